@@ -1,0 +1,306 @@
+//! Layered configuration: `config/default.toml`, then `config/<DEVFORUM_ENV>.toml`, then
+//! `DATABASE_URL`, then `DEVFORUM__<SECTION>__<KEY>` environment variables.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use secrecy::{ExposeSecret, SecretString};
+use serde::Deserialize;
+
+/// The secret shipped in `config/default.toml`; production refuses to run with it.
+pub const DEFAULT_JWT_SECRET: &str = "insecure-development-secret-change-me";
+/// Shortest JWT secret accepted in production (HS256 wants at least 256 bits).
+pub const MIN_PRODUCTION_SECRET_LEN: usize = 32;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Environment {
+    Development,
+    Test,
+    Production,
+}
+
+impl Environment {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Environment::Development => "development",
+            Environment::Test => "test",
+            Environment::Production => "production",
+        }
+    }
+}
+
+impl std::str::FromStr for Environment {
+    type Err = ConfigError;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "development" | "dev" => Ok(Environment::Development),
+            "test" => Ok(Environment::Test),
+            "production" | "prod" => Ok(Environment::Production),
+            other => Err(ConfigError::Invalid(format!(
+                "DEVFORUM_ENV must be development, test or production, not {other:?}"
+            ))),
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("could not load configuration: {0}")]
+    Load(#[from] config::ConfigError),
+    #[error("invalid configuration: {0}")]
+    Invalid(String),
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct Settings {
+    #[serde(skip, default = "default_environment")]
+    pub environment: Environment,
+    pub server: ServerSettings,
+    pub database: DatabaseSettings,
+    pub email: EmailSettings,
+    pub search: SearchSettings,
+    pub auth: AuthSettings,
+    pub web: WebSettings,
+    pub worker: WorkerSettings,
+    pub log: LogSettings,
+}
+
+fn default_environment() -> Environment {
+    Environment::Development
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct ServerSettings {
+    pub host: String,
+    pub port: u16,
+    pub json_limit: usize,
+    pub cors_allowed_origins: Vec<String>,
+    pub shutdown_timeout_secs: u64,
+    pub workers: usize,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct DatabaseSettings {
+    pub url: SecretString,
+    pub pool_size: u32,
+    pub connection_timeout_secs: u64,
+    pub migrate_on_start: bool,
+}
+
+impl DatabaseSettings {
+    pub fn connection_timeout(&self) -> Duration {
+        Duration::from_secs(self.connection_timeout_secs.max(1))
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum EmailTransport {
+    Smtp,
+    File,
+    Log,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SmtpTls {
+    None,
+    Starttls,
+    Tls,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct EmailSettings {
+    pub transport: EmailTransport,
+    pub from: String,
+    pub file_dir: PathBuf,
+    pub smtp: SmtpSettings,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct SmtpSettings {
+    pub host: String,
+    pub port: u16,
+    pub username: String,
+    pub password: SecretString,
+    pub tls: SmtpTls,
+    pub timeout_secs: u64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SearchEngineKind {
+    Postgres,
+    Meilisearch,
+}
+
+impl SearchEngineKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SearchEngineKind::Postgres => "postgres",
+            SearchEngineKind::Meilisearch => "meilisearch",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct SearchSettings {
+    pub engine: SearchEngineKind,
+    pub meilisearch: MeilisearchSettings,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct MeilisearchSettings {
+    pub url: String,
+    pub api_key: SecretString,
+    pub timeout_ms: u64,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct AuthSettings {
+    pub jwt_secret: SecretString,
+    pub access_token_ttl_secs: u64,
+    pub refresh_token_ttl_days: u64,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct WebSettings {
+    pub base_url: String,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct WorkerSettings {
+    pub enabled: bool,
+    pub concurrency: usize,
+    pub poll_interval_ms: u64,
+    pub retry_base_ms: u64,
+    pub max_backoff_secs: u64,
+    pub max_attempts: i32,
+    pub lease_secs: u64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    Pretty,
+    Json,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct LogSettings {
+    pub format: LogFormat,
+    pub level: String,
+}
+
+impl Settings {
+    /// Loads settings from `config/` (or `DEVFORUM_CONFIG_DIR`) and the process environment.
+    pub fn load() -> Result<Self, ConfigError> {
+        let vars: HashMap<String, String> = std::env::vars().collect();
+        let dir = vars
+            .get("DEVFORUM_CONFIG_DIR")
+            .map(PathBuf::from)
+            .unwrap_or_else(|| PathBuf::from("config"));
+        Self::load_from(&dir, &vars)
+    }
+
+    /// Loads settings from `dir`, taking environment variables from `vars` rather than the
+    /// process, so tests can exercise overrides without touching global state.
+    pub fn load_from(dir: &Path, vars: &HashMap<String, String>) -> Result<Self, ConfigError> {
+        let environment: Environment = vars
+            .get("DEVFORUM_ENV")
+            .map(|s| s.parse())
+            .transpose()?
+            .unwrap_or(Environment::Development);
+
+        let mut builder = config::Config::builder()
+            .add_source(config::File::from(dir.join("default.toml")).required(true))
+            .add_source(
+                config::File::from(dir.join(format!("{}.toml", environment.as_str())))
+                    .required(false),
+            );
+        if !vars.contains_key("DEVFORUM__DATABASE__URL") {
+            builder =
+                builder.set_override_option("database.url", vars.get("DATABASE_URL").cloned())?;
+        }
+        let env_source = config::Environment::with_prefix("DEVFORUM")
+            .prefix_separator("__")
+            .separator("__")
+            .list_separator(",")
+            .with_list_parse_key("server.cors_allowed_origins")
+            .try_parsing(true)
+            .source(Some(vars.clone()));
+        let mut settings: Settings = builder.add_source(env_source).build()?.try_deserialize()?;
+        settings.environment = environment;
+        settings.check()?;
+        Ok(settings)
+    }
+
+    /// Rules a configuration must satisfy before anything starts.
+    fn check(&self) -> Result<(), ConfigError> {
+        if self.environment == Environment::Production {
+            check_production_secret(self.auth.jwt_secret.expose_secret())?;
+        }
+        if self.database.pool_size == 0 {
+            return Err(ConfigError::Invalid(
+                "database.pool_size must be at least 1".into(),
+            ));
+        }
+        if self.worker.concurrency == 0 {
+            return Err(ConfigError::Invalid(
+                "worker.concurrency must be at least 1".into(),
+            ));
+        }
+        if self.worker.max_attempts < 1 {
+            return Err(ConfigError::Invalid(
+                "worker.max_attempts must be at least 1".into(),
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// Production must sign tokens with a real secret: never the shipped default, never a short one.
+pub fn check_production_secret(secret: &str) -> Result<(), ConfigError> {
+    let secret = secret.trim();
+    if secret.is_empty() || secret == DEFAULT_JWT_SECRET {
+        return Err(ConfigError::Invalid(
+            "auth.jwt_secret is missing or still the development default: \
+             set DEVFORUM__AUTH__JWT_SECRET to a random string of at least 32 characters"
+                .into(),
+        ));
+    }
+    if secret.len() < MIN_PRODUCTION_SECRET_LEN {
+        return Err(ConfigError::Invalid(format!(
+            "auth.jwt_secret is too short ({} characters): set DEVFORUM__AUTH__JWT_SECRET \
+             to a random string of at least {MIN_PRODUCTION_SECRET_LEN} characters",
+            secret.len()
+        )));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn production_rejects_default_empty_and_short_secrets() {
+        assert!(check_production_secret(DEFAULT_JWT_SECRET).is_err());
+        assert!(check_production_secret("  ").is_err());
+        assert!(check_production_secret("short").is_err());
+        assert!(check_production_secret(&"x".repeat(40)).is_ok());
+    }
+
+    #[test]
+    fn environment_names_parse() {
+        assert_eq!(
+            "production".parse::<Environment>().ok(),
+            Some(Environment::Production)
+        );
+        assert_eq!("TEST".parse::<Environment>().ok(), Some(Environment::Test));
+        assert!("staging".parse::<Environment>().is_err());
+    }
+}

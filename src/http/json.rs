@@ -1,0 +1,193 @@
+//! A JSON body extractor whose failures are problem documents naming the offending field.
+//!
+//! actix's own `web::Json` reports serde errors as plain 400s; this one separates
+//! "not JSON at all" (400 `malformed_json`) from "JSON of the wrong shape" (422 with the
+//! field path from `serde_path_to_error`), checks the content type (415) and the size
+//! limit (413).
+
+use std::future::Future;
+use std::pin::Pin;
+
+use actix_web::dev::Payload;
+use actix_web::error::PayloadError;
+use actix_web::http::header;
+use actix_web::web::Bytes;
+use actix_web::{FromRequest, HttpRequest};
+use serde::de::DeserializeOwned;
+
+use crate::error::ApiError;
+
+/// The request body limit in bytes, set once in `startup` from `server.json_limit`.
+#[derive(Debug, Clone, Copy)]
+pub struct JsonLimit(pub usize);
+
+pub struct Json<T>(pub T);
+
+impl<T> Json<T> {
+    pub fn into_inner(self) -> T {
+        self.0
+    }
+}
+
+impl<T> std::ops::Deref for Json<T> {
+    type Target = T;
+    fn deref(&self) -> &T {
+        &self.0
+    }
+}
+
+impl<T: DeserializeOwned + 'static> FromRequest for Json<T> {
+    type Error = ApiError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, ApiError>>>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let content_type_ok = is_json_content_type(req);
+        let limit = req
+            .app_data::<JsonLimit>()
+            .map(|l| l.0)
+            .unwrap_or(1024 * 1024);
+        let declared_length = req
+            .headers()
+            .get(header::CONTENT_LENGTH)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.parse::<usize>().ok());
+        let body = Bytes::from_request(req, payload);
+        Box::pin(async move {
+            if !content_type_ok {
+                return Err(ApiError::UnsupportedMediaType {
+                    detail: "Request bodies must be JSON: send `Content-Type: application/json`."
+                        .into(),
+                });
+            }
+            if declared_length.is_some_and(|len| len > limit) {
+                return Err(too_large(limit));
+            }
+            let bytes = body
+                .await
+                .map_err(|error| match error.as_error::<PayloadError>() {
+                    Some(PayloadError::Overflow) => too_large(limit),
+                    _ => ApiError::bad_request(
+                        "unreadable_body",
+                        "The request body could not be read.",
+                    ),
+                })?;
+            if bytes.len() > limit {
+                return Err(too_large(limit));
+            }
+            parse_json(&bytes).map(Json)
+        })
+    }
+}
+
+fn too_large(limit: usize) -> ApiError {
+    ApiError::PayloadTooLarge {
+        detail: format!("The request body is larger than the limit of {limit} bytes."),
+    }
+}
+
+fn is_json_content_type(req: &HttpRequest) -> bool {
+    let Some(value) = req.headers().get(header::CONTENT_TYPE) else {
+        return false;
+    };
+    let Ok(value) = value.to_str() else {
+        return false;
+    };
+    let essence = value
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase();
+    essence == "application/json"
+        || (essence.starts_with("application/") && essence.ends_with("+json"))
+}
+
+/// Deserialises a body, mapping serde's failures to the problem document a client can act on.
+pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
+    let mut deserializer = serde_json::Deserializer::from_slice(bytes);
+    let value = serde_path_to_error::deserialize(&mut deserializer).map_err(|error| {
+        let path = error.path().to_string();
+        let inner = error.into_inner();
+        match inner.classify() {
+            serde_json::error::Category::Syntax
+            | serde_json::error::Category::Eof
+            | serde_json::error::Category::Io => ApiError::bad_request(
+                "malformed_json",
+                format!("The request body is not valid JSON: {inner}"),
+            ),
+            serde_json::error::Category::Data => {
+                let field = if path == "." {
+                    "body".to_string()
+                } else {
+                    path
+                };
+                ApiError::invalid_field(&field, strip_position(&inner.to_string()))
+            }
+        }
+    })?;
+    deserializer.end().map_err(|error| {
+        ApiError::bad_request(
+            "malformed_json",
+            format!("Trailing data after the JSON body: {error}"),
+        )
+    })?;
+    Ok(value)
+}
+
+/// serde_json appends " at line L column C"; clients need the message, not our parser state.
+fn strip_position(message: &str) -> String {
+    match message.rfind(" at line ") {
+        Some(index) => message[..index].to_string(),
+        None => message.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::error::ApiError;
+
+    #[derive(Debug, serde::Deserialize)]
+    #[serde(deny_unknown_fields)]
+    #[allow(dead_code)]
+    struct Sample {
+        title: String,
+        count: u8,
+    }
+
+    #[test]
+    fn syntax_errors_are_malformed_json() {
+        let error = parse_json::<Sample>(b"{\"title\": ").err();
+        assert!(matches!(
+            error,
+            Some(ApiError::BadRequest {
+                code: "malformed_json",
+                ..
+            })
+        ));
+    }
+
+    #[test]
+    fn shape_errors_name_the_field() {
+        match parse_json::<Sample>(br#"{"title": "x", "count": "many"}"#) {
+            Err(ApiError::Validation(errors)) => assert!(errors.contains_key("count")),
+            other => panic!("expected a validation error, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn a_missing_field_is_reported() {
+        match parse_json::<Sample>(br#"{"title": "x"}"#) {
+            Err(ApiError::Validation(errors)) => {
+                let messages = errors
+                    .values()
+                    .flatten()
+                    .cloned()
+                    .collect::<Vec<_>>()
+                    .join(" ");
+                assert!(messages.contains("count"), "{messages}");
+            }
+            other => panic!("expected a validation error, got {other:?}"),
+        }
+    }
+}

@@ -1,0 +1,9 @@
+//! HTTP plumbing shared by every feature: request ids, JSON bodies, problem documents for
+//! actix's own errors.
+
+pub mod json;
+pub mod problems;
+pub mod request_id;
+
+pub use json::Json;
+pub use request_id::RequestId;

@@ -1,0 +1,13 @@
+//! The durable job queue: features enqueue work in their own transaction; the worker runs it.
+
+mod queue;
+mod worker;
+
+pub use queue::{
+    backoff_delay, claim, complete, enqueue, enqueue_at, next_run_at, queue_depth, record_failure,
+    requeue_abandoned, retry_failed, Job, NewJob, QueueDepth,
+};
+pub use worker::{spawn_listener, JobContext, JobHandler, JobRegistry, Worker, WorkerHandle};
+
+/// The NOTIFY channel the `jobs` insert trigger signals.
+pub const NOTIFY_CHANNEL: &str = "devforum_jobs";

@@ -1,0 +1,219 @@
+//! Queries on the `jobs` table; every function takes the caller's connection so enqueueing
+//! joins the caller's transaction.
+
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use diesel::prelude::*;
+use diesel::sql_types::{Array, BigInt, Int4, Text};
+use serde_json::Value;
+
+use crate::schema::jobs;
+
+#[derive(Debug, Clone, Queryable, QueryableByName, Selectable)]
+#[diesel(table_name = jobs)]
+pub struct Job {
+    pub id: i64,
+    pub kind: String,
+    pub payload: Value,
+    pub status: String,
+    pub attempts: i32,
+    pub max_attempts: i32,
+    pub run_at: DateTime<Utc>,
+    pub locked_at: Option<DateTime<Utc>>,
+    pub locked_by: Option<String>,
+    pub last_error: Option<String>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Insertable)]
+#[diesel(table_name = jobs)]
+pub struct NewJob<'a> {
+    pub kind: &'a str,
+    pub payload: &'a Value,
+    pub max_attempts: i32,
+    pub run_at: DateTime<Utc>,
+}
+
+/// The default number of attempts for jobs enqueued without an explicit limit.
+const DEFAULT_MAX_ATTEMPTS: i32 = 12;
+
+/// Enqueues a job due now. Call it inside the transaction of the change that causes it.
+pub fn enqueue(conn: &mut PgConnection, kind: &str, payload: &Value) -> QueryResult<i64> {
+    enqueue_at(conn, kind, payload, Utc::now(), DEFAULT_MAX_ATTEMPTS)
+}
+
+pub fn enqueue_at(
+    conn: &mut PgConnection,
+    kind: &str,
+    payload: &Value,
+    run_at: DateTime<Utc>,
+    max_attempts: i32,
+) -> QueryResult<i64> {
+    diesel::insert_into(jobs::table)
+        .values(NewJob {
+            kind,
+            payload,
+            max_attempts,
+            run_at,
+        })
+        .returning(jobs::id)
+        .get_result(conn)
+}
+
+/// Claims up to `limit` due jobs of the given kinds for `worker_id`.
+///
+/// `FOR UPDATE SKIP LOCKED` lets any number of workers claim concurrently without ever
+/// handing the same job to two of them.
+pub fn claim(
+    conn: &mut PgConnection,
+    worker_id: &str,
+    kinds: &[String],
+    limit: i64,
+) -> QueryResult<Vec<Job>> {
+    diesel::sql_query(
+        "UPDATE jobs SET status = 'running', attempts = attempts + 1, locked_at = now(), \
+                locked_by = $1, updated_at = now() \
+         WHERE id IN ( \
+             SELECT id FROM jobs \
+             WHERE status = 'pending' AND run_at <= now() AND kind = ANY($2) \
+             ORDER BY run_at, id \
+             LIMIT $3 \
+             FOR UPDATE SKIP LOCKED) \
+         RETURNING *",
+    )
+    .bind::<Text, _>(worker_id)
+    .bind::<Array<Text>, _>(kinds)
+    .bind::<BigInt, _>(limit)
+    .load(conn)
+}
+
+/// A finished job leaves the queue.
+pub fn complete(conn: &mut PgConnection, job_id: i64) -> QueryResult<()> {
+    diesel::delete(jobs::table.filter(jobs::id.eq(job_id))).execute(conn)?;
+    Ok(())
+}
+
+/// Records a failed attempt: back to `pending` after the backoff, or `failed` for good once
+/// the attempts are spent. Failed jobs stay in the table for an operator to inspect or retry.
+pub fn record_failure(
+    conn: &mut PgConnection,
+    job: &Job,
+    error: &str,
+    retry_base: Duration,
+    max_backoff: Duration,
+) -> QueryResult<()> {
+    let error: String = error.chars().take(4000).collect();
+    if job.attempts >= job.max_attempts {
+        diesel::update(jobs::table.filter(jobs::id.eq(job.id)))
+            .set((
+                jobs::status.eq("failed"),
+                jobs::last_error.eq(error),
+                jobs::locked_at.eq(None::<DateTime<Utc>>),
+                jobs::locked_by.eq(None::<String>),
+                jobs::updated_at.eq(diesel::dsl::now),
+            ))
+            .execute(conn)?;
+    } else {
+        let delay = backoff_delay(job.attempts, retry_base, max_backoff);
+        let run_at =
+            Utc::now() + chrono::Duration::from_std(delay).unwrap_or(chrono::Duration::MAX);
+        diesel::update(jobs::table.filter(jobs::id.eq(job.id)))
+            .set((
+                jobs::status.eq("pending"),
+                jobs::last_error.eq(error),
+                jobs::run_at.eq(run_at),
+                jobs::locked_at.eq(None::<DateTime<Utc>>),
+                jobs::locked_by.eq(None::<String>),
+                jobs::updated_at.eq(diesel::dsl::now),
+            ))
+            .execute(conn)?;
+    }
+    Ok(())
+}
+
+/// The delay before retrying after `attempts` failed attempts: `base · 2^(attempts-1)`,
+/// capped at `max`.
+pub fn backoff_delay(attempts: i32, base: Duration, max: Duration) -> Duration {
+    let exponent = attempts.saturating_sub(1).clamp(0, 30) as u32;
+    base.saturating_mul(2u32.saturating_pow(exponent)).min(max)
+}
+
+/// Puts back jobs whose worker vanished mid-run (crash, kill -9) once their lease expired.
+pub fn requeue_abandoned(conn: &mut PgConnection, lease: Duration) -> QueryResult<usize> {
+    diesel::sql_query(
+        "UPDATE jobs SET status = 'pending', locked_at = NULL, locked_by = NULL, \
+                last_error = coalesce(last_error, 'abandoned by its worker'), updated_at = now() \
+         WHERE status = 'running' AND locked_at < now() - make_interval(secs => $1)",
+    )
+    .bind::<Int4, _>(i32::try_from(lease.as_secs()).unwrap_or(i32::MAX))
+    .execute(conn)
+}
+
+/// When the next pending job of these kinds becomes due, if any is waiting.
+pub fn next_run_at(
+    conn: &mut PgConnection,
+    kinds: &[String],
+) -> QueryResult<Option<DateTime<Utc>>> {
+    jobs::table
+        .filter(jobs::status.eq("pending"))
+        .filter(jobs::kind.eq_any(kinds))
+        .select(diesel::dsl::min(jobs::run_at))
+        .first(conn)
+}
+
+/// Makes every failed job (optionally of one kind) runnable again with fresh attempts.
+pub fn retry_failed(conn: &mut PgConnection, kind: Option<&str>) -> QueryResult<usize> {
+    let mut query = diesel::update(jobs::table)
+        .filter(jobs::status.eq("failed"))
+        .into_boxed();
+    if let Some(kind) = kind {
+        query = query.filter(jobs::kind.eq(kind.to_string()));
+    }
+    query
+        .set((
+            jobs::status.eq("pending"),
+            jobs::attempts.eq(0),
+            jobs::run_at.eq(diesel::dsl::now),
+            jobs::updated_at.eq(diesel::dsl::now),
+        ))
+        .execute(conn)
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, QueryableByName)]
+pub struct QueueDepth {
+    #[diesel(sql_type = BigInt)]
+    pub pending: i64,
+    #[diesel(sql_type = BigInt)]
+    pub running: i64,
+    #[diesel(sql_type = BigInt)]
+    pub failed: i64,
+}
+
+pub fn queue_depth(conn: &mut PgConnection) -> QueryResult<QueueDepth> {
+    diesel::sql_query(
+        "SELECT count(*) FILTER (WHERE status = 'pending') AS pending, \
+                count(*) FILTER (WHERE status = 'running') AS running, \
+                count(*) FILTER (WHERE status = 'failed') AS failed \
+         FROM jobs",
+    )
+    .get_result(conn)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_doubles_from_base_and_caps() {
+        let base = Duration::from_secs(2);
+        let max = Duration::from_secs(60);
+        assert_eq!(backoff_delay(1, base, max), Duration::from_secs(2));
+        assert_eq!(backoff_delay(2, base, max), Duration::from_secs(4));
+        assert_eq!(backoff_delay(3, base, max), Duration::from_secs(8));
+        assert_eq!(backoff_delay(6, base, max), Duration::from_secs(60));
+        assert_eq!(backoff_delay(1000, base, max), Duration::from_secs(60));
+        assert_eq!(backoff_delay(0, base, max), Duration::from_secs(2));
+    }
+}

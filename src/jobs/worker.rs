@@ -1,0 +1,319 @@
+//! The background worker: claims due jobs, runs their handlers, records the outcome.
+//!
+//! A listener thread holds one connection in `LISTEN devforum_jobs` and wakes the worker as
+//! soon as a job is committed; a poll interval covers retries that fall due later and any
+//! notification missed while reconnecting.
+
+use std::collections::HashMap;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::Utc;
+use diesel::prelude::*;
+use futures_util::future::join_all;
+use tokio::sync::Notify;
+use tokio::task::JoinHandle;
+use tokio_util::sync::CancellationToken;
+use tracing::Instrument;
+
+use super::queue::{self, Job};
+use super::NOTIFY_CHANNEL;
+use crate::config::{DatabaseSettings, WorkerSettings};
+use crate::db::{self, DbPool};
+
+/// What a handler gets besides the job: the pool, for reading and writing in its own
+/// transactions.
+#[derive(Clone)]
+pub struct JobContext {
+    pub pool: DbPool,
+}
+
+pub type JobFuture = Pin<Box<dyn Future<Output = anyhow::Result<()>> + Send>>;
+pub type JobHandler = Arc<dyn Fn(JobContext, Job) -> JobFuture + Send + Sync>;
+
+/// Job kinds this process knows how to run. Jobs of other kinds are left for workers that
+/// know them (a rolling deploy may run two versions side by side).
+#[derive(Clone, Default)]
+pub struct JobRegistry {
+    handlers: HashMap<String, JobHandler>,
+}
+
+impl JobRegistry {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    pub fn register<F, Fut>(&mut self, kind: &str, handler: F) -> &mut Self
+    where
+        F: Fn(JobContext, Job) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = anyhow::Result<()>> + Send + 'static,
+    {
+        let handler: JobHandler = Arc::new(move |ctx, job| Box::pin(handler(ctx, job)));
+        self.handlers.insert(kind.to_string(), handler);
+        self
+    }
+
+    pub fn kinds(&self) -> Vec<String> {
+        let mut kinds: Vec<String> = self.handlers.keys().cloned().collect();
+        kinds.sort();
+        kinds
+    }
+
+    fn handler(&self, kind: &str) -> Option<JobHandler> {
+        self.handlers.get(kind).cloned()
+    }
+}
+
+pub struct Worker {
+    pool: DbPool,
+    registry: JobRegistry,
+    settings: WorkerSettings,
+    wakeup: Arc<Notify>,
+    id: String,
+}
+
+/// A running worker; `shutdown` lets the jobs in hand finish, then stops.
+pub struct WorkerHandle {
+    shutdown: CancellationToken,
+    task: JoinHandle<()>,
+    listener: Option<std::thread::JoinHandle<()>>,
+}
+
+impl WorkerHandle {
+    pub fn cancellation_token(&self) -> CancellationToken {
+        self.shutdown.clone()
+    }
+
+    pub async fn shutdown(self) {
+        self.shutdown.cancel();
+        self.wait().await;
+    }
+
+    /// Waits for the worker to stop (after its token was cancelled elsewhere).
+    pub async fn wait(self) {
+        if let Err(error) = self.task.await {
+            tracing::error!(%error, "worker task ended abnormally");
+        }
+        if let Some(listener) = self.listener {
+            let _ = tokio::task::spawn_blocking(move || listener.join()).await;
+        }
+    }
+}
+
+impl Worker {
+    pub fn new(pool: DbPool, registry: JobRegistry, settings: WorkerSettings) -> Self {
+        let id = format!(
+            "{}:{}:{}",
+            hostname(),
+            std::process::id(),
+            &uuid::Uuid::new_v4().simple().to_string()[..8]
+        );
+        Worker {
+            pool,
+            registry,
+            settings,
+            wakeup: Arc::new(Notify::new()),
+            id,
+        }
+    }
+
+    /// Starts the worker loop and its LISTEN thread.
+    pub fn start(self, database: &DatabaseSettings, shutdown: CancellationToken) -> WorkerHandle {
+        let listener = spawn_listener(database.clone(), self.wakeup.clone(), shutdown.clone());
+        let token = shutdown.clone();
+        let task = tokio::spawn(async move { self.run(token).await });
+        WorkerHandle {
+            shutdown,
+            task,
+            listener: Some(listener),
+        }
+    }
+
+    async fn run(self, shutdown: CancellationToken) {
+        let kinds = self.registry.kinds();
+        tracing::info!(worker = %self.id, ?kinds, "worker started");
+        let poll = Duration::from_millis(self.settings.poll_interval_ms.max(10));
+        let mut last_reap = std::time::Instant::now() - Duration::from_secs(3600);
+        while !shutdown.is_cancelled() {
+            if last_reap.elapsed() >= Duration::from_secs(30) {
+                self.requeue_abandoned().await;
+                last_reap = std::time::Instant::now();
+            }
+            let claimed = match self.claim(&kinds).await {
+                Ok(jobs) => jobs,
+                Err(error) => {
+                    tracing::warn!(%error, "could not claim jobs");
+                    Vec::new()
+                }
+            };
+            if !claimed.is_empty() {
+                // Jobs in hand always run to the end, even when shutdown was requested
+                // meanwhile: that is what makes SIGTERM graceful for the worker.
+                join_all(claimed.into_iter().map(|job| self.execute(job))).await;
+                continue;
+            }
+            let sleep_for = self.time_until_next_job(&kinds, poll).await;
+            tokio::select! {
+                _ = shutdown.cancelled() => break,
+                _ = self.wakeup.notified() => {}
+                _ = tokio::time::sleep(sleep_for) => {}
+            }
+        }
+        tracing::info!(worker = %self.id, "worker stopped");
+    }
+
+    async fn claim(&self, kinds: &[String]) -> Result<Vec<Job>, crate::error::ApiError> {
+        if kinds.is_empty() {
+            return Ok(Vec::new());
+        }
+        let kinds = kinds.to_vec();
+        let id = self.id.clone();
+        let limit = self.settings.concurrency as i64;
+        db::run(&self.pool, move |conn| {
+            Ok(queue::claim(conn, &id, &kinds, limit)?)
+        })
+        .await
+    }
+
+    async fn time_until_next_job(&self, kinds: &[String], poll: Duration) -> Duration {
+        let kinds = kinds.to_vec();
+        let next = db::run(&self.pool, move |conn| {
+            Ok(queue::next_run_at(conn, &kinds)?)
+        })
+        .await;
+        match next {
+            Ok(Some(at)) => (at - Utc::now())
+                .to_std()
+                .unwrap_or(Duration::ZERO)
+                .min(poll),
+            _ => poll,
+        }
+    }
+
+    async fn requeue_abandoned(&self) {
+        let lease = Duration::from_secs(self.settings.lease_secs);
+        match db::run(&self.pool, move |conn| {
+            Ok(queue::requeue_abandoned(conn, lease)?)
+        })
+        .await
+        {
+            Ok(0) => {}
+            Ok(n) => tracing::warn!(jobs = n, "requeued jobs abandoned by a vanished worker"),
+            Err(error) => tracing::warn!(%error, "could not requeue abandoned jobs"),
+        }
+    }
+
+    async fn execute(&self, job: Job) {
+        let span =
+            tracing::info_span!("job", job_id = job.id, kind = %job.kind, attempt = job.attempts);
+        async {
+            let Some(handler) = self.registry.handler(&job.kind) else {
+                return;
+            };
+            let context = JobContext {
+                pool: self.pool.clone(),
+            };
+            let started = std::time::Instant::now();
+            // A panicking handler must not take the worker down with it.
+            let outcome = tokio::spawn(handler(context, job.clone()).in_current_span()).await;
+            let outcome = match outcome {
+                Ok(result) => result,
+                Err(join_error) => Err(anyhow::anyhow!("job handler panicked: {join_error}")),
+            };
+            let job_id = job.id;
+            let result = match outcome {
+                Ok(()) => {
+                    tracing::info!(
+                        elapsed_ms = started.elapsed().as_millis() as u64,
+                        "job done"
+                    );
+                    db::run(&self.pool, move |conn| Ok(queue::complete(conn, job_id)?)).await
+                }
+                Err(error) => {
+                    let message = format!("{error:#}");
+                    if job.attempts >= job.max_attempts {
+                        tracing::error!(error = %message, "job failed for good");
+                    } else {
+                        tracing::warn!(error = %message, "job failed; will retry");
+                    }
+                    let base = Duration::from_millis(self.settings.retry_base_ms);
+                    let max = Duration::from_secs(self.settings.max_backoff_secs);
+                    db::run(&self.pool, move |conn| {
+                        Ok(queue::record_failure(conn, &job, &message, base, max)?)
+                    })
+                    .await
+                }
+            };
+            if let Err(error) = result {
+                // The lease brings the job back if this bookkeeping was lost.
+                tracing::error!(error = ?error, "could not record job outcome");
+            }
+        }
+        .instrument(span)
+        .await
+    }
+}
+
+/// Holds a dedicated connection in `LISTEN` and turns notifications into wake-ups.
+pub fn spawn_listener(
+    database: DatabaseSettings,
+    wakeup: Arc<Notify>,
+    shutdown: CancellationToken,
+) -> std::thread::JoinHandle<()> {
+    std::thread::Builder::new()
+        .name("devforum-job-listener".into())
+        .spawn(move || {
+            while !shutdown.is_cancelled() {
+                match listen_until_error(&database, &wakeup, &shutdown) {
+                    Ok(()) => break,
+                    Err(error) => {
+                        tracing::warn!(error = %error, "job listener lost its connection; reconnecting");
+                        // Wake the worker so nothing committed meanwhile waits for a poll.
+                        wakeup.notify_one();
+                        std::thread::sleep(Duration::from_secs(1));
+                    }
+                }
+            }
+        })
+        .unwrap_or_else(|error| {
+            tracing::error!(%error, "could not start the job listener; relying on polling");
+            std::thread::spawn(|| {})
+        })
+}
+
+fn listen_until_error(
+    database: &DatabaseSettings,
+    wakeup: &Notify,
+    shutdown: &CancellationToken,
+) -> anyhow::Result<()> {
+    let mut conn = db::connect(database)?;
+    diesel::sql_query(format!("LISTEN {NOTIFY_CHANNEL}")).execute(&mut conn)?;
+    while !shutdown.is_cancelled() {
+        let mut woke = false;
+        for notification in conn.notifications_iter() {
+            notification?;
+            woke = true;
+        }
+        if woke {
+            wakeup.notify_one();
+        }
+        // libpq offers no blocking wait through diesel; a short sleep keeps the pick-up
+        // latency far under a second at negligible cost (a non-blocking socket read).
+        std::thread::sleep(Duration::from_millis(25));
+    }
+    Ok(())
+}
+
+fn hostname() -> String {
+    std::env::var("HOSTNAME")
+        .ok()
+        .filter(|h| !h.is_empty())
+        .or_else(|| {
+            std::fs::read_to_string("/etc/hostname")
+                .ok()
+                .map(|h| h.trim().to_string())
+        })
+        .unwrap_or_else(|| "localhost".to_string())
+}

@@ -1,0 +1,163 @@
+//! The `devforum` command: parses the subcommand and hands over to the library.
+
+use std::io::{BufRead, IsTerminal};
+
+use anyhow::Context;
+use clap::{Parser, Subcommand};
+
+use devforum::accounts::admin::{create_admin, CreateAdminOutcome};
+use devforum::accounts::{EmailAddress, Password, Username};
+use devforum::config::Settings;
+use devforum::{db, jobs, startup, telemetry};
+
+/// devforum: forum threads, mentorship, meetups, search and moderation for developer communities.
+///
+/// Configuration comes from config/default.toml and config/$DEVFORUM_ENV.toml (development,
+/// test or production), overridden by DEVFORUM__SECTION__KEY environment variables;
+/// DATABASE_URL sets database.url.
+#[derive(Debug, Parser)]
+#[command(name = "devforum", version, about, long_about)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Serve the HTTP API. Applies pending migrations first (unless
+    /// database.migrate_on_start = false) and runs the background worker in the same
+    /// process (unless worker.enabled = false). Stops gracefully on SIGTERM/SIGINT.
+    Serve,
+    /// Apply pending database migrations, or revert the latest ones with --revert.
+    Migrate {
+        /// Revert instead of applying: a number of migrations, or `all`.
+        #[arg(long, value_name = "N|all")]
+        revert: Option<String>,
+    },
+    /// Run the background worker alone (mail, search sync), so several API processes can
+    /// share one pool of workers. Stops after the jobs in hand on SIGTERM/SIGINT.
+    Worker,
+    /// Create an administrator, or make the existing user with that username one.
+    /// The password is read from DEVFORUM_ADMIN_PASSWORD, or else from standard input.
+    CreateAdmin {
+        #[arg(long)]
+        username: String,
+        #[arg(long)]
+        email: String,
+    },
+    /// Inspect and manage the background job queue.
+    Jobs {
+        #[command(subcommand)]
+        command: JobsCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum JobsCommand {
+    /// Show how many jobs are pending, running and failed.
+    Stats,
+    /// Give failed jobs a fresh set of attempts (all of them, or one kind).
+    RetryFailed {
+        #[arg(long)]
+        kind: Option<String>,
+    },
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    let settings = Settings::load()?;
+    telemetry::init(&settings.log);
+    match cli.command {
+        Command::Serve => {
+            startup::Application::build(settings)
+                .await?
+                .run_until_stopped()
+                .await
+        }
+        Command::Migrate { revert } => migrate(&settings, revert.as_deref()),
+        Command::Worker => startup::run_worker(settings).await,
+        Command::CreateAdmin { username, email } => {
+            create_admin_command(&settings, &username, &email)
+        }
+        Command::Jobs { command } => jobs_command(&settings, command),
+    }
+}
+
+fn migrate(settings: &Settings, revert: Option<&str>) -> anyhow::Result<()> {
+    let mut conn = db::connect(&settings.database)?;
+    match revert {
+        None => {
+            let applied = db::run_migrations(&mut conn)?;
+            println!("applied {} migration(s)", applied.len());
+            for version in applied {
+                println!("  {version}");
+            }
+        }
+        Some(count) => {
+            let count = match count {
+                "all" => None,
+                n => Some(
+                    n.parse::<usize>()
+                        .context("--revert takes a number or `all`")?,
+                ),
+            };
+            let reverted = db::revert_migrations(&mut conn, count)?;
+            println!("reverted {} migration(s)", reverted.len());
+            for version in reverted {
+                println!("  {version}");
+            }
+        }
+    }
+    Ok(())
+}
+
+fn create_admin_command(settings: &Settings, username: &str, email: &str) -> anyhow::Result<()> {
+    let username = Username::parse(username).map_err(|e| anyhow::anyhow!("--username {e}"))?;
+    let email = EmailAddress::parse(email).map_err(|e| anyhow::anyhow!("--email {e}"))?;
+    let password = Password::parse(&read_admin_password()?)
+        .map_err(|e| anyhow::anyhow!("the password {e}"))?;
+    let mut conn = db::connect(&settings.database)?;
+    db::run_migrations(&mut conn)?;
+    let outcome = create_admin(&mut conn, &username, &email, &password)?;
+    match outcome {
+        CreateAdminOutcome::Created => println!("created admin {username}"),
+        CreateAdminOutcome::Promoted => println!("{username} is now an admin"),
+        CreateAdminOutcome::AlreadyAdmin => println!("{username} is already an admin"),
+    }
+    Ok(())
+}
+
+fn read_admin_password() -> anyhow::Result<String> {
+    if let Ok(password) = std::env::var("DEVFORUM_ADMIN_PASSWORD") {
+        return Ok(password);
+    }
+    if std::io::stdin().is_terminal() {
+        return rpassword::prompt_password("Password for the admin: ")
+            .context("reading the password");
+    }
+    let mut line = String::new();
+    std::io::stdin()
+        .lock()
+        .read_line(&mut line)
+        .context("reading the password from standard input")?;
+    Ok(line.trim_end_matches(['\r', '\n']).to_string())
+}
+
+fn jobs_command(settings: &Settings, command: JobsCommand) -> anyhow::Result<()> {
+    let mut conn = db::connect(&settings.database)?;
+    match command {
+        JobsCommand::Stats => {
+            let depth = jobs::queue_depth(&mut conn)?;
+            println!(
+                "pending {}\nrunning {}\nfailed  {}",
+                depth.pending, depth.running, depth.failed
+            );
+        }
+        JobsCommand::RetryFailed { kind } => {
+            let count = jobs::retry_failed(&mut conn, kind.as_deref())?;
+            println!("requeued {count} failed job(s)");
+        }
+    }
+    Ok(())
+}

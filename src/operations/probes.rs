@@ -1,0 +1,103 @@
+//! `GET /health` (the process answers) and `GET /ready` (its dependencies answer).
+
+use actix_web::{web, HttpResponse};
+use diesel::prelude::*;
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use crate::config::Settings;
+use crate::db::{self, DbPool};
+use crate::error::{ApiError, Problem};
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct HealthStatus {
+    /// Always `ok` when the process can answer.
+    pub status: String,
+    pub version: String,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct DependencyState {
+    /// `up` or `down`.
+    pub state: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub latency_ms: Option<f64>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SearchState {
+    /// `postgres` or `meilisearch`.
+    pub engine: String,
+    /// `up` or `down`.
+    pub state: String,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ReadyStatus {
+    /// `ready` when every dependency needed to serve requests answers.
+    pub status: String,
+    pub database: DependencyState,
+    pub search: SearchState,
+}
+
+/// The process is up.
+#[utoipa::path(
+    get,
+    path = "/health",
+    tag = "operations",
+    responses((status = 200, description = "The process is up", body = HealthStatus))
+)]
+pub async fn health() -> HttpResponse {
+    HttpResponse::Ok().json(HealthStatus {
+        status: "ok".into(),
+        version: env!("CARGO_PKG_VERSION").into(),
+    })
+}
+
+/// The service can serve requests: the database answers; the search engine's state is reported.
+#[utoipa::path(
+    get,
+    path = "/ready",
+    tag = "operations",
+    responses(
+        (status = 200, description = "Ready", body = ReadyStatus),
+        (status = 503, description = "A dependency is down", body = Problem, content_type = "application/problem+json")
+    )
+)]
+pub async fn ready(pool: web::Data<DbPool>, settings: web::Data<Settings>) -> HttpResponse {
+    let started = std::time::Instant::now();
+    let database = db::run(&pool, |conn| {
+        diesel::sql_query("SELECT 1").execute(conn)?;
+        Ok(())
+    })
+    .await;
+    let database_up = database.is_ok();
+    let database_state = DependencyState {
+        state: if database_up { "up" } else { "down" }.into(),
+        latency_ms: database_up.then(|| started.elapsed().as_secs_f64() * 1000.0),
+    };
+    // The PostgreSQL engine lives in the database; Meilisearch is checked by its adapter.
+    let search = SearchState {
+        engine: settings.search.engine.as_str().into(),
+        state: if database_up { "up" } else { "down" }.into(),
+    };
+    if database_up {
+        HttpResponse::Ok().json(ReadyStatus {
+            status: "ready".into(),
+            database: database_state,
+            search,
+        })
+    } else {
+        if let Err(error) = database {
+            tracing::warn!(error = ?error, "readiness check failed");
+        }
+        let problem =
+            ApiError::unavailable("not_ready", "The database is not reachable.").problem();
+        let mut body = serde_json::to_value(&problem).unwrap_or_default();
+        body["database"] = serde_json::to_value(&database_state).unwrap_or_default();
+        body["search"] = serde_json::to_value(&search).unwrap_or_default();
+        HttpResponse::ServiceUnavailable()
+            .content_type(crate::error::PROBLEM_CONTENT_TYPE)
+            .json(body)
+    }
+}

@@ -1,0 +1,260 @@
+//! Builds the application: pool, migrations, the HTTP server with its middleware and route
+//! table, and the background worker; and stops them gracefully on SIGTERM/SIGINT.
+
+use std::net::TcpListener;
+
+use actix_cors::Cors;
+use actix_web::dev::Server;
+use actix_web::middleware::from_fn;
+use actix_web::{http, web, App, HttpResponse, HttpServer};
+use actix_web_prom::PrometheusMetricsBuilder;
+use anyhow::Context;
+use tokio_util::sync::CancellationToken;
+use utoipa_swagger_ui::SwaggerUi;
+
+use crate::config::Settings;
+use crate::db::{self, DbPool};
+use crate::http::json::JsonLimit;
+use crate::http::{problems, request_id};
+use crate::jobs::{JobRegistry, Worker, WorkerHandle};
+use crate::operations::{self, Metrics};
+
+/// The job kinds this build knows how to run.
+pub fn job_registry(_settings: &Settings) -> JobRegistry {
+    JobRegistry::new()
+}
+
+/// Extra routes mounted beside the real ones; tests use it to reach plumbing (JSON bodies,
+/// slow requests) that no public endpoint exercises on its own.
+pub type RouteExtension = fn(&mut web::ServiceConfig);
+
+/// What can vary between the real server and the one a test starts.
+#[derive(Default)]
+pub struct BuildOptions {
+    /// Job handlers; `None` means the build's own (`job_registry`).
+    pub jobs: Option<JobRegistry>,
+    pub extra_routes: Option<RouteExtension>,
+}
+
+pub struct Application {
+    port: u16,
+    server: Server,
+    worker: Option<WorkerHandle>,
+    shutdown: CancellationToken,
+    pool: DbPool,
+}
+
+impl Application {
+    pub async fn build(settings: Settings) -> anyhow::Result<Self> {
+        Self::build_with(settings, BuildOptions::default()).await
+    }
+
+    pub async fn build_with(settings: Settings, options: BuildOptions) -> anyhow::Result<Self> {
+        let registry = options.jobs.unwrap_or_else(|| job_registry(&settings));
+        if settings.database.migrate_on_start {
+            let database = settings.database.clone();
+            let applied = tokio::task::spawn_blocking(move || db::connect_and_migrate(&database))
+                .await
+                .context("migration task panicked")??;
+            if !applied.is_empty() {
+                tracing::info!(?applied, "applied migrations");
+            }
+        }
+        let pool = db::build_pool(&settings.database);
+        let listener = TcpListener::bind((settings.server.host.as_str(), settings.server.port))
+            .with_context(|| {
+                format!("binding {}:{}", settings.server.host, settings.server.port)
+            })?;
+        let port = listener.local_addr()?.port();
+        let server = build_server(
+            listener,
+            settings.clone(),
+            pool.clone(),
+            options.extra_routes,
+        )?;
+        let shutdown = CancellationToken::new();
+        let worker = settings.worker.enabled.then(|| {
+            Worker::new(pool.clone(), registry, settings.worker.clone())
+                .start(&settings.database, shutdown.clone())
+        });
+        tracing::info!(
+            address = %format!("{}:{port}", settings.server.host),
+            environment = settings.environment.as_str(),
+            worker = settings.worker.enabled,
+            "devforum listening"
+        );
+        Ok(Application {
+            port,
+            server,
+            worker,
+            shutdown,
+            pool,
+        })
+    }
+
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    pub fn pool(&self) -> DbPool {
+        self.pool.clone()
+    }
+
+    /// Cancelling this token stops the server and the worker as SIGTERM would.
+    pub fn shutdown_token(&self) -> CancellationToken {
+        self.shutdown.clone()
+    }
+
+    /// Serves until SIGTERM/SIGINT (or the shutdown token): stops accepting, lets in-flight
+    /// requests and the jobs in hand finish, then returns.
+    pub async fn run_until_stopped(self) -> anyhow::Result<()> {
+        let handle = self.server.handle();
+        let shutdown = self.shutdown.clone();
+        tokio::spawn(async move {
+            tokio::select! {
+                _ = wait_for_signal() => tracing::info!("shutdown signal received"),
+                _ = shutdown.cancelled() => {}
+            }
+            shutdown.cancel();
+            handle.stop(true).await;
+        });
+        let served = self.server.await;
+        self.shutdown.cancel();
+        if let Some(worker) = self.worker {
+            worker.wait().await;
+        }
+        tracing::info!("shutdown complete");
+        served.context("HTTP server failed")
+    }
+}
+
+/// Runs the background worker alone until SIGTERM/SIGINT (`devforum worker`).
+pub async fn run_worker(settings: Settings) -> anyhow::Result<()> {
+    let pool = db::build_pool(&settings.database);
+    let registry = job_registry(&settings);
+    let shutdown = CancellationToken::new();
+    let worker = Worker::new(pool, registry, settings.worker.clone())
+        .start(&settings.database, shutdown.clone());
+    wait_for_signal().await;
+    tracing::info!("shutdown signal received; finishing the jobs in hand");
+    worker.shutdown().await;
+    Ok(())
+}
+
+pub async fn wait_for_signal() {
+    let ctrl_c = async {
+        if let Err(error) = tokio::signal::ctrl_c().await {
+            tracing::error!(%error, "cannot listen for SIGINT");
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(error) => {
+                tracing::error!(%error, "cannot listen for SIGTERM");
+                std::future::pending::<()>().await;
+            }
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {}
+        _ = terminate => {}
+    }
+}
+
+fn build_server(
+    listener: TcpListener,
+    settings: Settings,
+    pool: DbPool,
+    extra_routes: Option<RouteExtension>,
+) -> anyhow::Result<Server> {
+    let metrics = Metrics::new().context("creating metrics")?;
+    let prometheus = PrometheusMetricsBuilder::new("devforum")
+        .registry(metrics.registry.clone())
+        .mask_unmatched_patterns("UNMATCHED")
+        // Swagger UI's catch-all pattern has no single label value; its assets are not API traffic.
+        .exclude_regex("^/docs")
+        .build()
+        .map_err(|e| anyhow::anyhow!("{e}"))
+        .context("creating HTTP metrics")?;
+    let openapi = crate::openapi::document();
+    let json_limit = settings.server.json_limit;
+    let shutdown_timeout = settings.server.shutdown_timeout_secs;
+    let workers = settings.server.workers;
+    let settings = web::Data::new(settings);
+    let pool = web::Data::new(pool);
+    let metrics = web::Data::new(metrics);
+
+    let mut server = HttpServer::new(move || {
+        App::new()
+            // Outermost last: request id → problem documents → CORS → metrics → routes.
+            .wrap(prometheus.clone())
+            .wrap(cors(&settings.server.cors_allowed_origins))
+            .wrap(problems::error_handlers())
+            .wrap(from_fn(request_id::middleware))
+            .app_data(settings.clone())
+            .app_data(pool.clone())
+            .app_data(metrics.clone())
+            .app_data(JsonLimit(json_limit))
+            .app_data(web::PayloadConfig::new(json_limit))
+            .app_data(problems::json_config(json_limit))
+            .app_data(problems::query_config())
+            .app_data(problems::path_config())
+            // Before the route table: the `/api/v1` scope would otherwise claim the path.
+            .service(SwaggerUi::new("/docs/{_:.*}").url("/api/v1/openapi.json", openapi.clone()))
+            .configure(routes)
+            .configure(|cfg| {
+                if let Some(extend) = extra_routes {
+                    extend(cfg);
+                }
+            })
+            .route(
+                "/docs",
+                web::get().to(|| async {
+                    HttpResponse::PermanentRedirect()
+                        .insert_header((http::header::LOCATION, "/docs/"))
+                        .finish()
+                }),
+            )
+            .default_service(web::to(problems::not_found))
+    })
+    .listen(listener)?
+    .shutdown_timeout(shutdown_timeout)
+    .disable_signals();
+    if workers > 0 {
+        server = server.workers(workers);
+    }
+    Ok(server.run())
+}
+
+/// The route table: operations at the root; features add their scopes under `/api/v1`.
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.configure(operations::configure);
+}
+
+fn cors(allowed_origins: &[String]) -> Cors {
+    let mut cors = Cors::default()
+        .allowed_methods(["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"])
+        .allowed_headers([
+            http::header::AUTHORIZATION,
+            http::header::CONTENT_TYPE,
+            http::header::ACCEPT,
+            request_id::REQUEST_ID_HEADER,
+        ])
+        .expose_headers([request_id::REQUEST_ID_HEADER, http::header::RETRY_AFTER])
+        .max_age(3600);
+    for origin in allowed_origins {
+        cors = if origin == "*" {
+            cors.allow_any_origin()
+        } else {
+            cors.allowed_origin(origin)
+        };
+    }
+    cors
+}

@@ -1,0 +1,330 @@
+//! The `devforum` binary itself: serving, JSON logs with request ids, graceful SIGTERM,
+//! production's refusal of a default secret, and create-admin.
+
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use devforum::schema::users;
+use diesel::prelude::*;
+
+use crate::helpers::{config_dir, TestDatabase};
+
+fn devforum(db: &TestDatabase) -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_devforum"));
+    command
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("DEVFORUM_CONFIG_DIR", config_dir())
+        .env("DATABASE_URL", &db.url)
+        .env("DEVFORUM__SERVER__PORT", "0")
+        .env("DEVFORUM__EMAIL__TRANSPORT", "log");
+    command
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("free port")
+}
+
+struct Running {
+    child: Child,
+    lines: std::sync::mpsc::Receiver<String>,
+}
+
+fn start_serving(mut command: Command) -> Running {
+    command.stdout(Stdio::null()).stderr(Stdio::piped());
+    let mut child = command.spawn().expect("spawn devforum");
+    let stderr = child.stderr.take().expect("stderr");
+    let (sender, lines) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+            if sender.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    Running { child, lines }
+}
+
+impl Running {
+    fn wait_for_line(&self, needle: &str, timeout: Duration) -> Vec<String> {
+        let deadline = Instant::now() + timeout;
+        let mut seen = Vec::new();
+        while Instant::now() < deadline {
+            if let Ok(line) = self.lines.recv_timeout(Duration::from_millis(100)) {
+                let found = line.contains(needle);
+                seen.push(line);
+                if found {
+                    return seen;
+                }
+            }
+        }
+        panic!(
+            "no line containing {needle:?} within {timeout:?}; saw:\n{}",
+            seen.join("\n")
+        );
+    }
+
+    fn drain(&self) -> Vec<String> {
+        let mut lines = Vec::new();
+        while let Ok(line) = self.lines.recv_timeout(Duration::from_millis(300)) {
+            lines.push(line);
+        }
+        lines
+    }
+
+    fn terminate(&mut self) -> std::process::ExitStatus {
+        let status = Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status()
+            .expect("kill");
+        assert!(status.success());
+        let deadline = Instant::now() + Duration::from_secs(15);
+        loop {
+            if let Some(status) = self.child.try_wait().expect("wait") {
+                return status;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "devforum did not stop after SIGTERM"
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+#[test]
+fn serve_logs_json_lines_carrying_the_request_id_and_stops_cleanly_on_sigterm() {
+    let db = TestDatabase::create_empty();
+    let port = free_port();
+    let mut command = devforum(&db);
+    command
+        .arg("serve")
+        .env("DEVFORUM__SERVER__PORT", port.to_string())
+        .env("DEVFORUM__LOG__FORMAT", "json")
+        .env("DEVFORUM__LOG__LEVEL", "info");
+    let mut server = start_serving(command);
+    server.wait_for_line("devforum listening", Duration::from_secs(30));
+
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    let status = runtime.block_on(async {
+        reqwest::Client::new()
+            .get(format!("http://127.0.0.1:{port}/ready"))
+            .header("x-request-id", "cli-test-request-7")
+            .send()
+            .await
+            .map(|r| r.status().as_u16())
+    });
+    assert_eq!(status.ok(), Some(200));
+
+    let exit = server.terminate();
+    assert!(exit.success(), "exit status {exit:?}");
+    let lines = server.drain();
+    let request_lines: Vec<serde_json::Value> = lines
+        .iter()
+        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+        .filter(|l| l.to_string().contains("/ready"))
+        .collect();
+    assert!(
+        !request_lines.is_empty(),
+        "no JSON log line for the request:\n{}",
+        lines.join("\n")
+    );
+    for line in &request_lines {
+        assert_eq!(line["span"]["request_id"], "cli-test-request-7", "{line}");
+    }
+    assert!(
+        lines.iter().any(|l| l.contains("shutdown complete")),
+        "{}",
+        lines.join("\n")
+    );
+    // Migrations ran on start.
+    let applied: i64 = diesel::select(diesel::dsl::sql::<diesel::sql_types::BigInt>(
+        "(SELECT count(*) FROM __diesel_schema_migrations)",
+    ))
+    .get_result(&mut db.connect())
+    .expect("migrations table");
+    assert!(applied > 0);
+}
+
+#[test]
+fn production_refuses_to_start_with_the_default_secret_and_says_which_key_to_set() {
+    let db = TestDatabase::create_empty();
+    let output = devforum(&db)
+        .arg("serve")
+        .env("DEVFORUM_ENV", "production")
+        .output()
+        .expect("run devforum");
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("DEVFORUM__AUTH__JWT_SECRET"), "{stderr}");
+}
+
+#[test]
+fn migrate_applies_and_reverts() {
+    let db = TestDatabase::create_empty();
+    let output = devforum(&db).arg("migrate").output().expect("run");
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(String::from_utf8_lossy(&output.stdout).contains("applied"));
+    let output = devforum(&db)
+        .args(["migrate", "--revert", "all"])
+        .output()
+        .expect("run");
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let output = devforum(&db)
+        .args(["migrate", "--revert", "some"])
+        .output()
+        .expect("run");
+    assert!(!output.status.success());
+}
+
+#[test]
+fn create_admin_creates_then_promotes_idempotently() {
+    let db = TestDatabase::create();
+    let run = |username: &str, email: &str, password: &str| {
+        devforum(&db)
+            .args(["create-admin", "--username", username, "--email", email])
+            .env("DEVFORUM_ADMIN_PASSWORD", password)
+            .output()
+            .expect("run")
+    };
+    let first = run("root_admin", "Root@Example.COM", "a long enough password");
+    assert!(
+        first.status.success(),
+        "{}",
+        String::from_utf8_lossy(&first.stderr)
+    );
+    let again = run("root_admin", "root@example.com", "a long enough password");
+    assert!(
+        again.status.success(),
+        "{}",
+        String::from_utf8_lossy(&again.stderr)
+    );
+    assert!(String::from_utf8_lossy(&again.stdout).contains("already an admin"));
+
+    let mut conn = db.connect();
+    let (role, email, verified): (String, String, bool) = users::table
+        .filter(users::username.eq("root_admin"))
+        .select((users::role, users::email, users::email_verified))
+        .first(&mut conn)
+        .expect("admin row");
+    assert_eq!(
+        (role.as_str(), email.as_str(), verified),
+        ("admin", "Root@example.com", true)
+    );
+    let count: i64 = users::table.count().get_result(&mut conn).expect("count");
+    assert_eq!(count, 1);
+
+    // An existing member is promoted, keeping their password.
+    diesel::insert_into(users::table)
+        .values((
+            users::username.eq("member_one"),
+            users::email.eq("m1@example.com"),
+            users::password_hash.eq("x"),
+        ))
+        .execute(&mut conn)
+        .expect("insert member");
+    let promoted = run("MEMBER_one", "m1@example.com", "another long password");
+    assert!(String::from_utf8_lossy(&promoted.stdout).contains("is now an admin"));
+    let (role, hash): (String, String) = users::table
+        .filter(users::username.eq("member_one"))
+        .select((users::role, users::password_hash))
+        .first(&mut conn)
+        .expect("member row");
+    assert_eq!((role.as_str(), hash.as_str()), ("admin", "x"));
+}
+
+#[test]
+fn create_admin_rejects_bad_input_and_reads_the_password_from_stdin() {
+    let db = TestDatabase::create();
+    let bad = devforum(&db)
+        .args(["create-admin", "--username", "x", "--email", "not-an-email"])
+        .env("DEVFORUM_ADMIN_PASSWORD", "a long enough password")
+        .output()
+        .expect("run");
+    assert!(!bad.status.success());
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("--username"));
+
+    let short = devforum(&db)
+        .args([
+            "create-admin",
+            "--username",
+            "admin2",
+            "--email",
+            "a2@example.com",
+        ])
+        .env("DEVFORUM_ADMIN_PASSWORD", "short")
+        .output()
+        .expect("run");
+    assert!(!short.status.success());
+
+    let mut child = devforum(&db)
+        .args([
+            "create-admin",
+            "--username",
+            "admin3",
+            "--email",
+            "a3@example.com",
+        ])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    {
+        use std::io::Write;
+        let mut stdin = child.stdin.take().expect("stdin");
+        stdin.write_all(b"password from stdin\n").expect("write");
+    }
+    let output = child.wait_with_output().expect("wait");
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let hash: String = users::table
+        .filter(users::username.eq("admin3"))
+        .select(users::password_hash)
+        .first(&mut db.connect())
+        .expect("row");
+    assert!(devforum::accounts::password::verify(
+        "password from stdin",
+        &hash
+    ));
+}
+
+#[test]
+fn help_explains_every_subcommand() {
+    let output = Command::new(env!("CARGO_BIN_EXE_devforum"))
+        .arg("--help")
+        .output()
+        .expect("run");
+    let text = String::from_utf8_lossy(&output.stdout);
+    for subcommand in ["serve", "migrate", "worker", "create-admin", "jobs"] {
+        assert!(
+            text.contains(subcommand),
+            "{subcommand} missing from --help:\n{text}"
+        );
+    }
+}

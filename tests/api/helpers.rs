@@ -1,0 +1,275 @@
+//! Test harness: every test gets its own PostgreSQL database, cloned from a template that is
+//! migrated once per migration set, and a real server on a random port.
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::sync::OnceLock;
+
+use devforum::config::Settings;
+use devforum::startup::{Application, BuildOptions};
+use diesel::prelude::*;
+use diesel::{Connection, PgConnection};
+use tokio_util::sync::CancellationToken;
+
+/// The server the tests point at; `scripts/test` starts a private cluster and sets it.
+pub fn base_database_url() -> String {
+    std::env::var("DATABASE_URL")
+        .unwrap_or_else(|_| "postgres://postgres:postgres@127.0.0.1:54329/devforum".to_string())
+}
+
+/// `url` with its database name replaced by `name`.
+pub fn database_url(url: &str, name: &str) -> String {
+    let (without_query, query) = match url.split_once('?') {
+        Some((head, query)) => (head, format!("?{query}")),
+        None => (url, String::new()),
+    };
+    let prefix = without_query
+        .rsplit_once('/')
+        .map(|(p, _)| p)
+        .unwrap_or(without_query);
+    format!("{prefix}/{name}{query}")
+}
+
+fn admin_connection() -> PgConnection {
+    let url = database_url(&base_database_url(), "postgres");
+    PgConnection::establish(&url)
+        .unwrap_or_else(|e| panic!("cannot reach PostgreSQL at {url}: {e}; run scripts/test"))
+}
+
+/// A fingerprint of the migrations, so a changed migration gets a fresh template.
+fn migrations_fingerprint() -> String {
+    use std::hash::{Hash, Hasher};
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("migrations");
+    let mut entries: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .expect("migrations dir")
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.is_dir())
+        .collect();
+    entries.sort();
+    let mut hasher = std::collections::hash_map::DefaultHasher::new();
+    for entry in entries {
+        entry.file_name().hash(&mut hasher);
+        for file in ["up.sql", "down.sql"] {
+            std::fs::read(entry.join(file))
+                .unwrap_or_default()
+                .hash(&mut hasher);
+        }
+    }
+    format!("{:016x}", hasher.finish())
+}
+
+/// Creates (once, across every test process) the migrated template database.
+fn template_database() -> &'static str {
+    static TEMPLATE: OnceLock<String> = OnceLock::new();
+    TEMPLATE.get_or_init(|| {
+        let name = format!("devforum_tpl_{}", migrations_fingerprint());
+        let mut conn = admin_connection();
+        // Tests run in several processes at once: serialise template creation.
+        diesel::sql_query("SELECT pg_advisory_lock(727272)")
+            .execute(&mut conn)
+            .expect("lock");
+        let exists: bool = diesel::select(diesel::dsl::sql::<diesel::sql_types::Bool>(&format!(
+            "EXISTS (SELECT 1 FROM pg_database WHERE datname = '{name}')"
+        )))
+        .get_result(&mut conn)
+        .expect("template lookup");
+        if !exists {
+            let building = format!("{name}_building");
+            diesel::sql_query(format!("DROP DATABASE IF EXISTS {building} WITH (FORCE)"))
+                .execute(&mut conn)
+                .expect("drop stale template");
+            diesel::sql_query(format!("CREATE DATABASE {building}"))
+                .execute(&mut conn)
+                .expect("create template");
+            {
+                let mut template =
+                    PgConnection::establish(&database_url(&base_database_url(), &building))
+                        .expect("connect to template");
+                devforum::db::run_migrations(&mut template).expect("migrate template");
+            }
+            // Renaming makes a half-built template impossible to pick up.
+            diesel::sql_query(format!("ALTER DATABASE {building} RENAME TO {name}"))
+                .execute(&mut conn)
+                .expect("publish template");
+        }
+        diesel::sql_query("SELECT pg_advisory_unlock(727272)")
+            .execute(&mut conn)
+            .expect("unlock");
+        name
+    })
+}
+
+/// A database of one's own, dropped (connections and all) when the value goes away.
+pub struct TestDatabase {
+    pub name: String,
+    pub url: String,
+}
+
+impl TestDatabase {
+    pub fn create() -> Self {
+        let template = template_database();
+        let name = format!("devforum_test_{}", uuid::Uuid::new_v4().simple());
+        let mut conn = admin_connection();
+        diesel::sql_query(format!("CREATE DATABASE {name} TEMPLATE {template}"))
+            .execute(&mut conn)
+            .expect("create test database");
+        let url = database_url(&base_database_url(), &name);
+        TestDatabase { name, url }
+    }
+
+    /// An empty database with no migrations applied.
+    pub fn create_empty() -> Self {
+        let name = format!("devforum_test_{}", uuid::Uuid::new_v4().simple());
+        let mut conn = admin_connection();
+        diesel::sql_query(format!("CREATE DATABASE {name}"))
+            .execute(&mut conn)
+            .expect("create test database");
+        let url = database_url(&base_database_url(), &name);
+        TestDatabase { name, url }
+    }
+
+    pub fn connect(&self) -> PgConnection {
+        PgConnection::establish(&self.url).expect("connect to test database")
+    }
+}
+
+impl Drop for TestDatabase {
+    fn drop(&mut self) {
+        let mut conn = admin_connection();
+        let _ = diesel::sql_query(format!(
+            "DROP DATABASE IF EXISTS {} WITH (FORCE)",
+            self.name
+        ))
+        .execute(&mut conn);
+    }
+}
+
+/// The environment a test server reads its settings from.
+pub fn test_env(database_url: &str) -> HashMap<String, String> {
+    HashMap::from([
+        ("DEVFORUM_ENV".to_string(), "test".to_string()),
+        ("DATABASE_URL".to_string(), database_url.to_string()),
+    ])
+}
+
+pub fn config_dir() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("config")
+}
+
+pub fn test_settings(database_url: &str) -> Settings {
+    Settings::load_from(&config_dir(), &test_env(database_url)).expect("test settings")
+}
+
+pub struct TestApp {
+    pub address: String,
+    pub client: reqwest::Client,
+    shutdown: CancellationToken,
+    server: Option<tokio::task::JoinHandle<anyhow::Result<()>>>,
+    // Dropped last: the server must let go of its connections first.
+    pub db: TestDatabase,
+}
+
+impl TestApp {
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.address, path)
+    }
+
+    pub async fn get(&self, path: &str) -> reqwest::Response {
+        self.client
+            .get(self.url(path))
+            .send()
+            .await
+            .expect("request")
+    }
+
+    pub fn conn(&self) -> PgConnection {
+        self.db.connect()
+    }
+
+    /// Stops the server as SIGTERM would and waits until it has finished.
+    pub async fn stop(mut self) -> anyhow::Result<()> {
+        self.shutdown.cancel();
+        match self.server.take() {
+            Some(server) => server.await?,
+            None => Ok(()),
+        }
+    }
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        self.shutdown.cancel();
+    }
+}
+
+pub async fn spawn_app() -> TestApp {
+    spawn_app_with(|_| {}, BuildOptions::default()).await
+}
+
+pub async fn spawn_app_with(
+    customise: impl FnOnce(&mut Settings),
+    options: BuildOptions,
+) -> TestApp {
+    init_test_logging();
+    let db = TestDatabase::create();
+    let mut settings = test_settings(&db.url);
+    // The template is migrated already; checking again costs a connection per test.
+    settings.database.migrate_on_start = false;
+    customise(&mut settings);
+    let application = Application::build_with(settings, options)
+        .await
+        .expect("build application");
+    let port = application.port();
+    let shutdown = application.shutdown_token();
+    let server = tokio::spawn(application.run_until_stopped());
+    TestApp {
+        address: format!("http://127.0.0.1:{port}"),
+        client: reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .expect("http client"),
+        shutdown,
+        server: Some(server),
+        db,
+    }
+}
+
+/// `TEST_LOG=1 cargo test` shows the service's logs.
+fn init_test_logging() {
+    static INIT: OnceLock<()> = OnceLock::new();
+    INIT.get_or_init(|| {
+        if std::env::var_os("TEST_LOG").is_some() {
+            devforum::telemetry::init(&devforum::config::LogSettings {
+                format: devforum::config::LogFormat::Pretty,
+                level: "debug".into(),
+            });
+        }
+    });
+}
+
+/// Asserts a problem document and returns it.
+pub async fn assert_problem(
+    response: reqwest::Response,
+    status: u16,
+    code: &str,
+) -> serde_json::Value {
+    assert_eq!(response.status().as_u16(), status, "unexpected status");
+    let content_type = response
+        .headers()
+        .get("content-type")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .to_string();
+    assert!(
+        content_type.starts_with("application/problem+json"),
+        "content type was {content_type:?}"
+    );
+    let body: serde_json::Value = response.json().await.expect("problem body is JSON");
+    assert_eq!(body["status"], status, "{body}");
+    assert_eq!(body["code"], code, "{body}");
+    assert!(
+        body["type"].is_string() && body["title"].is_string() && body["detail"].is_string(),
+        "{body}"
+    );
+    body
+}

@@ -1,0 +1,12 @@
+//! One integration-test binary (faster to link than many); each module one area.
+
+// Tests state their expectations with expect(); a panic is the failure report.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod cli;
+mod config;
+mod helpers;
+mod http_errors;
+mod jobs;
+mod migrations;
+mod operations;
