@@ -65,6 +65,7 @@ pub struct Settings {
     pub auth: AuthSettings,
     pub web: WebSettings,
     pub worker: WorkerSettings,
+    pub rate_limits: RateLimitSettings,
     pub log: LogSettings,
 }
 
@@ -164,6 +165,20 @@ pub struct AuthSettings {
     pub jwt_secret: SecretString,
     pub access_token_ttl_secs: u64,
     pub refresh_token_ttl_days: u64,
+    /// Consecutive failed logins an account may have before each further try must wait.
+    pub login_failures_before_delay: i32,
+    /// The longest such wait.
+    pub login_max_delay_secs: u64,
+    /// Password hashes computed at once (0: one per core); the rest wait their turn.
+    pub hashing_concurrency: usize,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct RateLimitSettings {
+    pub login_per_minute: u32,
+    pub register_per_hour: u32,
+    pub password_reset_per_hour: u32,
+    pub refresh_per_minute: u32,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -251,6 +266,11 @@ impl Settings {
         if self.worker.concurrency == 0 {
             return Err(ConfigError::Invalid(
                 "worker.concurrency must be at least 1".into(),
+            ));
+        }
+        if self.auth.access_token_ttl_secs == 0 || self.auth.access_token_ttl_secs > 900 {
+            return Err(ConfigError::Invalid(
+                "auth.access_token_ttl_secs must be between 1 and 900 (15 minutes)".into(),
             ));
         }
         if self.worker.max_attempts < 1 {

@@ -5,13 +5,18 @@
 //! `telemetry` are the plumbing they share.
 
 pub mod accounts;
+pub mod auth;
 pub mod config;
 pub mod db;
+pub mod email;
 pub mod error;
 pub mod http;
 pub mod jobs;
 pub mod openapi;
 pub mod operations;
+pub mod rate_limit;
 pub mod schema;
 pub mod startup;
+pub mod tags;
 pub mod telemetry;
+pub mod validation;

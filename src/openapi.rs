@@ -1,8 +1,11 @@
 //! The OpenAPI document, generated from the handlers' annotations and served at
 //! `/api/v1/openapi.json`, with Swagger UI (bundled into the binary) at `/docs`.
 
-use utoipa::OpenApi;
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::openapi::{ContentBuilder, Ref, ResponseBuilder};
+use utoipa::{Modify, OpenApi};
 
+use crate::accounts;
 use crate::error::Problem;
 use crate::operations;
 
@@ -18,14 +21,96 @@ use crate::operations;
         operations::probes::health,
         operations::probes::ready,
         operations::metrics::metrics,
+        accounts::routes::register,
+        accounts::routes::verify_email,
+        accounts::routes::login,
+        accounts::routes::refresh,
+        accounts::routes::logout,
+        accounts::routes::request_password_reset,
+        accounts::routes::confirm_password_reset,
+        accounts::routes::get_me,
+        accounts::routes::update_me,
+        accounts::routes::get_user,
     ),
     components(schemas(Problem)),
+    modifiers(&BearerAuth, &BodyProblems),
     tags(
         (name = "operations", description = "Health, readiness and metrics"),
+        (name = "accounts", description = "Registration, sessions, password reset and profiles"),
     )
 )]
 pub struct ApiDoc;
 
+/// Declares the `Authorization: Bearer <access_token>` scheme the operations refer to.
+struct BearerAuth;
+
+impl Modify for BearerAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer_auth",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .bearer_format("JWT")
+                    .description(Some(
+                        "An access token from /api/v1/auth/login or /api/v1/auth/refresh",
+                    ))
+                    .build(),
+            ),
+        );
+    }
+}
+
 pub fn document() -> utoipa::openapi::OpenApi {
     ApiDoc::openapi()
+}
+
+/// Every operation that takes a JSON body can answer 400 (not JSON), 413 (too large) and
+/// 415 (not `application/json`); documenting them once here keeps each handler's list about
+/// its own outcomes.
+struct BodyProblems;
+
+impl Modify for BodyProblems {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let problem = || {
+            ContentBuilder::new()
+                .schema(Some(Ref::from_schema_name("Problem")))
+                .build()
+        };
+        let answers = [
+            ("400", "The body is not valid JSON (`malformed_json`)"),
+            (
+                "413",
+                "The body is larger than `server.json_limit` (`payload_too_large`)",
+            ),
+            (
+                "415",
+                "The body is not `application/json` (`unsupported_media_type`)",
+            ),
+        ];
+        for item in openapi.paths.paths.values_mut() {
+            for operation in [&mut item.post, &mut item.put, &mut item.patch]
+                .into_iter()
+                .flatten()
+            {
+                if operation.request_body.is_none() {
+                    continue;
+                }
+                for (status, description) in answers {
+                    operation
+                        .responses
+                        .responses
+                        .entry(status.to_string())
+                        .or_insert_with(|| {
+                            ResponseBuilder::new()
+                                .description(description)
+                                .content(crate::error::PROBLEM_CONTENT_TYPE, problem())
+                                .build()
+                                .into()
+                        });
+                }
+            }
+        }
+    }
 }

@@ -12,16 +12,32 @@ use anyhow::Context;
 use tokio_util::sync::CancellationToken;
 use utoipa_swagger_ui::SwaggerUi;
 
+use std::sync::Arc;
+
+use crate::accounts;
+use crate::accounts::jwt::JwtKeys;
+use crate::accounts::password::HashingPool;
 use crate::config::Settings;
 use crate::db::{self, DbPool};
+use crate::email::{self, Mailer};
 use crate::http::json::JsonLimit;
 use crate::http::{problems, request_id};
 use crate::jobs::{JobRegistry, Worker, WorkerHandle};
 use crate::operations::{self, Metrics};
+use crate::rate_limit::AuthRateLimits;
 
 /// The job kinds this build knows how to run.
-pub fn job_registry(_settings: &Settings) -> JobRegistry {
-    JobRegistry::new()
+pub fn job_registry(settings: &Settings) -> anyhow::Result<JobRegistry> {
+    let mailer = Arc::new(Mailer::from_settings(&settings.email)?);
+    let mut registry = JobRegistry::new();
+    registry.register(email::SEND_EMAIL_JOB, move |_ctx, job| {
+        let mailer = mailer.clone();
+        async move {
+            let message: email::OutgoingEmail = serde_json::from_value(job.payload)?;
+            mailer.send(&message).await
+        }
+    });
+    Ok(registry)
 }
 
 /// Extra routes mounted beside the real ones; tests use it to reach plumbing (JSON bodies,
@@ -50,7 +66,10 @@ impl Application {
     }
 
     pub async fn build_with(settings: Settings, options: BuildOptions) -> anyhow::Result<Self> {
-        let registry = options.jobs.unwrap_or_else(|| job_registry(&settings));
+        let registry = match options.jobs {
+            Some(registry) => registry,
+            None => job_registry(&settings)?,
+        };
         if settings.database.migrate_on_start {
             let database = settings.database.clone();
             let applied = tokio::task::spawn_blocking(move || db::connect_and_migrate(&database))
@@ -131,7 +150,7 @@ impl Application {
 /// Runs the background worker alone until SIGTERM/SIGINT (`devforum worker`).
 pub async fn run_worker(settings: Settings) -> anyhow::Result<()> {
     let pool = db::build_pool(&settings.database);
-    let registry = job_registry(&settings);
+    let registry = job_registry(&settings)?;
     let shutdown = CancellationToken::new();
     let worker = Worker::new(pool, registry, settings.worker.clone())
         .start(&settings.database, shutdown.clone());
@@ -187,6 +206,10 @@ fn build_server(
     let json_limit = settings.server.json_limit;
     let shutdown_timeout = settings.server.shutdown_timeout_secs;
     let workers = settings.server.workers;
+    let jwt_keys = web::Data::new(JwtKeys::new(&settings.auth));
+    let hashing = web::Data::new(HashingPool::new(settings.auth.hashing_concurrency));
+    let rate_limits = web::Data::new(AuthRateLimits::new(&settings.rate_limits));
+    spawn_rate_limit_sweeper(rate_limits.clone().into_inner());
     let settings = web::Data::new(settings);
     let pool = web::Data::new(pool);
     let metrics = web::Data::new(metrics);
@@ -201,6 +224,9 @@ fn build_server(
             .app_data(settings.clone())
             .app_data(pool.clone())
             .app_data(metrics.clone())
+            .app_data(jwt_keys.clone())
+            .app_data(hashing.clone())
+            .app_data(rate_limits.clone())
             .app_data(JsonLimit(json_limit))
             .app_data(web::PayloadConfig::new(json_limit))
             .app_data(problems::json_config(json_limit))
@@ -235,7 +261,24 @@ fn build_server(
 
 /// The route table: operations at the root; features add their scopes under `/api/v1`.
 pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.configure(operations::configure);
+    cfg.configure(operations::configure)
+        .service(web::scope("/api/v1").configure(accounts::routes::configure));
+}
+
+/// Forgets idle rate-limit keys every minute so memory stays bounded under address churn.
+fn spawn_rate_limit_sweeper(limits: Arc<AuthRateLimits>) {
+    let weak = Arc::downgrade(&limits);
+    drop(limits);
+    tokio::spawn(async move {
+        let mut interval = tokio::time::interval(std::time::Duration::from_secs(60));
+        loop {
+            interval.tick().await;
+            match weak.upgrade() {
+                Some(limits) => limits.forget_idle(),
+                None => break,
+            }
+        }
+    });
 }
 
 fn cors(allowed_origins: &[String]) -> Cors {

@@ -1,9 +1,17 @@
-//! Accounts: who members are, how they prove it, and what they may do.
+//! Accounts: registration, email verification, sessions (JWT access tokens and rotating
+//! refresh tokens), password reset, profiles, and `create-admin`.
 
 pub mod admin;
 pub mod domain;
+pub mod jwt;
 pub mod password;
+pub mod routes;
+pub mod rules;
+pub mod service;
+pub mod sessions;
+pub mod tokens;
 pub mod user;
+pub mod views;
 
 pub use domain::{EmailAddress, Password, Role, Username};
 pub use user::User;

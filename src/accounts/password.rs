@@ -54,3 +54,56 @@ mod tests {
         Ok(())
     }
 }
+
+/// Bounds how many hashes run at once. A login flood then queues here, on an async
+/// semaphore, instead of filling the blocking pool (and memory, 19 MiB a hash) and starving
+/// every request that only needs the database.
+#[derive(Clone)]
+pub struct HashingPool {
+    permits: std::sync::Arc<tokio::sync::Semaphore>,
+}
+
+impl HashingPool {
+    pub fn new(concurrency: usize) -> Self {
+        let concurrency = if concurrency == 0 {
+            std::thread::available_parallelism()
+                .map(|n| n.get())
+                .unwrap_or(2)
+        } else {
+            concurrency
+        };
+        HashingPool {
+            permits: std::sync::Arc::new(tokio::sync::Semaphore::new(concurrency)),
+        }
+    }
+
+    /// Runs CPU-heavy password work on the blocking pool, at most `concurrency` at a time.
+    pub async fn run<T, F>(&self, work: F) -> Result<T, crate::error::ApiError>
+    where
+        F: FnOnce() -> T + Send + 'static,
+        T: Send + 'static,
+    {
+        let _permit = self.permits.acquire().await.map_err(|e| {
+            crate::error::ApiError::Internal(anyhow::anyhow!("hashing pool closed: {e}"))
+        })?;
+        let span = tracing::Span::current();
+        Ok(actix_web::web::block(move || {
+            let _entered = span.enter();
+            work()
+        })
+        .await?)
+    }
+}
+
+/// A hash of a password nobody knows, verified against when the login names no account, so
+/// an unknown user costs the same time as a wrong password.
+pub fn dummy_hash() -> &'static str {
+    static DUMMY: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+        let secret = super::tokens::generate();
+        Password::parse(&secret)
+            .ok()
+            .and_then(|p| hash(&p).ok())
+            .unwrap_or_default()
+    });
+    &DUMMY
+}

@@ -3,6 +3,7 @@
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 
+use super::Role;
 use crate::schema::users;
 
 diesel::define_sql_function! {
@@ -22,6 +23,16 @@ pub struct User {
     pub display_name: Option<String>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+    pub bio: String,
+    pub location: Option<String>,
+    pub timezone: Option<String>,
+    pub skills: Vec<String>,
+    pub suspended_at: Option<DateTime<Utc>>,
+    pub suspended_until: Option<DateTime<Utc>>,
+    pub suspension_reason: Option<String>,
+    pub session_generation: i32,
+    pub failed_login_count: i32,
+    pub last_failed_login_at: Option<DateTime<Utc>>,
 }
 
 #[derive(Debug, Insertable)]
@@ -35,8 +46,49 @@ pub struct NewUser<'a> {
     pub display_name: Option<&'a str>,
 }
 
+/// A profile change; `None` leaves a field as it is, `Some(None)` clears it.
+#[derive(Debug, Default, AsChangeset)]
+#[diesel(table_name = users)]
+pub struct ProfileChanges {
+    pub display_name: Option<Option<String>>,
+    pub bio: Option<String>,
+    pub location: Option<Option<String>>,
+    pub timezone: Option<Option<String>>,
+    pub skills: Option<Vec<String>>,
+}
+
+impl ProfileChanges {
+    pub fn is_empty(&self) -> bool {
+        self.display_name.is_none()
+            && self.bio.is_none()
+            && self.location.is_none()
+            && self.timezone.is_none()
+            && self.skills.is_none()
+    }
+}
+
 impl User {
+    pub fn role(&self) -> Role {
+        self.role.parse().unwrap_or(Role::Member)
+    }
+
+    pub fn is_staff(&self) -> bool {
+        self.role().is_staff()
+    }
+
+    /// Suspended while a suspension is recorded and its end (if any) is still ahead.
+    pub fn is_suspended_at(&self, now: DateTime<Utc>) -> bool {
+        is_suspended(self.suspended_at, self.suspended_until, now)
+    }
+
+    pub fn find(conn: &mut PgConnection, id: i64) -> QueryResult<User> {
+        users::table.find(id).select(User::as_select()).first(conn)
+    }
+
     pub fn find_by_username(conn: &mut PgConnection, username: &str) -> QueryResult<Option<User>> {
+        if !storable(username) {
+            return Ok(None);
+        }
         users::table
             .filter(lower(users::username).eq(lower(username)))
             .select(User::as_select())
@@ -45,11 +97,23 @@ impl User {
     }
 
     pub fn find_by_email(conn: &mut PgConnection, email: &str) -> QueryResult<Option<User>> {
+        if !storable(email) {
+            return Ok(None);
+        }
         users::table
             .filter(lower(users::email).eq(lower(email)))
             .select(User::as_select())
             .first(conn)
             .optional()
+    }
+
+    /// Finds by email when `login` looks like one, by username otherwise.
+    pub fn find_by_login(conn: &mut PgConnection, login: &str) -> QueryResult<Option<User>> {
+        if login.contains('@') {
+            Self::find_by_email(conn, login)
+        } else {
+            Self::find_by_username(conn, login)
+        }
     }
 
     pub fn insert(conn: &mut PgConnection, new_user: &NewUser<'_>) -> QueryResult<User> {
@@ -64,5 +128,103 @@ impl User {
             .set((users::role.eq(role), users::updated_at.eq(diesel::dsl::now)))
             .returning(User::as_returning())
             .get_result(conn)
+    }
+
+    pub fn update_profile(
+        conn: &mut PgConnection,
+        user_id: i64,
+        changes: &ProfileChanges,
+    ) -> QueryResult<User> {
+        if changes.is_empty() {
+            return Self::find(conn, user_id);
+        }
+        diesel::update(users::table.find(user_id))
+            .set((changes, users::updated_at.eq(diesel::dsl::now)))
+            .returning(User::as_returning())
+            .get_result(conn)
+    }
+
+    pub fn mark_email_verified(conn: &mut PgConnection, user_id: i64) -> QueryResult<User> {
+        diesel::update(users::table.find(user_id))
+            .set((
+                users::email_verified.eq(true),
+                users::updated_at.eq(diesel::dsl::now),
+            ))
+            .returning(User::as_returning())
+            .get_result(conn)
+    }
+
+    pub fn record_failed_login(conn: &mut PgConnection, user_id: i64) -> QueryResult<()> {
+        diesel::update(users::table.find(user_id))
+            .set((
+                users::failed_login_count.eq(users::failed_login_count + 1),
+                users::last_failed_login_at.eq(diesel::dsl::now),
+            ))
+            .execute(conn)?;
+        Ok(())
+    }
+
+    pub fn clear_failed_logins(conn: &mut PgConnection, user_id: i64) -> QueryResult<()> {
+        diesel::update(
+            users::table
+                .find(user_id)
+                .filter(users::failed_login_count.gt(0)),
+        )
+        .set((
+            users::failed_login_count.eq(0),
+            users::last_failed_login_at.eq(None::<DateTime<Utc>>),
+        ))
+        .execute(conn)?;
+        Ok(())
+    }
+
+    /// Sets a new password and ends every session: access tokens carry the old generation.
+    pub fn reset_password(
+        conn: &mut PgConnection,
+        user_id: i64,
+        password_hash: &str,
+    ) -> QueryResult<()> {
+        diesel::update(users::table.find(user_id))
+            .set((
+                users::password_hash.eq(password_hash),
+                users::session_generation.eq(users::session_generation + 1),
+                users::failed_login_count.eq(0),
+                users::last_failed_login_at.eq(None::<DateTime<Utc>>),
+                users::updated_at.eq(diesel::dsl::now),
+            ))
+            .execute(conn)?;
+        Ok(())
+    }
+}
+
+/// PostgreSQL text cannot hold NUL: such a value names nothing, and sending it would fail.
+pub fn storable(text: &str) -> bool {
+    !text.contains('\0')
+}
+
+pub fn is_suspended(
+    suspended_at: Option<DateTime<Utc>>,
+    suspended_until: Option<DateTime<Utc>>,
+    now: DateTime<Utc>,
+) -> bool {
+    suspended_at.is_some() && suspended_until.is_none_or(|until| until > now)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::Duration;
+
+    #[test]
+    fn suspension_holds_until_its_end() {
+        let now = Utc::now();
+        assert!(!is_suspended(None, None, now));
+        assert!(is_suspended(Some(now), None, now));
+        assert!(is_suspended(Some(now), Some(now + Duration::hours(1)), now));
+        assert!(!is_suspended(
+            Some(now),
+            Some(now - Duration::seconds(1)),
+            now
+        ));
     }
 }

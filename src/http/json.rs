@@ -103,7 +103,22 @@ fn is_json_content_type(req: &HttpRequest) -> bool {
 }
 
 /// Deserialises a body, mapping serde's failures to the problem document a client can act on.
+///
+/// Every request body of this API is a JSON object; serde would otherwise also accept an
+/// array for a struct (its fields in order), which no client means to send.
 pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
+    let first = bytes.iter().find(|b| !b.is_ascii_whitespace());
+    if first.is_some_and(|b| *b != b'{') {
+        return Err(
+            match serde_json::from_slice::<serde::de::IgnoredAny>(bytes) {
+                Ok(_) => ApiError::invalid_field("body", "must be a JSON object"),
+                Err(error) => ApiError::bad_request(
+                    "malformed_json",
+                    format!("The request body is not valid JSON: {error}"),
+                ),
+            },
+        );
+    }
     let mut deserializer = serde_json::Deserializer::from_slice(bytes);
     let value = serde_path_to_error::deserialize(&mut deserializer).map_err(|error| {
         let path = error.path().to_string();
@@ -173,6 +188,21 @@ mod tests {
             Err(ApiError::Validation(errors)) => assert!(errors.contains_key("count")),
             other => panic!("expected a validation error, got {other:?}"),
         }
+    }
+
+    #[test]
+    fn only_objects_are_accepted() {
+        match parse_json::<Sample>(br#"["x", 3]"#) {
+            Err(ApiError::Validation(errors)) => assert!(errors.contains_key("body")),
+            other => panic!("expected a validation error, got {other:?}"),
+        }
+        assert!(matches!(
+            parse_json::<Sample>(b"[1,"),
+            Err(ApiError::BadRequest {
+                code: "malformed_json",
+                ..
+            })
+        ));
     }
 
     #[test]

@@ -9,6 +9,7 @@ use devforum::schema::users;
 use diesel::prelude::*;
 
 use crate::helpers::{config_dir, TestDatabase};
+use crate::mail::free_port;
 
 fn devforum(db: &TestDatabase) -> Command {
     let mut command = Command::new(env!("CARGO_BIN_EXE_devforum"));
@@ -20,13 +21,6 @@ fn devforum(db: &TestDatabase) -> Command {
         .env("DEVFORUM__SERVER__PORT", "0")
         .env("DEVFORUM__EMAIL__TRANSPORT", "log");
     command
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("free port")
 }
 
 struct Running {

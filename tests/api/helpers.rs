@@ -273,3 +273,118 @@ pub async fn assert_problem(
     );
     body
 }
+
+pub const PASSWORD: &str = "correct horse battery";
+
+/// A member the tests act as.
+#[derive(Debug, Clone)]
+pub struct TestUser {
+    pub id: i64,
+    pub username: String,
+    pub email: String,
+    pub access_token: String,
+    pub refresh_token: String,
+}
+
+impl TestApp {
+    pub async fn post_json(&self, path: &str, body: &serde_json::Value) -> reqwest::Response {
+        self.client
+            .post(self.url(path))
+            .json(body)
+            .send()
+            .await
+            .expect("request")
+    }
+
+    pub async fn get_as(&self, path: &str, token: &str) -> reqwest::Response {
+        self.client
+            .get(self.url(path))
+            .bearer_auth(token)
+            .send()
+            .await
+            .expect("request")
+    }
+
+    pub async fn register(&self, username: &str) -> reqwest::Response {
+        self.post_json(
+            "/api/v1/auth/register",
+            &serde_json::json!({
+                "username": username,
+                "email": format!("{username}@example.com"),
+                "password": PASSWORD,
+            }),
+        )
+        .await
+    }
+
+    pub async fn login(&self, login: &str, password: &str) -> reqwest::Response {
+        self.post_json(
+            "/api/v1/auth/login",
+            &serde_json::json!({ "login": login, "password": password }),
+        )
+        .await
+    }
+
+    /// Registers `username` and signs in, without verifying the email.
+    pub async fn signed_up(&self, username: &str) -> TestUser {
+        let response = self.register(username).await;
+        assert_eq!(
+            response.status().as_u16(),
+            201,
+            "{}",
+            response.text().await.unwrap_or_default()
+        );
+        self.signed_in(username).await
+    }
+
+    pub async fn signed_in(&self, username: &str) -> TestUser {
+        let response = self.login(username, PASSWORD).await;
+        assert_eq!(
+            response.status().as_u16(),
+            200,
+            "{}",
+            response.text().await.unwrap_or_default()
+        );
+        let body: serde_json::Value = response.json().await.expect("json");
+        TestUser {
+            id: body["user"]["id"].as_i64().expect("id"),
+            username: username.to_string(),
+            email: format!("{username}@example.com"),
+            access_token: body["access_token"]
+                .as_str()
+                .expect("access token")
+                .to_string(),
+            refresh_token: body["refresh_token"]
+                .as_str()
+                .expect("refresh token")
+                .to_string(),
+        }
+    }
+
+    /// A verified member allowed to publish.
+    pub async fn member(&self, username: &str) -> TestUser {
+        let user = self.signed_up(username).await;
+        self.sql(&format!(
+            "UPDATE users SET email_verified = true WHERE id = {}",
+            user.id
+        ));
+        user
+    }
+
+    /// A verified member with `role`.
+    pub async fn staff(&self, username: &str, role: &str) -> TestUser {
+        let user = self.member(username).await;
+        self.sql(&format!(
+            "UPDATE users SET role = '{role}' WHERE id = {}",
+            user.id
+        ));
+        user
+    }
+
+    /// Runs a statement directly, as an operator (or another feature) would.
+    pub fn sql(&self, statement: &str) {
+        diesel::sql_query(statement)
+            .execute(&mut self.conn())
+            .expect("sql");
+    }
+}

@@ -3,10 +3,12 @@
 // Tests state their expectations with expect(); a panic is the failure report.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod accounts;
 mod cli;
 mod config;
 mod helpers;
 mod http_errors;
 mod jobs;
+mod mail;
 mod migrations;
 mod operations;

@@ -1,0 +1,13 @@
+DROP TABLE user_tokens;
+DROP TABLE refresh_tokens;
+ALTER TABLE users
+    DROP COLUMN bio,
+    DROP COLUMN location,
+    DROP COLUMN timezone,
+    DROP COLUMN skills,
+    DROP COLUMN suspended_at,
+    DROP COLUMN suspended_until,
+    DROP COLUMN suspension_reason,
+    DROP COLUMN session_generation,
+    DROP COLUMN failed_login_count,
+    DROP COLUMN last_failed_login_at;

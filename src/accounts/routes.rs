@@ -1,0 +1,531 @@
+//! `/auth/*` and `/users/*`: extract, call the account logic, shape the answer.
+
+use std::net::{IpAddr, Ipv4Addr};
+
+use actix_web::{web, HttpRequest, HttpResponse};
+use chrono::Duration;
+use serde::Deserialize;
+use utoipa::ToSchema;
+
+use super::jwt::JwtKeys;
+use super::password::{self, HashingPool};
+use super::service::{self, LoginAttempt};
+use super::views::{TokenPair, UserView};
+use super::{EmailAddress, Password, User, Username};
+use crate::auth::{ActiveUser, AuthUser, MaybeUser};
+use crate::config::Settings;
+use crate::db::{self, DbPool};
+use crate::error::{ApiError, Problem};
+use crate::http::Json;
+use crate::rate_limit::AuthRateLimits;
+use crate::tags::TagNameSchema;
+use crate::validation::{self, double_option, validated, TimezoneName, Validator};
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.service(
+        web::scope("/auth")
+            .service(web::resource("/register").route(web::post().to(register)))
+            .service(web::resource("/verify-email").route(web::post().to(verify_email)))
+            .service(web::resource("/login").route(web::post().to(login)))
+            .service(web::resource("/refresh").route(web::post().to(refresh)))
+            .service(web::resource("/logout").route(web::post().to(logout)))
+            .service(
+                web::resource("/password-reset/request")
+                    .route(web::post().to(request_password_reset)),
+            )
+            .service(
+                web::resource("/password-reset/confirm")
+                    .route(web::post().to(confirm_password_reset)),
+            ),
+    )
+    .service(
+        web::resource("/users/me")
+            .route(web::get().to(get_me))
+            .route(web::patch().to(update_me)),
+    )
+    .service(web::resource("/users/{username}").route(web::get().to(get_user)));
+}
+
+fn client_ip(req: &HttpRequest) -> IpAddr {
+    req.peer_addr()
+        .map(|addr| addr.ip())
+        .unwrap_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RegisterRequest {
+    #[serde(default)]
+    #[schema(value_type = String, required = true, pattern = "^[A-Za-z0-9_-]{3,32}$", example = "ada_l")]
+    pub username: Option<String>,
+    #[serde(default)]
+    #[schema(value_type = String, required = true, format = Email, example = "ada@example.com")]
+    pub email: Option<String>,
+    #[serde(default)]
+    #[schema(value_type = String, required = true, min_length = 10, max_length = 1024, format = Password)]
+    pub password: Option<String>,
+    #[schema(
+        min_length = 1,
+        max_length = 64,
+        pattern = r"^[^\u0000-\u001F\u007F-\u009F]*[^\s\u0000-\u001F\u007F-\u009F][^\u0000-\u001F\u007F-\u009F]*$"
+    )]
+    pub display_name: Option<String>,
+}
+
+/// Registration fields, each parsed once.
+pub struct NewAccount {
+    pub username: Username,
+    pub email: EmailAddress,
+    pub password: Password,
+    pub display_name: Option<String>,
+}
+
+impl RegisterRequest {
+    fn parse(self) -> Result<NewAccount, ApiError> {
+        let mut v = Validator::new();
+        let username = v.require("username", self.username.as_deref(), Username::parse);
+        let email = v.require("email", self.email.as_deref(), EmailAddress::parse);
+        let password = v.require("password", self.password.as_deref(), Password::parse);
+        let display_name = match self.display_name.as_deref() {
+            Some(raw) => v
+                .check("display_name", validation::text(raw, 1, 64, false))
+                .map(Some),
+            None => Some(None),
+        };
+        v.finish()?;
+        Ok(NewAccount {
+            username: validated(username)?,
+            email: validated(email)?,
+            password: validated(password)?,
+            display_name: validated(display_name)?,
+        })
+    }
+}
+
+/// Create an account; a verification email is sent.
+#[utoipa::path(
+    post, path = "/api/v1/auth/register", tag = "accounts",
+    request_body = RegisterRequest,
+    responses(
+        (status = 201, description = "Account created; verification email on its way", body = UserView),
+        (status = 409, description = "Username (`username_taken`) or email (`email_taken`) in use", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid fields", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "Too many registrations from this address", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn register(
+    req: HttpRequest,
+    body: Json<RegisterRequest>,
+    pool: web::Data<DbPool>,
+    limits: web::Data<AuthRateLimits>,
+    hashing: web::Data<HashingPool>,
+    settings: web::Data<Settings>,
+) -> Result<HttpResponse, ApiError> {
+    limits.register.check(&client_ip(&req))?;
+    let account = body.into_inner().parse()?;
+    let (username, email) = (account.username.clone(), account.email.clone());
+    db::run(&pool, move |conn| {
+        service::ensure_available(conn, &username, &email)
+    })
+    .await?;
+    let password = account.password;
+    let password_hash = hashing.run(move || password::hash(&password)).await??;
+    let base_url = settings.web.base_url.clone();
+    let (username, email, display_name) = (account.username, account.email, account.display_name);
+    let user = db::run(&pool, move |conn| {
+        service::register(
+            conn,
+            &username,
+            &email,
+            display_name.as_deref(),
+            &password_hash,
+            &base_url,
+        )
+    })
+    .await?;
+    Ok(HttpResponse::Created().json(UserView::private(&user)))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TokenRequest {
+    /// The token from the emailed link.
+    #[schema(min_length = 1, max_length = 200)]
+    pub token: String,
+}
+
+fn parse_token(raw: &str) -> Result<String, ApiError> {
+    let token = raw.trim();
+    if token.is_empty() || token.len() > 200 {
+        return Err(ApiError::invalid_field(
+            "token",
+            "must be the token from the emailed link",
+        ));
+    }
+    Ok(token.to_string())
+}
+
+/// Confirm an email address with the token from the verification email.
+#[utoipa::path(
+    post, path = "/api/v1/auth/verify-email", tag = "accounts",
+    request_body = TokenRequest,
+    responses(
+        (status = 200, description = "Email verified", body = UserView),
+        (status = 400, description = "Unknown, used or expired token (`invalid_token`)", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid fields", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn verify_email(
+    body: Json<TokenRequest>,
+    pool: web::Data<DbPool>,
+) -> Result<HttpResponse, ApiError> {
+    let token = parse_token(&body.token)?;
+    let user = db::run(&pool, move |conn| service::verify_email(conn, &token)).await?;
+    Ok(HttpResponse::Ok().json(UserView::private(&user)))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct LoginRequest {
+    /// A username or an email address.
+    #[schema(min_length = 1, max_length = 254)]
+    pub login: String,
+    #[schema(min_length = 1, max_length = 1024, format = Password)]
+    pub password: String,
+}
+
+/// Sign in with a username or email and a password.
+#[utoipa::path(
+    post, path = "/api/v1/auth/login", tag = "accounts",
+    request_body = LoginRequest,
+    responses(
+        (status = 200, description = "Signed in", body = TokenPair),
+        (status = 401, description = "Wrong login or password (`invalid_credentials`), the same for an unknown user", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid fields", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "Too many attempts from this address or on this account", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn login(
+    req: HttpRequest,
+    body: Json<LoginRequest>,
+    pool: web::Data<DbPool>,
+    limits: web::Data<AuthRateLimits>,
+    hashing: web::Data<HashingPool>,
+    keys: web::Data<JwtKeys>,
+    settings: web::Data<Settings>,
+) -> Result<HttpResponse, ApiError> {
+    limits.login.check(&client_ip(&req))?;
+    let LoginRequest { login, password } = body.into_inner();
+    // Only lengths are checked: anything else is simply a login that matches no account.
+    let login = login.trim().to_string();
+    let mut v = Validator::new();
+    if login.is_empty() || login.chars().count() > 254 {
+        v.add("login", "must be 1 to 254 characters long".into());
+    }
+    if password.is_empty() || password.chars().count() > Password::MAX_CHARS {
+        v.add(
+            "password",
+            format!("must be 1 to {} characters long", Password::MAX_CHARS),
+        );
+    }
+    v.finish()?;
+    let auth = settings.auth.clone();
+    let attempt = db::run(&pool, move |conn| service::begin_login(conn, &login, &auth)).await?;
+    let (user, stored_hash) = match attempt {
+        LoginAttempt::Throttled { retry_after_secs } => {
+            return Err(ApiError::RateLimited { retry_after_secs })
+        }
+        LoginAttempt::Known(user) => {
+            let hash = user.password_hash.clone();
+            (Some(*user), hash)
+        }
+        LoginAttempt::Unknown => (None, password::dummy_hash().to_string()),
+    };
+    let matches = hashing
+        .run(move || password::verify(&password, &stored_hash))
+        .await?;
+    let user = match user {
+        Some(user) if matches => user,
+        Some(user) => {
+            let user_id = user.id;
+            db::run(&pool, move |conn| {
+                Ok(User::record_failed_login(conn, user_id)?)
+            })
+            .await?;
+            return Err(invalid_credentials());
+        }
+        None => return Err(invalid_credentials()),
+    };
+    let ttl = refresh_ttl(&settings);
+    let user_id = user.id;
+    let refresh_token = db::run(&pool, move |conn| {
+        service::complete_login(conn, user_id, ttl)
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(token_pair(&keys, &user, refresh_token)?))
+}
+
+fn invalid_credentials() -> ApiError {
+    ApiError::Unauthorized {
+        code: "invalid_credentials",
+        detail: "Wrong login or password.".into(),
+    }
+}
+
+fn refresh_ttl(settings: &Settings) -> Duration {
+    Duration::days(settings.auth.refresh_token_ttl_days as i64)
+}
+
+fn token_pair(keys: &JwtKeys, user: &User, refresh_token: String) -> Result<TokenPair, ApiError> {
+    Ok(TokenPair {
+        access_token: keys.issue(user.id, user.session_generation)?,
+        token_type: "Bearer".into(),
+        expires_in: keys.ttl().as_secs(),
+        refresh_token,
+        user: UserView::private(user),
+    })
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RefreshRequest {
+    #[schema(min_length = 1, max_length = 200)]
+    pub refresh_token: String,
+}
+
+/// Exchange a refresh token for a new token pair. Each refresh token works once; presenting
+/// a used one revokes every token of that login.
+#[utoipa::path(
+    post, path = "/api/v1/auth/refresh", tag = "accounts",
+    request_body = RefreshRequest,
+    responses(
+        (status = 200, description = "A new token pair", body = TokenPair),
+        (status = 401, description = "Unknown, expired, revoked or reused refresh token (`invalid_refresh_token`)", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid fields", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "Too many refreshes from this address", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn refresh(
+    req: HttpRequest,
+    body: Json<RefreshRequest>,
+    pool: web::Data<DbPool>,
+    limits: web::Data<AuthRateLimits>,
+    keys: web::Data<JwtKeys>,
+    settings: web::Data<Settings>,
+) -> Result<HttpResponse, ApiError> {
+    limits.refresh.check(&client_ip(&req))?;
+    let token = parse_refresh_token(&body.refresh_token)?;
+    let ttl = refresh_ttl(&settings);
+    let (user, refresh_token) =
+        db::run(&pool, move |conn| service::refresh(conn, &token, ttl)).await?;
+    Ok(HttpResponse::Ok().json(token_pair(&keys, &user, refresh_token)?))
+}
+
+fn parse_refresh_token(raw: &str) -> Result<String, ApiError> {
+    let token = raw.trim();
+    if token.is_empty() || token.len() > 200 {
+        return Err(ApiError::invalid_field(
+            "refresh_token",
+            "must be a refresh token",
+        ));
+    }
+    Ok(token.to_string())
+}
+
+/// End the login a refresh token belongs to.
+#[utoipa::path(
+    post, path = "/api/v1/auth/logout", tag = "accounts",
+    request_body = RefreshRequest,
+    responses(
+        (status = 204, description = "Signed out; the refresh token no longer works"),
+        (status = 422, description = "Invalid fields", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "Too many requests from this address", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn logout(
+    req: HttpRequest,
+    body: Json<RefreshRequest>,
+    pool: web::Data<DbPool>,
+    limits: web::Data<AuthRateLimits>,
+) -> Result<HttpResponse, ApiError> {
+    limits.refresh.check(&client_ip(&req))?;
+    let token = parse_refresh_token(&body.refresh_token)?;
+    db::run(&pool, move |conn| {
+        Ok(super::sessions::revoke_login(conn, &token)?)
+    })
+    .await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PasswordResetRequest {
+    #[schema(format = Email, example = "ada@example.com")]
+    pub email: String,
+}
+
+/// Ask for a password-reset email. Always 202, whether or not the account exists.
+#[utoipa::path(
+    post, path = "/api/v1/auth/password-reset/request", tag = "accounts",
+    request_body = PasswordResetRequest,
+    responses(
+        (status = 202, description = "If the account exists, a reset email is on its way"),
+        (status = 422, description = "Invalid fields", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "Too many requests from this address", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn request_password_reset(
+    req: HttpRequest,
+    body: Json<PasswordResetRequest>,
+    pool: web::Data<DbPool>,
+    limits: web::Data<AuthRateLimits>,
+    settings: web::Data<Settings>,
+) -> Result<HttpResponse, ApiError> {
+    limits.password_reset.check(&client_ip(&req))?;
+    let email =
+        EmailAddress::parse(&body.email).map_err(|e| ApiError::invalid_field("email", e))?;
+    let base_url = settings.web.base_url.clone();
+    db::run(&pool, move |conn| {
+        service::request_password_reset(conn, &email, &base_url)
+    })
+    .await?;
+    Ok(HttpResponse::Accepted().finish())
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PasswordResetConfirm {
+    #[serde(default)]
+    #[schema(value_type = String, required = true, min_length = 1, max_length = 200)]
+    pub token: Option<String>,
+    #[serde(default)]
+    #[schema(value_type = String, required = true, min_length = 10, max_length = 1024, format = Password)]
+    pub new_password: Option<String>,
+}
+
+/// Set a new password with the token from the reset email; every session of the account ends.
+#[utoipa::path(
+    post, path = "/api/v1/auth/password-reset/confirm", tag = "accounts",
+    request_body = PasswordResetConfirm,
+    responses(
+        (status = 204, description = "Password changed; every earlier session revoked"),
+        (status = 400, description = "Unknown, used or expired token (`invalid_token`)", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid fields", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "Too many requests from this address", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn confirm_password_reset(
+    req: HttpRequest,
+    body: Json<PasswordResetConfirm>,
+    pool: web::Data<DbPool>,
+    limits: web::Data<AuthRateLimits>,
+    hashing: web::Data<HashingPool>,
+) -> Result<HttpResponse, ApiError> {
+    limits.password_reset.check(&client_ip(&req))?;
+    let body = body.into_inner();
+    let mut v = Validator::new();
+    let token = v.require("token", body.token.as_deref(), |raw| {
+        parse_token(raw).map_err(|_| "must be the token from the emailed link".to_string())
+    });
+    let new_password = v.require(
+        "new_password",
+        body.new_password.as_deref(),
+        Password::parse,
+    );
+    v.finish()?;
+    let (token, new_password) = (validated(token)?, validated(new_password)?);
+    let password_hash = hashing.run(move || password::hash(&new_password)).await??;
+    db::run(&pool, move |conn| {
+        service::reset_password(conn, &token, &password_hash)
+    })
+    .await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+/// The caller's own profile, email included.
+#[utoipa::path(
+    get, path = "/api/v1/users/me", tag = "accounts",
+    security(("bearer_auth" = [])),
+    responses(
+        (status = 200, description = "The caller's profile", body = UserView),
+        (status = 401, description = "Missing, invalid or expired token", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn get_me(AuthUser(user): AuthUser) -> HttpResponse {
+    HttpResponse::Ok().json(UserView::private(&user))
+}
+
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UpdateProfileRequest {
+    /// `null` clears it.
+    /// Blank or `null` clears it.
+    #[serde(default, deserialize_with = "double_option")]
+    #[schema(value_type = Option<String>, max_length = 64, pattern = r"^[^\u0000-\u001F\u007F-\u009F]*$")]
+    pub display_name: Option<Option<String>>,
+    /// Markdown; `null` clears it.
+    #[serde(default, deserialize_with = "double_option")]
+    #[schema(value_type = Option<String>, max_length = 2000, pattern = r"^[^\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F-\u009F]*$")]
+    pub bio: Option<Option<String>>,
+    /// Blank or `null` clears it.
+    #[serde(default, deserialize_with = "double_option")]
+    #[schema(value_type = Option<String>, max_length = 100, pattern = r"^[^\u0000-\u001F\u007F-\u009F]*$")]
+    pub location: Option<Option<String>>,
+    /// An IANA time zone name such as `Europe/Berlin`; `null` clears it.
+    #[serde(default, deserialize_with = "double_option")]
+    #[schema(value_type = Option<TimezoneName>)]
+    pub timezone: Option<Option<String>>,
+    /// Up to 20 tags, lowercase `[a-z0-9-]` (other input is normalised: "Rust Async" → "rust-async").
+    #[serde(default, deserialize_with = "double_option")]
+    #[schema(value_type = Option<Vec<TagNameSchema>>, max_items = 20)]
+    pub skills: Option<Option<Vec<String>>>,
+}
+
+/// Change one's profile. `role`, `email_verified`, `id` and other fields are refused (422).
+#[utoipa::path(
+    patch, path = "/api/v1/users/me", tag = "accounts",
+    security(("bearer_auth" = [])),
+    request_body = UpdateProfileRequest,
+    responses(
+        (status = 200, description = "The updated profile", body = UserView),
+        (status = 401, description = "Missing, invalid or expired token", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Suspended (`account_suspended`)", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid or unknown fields", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn update_me(
+    ActiveUser(user): ActiveUser,
+    body: Json<UpdateProfileRequest>,
+    pool: web::Data<DbPool>,
+) -> Result<HttpResponse, ApiError> {
+    let changes = service::parse_profile_changes(body.into_inner())?;
+    let user_id = user.id;
+    let user = db::run(&pool, move |conn| {
+        Ok(User::update_profile(conn, user_id, &changes)?)
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(UserView::private(&user)))
+}
+
+/// A member's public profile (staff also see the email).
+#[utoipa::path(
+    get, path = "/api/v1/users/{username}", tag = "accounts",
+    params(("username" = String, Path, description = "The username, any case")),
+    responses(
+        (status = 200, description = "The profile", body = UserView),
+        (status = 401, description = "A token was sent but is invalid", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such member", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn get_user(
+    MaybeUser(viewer): MaybeUser,
+    username: web::Path<String>,
+    pool: web::Data<DbPool>,
+) -> Result<HttpResponse, ApiError> {
+    let username = username.into_inner();
+    let user = db::run(&pool, move |conn| {
+        User::find_by_username(conn, &username)?.ok_or(ApiError::NotFound)
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(UserView::for_viewer(&user, viewer.as_ref())))
+}

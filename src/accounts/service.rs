@@ -1,0 +1,271 @@
+//! Account operations over a database connection: each is one transaction, and each
+//! email it causes is enqueued inside that transaction.
+
+use chrono::{Duration, Utc};
+use diesel::prelude::*;
+use diesel::result::{DatabaseErrorKind, Error as DieselError};
+
+use super::routes::UpdateProfileRequest;
+use super::rules::login_delay;
+use super::sessions::{self, Purpose, Rotation};
+use super::user::{NewUser, ProfileChanges, User};
+use super::{EmailAddress, Role, Username};
+use crate::config::AuthSettings;
+use crate::error::ApiError;
+use crate::tags::{self, TagName};
+use crate::validation::{self, Validator};
+
+/// Maximum skills on a profile.
+pub const MAX_SKILLS: usize = 20;
+
+fn username_taken() -> ApiError {
+    ApiError::conflict("username_taken", "That username is taken.")
+}
+
+fn email_taken() -> ApiError {
+    ApiError::conflict("email_taken", "An account with that email address exists.")
+}
+
+/// A cheap check before the expensive password hash; `register` re-checks under the
+/// unique indexes, which settle any race.
+pub fn ensure_available(
+    conn: &mut PgConnection,
+    username: &Username,
+    email: &EmailAddress,
+) -> Result<(), ApiError> {
+    if User::find_by_username(conn, username.as_str())?.is_some() {
+        return Err(username_taken());
+    }
+    if User::find_by_email(conn, email.as_str())?.is_some() {
+        return Err(email_taken());
+    }
+    Ok(())
+}
+
+pub fn register(
+    conn: &mut PgConnection,
+    username: &Username,
+    email: &EmailAddress,
+    display_name: Option<&str>,
+    password_hash: &str,
+    base_url: &str,
+) -> Result<User, ApiError> {
+    conn.transaction(|conn| {
+        let user = User::insert(
+            conn,
+            &NewUser {
+                username: username.as_str(),
+                email: email.as_str(),
+                password_hash,
+                role: Role::Member.as_str(),
+                email_verified: false,
+                display_name,
+            },
+        )
+        .map_err(|error| match &error {
+            DieselError::DatabaseError(DatabaseErrorKind::UniqueViolation, info) => {
+                if info.constraint_name() == Some("users_email_lower_key") {
+                    email_taken()
+                } else {
+                    username_taken()
+                }
+            }
+            _ => error.into(),
+        })?;
+        send_verification_email(conn, &user, base_url)?;
+        Ok(user)
+    })
+}
+
+fn send_verification_email(
+    conn: &mut PgConnection,
+    user: &User,
+    base_url: &str,
+) -> Result<(), ApiError> {
+    let token = sessions::create_link_token(conn, user.id, Purpose::VerifyEmail)?;
+    crate::email::enqueue(
+        conn,
+        &user.email,
+        "verify_email",
+        serde_json::json!({
+            "username": user.username,
+            "link": link(base_url, "verify-email", &token),
+        }),
+    )?;
+    Ok(())
+}
+
+fn link(base_url: &str, page: &str, token: &str) -> String {
+    format!("{}/{page}?token={token}", base_url.trim_end_matches('/'))
+}
+
+fn invalid_token() -> ApiError {
+    ApiError::bad_request("invalid_token", "The token is unknown, used or expired.")
+}
+
+pub fn verify_email(conn: &mut PgConnection, token: &str) -> Result<User, ApiError> {
+    conn.transaction(|conn| {
+        let user_id = sessions::consume_link_token(conn, token, Purpose::VerifyEmail)?
+            .ok_or_else(invalid_token)?;
+        Ok(User::mark_email_verified(conn, user_id)?)
+    })
+}
+
+#[derive(Debug)]
+pub enum LoginAttempt {
+    Known(Box<User>),
+    Unknown,
+    Throttled { retry_after_secs: u64 },
+}
+
+/// Looks the account up and applies the per-account delay after repeated failures.
+pub fn begin_login(
+    conn: &mut PgConnection,
+    login: &str,
+    auth: &AuthSettings,
+) -> Result<LoginAttempt, ApiError> {
+    let Some(user) = User::find_by_login(conn, login)? else {
+        return Ok(LoginAttempt::Unknown);
+    };
+    let max = Duration::seconds(auth.login_max_delay_secs as i64);
+    let delay = login_delay(
+        user.failed_login_count,
+        user.last_failed_login_at,
+        Utc::now(),
+        auth.login_failures_before_delay,
+        max,
+    );
+    Ok(match delay {
+        Some(wait) => LoginAttempt::Throttled {
+            retry_after_secs: (wait.num_milliseconds().max(0) as u64)
+                .div_ceil(1000)
+                .max(1),
+        },
+        None => LoginAttempt::Known(Box::new(user)),
+    })
+}
+
+/// A correct password: the failure count resets and a new login (token family) begins.
+pub fn complete_login(
+    conn: &mut PgConnection,
+    user_id: i64,
+    ttl: Duration,
+) -> Result<String, ApiError> {
+    conn.transaction(|conn| {
+        User::clear_failed_logins(conn, user_id)?;
+        Ok(sessions::start_family(conn, user_id, ttl)?)
+    })
+}
+
+pub fn refresh(
+    conn: &mut PgConnection,
+    token: &str,
+    ttl: Duration,
+) -> Result<(User, String), ApiError> {
+    // The transaction commits a detected reuse's revocation before the 401 goes out.
+    let rotation = conn.transaction(|conn| sessions::rotate(conn, token, ttl))?;
+    match rotation {
+        Rotation::Rotated { user_id, token } => Ok((User::find(conn, user_id)?, token)),
+        Rotation::Reused => {
+            tracing::warn!("refresh token reused; its whole login was revoked");
+            Err(invalid_refresh_token())
+        }
+        Rotation::Invalid => Err(invalid_refresh_token()),
+    }
+}
+
+fn invalid_refresh_token() -> ApiError {
+    ApiError::Unauthorized {
+        code: "invalid_refresh_token",
+        detail: "The refresh token is unknown, expired or revoked; sign in again.".into(),
+    }
+}
+
+pub fn request_password_reset(
+    conn: &mut PgConnection,
+    email: &EmailAddress,
+    base_url: &str,
+) -> Result<(), ApiError> {
+    conn.transaction(|conn| {
+        let Some(user) = User::find_by_email(conn, email.as_str())? else {
+            return Ok(());
+        };
+        let token = sessions::create_link_token(conn, user.id, Purpose::PasswordReset)?;
+        crate::email::enqueue(
+            conn,
+            &user.email,
+            "password_reset",
+            serde_json::json!({
+                "username": user.username,
+                "link": link(base_url, "reset-password", &token),
+            }),
+        )?;
+        Ok(())
+    })
+}
+
+/// Uses the token, sets the password and ends every session of the account.
+pub fn reset_password(
+    conn: &mut PgConnection,
+    token: &str,
+    password_hash: &str,
+) -> Result<(), ApiError> {
+    conn.transaction(|conn| {
+        let user_id = sessions::consume_link_token(conn, token, Purpose::PasswordReset)?
+            .ok_or_else(invalid_token)?;
+        User::reset_password(conn, user_id, password_hash)?;
+        sessions::revoke_all_for_user(conn, user_id)?;
+        Ok(())
+    })
+}
+
+/// Parses a profile PATCH; every bad field is reported at once.
+pub fn parse_profile_changes(request: UpdateProfileRequest) -> Result<ProfileChanges, ApiError> {
+    let mut v = Validator::new();
+    let mut changes = ProfileChanges::default();
+    if let Some(value) = request.display_name {
+        changes.display_name = optional_text(&mut v, "display_name", value, 64);
+    }
+    if let Some(value) = request.bio {
+        changes.bio = match value {
+            None => Some(String::new()),
+            Some(raw) => v.check("bio", validation::text(&raw, 0, 2000, true)),
+        };
+    }
+    if let Some(value) = request.location {
+        changes.location = optional_text(&mut v, "location", value, 100);
+    }
+    if let Some(value) = request.timezone {
+        changes.timezone = match value {
+            None => Some(None),
+            Some(raw) => v.check("timezone", validation::timezone(&raw)).map(Some),
+        };
+    }
+    if let Some(value) = request.skills {
+        let raw = value.unwrap_or_default();
+        changes.skills = v
+            .check_all(
+                "skills",
+                tags::parse_list(&raw, MAX_SKILLS, TagName::normalise),
+            )
+            .map(|skills| skills.into_iter().map(TagName::into_string).collect());
+    }
+    v.finish()?;
+    Ok(changes)
+}
+
+/// `null` or blank clears the field; anything else must be 1–`max` characters.
+fn optional_text(
+    v: &mut Validator,
+    field: &str,
+    value: Option<String>,
+    max: usize,
+) -> Option<Option<String>> {
+    match value {
+        None => Some(None),
+        Some(raw) if raw.trim().is_empty() => Some(None),
+        Some(raw) => v
+            .check(field, validation::text(&raw, 1, max, false))
+            .map(Some),
+    }
+}

@@ -1,0 +1,87 @@
+//! What the API shows of an account.
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use super::{Role, User};
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct UserView {
+    pub id: i64,
+    pub username: String,
+    pub display_name: Option<String>,
+    pub role: Role,
+    pub email_verified: bool,
+    pub created_at: DateTime<Utc>,
+    pub bio: String,
+    pub location: Option<String>,
+    /// IANA time zone name.
+    pub timezone: Option<String>,
+    pub skills: Vec<String>,
+    /// Only to the account's owner and to staff.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub email: Option<String>,
+    /// Only to the account's owner and to staff: set while the account is suspended.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub suspended_until: Option<SuspensionView>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SuspensionView {
+    /// When the suspension ends by itself; absent for an indefinite one.
+    pub until: Option<DateTime<Utc>>,
+    pub reason: Option<String>,
+}
+
+impl UserView {
+    /// The public profile.
+    pub fn public(user: &User) -> Self {
+        UserView {
+            id: user.id,
+            username: user.username.clone(),
+            display_name: user.display_name.clone(),
+            role: user.role(),
+            email_verified: user.email_verified,
+            created_at: user.created_at,
+            bio: user.bio.clone(),
+            location: user.location.clone(),
+            timezone: user.timezone.clone(),
+            skills: user.skills.clone(),
+            email: None,
+            suspended_until: None,
+        }
+    }
+
+    /// The profile as its owner (or staff) sees it.
+    pub fn private(user: &User) -> Self {
+        let mut view = Self::public(user);
+        view.email = Some(user.email.clone());
+        if user.is_suspended_at(Utc::now()) {
+            view.suspended_until = Some(SuspensionView {
+                until: user.suspended_until,
+                reason: user.suspension_reason.clone(),
+            });
+        }
+        view
+    }
+
+    /// Owner and staff see the private view; everyone else the public one.
+    pub fn for_viewer(user: &User, viewer: Option<&User>) -> Self {
+        match viewer {
+            Some(viewer) if viewer.id == user.id || viewer.is_staff() => Self::private(user),
+            _ => Self::public(user),
+        }
+    }
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TokenPair {
+    pub access_token: String,
+    /// Always `Bearer`.
+    pub token_type: String,
+    /// Seconds until the access token expires.
+    pub expires_in: u64,
+    pub refresh_token: String,
+    pub user: UserView,
+}

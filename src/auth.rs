@@ -1,0 +1,192 @@
+//! Who is calling, as types: a handler's signature says what it needs.
+//!
+//! - `AuthUser`: a valid access token; the account is read from the database on every
+//!   request, so a role change or suspension applies to the very next one.
+//! - `ActiveUser`: an `AuthUser` that is not suspended (every write).
+//! - `Member`: an `ActiveUser` with a verified email (writes that publish content).
+//! - `Moderator` / `Admin`: staff, not suspended.
+//! - `MaybeUser`: anonymous callers welcome; a token, if sent, must be valid.
+
+use std::future::Future;
+use std::pin::Pin;
+
+use actix_web::dev::Payload;
+use actix_web::http::header;
+use actix_web::{web, FromRequest, HttpRequest};
+use chrono::Utc;
+
+use crate::accounts::jwt::JwtKeys;
+use crate::accounts::{Role, User};
+use crate::db::{self, DbPool};
+use crate::error::ApiError;
+
+type Extracted<T> = Pin<Box<dyn Future<Output = Result<T, ApiError>>>>;
+
+fn bearer_token(req: &HttpRequest) -> Result<Option<String>, ApiError> {
+    let Some(value) = req.headers().get(header::AUTHORIZATION) else {
+        return Ok(None);
+    };
+    let value = value
+        .to_str()
+        .map_err(|_| ApiError::unauthorized("The Authorization header is not valid text."))?;
+    match value.split_once(' ') {
+        Some((scheme, token))
+            if scheme.eq_ignore_ascii_case("bearer") && !token.trim().is_empty() =>
+        {
+            Ok(Some(token.trim().to_string()))
+        }
+        _ => Err(ApiError::unauthorized(
+            "Send `Authorization: Bearer <access_token>`.",
+        )),
+    }
+}
+
+/// Resolves a token to the current state of its account.
+async fn authenticate(req: &HttpRequest, token: String) -> Result<User, ApiError> {
+    let keys = req
+        .app_data::<web::Data<JwtKeys>>()
+        .ok_or_else(|| ApiError::Internal(anyhow::anyhow!("JwtKeys missing from app data")))?
+        .clone();
+    let pool = req
+        .app_data::<web::Data<DbPool>>()
+        .ok_or_else(|| ApiError::Internal(anyhow::anyhow!("DbPool missing from app data")))?
+        .clone();
+    let invalid = || ApiError::unauthorized("The access token is invalid or has expired.");
+    let claims = keys.verify(&token).ok_or_else(invalid)?;
+    let user_id = claims.user_id().ok_or_else(invalid)?;
+    let user = db::run(&pool, move |conn| {
+        Ok(diesel::OptionalExtension::optional(User::find(
+            conn, user_id,
+        ))?)
+    })
+    .await?
+    .ok_or_else(invalid)?;
+    // A password reset bumps the generation: tokens issued before it stop working at once.
+    if user.session_generation != claims.gen {
+        return Err(invalid());
+    }
+    Ok(user)
+}
+
+pub struct AuthUser(pub User);
+
+impl FromRequest for AuthUser {
+    type Error = ApiError;
+    type Future = Extracted<Self>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let req = req.clone();
+        Box::pin(async move {
+            let token = bearer_token(&req)?.ok_or_else(|| {
+                ApiError::unauthorized(
+                    "This endpoint needs `Authorization: Bearer <access_token>`.",
+                )
+            })?;
+            authenticate(&req, token).await.map(AuthUser)
+        })
+    }
+}
+
+pub struct MaybeUser(pub Option<User>);
+
+impl FromRequest for MaybeUser {
+    type Error = ApiError;
+    type Future = Extracted<Self>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let req = req.clone();
+        Box::pin(async move {
+            match bearer_token(&req)? {
+                None => Ok(MaybeUser(None)),
+                Some(token) => authenticate(&req, token).await.map(|u| MaybeUser(Some(u))),
+            }
+        })
+    }
+}
+
+/// The rule behind `ActiveUser`: suspended accounts read but do not write.
+pub fn ensure_not_suspended(user: &User) -> Result<(), ApiError> {
+    if user.is_suspended_at(Utc::now()) {
+        let until = user
+            .suspended_until
+            .map(|u| {
+                format!(
+                    " until {}",
+                    u.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+                )
+            })
+            .unwrap_or_default();
+        return Err(ApiError::forbidden(
+            "account_suspended",
+            format!("This account is suspended{until}; it can read but not write."),
+        ));
+    }
+    Ok(())
+}
+
+/// The rule behind `Member`: publishing needs a verified email.
+pub fn ensure_can_publish(user: &User) -> Result<(), ApiError> {
+    ensure_not_suspended(user)?;
+    if !user.email_verified {
+        return Err(ApiError::forbidden(
+            "email_not_verified",
+            "Verify your email address before publishing.",
+        ));
+    }
+    Ok(())
+}
+
+/// The rule behind `Moderator` and `Admin`.
+pub fn ensure_role(user: &User, at_least: Role) -> Result<(), ApiError> {
+    ensure_not_suspended(user)?;
+    if user.role() < at_least {
+        return Err(ApiError::forbidden(
+            "insufficient_role",
+            format!("This needs the {} role.", at_least.as_str()),
+        ));
+    }
+    Ok(())
+}
+
+macro_rules! refined_extractor {
+    ($(#[$doc:meta])* $name:ident, $rule:expr) => {
+        $(#[$doc])*
+        pub struct $name(pub User);
+
+        impl FromRequest for $name {
+            type Error = ApiError;
+            type Future = Extracted<Self>;
+
+            fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+                let user = AuthUser::from_request(req, payload);
+                Box::pin(async move {
+                    let AuthUser(user) = user.await?;
+                    let rule: fn(&User) -> Result<(), ApiError> = $rule;
+                    rule(&user)?;
+                    Ok($name(user))
+                })
+            }
+        }
+    };
+}
+
+refined_extractor!(
+    /// Signed in and not suspended: may write.
+    ActiveUser,
+    ensure_not_suspended
+);
+refined_extractor!(
+    /// Signed in, not suspended, email verified: may publish content.
+    Member,
+    ensure_can_publish
+);
+refined_extractor!(
+    /// A moderator or an admin, not suspended.
+    Moderator,
+    |user| ensure_role(user, Role::Moderator)
+);
+refined_extractor!(
+    /// An admin, not suspended.
+    Admin,
+    |user| ensure_role(user, Role::Admin)
+);

@@ -1,0 +1,100 @@
+//! Per-key request limits (GCRA, from the `governor` crate), answered with 429 and
+//! `Retry-After`.
+
+use std::hash::Hash;
+use std::net::IpAddr;
+use std::num::NonZeroU32;
+use std::time::Duration;
+
+use governor::clock::{Clock, DefaultClock};
+use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
+
+use crate::config::RateLimitSettings;
+use crate::error::ApiError;
+
+/// A limit of `count` requests per `period` for each key, with bursts up to `count`.
+pub struct KeyedLimit<K: Hash + Eq + Clone> {
+    limiter: DefaultKeyedRateLimiter<K>,
+    clock: DefaultClock,
+}
+
+impl<K: Hash + Eq + Clone> KeyedLimit<K> {
+    pub fn new(count: u32, period: Duration) -> Self {
+        let count = NonZeroU32::new(count.max(1)).unwrap_or(NonZeroU32::MIN);
+        let replenish = period / count.get();
+        let quota = Quota::with_period(replenish.max(Duration::from_nanos(1)))
+            .unwrap_or_else(|| Quota::per_second(NonZeroU32::MIN))
+            .allow_burst(count);
+        KeyedLimit {
+            limiter: RateLimiter::keyed(quota),
+            clock: DefaultClock::default(),
+        }
+    }
+
+    /// Counts one request for `key`; past the limit, a 429 saying when to come back.
+    pub fn check(&self, key: &K) -> Result<(), ApiError> {
+        self.limiter.check_key(key).map_err(|not_until| {
+            let wait = not_until.wait_time_from(self.clock.now());
+            ApiError::RateLimited {
+                retry_after_secs: wait.as_secs() + u64::from(wait.subsec_nanos() > 0),
+            }
+        })
+    }
+
+    /// Forgets keys whose budget is full again, bounding memory.
+    pub fn forget_idle(&self) {
+        self.limiter.retain_recent();
+        self.limiter.shrink_to_fit();
+    }
+}
+
+/// The limits on `/auth/*`, per client IP.
+pub struct AuthRateLimits {
+    pub login: KeyedLimit<IpAddr>,
+    pub register: KeyedLimit<IpAddr>,
+    pub password_reset: KeyedLimit<IpAddr>,
+    pub refresh: KeyedLimit<IpAddr>,
+}
+
+impl AuthRateLimits {
+    pub fn new(settings: &RateLimitSettings) -> Self {
+        AuthRateLimits {
+            login: KeyedLimit::new(settings.login_per_minute, Duration::from_secs(60)),
+            register: KeyedLimit::new(settings.register_per_hour, Duration::from_secs(3600)),
+            password_reset: KeyedLimit::new(
+                settings.password_reset_per_hour,
+                Duration::from_secs(3600),
+            ),
+            refresh: KeyedLimit::new(settings.refresh_per_minute, Duration::from_secs(60)),
+        }
+    }
+
+    pub fn forget_idle(&self) {
+        self.login.forget_idle();
+        self.register.forget_idle();
+        self.password_reset.forget_idle();
+        self.refresh.forget_idle();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn allows_the_burst_then_refuses_with_a_retry_delay() {
+        let limit = KeyedLimit::new(3, Duration::from_secs(60));
+        let ip: IpAddr = [10, 0, 0, 1].into();
+        for _ in 0..3 {
+            assert!(limit.check(&ip).is_ok());
+        }
+        match limit.check(&ip) {
+            Err(ApiError::RateLimited { retry_after_secs }) => {
+                assert!((1..=20).contains(&retry_after_secs), "{retry_after_secs}")
+            }
+            other => panic!("expected a rate limit, got {other:?}"),
+        }
+        // Other clients are unaffected.
+        assert!(limit.check(&[10, 0, 0, 2].into()).is_ok());
+    }
+}

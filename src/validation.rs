@@ -1,0 +1,172 @@
+//! Collecting every bad field of a request into one problem document.
+
+use serde::{Deserialize, Deserializer};
+
+use crate::error::{ApiError, FieldErrors};
+
+#[derive(Debug, Default)]
+pub struct Validator {
+    errors: FieldErrors,
+}
+
+impl Validator {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Keeps the parsed value, or records the message under `field`.
+    pub fn check<T>(&mut self, field: &str, result: Result<T, String>) -> Option<T> {
+        match result {
+            Ok(value) => Some(value),
+            Err(message) => {
+                self.add(field, message);
+                None
+            }
+        }
+    }
+
+    /// Like `check` for results that carry several messages.
+    pub fn check_all<T>(&mut self, field: &str, result: Result<T, Vec<String>>) -> Option<T> {
+        match result {
+            Ok(value) => Some(value),
+            Err(messages) => {
+                for message in messages {
+                    self.add(field, message);
+                }
+                None
+            }
+        }
+    }
+
+    /// A required field: its absence is an error of its own.
+    pub fn require<'a, T>(
+        &mut self,
+        field: &str,
+        raw: Option<&'a str>,
+        parse: impl FnOnce(&'a str) -> Result<T, String>,
+    ) -> Option<T> {
+        match raw {
+            Some(raw) => self.check(field, parse(raw)),
+            None => {
+                self.add(field, "is required".to_string());
+                None
+            }
+        }
+    }
+
+    pub fn add(&mut self, field: &str, message: String) {
+        self.errors
+            .entry(field.to_string())
+            .or_default()
+            .push(message);
+    }
+
+    pub fn is_valid(&self) -> bool {
+        self.errors.is_empty()
+    }
+
+    /// `Ok` when nothing was recorded; otherwise a 422 naming every bad field.
+    pub fn finish(self) -> Result<(), ApiError> {
+        if self.errors.is_empty() {
+            Ok(())
+        } else {
+            Err(ApiError::Validation(self.errors))
+        }
+    }
+}
+
+/// Turns the impossible `None` left behind by a successful `Validator` into an error a
+/// handler can return, instead of unwrapping.
+pub fn validated<T>(value: Option<T>) -> Result<T, ApiError> {
+    value.ok_or_else(|| ApiError::Internal(anyhow::anyhow!("validator passed without a value")))
+}
+
+/// For PATCH bodies: a missing field stays `None`, an explicit `null` becomes `Some(None)`.
+pub fn double_option<'de, D, T>(deserializer: D) -> Result<Option<Option<T>>, D::Error>
+where
+    D: Deserializer<'de>,
+    T: Deserialize<'de>,
+{
+    Option::<T>::deserialize(deserializer).map(Some)
+}
+
+/// Free text: trimmed, within `min..=max` characters, no control characters but newlines
+/// and tabs when `multiline`.
+pub fn text(raw: &str, min: usize, max: usize, multiline: bool) -> Result<String, String> {
+    let value = raw.trim();
+    let length = value.chars().count();
+    if length < min {
+        return Err(if min == 1 {
+            "must not be empty".to_string()
+        } else {
+            format!("must be at least {min} characters long")
+        });
+    }
+    if length > max {
+        return Err(format!("must be at most {max} characters long"));
+    }
+    let allowed = |c: char| !c.is_control() || (multiline && (c == '\n' || c == '\t' || c == '\r'));
+    if !value.chars().all(allowed) {
+        return Err("must not contain control characters".to_string());
+    }
+    Ok(value.to_string())
+}
+
+/// An IANA time zone name such as `Europe/Berlin`.
+pub fn timezone(raw: &str) -> Result<String, String> {
+    raw.trim()
+        .parse::<chrono_tz::Tz>()
+        .map(|tz| tz.name().to_string())
+        .map_err(|_| format!("{raw:?} is not an IANA time zone name such as Europe/Berlin"))
+}
+
+/// The OpenAPI schema of an IANA time zone name: the full list, as an enum.
+pub struct TimezoneName;
+
+impl utoipa::PartialSchema for TimezoneName {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        utoipa::openapi::ObjectBuilder::new()
+            .schema_type(utoipa::openapi::schema::Type::String)
+            .description(Some("An IANA time zone name such as `Europe/Berlin`."))
+            .enum_values(Some(chrono_tz::TZ_VARIANTS.iter().map(|tz| tz.name())))
+            .into()
+    }
+}
+
+impl utoipa::ToSchema for TimezoneName {}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn collects_every_field() {
+        let mut v = Validator::new();
+        assert_eq!(v.check("a", Ok::<_, String>(1)), Some(1));
+        v.check::<()>("b", Err("bad".into()));
+        v.require("c", None, |s: &str| Ok::<_, String>(s.to_string()));
+        match v.finish() {
+            Err(ApiError::Validation(errors)) => {
+                assert_eq!(errors.keys().collect::<Vec<_>>(), vec!["b", "c"])
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn text_rules() {
+        assert_eq!(text("  hi  ", 1, 5, false), Ok("hi".into()));
+        assert!(text("   ", 1, 5, false).is_err());
+        assert!(text("toolong", 1, 5, false).is_err());
+        assert!(text("a\u{0007}b", 1, 5, false).is_err());
+        assert!(text("a\nb", 1, 5, false).is_err());
+        assert!(text("a\nb", 1, 5, true).is_ok());
+    }
+
+    #[test]
+    fn timezones() {
+        assert_eq!(timezone("America/New_York"), Ok("America/New_York".into()));
+        assert!(timezone("Mars/Olympus").is_err());
+        assert!(timezone("").is_err());
+    }
+}

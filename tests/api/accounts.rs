@@ -1,0 +1,1046 @@
+//! Accounts and sessions: every row of the contract's table, happy and unhappy paths, mail
+//! delivered to a real SMTP server.
+
+use std::time::{Duration, Instant};
+
+use actix_web::{web, HttpResponse};
+use devforum::auth::{Admin, Member, Moderator};
+use devforum::startup::BuildOptions;
+use serde_json::{json, Value};
+
+use crate::helpers::{assert_problem, spawn_app, spawn_app_with, TestApp, PASSWORD};
+use crate::mail::MailServer;
+
+const MAIL_WAIT: Duration = Duration::from_secs(10);
+
+async fn app_with_mail(mail: &MailServer) -> TestApp {
+    let port = mail.port;
+    spawn_app_with(
+        move |s| {
+            s.email.transport = devforum::config::EmailTransport::Smtp;
+            s.email.smtp.host = "127.0.0.1".into();
+            s.email.smtp.port = port;
+            s.web.base_url = "https://forum.example".into();
+        },
+        BuildOptions::default(),
+    )
+    .await
+}
+
+async fn json(response: reqwest::Response) -> Value {
+    response.json().await.expect("json body")
+}
+
+#[tokio::test]
+async fn registration_sends_a_verification_email_whose_link_verifies_once() {
+    let mail = MailServer::start();
+    let app = app_with_mail(&mail).await;
+    let response = app
+        .post_json(
+            "/api/v1/auth/register",
+            &json!({"username": "ada_l", "email": " Ada@Example.COM ", "password": PASSWORD, "display_name": "Ada"}),
+        )
+        .await;
+    assert_eq!(response.status().as_u16(), 201);
+    let user = json(response).await;
+    assert_eq!(user["username"], "ada_l");
+    assert_eq!(user["display_name"], "Ada");
+    assert_eq!(user["role"], "member");
+    assert_eq!(user["email_verified"], false);
+    assert_eq!(
+        user["email"], "Ada@example.com",
+        "trimmed, domain lower-cased"
+    );
+    assert!(user["id"].is_number() && user["created_at"].is_string());
+    assert!(user.get("password_hash").is_none() && user.get("password").is_none());
+
+    let email = mail.wait_for("Ada@example.com", MAIL_WAIT).await;
+    assert!(
+        email.subject.contains("Confirm your email"),
+        "{}",
+        email.subject
+    );
+    let link = email
+        .link_to("/verify-email")
+        .expect("a link in the text part");
+    assert!(
+        link.starts_with("https://forum.example/verify-email?token="),
+        "{link}"
+    );
+    assert!(
+        email.html.replace("&#x2f;", "/").contains(&link),
+        "the HTML part has the link too"
+    );
+    let token = email.token_for("/verify-email").expect("token");
+
+    let verified = app
+        .post_json("/api/v1/auth/verify-email", &json!({ "token": token }))
+        .await;
+    assert_eq!(verified.status().as_u16(), 200);
+    assert_eq!(json(verified).await["email_verified"], true);
+    let again = app
+        .post_json("/api/v1/auth/verify-email", &json!({ "token": token }))
+        .await;
+    assert_problem(again, 400, "invalid_token").await;
+}
+
+#[tokio::test]
+async fn verify_email_refuses_unknown_expired_and_malformed_tokens() {
+    let app = spawn_app().await;
+    assert_problem(
+        app.post_json("/api/v1/auth/verify-email", &json!({"token": "nope"}))
+            .await,
+        400,
+        "invalid_token",
+    )
+    .await;
+    assert_problem(
+        app.post_json("/api/v1/auth/verify-email", &json!({"token": ""}))
+            .await,
+        422,
+        "validation_failed",
+    )
+    .await;
+    assert_problem(
+        app.post_json("/api/v1/auth/verify-email", &json!({})).await,
+        422,
+        "validation_failed",
+    )
+    .await;
+
+    // An expired token is refused even though it was never used.
+    app.signed_up("late_larry").await;
+    let token = "expired-token-value";
+    let hash = devforum::accounts::tokens::hash(token);
+    app.sql(&format!(
+        "INSERT INTO user_tokens (user_id, purpose, token_hash, expires_at)
+         SELECT id, 'verify_email', '{hash}', now() - interval '1 minute' FROM users WHERE username = 'late_larry'"
+    ));
+    assert_problem(
+        app.post_json("/api/v1/auth/verify-email", &json!({"token": token}))
+            .await,
+        400,
+        "invalid_token",
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn registration_reports_every_bad_field_at_once() {
+    let app = spawn_app().await;
+    let response = app
+        .post_json(
+            "/api/v1/auth/register",
+            &json!({"username": "x!", "email": "not-an-email", "password": "short", "display_name": "   "}),
+        )
+        .await;
+    let problem = assert_problem(response, 422, "validation_failed").await;
+    for field in ["username", "email", "password", "display_name"] {
+        assert!(
+            problem["errors"][field].is_array(),
+            "{field} missing from {problem}"
+        );
+    }
+    let missing = assert_problem(
+        app.post_json("/api/v1/auth/register", &json!({})).await,
+        422,
+        "validation_failed",
+    )
+    .await;
+    for field in ["username", "email", "password"] {
+        assert!(
+            missing["errors"][field].is_array(),
+            "{field} missing from {missing}"
+        );
+    }
+    let unknown = app
+        .post_json(
+            "/api/v1/auth/register",
+            &json!({"username": "sneaky", "email": "s@example.com", "password": PASSWORD, "role": "admin"}),
+        )
+        .await;
+    assert_problem(unknown, 422, "validation_failed").await;
+    let count: i64 =
+        diesel::RunQueryDsl::get_result(devforum::schema::users::table.count(), &mut app.conn())
+            .expect("count");
+    assert_eq!(count, 0, "nothing was created");
+}
+
+use diesel::QueryDsl;
+
+#[tokio::test]
+async fn usernames_and_emails_are_unique_regardless_of_case_and_a_conflict_sends_no_mail() {
+    let app = spawn_app().await;
+    assert_eq!(app.register("grace").await.status().as_u16(), 201);
+    let taken_name = app
+        .post_json(
+            "/api/v1/auth/register",
+            &json!({"username": "GRACE", "email": "other@example.com", "password": PASSWORD}),
+        )
+        .await;
+    assert_problem(taken_name, 409, "username_taken").await;
+    let taken_email = app
+        .post_json(
+            "/api/v1/auth/register",
+            &json!({"username": "grace2", "email": "grace@EXAMPLE.com", "password": PASSWORD}),
+        )
+        .await;
+    assert_problem(taken_email, 409, "email_taken").await;
+    let depth = devforum::jobs::queue_depth(&mut app.conn()).expect("depth");
+    // One verification email for the one account; the refused ones enqueued nothing.
+    assert!(depth.pending + depth.running <= 1);
+    let jobs: i64 =
+        diesel::RunQueryDsl::get_result(devforum::schema::jobs::table.count(), &mut app.conn())
+            .expect("count");
+    assert!(jobs <= 1, "{jobs} jobs");
+}
+
+#[tokio::test]
+async fn login_by_username_or_email_returns_a_token_pair_that_works() {
+    let app = spawn_app().await;
+    app.register("linus").await;
+    for login in ["linus", "LINUS", "linus@example.com", "Linus@Example.com"] {
+        let response = app.login(login, PASSWORD).await;
+        assert_eq!(response.status().as_u16(), 200, "{login}");
+        let body = json(response).await;
+        assert_eq!(body["token_type"], "Bearer");
+        assert_eq!(body["expires_in"], 900);
+        assert_eq!(body["user"]["username"], "linus");
+        let token = body["access_token"].as_str().expect("token");
+        assert!(body["refresh_token"]
+            .as_str()
+            .is_some_and(|t| t.len() >= 40));
+        let me = app.get_as("/api/v1/users/me", token).await;
+        assert_eq!(me.status().as_u16(), 200);
+        assert_eq!(json(me).await["email"], "linus@example.com");
+    }
+}
+
+#[tokio::test]
+async fn a_wrong_password_and_an_unknown_user_get_the_same_answer() {
+    let app = spawn_app().await;
+    app.register("margaret").await;
+    let wrong = assert_problem(
+        app.login("margaret", "not the password").await,
+        401,
+        "invalid_credentials",
+    )
+    .await;
+    let unknown = assert_problem(
+        app.login("nobody_here", "not the password").await,
+        401,
+        "invalid_credentials",
+    )
+    .await;
+    assert_eq!(wrong, unknown);
+    assert_problem(
+        app.post_json("/api/v1/auth/login", &json!({"login": "", "password": ""}))
+            .await,
+        422,
+        "validation_failed",
+    )
+    .await;
+    assert_problem(
+        app.post_json("/api/v1/auth/login", &json!({"login": "margaret"}))
+            .await,
+        422,
+        "validation_failed",
+    )
+    .await;
+}
+
+/// Unknown users are checked against a dummy hash, so they cost what a wrong password costs.
+/// Compared as medians of interleaved samples: an unhashed path would be ~50× faster.
+#[tokio::test]
+async fn an_unknown_user_costs_the_same_time_as_a_wrong_password() {
+    let app = spawn_app().await;
+    app.register("timing_tim").await;
+    // Warm up: the dummy hash is computed on first use.
+    app.login("nobody_at_all", "warm up please").await;
+    app.login("timing_tim", "warm up please").await;
+    let (mut unknown, mut wrong) = (Vec::new(), Vec::new());
+    for _ in 0..9 {
+        let started = Instant::now();
+        app.login("nobody_at_all", "a wrong password").await;
+        unknown.push(started.elapsed());
+        let started = Instant::now();
+        app.login("timing_tim", "a wrong password").await;
+        wrong.push(started.elapsed());
+    }
+    unknown.sort();
+    wrong.sort();
+    let (unknown, wrong) = (unknown[4].as_secs_f64(), wrong[4].as_secs_f64());
+    let ratio = unknown / wrong;
+    assert!(
+        (0.5..=2.0).contains(&ratio),
+        "unknown {unknown:.4}s vs wrong {wrong:.4}s (ratio {ratio:.2})"
+    );
+}
+
+#[tokio::test]
+async fn refresh_tokens_rotate_and_a_reused_one_revokes_its_whole_login() {
+    let app = spawn_app().await;
+    let user = app.signed_up("rotating_rita").await;
+    let first = app
+        .post_json(
+            "/api/v1/auth/refresh",
+            &json!({"refresh_token": user.refresh_token}),
+        )
+        .await;
+    assert_eq!(first.status().as_u16(), 200);
+    let first = json(first).await;
+    let second_token = first["refresh_token"]
+        .as_str()
+        .expect("rotated")
+        .to_string();
+    assert_ne!(second_token, user.refresh_token);
+    assert_eq!(
+        app.get_as(
+            "/api/v1/users/me",
+            first["access_token"].as_str().expect("access")
+        )
+        .await
+        .status()
+        .as_u16(),
+        200
+    );
+
+    // Replaying the used token: refused, and the token that replaced it dies too.
+    let replay = app
+        .post_json(
+            "/api/v1/auth/refresh",
+            &json!({"refresh_token": user.refresh_token}),
+        )
+        .await;
+    assert_problem(replay, 401, "invalid_refresh_token").await;
+    let successor = app
+        .post_json(
+            "/api/v1/auth/refresh",
+            &json!({"refresh_token": second_token}),
+        )
+        .await;
+    assert_problem(successor, 401, "invalid_refresh_token").await;
+
+    // Another login of the same account is unaffected.
+    let other = app.signed_in("rotating_rita").await;
+    let ok = app
+        .post_json(
+            "/api/v1/auth/refresh",
+            &json!({"refresh_token": other.refresh_token}),
+        )
+        .await;
+    assert_eq!(ok.status().as_u16(), 200);
+
+    assert_problem(
+        app.post_json("/api/v1/auth/refresh", &json!({"refresh_token": "garbage"}))
+            .await,
+        401,
+        "invalid_refresh_token",
+    )
+    .await;
+    assert_problem(
+        app.post_json("/api/v1/auth/refresh", &json!({"refresh_token": ""}))
+            .await,
+        422,
+        "validation_failed",
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn an_expired_refresh_token_is_refused() {
+    let app = spawn_app().await;
+    let user = app.signed_up("expired_ed").await;
+    app.sql(&format!(
+        "UPDATE refresh_tokens SET expires_at = now() - interval '1 second' WHERE user_id = {}",
+        user.id
+    ));
+    let response = app
+        .post_json(
+            "/api/v1/auth/refresh",
+            &json!({"refresh_token": user.refresh_token}),
+        )
+        .await;
+    assert_problem(response, 401, "invalid_refresh_token").await;
+}
+
+#[tokio::test]
+async fn logout_revokes_the_refresh_token() {
+    let app = spawn_app().await;
+    let user = app.signed_up("leaving_lee").await;
+    let response = app
+        .post_json(
+            "/api/v1/auth/logout",
+            &json!({"refresh_token": user.refresh_token}),
+        )
+        .await;
+    assert_eq!(response.status().as_u16(), 204);
+    let refresh = app
+        .post_json(
+            "/api/v1/auth/refresh",
+            &json!({"refresh_token": user.refresh_token}),
+        )
+        .await;
+    assert_problem(refresh, 401, "invalid_refresh_token").await;
+    // Idempotent, and bad input is still a problem document.
+    assert_eq!(
+        app.post_json(
+            "/api/v1/auth/logout",
+            &json!({"refresh_token": user.refresh_token})
+        )
+        .await
+        .status()
+        .as_u16(),
+        204
+    );
+    assert_problem(
+        app.post_json("/api/v1/auth/logout", &json!({})).await,
+        422,
+        "validation_failed",
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn a_password_reset_by_email_changes_the_password_and_ends_every_session() {
+    let mail = MailServer::start();
+    let app = app_with_mail(&mail).await;
+    let user = app.signed_up("forgetful_fay").await;
+    let other_session = app.signed_in("forgetful_fay").await;
+    mail.wait_for(&user.email, MAIL_WAIT).await; // the verification email
+
+    let response = app
+        .post_json(
+            "/api/v1/auth/password-reset/request",
+            &json!({"email": "FORGETFUL_FAY@example.com"}),
+        )
+        .await;
+    assert_eq!(response.status().as_u16(), 202);
+    let token = loop {
+        let emails = mail.received();
+        if let Some(email) = emails.iter().find(|e| e.subject.contains("Reset")) {
+            assert!(email
+                .link_to("/reset-password")
+                .is_some_and(|l| l.starts_with("https://forum.example/reset-password?token=")));
+            break email.token_for("/reset-password").expect("token");
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+
+    let weak = app
+        .post_json(
+            "/api/v1/auth/password-reset/confirm",
+            &json!({"token": token, "new_password": "short"}),
+        )
+        .await;
+    assert_problem(weak, 422, "validation_failed").await;
+    let confirm = app
+        .post_json(
+            "/api/v1/auth/password-reset/confirm",
+            &json!({"token": token, "new_password": "a brand new password"}),
+        )
+        .await;
+    assert_eq!(confirm.status().as_u16(), 204);
+
+    for session in [&user, &other_session] {
+        assert_problem(
+            app.get_as("/api/v1/users/me", &session.access_token).await,
+            401,
+            "unauthorized",
+        )
+        .await;
+        let refresh = app
+            .post_json(
+                "/api/v1/auth/refresh",
+                &json!({"refresh_token": session.refresh_token}),
+            )
+            .await;
+        assert_problem(refresh, 401, "invalid_refresh_token").await;
+    }
+    assert_problem(
+        app.login("forgetful_fay", PASSWORD).await,
+        401,
+        "invalid_credentials",
+    )
+    .await;
+    assert_eq!(
+        app.login("forgetful_fay", "a brand new password")
+            .await
+            .status()
+            .as_u16(),
+        200
+    );
+    let reuse = app
+        .post_json(
+            "/api/v1/auth/password-reset/confirm",
+            &json!({"token": token, "new_password": "yet another password"}),
+        )
+        .await;
+    assert_problem(reuse, 400, "invalid_token").await;
+}
+
+#[tokio::test]
+async fn a_password_reset_request_always_answers_202_and_mails_only_real_accounts() {
+    let app = spawn_app().await;
+    let before = devforum::jobs::queue_depth(&mut app.conn()).expect("depth");
+    let response = app
+        .post_json(
+            "/api/v1/auth/password-reset/request",
+            &json!({"email": "ghost@example.com"}),
+        )
+        .await;
+    assert_eq!(response.status().as_u16(), 202);
+    let after = devforum::jobs::queue_depth(&mut app.conn()).expect("depth");
+    assert_eq!(before, after, "no mail for an unknown address");
+    assert_problem(
+        app.post_json(
+            "/api/v1/auth/password-reset/request",
+            &json!({"email": "nope"}),
+        )
+        .await,
+        422,
+        "validation_failed",
+    )
+    .await;
+    let bad_token = app
+        .post_json(
+            "/api/v1/auth/password-reset/confirm",
+            &json!({"token": "made-up", "new_password": "a long new password"}),
+        )
+        .await;
+    assert_problem(bad_token, 400, "invalid_token").await;
+    let missing = assert_problem(
+        app.post_json("/api/v1/auth/password-reset/confirm", &json!({}))
+            .await,
+        422,
+        "validation_failed",
+    )
+    .await;
+    assert!(missing["errors"]["token"].is_array() && missing["errors"]["new_password"].is_array());
+}
+
+#[tokio::test]
+async fn users_me_needs_a_valid_token() {
+    let app = spawn_app().await;
+    let anonymous = app.get("/api/v1/users/me").await;
+    assert_eq!(
+        anonymous
+            .headers()
+            .get("www-authenticate")
+            .and_then(|v| v.to_str().ok()),
+        Some("Bearer")
+    );
+    assert_problem(anonymous, 401, "unauthorized").await;
+    assert_problem(
+        app.get_as("/api/v1/users/me", "not-a-jwt").await,
+        401,
+        "unauthorized",
+    )
+    .await;
+    let wrong_scheme = app
+        .client
+        .get(app.url("/api/v1/users/me"))
+        .header("authorization", "Basic abc")
+        .send()
+        .await
+        .expect("request");
+    assert_problem(wrong_scheme, 401, "unauthorized").await;
+    // A token signed with another secret.
+    let forged = devforum::accounts::jwt::JwtKeys::new(&devforum::config::AuthSettings {
+        jwt_secret: "some-other-secret".to_string().into(),
+        access_token_ttl_secs: 900,
+        refresh_token_ttl_days: 30,
+        login_failures_before_delay: 5,
+        login_max_delay_secs: 900,
+        hashing_concurrency: 1,
+    })
+    .issue(1, 0)
+    .expect("token");
+    assert_problem(
+        app.get_as("/api/v1/users/me", &forged).await,
+        401,
+        "unauthorized",
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn the_profile_can_be_edited_but_never_the_privileged_fields() {
+    let app = spawn_app().await;
+    let user = app.signed_up("profile_pat").await;
+    let patch = |body: Value| {
+        let app = &app;
+        let token = user.access_token.clone();
+        async move {
+            app.client
+                .patch(app.url("/api/v1/users/me"))
+                .bearer_auth(token)
+                .json(&body)
+                .send()
+                .await
+                .expect("request")
+        }
+    };
+    let updated = patch(json!({
+        "display_name": "Pat",
+        "bio": "Rustacean.\nLikes **Markdown**.",
+        "location": "Lisbon",
+        "timezone": "Europe/Lisbon",
+        "skills": ["Rust", "rust", "Distributed Systems"],
+    }))
+    .await;
+    assert_eq!(updated.status().as_u16(), 200);
+    let body = json(updated).await;
+    assert_eq!(body["display_name"], "Pat");
+    assert_eq!(body["timezone"], "Europe/Lisbon");
+    assert_eq!(body["skills"], json!(["rust", "distributed-systems"]));
+
+    for field in ["role", "email_verified", "id", "email"] {
+        let value = if field == "email_verified" {
+            json!(true)
+        } else if field == "id" {
+            json!(1)
+        } else {
+            json!("admin")
+        };
+        let response = patch(json!({ field: value })).await;
+        let problem = assert_problem(response, 422, "validation_failed").await;
+        assert!(problem["errors"][field].is_array(), "{problem}");
+    }
+    let me = json(app.get_as("/api/v1/users/me", &user.access_token).await).await;
+    assert_eq!(
+        (me["role"].as_str(), me["email_verified"].as_bool()),
+        (Some("member"), Some(false))
+    );
+
+    let bad = patch(json!({"timezone": "Mars/Olympus", "skills": ["ok", "c++"], "display_name": "x".repeat(65), "location": "y".repeat(101)})).await;
+    let problem = assert_problem(bad, 422, "validation_failed").await;
+    for field in ["timezone", "skills", "display_name", "location"] {
+        assert!(problem["errors"][field].is_array(), "{field}: {problem}");
+    }
+    let cleared =
+        json(patch(json!({"display_name": null, "timezone": null, "skills": []})).await).await;
+    assert_eq!(
+        (
+            cleared["display_name"].is_null(),
+            cleared["timezone"].is_null()
+        ),
+        (true, true)
+    );
+    assert_eq!(cleared["skills"], json!([]));
+    assert_eq!(cleared["location"], "Lisbon", "untouched fields stay");
+
+    let anonymous = app
+        .client
+        .patch(app.url("/api/v1/users/me"))
+        .json(&json!({}))
+        .send()
+        .await
+        .expect("request");
+    assert_problem(anonymous, 401, "unauthorized").await;
+}
+
+#[tokio::test]
+async fn public_profiles_hide_the_email_except_from_staff() {
+    let app = spawn_app().await;
+    app.signed_up("shy_sam").await;
+    let public = json(app.get("/api/v1/users/SHY_SAM").await).await;
+    assert_eq!(public["username"], "shy_sam");
+    assert!(public.get("email").is_none(), "{public}");
+    let stranger = app.signed_up("stranger_sue").await;
+    assert!(json(
+        app.get_as("/api/v1/users/shy_sam", &stranger.access_token)
+            .await
+    )
+    .await
+    .get("email")
+    .is_none());
+    let moderator = app.staff("mod_mo", "moderator").await;
+    let seen = json(
+        app.get_as("/api/v1/users/shy_sam", &moderator.access_token)
+            .await,
+    )
+    .await;
+    assert_eq!(seen["email"], "shy_sam@example.com");
+    assert_problem(
+        app.get("/api/v1/users/nobody_by_that_name").await,
+        404,
+        "not_found",
+    )
+    .await;
+    assert_problem(
+        app.get_as("/api/v1/users/shy_sam", "garbage").await,
+        401,
+        "unauthorized",
+    )
+    .await;
+}
+
+async fn needs_member(Member(user): Member) -> HttpResponse {
+    HttpResponse::Ok().json(json!({"user": user.username}))
+}
+async fn needs_moderator(Moderator(user): Moderator) -> HttpResponse {
+    HttpResponse::Ok().json(json!({"user": user.username}))
+}
+async fn needs_admin(Admin(user): Admin) -> HttpResponse {
+    HttpResponse::Ok().json(json!({"user": user.username}))
+}
+
+fn guarded_routes(cfg: &mut web::ServiceConfig) {
+    cfg.service(web::resource("/test/member").route(web::post().to(needs_member)))
+        .service(web::resource("/test/moderator").route(web::post().to(needs_moderator)))
+        .service(web::resource("/test/admin").route(web::post().to(needs_admin)));
+}
+
+async fn call(app: &TestApp, path: &str, token: &str) -> reqwest::Response {
+    app.client
+        .post(app.url(path))
+        .bearer_auth(token)
+        .send()
+        .await
+        .expect("request")
+}
+
+#[tokio::test]
+async fn extractors_refuse_unverified_suspended_and_under_privileged_callers() {
+    let app = spawn_app_with(
+        |_| {},
+        BuildOptions {
+            extra_routes: Some(guarded_routes),
+            ..Default::default()
+        },
+    )
+    .await;
+    let unverified = app.signed_up("new_nell").await;
+    assert_problem(
+        call(&app, "/test/member", &unverified.access_token).await,
+        403,
+        "email_not_verified",
+    )
+    .await;
+    let member = app.member("verified_vic").await;
+    assert_eq!(
+        json(call(&app, "/test/member", &member.access_token).await).await["user"],
+        member.username
+    );
+    assert_problem(
+        call(&app, "/test/moderator", &member.access_token).await,
+        403,
+        "insufficient_role",
+    )
+    .await;
+    let moderator = app.staff("mod_max", "moderator").await;
+    assert_eq!(
+        call(&app, "/test/moderator", &moderator.access_token)
+            .await
+            .status()
+            .as_u16(),
+        200
+    );
+    assert_problem(
+        call(&app, "/test/admin", &moderator.access_token).await,
+        403,
+        "insufficient_role",
+    )
+    .await;
+    let admin = app.staff("admin_ana", "admin").await;
+    assert_eq!(
+        call(&app, "/test/moderator", &admin.access_token)
+            .await
+            .status()
+            .as_u16(),
+        200
+    );
+    assert_eq!(
+        call(&app, "/test/admin", &admin.access_token)
+            .await
+            .status()
+            .as_u16(),
+        200
+    );
+    let anonymous = app
+        .client
+        .post(app.url("/test/member"))
+        .send()
+        .await
+        .expect("request");
+    assert_problem(anonymous, 401, "unauthorized").await;
+}
+
+#[tokio::test]
+async fn suspension_and_demotion_apply_to_the_very_next_request() {
+    let app = spawn_app_with(
+        |_| {},
+        BuildOptions {
+            extra_routes: Some(guarded_routes),
+            ..Default::default()
+        },
+    )
+    .await;
+    let member = app.member("soon_suspended").await;
+    assert_eq!(
+        call(&app, "/test/member", &member.access_token)
+            .await
+            .status()
+            .as_u16(),
+        200
+    );
+    app.sql(&format!(
+        "UPDATE users SET suspended_at = now(), suspended_until = now() + interval '1 day', suspension_reason = 'spam' WHERE id = {}",
+        member.id
+    ));
+    assert_problem(
+        call(&app, "/test/member", &member.access_token).await,
+        403,
+        "account_suspended",
+    )
+    .await;
+    let patch = app
+        .client
+        .patch(app.url("/api/v1/users/me"))
+        .bearer_auth(&member.access_token)
+        .json(&json!({"bio": "x"}))
+        .send()
+        .await
+        .expect("request");
+    assert_problem(patch, 403, "account_suspended").await;
+    // Suspended members still sign in and read.
+    assert_eq!(
+        app.login("soon_suspended", PASSWORD)
+            .await
+            .status()
+            .as_u16(),
+        200
+    );
+    let me = json(app.get_as("/api/v1/users/me", &member.access_token).await).await;
+    assert_eq!(me["suspended_until"]["reason"], "spam");
+    // A suspension that has ended lifts by itself.
+    app.sql(&format!(
+        "UPDATE users SET suspended_until = now() - interval '1 second' WHERE id = {}",
+        member.id
+    ));
+    assert_eq!(
+        call(&app, "/test/member", &member.access_token)
+            .await
+            .status()
+            .as_u16(),
+        200
+    );
+
+    let moderator = app.staff("demoted_dan", "moderator").await;
+    assert_eq!(
+        call(&app, "/test/moderator", &moderator.access_token)
+            .await
+            .status()
+            .as_u16(),
+        200
+    );
+    app.sql(&format!(
+        "UPDATE users SET role = 'member' WHERE id = {}",
+        moderator.id
+    ));
+    assert_problem(
+        call(&app, "/test/moderator", &moderator.access_token).await,
+        403,
+        "insufficient_role",
+    )
+    .await;
+    assert_eq!(
+        json(
+            app.get_as("/api/v1/users/me", &moderator.access_token)
+                .await
+        )
+        .await["role"],
+        "member"
+    );
+}
+
+#[tokio::test]
+async fn login_is_rate_limited_per_address_with_retry_after() {
+    let app = spawn_app_with(
+        |s| s.rate_limits.login_per_minute = 3,
+        BuildOptions::default(),
+    )
+    .await;
+    app.register("limited_lou").await;
+    for _ in 0..3 {
+        assert_eq!(
+            app.login("limited_lou", PASSWORD).await.status().as_u16(),
+            200
+        );
+    }
+    let limited = app.login("limited_lou", PASSWORD).await;
+    let retry_after: u64 = limited
+        .headers()
+        .get("retry-after")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse().ok())
+        .expect("Retry-After");
+    assert!((1..=60).contains(&retry_after), "{retry_after}");
+    assert_problem(limited, 429, "rate_limited").await;
+}
+
+#[tokio::test]
+async fn registration_is_rate_limited_per_address() {
+    let app = spawn_app_with(
+        |s| s.rate_limits.register_per_hour = 2,
+        BuildOptions::default(),
+    )
+    .await;
+    assert_eq!(app.register("first_one").await.status().as_u16(), 201);
+    assert_eq!(app.register("second_one").await.status().as_u16(), 201);
+    let limited = app.register("third_one").await;
+    assert!(limited.headers().get("retry-after").is_some());
+    assert_problem(limited, 429, "rate_limited").await;
+}
+
+#[tokio::test]
+async fn repeated_failures_on_one_account_make_it_wait_longer_each_time() {
+    let app = spawn_app_with(
+        |s| s.auth.login_failures_before_delay = 3,
+        BuildOptions::default(),
+    )
+    .await;
+    app.register("guessed_gus").await;
+    for _ in 0..3 {
+        assert_problem(
+            app.login("guessed_gus", "wrong guess 123").await,
+            401,
+            "invalid_credentials",
+        )
+        .await;
+    }
+    // Now even the right password must wait; the answer says how long.
+    let waiting = app.login("guessed_gus", PASSWORD).await;
+    let retry_after: u64 = waiting
+        .headers()
+        .get("retry-after")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse().ok())
+        .expect("Retry-After");
+    assert!((1..=2).contains(&retry_after), "{retry_after}");
+    assert_problem(waiting, 429, "rate_limited").await;
+    tokio::time::sleep(Duration::from_millis(2100)).await;
+    assert_problem(
+        app.login("guessed_gus", "wrong guess 456").await,
+        401,
+        "invalid_credentials",
+    )
+    .await;
+    let longer = app.login("guessed_gus", PASSWORD).await;
+    let retry_after: u64 = longer
+        .headers()
+        .get("retry-after")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse().ok())
+        .expect("Retry-After");
+    assert!(
+        (3..=4).contains(&retry_after),
+        "the delay grew: {retry_after}"
+    );
+    // Other accounts are not affected.
+    app.register("innocent_ina").await;
+    assert_eq!(
+        app.login("innocent_ina", PASSWORD).await.status().as_u16(),
+        200
+    );
+}
+
+#[tokio::test]
+async fn mail_waits_while_the_smtp_server_is_down_and_goes_out_when_it_is_back() {
+    let port = crate::mail::free_port();
+    let app = spawn_app_with(
+        move |s| {
+            s.email.transport = devforum::config::EmailTransport::Smtp;
+            s.email.smtp.host = "127.0.0.1".into();
+            s.email.smtp.port = port;
+            s.email.smtp.timeout_secs = 2;
+        },
+        BuildOptions::default(),
+    )
+    .await;
+    assert_eq!(app.register("patient_pia").await.status().as_u16(), 201);
+    // The first delivery attempts fail and are recorded.
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let failed_attempts: Vec<(i32, Option<String>)> = diesel::RunQueryDsl::load(
+            devforum::schema::jobs::table.select((
+                devforum::schema::jobs::attempts,
+                devforum::schema::jobs::last_error,
+            )),
+            &mut app.conn(),
+        )
+        .expect("jobs");
+        if failed_attempts
+            .iter()
+            .any(|(attempts, error)| *attempts >= 1 && error.is_some())
+        {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "no failed delivery recorded: {failed_attempts:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let mail = MailServer::start_on(port);
+    let email = mail
+        .wait_for("patient_pia@example.com", Duration::from_secs(15))
+        .await;
+    assert!(email.token_for("/verify-email").is_some());
+}
+
+#[tokio::test]
+async fn create_admin_accounts_can_sign_in_as_admin() {
+    let app = spawn_app().await;
+    let username = devforum::accounts::Username::parse("root_rae").expect("username");
+    let email = devforum::accounts::EmailAddress::parse("root@example.com").expect("email");
+    let password = devforum::accounts::Password::parse(PASSWORD).expect("password");
+    devforum::accounts::admin::create_admin(&mut app.conn(), &username, &email, &password)
+        .expect("create admin");
+    let body = json(app.login("root_rae", PASSWORD).await).await;
+    assert_eq!(body["user"]["role"], "admin");
+    assert_eq!(body["user"]["email_verified"], true);
+}
+
+/// Found by schemathesis: PostgreSQL refuses NUL in text, which once turned into a 500.
+#[tokio::test]
+async fn nul_characters_name_no_account_instead_of_failing() {
+    let app = spawn_app().await;
+    assert_problem(
+        app.login("nul\u{0}user", "some password").await,
+        401,
+        "invalid_credentials",
+    )
+    .await;
+    assert_problem(
+        app.login("nul\u{0}@example.com", "some password").await,
+        401,
+        "invalid_credentials",
+    )
+    .await;
+    assert_problem(app.get("/api/v1/users/nul%00user").await, 404, "not_found").await;
+    let reset = app
+        .post_json(
+            "/api/v1/auth/password-reset/request",
+            &json!({"email": "a\u{0}b@example.com"}),
+        )
+        .await;
+    assert_problem(reset, 422, "validation_failed").await;
+}
+
+#[tokio::test]
+async fn a_body_that_is_not_an_object_is_refused() {
+    let app = spawn_app().await;
+    let user = app.signed_up("array_andy").await;
+    let response = app
+        .client
+        .patch(app.url("/api/v1/users/me"))
+        .bearer_auth(&user.access_token)
+        .json(&json!([null, null]))
+        .send()
+        .await
+        .expect("request");
+    let problem = assert_problem(response, 422, "validation_failed").await;
+    assert!(problem["errors"]["body"].is_array());
+}
