@@ -1044,3 +1044,33 @@ async fn a_body_that_is_not_an_object_is_refused() {
     let problem = assert_problem(response, 422, "validation_failed").await;
     assert!(problem["errors"]["body"].is_array());
 }
+
+#[tokio::test]
+async fn the_file_transport_writes_one_message_file_per_email() {
+    let dir =
+        std::env::temp_dir().join(format!("devforum-files-{}", uuid::Uuid::new_v4().simple()));
+    let settings = devforum::config::EmailSettings {
+        transport: devforum::config::EmailTransport::File,
+        from: "devforum <no-reply@devforum.localhost>".into(),
+        file_dir: dir.clone(),
+        smtp: crate::helpers::test_settings("postgres://unused")
+            .email
+            .smtp,
+    };
+    let mailer = devforum::email::Mailer::from_settings(&settings).expect("mailer");
+    let email = devforum::email::render(
+        "verify_email",
+        "file@example.com",
+        json!({"username": "f", "link": "https://x/verify-email?token=t"}),
+    )
+    .expect("render");
+    mailer.send(&email).await.expect("send");
+    let files: Vec<_> = std::fs::read_dir(&dir).expect("dir").flatten().collect();
+    assert_eq!(files.len(), 1);
+    let raw = std::fs::read_to_string(files[0].path()).expect("read");
+    assert!(
+        raw.contains("file@example.com") && raw.contains("Confirm your email address"),
+        "{raw}"
+    );
+    let _ = std::fs::remove_dir_all(dir);
+}
