@@ -179,6 +179,9 @@ pub struct RateLimitSettings {
     pub register_per_hour: u32,
     pub password_reset_per_hour: u32,
     pub refresh_per_minute: u32,
+    /// Per account.
+    pub threads_per_hour: u32,
+    pub replies_per_hour: u32,
 }
 
 #[derive(Debug, Clone, Deserialize)]

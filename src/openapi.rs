@@ -5,9 +5,9 @@ use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::openapi::{ContentBuilder, Ref, ResponseBuilder};
 use utoipa::{Modify, OpenApi};
 
-use crate::accounts;
 use crate::error::Problem;
 use crate::operations;
+use crate::{accounts, threads};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -31,12 +31,25 @@ use crate::operations;
         accounts::routes::get_me,
         accounts::routes::update_me,
         accounts::routes::get_user,
+        threads::routes::list_tags,
+        threads::routes::list_threads,
+        threads::routes::create_thread,
+        threads::routes::get_thread,
+        threads::routes::update_thread,
+        threads::routes::delete_thread,
+        threads::routes::list_replies,
+        threads::routes::create_reply,
+        threads::routes::update_reply,
+        threads::routes::delete_reply,
+        threads::routes::vote_on_thread,
+        threads::routes::vote_on_reply,
     ),
     components(schemas(Problem)),
     modifiers(&BearerAuth, &BodyProblems),
     tags(
         (name = "operations", description = "Health, readiness and metrics"),
         (name = "accounts", description = "Registration, sessions, password reset and profiles"),
+        (name = "threads", description = "Threads, replies, votes and tags"),
     )
 )]
 pub struct ApiDoc;

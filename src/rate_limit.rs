@@ -77,6 +77,26 @@ impl AuthRateLimits {
     }
 }
 
+/// Per-account limits on publishing.
+pub struct PostingLimits {
+    pub threads: KeyedLimit<i64>,
+    pub replies: KeyedLimit<i64>,
+}
+
+impl PostingLimits {
+    pub fn new(settings: &RateLimitSettings) -> Self {
+        PostingLimits {
+            threads: KeyedLimit::new(settings.threads_per_hour, Duration::from_secs(3600)),
+            replies: KeyedLimit::new(settings.replies_per_hour, Duration::from_secs(3600)),
+        }
+    }
+
+    pub fn forget_idle(&self) {
+        self.threads.forget_idle();
+        self.replies.forget_idle();
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

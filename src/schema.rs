@@ -69,4 +69,81 @@ diesel::table! {
 diesel::joinable!(refresh_tokens -> users (user_id));
 diesel::joinable!(user_tokens -> users (user_id));
 
-diesel::allow_tables_to_appear_in_same_query!(jobs, users, refresh_tokens, user_tokens);
+diesel::allow_tables_to_appear_in_same_query!(
+    jobs,
+    users,
+    refresh_tokens,
+    user_tokens,
+    threads,
+    replies,
+    thread_votes,
+    reply_votes,
+    tags
+);
+
+diesel::table! {
+    threads (id) {
+        id -> Int8,
+        author_id -> Int8,
+        title -> Text,
+        body -> Text,
+        body_html -> Text,
+        excerpt -> Text,
+        tags -> Array<Text>,
+        reply_count -> Int4,
+        score -> Int4,
+        pinned -> Bool,
+        locked -> Bool,
+        hidden -> Bool,
+        deleted_at -> Nullable<Timestamptz>,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+        last_activity_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    replies (id) {
+        id -> Int8,
+        thread_id -> Int8,
+        author_id -> Int8,
+        body -> Text,
+        body_html -> Text,
+        score -> Int4,
+        hidden -> Bool,
+        deleted_at -> Nullable<Timestamptz>,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    thread_votes (thread_id, user_id) {
+        thread_id -> Int8,
+        user_id -> Int8,
+        value -> Int2,
+        created_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    reply_votes (reply_id, user_id) {
+        reply_id -> Int8,
+        user_id -> Int8,
+        value -> Int2,
+        created_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    tags (name) {
+        name -> Text,
+        thread_count -> Int4,
+    }
+}
+
+diesel::joinable!(threads -> users (author_id));
+diesel::joinable!(replies -> threads (thread_id));
+diesel::joinable!(replies -> users (author_id));
+diesel::joinable!(thread_votes -> threads (thread_id));
+diesel::joinable!(reply_votes -> replies (reply_id));

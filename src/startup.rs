@@ -14,7 +14,6 @@ use utoipa_swagger_ui::SwaggerUi;
 
 use std::sync::Arc;
 
-use crate::accounts;
 use crate::accounts::jwt::JwtKeys;
 use crate::accounts::password::HashingPool;
 use crate::config::Settings;
@@ -24,7 +23,8 @@ use crate::http::json::JsonLimit;
 use crate::http::{problems, request_id};
 use crate::jobs::{JobRegistry, Worker, WorkerHandle};
 use crate::operations::{self, Metrics};
-use crate::rate_limit::AuthRateLimits;
+use crate::rate_limit::{AuthRateLimits, PostingLimits};
+use crate::{accounts, threads};
 
 /// The job kinds this build knows how to run.
 pub fn job_registry(settings: &Settings) -> anyhow::Result<JobRegistry> {
@@ -209,7 +209,11 @@ fn build_server(
     let jwt_keys = web::Data::new(JwtKeys::new(&settings.auth));
     let hashing = web::Data::new(HashingPool::new(settings.auth.hashing_concurrency));
     let rate_limits = web::Data::new(AuthRateLimits::new(&settings.rate_limits));
-    spawn_rate_limit_sweeper(rate_limits.clone().into_inner());
+    let posting_limits = web::Data::new(PostingLimits::new(&settings.rate_limits));
+    spawn_rate_limit_sweeper(
+        rate_limits.clone().into_inner(),
+        posting_limits.clone().into_inner(),
+    );
     let settings = web::Data::new(settings);
     let pool = web::Data::new(pool);
     let metrics = web::Data::new(metrics);
@@ -227,6 +231,7 @@ fn build_server(
             .app_data(jwt_keys.clone())
             .app_data(hashing.clone())
             .app_data(rate_limits.clone())
+            .app_data(posting_limits.clone())
             .app_data(JsonLimit(json_limit))
             .app_data(web::PayloadConfig::new(json_limit))
             .app_data(problems::json_config(json_limit))
@@ -261,21 +266,28 @@ fn build_server(
 
 /// The route table: operations at the root; features add their scopes under `/api/v1`.
 pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.configure(operations::configure)
-        .service(web::scope("/api/v1").configure(accounts::routes::configure));
+    cfg.configure(operations::configure).service(
+        web::scope("/api/v1")
+            .configure(accounts::routes::configure)
+            .configure(threads::routes::configure),
+    );
 }
 
 /// Forgets idle rate-limit keys every minute so memory stays bounded under address churn.
-fn spawn_rate_limit_sweeper(limits: Arc<AuthRateLimits>) {
+fn spawn_rate_limit_sweeper(limits: Arc<AuthRateLimits>, posting: Arc<PostingLimits>) {
     let weak = Arc::downgrade(&limits);
-    drop(limits);
+    let weak_posting = Arc::downgrade(&posting);
+    drop((limits, posting));
     tokio::spawn(async move {
         let mut interval = tokio::time::interval(std::time::Duration::from_secs(60));
         loop {
             interval.tick().await;
-            match weak.upgrade() {
-                Some(limits) => limits.forget_idle(),
-                None => break,
+            match (weak.upgrade(), weak_posting.upgrade()) {
+                (Some(limits), Some(posting)) => {
+                    limits.forget_idle();
+                    posting.forget_idle();
+                }
+                _ => break,
             }
         }
     });

@@ -78,6 +78,9 @@ pub fn parse_list(
     max: usize,
     parse_one: fn(&str) -> Result<TagName, String>,
 ) -> Result<Vec<TagName>, Vec<String>> {
+    if raw.len() > max {
+        return Err(vec![format!("at most {max} entries are allowed")]);
+    }
     let mut errors = Vec::new();
     let mut tags: Vec<TagName> = Vec::new();
     for entry in raw {
@@ -86,9 +89,6 @@ pub fn parse_list(
             Ok(_) => {}
             Err(error) => errors.push(error),
         }
-    }
-    if tags.len() > max {
-        errors.push(format!("at most {max} entries are allowed"));
     }
     if errors.is_empty() {
         Ok(tags)

@@ -90,11 +90,11 @@ where
     Option::<T>::deserialize(deserializer).map(Some)
 }
 
-/// Free text: trimmed, within `min..=max` characters, no control characters but newlines
-/// and tabs when `multiline`.
+/// Free text of `min..=max` characters as sent (what the OpenAPI `minLength`/`maxLength`
+/// say), not blank when `min > 0`, without control characters except newlines and tabs when
+/// `multiline`; returned trimmed.
 pub fn text(raw: &str, min: usize, max: usize, multiline: bool) -> Result<String, String> {
-    let value = raw.trim();
-    let length = value.chars().count();
+    let length = raw.chars().count();
     if length < min {
         return Err(if min == 1 {
             "must not be empty".to_string()
@@ -105,11 +105,14 @@ pub fn text(raw: &str, min: usize, max: usize, multiline: bool) -> Result<String
     if length > max {
         return Err(format!("must be at most {max} characters long"));
     }
+    if min > 0 && raw.trim().is_empty() {
+        return Err("must not be blank".to_string());
+    }
     let allowed = |c: char| !c.is_control() || (multiline && (c == '\n' || c == '\t' || c == '\r'));
-    if !value.chars().all(allowed) {
+    if !raw.chars().all(allowed) {
         return Err("must not contain control characters".to_string());
     }
-    Ok(value.to_string())
+    Ok(raw.trim().to_string())
 }
 
 /// An IANA time zone name such as `Europe/Berlin`.
@@ -155,8 +158,13 @@ mod tests {
 
     #[test]
     fn text_rules() {
-        assert_eq!(text("  hi  ", 1, 5, false), Ok("hi".into()));
+        assert_eq!(text("  hi ", 1, 5, false), Ok("hi".into()));
+        assert!(
+            text("  hi  ", 1, 5, false).is_err(),
+            "length counts as sent"
+        );
         assert!(text("   ", 1, 5, false).is_err());
+        assert_eq!(text("", 0, 5, false), Ok(String::new()));
         assert!(text("toolong", 1, 5, false).is_err());
         assert!(text("a\u{0007}b", 1, 5, false).is_err());
         assert!(text("a\nb", 1, 5, false).is_err());

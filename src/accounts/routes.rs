@@ -217,7 +217,6 @@ pub async fn login(
     limits.login.check(&client_ip(&req))?;
     let LoginRequest { login, password } = body.into_inner();
     // Only lengths are checked: anything else is simply a login that matches no account.
-    let login = login.trim().to_string();
     let mut v = Validator::new();
     if login.is_empty() || login.chars().count() > 254 {
         v.add("login", "must be 1 to 254 characters long".into());
@@ -229,6 +228,7 @@ pub async fn login(
         );
     }
     v.finish()?;
+    let login = login.trim().to_string();
     let auth = settings.auth.clone();
     let attempt = db::run(&pool, move |conn| service::begin_login(conn, &login, &auth)).await?;
     let (user, stored_hash) = match attempt {

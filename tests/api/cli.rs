@@ -9,7 +9,6 @@ use devforum::schema::users;
 use diesel::prelude::*;
 
 use crate::helpers::{config_dir, TestDatabase};
-use crate::mail::free_port;
 
 fn devforum(db: &TestDatabase) -> Command {
     let mut command = Command::new(env!("CARGO_BIN_EXE_devforum"));
@@ -100,15 +99,21 @@ impl Drop for Running {
 #[test]
 fn serve_logs_json_lines_carrying_the_request_id_and_stops_cleanly_on_sigterm() {
     let db = TestDatabase::create_empty();
-    let port = free_port();
     let mut command = devforum(&db);
+    // Port 0: the kernel picks a free port, read back from the start-up log line.
     command
         .arg("serve")
-        .env("DEVFORUM__SERVER__PORT", port.to_string())
         .env("DEVFORUM__LOG__FORMAT", "json")
         .env("DEVFORUM__LOG__LEVEL", "info");
     let mut server = start_serving(command);
-    server.wait_for_line("devforum listening", Duration::from_secs(30));
+    let started = server.wait_for_line("devforum listening", Duration::from_secs(30));
+    let listening: serde_json::Value =
+        serde_json::from_str(started.last().expect("the line")).expect("a JSON log line");
+    let port: u16 = listening["fields"]["address"]
+        .as_str()
+        .and_then(|a| a.rsplit_once(':'))
+        .and_then(|(_, p)| p.parse().ok())
+        .expect("the bound port");
 
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
@@ -122,7 +127,7 @@ fn serve_logs_json_lines_carrying_the_request_id_and_stops_cleanly_on_sigterm() 
             .await
             .map(|r| r.status().as_u16())
     });
-    assert_eq!(status.ok(), Some(200));
+    assert!(matches!(status, Ok(200)), "/ready answered {status:?}");
 
     let exit = server.terminate();
     assert!(exit.success(), "exit status {exit:?}");

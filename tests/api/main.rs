@@ -12,3 +12,4 @@ mod jobs;
 mod mail;
 mod migrations;
 mod operations;
+mod threads;

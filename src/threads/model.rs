@@ -1,0 +1,470 @@
+//! Rows of `threads`, `replies` and the vote tables, and the queries on them.
+//!
+//! Every listing is one query joining the author: its cost does not depend on the page size.
+
+use chrono::{DateTime, Utc};
+use diesel::prelude::*;
+
+use crate::schema::{replies, reply_votes, tags, thread_votes, threads, users};
+
+/// What listings and single reads show of an author.
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = users)]
+pub struct AuthorRow {
+    pub username: String,
+    pub display_name: Option<String>,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = threads)]
+pub struct ThreadRow {
+    pub id: i64,
+    pub author_id: i64,
+    pub title: String,
+    pub body: String,
+    pub body_html: String,
+    pub excerpt: String,
+    pub tags: Vec<String>,
+    pub reply_count: i32,
+    pub score: i32,
+    pub pinned: bool,
+    pub locked: bool,
+    pub hidden: bool,
+    pub deleted_at: Option<DateTime<Utc>>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    pub last_activity_at: DateTime<Utc>,
+}
+
+/// A listing row: no body, so pages stay small.
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = threads)]
+pub struct ThreadSummaryRow {
+    pub id: i64,
+    pub title: String,
+    pub excerpt: String,
+    pub tags: Vec<String>,
+    pub reply_count: i32,
+    pub score: i32,
+    pub pinned: bool,
+    pub locked: bool,
+    pub hidden: bool,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    pub last_activity_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = replies)]
+pub struct ReplyRow {
+    pub id: i64,
+    pub thread_id: i64,
+    pub author_id: i64,
+    pub body: String,
+    pub body_html: String,
+    pub score: i32,
+    pub hidden: bool,
+    pub deleted_at: Option<DateTime<Utc>>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Insertable)]
+#[diesel(table_name = threads)]
+pub struct NewThread<'a> {
+    pub author_id: i64,
+    pub title: &'a str,
+    pub body: &'a str,
+    pub body_html: &'a str,
+    pub excerpt: &'a str,
+    pub tags: &'a [String],
+}
+
+#[derive(Debug, Default, AsChangeset)]
+#[diesel(table_name = threads)]
+pub struct ThreadChanges {
+    pub title: Option<String>,
+    pub body: Option<String>,
+    pub body_html: Option<String>,
+    pub excerpt: Option<String>,
+    pub tags: Option<Vec<String>>,
+}
+
+#[derive(Debug, Insertable)]
+#[diesel(table_name = replies)]
+pub struct NewReply<'a> {
+    pub thread_id: i64,
+    pub author_id: i64,
+    pub body: &'a str,
+    pub body_html: &'a str,
+}
+
+/// Listing orders. Pinned threads come first in `Latest` and `Active`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum Sort {
+    Latest,
+    Active,
+    Top,
+}
+
+impl Sort {
+    pub fn listing(self) -> &'static str {
+        match self {
+            Sort::Latest => "threads:latest",
+            Sort::Active => "threads:active",
+            Sort::Top => "threads:top",
+        }
+    }
+}
+
+/// Where the previous page ended, in the sort's own key.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(untagged)]
+pub enum ThreadKey {
+    /// (pinned, created_at or last_activity_at, id)
+    Timed(bool, DateTime<Utc>, i64),
+    /// (score, id)
+    Scored(i32, i64),
+}
+
+impl ThreadKey {
+    pub fn of(sort: Sort, row: &ThreadSummaryRow) -> Self {
+        match sort {
+            Sort::Latest => ThreadKey::Timed(row.pinned, row.created_at, row.id),
+            Sort::Active => ThreadKey::Timed(row.pinned, row.last_activity_at, row.id),
+            Sort::Top => ThreadKey::Scored(row.score, row.id),
+        }
+    }
+}
+
+pub struct ThreadFilter {
+    pub sort: Sort,
+    pub tag: Option<String>,
+    pub author_id: Option<i64>,
+    pub after: Option<ThreadKey>,
+    /// Staff listings include hidden threads.
+    pub include_hidden: bool,
+    pub limit: i64,
+}
+
+/// One page of thread summaries with their authors, plus one row to tell whether more exist.
+pub fn list_threads(
+    conn: &mut PgConnection,
+    filter: &ThreadFilter,
+) -> QueryResult<Vec<(ThreadSummaryRow, AuthorRow)>> {
+    let mut query = threads::table
+        .inner_join(users::table)
+        .filter(threads::deleted_at.is_null())
+        .select((ThreadSummaryRow::as_select(), AuthorRow::as_select()))
+        .limit(filter.limit + 1)
+        .into_boxed();
+    if !filter.include_hidden {
+        query = query.filter(threads::hidden.eq(false));
+    }
+    if let Some(tag) = &filter.tag {
+        query = query.filter(threads::tags.contains(vec![tag.clone()]));
+    }
+    if let Some(author_id) = filter.author_id {
+        query = query.filter(threads::author_id.eq(author_id));
+    }
+    // Row-value comparisons match the composite indexes, so each page is an index range scan.
+    query = match (filter.sort, &filter.after) {
+        (Sort::Latest, Some(ThreadKey::Timed(pinned, at, id))) => query.filter(
+            diesel::dsl::sql::<diesel::sql_types::Bool>(
+                "(threads.pinned, threads.created_at, threads.id) < (",
+            )
+            .bind::<diesel::sql_types::Bool, _>(*pinned)
+            .sql(", ")
+            .bind::<diesel::sql_types::Timestamptz, _>(*at)
+            .sql(", ")
+            .bind::<diesel::sql_types::BigInt, _>(*id)
+            .sql(")"),
+        ),
+        (Sort::Active, Some(ThreadKey::Timed(pinned, at, id))) => query.filter(
+            diesel::dsl::sql::<diesel::sql_types::Bool>(
+                "(threads.pinned, threads.last_activity_at, threads.id) < (",
+            )
+            .bind::<diesel::sql_types::Bool, _>(*pinned)
+            .sql(", ")
+            .bind::<diesel::sql_types::Timestamptz, _>(*at)
+            .sql(", ")
+            .bind::<diesel::sql_types::BigInt, _>(*id)
+            .sql(")"),
+        ),
+        (Sort::Top, Some(ThreadKey::Scored(score, id))) => query.filter(
+            diesel::dsl::sql::<diesel::sql_types::Bool>("(threads.score, threads.id) < (")
+                .bind::<diesel::sql_types::Integer, _>(*score)
+                .sql(", ")
+                .bind::<diesel::sql_types::BigInt, _>(*id)
+                .sql(")"),
+        ),
+        (_, None) => query,
+        // A cursor of the wrong shape for this sort was refused when it was decoded.
+        (_, Some(_)) => return Ok(Vec::new()),
+    };
+    query = match filter.sort {
+        Sort::Latest => query.order((
+            threads::pinned.desc(),
+            threads::created_at.desc(),
+            threads::id.desc(),
+        )),
+        Sort::Active => query.order((
+            threads::pinned.desc(),
+            threads::last_activity_at.desc(),
+            threads::id.desc(),
+        )),
+        Sort::Top => query.order((threads::score.desc(), threads::id.desc())),
+    };
+    query.load(conn)
+}
+
+pub fn find_thread(
+    conn: &mut PgConnection,
+    id: i64,
+) -> QueryResult<Option<(ThreadRow, AuthorRow)>> {
+    threads::table
+        .inner_join(users::table)
+        .filter(threads::id.eq(id))
+        .select((ThreadRow::as_select(), AuthorRow::as_select()))
+        .first(conn)
+        .optional()
+}
+
+/// Locks the thread row for the rest of the transaction (votes, replies, edits).
+pub fn lock_thread(conn: &mut PgConnection, id: i64) -> QueryResult<Option<ThreadRow>> {
+    threads::table
+        .filter(threads::id.eq(id))
+        .select(ThreadRow::as_select())
+        .for_no_key_update()
+        .first(conn)
+        .optional()
+}
+
+pub fn insert_thread(conn: &mut PgConnection, new: &NewThread<'_>) -> QueryResult<ThreadRow> {
+    diesel::insert_into(threads::table)
+        .values(new)
+        .returning(ThreadRow::as_returning())
+        .get_result(conn)
+}
+
+pub fn update_thread(
+    conn: &mut PgConnection,
+    id: i64,
+    changes: &ThreadChanges,
+) -> QueryResult<ThreadRow> {
+    diesel::update(threads::table.find(id))
+        .set((changes, threads::updated_at.eq(diesel::dsl::now)))
+        .returning(ThreadRow::as_returning())
+        .get_result(conn)
+}
+
+pub fn soft_delete_thread(conn: &mut PgConnection, id: i64) -> QueryResult<()> {
+    diesel::update(threads::table.find(id))
+        .set(threads::deleted_at.eq(diesel::dsl::now))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// A reply arrived (+1) or left (-1): the thread's counters move in the same transaction.
+pub fn bump_reply_count(
+    conn: &mut PgConnection,
+    thread_id: i64,
+    delta: i32,
+    touch_activity: bool,
+) -> QueryResult<()> {
+    if touch_activity {
+        diesel::update(threads::table.find(thread_id))
+            .set((
+                threads::reply_count.eq(threads::reply_count + delta),
+                threads::last_activity_at.eq(diesel::dsl::now),
+            ))
+            .execute(conn)?;
+    } else {
+        diesel::update(threads::table.find(thread_id))
+            .set(threads::reply_count.eq(threads::reply_count + delta))
+            .execute(conn)?;
+    }
+    Ok(())
+}
+
+pub fn list_replies(
+    conn: &mut PgConnection,
+    thread_id: i64,
+    after: Option<(DateTime<Utc>, i64)>,
+    include_hidden: bool,
+    limit: i64,
+) -> QueryResult<Vec<(ReplyRow, AuthorRow)>> {
+    let mut query = replies::table
+        .inner_join(users::table)
+        .filter(replies::thread_id.eq(thread_id))
+        .filter(replies::deleted_at.is_null())
+        .select((ReplyRow::as_select(), AuthorRow::as_select()))
+        .order((replies::created_at.asc(), replies::id.asc()))
+        .limit(limit + 1)
+        .into_boxed();
+    if !include_hidden {
+        query = query.filter(replies::hidden.eq(false));
+    }
+    if let Some((at, id)) = after {
+        query = query.filter(
+            diesel::dsl::sql::<diesel::sql_types::Bool>("(replies.created_at, replies.id) > (")
+                .bind::<diesel::sql_types::Timestamptz, _>(at)
+                .sql(", ")
+                .bind::<diesel::sql_types::BigInt, _>(id)
+                .sql(")"),
+        );
+    }
+    query.load(conn)
+}
+
+pub fn find_reply(conn: &mut PgConnection, id: i64) -> QueryResult<Option<(ReplyRow, AuthorRow)>> {
+    replies::table
+        .inner_join(users::table)
+        .filter(replies::id.eq(id))
+        .select((ReplyRow::as_select(), AuthorRow::as_select()))
+        .first(conn)
+        .optional()
+}
+
+pub fn insert_reply(conn: &mut PgConnection, new: &NewReply<'_>) -> QueryResult<ReplyRow> {
+    diesel::insert_into(replies::table)
+        .values(new)
+        .returning(ReplyRow::as_returning())
+        .get_result(conn)
+}
+
+pub fn update_reply_body(
+    conn: &mut PgConnection,
+    id: i64,
+    body: &str,
+    body_html: &str,
+) -> QueryResult<ReplyRow> {
+    diesel::update(replies::table.find(id))
+        .set((
+            replies::body.eq(body),
+            replies::body_html.eq(body_html),
+            replies::updated_at.eq(diesel::dsl::now),
+        ))
+        .returning(ReplyRow::as_returning())
+        .get_result(conn)
+}
+
+pub fn soft_delete_reply(conn: &mut PgConnection, id: i64) -> QueryResult<()> {
+    diesel::update(replies::table.find(id))
+        .set(replies::deleted_at.eq(diesel::dsl::now))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// The caller's vote on a thread (0 when none).
+pub fn thread_vote(conn: &mut PgConnection, thread_id: i64, user_id: i64) -> QueryResult<i16> {
+    Ok(thread_votes::table
+        .find((thread_id, user_id))
+        .select(thread_votes::value)
+        .first(conn)
+        .optional()?
+        .unwrap_or(0))
+}
+
+/// Sets a vote (0 removes it) and returns the change to apply to the score. The caller holds
+/// the target's row lock, so the read-then-write cannot interleave with another vote.
+pub fn set_thread_vote(
+    conn: &mut PgConnection,
+    thread_id: i64,
+    user_id: i64,
+    value: i16,
+) -> QueryResult<i32> {
+    let previous = thread_vote(conn, thread_id, user_id)?;
+    if value == 0 {
+        diesel::delete(thread_votes::table.find((thread_id, user_id))).execute(conn)?;
+    } else {
+        diesel::insert_into(thread_votes::table)
+            .values((
+                thread_votes::thread_id.eq(thread_id),
+                thread_votes::user_id.eq(user_id),
+                thread_votes::value.eq(value),
+            ))
+            .on_conflict((thread_votes::thread_id, thread_votes::user_id))
+            .do_update()
+            .set(thread_votes::value.eq(value))
+            .execute(conn)?;
+    }
+    let delta = i32::from(value) - i32::from(previous);
+    if delta != 0 {
+        diesel::update(threads::table.find(thread_id))
+            .set(threads::score.eq(threads::score + delta))
+            .execute(conn)?;
+    }
+    Ok(delta)
+}
+
+pub fn lock_reply(conn: &mut PgConnection, id: i64) -> QueryResult<Option<ReplyRow>> {
+    replies::table
+        .filter(replies::id.eq(id))
+        .select(ReplyRow::as_select())
+        .for_no_key_update()
+        .first(conn)
+        .optional()
+}
+
+pub fn reply_vote(conn: &mut PgConnection, reply_id: i64, user_id: i64) -> QueryResult<i16> {
+    Ok(reply_votes::table
+        .find((reply_id, user_id))
+        .select(reply_votes::value)
+        .first(conn)
+        .optional()?
+        .unwrap_or(0))
+}
+
+pub fn set_reply_vote(
+    conn: &mut PgConnection,
+    reply_id: i64,
+    user_id: i64,
+    value: i16,
+) -> QueryResult<i32> {
+    let previous = reply_vote(conn, reply_id, user_id)?;
+    if value == 0 {
+        diesel::delete(reply_votes::table.find((reply_id, user_id))).execute(conn)?;
+    } else {
+        diesel::insert_into(reply_votes::table)
+            .values((
+                reply_votes::reply_id.eq(reply_id),
+                reply_votes::user_id.eq(user_id),
+                reply_votes::value.eq(value),
+            ))
+            .on_conflict((reply_votes::reply_id, reply_votes::user_id))
+            .do_update()
+            .set(reply_votes::value.eq(value))
+            .execute(conn)?;
+    }
+    let delta = i32::from(value) - i32::from(previous);
+    if delta != 0 {
+        diesel::update(replies::table.find(reply_id))
+            .set(replies::score.eq(replies::score + delta))
+            .execute(conn)?;
+    }
+    Ok(delta)
+}
+
+pub fn score_of_thread(conn: &mut PgConnection, id: i64) -> QueryResult<i32> {
+    threads::table.find(id).select(threads::score).first(conn)
+}
+
+pub fn score_of_reply(conn: &mut PgConnection, id: i64) -> QueryResult<i32> {
+    replies::table.find(id).select(replies::score).first(conn)
+}
+
+/// Tags with at least one visible thread, most used first.
+pub fn list_tags(conn: &mut PgConnection) -> QueryResult<Vec<(String, i32)>> {
+    tags::table
+        .filter(tags::thread_count.gt(0))
+        .select((tags::name, tags::thread_count))
+        .order((tags::thread_count.desc(), tags::name.asc()))
+        .load(conn)
+}
+
+/// The id of the account with this username, if any (the `author` filter).
+pub fn user_id_by_username(conn: &mut PgConnection, username: &str) -> QueryResult<Option<i64>> {
+    crate::accounts::User::find_by_username(conn, username).map(|u| u.map(|u| u.id))
+}

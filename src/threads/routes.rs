@@ -1,0 +1,482 @@
+//! `/tags`, `/threads/*` and `/replies/*`.
+
+use actix_web::{web, HttpResponse};
+use serde::Deserialize;
+use utoipa::{IntoParams, ToSchema};
+
+use super::model::{self, Sort, ThreadFilter, ThreadKey};
+use super::service;
+use super::views::{ReplyView, TagList, TagView, ThreadSummary, ThreadView, VoteView};
+use crate::auth::{ActiveUser, MaybeUser, Member};
+use crate::db::{self, DbPool};
+use crate::error::{ApiError, Problem};
+use crate::http::Json;
+use crate::pagination::{self, Page};
+use crate::rate_limit::PostingLimits;
+use crate::tags::TagNameSchema;
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.service(web::resource("/tags").route(web::get().to(list_tags)))
+        .service(
+            web::resource("/threads")
+                .route(web::get().to(list_threads))
+                .route(web::post().to(create_thread)),
+        )
+        .service(
+            web::resource("/threads/{id}")
+                .route(web::get().to(get_thread))
+                .route(web::patch().to(update_thread))
+                .route(web::delete().to(delete_thread)),
+        )
+        .service(
+            web::resource("/threads/{id}/replies")
+                .route(web::get().to(list_replies))
+                .route(web::post().to(create_reply)),
+        )
+        .service(web::resource("/threads/{id}/vote").route(web::put().to(vote_on_thread)))
+        .service(
+            web::resource("/replies/{id}")
+                .route(web::patch().to(update_reply))
+                .route(web::delete().to(delete_reply)),
+        )
+        .service(web::resource("/replies/{id}/vote").route(web::put().to(vote_on_reply)));
+}
+
+/// Tags in use, with the number of visible threads carrying each.
+#[utoipa::path(
+    get, path = "/api/v1/tags", tag = "threads",
+    responses((status = 200, description = "Tags, most used first", body = TagList))
+)]
+pub async fn list_tags(pool: web::Data<DbPool>) -> Result<HttpResponse, ApiError> {
+    let tags = db::run(&pool, |conn| Ok(model::list_tags(conn)?)).await?;
+    let items = tags
+        .into_iter()
+        .map(|(name, thread_count)| TagView { name, thread_count })
+        .collect();
+    Ok(HttpResponse::Ok().json(TagList { items }))
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ThreadListQuery {
+    /// Only threads carrying this tag.
+    #[param(value_type = Option<TagNameSchema>)]
+    pub tag: Option<String>,
+    /// Only threads by this username.
+    pub author: Option<String>,
+    /// `latest` (default: newest first), `active` (latest activity first) or `top` (score).
+    pub sort: Option<Sort>,
+    #[param(minimum = 1, maximum = 100)]
+    pub limit: Option<i64>,
+    /// `next_cursor` of the previous page.
+    pub cursor: Option<String>,
+}
+
+/// Thread summaries; pinned threads first in `latest` and `active`.
+#[utoipa::path(
+    get, path = "/api/v1/threads", tag = "threads",
+    params(ThreadListQuery),
+    responses(
+        (status = 200, description = "A page of thread summaries", body = Page<ThreadSummary>),
+        (status = 400, description = "Bad query parameter or cursor (`invalid_cursor`)", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "A token was sent but is invalid", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid `limit` or `tag`", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn list_threads(
+    MaybeUser(viewer): MaybeUser,
+    query: web::Query<ThreadListQuery>,
+    pool: web::Data<DbPool>,
+) -> Result<HttpResponse, ApiError> {
+    let query = query.into_inner();
+    let sort = query.sort.unwrap_or(Sort::Latest);
+    let limit = pagination::limit(query.limit)?;
+    let tag = query
+        .tag
+        .map(|t| crate::tags::TagName::parse(&t).map(|t| t.into_string()))
+        .transpose()
+        .map_err(|e| ApiError::invalid_field("tag", e))?;
+    let after = query
+        .cursor
+        .as_deref()
+        .filter(|c| !c.is_empty())
+        .map(|c| pagination::decode::<ThreadKey>(sort.listing(), c))
+        .transpose()?;
+    if let Some(key) = &after {
+        let shape_ok = matches!(
+            (sort, key),
+            (Sort::Top, ThreadKey::Scored(..))
+                | (Sort::Latest | Sort::Active, ThreadKey::Timed(..))
+        );
+        if !shape_ok {
+            return Err(ApiError::bad_request(
+                "invalid_cursor",
+                "The cursor is not one this listing produced.",
+            ));
+        }
+    }
+    let filter = ThreadFilter {
+        sort,
+        tag,
+        author_id: None,
+        after,
+        include_hidden: viewer.as_ref().is_some_and(|v| v.is_staff()),
+        limit,
+    };
+    let author = query.author;
+    let page = db::run(&pool, move |conn| {
+        service::list_threads(conn, filter, author.as_deref())
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(page))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateThreadRequest {
+    #[serde(default)]
+    #[schema(value_type = String, required = true, min_length = 5, max_length = 200, pattern = r"^[^\u0000-\u001F\u007F-\u009F]*[^\s\u0000-\u001F\u007F-\u009F][^\u0000-\u001F\u007F-\u009F]*$")]
+    pub title: Option<String>,
+    /// Markdown.
+    #[serde(default)]
+    #[schema(value_type = String, required = true, min_length = 1, max_length = 50000, pattern = r"^[^\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F-\u009F]*[^\s\u0000-\u001F\u007F-\u009F][^\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F-\u009F]*$")]
+    pub body: Option<String>,
+    /// Up to 5 tag names, lowercase `[a-z0-9-]`.
+    #[serde(default)]
+    #[schema(value_type = Option<Vec<TagNameSchema>>, max_items = 5)]
+    pub tags: Option<Vec<String>>,
+}
+
+/// Start a thread (verified members).
+#[utoipa::path(
+    post, path = "/api/v1/threads", tag = "threads",
+    security(("bearer_auth" = [])),
+    request_body = CreateThreadRequest,
+    responses(
+        (status = 201, description = "The new thread", body = ThreadView),
+        (status = 401, description = "Missing or invalid token", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Unverified email (`email_not_verified`) or suspended (`account_suspended`)", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid fields", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "Posting limit reached", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn create_thread(
+    Member(author): Member,
+    body: Json<CreateThreadRequest>,
+    pool: web::Data<DbPool>,
+    limits: web::Data<PostingLimits>,
+) -> Result<HttpResponse, ApiError> {
+    let body = body.into_inner();
+    let input = service::parse_new_thread(
+        body.title.as_deref(),
+        body.body.as_deref(),
+        body.tags.as_deref(),
+    )?;
+    limits.threads.check(&author.id)?;
+    let thread = db::run(&pool, move |conn| {
+        service::create_thread(conn, &author, &input)
+    })
+    .await?;
+    Ok(HttpResponse::Created().json(thread))
+}
+
+/// One thread. Hidden threads are 404 except to staff; deleted ones to everyone.
+#[utoipa::path(
+    get, path = "/api/v1/threads/{id}", tag = "threads",
+    params(("id" = i64, Path, description = "Thread id")),
+    responses(
+        (status = 200, description = "The thread", body = ThreadView),
+        (status = 401, description = "A token was sent but is invalid", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such thread", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn get_thread(
+    MaybeUser(viewer): MaybeUser,
+    id: web::Path<i64>,
+    pool: web::Data<DbPool>,
+) -> Result<HttpResponse, ApiError> {
+    let id = id.into_inner();
+    let thread = db::run(&pool, move |conn| {
+        service::get_thread(conn, id, viewer.as_ref())
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(thread))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UpdateThreadRequest {
+    #[schema(
+        min_length = 5,
+        max_length = 200,
+        pattern = r"^[^\u0000-\u001F\u007F-\u009F]*[^\s\u0000-\u001F\u007F-\u009F][^\u0000-\u001F\u007F-\u009F]*$"
+    )]
+    pub title: Option<String>,
+    #[schema(
+        min_length = 1,
+        max_length = 50000,
+        pattern = r"^[^\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F-\u009F]*[^\s\u0000-\u001F\u007F-\u009F][^\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F-\u009F]*$"
+    )]
+    pub body: Option<String>,
+    #[schema(value_type = Option<Vec<TagNameSchema>>, max_items = 5)]
+    pub tags: Option<Vec<String>>,
+}
+
+/// Edit a thread (its author or a moderator).
+#[utoipa::path(
+    patch, path = "/api/v1/threads/{id}", tag = "threads",
+    security(("bearer_auth" = [])),
+    params(("id" = i64, Path, description = "Thread id")),
+    request_body = UpdateThreadRequest,
+    responses(
+        (status = 200, description = "The edited thread", body = ThreadView),
+        (status = 401, description = "Missing or invalid token", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not the author (`not_author`) or suspended", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such thread", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid fields", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn update_thread(
+    ActiveUser(actor): ActiveUser,
+    id: web::Path<i64>,
+    body: Json<UpdateThreadRequest>,
+    pool: web::Data<DbPool>,
+) -> Result<HttpResponse, ApiError> {
+    let body = body.into_inner();
+    let changes = service::parse_thread_changes(
+        body.title.as_deref(),
+        body.body.as_deref(),
+        body.tags.as_deref(),
+    )?;
+    let id = id.into_inner();
+    let thread = db::run(&pool, move |conn| {
+        service::update_thread(conn, id, &actor, &changes)
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(thread))
+}
+
+/// Delete a thread (its author or a moderator). It stays in the database, out of sight.
+#[utoipa::path(
+    delete, path = "/api/v1/threads/{id}", tag = "threads",
+    security(("bearer_auth" = [])),
+    params(("id" = i64, Path, description = "Thread id")),
+    responses(
+        (status = 204, description = "Deleted"),
+        (status = 401, description = "Missing or invalid token", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not the author (`not_author`) or suspended", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such thread", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn delete_thread(
+    ActiveUser(actor): ActiveUser,
+    id: web::Path<i64>,
+    pool: web::Data<DbPool>,
+) -> Result<HttpResponse, ApiError> {
+    let id = id.into_inner();
+    db::run(&pool, move |conn| service::delete_thread(conn, id, &actor)).await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct PageQuery {
+    #[param(minimum = 1, maximum = 100)]
+    pub limit: Option<i64>,
+    /// `next_cursor` of the previous page.
+    pub cursor: Option<String>,
+}
+
+/// A thread's replies, oldest first.
+#[utoipa::path(
+    get, path = "/api/v1/threads/{id}/replies", tag = "threads",
+    params(("id" = i64, Path, description = "Thread id"), PageQuery),
+    responses(
+        (status = 200, description = "A page of replies", body = Page<ReplyView>),
+        (status = 400, description = "Bad query parameter or cursor (`invalid_cursor`)", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "A token was sent but is invalid", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such thread", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid `limit`", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn list_replies(
+    MaybeUser(viewer): MaybeUser,
+    id: web::Path<i64>,
+    query: web::Query<PageQuery>,
+    pool: web::Data<DbPool>,
+) -> Result<HttpResponse, ApiError> {
+    let limit = pagination::limit(query.limit)?;
+    let cursor = query.into_inner().cursor.filter(|c| !c.is_empty());
+    let id = id.into_inner();
+    let page = db::run(&pool, move |conn| {
+        service::list_replies(conn, id, viewer.as_ref(), cursor.as_deref(), limit)
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(page))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ReplyRequest {
+    /// Markdown.
+    #[serde(default)]
+    #[schema(value_type = String, required = true, min_length = 1, max_length = 50000, pattern = r"^[^\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F-\u009F]*[^\s\u0000-\u001F\u007F-\u009F][^\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F-\u009F]*$")]
+    pub body: Option<String>,
+}
+
+fn parse_reply_body(body: Option<&str>) -> Result<String, ApiError> {
+    let mut v = crate::validation::Validator::new();
+    let body = v.require("body", body, service::parse_body);
+    v.finish()?;
+    crate::validation::validated(body)
+}
+
+/// Reply to a thread (verified members); `409 thread_locked` on a locked thread.
+#[utoipa::path(
+    post, path = "/api/v1/threads/{id}/replies", tag = "threads",
+    security(("bearer_auth" = [])),
+    params(("id" = i64, Path, description = "Thread id")),
+    request_body = ReplyRequest,
+    responses(
+        (status = 201, description = "The new reply", body = ReplyView),
+        (status = 401, description = "Missing or invalid token", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Unverified email or suspended", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such thread", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "The thread is locked (`thread_locked`)", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid fields", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "Posting limit reached", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn create_reply(
+    Member(author): Member,
+    id: web::Path<i64>,
+    body: Json<ReplyRequest>,
+    pool: web::Data<DbPool>,
+    limits: web::Data<PostingLimits>,
+) -> Result<HttpResponse, ApiError> {
+    let body = parse_reply_body(body.into_inner().body.as_deref())?;
+    limits.replies.check(&author.id)?;
+    let id = id.into_inner();
+    let reply = db::run(&pool, move |conn| {
+        service::create_reply(conn, id, &author, &body)
+    })
+    .await?;
+    Ok(HttpResponse::Created().json(reply))
+}
+
+/// Edit a reply (its author or a moderator).
+#[utoipa::path(
+    patch, path = "/api/v1/replies/{id}", tag = "threads",
+    security(("bearer_auth" = [])),
+    params(("id" = i64, Path, description = "Reply id")),
+    request_body = ReplyRequest,
+    responses(
+        (status = 200, description = "The edited reply", body = ReplyView),
+        (status = 401, description = "Missing or invalid token", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not the author (`not_author`) or suspended", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such reply", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid fields", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn update_reply(
+    ActiveUser(actor): ActiveUser,
+    id: web::Path<i64>,
+    body: Json<ReplyRequest>,
+    pool: web::Data<DbPool>,
+) -> Result<HttpResponse, ApiError> {
+    let body = parse_reply_body(body.into_inner().body.as_deref())?;
+    let id = id.into_inner();
+    let reply = db::run(&pool, move |conn| {
+        service::update_reply(conn, id, &actor, &body)
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(reply))
+}
+
+/// Delete a reply (its author or a moderator).
+#[utoipa::path(
+    delete, path = "/api/v1/replies/{id}", tag = "threads",
+    security(("bearer_auth" = [])),
+    params(("id" = i64, Path, description = "Reply id")),
+    responses(
+        (status = 204, description = "Deleted"),
+        (status = 401, description = "Missing or invalid token", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not the author (`not_author`) or suspended", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such reply", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn delete_reply(
+    ActiveUser(actor): ActiveUser,
+    id: web::Path<i64>,
+    pool: web::Data<DbPool>,
+) -> Result<HttpResponse, ApiError> {
+    let id = id.into_inner();
+    db::run(&pool, move |conn| service::delete_reply(conn, id, &actor)).await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct VoteRequest {
+    /// 1 (up), 0 (withdraw) or -1 (down).
+    #[schema(value_type = i64, minimum = -1, maximum = 1)]
+    pub value: f64,
+}
+
+/// Vote on a thread; idempotent; never on one's own (`403 own_post`).
+#[utoipa::path(
+    put, path = "/api/v1/threads/{id}/vote", tag = "threads",
+    security(("bearer_auth" = [])),
+    params(("id" = i64, Path, description = "Thread id")),
+    request_body = VoteRequest,
+    responses(
+        (status = 200, description = "The new score and the caller's vote", body = VoteView),
+        (status = 401, description = "Missing or invalid token", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "One's own thread (`own_post`) or suspended", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such thread", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid value", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn vote_on_thread(
+    ActiveUser(actor): ActiveUser,
+    id: web::Path<i64>,
+    body: Json<VoteRequest>,
+    pool: web::Data<DbPool>,
+) -> Result<HttpResponse, ApiError> {
+    let value = service::parse_vote(body.value)?;
+    let id = id.into_inner();
+    let vote = db::run(&pool, move |conn| {
+        service::vote_on_thread(conn, id, &actor, value)
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(vote))
+}
+
+/// Vote on a reply; idempotent; never on one's own (`403 own_post`).
+#[utoipa::path(
+    put, path = "/api/v1/replies/{id}/vote", tag = "threads",
+    security(("bearer_auth" = [])),
+    params(("id" = i64, Path, description = "Reply id")),
+    request_body = VoteRequest,
+    responses(
+        (status = 200, description = "The new score and the caller's vote", body = VoteView),
+        (status = 401, description = "Missing or invalid token", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "One's own reply (`own_post`) or suspended", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such reply", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid value", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn vote_on_reply(
+    ActiveUser(actor): ActiveUser,
+    id: web::Path<i64>,
+    body: Json<VoteRequest>,
+    pool: web::Data<DbPool>,
+) -> Result<HttpResponse, ApiError> {
+    let value = service::parse_vote(body.value)?;
+    let id = id.into_inner();
+    let vote = db::run(&pool, move |conn| {
+        service::vote_on_reply(conn, id, &actor, value)
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(vote))
+}

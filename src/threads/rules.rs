@@ -1,0 +1,102 @@
+//! Who may do what to threads and replies, as plain functions.
+
+use crate::accounts::User;
+use crate::error::ApiError;
+
+/// Authors edit and delete their own posts; moderators and admins anyone's.
+pub fn ensure_can_modify(actor: &User, author_id: i64) -> Result<(), ApiError> {
+    if actor.id == author_id || actor.is_staff() {
+        Ok(())
+    } else {
+        Err(ApiError::forbidden(
+            "not_author",
+            "Only the author or a moderator can change this.",
+        ))
+    }
+}
+
+/// Deleted posts are gone for everyone; hidden ones only staff can see.
+pub fn is_visible(hidden: bool, deleted: bool, viewer: Option<&User>) -> bool {
+    !deleted && (!hidden || viewer.is_some_and(User::is_staff))
+}
+
+/// Nobody votes on their own post.
+pub fn ensure_can_vote(actor: &User, author_id: i64) -> Result<(), ApiError> {
+    if actor.id == author_id {
+        Err(ApiError::forbidden(
+            "own_post",
+            "You cannot vote on your own post.",
+        ))
+    } else {
+        Ok(())
+    }
+}
+
+/// Replies to a locked thread are refused (staff included: unlock first).
+pub fn ensure_open_for_replies(locked: bool) -> Result<(), ApiError> {
+    if locked {
+        Err(ApiError::conflict(
+            "thread_locked",
+            "This thread is locked; it takes no new replies.",
+        ))
+    } else {
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::Utc;
+
+    fn user(id: i64, role: &str) -> User {
+        User {
+            id,
+            username: format!("u{id}"),
+            email: format!("u{id}@example.com"),
+            password_hash: String::new(),
+            role: role.into(),
+            email_verified: true,
+            display_name: None,
+            created_at: Utc::now(),
+            updated_at: Utc::now(),
+            bio: String::new(),
+            location: None,
+            timezone: None,
+            skills: vec![],
+            suspended_at: None,
+            suspended_until: None,
+            suspension_reason: None,
+            session_generation: 0,
+            failed_login_count: 0,
+            last_failed_login_at: None,
+        }
+    }
+
+    #[test]
+    fn authors_and_staff_modify() {
+        assert!(ensure_can_modify(&user(1, "member"), 1).is_ok());
+        assert!(ensure_can_modify(&user(2, "member"), 1).is_err());
+        assert!(ensure_can_modify(&user(2, "moderator"), 1).is_ok());
+        assert!(ensure_can_modify(&user(2, "admin"), 1).is_ok());
+    }
+
+    #[test]
+    fn visibility() {
+        let member = user(1, "member");
+        let moderator = user(2, "moderator");
+        assert!(is_visible(false, false, None));
+        assert!(!is_visible(true, false, None));
+        assert!(!is_visible(true, false, Some(&member)));
+        assert!(is_visible(true, false, Some(&moderator)));
+        assert!(!is_visible(false, true, Some(&moderator)));
+    }
+
+    #[test]
+    fn votes_and_locks() {
+        assert!(ensure_can_vote(&user(1, "member"), 1).is_err());
+        assert!(ensure_can_vote(&user(1, "member"), 2).is_ok());
+        assert!(ensure_open_for_replies(true).is_err());
+        assert!(ensure_open_for_replies(false).is_ok());
+    }
+}

@@ -1,0 +1,326 @@
+//! Thread and reply operations: each write is one transaction that keeps the counters
+//! (`reply_count`, `score`, `last_activity_at`) right under concurrent writers.
+
+use diesel::prelude::*;
+
+use super::model::{self, NewReply, NewThread, ThreadChanges, ThreadFilter};
+use super::rules;
+use super::views::{ReplyView, ThreadSummary, ThreadView, VoteView};
+use crate::accounts::User;
+use crate::error::ApiError;
+use crate::markdown;
+use crate::pagination::{self, Page};
+use crate::tags::{self, TagName};
+use crate::validation::{self, Validator};
+
+pub const MAX_TAGS: usize = 5;
+pub const EXCERPT_CHARS: usize = 280;
+
+/// A thread's fields, validated.
+pub struct ThreadInput {
+    pub title: String,
+    pub body: String,
+    pub tags: Vec<String>,
+}
+
+pub fn parse_title(raw: &str) -> Result<String, String> {
+    validation::text(raw, 5, 200, false)
+}
+
+pub fn parse_body(raw: &str) -> Result<String, String> {
+    validation::text(raw, 1, 50_000, true)
+}
+
+pub fn parse_tags(raw: &[String]) -> Result<Vec<String>, Vec<String>> {
+    tags::parse_list(raw, MAX_TAGS, TagName::parse)
+        .map(|t| t.into_iter().map(TagName::into_string).collect())
+}
+
+pub fn parse_new_thread(
+    title: Option<&str>,
+    body: Option<&str>,
+    tags: Option<&[String]>,
+) -> Result<ThreadInput, ApiError> {
+    let mut v = Validator::new();
+    let title = v.require("title", title, parse_title);
+    let body = v.require("body", body, parse_body);
+    let tags = v.check_all("tags", parse_tags(tags.unwrap_or_default()));
+    v.finish()?;
+    Ok(ThreadInput {
+        title: validation::validated(title)?,
+        body: validation::validated(body)?,
+        tags: validation::validated(tags)?,
+    })
+}
+
+/// Parses a PATCH and renders the new body, if any.
+pub fn parse_thread_changes(
+    title: Option<&str>,
+    body: Option<&str>,
+    tags: Option<&[String]>,
+) -> Result<ThreadChanges, ApiError> {
+    let mut v = Validator::new();
+    let mut changes = ThreadChanges::default();
+    if let Some(raw) = title {
+        changes.title = v.check("title", parse_title(raw));
+    }
+    if let Some(raw) = body {
+        if let Some(body) = v.check("body", parse_body(raw)) {
+            changes.body_html = Some(markdown::render(&body));
+            changes.excerpt = Some(markdown::excerpt(&body, EXCERPT_CHARS));
+            changes.body = Some(body);
+        }
+    }
+    if let Some(raw) = tags {
+        changes.tags = v.check_all("tags", parse_tags(raw));
+    }
+    v.finish()?;
+    Ok(changes)
+}
+
+pub fn create_thread(
+    conn: &mut PgConnection,
+    author: &User,
+    input: &ThreadInput,
+) -> Result<ThreadView, ApiError> {
+    let body_html = markdown::render(&input.body);
+    let excerpt = markdown::excerpt(&input.body, EXCERPT_CHARS);
+    let row = model::insert_thread(
+        conn,
+        &NewThread {
+            author_id: author.id,
+            title: &input.title,
+            body: &input.body,
+            body_html: &body_html,
+            excerpt: &excerpt,
+            tags: &input.tags,
+        },
+    )?;
+    Ok(ThreadView::new(row, author_row(author), Some(0)))
+}
+
+fn author_row(user: &User) -> model::AuthorRow {
+    model::AuthorRow {
+        username: user.username.clone(),
+        display_name: user.display_name.clone(),
+    }
+}
+
+/// A thread the viewer may see, or 404.
+pub fn get_thread(
+    conn: &mut PgConnection,
+    id: i64,
+    viewer: Option<&User>,
+) -> Result<ThreadView, ApiError> {
+    let (row, author) = model::find_thread(conn, id)?.ok_or(ApiError::NotFound)?;
+    if !rules::is_visible(row.hidden, row.deleted_at.is_some(), viewer) {
+        return Err(ApiError::NotFound);
+    }
+    let my_vote = match viewer {
+        Some(viewer) => Some(model::thread_vote(conn, id, viewer.id)?),
+        None => None,
+    };
+    Ok(ThreadView::new(row, author, my_vote))
+}
+
+pub fn list_threads(
+    conn: &mut PgConnection,
+    mut filter: ThreadFilter,
+    author: Option<&str>,
+) -> Result<Page<ThreadSummary>, ApiError> {
+    if let Some(username) = author {
+        match model::user_id_by_username(conn, username)? {
+            Some(id) => filter.author_id = Some(id),
+            None => {
+                return Ok(Page {
+                    items: Vec::new(),
+                    next_cursor: None,
+                })
+            }
+        }
+    }
+    let sort = filter.sort;
+    let rows = model::list_threads(conn, &filter)?;
+    Ok(Page::from_rows(
+        rows,
+        filter.limit,
+        |(row, _)| pagination::encode(sort.listing(), &model::ThreadKey::of(sort, row)),
+        ThreadSummary::new,
+    ))
+}
+
+pub fn update_thread(
+    conn: &mut PgConnection,
+    id: i64,
+    actor: &User,
+    changes: &ThreadChanges,
+) -> Result<ThreadView, ApiError> {
+    conn.transaction(|conn| {
+        let row = visible_thread_for_update(conn, id, actor)?;
+        rules::ensure_can_modify(actor, row.author_id)?;
+        if changes.title.is_some() || changes.body.is_some() || changes.tags.is_some() {
+            model::update_thread(conn, id, changes)?;
+        }
+        get_thread(conn, id, Some(actor))
+    })
+}
+
+fn visible_thread_for_update(
+    conn: &mut PgConnection,
+    id: i64,
+    viewer: &User,
+) -> Result<model::ThreadRow, ApiError> {
+    let row = model::lock_thread(conn, id)?.ok_or(ApiError::NotFound)?;
+    if !rules::is_visible(row.hidden, row.deleted_at.is_some(), Some(viewer)) {
+        return Err(ApiError::NotFound);
+    }
+    Ok(row)
+}
+
+pub fn delete_thread(conn: &mut PgConnection, id: i64, actor: &User) -> Result<(), ApiError> {
+    conn.transaction(|conn| {
+        let row = visible_thread_for_update(conn, id, actor)?;
+        rules::ensure_can_modify(actor, row.author_id)?;
+        model::soft_delete_thread(conn, id)?;
+        Ok(())
+    })
+}
+
+pub fn list_replies(
+    conn: &mut PgConnection,
+    thread_id: i64,
+    viewer: Option<&User>,
+    cursor: Option<&str>,
+    limit: i64,
+) -> Result<Page<ReplyView>, ApiError> {
+    let (thread, _) = model::find_thread(conn, thread_id)?.ok_or(ApiError::NotFound)?;
+    if !rules::is_visible(thread.hidden, thread.deleted_at.is_some(), viewer) {
+        return Err(ApiError::NotFound);
+    }
+    let listing = "replies";
+    let after = cursor.map(|c| pagination::decode(listing, c)).transpose()?;
+    let include_hidden = viewer.is_some_and(User::is_staff);
+    let rows = model::list_replies(conn, thread_id, after, include_hidden, limit)?;
+    Ok(Page::from_rows(
+        rows,
+        limit,
+        |(row, _)| pagination::encode(listing, &(row.created_at, row.id)),
+        ReplyView::new,
+    ))
+}
+
+pub fn create_reply(
+    conn: &mut PgConnection,
+    thread_id: i64,
+    author: &User,
+    body: &str,
+) -> Result<ReplyView, ApiError> {
+    let body_html = markdown::render(body);
+    conn.transaction(|conn| {
+        // The row lock orders this reply against concurrent ones, locks and deletes.
+        let thread = visible_thread_for_update(conn, thread_id, author)?;
+        rules::ensure_open_for_replies(thread.locked)?;
+        let row = model::insert_reply(
+            conn,
+            &NewReply {
+                thread_id,
+                author_id: author.id,
+                body,
+                body_html: &body_html,
+            },
+        )?;
+        model::bump_reply_count(conn, thread_id, 1, true)?;
+        Ok(ReplyView::new((row, author_row(author))))
+    })
+}
+
+/// A reply the actor may see, in a thread the actor may see, locked for update.
+fn visible_reply_for_update(
+    conn: &mut PgConnection,
+    id: i64,
+    actor: &User,
+) -> Result<model::ReplyRow, ApiError> {
+    let reply = model::lock_reply(conn, id)?.ok_or(ApiError::NotFound)?;
+    if !rules::is_visible(reply.hidden, reply.deleted_at.is_some(), Some(actor)) {
+        return Err(ApiError::NotFound);
+    }
+    let (thread, _) = model::find_thread(conn, reply.thread_id)?.ok_or(ApiError::NotFound)?;
+    if !rules::is_visible(thread.hidden, thread.deleted_at.is_some(), Some(actor)) {
+        return Err(ApiError::NotFound);
+    }
+    Ok(reply)
+}
+
+pub fn update_reply(
+    conn: &mut PgConnection,
+    id: i64,
+    actor: &User,
+    body: &str,
+) -> Result<ReplyView, ApiError> {
+    let body_html = markdown::render(body);
+    conn.transaction(|conn| {
+        let reply = visible_reply_for_update(conn, id, actor)?;
+        rules::ensure_can_modify(actor, reply.author_id)?;
+        model::update_reply_body(conn, id, body, &body_html)?;
+        let row = model::find_reply(conn, id)?.ok_or(ApiError::NotFound)?;
+        Ok(ReplyView::new(row))
+    })
+}
+
+pub fn delete_reply(conn: &mut PgConnection, id: i64, actor: &User) -> Result<(), ApiError> {
+    conn.transaction(|conn| {
+        let reply = visible_reply_for_update(conn, id, actor)?;
+        rules::ensure_can_modify(actor, reply.author_id)?;
+        // The reply is locked before the thread here; no path locks a reply while holding
+        // its thread, so this order cannot deadlock.
+        model::soft_delete_reply(conn, id)?;
+        if !reply.hidden {
+            model::bump_reply_count(conn, reply.thread_id, -1, false)?;
+        }
+        Ok(())
+    })
+}
+
+/// `value` of a vote: 1, 0 (withdraw) or -1. JSON does not tell `1` from `1.0`, so neither
+/// does this.
+pub fn parse_vote(value: f64) -> Result<i16, ApiError> {
+    if value == 1.0 || value == 0.0 || value == -1.0 {
+        Ok(value as i16)
+    } else {
+        Err(ApiError::invalid_field("value", "must be 1, 0 or -1"))
+    }
+}
+
+pub fn vote_on_thread(
+    conn: &mut PgConnection,
+    id: i64,
+    actor: &User,
+    value: i16,
+) -> Result<VoteView, ApiError> {
+    conn.transaction(|conn| {
+        let thread = visible_thread_for_update(conn, id, actor)?;
+        rules::ensure_can_vote(actor, thread.author_id)?;
+        model::set_thread_vote(conn, id, actor.id, value)?;
+        Ok(VoteView {
+            score: model::score_of_thread(conn, id)?,
+            my_vote: value,
+        })
+    })
+}
+
+pub fn vote_on_reply(
+    conn: &mut PgConnection,
+    id: i64,
+    actor: &User,
+    value: i16,
+) -> Result<VoteView, ApiError> {
+    conn.transaction(|conn| {
+        let reply = visible_reply_for_update(conn, id, actor)?;
+        rules::ensure_can_vote(actor, reply.author_id)?;
+        model::set_reply_vote(conn, id, actor.id, value)?;
+        Ok(VoteView {
+            score: model::score_of_reply(conn, id)?,
+            my_vote: value,
+        })
+    })
+}
