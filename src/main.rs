@@ -7,8 +7,10 @@ use clap::{Parser, Subcommand};
 
 use devforum::accounts::admin::{create_admin, CreateAdminOutcome};
 use devforum::accounts::{EmailAddress, Password, Username};
-use devforum::config::Settings;
+use devforum::config::{Environment, Settings};
+use devforum::seed::{self, SeedOptions};
 use devforum::{db, jobs, startup, telemetry};
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 /// devforum: forum threads, mentorship, meetups, search and moderation for developer communities.
 ///
@@ -44,6 +46,19 @@ enum Command {
         username: String,
         #[arg(long)]
         email: String,
+    },
+    /// Fill the database with a realistic, reproducible data set (benchmarks, demos).
+    /// Seeded accounts are `seed_user_N` with the password "seed password 123".
+    Seed {
+        #[arg(long, default_value_t = 1000)]
+        users: usize,
+        #[arg(long, default_value_t = 10_000)]
+        threads: usize,
+        #[arg(long, default_value_t = 100_000)]
+        replies: usize,
+        /// The random seed: the same seed gives the same data.
+        #[arg(long, default_value_t = 20261124)]
+        seed: u64,
     },
     /// Inspect and manage the background job queue.
     Jobs {
@@ -81,6 +96,20 @@ async fn main() -> anyhow::Result<()> {
             create_admin_command(&settings, &username, &email)
         }
         Command::Jobs { command } => jobs_command(&settings, command),
+        Command::Seed {
+            users,
+            threads,
+            replies,
+            seed,
+        } => seed_command(
+            &settings,
+            SeedOptions {
+                users,
+                threads,
+                replies,
+                seed,
+            },
+        ),
     }
 }
 
@@ -142,6 +171,51 @@ fn read_admin_password() -> anyhow::Result<String> {
         .read_line(&mut line)
         .context("reading the password from standard input")?;
     Ok(line.trim_end_matches(['\r', '\n']).to_string())
+}
+
+fn seed_command(settings: &Settings, options: SeedOptions) -> anyhow::Result<()> {
+    if settings.environment == Environment::Production {
+        anyhow::bail!("refusing to seed a production database");
+    }
+    let mut conn = db::connect(&settings.database)?;
+    db::run_migrations(&mut conn)?;
+    let started = std::time::Instant::now();
+    let bar = ProgressBar::new(0);
+    if std::io::stderr().is_terminal() {
+        bar.set_style(
+            ProgressStyle::with_template("{msg:>9} [{bar:40}] {pos}/{len} ({elapsed})")
+                .unwrap_or_else(|_| ProgressStyle::default_bar()),
+        );
+    } else {
+        bar.set_draw_target(ProgressDrawTarget::hidden());
+    }
+    let mut last_stage = String::new();
+    let report = seed::seed(
+        &mut conn,
+        options,
+        &mut |stage: &str, done: usize, total: usize| {
+            if stage != last_stage {
+                if !last_stage.is_empty() && !bar.is_hidden() {
+                    bar.println(format!("{last_stage} done"));
+                }
+                eprintln!("seeding {stage} ({:.1}s)", started.elapsed().as_secs_f64());
+                last_stage = stage.to_string();
+                bar.set_message(stage.to_string());
+                bar.set_length(total as u64);
+            }
+            bar.set_position(done as u64);
+        },
+    )?;
+    bar.finish_and_clear();
+    println!(
+        "seeded {} users, {} threads, {} replies, {} votes in {:.1}s",
+        report.users,
+        report.threads,
+        report.replies,
+        report.votes,
+        started.elapsed().as_secs_f64()
+    );
+    Ok(())
 }
 
 fn jobs_command(settings: &Settings, command: JobsCommand) -> anyhow::Result<()> {

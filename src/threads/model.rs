@@ -288,6 +288,9 @@ pub fn bump_reply_count(
     Ok(())
 }
 
+/// A page of a thread's replies with their authors. The thread's own visibility is part of
+/// the same query, so the hot path is one statement; an empty page means "no more replies"
+/// or "no such thread", which the caller tells apart only then.
 pub fn list_replies(
     conn: &mut PgConnection,
     thread_id: i64,
@@ -297,14 +300,18 @@ pub fn list_replies(
 ) -> QueryResult<Vec<(ReplyRow, AuthorRow)>> {
     let mut query = replies::table
         .inner_join(users::table)
+        .inner_join(threads::table)
         .filter(replies::thread_id.eq(thread_id))
         .filter(replies::deleted_at.is_null())
+        .filter(threads::deleted_at.is_null())
         .select((ReplyRow::as_select(), AuthorRow::as_select()))
         .order((replies::created_at.asc(), replies::id.asc()))
         .limit(limit + 1)
         .into_boxed();
     if !include_hidden {
-        query = query.filter(replies::hidden.eq(false));
+        query = query
+            .filter(replies::hidden.eq(false))
+            .filter(threads::hidden.eq(false));
     }
     if let Some((at, id)) = after {
         query = query.filter(

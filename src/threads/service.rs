@@ -193,14 +193,16 @@ pub fn list_replies(
     cursor: Option<&str>,
     limit: i64,
 ) -> Result<Page<ReplyView>, ApiError> {
-    let (thread, _) = model::find_thread(conn, thread_id)?.ok_or(ApiError::NotFound)?;
-    if !rules::is_visible(thread.hidden, thread.deleted_at.is_some(), viewer) {
-        return Err(ApiError::NotFound);
-    }
     let listing = "replies";
     let after = cursor.map(|c| pagination::decode(listing, c)).transpose()?;
     let include_hidden = viewer.is_some_and(User::is_staff);
     let rows = model::list_replies(conn, thread_id, after, include_hidden, limit)?;
+    if rows.is_empty() {
+        let (thread, _) = model::find_thread(conn, thread_id)?.ok_or(ApiError::NotFound)?;
+        if !rules::is_visible(thread.hidden, thread.deleted_at.is_some(), viewer) {
+            return Err(ApiError::NotFound);
+        }
+    }
     Ok(Page::from_rows(
         rows,
         limit,

@@ -1,0 +1,36 @@
+-- The statements behind the benchmarked endpoints, as diesel sends them (binds inlined),
+-- on the seeded database: psql "$URL" -v tid=<thread id> -f bench/plans.sql
+\echo '== GET /api/v1/threads?limit=20 (first page, then a later page)'
+EXPLAIN (ANALYZE, COSTS OFF, SUMMARY OFF)
+SELECT threads.id, threads.title, threads.excerpt, threads.tags, threads.reply_count, threads.score,
+       threads.pinned, threads.locked, threads.hidden, threads.created_at, threads.updated_at,
+       threads.last_activity_at, users.username, users.display_name
+FROM threads INNER JOIN users ON users.id = threads.author_id
+WHERE threads.deleted_at IS NULL AND threads.hidden = false
+ORDER BY threads.pinned DESC, threads.created_at DESC, threads.id DESC LIMIT 21;
+EXPLAIN (ANALYZE, COSTS OFF, SUMMARY OFF)
+SELECT threads.id, threads.title, users.username
+FROM threads INNER JOIN users ON users.id = threads.author_id
+WHERE threads.deleted_at IS NULL AND threads.hidden = false
+  AND (threads.pinned, threads.created_at, threads.id) < (false, now() - interval '30 days', 0)
+ORDER BY threads.pinned DESC, threads.created_at DESC, threads.id DESC LIMIT 21;
+\echo '== GET /api/v1/threads/{id}'
+EXPLAIN (ANALYZE, COSTS OFF, SUMMARY OFF)
+SELECT threads.*, users.username, users.display_name
+FROM threads INNER JOIN users ON users.id = threads.author_id WHERE threads.id = :tid LIMIT 1;
+\echo '== GET /api/v1/threads/{id}/replies?limit=50'
+EXPLAIN (ANALYZE, COSTS OFF, SUMMARY OFF)
+SELECT replies.*, users.username, users.display_name
+FROM replies INNER JOIN users ON users.id = replies.author_id
+             INNER JOIN threads ON threads.id = replies.thread_id
+WHERE replies.thread_id = :tid AND replies.deleted_at IS NULL AND threads.deleted_at IS NULL
+  AND replies.hidden = false AND threads.hidden = false
+ORDER BY replies.created_at, replies.id LIMIT 51;
+\echo '== POST /api/v1/threads/{id}/replies (lock, insert, counters; rolled back)'
+BEGIN;
+EXPLAIN (ANALYZE, COSTS OFF, SUMMARY OFF) SELECT * FROM threads WHERE id = :tid LIMIT 1 FOR NO KEY UPDATE;
+EXPLAIN (ANALYZE, COSTS OFF, SUMMARY OFF)
+INSERT INTO replies (thread_id, author_id, body, body_html) VALUES (:tid, 1, 'x', '<p>x</p>') RETURNING id;
+EXPLAIN (ANALYZE, COSTS OFF, SUMMARY OFF)
+UPDATE threads SET reply_count = reply_count + 1, last_activity_at = now() WHERE id = :tid;
+ROLLBACK;

@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# The forum's hot paths on the 100k-thread / 1M-reply data set, release build, wrk -c32 on the
+# same machine:
+#   bench/threads.sh            seed devforum_bench (if empty) and run every scenario
+#   SKIP_SEED=1 bench/threads.sh  reuse the seeded database as it is
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+command -v wrk >/dev/null || { echo "install wrk (apt-get install wrk)" >&2; exit 1; }
+scripts/pg start
+base="$(scripts/pg url postgres)"; base="${base%/*}"
+url="$base/devforum_bench"
+cargo build --release --locked --bin devforum
+if [ -z "${SKIP_SEED:-}" ]; then
+    psql -q "$base/postgres" -c "DROP DATABASE IF EXISTS devforum_bench WITH (FORCE)" -c "CREATE DATABASE devforum_bench"
+    DATABASE_URL="$url" target/release/devforum seed --users 2000 --threads 100000 --replies 1000000
+fi
+port=18080
+DATABASE_URL="$url" DEVFORUM__SERVER__PORT=$port DEVFORUM__LOG__LEVEL=warn DEVFORUM__WORKER__ENABLED=false \
+    DEVFORUM__RATE_LIMITS__REPLIES_PER_HOUR=100000000 DEVFORUM__RATE_LIMITS__LOGIN_PER_MINUTE=1000 \
+    DEVFORUM__DATABASE__POOL_SIZE="${POOL_SIZE:-4}" \
+    target/release/devforum serve >/dev/null 2>&1 &
+server=$!
+trap 'kill $server 2>/dev/null || true' EXIT
+for _ in $(seq 50); do curl -fs "http://127.0.0.1:$port/health" >/dev/null && break; sleep 0.2; done
+
+max_id=$(psql -tA "$url" -c "SELECT max(id) FROM threads")
+export MAX_ID=$max_id MIN_ID=$((max_id - 5000))
+token=$(curl -fs -H 'content-type: application/json' "http://127.0.0.1:$port/api/v1/auth/login" \
+    -d '{"login":"seed_user_1","password":"seed password 123"}' \
+    | python3 -c 'import json, sys; print(json.load(sys.stdin)["access_token"])')
+run() { echo "== $1"; shift; wrk -t2 -c32 -d10s --latency "$@" | grep -E "Requests/sec|Latency  |50%|99%|Non-2xx|Socket errors"; }
+
+run "GET /api/v1/threads?limit=20" "http://127.0.0.1:$port/api/v1/threads?limit=20"
+PATH_TEMPLATE="/api/v1/threads/{id}" run "GET /api/v1/threads/{id} (random among the newest 5,000)" \
+    -s bench/random_get.lua "http://127.0.0.1:$port"
+PATH_TEMPLATE="/api/v1/threads/{id}/replies?limit=50" run "GET /api/v1/threads/{id}/replies?limit=50 (random among the newest 5,000)" \
+    -s bench/random_get.lua "http://127.0.0.1:$port"
+TOKEN=$token run "POST /api/v1/threads/{id}/replies (random among the newest 5,000)" \
+    -s bench/post_reply.lua "http://127.0.0.1:$port"
