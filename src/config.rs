@@ -157,6 +157,9 @@ pub struct SearchSettings {
 pub struct MeilisearchSettings {
     pub url: String,
     pub api_key: SecretString,
+    /// The uid of the index holding every kind of document.
+    pub index: String,
+    /// The longest any call to Meilisearch may take before it counts as down.
     pub timeout_ms: u64,
 }
 

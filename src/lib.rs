@@ -18,6 +18,7 @@ pub mod operations;
 pub mod pagination;
 pub mod rate_limit;
 pub mod schema;
+pub mod search;
 pub mod seed;
 pub mod startup;
 pub mod tags;

@@ -8,6 +8,7 @@ use clap::{Parser, Subcommand};
 use devforum::accounts::admin::{create_admin, CreateAdminOutcome};
 use devforum::accounts::{EmailAddress, Password, Username};
 use devforum::config::{Environment, Settings};
+use devforum::search::{reindex, SearchEngine};
 use devforum::seed::{self, SeedOptions};
 use devforum::{db, jobs, startup, telemetry};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
@@ -60,6 +61,10 @@ enum Command {
         #[arg(long, default_value_t = 20261124)]
         seed: u64,
     },
+    /// Rebuild the search index (search.engine) from the database while search keeps
+    /// answering: PostgreSQL in one transaction; Meilisearch into a fresh index swapped in
+    /// when complete. Shows a progress bar on a terminal.
+    Reindex,
     /// Inspect and manage the background job queue.
     Jobs {
         #[command(subcommand)]
@@ -96,6 +101,7 @@ async fn main() -> anyhow::Result<()> {
             create_admin_command(&settings, &username, &email)
         }
         Command::Jobs { command } => jobs_command(&settings, command),
+        Command::Reindex => reindex_command(&settings).await,
         Command::Seed {
             users,
             threads,
@@ -173,12 +179,8 @@ fn read_admin_password() -> anyhow::Result<String> {
     Ok(line.trim_end_matches(['\r', '\n']).to_string())
 }
 
-fn seed_command(settings: &Settings, options: SeedOptions) -> anyhow::Result<()> {
-    if settings.environment == Environment::Production {
-        anyhow::bail!("refusing to seed a production database");
-    }
-    let mut conn = db::connect(&settings.database)?;
-    db::run_migrations(&mut conn)?;
+/// A progress bar on a terminal (hidden otherwise), with a log line per stage.
+fn progress_reporter(verb: &'static str) -> (ProgressBar, impl FnMut(&str, usize, usize) + Send) {
     let started = std::time::Instant::now();
     let bar = ProgressBar::new(0);
     if std::io::stderr().is_terminal() {
@@ -189,23 +191,32 @@ fn seed_command(settings: &Settings, options: SeedOptions) -> anyhow::Result<()>
     } else {
         bar.set_draw_target(ProgressDrawTarget::hidden());
     }
+    let handle = bar.clone();
     let mut last_stage = String::new();
-    let report = seed::seed(
-        &mut conn,
-        options,
-        &mut |stage: &str, done: usize, total: usize| {
-            if stage != last_stage {
-                if !last_stage.is_empty() && !bar.is_hidden() {
-                    bar.println(format!("{last_stage} done"));
-                }
-                eprintln!("seeding {stage} ({:.1}s)", started.elapsed().as_secs_f64());
-                last_stage = stage.to_string();
-                bar.set_message(stage.to_string());
-                bar.set_length(total as u64);
+    let update = move |stage: &str, done: usize, total: usize| {
+        if stage != last_stage {
+            if !last_stage.is_empty() && !handle.is_hidden() {
+                handle.println(format!("{last_stage} done"));
             }
-            bar.set_position(done as u64);
-        },
-    )?;
+            eprintln!("{verb} {stage} ({:.1}s)", started.elapsed().as_secs_f64());
+            last_stage = stage.to_string();
+            handle.set_message(stage.to_string());
+            handle.set_length(total as u64);
+        }
+        handle.set_position(done as u64);
+    };
+    (bar, update)
+}
+
+fn seed_command(settings: &Settings, options: SeedOptions) -> anyhow::Result<()> {
+    if settings.environment == Environment::Production {
+        anyhow::bail!("refusing to seed a production database");
+    }
+    let mut conn = db::connect(&settings.database)?;
+    db::run_migrations(&mut conn)?;
+    let started = std::time::Instant::now();
+    let (bar, mut progress) = progress_reporter("seeding");
+    let report = seed::seed(&mut conn, options, &mut progress)?;
     bar.finish_and_clear();
     println!(
         "seeded {} users, {} threads, {} replies, {} votes in {:.1}s",
@@ -214,6 +225,24 @@ fn seed_command(settings: &Settings, options: SeedOptions) -> anyhow::Result<()>
         report.replies,
         report.votes,
         started.elapsed().as_secs_f64()
+    );
+    Ok(())
+}
+
+async fn reindex_command(settings: &Settings) -> anyhow::Result<()> {
+    let mut conn = db::connect(&settings.database)?;
+    db::run_migrations(&mut conn)?;
+    drop(conn);
+    let pool = db::build_pool(&settings.database);
+    let engine = SearchEngine::from_settings(&settings.search)?;
+    let (bar, mut progress) = progress_reporter("indexing");
+    let report = reindex::reindex(&engine, &pool, &mut progress).await?;
+    bar.finish_and_clear();
+    println!(
+        "reindexed {} documents into {} in {:.1}s",
+        report.documents,
+        report.engine,
+        report.elapsed.as_secs_f64()
     );
     Ok(())
 }

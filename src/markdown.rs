@@ -3,7 +3,7 @@
 use std::collections::HashSet;
 use std::sync::LazyLock;
 
-use pulldown_cmark::{html, Event, Options, Parser, Tag, TagEnd};
+use pulldown_cmark::{html, Event, Options, Parser, TagEnd};
 
 static SANITIZER: LazyLock<ammonia::Builder<'static>> = LazyLock::new(|| {
     let mut builder = ammonia::Builder::default();
@@ -48,22 +48,7 @@ pub fn render(markdown: &str) -> String {
 
 /// The first `max_chars` characters of the text a reader sees (no markup), for summaries.
 pub fn excerpt(markdown: &str, max_chars: usize) -> String {
-    let mut text = String::new();
-    for event in Parser::new_ext(markdown, options()) {
-        match event {
-            Event::Text(t) | Event::Code(t) => text.push_str(&t),
-            Event::SoftBreak | Event::HardBreak => text.push(' '),
-            Event::End(
-                TagEnd::Paragraph | TagEnd::Heading(_) | TagEnd::Item | TagEnd::CodeBlock,
-            ) => text.push(' '),
-            Event::Start(Tag::Item) => {}
-            _ => {}
-        }
-        if text.chars().count() > max_chars * 2 {
-            break;
-        }
-    }
-    let collapsed = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    let collapsed = plain_text(markdown, max_chars.saturating_mul(2));
     if collapsed.chars().count() <= max_chars {
         return collapsed;
     }
@@ -73,6 +58,34 @@ pub fn excerpt(markdown: &str, max_chars: usize) -> String {
         .collect();
     cut.push('…');
     cut
+}
+
+/// The text a reader sees (no markup, whitespace collapsed), about `budget` characters at
+/// most: what search indexes and cuts snippets from.
+pub fn plain_text(markdown: &str, budget: usize) -> String {
+    let mut text = String::new();
+    let mut chars = 0usize;
+    for event in Parser::new_ext(markdown, options()) {
+        let piece: &str = match &event {
+            Event::Text(t) | Event::Code(t) => t,
+            Event::SoftBreak | Event::HardBreak => " ",
+            Event::End(
+                TagEnd::Paragraph | TagEnd::Heading(_) | TagEnd::Item | TagEnd::CodeBlock,
+            ) => " ",
+            _ => continue,
+        };
+        text.push_str(piece);
+        chars += piece.chars().count();
+        if chars > budget {
+            break;
+        }
+    }
+    let collapsed = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    if collapsed.chars().count() <= budget {
+        collapsed
+    } else {
+        collapsed.chars().take(budget).collect()
+    }
 }
 
 #[cfg(test)]

@@ -7,7 +7,7 @@ use utoipa::{Modify, OpenApi};
 
 use crate::error::Problem;
 use crate::operations;
-use crate::{accounts, threads};
+use crate::{accounts, search, threads};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -43,6 +43,7 @@ use crate::{accounts, threads};
         threads::routes::delete_reply,
         threads::routes::vote_on_thread,
         threads::routes::vote_on_reply,
+        search::routes::search,
     ),
     components(schemas(Problem)),
     modifiers(&BearerAuth, &BodyProblems),
@@ -50,6 +51,7 @@ use crate::{accounts, threads};
         (name = "operations", description = "Health, readiness and metrics"),
         (name = "accounts", description = "Registration, sessions, password reset and profiles"),
         (name = "threads", description = "Threads, replies, votes and tags"),
+        (name = "search", description = "One search over threads, replies, meetups and mentors"),
     )
 )]
 pub struct ApiDoc;

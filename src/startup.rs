@@ -24,6 +24,7 @@ use crate::http::{problems, request_id};
 use crate::jobs::{JobRegistry, Worker, WorkerHandle};
 use crate::operations::{self, Metrics};
 use crate::rate_limit::{AuthRateLimits, PostingLimits};
+use crate::search::{self, SearchEngine};
 use crate::{accounts, threads};
 
 /// The job kinds this build knows how to run.
@@ -37,6 +38,12 @@ pub fn job_registry(settings: &Settings) -> anyhow::Result<JobRegistry> {
             mailer.send(&message).await
         }
     });
+    let engine = SearchEngine::from_settings(&settings.search)?;
+    registry.register_batch(
+        search::SEARCH_SYNC_JOB,
+        search::sync::MAX_BATCH,
+        move |ctx, jobs| search::sync::run_batch(engine.clone(), ctx, jobs),
+    );
     Ok(registry)
 }
 
@@ -80,6 +87,12 @@ impl Application {
             }
         }
         let pool = db::build_pool(&settings.database);
+        let engine = SearchEngine::from_settings(&settings.search)?;
+        // In the background: a search engine that is slow to come up must not hold up the API.
+        tokio::spawn({
+            let engine = engine.clone();
+            async move { engine.prepare().await }
+        });
         let listener = TcpListener::bind((settings.server.host.as_str(), settings.server.port))
             .with_context(|| {
                 format!("binding {}:{}", settings.server.host, settings.server.port)
@@ -89,6 +102,7 @@ impl Application {
             listener,
             settings.clone(),
             pool.clone(),
+            engine,
             options.extra_routes,
         )?;
         let shutdown = CancellationToken::new();
@@ -191,6 +205,7 @@ fn build_server(
     listener: TcpListener,
     settings: Settings,
     pool: DbPool,
+    engine: SearchEngine,
     extra_routes: Option<RouteExtension>,
 ) -> anyhow::Result<Server> {
     let metrics = Metrics::new().context("creating metrics")?;
@@ -217,6 +232,7 @@ fn build_server(
     let settings = web::Data::new(settings);
     let pool = web::Data::new(pool);
     let metrics = web::Data::new(metrics);
+    let engine = web::Data::new(engine);
 
     let mut server = HttpServer::new(move || {
         App::new()
@@ -228,6 +244,7 @@ fn build_server(
             .app_data(settings.clone())
             .app_data(pool.clone())
             .app_data(metrics.clone())
+            .app_data(engine.clone())
             .app_data(jwt_keys.clone())
             .app_data(hashing.clone())
             .app_data(rate_limits.clone())
@@ -269,7 +286,8 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.configure(operations::configure).service(
         web::scope("/api/v1")
             .configure(accounts::routes::configure)
-            .configure(threads::routes::configure),
+            .configure(threads::routes::configure)
+            .configure(search::routes::configure),
     );
 }
 

@@ -4,10 +4,12 @@ mod queue;
 mod worker;
 
 pub use queue::{
-    backoff_delay, claim, complete, enqueue, enqueue_at, next_run_at, queue_depth, record_failure,
-    requeue_abandoned, retry_failed, Job, NewJob, QueueDepth,
+    backoff_delay, claim, complete, enqueue, enqueue_at, mark_failed, next_run_at, pending_of_kind,
+    queue_depth, record_failure, requeue_abandoned, retry_failed, Job, NewJob, QueueDepth,
 };
-pub use worker::{spawn_listener, JobContext, JobHandler, JobRegistry, Worker, WorkerHandle};
+pub use worker::{
+    spawn_listener, BatchOutcome, JobContext, JobHandler, JobRegistry, Worker, WorkerHandle,
+};
 
 /// The NOTIFY channel the `jobs` insert trigger signals.
 pub const NOTIFY_CHANNEL: &str = "devforum_jobs";

@@ -95,6 +95,21 @@ pub fn complete(conn: &mut PgConnection, job_id: i64) -> QueryResult<()> {
     Ok(())
 }
 
+/// Marks a job failed for good without further attempts (it can never succeed).
+pub fn mark_failed(conn: &mut PgConnection, job_id: i64, error: &str) -> QueryResult<()> {
+    let error: String = error.chars().take(4000).collect();
+    diesel::update(jobs::table.filter(jobs::id.eq(job_id)))
+        .set((
+            jobs::status.eq("failed"),
+            jobs::last_error.eq(error),
+            jobs::locked_at.eq(None::<DateTime<Utc>>),
+            jobs::locked_by.eq(None::<String>),
+            jobs::updated_at.eq(diesel::dsl::now),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
+
 /// Records a failed attempt: back to `pending` after the backoff, or `failed` for good once
 /// the attempts are spent. Failed jobs stay in the table for an operator to inspect or retry.
 pub fn record_failure(
@@ -199,6 +214,21 @@ pub fn queue_depth(conn: &mut PgConnection) -> QueryResult<QueueDepth> {
          FROM jobs",
     )
     .get_result(conn)
+}
+
+/// Jobs of one kind waiting to run (due now or later, including retries).
+pub fn pending_of_kind(conn: &mut PgConnection, kind: &str) -> QueryResult<i64> {
+    #[derive(QueryableByName)]
+    struct Count {
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        n: i64,
+    }
+    Ok(diesel::sql_query(
+        "SELECT count(*) AS n FROM jobs WHERE status IN ('pending', 'running') AND kind = $1",
+    )
+    .bind::<diesel::sql_types::Text, _>(kind)
+    .get_result::<Count>(conn)?
+    .n)
 }
 
 #[cfg(test)]

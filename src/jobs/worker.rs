@@ -33,11 +33,25 @@ pub struct JobContext {
 pub type JobFuture = Pin<Box<dyn Future<Output = anyhow::Result<()>> + Send>>;
 pub type JobHandler = Arc<dyn Fn(JobContext, Job) -> JobFuture + Send + Sync>;
 
+/// What a batch handler says about its jobs: `Err` retries the whole batch; `Ok` completes
+/// every job except the rejected ones, which can never succeed (a malformed payload) and are
+/// marked failed at once, kept for an operator.
+pub type BatchOutcome = anyhow::Result<Vec<(i64, String)>>;
+pub type BatchFuture = Pin<Box<dyn Future<Output = BatchOutcome> + Send>>;
+pub type BatchHandler = Arc<dyn Fn(JobContext, Vec<Job>) -> BatchFuture + Send + Sync>;
+
+#[derive(Clone)]
+struct BatchKind {
+    max_batch: usize,
+    handler: BatchHandler,
+}
+
 /// Job kinds this process knows how to run. Jobs of other kinds are left for workers that
 /// know them (a rolling deploy may run two versions side by side).
 #[derive(Clone, Default)]
 pub struct JobRegistry {
     handlers: HashMap<String, JobHandler>,
+    batch_handlers: HashMap<String, BatchKind>,
 }
 
 impl JobRegistry {
@@ -55,7 +69,38 @@ impl JobRegistry {
         self
     }
 
+    /// Registers a kind whose jobs are handled many at once (up to `max_batch`), for sinks
+    /// that prefer one large write to many small ones (the search index). A worker runs one
+    /// batch of a kind at a time.
+    pub fn register_batch<F, Fut>(&mut self, kind: &str, max_batch: usize, handler: F) -> &mut Self
+    where
+        F: Fn(JobContext, Vec<Job>) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = BatchOutcome> + Send + 'static,
+    {
+        let handler: BatchHandler = Arc::new(move |ctx, jobs| Box::pin(handler(ctx, jobs)));
+        self.batch_handlers.insert(
+            kind.to_string(),
+            BatchKind {
+                max_batch: max_batch.max(1),
+                handler,
+            },
+        );
+        self
+    }
+
+    /// Every kind this registry runs, one job or a batch at a time.
     pub fn kinds(&self) -> Vec<String> {
+        let mut kinds: Vec<String> = self
+            .handlers
+            .keys()
+            .chain(self.batch_handlers.keys())
+            .cloned()
+            .collect();
+        kinds.sort();
+        kinds
+    }
+
+    fn single_kinds(&self) -> Vec<String> {
         let mut kinds: Vec<String> = self.handlers.keys().cloned().collect();
         kinds.sort();
         kinds
@@ -70,8 +115,16 @@ pub struct Worker {
     pool: DbPool,
     registry: JobRegistry,
     settings: WorkerSettings,
-    wakeup: Arc<Notify>,
     id: String,
+}
+
+/// Jobs of some kinds, claimed and run together, woken by their own notification.
+struct Lane {
+    kinds: Vec<String>,
+    limit: usize,
+    /// The handler of a batch kind; `None` runs each job on its own.
+    batch: Option<BatchHandler>,
+    wakeup: Arc<Notify>,
 }
 
 /// A running worker; `shutdown` lets the jobs in hand finish, then stops.
@@ -114,16 +167,17 @@ impl Worker {
             pool,
             registry,
             settings,
-            wakeup: Arc::new(Notify::new()),
             id,
         }
     }
 
     /// Starts the worker loop and its LISTEN thread.
     pub fn start(self, database: &DatabaseSettings, shutdown: CancellationToken) -> WorkerHandle {
-        let listener = spawn_listener(database.clone(), self.wakeup.clone(), shutdown.clone());
+        let lanes = self.lanes();
+        let wakeups = lanes.iter().map(|lane| lane.wakeup.clone()).collect();
+        let listener = spawn_listener(database.clone(), wakeups, shutdown.clone());
         let token = shutdown.clone();
-        let task = tokio::spawn(async move { self.run(token).await });
+        let task = tokio::spawn(async move { self.run(lanes, token).await });
         WorkerHandle {
             shutdown,
             task,
@@ -131,50 +185,92 @@ impl Worker {
         }
     }
 
-    async fn run(self, shutdown: CancellationToken) {
-        let kinds = self.registry.kinds();
-        tracing::info!(worker = %self.id, ?kinds, "worker started");
-        let poll = Duration::from_millis(self.settings.poll_interval_ms.max(10));
-        let mut last_reap = std::time::Instant::now() - Duration::from_secs(3600);
-        while !shutdown.is_cancelled() {
-            if last_reap.elapsed() >= Duration::from_secs(30) {
-                self.requeue_abandoned().await;
-                last_reap = std::time::Instant::now();
-            }
-            let claimed = match self.claim(&kinds).await {
-                Ok(jobs) => jobs,
-                Err(error) => {
-                    tracing::warn!(%error, "could not claim jobs");
-                    Vec::new()
-                }
-            };
-            if !claimed.is_empty() {
-                // Jobs in hand always run to the end, even when shutdown was requested
-                // meanwhile: that is what makes SIGTERM graceful for the worker.
-                join_all(claimed.into_iter().map(|job| self.execute(job))).await;
-                continue;
-            }
-            let sleep_for = self.time_until_next_job(&kinds, poll).await;
-            tokio::select! {
-                _ = shutdown.cancelled() => break,
-                _ = self.wakeup.notified() => {}
-                _ = tokio::time::sleep(sleep_for) => {}
-            }
+    /// The worker's lanes: one for the single jobs (up to `concurrency` at once), and one per
+    /// batch kind, so a slow mail server never delays the search index and vice versa.
+    fn lanes(&self) -> Vec<Lane> {
+        let mut lanes = Vec::new();
+        let single_kinds = self.registry.single_kinds();
+        if !single_kinds.is_empty() {
+            lanes.push(Lane {
+                kinds: single_kinds,
+                limit: self.settings.concurrency,
+                batch: None,
+                wakeup: Arc::new(Notify::new()),
+            });
         }
+        let mut batch_kinds: Vec<(&String, &BatchKind)> =
+            self.registry.batch_handlers.iter().collect();
+        batch_kinds.sort_by(|a, b| a.0.cmp(b.0));
+        for (kind, batch) in batch_kinds {
+            lanes.push(Lane {
+                kinds: vec![kind.clone()],
+                limit: batch.max_batch,
+                batch: Some(batch.handler.clone()),
+                wakeup: Arc::new(Notify::new()),
+            });
+        }
+        lanes
+    }
+
+    async fn run(self, lanes: Vec<Lane>, shutdown: CancellationToken) {
+        tracing::info!(worker = %self.id, kinds = ?self.registry.kinds(), "worker started");
+        futures_util::future::join(
+            self.reap_abandoned_until(&shutdown),
+            join_all(lanes.iter().map(|lane| self.run_lane(lane, &shutdown))),
+        )
+        .await;
         tracing::info!(worker = %self.id, "worker stopped");
     }
 
-    async fn claim(&self, kinds: &[String]) -> Result<Vec<Job>, crate::error::ApiError> {
+    async fn reap_abandoned_until(&self, shutdown: &CancellationToken) {
+        let mut interval = tokio::time::interval(Duration::from_secs(30));
+        loop {
+            tokio::select! {
+                _ = shutdown.cancelled() => break,
+                _ = interval.tick() => self.requeue_abandoned().await,
+            }
+        }
+    }
+
+    async fn run_lane(&self, lane: &Lane, shutdown: &CancellationToken) {
+        let poll = Duration::from_millis(self.settings.poll_interval_ms.max(10));
+        while !shutdown.is_cancelled() {
+            let claimed = self.claim_or_log(&lane.kinds, lane.limit).await;
+            if !claimed.is_empty() {
+                // Jobs in hand always run to the end, even when shutdown was requested
+                // meanwhile: that is what makes SIGTERM graceful for the worker.
+                match &lane.batch {
+                    Some(handler) => self.execute_batch(handler.clone(), claimed).await,
+                    None => {
+                        join_all(claimed.into_iter().map(|job| self.execute(job))).await;
+                    }
+                }
+                continue;
+            }
+            let sleep_for = self.time_until_next_job(&lane.kinds, poll).await;
+            tokio::select! {
+                _ = shutdown.cancelled() => break,
+                _ = lane.wakeup.notified() => {}
+                _ = tokio::time::sleep(sleep_for) => {}
+            }
+        }
+    }
+
+    async fn claim_or_log(&self, kinds: &[String], limit: usize) -> Vec<Job> {
         if kinds.is_empty() {
-            return Ok(Vec::new());
+            return Vec::new();
         }
         let kinds = kinds.to_vec();
         let id = self.id.clone();
-        let limit = self.settings.concurrency as i64;
-        db::run(&self.pool, move |conn| {
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        let claimed = db::run(&self.pool, move |conn| {
             Ok(queue::claim(conn, &id, &kinds, limit)?)
         })
-        .await
+        .await;
+        claimed.unwrap_or_else(|error| {
+            tracing::warn!(%error, "could not claim jobs");
+            Vec::new()
+        })
     }
 
     async fn time_until_next_job(&self, kinds: &[String], poll: Duration) -> Duration {
@@ -256,22 +352,87 @@ impl Worker {
     }
 }
 
+impl Worker {
+    /// Runs one batch: success completes every job but the rejected ones; an error records
+    /// a failed attempt (with backoff) for each.
+    async fn execute_batch(&self, handler: BatchHandler, jobs: Vec<Job>) {
+        let kind = jobs.first().map(|job| job.kind.clone()).unwrap_or_default();
+        let span = tracing::info_span!("job_batch", %kind, jobs = jobs.len());
+        async {
+            let context = JobContext {
+                pool: self.pool.clone(),
+            };
+            let started = std::time::Instant::now();
+            let outcome = tokio::spawn(handler(context, jobs.clone()).in_current_span()).await;
+            let outcome = match outcome {
+                Ok(result) => result,
+                Err(join_error) => Err(anyhow::anyhow!("batch handler panicked: {join_error}")),
+            };
+            let base = Duration::from_millis(self.settings.retry_base_ms);
+            let max = Duration::from_secs(self.settings.max_backoff_secs);
+            let result = match outcome {
+                Ok(rejected) => {
+                    tracing::info!(
+                        elapsed_ms = started.elapsed().as_millis() as u64,
+                        rejected = rejected.len(),
+                        "job batch done"
+                    );
+                    for (job_id, reason) in &rejected {
+                        tracing::error!(job_id, %reason, "job rejected; kept as failed");
+                    }
+                    db::run(&self.pool, move |conn| {
+                        conn.transaction(|conn| {
+                            for job in &jobs {
+                                match rejected.iter().find(|(id, _)| *id == job.id) {
+                                    Some((_, reason)) => queue::mark_failed(conn, job.id, reason)?,
+                                    None => queue::complete(conn, job.id)?,
+                                }
+                            }
+                            Ok(())
+                        })
+                    })
+                    .await
+                }
+                Err(error) => {
+                    let message = format!("{error:#}");
+                    tracing::warn!(error = %message, "job batch failed; its jobs will retry");
+                    db::run(&self.pool, move |conn| {
+                        conn.transaction(|conn| {
+                            for job in &jobs {
+                                queue::record_failure(conn, job, &message, base, max)?;
+                            }
+                            Ok(())
+                        })
+                    })
+                    .await
+                }
+            };
+            if let Err(error) = result {
+                tracing::error!(error = ?error, "could not record the batch outcome");
+            }
+        }
+        .instrument(span)
+        .await
+    }
+}
+
 /// Holds a dedicated connection in `LISTEN` and turns notifications into wake-ups.
 pub fn spawn_listener(
     database: DatabaseSettings,
-    wakeup: Arc<Notify>,
+    wakeups: Vec<Arc<Notify>>,
     shutdown: CancellationToken,
 ) -> std::thread::JoinHandle<()> {
+    let wake_all = move || wakeups.iter().for_each(|w| w.notify_one());
     std::thread::Builder::new()
         .name("devforum-job-listener".into())
         .spawn(move || {
             while !shutdown.is_cancelled() {
-                match listen_until_error(&database, &wakeup, &shutdown) {
+                match listen_until_error(&database, &wake_all, &shutdown) {
                     Ok(()) => break,
                     Err(error) => {
                         tracing::warn!(error = %error, "job listener lost its connection; reconnecting");
                         // Wake the worker so nothing committed meanwhile waits for a poll.
-                        wakeup.notify_one();
+                        wake_all();
                         std::thread::sleep(Duration::from_secs(1));
                     }
                 }
@@ -285,7 +446,7 @@ pub fn spawn_listener(
 
 fn listen_until_error(
     database: &DatabaseSettings,
-    wakeup: &Notify,
+    wake_all: &dyn Fn(),
     shutdown: &CancellationToken,
 ) -> anyhow::Result<()> {
     let mut conn = db::connect(database)?;
@@ -297,7 +458,7 @@ fn listen_until_error(
             woke = true;
         }
         if woke {
-            wakeup.notify_one();
+            wake_all();
         }
         // libpq offers no blocking wait through diesel; a short sleep keeps the pick-up
         // latency far under a second at negligible cost (a non-blocking socket read).

@@ -2,10 +2,14 @@
 //! actix-web-prom middleware; pool and job-queue gauges are refreshed on each scrape.
 
 use actix_web::{web, HttpResponse};
-use prometheus::{Encoder, IntGauge, IntGaugeVec, Opts, Registry, TextEncoder};
+use std::time::Duration;
+
+use prometheus::{
+    Encoder, HistogramOpts, HistogramVec, IntGauge, IntGaugeVec, Opts, Registry, TextEncoder,
+};
 
 use crate::db::{self, DbPool};
-use crate::jobs;
+use crate::{jobs, search};
 
 /// The registry shared by the HTTP middleware and the service's own gauges.
 #[derive(Clone)]
@@ -14,6 +18,8 @@ pub struct Metrics {
     pool_connections: IntGaugeVec,
     pool_max: IntGauge,
     jobs: IntGaugeVec,
+    search_backlog: IntGauge,
+    search_duration: HistogramVec,
 }
 
 impl Metrics {
@@ -32,7 +38,27 @@ impl Metrics {
             Opts::new("jobs", "Background jobs in the queue by status").namespace("devforum"),
             &["status"],
         )?;
+        let search_backlog = IntGauge::with_opts(
+            Opts::new(
+                "search_sync_backlog",
+                "Search index updates waiting for the engine (pending search.sync jobs)",
+            )
+            .namespace("devforum"),
+        )?;
+        let search_duration = HistogramVec::new(
+            HistogramOpts::new(
+                "search_duration_seconds",
+                "Search queries by engine and outcome",
+            )
+            .namespace("devforum")
+            .buckets(vec![
+                0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1.0, 2.0, 5.0,
+            ]),
+            &["engine", "outcome"],
+        )?;
         registry.register(Box::new(pool_connections.clone()))?;
+        registry.register(Box::new(search_backlog.clone()))?;
+        registry.register(Box::new(search_duration.clone()))?;
         registry.register(Box::new(pool_max.clone()))?;
         registry.register(Box::new(jobs.clone()))?;
         Ok(Metrics {
@@ -40,6 +66,8 @@ impl Metrics {
             pool_connections,
             pool_max,
             jobs,
+            search_backlog,
+            search_duration,
         })
     }
 
@@ -54,7 +82,15 @@ impl Metrics {
         self.pool_max.set(i64::from(pool.max_size()));
     }
 
-    fn observe_jobs(&self, depth: jobs::QueueDepth) {
+    /// Records one search query (`ok` false: the engine failed to answer).
+    pub fn observe_search(&self, engine: &str, ok: bool, elapsed: Duration) {
+        self.search_duration
+            .with_label_values(&[engine, if ok { "ok" } else { "error" }])
+            .observe(elapsed.as_secs_f64());
+    }
+
+    fn observe_jobs(&self, depth: jobs::QueueDepth, search_backlog: i64) {
+        self.search_backlog.set(search_backlog);
         self.jobs.with_label_values(&["pending"]).set(depth.pending);
         self.jobs.with_label_values(&["running"]).set(depth.running);
         self.jobs.with_label_values(&["failed"]).set(depth.failed);
@@ -78,8 +114,14 @@ pub async fn metrics(metrics: web::Data<Metrics>, pool: web::Data<DbPool>) -> Ht
     metrics.observe_pool(&pool);
     // Scrapes still answer while the database is down; the queue gauges then keep their
     // last value and the pool gauges show the trouble.
-    match db::run(&pool, |conn| Ok(jobs::queue_depth(conn)?)).await {
-        Ok(depth) => metrics.observe_jobs(depth),
+    let depths = db::run(&pool, |conn| {
+        let depth = jobs::queue_depth(conn)?;
+        let search_backlog = jobs::pending_of_kind(conn, search::SEARCH_SYNC_JOB)?;
+        Ok((depth, search_backlog))
+    })
+    .await;
+    match depths {
+        Ok((depth, search_backlog)) => metrics.observe_jobs(depth, search_backlog),
         Err(error) => tracing::warn!(error = ?error, "could not read the job queue depth"),
     }
     match metrics.render() {

@@ -5,9 +5,9 @@ use diesel::prelude::*;
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use crate::config::Settings;
 use crate::db::{self, DbPool};
 use crate::error::{ApiError, Problem};
+use crate::search::SearchEngine;
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct HealthStatus {
@@ -64,7 +64,7 @@ pub async fn health() -> HttpResponse {
         (status = 503, description = "A dependency is down", body = Problem, content_type = "application/problem+json")
     )
 )]
-pub async fn ready(pool: web::Data<DbPool>, settings: web::Data<Settings>) -> HttpResponse {
+pub async fn ready(pool: web::Data<DbPool>, engine: web::Data<SearchEngine>) -> HttpResponse {
     let started = std::time::Instant::now();
     let database = db::run(&pool, |conn| {
         diesel::sql_query("SELECT 1").execute(conn)?;
@@ -76,10 +76,12 @@ pub async fn ready(pool: web::Data<DbPool>, settings: web::Data<Settings>) -> Ht
         state: if database_up { "up" } else { "down" }.into(),
         latency_ms: database_up.then(|| started.elapsed().as_secs_f64() * 1000.0),
     };
-    // The PostgreSQL engine lives in the database; Meilisearch is checked by its adapter.
+    // Search down is reported, not fatal: everything else still works, and the index
+    // catches up when the engine is back.
+    let search_up = database_up && engine.is_up(&pool).await;
     let search = SearchState {
-        engine: settings.search.engine.as_str().into(),
-        state: if database_up { "up" } else { "down" }.into(),
+        engine: engine.name().into(),
+        state: if search_up { "up" } else { "down" }.into(),
     };
     if database_up {
         HttpResponse::Ok().json(ReadyStatus {

@@ -1,5 +1,6 @@
 //! Thread and reply operations: each write is one transaction that keeps the counters
-//! (`reply_count`, `score`, `last_activity_at`) right under concurrent writers.
+//! (`reply_count`, `score`, `last_activity_at`) right under concurrent writers, and enqueues
+//! the search index update with the change itself.
 
 use diesel::prelude::*;
 
@@ -10,6 +11,7 @@ use crate::accounts::User;
 use crate::error::ApiError;
 use crate::markdown;
 use crate::pagination::{self, Page};
+use crate::search;
 use crate::tags::{self, TagName};
 use crate::validation::{self, Validator};
 
@@ -85,18 +87,21 @@ pub fn create_thread(
 ) -> Result<ThreadView, ApiError> {
     let body_html = markdown::render(&input.body);
     let excerpt = markdown::excerpt(&input.body, EXCERPT_CHARS);
-    let row = model::insert_thread(
-        conn,
-        &NewThread {
-            author_id: author.id,
-            title: &input.title,
-            body: &input.body,
-            body_html: &body_html,
-            excerpt: &excerpt,
-            tags: &input.tags,
-        },
-    )?;
-    Ok(ThreadView::new(row, author_row(author), Some(0)))
+    conn.transaction(|conn| {
+        let row = model::insert_thread(
+            conn,
+            &NewThread {
+                author_id: author.id,
+                title: &input.title,
+                body: &input.body,
+                body_html: &body_html,
+                excerpt: &excerpt,
+                tags: &input.tags,
+            },
+        )?;
+        search::enqueue(conn, search::Kind::Thread, row.id)?;
+        Ok(ThreadView::new(row, author_row(author), Some(0)))
+    })
 }
 
 fn author_row(user: &User) -> model::AuthorRow {
@@ -160,6 +165,12 @@ pub fn update_thread(
         rules::ensure_can_modify(actor, row.author_id)?;
         if changes.title.is_some() || changes.body.is_some() || changes.tags.is_some() {
             model::update_thread(conn, id, changes)?;
+            // Replies' documents carry their thread's title and tags.
+            if changes.title.is_some() || changes.tags.is_some() {
+                search::enqueue_thread_and_replies(conn, id)?;
+            } else {
+                search::enqueue(conn, search::Kind::Thread, id)?;
+            }
         }
         get_thread(conn, id, Some(actor))
     })
@@ -182,6 +193,7 @@ pub fn delete_thread(conn: &mut PgConnection, id: i64, actor: &User) -> Result<(
         let row = visible_thread_for_update(conn, id, actor)?;
         rules::ensure_can_modify(actor, row.author_id)?;
         model::soft_delete_thread(conn, id)?;
+        search::enqueue_thread_and_replies(conn, id)?;
         Ok(())
     })
 }
@@ -232,6 +244,7 @@ pub fn create_reply(
             },
         )?;
         model::bump_reply_count(conn, thread_id, 1, true)?;
+        search::enqueue(conn, search::Kind::Reply, row.id)?;
         Ok(ReplyView::new((row, author_row(author))))
     })
 }
@@ -264,6 +277,7 @@ pub fn update_reply(
         let reply = visible_reply_for_update(conn, id, actor)?;
         rules::ensure_can_modify(actor, reply.author_id)?;
         model::update_reply_body(conn, id, body, &body_html)?;
+        search::enqueue(conn, search::Kind::Reply, id)?;
         let row = model::find_reply(conn, id)?.ok_or(ApiError::NotFound)?;
         Ok(ReplyView::new(row))
     })
@@ -276,6 +290,7 @@ pub fn delete_reply(conn: &mut PgConnection, id: i64, actor: &User) -> Result<()
         // The reply is locked before the thread here; no path locks a reply while holding
         // its thread, so this order cannot deadlock.
         model::soft_delete_reply(conn, id)?;
+        search::enqueue(conn, search::Kind::Reply, id)?;
         if !reply.hidden {
             model::bump_reply_count(conn, reply.thread_id, -1, false)?;
         }

@@ -10,6 +10,8 @@ mod helpers;
 mod http_errors;
 mod jobs;
 mod mail;
+mod meili_standin;
 mod migrations;
 mod operations;
+mod search;
 mod threads;

@@ -1,0 +1,282 @@
+//! What search knows of each searchable thing, built from the source tables (the source of
+//! truth) by one set of loaders that both engines and `devforum reindex` share.
+
+use chrono::{DateTime, Utc};
+use diesel::prelude::*;
+use diesel::sql_types::{Array, BigInt, Nullable, Text, Timestamptz};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use crate::markdown;
+
+/// The kinds of things one search box finds.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, ToSchema,
+)]
+#[serde(rename_all = "lowercase")]
+pub enum Kind {
+    Thread,
+    Reply,
+    Meetup,
+    Mentor,
+}
+
+impl Kind {
+    pub const ALL: [Kind; 4] = [Kind::Thread, Kind::Reply, Kind::Meetup, Kind::Mentor];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Kind::Thread => "thread",
+            Kind::Reply => "reply",
+            Kind::Meetup => "meetup",
+            Kind::Mentor => "mentor",
+        }
+    }
+
+    pub fn parse(raw: &str) -> Option<Kind> {
+        Kind::ALL.into_iter().find(|k| k.as_str() == raw)
+    }
+}
+
+/// Characters of a body that are indexed (and that snippets are cut from).
+pub const BODY_CHARS: usize = 10_000;
+
+/// Snippet highlight markers: private-use characters, removed from indexed text, so the
+/// highlighting an engine returns can be escaped safely and turned into `<mark>` afterwards.
+pub const MARK_START: char = '\u{E000}';
+pub const MARK_END: char = '\u{E001}';
+
+/// One searchable thing, as both engines store it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Document {
+    pub kind: Kind,
+    pub source_id: i64,
+    /// A reply's thread.
+    pub parent_id: Option<i64>,
+    /// What the hit shows as its title (a reply shows its thread's).
+    pub title: String,
+    /// Plain text, bounded by `BODY_CHARS`.
+    pub body: String,
+    pub tags: Vec<String>,
+    pub username: Option<String>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    /// Meetups.
+    pub starts_at: Option<DateTime<Utc>>,
+    pub city: Option<String>,
+    /// Mentors.
+    pub skills: Vec<String>,
+    pub languages: Vec<String>,
+}
+
+impl Document {
+    /// The identifier used by engines that need one string key.
+    pub fn uid(&self) -> String {
+        uid(self.kind, self.source_id)
+    }
+}
+
+pub fn uid(kind: Kind, source_id: i64) -> String {
+    format!("{}-{}", kind.as_str(), source_id)
+}
+
+/// Text as it is indexed: no highlight markers a member could have typed.
+pub fn clean_text(text: &str) -> String {
+    text.chars()
+        .filter(|c| *c != MARK_START && *c != MARK_END && *c != '\0')
+        .collect()
+}
+
+/// Indexed plain text of a Markdown body.
+pub fn body_text(markdown_source: &str) -> String {
+    clean_text(&markdown::plain_text(markdown_source, BODY_CHARS))
+}
+
+/// A reference to one source row whose search document must be brought up to date.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct DocRef {
+    #[serde(rename = "type")]
+    pub kind: Kind,
+    pub id: i64,
+}
+
+#[derive(QueryableByName)]
+struct ThreadRow {
+    #[diesel(sql_type = BigInt)]
+    id: i64,
+    #[diesel(sql_type = Nullable<BigInt>)]
+    parent_id: Option<i64>,
+    #[diesel(sql_type = Text)]
+    title: String,
+    #[diesel(sql_type = Text)]
+    body: String,
+    #[diesel(sql_type = Array<Text>)]
+    tags: Vec<String>,
+    #[diesel(sql_type = Text)]
+    username: String,
+    #[diesel(sql_type = Timestamptz)]
+    created_at: DateTime<Utc>,
+    #[diesel(sql_type = Timestamptz)]
+    updated_at: DateTime<Utc>,
+}
+
+impl ThreadRow {
+    fn into_document(self, kind: Kind) -> Document {
+        Document {
+            kind,
+            source_id: self.id,
+            parent_id: self.parent_id,
+            title: clean_text(&self.title),
+            body: body_text(&self.body),
+            tags: self.tags,
+            username: Some(self.username),
+            created_at: self.created_at,
+            updated_at: self.updated_at,
+            starts_at: None,
+            city: None,
+            skills: Vec::new(),
+            languages: Vec::new(),
+        }
+    }
+}
+
+const THREADS_SQL: &str = "SELECT t.id, NULL::bigint AS parent_id, t.title, t.body, t.tags, \
+            u.username, t.created_at, t.updated_at \
+     FROM threads t JOIN users u ON u.id = t.author_id \
+     WHERE t.deleted_at IS NULL AND NOT t.hidden";
+
+const REPLIES_SQL: &str = "SELECT r.id, r.thread_id AS parent_id, t.title, r.body, t.tags, \
+            u.username, r.created_at, r.updated_at \
+     FROM replies r JOIN threads t ON t.id = r.thread_id JOIN users u ON u.id = r.author_id \
+     WHERE r.deleted_at IS NULL AND NOT r.hidden AND t.deleted_at IS NULL AND NOT t.hidden";
+
+/// The current documents of these rows; rows that are gone, hidden or deleted have none.
+pub fn load(conn: &mut PgConnection, kind: Kind, ids: &[i64]) -> QueryResult<Vec<Document>> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let rows: Vec<ThreadRow> = match kind {
+        Kind::Thread => diesel::sql_query(format!("{THREADS_SQL} AND t.id = ANY($1)"))
+            .bind::<Array<BigInt>, _>(ids)
+            .load(conn)?,
+        Kind::Reply => diesel::sql_query(format!("{REPLIES_SQL} AND r.id = ANY($1)"))
+            .bind::<Array<BigInt>, _>(ids)
+            .load(conn)?,
+        // Meetups and mentor profiles arrive with their features; until then no row of
+        // theirs exists, so every reference resolves to "no document".
+        Kind::Meetup | Kind::Mentor => Vec::new(),
+    };
+    Ok(rows.into_iter().map(|r| r.into_document(kind)).collect())
+}
+
+/// The visible replies of these threads (a thread's title or tags changed).
+pub fn load_replies_of(conn: &mut PgConnection, thread_ids: &[i64]) -> QueryResult<Vec<Document>> {
+    if thread_ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let rows: Vec<ThreadRow> =
+        diesel::sql_query(format!("{REPLIES_SQL} AND r.thread_id = ANY($1)"))
+            .bind::<Array<BigInt>, _>(thread_ids)
+            .load(conn)?;
+    Ok(rows
+        .into_iter()
+        .map(|r| r.into_document(Kind::Reply))
+        .collect())
+}
+
+/// One page of every visible document of a kind, in id order after `after`: what a full
+/// reindex walks.
+pub fn load_page(
+    conn: &mut PgConnection,
+    kind: Kind,
+    after: i64,
+    limit: i64,
+) -> QueryResult<Vec<Document>> {
+    let rows: Vec<ThreadRow> = match kind {
+        Kind::Thread => diesel::sql_query(format!(
+            "{THREADS_SQL} AND t.id > $1 ORDER BY t.id LIMIT $2"
+        ))
+        .bind::<BigInt, _>(after)
+        .bind::<BigInt, _>(limit)
+        .load(conn)?,
+        Kind::Reply => diesel::sql_query(format!(
+            "{REPLIES_SQL} AND r.id > $1 ORDER BY r.id LIMIT $2"
+        ))
+        .bind::<BigInt, _>(after)
+        .bind::<BigInt, _>(limit)
+        .load(conn)?,
+        Kind::Meetup | Kind::Mentor => Vec::new(),
+    };
+    Ok(rows.into_iter().map(|r| r.into_document(kind)).collect())
+}
+
+/// How many visible rows of a kind exist (for a reindex's progress bar).
+pub fn count(conn: &mut PgConnection, kind: Kind) -> QueryResult<i64> {
+    #[derive(QueryableByName)]
+    struct Count {
+        #[diesel(sql_type = BigInt)]
+        n: i64,
+    }
+    let sql = match kind {
+        Kind::Thread => format!("SELECT count(*) AS n FROM ({THREADS_SQL}) x"),
+        Kind::Reply => format!("SELECT count(*) AS n FROM ({REPLIES_SQL}) x"),
+        Kind::Meetup | Kind::Mentor => return Ok(0),
+    };
+    Ok(diesel::sql_query(sql).get_result::<Count>(conn)?.n)
+}
+
+/// Which of these hits are still visible now: the query-time guard behind the index, so a
+/// hidden or deleted row never shows even if the index has not caught up yet.
+pub fn visible(conn: &mut PgConnection, refs: &[DocRef]) -> QueryResult<Vec<DocRef>> {
+    #[derive(QueryableByName)]
+    struct Visible {
+        #[diesel(sql_type = Text)]
+        kind: String,
+        #[diesel(sql_type = BigInt)]
+        id: i64,
+    }
+    let ids_of = |kind: Kind| -> Vec<i64> {
+        refs.iter()
+            .filter(|r| r.kind == kind)
+            .map(|r| r.id)
+            .collect()
+    };
+    let (threads, replies) = (ids_of(Kind::Thread), ids_of(Kind::Reply));
+    if threads.is_empty() && replies.is_empty() {
+        return Ok(Vec::new());
+    }
+    let rows: Vec<Visible> = diesel::sql_query(
+        "SELECT 'thread' AS kind, t.id FROM threads t \
+         WHERE t.id = ANY($1) AND t.deleted_at IS NULL AND NOT t.hidden \
+         UNION ALL \
+         SELECT 'reply' AS kind, r.id FROM replies r JOIN threads t ON t.id = r.thread_id \
+         WHERE r.id = ANY($2) AND r.deleted_at IS NULL AND NOT r.hidden \
+           AND t.deleted_at IS NULL AND NOT t.hidden",
+    )
+    .bind::<Array<BigInt>, _>(&threads)
+    .bind::<Array<BigInt>, _>(&replies)
+    .load(conn)?;
+    Ok(rows
+        .into_iter()
+        .filter_map(|row| Kind::parse(&row.kind).map(|kind| DocRef { kind, id: row.id }))
+        .collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn kinds_round_trip() {
+        for kind in Kind::ALL {
+            assert_eq!(Kind::parse(kind.as_str()), Some(kind));
+        }
+        assert_eq!(Kind::parse("threads"), None);
+    }
+
+    #[test]
+    fn indexed_text_has_no_markup_and_no_highlight_markers() {
+        let text = body_text("# Hi\n\nSome **bold** \u{E000}text\u{E001} and `code`.");
+        assert_eq!(text, "Hi Some bold text and code.");
+    }
+}

@@ -1,0 +1,189 @@
+//! One search box over threads, replies, meetups and mentors, with two engines behind one
+//! interface: PostgreSQL full-text search (the default, needs nothing else) and Meilisearch.
+//!
+//! PostgreSQL stays the source of truth. Changes enqueue `search.sync` jobs in their own
+//! transaction (`sync`); the worker hands them to the engine in batches; `devforum reindex`
+//! rebuilds everything (`reindex`). Every answer is checked against the source tables before
+//! it leaves (`document::visible`), so hidden or deleted content never shows, even while the
+//! index is catching up.
+
+pub mod document;
+pub mod meili;
+pub mod postgres;
+pub mod query;
+pub mod reindex;
+pub mod routes;
+pub mod sync;
+
+use std::collections::HashSet;
+use std::time::Instant;
+
+use anyhow::Context;
+use diesel::prelude::*;
+
+use crate::config::{SearchEngineKind, SearchSettings};
+use crate::db::{self, DbPool};
+use crate::error::ApiError;
+pub use document::{DocRef, Kind};
+pub use query::{SearchParams, SearchQuery, SearchResults};
+pub use sync::{enqueue, enqueue_thread_and_replies, SyncRequest, SEARCH_SYNC_JOB};
+
+/// The engine this process searches and indexes with (`search.engine`).
+#[derive(Clone)]
+pub enum SearchEngine {
+    Postgres,
+    Meilisearch(meili::Meilisearch),
+}
+
+impl SearchEngine {
+    pub fn from_settings(settings: &SearchSettings) -> anyhow::Result<Self> {
+        Ok(match settings.engine {
+            SearchEngineKind::Postgres => SearchEngine::Postgres,
+            SearchEngineKind::Meilisearch => {
+                SearchEngine::Meilisearch(meili::Meilisearch::new(&settings.meilisearch)?)
+            }
+        })
+    }
+
+    pub fn name(&self) -> &'static str {
+        match self {
+            SearchEngine::Postgres => SearchEngineKind::Postgres.as_str(),
+            SearchEngine::Meilisearch(_) => SearchEngineKind::Meilisearch.as_str(),
+        }
+    }
+
+    /// Creates the Meilisearch index and applies its settings, waiting for both; a server
+    /// that is down now is only logged (queries answer 503 and index writes retry until it
+    /// is back, when this is done again).
+    pub async fn prepare(&self) {
+        if let SearchEngine::Meilisearch(meili) = self {
+            match meili.ensure_prepared().await {
+                Ok(()) => tracing::info!(index = meili.index_uid(), "Meilisearch index ready"),
+                Err(error) => tracing::warn!(
+                    error = format!("{error:#}"),
+                    "Meilisearch is not ready; search answers 503 until it is"
+                ),
+            }
+        }
+    }
+
+    /// Whether the engine answers (`/ready`).
+    pub async fn is_up(&self, pool: &DbPool) -> bool {
+        match self {
+            SearchEngine::Postgres => db::run(pool, |conn| {
+                diesel::sql_query("SELECT 1 FROM search_documents LIMIT 1").execute(conn)?;
+                Ok(())
+            })
+            .await
+            .is_ok(),
+            SearchEngine::Meilisearch(meili) => meili.is_healthy().await,
+        }
+    }
+
+    /// Answers a query: the engine's hits, less anything no longer visible.
+    pub async fn search(
+        &self,
+        pool: &DbPool,
+        query: SearchQuery,
+    ) -> Result<SearchResults, ApiError> {
+        let started = Instant::now();
+        let (hits, total, facets) = match self {
+            SearchEngine::Postgres => {
+                db::run(pool, move |conn| {
+                    let mut found = postgres::search(conn, &query)?;
+                    found.hits = keep_visible(conn, found.hits)?;
+                    Ok((found.hits, found.total, found.facets))
+                })
+                .await?
+            }
+            SearchEngine::Meilisearch(meili) => {
+                let found = meili.search(&query).await.map_err(|error| {
+                    if meili::is_index_missing(&error) {
+                        meili.forget_preparation();
+                    }
+                    tracing::warn!(error = format!("{error:#}"), "Meilisearch query failed");
+                    ApiError::unavailable(
+                        "search_unavailable",
+                        "Search is unavailable at the moment; please try again shortly.",
+                    )
+                })?;
+                let hits = db::run(pool, move |conn| Ok(keep_visible(conn, found.hits)?)).await?;
+                (hits, found.total, found.facets)
+            }
+        };
+        Ok(SearchResults {
+            hits,
+            estimated_total: total,
+            facets,
+            processing_time_ms: started.elapsed().as_millis() as u64,
+            engine: self.name().to_string(),
+        })
+    }
+
+    /// Brings the index in line with the current state of the requested rows. An error
+    /// leaves the jobs to be retried; nothing is acknowledged before the engine has it.
+    pub async fn sync(&self, pool: &DbPool, requests: Vec<SyncRequest>) -> anyhow::Result<()> {
+        match self {
+            SearchEngine::Postgres => {
+                db::run(pool, move |conn| {
+                    conn.transaction(|conn| {
+                        sync::lock_writers(conn)?;
+                        let changes = sync::plan(conn, &requests)?;
+                        postgres::apply(conn, &changes)?;
+                        Ok(())
+                    })
+                })
+                .await?;
+                Ok(())
+            }
+            SearchEngine::Meilisearch(meili) => {
+                meili.ensure_prepared().await?;
+                let writer = meili.clone();
+                let runtime = tokio::runtime::Handle::current();
+                // Read the rows and hand the writes to the engine under the writers' lock,
+                // so the engine's task order is the order of the reads.
+                let tasks = db::run(pool, move |conn| {
+                    conn.transaction(|conn| {
+                        sync::lock_writers(conn)?;
+                        let changes = sync::plan(conn, &requests)?;
+                        if changes.is_empty() {
+                            return Ok(Vec::new());
+                        }
+                        let rebuilding = reindex::index_being_rebuilt(conn)?;
+                        runtime
+                            .block_on(writer.enqueue(&changes, rebuilding.as_deref()))
+                            .map_err(ApiError::Internal)
+                    })
+                })
+                .await
+                .context("handing changes to Meilisearch")?;
+                meili.wait_all(&tasks).await.inspect_err(|error| {
+                    if meili::is_index_missing(error) {
+                        meili.forget_preparation();
+                    }
+                })
+            }
+        }
+    }
+}
+
+/// Drops the hits whose rows are hidden or deleted now, keeping the engine's order.
+fn keep_visible(conn: &mut PgConnection, hits: Vec<query::Hit>) -> QueryResult<Vec<query::Hit>> {
+    let refs: Vec<DocRef> = hits
+        .iter()
+        .map(|hit| DocRef {
+            kind: hit.kind,
+            id: hit.id,
+        })
+        .collect();
+    let visible: HashSet<DocRef> = document::visible(conn, &refs)?.into_iter().collect();
+    Ok(hits
+        .into_iter()
+        .filter(|hit| {
+            visible.contains(&DocRef {
+                kind: hit.kind,
+                id: hit.id,
+            })
+        })
+        .collect())
+}

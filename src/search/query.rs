@@ -1,0 +1,291 @@
+//! `GET /search` parameters, validated, and the answer both engines produce.
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+
+use super::document::{Kind, MARK_END, MARK_START};
+use crate::error::ApiError;
+use crate::tags::{TagName, TagNameSchema};
+use crate::validation::Validator;
+
+pub const MAX_QUERY_CHARS: usize = 200;
+pub const DEFAULT_LIMIT: usize = 20;
+pub const MAX_LIMIT: usize = 50;
+pub const MAX_OFFSET: usize = 1_000;
+/// The deepest hit a query can reach; engines need to consider no more candidates.
+pub const MAX_REACHABLE_HITS: usize = MAX_OFFSET + MAX_LIMIT;
+/// Tag facet values returned, most frequent first.
+pub const TAG_FACETS: usize = 20;
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct SearchParams {
+    /// Words to find (up to 200 characters); quotes, `-word` and `or` work as on the web.
+    /// Empty: recent content.
+    #[param(max_length = 200)]
+    pub q: Option<String>,
+    /// Only this kind of content.
+    #[serde(rename = "type")]
+    #[param(rename = "type", value_type = Option<Kind>)]
+    pub kind: Option<String>,
+    /// Only content carrying this tag.
+    #[param(value_type = Option<TagNameSchema>)]
+    pub tag: Option<String>,
+    #[param(minimum = 1, maximum = 50)]
+    pub limit: Option<i64>,
+    #[param(minimum = 0, maximum = 1000)]
+    pub offset: Option<i64>,
+}
+
+/// A validated search.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SearchQuery {
+    /// Trimmed; empty lists recent content.
+    pub text: String,
+    pub kind: Option<Kind>,
+    pub tag: Option<String>,
+    pub limit: usize,
+    pub offset: usize,
+}
+
+impl SearchQuery {
+    /// Checks every parameter and reports every bad one at once.
+    pub fn parse(params: SearchParams) -> Result<SearchQuery, ApiError> {
+        let mut v = Validator::new();
+        let text = params.q.unwrap_or_default();
+        let text = text.trim();
+        let text = v.check("q", parse_text(text));
+        let kind = match params.kind.as_deref() {
+            None | Some("") => None,
+            Some(raw) => v.check(
+                "type",
+                Kind::parse(raw)
+                    .map(Some)
+                    .ok_or_else(|| "must be one of thread, reply, meetup, mentor".to_string()),
+            ),
+        };
+        let tag = match params.tag.as_deref() {
+            None | Some("") => None,
+            Some(raw) => v.check("tag", TagName::parse(raw).map(|t| Some(t.into_string()))),
+        };
+        let limit = v.check("limit", bounded(params.limit, 1, MAX_LIMIT, DEFAULT_LIMIT));
+        let offset = v.check("offset", bounded(params.offset, 0, MAX_OFFSET, 0));
+        v.finish()?;
+        Ok(SearchQuery {
+            text: text.unwrap_or_default(),
+            kind: kind.flatten(),
+            tag: tag.flatten(),
+            limit: limit.unwrap_or(DEFAULT_LIMIT),
+            offset: offset.unwrap_or(0),
+        })
+    }
+}
+
+fn parse_text(raw: &str) -> Result<String, String> {
+    if raw.chars().count() > MAX_QUERY_CHARS {
+        return Err(format!("must be at most {MAX_QUERY_CHARS} characters"));
+    }
+    if raw
+        .chars()
+        .any(|c| c.is_control() || c == MARK_START || c == MARK_END)
+    {
+        return Err("must not contain control characters".to_string());
+    }
+    Ok(raw.to_string())
+}
+
+fn bounded(raw: Option<i64>, min: usize, max: usize, default: usize) -> Result<usize, String> {
+    match raw {
+        None => Ok(default),
+        Some(n) => usize::try_from(n)
+            .ok()
+            .filter(|n| (min..=max).contains(n))
+            .ok_or_else(|| format!("must be between {min} and {max}")),
+    }
+}
+
+/// One thing found.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct Hit {
+    #[serde(rename = "type")]
+    pub kind: Kind,
+    /// The thread's, reply's, meetup's or mentor's id.
+    pub id: i64,
+    pub title: String,
+    /// Escaped text around the matches, each match in `<mark>…</mark>`.
+    pub snippet: String,
+    /// The engine's relevance (higher is better); absent for an empty query.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub score: Option<f64>,
+    pub tags: Vec<String>,
+    /// Username of the author (the organizer, the mentor).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub author: Option<String>,
+    pub created_at: DateTime<Utc>,
+    /// A reply's thread.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub thread_id: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub starts_at: Option<DateTime<Utc>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub city: Option<String>,
+    #[serde(skip_serializing_if = "Vec::is_empty", default)]
+    pub skills: Vec<String>,
+    #[serde(skip_serializing_if = "Vec::is_empty", default)]
+    pub languages: Vec<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct Facets {
+    /// Matches by kind (every kind listed, zero included).
+    #[serde(rename = "type")]
+    pub kinds: BTreeMap<String, u64>,
+    /// Matches by tag, the most frequent first 20.
+    pub tags: BTreeMap<String, u64>,
+}
+
+impl Facets {
+    /// Every kind present (zero when absent) and the most frequent tags only.
+    pub fn normalised(kinds: BTreeMap<String, u64>, tags: BTreeMap<String, u64>) -> Facets {
+        let mut all_kinds: BTreeMap<String, u64> = Kind::ALL
+            .iter()
+            .map(|k| (k.as_str().to_string(), 0))
+            .collect();
+        for (kind, n) in kinds {
+            if let Some(slot) = all_kinds.get_mut(&kind) {
+                *slot = n;
+            }
+        }
+        let mut ranked: Vec<(String, u64)> = tags.into_iter().collect();
+        ranked.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+        ranked.truncate(TAG_FACETS);
+        Facets {
+            kinds: all_kinds,
+            tags: ranked.into_iter().collect(),
+        }
+    }
+}
+
+/// The answer to `GET /search`.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct SearchResults {
+    pub hits: Vec<Hit>,
+    /// How many things match (engines stop counting past 1,050: the deepest reachable hit).
+    pub estimated_total: u64,
+    pub facets: Facets,
+    pub processing_time_ms: u64,
+    /// `postgres` or `meilisearch`.
+    pub engine: String,
+}
+
+/// Turns engine-highlighted text (matches between `MARK_START` and `MARK_END`) into escaped
+/// HTML with `<mark>` elements, always balanced.
+pub fn render_snippet(raw: &str) -> String {
+    let mut out = String::with_capacity(raw.len() + 16);
+    let mut open = false;
+    for c in raw.chars() {
+        match c {
+            MARK_START if !open => {
+                out.push_str("<mark>");
+                open = true;
+            }
+            MARK_END if open => {
+                out.push_str("</mark>");
+                open = false;
+            }
+            MARK_START | MARK_END => {}
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    if open {
+        out.push_str("</mark>");
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn params(q: &str) -> SearchParams {
+        SearchParams {
+            q: Some(q.to_string()),
+            kind: None,
+            tag: None,
+            limit: None,
+            offset: None,
+        }
+    }
+
+    #[test]
+    fn defaults_and_trimming() {
+        let query = SearchQuery::parse(params("  borrow checker ")).expect("valid");
+        assert_eq!(query.text, "borrow checker");
+        assert_eq!((query.limit, query.offset), (DEFAULT_LIMIT, 0));
+        assert_eq!((query.kind, query.tag), (None, None));
+    }
+
+    #[test]
+    fn every_bad_parameter_is_reported_at_once() {
+        let error = SearchQuery::parse(SearchParams {
+            q: Some("x".repeat(201)),
+            kind: Some("post".into()),
+            tag: Some("Not A Tag".into()),
+            limit: Some(51),
+            offset: Some(1001),
+        })
+        .expect_err("invalid");
+        let ApiError::Validation(errors) = error else {
+            panic!("not a validation error: {error:?}");
+        };
+        let mut fields: Vec<&str> = errors.keys().map(String::as_str).collect();
+        fields.sort();
+        assert_eq!(fields, ["limit", "offset", "q", "tag", "type"]);
+    }
+
+    #[test]
+    fn limits_are_bounded() {
+        for (limit, ok) in [(0, false), (1, true), (50, true), (51, false), (-1, false)] {
+            let mut p = params("x");
+            p.limit = Some(limit);
+            assert_eq!(SearchQuery::parse(p).is_ok(), ok, "limit {limit}");
+        }
+        for (offset, ok) in [(0, true), (1000, true), (1001, false), (-5, false)] {
+            let mut p = params("x");
+            p.offset = Some(offset);
+            assert_eq!(SearchQuery::parse(p).is_ok(), ok, "offset {offset}");
+        }
+    }
+
+    #[test]
+    fn snippets_are_escaped_and_marks_balanced() {
+        let raw = format!("a <script>{MARK_START}borrow{MARK_END} & {MARK_START}check");
+        assert_eq!(
+            render_snippet(&raw),
+            "a &lt;script&gt;<mark>borrow</mark> &amp; <mark>check</mark>"
+        );
+        assert_eq!(
+            render_snippet(&format!("{MARK_END}x{MARK_START}{MARK_START}y")),
+            "x<mark>y</mark>"
+        );
+    }
+
+    #[test]
+    fn facets_list_every_kind_and_the_top_tags() {
+        let tags = (0..30).map(|i| (format!("t{i:02}"), i as u64)).collect();
+        let facets = Facets::normalised(BTreeMap::from([("reply".to_string(), 3)]), tags);
+        assert_eq!(facets.kinds.len(), 4);
+        assert_eq!(facets.kinds["reply"], 3);
+        assert_eq!(facets.kinds["thread"], 0);
+        assert_eq!(facets.tags.len(), TAG_FACETS);
+        assert!(facets.tags.contains_key("t29") && !facets.tags.contains_key("t00"));
+    }
+}
