@@ -55,11 +55,9 @@ impl SearchQuery {
     /// Checks every parameter and reports every bad one at once.
     pub fn parse(params: SearchParams) -> Result<SearchQuery, ApiError> {
         let mut v = Validator::new();
-        let text = params.q.unwrap_or_default();
-        let text = text.trim();
-        let text = v.check("q", parse_text(text));
+        let text = v.check("q", parse_text(&params.q.unwrap_or_default()));
         let kind = match params.kind.as_deref() {
-            None | Some("") => None,
+            None => None,
             Some(raw) => v.check(
                 "type",
                 Kind::parse(raw)
@@ -68,7 +66,7 @@ impl SearchQuery {
             ),
         };
         let tag = match params.tag.as_deref() {
-            None | Some("") => None,
+            None => None,
             Some(raw) => v.check("tag", TagName::parse(raw).map(|t| Some(t.into_string()))),
         };
         let limit = v.check("limit", bounded(params.limit, 1, MAX_LIMIT, DEFAULT_LIMIT));
@@ -84,17 +82,23 @@ impl SearchQuery {
     }
 }
 
+/// The words to search for: control characters (and the highlight markers) read as spaces,
+/// surrounding space trimmed.
 fn parse_text(raw: &str) -> Result<String, String> {
     if raw.chars().count() > MAX_QUERY_CHARS {
         return Err(format!("must be at most {MAX_QUERY_CHARS} characters"));
     }
-    if raw
+    let text: String = raw
         .chars()
-        .any(|c| c.is_control() || c == MARK_START || c == MARK_END)
-    {
-        return Err("must not contain control characters".to_string());
-    }
-    Ok(raw.to_string())
+        .map(|c| {
+            if c.is_control() || c == MARK_START || c == MARK_END {
+                ' '
+            } else {
+                c
+            }
+        })
+        .collect();
+    Ok(text.trim().to_string())
 }
 
 fn bounded(raw: Option<i64>, min: usize, max: usize, default: usize) -> Result<usize, String> {
@@ -231,6 +235,8 @@ mod tests {
         assert_eq!(query.text, "borrow checker");
         assert_eq!((query.limit, query.offset), (DEFAULT_LIMIT, 0));
         assert_eq!((query.kind, query.tag), (None, None));
+        let query = SearchQuery::parse(params("a\u{7}b\u{E000}c\n")).expect("valid");
+        assert_eq!(query.text, "a b c");
     }
 
     #[test]

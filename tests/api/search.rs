@@ -608,7 +608,8 @@ async fn every_bad_parameter_is_a_problem_document_naming_it() {
     let long = "x".repeat(201);
     for (query, field) in [
         (format!("q={long}"), "q"),
-        ("q=a%07b".to_string(), "q"),
+        ("q=x&type=".to_string(), "type"),
+        ("q=x&tag=".to_string(), "tag"),
         ("q=x&type=post".to_string(), "type"),
         ("q=x&tag=Not%20A%20Tag".to_string(), "tag"),
         ("q=x&limit=0".to_string(), "limit"),
@@ -632,6 +633,8 @@ async fn every_bad_parameter_is_a_problem_document_naming_it() {
         )
         .await;
     }
+    // Control characters read as spaces.
+    app.search("q=a%07b").await;
     // At the limits, all is well.
     let long_ok = "y".repeat(200);
     app.search(&format!(
