@@ -148,12 +148,13 @@ fn matching(
     };
     let (filter_sql, binds) = filters(query, 5);
     let sql = format!(
-        "WITH query AS (SELECT {tsquery} AS tsq), \
-         candidates AS MATERIALIZED ( \
+        // The tsquery is written out where it is used: a CTE used twice would be
+        // materialised, hiding its value from the planner, which then reads every match.
+        "WITH candidates AS MATERIALIZED ( \
              SELECT d.kind, d.source_id, d.tags, d.created_at, \
-                    ts_rank_cd(d.document, query.tsq) AS rank \
-             FROM search_documents d, query \
-             WHERE d.document @@ query.tsq{filter_sql} \
+                    ts_rank_cd(d.document, {tsquery}) AS rank \
+             FROM search_documents d \
+             WHERE d.document @@ {tsquery}{filter_sql} \
              ORDER BY d.created_at DESC \
              LIMIT {cap}), \
          page AS ( \
@@ -168,11 +169,11 @@ fn matching(
                        GROUP BY tag ORDER BY n DESC, tag LIMIT {tag_facets}) t) AS tags, \
                 (SELECT coalesce(jsonb_agg(jsonb_build_object( \
                      'kind', d.kind, 'id', d.source_id, 'parent_id', d.parent_id, \
-                     'title', d.title, 'snippet', ts_headline('english', d.body, query.tsq, $4), \
+                     'title', d.title, 'snippet', ts_headline('english', d.body, {tsquery}, $4), \
                      'score', p.rank, 'tags', d.tags, 'username', d.username, \
                      'created_at', d.created_at, 'fields', d.fields) \
                      ORDER BY p.rank DESC, d.created_at DESC, d.source_id DESC), '[]') \
-                 FROM page p JOIN search_documents d USING (kind, source_id), query) AS hits",
+                 FROM page p JOIN search_documents d USING (kind, source_id)) AS hits",
         cap = MAX_REACHABLE_HITS,
         tag_facets = super::query::TAG_FACETS,
     );
