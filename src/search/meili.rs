@@ -126,6 +126,8 @@ pub struct Meilisearch {
     timeout: Duration,
     /// Index created and settings applied (once per process, or again after a failure).
     prepared: Arc<AtomicBool>,
+    /// A background preparation is under way.
+    preparing: Arc<AtomicBool>,
 }
 
 impl Meilisearch {
@@ -141,6 +143,7 @@ impl Meilisearch {
             index: settings.index.clone(),
             timeout: Duration::from_millis(settings.timeout_ms.max(1)),
             prepared: Arc::new(AtomicBool::new(false)),
+            preparing: Arc::new(AtomicBool::new(false)),
         })
     }
 
@@ -241,6 +244,24 @@ impl Meilisearch {
         self.prepare_index(&self.index).await?;
         self.prepared.store(true, Ordering::Release);
         Ok(())
+    }
+
+    /// Starts preparing the index unless it is prepared or being prepared: queries never
+    /// wait for index creation or settings (tasks that may take long), they only trigger them.
+    pub fn prepare_in_background(&self) {
+        if self.prepared.load(Ordering::Acquire) || self.preparing.swap(true, Ordering::AcqRel) {
+            return;
+        }
+        let this = self.clone();
+        tokio::spawn(async move {
+            if let Err(error) = this.ensure_prepared().await {
+                tracing::warn!(
+                    error = format!("{error:#}"),
+                    "could not prepare the Meilisearch index"
+                );
+            }
+            this.preparing.store(false, Ordering::Release);
+        });
     }
 
     pub async fn is_healthy(&self) -> bool {
@@ -346,7 +367,7 @@ impl Meilisearch {
 
     /// Runs a query.
     pub async fn search(&self, query: &SearchQuery) -> anyhow::Result<MeiliFound> {
-        self.ensure_prepared().await?;
+        self.prepare_in_background();
         let index = self.client.index(&self.index);
         let filter = filter_of(query);
         let sort = ["created_at:desc"];
@@ -423,7 +444,7 @@ impl Meilisearch {
         })
     }
 
-    /// Whether an error means "the index is not there" (then `prepared` must be redone).
+    /// Marks the index as needing preparation again (it went missing).
     pub fn forget_preparation(&self) {
         self.prepared.store(false, Ordering::Release);
     }

@@ -37,6 +37,8 @@ struct State {
     tasks: Vec<TaskRecord>,
     /// Documents by index uid, then by primary key.
     documents: BTreeMap<String, BTreeMap<String, Value>>,
+    /// The last settings each index was given.
+    settings: BTreeMap<String, Value>,
     requests: usize,
 }
 
@@ -53,6 +55,7 @@ impl StandIn {
             mode,
             tasks: Vec::new(),
             documents: BTreeMap::new(),
+            settings: BTreeMap::new(),
             requests: 0,
         }));
         let listener = TcpListener::bind("127.0.0.1:0").expect("bind stand-in");
@@ -91,6 +94,16 @@ impl StandIn {
             .get(index)
             .cloned()
             .unwrap_or_default()
+    }
+
+    /// The settings an index was last given, if any.
+    pub fn settings(&self, index: &str) -> Option<Value> {
+        self.state
+            .lock()
+            .expect("state")
+            .settings
+            .get(index)
+            .cloned()
     }
 
     pub fn requests(&self) -> usize {
@@ -186,6 +199,7 @@ async fn handle(
             "uid": uid, "primaryKey": "uid", "createdAt": TIME, "updatedAt": TIME
         })),
         ("PATCH", ["indexes", uid, "settings"]) => {
+            state.settings.insert(uid.to_string(), body.clone());
             enqueue(&mut state, uid, "settingsUpdate", false)
         }
         ("POST" | "PUT", ["indexes", uid, "documents"]) => {

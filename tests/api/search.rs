@@ -690,6 +690,51 @@ fn closed_port() -> u16 {
 }
 
 #[tokio::test]
+async fn the_meilisearch_index_and_its_settings_are_made_at_start_up() {
+    let standin = StandIn::start(Mode::Healthy);
+    let app = spawn_on_standin(&standin.url, 500).await;
+    let started = Instant::now();
+    let settings = loop {
+        if let Some(settings) = standin.settings("devforum") {
+            break settings;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(5),
+            "no settings were applied"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    };
+    let list = |key: &str| -> Vec<String> {
+        settings[key]
+            .as_array()
+            .unwrap_or_else(|| panic!("{key} in {settings}"))
+            .iter()
+            .filter_map(|v| v.as_str().map(str::to_string))
+            .collect()
+    };
+    assert_eq!(list("searchableAttributes")[..2], ["title", "tags"]);
+    assert_eq!(
+        list("searchableAttributes").last().map(String::as_str),
+        Some("body")
+    );
+    for attribute in ["type", "tags", "city", "starts_at", "skills"] {
+        assert!(
+            list("filterableAttributes").contains(&attribute.to_string()),
+            "{attribute}"
+        );
+    }
+    assert_eq!(list("sortableAttributes"), ["created_at", "starts_at"]);
+    assert!(list("rankingRules").contains(&"typo".to_string()));
+    assert_eq!(settings["pagination"]["maxTotalHits"], 1050);
+    let ready = json(app.get("/ready").await).await;
+    assert_eq!(
+        ready["search"],
+        json!({"engine": "meilisearch", "state": "up"})
+    );
+    standin.stop().await;
+}
+
+#[tokio::test]
 async fn search_is_a_503_when_meilisearch_is_down_and_ready_says_so() {
     let app = spawn_on_standin(&format!("http://127.0.0.1:{}", closed_port()), 500).await;
     let started = Instant::now();
