@@ -119,18 +119,10 @@ pub fn record_failure(
     retry_base: Duration,
     max_backoff: Duration,
 ) -> QueryResult<()> {
-    let error: String = error.chars().take(4000).collect();
     if job.attempts >= job.max_attempts {
-        diesel::update(jobs::table.filter(jobs::id.eq(job.id)))
-            .set((
-                jobs::status.eq("failed"),
-                jobs::last_error.eq(error),
-                jobs::locked_at.eq(None::<DateTime<Utc>>),
-                jobs::locked_by.eq(None::<String>),
-                jobs::updated_at.eq(diesel::dsl::now),
-            ))
-            .execute(conn)?;
+        mark_failed(conn, job.id, error)?;
     } else {
+        let error: String = error.chars().take(4000).collect();
         let delay = backoff_delay(job.attempts, retry_base, max_backoff);
         let run_at =
             Utc::now() + chrono::Duration::from_std(delay).unwrap_or(chrono::Duration::MAX);

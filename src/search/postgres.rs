@@ -147,35 +147,19 @@ fn matching(
         QuerySyntax::Lexemes => "to_tsquery('simple', $1)",
     };
     let (filter_sql, binds) = filters(query, 5);
-    let sql = format!(
-        // The tsquery is written out where it is used: a CTE used twice would be
-        // materialised, hiding its value from the planner, which then reads every match.
-        "WITH candidates AS MATERIALIZED ( \
-             SELECT d.kind, d.source_id, d.tags, d.created_at, \
+    // The tsquery is written out where it is used: a CTE used twice would be materialised,
+    // hiding its value from the planner, which then reads every match.
+    let sql = found_sql(
+        &format!(
+            "SELECT d.kind, d.source_id, d.tags, d.created_at, \
                     ts_rank_cd(d.document, {tsquery}) AS rank \
              FROM search_documents d \
-             WHERE d.document @@ {tsquery}{filter_sql} \
-             ORDER BY d.created_at DESC \
-             LIMIT {cap}), \
-         page AS ( \
-             SELECT kind, source_id, rank FROM candidates \
-             ORDER BY rank DESC, created_at DESC, source_id DESC \
-             OFFSET $2 LIMIT $3) \
-         SELECT (SELECT count(*) FROM candidates) AS total, \
-                (SELECT coalesce(jsonb_object_agg(kind, n), '{{}}') \
-                 FROM (SELECT kind, count(*) AS n FROM candidates GROUP BY kind) k) AS kinds, \
-                (SELECT coalesce(jsonb_object_agg(tag, n), '{{}}') \
-                 FROM (SELECT tag, count(*) AS n FROM candidates, unnest(tags) AS tag \
-                       GROUP BY tag ORDER BY n DESC, tag LIMIT {tag_facets}) t) AS tags, \
-                (SELECT coalesce(jsonb_agg(jsonb_build_object( \
-                     'kind', d.kind, 'id', d.source_id, 'parent_id', d.parent_id, \
-                     'title', d.title, 'snippet', ts_headline('english', d.body, {tsquery}, $4), \
-                     'score', p.rank, 'tags', d.tags, 'username', d.username, \
-                     'created_at', d.created_at, 'fields', d.fields) \
-                     ORDER BY p.rank DESC, d.created_at DESC, d.source_id DESC), '[]') \
-                 FROM page p JOIN search_documents d USING (kind, source_id)) AS hits",
-        cap = MAX_REACHABLE_HITS,
-        tag_facets = super::query::TAG_FACETS,
+             WHERE d.document @@ {tsquery}{filter_sql}"
+        ),
+        "rank DESC, created_at DESC, source_id DESC",
+        &format!("ts_headline('english', d.body, {tsquery}, $4)"),
+        "$2",
+        "$3",
     );
     let (offset, limit) = page_binds(query);
     let statement = diesel::sql_query(sql)
@@ -190,16 +174,37 @@ fn matching(
 /// An empty query: the newest content of the requested kind.
 fn recent(conn: &mut PgConnection, query: &SearchQuery) -> QueryResult<Found> {
     let (filter_sql, binds) = filters(query, 3);
-    let sql = format!(
+    let sql = found_sql(
+        &format!(
+            "SELECT d.kind, d.source_id, d.tags, d.created_at, NULL::real AS rank \
+             FROM search_documents d WHERE true{filter_sql}"
+        ),
+        "created_at DESC, source_id DESC",
+        &format!("left(d.body, {PLAIN_SNIPPET_CHARS})"),
+        "$1",
+        "$2",
+    );
+    let (offset, limit) = page_binds(query);
+    let statement = diesel::sql_query(sql)
+        .into_boxed()
+        .bind::<BigInt, _>(offset)
+        .bind::<BigInt, _>(limit);
+    run_found_query(conn, statement, binds)
+}
+
+/// The one statement behind every search: the newest `MAX_REACHABLE_HITS` rows of
+/// `candidates` (kind, source_id, tags, created_at, rank), counted for the total and the
+/// facets, and one page of them in `order`, with `snippet` for each.
+fn found_sql(candidates: &str, order: &str, snippet: &str, offset: &str, limit: &str) -> String {
+    format!(
         "WITH candidates AS MATERIALIZED ( \
-             SELECT d.kind, d.source_id, d.tags, d.created_at \
-             FROM search_documents d WHERE true{filter_sql} \
+             {candidates} \
              ORDER BY d.created_at DESC \
              LIMIT {cap}), \
          page AS ( \
-             SELECT kind, source_id FROM candidates \
-             ORDER BY created_at DESC, source_id DESC \
-             OFFSET $1 LIMIT $2) \
+             SELECT kind, source_id, rank, created_at FROM candidates \
+             ORDER BY {order} \
+             OFFSET {offset} LIMIT {limit}) \
          SELECT (SELECT count(*) FROM candidates) AS total, \
                 (SELECT coalesce(jsonb_object_agg(kind, n), '{{}}') \
                  FROM (SELECT kind, count(*) AS n FROM candidates GROUP BY kind) k) AS kinds, \
@@ -208,20 +213,19 @@ fn recent(conn: &mut PgConnection, query: &SearchQuery) -> QueryResult<Found> {
                        GROUP BY tag ORDER BY n DESC, tag LIMIT {tag_facets}) t) AS tags, \
                 (SELECT coalesce(jsonb_agg(jsonb_build_object( \
                      'kind', d.kind, 'id', d.source_id, 'parent_id', d.parent_id, \
-                     'title', d.title, 'snippet', left(d.body, {PLAIN_SNIPPET_CHARS}), \
-                     'score', NULL, 'tags', d.tags, 'username', d.username, \
+                     'title', d.title, 'snippet', {snippet}, \
+                     'score', p.rank, 'tags', d.tags, 'username', d.username, \
                      'created_at', d.created_at, 'fields', d.fields) \
-                     ORDER BY d.created_at DESC, d.source_id DESC), '[]') \
+                     ORDER BY {page_order}), '[]') \
                  FROM page p JOIN search_documents d USING (kind, source_id)) AS hits",
         cap = MAX_REACHABLE_HITS,
         tag_facets = super::query::TAG_FACETS,
-    );
-    let (offset, limit) = page_binds(query);
-    let statement = diesel::sql_query(sql)
-        .into_boxed()
-        .bind::<BigInt, _>(offset)
-        .bind::<BigInt, _>(limit);
-    run_found_query(conn, statement, binds)
+        page_order = order
+            .split(", ")
+            .map(|key| format!("p.{key}"))
+            .collect::<Vec<_>>()
+            .join(", "),
+    )
 }
 
 fn page_binds(query: &SearchQuery) -> (i64, i64) {
