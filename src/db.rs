@@ -29,6 +29,13 @@ pub fn build_pool(settings: &DatabaseSettings) -> DbPool {
         .build_unchecked(manager)
 }
 
+/// The row of a `SELECT count(*) AS n …` statement.
+#[derive(Debug, diesel::QueryableByName)]
+pub struct Count {
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    pub n: i64,
+}
+
 /// Runs `work` with a pooled connection on the blocking thread pool.
 ///
 /// The connection is taken *inside* the blocking task so waiting for one never stalls an

@@ -210,16 +210,11 @@ pub fn queue_depth(conn: &mut PgConnection) -> QueryResult<QueueDepth> {
 
 /// Jobs of one kind waiting to run (due now or later, including retries).
 pub fn pending_of_kind(conn: &mut PgConnection, kind: &str) -> QueryResult<i64> {
-    #[derive(QueryableByName)]
-    struct Count {
-        #[diesel(sql_type = diesel::sql_types::BigInt)]
-        n: i64,
-    }
     Ok(diesel::sql_query(
         "SELECT count(*) AS n FROM jobs WHERE status IN ('pending', 'running') AND kind = $1",
     )
     .bind::<diesel::sql_types::Text, _>(kind)
-    .get_result::<Count>(conn)?
+    .get_result::<crate::db::Count>(conn)?
     .n)
 }
 

@@ -212,17 +212,14 @@ pub fn load_page(
 
 /// How many visible rows of a kind exist (for a reindex's progress bar).
 pub fn count(conn: &mut PgConnection, kind: Kind) -> QueryResult<i64> {
-    #[derive(QueryableByName)]
-    struct Count {
-        #[diesel(sql_type = BigInt)]
-        n: i64,
-    }
     let sql = match kind {
         Kind::Thread => format!("SELECT count(*) AS n FROM ({THREADS_SQL}) x"),
         Kind::Reply => format!("SELECT count(*) AS n FROM ({REPLIES_SQL}) x"),
         Kind::Meetup | Kind::Mentor => return Ok(0),
     };
-    Ok(diesel::sql_query(sql).get_result::<Count>(conn)?.n)
+    Ok(diesel::sql_query(sql)
+        .get_result::<crate::db::Count>(conn)?
+        .n)
 }
 
 /// Which of these hits are still visible now: the query-time guard behind the index, so a

@@ -373,17 +373,3 @@ pub fn clear(conn: &mut PgConnection) -> QueryResult<()> {
     diesel::sql_query("DELETE FROM search_lexemes").execute(conn)?;
     Ok(())
 }
-
-/// Documents in the index, for `/ready` and the reindex summary.
-pub fn document_count(conn: &mut PgConnection) -> QueryResult<i64> {
-    #[derive(QueryableByName)]
-    struct Count {
-        #[diesel(sql_type = BigInt)]
-        n: i64,
-    }
-    Ok(
-        diesel::sql_query("SELECT count(*) AS n FROM search_documents")
-            .get_result::<Count>(conn)?
-            .n,
-    )
-}

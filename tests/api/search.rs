@@ -201,13 +201,8 @@ impl TestApp {
 
     fn count(&self, sql: &str) -> i64 {
         use diesel::prelude::*;
-        #[derive(QueryableByName)]
-        struct Count {
-            #[diesel(sql_type = diesel::sql_types::BigInt)]
-            n: i64,
-        }
         diesel::sql_query(sql)
-            .get_result::<Count>(&mut self.conn())
+            .get_result::<devforum::db::Count>(&mut self.conn())
             .expect("count")
             .n
     }
