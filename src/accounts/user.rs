@@ -197,6 +197,32 @@ impl User {
     }
 }
 
+/// A verified, unsuspended account with `role`, for unit tests of rules.
+#[cfg(test)]
+pub fn fixture(id: i64, role: &str) -> User {
+    User {
+        id,
+        username: format!("u{id}"),
+        email: format!("u{id}@example.com"),
+        password_hash: String::new(),
+        role: role.into(),
+        email_verified: true,
+        display_name: None,
+        created_at: Utc::now(),
+        updated_at: Utc::now(),
+        bio: String::new(),
+        location: None,
+        timezone: None,
+        skills: vec![],
+        suspended_at: None,
+        suspended_until: None,
+        suspension_reason: None,
+        session_generation: 0,
+        failed_login_count: 0,
+        last_failed_login_at: None,
+    }
+}
+
 /// PostgreSQL text cannot hold NUL: such a value names nothing, and sending it would fail.
 pub fn storable(text: &str) -> bool {
     !text.contains('\0')

@@ -47,31 +47,8 @@ pub fn ensure_open_for_replies(locked: bool) -> Result<(), ApiError> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use chrono::Utc;
 
-    fn user(id: i64, role: &str) -> User {
-        User {
-            id,
-            username: format!("u{id}"),
-            email: format!("u{id}@example.com"),
-            password_hash: String::new(),
-            role: role.into(),
-            email_verified: true,
-            display_name: None,
-            created_at: Utc::now(),
-            updated_at: Utc::now(),
-            bio: String::new(),
-            location: None,
-            timezone: None,
-            skills: vec![],
-            suspended_at: None,
-            suspended_until: None,
-            suspension_reason: None,
-            session_generation: 0,
-            failed_login_count: 0,
-            last_failed_login_at: None,
-        }
-    }
+    use crate::accounts::user::fixture as user;
 
     #[test]
     fn authors_and_staff_modify() {

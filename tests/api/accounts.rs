@@ -9,23 +9,7 @@ use devforum::startup::BuildOptions;
 use serde_json::{json, Value};
 
 use crate::helpers::{assert_problem, spawn_app, spawn_app_with, TestApp, PASSWORD};
-use crate::mail::MailServer;
-
-const MAIL_WAIT: Duration = Duration::from_secs(10);
-
-async fn app_with_mail(mail: &MailServer) -> TestApp {
-    let port = mail.port;
-    spawn_app_with(
-        move |s| {
-            s.email.transport = devforum::config::EmailTransport::Smtp;
-            s.email.smtp.host = "127.0.0.1".into();
-            s.email.smtp.port = port;
-            s.web.base_url = "https://forum.example".into();
-        },
-        BuildOptions::default(),
-    )
-    .await
-}
+use crate::mail::{spawn_app_with_mail, MailServer, MAIL_WAIT};
 
 async fn json(response: reqwest::Response) -> Value {
     response.json().await.expect("json body")
@@ -34,7 +18,7 @@ async fn json(response: reqwest::Response) -> Value {
 #[tokio::test]
 async fn registration_sends_a_verification_email_whose_link_verifies_once() {
     let mail = MailServer::start();
-    let app = app_with_mail(&mail).await;
+    let app = spawn_app_with_mail(&mail).await;
     let response = app
         .post_json(
             "/api/v1/auth/register",
@@ -404,7 +388,7 @@ async fn logout_revokes_the_refresh_token() {
 #[tokio::test]
 async fn a_password_reset_by_email_changes_the_password_and_ends_every_session() {
     let mail = MailServer::start();
-    let app = app_with_mail(&mail).await;
+    let app = spawn_app_with_mail(&mail).await;
     let user = app.signed_up("forgetful_fay").await;
     let other_session = app.signed_in("forgetful_fay").await;
     mail.wait_for(&user.email, MAIL_WAIT).await; // the verification email

@@ -381,6 +381,14 @@ impl TestApp {
         user
     }
 
+    /// The `n` a counting statement (`SELECT count(*) AS n ...`) returns.
+    pub fn count(&self, sql: &str) -> i64 {
+        diesel::sql_query(sql)
+            .get_result::<devforum::db::Count>(&mut self.conn())
+            .expect("count")
+            .n
+    }
+
     /// Runs a statement directly, as an operator (or another feature) would.
     pub fn sql(&self, statement: &str) {
         diesel::sql_query(statement)

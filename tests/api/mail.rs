@@ -4,6 +4,28 @@ use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+use devforum::startup::BuildOptions;
+
+use crate::helpers::{spawn_app_with, TestApp};
+
+/// How long a test waits for a message the worker sends.
+pub const MAIL_WAIT: Duration = Duration::from_secs(10);
+
+/// A test server that sends its mail to `mail`, with links to `https://forum.example`.
+pub async fn spawn_app_with_mail(mail: &MailServer) -> TestApp {
+    let port = mail.port;
+    spawn_app_with(
+        move |s| {
+            s.email.transport = devforum::config::EmailTransport::Smtp;
+            s.email.smtp.host = "127.0.0.1".into();
+            s.email.smtp.port = port;
+            s.web.base_url = "https://forum.example".into();
+        },
+        BuildOptions::default(),
+    )
+    .await
+}
+
 pub struct MailServer {
     pub port: u16,
     dir: PathBuf,
@@ -141,18 +163,28 @@ impl MailServer {
 
     /// Waits for a message to `to` (case-insensitive).
     pub async fn wait_for(&self, to: &str, timeout: Duration) -> ReceivedEmail {
+        self.wait_for_subject(to, "", timeout).await
+    }
+
+    /// Waits for a message to `to` whose subject contains `subject`.
+    pub async fn wait_for_subject(
+        &self,
+        to: &str,
+        subject: &str,
+        timeout: Duration,
+    ) -> ReceivedEmail {
         let deadline = Instant::now() + timeout;
         loop {
             if let Some(email) = self
                 .received()
                 .into_iter()
-                .find(|e| e.to.eq_ignore_ascii_case(to))
+                .find(|e| e.to.eq_ignore_ascii_case(to) && e.subject.contains(subject))
             {
                 return email;
             }
             assert!(
                 Instant::now() < deadline,
-                "no email to {to} within {timeout:?}"
+                "no email to {to} about {subject:?} within {timeout:?}"
             );
             tokio::time::sleep(Duration::from_millis(50)).await;
         }

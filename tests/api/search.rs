@@ -198,14 +198,6 @@ impl TestApp {
             tokio::time::sleep(Duration::from_millis(20)).await;
         }
     }
-
-    fn count(&self, sql: &str) -> i64 {
-        use diesel::prelude::*;
-        diesel::sql_query(sql)
-            .get_result::<devforum::db::Count>(&mut self.conn())
-            .expect("count")
-            .n
-    }
 }
 
 /// (type, id) of every hit, in order.
