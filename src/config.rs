@@ -185,6 +185,7 @@ pub struct RateLimitSettings {
     /// Per account.
     pub threads_per_hour: u32,
     pub replies_per_hour: u32,
+    pub mentorship_requests_per_day: u32,
 }
 
 #[derive(Debug, Clone, Deserialize)]

@@ -7,7 +7,7 @@ use utoipa::{Modify, OpenApi};
 
 use crate::error::Problem;
 use crate::operations;
-use crate::{accounts, search, threads};
+use crate::{accounts, mentorship, search, threads};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -44,6 +44,17 @@ use crate::{accounts, search, threads};
         threads::routes::vote_on_thread,
         threads::routes::vote_on_reply,
         search::routes::search,
+        mentorship::routes::get_my_profile,
+        mentorship::routes::put_my_profile,
+        mentorship::routes::list_mentors,
+        mentorship::routes::get_mentor,
+        mentorship::routes::create_request,
+        mentorship::routes::list_requests,
+        mentorship::routes::get_request,
+        mentorship::routes::accept,
+        mentorship::routes::decline,
+        mentorship::routes::withdraw,
+        mentorship::routes::complete,
     ),
     components(schemas(Problem)),
     modifiers(&BearerAuth, &BodyProblems),
@@ -52,6 +63,7 @@ use crate::{accounts, search, threads};
         (name = "accounts", description = "Registration, sessions, password reset and profiles"),
         (name = "threads", description = "Threads, replies, votes and tags"),
         (name = "search", description = "One search over threads, replies, meetups and mentors"),
+        (name = "mentorship", description = "Mentor profiles, the directory, and mentorship requests"),
     )
 )]
 pub struct ApiDoc;

@@ -81,6 +81,7 @@ impl AuthRateLimits {
 pub struct PostingLimits {
     pub threads: KeyedLimit<i64>,
     pub replies: KeyedLimit<i64>,
+    pub mentorship_requests: KeyedLimit<i64>,
 }
 
 impl PostingLimits {
@@ -88,12 +89,17 @@ impl PostingLimits {
         PostingLimits {
             threads: KeyedLimit::new(settings.threads_per_hour, Duration::from_secs(3600)),
             replies: KeyedLimit::new(settings.replies_per_hour, Duration::from_secs(3600)),
+            mentorship_requests: KeyedLimit::new(
+                settings.mentorship_requests_per_day,
+                Duration::from_secs(24 * 3600),
+            ),
         }
     }
 
     pub fn forget_idle(&self) {
         self.threads.forget_idle();
         self.replies.forget_idle();
+        self.mentorship_requests.forget_idle();
     }
 }
 

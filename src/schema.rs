@@ -78,7 +78,9 @@ diesel::allow_tables_to_appear_in_same_query!(
     replies,
     thread_votes,
     reply_votes,
-    tags
+    tags,
+    mentor_profiles,
+    mentorship_requests
 );
 
 diesel::table! {
@@ -142,8 +144,43 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    mentor_profiles (user_id) {
+        user_id -> Int8,
+        headline -> Text,
+        bio -> Text,
+        bio_html -> Text,
+        skills -> Array<Text>,
+        languages -> Array<Text>,
+        timezone -> Text,
+        capacity -> Int4,
+        accepting_requests -> Bool,
+        active_mentees -> Int4,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    mentorship_requests (id) {
+        id -> Int8,
+        mentee_id -> Int8,
+        mentor_id -> Int8,
+        message -> Text,
+        goals -> Text,
+        status -> Text,
+        reason -> Nullable<Text>,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+        answered_at -> Nullable<Timestamptz>,
+        completed_at -> Nullable<Timestamptz>,
+    }
+}
+
 diesel::joinable!(threads -> users (author_id));
 diesel::joinable!(replies -> threads (thread_id));
 diesel::joinable!(replies -> users (author_id));
 diesel::joinable!(thread_votes -> threads (thread_id));
 diesel::joinable!(reply_votes -> replies (reply_id));
+diesel::joinable!(mentor_profiles -> users (user_id));
+diesel::joinable!(mentorship_requests -> mentor_profiles (mentor_id));

@@ -25,7 +25,7 @@ use crate::jobs::{JobRegistry, Worker, WorkerHandle};
 use crate::operations::{self, Metrics};
 use crate::rate_limit::{AuthRateLimits, PostingLimits};
 use crate::search::{self, SearchEngine};
-use crate::{accounts, threads};
+use crate::{accounts, mentorship, threads};
 
 /// The job kinds this build knows how to run.
 pub fn job_registry(settings: &Settings) -> anyhow::Result<JobRegistry> {
@@ -287,6 +287,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         web::scope("/api/v1")
             .configure(accounts::routes::configure)
             .configure(threads::routes::configure)
+            .configure(mentorship::routes::configure)
             .configure(search::routes::configure),
     );
 }

@@ -10,7 +10,13 @@ use super::OutgoingEmail;
 
 /// Every template name a caller may render.
 #[cfg(test)]
-const TEMPLATES: &[&str] = &["verify_email", "password_reset"];
+const TEMPLATES: &[&str] = &[
+    "verify_email",
+    "password_reset",
+    "mentorship_request",
+    "mentorship_accepted",
+    "mentorship_declined",
+];
 
 static ENVIRONMENT: LazyLock<Environment<'static>> = LazyLock::new(|| {
     let mut env = Environment::new();
@@ -22,33 +28,34 @@ static ENVIRONMENT: LazyLock<Environment<'static>> = LazyLock::new(|| {
             AutoEscape::None
         }
     });
-    let sources: &[(&str, &str)] = &[
-        ("layout.html", include_str!("templates/layout.html")),
-        (
-            "verify_email.subject",
-            include_str!("templates/verify_email.subject"),
-        ),
-        (
-            "verify_email.txt",
-            include_str!("templates/verify_email.txt"),
-        ),
-        (
-            "verify_email.html",
-            include_str!("templates/verify_email.html"),
-        ),
-        (
-            "password_reset.subject",
-            include_str!("templates/password_reset.subject"),
-        ),
-        (
-            "password_reset.txt",
-            include_str!("templates/password_reset.txt"),
-        ),
-        (
-            "password_reset.html",
-            include_str!("templates/password_reset.html"),
-        ),
+    // One entry per message: its subject, plain-text and HTML parts.
+    macro_rules! message {
+        ($name:literal) => {
+            [
+                (
+                    concat!($name, ".subject"),
+                    include_str!(concat!("templates/", $name, ".subject")),
+                ),
+                (
+                    concat!($name, ".txt"),
+                    include_str!(concat!("templates/", $name, ".txt")),
+                ),
+                (
+                    concat!($name, ".html"),
+                    include_str!(concat!("templates/", $name, ".html")),
+                ),
+            ]
+        };
+    }
+    let messages = [
+        message!("verify_email"),
+        message!("password_reset"),
+        message!("mentorship_request"),
+        message!("mentorship_accepted"),
+        message!("mentorship_declined"),
     ];
+    let layout = [("layout.html", include_str!("templates/layout.html"))];
+    let sources = layout.iter().chain(messages.iter().flatten());
     for (name, source) in sources {
         // The sources are compiled in; a syntax error is caught by the unit test below.
         if let Err(error) = env.add_template(name, source) {
@@ -87,6 +94,11 @@ mod tests {
     fn every_template_renders_and_escapes_html() -> anyhow::Result<()> {
         let context = serde_json::json!({
             "username": "<script>alert(1)</script>",
+            "mentor": "<script>alert(1)</script>",
+            "mentee": "<script>alert(1)</script>",
+            "message": "<script>alert(1)</script>",
+            "goals": "<script>alert(1)</script>",
+            "reason": "<script>alert(1)</script>",
             "link": "https://forum.example/verify?token=abc",
         });
         for template in TEMPLATES {

@@ -42,39 +42,86 @@ impl<T: DeserializeOwned + 'static> FromRequest for Json<T> {
 
     fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
         let content_type_ok = is_json_content_type(req);
-        let limit = req
-            .app_data::<JsonLimit>()
-            .map(|l| l.0)
-            .unwrap_or(1024 * 1024);
-        let declared_length = req
-            .headers()
-            .get(header::CONTENT_LENGTH)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.parse::<usize>().ok());
-        let body = Bytes::from_request(req, payload);
+        let body = read_body(req, payload);
         Box::pin(async move {
-            if !content_type_ok {
-                return Err(ApiError::UnsupportedMediaType {
-                    detail: "Request bodies must be JSON: send `Content-Type: application/json`."
-                        .into(),
-                });
+            // The content type is refused before a byte of the body is read.
+            ensure_json_content_type(content_type_ok)?;
+            parse_json(&body.await?).map(Json)
+        })
+    }
+}
+
+/// A JSON body that may also be left out: no body, an empty one or a JSON `null` is `None`; any
+/// other body must be JSON and is checked as `Json` checks it.
+pub struct OptionalJson<T>(pub Option<T>);
+
+impl<T> OptionalJson<T> {
+    pub fn into_inner(self) -> Option<T> {
+        self.0
+    }
+}
+
+impl<T: DeserializeOwned + 'static> FromRequest for OptionalJson<T> {
+    type Error = ApiError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, ApiError>>>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let content_type_ok = is_json_content_type(req);
+        let body = read_body(req, payload);
+        Box::pin(async move {
+            let bytes = body.await?;
+            if bytes.trim_ascii().is_empty() {
+                return Ok(OptionalJson(None));
             }
-            if declared_length.is_some_and(|len| len > limit) {
-                return Err(too_large(limit));
+            ensure_json_content_type(content_type_ok)?;
+            if bytes.trim_ascii() == b"null" {
+                return Ok(OptionalJson(None));
             }
-            let bytes = body
-                .await
-                .map_err(|error| match error.as_error::<PayloadError>() {
-                    Some(PayloadError::Overflow) => too_large(limit),
-                    _ => ApiError::bad_request(
-                        "unreadable_body",
-                        "The request body could not be read.",
-                    ),
-                })?;
-            if bytes.len() > limit {
-                return Err(too_large(limit));
-            }
-            parse_json(&bytes).map(Json)
+            parse_json(&bytes).map(|value| OptionalJson(Some(value)))
+        })
+    }
+}
+
+/// Reads the body within the size limit (413 past it, whatever `Content-Length` claimed).
+fn read_body(
+    req: &HttpRequest,
+    payload: &mut Payload,
+) -> impl Future<Output = Result<Bytes, ApiError>> {
+    let limit = req
+        .app_data::<JsonLimit>()
+        .map(|l| l.0)
+        .unwrap_or(1024 * 1024);
+    let declared_length = req
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<usize>().ok());
+    let body = Bytes::from_request(req, payload);
+    async move {
+        if declared_length.is_some_and(|len| len > limit) {
+            return Err(too_large(limit));
+        }
+        let bytes = body
+            .await
+            .map_err(|error| match error.as_error::<PayloadError>() {
+                Some(PayloadError::Overflow) => too_large(limit),
+                _ => {
+                    ApiError::bad_request("unreadable_body", "The request body could not be read.")
+                }
+            })?;
+        if bytes.len() > limit {
+            return Err(too_large(limit));
+        }
+        Ok(bytes)
+    }
+}
+
+fn ensure_json_content_type(ok: bool) -> Result<(), ApiError> {
+    if ok {
+        Ok(())
+    } else {
+        Err(ApiError::UnsupportedMediaType {
+            detail: "Request bodies must be JSON: send `Content-Type: application/json`.".into(),
         })
     }
 }

@@ -5,5 +5,5 @@ pub mod json;
 pub mod problems;
 pub mod request_id;
 
-pub use json::Json;
+pub use json::{Json, OptionalJson};
 pub use request_id::RequestId;

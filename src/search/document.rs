@@ -140,6 +140,47 @@ impl ThreadRow {
     }
 }
 
+#[derive(QueryableByName)]
+struct MentorRow {
+    #[diesel(sql_type = BigInt)]
+    id: i64,
+    #[diesel(sql_type = Text)]
+    headline: String,
+    #[diesel(sql_type = Text)]
+    bio: String,
+    #[diesel(sql_type = Array<Text>)]
+    skills: Vec<String>,
+    #[diesel(sql_type = Array<Text>)]
+    languages: Vec<String>,
+    #[diesel(sql_type = Text)]
+    username: String,
+    #[diesel(sql_type = Timestamptz)]
+    created_at: DateTime<Utc>,
+    #[diesel(sql_type = Timestamptz)]
+    updated_at: DateTime<Utc>,
+}
+
+impl MentorRow {
+    /// A mentor is found by headline, skills (as tags, so `tag=` filters them) and bio.
+    fn into_document(self) -> Document {
+        Document {
+            kind: Kind::Mentor,
+            source_id: self.id,
+            parent_id: None,
+            title: clean_text(&self.headline),
+            body: body_text(&self.bio),
+            tags: self.skills.clone(),
+            username: Some(self.username),
+            created_at: self.created_at,
+            updated_at: self.updated_at,
+            starts_at: None,
+            city: None,
+            skills: self.skills,
+            languages: self.languages,
+        }
+    }
+}
+
 const THREADS_SQL: &str = "SELECT t.id, NULL::bigint AS parent_id, t.title, t.body, t.tags, \
             u.username, t.created_at, t.updated_at \
      FROM threads t JOIN users u ON u.id = t.author_id \
@@ -149,6 +190,16 @@ const REPLIES_SQL: &str = "SELECT r.id, r.thread_id AS parent_id, t.title, r.bod
             u.username, r.created_at, r.updated_at \
      FROM replies r JOIN threads t ON t.id = r.thread_id JOIN users u ON u.id = r.author_id \
      WHERE r.deleted_at IS NULL AND NOT r.hidden AND t.deleted_at IS NULL AND NOT t.hidden";
+
+/// Every mentor profile is public; a mentor's id is their user id.
+const MENTORS_SQL: &str = "SELECT m.user_id AS id, m.headline, m.bio, m.skills, m.languages, \
+            u.username, m.created_at, m.updated_at \
+     FROM mentor_profiles m JOIN users u ON u.id = m.user_id \
+     WHERE true";
+
+fn mentor_documents(rows: Vec<MentorRow>) -> Vec<Document> {
+    rows.into_iter().map(MentorRow::into_document).collect()
+}
 
 /// The current documents of these rows; rows that are gone, hidden or deleted have none.
 pub fn load(conn: &mut PgConnection, kind: Kind, ids: &[i64]) -> QueryResult<Vec<Document>> {
@@ -162,9 +213,16 @@ pub fn load(conn: &mut PgConnection, kind: Kind, ids: &[i64]) -> QueryResult<Vec
         Kind::Reply => diesel::sql_query(format!("{REPLIES_SQL} AND r.id = ANY($1)"))
             .bind::<Array<BigInt>, _>(ids)
             .load(conn)?,
-        // Meetups and mentor profiles arrive with their features; until then no row of
-        // theirs exists, so every reference resolves to "no document".
-        Kind::Meetup | Kind::Mentor => Vec::new(),
+        Kind::Mentor => {
+            return Ok(mentor_documents(
+                diesel::sql_query(format!("{MENTORS_SQL} AND m.user_id = ANY($1)"))
+                    .bind::<Array<BigInt>, _>(ids)
+                    .load(conn)?,
+            ))
+        }
+        // Meetups arrive with their feature; until then no row of theirs exists, so every
+        // reference resolves to "no document".
+        Kind::Meetup => Vec::new(),
     };
     Ok(rows.into_iter().map(|r| r.into_document(kind)).collect())
 }
@@ -205,7 +263,17 @@ pub fn load_page(
         .bind::<BigInt, _>(after)
         .bind::<BigInt, _>(limit)
         .load(conn)?,
-        Kind::Meetup | Kind::Mentor => Vec::new(),
+        Kind::Mentor => {
+            return Ok(mentor_documents(
+                diesel::sql_query(format!(
+                    "{MENTORS_SQL} AND m.user_id > $1 ORDER BY m.user_id LIMIT $2"
+                ))
+                .bind::<BigInt, _>(after)
+                .bind::<BigInt, _>(limit)
+                .load(conn)?,
+            ))
+        }
+        Kind::Meetup => Vec::new(),
     };
     Ok(rows.into_iter().map(|r| r.into_document(kind)).collect())
 }
@@ -215,7 +283,8 @@ pub fn count(conn: &mut PgConnection, kind: Kind) -> QueryResult<i64> {
     let sql = match kind {
         Kind::Thread => format!("SELECT count(*) AS n FROM ({THREADS_SQL}) x"),
         Kind::Reply => format!("SELECT count(*) AS n FROM ({REPLIES_SQL}) x"),
-        Kind::Meetup | Kind::Mentor => return Ok(0),
+        Kind::Mentor => format!("SELECT count(*) AS n FROM ({MENTORS_SQL}) x"),
+        Kind::Meetup => return Ok(0),
     };
     Ok(diesel::sql_query(sql)
         .get_result::<crate::db::Count>(conn)?
@@ -238,8 +307,12 @@ pub fn visible(conn: &mut PgConnection, refs: &[DocRef]) -> QueryResult<Vec<DocR
             .map(|r| r.id)
             .collect()
     };
-    let (threads, replies) = (ids_of(Kind::Thread), ids_of(Kind::Reply));
-    if threads.is_empty() && replies.is_empty() {
+    let (threads, replies, mentors) = (
+        ids_of(Kind::Thread),
+        ids_of(Kind::Reply),
+        ids_of(Kind::Mentor),
+    );
+    if threads.is_empty() && replies.is_empty() && mentors.is_empty() {
         return Ok(Vec::new());
     }
     let rows: Vec<Visible> = diesel::sql_query(
@@ -248,10 +321,14 @@ pub fn visible(conn: &mut PgConnection, refs: &[DocRef]) -> QueryResult<Vec<DocR
          UNION ALL \
          SELECT 'reply' AS kind, r.id FROM replies r JOIN threads t ON t.id = r.thread_id \
          WHERE r.id = ANY($2) AND r.deleted_at IS NULL AND NOT r.hidden \
-           AND t.deleted_at IS NULL AND NOT t.hidden",
+           AND t.deleted_at IS NULL AND NOT t.hidden \
+         UNION ALL \
+         SELECT 'mentor' AS kind, m.user_id AS id FROM mentor_profiles m \
+         WHERE m.user_id = ANY($3)",
     )
     .bind::<Array<BigInt>, _>(&threads)
     .bind::<Array<BigInt>, _>(&replies)
+    .bind::<Array<BigInt>, _>(&mentors)
     .load(conn)?;
     Ok(rows
         .into_iter()

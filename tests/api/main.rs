@@ -11,6 +11,7 @@ mod http_errors;
 mod jobs;
 mod mail;
 mod meili_standin;
+mod mentorship;
 mod migrations;
 mod operations;
 mod search;

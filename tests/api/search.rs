@@ -118,6 +118,7 @@ on_every_engine!(
     an_empty_query_lists_recent_content_of_the_requested_type,
     results_page_with_limit_and_offset,
     reindex_rebuilds_the_index_from_the_database,
+    mentor_profiles_are_found_by_headline_skills_and_bio,
 );
 
 /// The longest a change may take to become searchable.
@@ -489,6 +490,61 @@ async fn results_page_with_limit_and_offset(engine: Engine) {
     assert_eq!(last["estimated_total"], 5);
 }
 
+async fn mentor_profiles_are_found_by_headline_skills_and_bio(engine: Engine) {
+    let app = spawn_on(&engine).await;
+    let ada = app.member("ada").await;
+    let profile = |headline: &str| {
+        json!({
+            "headline": headline,
+            "bio": "I review **borrowck** puzzles.",
+            "skills": ["rust", "Embedded Systems"],
+            "languages": ["en", "es"],
+            "timezone": "America/Mexico_City",
+            "capacity": 2,
+            "accepting_requests": true,
+        })
+    };
+    let put = |body: Value| {
+        let app = &app;
+        let token = ada.access_token.clone();
+        async move {
+            let response = app
+                .send_as(reqwest::Method::PUT, "/api/v1/mentors/me", &token, &body)
+                .await;
+            assert_eq!(response.status().as_u16(), 200);
+        }
+    };
+    put(profile("Quokka firmware mentor")).await;
+    let (found, took) = app
+        .search_until("q=quokka", FRESHNESS, |b| has_hit(b, "mentor", ada.id))
+        .await;
+    assert!(took < FRESHNESS);
+    let hit = &found["hits"][0];
+    assert_eq!(hit["type"], "mentor");
+    assert_eq!(hit["title"], "Quokka firmware mentor");
+    assert_eq!(hit["author"], "ada");
+    assert_eq!(hit["skills"], json!(["rust", "embedded-systems"]));
+    assert_eq!(hit["languages"], json!(["en", "es"]));
+    assert_eq!(found["facets"]["type"]["mentor"], 1);
+
+    // Skills are the mentor's tags; the bio is searchable too.
+    let by_skill = app
+        .search("q=quokka&tag=embedded-systems&type=mentor")
+        .await;
+    assert!(has_hit(&by_skill, "mentor", ada.id), "{by_skill}");
+    let by_bio = app.search("q=borrowck&type=mentor").await;
+    assert!(has_hit(&by_bio, "mentor", ada.id), "{by_bio}");
+    let not_threads = app.search("q=quokka&type=thread").await;
+    assert_eq!(not_threads["hits"], json!([]));
+
+    // An edited profile is found by its new words, not its old ones.
+    put(profile("Wombat compiler mentor")).await;
+    app.search_until("q=wombat", FRESHNESS, |b| has_hit(b, "mentor", ada.id))
+        .await;
+    app.search_until("q=quokka", FRESHNESS, |b| b["hits"] == json!([]))
+        .await;
+}
+
 async fn reindex_rebuilds_the_index_from_the_database(engine: Engine) {
     let app = spawn_on(&engine).await;
     let ada = app.member("ada").await;
@@ -508,6 +564,11 @@ async fn reindex_rebuilds_the_index_from_the_database(engine: Engine) {
     app.sql(&format!(
         "INSERT INTO threads (author_id, title, body, body_html, excerpt, tags) \
          VALUES ({}, 'Imported pelican', 'Pelican import.', '<p>Pelican import.</p>', 'Pelican import.', '{{}}')",
+        ada.id
+    ));
+    app.sql(&format!(
+        "INSERT INTO mentor_profiles (user_id, headline, skills, languages, timezone, capacity, accepting_requests) \
+         VALUES ({}, 'Pelican mentor', '{{birds}}', '{{en}}', 'UTC', 2, true)",
         ada.id
     ));
     let stale = app.search("q=pelican").await;
@@ -531,7 +592,7 @@ async fn reindex_rebuilds_the_index_from_the_database(engine: Engine) {
         "{stdout}\n{}",
         String::from_utf8_lossy(&output.stderr)
     );
-    assert!(stdout.contains("reindexed 2 documents"), "{stdout}");
+    assert!(stdout.contains("reindexed 3 documents"), "{stdout}");
 
     let found = app.search("q=pelican").await;
     let titles: Vec<&str> = found["hits"]
@@ -540,8 +601,9 @@ async fn reindex_rebuilds_the_index_from_the_database(engine: Engine) {
         .iter()
         .filter_map(|h| h["title"].as_str())
         .collect();
-    assert_eq!(found["estimated_total"], 2, "{found}");
+    assert_eq!(found["estimated_total"], 3, "{found}");
     assert!(has_hit(&found, "thread", kept), "{found}");
+    assert!(has_hit(&found, "mentor", ada.id), "{found}");
     assert!(!has_hit(&found, "thread", gone), "{found}");
     assert!(titles.contains(&"Imported pelican"), "{found}");
     // The index keeps following changes after the rebuild.

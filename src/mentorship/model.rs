@@ -1,0 +1,347 @@
+//! Rows of `mentor_profiles` and `mentorship_requests`, and the queries on them.
+
+use chrono::{DateTime, Utc};
+use diesel::dsl::sql;
+use diesel::prelude::*;
+use diesel::sql_types::{BigInt, Bool, Timestamptz};
+
+use super::domain::MentorProfileInput;
+use super::lifecycle::Status;
+use crate::schema::{mentor_profiles, mentorship_requests, users};
+
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = mentor_profiles)]
+pub struct MentorRow {
+    pub user_id: i64,
+    pub headline: String,
+    pub bio: String,
+    pub bio_html: String,
+    pub skills: Vec<String>,
+    pub languages: Vec<String>,
+    pub timezone: String,
+    pub capacity: i32,
+    pub accepting_requests: bool,
+    pub active_mentees: i32,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+/// What mentorship shows and needs of an account.
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = users)]
+pub struct PersonRow {
+    pub id: i64,
+    pub username: String,
+    pub display_name: Option<String>,
+    pub email: String,
+    pub suspended_at: Option<DateTime<Utc>>,
+    pub suspended_until: Option<DateTime<Utc>>,
+}
+
+impl PersonRow {
+    pub fn is_suspended_at(&self, now: DateTime<Utc>) -> bool {
+        crate::accounts::user::is_suspended(self.suspended_at, self.suspended_until, now)
+    }
+}
+
+/// Whether a mentor takes new requests now: willing, not full and not suspended. Used by the
+/// directory's `accepting` filter; `rules::takes_requests` is the same rule in Rust.
+const TAKES_REQUESTS_SQL: &str = "(mentor_profiles.accepting_requests \
+     AND mentor_profiles.active_mentees < mentor_profiles.capacity \
+     AND (users.suspended_at IS NULL OR coalesce(users.suspended_until <= now(), false)))";
+
+#[derive(Debug, Insertable, AsChangeset)]
+#[diesel(table_name = mentor_profiles)]
+struct ProfileValues<'a> {
+    user_id: i64,
+    headline: &'a str,
+    bio: &'a str,
+    bio_html: &'a str,
+    skills: &'a [String],
+    languages: &'a [String],
+    timezone: &'a str,
+    capacity: i32,
+    accepting_requests: bool,
+}
+
+/// Creates or replaces a mentor's profile; `active_mentees` and `created_at` are kept.
+pub fn upsert_profile(
+    conn: &mut PgConnection,
+    user_id: i64,
+    input: &MentorProfileInput,
+) -> QueryResult<MentorRow> {
+    let values = ProfileValues {
+        user_id,
+        headline: &input.headline,
+        bio: &input.bio,
+        bio_html: &input.bio_html,
+        skills: &input.skills,
+        languages: &input.languages,
+        timezone: &input.timezone,
+        capacity: input.capacity,
+        accepting_requests: input.accepting_requests,
+    };
+    diesel::insert_into(mentor_profiles::table)
+        .values(&values)
+        .on_conflict(mentor_profiles::user_id)
+        .do_update()
+        .set((&values, mentor_profiles::updated_at.eq(diesel::dsl::now)))
+        .returning(MentorRow::as_returning())
+        .get_result(conn)
+}
+
+pub fn find_mentor_by_username(
+    conn: &mut PgConnection,
+    username: &str,
+) -> QueryResult<Option<(MentorRow, PersonRow)>> {
+    if !crate::accounts::user::storable(username) {
+        return Ok(None);
+    }
+    mentor_profiles::table
+        .inner_join(users::table)
+        .filter(crate::accounts::user::lower(users::username).eq(username.to_lowercase()))
+        .select((MentorRow::as_select(), PersonRow::as_select()))
+        .first(conn)
+        .optional()
+}
+
+pub fn find_mentor(
+    conn: &mut PgConnection,
+    user_id: i64,
+) -> QueryResult<Option<(MentorRow, PersonRow)>> {
+    mentor_profiles::table
+        .inner_join(users::table)
+        .filter(mentor_profiles::user_id.eq(user_id))
+        .select((MentorRow::as_select(), PersonRow::as_select()))
+        .first(conn)
+        .optional()
+}
+
+/// Locks a mentor's profile for the rest of the transaction: every change of a request's
+/// state takes this lock first, then the request's, so accepts against one capacity queue up
+/// and the order of locks is the same on every path.
+pub fn lock_profile(conn: &mut PgConnection, user_id: i64) -> QueryResult<Option<MentorRow>> {
+    mentor_profiles::table
+        .filter(mentor_profiles::user_id.eq(user_id))
+        .select(MentorRow::as_select())
+        .for_no_key_update()
+        .first(conn)
+        .optional()
+}
+
+pub struct DirectoryFilter {
+    pub skill: Option<String>,
+    pub language: Option<String>,
+    pub accepting: Option<bool>,
+    /// (created_at, user_id) of the last mentor served.
+    pub after: Option<(DateTime<Utc>, i64)>,
+    pub limit: i64,
+}
+
+/// One page of the directory, newest profiles first, plus one row to tell whether more exist.
+pub fn list_mentors(
+    conn: &mut PgConnection,
+    filter: &DirectoryFilter,
+) -> QueryResult<Vec<(MentorRow, PersonRow)>> {
+    let mut query = mentor_profiles::table
+        .inner_join(users::table)
+        .select((MentorRow::as_select(), PersonRow::as_select()))
+        .order((
+            mentor_profiles::created_at.desc(),
+            mentor_profiles::user_id.desc(),
+        ))
+        .limit(filter.limit + 1)
+        .into_boxed();
+    if let Some(skill) = &filter.skill {
+        query = query.filter(mentor_profiles::skills.contains(vec![skill.clone()]));
+    }
+    if let Some(language) = &filter.language {
+        query = query.filter(mentor_profiles::languages.contains(vec![language.clone()]));
+    }
+    match filter.accepting {
+        Some(true) => query = query.filter(sql::<Bool>(TAKES_REQUESTS_SQL)),
+        Some(false) => query = query.filter(sql::<Bool>(&format!("NOT {TAKES_REQUESTS_SQL}"))),
+        None => {}
+    }
+    if let Some((created_at, user_id)) = filter.after {
+        query = query.filter(
+            sql::<Bool>("(mentor_profiles.created_at, mentor_profiles.user_id) < (")
+                .bind::<Timestamptz, _>(created_at)
+                .sql(", ")
+                .bind::<BigInt, _>(user_id)
+                .sql(")"),
+        );
+    }
+    query.load(conn)
+}
+
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = mentorship_requests)]
+pub struct RequestRow {
+    pub id: i64,
+    pub mentee_id: i64,
+    pub mentor_id: i64,
+    pub message: String,
+    pub goals: String,
+    pub status: String,
+    pub reason: Option<String>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    pub answered_at: Option<DateTime<Utc>>,
+    pub completed_at: Option<DateTime<Utc>>,
+}
+
+impl RequestRow {
+    /// The stored status; the CHECK constraint admits only the ones `Status` knows.
+    pub fn status(&self) -> Status {
+        Status::parse(&self.status).unwrap_or(Status::Pending)
+    }
+}
+
+#[derive(Debug, Insertable)]
+#[diesel(table_name = mentorship_requests)]
+pub struct NewRequest<'a> {
+    pub mentee_id: i64,
+    pub mentor_id: i64,
+    pub message: &'a str,
+    pub goals: &'a str,
+}
+
+pub fn insert_request(conn: &mut PgConnection, new: &NewRequest<'_>) -> QueryResult<RequestRow> {
+    diesel::insert_into(mentorship_requests::table)
+        .values(new)
+        .returning(RequestRow::as_returning())
+        .get_result(conn)
+}
+
+/// The open (pending or accepted) request of a pair, if any.
+pub fn open_request_of_pair(
+    conn: &mut PgConnection,
+    mentee_id: i64,
+    mentor_id: i64,
+) -> QueryResult<Option<i64>> {
+    mentorship_requests::table
+        .filter(mentorship_requests::mentee_id.eq(mentee_id))
+        .filter(mentorship_requests::mentor_id.eq(mentor_id))
+        .filter(mentorship_requests::status.eq_any(["pending", "accepted"]))
+        .select(mentorship_requests::id)
+        .first(conn)
+        .optional()
+}
+
+pub fn find_request(conn: &mut PgConnection, id: i64) -> QueryResult<Option<RequestRow>> {
+    mentorship_requests::table
+        .find(id)
+        .select(RequestRow::as_select())
+        .first(conn)
+        .optional()
+}
+
+pub fn lock_request(conn: &mut PgConnection, id: i64) -> QueryResult<Option<RequestRow>> {
+    mentorship_requests::table
+        .find(id)
+        .select(RequestRow::as_select())
+        .for_update()
+        .first(conn)
+        .optional()
+}
+
+#[derive(AsChangeset)]
+#[diesel(table_name = mentorship_requests)]
+struct TransitionChanges<'a> {
+    status: &'a str,
+    updated_at: DateTime<Utc>,
+    // `None` leaves a column as it is.
+    reason: Option<&'a str>,
+    answered_at: Option<DateTime<Utc>>,
+    completed_at: Option<DateTime<Utc>>,
+}
+
+/// Records a transition; the trigger keeps the mentor's `active_mentees` in step.
+pub fn set_status(
+    conn: &mut PgConnection,
+    id: i64,
+    from: Status,
+    to: Status,
+    reason: Option<&str>,
+) -> QueryResult<RequestRow> {
+    let now = Utc::now();
+    diesel::update(mentorship_requests::table.find(id))
+        .set(TransitionChanges {
+            status: to.as_str(),
+            updated_at: now,
+            reason,
+            answered_at: (from == Status::Pending).then_some(now),
+            completed_at: (to == Status::Completed).then_some(now),
+        })
+        .returning(RequestRow::as_returning())
+        .get_result(conn)
+}
+
+/// Which of the caller's requests to list.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum RequestRole {
+    /// Requests the caller received as a mentor.
+    Mentor,
+    /// Requests the caller sent.
+    Mentee,
+}
+
+pub struct RequestFilter {
+    pub user_id: i64,
+    pub role: Option<RequestRole>,
+    pub status: Option<Status>,
+    /// (created_at, id) of the last request served.
+    pub after: Option<(DateTime<Utc>, i64)>,
+    pub limit: i64,
+}
+
+/// One page of the caller's requests, newest first, plus one row to tell whether more exist.
+pub fn list_requests(
+    conn: &mut PgConnection,
+    filter: &RequestFilter,
+) -> QueryResult<Vec<RequestRow>> {
+    let mut query = mentorship_requests::table
+        .select(RequestRow::as_select())
+        .order((
+            mentorship_requests::created_at.desc(),
+            mentorship_requests::id.desc(),
+        ))
+        .limit(filter.limit + 1)
+        .into_boxed();
+    query = match filter.role {
+        Some(RequestRole::Mentor) => {
+            query.filter(mentorship_requests::mentor_id.eq(filter.user_id))
+        }
+        Some(RequestRole::Mentee) => {
+            query.filter(mentorship_requests::mentee_id.eq(filter.user_id))
+        }
+        None => query.filter(
+            mentorship_requests::mentor_id
+                .eq(filter.user_id)
+                .or(mentorship_requests::mentee_id.eq(filter.user_id)),
+        ),
+    };
+    if let Some(status) = filter.status {
+        query = query.filter(mentorship_requests::status.eq(status.as_str()));
+    }
+    if let Some((created_at, id)) = filter.after {
+        query = query.filter(
+            sql::<Bool>("(mentorship_requests.created_at, mentorship_requests.id) < (")
+                .bind::<Timestamptz, _>(created_at)
+                .sql(", ")
+                .bind::<BigInt, _>(id)
+                .sql(")"),
+        );
+    }
+    query.load(conn)
+}
+
+/// The accounts taking part in these requests, for their views and emails.
+pub fn people(conn: &mut PgConnection, ids: &[i64]) -> QueryResult<Vec<PersonRow>> {
+    users::table
+        .filter(users::id.eq_any(ids))
+        .select(PersonRow::as_select())
+        .load(conn)
+}

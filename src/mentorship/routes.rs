@@ -1,0 +1,490 @@
+//! `/mentors/*` and `/mentorship-requests/*`.
+
+use actix_web::{web, HttpResponse};
+use chrono::{DateTime, Utc};
+use serde::Deserialize;
+use utoipa::{IntoParams, ToSchema};
+
+use super::domain::{self, LanguageCodeSchema, MentorProfileInput, RawProfile, RequestInput};
+use super::lifecycle::{Action, Status};
+use super::model::{DirectoryFilter, RequestFilter, RequestRole};
+use super::service::{self, DIRECTORY_LISTING, REQUESTS_LISTING};
+use super::views::{MentorSummary, MentorView, RequestView};
+use crate::auth::{ActiveUser, AuthUser, MaybeUser, Member};
+use crate::config::Settings;
+use crate::db::{self, DbPool};
+use crate::error::{ApiError, Problem};
+use crate::http::{Json, OptionalJson};
+use crate::pagination::{self, Page};
+use crate::rate_limit::PostingLimits;
+use crate::tags::{TagName, TagNameSchema};
+use crate::validation::{TimezoneName, Validator};
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.service(web::resource("/mentors").route(web::get().to(list_mentors)))
+        // Before `/mentors/{username}`, which would otherwise take "me" for a username.
+        .service(
+            web::resource("/mentors/me")
+                .route(web::get().to(get_my_profile))
+                .route(web::put().to(put_my_profile)),
+        )
+        .service(web::resource("/mentors/{username}").route(web::get().to(get_mentor)))
+        .service(
+            web::resource("/mentorship-requests")
+                .route(web::get().to(list_requests))
+                .route(web::post().to(create_request)),
+        )
+        .service(web::resource("/mentorship-requests/{id}").route(web::get().to(get_request)))
+        .service(web::resource("/mentorship-requests/{id}/accept").route(web::post().to(accept)))
+        .service(web::resource("/mentorship-requests/{id}/decline").route(web::post().to(decline)))
+        .service(
+            web::resource("/mentorship-requests/{id}/withdraw").route(web::post().to(withdraw)),
+        )
+        .service(
+            web::resource("/mentorship-requests/{id}/complete").route(web::post().to(complete)),
+        );
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct MentorProfileRequest {
+    #[serde(default)]
+    #[schema(value_type = String, required = true, min_length = 1, max_length = 120, pattern = r"^[^\u0000-\u001F\u007F-\u009F]*[^\s\u0000-\u001F\u007F-\u009F][^\u0000-\u001F\u007F-\u009F]*$")]
+    pub headline: Option<String>,
+    /// Markdown; may be empty.
+    #[serde(default)]
+    #[schema(value_type = Option<String>, max_length = 10000, pattern = r"^[^\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F-\u009F]*$")]
+    pub bio: Option<String>,
+    /// 1 to 15 tags, lowercase `[a-z0-9-]` (other input is normalised: "Rust Async" → "rust-async").
+    #[serde(default)]
+    #[schema(value_type = Vec<TagNameSchema>, required = true, min_items = 1, max_items = 15)]
+    pub skills: Option<Vec<String>>,
+    /// 1 to 10 ISO 639-1 language codes.
+    #[serde(default)]
+    #[schema(value_type = Vec<LanguageCodeSchema>, required = true, min_items = 1, max_items = 10)]
+    pub languages: Option<Vec<String>>,
+    #[serde(default)]
+    #[schema(value_type = TimezoneName, required = true)]
+    pub timezone: Option<String>,
+    /// How many mentees at once, 1 to 20.
+    #[serde(default)]
+    #[schema(value_type = i64, required = true, minimum = 1, maximum = 20)]
+    pub capacity: Option<f64>,
+    #[serde(default)]
+    #[schema(value_type = bool, required = true)]
+    pub accepting_requests: Option<bool>,
+}
+
+/// Create or replace one's mentor profile (verified members).
+#[utoipa::path(
+    put, path = "/api/v1/mentors/me", tag = "mentorship",
+    security(("bearer_auth" = [])),
+    request_body = MentorProfileRequest,
+    responses(
+        (status = 200, description = "The caller's mentor profile", body = MentorView),
+        (status = 401, description = "Missing or invalid token", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Unverified email (`email_not_verified`) or suspended (`account_suspended`)", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid fields, every one named", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn put_my_profile(
+    Member(user): Member,
+    body: Json<MentorProfileRequest>,
+    pool: web::Data<DbPool>,
+) -> Result<HttpResponse, ApiError> {
+    let body = body.into_inner();
+    let input = MentorProfileInput::parse(RawProfile {
+        headline: body.headline.as_deref(),
+        bio: body.bio.as_deref(),
+        skills: body.skills.as_deref(),
+        languages: body.languages.as_deref(),
+        timezone: body.timezone.as_deref(),
+        capacity: body.capacity,
+        accepting_requests: body.accepting_requests,
+    })?;
+    let mentor = db::run(&pool, move |conn| service::put_profile(conn, &user, &input)).await?;
+    Ok(HttpResponse::Ok().json(mentor))
+}
+
+/// The caller's own mentor profile; `404` if they are not a mentor.
+#[utoipa::path(
+    get, path = "/api/v1/mentors/me", tag = "mentorship",
+    security(("bearer_auth" = [])),
+    responses(
+        (status = 200, description = "The caller's mentor profile", body = MentorView),
+        (status = 401, description = "Missing or invalid token", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "The caller is not a mentor", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn get_my_profile(
+    AuthUser(user): AuthUser,
+    pool: web::Data<DbPool>,
+) -> Result<HttpResponse, ApiError> {
+    let mentor = db::run(&pool, move |conn| service::mentor_of(conn, user.id)).await?;
+    Ok(HttpResponse::Ok().json(mentor))
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct DirectoryQuery {
+    /// Only mentors with this skill.
+    #[param(value_type = Option<TagNameSchema>)]
+    pub skill: Option<String>,
+    /// Only mentors speaking this language (ISO 639-1).
+    #[param(value_type = Option<LanguageCodeSchema>)]
+    pub language: Option<String>,
+    /// `true`: only mentors taking requests now (willing and not full); `false`: only the others.
+    pub accepting: Option<bool>,
+    #[param(minimum = 1, maximum = 100)]
+    pub limit: Option<i64>,
+    /// `next_cursor` of the previous page.
+    pub cursor: Option<String>,
+}
+
+/// The mentor directory, newest profiles first.
+#[utoipa::path(
+    get, path = "/api/v1/mentors", tag = "mentorship",
+    params(DirectoryQuery),
+    responses(
+        (status = 200, description = "A page of mentors", body = Page<MentorSummary>),
+        (status = 400, description = "Bad query parameter or cursor (`invalid_cursor`)", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "A token was sent but is invalid", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid `skill`, `language` or `limit`", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn list_mentors(
+    // A token is not needed, but one that is sent must be valid.
+    _viewer: MaybeUser,
+    query: web::Query<DirectoryQuery>,
+    pool: web::Data<DbPool>,
+) -> Result<HttpResponse, ApiError> {
+    let query = query.into_inner();
+    let mut v = Validator::new();
+    let skill = query
+        .skill
+        .as_deref()
+        .and_then(|raw| v.check("skill", TagName::normalise(raw).map(TagName::into_string)));
+    let language = query.language.as_deref().and_then(|raw| {
+        v.check(
+            "language",
+            domain::LanguageCode::parse(raw).map(domain::LanguageCode::into_string),
+        )
+    });
+    v.finish()?;
+    let filter = DirectoryFilter {
+        skill,
+        language,
+        accepting: query.accepting,
+        after: decode_cursor(DIRECTORY_LISTING, query.cursor.as_deref())?,
+        limit: pagination::limit(query.limit)?,
+    };
+    let page = db::run(&pool, move |conn| service::list_mentors(conn, filter)).await?;
+    Ok(HttpResponse::Ok().json(page))
+}
+
+fn decode_cursor(
+    listing: &str,
+    cursor: Option<&str>,
+) -> Result<Option<(DateTime<Utc>, i64)>, ApiError> {
+    cursor
+        .filter(|c| !c.is_empty())
+        .map(|c| pagination::decode(listing, c))
+        .transpose()
+}
+
+/// One mentor's profile; `404` if the member is not a mentor.
+#[utoipa::path(
+    get, path = "/api/v1/mentors/{username}", tag = "mentorship",
+    params(("username" = String, Path, description = "The mentor's username, any case")),
+    responses(
+        (status = 200, description = "The mentor", body = MentorView),
+        (status = 401, description = "A token was sent but is invalid", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such mentor", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn get_mentor(
+    _viewer: MaybeUser,
+    username: web::Path<String>,
+    pool: web::Data<DbPool>,
+) -> Result<HttpResponse, ApiError> {
+    let username = username.into_inner();
+    let mentor = db::run(&pool, move |conn| service::get_mentor(conn, &username)).await?;
+    Ok(HttpResponse::Ok().json(mentor))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewRequestBody {
+    /// The mentor's username.
+    #[serde(default)]
+    #[schema(value_type = String, required = true, pattern = r"^[a-zA-Z0-9_-]{3,32}$")]
+    pub mentor: Option<String>,
+    /// Plain text: who you are and what you ask.
+    #[serde(default)]
+    #[schema(value_type = String, required = true, min_length = 1, max_length = 2000, pattern = r"^[^\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F-\u009F]*[^\s\u0000-\u001F\u007F-\u009F][^\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F-\u009F]*$")]
+    pub message: Option<String>,
+    /// Plain text: what you want to get out of the mentorship.
+    #[serde(default)]
+    #[schema(value_type = String, required = true, min_length = 1, max_length = 2000, pattern = r"^[^\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F-\u009F]*[^\s\u0000-\u001F\u007F-\u009F][^\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F-\u009F]*$")]
+    pub goals: Option<String>,
+}
+
+/// Ask a mentor (verified members); the mentor is emailed.
+#[utoipa::path(
+    post, path = "/api/v1/mentorship-requests", tag = "mentorship",
+    security(("bearer_auth" = [])),
+    request_body = NewRequestBody,
+    responses(
+        (status = 201, description = "The new request, `pending`", body = RequestView),
+        (status = 401, description = "Missing or invalid token", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Unverified email (`email_not_verified`) or suspended (`account_suspended`)", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "An open request to this mentor exists (`request_exists`)", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid fields, no such mentor, oneself (`validation_failed`), or the mentor is not accepting or full (`mentor_unavailable`)", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "Request limit reached", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn create_request(
+    Member(mentee): Member,
+    body: Json<NewRequestBody>,
+    pool: web::Data<DbPool>,
+    limits: web::Data<PostingLimits>,
+    settings: web::Data<Settings>,
+) -> Result<HttpResponse, ApiError> {
+    let body = body.into_inner();
+    let input = RequestInput::parse(
+        body.mentor.as_deref(),
+        body.message.as_deref(),
+        body.goals.as_deref(),
+    )?;
+    limits.mentorship_requests.check(&mentee.id)?;
+    let base_url = settings.web.base_url.clone();
+    let request = db::run(&pool, move |conn| {
+        service::create_request(conn, &mentee, &input, &base_url)
+    })
+    .await?;
+    Ok(HttpResponse::Created().json(request))
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct RequestListQuery {
+    /// `mentor`: requests sent to the caller; `mentee`: requests the caller sent; both when absent.
+    #[param(inline)]
+    pub role: Option<RequestRole>,
+    #[param(inline)]
+    pub status: Option<Status>,
+    #[param(minimum = 1, maximum = 100)]
+    pub limit: Option<i64>,
+    /// `next_cursor` of the previous page.
+    pub cursor: Option<String>,
+}
+
+/// The caller's own requests, as mentor and/or mentee, newest first.
+#[utoipa::path(
+    get, path = "/api/v1/mentorship-requests", tag = "mentorship",
+    security(("bearer_auth" = [])),
+    params(RequestListQuery),
+    responses(
+        (status = 200, description = "A page of the caller's requests", body = Page<RequestView>),
+        (status = 400, description = "Bad query parameter or cursor (`invalid_cursor`)", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "Missing or invalid token", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid `limit`", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn list_requests(
+    AuthUser(user): AuthUser,
+    query: web::Query<RequestListQuery>,
+    pool: web::Data<DbPool>,
+) -> Result<HttpResponse, ApiError> {
+    let query = query.into_inner();
+    let filter = RequestFilter {
+        user_id: user.id,
+        role: query.role,
+        status: query.status,
+        after: decode_cursor(REQUESTS_LISTING, query.cursor.as_deref())?,
+        limit: pagination::limit(query.limit)?,
+    };
+    let page = db::run(&pool, move |conn| service::list_requests(conn, filter)).await?;
+    Ok(HttpResponse::Ok().json(page))
+}
+
+/// One request: its participants and moderators see it; anyone else gets `404`.
+#[utoipa::path(
+    get, path = "/api/v1/mentorship-requests/{id}", tag = "mentorship",
+    security(("bearer_auth" = [])),
+    params(("id" = i64, Path, description = "Request id")),
+    responses(
+        (status = 200, description = "The request", body = RequestView),
+        (status = 401, description = "Missing or invalid token", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such request, or not the caller's", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn get_request(
+    AuthUser(viewer): AuthUser,
+    id: web::Path<i64>,
+    pool: web::Data<DbPool>,
+) -> Result<HttpResponse, ApiError> {
+    let id = id.into_inner();
+    let request = db::run(&pool, move |conn| service::get_request(conn, id, &viewer)).await?;
+    Ok(HttpResponse::Ok().json(request))
+}
+
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AnswerBody {
+    /// A note to the mentee (plain text), sent with the answer.
+    #[schema(
+        max_length = 1000,
+        pattern = r"^[^\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F-\u009F]*$"
+    )]
+    pub reason: Option<String>,
+}
+
+async fn run_transition(
+    actor: crate::accounts::User,
+    id: i64,
+    action: Action,
+    reason: Option<String>,
+    pool: &DbPool,
+    settings: &Settings,
+) -> Result<HttpResponse, ApiError> {
+    let base_url = settings.web.base_url.clone();
+    let request = db::run(pool, move |conn| {
+        service::transition(conn, id, &actor, action, reason.as_deref(), &base_url)
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(request))
+}
+
+fn reason_of(body: OptionalJson<AnswerBody>) -> Result<Option<String>, ApiError> {
+    domain::parse_reason(body.into_inner().unwrap_or_default().reason.as_deref())
+}
+
+/// The mentor accepts a pending request (`422 mentor_unavailable` when full); the mentee is
+/// emailed.
+#[utoipa::path(
+    post, path = "/api/v1/mentorship-requests/{id}/accept", tag = "mentorship",
+    security(("bearer_auth" = [])),
+    params(("id" = i64, Path, description = "Request id")),
+    request_body(content = Option<AnswerBody>, description = "Optional; a note to the mentee"),
+    responses(
+        (status = 200, description = "The request, `accepted`", body = RequestView),
+        (status = 401, description = "Missing or invalid token", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not the mentor (`wrong_participant`) or suspended", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such request, or not the caller's", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Not pending (`invalid_transition`)", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "No free place (`mentor_unavailable`) or an invalid `reason`", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn accept(
+    ActiveUser(actor): ActiveUser,
+    id: web::Path<i64>,
+    body: OptionalJson<AnswerBody>,
+    pool: web::Data<DbPool>,
+    settings: web::Data<Settings>,
+) -> Result<HttpResponse, ApiError> {
+    let reason = reason_of(body)?;
+    run_transition(
+        actor,
+        id.into_inner(),
+        Action::Accept,
+        reason,
+        &pool,
+        &settings,
+    )
+    .await
+}
+
+/// The mentor declines a pending request, optionally saying why; the mentee is emailed.
+#[utoipa::path(
+    post, path = "/api/v1/mentorship-requests/{id}/decline", tag = "mentorship",
+    security(("bearer_auth" = [])),
+    params(("id" = i64, Path, description = "Request id")),
+    request_body(content = Option<AnswerBody>, description = "Optional; the reason, sent to the mentee"),
+    responses(
+        (status = 200, description = "The request, `declined`", body = RequestView),
+        (status = 401, description = "Missing or invalid token", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not the mentor (`wrong_participant`) or suspended", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such request, or not the caller's", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Not pending (`invalid_transition`)", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid `reason`", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn decline(
+    ActiveUser(actor): ActiveUser,
+    id: web::Path<i64>,
+    body: OptionalJson<AnswerBody>,
+    pool: web::Data<DbPool>,
+    settings: web::Data<Settings>,
+) -> Result<HttpResponse, ApiError> {
+    let reason = reason_of(body)?;
+    run_transition(
+        actor,
+        id.into_inner(),
+        Action::Decline,
+        reason,
+        &pool,
+        &settings,
+    )
+    .await
+}
+
+/// The mentee withdraws a pending request.
+#[utoipa::path(
+    post, path = "/api/v1/mentorship-requests/{id}/withdraw", tag = "mentorship",
+    security(("bearer_auth" = [])),
+    params(("id" = i64, Path, description = "Request id")),
+    responses(
+        (status = 200, description = "The request, `withdrawn`", body = RequestView),
+        (status = 401, description = "Missing or invalid token", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not the mentee (`wrong_participant`) or suspended", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such request, or not the caller's", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Not pending (`invalid_transition`)", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn withdraw(
+    ActiveUser(actor): ActiveUser,
+    id: web::Path<i64>,
+    pool: web::Data<DbPool>,
+    settings: web::Data<Settings>,
+) -> Result<HttpResponse, ApiError> {
+    run_transition(
+        actor,
+        id.into_inner(),
+        Action::Withdraw,
+        None,
+        &pool,
+        &settings,
+    )
+    .await
+}
+
+/// Either participant marks an accepted mentorship completed, freeing the mentor's place.
+#[utoipa::path(
+    post, path = "/api/v1/mentorship-requests/{id}/complete", tag = "mentorship",
+    security(("bearer_auth" = [])),
+    params(("id" = i64, Path, description = "Request id")),
+    responses(
+        (status = 200, description = "The request, `completed`", body = RequestView),
+        (status = 401, description = "Missing or invalid token", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not a participant (`wrong_participant`) or suspended", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such request, or not the caller's", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Not accepted (`invalid_transition`)", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn complete(
+    ActiveUser(actor): ActiveUser,
+    id: web::Path<i64>,
+    pool: web::Data<DbPool>,
+    settings: web::Data<Settings>,
+) -> Result<HttpResponse, ApiError> {
+    run_transition(
+        actor,
+        id.into_inner(),
+        Action::Complete,
+        None,
+        &pool,
+        &settings,
+    )
+    .await
+}

@@ -1,0 +1,268 @@
+//! Mentorship operations. Each write is one transaction that takes its locks in one order
+//! (mentor profile, then request), enqueues the email it causes, and — for profiles — the
+//! search index update.
+
+use std::collections::HashMap;
+
+use chrono::Utc;
+use diesel::prelude::*;
+use diesel::result::{DatabaseErrorKind, Error as DieselError};
+
+use super::domain::{MentorProfileInput, RequestInput};
+use super::lifecycle::{self, Action, Party, Status};
+use super::model::{self, DirectoryFilter, NewRequest, PersonRow, RequestFilter, RequestRow};
+use super::rules;
+use super::views::{MentorSummary, MentorView, RequestView};
+use crate::accounts::User;
+use crate::error::ApiError;
+use crate::pagination::{self, Page};
+use crate::search;
+
+pub const DIRECTORY_LISTING: &str = "mentors";
+pub const REQUESTS_LISTING: &str = "mentorship-requests";
+
+fn request_exists() -> ApiError {
+    ApiError::conflict(
+        "request_exists",
+        "You already have an open (pending or accepted) request with this mentor.",
+    )
+}
+
+/// Creates or replaces the caller's mentor profile and brings its search document up to date.
+pub fn put_profile(
+    conn: &mut PgConnection,
+    user: &User,
+    input: &MentorProfileInput,
+) -> Result<MentorView, ApiError> {
+    conn.transaction(|conn| {
+        model::upsert_profile(conn, user.id, input)?;
+        search::enqueue(conn, search::Kind::Mentor, user.id)?;
+        mentor_of(conn, user.id)
+    })
+}
+
+pub fn get_mentor(conn: &mut PgConnection, username: &str) -> Result<MentorView, ApiError> {
+    let (mentor, person) =
+        model::find_mentor_by_username(conn, username)?.ok_or(ApiError::NotFound)?;
+    Ok(MentorView::new(mentor, person))
+}
+
+/// The profile of the mentor with this account id, or 404.
+pub fn mentor_of(conn: &mut PgConnection, user_id: i64) -> Result<MentorView, ApiError> {
+    let (mentor, person) = model::find_mentor(conn, user_id)?.ok_or(ApiError::NotFound)?;
+    Ok(MentorView::new(mentor, person))
+}
+
+pub fn list_mentors(
+    conn: &mut PgConnection,
+    filter: DirectoryFilter,
+) -> Result<Page<MentorSummary>, ApiError> {
+    let rows = model::list_mentors(conn, &filter)?;
+    Ok(Page::from_rows(
+        rows,
+        filter.limit,
+        |(mentor, _)| pagination::encode(DIRECTORY_LISTING, &(mentor.created_at, mentor.user_id)),
+        MentorSummary::new,
+    ))
+}
+
+/// A mentee asks a mentor; the mentor is told by email.
+pub fn create_request(
+    conn: &mut PgConnection,
+    mentee: &User,
+    input: &RequestInput,
+    base_url: &str,
+) -> Result<RequestView, ApiError> {
+    rules::ensure_not_self(mentee, &input.mentor)?;
+    conn.transaction(|conn| {
+        let (mentor, mentor_person) = model::find_mentor_by_username(conn, &input.mentor)?
+            .ok_or_else(|| ApiError::invalid_field("mentor", "no mentor has this username"))?;
+        rules::ensure_takes_requests(&mentor, &mentor_person, Utc::now())?;
+        if model::open_request_of_pair(conn, mentee.id, mentor.user_id)?.is_some() {
+            return Err(request_exists());
+        }
+        let row = model::insert_request(
+            conn,
+            &NewRequest {
+                mentee_id: mentee.id,
+                mentor_id: mentor.user_id,
+                message: &input.message,
+                goals: &input.goals,
+            },
+        )
+        .map_err(|error| match error {
+            // Two requests for the same pair raced past the check above.
+            DieselError::DatabaseError(DatabaseErrorKind::UniqueViolation, _) => request_exists(),
+            other => other.into(),
+        })?;
+        let mentee_person = person_of(mentee);
+        crate::email::enqueue(
+            conn,
+            &mentor_person.email,
+            "mentorship_request",
+            serde_json::json!({
+                "mentor": mentor_person.username,
+                "mentee": display(&mentee_person),
+                "message": row.message,
+                "goals": row.goals,
+                "link": request_link(base_url, row.id),
+            }),
+        )?;
+        Ok(RequestView::new(row, &mentor_person, &mentee_person))
+    })
+}
+
+fn person_of(user: &User) -> PersonRow {
+    PersonRow {
+        id: user.id,
+        username: user.username.clone(),
+        display_name: user.display_name.clone(),
+        email: user.email.clone(),
+        suspended_at: user.suspended_at,
+        suspended_until: user.suspended_until,
+    }
+}
+
+/// "Ada Lovelace (@ada)", or "@ada" without a display name.
+fn display(person: &PersonRow) -> String {
+    match &person.display_name {
+        Some(name) => format!("{name} (@{})", person.username),
+        None => format!("@{}", person.username),
+    }
+}
+
+fn request_link(base_url: &str, id: i64) -> String {
+    format!(
+        "{}/mentorship-requests/{id}",
+        base_url.trim_end_matches('/')
+    )
+}
+
+/// A request the viewer may see (participants and staff), or 404.
+pub fn get_request(
+    conn: &mut PgConnection,
+    id: i64,
+    viewer: &User,
+) -> Result<RequestView, ApiError> {
+    let row = model::find_request(conn, id)?.ok_or(ApiError::NotFound)?;
+    if !rules::can_see(viewer, row.mentor_id, row.mentee_id) {
+        return Err(ApiError::NotFound);
+    }
+    let (mentor, mentee) = participants(conn, &row)?;
+    Ok(RequestView::new(row, &mentor, &mentee))
+}
+
+/// Views of requests, with their participants read in one query.
+fn with_people(
+    conn: &mut PgConnection,
+    rows: Vec<RequestRow>,
+) -> Result<Vec<RequestView>, ApiError> {
+    let mut ids: Vec<i64> = rows
+        .iter()
+        .flat_map(|row| [row.mentor_id, row.mentee_id])
+        .collect();
+    ids.sort_unstable();
+    ids.dedup();
+    let people: HashMap<i64, PersonRow> = model::people(conn, &ids)?
+        .into_iter()
+        .map(|person| (person.id, person))
+        .collect();
+    rows.into_iter()
+        .map(|row| {
+            let missing =
+                || ApiError::Internal(anyhow::anyhow!("request {} lost a participant", row.id));
+            let mentor = people.get(&row.mentor_id).ok_or_else(missing)?;
+            let mentee = people.get(&row.mentee_id).ok_or_else(missing)?;
+            Ok(RequestView::new(row, mentor, mentee))
+        })
+        .collect()
+}
+
+pub fn list_requests(
+    conn: &mut PgConnection,
+    filter: RequestFilter,
+) -> Result<Page<RequestView>, ApiError> {
+    let limit = filter.limit;
+    let mut rows = model::list_requests(conn, &filter)?;
+    let next_cursor = (rows.len() as i64 > limit)
+        .then(|| {
+            rows.truncate(limit as usize);
+            rows.last()
+                .map(|row| pagination::encode(REQUESTS_LISTING, &(row.created_at, row.id)))
+        })
+        .flatten();
+    Ok(Page {
+        items: with_people(conn, rows)?,
+        next_cursor,
+    })
+}
+
+/// Moves a request along its lifecycle as `actor`; the mentee hears of an accept or decline.
+pub fn transition(
+    conn: &mut PgConnection,
+    id: i64,
+    actor: &User,
+    action: Action,
+    reason: Option<&str>,
+    base_url: &str,
+) -> Result<RequestView, ApiError> {
+    conn.transaction(|conn| {
+        // The participants never change: read them unlocked to find the profile to lock first.
+        let peek = model::find_request(conn, id)?.ok_or(ApiError::NotFound)?;
+        if !rules::can_see(actor, peek.mentor_id, peek.mentee_id) {
+            return Err(ApiError::NotFound);
+        }
+        let profile = model::lock_profile(conn, peek.mentor_id)?.ok_or(ApiError::NotFound)?;
+        let row = model::lock_request(conn, id)?.ok_or(ApiError::NotFound)?;
+        let from = row.status();
+        let party = Party::of(actor.id, row.mentor_id, row.mentee_id);
+        let to = lifecycle::apply(from, action, party)?;
+        if to == Status::Accepted {
+            rules::ensure_free_place(&profile)?;
+        }
+        let reason = matches!(action, Action::Accept | Action::Decline)
+            .then_some(reason)
+            .flatten();
+        let row = model::set_status(conn, id, from, to, reason)?;
+        let (mentor, mentee) = participants(conn, &row)?;
+        let template = match to {
+            Status::Accepted => Some("mentorship_accepted"),
+            Status::Declined => Some("mentorship_declined"),
+            Status::Pending | Status::Withdrawn | Status::Completed => None,
+        };
+        if let Some(template) = template {
+            crate::email::enqueue(
+                conn,
+                &mentee.email,
+                template,
+                serde_json::json!({
+                    "mentee": mentee.username,
+                    "mentor": display(&mentor),
+                    "reason": row.reason,
+                    "link": request_link(base_url, row.id),
+                }),
+            )?;
+        }
+        Ok(RequestView::new(row, &mentor, &mentee))
+    })
+}
+
+/// The mentor and the mentee of one request.
+fn participants(
+    conn: &mut PgConnection,
+    row: &RequestRow,
+) -> Result<(PersonRow, PersonRow), ApiError> {
+    let mut people = model::people(conn, &[row.mentor_id, row.mentee_id])?;
+    let mut take = |id: i64| {
+        people
+            .iter()
+            .position(|p| p.id == id)
+            .map(|at| people.swap_remove(at))
+            .ok_or_else(|| {
+                ApiError::Internal(anyhow::anyhow!("request {} lost a participant", row.id))
+            })
+    };
+    let mentor = take(row.mentor_id)?;
+    let mentee = take(row.mentee_id)?;
+    Ok((mentor, mentee))
+}
