@@ -186,6 +186,7 @@ pub struct RateLimitSettings {
     pub threads_per_hour: u32,
     pub replies_per_hour: u32,
     pub mentorship_requests_per_day: u32,
+    pub meetups_per_day: u32,
 }
 
 #[derive(Debug, Clone, Deserialize)]

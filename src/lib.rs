@@ -13,6 +13,7 @@ pub mod error;
 pub mod http;
 pub mod jobs;
 pub mod markdown;
+pub mod meetups;
 pub mod mentorship;
 pub mod openapi;
 pub mod operations;

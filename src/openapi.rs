@@ -7,7 +7,7 @@ use utoipa::{Modify, OpenApi};
 
 use crate::error::Problem;
 use crate::operations;
-use crate::{accounts, mentorship, search, threads};
+use crate::{accounts, meetups, mentorship, search, threads};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -55,6 +55,16 @@ use crate::{accounts, mentorship, search, threads};
         mentorship::routes::decline,
         mentorship::routes::withdraw,
         mentorship::routes::complete,
+        meetups::routes::create_meetup,
+        meetups::routes::list_meetups,
+        meetups::routes::get_meetup,
+        meetups::routes::update_meetup,
+        meetups::routes::cancel_meetup,
+        meetups::routes::rsvp,
+        meetups::routes::withdraw_rsvp,
+        meetups::routes::attendees,
+        meetups::routes::meetup_calendar,
+        meetups::routes::upcoming_calendar,
     ),
     components(schemas(Problem)),
     modifiers(&BearerAuth, &BodyProblems),
@@ -64,6 +74,7 @@ use crate::{accounts, mentorship, search, threads};
         (name = "threads", description = "Threads, replies, votes and tags"),
         (name = "search", description = "One search over threads, replies, meetups and mentors"),
         (name = "mentorship", description = "Mentor profiles, the directory, and mentorship requests"),
+        (name = "meetups", description = "Meetups, RSVPs with waitlists, and iCalendar feeds"),
     )
 )]
 pub struct ApiDoc;

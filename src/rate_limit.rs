@@ -82,6 +82,7 @@ pub struct PostingLimits {
     pub threads: KeyedLimit<i64>,
     pub replies: KeyedLimit<i64>,
     pub mentorship_requests: KeyedLimit<i64>,
+    pub meetups: KeyedLimit<i64>,
 }
 
 impl PostingLimits {
@@ -93,6 +94,7 @@ impl PostingLimits {
                 settings.mentorship_requests_per_day,
                 Duration::from_secs(24 * 3600),
             ),
+            meetups: KeyedLimit::new(settings.meetups_per_day, Duration::from_secs(24 * 3600)),
         }
     }
 
@@ -100,6 +102,7 @@ impl PostingLimits {
         self.threads.forget_idle();
         self.replies.forget_idle();
         self.mentorship_requests.forget_idle();
+        self.meetups.forget_idle();
     }
 }
 

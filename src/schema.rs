@@ -80,7 +80,9 @@ diesel::allow_tables_to_appear_in_same_query!(
     reply_votes,
     tags,
     mentor_profiles,
-    mentorship_requests
+    mentorship_requests,
+    meetups,
+    meetup_rsvps
 );
 
 diesel::table! {
@@ -177,6 +179,44 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    meetups (id) {
+        id -> Int8,
+        organizer_id -> Int8,
+        title -> Text,
+        description -> Text,
+        description_html -> Text,
+        starts_at -> Timestamptz,
+        ends_at -> Timestamptz,
+        timezone -> Text,
+        venue_name -> Nullable<Text>,
+        venue_address -> Nullable<Text>,
+        venue_city -> Nullable<Text>,
+        venue_country -> Nullable<Text>,
+        online_url -> Nullable<Text>,
+        capacity -> Nullable<Int4>,
+        tags -> Array<Text>,
+        going_count -> Int4,
+        waitlist_count -> Int4,
+        status -> Text,
+        sequence -> Int4,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+        cancelled_at -> Nullable<Timestamptz>,
+    }
+}
+
+diesel::table! {
+    meetup_rsvps (id) {
+        id -> Int8,
+        meetup_id -> Int8,
+        user_id -> Int8,
+        status -> Text,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+    }
+}
+
 diesel::joinable!(threads -> users (author_id));
 diesel::joinable!(replies -> threads (thread_id));
 diesel::joinable!(replies -> users (author_id));
@@ -184,3 +224,6 @@ diesel::joinable!(thread_votes -> threads (thread_id));
 diesel::joinable!(reply_votes -> replies (reply_id));
 diesel::joinable!(mentor_profiles -> users (user_id));
 diesel::joinable!(mentorship_requests -> mentor_profiles (mentor_id));
+diesel::joinable!(meetups -> users (organizer_id));
+diesel::joinable!(meetup_rsvps -> meetups (meetup_id));
+diesel::joinable!(meetup_rsvps -> users (user_id));

@@ -16,6 +16,9 @@ const TEMPLATES: &[&str] = &[
     "mentorship_request",
     "mentorship_accepted",
     "mentorship_declined",
+    "meetup_seat",
+    "meetup_changed",
+    "meetup_cancelled",
 ];
 
 static ENVIRONMENT: LazyLock<Environment<'static>> = LazyLock::new(|| {
@@ -53,6 +56,9 @@ static ENVIRONMENT: LazyLock<Environment<'static>> = LazyLock::new(|| {
         message!("mentorship_request"),
         message!("mentorship_accepted"),
         message!("mentorship_declined"),
+        message!("meetup_seat"),
+        message!("meetup_changed"),
+        message!("meetup_cancelled"),
     ];
     let layout = [("layout.html", include_str!("templates/layout.html"))];
     let sources = layout.iter().chain(messages.iter().flatten());
@@ -99,6 +105,9 @@ mod tests {
             "message": "<script>alert(1)</script>",
             "goals": "<script>alert(1)</script>",
             "reason": "<script>alert(1)</script>",
+            "title": "<script>alert(1)</script>",
+            "when": "<script>alert(1)</script>",
+            "place": "<script>alert(1)</script>",
             "link": "https://forum.example/verify?token=abc",
         });
         for template in TEMPLATES {

@@ -181,6 +181,48 @@ impl MentorRow {
     }
 }
 
+#[derive(QueryableByName)]
+struct MeetupRow {
+    #[diesel(sql_type = BigInt)]
+    id: i64,
+    #[diesel(sql_type = Text)]
+    title: String,
+    #[diesel(sql_type = Text)]
+    description: String,
+    #[diesel(sql_type = Array<Text>)]
+    tags: Vec<String>,
+    #[diesel(sql_type = Text)]
+    username: String,
+    #[diesel(sql_type = Timestamptz)]
+    created_at: DateTime<Utc>,
+    #[diesel(sql_type = Timestamptz)]
+    updated_at: DateTime<Utc>,
+    #[diesel(sql_type = Timestamptz)]
+    starts_at: DateTime<Utc>,
+    #[diesel(sql_type = Nullable<Text>)]
+    city: Option<String>,
+}
+
+impl MeetupRow {
+    fn into_document(self) -> Document {
+        Document {
+            kind: Kind::Meetup,
+            source_id: self.id,
+            parent_id: None,
+            title: clean_text(&self.title),
+            body: body_text(&self.description),
+            tags: self.tags,
+            username: Some(self.username),
+            created_at: self.created_at,
+            updated_at: self.updated_at,
+            starts_at: Some(self.starts_at),
+            city: self.city.map(|c| clean_text(&c)),
+            skills: Vec::new(),
+            languages: Vec::new(),
+        }
+    }
+}
+
 const THREADS_SQL: &str = "SELECT t.id, NULL::bigint AS parent_id, t.title, t.body, t.tags, \
             u.username, t.created_at, t.updated_at \
      FROM threads t JOIN users u ON u.id = t.author_id \
@@ -196,6 +238,16 @@ const MENTORS_SQL: &str = "SELECT m.user_id AS id, m.headline, m.bio, m.skills, 
             u.username, m.created_at, m.updated_at \
      FROM mentor_profiles m JOIN users u ON u.id = m.user_id \
      WHERE true";
+
+/// Scheduled meetups are searchable, past ones included; cancelled ones are not.
+const MEETUPS_SQL: &str = "SELECT m.id, m.title, m.description, m.tags, u.username, \
+            m.created_at, m.updated_at, m.starts_at, m.venue_city AS city \
+     FROM meetups m JOIN users u ON u.id = m.organizer_id \
+     WHERE m.status = 'scheduled'";
+
+fn meetup_documents(rows: Vec<MeetupRow>) -> Vec<Document> {
+    rows.into_iter().map(MeetupRow::into_document).collect()
+}
 
 fn mentor_documents(rows: Vec<MentorRow>) -> Vec<Document> {
     rows.into_iter().map(MentorRow::into_document).collect()
@@ -220,9 +272,13 @@ pub fn load(conn: &mut PgConnection, kind: Kind, ids: &[i64]) -> QueryResult<Vec
                     .load(conn)?,
             ))
         }
-        // Meetups arrive with their feature; until then no row of theirs exists, so every
-        // reference resolves to "no document".
-        Kind::Meetup => Vec::new(),
+        Kind::Meetup => {
+            return Ok(meetup_documents(
+                diesel::sql_query(format!("{MEETUPS_SQL} AND m.id = ANY($1)"))
+                    .bind::<Array<BigInt>, _>(ids)
+                    .load(conn)?,
+            ))
+        }
     };
     Ok(rows.into_iter().map(|r| r.into_document(kind)).collect())
 }
@@ -273,7 +329,16 @@ pub fn load_page(
                 .load(conn)?,
             ))
         }
-        Kind::Meetup => Vec::new(),
+        Kind::Meetup => {
+            return Ok(meetup_documents(
+                diesel::sql_query(format!(
+                    "{MEETUPS_SQL} AND m.id > $1 ORDER BY m.id LIMIT $2"
+                ))
+                .bind::<BigInt, _>(after)
+                .bind::<BigInt, _>(limit)
+                .load(conn)?,
+            ))
+        }
     };
     Ok(rows.into_iter().map(|r| r.into_document(kind)).collect())
 }
@@ -284,7 +349,7 @@ pub fn count(conn: &mut PgConnection, kind: Kind) -> QueryResult<i64> {
         Kind::Thread => format!("SELECT count(*) AS n FROM ({THREADS_SQL}) x"),
         Kind::Reply => format!("SELECT count(*) AS n FROM ({REPLIES_SQL}) x"),
         Kind::Mentor => format!("SELECT count(*) AS n FROM ({MENTORS_SQL}) x"),
-        Kind::Meetup => return Ok(0),
+        Kind::Meetup => format!("SELECT count(*) AS n FROM ({MEETUPS_SQL}) x"),
     };
     Ok(diesel::sql_query(sql)
         .get_result::<crate::db::Count>(conn)?
@@ -307,12 +372,13 @@ pub fn visible(conn: &mut PgConnection, refs: &[DocRef]) -> QueryResult<Vec<DocR
             .map(|r| r.id)
             .collect()
     };
-    let (threads, replies, mentors) = (
+    let (threads, replies, meetups, mentors) = (
         ids_of(Kind::Thread),
         ids_of(Kind::Reply),
+        ids_of(Kind::Meetup),
         ids_of(Kind::Mentor),
     );
-    if threads.is_empty() && replies.is_empty() && mentors.is_empty() {
+    if threads.is_empty() && replies.is_empty() && meetups.is_empty() && mentors.is_empty() {
         return Ok(Vec::new());
     }
     let rows: Vec<Visible> = diesel::sql_query(
@@ -324,11 +390,15 @@ pub fn visible(conn: &mut PgConnection, refs: &[DocRef]) -> QueryResult<Vec<DocR
            AND t.deleted_at IS NULL AND NOT t.hidden \
          UNION ALL \
          SELECT 'mentor' AS kind, m.user_id AS id FROM mentor_profiles m \
-         WHERE m.user_id = ANY($3)",
+         WHERE m.user_id = ANY($3) \
+         UNION ALL \
+         SELECT 'meetup' AS kind, e.id FROM meetups e \
+         WHERE e.id = ANY($4) AND e.status = 'scheduled'",
     )
     .bind::<Array<BigInt>, _>(&threads)
     .bind::<Array<BigInt>, _>(&replies)
     .bind::<Array<BigInt>, _>(&mentors)
+    .bind::<Array<BigInt>, _>(&meetups)
     .load(conn)?;
     Ok(rows
         .into_iter()

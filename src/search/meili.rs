@@ -470,14 +470,31 @@ fn from_millis(ms: i64) -> DateTime<Utc> {
     DateTime::from_timestamp_millis(ms).unwrap_or_default()
 }
 
-/// The filter expression of a query; kinds and tags are validated words, safe to quote.
+/// A string as a quoted filter value.
+fn quoted(value: &str) -> String {
+    format!("\"{}\"", value.replace('\\', "\\\\").replace('"', "\\\""))
+}
+
+/// The filter expression of a query (every value quoted or a number).
 pub fn filter_of(query: &SearchQuery) -> Option<String> {
     let mut parts = Vec::new();
     if let Some(kind) = query.kind {
-        parts.push(format!("type = \"{}\"", kind.as_str()));
+        parts.push(format!("type = {}", quoted(kind.as_str())));
     }
     if let Some(tag) = &query.tag {
-        parts.push(format!("tags = \"{tag}\""));
+        parts.push(format!("tags = {}", quoted(tag)));
+    }
+    if query.filters_meetups() && query.kind.is_none() {
+        parts.push(format!("type = {}", quoted(Kind::Meetup.as_str())));
+    }
+    if let Some(city) = &query.city {
+        parts.push(format!("city = {}", quoted(city)));
+    }
+    if let Some(from) = query.from {
+        parts.push(format!("starts_at >= {}", from.timestamp_millis()));
+    }
+    if let Some(to) = query.to {
+        parts.push(format!("starts_at < {}", to.timestamp_millis()));
     }
     (!parts.is_empty()).then(|| parts.join(" AND "))
 }
@@ -503,6 +520,9 @@ mod tests {
             tag: None,
             limit: 20,
             offset: 0,
+            city: None,
+            from: None,
+            to: None,
         };
         assert_eq!(filter_of(&query), None);
         query.kind = Some(Kind::Reply);
@@ -510,6 +530,31 @@ mod tests {
         assert_eq!(
             filter_of(&query).as_deref(),
             Some("type = \"reply\" AND tags = \"rust\"")
+        );
+    }
+
+    #[test]
+    fn meetup_filters_quote_the_city_and_compare_start_times() {
+        let from = Utc::now();
+        let query = SearchQuery {
+            text: String::new(),
+            kind: None,
+            tag: None,
+            limit: 20,
+            offset: 0,
+            city: Some("Saint \"Quote\" \\ Town".into()),
+            from: Some(from),
+            to: None,
+        };
+        assert_eq!(
+            filter_of(&query).as_deref(),
+            Some(
+                format!(
+                    "type = \"meetup\" AND city = \"Saint \\\"Quote\\\" \\\\ Town\" AND starts_at >= {}",
+                    from.timestamp_millis()
+                )
+                .as_str()
+            )
         );
     }
 

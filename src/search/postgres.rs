@@ -125,6 +125,31 @@ fn filters(query: &SearchQuery, first_bind: usize) -> (String, Vec<String>) {
     if let Some(tag) = &query.tag {
         sql.push_str(&format!(" AND d.tags @> ARRAY[${n}::text]"));
         binds.push(tag.clone());
+        n += 1;
+    }
+    if query.filters_meetups() && query.kind.is_none() {
+        // Only meetups have a city and a start; the kind narrows to them on its index.
+        sql.push_str(&format!(" AND d.kind = ${n}"));
+        binds.push(Kind::Meetup.as_str().to_string());
+        n += 1;
+    }
+    if let Some(city) = &query.city {
+        sql.push_str(&format!(" AND lower(d.fields->>'city') = lower(${n})"));
+        binds.push(city.clone());
+        n += 1;
+    }
+    if let Some(from) = query.from {
+        sql.push_str(&format!(
+            " AND (d.fields->>'starts_at')::timestamptz >= ${n}::timestamptz"
+        ));
+        binds.push(from.to_rfc3339());
+        n += 1;
+    }
+    if let Some(to) = query.to {
+        sql.push_str(&format!(
+            " AND (d.fields->>'starts_at')::timestamptz < ${n}::timestamptz"
+        ));
+        binds.push(to.to_rfc3339());
     }
     (sql, binds)
 }

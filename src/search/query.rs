@@ -38,6 +38,15 @@ pub struct SearchParams {
     pub limit: Option<i64>,
     #[param(minimum = 0, maximum = 1000)]
     pub offset: Option<i64>,
+    /// Only meetups in this city (any case).
+    #[param(min_length = 1, max_length = 100)]
+    pub city: Option<String>,
+    /// Only meetups starting at or after this instant (RFC 3339).
+    #[param(value_type = Option<String>, format = DateTime)]
+    pub from: Option<String>,
+    /// Only meetups starting before this instant (RFC 3339).
+    #[param(value_type = Option<String>, format = DateTime)]
+    pub to: Option<String>,
 }
 
 /// A validated search.
@@ -49,9 +58,18 @@ pub struct SearchQuery {
     pub tag: Option<String>,
     pub limit: usize,
     pub offset: usize,
+    /// Meetups only: their city, and a range their start falls in.
+    pub city: Option<String>,
+    pub from: Option<DateTime<Utc>>,
+    pub to: Option<DateTime<Utc>>,
 }
 
 impl SearchQuery {
+    /// Whether the query filters on fields only meetups have.
+    pub fn filters_meetups(&self) -> bool {
+        self.city.is_some() || self.from.is_some() || self.to.is_some()
+    }
+
     /// Checks every parameter and reports every bad one at once.
     pub fn parse(params: SearchParams) -> Result<SearchQuery, ApiError> {
         let mut v = Validator::new();
@@ -71,6 +89,20 @@ impl SearchQuery {
         };
         let limit = v.check("limit", bounded(params.limit, 1, MAX_LIMIT, DEFAULT_LIMIT));
         let offset = v.check("offset", bounded(params.offset, 0, MAX_OFFSET, 0));
+        let city = params
+            .city
+            .as_deref()
+            .and_then(|c| v.check("city", crate::validation::text(c, 1, 100, false)));
+        let from = params
+            .from
+            .as_deref()
+            .and_then(|t| v.check("from", instant(t)));
+        let to = params.to.as_deref().and_then(|t| v.check("to", instant(t)));
+        if let (Some(from), Some(to)) = (from, to) {
+            if to <= from {
+                v.add("to", "must be after from".into());
+            }
+        }
         v.finish()?;
         Ok(SearchQuery {
             text: text.unwrap_or_default(),
@@ -78,6 +110,9 @@ impl SearchQuery {
             tag: tag.flatten(),
             limit: limit.unwrap_or(DEFAULT_LIMIT),
             offset: offset.unwrap_or(0),
+            city,
+            from,
+            to,
         })
     }
 }
@@ -99,6 +134,12 @@ fn parse_text(raw: &str) -> Result<String, String> {
         })
         .collect();
     Ok(text.trim().to_string())
+}
+
+fn instant(raw: &str) -> Result<DateTime<Utc>, String> {
+    DateTime::parse_from_rfc3339(raw.trim())
+        .map(|t| t.with_timezone(&Utc))
+        .map_err(|_| "must be an RFC 3339 instant such as 2026-11-23T18:00:00Z".to_string())
 }
 
 fn bounded(raw: Option<i64>, min: usize, max: usize, default: usize) -> Result<usize, String> {
@@ -226,6 +267,9 @@ mod tests {
             tag: None,
             limit: None,
             offset: None,
+            city: None,
+            from: None,
+            to: None,
         }
     }
 
@@ -247,6 +291,9 @@ mod tests {
             tag: Some("Not A Tag".into()),
             limit: Some(51),
             offset: Some(1001),
+            city: Some(" ".into()),
+            from: Some("yesterday".into()),
+            to: Some("2026-13-01T00:00:00Z".into()),
         })
         .expect_err("invalid");
         let ApiError::Validation(errors) = error else {
@@ -254,7 +301,10 @@ mod tests {
         };
         let mut fields: Vec<&str> = errors.keys().map(String::as_str).collect();
         fields.sort();
-        assert_eq!(fields, ["limit", "offset", "q", "tag", "type"]);
+        assert_eq!(
+            fields,
+            ["city", "from", "limit", "offset", "q", "tag", "to", "type"]
+        );
     }
 
     #[test]

@@ -10,6 +10,7 @@ mod helpers;
 mod http_errors;
 mod jobs;
 mod mail;
+mod meetups;
 mod meili_standin;
 mod mentorship;
 mod migrations;

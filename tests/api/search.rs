@@ -119,6 +119,7 @@ on_every_engine!(
     results_page_with_limit_and_offset,
     reindex_rebuilds_the_index_from_the_database,
     mentor_profiles_are_found_by_headline_skills_and_bio,
+    meetups_are_found_by_words_city_and_date_until_cancelled,
 );
 
 /// The longest a change may take to become searchable.
@@ -543,6 +544,75 @@ async fn mentor_profiles_are_found_by_headline_skills_and_bio(engine: Engine) {
         .await;
     app.search_until("q=quokka", FRESHNESS, |b| b["hits"] == json!([]))
         .await;
+}
+
+async fn meetups_are_found_by_words_city_and_date_until_cancelled(engine: Engine) {
+    let app = spawn_on(&engine).await;
+    let ada = app.member("ada").await;
+    let post = |title: &str, city: &str, in_days: i64| {
+        let starts = chrono::Utc::now() + chrono::Duration::days(in_days);
+        let body = json!({
+            "title": title,
+            "description": "Talks about **axolotl** tooling.",
+            "starts_at": starts.to_rfc3339(),
+            "ends_at": (starts + chrono::Duration::hours(2)).to_rfc3339(),
+            "timezone": "Europe/Lisbon",
+            "venue": {"name": "Hall", "address": "Rua 1", "city": city, "country": "PT"},
+            "tags": ["rust"],
+        });
+        let app = &app;
+        let token = ada.access_token.clone();
+        async move {
+            let response = app
+                .send_as(reqwest::Method::POST, "/api/v1/meetups", &token, &body)
+                .await;
+            assert_eq!(response.status().as_u16(), 201);
+            json(response).await["id"].as_i64().expect("id")
+        }
+    };
+    let lisbon = post("Axolotl night Lisbon", "Lisbon", 3).await;
+    let porto = post("Axolotl night Porto", "Porto", 20).await;
+    let (found, took) = app
+        .search_until("q=axolotl&type=meetup", FRESHNESS, |b| {
+            has_hit(b, "meetup", lisbon) && has_hit(b, "meetup", porto)
+        })
+        .await;
+    assert!(took < FRESHNESS);
+    let hit = found["hits"]
+        .as_array()
+        .expect("hits")
+        .iter()
+        .find(|h| h["id"] == lisbon)
+        .expect("lisbon hit");
+    assert_eq!(hit["city"], "Lisbon");
+    assert!(hit["starts_at"].is_string(), "{hit}");
+    assert_eq!(hit["author"], "ada");
+
+    let in_lisbon = app.search("q=axolotl&city=Lisbon").await;
+    assert_eq!(hit_refs(&in_lisbon), [("meetup".to_string(), lisbon)]);
+    let soon = (chrono::Utc::now() + chrono::Duration::days(10)).to_rfc3339();
+    let before = app
+        .search(&format!("q=axolotl&to={}", soon.replace('+', "%2B")))
+        .await;
+    assert_eq!(hit_refs(&before), [("meetup".to_string(), lisbon)]);
+    let after = app
+        .search(&format!("q=axolotl&from={}", soon.replace('+', "%2B")))
+        .await;
+    assert_eq!(hit_refs(&after), [("meetup".to_string(), porto)]);
+
+    // A cancelled meetup leaves the index.
+    let response = app
+        .client
+        .post(app.url(&format!("/api/v1/meetups/{porto}/cancel")))
+        .bearer_auth(&ada.access_token)
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(response.status().as_u16(), 200);
+    app.search_until("q=axolotl&type=meetup", FRESHNESS, |b| {
+        !has_hit(b, "meetup", porto)
+    })
+    .await;
 }
 
 async fn reindex_rebuilds_the_index_from_the_database(engine: Engine) {

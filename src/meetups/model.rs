@@ -1,0 +1,369 @@
+//! Rows of `meetups` and `meetup_rsvps`, and the queries on them.
+
+use chrono::{DateTime, Utc};
+use diesel::dsl::sql;
+use diesel::prelude::*;
+use diesel::sql_types::{BigInt, Bool, Timestamptz};
+
+use super::domain::{MeetupInput, Venue};
+use crate::schema::{meetup_rsvps, meetups, users};
+
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = meetups)]
+pub struct MeetupRow {
+    pub id: i64,
+    pub organizer_id: i64,
+    pub title: String,
+    pub description: String,
+    pub description_html: String,
+    pub starts_at: DateTime<Utc>,
+    pub ends_at: DateTime<Utc>,
+    pub timezone: String,
+    pub venue_name: Option<String>,
+    pub venue_address: Option<String>,
+    pub venue_city: Option<String>,
+    pub venue_country: Option<String>,
+    pub online_url: Option<String>,
+    pub capacity: Option<i32>,
+    pub tags: Vec<String>,
+    pub going_count: i32,
+    pub waitlist_count: i32,
+    pub status: String,
+    pub sequence: i32,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    pub cancelled_at: Option<DateTime<Utc>>,
+}
+
+impl MeetupRow {
+    pub fn is_cancelled(&self) -> bool {
+        self.status == "cancelled"
+    }
+
+    pub fn venue(&self) -> Option<Venue> {
+        Some(Venue {
+            name: self.venue_name.clone()?,
+            address: self.venue_address.clone()?,
+            city: self.venue_city.clone()?,
+            country: self.venue_country.clone()?,
+        })
+    }
+
+    /// The meetup's fields as input, so a change can be checked against the whole.
+    pub fn as_input(&self) -> MeetupInput {
+        MeetupInput {
+            title: self.title.clone(),
+            description: self.description.clone(),
+            starts_at: self.starts_at,
+            ends_at: self.ends_at,
+            timezone: self.timezone.clone(),
+            venue: self.venue(),
+            online_url: self.online_url.clone(),
+            capacity: self.capacity,
+            tags: self.tags.clone(),
+        }
+    }
+}
+
+/// What meetups show of a member.
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = users)]
+pub struct MemberRow {
+    pub id: i64,
+    pub username: String,
+    pub display_name: Option<String>,
+    pub email: String,
+}
+
+#[derive(Debug, Insertable, AsChangeset)]
+#[diesel(table_name = meetups, treat_none_as_null = true)]
+struct MeetupValues<'a> {
+    title: &'a str,
+    description: &'a str,
+    description_html: &'a str,
+    starts_at: DateTime<Utc>,
+    ends_at: DateTime<Utc>,
+    timezone: &'a str,
+    venue_name: Option<&'a str>,
+    venue_address: Option<&'a str>,
+    venue_city: Option<&'a str>,
+    venue_country: Option<&'a str>,
+    online_url: Option<&'a str>,
+    capacity: Option<i32>,
+    tags: &'a [String],
+}
+
+impl<'a> MeetupValues<'a> {
+    fn of(input: &'a MeetupInput, description_html: &'a str) -> Self {
+        let venue = input.venue.as_ref();
+        MeetupValues {
+            title: &input.title,
+            description: &input.description,
+            description_html,
+            starts_at: input.starts_at,
+            ends_at: input.ends_at,
+            timezone: &input.timezone,
+            venue_name: venue.map(|v| v.name.as_str()),
+            venue_address: venue.map(|v| v.address.as_str()),
+            venue_city: venue.map(|v| v.city.as_str()),
+            venue_country: venue.map(|v| v.country.as_str()),
+            online_url: input.online_url.as_deref(),
+            capacity: input.capacity,
+            tags: &input.tags,
+        }
+    }
+}
+
+pub fn insert(
+    conn: &mut PgConnection,
+    organizer_id: i64,
+    input: &MeetupInput,
+) -> QueryResult<MeetupRow> {
+    let html = input.description_html();
+    diesel::insert_into(meetups::table)
+        .values((
+            meetups::organizer_id.eq(organizer_id),
+            MeetupValues::of(input, &html),
+        ))
+        .returning(MeetupRow::as_returning())
+        .get_result(conn)
+}
+
+/// Replaces the meetup's fields and bumps its calendar `SEQUENCE`.
+pub fn update(conn: &mut PgConnection, id: i64, input: &MeetupInput) -> QueryResult<MeetupRow> {
+    let html = input.description_html();
+    diesel::update(meetups::table.find(id))
+        .set((
+            MeetupValues::of(input, &html),
+            meetups::sequence.eq(meetups::sequence + 1),
+            meetups::updated_at.eq(diesel::dsl::now),
+        ))
+        .returning(MeetupRow::as_returning())
+        .get_result(conn)
+}
+
+pub fn cancel(conn: &mut PgConnection, id: i64) -> QueryResult<MeetupRow> {
+    diesel::update(meetups::table.find(id))
+        .set((
+            meetups::status.eq("cancelled"),
+            meetups::cancelled_at.eq(diesel::dsl::now),
+            meetups::sequence.eq(meetups::sequence + 1),
+            meetups::updated_at.eq(diesel::dsl::now),
+        ))
+        .returning(MeetupRow::as_returning())
+        .get_result(conn)
+}
+
+pub fn find(conn: &mut PgConnection, id: i64) -> QueryResult<Option<(MeetupRow, MemberRow)>> {
+    meetups::table
+        .inner_join(users::table)
+        .filter(meetups::id.eq(id))
+        .select((MeetupRow::as_select(), MemberRow::as_select()))
+        .first(conn)
+        .optional()
+}
+
+/// Locks the meetup for the rest of the transaction: every RSVP, cancellation and edit of
+/// one meetup takes this lock first, so seats are counted one change at a time.
+pub fn lock(conn: &mut PgConnection, id: i64) -> QueryResult<Option<MeetupRow>> {
+    meetups::table
+        .find(id)
+        .select(MeetupRow::as_select())
+        .for_no_key_update()
+        .first(conn)
+        .optional()
+}
+
+pub struct MeetupFilter {
+    /// Only meetups starting at or after this; by default, those not yet over.
+    pub from: Option<DateTime<Utc>>,
+    /// Only meetups starting before this.
+    pub to: Option<DateTime<Utc>>,
+    pub tag: Option<String>,
+    pub city: Option<String>,
+    /// `true`: with an online URL; `false`: in person only.
+    pub online: Option<bool>,
+    pub include_cancelled: bool,
+    /// (starts_at, id) of the last meetup served.
+    pub after: Option<(DateTime<Utc>, i64)>,
+    pub limit: i64,
+}
+
+/// One page of meetups, soonest first, plus one row to tell whether more exist.
+pub fn list(
+    conn: &mut PgConnection,
+    filter: &MeetupFilter,
+) -> QueryResult<Vec<(MeetupRow, MemberRow)>> {
+    let mut query = meetups::table
+        .inner_join(users::table)
+        .select((MeetupRow::as_select(), MemberRow::as_select()))
+        .order((meetups::starts_at.asc(), meetups::id.asc()))
+        .limit(filter.limit + 1)
+        .into_boxed();
+    query = match filter.from {
+        Some(from) => query.filter(meetups::starts_at.ge(from)),
+        None => query.filter(meetups::ends_at.gt(diesel::dsl::now)),
+    };
+    if let Some(to) = filter.to {
+        query = query.filter(meetups::starts_at.lt(to));
+    }
+    if let Some(tag) = &filter.tag {
+        query = query.filter(meetups::tags.contains(vec![tag.clone()]));
+    }
+    if let Some(city) = &filter.city {
+        query = query.filter(
+            crate::accounts::user::lower(meetups::venue_city.assume_not_null())
+                .eq(city.to_lowercase()),
+        );
+    }
+    match filter.online {
+        Some(true) => query = query.filter(meetups::online_url.is_not_null()),
+        Some(false) => query = query.filter(meetups::online_url.is_null()),
+        None => {}
+    }
+    if !filter.include_cancelled {
+        query = query.filter(meetups::status.eq("scheduled"));
+    }
+    if let Some((starts_at, id)) = filter.after {
+        query = query.filter(
+            sql::<Bool>("(meetups.starts_at, meetups.id) > (")
+                .bind::<Timestamptz, _>(starts_at)
+                .sql(", ")
+                .bind::<BigInt, _>(id)
+                .sql(")"),
+        );
+    }
+    query.load(conn)
+}
+
+/// Meetups a calendar feed carries: upcoming ones, cancelled included (so subscribed
+/// calendars learn of the cancellation), soonest first.
+pub fn upcoming_for_calendar(
+    conn: &mut PgConnection,
+    limit: i64,
+) -> QueryResult<Vec<(MeetupRow, MemberRow)>> {
+    meetups::table
+        .inner_join(users::table)
+        .filter(meetups::ends_at.gt(diesel::dsl::now))
+        .select((MeetupRow::as_select(), MemberRow::as_select()))
+        .order((meetups::starts_at.asc(), meetups::id.asc()))
+        .limit(limit)
+        .load(conn)
+}
+
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = meetup_rsvps)]
+pub struct RsvpRow {
+    pub id: i64,
+    pub meetup_id: i64,
+    pub user_id: i64,
+    pub status: String,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+pub fn find_rsvp(
+    conn: &mut PgConnection,
+    meetup_id: i64,
+    user_id: i64,
+) -> QueryResult<Option<RsvpRow>> {
+    meetup_rsvps::table
+        .filter(meetup_rsvps::meetup_id.eq(meetup_id))
+        .filter(meetup_rsvps::user_id.eq(user_id))
+        .select(RsvpRow::as_select())
+        .first(conn)
+        .optional()
+}
+
+pub fn insert_rsvp(
+    conn: &mut PgConnection,
+    meetup_id: i64,
+    user_id: i64,
+    status: &str,
+) -> QueryResult<RsvpRow> {
+    diesel::insert_into(meetup_rsvps::table)
+        .values((
+            meetup_rsvps::meetup_id.eq(meetup_id),
+            meetup_rsvps::user_id.eq(user_id),
+            meetup_rsvps::status.eq(status),
+        ))
+        .returning(RsvpRow::as_returning())
+        .get_result(conn)
+}
+
+pub fn delete_rsvp(conn: &mut PgConnection, id: i64) -> QueryResult<()> {
+    diesel::delete(meetup_rsvps::table.find(id)).execute(conn)?;
+    Ok(())
+}
+
+/// Gives seats to the first `seats` waitlisted members, in arrival order; returns who moved up.
+pub fn promote_waitlisted(
+    conn: &mut PgConnection,
+    meetup_id: i64,
+    seats: i64,
+) -> QueryResult<Vec<i64>> {
+    if seats <= 0 {
+        return Ok(Vec::new());
+    }
+    let first: Vec<i64> = meetup_rsvps::table
+        .filter(meetup_rsvps::meetup_id.eq(meetup_id))
+        .filter(meetup_rsvps::status.eq("waitlisted"))
+        .order(meetup_rsvps::id.asc())
+        .limit(seats)
+        .select(meetup_rsvps::id)
+        .load(conn)?;
+    if first.is_empty() {
+        return Ok(Vec::new());
+    }
+    diesel::update(meetup_rsvps::table.filter(meetup_rsvps::id.eq_any(&first)))
+        .set((
+            meetup_rsvps::status.eq("going"),
+            meetup_rsvps::updated_at.eq(diesel::dsl::now),
+        ))
+        .returning(meetup_rsvps::user_id)
+        .get_results(conn)
+}
+
+/// Everyone going or waitlisted, in arrival order, with their status.
+pub fn attendees(
+    conn: &mut PgConnection,
+    meetup_id: i64,
+) -> QueryResult<Vec<(RsvpRow, MemberRow)>> {
+    meetup_rsvps::table
+        .inner_join(users::table)
+        .filter(meetup_rsvps::meetup_id.eq(meetup_id))
+        .order(meetup_rsvps::id.asc())
+        .select((RsvpRow::as_select(), MemberRow::as_select()))
+        .load(conn)
+}
+
+pub fn members(conn: &mut PgConnection, ids: &[i64]) -> QueryResult<Vec<MemberRow>> {
+    users::table
+        .filter(users::id.eq_any(ids))
+        .select(MemberRow::as_select())
+        .load(conn)
+}
+
+/// 1 for the first waitlisted RSVP of the meetup, and so on.
+pub fn waitlist_position(
+    conn: &mut PgConnection,
+    meetup_id: i64,
+    rsvp_id: i64,
+) -> QueryResult<i64> {
+    meetup_rsvps::table
+        .filter(meetup_rsvps::meetup_id.eq(meetup_id))
+        .filter(meetup_rsvps::status.eq("waitlisted"))
+        .filter(meetup_rsvps::id.le(rsvp_id))
+        .count()
+        .get_result(conn)
+}
+
+/// Everyone going or waitlisted: who hears of a change or a cancellation.
+pub fn attendee_members(conn: &mut PgConnection, meetup_id: i64) -> QueryResult<Vec<MemberRow>> {
+    meetup_rsvps::table
+        .inner_join(users::table)
+        .filter(meetup_rsvps::meetup_id.eq(meetup_id))
+        .order(meetup_rsvps::id.asc())
+        .select(MemberRow::as_select())
+        .load(conn)
+}

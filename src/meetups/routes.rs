@@ -1,0 +1,442 @@
+//! `/meetups/*`.
+
+use actix_web::http::header;
+use actix_web::{web, HttpResponse};
+use chrono::{DateTime, Utc};
+use serde::Deserialize;
+use utoipa::{IntoParams, ToSchema};
+
+use super::calendar;
+use super::domain::{self, RawMeetup, VenueInput};
+use super::model::MeetupFilter;
+use super::service::{self, LISTING};
+use super::views::{AttendeeList, MeetupSummary, MeetupView, RsvpView};
+use crate::auth::{ActiveUser, AuthUser, MaybeUser, Member};
+use crate::config::Settings;
+use crate::db::{self, DbPool};
+use crate::error::{ApiError, Problem};
+use crate::http::Json;
+use crate::pagination::{self, Page};
+use crate::tags::{TagName, TagNameSchema};
+use crate::validation::{double_option, TimezoneName, Validator};
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.service(
+        web::resource("/meetups")
+            .route(web::get().to(list_meetups))
+            .route(web::post().to(create_meetup)),
+    )
+    // Before `/meetups/{id}`, which would otherwise take "calendar.ics" for an id.
+    .service(web::resource("/meetups/calendar.ics").route(web::get().to(upcoming_calendar)))
+    .service(
+        web::resource("/meetups/{id}")
+            .route(web::get().to(get_meetup))
+            .route(web::patch().to(update_meetup)),
+    )
+    .service(web::resource("/meetups/{id}/cancel").route(web::post().to(cancel_meetup)))
+    .service(
+        web::resource("/meetups/{id}/rsvp")
+            .route(web::put().to(rsvp))
+            .route(web::delete().to(withdraw_rsvp)),
+    )
+    .service(web::resource("/meetups/{id}/attendees").route(web::get().to(attendees)))
+    .service(web::resource("/meetups/{id}/calendar.ics").route(web::get().to(meetup_calendar)));
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateMeetupRequest {
+    #[serde(default)]
+    #[schema(value_type = String, required = true, min_length = 5, max_length = 200, pattern = r"^[^\u0000-\u001F\u007F-\u009F]*[^\s\u0000-\u001F\u007F-\u009F][^\u0000-\u001F\u007F-\u009F]*$")]
+    pub title: Option<String>,
+    /// Markdown.
+    #[serde(default)]
+    #[schema(value_type = String, required = true, min_length = 1, max_length = 20000, pattern = r"^[^\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F-\u009F]*[^\s\u0000-\u001F\u007F-\u009F][^\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F-\u009F]*$")]
+    pub description: Option<String>,
+    /// In the future.
+    #[serde(default)]
+    #[schema(value_type = String, format = DateTime, required = true)]
+    pub starts_at: Option<DateTime<Utc>>,
+    /// After `starts_at`, at most 7 days later.
+    #[serde(default)]
+    #[schema(value_type = String, format = DateTime, required = true)]
+    pub ends_at: Option<DateTime<Utc>>,
+    /// The IANA zone the meetup is held in.
+    #[serde(default)]
+    #[schema(value_type = TimezoneName, required = true)]
+    pub timezone: Option<String>,
+    /// Where it is held in person; a venue, an `online_url` or both.
+    #[serde(default)]
+    pub venue: Option<VenueInput>,
+    /// An http or https URL.
+    #[serde(default)]
+    #[schema(max_length = 2000, pattern = r"^[hH][tT][tT][pP][sS]?://[^\s/?#]+")]
+    pub online_url: Option<String>,
+    /// Seats, 1 to 10,000; none means no limit.
+    #[serde(default)]
+    #[schema(value_type = Option<i64>, minimum = 1, maximum = 10000)]
+    pub capacity: Option<f64>,
+    #[serde(default)]
+    #[schema(value_type = Option<Vec<TagNameSchema>>, max_items = 5)]
+    pub tags: Option<Vec<String>>,
+}
+
+/// List a meetup (verified members).
+#[utoipa::path(
+    post, path = "/api/v1/meetups", tag = "meetups",
+    security(("bearer_auth" = [])),
+    request_body = CreateMeetupRequest,
+    responses(
+        (status = 201, description = "The new meetup", body = MeetupView),
+        (status = 401, description = "Missing or invalid token", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Unverified email (`email_not_verified`) or suspended (`account_suspended`)", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid fields, every one named", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "Posting limit reached", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn create_meetup(
+    Member(organizer): Member,
+    body: Json<CreateMeetupRequest>,
+    pool: web::Data<DbPool>,
+    limits: web::Data<crate::rate_limit::PostingLimits>,
+) -> Result<HttpResponse, ApiError> {
+    let body = body.into_inner();
+    let input = domain::parse(
+        RawMeetup {
+            title: body.title.as_deref(),
+            description: body.description.as_deref(),
+            starts_at: body.starts_at,
+            ends_at: body.ends_at,
+            timezone: body.timezone.as_deref(),
+            venue: Some(body.venue.as_ref()),
+            online_url: Some(body.online_url.as_deref()),
+            capacity: Some(body.capacity),
+            tags: Some(body.tags.as_deref().unwrap_or_default()),
+        },
+        None,
+        Utc::now(),
+    )?;
+    limits.meetups.check(&organizer.id)?;
+    let meetup = db::run(&pool, move |conn| service::create(conn, &organizer, &input)).await?;
+    Ok(HttpResponse::Created().json(meetup))
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct MeetupListQuery {
+    /// Only meetups starting at or after this instant; by default, those not over yet.
+    pub from: Option<DateTime<Utc>>,
+    /// Only meetups starting before this instant.
+    pub to: Option<DateTime<Utc>>,
+    #[param(value_type = Option<TagNameSchema>)]
+    pub tag: Option<String>,
+    /// The venue's city, any case.
+    #[param(max_length = 100)]
+    pub city: Option<String>,
+    /// `true`: meetups with an online URL; `false`: in person only.
+    pub online: Option<bool>,
+    /// Include cancelled meetups.
+    pub include_cancelled: Option<bool>,
+    #[param(minimum = 1, maximum = 100)]
+    pub limit: Option<i64>,
+    /// `next_cursor` of the previous page.
+    pub cursor: Option<String>,
+}
+
+/// Meetups, soonest first.
+#[utoipa::path(
+    get, path = "/api/v1/meetups", tag = "meetups",
+    params(MeetupListQuery),
+    responses(
+        (status = 200, description = "A page of meetups", body = Page<MeetupSummary>),
+        (status = 400, description = "Bad query parameter or cursor (`invalid_cursor`)", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "A token was sent but is invalid", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid `tag`, `city`, `to` or `limit`", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn list_meetups(
+    _viewer: MaybeUser,
+    query: web::Query<MeetupListQuery>,
+    pool: web::Data<DbPool>,
+) -> Result<HttpResponse, ApiError> {
+    let query = query.into_inner();
+    let mut v = Validator::new();
+    let tag = query
+        .tag
+        .as_deref()
+        .and_then(|t| v.check("tag", TagName::parse(t).map(TagName::into_string)));
+    let city = query
+        .city
+        .as_deref()
+        .and_then(|c| v.check("city", crate::validation::text(c, 1, 100, false)));
+    if let (Some(from), Some(to)) = (query.from, query.to) {
+        if to <= from {
+            v.add("to", "must be after from".into());
+        }
+    }
+    v.finish()?;
+    let filter = MeetupFilter {
+        from: query.from,
+        to: query.to,
+        tag,
+        city,
+        online: query.online,
+        include_cancelled: query.include_cancelled.unwrap_or(false),
+        after: query
+            .cursor
+            .as_deref()
+            .filter(|c| !c.is_empty())
+            .map(|c| pagination::decode(LISTING, c))
+            .transpose()?,
+        limit: pagination::limit(query.limit)?,
+    };
+    let page = db::run(&pool, move |conn| service::list(conn, filter)).await?;
+    Ok(HttpResponse::Ok().json(page))
+}
+
+/// One meetup, with the caller's RSVP when signed in.
+#[utoipa::path(
+    get, path = "/api/v1/meetups/{id}", tag = "meetups",
+    params(("id" = i64, Path, description = "Meetup id")),
+    responses(
+        (status = 200, description = "The meetup", body = MeetupView),
+        (status = 401, description = "A token was sent but is invalid", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such meetup", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn get_meetup(
+    MaybeUser(viewer): MaybeUser,
+    id: web::Path<i64>,
+    pool: web::Data<DbPool>,
+) -> Result<HttpResponse, ApiError> {
+    let id = id.into_inner();
+    let meetup = db::run(&pool, move |conn| service::get(conn, id, viewer.as_ref())).await?;
+    Ok(HttpResponse::Ok().json(meetup))
+}
+
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UpdateMeetupRequest {
+    #[schema(
+        min_length = 5,
+        max_length = 200,
+        pattern = r"^[^\u0000-\u001F\u007F-\u009F]*[^\s\u0000-\u001F\u007F-\u009F][^\u0000-\u001F\u007F-\u009F]*$"
+    )]
+    pub title: Option<String>,
+    #[schema(
+        min_length = 1,
+        max_length = 20000,
+        pattern = r"^[^\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F-\u009F]*[^\s\u0000-\u001F\u007F-\u009F][^\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F-\u009F]*$"
+    )]
+    pub description: Option<String>,
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub starts_at: Option<DateTime<Utc>>,
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub ends_at: Option<DateTime<Utc>>,
+    #[schema(value_type = Option<TimezoneName>)]
+    pub timezone: Option<String>,
+    /// `null` removes the venue (an `online_url` must remain).
+    #[serde(default, deserialize_with = "double_option")]
+    #[schema(value_type = Option<VenueInput>)]
+    pub venue: Option<Option<VenueInput>>,
+    /// `null` removes it (a venue must remain).
+    #[serde(default, deserialize_with = "double_option")]
+    #[schema(value_type = Option<String>, max_length = 2000, pattern = r"^[hH][tT][tT][pP][sS]?://[^\s/?#]+")]
+    pub online_url: Option<Option<String>>,
+    /// `null` removes the limit; never below the number already going.
+    #[serde(default, deserialize_with = "double_option")]
+    #[schema(value_type = Option<i64>, minimum = 1, maximum = 10000)]
+    pub capacity: Option<Option<f64>>,
+    #[schema(value_type = Option<Vec<TagNameSchema>>, max_items = 5)]
+    pub tags: Option<Vec<String>>,
+}
+
+/// Edit a meetup (its organizer or a moderator); a new time or place is emailed to everyone
+/// going or waitlisted.
+#[utoipa::path(
+    patch, path = "/api/v1/meetups/{id}", tag = "meetups",
+    security(("bearer_auth" = [])),
+    params(("id" = i64, Path, description = "Meetup id")),
+    request_body = UpdateMeetupRequest,
+    responses(
+        (status = 200, description = "The edited meetup", body = MeetupView),
+        (status = 401, description = "Missing or invalid token", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not the organizer (`not_organizer`) or suspended", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such meetup", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "The meetup is cancelled (`meetup_cancelled`)", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid fields", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn update_meetup(
+    ActiveUser(actor): ActiveUser,
+    id: web::Path<i64>,
+    body: Json<UpdateMeetupRequest>,
+    pool: web::Data<DbPool>,
+    settings: web::Data<Settings>,
+) -> Result<HttpResponse, ApiError> {
+    let body = body.into_inner();
+    let id = id.into_inner();
+    let base_url = settings.web.base_url.clone();
+    let meetup = db::run(&pool, move |conn| {
+        let raw = RawMeetup {
+            title: body.title.as_deref(),
+            description: body.description.as_deref(),
+            starts_at: body.starts_at,
+            ends_at: body.ends_at,
+            timezone: body.timezone.as_deref(),
+            venue: body.venue.as_ref().map(Option::as_ref),
+            online_url: body.online_url.as_ref().map(Option::as_deref),
+            capacity: body.capacity,
+            tags: body.tags.as_deref(),
+        };
+        service::update(conn, id, &actor, raw, &base_url)
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(meetup))
+}
+
+/// Cancel a meetup (its organizer or a moderator); everyone going or waitlisted is emailed.
+#[utoipa::path(
+    post, path = "/api/v1/meetups/{id}/cancel", tag = "meetups",
+    security(("bearer_auth" = [])),
+    params(("id" = i64, Path, description = "Meetup id")),
+    responses(
+        (status = 200, description = "The meetup, `cancelled`", body = MeetupView),
+        (status = 401, description = "Missing or invalid token", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not the organizer (`not_organizer`) or suspended", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such meetup", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Already cancelled (`meetup_cancelled`)", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn cancel_meetup(
+    ActiveUser(actor): ActiveUser,
+    id: web::Path<i64>,
+    pool: web::Data<DbPool>,
+    settings: web::Data<Settings>,
+) -> Result<HttpResponse, ApiError> {
+    let id = id.into_inner();
+    let base_url = settings.web.base_url.clone();
+    let meetup = db::run(&pool, move |conn| {
+        service::cancel(conn, id, &actor, &base_url)
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(meetup))
+}
+
+/// RSVP: `going` while seats remain, otherwise `waitlisted`; asking again changes nothing.
+#[utoipa::path(
+    put, path = "/api/v1/meetups/{id}/rsvp", tag = "meetups",
+    security(("bearer_auth" = [])),
+    params(("id" = i64, Path, description = "Meetup id")),
+    responses(
+        (status = 200, description = "The caller's RSVP", body = RsvpView),
+        (status = 401, description = "Missing or invalid token", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Suspended (`account_suspended`)", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such meetup", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Cancelled (`meetup_cancelled`) or started (`meetup_past`)", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn rsvp(
+    ActiveUser(member): ActiveUser,
+    id: web::Path<i64>,
+    pool: web::Data<DbPool>,
+) -> Result<HttpResponse, ApiError> {
+    let id = id.into_inner();
+    let rsvp = db::run(&pool, move |conn| service::rsvp(conn, id, &member)).await?;
+    Ok(HttpResponse::Ok().json(rsvp))
+}
+
+/// Withdraw one's RSVP; a freed seat goes to the first waitlisted member, who is emailed.
+#[utoipa::path(
+    delete, path = "/api/v1/meetups/{id}/rsvp", tag = "meetups",
+    security(("bearer_auth" = [])),
+    params(("id" = i64, Path, description = "Meetup id")),
+    responses(
+        (status = 204, description = "No RSVP any more"),
+        (status = 401, description = "Missing or invalid token", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Suspended (`account_suspended`)", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such meetup", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "The meetup has started (`meetup_past`)", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn withdraw_rsvp(
+    ActiveUser(member): ActiveUser,
+    id: web::Path<i64>,
+    pool: web::Data<DbPool>,
+    settings: web::Data<Settings>,
+) -> Result<HttpResponse, ApiError> {
+    let id = id.into_inner();
+    let base_url = settings.web.base_url.clone();
+    db::run(&pool, move |conn| {
+        service::withdraw_rsvp(conn, id, &member, &base_url)
+    })
+    .await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+/// Who is going and who waits, in RSVP order (the organizer and moderators only).
+#[utoipa::path(
+    get, path = "/api/v1/meetups/{id}/attendees", tag = "meetups",
+    security(("bearer_auth" = [])),
+    params(("id" = i64, Path, description = "Meetup id")),
+    responses(
+        (status = 200, description = "Going and waitlisted members", body = AttendeeList),
+        (status = 401, description = "Missing or invalid token", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not the organizer or a moderator (`not_organizer`)", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such meetup", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn attendees(
+    AuthUser(viewer): AuthUser,
+    id: web::Path<i64>,
+    pool: web::Data<DbPool>,
+) -> Result<HttpResponse, ApiError> {
+    let id = id.into_inner();
+    let list = db::run(&pool, move |conn| service::attendees(conn, id, &viewer)).await?;
+    Ok(HttpResponse::Ok().json(list))
+}
+
+fn ics(body: String) -> HttpResponse {
+    HttpResponse::Ok()
+        .insert_header((header::CONTENT_TYPE, calendar::CONTENT_TYPE))
+        .body(body)
+}
+
+/// One meetup as an RFC 5545 calendar (`STATUS:CANCELLED` once cancelled).
+#[utoipa::path(
+    get, path = "/api/v1/meetups/{id}/calendar.ics", tag = "meetups",
+    params(("id" = i64, Path, description = "Meetup id")),
+    responses(
+        (status = 200, description = "An iCalendar object with one VEVENT", body = String, content_type = "text/calendar"),
+        (status = 404, description = "No such meetup", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn meetup_calendar(
+    id: web::Path<i64>,
+    pool: web::Data<DbPool>,
+    settings: web::Data<Settings>,
+) -> Result<HttpResponse, ApiError> {
+    let id = id.into_inner();
+    let base_url = settings.web.base_url.clone();
+    let body = db::run(&pool, move |conn| service::calendar_of(conn, id, &base_url)).await?;
+    Ok(ics(body))
+}
+
+/// Upcoming meetups as a calendar feed to subscribe to (cancelled ones marked as such).
+#[utoipa::path(
+    get, path = "/api/v1/meetups/calendar.ics", tag = "meetups",
+    responses(
+        (status = 200, description = "An iCalendar object, one VEVENT per meetup", body = String, content_type = "text/calendar"),
+    )
+)]
+pub async fn upcoming_calendar(
+    pool: web::Data<DbPool>,
+    settings: web::Data<Settings>,
+) -> Result<HttpResponse, ApiError> {
+    let base_url = settings.web.base_url.clone();
+    let body = db::run(&pool, move |conn| {
+        service::upcoming_calendar(conn, &base_url)
+    })
+    .await?;
+    Ok(ics(body))
+}

@@ -1,0 +1,301 @@
+//! Meetup operations. Every change to a meetup or its RSVPs is one transaction that first
+//! locks the meetup's row, so seats are given one at a time; the emails and the search index
+//! update it causes are enqueued in the same transaction.
+
+use chrono::{DateTime, Utc};
+use diesel::prelude::*;
+
+use super::domain::{self, MeetupInput, RawMeetup};
+use super::model::{self, MeetupFilter, MeetupRow, MemberRow};
+use super::rules::{self, RsvpStatus};
+use super::views::{AttendeeList, AttendeeView, MeetupSummary, MeetupView, RsvpView};
+use crate::accounts::User;
+use crate::error::ApiError;
+use crate::pagination::{self, Page};
+use crate::search;
+
+pub const LISTING: &str = "meetups";
+
+fn member_of(user: &User) -> MemberRow {
+    MemberRow {
+        id: user.id,
+        username: user.username.clone(),
+        display_name: user.display_name.clone(),
+        email: user.email.clone(),
+    }
+}
+
+pub fn create(
+    conn: &mut PgConnection,
+    organizer: &User,
+    input: &MeetupInput,
+) -> Result<MeetupView, ApiError> {
+    conn.transaction(|conn| {
+        let row = model::insert(conn, organizer.id, input)?;
+        search::enqueue(conn, search::Kind::Meetup, row.id)?;
+        Ok(MeetupView::new(row, &member_of(organizer), Some(None)))
+    })
+}
+
+pub fn get(
+    conn: &mut PgConnection,
+    id: i64,
+    viewer: Option<&User>,
+) -> Result<MeetupView, ApiError> {
+    let (row, organizer) = model::find(conn, id)?.ok_or(ApiError::NotFound)?;
+    let my_rsvp = match viewer {
+        Some(viewer) => {
+            Some(model::find_rsvp(conn, id, viewer.id)?.map(|rsvp| RsvpStatus::parse(&rsvp.status)))
+        }
+        None => None,
+    };
+    Ok(MeetupView::new(row, &organizer, my_rsvp))
+}
+
+pub fn list(
+    conn: &mut PgConnection,
+    filter: MeetupFilter,
+) -> Result<Page<MeetupSummary>, ApiError> {
+    let rows = model::list(conn, &filter)?;
+    Ok(Page::from_rows(
+        rows,
+        filter.limit,
+        |(row, _)| pagination::encode(LISTING, &(row.starts_at, row.id)),
+        MeetupSummary::new,
+    ))
+}
+
+fn locked(conn: &mut PgConnection, id: i64) -> Result<MeetupRow, ApiError> {
+    model::lock(conn, id)?.ok_or(ApiError::NotFound)
+}
+
+/// Applies a PATCH as the organizer or a moderator; attendees hear of a new time or place.
+pub fn update(
+    conn: &mut PgConnection,
+    id: i64,
+    actor: &User,
+    raw: RawMeetup<'_>,
+    base_url: &str,
+) -> Result<MeetupView, ApiError> {
+    conn.transaction(|conn| {
+        let current = locked(conn, id)?;
+        rules::ensure_can_manage(actor, current.organizer_id)?;
+        if current.is_cancelled() {
+            return Err(rules::meetup_cancelled());
+        }
+        let before = current.as_input();
+        let after = domain::parse(raw, Some(&before), Utc::now())?;
+        rules::ensure_capacity_holds(after.capacity, current.going_count)?;
+        let row = model::update(conn, id, &after)?;
+        // A raised or removed capacity gives seats to the waitlist at once.
+        let promoted = model::promote_waitlisted(
+            conn,
+            id,
+            rules::free_seats(row.capacity, row.going_count, row.waitlist_count),
+        )?;
+        let row = if promoted.is_empty() {
+            row
+        } else {
+            locked(conn, id)?
+        };
+        notify_promoted(conn, &row, &promoted, base_url)?;
+        if rules::time_or_place_changed(&before, &after) {
+            notify_attendees(conn, &row, "meetup_changed", base_url)?;
+        }
+        search::enqueue(conn, search::Kind::Meetup, id)?;
+        let (row, organizer) = model::find(conn, id)?.ok_or(ApiError::NotFound)?;
+        let mine = model::find_rsvp(conn, id, actor.id)?.map(|r| RsvpStatus::parse(&r.status));
+        Ok(MeetupView::new(row, &organizer, Some(mine)))
+    })
+}
+
+/// Cancels the meetup as the organizer or a moderator and tells everyone going or waiting.
+pub fn cancel(
+    conn: &mut PgConnection,
+    id: i64,
+    actor: &User,
+    base_url: &str,
+) -> Result<MeetupView, ApiError> {
+    conn.transaction(|conn| {
+        let current = locked(conn, id)?;
+        rules::ensure_can_manage(actor, current.organizer_id)?;
+        if current.is_cancelled() {
+            return Err(rules::meetup_cancelled());
+        }
+        let row = model::cancel(conn, id)?;
+        notify_attendees(conn, &row, "meetup_cancelled", base_url)?;
+        search::enqueue(conn, search::Kind::Meetup, id)?;
+        let (row, organizer) = model::find(conn, id)?.ok_or(ApiError::NotFound)?;
+        let mine = model::find_rsvp(conn, id, actor.id)?.map(|r| RsvpStatus::parse(&r.status));
+        Ok(MeetupView::new(row, &organizer, Some(mine)))
+    })
+}
+
+/// RSVPs: `going` while seats remain, then the waitlist; asking again changes nothing.
+pub fn rsvp(conn: &mut PgConnection, id: i64, member: &User) -> Result<RsvpView, ApiError> {
+    conn.transaction(|conn| {
+        let meetup = locked(conn, id)?;
+        let existing = model::find_rsvp(conn, id, member.id)?;
+        let rsvp = match existing {
+            Some(rsvp) => rsvp,
+            None => {
+                rules::ensure_rsvp_open(meetup.is_cancelled(), meetup.starts_at, Utc::now())?;
+                let status = rules::seat_for(meetup.capacity, meetup.going_count);
+                model::insert_rsvp(conn, id, member.id, status.as_str())?
+            }
+        };
+        rsvp_view(conn, &rsvp)
+    })
+}
+
+fn rsvp_view(conn: &mut PgConnection, rsvp: &model::RsvpRow) -> Result<RsvpView, ApiError> {
+    let status = RsvpStatus::parse(&rsvp.status);
+    let waitlist_position = match status {
+        RsvpStatus::Waitlisted => Some(model::waitlist_position(conn, rsvp.meetup_id, rsvp.id)?),
+        RsvpStatus::Going => None,
+    };
+    Ok(RsvpView {
+        meetup_id: rsvp.meetup_id,
+        status,
+        waitlist_position,
+    })
+}
+
+/// Withdraws an RSVP; a seat it frees goes to the first waitlisted member, who is emailed.
+/// Withdrawing when there is nothing to withdraw changes nothing.
+pub fn withdraw_rsvp(
+    conn: &mut PgConnection,
+    id: i64,
+    member: &User,
+    base_url: &str,
+) -> Result<(), ApiError> {
+    conn.transaction(|conn| {
+        let meetup = locked(conn, id)?;
+        let Some(rsvp) = model::find_rsvp(conn, id, member.id)? else {
+            return Ok(());
+        };
+        if meetup.starts_at <= Utc::now() {
+            return Err(ApiError::conflict(
+                "meetup_past",
+                "This meetup has started or is over; its RSVPs are kept as they were.",
+            ));
+        }
+        model::delete_rsvp(conn, rsvp.id)?;
+        if rsvp.status == RsvpStatus::Going.as_str() && !meetup.is_cancelled() {
+            let going = meetup.going_count - 1;
+            let seats = rules::free_seats(meetup.capacity, going, meetup.waitlist_count);
+            let promoted = model::promote_waitlisted(conn, id, seats)?;
+            notify_promoted(conn, &meetup, &promoted, base_url)?;
+        }
+        Ok(())
+    })
+}
+
+pub fn attendees(
+    conn: &mut PgConnection,
+    id: i64,
+    viewer: &User,
+) -> Result<AttendeeList, ApiError> {
+    let (meetup, _) = model::find(conn, id)?.ok_or(ApiError::NotFound)?;
+    rules::ensure_can_manage(viewer, meetup.organizer_id)?;
+    let (going, waitlisted): (Vec<_>, Vec<_>) = model::attendees(conn, id)?
+        .into_iter()
+        .partition(|(rsvp, _)| rsvp.status == RsvpStatus::Going.as_str());
+    Ok(AttendeeList {
+        going: going.into_iter().map(AttendeeView::new).collect(),
+        waitlisted: waitlisted.into_iter().map(AttendeeView::new).collect(),
+    })
+}
+
+/// A meetup's calendar: cancelled ones included, marked as such.
+pub fn calendar_of(conn: &mut PgConnection, id: i64, base_url: &str) -> Result<String, ApiError> {
+    let (meetup, _) = model::find(conn, id)?.ok_or(ApiError::NotFound)?;
+    let name = meetup.title.clone();
+    Ok(super::calendar::calendar(&name, &[meetup], base_url))
+}
+
+pub fn upcoming_calendar(conn: &mut PgConnection, base_url: &str) -> Result<String, ApiError> {
+    let meetups: Vec<MeetupRow> = model::upcoming_for_calendar(conn, super::calendar::FEED_LIMIT)?
+        .into_iter()
+        .map(|(row, _)| row)
+        .collect();
+    Ok(super::calendar::calendar(
+        "devforum meetups",
+        &meetups,
+        base_url,
+    ))
+}
+
+fn when(meetup: &MeetupRow) -> String {
+    let tz: chrono_tz::Tz = meetup.timezone.parse().unwrap_or(chrono_tz::Tz::UTC);
+    let local = |at: DateTime<Utc>| {
+        at.with_timezone(&tz)
+            .format("%a %-d %b %Y %H:%M")
+            .to_string()
+    };
+    format!(
+        "{} – {} ({})",
+        local(meetup.starts_at),
+        local(meetup.ends_at),
+        meetup.timezone
+    )
+}
+
+fn place(meetup: &MeetupRow) -> String {
+    let venue = meetup
+        .venue()
+        .map(|v| format!("{}, {}, {}, {}", v.name, v.address, v.city, v.country));
+    match (venue, &meetup.online_url) {
+        (Some(venue), Some(url)) => format!("{venue} and online at {url}"),
+        (Some(venue), None) => venue,
+        (None, Some(url)) => format!("online at {url}"),
+        (None, None) => String::new(),
+    }
+}
+
+fn email_context(meetup: &MeetupRow, username: &str, base_url: &str) -> serde_json::Value {
+    serde_json::json!({
+        "username": username,
+        "title": meetup.title,
+        "when": when(meetup),
+        "place": place(meetup),
+        "link": super::calendar::page_link(meetup.id, base_url),
+    })
+}
+
+fn notify_attendees(
+    conn: &mut PgConnection,
+    meetup: &MeetupRow,
+    template: &str,
+    base_url: &str,
+) -> Result<(), ApiError> {
+    for member in model::attendee_members(conn, meetup.id)? {
+        crate::email::enqueue(
+            conn,
+            &member.email,
+            template,
+            email_context(meetup, &member.username, base_url),
+        )?;
+    }
+    Ok(())
+}
+
+fn notify_promoted(
+    conn: &mut PgConnection,
+    meetup: &MeetupRow,
+    user_ids: &[i64],
+    base_url: &str,
+) -> Result<(), ApiError> {
+    if user_ids.is_empty() {
+        return Ok(());
+    }
+    for member in model::members(conn, user_ids)? {
+        crate::email::enqueue(
+            conn,
+            &member.email,
+            "meetup_seat",
+            email_context(meetup, &member.username, base_url),
+        )?;
+    }
+    Ok(())
+}
