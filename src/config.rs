@@ -66,6 +66,7 @@ pub struct Settings {
     pub web: WebSettings,
     pub worker: WorkerSettings,
     pub rate_limits: RateLimitSettings,
+    pub moderation: ModerationSettings,
     pub log: LogSettings,
 }
 
@@ -192,6 +193,12 @@ pub struct RateLimitSettings {
 #[derive(Debug, Clone, Deserialize)]
 pub struct WebSettings {
     pub base_url: String,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct ModerationSettings {
+    /// Open reports from this many distinct members hide a post or meetup pending review.
+    pub auto_hide_reports: u32,
 }
 
 #[derive(Debug, Clone, Deserialize)]

@@ -15,6 +15,7 @@ pub mod jobs;
 pub mod markdown;
 pub mod meetups;
 pub mod mentorship;
+pub mod moderation;
 pub mod openapi;
 pub mod operations;
 pub mod pagination;

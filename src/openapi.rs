@@ -7,7 +7,7 @@ use utoipa::{Modify, OpenApi};
 
 use crate::error::Problem;
 use crate::operations;
-use crate::{accounts, meetups, mentorship, search, threads};
+use crate::{accounts, meetups, mentorship, moderation, search, threads};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -65,6 +65,24 @@ use crate::{accounts, meetups, mentorship, search, threads};
         meetups::routes::attendees,
         meetups::routes::meetup_calendar,
         meetups::routes::upcoming_calendar,
+        moderation::routes::create_report,
+        moderation::routes::review_queue,
+        moderation::routes::resolve_report,
+        moderation::routes::dismiss_report,
+        moderation::routes::hide_thread,
+        moderation::routes::restore_thread,
+        moderation::routes::hide_reply,
+        moderation::routes::restore_reply,
+        moderation::routes::hide_meetup,
+        moderation::routes::restore_meetup,
+        moderation::routes::lock_thread,
+        moderation::routes::unlock_thread,
+        moderation::routes::pin_thread,
+        moderation::routes::unpin_thread,
+        moderation::routes::suspend,
+        moderation::routes::unsuspend,
+        moderation::routes::set_role,
+        moderation::routes::moderation_log,
     ),
     components(schemas(Problem)),
     modifiers(&BearerAuth, &BodyProblems),
@@ -75,6 +93,7 @@ use crate::{accounts, meetups, mentorship, search, threads};
         (name = "search", description = "One search over threads, replies, meetups and mentors"),
         (name = "mentorship", description = "Mentor profiles, the directory, and mentorship requests"),
         (name = "meetups", description = "Meetups, RSVPs with waitlists, and iCalendar feeds"),
+        (name = "moderation", description = "Reports, the review queue, moderation actions, roles and the log"),
     )
 )]
 pub struct ApiDoc;

@@ -82,7 +82,9 @@ diesel::allow_tables_to_appear_in_same_query!(
     mentor_profiles,
     mentorship_requests,
     meetups,
-    meetup_rsvps
+    meetup_rsvps,
+    reports,
+    moderation_log
 );
 
 diesel::table! {
@@ -203,6 +205,36 @@ diesel::table! {
         created_at -> Timestamptz,
         updated_at -> Timestamptz,
         cancelled_at -> Nullable<Timestamptz>,
+        hidden -> Bool,
+    }
+}
+
+diesel::table! {
+    reports (id) {
+        id -> Int8,
+        reporter_id -> Int8,
+        target_type -> Text,
+        target_id -> Int8,
+        reason -> Text,
+        details -> Nullable<Text>,
+        status -> Text,
+        action -> Nullable<Text>,
+        note -> Nullable<Text>,
+        handled_by -> Nullable<Int8>,
+        handled_at -> Nullable<Timestamptz>,
+        created_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    moderation_log (id) {
+        id -> Int8,
+        actor_id -> Nullable<Int8>,
+        action -> Text,
+        target_type -> Text,
+        target_id -> Int8,
+        reason -> Nullable<Text>,
+        created_at -> Timestamptz,
     }
 }
 

@@ -25,7 +25,7 @@ use crate::jobs::{JobRegistry, Worker, WorkerHandle};
 use crate::operations::{self, Metrics};
 use crate::rate_limit::{AuthRateLimits, PostingLimits};
 use crate::search::{self, SearchEngine};
-use crate::{accounts, meetups, mentorship, threads};
+use crate::{accounts, meetups, mentorship, moderation, threads};
 
 /// The job kinds this build knows how to run.
 pub fn job_registry(settings: &Settings) -> anyhow::Result<JobRegistry> {
@@ -289,6 +289,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             .configure(threads::routes::configure)
             .configure(mentorship::routes::configure)
             .configure(meetups::routes::configure)
+            .configure(moderation::routes::configure)
             .configure(search::routes::configure),
     );
 }

@@ -144,6 +144,47 @@ impl User {
             .get_result(conn)
     }
 
+    /// Suspends the account from now until `until` (for good when `None`).
+    pub fn suspend(
+        conn: &mut PgConnection,
+        user_id: i64,
+        until: Option<DateTime<Utc>>,
+        reason: &str,
+    ) -> QueryResult<User> {
+        diesel::update(users::table.find(user_id))
+            .set((
+                users::suspended_at.eq(Some(Utc::now())),
+                users::suspended_until.eq(until),
+                users::suspension_reason.eq(Some(reason)),
+                users::updated_at.eq(diesel::dsl::now),
+            ))
+            .returning(User::as_returning())
+            .get_result(conn)
+    }
+
+    pub fn unsuspend(conn: &mut PgConnection, user_id: i64) -> QueryResult<User> {
+        diesel::update(users::table.find(user_id))
+            .set((
+                users::suspended_at.eq(None::<DateTime<Utc>>),
+                users::suspended_until.eq(None::<DateTime<Utc>>),
+                users::suspension_reason.eq(None::<String>),
+                users::updated_at.eq(diesel::dsl::now),
+            ))
+            .returning(User::as_returning())
+            .get_result(conn)
+    }
+
+    /// Locks every admin's row and counts them, so two demotions cannot both pass as "not
+    /// the last admin".
+    pub fn lock_admins(conn: &mut PgConnection) -> QueryResult<i64> {
+        let ids: Vec<i64> = users::table
+            .filter(users::role.eq("admin"))
+            .select(users::id)
+            .for_update()
+            .load(conn)?;
+        Ok(ids.len() as i64)
+    }
+
     pub fn mark_email_verified(conn: &mut PgConnection, user_id: i64) -> QueryResult<User> {
         diesel::update(users::table.find(user_id))
             .set((

@@ -19,6 +19,8 @@ const TEMPLATES: &[&str] = &[
     "meetup_seat",
     "meetup_changed",
     "meetup_cancelled",
+    "content_hidden",
+    "account_suspended",
 ];
 
 static ENVIRONMENT: LazyLock<Environment<'static>> = LazyLock::new(|| {
@@ -59,6 +61,8 @@ static ENVIRONMENT: LazyLock<Environment<'static>> = LazyLock::new(|| {
         message!("meetup_seat"),
         message!("meetup_changed"),
         message!("meetup_cancelled"),
+        message!("content_hidden"),
+        message!("account_suspended"),
     ];
     let layout = [("layout.html", include_str!("templates/layout.html"))];
     let sources = layout.iter().chain(messages.iter().flatten());
@@ -108,6 +112,8 @@ mod tests {
             "title": "<script>alert(1)</script>",
             "when": "<script>alert(1)</script>",
             "place": "<script>alert(1)</script>",
+            "what": "<script>alert(1)</script>",
+            "until": "<script>alert(1)</script>",
             "link": "https://forum.example/verify?token=abc",
         });
         for template in TEMPLATES {

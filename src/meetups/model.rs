@@ -33,11 +33,17 @@ pub struct MeetupRow {
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
     pub cancelled_at: Option<DateTime<Utc>>,
+    pub hidden: bool,
 }
 
 impl MeetupRow {
     pub fn is_cancelled(&self) -> bool {
         self.status == "cancelled"
+    }
+
+    /// Hidden meetups are staff's business only.
+    pub fn is_visible_to(&self, viewer: Option<&crate::accounts::User>) -> bool {
+        !self.hidden || viewer.is_some_and(crate::accounts::User::is_staff)
     }
 
     pub fn venue(&self) -> Option<Venue> {
@@ -184,6 +190,8 @@ pub struct MeetupFilter {
     /// `true`: with an online URL; `false`: in person only.
     pub online: Option<bool>,
     pub include_cancelled: bool,
+    /// Staff listings include hidden meetups.
+    pub include_hidden: bool,
     /// (starts_at, id) of the last meetup served.
     pub after: Option<(DateTime<Utc>, i64)>,
     pub limit: i64,
@@ -224,6 +232,9 @@ pub fn list(
     if !filter.include_cancelled {
         query = query.filter(meetups::status.eq("scheduled"));
     }
+    if !filter.include_hidden {
+        query = query.filter(meetups::hidden.eq(false));
+    }
     if let Some((starts_at, id)) = filter.after {
         query = query.filter(
             sql::<Bool>("(meetups.starts_at, meetups.id) > (")
@@ -245,6 +256,7 @@ pub fn upcoming_for_calendar(
     meetups::table
         .inner_join(users::table)
         .filter(meetups::ends_at.gt(diesel::dsl::now))
+        .filter(meetups::hidden.eq(false))
         .select((MeetupRow::as_select(), MemberRow::as_select()))
         .order((meetups::starts_at.asc(), meetups::id.asc()))
         .limit(limit)
@@ -366,4 +378,11 @@ pub fn attendee_members(conn: &mut PgConnection, meetup_id: i64) -> QueryResult<
         .order(meetup_rsvps::id.asc())
         .select(MemberRow::as_select())
         .load(conn)
+}
+
+pub fn set_hidden(conn: &mut PgConnection, id: i64, hidden: bool) -> QueryResult<()> {
+    diesel::update(meetups::table.find(id))
+        .set(meetups::hidden.eq(hidden))
+        .execute(conn)?;
+    Ok(())
 }

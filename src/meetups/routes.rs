@@ -155,7 +155,7 @@ pub struct MeetupListQuery {
     )
 )]
 pub async fn list_meetups(
-    _viewer: MaybeUser,
+    MaybeUser(viewer): MaybeUser,
     query: web::Query<MeetupListQuery>,
     pool: web::Data<DbPool>,
 ) -> Result<HttpResponse, ApiError> {
@@ -182,6 +182,7 @@ pub async fn list_meetups(
         city,
         online: query.online,
         include_cancelled: query.include_cancelled.unwrap_or(false),
+        include_hidden: viewer.as_ref().is_some_and(|v| v.is_staff()),
         after: query
             .cursor
             .as_deref()

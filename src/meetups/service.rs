@@ -43,6 +43,9 @@ pub fn get(
     viewer: Option<&User>,
 ) -> Result<MeetupView, ApiError> {
     let (row, organizer) = model::find(conn, id)?.ok_or(ApiError::NotFound)?;
+    if !row.is_visible_to(viewer) {
+        return Err(ApiError::NotFound);
+    }
     let my_rsvp = match viewer {
         Some(viewer) => {
             Some(model::find_rsvp(conn, id, viewer.id)?.map(|rsvp| RsvpStatus::parse(&rsvp.status)))
@@ -65,8 +68,11 @@ pub fn list(
     ))
 }
 
-fn locked(conn: &mut PgConnection, id: i64) -> Result<MeetupRow, ApiError> {
-    model::lock(conn, id)?.ok_or(ApiError::NotFound)
+/// The meetup, locked, if `viewer` may see it.
+fn locked(conn: &mut PgConnection, id: i64, viewer: &User) -> Result<MeetupRow, ApiError> {
+    model::lock(conn, id)?
+        .filter(|row| row.is_visible_to(Some(viewer)))
+        .ok_or(ApiError::NotFound)
 }
 
 /// Applies a PATCH as the organizer or a moderator; attendees hear of a new time or place.
@@ -78,7 +84,7 @@ pub fn update(
     base_url: &str,
 ) -> Result<MeetupView, ApiError> {
     conn.transaction(|conn| {
-        let current = locked(conn, id)?;
+        let current = locked(conn, id, actor)?;
         rules::ensure_can_manage(actor, current.organizer_id)?;
         if current.is_cancelled() {
             return Err(rules::meetup_cancelled());
@@ -96,7 +102,7 @@ pub fn update(
         let row = if promoted.is_empty() {
             row
         } else {
-            locked(conn, id)?
+            locked(conn, id, actor)?
         };
         notify_promoted(conn, &row, &promoted, base_url)?;
         if rules::time_or_place_changed(&before, &after) {
@@ -117,7 +123,7 @@ pub fn cancel(
     base_url: &str,
 ) -> Result<MeetupView, ApiError> {
     conn.transaction(|conn| {
-        let current = locked(conn, id)?;
+        let current = locked(conn, id, actor)?;
         rules::ensure_can_manage(actor, current.organizer_id)?;
         if current.is_cancelled() {
             return Err(rules::meetup_cancelled());
@@ -134,7 +140,7 @@ pub fn cancel(
 /// RSVPs: `going` while seats remain, then the waitlist; asking again changes nothing.
 pub fn rsvp(conn: &mut PgConnection, id: i64, member: &User) -> Result<RsvpView, ApiError> {
     conn.transaction(|conn| {
-        let meetup = locked(conn, id)?;
+        let meetup = locked(conn, id, member)?;
         let existing = model::find_rsvp(conn, id, member.id)?;
         let rsvp = match existing {
             Some(rsvp) => rsvp,
@@ -170,7 +176,7 @@ pub fn withdraw_rsvp(
     base_url: &str,
 ) -> Result<(), ApiError> {
     conn.transaction(|conn| {
-        let meetup = locked(conn, id)?;
+        let meetup = locked(conn, id, member)?;
         let Some(rsvp) = model::find_rsvp(conn, id, member.id)? else {
             return Ok(());
         };
@@ -196,7 +202,9 @@ pub fn attendees(
     id: i64,
     viewer: &User,
 ) -> Result<AttendeeList, ApiError> {
-    let (meetup, _) = model::find(conn, id)?.ok_or(ApiError::NotFound)?;
+    let (meetup, _) = model::find(conn, id)?
+        .filter(|(row, _)| row.is_visible_to(Some(viewer)))
+        .ok_or(ApiError::NotFound)?;
     rules::ensure_can_manage(viewer, meetup.organizer_id)?;
     let (going, waitlisted): (Vec<_>, Vec<_>) = model::attendees(conn, id)?
         .into_iter()
@@ -209,7 +217,9 @@ pub fn attendees(
 
 /// A meetup's calendar: cancelled ones included, marked as such.
 pub fn calendar_of(conn: &mut PgConnection, id: i64, base_url: &str) -> Result<String, ApiError> {
-    let (meetup, _) = model::find(conn, id)?.ok_or(ApiError::NotFound)?;
+    let (meetup, _) = model::find(conn, id)?
+        .filter(|(row, _)| !row.hidden)
+        .ok_or(ApiError::NotFound)?;
     let name = meetup.title.clone();
     Ok(super::calendar::calendar(&name, &[meetup], base_url))
 }

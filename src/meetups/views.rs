@@ -76,6 +76,8 @@ pub struct MeetupView {
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
     pub cancelled_at: Option<DateTime<Utc>>,
+    /// Only staff ever see `true`.
+    pub hidden: bool,
     /// The caller's RSVP, when signed in (`null`: none).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub my_rsvp: Option<Option<RsvpStatus>>,
@@ -109,6 +111,7 @@ impl MeetupView {
             created_at: row.created_at,
             updated_at: row.updated_at,
             cancelled_at: row.cancelled_at,
+            hidden: row.hidden,
             my_rsvp,
         }
     }
@@ -130,6 +133,7 @@ pub struct MeetupSummary {
     pub going_count: i32,
     pub waitlist_count: i32,
     pub status: MeetupStatus,
+    pub hidden: bool,
 }
 
 impl MeetupSummary {
@@ -149,6 +153,7 @@ impl MeetupSummary {
             going_count: view.going_count,
             waitlist_count: view.waitlist_count,
             status: view.status,
+            hidden: view.hidden,
         }
     }
 }

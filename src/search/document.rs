@@ -243,7 +243,7 @@ const MENTORS_SQL: &str = "SELECT m.user_id AS id, m.headline, m.bio, m.skills, 
 const MEETUPS_SQL: &str = "SELECT m.id, m.title, m.description, m.tags, u.username, \
             m.created_at, m.updated_at, m.starts_at, m.venue_city AS city \
      FROM meetups m JOIN users u ON u.id = m.organizer_id \
-     WHERE m.status = 'scheduled'";
+     WHERE m.status = 'scheduled' AND NOT m.hidden";
 
 fn meetup_documents(rows: Vec<MeetupRow>) -> Vec<Document> {
     rows.into_iter().map(MeetupRow::into_document).collect()
@@ -393,7 +393,7 @@ pub fn visible(conn: &mut PgConnection, refs: &[DocRef]) -> QueryResult<Vec<DocR
          WHERE m.user_id = ANY($3) \
          UNION ALL \
          SELECT 'meetup' AS kind, e.id FROM meetups e \
-         WHERE e.id = ANY($4) AND e.status = 'scheduled'",
+         WHERE e.id = ANY($4) AND e.status = 'scheduled' AND NOT e.hidden",
     )
     .bind::<Array<BigInt>, _>(&threads)
     .bind::<Array<BigInt>, _>(&replies)

@@ -475,3 +475,41 @@ pub fn list_tags(conn: &mut PgConnection) -> QueryResult<Vec<(String, i32)>> {
 pub fn user_id_by_username(conn: &mut PgConnection, username: &str) -> QueryResult<Option<i64>> {
     crate::accounts::User::find_by_username(conn, username).map(|u| u.map(|u| u.id))
 }
+
+/// Moderation's switches on a thread.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ThreadFlag {
+    Hidden,
+    Locked,
+    Pinned,
+}
+
+/// Sets one of a thread's moderation switches; `updated_at` is left alone (the content did not
+/// change).
+pub fn set_thread_flag(
+    conn: &mut PgConnection,
+    id: i64,
+    flag: ThreadFlag,
+    on: bool,
+) -> QueryResult<()> {
+    let target = threads::table.find(id);
+    match flag {
+        ThreadFlag::Hidden => diesel::update(target)
+            .set(threads::hidden.eq(on))
+            .execute(conn),
+        ThreadFlag::Locked => diesel::update(target)
+            .set(threads::locked.eq(on))
+            .execute(conn),
+        ThreadFlag::Pinned => diesel::update(target)
+            .set(threads::pinned.eq(on))
+            .execute(conn),
+    }?;
+    Ok(())
+}
+
+pub fn set_reply_hidden(conn: &mut PgConnection, id: i64, hidden: bool) -> QueryResult<()> {
+    diesel::update(replies::table.find(id))
+        .set(replies::hidden.eq(hidden))
+        .execute(conn)?;
+    Ok(())
+}

@@ -14,6 +14,7 @@ mod meetups;
 mod meili_standin;
 mod mentorship;
 mod migrations;
+mod moderation;
 mod operations;
 mod search;
 mod threads;

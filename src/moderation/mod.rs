@@ -1,0 +1,9 @@
+//! Moderation and administration: reports and the review queue, hiding and restoring
+//! content, locking and pinning threads, suspensions, roles, and the append-only log every
+//! action writes to in its own transaction.
+
+pub mod model;
+pub mod routes;
+pub mod rules;
+pub mod service;
+pub mod views;

@@ -1,0 +1,182 @@
+//! Rows of `reports` and `moderation_log`, and the queries on them.
+
+use chrono::{DateTime, Utc};
+use diesel::dsl::sql;
+use diesel::prelude::*;
+use diesel::sql_types::{BigInt, Bool, Timestamptz};
+
+use crate::schema::{moderation_log, reports, users};
+
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = reports)]
+pub struct ReportRow {
+    pub id: i64,
+    pub reporter_id: i64,
+    pub target_type: String,
+    pub target_id: i64,
+    pub reason: String,
+    pub details: Option<String>,
+    pub status: String,
+    pub action: Option<String>,
+    pub note: Option<String>,
+    pub handled_by: Option<i64>,
+    pub handled_at: Option<DateTime<Utc>>,
+    pub created_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Insertable)]
+#[diesel(table_name = reports)]
+pub struct NewReport<'a> {
+    pub reporter_id: i64,
+    pub target_type: &'a str,
+    pub target_id: i64,
+    pub reason: &'a str,
+    pub details: Option<&'a str>,
+}
+
+pub fn insert_report(conn: &mut PgConnection, new: &NewReport<'_>) -> QueryResult<ReportRow> {
+    diesel::insert_into(reports::table)
+        .values(new)
+        .returning(ReportRow::as_returning())
+        .get_result(conn)
+}
+
+pub fn lock_report(conn: &mut PgConnection, id: i64) -> QueryResult<Option<ReportRow>> {
+    reports::table
+        .find(id)
+        .select(ReportRow::as_select())
+        .for_update()
+        .first(conn)
+        .optional()
+}
+
+/// How many open reports a target has (one per reporter, by the unique index).
+pub fn open_reports_of(
+    conn: &mut PgConnection,
+    target_type: &str,
+    target_id: i64,
+) -> QueryResult<i64> {
+    reports::table
+        .filter(reports::target_type.eq(target_type))
+        .filter(reports::target_id.eq(target_id))
+        .filter(reports::status.eq("open"))
+        .count()
+        .get_result(conn)
+}
+
+/// Closes a report as `status` (resolved or dismissed); returns the closed rows.
+pub fn close_reports(
+    conn: &mut PgConnection,
+    ids: &[i64],
+    status: &str,
+    action: Option<&str>,
+    note: Option<&str>,
+    handled_by: i64,
+) -> QueryResult<Vec<ReportRow>> {
+    diesel::update(
+        reports::table
+            .filter(reports::id.eq_any(ids))
+            .filter(reports::status.eq("open")),
+    )
+    .set((
+        reports::status.eq(status),
+        reports::action.eq(action),
+        reports::note.eq(note),
+        reports::handled_by.eq(Some(handled_by)),
+        reports::handled_at.eq(Some(Utc::now())),
+    ))
+    .returning(ReportRow::as_returning())
+    .get_results(conn)
+}
+
+/// The other open reports of a target, locked.
+pub fn other_open_reports(
+    conn: &mut PgConnection,
+    target_type: &str,
+    target_id: i64,
+    except: i64,
+) -> QueryResult<Vec<i64>> {
+    reports::table
+        .filter(reports::target_type.eq(target_type))
+        .filter(reports::target_id.eq(target_id))
+        .filter(reports::status.eq("open"))
+        .filter(reports::id.ne(except))
+        .select(reports::id)
+        .for_update()
+        .load(conn)
+}
+
+/// One page of the review queue, oldest first, plus one row to tell whether more exist.
+pub fn list_reports(
+    conn: &mut PgConnection,
+    status: &str,
+    after: Option<(DateTime<Utc>, i64)>,
+    limit: i64,
+) -> QueryResult<Vec<ReportRow>> {
+    let mut query = reports::table
+        .filter(reports::status.eq(status))
+        .select(ReportRow::as_select())
+        .order((reports::created_at.asc(), reports::id.asc()))
+        .limit(limit + 1)
+        .into_boxed();
+    if let Some((created_at, id)) = after {
+        query = query.filter(
+            sql::<Bool>("(reports.created_at, reports.id) > (")
+                .bind::<Timestamptz, _>(created_at)
+                .sql(", ")
+                .bind::<BigInt, _>(id)
+                .sql(")"),
+        );
+    }
+    query.load(conn)
+}
+
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = moderation_log)]
+pub struct LogRow {
+    pub id: i64,
+    pub actor_id: Option<i64>,
+    pub action: String,
+    pub target_type: String,
+    pub target_id: i64,
+    pub reason: Option<String>,
+    pub created_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Insertable)]
+#[diesel(table_name = moderation_log)]
+pub struct NewLogEntry<'a> {
+    /// `None`: the system.
+    pub actor_id: Option<i64>,
+    pub action: &'a str,
+    pub target_type: &'a str,
+    pub target_id: i64,
+    pub reason: Option<&'a str>,
+}
+
+/// Appends to the log; call it inside the action's transaction.
+pub fn append_log(conn: &mut PgConnection, entry: &NewLogEntry<'_>) -> QueryResult<()> {
+    diesel::insert_into(moderation_log::table)
+        .values(entry)
+        .execute(conn)?;
+    Ok(())
+}
+
+/// One page of the log, newest first, with the actor's username, plus one row to tell whether
+/// more exist.
+pub fn list_log(
+    conn: &mut PgConnection,
+    before: Option<i64>,
+    limit: i64,
+) -> QueryResult<Vec<(LogRow, Option<String>)>> {
+    let mut query = moderation_log::table
+        .left_join(users::table.on(users::id.nullable().eq(moderation_log::actor_id)))
+        .select((LogRow::as_select(), users::username.nullable()))
+        .order(moderation_log::id.desc())
+        .limit(limit + 1)
+        .into_boxed();
+    if let Some(before) = before {
+        query = query.filter(moderation_log::id.lt(before));
+    }
+    query.load(conn)
+}

@@ -1,0 +1,585 @@
+//! `/reports`, `/mod/*` and `/admin/*`.
+
+use actix_web::{web, HttpResponse};
+use chrono::{DateTime, Utc};
+use serde::Deserialize;
+use utoipa::{IntoParams, ToSchema};
+
+use super::rules::{Content, ReportReason, ReportStatus, ResolveAction, TargetType};
+use super::service::{self, ReportInput};
+use super::views::{LogEntryView, ReportView};
+use crate::accounts::views::UserView;
+use crate::accounts::Role;
+use crate::auth::{Admin, Member, Moderator};
+use crate::config::Settings;
+use crate::db::{self, DbPool};
+use crate::error::{ApiError, Problem};
+use crate::http::{Json, OptionalJson};
+use crate::pagination::{self, Page};
+use crate::threads::model::ThreadFlag;
+use crate::threads::views::ThreadView;
+use crate::validation;
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.service(web::resource("/reports").route(web::post().to(create_report)))
+        .service(web::resource("/mod/reports").route(web::get().to(review_queue)))
+        .service(web::resource("/mod/reports/{id}/resolve").route(web::post().to(resolve_report)))
+        .service(web::resource("/mod/reports/{id}/dismiss").route(web::post().to(dismiss_report)))
+        .service(web::resource("/mod/threads/{id}/hide").route(web::post().to(hide_thread)))
+        .service(web::resource("/mod/threads/{id}/restore").route(web::post().to(restore_thread)))
+        .service(web::resource("/mod/replies/{id}/hide").route(web::post().to(hide_reply)))
+        .service(web::resource("/mod/replies/{id}/restore").route(web::post().to(restore_reply)))
+        .service(web::resource("/mod/meetups/{id}/hide").route(web::post().to(hide_meetup)))
+        .service(web::resource("/mod/meetups/{id}/restore").route(web::post().to(restore_meetup)))
+        .service(web::resource("/mod/threads/{id}/lock").route(web::post().to(lock_thread)))
+        .service(web::resource("/mod/threads/{id}/unlock").route(web::post().to(unlock_thread)))
+        .service(web::resource("/mod/threads/{id}/pin").route(web::post().to(pin_thread)))
+        .service(web::resource("/mod/threads/{id}/unpin").route(web::post().to(unpin_thread)))
+        .service(web::resource("/mod/users/{username}/suspend").route(web::post().to(suspend)))
+        .service(web::resource("/mod/users/{username}/unsuspend").route(web::post().to(unsuspend)))
+        .service(web::resource("/mod/log").route(web::get().to(moderation_log)))
+        .service(web::resource("/admin/users/{username}/role").route(web::put().to(set_role)));
+}
+
+/// An optional note of at most 2,000 characters; blank is none.
+fn parse_note(field: &str, raw: Option<&str>) -> Result<Option<String>, ApiError> {
+    let Some(raw) = raw else {
+        return Ok(None);
+    };
+    let note = validation::text(raw, 0, 2_000, true)
+        .map_err(|message| ApiError::invalid_field(field, message))?;
+    Ok(Some(note).filter(|n| !n.is_empty()))
+}
+
+/// An id as JSON sends it: JSON does not tell `7` from `7.0`, so neither does this.
+fn parse_id(raw: &serde_json::Number) -> Result<i64, ApiError> {
+    raw.as_i64()
+        .or_else(|| {
+            raw.as_f64()
+                .filter(|f| f.fract() == 0.0 && f.abs() < 9.0e15)
+                .map(|f| f as i64)
+        })
+        .ok_or_else(|| ApiError::invalid_field("target_id", "must be a whole number"))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ReportRequest {
+    pub target_type: TargetType,
+    /// The thread's, reply's, meetup's or member's id.
+    #[schema(value_type = i64)]
+    pub target_id: serde_json::Number,
+    pub reason: ReportReason,
+    /// What the moderators should know (plain text).
+    #[schema(
+        max_length = 2000,
+        pattern = r"^[^\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F-\u009F]*$"
+    )]
+    pub details: Option<String>,
+}
+
+/// Report content or a member to the moderators (verified members). Reports from several
+/// members hide content until a moderator reviews it.
+#[utoipa::path(
+    post, path = "/api/v1/reports", tag = "moderation",
+    security(("bearer_auth" = [])),
+    request_body = ReportRequest,
+    responses(
+        (status = 201, description = "The report", body = ReportView),
+        (status = 401, description = "Missing or invalid token", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Unverified email or suspended", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such target, or not one the caller can see", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "The caller has an open report on it (`report_exists`)", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid fields", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn create_report(
+    Member(reporter): Member,
+    body: Json<ReportRequest>,
+    pool: web::Data<DbPool>,
+    settings: web::Data<Settings>,
+) -> Result<HttpResponse, ApiError> {
+    let body = body.into_inner();
+    let input = ReportInput {
+        target_type: body.target_type,
+        target_id: parse_id(&body.target_id)?,
+        reason: body.reason,
+        details: parse_note("details", body.details.as_deref())?,
+    };
+    let threshold = settings.moderation.auto_hide_reports;
+    let base_url = settings.web.base_url.clone();
+    let report = db::run(&pool, move |conn| {
+        service::report(conn, &reporter, &input, threshold, &base_url)
+    })
+    .await?;
+    Ok(HttpResponse::Created().json(report))
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct QueueQuery {
+    /// `open` (default), `resolved` or `dismissed`.
+    #[param(inline)]
+    pub status: Option<ReportStatus>,
+    #[param(minimum = 1, maximum = 100)]
+    pub limit: Option<i64>,
+    /// `next_cursor` of the previous page.
+    pub cursor: Option<String>,
+}
+
+/// The review queue, oldest first: each report with its target as it is now and the target's
+/// number of open reports.
+#[utoipa::path(
+    get, path = "/api/v1/mod/reports", tag = "moderation",
+    security(("bearer_auth" = [])),
+    params(QueueQuery),
+    responses(
+        (status = 200, description = "A page of reports", body = Page<ReportView>),
+        (status = 400, description = "Bad query parameter or cursor", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "Missing or invalid token", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not a moderator (`insufficient_role`)", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid `limit`", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn review_queue(
+    Moderator(staff): Moderator,
+    query: web::Query<QueueQuery>,
+    pool: web::Data<DbPool>,
+) -> Result<HttpResponse, ApiError> {
+    let query = query.into_inner();
+    let limit = pagination::limit(query.limit)?;
+    let status = query.status.unwrap_or(ReportStatus::Open);
+    let page = db::run(&pool, move |conn| {
+        service::queue(conn, &staff, status, query.cursor.as_deref(), limit)
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(page))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ResolveRequest {
+    /// `hide` hides the reported content; `none` leaves it.
+    pub action: ResolveAction,
+    #[schema(
+        max_length = 2000,
+        pattern = r"^[^\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F-\u009F]*$"
+    )]
+    pub note: Option<String>,
+    /// Also resolve the other open reports of the same target (default `true`).
+    pub resolve_others: Option<bool>,
+}
+
+/// Resolve a report, optionally hiding its target (moderators).
+#[utoipa::path(
+    post, path = "/api/v1/mod/reports/{id}/resolve", tag = "moderation",
+    security(("bearer_auth" = [])),
+    params(("id" = i64, Path, description = "Report id")),
+    request_body = ResolveRequest,
+    responses(
+        (status = 200, description = "The resolved report", body = ReportView),
+        (status = 401, description = "Missing or invalid token", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not a moderator", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such report", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Already resolved or dismissed (`report_closed`)", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid fields; `hide` on a member", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn resolve_report(
+    Moderator(staff): Moderator,
+    id: web::Path<i64>,
+    body: Json<ResolveRequest>,
+    pool: web::Data<DbPool>,
+    settings: web::Data<Settings>,
+) -> Result<HttpResponse, ApiError> {
+    let body = body.into_inner();
+    let note = parse_note("note", body.note.as_deref())?;
+    let id = id.into_inner();
+    let base_url = settings.web.base_url.clone();
+    let report = db::run(&pool, move |conn| {
+        service::resolve(
+            conn,
+            &staff,
+            id,
+            body.action,
+            note.as_deref(),
+            body.resolve_others.unwrap_or(true),
+            &base_url,
+        )
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(report))
+}
+
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NoteRequest {
+    #[schema(
+        max_length = 2000,
+        pattern = r"^[^\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F-\u009F]*$"
+    )]
+    pub note: Option<String>,
+}
+
+/// Dismiss a report (moderators).
+#[utoipa::path(
+    post, path = "/api/v1/mod/reports/{id}/dismiss", tag = "moderation",
+    security(("bearer_auth" = [])),
+    params(("id" = i64, Path, description = "Report id")),
+    request_body(content = Option<NoteRequest>, description = "Optional"),
+    responses(
+        (status = 200, description = "The dismissed report", body = ReportView),
+        (status = 401, description = "Missing or invalid token", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not a moderator", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such report", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Already resolved or dismissed (`report_closed`)", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid `note`", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn dismiss_report(
+    Moderator(staff): Moderator,
+    id: web::Path<i64>,
+    body: OptionalJson<NoteRequest>,
+    pool: web::Data<DbPool>,
+) -> Result<HttpResponse, ApiError> {
+    let note = parse_note(
+        "note",
+        body.into_inner().unwrap_or_default().note.as_deref(),
+    )?;
+    let id = id.into_inner();
+    let report = db::run(&pool, move |conn| {
+        service::dismiss(conn, &staff, id, note.as_deref())
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(report))
+}
+
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ReasonRequest {
+    /// Told to the author and written to the log.
+    #[schema(
+        max_length = 2000,
+        pattern = r"^[^\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F-\u009F]*$"
+    )]
+    pub reason: Option<String>,
+}
+
+async fn moderate(
+    staff: crate::accounts::User,
+    content: Content,
+    id: i64,
+    hidden: bool,
+    body: OptionalJson<ReasonRequest>,
+    pool: &DbPool,
+    settings: &Settings,
+) -> Result<HttpResponse, ApiError> {
+    let reason = parse_note(
+        "reason",
+        body.into_inner().unwrap_or_default().reason.as_deref(),
+    )?;
+    let base_url = settings.web.base_url.clone();
+    let view = db::run(pool, move |conn| {
+        service::moderate_content(
+            conn,
+            &staff,
+            content,
+            id,
+            hidden,
+            reason.as_deref(),
+            &base_url,
+        )
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(view))
+}
+
+macro_rules! content_action {
+    ($name:ident, $path:literal, $content:expr, $hidden:expr, $summary:literal, $body:ty) => {
+        #[doc = $summary]
+        #[utoipa::path(
+            post, path = $path, tag = "moderation",
+            security(("bearer_auth" = [])),
+            params(("id" = i64, Path, description = "Id")),
+            request_body(content = Option<ReasonRequest>, description = "Optional; the reason"),
+            responses(
+                (status = 200, description = "The content as staff see it", body = $body),
+                (status = 401, description = "Missing or invalid token", body = Problem, content_type = "application/problem+json"),
+                (status = 403, description = "Not a moderator", body = Problem, content_type = "application/problem+json"),
+                (status = 404, description = "No such content", body = Problem, content_type = "application/problem+json"),
+                (status = 422, description = "Invalid `reason`", body = Problem, content_type = "application/problem+json"),
+            )
+        )]
+        pub async fn $name(
+            Moderator(staff): Moderator,
+            id: web::Path<i64>,
+            body: OptionalJson<ReasonRequest>,
+            pool: web::Data<DbPool>,
+            settings: web::Data<Settings>,
+        ) -> Result<HttpResponse, ApiError> {
+            moderate(staff, $content, id.into_inner(), $hidden, body, &pool, &settings).await
+        }
+    };
+}
+
+content_action!(
+    hide_thread,
+    "/api/v1/mod/threads/{id}/hide",
+    Content::Thread,
+    true,
+    "Hide a thread and its replies from members, lists and search; its author is emailed.",
+    ThreadView
+);
+content_action!(
+    restore_thread,
+    "/api/v1/mod/threads/{id}/restore",
+    Content::Thread,
+    false,
+    "Show a hidden thread again.",
+    ThreadView
+);
+content_action!(
+    hide_reply,
+    "/api/v1/mod/replies/{id}/hide",
+    Content::Reply,
+    true,
+    "Hide a reply; its author is emailed.",
+    crate::threads::views::ReplyView
+);
+content_action!(
+    restore_reply,
+    "/api/v1/mod/replies/{id}/restore",
+    Content::Reply,
+    false,
+    "Show a hidden reply again.",
+    crate::threads::views::ReplyView
+);
+content_action!(
+    hide_meetup,
+    "/api/v1/mod/meetups/{id}/hide",
+    Content::Meetup,
+    true,
+    "Hide a meetup from members, lists, calendars and search; its organizer is emailed.",
+    crate::meetups::views::MeetupView
+);
+content_action!(
+    restore_meetup,
+    "/api/v1/mod/meetups/{id}/restore",
+    Content::Meetup,
+    false,
+    "Show a hidden meetup again.",
+    crate::meetups::views::MeetupView
+);
+
+macro_rules! thread_action {
+    ($name:ident, $path:literal, $flag:expr, $on:expr, $action:literal, $summary:literal) => {
+        #[doc = $summary]
+        #[utoipa::path(
+            post, path = $path, tag = "moderation",
+            security(("bearer_auth" = [])),
+            params(("id" = i64, Path, description = "Thread id")),
+            responses(
+                (status = 200, description = "The thread", body = ThreadView),
+                (status = 401, description = "Missing or invalid token", body = Problem, content_type = "application/problem+json"),
+                (status = 403, description = "Not a moderator", body = Problem, content_type = "application/problem+json"),
+                (status = 404, description = "No such thread", body = Problem, content_type = "application/problem+json"),
+            )
+        )]
+        pub async fn $name(
+            Moderator(staff): Moderator,
+            id: web::Path<i64>,
+            pool: web::Data<DbPool>,
+        ) -> Result<HttpResponse, ApiError> {
+            let id = id.into_inner();
+            let thread = db::run(&pool, move |conn| {
+                service::set_thread_flag(conn, &staff, id, $flag, $on, $action)
+            })
+            .await?;
+            Ok(HttpResponse::Ok().json(thread))
+        }
+    };
+}
+
+thread_action!(
+    lock_thread,
+    "/api/v1/mod/threads/{id}/lock",
+    ThreadFlag::Locked,
+    true,
+    "lock",
+    "Lock a thread: no new replies."
+);
+thread_action!(
+    unlock_thread,
+    "/api/v1/mod/threads/{id}/unlock",
+    ThreadFlag::Locked,
+    false,
+    "unlock",
+    "Unlock a thread."
+);
+thread_action!(
+    pin_thread,
+    "/api/v1/mod/threads/{id}/pin",
+    ThreadFlag::Pinned,
+    true,
+    "pin",
+    "Pin a thread to the top of the listings."
+);
+thread_action!(
+    unpin_thread,
+    "/api/v1/mod/threads/{id}/unpin",
+    ThreadFlag::Pinned,
+    false,
+    "unpin",
+    "Unpin a thread."
+);
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SuspendRequest {
+    /// When the suspension lifts by itself; none: until lifted by a moderator.
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub until: Option<DateTime<Utc>>,
+    /// Told to the member and written to the log.
+    #[schema(
+        min_length = 1,
+        max_length = 2000,
+        pattern = r"^[^\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F-\u009F]*[^\s\u0000-\u001F\u007F-\u009F][^\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F-\u009F]*$"
+    )]
+    pub reason: String,
+}
+
+/// Suspend a member: they can read but not write, from their very next request; they are
+/// emailed. Moderators cannot suspend staff.
+#[utoipa::path(
+    post, path = "/api/v1/mod/users/{username}/suspend", tag = "moderation",
+    security(("bearer_auth" = [])),
+    params(("username" = String, Path, description = "The member's username")),
+    request_body = SuspendRequest,
+    responses(
+        (status = 200, description = "The member, suspended", body = UserView),
+        (status = 401, description = "Missing or invalid token", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not a moderator, or the target is staff (`cannot_moderate_staff`) or oneself", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such member", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid fields (`until` must be in the future)", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn suspend(
+    Moderator(staff): Moderator,
+    username: web::Path<String>,
+    body: Json<SuspendRequest>,
+    pool: web::Data<DbPool>,
+    settings: web::Data<Settings>,
+) -> Result<HttpResponse, ApiError> {
+    let body = body.into_inner();
+    let mut v = validation::Validator::new();
+    let reason = v.check("reason", validation::text(&body.reason, 1, 2_000, true));
+    if body.until.is_some_and(|until| until <= Utc::now()) {
+        v.add("until", "must be in the future".into());
+    }
+    v.finish()?;
+    let reason = validation::validated(reason)?;
+    let username = username.into_inner();
+    let base_url = settings.web.base_url.clone();
+    let user = db::run(&pool, move |conn| {
+        service::suspend(conn, &staff, &username, body.until, &reason, &base_url)
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(user))
+}
+
+/// Lift a suspension.
+#[utoipa::path(
+    post, path = "/api/v1/mod/users/{username}/unsuspend", tag = "moderation",
+    security(("bearer_auth" = [])),
+    params(("username" = String, Path, description = "The member's username")),
+    responses(
+        (status = 200, description = "The member", body = UserView),
+        (status = 401, description = "Missing or invalid token", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not a moderator, or the target is staff", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such member", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn unsuspend(
+    Moderator(staff): Moderator,
+    username: web::Path<String>,
+    pool: web::Data<DbPool>,
+) -> Result<HttpResponse, ApiError> {
+    let username = username.into_inner();
+    let user = db::run(&pool, move |conn| {
+        service::unsuspend(conn, &staff, &username)
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(user))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RoleRequest {
+    pub role: Role,
+}
+
+/// Set a member's role (admins). The last admin cannot be demoted (`409 last_admin`).
+#[utoipa::path(
+    put, path = "/api/v1/admin/users/{username}/role", tag = "moderation",
+    security(("bearer_auth" = [])),
+    params(("username" = String, Path, description = "The member's username")),
+    request_body = RoleRequest,
+    responses(
+        (status = 200, description = "The member with the new role", body = UserView),
+        (status = 401, description = "Missing or invalid token", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not an admin (`insufficient_role`)", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such member", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "The last admin (`last_admin`)", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Unknown role", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn set_role(
+    Admin(admin): Admin,
+    username: web::Path<String>,
+    body: Json<RoleRequest>,
+    pool: web::Data<DbPool>,
+) -> Result<HttpResponse, ApiError> {
+    let role = body.into_inner().role;
+    let username = username.into_inner();
+    let user = db::run(&pool, move |conn| {
+        service::set_role(conn, &admin, &username, role)
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(user))
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct LogQuery {
+    #[param(minimum = 1, maximum = 100)]
+    pub limit: Option<i64>,
+    /// `next_cursor` of the previous page.
+    pub cursor: Option<String>,
+}
+
+/// The moderation log, newest first: every moderation and admin action.
+#[utoipa::path(
+    get, path = "/api/v1/mod/log", tag = "moderation",
+    security(("bearer_auth" = [])),
+    params(LogQuery),
+    responses(
+        (status = 200, description = "A page of log entries", body = Page<LogEntryView>),
+        (status = 400, description = "Bad query parameter or cursor", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "Missing or invalid token", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not a moderator", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid `limit`", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn moderation_log(
+    Moderator(_staff): Moderator,
+    query: web::Query<LogQuery>,
+    pool: web::Data<DbPool>,
+) -> Result<HttpResponse, ApiError> {
+    let query = query.into_inner();
+    let limit = pagination::limit(query.limit)?;
+    let page = db::run(&pool, move |conn| {
+        service::log_page(conn, query.cursor.as_deref(), limit)
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(page))
+}

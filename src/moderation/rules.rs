@@ -1,0 +1,213 @@
+//! Who may act on whom, and when reports hide content by themselves, as plain functions.
+
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use crate::accounts::{Role, User};
+use crate::error::ApiError;
+
+/// What a report points at.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum TargetType {
+    Thread,
+    Reply,
+    User,
+    Meetup,
+}
+
+impl TargetType {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TargetType::Thread => "thread",
+            TargetType::Reply => "reply",
+            TargetType::User => "user",
+            TargetType::Meetup => "meetup",
+        }
+    }
+
+    pub fn parse(raw: &str) -> Option<TargetType> {
+        [
+            TargetType::Thread,
+            TargetType::Reply,
+            TargetType::User,
+            TargetType::Meetup,
+        ]
+        .into_iter()
+        .find(|t| t.as_str() == raw)
+    }
+
+    /// Content can be hidden; accounts are suspended instead.
+    pub fn content(self) -> Option<Content> {
+        match self {
+            TargetType::Thread => Some(Content::Thread),
+            TargetType::Reply => Some(Content::Reply),
+            TargetType::Meetup => Some(Content::Meetup),
+            TargetType::User => None,
+        }
+    }
+}
+
+/// What can be hidden and restored.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Content {
+    Thread,
+    Reply,
+    Meetup,
+}
+
+impl Content {
+    pub fn target_type(self) -> TargetType {
+        match self {
+            Content::Thread => TargetType::Thread,
+            Content::Reply => TargetType::Reply,
+            Content::Meetup => TargetType::Meetup,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ReportReason {
+    Spam,
+    Abuse,
+    OffTopic,
+    Other,
+}
+
+impl ReportReason {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ReportReason::Spam => "spam",
+            ReportReason::Abuse => "abuse",
+            ReportReason::OffTopic => "off_topic",
+            ReportReason::Other => "other",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum ReportStatus {
+    Open,
+    Resolved,
+    Dismissed,
+}
+
+impl ReportStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ReportStatus::Open => "open",
+            ReportStatus::Resolved => "resolved",
+            ReportStatus::Dismissed => "dismissed",
+        }
+    }
+}
+
+/// What resolving a report does to its target.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum ResolveAction {
+    Hide,
+    None,
+}
+
+impl ResolveAction {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ResolveAction::Hide => "hide",
+            ResolveAction::None => "none",
+        }
+    }
+}
+
+/// Nobody suspends themselves or an admin; only admins suspend moderators.
+pub fn ensure_can_suspend(actor: &User, target: &User) -> Result<(), ApiError> {
+    if actor.id == target.id {
+        return Err(ApiError::forbidden(
+            "cannot_moderate_self",
+            "You cannot suspend your own account.",
+        ));
+    }
+    let allowed = match target.role() {
+        Role::Member => true,
+        Role::Moderator => actor.role() == Role::Admin,
+        Role::Admin => false,
+    };
+    if allowed {
+        Ok(())
+    } else {
+        Err(ApiError::forbidden(
+            "cannot_moderate_staff",
+            "Staff accounts can only be suspended by an admin, and admins not at all: demote first.",
+        ))
+    }
+}
+
+/// Demoting the last admin would leave nobody able to manage roles.
+pub fn ensure_an_admin_remains(current: Role, new: Role, admins: i64) -> Result<(), ApiError> {
+    if current == Role::Admin && new != Role::Admin && admins <= 1 {
+        Err(ApiError::conflict(
+            "last_admin",
+            "This is the last admin; make another member admin first.",
+        ))
+    } else {
+        Ok(())
+    }
+}
+
+/// Reports from `threshold` distinct members hide content pending review (0: never).
+pub fn should_auto_hide(open_reports: i64, threshold: u32) -> bool {
+    threshold > 0 && open_reports >= i64::from(threshold)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::accounts::user::fixture as user;
+
+    #[test]
+    fn who_suspends_whom() {
+        let member = user(1, "member");
+        let other = user(2, "member");
+        let moderator = user(3, "moderator");
+        let admin = user(4, "admin");
+        let other_admin = user(5, "admin");
+        assert!(ensure_can_suspend(&moderator, &member).is_ok());
+        assert!(ensure_can_suspend(&admin, &member).is_ok());
+        assert!(ensure_can_suspend(&admin, &moderator).is_ok());
+        assert!(ensure_can_suspend(&moderator, &user(6, "moderator")).is_err());
+        assert!(ensure_can_suspend(&moderator, &admin).is_err());
+        assert!(ensure_can_suspend(&admin, &other_admin).is_err());
+        assert!(ensure_can_suspend(&moderator, &moderator).is_err());
+        // The extractor keeps members out before this rule is asked.
+        assert!(ensure_can_suspend(&member, &other).is_ok());
+    }
+
+    #[test]
+    fn the_last_admin_stays() {
+        assert!(ensure_an_admin_remains(Role::Admin, Role::Member, 1).is_err());
+        assert!(ensure_an_admin_remains(Role::Admin, Role::Moderator, 2).is_ok());
+        assert!(ensure_an_admin_remains(Role::Admin, Role::Admin, 1).is_ok());
+        assert!(ensure_an_admin_remains(Role::Member, Role::Admin, 1).is_ok());
+    }
+
+    #[test]
+    fn auto_hide_threshold() {
+        assert!(!should_auto_hide(2, 3));
+        assert!(should_auto_hide(3, 3));
+        assert!(!should_auto_hide(100, 0));
+    }
+
+    #[test]
+    fn target_types_round_trip() {
+        for t in ["thread", "reply", "user", "meetup"] {
+            assert_eq!(TargetType::parse(t).map(TargetType::as_str), Some(t));
+        }
+        assert_eq!(TargetType::User.content(), None);
+        assert_eq!(
+            TargetType::Reply.content().map(Content::target_type),
+            Some(TargetType::Reply)
+        );
+    }
+}

@@ -1,0 +1,591 @@
+//! Moderation actions. Each is one transaction that locks its target, acts, appends to the
+//! moderation log and enqueues what follows from it (search updates, the member's email), so
+//! an action and its record never part.
+
+use chrono::{DateTime, Utc};
+use diesel::prelude::*;
+use diesel::result::{DatabaseErrorKind, Error as DieselError};
+
+use super::model::{self, NewLogEntry, NewReport, ReportRow};
+use super::rules::{self, Content, ReportStatus, ResolveAction, TargetType};
+use super::views::{LogEntryView, ReportView};
+use crate::accounts::views::UserView;
+use crate::accounts::{Role, User};
+use crate::error::ApiError;
+use crate::meetups;
+use crate::pagination::{self, Page};
+use crate::search;
+use crate::threads;
+
+pub const QUEUE_LISTING: &str = "mod:reports";
+pub const LOG_LISTING: &str = "mod:log";
+
+/// Who acts: a staff member, or the system (the automatic hide).
+#[derive(Clone, Copy)]
+pub enum Actor<'a> {
+    Staff(&'a User),
+    System,
+}
+
+impl Actor<'_> {
+    fn id(&self) -> Option<i64> {
+        match self {
+            Actor::Staff(user) => Some(user.id),
+            Actor::System => None,
+        }
+    }
+}
+
+pub fn log(
+    conn: &mut PgConnection,
+    actor: Actor<'_>,
+    action: &str,
+    target_type: &str,
+    target_id: i64,
+    reason: Option<&str>,
+) -> QueryResult<()> {
+    model::append_log(
+        conn,
+        &NewLogEntry {
+            actor_id: actor.id(),
+            action,
+            target_type,
+            target_id,
+            reason,
+        },
+    )
+}
+
+/// What is hidden or restored, for the log and the author's email.
+struct Target {
+    author_id: i64,
+    /// "your thread “Borrow checker woes”"
+    description: String,
+}
+
+/// Hides or restores a thread, reply or meetup; returns whether anything changed. Counters,
+/// the search index and the author's email follow in the same transaction.
+pub fn set_hidden(
+    conn: &mut PgConnection,
+    actor: Actor<'_>,
+    content: Content,
+    id: i64,
+    hidden: bool,
+    reason: Option<&str>,
+    base_url: &str,
+) -> Result<bool, ApiError> {
+    let Some(target) = apply_hidden(conn, content, id, hidden)? else {
+        return Ok(false);
+    };
+    let action = match (hidden, actor) {
+        (true, Actor::System) => "auto_hide",
+        (true, Actor::Staff(_)) => "hide",
+        (false, _) => "restore",
+    };
+    log(
+        conn,
+        actor,
+        action,
+        content.target_type().as_str(),
+        id,
+        reason,
+    )?;
+    if hidden {
+        let author = User::find(conn, target.author_id)?;
+        crate::email::enqueue(
+            conn,
+            &author.email,
+            "content_hidden",
+            serde_json::json!({
+                "username": author.username,
+                "what": target.description,
+                "reason": reason.unwrap_or("It was reported and is waiting for a moderator's review."),
+                "link": base_url,
+            }),
+        )?;
+    }
+    Ok(true)
+}
+
+/// Flips the switch under the target's row lock; `None` when it was already so.
+fn apply_hidden(
+    conn: &mut PgConnection,
+    content: Content,
+    id: i64,
+    hidden: bool,
+) -> Result<Option<Target>, ApiError> {
+    match content {
+        Content::Thread => {
+            let thread = threads::model::lock_thread(conn, id)?
+                .filter(|t| t.deleted_at.is_none())
+                .ok_or(ApiError::NotFound)?;
+            if thread.hidden == hidden {
+                return Ok(None);
+            }
+            threads::model::set_thread_flag(conn, id, threads::model::ThreadFlag::Hidden, hidden)?;
+            // Replies are found only while their thread is visible.
+            search::enqueue_thread_and_replies(conn, id)?;
+            Ok(Some(Target {
+                author_id: thread.author_id,
+                description: format!("your thread “{}”", thread.title),
+            }))
+        }
+        Content::Reply => {
+            let reply = threads::model::lock_reply(conn, id)?
+                .filter(|r| r.deleted_at.is_none())
+                .ok_or(ApiError::NotFound)?;
+            if reply.hidden == hidden {
+                return Ok(None);
+            }
+            let (thread, _) =
+                threads::model::find_thread(conn, reply.thread_id)?.ok_or(ApiError::NotFound)?;
+            threads::model::set_reply_hidden(conn, id, hidden)?;
+            threads::model::bump_reply_count(
+                conn,
+                reply.thread_id,
+                if hidden { -1 } else { 1 },
+                false,
+            )?;
+            search::enqueue(conn, search::Kind::Reply, id)?;
+            Ok(Some(Target {
+                author_id: reply.author_id,
+                description: format!("your reply in “{}”", thread.title),
+            }))
+        }
+        Content::Meetup => {
+            let meetup = meetups::model::lock(conn, id)?.ok_or(ApiError::NotFound)?;
+            if meetup.hidden == hidden {
+                return Ok(None);
+            }
+            meetups::model::set_hidden(conn, id, hidden)?;
+            search::enqueue(conn, search::Kind::Meetup, id)?;
+            Ok(Some(Target {
+                author_id: meetup.organizer_id,
+                description: format!("your meetup “{}”", meetup.title),
+            }))
+        }
+    }
+}
+
+/// The target as staff see it now; `null` when it is gone.
+pub fn target_view(
+    conn: &mut PgConnection,
+    target_type: TargetType,
+    id: i64,
+    staff: &User,
+) -> Result<Option<serde_json::Value>, ApiError> {
+    let view = match target_type {
+        TargetType::Thread => match threads::service::get_thread(conn, id, Some(staff)) {
+            Ok(view) => serde_json::to_value(view),
+            Err(ApiError::NotFound) => return Ok(None),
+            Err(other) => return Err(other),
+        },
+        TargetType::Reply => match threads::model::find_reply(conn, id)? {
+            Some(row) if row.0.deleted_at.is_none() => {
+                serde_json::to_value(threads::views::ReplyView::new(row))
+            }
+            _ => return Ok(None),
+        },
+        TargetType::Meetup => match meetups::service::get(conn, id, Some(staff)) {
+            Ok(view) => serde_json::to_value(view),
+            Err(ApiError::NotFound) => return Ok(None),
+            Err(other) => return Err(other),
+        },
+        TargetType::User => match User::find(conn, id).optional()? {
+            Some(user) => serde_json::to_value(UserView::for_viewer(&user, Some(staff))),
+            None => return Ok(None),
+        },
+    };
+    Ok(Some(view.map_err(anyhow::Error::from)?))
+}
+
+/// Whether `reporter` can see the target (what cannot be seen cannot be reported).
+fn visible_to(
+    conn: &mut PgConnection,
+    target_type: TargetType,
+    id: i64,
+    reporter: &User,
+) -> Result<bool, ApiError> {
+    Ok(match target_type {
+        TargetType::Thread => threads::service::get_thread(conn, id, Some(reporter)).is_ok(),
+        TargetType::Reply => match threads::model::find_reply(conn, id)? {
+            Some((reply, _)) => {
+                threads::rules::is_visible(reply.hidden, reply.deleted_at.is_some(), Some(reporter))
+                    && threads::service::get_thread(conn, reply.thread_id, Some(reporter)).is_ok()
+            }
+            None => false,
+        },
+        TargetType::Meetup => meetups::service::get(conn, id, Some(reporter)).is_ok(),
+        TargetType::User => User::find(conn, id).optional()?.is_some(),
+    })
+}
+
+pub struct ReportInput {
+    pub target_type: TargetType,
+    pub target_id: i64,
+    pub reason: rules::ReportReason,
+    pub details: Option<String>,
+}
+
+fn report_exists() -> ApiError {
+    ApiError::conflict(
+        "report_exists",
+        "You have an open report on this already; a moderator will look at it.",
+    )
+}
+
+/// Files a report; enough of them hide the content pending review.
+pub fn report(
+    conn: &mut PgConnection,
+    reporter: &User,
+    input: &ReportInput,
+    auto_hide_threshold: u32,
+    base_url: &str,
+) -> Result<ReportView, ApiError> {
+    conn.transaction(|conn| {
+        if !visible_to(conn, input.target_type, input.target_id, reporter)? {
+            return Err(ApiError::NotFound);
+        }
+        let row = model::insert_report(
+            conn,
+            &NewReport {
+                reporter_id: reporter.id,
+                target_type: input.target_type.as_str(),
+                target_id: input.target_id,
+                reason: input.reason.as_str(),
+                details: input.details.as_deref(),
+            },
+        )
+        .map_err(|error| match error {
+            DieselError::DatabaseError(DatabaseErrorKind::UniqueViolation, _) => report_exists(),
+            other => other.into(),
+        })?;
+        let open = model::open_reports_of(conn, input.target_type.as_str(), input.target_id)?;
+        if let Some(content) = input.target_type.content() {
+            if rules::should_auto_hide(open, auto_hide_threshold) {
+                let reason =
+                    format!("Reported by {open} members; hidden until a moderator reviews it.");
+                set_hidden(
+                    conn,
+                    Actor::System,
+                    content,
+                    input.target_id,
+                    true,
+                    Some(&reason),
+                    base_url,
+                )?;
+            }
+        }
+        Ok(ReportView::new(
+            row,
+            reporter.username.clone(),
+            None,
+            open,
+            None,
+        ))
+    })
+}
+
+/// A page of the review queue, oldest first, each report with its target as it is now.
+pub fn queue(
+    conn: &mut PgConnection,
+    staff: &User,
+    status: ReportStatus,
+    cursor: Option<&str>,
+    limit: i64,
+) -> Result<Page<ReportView>, ApiError> {
+    let after = cursor
+        .filter(|c| !c.is_empty())
+        .map(|c| pagination::decode::<(DateTime<Utc>, i64)>(QUEUE_LISTING, c))
+        .transpose()?;
+    let mut rows = model::list_reports(conn, status.as_str(), after, limit)?;
+    let next_cursor = if rows.len() as i64 > limit {
+        rows.truncate(limit as usize);
+        rows.last()
+            .map(|r| pagination::encode(QUEUE_LISTING, &(r.created_at, r.id)))
+    } else {
+        None
+    };
+    let mut items = Vec::with_capacity(rows.len());
+    for row in rows {
+        items.push(report_view(conn, row, staff)?);
+    }
+    Ok(Page { items, next_cursor })
+}
+
+fn report_view(
+    conn: &mut PgConnection,
+    row: ReportRow,
+    staff: &User,
+) -> Result<ReportView, ApiError> {
+    let target_type = TargetType::parse(&row.target_type).unwrap_or(TargetType::User);
+    let reporter = User::find(conn, row.reporter_id)?.username;
+    let handler = match row.handled_by {
+        Some(id) => Some(User::find(conn, id)?.username),
+        None => None,
+    };
+    let open = model::open_reports_of(conn, &row.target_type, row.target_id)?;
+    let target = target_view(conn, target_type, row.target_id, staff)?;
+    Ok(ReportView::new(row, reporter, handler, open, Some(target)))
+}
+
+fn open_report(conn: &mut PgConnection, id: i64) -> Result<ReportRow, ApiError> {
+    let row = model::lock_report(conn, id)?.ok_or(ApiError::NotFound)?;
+    if row.status != ReportStatus::Open.as_str() {
+        return Err(ApiError::conflict(
+            "report_closed",
+            format!("This report is {} already.", row.status),
+        ));
+    }
+    Ok(row)
+}
+
+/// Resolves a report, hiding its target if asked, and with it (unless told otherwise) the
+/// other open reports of the same target.
+pub fn resolve(
+    conn: &mut PgConnection,
+    staff: &User,
+    id: i64,
+    action: ResolveAction,
+    note: Option<&str>,
+    resolve_others: bool,
+    base_url: &str,
+) -> Result<ReportView, ApiError> {
+    conn.transaction(|conn| {
+        let row = open_report(conn, id)?;
+        let target_type = TargetType::parse(&row.target_type).unwrap_or(TargetType::User);
+        if action == ResolveAction::Hide {
+            let content = target_type.content().ok_or_else(|| {
+                ApiError::invalid_field(
+                    "action",
+                    "accounts cannot be hidden; suspend the member instead",
+                )
+            })?;
+            let reason = note.unwrap_or(&row.reason);
+            let hidden = set_hidden(
+                conn,
+                Actor::Staff(staff),
+                content,
+                row.target_id,
+                true,
+                Some(reason),
+                base_url,
+            );
+            match hidden {
+                // Content deleted since it was reported: nothing left to hide.
+                Ok(_) | Err(ApiError::NotFound) => {}
+                Err(other) => return Err(other),
+            }
+        }
+        let mut ids = vec![row.id];
+        if resolve_others {
+            ids.extend(model::other_open_reports(
+                conn,
+                &row.target_type,
+                row.target_id,
+                row.id,
+            )?);
+        }
+        model::close_reports(
+            conn,
+            &ids,
+            ReportStatus::Resolved.as_str(),
+            Some(action.as_str()),
+            note,
+            staff.id,
+        )?;
+        for closed in &ids {
+            log(
+                conn,
+                Actor::Staff(staff),
+                "resolve_report",
+                "report",
+                *closed,
+                note,
+            )?;
+        }
+        let row = model::lock_report(conn, id)?.ok_or(ApiError::NotFound)?;
+        report_view(conn, row, staff)
+    })
+}
+
+pub fn dismiss(
+    conn: &mut PgConnection,
+    staff: &User,
+    id: i64,
+    note: Option<&str>,
+) -> Result<ReportView, ApiError> {
+    conn.transaction(|conn| {
+        let row = open_report(conn, id)?;
+        model::close_reports(
+            conn,
+            &[row.id],
+            ReportStatus::Dismissed.as_str(),
+            None,
+            note,
+            staff.id,
+        )?;
+        log(
+            conn,
+            Actor::Staff(staff),
+            "dismiss_report",
+            "report",
+            row.id,
+            note,
+        )?;
+        let row = model::lock_report(conn, id)?.ok_or(ApiError::NotFound)?;
+        report_view(conn, row, staff)
+    })
+}
+
+/// Hides or restores content as a moderator; answers the target as staff see it.
+pub fn moderate_content(
+    conn: &mut PgConnection,
+    staff: &User,
+    content: Content,
+    id: i64,
+    hidden: bool,
+    reason: Option<&str>,
+    base_url: &str,
+) -> Result<serde_json::Value, ApiError> {
+    conn.transaction(|conn| {
+        set_hidden(
+            conn,
+            Actor::Staff(staff),
+            content,
+            id,
+            hidden,
+            reason,
+            base_url,
+        )?;
+        target_view(conn, content.target_type(), id, staff)?.ok_or(ApiError::NotFound)
+    })
+}
+
+/// Locks, unlocks, pins or unpins a thread.
+pub fn set_thread_flag(
+    conn: &mut PgConnection,
+    staff: &User,
+    id: i64,
+    flag: threads::model::ThreadFlag,
+    on: bool,
+    action: &str,
+) -> Result<threads::views::ThreadView, ApiError> {
+    conn.transaction(|conn| {
+        threads::model::lock_thread(conn, id)?
+            .filter(|t| t.deleted_at.is_none())
+            .ok_or(ApiError::NotFound)?;
+        threads::model::set_thread_flag(conn, id, flag, on)?;
+        log(
+            conn,
+            Actor::Staff(staff),
+            action,
+            TargetType::Thread.as_str(),
+            id,
+            None,
+        )?;
+        threads::service::get_thread(conn, id, Some(staff))
+    })
+}
+
+fn member_named(conn: &mut PgConnection, username: &str) -> Result<User, ApiError> {
+    User::find_by_username(conn, username)?.ok_or(ApiError::NotFound)
+}
+
+pub fn suspend(
+    conn: &mut PgConnection,
+    staff: &User,
+    username: &str,
+    until: Option<DateTime<Utc>>,
+    reason: &str,
+    base_url: &str,
+) -> Result<UserView, ApiError> {
+    conn.transaction(|conn| {
+        let target = member_named(conn, username)?;
+        rules::ensure_can_suspend(staff, &target)?;
+        let user = User::suspend(conn, target.id, until, reason)?;
+        log(
+            conn,
+            Actor::Staff(staff),
+            "suspend",
+            TargetType::User.as_str(),
+            user.id,
+            Some(reason),
+        )?;
+        crate::email::enqueue(
+            conn,
+            &user.email,
+            "account_suspended",
+            serde_json::json!({
+                "username": user.username,
+                "reason": reason,
+                "until": until.map(|u| u.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)),
+                "link": base_url,
+            }),
+        )?;
+        Ok(UserView::for_viewer(&user, Some(staff)))
+    })
+}
+
+pub fn unsuspend(
+    conn: &mut PgConnection,
+    staff: &User,
+    username: &str,
+) -> Result<UserView, ApiError> {
+    conn.transaction(|conn| {
+        let target = member_named(conn, username)?;
+        rules::ensure_can_suspend(staff, &target)?;
+        let user = User::unsuspend(conn, target.id)?;
+        log(
+            conn,
+            Actor::Staff(staff),
+            "unsuspend",
+            TargetType::User.as_str(),
+            user.id,
+            None,
+        )?;
+        Ok(UserView::for_viewer(&user, Some(staff)))
+    })
+}
+
+pub fn set_role(
+    conn: &mut PgConnection,
+    admin: &User,
+    username: &str,
+    role: Role,
+) -> Result<UserView, ApiError> {
+    conn.transaction(|conn| {
+        let admins = User::lock_admins(conn)?;
+        let target = member_named(conn, username)?;
+        rules::ensure_an_admin_remains(target.role(), role, admins)?;
+        let user = User::set_role(conn, target.id, role.as_str())?;
+        let change = format!("{} → {}", target.role().as_str(), role.as_str());
+        log(
+            conn,
+            Actor::Staff(admin),
+            "set_role",
+            TargetType::User.as_str(),
+            user.id,
+            Some(&change),
+        )?;
+        Ok(UserView::for_viewer(&user, Some(admin)))
+    })
+}
+
+pub fn log_page(
+    conn: &mut PgConnection,
+    cursor: Option<&str>,
+    limit: i64,
+) -> Result<Page<LogEntryView>, ApiError> {
+    let before = cursor
+        .filter(|c| !c.is_empty())
+        .map(|c| pagination::decode::<i64>(LOG_LISTING, c))
+        .transpose()?;
+    let rows = model::list_log(conn, before, limit)?;
+    Ok(Page::from_rows(
+        rows,
+        limit,
+        |(row, _)| pagination::encode(LOG_LISTING, &row.id),
+        LogEntryView::new,
+    ))
+}

@@ -1,0 +1,88 @@
+//! What the API shows of reports and the moderation log.
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use super::model::{LogRow, ReportRow};
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ReportView {
+    pub id: i64,
+    /// `thread`, `reply`, `user` or `meetup`.
+    pub target_type: String,
+    pub target_id: i64,
+    /// `spam`, `abuse`, `off_topic` or `other`.
+    pub reason: String,
+    pub details: Option<String>,
+    /// `open`, `resolved` or `dismissed`.
+    pub status: String,
+    /// How a resolved report was acted on: `hide` or `none`.
+    pub action: Option<String>,
+    pub note: Option<String>,
+    /// The reporter's username.
+    pub reporter: String,
+    /// The moderator who handled it.
+    pub handled_by: Option<String>,
+    pub handled_at: Option<DateTime<Utc>>,
+    pub created_at: DateTime<Utc>,
+    /// Open reports on the same target, this one included if open.
+    pub open_reports: i64,
+    /// In the review queue: the target as it is now (`null` once it is gone).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<Object>)]
+    pub target: Option<Option<serde_json::Value>>,
+}
+
+impl ReportView {
+    pub fn new(
+        row: ReportRow,
+        reporter: String,
+        handled_by: Option<String>,
+        open_reports: i64,
+        target: Option<Option<serde_json::Value>>,
+    ) -> Self {
+        ReportView {
+            id: row.id,
+            target_type: row.target_type,
+            target_id: row.target_id,
+            reason: row.reason,
+            details: row.details,
+            status: row.status,
+            action: row.action,
+            note: row.note,
+            reporter,
+            handled_by,
+            handled_at: row.handled_at,
+            created_at: row.created_at,
+            open_reports,
+            target,
+        }
+    }
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct LogEntryView {
+    pub id: i64,
+    /// The acting moderator's or admin's username; `null` when the system acted.
+    pub actor: Option<String>,
+    pub action: String,
+    pub target_type: String,
+    pub target_id: i64,
+    pub reason: Option<String>,
+    pub created_at: DateTime<Utc>,
+}
+
+impl LogEntryView {
+    pub fn new((row, actor): (LogRow, Option<String>)) -> Self {
+        LogEntryView {
+            id: row.id,
+            actor,
+            action: row.action,
+            target_type: row.target_type,
+            target_id: row.target_id,
+            reason: row.reason,
+            created_at: row.created_at,
+        }
+    }
+}
