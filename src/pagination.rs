@@ -57,6 +57,30 @@ pub fn decode<K: DeserializeOwned>(listing: &str, cursor: &str) -> Result<K, Api
     Ok(envelope.k)
 }
 
+/// The key inside an optional `cursor` parameter; absent or empty means the first page.
+pub fn decode_optional<K: DeserializeOwned>(
+    listing: &str,
+    cursor: Option<&str>,
+) -> Result<Option<K>, ApiError> {
+    cursor
+        .filter(|c| !c.is_empty())
+        .map(|c| decode(listing, c))
+        .transpose()
+}
+
+/// Cuts `limit + 1` fetched rows to the page and says where the next one starts, for pages
+/// whose views need more than the row (see `Page::from_rows` otherwise).
+pub fn split_page<R>(
+    mut rows: Vec<R>,
+    limit: i64,
+    key: impl Fn(&R) -> String,
+) -> (Vec<R>, Option<String>) {
+    let has_more = rows.len() as i64 > limit;
+    rows.truncate(limit as usize);
+    let next_cursor = if has_more { rows.last().map(key) } else { None };
+    (rows, next_cursor)
+}
+
 #[derive(Debug, Serialize, ToSchema)]
 pub struct Page<T: ToSchema> {
     pub items: Vec<T>,
@@ -67,18 +91,12 @@ pub struct Page<T: ToSchema> {
 impl<T: ToSchema> Page<T> {
     /// Builds a page from `limit + 1` fetched rows: the extra row only tells whether more exist.
     pub fn from_rows<R>(
-        mut rows: Vec<R>,
+        rows: Vec<R>,
         limit: i64,
         key: impl Fn(&R) -> String,
         view: impl Fn(R) -> T,
     ) -> Self {
-        let has_more = rows.len() as i64 > limit;
-        rows.truncate(limit as usize);
-        let next_cursor = if has_more {
-            rows.last().map(&key)
-        } else {
-            None
-        };
+        let (rows, next_cursor) = split_page(rows, limit, key);
         Page {
             items: rows.into_iter().map(view).collect(),
             next_cursor,

@@ -183,12 +183,7 @@ pub async fn list_meetups(
         online: query.online,
         include_cancelled: query.include_cancelled.unwrap_or(false),
         include_hidden: viewer.as_ref().is_some_and(|v| v.is_staff()),
-        after: query
-            .cursor
-            .as_deref()
-            .filter(|c| !c.is_empty())
-            .map(|c| pagination::decode(LISTING, c))
-            .transpose()?,
+        after: pagination::decode_optional(LISTING, query.cursor.as_deref())?,
         limit: pagination::limit(query.limit)?,
     };
     let page = db::run(&pool, move |conn| service::list(conn, filter)).await?;

@@ -1,7 +1,6 @@
 //! `/mentors/*` and `/mentorship-requests/*`.
 
 use actix_web::{web, HttpResponse};
-use chrono::{DateTime, Utc};
 use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
 
@@ -175,21 +174,11 @@ pub async fn list_mentors(
         skill,
         language,
         accepting: query.accepting,
-        after: decode_cursor(DIRECTORY_LISTING, query.cursor.as_deref())?,
+        after: pagination::decode_optional(DIRECTORY_LISTING, query.cursor.as_deref())?,
         limit: pagination::limit(query.limit)?,
     };
     let page = db::run(&pool, move |conn| service::list_mentors(conn, filter)).await?;
     Ok(HttpResponse::Ok().json(page))
-}
-
-fn decode_cursor(
-    listing: &str,
-    cursor: Option<&str>,
-) -> Result<Option<(DateTime<Utc>, i64)>, ApiError> {
-    cursor
-        .filter(|c| !c.is_empty())
-        .map(|c| pagination::decode(listing, c))
-        .transpose()
 }
 
 /// One mentor's profile; `404` if the member is not a mentor.
@@ -301,7 +290,7 @@ pub async fn list_requests(
         user_id: user.id,
         role: query.role,
         status: query.status,
-        after: decode_cursor(REQUESTS_LISTING, query.cursor.as_deref())?,
+        after: pagination::decode_optional(REQUESTS_LISTING, query.cursor.as_deref())?,
         limit: pagination::limit(query.limit)?,
     };
     let page = db::run(&pool, move |conn| service::list_requests(conn, filter)).await?;

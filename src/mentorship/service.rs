@@ -182,15 +182,10 @@ pub fn list_requests(
     conn: &mut PgConnection,
     filter: RequestFilter,
 ) -> Result<Page<RequestView>, ApiError> {
-    let limit = filter.limit;
-    let mut rows = model::list_requests(conn, &filter)?;
-    let next_cursor = (rows.len() as i64 > limit)
-        .then(|| {
-            rows.truncate(limit as usize);
-            rows.last()
-                .map(|row| pagination::encode(REQUESTS_LISTING, &(row.created_at, row.id)))
-        })
-        .flatten();
+    let rows = model::list_requests(conn, &filter)?;
+    let (rows, next_cursor) = pagination::split_page(rows, filter.limit, |row| {
+        pagination::encode(REQUESTS_LISTING, &(row.created_at, row.id))
+    });
     Ok(Page {
         items: with_people(conn, rows)?,
         next_cursor,

@@ -294,18 +294,11 @@ pub fn queue(
     cursor: Option<&str>,
     limit: i64,
 ) -> Result<Page<ReportView>, ApiError> {
-    let after = cursor
-        .filter(|c| !c.is_empty())
-        .map(|c| pagination::decode::<(DateTime<Utc>, i64)>(QUEUE_LISTING, c))
-        .transpose()?;
-    let mut rows = model::list_reports(conn, status.as_str(), after, limit)?;
-    let next_cursor = if rows.len() as i64 > limit {
-        rows.truncate(limit as usize);
-        rows.last()
-            .map(|r| pagination::encode(QUEUE_LISTING, &(r.created_at, r.id)))
-    } else {
-        None
-    };
+    let after = pagination::decode_optional(QUEUE_LISTING, cursor)?;
+    let rows = model::list_reports(conn, status.as_str(), after, limit)?;
+    let (rows, next_cursor) = pagination::split_page(rows, limit, |r| {
+        pagination::encode(QUEUE_LISTING, &(r.created_at, r.id))
+    });
     let mut items = Vec::with_capacity(rows.len());
     for row in rows {
         items.push(report_view(conn, row, staff)?);
@@ -577,10 +570,7 @@ pub fn log_page(
     cursor: Option<&str>,
     limit: i64,
 ) -> Result<Page<LogEntryView>, ApiError> {
-    let before = cursor
-        .filter(|c| !c.is_empty())
-        .map(|c| pagination::decode::<i64>(LOG_LISTING, c))
-        .transpose()?;
+    let before = pagination::decode_optional(LOG_LISTING, cursor)?;
     let rows = model::list_log(conn, before, limit)?;
     Ok(Page::from_rows(
         rows,

@@ -96,12 +96,8 @@ pub async fn list_threads(
         .map(|t| crate::tags::TagName::parse(&t).map(|t| t.into_string()))
         .transpose()
         .map_err(|e| ApiError::invalid_field("tag", e))?;
-    let after = query
-        .cursor
-        .as_deref()
-        .filter(|c| !c.is_empty())
-        .map(|c| pagination::decode::<ThreadKey>(sort.listing(), c))
-        .transpose()?;
+    let after: Option<ThreadKey> =
+        pagination::decode_optional(sort.listing(), query.cursor.as_deref())?;
     if let Some(key) = &after {
         let shape_ok = matches!(
             (sort, key),
