@@ -59,7 +59,7 @@ pub fn log(
 /// What is hidden or restored, for the log and the author's email.
 struct Target {
     author_id: i64,
-    /// "your thread “Borrow checker woes”"
+    /// "Your thread “Borrow checker woes”"
     description: String,
 }
 
@@ -127,7 +127,7 @@ fn apply_hidden(
             search::enqueue_thread_and_replies(conn, id)?;
             Ok(Some(Target {
                 author_id: thread.author_id,
-                description: format!("your thread “{}”", thread.title),
+                description: format!("Your thread “{}”", thread.title),
             }))
         }
         Content::Reply => {
@@ -149,7 +149,7 @@ fn apply_hidden(
             search::enqueue(conn, search::Kind::Reply, id)?;
             Ok(Some(Target {
                 author_id: reply.author_id,
-                description: format!("your reply in “{}”", thread.title),
+                description: format!("Your reply in “{}”", thread.title),
             }))
         }
         Content::Meetup => {
@@ -161,7 +161,7 @@ fn apply_hidden(
             search::enqueue(conn, search::Kind::Meetup, id)?;
             Ok(Some(Target {
                 author_id: meetup.organizer_id,
-                description: format!("your meetup “{}”", meetup.title),
+                description: format!("Your meetup “{}”", meetup.title),
             }))
         }
     }
