@@ -64,6 +64,39 @@ pub fn open_reports_of(
         .get_result(conn)
 }
 
+/// Open reports per target, for many targets in one query.
+pub fn open_reports_of_many(
+    conn: &mut PgConnection,
+    targets: &[(String, i64)],
+) -> QueryResult<Vec<(String, i64, i64)>> {
+    if targets.is_empty() {
+        return Ok(Vec::new());
+    }
+    let ids: Vec<i64> = targets.iter().map(|(_, id)| *id).collect();
+    let counts: Vec<(String, i64, i64)> = reports::table
+        .filter(reports::status.eq("open"))
+        .filter(reports::target_id.eq_any(&ids))
+        .group_by((reports::target_type, reports::target_id))
+        .select((
+            reports::target_type,
+            reports::target_id,
+            diesel::dsl::count_star(),
+        ))
+        .load(conn)?;
+    Ok(counts
+        .into_iter()
+        .filter(|(kind, id, _)| targets.iter().any(|(k, i)| k == kind && i == id))
+        .collect())
+}
+
+/// Usernames of these accounts.
+pub fn usernames(conn: &mut PgConnection, ids: &[i64]) -> QueryResult<Vec<(i64, String)>> {
+    users::table
+        .filter(users::id.eq_any(ids))
+        .select((users::id, users::username))
+        .load(conn)
+}
+
 /// Closes a report as `status` (resolved or dismissed); returns the closed rows.
 pub fn close_reports(
     conn: &mut PgConnection,

@@ -2,6 +2,8 @@
 //! moderation log and enqueues what follows from it (search updates, the member's email), so
 //! an action and its record never part.
 
+use std::collections::HashMap;
+
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use diesel::result::{DatabaseErrorKind, Error as DieselError};
@@ -299,11 +301,10 @@ pub fn queue(
     let (rows, next_cursor) = pagination::split_page(rows, limit, |r| {
         pagination::encode(QUEUE_LISTING, &(r.created_at, r.id))
     });
-    let mut items = Vec::with_capacity(rows.len());
-    for row in rows {
-        items.push(report_view(conn, row, staff)?);
-    }
-    Ok(Page { items, next_cursor })
+    Ok(Page {
+        items: report_views(conn, rows, staff)?,
+        next_cursor,
+    })
 }
 
 fn report_view(
@@ -311,15 +312,46 @@ fn report_view(
     row: ReportRow,
     staff: &User,
 ) -> Result<ReportView, ApiError> {
-    let target_type = TargetType::parse(&row.target_type).unwrap_or(TargetType::User);
-    let reporter = User::find(conn, row.reporter_id)?.username;
-    let handler = match row.handled_by {
-        Some(id) => Some(User::find(conn, id)?.username),
-        None => None,
-    };
-    let open = model::open_reports_of(conn, &row.target_type, row.target_id)?;
-    let target = target_view(conn, target_type, row.target_id, staff)?;
-    Ok(ReportView::new(row, reporter, handler, open, Some(target)))
+    let mut views = report_views(conn, vec![row], staff)?;
+    views.pop().ok_or(ApiError::NotFound)
+}
+
+/// Views of reports: who reported and handled them and the open counts are read for the whole
+/// page at once; each target is read as staff see it now.
+fn report_views(
+    conn: &mut PgConnection,
+    rows: Vec<ReportRow>,
+    staff: &User,
+) -> Result<Vec<ReportView>, ApiError> {
+    let mut people: Vec<i64> = rows
+        .iter()
+        .flat_map(|row| std::iter::once(row.reporter_id).chain(row.handled_by))
+        .collect();
+    people.sort_unstable();
+    people.dedup();
+    let names: HashMap<i64, String> = model::usernames(conn, &people)?.into_iter().collect();
+    let targets: Vec<(String, i64)> = rows
+        .iter()
+        .map(|row| (row.target_type.clone(), row.target_id))
+        .collect();
+    let open: HashMap<(String, i64), i64> = model::open_reports_of_many(conn, &targets)?
+        .into_iter()
+        .map(|(kind, id, n)| ((kind, id), n))
+        .collect();
+    let name_of = |id: i64| names.get(&id).cloned().unwrap_or_default();
+    let mut views = Vec::with_capacity(rows.len());
+    for row in rows {
+        let target_type = TargetType::parse(&row.target_type).unwrap_or(TargetType::User);
+        let target = target_view(conn, target_type, row.target_id, staff)?;
+        let count = open
+            .get(&(row.target_type.clone(), row.target_id))
+            .copied()
+            .unwrap_or(0);
+        let reporter = name_of(row.reporter_id);
+        let handler = row.handled_by.map(name_of);
+        views.push(ReportView::new(row, reporter, handler, count, Some(target)));
+    }
+    Ok(views)
 }
 
 fn open_report(conn: &mut PgConnection, id: i64) -> Result<ReportRow, ApiError> {
