@@ -57,6 +57,12 @@ enum Command {
         threads: usize,
         #[arg(long, default_value_t = 100_000)]
         replies: usize,
+        /// Members with a mentor profile (the first, most active, seeded members).
+        #[arg(long, default_value_t = 200)]
+        mentors: usize,
+        /// Upcoming meetups, with RSVPs.
+        #[arg(long, default_value_t = 500)]
+        meetups: usize,
         /// The random seed: the same seed gives the same data.
         #[arg(long, default_value_t = 20261124)]
         seed: u64,
@@ -106,6 +112,8 @@ async fn main() -> anyhow::Result<()> {
             users,
             threads,
             replies,
+            mentors,
+            meetups,
             seed,
         } => seed_command(
             &settings,
@@ -113,6 +121,8 @@ async fn main() -> anyhow::Result<()> {
                 users,
                 threads,
                 replies,
+                mentors,
+                meetups,
                 seed,
             },
         ),
@@ -219,11 +229,14 @@ fn seed_command(settings: &Settings, options: SeedOptions) -> anyhow::Result<()>
     let report = seed::seed(&mut conn, options, &mut progress)?;
     bar.finish_and_clear();
     println!(
-        "seeded {} users, {} threads, {} replies, {} votes in {:.1}s",
+        "seeded {} users, {} threads, {} replies, {} votes, {} mentors, {} meetups, {} RSVPs in {:.1}s",
         report.users,
         report.threads,
         report.replies,
         report.votes,
+        report.mentors,
+        report.meetups,
+        report.rsvps,
         started.elapsed().as_secs_f64()
     );
     Ok(())

@@ -12,13 +12,17 @@ use rand::{Rng, SeedableRng};
 use crate::accounts::password;
 use crate::accounts::Password;
 use crate::markdown;
-use crate::schema::{replies, thread_votes, threads, users};
+use crate::schema::{
+    meetup_rsvps, meetups, mentor_profiles, replies, thread_votes, threads, users,
+};
 
 #[derive(Debug, Clone, Copy)]
 pub struct SeedOptions {
     pub users: usize,
     pub threads: usize,
     pub replies: usize,
+    pub mentors: usize,
+    pub meetups: usize,
     pub seed: u64,
 }
 
@@ -28,6 +32,9 @@ pub struct SeedReport {
     pub threads: usize,
     pub replies: usize,
     pub votes: usize,
+    pub mentors: usize,
+    pub meetups: usize,
+    pub rsvps: usize,
 }
 
 /// Reports progress: (stage, done, total).
@@ -390,6 +397,24 @@ pub fn seed(
         progress.update("votes", ((done + 1) * 10_000).min(votes.len()), votes.len());
     }
 
+    seed_mentors(
+        conn,
+        &mut rng,
+        &user_ids,
+        options.mentors,
+        &mut report,
+        progress,
+    )?;
+    seed_meetups(
+        conn,
+        &mut rng,
+        &user_ids,
+        options.meetups,
+        now,
+        &mut report,
+        progress,
+    )?;
+
     // Counters from the rows themselves, then fresh planner statistics.
     progress.update("counters", 0, 1);
     diesel::sql_query(
@@ -404,9 +429,189 @@ pub fn seed(
          WHERE threads.id = v.thread_id",
     )
     .execute(conn)?;
-    diesel::sql_query("ANALYZE users, threads, replies, thread_votes, tags").execute(conn)?;
+    diesel::sql_query(
+        "ANALYZE users, threads, replies, thread_votes, tags, mentor_profiles, meetups, meetup_rsvps",
+    )
+    .execute(conn)?;
     progress.update("counters", 1, 1);
     Ok(report)
+}
+
+const LANGUAGES: &[&str] = &["en", "de", "fr", "es", "pt", "ja", "hi", "zh"];
+
+/// (city, country, zone) of seeded venues.
+const CITIES: &[(&str, &str, &str)] = &[
+    ("Berlin", "DE", "Europe/Berlin"),
+    ("Lisbon", "PT", "Europe/Lisbon"),
+    ("New York", "US", "America/New_York"),
+    ("São Paulo", "BR", "America/Sao_Paulo"),
+    ("Tokyo", "JP", "Asia/Tokyo"),
+    ("Bengaluru", "IN", "Asia/Kolkata"),
+];
+
+fn pick_tags(rng: &mut StdRng, range: std::ops::Range<usize>) -> Vec<String> {
+    let mut tags: Vec<String> = (0..rng.random_range(range))
+        .map(|_| TAGS[skewed(rng, TAGS.len(), 2.0)].to_string())
+        .collect();
+    tags.sort();
+    tags.dedup();
+    tags
+}
+
+#[derive(Insertable)]
+#[diesel(table_name = mentor_profiles)]
+struct SeedMentor {
+    user_id: i64,
+    headline: String,
+    bio: String,
+    bio_html: String,
+    skills: Vec<String>,
+    languages: Vec<String>,
+    timezone: String,
+    capacity: i32,
+    accepting_requests: bool,
+}
+
+/// Mentor profiles for the first `count` members (the most active ones write the most).
+fn seed_mentors(
+    conn: &mut PgConnection,
+    rng: &mut StdRng,
+    user_ids: &[i64],
+    count: usize,
+    report: &mut SeedReport,
+    progress: &mut dyn Progress,
+) -> anyhow::Result<()> {
+    let count = count.min(user_ids.len());
+    let batch: Vec<SeedMentor> = user_ids[..count]
+        .iter()
+        .map(|user_id| {
+            let bio = body(rng, 1..3);
+            let mut languages = vec![LANGUAGES[skewed(rng, LANGUAGES.len(), 2.0)].to_string()];
+            if rng.random_bool(0.4) {
+                languages.push("en".to_string());
+            }
+            languages.dedup();
+            let (_, _, zone) = CITIES[rng.random_range(0..CITIES.len())];
+            SeedMentor {
+                user_id: *user_id,
+                headline: title(rng).chars().take(120).collect(),
+                bio_html: markdown::render(&bio),
+                bio,
+                skills: pick_tags(rng, 1..6),
+                languages,
+                timezone: zone.to_string(),
+                capacity: rng.random_range(1..=10),
+                accepting_requests: rng.random_bool(0.8),
+            }
+        })
+        .collect();
+    for chunk in batch.chunks(2000) {
+        report.mentors += diesel::insert_into(mentor_profiles::table)
+            .values(chunk)
+            .on_conflict_do_nothing()
+            .execute(conn)?;
+    }
+    progress.update("mentors", count, count);
+    Ok(())
+}
+
+#[derive(Insertable)]
+#[diesel(table_name = meetups)]
+struct SeedMeetup {
+    organizer_id: i64,
+    title: String,
+    description: String,
+    description_html: String,
+    starts_at: DateTime<Utc>,
+    ends_at: DateTime<Utc>,
+    timezone: String,
+    venue_name: Option<String>,
+    venue_address: Option<String>,
+    venue_city: Option<String>,
+    venue_country: Option<String>,
+    online_url: Option<String>,
+    capacity: Option<i32>,
+    tags: Vec<String>,
+}
+
+/// Upcoming meetups over the next four months, a third online only, with RSVPs: most go to a
+/// few popular meetups, never beyond their capacity.
+fn seed_meetups(
+    conn: &mut PgConnection,
+    rng: &mut StdRng,
+    user_ids: &[i64],
+    count: usize,
+    now: DateTime<Utc>,
+    report: &mut SeedReport,
+    progress: &mut dyn Progress,
+) -> anyhow::Result<()> {
+    if user_ids.is_empty() || count == 0 {
+        return Ok(());
+    }
+    let batch: Vec<SeedMeetup> = (0..count)
+        .map(|i| {
+            let (city, country, zone) = CITIES[skewed(rng, CITIES.len(), 1.5)];
+            let online_only = rng.random_bool(0.3);
+            let starts_at = now
+                + Duration::hours(24 + (i as i64 * 24 * 120 / count as i64))
+                + Duration::minutes(rng.random_range(0..60));
+            let description = body(rng, 1..3);
+            SeedMeetup {
+                organizer_id: user_ids[skewed(rng, user_ids.len(), 3.0)],
+                title: title(rng),
+                description_html: markdown::render(&description),
+                description,
+                starts_at,
+                ends_at: starts_at + Duration::hours(rng.random_range(2..=4)),
+                timezone: zone.to_string(),
+                venue_name: (!online_only).then(|| format!("{city} Tech Hub")),
+                venue_address: (!online_only)
+                    .then(|| format!("{} Main Street", rng.random_range(1..200))),
+                venue_city: (!online_only).then(|| city.to_string()),
+                venue_country: (!online_only).then(|| country.to_string()),
+                online_url: (online_only || rng.random_bool(0.2))
+                    .then(|| format!("https://meet.example/seed-{i}")),
+                capacity: rng.random_bool(0.8).then(|| rng.random_range(10..=200)),
+                tags: pick_tags(rng, 0..3),
+            }
+        })
+        .collect();
+    let mut created: Vec<(i64, Option<i32>)> = Vec::with_capacity(count);
+    for chunk in batch.chunks(1000) {
+        created.extend(
+            diesel::insert_into(meetups::table)
+                .values(chunk)
+                .returning((meetups::id, meetups::capacity))
+                .get_results::<(i64, Option<i32>)>(conn)?,
+        );
+    }
+    report.meetups = created.len();
+    progress.update("meetups", count, count);
+    for (meetup_id, capacity) in created {
+        let wanted = skewed(rng, 150, 3.0);
+        let seats = capacity.map_or(wanted, |c| wanted.min(c as usize));
+        let mut members: Vec<i64> = (0..seats)
+            .map(|_| user_ids[rng.random_range(0..user_ids.len())])
+            .collect();
+        members.sort_unstable();
+        members.dedup();
+        let rows: Vec<_> = members
+            .iter()
+            .map(|user_id| {
+                (
+                    meetup_rsvps::meetup_id.eq(meetup_id),
+                    meetup_rsvps::user_id.eq(*user_id),
+                    meetup_rsvps::status.eq("going"),
+                )
+            })
+            .collect();
+        report.rsvps += diesel::insert_into(meetup_rsvps::table)
+            .values(&rows)
+            .on_conflict_do_nothing()
+            .execute(conn)?;
+    }
+    progress.update("rsvps", count, count);
+    Ok(())
 }
 
 #[cfg(test)]

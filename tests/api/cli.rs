@@ -314,6 +314,63 @@ fn create_admin_rejects_bad_input_and_reads_the_password_from_stdin() {
 }
 
 #[test]
+fn seed_fills_every_feature_with_data_the_rules_accept() {
+    let db = TestDatabase::create();
+    let output = devforum(&db)
+        .args([
+            "seed",
+            "--users",
+            "30",
+            "--threads",
+            "20",
+            "--replies",
+            "60",
+            "--mentors",
+            "6",
+            "--meetups",
+            "12",
+        ])
+        .env("DEVFORUM_ENV", "test")
+        .output()
+        .expect("run seed");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        output.status.success(),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(stdout.contains("6 mentors, 12 meetups"), "{stdout}");
+    let mut conn = db.connect();
+    let count = |conn: &mut PgConnection, sql: &str| -> i64 {
+        diesel::sql_query(sql)
+            .get_result::<devforum::db::Count>(conn)
+            .expect(sql)
+            .n
+    };
+    assert_eq!(
+        count(&mut conn, "SELECT count(*) AS n FROM mentor_profiles"),
+        6
+    );
+    assert_eq!(
+        count(
+            &mut conn,
+            "SELECT count(*) AS n FROM meetups WHERE starts_at > now()"
+        ),
+        12
+    );
+    // The counters the triggers keep agree with the rows, and nobody is overbooked.
+    assert_eq!(
+        count(
+            &mut conn,
+            "SELECT count(*) AS n FROM meetups m WHERE going_count <> \
+             (SELECT count(*) FROM meetup_rsvps r WHERE r.meetup_id = m.id AND r.status = 'going') \
+             OR going_count > coalesce(capacity, going_count)"
+        ),
+        0
+    );
+}
+
+#[test]
 fn help_explains_every_subcommand() {
     let output = Command::new(env!("CARGO_BIN_EXE_devforum"))
         .arg("--help")
