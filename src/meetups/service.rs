@@ -75,6 +75,16 @@ fn locked(conn: &mut PgConnection, id: i64, viewer: &User) -> Result<MeetupRow, 
         .ok_or(ApiError::NotFound)
 }
 
+/// The meetup, locked, for its organizer or a moderator to change; a cancelled one is final.
+fn managed(conn: &mut PgConnection, id: i64, actor: &User) -> Result<MeetupRow, ApiError> {
+    let current = locked(conn, id, actor)?;
+    rules::ensure_can_manage(actor, current.organizer_id)?;
+    if current.is_cancelled() {
+        return Err(rules::meetup_cancelled());
+    }
+    Ok(current)
+}
+
 /// Applies a PATCH as the organizer or a moderator; attendees hear of a new time or place.
 pub fn update(
     conn: &mut PgConnection,
@@ -84,11 +94,7 @@ pub fn update(
     base_url: &str,
 ) -> Result<MeetupView, ApiError> {
     conn.transaction(|conn| {
-        let current = locked(conn, id, actor)?;
-        rules::ensure_can_manage(actor, current.organizer_id)?;
-        if current.is_cancelled() {
-            return Err(rules::meetup_cancelled());
-        }
+        let current = managed(conn, id, actor)?;
         let before = current.as_input();
         let after = domain::parse(raw, Some(&before), Utc::now())?;
         rules::ensure_capacity_holds(after.capacity, current.going_count)?;
@@ -99,19 +105,12 @@ pub fn update(
             id,
             rules::free_seats(row.capacity, row.going_count, row.waitlist_count),
         )?;
-        let row = if promoted.is_empty() {
-            row
-        } else {
-            locked(conn, id, actor)?
-        };
         notify_promoted(conn, &row, &promoted, base_url)?;
         if rules::time_or_place_changed(&before, &after) {
             notify_attendees(conn, &row, "meetup_changed", base_url)?;
         }
         search::enqueue(conn, search::Kind::Meetup, id)?;
-        let (row, organizer) = model::find(conn, id)?.ok_or(ApiError::NotFound)?;
-        let mine = model::find_rsvp(conn, id, actor.id)?.map(|r| RsvpStatus::parse(&r.status));
-        Ok(MeetupView::new(row, &organizer, Some(mine)))
+        get(conn, id, Some(actor))
     })
 }
 
@@ -123,17 +122,11 @@ pub fn cancel(
     base_url: &str,
 ) -> Result<MeetupView, ApiError> {
     conn.transaction(|conn| {
-        let current = locked(conn, id, actor)?;
-        rules::ensure_can_manage(actor, current.organizer_id)?;
-        if current.is_cancelled() {
-            return Err(rules::meetup_cancelled());
-        }
+        managed(conn, id, actor)?;
         let row = model::cancel(conn, id)?;
         notify_attendees(conn, &row, "meetup_cancelled", base_url)?;
         search::enqueue(conn, search::Kind::Meetup, id)?;
-        let (row, organizer) = model::find(conn, id)?.ok_or(ApiError::NotFound)?;
-        let mine = model::find_rsvp(conn, id, actor.id)?.map(|r| RsvpStatus::parse(&r.status));
-        Ok(MeetupView::new(row, &organizer, Some(mine)))
+        get(conn, id, Some(actor))
     })
 }
 

@@ -148,8 +148,8 @@ pub fn get_request(
     if !rules::can_see(viewer, row.mentor_id, row.mentee_id) {
         return Err(ApiError::NotFound);
     }
-    let (mentor, mentee) = participants(conn, &row)?;
-    Ok(RequestView::new(row, &mentor, &mentee))
+    let mut views = with_people(conn, vec![row])?;
+    views.pop().ok_or(ApiError::NotFound)
 }
 
 /// Views of requests, with their participants read in one query.
@@ -157,25 +157,42 @@ fn with_people(
     conn: &mut PgConnection,
     rows: Vec<RequestRow>,
 ) -> Result<Vec<RequestView>, ApiError> {
+    let people = people_of(conn, &rows)?;
+    rows.into_iter()
+        .map(|row| {
+            let (mentor, mentee) = pair(&people, &row)?;
+            Ok(RequestView::new(row, mentor, mentee))
+        })
+        .collect()
+}
+
+/// Everyone taking part in these requests, read in one query.
+fn people_of(
+    conn: &mut PgConnection,
+    rows: &[RequestRow],
+) -> Result<HashMap<i64, PersonRow>, ApiError> {
     let mut ids: Vec<i64> = rows
         .iter()
         .flat_map(|row| [row.mentor_id, row.mentee_id])
         .collect();
     ids.sort_unstable();
     ids.dedup();
-    let people: HashMap<i64, PersonRow> = model::people(conn, &ids)?
+    Ok(model::people(conn, &ids)?
         .into_iter()
         .map(|person| (person.id, person))
-        .collect();
-    rows.into_iter()
-        .map(|row| {
-            let missing =
-                || ApiError::Internal(anyhow::anyhow!("request {} lost a participant", row.id));
-            let mentor = people.get(&row.mentor_id).ok_or_else(missing)?;
-            let mentee = people.get(&row.mentee_id).ok_or_else(missing)?;
-            Ok(RequestView::new(row, mentor, mentee))
-        })
-        .collect()
+        .collect())
+}
+
+/// The mentor and the mentee of one request.
+fn pair<'a>(
+    people: &'a HashMap<i64, PersonRow>,
+    row: &RequestRow,
+) -> Result<(&'a PersonRow, &'a PersonRow), ApiError> {
+    let missing = || ApiError::Internal(anyhow::anyhow!("request {} lost a participant", row.id));
+    Ok((
+        people.get(&row.mentor_id).ok_or_else(missing)?,
+        people.get(&row.mentee_id).ok_or_else(missing)?,
+    ))
 }
 
 pub fn list_requests(
@@ -219,7 +236,8 @@ pub fn transition(
             .then_some(reason)
             .flatten();
         let row = model::set_status(conn, id, from, to, reason)?;
-        let (mentor, mentee) = participants(conn, &row)?;
+        let people = people_of(conn, std::slice::from_ref(&row))?;
+        let (mentor, mentee) = pair(&people, &row)?;
         let template = match to {
             Status::Accepted => Some("mentorship_accepted"),
             Status::Declined => Some("mentorship_declined"),
@@ -232,32 +250,12 @@ pub fn transition(
                 template,
                 serde_json::json!({
                     "mentee": mentee.username,
-                    "mentor": display(&mentor),
+                    "mentor": display(mentor),
                     "reason": row.reason,
                     "link": request_link(base_url, row.id),
                 }),
             )?;
         }
-        Ok(RequestView::new(row, &mentor, &mentee))
+        Ok(RequestView::new(row, mentor, mentee))
     })
-}
-
-/// The mentor and the mentee of one request.
-fn participants(
-    conn: &mut PgConnection,
-    row: &RequestRow,
-) -> Result<(PersonRow, PersonRow), ApiError> {
-    let mut people = model::people(conn, &[row.mentor_id, row.mentee_id])?;
-    let mut take = |id: i64| {
-        people
-            .iter()
-            .position(|p| p.id == id)
-            .map(|at| people.swap_remove(at))
-            .ok_or_else(|| {
-                ApiError::Internal(anyhow::anyhow!("request {} lost a participant", row.id))
-            })
-    };
-    let mentor = take(row.mentor_id)?;
-    let mentee = take(row.mentee_id)?;
-    Ok((mentor, mentee))
 }

@@ -245,12 +245,56 @@ const MEETUPS_SQL: &str = "SELECT m.id, m.title, m.description, m.tags, u.userna
      FROM meetups m JOIN users u ON u.id = m.organizer_id \
      WHERE m.status = 'scheduled' AND NOT m.hidden";
 
-fn meetup_documents(rows: Vec<MeetupRow>) -> Vec<Document> {
-    rows.into_iter().map(MeetupRow::into_document).collect()
+/// The source query of a kind's visible rows, and the column that identifies a row.
+fn source_of(kind: Kind) -> (&'static str, &'static str) {
+    match kind {
+        Kind::Thread => (THREADS_SQL, "t.id"),
+        Kind::Reply => (REPLIES_SQL, "r.id"),
+        Kind::Mentor => (MENTORS_SQL, "m.user_id"),
+        Kind::Meetup => (MEETUPS_SQL, "m.id"),
+    }
 }
 
-fn mentor_documents(rows: Vec<MentorRow>) -> Vec<Document> {
-    rows.into_iter().map(MentorRow::into_document).collect()
+/// Which rows of a kind to load.
+enum Rows<'a> {
+    /// These ids (a sync batch).
+    Ids(&'a [i64]),
+    /// `limit` rows in id order after `after` (a reindex page).
+    After { after: i64, limit: i64 },
+}
+
+/// Loads the documents of the selected visible rows: one statement, read into the kind's
+/// own row type.
+fn load_rows(conn: &mut PgConnection, kind: Kind, rows: Rows<'_>) -> QueryResult<Vec<Document>> {
+    let (source, key) = source_of(kind);
+    let query = match rows {
+        Rows::Ids(ids) => diesel::sql_query(format!("{source} AND {key} = ANY($1)"))
+            .into_boxed()
+            .bind::<Array<BigInt>, _>(ids.to_vec()),
+        Rows::After { after, limit } => {
+            diesel::sql_query(format!("{source} AND {key} > $1 ORDER BY {key} LIMIT $2"))
+                .into_boxed()
+                .bind::<BigInt, _>(after)
+                .bind::<BigInt, _>(limit)
+        }
+    };
+    Ok(match kind {
+        Kind::Thread | Kind::Reply => query
+            .load::<ThreadRow>(conn)?
+            .into_iter()
+            .map(|r| r.into_document(kind))
+            .collect(),
+        Kind::Mentor => query
+            .load::<MentorRow>(conn)?
+            .into_iter()
+            .map(MentorRow::into_document)
+            .collect(),
+        Kind::Meetup => query
+            .load::<MeetupRow>(conn)?
+            .into_iter()
+            .map(MeetupRow::into_document)
+            .collect(),
+    })
 }
 
 /// The current documents of these rows; rows that are gone, hidden or deleted have none.
@@ -258,29 +302,7 @@ pub fn load(conn: &mut PgConnection, kind: Kind, ids: &[i64]) -> QueryResult<Vec
     if ids.is_empty() {
         return Ok(Vec::new());
     }
-    let rows: Vec<ThreadRow> = match kind {
-        Kind::Thread => diesel::sql_query(format!("{THREADS_SQL} AND t.id = ANY($1)"))
-            .bind::<Array<BigInt>, _>(ids)
-            .load(conn)?,
-        Kind::Reply => diesel::sql_query(format!("{REPLIES_SQL} AND r.id = ANY($1)"))
-            .bind::<Array<BigInt>, _>(ids)
-            .load(conn)?,
-        Kind::Mentor => {
-            return Ok(mentor_documents(
-                diesel::sql_query(format!("{MENTORS_SQL} AND m.user_id = ANY($1)"))
-                    .bind::<Array<BigInt>, _>(ids)
-                    .load(conn)?,
-            ))
-        }
-        Kind::Meetup => {
-            return Ok(meetup_documents(
-                diesel::sql_query(format!("{MEETUPS_SQL} AND m.id = ANY($1)"))
-                    .bind::<Array<BigInt>, _>(ids)
-                    .load(conn)?,
-            ))
-        }
-    };
-    Ok(rows.into_iter().map(|r| r.into_document(kind)).collect())
+    load_rows(conn, kind, Rows::Ids(ids))
 }
 
 /// The visible replies of these threads (a thread's title or tags changed).
@@ -306,54 +328,17 @@ pub fn load_page(
     after: i64,
     limit: i64,
 ) -> QueryResult<Vec<Document>> {
-    let rows: Vec<ThreadRow> = match kind {
-        Kind::Thread => diesel::sql_query(format!(
-            "{THREADS_SQL} AND t.id > $1 ORDER BY t.id LIMIT $2"
-        ))
-        .bind::<BigInt, _>(after)
-        .bind::<BigInt, _>(limit)
-        .load(conn)?,
-        Kind::Reply => diesel::sql_query(format!(
-            "{REPLIES_SQL} AND r.id > $1 ORDER BY r.id LIMIT $2"
-        ))
-        .bind::<BigInt, _>(after)
-        .bind::<BigInt, _>(limit)
-        .load(conn)?,
-        Kind::Mentor => {
-            return Ok(mentor_documents(
-                diesel::sql_query(format!(
-                    "{MENTORS_SQL} AND m.user_id > $1 ORDER BY m.user_id LIMIT $2"
-                ))
-                .bind::<BigInt, _>(after)
-                .bind::<BigInt, _>(limit)
-                .load(conn)?,
-            ))
-        }
-        Kind::Meetup => {
-            return Ok(meetup_documents(
-                diesel::sql_query(format!(
-                    "{MEETUPS_SQL} AND m.id > $1 ORDER BY m.id LIMIT $2"
-                ))
-                .bind::<BigInt, _>(after)
-                .bind::<BigInt, _>(limit)
-                .load(conn)?,
-            ))
-        }
-    };
-    Ok(rows.into_iter().map(|r| r.into_document(kind)).collect())
+    load_rows(conn, kind, Rows::After { after, limit })
 }
 
 /// How many visible rows of a kind exist (for a reindex's progress bar).
 pub fn count(conn: &mut PgConnection, kind: Kind) -> QueryResult<i64> {
-    let sql = match kind {
-        Kind::Thread => format!("SELECT count(*) AS n FROM ({THREADS_SQL}) x"),
-        Kind::Reply => format!("SELECT count(*) AS n FROM ({REPLIES_SQL}) x"),
-        Kind::Mentor => format!("SELECT count(*) AS n FROM ({MENTORS_SQL}) x"),
-        Kind::Meetup => format!("SELECT count(*) AS n FROM ({MEETUPS_SQL}) x"),
-    };
-    Ok(diesel::sql_query(sql)
-        .get_result::<crate::db::Count>(conn)?
-        .n)
+    let (source, _) = source_of(kind);
+    Ok(
+        diesel::sql_query(format!("SELECT count(*) AS n FROM ({source}) x"))
+            .get_result::<crate::db::Count>(conn)?
+            .n,
+    )
 }
 
 /// Which of these hits are still visible now: the query-time guard behind the index, so a
