@@ -419,6 +419,19 @@ async fn seats_fill_then_the_waitlist_and_rsvps_are_idempotent() {
         .await
         .expect("request");
     assert_problem(anonymous, 401, "unauthorized").await;
+    let anonymous = app
+        .client
+        .delete(app.url(&format!("/api/v1/meetups/{id}/rsvp")))
+        .send()
+        .await
+        .expect("request");
+    assert_problem(anonymous, 401, "unauthorized").await;
+    assert_problem(
+        app.get("/api/v1/meetups/abc/calendar.ics").await,
+        404,
+        "not_found",
+    )
+    .await;
 }
 
 #[tokio::test]

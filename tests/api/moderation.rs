@@ -902,3 +902,81 @@ async fn reports_from_three_members_hide_content_as_the_system() {
     assert_eq!(queue["items"].as_array().map(Vec::len), Some(3));
     assert_eq!(queue["items"][0]["target"]["hidden"], true);
 }
+
+#[tokio::test]
+async fn moderation_inputs_are_checked_before_anything_changes() {
+    let app = spawn_app().await;
+    let ada = app.member("ada").await;
+    let bob = app.member("bob").await;
+    let moderator = app.staff("mod", "moderator").await;
+    let admin = app.staff("boss", "admin").await;
+    let thread = app.create_thread(&ada, "Checked inputs", &[]).await;
+    let report = json(app.report(&bob, "thread", thread).await).await["id"]
+        .as_i64()
+        .expect("id");
+    for (path, status, code) in [
+        ("/api/v1/mod/log?cursor=garbage", 400, "invalid_cursor"),
+        ("/api/v1/mod/log?limit=0", 422, "validation_failed"),
+        ("/api/v1/mod/reports?cursor=garbage", 400, "invalid_cursor"),
+        ("/api/v1/mod/reports?limit=101", 422, "validation_failed"),
+    ] {
+        assert_problem(
+            app.get_as(path, &moderator.access_token).await,
+            status,
+            code,
+        )
+        .await;
+    }
+    let long = "x".repeat(2001);
+    for (path, body) in [
+        (
+            format!("/api/v1/mod/threads/{thread}/hide"),
+            json!({"reason": long}),
+        ),
+        (
+            format!("/api/v1/mod/threads/{thread}/hide"),
+            json!({"because": "no"}),
+        ),
+        (
+            format!("/api/v1/mod/reports/{report}/dismiss"),
+            json!({"note": long}),
+        ),
+        (
+            format!("/api/v1/mod/reports/{report}/resolve"),
+            json!({"action": "hide", "note": long}),
+        ),
+        (format!("/api/v1/mod/reports/{report}/resolve"), json!({})),
+        ("/api/v1/admin/users/ada/role".to_string(), json!({})),
+    ] {
+        let method = if path.contains("/admin/") {
+            Method::PUT
+        } else {
+            Method::POST
+        };
+        let response = app.call(method, &path, Some(&admin), Some(&body)).await;
+        assert_problem(response, 422, "validation_failed").await;
+    }
+    let not_json = app
+        .client
+        .post(app.url(&format!("/api/v1/mod/threads/{thread}/hide")))
+        .bearer_auth(&moderator.access_token)
+        .header("content-type", "text/plain")
+        .body("hide it")
+        .send()
+        .await
+        .expect("request");
+    assert_problem(not_json, 415, "unsupported_media_type").await;
+    // Nothing was hidden, resolved or logged.
+    assert_eq!(
+        app.get(&format!("/api/v1/threads/{thread}"))
+            .await
+            .status()
+            .as_u16(),
+        200
+    );
+    assert_eq!(
+        app.count("SELECT count(*) AS n FROM reports WHERE status = 'open'"),
+        1
+    );
+    assert_eq!(app.count("SELECT count(*) AS n FROM moderation_log"), 0);
+}
