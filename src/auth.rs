@@ -54,7 +54,7 @@ async fn authenticate(req: &HttpRequest, token: String) -> Result<User, ApiError
     let invalid = || ApiError::unauthorized("The access token is invalid or has expired.");
     let claims = keys.verify(&token).ok_or_else(invalid)?;
     let user_id = claims.user_id().ok_or_else(invalid)?;
-    let user = db::run(&pool, move |conn| {
+    let user = db::read(&pool, move |conn| {
         Ok(diesel::OptionalExtension::optional(User::find(
             conn, user_id,
         ))?)

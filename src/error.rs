@@ -15,6 +15,13 @@ use utoipa::ToSchema;
 
 pub const PROBLEM_CONTENT_TYPE: &str = "application/problem+json";
 
+/// The code of every answer given because the database could not be reached.
+pub const DATABASE_UNAVAILABLE: &str = "database_unavailable";
+
+/// What `Retry-After` says on a 503: outages worth answering 503 for (a restart, a failover,
+/// a search engine coming back) usually end within seconds.
+pub const UNAVAILABLE_RETRY_AFTER_SECS: u64 = 2;
+
 /// Field name → every message about that field.
 pub type FieldErrors = BTreeMap<String, Vec<String>>;
 
@@ -169,6 +176,29 @@ impl ApiError {
         }
     }
 
+    /// The database cannot be reached or the connection was lost before anything committed.
+    pub fn database_unavailable() -> Self {
+        ApiError::unavailable(
+            DATABASE_UNAVAILABLE,
+            "The database is unavailable right now; nothing was changed. Try again shortly.",
+        )
+    }
+
+    /// The connection was lost while a change was being committed: it may or may not have
+    /// been saved, and the client should look before sending it again.
+    pub fn database_unavailable_after_commit() -> Self {
+        ApiError::unavailable(
+            DATABASE_UNAVAILABLE,
+            "The connection to the database was lost while saving: the change may or may not \
+             have been saved. Check before sending it again.",
+        )
+    }
+
+    /// Whether this is the database being unreachable (an outage, not a fault of the request).
+    pub fn is_database_outage(&self) -> bool {
+        matches!(self, ApiError::Unavailable { code, .. } if *code == DATABASE_UNAVAILABLE)
+    }
+
     /// A validation failure naming a single field.
     pub fn invalid_field(field: &str, message: impl Into<String>) -> Self {
         let mut errors = FieldErrors::new();
@@ -240,18 +270,18 @@ impl ResponseError for ApiError {
             _ => {}
         }
         let mut response = self.problem().to_response();
-        match self {
-            ApiError::RateLimited { retry_after_secs } => {
-                if let Ok(value) = HeaderValue::from_str(&retry_after_secs.to_string()) {
-                    response.headers_mut().insert(header::RETRY_AFTER, value);
-                }
-            }
-            ApiError::Unauthorized { .. } => {
-                response
-                    .headers_mut()
-                    .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
-            }
-            _ => {}
+        let retry_after = match self {
+            ApiError::RateLimited { retry_after_secs } => Some(*retry_after_secs),
+            ApiError::Unavailable { .. } => Some(UNAVAILABLE_RETRY_AFTER_SECS),
+            _ => None,
+        };
+        if let Some(value) = retry_after.and_then(|s| HeaderValue::from_str(&s.to_string()).ok()) {
+            response.headers_mut().insert(header::RETRY_AFTER, value);
+        }
+        if let ApiError::Unauthorized { .. } = self {
+            response
+                .headers_mut()
+                .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
         }
         response
     }
@@ -261,6 +291,12 @@ impl From<diesel::result::Error> for ApiError {
     fn from(error: diesel::result::Error) -> Self {
         match error {
             diesel::result::Error::NotFound => ApiError::NotFound,
+            // `db::run` refines this (retry, or "may have been saved") from what it saw on
+            // the connection; code that converts on its own still answers 503, not 500.
+            other if crate::db::is_connection_loss(&other) => {
+                tracing::warn!(error = %other, "database connection lost");
+                ApiError::database_unavailable()
+            }
             other => ApiError::Internal(anyhow::Error::new(other).context("database query failed")),
         }
     }
@@ -269,10 +305,7 @@ impl From<diesel::result::Error> for ApiError {
 impl From<diesel::r2d2::PoolError> for ApiError {
     fn from(error: diesel::r2d2::PoolError) -> Self {
         tracing::warn!(%error, "no database connection available");
-        ApiError::unavailable(
-            "database_unavailable",
-            "The database is unavailable right now; try again shortly.",
-        )
+        ApiError::database_unavailable()
     }
 }
 
@@ -303,6 +336,23 @@ mod tests {
         let problem = ApiError::Validation(errors).problem();
         assert_eq!(problem.status, 422);
         assert_eq!(problem.errors.map(|e| e.len()), Some(2));
+    }
+
+    #[test]
+    fn a_lost_connection_is_503_with_retry_after() {
+        let error: ApiError = diesel::result::Error::DatabaseError(
+            diesel::result::DatabaseErrorKind::ClosedConnection,
+            Box::new("server closed the connection unexpectedly".to_string()),
+        )
+        .into();
+        assert!(error.is_database_outage());
+        let response = error.error_response();
+        assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
+        assert_eq!(
+            response.headers().get(header::RETRY_AFTER),
+            Some(&HeaderValue::from_static("2"))
+        );
+        assert_eq!(error.problem().code, DATABASE_UNAVAILABLE);
     }
 
     #[test]

@@ -246,7 +246,7 @@ async fn reindex_command(settings: &Settings) -> anyhow::Result<()> {
     let mut conn = db::connect(&settings.database)?;
     db::run_migrations(&mut conn)?;
     drop(conn);
-    let pool = db::build_pool(&settings.database);
+    let pool = db::build_pool(&settings.database)?;
     let engine = SearchEngine::from_settings(&settings.search)?;
     let (bar, mut progress) = progress_reporter("indexing");
     let report = reindex::reindex(&engine, &pool, &mut progress).await?;

@@ -86,7 +86,7 @@ impl Application {
                 tracing::info!(?applied, "applied migrations");
             }
         }
-        let pool = db::build_pool(&settings.database);
+        let pool = db::build_pool(&settings.database)?;
         let engine = SearchEngine::from_settings(&settings.search)?;
         // In the background: a search engine that is slow to come up must not hold up the API.
         tokio::spawn({
@@ -163,7 +163,7 @@ impl Application {
 
 /// Runs the background worker alone until SIGTERM/SIGINT (`devforum worker`).
 pub async fn run_worker(settings: Settings) -> anyhow::Result<()> {
-    let pool = db::build_pool(&settings.database);
+    let pool = db::build_pool(&settings.database)?;
     let registry = job_registry(&settings)?;
     let shutdown = CancellationToken::new();
     let worker = Worker::new(pool, registry, settings.worker.clone())
@@ -209,6 +209,9 @@ fn build_server(
     extra_routes: Option<RouteExtension>,
 ) -> anyhow::Result<Server> {
     let metrics = Metrics::new().context("creating metrics")?;
+    pool.metrics()
+        .register(&metrics.registry)
+        .context("registering the database metrics")?;
     let prometheus = PrometheusMetricsBuilder::new("devforum")
         .registry(metrics.registry.clone())
         .mask_unmatched_patterns("UNMATCHED")

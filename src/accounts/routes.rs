@@ -124,7 +124,7 @@ pub async fn register(
     limits.register.check(&client_ip(&req))?;
     let account = body.into_inner().parse()?;
     let (username, email) = (account.username.clone(), account.email.clone());
-    db::run(&pool, move |conn| {
+    db::read(&pool, move |conn| {
         service::ensure_available(conn, &username, &email)
     })
     .await?;
@@ -230,7 +230,7 @@ pub async fn login(
     v.finish()?;
     let login = login.trim().to_string();
     let auth = settings.auth.clone();
-    let attempt = db::run(&pool, move |conn| service::begin_login(conn, &login, &auth)).await?;
+    let attempt = db::read(&pool, move |conn| service::begin_login(conn, &login, &auth)).await?;
     let (user, stored_hash) = match attempt {
         LoginAttempt::Throttled { retry_after_secs } => {
             return Err(ApiError::RateLimited { retry_after_secs })
@@ -523,7 +523,7 @@ pub async fn get_user(
     pool: web::Data<DbPool>,
 ) -> Result<HttpResponse, ApiError> {
     let username = username.into_inner();
-    let user = db::run(&pool, move |conn| {
+    let user = db::read(&pool, move |conn| {
         User::find_by_username(conn, &username)?.ok_or(ApiError::NotFound)
     })
     .await?;

@@ -110,6 +110,34 @@ pub fn mark_failed(conn: &mut PgConnection, job_id: i64, error: &str) -> QueryRe
     Ok(())
 }
 
+/// Gives a running job back without charging the attempt: it failed because the database
+/// was unreachable, which says nothing about the job. Only the worker holding it may.
+pub fn release(
+    conn: &mut PgConnection,
+    job_id: i64,
+    worker_id: &str,
+    error: &str,
+) -> QueryResult<()> {
+    let error: String = error.chars().take(4000).collect();
+    diesel::update(
+        jobs::table
+            .filter(jobs::id.eq(job_id))
+            .filter(jobs::status.eq("running"))
+            .filter(jobs::locked_by.eq(worker_id)),
+    )
+    .set((
+        jobs::status.eq("pending"),
+        jobs::attempts.eq(jobs::attempts - 1),
+        jobs::last_error.eq(error),
+        jobs::run_at.eq(diesel::dsl::now),
+        jobs::locked_at.eq(None::<DateTime<Utc>>),
+        jobs::locked_by.eq(None::<String>),
+        jobs::updated_at.eq(diesel::dsl::now),
+    ))
+    .execute(conn)?;
+    Ok(())
+}
+
 /// Records a failed attempt: back to `pending` after the backoff, or `failed` for good once
 /// the attempts are spent. Failed jobs stay in the table for an operator to inspect or retry.
 pub fn record_failure(

@@ -22,6 +22,10 @@ use super::queue::{self, Job};
 use super::NOTIFY_CHANNEL;
 use crate::config::{DatabaseSettings, WorkerSettings};
 use crate::db::{self, DbPool};
+use crate::error::ApiError;
+
+/// The longest pause between checks while the database is down.
+const MAX_OUTAGE_PAUSE: Duration = Duration::from_secs(5);
 
 /// What a handler gets besides the job: the pool, for reading and writing in its own
 /// transactions.
@@ -235,14 +239,24 @@ impl Worker {
     async fn run_lane(&self, lane: &Lane, shutdown: &CancellationToken) {
         let poll = Duration::from_millis(self.settings.poll_interval_ms.max(10));
         while !shutdown.is_cancelled() {
-            let claimed = self.claim_or_log(&lane.kinds, lane.limit).await;
+            let claimed = match self.claim(&lane.kinds, lane.limit).await {
+                Ok(claimed) => claimed,
+                Err(error) if error.is_database_outage() => {
+                    self.wait_for_database(shutdown).await;
+                    continue;
+                }
+                Err(error) => {
+                    tracing::warn!(%error, "could not claim jobs");
+                    Vec::new()
+                }
+            };
             if !claimed.is_empty() {
                 // Jobs in hand always run to the end, even when shutdown was requested
                 // meanwhile: that is what makes SIGTERM graceful for the worker.
                 match &lane.batch {
-                    Some(handler) => self.execute_batch(handler.clone(), claimed).await,
+                    Some(handler) => self.execute_batch(handler.clone(), claimed, shutdown).await,
                     None => {
-                        join_all(claimed.into_iter().map(|job| self.execute(job))).await;
+                        join_all(claimed.into_iter().map(|job| self.execute(job, shutdown))).await;
                     }
                 }
                 continue;
@@ -256,26 +270,68 @@ impl Worker {
         }
     }
 
-    async fn claim_or_log(&self, kinds: &[String], limit: usize) -> Vec<Job> {
+    async fn claim(&self, kinds: &[String], limit: usize) -> Result<Vec<Job>, ApiError> {
         if kinds.is_empty() {
-            return Vec::new();
+            return Ok(Vec::new());
         }
         let kinds = kinds.to_vec();
         let id = self.id.clone();
         let limit = i64::try_from(limit).unwrap_or(i64::MAX);
-        let claimed = db::run(&self.pool, move |conn| {
+        db::run(&self.pool, move |conn| {
             Ok(queue::claim(conn, &id, &kinds, limit)?)
         })
-        .await;
-        claimed.unwrap_or_else(|error| {
-            tracing::warn!(%error, "could not claim jobs");
-            Vec::new()
-        })
+        .await
+    }
+
+    /// While the database is unreachable the worker claims nothing (so no job spends an
+    /// attempt on the outage) and checks back with a growing pause; it resumes by itself.
+    async fn wait_for_database(&self, shutdown: &CancellationToken) {
+        tracing::warn!(worker = %self.id, "database unavailable; worker paused");
+        let mut pause = Duration::from_millis(200);
+        while !shutdown.is_cancelled() {
+            tokio::select! {
+                _ = shutdown.cancelled() => return,
+                _ = tokio::time::sleep(pause) => {}
+            }
+            let reachable = db::read(&self.pool, |conn| {
+                diesel::sql_query("SELECT 1").execute(conn)?;
+                Ok(())
+            })
+            .await;
+            if reachable.is_ok() {
+                tracing::info!(worker = %self.id, "database reachable; worker resumed");
+                return;
+            }
+            pause = (pause * 2).min(MAX_OUTAGE_PAUSE);
+        }
+    }
+
+    /// Records what became of jobs in hand. The database may be down just then (the outage
+    /// may be why a job failed): the record waits for it rather than leaving the jobs to
+    /// their lease, so a job is neither run twice nor charged for the outage.
+    async fn record_outcome<F>(&self, shutdown: &CancellationToken, record: F)
+    where
+        F: Fn(&mut PgConnection) -> QueryResult<()> + Clone + Send + 'static,
+    {
+        loop {
+            let attempt = record.clone();
+            match db::run(&self.pool, move |conn| Ok(attempt(conn)?)).await {
+                Ok(()) => return,
+                Err(error) if error.is_database_outage() && !shutdown.is_cancelled() => {
+                    self.wait_for_database(shutdown).await;
+                }
+                Err(error) => {
+                    // The lease brings the jobs back if this bookkeeping was lost.
+                    tracing::error!(error = ?error, "could not record job outcome");
+                    return;
+                }
+            }
+        }
     }
 
     async fn time_until_next_job(&self, kinds: &[String], poll: Duration) -> Duration {
         let kinds = kinds.to_vec();
-        let next = db::run(&self.pool, move |conn| {
+        let next = db::read(&self.pool, move |conn| {
             Ok(queue::next_run_at(conn, &kinds)?)
         })
         .await;
@@ -301,7 +357,7 @@ impl Worker {
         }
     }
 
-    async fn execute(&self, job: Job) {
+    async fn execute(&self, job: Job, shutdown: &CancellationToken) {
         let span =
             tracing::info_span!("job", job_id = job.id, kind = %job.kind, attempt = job.attempts);
         async {
@@ -319,13 +375,23 @@ impl Worker {
                 Err(join_error) => Err(anyhow::anyhow!("job handler panicked: {join_error}")),
             };
             let job_id = job.id;
-            let result = match outcome {
+            match outcome {
                 Ok(()) => {
                     tracing::info!(
                         elapsed_ms = started.elapsed().as_millis() as u64,
                         "job done"
                     );
-                    db::run(&self.pool, move |conn| Ok(queue::complete(conn, job_id)?)).await
+                    self.record_outcome(shutdown, move |conn| queue::complete(conn, job_id))
+                        .await
+                }
+                Err(error) if db::is_outage(&error) => {
+                    let message = format!("{error:#}");
+                    tracing::warn!(error = %message, "job interrupted by a database outage; its attempt is given back");
+                    let worker = self.id.clone();
+                    self.record_outcome(shutdown, move |conn| {
+                        queue::release(conn, job_id, &worker, &message)
+                    })
+                    .await
                 }
                 Err(error) => {
                     let message = format!("{error:#}");
@@ -336,15 +402,11 @@ impl Worker {
                     }
                     let base = Duration::from_millis(self.settings.retry_base_ms);
                     let max = Duration::from_secs(self.settings.max_backoff_secs);
-                    db::run(&self.pool, move |conn| {
-                        Ok(queue::record_failure(conn, &job, &message, base, max)?)
+                    self.record_outcome(shutdown, move |conn| {
+                        queue::record_failure(conn, &job, &message, base, max)
                     })
                     .await
                 }
-            };
-            if let Err(error) = result {
-                // The lease brings the job back if this bookkeeping was lost.
-                tracing::error!(error = ?error, "could not record job outcome");
             }
         }
         .instrument(span)
@@ -355,7 +417,12 @@ impl Worker {
 impl Worker {
     /// Runs one batch: success completes every job but the rejected ones; an error records
     /// a failed attempt (with backoff) for each.
-    async fn execute_batch(&self, handler: BatchHandler, jobs: Vec<Job>) {
+    async fn execute_batch(
+        &self,
+        handler: BatchHandler,
+        jobs: Vec<Job>,
+        shutdown: &CancellationToken,
+    ) {
         let kind = jobs.first().map(|job| job.kind.clone()).unwrap_or_default();
         let span = tracing::info_span!("job_batch", %kind, jobs = jobs.len());
         async {
@@ -370,7 +437,8 @@ impl Worker {
             };
             let base = Duration::from_millis(self.settings.retry_base_ms);
             let max = Duration::from_secs(self.settings.max_backoff_secs);
-            let result = match outcome {
+            let jobs = Arc::new(jobs);
+            match outcome {
                 Ok(rejected) => {
                     tracing::info!(
                         elapsed_ms = started.elapsed().as_millis() as u64,
@@ -380,9 +448,10 @@ impl Worker {
                     for (job_id, reason) in &rejected {
                         tracing::error!(job_id, %reason, "job rejected; kept as failed");
                     }
-                    db::run(&self.pool, move |conn| {
+                    let rejected = Arc::new(rejected);
+                    self.record_outcome(shutdown, move |conn| {
                         conn.transaction(|conn| {
-                            for job in &jobs {
+                            for job in jobs.iter() {
                                 match rejected.iter().find(|(id, _)| *id == job.id) {
                                     Some((_, reason)) => queue::mark_failed(conn, job.id, reason)?,
                                     None => queue::complete(conn, job.id)?,
@@ -393,12 +462,26 @@ impl Worker {
                     })
                     .await
                 }
+                Err(error) if db::is_outage(&error) => {
+                    let message = format!("{error:#}");
+                    tracing::warn!(error = %message, "job batch interrupted by a database outage; attempts given back");
+                    let worker = self.id.clone();
+                    self.record_outcome(shutdown, move |conn| {
+                        conn.transaction(|conn| {
+                            for job in jobs.iter() {
+                                queue::release(conn, job.id, &worker, &message)?;
+                            }
+                            Ok(())
+                        })
+                    })
+                    .await
+                }
                 Err(error) => {
                     let message = format!("{error:#}");
                     tracing::warn!(error = %message, "job batch failed; its jobs will retry");
-                    db::run(&self.pool, move |conn| {
+                    self.record_outcome(shutdown, move |conn| {
                         conn.transaction(|conn| {
-                            for job in &jobs {
+                            for job in jobs.iter() {
                                 queue::record_failure(conn, job, &message, base, max)?;
                             }
                             Ok(())
@@ -406,9 +489,6 @@ impl Worker {
                     })
                     .await
                 }
-            };
-            if let Err(error) = result {
-                tracing::error!(error = ?error, "could not record the batch outcome");
             }
         }
         .instrument(span)
@@ -426,14 +506,26 @@ pub fn spawn_listener(
     std::thread::Builder::new()
         .name("devforum-job-listener".into())
         .spawn(move || {
+            let mut pause = Duration::from_millis(250);
             while !shutdown.is_cancelled() {
+                let started = std::time::Instant::now();
                 match listen_until_error(&database, &wake_all, &shutdown) {
                     Ok(()) => break,
                     Err(error) => {
-                        tracing::warn!(error = %error, "job listener lost its connection; reconnecting");
+                        // Back off while the database stays down; start over after a
+                        // connection that lasted.
+                        if started.elapsed() > MAX_OUTAGE_PAUSE {
+                            pause = Duration::from_millis(250);
+                        }
+                        if pause <= Duration::from_millis(250) {
+                            tracing::warn!(error = %error, "job listener lost its connection; reconnecting");
+                        } else {
+                            tracing::debug!(error = %error, "job listener still reconnecting");
+                        }
                         // Wake the worker so nothing committed meanwhile waits for a poll.
                         wake_all();
-                        std::thread::sleep(Duration::from_secs(1));
+                        std::thread::sleep(pause);
+                        pause = (pause * 2).min(MAX_OUTAGE_PAUSE);
                     }
                 }
             }

@@ -186,7 +186,7 @@ pub async fn list_meetups(
         after: pagination::decode_optional(LISTING, query.cursor.as_deref())?,
         limit: pagination::limit(query.limit)?,
     };
-    let page = db::run(&pool, move |conn| service::list(conn, filter)).await?;
+    let page = db::read(&pool, move |conn| service::list(conn, &filter)).await?;
     Ok(HttpResponse::Ok().json(page))
 }
 
@@ -206,7 +206,7 @@ pub async fn get_meetup(
     pool: web::Data<DbPool>,
 ) -> Result<HttpResponse, ApiError> {
     let id = id.into_inner();
-    let meetup = db::run(&pool, move |conn| service::get(conn, id, viewer.as_ref())).await?;
+    let meetup = db::read(&pool, move |conn| service::get(conn, id, viewer.as_ref())).await?;
     Ok(HttpResponse::Ok().json(meetup))
 }
 
@@ -388,7 +388,7 @@ pub async fn attendees(
     pool: web::Data<DbPool>,
 ) -> Result<HttpResponse, ApiError> {
     let id = id.into_inner();
-    let list = db::run(&pool, move |conn| service::attendees(conn, id, &viewer)).await?;
+    let list = db::read(&pool, move |conn| service::attendees(conn, id, &viewer)).await?;
     Ok(HttpResponse::Ok().json(list))
 }
 
@@ -414,7 +414,7 @@ pub async fn meetup_calendar(
 ) -> Result<HttpResponse, ApiError> {
     let id = id.into_inner();
     let base_url = settings.web.base_url.clone();
-    let body = db::run(&pool, move |conn| service::calendar_of(conn, id, &base_url)).await?;
+    let body = db::read(&pool, move |conn| service::calendar_of(conn, id, &base_url)).await?;
     Ok(ics(body))
 }
 
@@ -430,7 +430,7 @@ pub async fn upcoming_calendar(
     settings: web::Data<Settings>,
 ) -> Result<HttpResponse, ApiError> {
     let base_url = settings.web.base_url.clone();
-    let body = db::run(&pool, move |conn| {
+    let body = db::read(&pool, move |conn| {
         service::upcoming_calendar(conn, &base_url)
     })
     .await?;

@@ -57,9 +57,9 @@ pub fn get(
 
 pub fn list(
     conn: &mut PgConnection,
-    filter: MeetupFilter,
+    filter: &MeetupFilter,
 ) -> Result<Page<MeetupSummary>, ApiError> {
-    let rows = model::list(conn, &filter)?;
+    let rows = model::list(conn, filter)?;
     Ok(Page::from_rows(
         rows,
         filter.limit,

@@ -119,7 +119,7 @@ pub async fn get_my_profile(
     AuthUser(user): AuthUser,
     pool: web::Data<DbPool>,
 ) -> Result<HttpResponse, ApiError> {
-    let mentor = db::run(&pool, move |conn| service::mentor_of(conn, user.id)).await?;
+    let mentor = db::read(&pool, move |conn| service::mentor_of(conn, user.id)).await?;
     Ok(HttpResponse::Ok().json(mentor))
 }
 
@@ -177,7 +177,7 @@ pub async fn list_mentors(
         after: pagination::decode_optional(DIRECTORY_LISTING, query.cursor.as_deref())?,
         limit: pagination::limit(query.limit)?,
     };
-    let page = db::run(&pool, move |conn| service::list_mentors(conn, filter)).await?;
+    let page = db::read(&pool, move |conn| service::list_mentors(conn, &filter)).await?;
     Ok(HttpResponse::Ok().json(page))
 }
 
@@ -197,7 +197,7 @@ pub async fn get_mentor(
     pool: web::Data<DbPool>,
 ) -> Result<HttpResponse, ApiError> {
     let username = username.into_inner();
-    let mentor = db::run(&pool, move |conn| service::get_mentor(conn, &username)).await?;
+    let mentor = db::read(&pool, move |conn| service::get_mentor(conn, &username)).await?;
     Ok(HttpResponse::Ok().json(mentor))
 }
 
@@ -293,7 +293,7 @@ pub async fn list_requests(
         after: pagination::decode_optional(REQUESTS_LISTING, query.cursor.as_deref())?,
         limit: pagination::limit(query.limit)?,
     };
-    let page = db::run(&pool, move |conn| service::list_requests(conn, filter)).await?;
+    let page = db::read(&pool, move |conn| service::list_requests(conn, &filter)).await?;
     Ok(HttpResponse::Ok().json(page))
 }
 
@@ -314,7 +314,7 @@ pub async fn get_request(
     pool: web::Data<DbPool>,
 ) -> Result<HttpResponse, ApiError> {
     let id = id.into_inner();
-    let request = db::run(&pool, move |conn| service::get_request(conn, id, &viewer)).await?;
+    let request = db::read(&pool, move |conn| service::get_request(conn, id, &viewer)).await?;
     Ok(HttpResponse::Ok().json(request))
 }
 

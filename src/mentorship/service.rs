@@ -55,9 +55,9 @@ pub fn mentor_of(conn: &mut PgConnection, user_id: i64) -> Result<MentorView, Ap
 
 pub fn list_mentors(
     conn: &mut PgConnection,
-    filter: DirectoryFilter,
+    filter: &DirectoryFilter,
 ) -> Result<Page<MentorSummary>, ApiError> {
-    let rows = model::list_mentors(conn, &filter)?;
+    let rows = model::list_mentors(conn, filter)?;
     Ok(Page::from_rows(
         rows,
         filter.limit,
@@ -197,9 +197,9 @@ fn pair<'a>(
 
 pub fn list_requests(
     conn: &mut PgConnection,
-    filter: RequestFilter,
+    filter: &RequestFilter,
 ) -> Result<Page<RequestView>, ApiError> {
-    let rows = model::list_requests(conn, &filter)?;
+    let rows = model::list_requests(conn, filter)?;
     let (rows, next_cursor) = pagination::split_page(rows, filter.limit, |row| {
         pagination::encode(REQUESTS_LISTING, &(row.created_at, row.id))
     });

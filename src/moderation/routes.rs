@@ -149,7 +149,7 @@ pub async fn review_queue(
     let query = query.into_inner();
     let limit = pagination::limit(query.limit)?;
     let status = query.status.unwrap_or(ReportStatus::Open);
-    let page = db::run(&pool, move |conn| {
+    let page = db::read(&pool, move |conn| {
         service::queue(conn, &staff, status, query.cursor.as_deref(), limit)
     })
     .await?;
@@ -577,7 +577,7 @@ pub async fn moderation_log(
 ) -> Result<HttpResponse, ApiError> {
     let query = query.into_inner();
     let limit = pagination::limit(query.limit)?;
-    let page = db::run(&pool, move |conn| {
+    let page = db::read(&pool, move |conn| {
         service::log_page(conn, query.cursor.as_deref(), limit)
     })
     .await?;

@@ -114,7 +114,7 @@ pub async fn metrics(metrics: web::Data<Metrics>, pool: web::Data<DbPool>) -> Ht
     metrics.observe_pool(&pool);
     // Scrapes still answer while the database is down; the queue gauges then keep their
     // last value and the pool gauges show the trouble.
-    let depths = db::run(&pool, |conn| {
+    let depths = db::read(&pool, |conn| {
         let depth = jobs::queue_depth(conn)?;
         let search_backlog = jobs::pending_of_kind(conn, search::SEARCH_SYNC_JOB)?;
         Ok((depth, search_backlog))

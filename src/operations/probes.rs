@@ -66,7 +66,7 @@ pub async fn health() -> HttpResponse {
 )]
 pub async fn ready(pool: web::Data<DbPool>, engine: web::Data<SearchEngine>) -> HttpResponse {
     let started = std::time::Instant::now();
-    let database = db::run(&pool, |conn| {
+    let database = db::read(&pool, |conn| {
         diesel::sql_query("SELECT 1").execute(conn)?;
         Ok(())
     })

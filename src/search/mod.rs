@@ -70,7 +70,7 @@ impl SearchEngine {
     /// Whether the engine answers (`/ready`).
     pub async fn is_up(&self, pool: &DbPool) -> bool {
         match self {
-            SearchEngine::Postgres => db::run(pool, |conn| {
+            SearchEngine::Postgres => db::read(pool, |conn| {
                 diesel::sql_query("SELECT 1 FROM search_documents LIMIT 1").execute(conn)?;
                 Ok(())
             })
@@ -89,10 +89,15 @@ impl SearchEngine {
         let started = Instant::now();
         let (hits, total, facets) = match self {
             SearchEngine::Postgres => {
-                db::run(pool, move |conn| {
-                    let mut found = postgres::search(conn, &query)?;
-                    found.hits = keep_visible(conn, found.hits)?;
-                    Ok((found.hits, found.total, found.facets))
+                db::read(pool, move |conn| {
+                    let found = postgres::search(conn, &query)?;
+                    let refs: Vec<DocRef> = found.hits.iter().map(query::Hit::doc_ref).collect();
+                    let visible = visible_set(conn, &refs)?;
+                    Ok((
+                        keep_visible(found.hits, &visible),
+                        found.total,
+                        found.facets,
+                    ))
                 })
                 .await?
             }
@@ -107,7 +112,9 @@ impl SearchEngine {
                         "Search is unavailable at the moment; please try again shortly.",
                     )
                 })?;
-                let hits = db::run(pool, move |conn| Ok(keep_visible(conn, found.hits)?)).await?;
+                let refs: Vec<DocRef> = found.hits.iter().map(query::Hit::doc_ref).collect();
+                let visible = db::read(pool, move |conn| Ok(visible_set(conn, &refs)?)).await?;
+                let hits = keep_visible(found.hits, &visible);
                 (hits, found.total, found.facets)
             }
         };
@@ -167,23 +174,14 @@ impl SearchEngine {
     }
 }
 
+/// Which of these rows are visible now (neither hidden nor deleted).
+fn visible_set(conn: &mut PgConnection, refs: &[DocRef]) -> QueryResult<HashSet<DocRef>> {
+    Ok(document::visible(conn, refs)?.into_iter().collect())
+}
+
 /// Drops the hits whose rows are hidden or deleted now, keeping the engine's order.
-fn keep_visible(conn: &mut PgConnection, hits: Vec<query::Hit>) -> QueryResult<Vec<query::Hit>> {
-    let refs: Vec<DocRef> = hits
-        .iter()
-        .map(|hit| DocRef {
-            kind: hit.kind,
-            id: hit.id,
-        })
-        .collect();
-    let visible: HashSet<DocRef> = document::visible(conn, &refs)?.into_iter().collect();
-    Ok(hits
-        .into_iter()
-        .filter(|hit| {
-            visible.contains(&DocRef {
-                kind: hit.kind,
-                id: hit.id,
-            })
-        })
-        .collect())
+fn keep_visible(hits: Vec<query::Hit>, visible: &HashSet<DocRef>) -> Vec<query::Hit> {
+    hits.into_iter()
+        .filter(|hit| visible.contains(&hit.doc_ref()))
+        .collect()
 }

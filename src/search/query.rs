@@ -6,7 +6,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-use super::document::{Kind, MARK_END, MARK_START};
+use super::document::{DocRef, Kind, MARK_END, MARK_START};
 use crate::error::ApiError;
 use crate::tags::{TagName, TagNameSchema};
 use crate::validation::Validator;
@@ -181,6 +181,16 @@ pub struct Hit {
     pub skills: Vec<String>,
     #[serde(skip_serializing_if = "Vec::is_empty", default)]
     pub languages: Vec<String>,
+}
+
+impl Hit {
+    /// The row this hit was found for.
+    pub fn doc_ref(&self) -> DocRef {
+        DocRef {
+            kind: self.kind,
+            id: self.id,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, ToSchema)]

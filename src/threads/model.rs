@@ -138,6 +138,7 @@ impl ThreadKey {
     }
 }
 
+#[derive(Debug, Clone)]
 pub struct ThreadFilter {
     pub sort: Sort,
     pub tag: Option<String>,

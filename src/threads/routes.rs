@@ -48,7 +48,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     responses((status = 200, description = "Tags, most used first", body = TagList))
 )]
 pub async fn list_tags(pool: web::Data<DbPool>) -> Result<HttpResponse, ApiError> {
-    let tags = db::run(&pool, |conn| Ok(model::list_tags(conn)?)).await?;
+    let tags = db::read(&pool, |conn| Ok(model::list_tags(conn)?)).await?;
     let items = tags
         .into_iter()
         .map(|(name, thread_count)| TagView { name, thread_count })
@@ -120,8 +120,8 @@ pub async fn list_threads(
         limit,
     };
     let author = query.author;
-    let page = db::run(&pool, move |conn| {
-        service::list_threads(conn, filter, author.as_deref())
+    let page = db::read(&pool, move |conn| {
+        service::list_threads(conn, &filter, author.as_deref())
     })
     .await?;
     Ok(HttpResponse::Ok().json(page))
@@ -169,7 +169,7 @@ pub async fn create_thread(
         body.tags.as_deref(),
     )?;
     limits.threads.check(&author.id)?;
-    let thread = db::run(&pool, move |conn| {
+    let thread = db::read(&pool, move |conn| {
         service::create_thread(conn, &author, &input)
     })
     .await?;
@@ -304,7 +304,7 @@ pub async fn list_replies(
     let limit = pagination::limit(query.limit)?;
     let cursor = query.into_inner().cursor.filter(|c| !c.is_empty());
     let id = id.into_inner();
-    let page = db::run(&pool, move |conn| {
+    let page = db::read(&pool, move |conn| {
         service::list_replies(conn, id, viewer.as_ref(), cursor.as_deref(), limit)
     })
     .await?;

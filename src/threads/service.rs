@@ -130,9 +130,10 @@ pub fn get_thread(
 
 pub fn list_threads(
     conn: &mut PgConnection,
-    mut filter: ThreadFilter,
+    filter: &ThreadFilter,
     author: Option<&str>,
 ) -> Result<Page<ThreadSummary>, ApiError> {
+    let mut filter = filter.clone();
     if let Some(username) = author {
         match model::user_id_by_username(conn, username)? {
             Some(id) => filter.author_id = Some(id),

@@ -4,6 +4,7 @@
 use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::OnceLock;
+use std::time::{Duration, Instant};
 
 use devforum::config::Settings;
 use devforum::startup::{Application, BuildOptions};
@@ -103,6 +104,8 @@ fn template_database() -> &'static str {
 pub struct TestDatabase {
     pub name: String,
     pub url: String,
+    /// The `postgres` database of the same server, to drop this one from.
+    admin_url: String,
 }
 
 impl TestDatabase {
@@ -113,8 +116,7 @@ impl TestDatabase {
         diesel::sql_query(format!("CREATE DATABASE {name} TEMPLATE {template}"))
             .execute(&mut conn)
             .expect("create test database");
-        let url = database_url(&base_database_url(), &name);
-        TestDatabase { name, url }
+        Self::named(&base_database_url(), name)
     }
 
     /// An empty database with no migrations applied.
@@ -124,8 +126,27 @@ impl TestDatabase {
         diesel::sql_query(format!("CREATE DATABASE {name}"))
             .execute(&mut conn)
             .expect("create test database");
-        let url = database_url(&base_database_url(), &name);
-        TestDatabase { name, url }
+        Self::named(&base_database_url(), name)
+    }
+
+    /// A migrated database on another server (`server_url` names any database on it).
+    pub fn create_migrated_on(server_url: &str) -> Self {
+        let name = format!("devforum_test_{}", uuid::Uuid::new_v4().simple());
+        let database = Self::named(server_url, name);
+        let mut admin = PgConnection::establish(&database.admin_url).expect("connect to server");
+        diesel::sql_query(format!("CREATE DATABASE {}", database.name))
+            .execute(&mut admin)
+            .expect("create database");
+        devforum::db::run_migrations(&mut database.connect()).expect("migrate");
+        database
+    }
+
+    fn named(server_url: &str, name: String) -> Self {
+        TestDatabase {
+            url: database_url(server_url, &name),
+            admin_url: database_url(server_url, "postgres"),
+            name,
+        }
     }
 
     pub fn connect(&self) -> PgConnection {
@@ -135,13 +156,27 @@ impl TestDatabase {
 
 impl Drop for TestDatabase {
     fn drop(&mut self) {
-        let mut conn = admin_connection();
-        let _ = diesel::sql_query(format!(
-            "DROP DATABASE IF EXISTS {} WITH (FORCE)",
-            self.name
-        ))
-        .execute(&mut conn);
+        // Never panics: a test may end with its server stopped.
+        if let Ok(mut conn) = PgConnection::establish(&self.admin_url) {
+            let _ = diesel::sql_query(format!(
+                "DROP DATABASE IF EXISTS {} WITH (FORCE)",
+                self.name
+            ))
+            .execute(&mut conn);
+        }
     }
+}
+
+/// Polls `condition` every 20 ms until it holds or `timeout` passes; whether it held.
+pub async fn wait_until(timeout: Duration, mut condition: impl FnMut() -> bool) -> bool {
+    let deadline = Instant::now() + timeout;
+    while Instant::now() < deadline {
+        if condition() {
+            return true;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    condition()
 }
 
 /// The environment a test server reads its settings from.
@@ -210,8 +245,16 @@ pub async fn spawn_app_with(
     customise: impl FnOnce(&mut Settings),
     options: BuildOptions,
 ) -> TestApp {
+    spawn_app_on(TestDatabase::create(), customise, options).await
+}
+
+/// A server on a database made by the caller (another PostgreSQL server, say).
+pub async fn spawn_app_on(
+    db: TestDatabase,
+    customise: impl FnOnce(&mut Settings),
+    options: BuildOptions,
+) -> TestApp {
     init_test_logging();
-    let db = TestDatabase::create();
     let mut settings = test_settings(&db.url);
     // The template is migrated already; checking again costs a connection per test.
     settings.database.migrate_on_start = false;

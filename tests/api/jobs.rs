@@ -10,7 +10,7 @@ use devforum::schema::jobs as jobs_table;
 use diesel::prelude::*;
 use tokio_util::sync::CancellationToken;
 
-use crate::helpers::{test_settings, TestDatabase};
+use crate::helpers::{test_settings, wait_until, TestDatabase};
 
 struct Harness {
     db: TestDatabase,
@@ -22,7 +22,7 @@ fn harness(customise: impl FnOnce(&mut devforum::config::WorkerSettings)) -> Har
     let db = TestDatabase::create();
     let mut settings = test_settings(&db.url);
     customise(&mut settings.worker);
-    let pool = devforum::db::build_pool(&settings.database);
+    let pool = devforum::db::build_pool(&settings.database).expect("pool");
     Harness { db, settings, pool }
 }
 
@@ -40,17 +40,6 @@ impl Harness {
             .optional()
             .expect("query")
     }
-}
-
-async fn wait_until(timeout: Duration, mut condition: impl FnMut() -> bool) -> bool {
-    let deadline = Instant::now() + timeout;
-    while Instant::now() < deadline {
-        if condition() {
-            return true;
-        }
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-    condition()
 }
 
 #[tokio::test]

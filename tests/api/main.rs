@@ -16,5 +16,7 @@ mod mentorship;
 mod migrations;
 mod moderation;
 mod operations;
+mod outage;
+mod postgres_server;
 mod search;
 mod threads;

@@ -996,7 +996,7 @@ async fn listings_run_a_fixed_number_of_statements_whatever_the_page_size() {
                 limit,
             };
             let page =
-                devforum::threads::service::list_threads(conn, filter, Some("ada")).expect("list");
+                devforum::threads::service::list_threads(conn, &filter, Some("ada")).expect("list");
             assert_eq!(page.items.len() as i64, limit);
         }
     };
