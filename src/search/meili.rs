@@ -264,6 +264,11 @@ impl Meilisearch {
         });
     }
 
+    /// The index exists with devforum's settings (as far as this process knows).
+    pub fn is_prepared(&self) -> bool {
+        self.prepared.load(Ordering::Acquire)
+    }
+
     pub async fn is_healthy(&self) -> bool {
         self.bounded("health", self.client.health()).await.is_ok()
     }

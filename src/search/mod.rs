@@ -67,7 +67,8 @@ impl SearchEngine {
         }
     }
 
-    /// Whether the engine answers (`/ready`).
+    /// Whether the engine can answer queries now (`/ready`): for Meilisearch, the server
+    /// answers and the index is prepared (a missing preparation is started).
     pub async fn is_up(&self, pool: &DbPool) -> bool {
         match self {
             SearchEngine::Postgres => db::read(pool, |conn| {
@@ -76,7 +77,13 @@ impl SearchEngine {
             })
             .await
             .is_ok(),
-            SearchEngine::Meilisearch(meili) => meili.is_healthy().await,
+            SearchEngine::Meilisearch(meili) => {
+                if !meili.is_prepared() {
+                    meili.prepare_in_background();
+                    return false;
+                }
+                meili.is_healthy().await
+            }
         }
     }
 
