@@ -152,6 +152,44 @@ impl SearchEngineKind {
 pub struct SearchSettings {
     pub engine: SearchEngineKind,
     pub meilisearch: MeilisearchSettings,
+    /// Groups of words that mean the same ("js javascript"), checked at load.
+    pub synonyms: Vec<String>,
+}
+
+impl SearchSettings {
+    /// The synonym groups as lists of words.
+    pub fn synonym_groups(&self) -> Vec<Vec<String>> {
+        self.synonyms
+            .iter()
+            .map(|group| group.split_whitespace().map(str::to_string).collect())
+            .collect()
+    }
+}
+
+/// A synonym group: two or more distinct words of lowercase letters and digits.
+pub fn check_synonym_group(group: &str) -> Result<(), String> {
+    let words: Vec<&str> = group.split_whitespace().collect();
+    if words.len() < 2 {
+        return Err(format!("{group:?} needs at least two words"));
+    }
+    for word in &words {
+        let valid = (1..=40).contains(&word.len())
+            && word
+                .chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit());
+        if !valid {
+            return Err(format!(
+                "{word:?} in {group:?} must be 1-40 lowercase letters or digits"
+            ));
+        }
+    }
+    let mut distinct = words.clone();
+    distinct.sort_unstable();
+    distinct.dedup();
+    if distinct.len() != words.len() {
+        return Err(format!("{group:?} repeats a word"));
+    }
+    Ok(())
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -260,6 +298,7 @@ impl Settings {
             .separator("__")
             .list_separator(",")
             .with_list_parse_key("server.cors_allowed_origins")
+            .with_list_parse_key("search.synonyms")
             .try_parsing(true)
             .source(Some(vars.clone()));
         let mut settings: Settings = builder.add_source(env_source).build()?.try_deserialize()?;
@@ -287,6 +326,10 @@ impl Settings {
             return Err(ConfigError::Invalid(
                 "auth.access_token_ttl_secs must be between 1 and 900 (15 minutes)".into(),
             ));
+        }
+        for group in &self.search.synonyms {
+            check_synonym_group(group)
+                .map_err(|e| ConfigError::Invalid(format!("search.synonyms: {e}")))?;
         }
         if self.worker.max_attempts < 1 {
             return Err(ConfigError::Invalid(
@@ -327,6 +370,16 @@ mod tests {
         assert!(check_production_secret("  ").is_err());
         assert!(check_production_secret("short").is_err());
         assert!(check_production_secret(&"x".repeat(40)).is_ok());
+    }
+
+    #[test]
+    fn synonym_groups_are_words_of_letters_and_digits() {
+        assert!(check_synonym_group("k8s kubernetes").is_ok());
+        assert!(check_synonym_group("pg postgres postgresql").is_ok());
+        assert!(check_synonym_group("js").is_err());
+        assert!(check_synonym_group("c++ cpp").is_err());
+        assert!(check_synonym_group("JS javascript").is_err());
+        assert!(check_synonym_group("js js").is_err());
     }
 
     #[test]

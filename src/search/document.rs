@@ -67,6 +67,19 @@ pub struct Document {
     /// Mentors.
     pub skills: Vec<String>,
     pub languages: Vec<String>,
+    /// The votes, bucketed ([`votes_bucket`]): better voted ranks first among equals.
+    pub votes: i32,
+}
+
+/// Votes as ranking sees them: 0 for none or a negative score, then 1, 2–3, 4–7, 8–15… as 1,
+/// 2, 3, 4…: "better voted" at the scale people notice, so that a vote changes the index only
+/// when it moves a post into another bucket.
+pub fn votes_bucket(score: i32) -> i32 {
+    if score <= 0 {
+        0
+    } else {
+        32 - score.leading_zeros() as i32
+    }
 }
 
 impl Document {
@@ -118,6 +131,8 @@ struct ThreadRow {
     created_at: DateTime<Utc>,
     #[diesel(sql_type = Timestamptz)]
     updated_at: DateTime<Utc>,
+    #[diesel(sql_type = diesel::sql_types::Integer)]
+    score: i32,
 }
 
 impl ThreadRow {
@@ -136,6 +151,7 @@ impl ThreadRow {
             city: None,
             skills: Vec::new(),
             languages: Vec::new(),
+            votes: votes_bucket(self.score),
         }
     }
 }
@@ -177,6 +193,7 @@ impl MentorRow {
             city: None,
             skills: self.skills,
             languages: self.languages,
+            votes: 0,
         }
     }
 }
@@ -219,17 +236,18 @@ impl MeetupRow {
             city: self.city.map(|c| clean_text(&c)),
             skills: Vec::new(),
             languages: Vec::new(),
+            votes: 0,
         }
     }
 }
 
 const THREADS_SQL: &str = "SELECT t.id, NULL::bigint AS parent_id, t.title, t.body, t.tags, \
-            u.username, t.created_at, t.updated_at \
+            u.username, t.created_at, t.updated_at, t.score \
      FROM threads t JOIN users u ON u.id = t.author_id \
      WHERE t.deleted_at IS NULL AND NOT t.hidden";
 
 const REPLIES_SQL: &str = "SELECT r.id, r.thread_id AS parent_id, t.title, r.body, t.tags, \
-            u.username, r.created_at, r.updated_at \
+            u.username, r.created_at, r.updated_at, r.score \
      FROM replies r JOIN threads t ON t.id = r.thread_id JOIN users u ON u.id = r.author_id \
      WHERE r.deleted_at IS NULL AND NOT r.hidden AND t.deleted_at IS NULL AND NOT t.hidden";
 
@@ -401,6 +419,15 @@ mod tests {
             assert_eq!(Kind::parse(kind.as_str()), Some(kind));
         }
         assert_eq!(Kind::parse("threads"), None);
+    }
+
+    #[test]
+    fn votes_are_bucketed_by_powers_of_two() {
+        let buckets: Vec<i32> = [-3, 0, 1, 2, 3, 4, 7, 8, 1000]
+            .into_iter()
+            .map(votes_bucket)
+            .collect();
+        assert_eq!(buckets, [0, 0, 1, 2, 2, 3, 3, 4, 10]);
     }
 
     #[test]

@@ -52,6 +52,8 @@ pub struct IndexedDocument {
     pub city: Option<String>,
     pub skills: Vec<String>,
     pub languages: Vec<String>,
+    /// Votes, bucketed: a custom ranking rule puts better-voted documents first among equals.
+    pub votes: i32,
 }
 
 impl IndexedDocument {
@@ -75,12 +77,43 @@ impl IndexedDocument {
             city: document.city.clone(),
             skills: document.skills.clone(),
             languages: document.languages.clone(),
+            votes: document.votes,
         }
     }
 }
 
+/// The ranking: every word present (the query asks for all of them), fewest typos, then
+/// title matches before tag matches before body matches (`searchableAttributes` in that
+/// order), then the words close together and exact; among equals, better voted, then newer.
+/// `wordPosition` (where in a field the words stand) is left out: it would split "equals" by
+/// accidents of wording, leaving votes and recency nothing to decide.
+pub const RANKING_RULES: [&str; 8] = [
+    "words",
+    "typo",
+    "attributeRank",
+    "proximity",
+    "exactness",
+    "sort",
+    "votes:desc",
+    "created_at:desc",
+];
+
+/// Meilisearch's synonyms from devforum's groups: every word of a group stands for each other.
+pub fn synonyms_of(groups: &[Vec<String>]) -> HashMap<String, Vec<String>> {
+    let mut synonyms: HashMap<String, Vec<String>> = HashMap::new();
+    for group in groups {
+        for word in group {
+            let others = synonyms.entry(word.clone()).or_default();
+            others.extend(group.iter().filter(|w| *w != word).cloned());
+            others.sort();
+            others.dedup();
+        }
+    }
+    synonyms
+}
+
 /// The index settings devforum needs; applied (and awaited) before the index is used.
-pub fn index_settings() -> Settings {
+pub fn index_settings(synonym_groups: &[Vec<String>]) -> Settings {
     Settings::new()
         .with_searchable_attributes([
             "title",
@@ -101,15 +134,8 @@ pub fn index_settings() -> Settings {
             "thread_id",
         ])
         .with_sortable_attributes(["created_at", "starts_at"])
-        .with_ranking_rules([
-            "words",
-            "typo",
-            "proximity",
-            "attribute",
-            "sort",
-            "exactness",
-            "created_at:desc",
-        ])
+        .with_ranking_rules(RANKING_RULES)
+        .with_synonyms(synonyms_of(synonym_groups))
         .with_faceting(FacetingSettings {
             max_values_per_facet: 100,
             sort_facet_values_by: Some(BTreeMap::from([("*".to_string(), FacetSortValue::Count)])),
@@ -124,6 +150,7 @@ pub struct Meilisearch {
     client: Client,
     index: String,
     timeout: Duration,
+    synonym_groups: Arc<Vec<Vec<String>>>,
     /// Index created and settings applied (once per process, or again after a failure).
     prepared: Arc<AtomicBool>,
     /// A background preparation is under way.
@@ -131,7 +158,10 @@ pub struct Meilisearch {
 }
 
 impl Meilisearch {
-    pub fn new(settings: &MeilisearchSettings) -> anyhow::Result<Self> {
+    pub fn new(
+        settings: &MeilisearchSettings,
+        synonym_groups: Vec<Vec<String>>,
+    ) -> anyhow::Result<Self> {
         let key = settings.api_key.expose_secret();
         let client = Client::new(
             settings.url.trim_end_matches('/'),
@@ -142,6 +172,7 @@ impl Meilisearch {
             client,
             index: settings.index.clone(),
             timeout: Duration::from_millis(settings.timeout_ms.max(1)),
+            synonym_groups: Arc::new(synonym_groups),
             prepared: Arc::new(AtomicBool::new(false)),
             preparing: Arc::new(AtomicBool::new(false)),
         })
@@ -229,7 +260,7 @@ impl Meilisearch {
             }
         }
         let index = self.client.index(uid);
-        let settings = index_settings();
+        let settings = index_settings(&self.synonym_groups);
         let task = self
             .bounded("updating the index settings", index.set_settings(&settings))
             .await?;
@@ -518,6 +549,19 @@ mod tests {
     use super::*;
 
     #[test]
+    fn synonym_groups_map_every_word_to_the_others() {
+        let groups = vec![
+            vec!["pg".to_string(), "postgres".into(), "postgresql".into()],
+            vec!["js".to_string(), "javascript".into()],
+        ];
+        let synonyms = synonyms_of(&groups);
+        assert_eq!(synonyms["pg"], ["postgres", "postgresql"]);
+        assert_eq!(synonyms["postgresql"], ["pg", "postgres"]);
+        assert_eq!(synonyms["javascript"], ["js"]);
+        assert_eq!(synonyms.len(), 5);
+    }
+
+    #[test]
     fn filters_combine_kind_and_tag() {
         let mut query = SearchQuery {
             text: "x".into(),
@@ -580,11 +624,13 @@ mod tests {
             city: None,
             skills: vec![],
             languages: vec![],
+            votes: 2,
         };
         let indexed = IndexedDocument::of(&reply);
         assert_eq!(indexed.uid, "reply-9");
         assert_eq!(indexed.title, "");
         assert_eq!(indexed.display_title, "Borrow checker woes");
+        assert_eq!(indexed.votes, 2);
         assert_eq!(
             from_millis(indexed.created_at).timestamp_millis(),
             now.timestamp_millis()

@@ -24,30 +24,33 @@ use diesel::prelude::*;
 use crate::config::{SearchEngineKind, SearchSettings};
 use crate::db::{self, DbPool};
 use crate::error::ApiError;
-pub use document::{DocRef, Kind};
+pub use document::{votes_bucket, DocRef, Kind};
 pub use query::{SearchParams, SearchQuery, SearchResults};
 pub use sync::{enqueue, enqueue_thread_and_replies, SyncRequest, SEARCH_SYNC_JOB};
 
 /// The engine this process searches and indexes with (`search.engine`).
 #[derive(Clone)]
 pub enum SearchEngine {
-    Postgres,
+    Postgres(postgres::Postgres),
     Meilisearch(meili::Meilisearch),
 }
 
 impl SearchEngine {
     pub fn from_settings(settings: &SearchSettings) -> anyhow::Result<Self> {
         Ok(match settings.engine {
-            SearchEngineKind::Postgres => SearchEngine::Postgres,
-            SearchEngineKind::Meilisearch => {
-                SearchEngine::Meilisearch(meili::Meilisearch::new(&settings.meilisearch)?)
+            SearchEngineKind::Postgres => {
+                SearchEngine::Postgres(postgres::Postgres::new(settings.synonyms.clone()))
             }
+            SearchEngineKind::Meilisearch => SearchEngine::Meilisearch(meili::Meilisearch::new(
+                &settings.meilisearch,
+                settings.synonym_groups(),
+            )?),
         })
     }
 
     pub fn name(&self) -> &'static str {
         match self {
-            SearchEngine::Postgres => SearchEngineKind::Postgres.as_str(),
+            SearchEngine::Postgres(_) => SearchEngineKind::Postgres.as_str(),
             SearchEngine::Meilisearch(_) => SearchEngineKind::Meilisearch.as_str(),
         }
     }
@@ -71,7 +74,7 @@ impl SearchEngine {
     /// answers and the index is prepared (a missing preparation is started).
     pub async fn is_up(&self, pool: &DbPool) -> bool {
         match self {
-            SearchEngine::Postgres => db::read(pool, |conn| {
+            SearchEngine::Postgres(_) => db::read(pool, |conn| {
                 diesel::sql_query("SELECT 1 FROM search_documents LIMIT 1").execute(conn)?;
                 Ok(())
             })
@@ -95,9 +98,10 @@ impl SearchEngine {
     ) -> Result<SearchResults, ApiError> {
         let started = Instant::now();
         let (hits, total, facets) = match self {
-            SearchEngine::Postgres => {
+            SearchEngine::Postgres(engine) => {
+                let engine = engine.clone();
                 db::read(pool, move |conn| {
-                    let found = postgres::search(conn, &query)?;
+                    let found = engine.search(conn, &query)?;
                     let refs: Vec<DocRef> = found.hits.iter().map(query::Hit::doc_ref).collect();
                     let visible = visible_set(conn, &refs)?;
                     Ok((
@@ -138,7 +142,7 @@ impl SearchEngine {
     /// leaves the jobs to be retried; nothing is acknowledged before the engine has it.
     pub async fn sync(&self, pool: &DbPool, requests: Vec<SyncRequest>) -> anyhow::Result<()> {
         match self {
-            SearchEngine::Postgres => {
+            SearchEngine::Postgres(_) => {
                 db::run(pool, move |conn| {
                     conn.transaction(|conn| {
                         sync::lock_writers(conn)?;

@@ -97,61 +97,196 @@ enum QuerySyntax {
     Lexemes,
 }
 
-/// Runs a search; an unknown word is corrected to the nearest indexed one when the query as
-/// typed finds nothing.
-pub fn search(conn: &mut PgConnection, query: &SearchQuery) -> QueryResult<Found> {
-    if query.text.is_empty() {
-        return recent(conn, query);
-    }
-    let found = matching(conn, query, &query.text, QuerySyntax::Websearch)?;
-    if found.total > 0 {
-        return Ok(found);
-    }
-    match corrected_lexemes(conn, &query.text)? {
-        Some(lexemes) => matching(conn, query, &lexemes, QuerySyntax::Lexemes),
-        None => Ok(found),
+impl QuerySyntax {
+    /// The tsquery of `$1`, with the synonym groups of `$2` expanded.
+    fn tsquery(self) -> &'static str {
+        match self {
+            QuerySyntax::Websearch => {
+                "search_expand(websearch_to_tsquery('english', search_text($1)), $2)"
+            }
+            QuerySyntax::Lexemes => "search_expand(to_tsquery('simple', $1), $2)",
+        }
     }
 }
 
-fn filters(query: &SearchQuery, first_bind: usize) -> (String, Vec<String>) {
-    let mut sql = String::new();
-    let mut binds = Vec::new();
-    let mut n = first_bind;
-    if let Some(kind) = query.kind {
-        sql.push_str(&format!(" AND d.kind = ${n}"));
-        binds.push(kind.as_str().to_string());
-        n += 1;
+/// How many of the newest documents whose title matches join the candidates: title matches
+/// rank first, and must be found even when the newest matches are all newer.
+const TITLE_CANDIDATES: usize = 100;
+
+/// The PostgreSQL engine's configuration.
+#[derive(Debug, Clone, Default)]
+pub struct Postgres {
+    /// Synonym groups, each its words separated by spaces (`search.synonyms`).
+    synonyms: Vec<String>,
+}
+
+impl Postgres {
+    pub fn new(synonyms: Vec<String>) -> Self {
+        Postgres { synonyms }
     }
-    if let Some(tag) = &query.tag {
-        sql.push_str(&format!(" AND d.tags @> ARRAY[${n}::text]"));
-        binds.push(tag.clone());
-        n += 1;
+
+    /// Runs a search; an unknown word is corrected to the nearest indexed one when the query
+    /// as typed finds nothing.
+    pub fn search(&self, conn: &mut PgConnection, query: &SearchQuery) -> QueryResult<Found> {
+        if query.text.is_empty() {
+            return recent(conn, query);
+        }
+        let found = self.matching(conn, query, &query.text, QuerySyntax::Websearch)?;
+        if found.total > 0 {
+            return Ok(found);
+        }
+        match corrected_lexemes(conn, &query.text)? {
+            Some(lexemes) => self.matching(conn, query, &lexemes, QuerySyntax::Lexemes),
+            None => Ok(found),
+        }
     }
-    if query.filters_meetups() && query.kind.is_none() {
-        // Only meetups have a city and a start; the kind narrows to them on its index.
-        sql.push_str(&format!(" AND d.kind = ${n}"));
-        binds.push(Kind::Meetup.as_str().to_string());
-        n += 1;
+
+    /// Documents matching the words, ranked: title matches first, then by `ts_rank_cd`
+    /// (rounded, so that near-equal ranks are equal), then better voted, then newer.
+    fn matching(
+        &self,
+        conn: &mut PgConnection,
+        query: &SearchQuery,
+        text: &str,
+        syntax: QuerySyntax,
+    ) -> QueryResult<Found> {
+        let words = syntax.tsquery();
+        // Bind parameters: $1 text, $2 synonyms, $3 offset, $4 limit, $5 headline options,
+        // then the filters.
+        let filters = Filters::of(query);
+        let (lexemes, columns, binds) = filters.for_matching(6);
+        // The tsquery is written out where it is used: a CTE used twice would be
+        // materialised, hiding its value from the planner, which then reads every match.
+        let wanted = format!("(({words}){lexemes})");
+        let branch = |condition: &str, cap: usize| {
+            format!(
+                "(SELECT d.kind, d.source_id, d.tags, d.created_at, d.votes, \
+                         d.title_document @@ {words} AS title_hit, \
+                         round(ts_rank_cd(d.document, {words})::numeric, 1) AS rank \
+                  FROM search_documents d \
+                  WHERE {condition}d.document @@ {wanted}{columns} \
+                  ORDER BY d.created_at DESC LIMIT {cap})"
+            )
+        };
+        let candidates = format!(
+            "SELECT DISTINCT ON (kind, source_id) * FROM ({} UNION ALL {}) c",
+            branch("", MAX_REACHABLE_HITS),
+            branch(
+                &format!("d.kind <> 'reply' AND d.title_document @@ {words} AND "),
+                TITLE_CANDIDATES
+            ),
+        );
+        let sql = found_sql(
+            &candidates,
+            "title_hit DESC, rank DESC, votes DESC, created_at DESC, source_id DESC",
+            &format!("ts_headline('english', d.body, {words}, $5)"),
+            "$3",
+            "$4",
+        );
+        let (offset, limit) = page_binds(query);
+        let statement = diesel::sql_query(sql)
+            .into_boxed()
+            .bind::<Text, _>(text.to_string())
+            .bind::<Array<Text>, _>(self.synonyms.clone())
+            .bind::<BigInt, _>(offset)
+            .bind::<BigInt, _>(limit)
+            .bind::<Text, _>(headline_options());
+        run_found_query(conn, statement, binds)
     }
-    if let Some(city) = &query.city {
-        sql.push_str(&format!(" AND lower(d.fields->>'city') = lower(${n})"));
-        binds.push(city.clone());
-        n += 1;
+}
+
+/// A query's filters.
+struct Filters<'a> {
+    kind: Option<Kind>,
+    tag: Option<&'a str>,
+    city: Option<&'a str>,
+    from: Option<DateTime<Utc>>,
+    to: Option<DateTime<Utc>>,
+}
+
+impl<'a> Filters<'a> {
+    fn of(query: &'a SearchQuery) -> Self {
+        // Only meetups have a city and a start.
+        let kind = query
+            .kind
+            .or(query.filters_meetups().then_some(Kind::Meetup));
+        Filters {
+            kind,
+            tag: query.tag.as_deref(),
+            city: query.city.as_deref(),
+            from: query.from,
+            to: query.to,
+        }
     }
-    if let Some(from) = query.from {
-        sql.push_str(&format!(
-            " AND (d.fields->>'starts_at')::timestamptz >= ${n}::timestamptz"
-        ));
-        binds.push(from.to_rfc3339());
-        n += 1;
+
+    /// For a word search: the kind and tag as lexemes of `document` (`'~thread'`, `'#rust'`:
+    /// one GIN search intersects them with the words), the meetup fields as conditions.
+    /// Returns (tsquery to AND with the words, column conditions, binds), numbering the binds
+    /// from `first_bind`.
+    fn for_matching(&self, first_bind: usize) -> (String, String, Vec<String>) {
+        let mut lexemes = String::new();
+        let mut binds = Vec::new();
+        let mut n = first_bind;
+        for lexeme in [
+            self.kind.map(|k| format!("~{}", k.as_str())),
+            self.tag.map(|t| format!("#{t}")),
+        ]
+        .into_iter()
+        .flatten()
+        {
+            lexemes.push_str(&format!(" && quote_literal(${n})::tsquery"));
+            binds.push(lexeme);
+            n += 1;
+        }
+        let (columns, more) = self.meetup_conditions(n);
+        binds.extend(more);
+        (lexemes, columns, binds)
     }
-    if let Some(to) = query.to {
-        sql.push_str(&format!(
-            " AND (d.fields->>'starts_at')::timestamptz < ${n}::timestamptz"
-        ));
-        binds.push(to.to_rfc3339());
+
+    /// For the empty query, which walks the newest documents: kind and tag as columns.
+    fn for_recent(&self, first_bind: usize) -> (String, Vec<String>) {
+        let mut sql = String::new();
+        let mut binds = Vec::new();
+        let mut n = first_bind;
+        if let Some(kind) = self.kind {
+            sql.push_str(&format!(" AND d.kind = ${n}"));
+            binds.push(kind.as_str().to_string());
+            n += 1;
+        }
+        if let Some(tag) = self.tag {
+            sql.push_str(&format!(" AND d.tags @> ARRAY[${n}::text]"));
+            binds.push(tag.to_string());
+            n += 1;
+        }
+        let (columns, more) = self.meetup_conditions(n);
+        binds.extend(more);
+        (sql + &columns, binds)
     }
-    (sql, binds)
+
+    fn meetup_conditions(&self, first_bind: usize) -> (String, Vec<String>) {
+        let mut sql = String::new();
+        let mut binds = Vec::new();
+        let mut n = first_bind;
+        if let Some(city) = self.city {
+            sql.push_str(&format!(" AND lower(d.fields->>'city') = lower(${n})"));
+            binds.push(city.to_string());
+            n += 1;
+        }
+        if let Some(from) = self.from {
+            sql.push_str(&format!(
+                " AND (d.fields->>'starts_at')::timestamptz >= ${n}::timestamptz"
+            ));
+            binds.push(from.to_rfc3339());
+            n += 1;
+        }
+        if let Some(to) = self.to {
+            sql.push_str(&format!(
+                " AND (d.fields->>'starts_at')::timestamptz < ${n}::timestamptz"
+            ));
+            binds.push(to.to_rfc3339());
+        }
+        (sql, binds)
+    }
 }
 
 fn headline_options() -> String {
@@ -161,49 +296,17 @@ fn headline_options() -> String {
     )
 }
 
-fn matching(
-    conn: &mut PgConnection,
-    query: &SearchQuery,
-    text: &str,
-    syntax: QuerySyntax,
-) -> QueryResult<Found> {
-    let tsquery = match syntax {
-        QuerySyntax::Websearch => "websearch_to_tsquery('english', $1)",
-        QuerySyntax::Lexemes => "to_tsquery('simple', $1)",
-    };
-    let (filter_sql, binds) = filters(query, 5);
-    // The tsquery is written out where it is used: a CTE used twice would be materialised,
-    // hiding its value from the planner, which then reads every match.
-    let sql = found_sql(
-        &format!(
-            "SELECT d.kind, d.source_id, d.tags, d.created_at, \
-                    ts_rank_cd(d.document, {tsquery}) AS rank \
-             FROM search_documents d \
-             WHERE d.document @@ {tsquery}{filter_sql}"
-        ),
-        "rank DESC, created_at DESC, source_id DESC",
-        &format!("ts_headline('english', d.body, {tsquery}, $4)"),
-        "$2",
-        "$3",
-    );
-    let (offset, limit) = page_binds(query);
-    let statement = diesel::sql_query(sql)
-        .into_boxed()
-        .bind::<Text, _>(text.to_string())
-        .bind::<BigInt, _>(offset)
-        .bind::<BigInt, _>(limit)
-        .bind::<Text, _>(headline_options());
-    run_found_query(conn, statement, binds)
-}
-
 /// An empty query: the newest content of the requested kind.
 fn recent(conn: &mut PgConnection, query: &SearchQuery) -> QueryResult<Found> {
-    let (filter_sql, binds) = filters(query, 3);
+    let (filter_sql, binds) = Filters::of(query).for_recent(3);
+    let candidates = format!(
+        "SELECT d.kind, d.source_id, d.tags, d.created_at, d.votes, false AS title_hit, \
+                NULL::numeric AS rank \
+         FROM search_documents d WHERE true{filter_sql} \
+         ORDER BY d.created_at DESC LIMIT {MAX_REACHABLE_HITS}"
+    );
     let sql = found_sql(
-        &format!(
-            "SELECT d.kind, d.source_id, d.tags, d.created_at, NULL::real AS rank \
-             FROM search_documents d WHERE true{filter_sql}"
-        ),
+        &candidates,
         "created_at DESC, source_id DESC",
         &format!("left(d.body, {PLAIN_SNIPPET_CHARS})"),
         "$1",
@@ -217,17 +320,14 @@ fn recent(conn: &mut PgConnection, query: &SearchQuery) -> QueryResult<Found> {
     run_found_query(conn, statement, binds)
 }
 
-/// The one statement behind every search: the newest `MAX_REACHABLE_HITS` rows of
-/// `candidates` (kind, source_id, tags, created_at, rank), counted for the total and the
-/// facets, and one page of them in `order`, with `snippet` for each.
+/// The one statement behind every search: `candidates` (kind, source_id, tags, created_at,
+/// votes, title_hit, rank; at most `MAX_REACHABLE_HITS` and a few title matches), counted for
+/// the total and the facets, and one page of them in `order`, with `snippet` for each.
 fn found_sql(candidates: &str, order: &str, snippet: &str, offset: &str, limit: &str) -> String {
     format!(
-        "WITH candidates AS MATERIALIZED ( \
-             {candidates} \
-             ORDER BY d.created_at DESC \
-             LIMIT {cap}), \
+        "WITH candidates AS MATERIALIZED ({candidates}), \
          page AS ( \
-             SELECT kind, source_id, rank, created_at FROM candidates \
+             SELECT kind, source_id, title_hit, rank, votes, created_at FROM candidates \
              ORDER BY {order} \
              OFFSET {offset} LIMIT {limit}) \
          SELECT (SELECT count(*) FROM candidates) AS total, \
@@ -243,7 +343,6 @@ fn found_sql(candidates: &str, order: &str, snippet: &str, offset: &str, limit: 
                      'created_at', d.created_at, 'fields', d.fields) \
                      ORDER BY {page_order}), '[]') \
                  FROM page p JOIN search_documents d USING (kind, source_id)) AS hits",
-        cap = MAX_REACHABLE_HITS,
         tag_facets = super::query::TAG_FACETS,
         page_order = order
             .split(", ")
@@ -294,7 +393,7 @@ fn corrected_lexemes(conn: &mut PgConnection, text: &str) -> QueryResult<Option<
     let correction: Correction = diesel::sql_query(
         "SELECT string_agg(quote_literal(coalesce(exact.lexeme, near.lexeme)), ' & ') AS corrected, \
                 count(*) FILTER (WHERE exact.lexeme IS NULL AND near.lexeme IS NOT NULL) AS changed \
-         FROM unnest(tsvector_to_array(to_tsvector('english', $1))) AS w(word) \
+         FROM unnest(tsvector_to_array(to_tsvector('english', search_text($1)))) AS w(word) \
          LEFT JOIN LATERAL (SELECT l.lexeme FROM search_lexemes l WHERE l.lexeme = w.word) exact \
                 ON true \
          LEFT JOIN LATERAL (SELECT l.lexeme FROM search_lexemes l \
@@ -347,21 +446,22 @@ pub fn upsert(conn: &mut PgConnection, documents: &[Document]) -> QueryResult<()
                  SELECT * FROM jsonb_to_recordset($1) AS x( \
                      kind text, source_id bigint, parent_id bigint, title text, body text, \
                      tags text[], username text, fields jsonb, created_at timestamptz, \
-                     updated_at timestamptz)), \
+                     updated_at timestamptz, votes integer)), \
              written AS ( \
                  INSERT INTO search_documents \
                      (kind, source_id, parent_id, title, body, tags, username, fields, \
-                      created_at, updated_at) \
+                      created_at, updated_at, votes) \
                  SELECT kind, source_id, parent_id, title, body, tags, username, fields, \
-                        created_at, updated_at FROM input \
+                        created_at, updated_at, votes FROM input \
                  ON CONFLICT (kind, source_id) DO UPDATE SET \
                      parent_id = EXCLUDED.parent_id, title = EXCLUDED.title, \
                      body = EXCLUDED.body, tags = EXCLUDED.tags, username = EXCLUDED.username, \
                      fields = EXCLUDED.fields, created_at = EXCLUDED.created_at, \
-                     updated_at = EXCLUDED.updated_at \
+                     updated_at = EXCLUDED.updated_at, votes = EXCLUDED.votes \
                  RETURNING document) \
              INSERT INTO search_lexemes (lexeme) \
-             SELECT DISTINCT unnest(tsvector_to_array(document)) FROM written \
+             SELECT DISTINCT lexeme FROM written, unnest(tsvector_to_array(document)) AS lexeme \
+             WHERE lexeme !~ '^[#~]' \
              ON CONFLICT DO NOTHING",
         )
         .bind::<Jsonb, _>(serde_json::Value::Array(rows))
@@ -388,6 +488,7 @@ fn row_json(document: &Document) -> serde_json::Value {
         "fields": fields,
         "created_at": document.created_at,
         "updated_at": document.updated_at,
+        "votes": document.votes,
     })
 }
 

@@ -39,7 +39,7 @@ pub async fn reindex(
 ) -> anyhow::Result<ReindexReport> {
     let started = Instant::now();
     let documents = match engine {
-        SearchEngine::Postgres => {
+        SearchEngine::Postgres(_) => {
             let mut conn = pool.get().context("connecting to the database")?;
             rebuild_postgres(&mut conn, progress)?
         }

@@ -318,9 +318,11 @@ pub fn vote_on_thread(
     conn.transaction(|conn| {
         let thread = visible_thread_for_update(conn, id, actor)?;
         rules::ensure_can_vote(actor, thread.author_id)?;
-        model::set_thread_vote(conn, id, actor.id, value)?;
+        let delta = model::set_thread_vote(conn, id, actor.id, value)?;
+        let score = model::score_of_thread(conn, id)?;
+        resync_if_votes_moved(conn, search::Kind::Thread, id, score, delta)?;
         Ok(VoteView {
-            score: model::score_of_thread(conn, id)?,
+            score,
             my_vote: value,
         })
     })
@@ -335,10 +337,27 @@ pub fn vote_on_reply(
     conn.transaction(|conn| {
         let reply = visible_reply_for_update(conn, id, actor)?;
         rules::ensure_can_vote(actor, reply.author_id)?;
-        model::set_reply_vote(conn, id, actor.id, value)?;
+        let delta = model::set_reply_vote(conn, id, actor.id, value)?;
+        let score = model::score_of_reply(conn, id)?;
+        resync_if_votes_moved(conn, search::Kind::Reply, id, score, delta)?;
         Ok(VoteView {
-            score: model::score_of_reply(conn, id)?,
+            score,
             my_vote: value,
         })
     })
+}
+
+/// Search ranks better-voted posts first among equals, by bucket of votes: the document is
+/// synced again only when a vote moves the post into another bucket.
+fn resync_if_votes_moved(
+    conn: &mut PgConnection,
+    kind: search::Kind,
+    id: i64,
+    score: i32,
+    delta: i32,
+) -> Result<(), ApiError> {
+    if search::votes_bucket(score) != search::votes_bucket(score - delta) {
+        search::enqueue(conn, kind, id)?;
+    }
+    Ok(())
 }

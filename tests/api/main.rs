@@ -18,5 +18,7 @@ mod moderation;
 mod operations;
 mod outage;
 mod postgres_server;
+mod relevance;
+mod relevance_corpus;
 mod search;
 mod threads;

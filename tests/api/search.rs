@@ -11,6 +11,10 @@ use serde_json::{json, Value};
 
 use crate::helpers::{assert_problem, spawn_app_with, TestApp, TestUser};
 use crate::meili_standin::{Mode, StandIn};
+use crate::relevance::{
+    judged_queries_put_the_expected_thread_in_the_top_three, synonyms_find_what_others_spelled_out,
+    title_matches_come_first_then_votes_then_recency,
+};
 
 /// The engine a test runs on.
 #[derive(Debug, Clone)]
@@ -59,7 +63,7 @@ impl Engine {
         }
     }
 
-    fn name(&self) -> &'static str {
+    pub fn name(&self) -> &'static str {
         match self {
             Engine::Postgres => "postgres",
             Engine::Meilisearch { .. } => "meilisearch",
@@ -132,12 +136,15 @@ on_every_engine!(
     reindex_rebuilds_the_index_from_the_database,
     mentor_profiles_are_found_by_headline_skills_and_bio,
     meetups_are_found_by_words_city_and_date_until_cancelled,
+    judged_queries_put_the_expected_thread_in_the_top_three,
+    title_matches_come_first_then_votes_then_recency,
+    synonyms_find_what_others_spelled_out,
 );
 
 /// The longest a change may take to become searchable.
 const FRESHNESS: Duration = Duration::from_secs(2);
 
-async fn spawn_on(engine: &Engine) -> TestApp {
+pub async fn spawn_on(engine: &Engine) -> TestApp {
     let configured = engine.clone();
     let app = spawn_app_with(move |s| configured.configure(s), BuildOptions::default()).await;
     app.wait_until_search_is_up().await;
@@ -165,7 +172,7 @@ impl TestApp {
         }
     }
 
-    async fn search(&self, query: &str) -> Value {
+    pub async fn search(&self, query: &str) -> Value {
         let response = self.get(&format!("/api/v1/search?{query}")).await;
         let status = response.status().as_u16();
         let body = json(response).await;
@@ -215,7 +222,7 @@ impl TestApp {
     }
 
     /// Waits until no search update is waiting for the engine.
-    async fn search_caught_up(&self, within: Duration) {
+    pub async fn search_caught_up(&self, within: Duration) {
         let started = Instant::now();
         loop {
             let pending: i64 =
