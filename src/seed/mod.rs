@@ -2,12 +2,17 @@
 //!
 //! A fixed random seed gives the same data every time. Activity is skewed as in real
 //! communities: a few members write most threads, a few threads draw most replies, a few
-//! tags are on most threads. Rows go in with multi-row inserts, thousands per statement.
+//! tags are on most threads; words follow Zipf's law (`text`). Rows go in with multi-row
+//! inserts, thousands per statement.
 
 use chrono::{DateTime, Duration, Utc};
 use diesel::prelude::*;
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
+
+pub mod text;
+
+pub use text::Vocabulary;
 
 use crate::accounts::password;
 use crate::accounts::Password;
@@ -94,121 +99,12 @@ const TAGS: &[&str] = &[
     "meetups",
 ];
 
-const WORDS: &[&str] = &[
-    "the",
-    "a",
-    "borrow",
-    "checker",
-    "lifetime",
-    "async",
-    "runtime",
-    "query",
-    "index",
-    "cache",
-    "latency",
-    "throughput",
-    "deploy",
-    "container",
-    "cluster",
-    "function",
-    "closure",
-    "trait",
-    "generic",
-    "type",
-    "error",
-    "panic",
-    "thread",
-    "lock",
-    "channel",
-    "socket",
-    "request",
-    "response",
-    "schema",
-    "migration",
-    "test",
-    "benchmark",
-    "profile",
-    "memory",
-    "allocation",
-    "pointer",
-    "reference",
-    "vector",
-    "string",
-    "parser",
-    "compiler",
-    "macro",
-    "module",
-    "crate",
-    "package",
-    "library",
-    "framework",
-    "server",
-    "client",
-    "database",
-    "table",
-    "column",
-    "join",
-    "transaction",
-    "why",
-    "how",
-    "does",
-    "my",
-    "code",
-    "fail",
-    "work",
-    "slow",
-    "fast",
-    "with",
-    "without",
-    "when",
-    "using",
-    "after",
-    "before",
-    "best",
-    "way",
-    "to",
-    "handle",
-    "build",
-    "ship",
-];
-
-fn words(rng: &mut StdRng, count: usize) -> String {
-    (0..count)
-        .map(|_| WORDS[rng.random_range(0..WORDS.len())])
-        .collect::<Vec<_>>()
-        .join(" ")
-}
-
 fn title(rng: &mut StdRng) -> String {
-    let count = rng.random_range(4..11);
-    let mut title = words(rng, count);
-    if let Some(first) = title.get_mut(0..1) {
-        first.make_ascii_uppercase();
-    }
-    title.push('?');
-    title
+    Vocabulary::get().title(rng)
 }
 
 fn body(rng: &mut StdRng, paragraphs: std::ops::Range<usize>) -> String {
-    let mut parts = Vec::new();
-    for _ in 0..rng.random_range(paragraphs) {
-        let count = rng.random_range(12..60);
-        let mut paragraph = words(rng, count);
-        if rng.random_bool(0.3) {
-            paragraph.push_str(" **important**");
-        }
-        parts.push(paragraph + ".");
-        if rng.random_bool(0.15) {
-            parts.push(format!(
-                "```rust\nfn {}() {{}}\n```",
-                WORDS[rng.random_range(0..WORDS.len())]
-            ));
-        }
-        if rng.random_bool(0.1) {
-            parts.push("See [the docs](https://doc.rust-lang.org/book/).".to_string());
-        }
-    }
-    parts.join("\n\n")
+    Vocabulary::get().body(rng, paragraphs)
 }
 
 /// An index in `0..n` skewed towards 0: `exponent` > 1 concentrates activity.
