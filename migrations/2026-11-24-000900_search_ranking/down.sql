@@ -1,5 +1,4 @@
 DROP FUNCTION search_expand(TSQUERY, TEXT[]);
-DROP INDEX search_documents_title_idx;
 ALTER TABLE search_documents DROP COLUMN title_document;
 DROP INDEX search_documents_document_idx;
 ALTER TABLE search_documents DROP COLUMN document;
@@ -13,6 +12,6 @@ ALTER TABLE search_documents ADD COLUMN document TSVECTOR NOT NULL GENERATED ALW
         'devforumfieldbreak')
 ) STORED;
 CREATE INDEX search_documents_document_idx ON search_documents USING GIN (document);
-DROP FUNCTION search_filter_lexemes(TEXT, TEXT[]);
+DROP FUNCTION search_tag_lexemes(TEXT[]);
 DROP FUNCTION search_text(TEXT);
 ALTER TABLE search_documents DROP COLUMN votes;

@@ -2,11 +2,11 @@
 --
 -- * `votes`: a document's votes, bucketed (0, 1, 2-3, 4-7, ...), for "better voted first among
 --   equals"; bucketed so that a vote rewrites the document only when its bucket changes.
--- * Tags and the kind become lexemes of `document` ('#rust', '~thread'), so a tag or type filter
---   is intersected with the words inside the GIN index instead of after it. No word a member
---   types can produce them: the parser drops '#' and '~'.
+-- * Tags become lexemes of `document` ('#rust'), so a tag filter is intersected with the words
+--   inside the GIN index instead of after it. No word a member types can produce them: the
+--   parser drops '#'.
 -- * `title_document`: the title alone (not for replies), so that documents whose title matches
---   are found and ranked first however old they are.
+--   rank first.
 -- * `search_expand`: synonyms (search.synonyms in the configuration) expanded in a query.
 -- * `search_text`: dotted and scoped identifiers (asyncio.gather, std::move, a->b) split into
 --   their words, in the text indexed and in queries alike: the default parser would keep
@@ -17,9 +17,9 @@ CREATE FUNCTION search_text(words TEXT) RETURNS TEXT
     LANGUAGE sql IMMUTABLE PARALLEL SAFE STRICT
     RETURN regexp_replace(words, '([[:alnum:]_])(\.|::|->)([[:alpha:]_])', '\1 \3', 'g');
 
-CREATE FUNCTION search_filter_lexemes(kind TEXT, tags TEXT[]) RETURNS TSVECTOR
+CREATE FUNCTION search_tag_lexemes(tags TEXT[]) RETURNS TSVECTOR
     LANGUAGE sql IMMUTABLE PARALLEL SAFE STRICT
-    RETURN array_to_tsvector(('~' || kind) || ARRAY(SELECT '#' || t FROM unnest(tags) AS t));
+    RETURN array_to_tsvector(ARRAY(SELECT '#' || t FROM unnest(tags) AS t));
 
 DROP INDEX search_documents_document_idx;
 ALTER TABLE search_documents DROP COLUMN document;
@@ -32,18 +32,16 @@ ALTER TABLE search_documents ADD COLUMN document TSVECTOR NOT NULL GENERATED ALW
         || to_tsvector('simple', 'devforumfieldbreak')
         || setweight(to_tsvector('english', search_text(body)), 'C'),
         'devforumfieldbreak')
-    || search_filter_lexemes(kind, tags)
+    || search_tag_lexemes(tags)
 ) STORED;
 CREATE INDEX search_documents_document_idx ON search_documents USING GIN (document);
 
 ALTER TABLE search_documents ADD COLUMN title_document TSVECTOR NOT NULL GENERATED ALWAYS AS (
     CASE WHEN kind = 'reply' THEN ''::tsvector ELSE to_tsvector('english', search_text(title)) END
 ) STORED;
-CREATE INDEX search_documents_title_idx ON search_documents USING GIN (title_document)
-    WHERE kind <> 'reply';
 
--- The filter lexemes are not words: they never correct a typo.
-DELETE FROM search_lexemes WHERE lexeme ~ '^[#~]';
+-- The tag lexemes are not words: they never correct a typo.
+DELETE FROM search_lexemes WHERE lexeme ~ '^#';
 
 -- Each group of synonyms ('js javascript') makes every one of its words match any of them. The
 -- words go to a placeholder first, so the alternatives are never rewritten again themselves.

@@ -17,7 +17,9 @@ use meilisearch_sdk::client::{Client, SwapIndexes};
 use meilisearch_sdk::documents::DocumentDeletionQuery;
 use meilisearch_sdk::errors::{Error as MeiliError, ErrorCode};
 use meilisearch_sdk::search::{MatchingStrategies, Selectors};
-use meilisearch_sdk::settings::{FacetSortValue, FacetingSettings, PaginationSetting, Settings};
+use meilisearch_sdk::settings::{
+    FacetSortValue, FacetingSettings, FilterableAttribute, PaginationSetting, Settings,
+};
 use meilisearch_sdk::task_info::TaskInfo;
 use meilisearch_sdk::tasks::Task;
 use secrecy::ExposeSecret;
@@ -110,6 +112,64 @@ pub fn synonyms_of(groups: &[Vec<String>]) -> HashMap<String, Vec<String>> {
         }
     }
     synonyms
+}
+
+/// The settings devforum sets that `current` has otherwise (attribute lists whose order
+/// carries no meaning are compared as sets).
+pub fn changed_settings(current: &Settings, wanted: &Settings) -> Vec<&'static str> {
+    fn as_set<T: Ord + Clone>(list: &Option<Vec<T>>) -> Option<Vec<T>> {
+        list.clone().map(|mut items| {
+            items.sort();
+            items.dedup();
+            items
+        })
+    }
+    fn filterable_names(list: &Option<Vec<FilterableAttribute>>) -> Option<Vec<String>> {
+        as_set(&list.as_ref().map(|attributes| {
+            attributes
+                .iter()
+                .map(|attribute| match attribute {
+                    FilterableAttribute::Attribute(name) => name.clone(),
+                    FilterableAttribute::Settings(settings) => format!("{settings:?}"),
+                })
+                .collect()
+        }))
+    }
+    fn synonyms(map: &Option<HashMap<String, Vec<String>>>) -> BTreeMap<String, Vec<String>> {
+        map.iter()
+            .flatten()
+            .map(|(word, others)| {
+                let mut others = others.clone();
+                others.sort();
+                (word.clone(), others)
+            })
+            .collect()
+    }
+    let mut changed = Vec::new();
+    if current.searchable_attributes != wanted.searchable_attributes {
+        changed.push("searchableAttributes");
+    }
+    if filterable_names(&current.filterable_attributes)
+        != filterable_names(&wanted.filterable_attributes)
+    {
+        changed.push("filterableAttributes");
+    }
+    if as_set(&current.sortable_attributes) != as_set(&wanted.sortable_attributes) {
+        changed.push("sortableAttributes");
+    }
+    if current.ranking_rules != wanted.ranking_rules {
+        changed.push("rankingRules");
+    }
+    if synonyms(&current.synonyms) != synonyms(&wanted.synonyms) {
+        changed.push("synonyms");
+    }
+    if current.faceting != wanted.faceting {
+        changed.push("faceting");
+    }
+    if current.pagination != wanted.pagination {
+        changed.push("pagination");
+    }
+    changed
 }
 
 /// The index settings devforum needs; applied (and awaited) before the index is used.
@@ -261,6 +321,23 @@ impl Meilisearch {
         }
         let index = self.client.index(uid);
         let settings = index_settings(&self.synonym_groups);
+        // Applying settings makes Meilisearch reindex every document (half a minute for a
+        // million), even when nothing changed: every process start would stall the index's
+        // task queue. Only differences are applied.
+        let current = self
+            .bounded("reading the index settings", index.get_settings())
+            .await;
+        if let Ok(current) = &current {
+            let changed = changed_settings(current, &settings);
+            if changed.is_empty() {
+                return Ok(());
+            }
+            tracing::info!(
+                index = uid,
+                ?changed,
+                "updating the Meilisearch index settings"
+            );
+        }
         let task = self
             .bounded("updating the index settings", index.set_settings(&settings))
             .await?;
@@ -547,6 +624,24 @@ pub fn is_index_missing(error: &anyhow::Error) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn settings_are_applied_only_when_they_differ() {
+        let wanted = index_settings(&[vec!["js".into(), "javascript".into()]]);
+        // As the server returns them: lists in its own order, everything else it has.
+        let mut current = wanted.clone();
+        if let Some(sortable) = current.sortable_attributes.as_mut() {
+            sortable.reverse();
+        }
+        current.stop_words = Some(vec![]);
+        assert!(changed_settings(&current, &wanted).is_empty());
+        current.ranking_rules = Some(vec!["words".into()]);
+        current.synonyms = Some(HashMap::new());
+        assert_eq!(
+            changed_settings(&current, &wanted),
+            ["rankingRules", "synonyms"]
+        );
+    }
 
     #[test]
     fn synonym_groups_map_every_word_to_the_others() {

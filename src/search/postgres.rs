@@ -12,7 +12,7 @@ use chrono::{DateTime, Utc};
 use diesel::pg::Pg;
 use diesel::prelude::*;
 use diesel::query_builder::{BoxedSqlQuery, SqlQuery};
-use diesel::sql_types::{Array, BigInt, Jsonb, Nullable, Text};
+use diesel::sql_types::{Array, BigInt, Bool, Float4, Integer, Jsonb, Nullable, Text, Timestamptz};
 use serde::Deserialize;
 
 use super::document::{Document, Kind, MARK_END, MARK_START};
@@ -29,31 +29,61 @@ pub struct Found {
     pub facets: Facets,
 }
 
-#[derive(QueryableByName)]
-struct FoundRow {
+/// A document that may be on the page: what ranking, the total and the facets need.
+#[derive(Debug, Clone, QueryableByName)]
+struct Candidate {
+    #[diesel(sql_type = Text)]
+    kind: String,
     #[diesel(sql_type = BigInt)]
-    total: i64,
-    #[diesel(sql_type = Jsonb)]
-    kinds: serde_json::Value,
-    #[diesel(sql_type = Jsonb)]
-    tags: serde_json::Value,
-    #[diesel(sql_type = Jsonb)]
-    hits: serde_json::Value,
+    source_id: i64,
+    #[diesel(sql_type = Array<Text>)]
+    tags: Vec<String>,
+    #[diesel(sql_type = Timestamptz)]
+    created_at: DateTime<Utc>,
+    #[diesel(sql_type = Integer)]
+    votes: i32,
+    #[diesel(sql_type = Bool)]
+    title_hit: bool,
+    #[diesel(sql_type = Nullable<Float4>)]
+    rank: Option<f32>,
 }
 
-#[derive(Deserialize)]
-struct HitRow {
-    kind: Kind,
-    id: i64,
+impl Candidate {
+    /// `ts_rank_cd` to one decimal: ranks that differ by less are equals, for votes and
+    /// recency to decide.
+    fn rank_bucket(&self) -> i64 {
+        self.rank
+            .map_or(0, |r| (f64::from(r) * 10.0).round() as i64)
+    }
+
+    /// Title matches first, then rank, then better voted, then newer.
+    fn relevance_order(a: &Candidate, b: &Candidate) -> std::cmp::Ordering {
+        b.title_hit
+            .cmp(&a.title_hit)
+            .then_with(|| b.rank_bucket().cmp(&a.rank_bucket()))
+            .then_with(|| b.votes.cmp(&a.votes))
+            .then_with(|| b.created_at.cmp(&a.created_at))
+            .then_with(|| b.source_id.cmp(&a.source_id))
+    }
+}
+
+/// What the page shows of a hit.
+#[derive(QueryableByName)]
+struct PageRow {
+    #[diesel(sql_type = Text)]
+    kind: String,
+    #[diesel(sql_type = BigInt)]
+    source_id: i64,
+    #[diesel(sql_type = Nullable<BigInt>)]
     parent_id: Option<i64>,
+    #[diesel(sql_type = Text)]
     title: String,
+    #[diesel(sql_type = Text)]
     snippet: String,
-    score: Option<f64>,
-    tags: Vec<String>,
+    #[diesel(sql_type = Nullable<Text>)]
     username: Option<String>,
-    created_at: DateTime<Utc>,
-    #[serde(default)]
-    fields: DocumentFields,
+    #[diesel(sql_type = Jsonb)]
+    fields: serde_json::Value,
 }
 
 /// The kind-specific part of a document, stored as JSON.
@@ -69,28 +99,8 @@ struct DocumentFields {
     languages: Vec<String>,
 }
 
-impl HitRow {
-    fn into_hit(self) -> Hit {
-        Hit {
-            kind: self.kind,
-            id: self.id,
-            title: self.title,
-            snippet: render_snippet(&self.snippet),
-            score: self.score,
-            tags: self.tags,
-            author: self.username,
-            created_at: self.created_at,
-            thread_id: self.parent_id.filter(|_| self.kind == Kind::Reply),
-            starts_at: self.fields.starts_at,
-            city: self.fields.city,
-            skills: self.fields.skills,
-            languages: self.fields.languages,
-        }
-    }
-}
-
 /// How the tsquery is made from the text: the web syntax people type, or a corrected list of
-/// lexemes.
+/// lexemes; with the synonym groups bound as `$2` when the query has any of their words.
 #[derive(Clone, Copy)]
 enum QuerySyntax {
     Websearch,
@@ -98,20 +108,17 @@ enum QuerySyntax {
 }
 
 impl QuerySyntax {
-    /// The tsquery of `$1`, with the synonym groups of `$2` expanded.
-    fn tsquery(self) -> &'static str {
-        match self {
-            QuerySyntax::Websearch => {
+    fn tsquery(self, with_synonyms: bool) -> &'static str {
+        match (self, with_synonyms) {
+            (QuerySyntax::Websearch, false) => "websearch_to_tsquery('english', search_text($1))",
+            (QuerySyntax::Websearch, true) => {
                 "search_expand(websearch_to_tsquery('english', search_text($1)), $2)"
             }
-            QuerySyntax::Lexemes => "search_expand(to_tsquery('simple', $1), $2)",
+            (QuerySyntax::Lexemes, false) => "to_tsquery('simple', $1)",
+            (QuerySyntax::Lexemes, true) => "search_expand(to_tsquery('simple', $1), $2)",
         }
     }
 }
-
-/// How many of the newest documents whose title matches join the candidates: title matches
-/// rank first, and must be found even when the newest matches are all newer.
-const TITLE_CANDIDATES: usize = 100;
 
 /// The PostgreSQL engine's configuration.
 #[derive(Debug, Clone, Default)]
@@ -123,6 +130,25 @@ pub struct Postgres {
 impl Postgres {
     pub fn new(synonyms: Vec<String>) -> Self {
         Postgres { synonyms }
+    }
+
+    /// The synonym groups with a word of `text`: only they are expanded (expanding costs a
+    /// few milliseconds, and most queries have none).
+    fn synonyms_for(&self, text: &str) -> Vec<String> {
+        let words: Vec<String> = text
+            .split(|c: char| !c.is_alphanumeric())
+            .filter(|w| !w.is_empty())
+            .map(str::to_lowercase)
+            .collect();
+        self.synonyms
+            .iter()
+            .filter(|group| {
+                group
+                    .split_whitespace()
+                    .any(|g| words.iter().any(|w| w == g))
+            })
+            .cloned()
+            .collect()
     }
 
     /// Runs a search; an unknown word is corrected to the nearest indexed one when the query
@@ -141,8 +167,9 @@ impl Postgres {
         }
     }
 
-    /// Documents matching the words, ranked: title matches first, then by `ts_rank_cd`
-    /// (rounded, so that near-equal ranks are equal), then better voted, then newer.
+    /// Documents matching the words: the newest `MAX_REACHABLE_HITS` matches are the
+    /// candidates; ranking, the total and the facets are worked out from them
+    /// (`found_from`), then the page's snippets are fetched.
     fn matching(
         &self,
         conn: &mut PgConnection,
@@ -150,48 +177,50 @@ impl Postgres {
         text: &str,
         syntax: QuerySyntax,
     ) -> QueryResult<Found> {
-        let words = syntax.tsquery();
-        // Bind parameters: $1 text, $2 synonyms, $3 offset, $4 limit, $5 headline options,
-        // then the filters.
-        let filters = Filters::of(query);
-        let (lexemes, columns, binds) = filters.for_matching(6);
-        // The tsquery is written out where it is used: a CTE used twice would be
-        // materialised, hiding its value from the planner, which then reads every match.
-        let wanted = format!("(({words}){lexemes})");
-        let branch = |condition: &str, cap: usize| {
-            format!(
-                "(SELECT d.kind, d.source_id, d.tags, d.created_at, d.votes, \
-                         d.title_document @@ {words} AS title_hit, \
-                         round(ts_rank_cd(d.document, {words})::numeric, 1) AS rank \
-                  FROM search_documents d \
-                  WHERE {condition}d.document @@ {wanted}{columns} \
-                  ORDER BY d.created_at DESC LIMIT {cap})"
-            )
-        };
-        let candidates = format!(
-            "SELECT DISTINCT ON (kind, source_id) * FROM ({} UNION ALL {}) c",
-            branch("", MAX_REACHABLE_HITS),
-            branch(
-                &format!("d.kind <> 'reply' AND d.title_document @@ {words} AND "),
-                TITLE_CANDIDATES
-            ),
+        let synonyms = self.synonyms_for(text);
+        let words = syntax.tsquery(!synonyms.is_empty());
+        let first_filter_bind = if synonyms.is_empty() { 2 } else { 3 };
+        let (lexemes, columns, filter_binds) = Filters::of(query).for_matching(first_filter_bind);
+        // The tsquery is written out where it is used, so the planner sees its value. Rank
+        // and title match are worked out for the candidates only, after the limit.
+        let sql = format!(
+            "SELECT c.kind, c.source_id, c.tags, c.created_at, c.votes, \
+                    c.title_document @@ {words} AS title_hit, \
+                    ts_rank_cd(c.document, {words}) AS rank \
+             FROM (SELECT d.kind, d.source_id, d.tags, d.created_at, d.votes, d.document, \
+                          d.title_document \
+                   FROM search_documents d \
+                   WHERE d.document @@ (({words}){lexemes}){columns} \
+                   ORDER BY d.created_at DESC LIMIT {MAX_REACHABLE_HITS}) c"
         );
-        let sql = found_sql(
-            &candidates,
-            "title_hit DESC, rank DESC, votes DESC, created_at DESC, source_id DESC",
-            &format!("ts_headline('english', d.body, {words}, $5)"),
-            "$3",
-            "$4",
-        );
-        let (offset, limit) = page_binds(query);
-        let statement = diesel::sql_query(sql)
+        let mut statement = diesel::sql_query(sql)
             .into_boxed()
-            .bind::<Text, _>(text.to_string())
-            .bind::<Array<Text>, _>(self.synonyms.clone())
-            .bind::<BigInt, _>(offset)
-            .bind::<BigInt, _>(limit)
-            .bind::<Text, _>(headline_options());
-        run_found_query(conn, statement, binds)
+            .bind::<Text, _>(text.to_string());
+        if !synonyms.is_empty() {
+            statement = statement.bind::<Array<Text>, _>(synonyms.clone());
+        }
+        for value in filter_binds {
+            statement = statement.bind::<Text, _>(value);
+        }
+        let candidates: Vec<Candidate> = statement.load(conn)?;
+        let snippet = format!("ts_headline('english', d.body, {words}, $HEADLINE)");
+        let leading_binds = first_filter_bind - 1;
+        found_from(
+            conn,
+            candidates,
+            query,
+            &snippet,
+            leading_binds,
+            |page_sql| {
+                let mut statement = diesel::sql_query(page_sql)
+                    .into_boxed()
+                    .bind::<Text, _>(text.to_string());
+                if !synonyms.is_empty() {
+                    statement = statement.bind::<Array<Text>, _>(synonyms.clone());
+                }
+                statement
+            },
+        )
     }
 }
 
@@ -219,28 +248,28 @@ impl<'a> Filters<'a> {
         }
     }
 
-    /// For a word search: the kind and tag as lexemes of `document` (`'~thread'`, `'#rust'`:
-    /// one GIN search intersects them with the words), the meetup fields as conditions.
+    /// For a word search: the tag as a lexeme of `document` (`'#rust'`: one GIN search
+    /// intersects it with the words); the kind and the meetup fields as conditions (with the
+    /// kind as an equality, the planner can walk that kind's newest documents when the words
+    /// are common: threads are rare among the newest documents, which are mostly replies).
     /// Returns (tsquery to AND with the words, column conditions, binds), numbering the binds
     /// from `first_bind`.
     fn for_matching(&self, first_bind: usize) -> (String, String, Vec<String>) {
         let mut lexemes = String::new();
         let mut binds = Vec::new();
         let mut n = first_bind;
-        for lexeme in [
-            self.kind.map(|k| format!("~{}", k.as_str())),
-            self.tag.map(|t| format!("#{t}")),
-        ]
-        .into_iter()
-        .flatten()
-        {
+        let mut columns = String::new();
+        if let Some(kind) = self.kind {
+            columns.push_str(&format!(" AND d.kind = '{}'", kind.as_str()));
+        }
+        if let Some(tag) = self.tag {
             lexemes.push_str(&format!(" && quote_literal(${n})::tsquery"));
-            binds.push(lexeme);
+            binds.push(format!("#{tag}"));
             n += 1;
         }
-        let (columns, more) = self.meetup_conditions(n);
+        let (meetup_columns, more) = self.meetup_conditions(n);
         binds.extend(more);
-        (lexemes, columns, binds)
+        (lexemes, columns + &meetup_columns, binds)
     }
 
     /// For the empty query, which walks the newest documents: kind and tag as columns.
@@ -298,86 +327,117 @@ fn headline_options() -> String {
 
 /// An empty query: the newest content of the requested kind.
 fn recent(conn: &mut PgConnection, query: &SearchQuery) -> QueryResult<Found> {
-    let (filter_sql, binds) = Filters::of(query).for_recent(3);
-    let candidates = format!(
+    let (filter_sql, binds) = Filters::of(query).for_recent(1);
+    let mut statement = diesel::sql_query(format!(
         "SELECT d.kind, d.source_id, d.tags, d.created_at, d.votes, false AS title_hit, \
-                NULL::numeric AS rank \
+                NULL::real AS rank \
          FROM search_documents d WHERE true{filter_sql} \
-         ORDER BY d.created_at DESC LIMIT {MAX_REACHABLE_HITS}"
-    );
-    let sql = found_sql(
-        &candidates,
-        "created_at DESC, source_id DESC",
-        &format!("left(d.body, {PLAIN_SNIPPET_CHARS})"),
-        "$1",
-        "$2",
-    );
-    let (offset, limit) = page_binds(query);
-    let statement = diesel::sql_query(sql)
-        .into_boxed()
-        .bind::<BigInt, _>(offset)
-        .bind::<BigInt, _>(limit);
-    run_found_query(conn, statement, binds)
-}
-
-/// The one statement behind every search: `candidates` (kind, source_id, tags, created_at,
-/// votes, title_hit, rank; at most `MAX_REACHABLE_HITS` and a few title matches), counted for
-/// the total and the facets, and one page of them in `order`, with `snippet` for each.
-fn found_sql(candidates: &str, order: &str, snippet: &str, offset: &str, limit: &str) -> String {
-    format!(
-        "WITH candidates AS MATERIALIZED ({candidates}), \
-         page AS ( \
-             SELECT kind, source_id, title_hit, rank, votes, created_at FROM candidates \
-             ORDER BY {order} \
-             OFFSET {offset} LIMIT {limit}) \
-         SELECT (SELECT count(*) FROM candidates) AS total, \
-                (SELECT coalesce(jsonb_object_agg(kind, n), '{{}}') \
-                 FROM (SELECT kind, count(*) AS n FROM candidates GROUP BY kind) k) AS kinds, \
-                (SELECT coalesce(jsonb_object_agg(tag, n), '{{}}') \
-                 FROM (SELECT tag, count(*) AS n FROM candidates, unnest(tags) AS tag \
-                       GROUP BY tag ORDER BY n DESC, tag LIMIT {tag_facets}) t) AS tags, \
-                (SELECT coalesce(jsonb_agg(jsonb_build_object( \
-                     'kind', d.kind, 'id', d.source_id, 'parent_id', d.parent_id, \
-                     'title', d.title, 'snippet', {snippet}, \
-                     'score', p.rank, 'tags', d.tags, 'username', d.username, \
-                     'created_at', d.created_at, 'fields', d.fields) \
-                     ORDER BY {page_order}), '[]') \
-                 FROM page p JOIN search_documents d USING (kind, source_id)) AS hits",
-        tag_facets = super::query::TAG_FACETS,
-        page_order = order
-            .split(", ")
-            .map(|key| format!("p.{key}"))
-            .collect::<Vec<_>>()
-            .join(", "),
-    )
-}
-
-fn page_binds(query: &SearchQuery) -> (i64, i64) {
-    (
-        i64::try_from(query.offset).unwrap_or(i64::MAX),
-        i64::try_from(query.limit).unwrap_or(i64::MAX),
-    )
-}
-
-fn run_found_query(
-    conn: &mut PgConnection,
-    mut statement: BoxedSqlQuery<'static, Pg, SqlQuery>,
-    filter_binds: Vec<String>,
-) -> QueryResult<Found> {
-    for value in filter_binds {
+         ORDER BY d.created_at DESC, d.source_id DESC LIMIT {MAX_REACHABLE_HITS}"
+    ))
+    .into_boxed();
+    for value in binds {
         statement = statement.bind::<Text, _>(value);
     }
-    let row: FoundRow = statement.get_result(conn)?;
-    let hits: Vec<HitRow> = serde_json::from_value(row.hits)
-        .map_err(|e| diesel::result::Error::DeserializationError(Box::new(e)))?;
-    let counts = |value: serde_json::Value| -> BTreeMap<String, u64> {
-        serde_json::from_value(value).unwrap_or_default()
-    };
-    Ok(Found {
-        hits: hits.into_iter().map(HitRow::into_hit).collect(),
-        total: u64::try_from(row.total).unwrap_or(0),
-        facets: Facets::normalised(counts(row.kinds), counts(row.tags)),
+    let candidates: Vec<Candidate> = statement.load(conn)?;
+    let snippet = format!("left(d.body, {PLAIN_SNIPPET_CHARS})");
+    found_from(conn, candidates, query, &snippet, 0, |page_sql| {
+        diesel::sql_query(page_sql).into_boxed()
     })
+}
+
+/// The total, the facets and the requested page from the candidates (in relevance order),
+/// with each page hit's display fields and `snippet` (SQL over `d`, with `$HEADLINE` for
+/// the headline options) read by one more statement, whose `leading_binds` binds
+/// `page_statement` makes.
+fn found_from(
+    conn: &mut PgConnection,
+    mut candidates: Vec<Candidate>,
+    query: &SearchQuery,
+    snippet: &str,
+    leading_binds: usize,
+    page_statement: impl FnOnce(String) -> BoxedSqlQuery<'static, Pg, SqlQuery>,
+) -> QueryResult<Found> {
+    // The title branch may repeat a document of the newest matches.
+    let mut seen = std::collections::HashSet::new();
+    candidates.retain(|c| seen.insert((c.kind.clone(), c.source_id)));
+    let mut kinds: BTreeMap<String, u64> = BTreeMap::new();
+    let mut tags: BTreeMap<String, u64> = BTreeMap::new();
+    for candidate in &candidates {
+        *kinds.entry(candidate.kind.clone()).or_default() += 1;
+        for tag in &candidate.tags {
+            *tags.entry(tag.clone()).or_default() += 1;
+        }
+    }
+    let total = candidates.len() as u64;
+    candidates.sort_by(Candidate::relevance_order);
+    let page: Vec<Candidate> = candidates
+        .into_iter()
+        .skip(query.offset)
+        .take(query.limit)
+        .collect();
+    let hits = page_hits(conn, &page, snippet, leading_binds, page_statement)?;
+    Ok(Found {
+        hits,
+        total,
+        facets: Facets::normalised(kinds, tags),
+    })
+}
+
+fn page_hits(
+    conn: &mut PgConnection,
+    page: &[Candidate],
+    snippet: &str,
+    leading_binds: usize,
+    page_statement: impl FnOnce(String) -> BoxedSqlQuery<'static, Pg, SqlQuery>,
+) -> QueryResult<Vec<Hit>> {
+    if page.is_empty() {
+        return Ok(Vec::new());
+    }
+    // Binds: the caller's (text, synonyms), then kinds, ids and the headline options.
+    let (kinds_at, ids_at, headline_at) = (leading_binds + 1, leading_binds + 2, leading_binds + 3);
+    let snippet = snippet.replace("$HEADLINE", &format!("${headline_at}"));
+    let sql = format!(
+        "SELECT d.kind, d.source_id, d.parent_id, d.title, {snippet} AS snippet, d.username, \
+                d.fields \
+         FROM unnest(${kinds_at}::text[], ${ids_at}::bigint[]) AS p(kind, source_id) \
+         JOIN search_documents d USING (kind, source_id)"
+    );
+    let mut statement = page_statement(sql)
+        .bind::<Array<Text>, _>(page.iter().map(|c| c.kind.clone()).collect::<Vec<_>>())
+        .bind::<Array<BigInt>, _>(page.iter().map(|c| c.source_id).collect::<Vec<_>>());
+    if snippet.contains(&format!("${headline_at}")) {
+        statement = statement.bind::<Text, _>(headline_options());
+    }
+    let rows: Vec<PageRow> = statement.load(conn)?;
+    let mut by_key: std::collections::HashMap<(String, i64), PageRow> = rows
+        .into_iter()
+        .map(|row| ((row.kind.clone(), row.source_id), row))
+        .collect();
+    Ok(page
+        .iter()
+        .filter_map(|candidate| {
+            let row = by_key.remove(&(candidate.kind.clone(), candidate.source_id))?;
+            let kind = Kind::parse(&row.kind)?;
+            let fields: DocumentFields = serde_json::from_value(row.fields).unwrap_or_default();
+            Some(Hit {
+                kind,
+                id: row.source_id,
+                title: row.title,
+                snippet: render_snippet(&row.snippet),
+                score: candidate
+                    .rank
+                    .map(|_| candidate.rank_bucket() as f64 / 10.0),
+                tags: candidate.tags.clone(),
+                author: row.username,
+                created_at: candidate.created_at,
+                thread_id: row.parent_id.filter(|_| kind == Kind::Reply),
+                starts_at: fields.starts_at,
+                city: fields.city,
+                skills: fields.skills,
+                languages: fields.languages,
+            })
+        })
+        .collect())
 }
 
 /// The query's words as indexed lexemes, each unknown one replaced by the most similar
@@ -441,18 +501,10 @@ pub fn apply(conn: &mut PgConnection, changes: &Changes) -> QueryResult<()> {
 pub fn upsert(conn: &mut PgConnection, documents: &[Document]) -> QueryResult<()> {
     for chunk in documents.chunks(1_000) {
         let rows: Vec<serde_json::Value> = chunk.iter().map(row_json).collect();
-        diesel::sql_query(
-            "WITH input AS ( \
-                 SELECT * FROM jsonb_to_recordset($1) AS x( \
-                     kind text, source_id bigint, parent_id bigint, title text, body text, \
-                     tags text[], username text, fields jsonb, created_at timestamptz, \
-                     updated_at timestamptz, votes integer)), \
-             written AS ( \
-                 INSERT INTO search_documents \
-                     (kind, source_id, parent_id, title, body, tags, username, fields, \
-                      created_at, updated_at, votes) \
-                 SELECT kind, source_id, parent_id, title, body, tags, username, fields, \
-                        created_at, updated_at, votes FROM input \
+        diesel::sql_query(format!(
+            "WITH written AS ( \
+                 INSERT INTO search_documents ({COLUMNS}) \
+                 SELECT {COLUMNS} FROM jsonb_to_recordset($1) AS x({RECORD}) \
                  ON CONFLICT (kind, source_id) DO UPDATE SET \
                      parent_id = EXCLUDED.parent_id, title = EXCLUDED.title, \
                      body = EXCLUDED.body, tags = EXCLUDED.tags, username = EXCLUDED.username, \
@@ -461,9 +513,9 @@ pub fn upsert(conn: &mut PgConnection, documents: &[Document]) -> QueryResult<()
                  RETURNING document) \
              INSERT INTO search_lexemes (lexeme) \
              SELECT DISTINCT lexeme FROM written, unnest(tsvector_to_array(document)) AS lexeme \
-             WHERE lexeme !~ '^[#~]' \
-             ON CONFLICT DO NOTHING",
-        )
+             WHERE lexeme !~ '^#' \
+             ON CONFLICT DO NOTHING"
+        ))
         .bind::<Jsonb, _>(serde_json::Value::Array(rows))
         .execute(conn)?;
     }
@@ -492,10 +544,137 @@ fn row_json(document: &Document) -> serde_json::Value {
     })
 }
 
-/// Empties the index and its lexicon (inside the caller's transaction: readers keep the old
-/// rows until it commits).
-pub fn clear(conn: &mut PgConnection) -> QueryResult<()> {
-    diesel::sql_query("DELETE FROM search_documents").execute(conn)?;
-    diesel::sql_query("DELETE FROM search_lexemes").execute(conn)?;
-    Ok(())
+/// A full rebuild of the PostgreSQL index beside the live one, swapped in when complete:
+/// loading a million documents into a table with no index and building the indexes once is
+/// several times faster than maintaining two GIN indexes row by row, and readers keep the
+/// live table until the swap (a short exclusive lock).
+pub mod rebuild {
+    use super::*;
+
+    /// The tables a rebuild replaces, each with its stand-in.
+    const TABLES: [(&str, &str); 2] = [
+        ("search_documents", "search_documents_rebuild"),
+        ("search_lexemes", "search_lexemes_rebuild"),
+    ];
+
+    /// Drops what an interrupted rebuild left, and creates empty stand-ins shaped like the
+    /// live tables (columns, generated columns, defaults, checks), without their indexes.
+    pub fn start(conn: &mut PgConnection) -> QueryResult<()> {
+        abandon(conn)?;
+        for (live, stand_in) in TABLES {
+            diesel::sql_query(format!(
+                "CREATE TABLE {stand_in} (LIKE {live} \
+                 INCLUDING DEFAULTS INCLUDING GENERATED INCLUDING CONSTRAINTS)"
+            ))
+            .execute(conn)?;
+        }
+        Ok(())
+    }
+
+    /// Drops the stand-ins, if any.
+    pub fn abandon(conn: &mut PgConnection) -> QueryResult<()> {
+        for (_, stand_in) in TABLES {
+            diesel::sql_query(format!("DROP TABLE IF EXISTS {stand_in}")).execute(conn)?;
+        }
+        Ok(())
+    }
+
+    /// Writes documents into the stand-in (no lexicon: `finish` builds it in one pass).
+    pub fn write(conn: &mut PgConnection, documents: &[Document]) -> QueryResult<()> {
+        for chunk in documents.chunks(1_000) {
+            let rows: Vec<serde_json::Value> = chunk.iter().map(row_json).collect();
+            diesel::sql_query(format!(
+                "INSERT INTO search_documents_rebuild ({COLUMNS}) \
+                 SELECT {COLUMNS} FROM jsonb_to_recordset($1) AS x({RECORD})"
+            ))
+            .bind::<Jsonb, _>(serde_json::Value::Array(rows))
+            .execute(conn)?;
+        }
+        Ok(())
+    }
+
+    /// Builds the lexicon and every index the live tables have, then swaps the stand-ins in
+    /// (index and constraint names as the migrations gave them).
+    pub fn finish(conn: &mut PgConnection) -> QueryResult<()> {
+        diesel::sql_query("SET maintenance_work_mem = '512MB'").execute(conn)?;
+        diesel::sql_query(
+            "INSERT INTO search_lexemes_rebuild (lexeme) \
+             SELECT word FROM ts_stat('SELECT document FROM search_documents_rebuild') \
+             WHERE word !~ '^#'",
+        )
+        .execute(conn)?;
+        let mut renames = Vec::new();
+        for (live, stand_in) in TABLES {
+            for index in indexes_of(conn, live)? {
+                let name = format!("{}_rebuild", index.name);
+                let definition = index.definition.replacen(
+                    &format!("INDEX {} ON {}", index.name, index.table),
+                    &format!("INDEX {name} ON {}_rebuild", index.table),
+                    1,
+                );
+                diesel::sql_query(definition).execute(conn)?;
+                if let Some(kind) = index.constraint.as_deref() {
+                    let constraint = if kind == "p" { "PRIMARY KEY" } else { "UNIQUE" };
+                    diesel::sql_query(format!(
+                        "ALTER TABLE {stand_in} ADD CONSTRAINT {name} {constraint} USING INDEX {name}"
+                    ))
+                    .execute(conn)?;
+                }
+                renames.push((name, index.name));
+            }
+        }
+        conn.transaction(|conn| {
+            diesel::sql_query(
+                "LOCK TABLE search_documents, search_lexemes IN ACCESS EXCLUSIVE MODE",
+            )
+            .execute(conn)?;
+            for (live, stand_in) in TABLES {
+                diesel::sql_query(format!("DROP TABLE {live}")).execute(conn)?;
+                diesel::sql_query(format!("ALTER TABLE {stand_in} RENAME TO {live}"))
+                    .execute(conn)?;
+            }
+            for (from, to) in &renames {
+                diesel::sql_query(format!("ALTER INDEX {from} RENAME TO {to}")).execute(conn)?;
+            }
+            Ok(())
+        })
+    }
+
+    #[derive(QueryableByName)]
+    struct IndexDefinition {
+        #[diesel(sql_type = Text)]
+        name: String,
+        /// `schema.table` as the definition writes it.
+        #[diesel(sql_type = Text)]
+        table: String,
+        #[diesel(sql_type = Text)]
+        definition: String,
+        /// `p` or `u` when the index backs a primary key or unique constraint.
+        #[diesel(sql_type = Nullable<Text>)]
+        constraint: Option<String>,
+    }
+
+    fn indexes_of(conn: &mut PgConnection, table: &str) -> QueryResult<Vec<IndexDefinition>> {
+        diesel::sql_query(
+            "SELECT i.relname AS name, \
+                    format('%s.%s', n.nspname, t.relname) AS table, \
+                    pg_get_indexdef(x.indexrelid) AS definition, \
+                    (SELECT c.contype::text FROM pg_constraint c \
+                     WHERE c.conindid = x.indexrelid AND c.contype IN ('p', 'u')) AS constraint \
+             FROM pg_index x \
+             JOIN pg_class i ON i.oid = x.indexrelid \
+             JOIN pg_class t ON t.oid = x.indrelid \
+             JOIN pg_namespace n ON n.oid = t.relnamespace \
+             WHERE x.indrelid = $1::regclass ORDER BY i.relname",
+        )
+        .bind::<Text, _>(table)
+        .load(conn)
+    }
 }
+
+/// The columns a document is written to, and their types in `jsonb_to_recordset`.
+const COLUMNS: &str = "kind, source_id, parent_id, title, body, tags, username, fields, \
+                       created_at, updated_at, votes";
+const RECORD: &str = "kind text, source_id bigint, parent_id bigint, title text, body text, \
+                      tags text[], username text, fields jsonb, created_at timestamptz, \
+                      updated_at timestamptz, votes integer";

@@ -1,7 +1,9 @@
 //! `devforum reindex`: rebuilds the whole index from PostgreSQL while search keeps answering.
 //!
-//! - PostgreSQL: one transaction empties `search_documents` and writes every document again;
-//!   readers see the old rows until it commits, then the new ones, never a half-built index.
+//! - PostgreSQL: every document goes into a stand-in table with no index (one thread reads
+//!   the source rows while another writes), then the indexes and the lexicon are built in one
+//!   pass each and the stand-in is swapped in; readers use the live table until then, never a
+//!   half-built index.
 //! - Meilisearch: the documents go into a fresh `<index>_rebuild` index, which is swapped
 //!   with the live one when complete. While it is built, `search_rebuilds` names it and the
 //!   search worker writes every change to both, so the swap loses nothing made meanwhile.
@@ -39,10 +41,7 @@ pub async fn reindex(
 ) -> anyhow::Result<ReindexReport> {
     let started = Instant::now();
     let documents = match engine {
-        SearchEngine::Postgres(_) => {
-            let mut conn = pool.get().context("connecting to the database")?;
-            rebuild_postgres(&mut conn, progress)?
-        }
+        SearchEngine::Postgres(_) => rebuild_postgres(pool, progress).await?,
         SearchEngine::Meilisearch(meili) => rebuild_meilisearch(meili, pool, progress).await?,
     };
     Ok(ReindexReport {
@@ -79,35 +78,140 @@ fn totals(conn: &mut PgConnection) -> QueryResult<Vec<(Kind, usize)>> {
         .collect()
 }
 
-fn rebuild_postgres(
-    conn: &mut PgConnection,
+/// Progress reports cross from the rebuild's threads to the caller's reporter.
+type ProgressUpdate = (String, usize, usize);
+
+async fn rebuild_postgres(
+    pool: &DbPool,
     progress: &mut (dyn Progress + Send),
 ) -> anyhow::Result<u64> {
-    let totals = totals(conn)?;
-    let written = conn.transaction(|conn| -> QueryResult<u64> {
-        sync::lock_writers(conn)?;
-        postgres::clear(conn)?;
-        let mut written = 0u64;
-        for (kind, total) in &totals {
-            let mut after = 0;
-            let mut done = 0;
-            progress.update(kind.as_str(), 0, *total);
+    let (updates, reports) = std::sync::mpsc::channel::<ProgressUpdate>();
+    let pool = pool.clone();
+    let mut work = tokio::task::spawn_blocking(move || rebuild_postgres_blocking(&pool, updates));
+    let relay = |progress: &mut (dyn Progress + Send)| {
+        while let Ok((stage, done, total)) = reports.try_recv() {
+            progress.update(&stage, done, total);
+        }
+    };
+    loop {
+        tokio::select! {
+            finished = &mut work => {
+                relay(progress);
+                return finished.context("the rebuild stopped")?;
+            }
+            _ = tokio::time::sleep(Duration::from_millis(100)) => relay(progress),
+        }
+    }
+}
+
+/// The writers' lock is held from the start to the swap, so no change is made meanwhile that
+/// the rebuilt index would lack; index updates wait and then apply to the new table.
+fn rebuild_postgres_blocking(
+    pool: &DbPool,
+    updates: std::sync::mpsc::Sender<ProgressUpdate>,
+) -> anyhow::Result<u64> {
+    let mut coordinator = pool.get().context("connecting to the database")?;
+    sync::lock_writers_for_session(&mut coordinator)?;
+    let outcome = (|| -> anyhow::Result<u64> {
+        postgres::rebuild::start(&mut coordinator)?;
+        let written = fill_stand_in(pool, &updates)?;
+        let _ = updates.send(("indexes".into(), 0, 1));
+        postgres::rebuild::finish(&mut coordinator)?;
+        let _ = updates.send(("indexes".into(), 1, 1));
+        Ok(written)
+    })();
+    if outcome.is_err() {
+        let _ = postgres::rebuild::abandon(&mut coordinator);
+    }
+    sync::unlock_writers_for_session(&mut coordinator)?;
+    let written = outcome?;
+    // A rebuild writes every row afresh: fresh statistics and a visibility map for the planner.
+    diesel::sql_query("VACUUM (ANALYZE) search_documents, search_lexemes")
+        .execute(&mut coordinator)?;
+    Ok(written)
+}
+
+/// Reads every visible document on one connection while writers, one per core, write them
+/// into the stand-in: computing the tsvectors is the bulk of the work, and each writer's
+/// backend does it on a core of its own.
+fn fill_stand_in(
+    pool: &DbPool,
+    updates: &std::sync::mpsc::Sender<ProgressUpdate>,
+) -> anyhow::Result<u64> {
+    type Page = Vec<document::Document>;
+    let totals = {
+        let mut conn = pool.get().context("connecting to the database")?;
+        totals(&mut conn)?
+    };
+    let grand_total: usize = totals.iter().map(|(_, n)| n).sum();
+    let (pages, received) = std::sync::mpsc::sync_channel::<Page>(4);
+    // Shared by the writers only: when the last one ends (done, or failed), the receiver is
+    // dropped and the reader stops.
+    let received = std::sync::Arc::new(std::sync::Mutex::new(received));
+    let writers = std::thread::available_parallelism().map_or(2, |n| n.get().clamp(1, 4));
+    let done = std::sync::atomic::AtomicUsize::new(0);
+    std::thread::scope(|scope| {
+        let reader = scope.spawn(move || -> anyhow::Result<()> {
+            let mut conn = pool.get().context("connecting to the database")?;
+            for (kind, _) in &totals {
+                let mut after = 0;
+                loop {
+                    let page = document::load_page(&mut conn, *kind, after, PAGE)?;
+                    let Some(last) = page.last() else { break };
+                    after = last.source_id;
+                    if pages.send(page).is_err() {
+                        break; // the writer failed; it reports why
+                    }
+                }
+            }
+            Ok(())
+        });
+        let write = |received: std::sync::Arc<
+            std::sync::Mutex<std::sync::mpsc::Receiver<Page>>,
+        >|
+         -> anyhow::Result<u64> {
+            let mut conn = pool.get().context("connecting to the database")?;
+            let mut written = 0u64;
             loop {
-                let page = document::load_page(conn, *kind, after, PAGE)?;
-                let Some(last) = page.last() else { break };
-                after = last.source_id;
-                postgres::upsert(conn, &page)?;
-                done += page.len();
+                // The lock is held only to take the next page, not while writing it.
+                let next = received
+                    .lock()
+                    .map_err(|_| anyhow::anyhow!("a writer thread panicked"))?
+                    .recv();
+                let Ok(page) = next else {
+                    return Ok(written);
+                };
+                postgres::rebuild::write(&mut conn, &page)?;
                 written += page.len() as u64;
-                progress.update(kind.as_str(), done, (*total).max(done));
+                let count =
+                    done.fetch_add(page.len(), std::sync::atomic::Ordering::Relaxed) + page.len();
+                let _ = updates.send(("documents".into(), count, grand_total.max(count)));
+            }
+        };
+        let handles: Vec<_> = (0..writers)
+            .map(|_| {
+                let received = received.clone();
+                scope.spawn(move || write(received))
+            })
+            .collect();
+        drop(received);
+        let mut written = 0u64;
+        let mut failure = None;
+        for handle in handles {
+            match handle.join() {
+                Ok(Ok(n)) => written += n,
+                Ok(Err(error)) => failure = failure.or(Some(error)),
+                Err(_) => failure = failure.or(Some(anyhow::anyhow!("a writer thread panicked"))),
             }
         }
-        Ok(written)
-    })?;
-    // A rebuild rewrites every row: give the planner fresh statistics and reclaim the space.
-    diesel::sql_query("VACUUM (ANALYZE) search_documents").execute(conn)?;
-    diesel::sql_query("VACUUM (ANALYZE) search_lexemes").execute(conn)?;
-    Ok(written)
+        reader
+            .join()
+            .map_err(|_| anyhow::anyhow!("the reader thread panicked"))??;
+        match failure {
+            Some(error) => Err(error),
+            None => Ok(written),
+        }
+    })
 }
 
 async fn rebuild_meilisearch(

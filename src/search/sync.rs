@@ -136,6 +136,22 @@ pub fn lock_writers(conn: &mut PgConnection) -> QueryResult<()> {
     Ok(())
 }
 
+/// Takes the index writers' lock for the session (a rebuild spanning many transactions);
+/// release it with `unlock_writers_for_session`.
+pub fn lock_writers_for_session(conn: &mut PgConnection) -> QueryResult<()> {
+    diesel::sql_query("SELECT pg_advisory_lock($1)")
+        .bind::<BigInt, _>(WRITER_LOCK_KEY)
+        .execute(conn)?;
+    Ok(())
+}
+
+pub fn unlock_writers_for_session(conn: &mut PgConnection) -> QueryResult<()> {
+    diesel::sql_query("SELECT pg_advisory_unlock($1)")
+        .bind::<BigInt, _>(WRITER_LOCK_KEY)
+        .execute(conn)?;
+    Ok(())
+}
+
 /// Splits a claimed batch into requests and the jobs whose payload can never be understood.
 pub fn requests_of(jobs: &[Job]) -> (Vec<SyncRequest>, Vec<(i64, String)>) {
     let mut requests = Vec::with_capacity(jobs.len());

@@ -680,6 +680,7 @@ async fn reindex_rebuilds_the_index_from_the_database(engine: Engine) {
     ));
     let stale = app.search("q=pelican").await;
     assert_eq!(stale["estimated_total"], 2, "{stale}");
+    let schema_before = search_schema(&app);
 
     let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_devforum"));
     command
@@ -700,6 +701,8 @@ async fn reindex_rebuilds_the_index_from_the_database(engine: Engine) {
         String::from_utf8_lossy(&output.stderr)
     );
     assert!(stdout.contains("reindexed 3 documents"), "{stdout}");
+    // The PostgreSQL rebuild swaps in new tables: the same indexes and constraints, by name.
+    assert_eq!(search_schema(&app), schema_before);
 
     let found = app.search("q=pelican").await;
     let titles: Vec<&str> = found["hits"]
@@ -719,6 +722,33 @@ async fn reindex_rebuilds_the_index_from_the_database(engine: Engine) {
         .await;
     app.search_until("q=pelican", FRESHNESS, |b| has_hit(b, "thread", after))
         .await;
+}
+
+/// Every index and constraint of the search tables, with its definition.
+fn search_schema(app: &TestApp) -> Vec<String> {
+    use diesel::prelude::*;
+    #[derive(QueryableByName)]
+    struct Object {
+        #[diesel(sql_type = diesel::sql_types::Text)]
+        object: String,
+    }
+    diesel::sql_query(
+        "SELECT indexname || ': ' || indexdef AS object FROM pg_indexes \
+         WHERE tablename IN ('search_documents', 'search_lexemes') \
+         UNION ALL \
+         SELECT conname || ': ' || pg_get_constraintdef(oid) FROM pg_constraint \
+         WHERE conrelid IN ('search_documents'::regclass, 'search_lexemes'::regclass) \
+         UNION ALL \
+         SELECT attname || ': ' || format_type(atttypid, atttypmod) || ' ' || attgenerated::text \
+         FROM pg_attribute WHERE attrelid = 'search_documents'::regclass AND attnum > 0 \
+         AND NOT attisdropped \
+         ORDER BY 1",
+    )
+    .load::<Object>(&mut app.conn())
+    .expect("schema")
+    .into_iter()
+    .map(|o| o.object)
+    .collect()
 }
 
 // --- PostgreSQL only: its query syntax and the request contract -------------------------
