@@ -263,6 +263,8 @@ class Bench:
             filters.append(f'tags = "{query["tag"]}"')
         body = {
             "q": query["q"], "offset": 0, "limit": 20, "facets": ["type", "tags"],
+            "attributesToRetrieve": ["type", "id", "thread_id", "display_title", "tags", "username",
+                                     "created_at", "starts_at", "city", "skills", "languages"],
             "attributesToCrop": ["body:30"], "attributesToHighlight": ["body"],
             "highlightPreTag": "\ue000", "highlightPostTag": "\ue001",
             "showRankingScore": True, "matchingStrategy": "all",

@@ -360,53 +360,62 @@ pub fn count(conn: &mut PgConnection, kind: Kind) -> QueryResult<i64> {
 }
 
 /// Which of these hits are still visible now: the query-time guard behind the index, so a
-/// hidden or deleted row never shows even if the index has not caught up yet.
+/// hidden or deleted row never shows even if the index has not caught up yet. One statement
+/// per kind on the page, each kept prepared on its connection (the guard runs on every search).
 pub fn visible(conn: &mut PgConnection, refs: &[DocRef]) -> QueryResult<Vec<DocRef>> {
-    #[derive(QueryableByName)]
-    struct Visible {
-        #[diesel(sql_type = Text)]
-        kind: String,
-        #[diesel(sql_type = BigInt)]
-        id: i64,
-    }
+    use crate::schema::{meetups, mentor_profiles, replies, threads};
     let ids_of = |kind: Kind| -> Vec<i64> {
         refs.iter()
             .filter(|r| r.kind == kind)
             .map(|r| r.id)
             .collect()
     };
-    let (threads, replies, meetups, mentors) = (
-        ids_of(Kind::Thread),
-        ids_of(Kind::Reply),
-        ids_of(Kind::Meetup),
-        ids_of(Kind::Mentor),
-    );
-    if threads.is_empty() && replies.is_empty() && meetups.is_empty() && mentors.is_empty() {
-        return Ok(Vec::new());
+    let mut visible = Vec::with_capacity(refs.len());
+    let mut keep = |kind: Kind, ids: Vec<i64>| {
+        visible.extend(ids.into_iter().map(|id| DocRef { kind, id }));
+    };
+    let wanted = ids_of(Kind::Thread);
+    if !wanted.is_empty() {
+        let ids = threads::table
+            .filter(threads::id.eq_any(&wanted))
+            .filter(threads::deleted_at.is_null())
+            .filter(threads::hidden.eq(false))
+            .select(threads::id)
+            .load(conn)?;
+        keep(Kind::Thread, ids);
     }
-    let rows: Vec<Visible> = diesel::sql_query(
-        "SELECT 'thread' AS kind, t.id FROM threads t \
-         WHERE t.id = ANY($1) AND t.deleted_at IS NULL AND NOT t.hidden \
-         UNION ALL \
-         SELECT 'reply' AS kind, r.id FROM replies r JOIN threads t ON t.id = r.thread_id \
-         WHERE r.id = ANY($2) AND r.deleted_at IS NULL AND NOT r.hidden \
-           AND t.deleted_at IS NULL AND NOT t.hidden \
-         UNION ALL \
-         SELECT 'mentor' AS kind, m.user_id AS id FROM mentor_profiles m \
-         WHERE m.user_id = ANY($3) \
-         UNION ALL \
-         SELECT 'meetup' AS kind, e.id FROM meetups e \
-         WHERE e.id = ANY($4) AND e.status = 'scheduled' AND NOT e.hidden",
-    )
-    .bind::<Array<BigInt>, _>(&threads)
-    .bind::<Array<BigInt>, _>(&replies)
-    .bind::<Array<BigInt>, _>(&mentors)
-    .bind::<Array<BigInt>, _>(&meetups)
-    .load(conn)?;
-    Ok(rows
-        .into_iter()
-        .filter_map(|row| Kind::parse(&row.kind).map(|kind| DocRef { kind, id: row.id }))
-        .collect())
+    let wanted = ids_of(Kind::Reply);
+    if !wanted.is_empty() {
+        let ids = replies::table
+            .inner_join(threads::table)
+            .filter(replies::id.eq_any(&wanted))
+            .filter(replies::deleted_at.is_null())
+            .filter(replies::hidden.eq(false))
+            .filter(threads::deleted_at.is_null())
+            .filter(threads::hidden.eq(false))
+            .select(replies::id)
+            .load(conn)?;
+        keep(Kind::Reply, ids);
+    }
+    let wanted = ids_of(Kind::Mentor);
+    if !wanted.is_empty() {
+        let ids = mentor_profiles::table
+            .filter(mentor_profiles::user_id.eq_any(&wanted))
+            .select(mentor_profiles::user_id)
+            .load(conn)?;
+        keep(Kind::Mentor, ids);
+    }
+    let wanted = ids_of(Kind::Meetup);
+    if !wanted.is_empty() {
+        let ids = meetups::table
+            .filter(meetups::id.eq_any(&wanted))
+            .filter(meetups::status.eq("scheduled"))
+            .filter(meetups::hidden.eq(false))
+            .select(meetups::id)
+            .load(conn)?;
+        keep(Kind::Meetup, ids);
+    }
+    Ok(visible)
 }
 
 #[cfg(test)]

@@ -26,6 +26,7 @@ use secrecy::ExposeSecret;
 use serde::{Deserialize, Serialize};
 
 use super::document::{self, Document, Kind, MARK_END, MARK_START};
+use super::meili_http::BytesClient;
 use super::query::{render_snippet, Facets, Hit, SearchQuery, MAX_REACHABLE_HITS};
 use super::sync::Changes;
 use crate::config::MeilisearchSettings;
@@ -83,6 +84,47 @@ impl IndexedDocument {
         }
     }
 }
+
+/// What a hit shows of a document: everything but the searchable text, whose cropped and
+/// highlighted body comes in `_formatted` (retrieving whole documents made every answer
+/// several times larger, for Meilisearch to write and devforum to read).
+#[derive(Debug, Clone, Deserialize)]
+pub struct RetrievedDocument {
+    #[serde(rename = "type")]
+    pub kind: Kind,
+    pub id: i64,
+    #[serde(default)]
+    pub thread_id: Option<i64>,
+    pub display_title: String,
+    #[serde(default)]
+    pub tags: Vec<String>,
+    #[serde(default)]
+    pub username: Option<String>,
+    pub created_at: i64,
+    #[serde(default)]
+    pub starts_at: Option<i64>,
+    #[serde(default)]
+    pub city: Option<String>,
+    #[serde(default)]
+    pub skills: Vec<String>,
+    #[serde(default)]
+    pub languages: Vec<String>,
+}
+
+/// The attributes of [`RetrievedDocument`], as a query asks for them.
+pub const RETRIEVED_ATTRIBUTES: [&str; 11] = [
+    "type",
+    "id",
+    "thread_id",
+    "display_title",
+    "tags",
+    "username",
+    "created_at",
+    "starts_at",
+    "city",
+    "skills",
+    "languages",
+];
 
 /// The ranking: every word present (the query asks for all of them), fewest typos, then
 /// title matches before tag matches before body matches (`searchableAttributes` in that
@@ -207,7 +249,7 @@ pub fn index_settings(synonym_groups: &[Vec<String>]) -> Settings {
 
 #[derive(Clone)]
 pub struct Meilisearch {
-    client: Client,
+    client: Client<BytesClient>,
     index: String,
     timeout: Duration,
     synonym_groups: Arc<Vec<Vec<String>>>,
@@ -223,11 +265,9 @@ impl Meilisearch {
         synonym_groups: Vec<Vec<String>>,
     ) -> anyhow::Result<Self> {
         let key = settings.api_key.expose_secret();
-        let client = Client::new(
-            settings.url.trim_end_matches('/'),
-            (!key.is_empty()).then_some(key),
-        )
-        .context("creating the Meilisearch client")?;
+        let key = (!key.is_empty()).then_some(key);
+        let http = BytesClient::new(key).context("creating the Meilisearch client")?;
+        let client = Client::new_with_client(settings.url.trim_end_matches('/'), key, http);
         Ok(Meilisearch {
             client,
             index: settings.index.clone(),
@@ -492,6 +532,7 @@ impl Meilisearch {
             .with_offset(query.offset)
             .with_limit(query.limit)
             .with_facets(Selectors::Some(&["type", "tags"]))
+            .with_attributes_to_retrieve(Selectors::Some(&RETRIEVED_ATTRIBUTES))
             .with_attributes_to_crop(Selectors::Some(&[("body", Some(CROP_WORDS))]))
             .with_attributes_to_highlight(Selectors::Some(&["body"]))
             .with_highlight_pre_tag(&pre)
@@ -506,7 +547,7 @@ impl Meilisearch {
             search.with_sort(&sort);
         }
         let results = self
-            .bounded("searching", search.execute::<IndexedDocument>())
+            .bounded("searching", search.execute::<RetrievedDocument>())
             .await?;
         let facets = results.facet_distribution.unwrap_or_default();
         let to_counts = |values: Option<&HashMap<String, usize>>| -> BTreeMap<String, u64> {
@@ -524,7 +565,7 @@ impl Meilisearch {
                     .and_then(|f| f.get("body"))
                     .and_then(|b| b.as_str())
                     .map(str::to_string)
-                    .unwrap_or_else(|| hit.result.body.chars().take(200).collect());
+                    .unwrap_or_default();
                 let doc = hit.result;
                 Hit {
                     kind: doc.kind,

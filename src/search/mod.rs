@@ -9,6 +9,7 @@
 
 pub mod document;
 pub mod meili;
+pub mod meili_http;
 pub mod postgres;
 pub mod query;
 pub mod reindex;
