@@ -156,6 +156,15 @@ pub fn synonyms_of(groups: &[Vec<String>]) -> HashMap<String, Vec<String>> {
     synonyms
 }
 
+/// Settings the SDK has no fields for, with the values devforum needs. Searches are for whole
+/// words (typos forgiven), as on PostgreSQL, so the prefix databases are not built: keeping
+/// them cost 1-3 s per index update at a million documents (Meilisearch's progress trace:
+/// "word prefix position docids"), which would hold every new post out of search that long.
+/// devforum never searches facet values either.
+pub fn raw_settings() -> serde_json::Value {
+    serde_json::json!({ "prefixSearch": "disabled", "facetSearch": false })
+}
+
 /// The settings devforum sets that `current` has otherwise (attribute lists whose order
 /// carries no meaning are compared as sets).
 pub fn changed_settings(current: &Settings, wanted: &Settings) -> Vec<&'static str> {
@@ -250,6 +259,8 @@ pub fn index_settings(synonym_groups: &[Vec<String>]) -> Settings {
 #[derive(Clone)]
 pub struct Meilisearch {
     client: Client<BytesClient>,
+    /// The same client, for calls the SDK does not have.
+    http: BytesClient,
     index: String,
     timeout: Duration,
     synonym_groups: Arc<Vec<Vec<String>>>,
@@ -267,9 +278,10 @@ impl Meilisearch {
         let key = settings.api_key.expose_secret();
         let key = (!key.is_empty()).then_some(key);
         let http = BytesClient::new(key).context("creating the Meilisearch client")?;
-        let client = Client::new_with_client(settings.url.trim_end_matches('/'), key, http);
+        let client = Client::new_with_client(settings.url.trim_end_matches('/'), key, http.clone());
         Ok(Meilisearch {
             client,
+            http,
             index: settings.index.clone(),
             timeout: Duration::from_millis(settings.timeout_ms.max(1)),
             synonym_groups: Arc::new(synonym_groups),
@@ -321,7 +333,9 @@ impl Meilisearch {
                 );
             }
             tokio::time::sleep(interval).await;
-            interval = (interval * 2).min(Duration::from_millis(250));
+            // New posts wait on these polls: a short cap keeps freshness close to
+            // Meilisearch's own indexing time, for a request it answers in microseconds.
+            interval = (interval * 2).min(Duration::from_millis(50));
         };
         match task {
             Task::Succeeded { .. } => Ok(()),
@@ -367,21 +381,61 @@ impl Meilisearch {
         let current = self
             .bounded("reading the index settings", index.get_settings())
             .await;
-        if let Ok(current) = &current {
-            let changed = changed_settings(current, &settings);
-            if changed.is_empty() {
-                return Ok(());
+        let up_to_date = match &current {
+            Ok(current) => {
+                let changed = changed_settings(current, &settings);
+                if !changed.is_empty() {
+                    tracing::info!(
+                        index = uid,
+                        ?changed,
+                        "updating the Meilisearch index settings"
+                    );
+                }
+                changed.is_empty()
             }
-            tracing::info!(
-                index = uid,
-                ?changed,
-                "updating the Meilisearch index settings"
-            );
+            Err(_) => false,
+        };
+        if !up_to_date {
+            let task = self
+                .bounded("updating the index settings", index.set_settings(&settings))
+                .await?;
+            self.wait(task, self.task_patience()).await?;
         }
-        let task = self
-            .bounded("updating the index settings", index.set_settings(&settings))
+        self.apply_raw_settings(uid).await
+    }
+
+    /// Applies [`raw_settings`] where the index has other values.
+    async fn apply_raw_settings(&self, uid: &str) -> anyhow::Result<()> {
+        let url = format!("{}/indexes/{uid}/settings", self.client.get_host());
+        let wanted = raw_settings();
+        let current = self
+            .bounded(
+                "reading the index settings",
+                self.http.json(reqwest::Method::GET, &url, None, 200),
+            )
             .await?;
-        self.wait(task, self.task_patience()).await
+        let differs = wanted
+            .as_object()
+            .into_iter()
+            .flatten()
+            .any(|(key, value)| current.get(key) != Some(value));
+        if !differs {
+            return Ok(());
+        }
+        tracing::info!(index = uid, settings = %wanted, "updating the Meilisearch index settings");
+        let task = self
+            .bounded(
+                "updating the index settings",
+                self.http
+                    .json(reqwest::Method::PATCH, &url, Some(&wanted), 202),
+            )
+            .await?;
+        let uid = task
+            .get("taskUid")
+            .and_then(serde_json::Value::as_u64)
+            .and_then(|n| u32::try_from(n).ok())
+            .ok_or_else(|| anyhow!("Meilisearch: no task for the settings update: {task}"))?;
+        self.wait_uid(uid, self.task_patience()).await
     }
 
     /// Prepares the live index once per process (again after a failure).

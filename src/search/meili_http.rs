@@ -61,6 +61,23 @@ impl BytesClient {
     }
 }
 
+impl BytesClient {
+    /// A JSON request the SDK has no call for (settings it does not know).
+    pub async fn json(
+        &self,
+        verb: reqwest::Method,
+        url: &str,
+        body: Option<&serde_json::Value>,
+        expected_status_code: u16,
+    ) -> Result<serde_json::Value, Error> {
+        let body = match body {
+            Some(body) => Some((serde_json::to_vec(body)?, "application/json")),
+            None => None,
+        };
+        self.send(url, verb, &(), body, expected_status_code).await
+    }
+}
+
 fn verb<Q, B>(method: &Method<Q, B>) -> reqwest::Method {
     match method {
         Method::Get { .. } => reqwest::Method::GET,

@@ -199,8 +199,20 @@ async fn handle(
             "uid": uid, "primaryKey": "uid", "createdAt": TIME, "updatedAt": TIME
         })),
         ("PATCH", ["indexes", uid, "settings"]) => {
-            state.settings.insert(uid.to_string(), body.clone());
+            // As Meilisearch does: the fields sent replace those stored, the others stay.
+            let stored = state
+                .settings
+                .entry(uid.to_string())
+                .or_insert_with(|| json!({}));
+            if let (Some(stored), Some(sent)) = (stored.as_object_mut(), body.as_object()) {
+                for (key, value) in sent {
+                    stored.insert(key.clone(), value.clone());
+                }
+            }
             enqueue(&mut state, uid, "settingsUpdate", false)
+        }
+        ("GET", ["indexes", uid, "settings"]) => {
+            HttpResponse::Ok().json(state.settings.get(*uid).cloned().unwrap_or(json!({})))
         }
         ("POST" | "PUT", ["indexes", uid, "documents"]) => {
             if !failing {

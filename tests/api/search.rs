@@ -913,6 +913,14 @@ async fn the_meilisearch_index_and_its_settings_are_made_at_start_up() {
     assert!(list("rankingRules").contains(&"typo".to_string()));
     assert_eq!(settings["pagination"]["maxTotalHits"], 1050);
     app.wait_until_search_is_up().await;
+    // Settings the SDK has no fields for, sent on their own once the others are in.
+    let settings = standin.settings("devforum").expect("settings");
+    assert_eq!(settings["prefixSearch"], "disabled", "{settings}");
+    assert_eq!(settings["facetSearch"], false, "{settings}");
+    assert!(list("rankingRules").contains(&"votes:desc".to_string()));
+    assert!(settings["synonyms"]["k8s"]
+        .as_array()
+        .is_some_and(|s| s.contains(&json!("kubernetes"))));
     let ready = json(app.get("/ready").await).await;
     assert_eq!(
         ready["search"],
