@@ -1,4 +1,10 @@
-// @generated-style diesel schema, kept in step with `migrations/` by hand.
+// @generated automatically by Diesel CLI.
+
+pub mod sql_types {
+    #[derive(diesel::sql_types::SqlType)]
+    #[diesel(postgres_type(name = "tsvector", schema = "pg_catalog"))]
+    pub struct Tsvector;
+}
 
 diesel::table! {
     jobs (id) {
@@ -18,133 +24,41 @@ diesel::table! {
 }
 
 diesel::table! {
-    users (id) {
+    meetup_rsvps (id) {
         id -> Int8,
-        username -> Text,
-        email -> Text,
-        password_hash -> Text,
-        role -> Text,
-        email_verified -> Bool,
-        display_name -> Nullable<Text>,
+        meetup_id -> Int8,
+        user_id -> Int8,
+        status -> Text,
         created_at -> Timestamptz,
         updated_at -> Timestamptz,
-        bio -> Text,
-        location -> Nullable<Text>,
-        timezone -> Nullable<Text>,
-        skills -> Array<Text>,
-        suspended_at -> Nullable<Timestamptz>,
-        suspended_until -> Nullable<Timestamptz>,
-        suspension_reason -> Nullable<Text>,
-        session_generation -> Int4,
-        failed_login_count -> Int4,
-        last_failed_login_at -> Nullable<Timestamptz>,
     }
 }
 
 diesel::table! {
-    refresh_tokens (id) {
+    meetups (id) {
         id -> Int8,
-        user_id -> Int8,
-        family_id -> Uuid,
-        token_hash -> Text,
-        expires_at -> Timestamptz,
-        used_at -> Nullable<Timestamptz>,
-        revoked_at -> Nullable<Timestamptz>,
-        created_at -> Timestamptz,
-    }
-}
-
-diesel::table! {
-    user_tokens (id) {
-        id -> Int8,
-        user_id -> Int8,
-        purpose -> Text,
-        token_hash -> Text,
-        expires_at -> Timestamptz,
-        used_at -> Nullable<Timestamptz>,
-        created_at -> Timestamptz,
-    }
-}
-
-diesel::joinable!(refresh_tokens -> users (user_id));
-diesel::joinable!(user_tokens -> users (user_id));
-
-diesel::allow_tables_to_appear_in_same_query!(
-    jobs,
-    users,
-    refresh_tokens,
-    user_tokens,
-    threads,
-    replies,
-    thread_votes,
-    reply_votes,
-    tags,
-    mentor_profiles,
-    mentorship_requests,
-    meetups,
-    meetup_rsvps,
-    reports,
-    moderation_log
-);
-
-diesel::table! {
-    threads (id) {
-        id -> Int8,
-        author_id -> Int8,
+        organizer_id -> Int8,
         title -> Text,
-        body -> Text,
-        body_html -> Text,
-        excerpt -> Text,
+        description -> Text,
+        description_html -> Text,
+        starts_at -> Timestamptz,
+        ends_at -> Timestamptz,
+        timezone -> Text,
+        venue_name -> Nullable<Text>,
+        venue_address -> Nullable<Text>,
+        venue_city -> Nullable<Text>,
+        venue_country -> Nullable<Text>,
+        online_url -> Nullable<Text>,
+        capacity -> Nullable<Int4>,
         tags -> Array<Text>,
-        reply_count -> Int4,
-        score -> Int4,
-        pinned -> Bool,
-        locked -> Bool,
-        hidden -> Bool,
-        deleted_at -> Nullable<Timestamptz>,
+        going_count -> Int4,
+        waitlist_count -> Int4,
+        status -> Text,
+        sequence -> Int4,
         created_at -> Timestamptz,
         updated_at -> Timestamptz,
-        last_activity_at -> Timestamptz,
-    }
-}
-
-diesel::table! {
-    replies (id) {
-        id -> Int8,
-        thread_id -> Int8,
-        author_id -> Int8,
-        body -> Text,
-        body_html -> Text,
-        score -> Int4,
+        cancelled_at -> Nullable<Timestamptz>,
         hidden -> Bool,
-        deleted_at -> Nullable<Timestamptz>,
-        created_at -> Timestamptz,
-        updated_at -> Timestamptz,
-    }
-}
-
-diesel::table! {
-    thread_votes (thread_id, user_id) {
-        thread_id -> Int8,
-        user_id -> Int8,
-        value -> Int2,
-        created_at -> Timestamptz,
-    }
-}
-
-diesel::table! {
-    reply_votes (reply_id, user_id) {
-        reply_id -> Int8,
-        user_id -> Int8,
-        value -> Int2,
-        created_at -> Timestamptz,
-    }
-}
-
-diesel::table! {
-    tags (name) {
-        name -> Text,
-        thread_count -> Int4,
     }
 }
 
@@ -182,30 +96,51 @@ diesel::table! {
 }
 
 diesel::table! {
-    meetups (id) {
+    moderation_log (id) {
         id -> Int8,
-        organizer_id -> Int8,
-        title -> Text,
-        description -> Text,
-        description_html -> Text,
-        starts_at -> Timestamptz,
-        ends_at -> Timestamptz,
-        timezone -> Text,
-        venue_name -> Nullable<Text>,
-        venue_address -> Nullable<Text>,
-        venue_city -> Nullable<Text>,
-        venue_country -> Nullable<Text>,
-        online_url -> Nullable<Text>,
-        capacity -> Nullable<Int4>,
-        tags -> Array<Text>,
-        going_count -> Int4,
-        waitlist_count -> Int4,
-        status -> Text,
-        sequence -> Int4,
+        actor_id -> Nullable<Int8>,
+        action -> Text,
+        target_type -> Text,
+        target_id -> Int8,
+        reason -> Nullable<Text>,
+        created_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    refresh_tokens (id) {
+        id -> Int8,
+        user_id -> Int8,
+        family_id -> Uuid,
+        token_hash -> Text,
+        expires_at -> Timestamptz,
+        used_at -> Nullable<Timestamptz>,
+        revoked_at -> Nullable<Timestamptz>,
+        created_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    replies (id) {
+        id -> Int8,
+        thread_id -> Int8,
+        author_id -> Int8,
+        body -> Text,
+        body_html -> Text,
+        score -> Int4,
+        hidden -> Bool,
+        deleted_at -> Nullable<Timestamptz>,
         created_at -> Timestamptz,
         updated_at -> Timestamptz,
-        cancelled_at -> Nullable<Timestamptz>,
-        hidden -> Bool,
+    }
+}
+
+diesel::table! {
+    reply_votes (reply_id, user_id) {
+        reply_id -> Int8,
+        user_id -> Int8,
+        value -> Int2,
+        created_at -> Timestamptz,
     }
 }
 
@@ -227,35 +162,146 @@ diesel::table! {
 }
 
 diesel::table! {
-    moderation_log (id) {
-        id -> Int8,
-        actor_id -> Nullable<Int8>,
-        action -> Text,
-        target_type -> Text,
-        target_id -> Int8,
-        reason -> Nullable<Text>,
+    use diesel::sql_types::*;
+    use super::sql_types::Tsvector;
+
+    search_documents (kind, source_id) {
+        kind -> Text,
+        source_id -> Int8,
+        parent_id -> Nullable<Int8>,
+        title -> Text,
+        body -> Text,
+        tags -> Array<Text>,
+        username -> Nullable<Text>,
+        fields -> Jsonb,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+        votes -> Int4,
+        document -> Tsvector,
+        title_document -> Tsvector,
+    }
+}
+
+diesel::table! {
+    search_lexemes (lexeme) {
+        lexeme -> Text,
+    }
+}
+
+diesel::table! {
+    search_rebuilds (index_uid) {
+        index_uid -> Text,
+        started_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    tags (name) {
+        name -> Text,
+        thread_count -> Int4,
+    }
+}
+
+diesel::table! {
+    thread_votes (thread_id, user_id) {
+        thread_id -> Int8,
+        user_id -> Int8,
+        value -> Int2,
         created_at -> Timestamptz,
     }
 }
 
 diesel::table! {
-    meetup_rsvps (id) {
+    threads (id) {
         id -> Int8,
-        meetup_id -> Int8,
-        user_id -> Int8,
-        status -> Text,
+        author_id -> Int8,
+        title -> Text,
+        body -> Text,
+        body_html -> Text,
+        excerpt -> Text,
+        tags -> Array<Text>,
+        reply_count -> Int4,
+        score -> Int4,
+        pinned -> Bool,
+        locked -> Bool,
+        hidden -> Bool,
+        deleted_at -> Nullable<Timestamptz>,
         created_at -> Timestamptz,
         updated_at -> Timestamptz,
+        last_activity_at -> Timestamptz,
     }
 }
 
-diesel::joinable!(threads -> users (author_id));
-diesel::joinable!(replies -> threads (thread_id));
-diesel::joinable!(replies -> users (author_id));
-diesel::joinable!(thread_votes -> threads (thread_id));
-diesel::joinable!(reply_votes -> replies (reply_id));
-diesel::joinable!(mentor_profiles -> users (user_id));
-diesel::joinable!(mentorship_requests -> mentor_profiles (mentor_id));
-diesel::joinable!(meetups -> users (organizer_id));
+diesel::table! {
+    user_tokens (id) {
+        id -> Int8,
+        user_id -> Int8,
+        purpose -> Text,
+        token_hash -> Text,
+        expires_at -> Timestamptz,
+        used_at -> Nullable<Timestamptz>,
+        created_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    users (id) {
+        id -> Int8,
+        username -> Text,
+        email -> Text,
+        password_hash -> Text,
+        role -> Text,
+        email_verified -> Bool,
+        display_name -> Nullable<Text>,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+        bio -> Text,
+        location -> Nullable<Text>,
+        timezone -> Nullable<Text>,
+        skills -> Array<Text>,
+        suspended_at -> Nullable<Timestamptz>,
+        suspended_until -> Nullable<Timestamptz>,
+        suspension_reason -> Nullable<Text>,
+        session_generation -> Int4,
+        failed_login_count -> Int4,
+        last_failed_login_at -> Nullable<Timestamptz>,
+    }
+}
+
 diesel::joinable!(meetup_rsvps -> meetups (meetup_id));
 diesel::joinable!(meetup_rsvps -> users (user_id));
+diesel::joinable!(meetups -> users (organizer_id));
+diesel::joinable!(mentor_profiles -> users (user_id));
+diesel::joinable!(mentorship_requests -> mentor_profiles (mentor_id));
+diesel::joinable!(mentorship_requests -> users (mentee_id));
+diesel::joinable!(moderation_log -> users (actor_id));
+diesel::joinable!(refresh_tokens -> users (user_id));
+diesel::joinable!(replies -> threads (thread_id));
+diesel::joinable!(replies -> users (author_id));
+diesel::joinable!(reply_votes -> replies (reply_id));
+diesel::joinable!(reply_votes -> users (user_id));
+diesel::joinable!(thread_votes -> threads (thread_id));
+diesel::joinable!(thread_votes -> users (user_id));
+diesel::joinable!(threads -> users (author_id));
+diesel::joinable!(user_tokens -> users (user_id));
+
+diesel::allow_tables_to_appear_in_same_query!(
+    jobs,
+    meetup_rsvps,
+    meetups,
+    mentor_profiles,
+    mentorship_requests,
+    moderation_log,
+    refresh_tokens,
+    replies,
+    reply_votes,
+    reports,
+    search_documents,
+    search_lexemes,
+    search_rebuilds,
+    tags,
+    thread_votes,
+    threads,
+    user_tokens,
+    users,
+);
