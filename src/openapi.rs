@@ -85,7 +85,7 @@ use crate::{accounts, meetups, mentorship, moderation, search, threads};
         moderation::routes::moderation_log,
     ),
     components(schemas(Problem)),
-    modifiers(&BearerAuth, &BodyProblems),
+    modifiers(&BearerAuth, &BodyProblems, &AuthProblems, &UnavailableProblems),
     tags(
         (name = "operations", description = "Health, readiness and metrics"),
         (name = "accounts", description = "Registration, sessions, password reset and profiles"),
@@ -123,6 +123,52 @@ pub fn document() -> utoipa::openapi::OpenApi {
     ApiDoc::openapi()
 }
 
+/// A problem-document response with this description.
+fn problem_response(description: &str) -> utoipa::openapi::RefOr<utoipa::openapi::Response> {
+    ResponseBuilder::new()
+        .description(description)
+        .content(
+            crate::error::PROBLEM_CONTENT_TYPE,
+            ContentBuilder::new()
+                .schema(Some(Ref::from_schema_name("Problem")))
+                .build(),
+        )
+        .build()
+        .into()
+}
+
+/// Adds `answers` to every operation `applies` accepts, leaving a response an operation
+/// documents itself (with its own, more precise description) as it is.
+fn add_responses(
+    openapi: &mut utoipa::openapi::OpenApi,
+    answers: &[(&str, &str)],
+    applies: impl Fn(&str, &utoipa::openapi::path::Operation) -> bool,
+) {
+    for (path, item) in openapi.paths.paths.iter_mut() {
+        for operation in [
+            &mut item.get,
+            &mut item.post,
+            &mut item.put,
+            &mut item.patch,
+            &mut item.delete,
+        ]
+        .into_iter()
+        .flatten()
+        {
+            if !applies(path, operation) {
+                continue;
+            }
+            for (status, description) in answers {
+                operation
+                    .responses
+                    .responses
+                    .entry(status.to_string())
+                    .or_insert_with(|| problem_response(description));
+            }
+        }
+    }
+}
+
 /// Every operation that takes a JSON body can answer 400 (not JSON), 413 (too large) and
 /// 415 (not `application/json`); documenting them once here keeps each handler's list about
 /// its own outcomes.
@@ -130,11 +176,6 @@ struct BodyProblems;
 
 impl Modify for BodyProblems {
     fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
-        let problem = || {
-            ContentBuilder::new()
-                .schema(Some(Ref::from_schema_name("Problem")))
-                .build()
-        };
         let answers = [
             ("400", "The body is not valid JSON (`malformed_json`)"),
             (
@@ -146,28 +187,39 @@ impl Modify for BodyProblems {
                 "The body is not `application/json` (`unsupported_media_type`)",
             ),
         ];
-        for item in openapi.paths.paths.values_mut() {
-            for operation in [&mut item.post, &mut item.put, &mut item.patch]
-                .into_iter()
-                .flatten()
-            {
-                if operation.request_body.is_none() {
-                    continue;
-                }
-                for (status, description) in answers {
-                    operation
-                        .responses
-                        .responses
-                        .entry(status.to_string())
-                        .or_insert_with(|| {
-                            ResponseBuilder::new()
-                                .description(description)
-                                .content(crate::error::PROBLEM_CONTENT_TYPE, problem())
-                                .build()
-                                .into()
-                        });
-                }
-            }
-        }
+        add_responses(openapi, &answers, |_, operation| {
+            operation.request_body.is_some()
+        });
+    }
+}
+
+/// Every operation that requires a bearer token answers 401 without a valid one.
+struct AuthProblems;
+
+impl Modify for AuthProblems {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        add_responses(
+            openapi,
+            &[("401", "Missing or invalid token")],
+            |_, operation| operation.security.as_ref().is_some_and(|s| !s.is_empty()),
+        );
+    }
+}
+
+/// Every API operation reads or writes the database, and answers 503 with `Retry-After`
+/// while it cannot be reached (the probes document their own answers).
+struct UnavailableProblems;
+
+impl Modify for UnavailableProblems {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        add_responses(
+            openapi,
+            &[(
+                "503",
+                "The database cannot be reached (`database_unavailable`); nothing was changed \
+                 unless the problem says so; try again after `Retry-After` seconds",
+            )],
+            |path, _| path.starts_with("/api/"),
+        );
     }
 }

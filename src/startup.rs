@@ -42,7 +42,7 @@ pub fn job_registry(settings: &Settings) -> anyhow::Result<JobRegistry> {
     registry.register_batch(
         search::SEARCH_SYNC_JOB,
         search::sync::MAX_BATCH,
-        move |ctx, jobs| search::sync::run_batch(engine.clone(), ctx, jobs),
+        move |ctx, jobs| search::engine::run_batch(engine.clone(), ctx, jobs),
     );
     Ok(registry)
 }

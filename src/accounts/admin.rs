@@ -25,10 +25,10 @@ pub fn create_admin(
     let password_hash = password::hash(password)?;
     conn.transaction(|conn| {
         if let Some(existing) = User::find_by_username(conn, username.as_str())? {
-            if existing.role == Role::Admin.as_str() {
+            if existing.role == Role::Admin {
                 return Ok(CreateAdminOutcome::AlreadyAdmin);
             }
-            User::set_role(conn, existing.id, Role::Admin.as_str())?;
+            User::set_role(conn, existing.id, Role::Admin)?;
             return Ok(CreateAdminOutcome::Promoted);
         }
         if User::find_by_email(conn, email.as_str())?.is_some() {
@@ -40,7 +40,7 @@ pub fn create_admin(
                 username: username.as_str(),
                 email: email.as_str(),
                 password_hash: &password_hash,
-                role: Role::Admin.as_str(),
+                role: Role::Admin,
                 email_verified: true,
                 display_name: None,
             },

@@ -2,6 +2,15 @@
 
 use std::fmt;
 
+use diesel::prelude::*;
+use serde::Deserialize;
+use utoipa::ToSchema;
+
+use crate::error::ApiError;
+use crate::schema::users;
+use crate::tags::{self, TagName, TagNameSchema};
+use crate::validation::{self, double_option, TimezoneName, Validator};
+
 /// 3–32 characters of `[a-zA-Z0-9_-]`; unique regardless of case.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Username(String);
@@ -117,50 +126,139 @@ impl fmt::Debug for Password {
     }
 }
 
-#[derive(
-    Debug,
-    Clone,
-    Copy,
-    PartialEq,
-    Eq,
-    PartialOrd,
-    Ord,
-    serde::Serialize,
-    serde::Deserialize,
-    utoipa::ToSchema,
-)]
-#[serde(rename_all = "lowercase")]
-pub enum Role {
-    Member,
-    Moderator,
-    Admin,
+crate::text_enum! {
+    /// What a member may do: staff (moderators and admins) moderate; admins also set roles.
+    /// Ordered by power, so `role >= Role::Moderator` reads as "at least a moderator".
+    #[derive(PartialOrd, Ord, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
+    #[serde(rename_all = "lowercase")]
+    pub enum Role ("role") {
+        Member => "member",
+        Moderator => "moderator",
+        Admin => "admin",
+    }
 }
 
 impl Role {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Role::Member => "member",
-            Role::Moderator => "moderator",
-            Role::Admin => "admin",
-        }
-    }
-
     pub fn is_staff(self) -> bool {
         matches!(self, Role::Moderator | Role::Admin)
     }
 }
 
-impl std::str::FromStr for Role {
-    type Err = String;
+/// A profile change; `None` leaves a field as it is, `Some(None)` clears it.
+#[derive(Debug, Default, AsChangeset)]
+#[diesel(table_name = users)]
+pub struct ProfileChanges {
+    pub display_name: Option<Option<String>>,
+    pub bio: Option<String>,
+    pub location: Option<Option<String>>,
+    pub timezone: Option<Option<String>>,
+    pub skills: Option<Vec<String>>,
+}
 
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        match s {
-            "member" => Ok(Role::Member),
-            "moderator" => Ok(Role::Moderator),
-            "admin" => Ok(Role::Admin),
-            other => Err(format!("unknown role {other:?}")),
-        }
+impl ProfileChanges {
+    pub fn is_empty(&self) -> bool {
+        self.display_name.is_none()
+            && self.bio.is_none()
+            && self.location.is_none()
+            && self.timezone.is_none()
+            && self.skills.is_none()
     }
+}
+
+/// Maximum skills on a profile.
+pub const MAX_SKILLS: usize = 20;
+
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UpdateProfileRequest {
+    /// `null` clears it.
+    /// Blank or `null` clears it.
+    #[serde(default, deserialize_with = "double_option")]
+    #[schema(value_type = Option<String>, max_length = 64, pattern = r"^[^\u0000-\u001F\u007F-\u009F]*$")]
+    pub display_name: Option<Option<String>>,
+    /// Markdown; `null` clears it.
+    #[serde(default, deserialize_with = "double_option")]
+    #[schema(value_type = Option<String>, max_length = 2000, pattern = r"^[^\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F-\u009F]*$")]
+    pub bio: Option<Option<String>>,
+    /// Blank or `null` clears it.
+    #[serde(default, deserialize_with = "double_option")]
+    #[schema(value_type = Option<String>, max_length = 100, pattern = r"^[^\u0000-\u001F\u007F-\u009F]*$")]
+    pub location: Option<Option<String>>,
+    /// An IANA time zone name such as `Europe/Berlin`; `null` clears it.
+    #[serde(default, deserialize_with = "double_option")]
+    #[schema(value_type = Option<TimezoneName>)]
+    pub timezone: Option<Option<String>>,
+    /// Up to 20 tags, lowercase `[a-z0-9-]` (other input is normalised: "Rust Async" → "rust-async").
+    #[serde(default, deserialize_with = "double_option")]
+    #[schema(value_type = Option<Vec<TagNameSchema>>, max_items = 20)]
+    pub skills: Option<Option<Vec<String>>>,
+}
+
+/// Parses a profile PATCH; every bad field is reported at once.
+pub fn parse_profile_changes(request: UpdateProfileRequest) -> Result<ProfileChanges, ApiError> {
+    let mut v = Validator::new();
+    let mut changes = ProfileChanges::default();
+    if let Some(value) = request.display_name {
+        changes.display_name = optional_text(&mut v, "display_name", value, 64);
+    }
+    if let Some(value) = request.bio {
+        changes.bio = match value {
+            None => Some(String::new()),
+            Some(raw) => v.check("bio", validation::text(&raw, 0, 2000, true)),
+        };
+    }
+    if let Some(value) = request.location {
+        changes.location = optional_text(&mut v, "location", value, 100);
+    }
+    if let Some(value) = request.timezone {
+        changes.timezone = match value {
+            None => Some(None),
+            Some(raw) => v.check("timezone", validation::timezone(&raw)).map(Some),
+        };
+    }
+    if let Some(value) = request.skills {
+        let raw = value.unwrap_or_default();
+        changes.skills = v
+            .check_all(
+                "skills",
+                tags::parse_list(&raw, MAX_SKILLS, TagName::normalise),
+            )
+            .map(|skills| skills.into_iter().map(TagName::into_string).collect());
+    }
+    v.finish()?;
+    Ok(changes)
+}
+
+/// `null` or blank clears the field; anything else must be 1–`max` characters.
+fn optional_text(
+    v: &mut Validator,
+    field: &str,
+    value: Option<String>,
+    max: usize,
+) -> Option<Option<String>> {
+    match value {
+        None => Some(None),
+        Some(raw) if raw.trim().is_empty() => Some(None),
+        Some(raw) => v
+            .check(field, validation::text(&raw, 1, max, false))
+            .map(Some),
+    }
+}
+
+/// The token of an emailed link, as sent: trimmed, 1 to 200 bytes; what it names is looked up
+/// later.
+pub fn emailed_token(raw: &str) -> Result<String, String> {
+    opaque_token(raw).ok_or_else(|| "must be the token from the emailed link".to_string())
+}
+
+/// A refresh token, as sent (the same shape as an emailed token).
+pub fn refresh_token(raw: &str) -> Result<String, String> {
+    opaque_token(raw).ok_or_else(|| "must be a refresh token".to_string())
+}
+
+fn opaque_token(raw: &str) -> Option<String> {
+    let token = raw.trim();
+    (!token.is_empty() && token.len() <= 200).then(|| token.to_string())
 }
 
 #[cfg(test)]

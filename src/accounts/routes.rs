@@ -7,6 +7,7 @@ use chrono::Duration;
 use serde::Deserialize;
 use utoipa::ToSchema;
 
+use super::domain::{self, UpdateProfileRequest};
 use super::jwt::JwtKeys;
 use super::password::{self, HashingPool};
 use super::service::{self, LoginAttempt};
@@ -18,8 +19,7 @@ use crate::db::{self, DbPool};
 use crate::error::{ApiError, Problem};
 use crate::http::Json;
 use crate::rate_limit::AuthRateLimits;
-use crate::tags::TagNameSchema;
-use crate::validation::{self, double_option, validated, TimezoneName, Validator};
+use crate::validation::{self, validated, Validator};
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(
@@ -154,17 +154,6 @@ pub struct TokenRequest {
     pub token: String,
 }
 
-fn parse_token(raw: &str) -> Result<String, ApiError> {
-    let token = raw.trim();
-    if token.is_empty() || token.len() > 200 {
-        return Err(ApiError::invalid_field(
-            "token",
-            "must be the token from the emailed link",
-        ));
-    }
-    Ok(token.to_string())
-}
-
 /// Confirm an email address with the token from the verification email.
 #[utoipa::path(
     post, path = "/api/v1/auth/verify-email", tag = "accounts",
@@ -179,7 +168,8 @@ pub async fn verify_email(
     body: Json<TokenRequest>,
     pool: web::Data<DbPool>,
 ) -> Result<HttpResponse, ApiError> {
-    let token = parse_token(&body.token)?;
+    let token =
+        domain::emailed_token(&body.token).map_err(|m| ApiError::invalid_field("token", m))?;
     let user = db::run(&pool, move |conn| service::verify_email(conn, &token)).await?;
     Ok(HttpResponse::Ok().json(UserView::private(&user)))
 }
@@ -314,22 +304,12 @@ pub async fn refresh(
     settings: web::Data<Settings>,
 ) -> Result<HttpResponse, ApiError> {
     limits.refresh.check(&client_ip(&req))?;
-    let token = parse_refresh_token(&body.refresh_token)?;
+    let token = domain::refresh_token(&body.refresh_token)
+        .map_err(|m| ApiError::invalid_field("refresh_token", m))?;
     let ttl = refresh_ttl(&settings);
     let (user, refresh_token) =
         db::run(&pool, move |conn| service::refresh(conn, &token, ttl)).await?;
     Ok(HttpResponse::Ok().json(token_pair(&keys, &user, refresh_token)?))
-}
-
-fn parse_refresh_token(raw: &str) -> Result<String, ApiError> {
-    let token = raw.trim();
-    if token.is_empty() || token.len() > 200 {
-        return Err(ApiError::invalid_field(
-            "refresh_token",
-            "must be a refresh token",
-        ));
-    }
-    Ok(token.to_string())
 }
 
 /// End the login a refresh token belongs to.
@@ -349,7 +329,8 @@ pub async fn logout(
     limits: web::Data<AuthRateLimits>,
 ) -> Result<HttpResponse, ApiError> {
     limits.refresh.check(&client_ip(&req))?;
-    let token = parse_refresh_token(&body.refresh_token)?;
+    let token = domain::refresh_token(&body.refresh_token)
+        .map_err(|m| ApiError::invalid_field("refresh_token", m))?;
     db::run(&pool, move |conn| {
         Ok(super::sessions::revoke_login(conn, &token)?)
     })
@@ -424,9 +405,7 @@ pub async fn confirm_password_reset(
     limits.password_reset.check(&client_ip(&req))?;
     let body = body.into_inner();
     let mut v = Validator::new();
-    let token = v.require("token", body.token.as_deref(), |raw| {
-        parse_token(raw).map_err(|_| "must be the token from the emailed link".to_string())
-    });
+    let token = v.require("token", body.token.as_deref(), domain::emailed_token);
     let new_password = v.require(
         "new_password",
         body.new_password.as_deref(),
@@ -455,32 +434,6 @@ pub async fn get_me(AuthUser(user): AuthUser) -> HttpResponse {
     HttpResponse::Ok().json(UserView::private(&user))
 }
 
-#[derive(Debug, Default, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct UpdateProfileRequest {
-    /// `null` clears it.
-    /// Blank or `null` clears it.
-    #[serde(default, deserialize_with = "double_option")]
-    #[schema(value_type = Option<String>, max_length = 64, pattern = r"^[^\u0000-\u001F\u007F-\u009F]*$")]
-    pub display_name: Option<Option<String>>,
-    /// Markdown; `null` clears it.
-    #[serde(default, deserialize_with = "double_option")]
-    #[schema(value_type = Option<String>, max_length = 2000, pattern = r"^[^\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F-\u009F]*$")]
-    pub bio: Option<Option<String>>,
-    /// Blank or `null` clears it.
-    #[serde(default, deserialize_with = "double_option")]
-    #[schema(value_type = Option<String>, max_length = 100, pattern = r"^[^\u0000-\u001F\u007F-\u009F]*$")]
-    pub location: Option<Option<String>>,
-    /// An IANA time zone name such as `Europe/Berlin`; `null` clears it.
-    #[serde(default, deserialize_with = "double_option")]
-    #[schema(value_type = Option<TimezoneName>)]
-    pub timezone: Option<Option<String>>,
-    /// Up to 20 tags, lowercase `[a-z0-9-]` (other input is normalised: "Rust Async" → "rust-async").
-    #[serde(default, deserialize_with = "double_option")]
-    #[schema(value_type = Option<Vec<TagNameSchema>>, max_items = 20)]
-    pub skills: Option<Option<Vec<String>>>,
-}
-
 /// Change one's profile. `role`, `email_verified`, `id` and other fields are refused (422).
 #[utoipa::path(
     patch, path = "/api/v1/users/me", tag = "accounts",
@@ -498,7 +451,7 @@ pub async fn update_me(
     body: Json<UpdateProfileRequest>,
     pool: web::Data<DbPool>,
 ) -> Result<HttpResponse, ApiError> {
-    let changes = service::parse_profile_changes(body.into_inner())?;
+    let changes = domain::parse_profile_changes(body.into_inner())?;
     let user_id = user.id;
     let user = db::run(&pool, move |conn| {
         Ok(User::update_profile(conn, user_id, &changes)?)

@@ -5,18 +5,12 @@ use chrono::{Duration, Utc};
 use diesel::prelude::*;
 use diesel::result::{DatabaseErrorKind, Error as DieselError};
 
-use super::routes::UpdateProfileRequest;
 use super::rules::login_delay;
 use super::sessions::{self, Purpose, Rotation};
-use super::user::{NewUser, ProfileChanges, User};
+use super::user::{NewUser, User};
 use super::{EmailAddress, Role, Username};
 use crate::config::AuthSettings;
 use crate::error::ApiError;
-use crate::tags::{self, TagName};
-use crate::validation::{self, Validator};
-
-/// Maximum skills on a profile.
-pub const MAX_SKILLS: usize = 20;
 
 fn username_taken() -> ApiError {
     ApiError::conflict("username_taken", "That username is taken.")
@@ -57,7 +51,7 @@ pub fn register(
                 username: username.as_str(),
                 email: email.as_str(),
                 password_hash,
-                role: Role::Member.as_str(),
+                role: Role::Member,
                 email_verified: false,
                 display_name,
             },
@@ -217,55 +211,4 @@ pub fn reset_password(
         sessions::revoke_all_for_user(conn, user_id)?;
         Ok(())
     })
-}
-
-/// Parses a profile PATCH; every bad field is reported at once.
-pub fn parse_profile_changes(request: UpdateProfileRequest) -> Result<ProfileChanges, ApiError> {
-    let mut v = Validator::new();
-    let mut changes = ProfileChanges::default();
-    if let Some(value) = request.display_name {
-        changes.display_name = optional_text(&mut v, "display_name", value, 64);
-    }
-    if let Some(value) = request.bio {
-        changes.bio = match value {
-            None => Some(String::new()),
-            Some(raw) => v.check("bio", validation::text(&raw, 0, 2000, true)),
-        };
-    }
-    if let Some(value) = request.location {
-        changes.location = optional_text(&mut v, "location", value, 100);
-    }
-    if let Some(value) = request.timezone {
-        changes.timezone = match value {
-            None => Some(None),
-            Some(raw) => v.check("timezone", validation::timezone(&raw)).map(Some),
-        };
-    }
-    if let Some(value) = request.skills {
-        let raw = value.unwrap_or_default();
-        changes.skills = v
-            .check_all(
-                "skills",
-                tags::parse_list(&raw, MAX_SKILLS, TagName::normalise),
-            )
-            .map(|skills| skills.into_iter().map(TagName::into_string).collect());
-    }
-    v.finish()?;
-    Ok(changes)
-}
-
-/// `null` or blank clears the field; anything else must be 1–`max` characters.
-fn optional_text(
-    v: &mut Validator,
-    field: &str,
-    value: Option<String>,
-    max: usize,
-) -> Option<Option<String>> {
-    match value {
-        None => Some(None),
-        Some(raw) if raw.trim().is_empty() => Some(None),
-        Some(raw) => v
-            .check(field, validation::text(&raw, 1, max, false))
-            .map(Some),
-    }
 }

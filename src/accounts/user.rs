@@ -3,6 +3,7 @@
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 
+use super::domain::ProfileChanges;
 use super::Role;
 use crate::schema::users;
 
@@ -18,7 +19,7 @@ pub struct User {
     pub username: String,
     pub email: String,
     pub password_hash: String,
-    pub role: String,
+    pub role: Role,
     pub email_verified: bool,
     pub display_name: Option<String>,
     pub created_at: DateTime<Utc>,
@@ -41,35 +42,14 @@ pub struct NewUser<'a> {
     pub username: &'a str,
     pub email: &'a str,
     pub password_hash: &'a str,
-    pub role: &'a str,
+    pub role: Role,
     pub email_verified: bool,
     pub display_name: Option<&'a str>,
 }
 
-/// A profile change; `None` leaves a field as it is, `Some(None)` clears it.
-#[derive(Debug, Default, AsChangeset)]
-#[diesel(table_name = users)]
-pub struct ProfileChanges {
-    pub display_name: Option<Option<String>>,
-    pub bio: Option<String>,
-    pub location: Option<Option<String>>,
-    pub timezone: Option<Option<String>>,
-    pub skills: Option<Vec<String>>,
-}
-
-impl ProfileChanges {
-    pub fn is_empty(&self) -> bool {
-        self.display_name.is_none()
-            && self.bio.is_none()
-            && self.location.is_none()
-            && self.timezone.is_none()
-            && self.skills.is_none()
-    }
-}
-
 impl User {
     pub fn role(&self) -> Role {
-        self.role.parse().unwrap_or(Role::Member)
+        self.role
     }
 
     pub fn is_staff(&self) -> bool {
@@ -123,7 +103,7 @@ impl User {
             .get_result(conn)
     }
 
-    pub fn set_role(conn: &mut PgConnection, user_id: i64, role: &str) -> QueryResult<User> {
+    pub fn set_role(conn: &mut PgConnection, user_id: i64, role: Role) -> QueryResult<User> {
         diesel::update(users::table.find(user_id))
             .set((users::role.eq(role), users::updated_at.eq(diesel::dsl::now)))
             .returning(User::as_returning())
@@ -178,7 +158,7 @@ impl User {
     /// the last admin".
     pub fn lock_admins(conn: &mut PgConnection) -> QueryResult<i64> {
         let ids: Vec<i64> = users::table
-            .filter(users::role.eq("admin"))
+            .filter(users::role.eq(Role::Admin))
             .select(users::id)
             .for_update()
             .load(conn)?;
@@ -240,13 +220,13 @@ impl User {
 
 /// A verified, unsuspended account with `role`, for unit tests of rules.
 #[cfg(test)]
-pub fn fixture(id: i64, role: &str) -> User {
+pub fn fixture(id: i64, role: Role) -> User {
     User {
         id,
         username: format!("u{id}"),
         email: format!("u{id}@example.com"),
         password_hash: String::new(),
-        role: role.into(),
+        role,
         email_verified: true,
         display_name: None,
         created_at: Utc::now(),

@@ -6,6 +6,13 @@ use utoipa::ToSchema;
 
 use super::{Role, User};
 
+/// A member as the content they wrote, organise or take part in shows them.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct MemberSummary {
+    pub username: String,
+    pub display_name: Option<String>,
+}
+
 #[derive(Debug, Serialize, ToSchema)]
 pub struct UserView {
     pub id: i64,

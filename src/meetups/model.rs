@@ -6,6 +6,7 @@ use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Bool, Timestamptz};
 
 use super::domain::{MeetupInput, Venue};
+use super::rules::RsvpStatus;
 use crate::schema::{meetup_rsvps, meetups, users};
 
 #[derive(Debug, Clone, Queryable, Selectable)]
@@ -269,7 +270,7 @@ pub struct RsvpRow {
     pub id: i64,
     pub meetup_id: i64,
     pub user_id: i64,
-    pub status: String,
+    pub status: RsvpStatus,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }
@@ -319,7 +320,7 @@ pub fn promote_waitlisted(
     }
     let first: Vec<i64> = meetup_rsvps::table
         .filter(meetup_rsvps::meetup_id.eq(meetup_id))
-        .filter(meetup_rsvps::status.eq("waitlisted"))
+        .filter(meetup_rsvps::status.eq(RsvpStatus::Waitlisted))
         .order(meetup_rsvps::id.asc())
         .limit(seats)
         .select(meetup_rsvps::id)
@@ -329,7 +330,7 @@ pub fn promote_waitlisted(
     }
     diesel::update(meetup_rsvps::table.filter(meetup_rsvps::id.eq_any(&first)))
         .set((
-            meetup_rsvps::status.eq("going"),
+            meetup_rsvps::status.eq(RsvpStatus::Going),
             meetup_rsvps::updated_at.eq(diesel::dsl::now),
         ))
         .returning(meetup_rsvps::user_id)
@@ -364,7 +365,7 @@ pub fn waitlist_position(
 ) -> QueryResult<i64> {
     meetup_rsvps::table
         .filter(meetup_rsvps::meetup_id.eq(meetup_id))
-        .filter(meetup_rsvps::status.eq("waitlisted"))
+        .filter(meetup_rsvps::status.eq(RsvpStatus::Waitlisted))
         .filter(meetup_rsvps::id.le(rsvp_id))
         .count()
         .get_result(conn)

@@ -88,7 +88,6 @@ pub struct CreateMeetupRequest {
     request_body = CreateMeetupRequest,
     responses(
         (status = 201, description = "The new meetup", body = MeetupView),
-        (status = 401, description = "Missing or invalid token", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Unverified email (`email_not_verified`) or suspended (`account_suspended`)", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Invalid fields, every one named", body = Problem, content_type = "application/problem+json"),
         (status = 429, description = "Posting limit reached", body = Problem, content_type = "application/problem+json"),
@@ -256,7 +255,6 @@ pub struct UpdateMeetupRequest {
     request_body = UpdateMeetupRequest,
     responses(
         (status = 200, description = "The edited meetup", body = MeetupView),
-        (status = 401, description = "Missing or invalid token", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Not the organizer (`not_organizer`) or suspended", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such meetup", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "The meetup is cancelled (`meetup_cancelled`)", body = Problem, content_type = "application/problem+json"),
@@ -298,7 +296,6 @@ pub async fn update_meetup(
     params(("id" = i64, Path, description = "Meetup id")),
     responses(
         (status = 200, description = "The meetup, `cancelled`", body = MeetupView),
-        (status = 401, description = "Missing or invalid token", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Not the organizer (`not_organizer`) or suspended", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such meetup", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "Already cancelled (`meetup_cancelled`)", body = Problem, content_type = "application/problem+json"),
@@ -326,7 +323,6 @@ pub async fn cancel_meetup(
     params(("id" = i64, Path, description = "Meetup id")),
     responses(
         (status = 200, description = "The caller's RSVP", body = RsvpView),
-        (status = 401, description = "Missing or invalid token", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Suspended (`account_suspended`)", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such meetup", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "Cancelled (`meetup_cancelled`) or started (`meetup_past`)", body = Problem, content_type = "application/problem+json"),
@@ -349,7 +345,6 @@ pub async fn rsvp(
     params(("id" = i64, Path, description = "Meetup id")),
     responses(
         (status = 204, description = "No RSVP any more"),
-        (status = 401, description = "Missing or invalid token", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Suspended (`account_suspended`)", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such meetup", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "The meetup has started (`meetup_past`)", body = Problem, content_type = "application/problem+json"),
@@ -377,7 +372,6 @@ pub async fn withdraw_rsvp(
     params(("id" = i64, Path, description = "Meetup id")),
     responses(
         (status = 200, description = "Going and waitlisted members", body = AttendeeList),
-        (status = 401, description = "Missing or invalid token", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Not the organizer or a moderator (`not_organizer`)", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such meetup", body = Problem, content_type = "application/problem+json"),
     )

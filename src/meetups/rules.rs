@@ -8,27 +8,12 @@ use super::domain::MeetupInput;
 use crate::accounts::User;
 use crate::error::ApiError;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
-#[serde(rename_all = "lowercase")]
-pub enum RsvpStatus {
-    Going,
-    Waitlisted,
-}
-
-impl RsvpStatus {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            RsvpStatus::Going => "going",
-            RsvpStatus::Waitlisted => "waitlisted",
-        }
-    }
-
-    pub fn parse(raw: &str) -> RsvpStatus {
-        if raw == "going" {
-            RsvpStatus::Going
-        } else {
-            RsvpStatus::Waitlisted
-        }
+crate::text_enum! {
+    #[derive(Serialize, ToSchema)]
+    #[serde(rename_all = "lowercase")]
+    pub enum RsvpStatus ("RSVP status") {
+        Going => "going",
+        Waitlisted => "waitlisted",
     }
 }
 
@@ -107,6 +92,7 @@ pub fn time_or_place_changed(before: &MeetupInput, after: &MeetupInput) -> bool 
 mod tests {
     use super::*;
     use crate::accounts::user::fixture as user;
+    use crate::accounts::Role;
     use chrono::Duration;
 
     #[test]
@@ -122,10 +108,10 @@ mod tests {
 
     #[test]
     fn organizers_and_staff_manage() {
-        assert!(ensure_can_manage(&user(1, "member"), 1).is_ok());
-        assert!(ensure_can_manage(&user(2, "member"), 1).is_err());
-        assert!(ensure_can_manage(&user(2, "moderator"), 1).is_ok());
-        assert!(ensure_can_manage(&user(2, "admin"), 1).is_ok());
+        assert!(ensure_can_manage(&user(1, Role::Member), 1).is_ok());
+        assert!(ensure_can_manage(&user(2, Role::Member), 1).is_err());
+        assert!(ensure_can_manage(&user(2, Role::Moderator), 1).is_ok());
+        assert!(ensure_can_manage(&user(2, Role::Admin), 1).is_ok());
     }
 
     #[test]

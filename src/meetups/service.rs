@@ -47,9 +47,7 @@ pub fn get(
         return Err(ApiError::NotFound);
     }
     let my_rsvp = match viewer {
-        Some(viewer) => {
-            Some(model::find_rsvp(conn, id, viewer.id)?.map(|rsvp| RsvpStatus::parse(&rsvp.status)))
-        }
+        Some(viewer) => Some(model::find_rsvp(conn, id, viewer.id)?.map(|rsvp| rsvp.status)),
         None => None,
     };
     Ok(MeetupView::new(row, &organizer, my_rsvp))
@@ -148,7 +146,7 @@ pub fn rsvp(conn: &mut PgConnection, id: i64, member: &User) -> Result<RsvpView,
 }
 
 fn rsvp_view(conn: &mut PgConnection, rsvp: &model::RsvpRow) -> Result<RsvpView, ApiError> {
-    let status = RsvpStatus::parse(&rsvp.status);
+    let status = rsvp.status;
     let waitlist_position = match status {
         RsvpStatus::Waitlisted => Some(model::waitlist_position(conn, rsvp.meetup_id, rsvp.id)?),
         RsvpStatus::Going => None,
@@ -180,7 +178,7 @@ pub fn withdraw_rsvp(
             ));
         }
         model::delete_rsvp(conn, rsvp.id)?;
-        if rsvp.status == RsvpStatus::Going.as_str() && !meetup.is_cancelled() {
+        if rsvp.status == RsvpStatus::Going && !meetup.is_cancelled() {
             let going = meetup.going_count - 1;
             let seats = rules::free_seats(meetup.capacity, going, meetup.waitlist_count);
             let promoted = model::promote_waitlisted(conn, id, seats)?;
@@ -201,7 +199,7 @@ pub fn attendees(
     rules::ensure_can_manage(viewer, meetup.organizer_id)?;
     let (going, waitlisted): (Vec<_>, Vec<_>) = model::attendees(conn, id)?
         .into_iter()
-        .partition(|(rsvp, _)| rsvp.status == RsvpStatus::Going.as_str());
+        .partition(|(rsvp, _)| rsvp.status == RsvpStatus::Going);
     Ok(AttendeeList {
         going: going.into_iter().map(AttendeeView::new).collect(),
         waitlisted: waitlisted.into_iter().map(AttendeeView::new).collect(),

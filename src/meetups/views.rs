@@ -4,6 +4,8 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 use utoipa::ToSchema;
 
+use crate::accounts::views::MemberSummary;
+
 use super::domain::Venue;
 use super::model::{MeetupRow, MemberRow, RsvpRow};
 use super::rules::RsvpStatus;
@@ -28,15 +30,9 @@ impl From<Venue> for VenueView {
     }
 }
 
-#[derive(Debug, Serialize, ToSchema)]
-pub struct OrganizerView {
-    pub username: String,
-    pub display_name: Option<String>,
-}
-
-impl From<&MemberRow> for OrganizerView {
+impl From<&MemberRow> for MemberSummary {
     fn from(member: &MemberRow) -> Self {
-        OrganizerView {
+        MemberSummary {
             username: member.username.clone(),
             display_name: member.display_name.clone(),
         }
@@ -67,7 +63,7 @@ pub struct MeetupView {
     /// `null`: no limit.
     pub capacity: Option<i32>,
     pub tags: Vec<String>,
-    pub organizer: OrganizerView,
+    pub organizer: MemberSummary,
     pub going_count: i32,
     pub waitlist_count: i32,
     pub status: MeetupStatus,
@@ -129,7 +125,7 @@ pub struct MeetupSummary {
     pub online_url: Option<String>,
     pub capacity: Option<i32>,
     pub tags: Vec<String>,
-    pub organizer: OrganizerView,
+    pub organizer: MemberSummary,
     pub going_count: i32,
     pub waitlist_count: i32,
     pub status: MeetupStatus,

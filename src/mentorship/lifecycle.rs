@@ -13,39 +13,19 @@ use utoipa::ToSchema;
 
 use crate::error::ApiError;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
-#[serde(rename_all = "lowercase")]
-pub enum Status {
-    Pending,
-    Accepted,
-    Declined,
-    Withdrawn,
-    Completed,
+crate::text_enum! {
+    #[derive(Serialize, Deserialize, ToSchema)]
+    #[serde(rename_all = "lowercase")]
+    pub enum Status ("mentorship request status") {
+        Pending => "pending",
+        Accepted => "accepted",
+        Declined => "declined",
+        Withdrawn => "withdrawn",
+        Completed => "completed",
+    }
 }
 
 impl Status {
-    pub const ALL: [Status; 5] = [
-        Status::Pending,
-        Status::Accepted,
-        Status::Declined,
-        Status::Withdrawn,
-        Status::Completed,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Status::Pending => "pending",
-            Status::Accepted => "accepted",
-            Status::Declined => "declined",
-            Status::Withdrawn => "withdrawn",
-            Status::Completed => "completed",
-        }
-    }
-
-    pub fn parse(raw: &str) -> Option<Status> {
-        Status::ALL.into_iter().find(|s| s.as_str() == raw)
-    }
-
     /// Pending and accepted requests are open: only one per mentee–mentor pair at a time.
     pub fn is_open(self) -> bool {
         matches!(self, Status::Pending | Status::Accepted)
@@ -205,7 +185,7 @@ mod tests {
     #[test]
     fn every_state_action_and_party() {
         let mut checked = 0;
-        for from in Status::ALL {
+        for &from in Status::ALL {
             for action in Action::ALL {
                 for party in [Mentor, Mentee, Onlooker] {
                     assert_eq!(
@@ -256,9 +236,9 @@ mod tests {
         assert_eq!(Party::of(2, 1, 2), Mentee);
         assert_eq!(Party::of(3, 1, 2), Onlooker);
         for status in Status::ALL {
-            assert_eq!(Status::parse(status.as_str()), Some(status));
+            assert_eq!(status.as_str().parse::<Status>(), Ok(*status));
         }
-        assert_eq!(Status::parse("open"), None);
+        assert!("open".parse::<Status>().is_err());
         assert!(Pending.is_open() && Accepted.is_open());
         assert!(!Declined.is_open() && !Withdrawn.is_open() && !Completed.is_open());
     }

@@ -183,7 +183,7 @@ pub struct RequestRow {
     pub mentor_id: i64,
     pub message: String,
     pub goals: String,
-    pub status: String,
+    pub status: Status,
     pub reason: Option<String>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
@@ -192,9 +192,8 @@ pub struct RequestRow {
 }
 
 impl RequestRow {
-    /// The stored status; the CHECK constraint admits only the ones `Status` knows.
     pub fn status(&self) -> Status {
-        Status::parse(&self.status).unwrap_or(Status::Pending)
+        self.status
     }
 }
 

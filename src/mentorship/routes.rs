@@ -81,7 +81,6 @@ pub struct MentorProfileRequest {
     request_body = MentorProfileRequest,
     responses(
         (status = 200, description = "The caller's mentor profile", body = MentorView),
-        (status = 401, description = "Missing or invalid token", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Unverified email (`email_not_verified`) or suspended (`account_suspended`)", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Invalid fields, every one named", body = Problem, content_type = "application/problem+json"),
     )
@@ -111,7 +110,6 @@ pub async fn put_my_profile(
     security(("bearer_auth" = [])),
     responses(
         (status = 200, description = "The caller's mentor profile", body = MentorView),
-        (status = 401, description = "Missing or invalid token", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "The caller is not a mentor", body = Problem, content_type = "application/problem+json"),
     )
 )]
@@ -225,7 +223,6 @@ pub struct NewRequestBody {
     request_body = NewRequestBody,
     responses(
         (status = 201, description = "The new request, `pending`", body = RequestView),
-        (status = 401, description = "Missing or invalid token", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Unverified email (`email_not_verified`) or suspended (`account_suspended`)", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "An open request to this mentor exists (`request_exists`)", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Invalid fields, no such mentor, oneself (`validation_failed`), or the mentor is not accepting or full (`mentor_unavailable`)", body = Problem, content_type = "application/problem+json"),
@@ -276,7 +273,6 @@ pub struct RequestListQuery {
     responses(
         (status = 200, description = "A page of the caller's requests", body = Page<RequestView>),
         (status = 400, description = "Bad query parameter or cursor (`invalid_cursor`)", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "Missing or invalid token", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Invalid `limit`", body = Problem, content_type = "application/problem+json"),
     )
 )]
@@ -304,7 +300,6 @@ pub async fn list_requests(
     params(("id" = i64, Path, description = "Request id")),
     responses(
         (status = 200, description = "The request", body = RequestView),
-        (status = 401, description = "Missing or invalid token", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such request, or not the caller's", body = Problem, content_type = "application/problem+json"),
     )
 )]
@@ -358,7 +353,6 @@ fn reason_of(body: OptionalJson<AnswerBody>) -> Result<Option<String>, ApiError>
     request_body(content = Option<AnswerBody>, description = "Optional; a note to the mentee"),
     responses(
         (status = 200, description = "The request, `accepted`", body = RequestView),
-        (status = 401, description = "Missing or invalid token", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Not the mentor (`wrong_participant`) or suspended", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such request, or not the caller's", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "Not pending (`invalid_transition`)", body = Problem, content_type = "application/problem+json"),
@@ -392,7 +386,6 @@ pub async fn accept(
     request_body(content = Option<AnswerBody>, description = "Optional; the reason, sent to the mentee"),
     responses(
         (status = 200, description = "The request, `declined`", body = RequestView),
-        (status = 401, description = "Missing or invalid token", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Not the mentor (`wrong_participant`) or suspended", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such request, or not the caller's", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "Not pending (`invalid_transition`)", body = Problem, content_type = "application/problem+json"),
@@ -425,7 +418,6 @@ pub async fn decline(
     params(("id" = i64, Path, description = "Request id")),
     responses(
         (status = 200, description = "The request, `withdrawn`", body = RequestView),
-        (status = 401, description = "Missing or invalid token", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Not the mentee (`wrong_participant`) or suspended", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such request, or not the caller's", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "Not pending (`invalid_transition`)", body = Problem, content_type = "application/problem+json"),
@@ -455,7 +447,6 @@ pub async fn withdraw(
     params(("id" = i64, Path, description = "Request id")),
     responses(
         (status = 200, description = "The request, `completed`", body = RequestView),
-        (status = 401, description = "Missing or invalid token", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Not a participant (`wrong_participant`) or suspended", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such request, or not the caller's", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "Not accepted (`invalid_transition`)", body = Problem, content_type = "application/problem+json"),

@@ -99,6 +99,7 @@ mod tests {
     }
 
     use crate::accounts::user::fixture as user;
+    use crate::accounts::Role;
 
     #[test]
     fn a_mentor_takes_requests_when_willing_with_room_and_not_suspended() {
@@ -136,16 +137,16 @@ mod tests {
 
     #[test]
     fn requests_are_private_to_participants_and_staff() {
-        assert!(can_see(&user(1, "member"), 1, 2));
-        assert!(can_see(&user(2, "member"), 1, 2));
-        assert!(!can_see(&user(3, "member"), 1, 2));
-        assert!(can_see(&user(3, "moderator"), 1, 2));
-        assert!(can_see(&user(3, "admin"), 1, 2));
+        assert!(can_see(&user(1, Role::Member), 1, 2));
+        assert!(can_see(&user(2, Role::Member), 1, 2));
+        assert!(!can_see(&user(3, Role::Member), 1, 2));
+        assert!(can_see(&user(3, Role::Moderator), 1, 2));
+        assert!(can_see(&user(3, Role::Admin), 1, 2));
     }
 
     #[test]
     fn nobody_mentors_themselves() {
-        assert!(ensure_not_self(&user(1, "member"), "U1").is_err());
-        assert!(ensure_not_self(&user(1, "member"), "u2").is_ok());
+        assert!(ensure_not_self(&user(1, Role::Member), "U1").is_err());
+        assert!(ensure_not_self(&user(1, Role::Member), "u2").is_ok());
     }
 }

@@ -4,6 +4,8 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 use utoipa::ToSchema;
 
+use crate::accounts::views::MemberSummary;
+
 use super::domain::LanguageCodeSchema;
 use super::lifecycle::Status;
 use super::model::{MentorRow, PersonRow, RequestRow};
@@ -101,16 +103,9 @@ impl MentorSummary {
     }
 }
 
-/// One side of a request.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct ParticipantView {
-    pub username: String,
-    pub display_name: Option<String>,
-}
-
-impl From<&PersonRow> for ParticipantView {
+impl From<&PersonRow> for MemberSummary {
     fn from(person: &PersonRow) -> Self {
-        ParticipantView {
+        MemberSummary {
             username: person.username.clone(),
             display_name: person.display_name.clone(),
         }
@@ -121,8 +116,8 @@ impl From<&PersonRow> for ParticipantView {
 pub struct RequestView {
     pub id: i64,
     pub status: Status,
-    pub mentor: ParticipantView,
-    pub mentee: ParticipantView,
+    pub mentor: MemberSummary,
+    pub mentee: MemberSummary,
     /// Plain text, as the mentee wrote it.
     pub message: String,
     pub goals: String,

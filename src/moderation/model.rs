@@ -5,6 +5,7 @@ use diesel::dsl::sql;
 use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Bool, Timestamptz};
 
+use super::rules::TargetType;
 use crate::schema::{moderation_log, reports, users};
 
 #[derive(Debug, Clone, Queryable, Selectable)]
@@ -12,7 +13,7 @@ use crate::schema::{moderation_log, reports, users};
 pub struct ReportRow {
     pub id: i64,
     pub reporter_id: i64,
-    pub target_type: String,
+    pub target_type: TargetType,
     pub target_id: i64,
     pub reason: String,
     pub details: Option<String>,
@@ -28,7 +29,7 @@ pub struct ReportRow {
 #[diesel(table_name = reports)]
 pub struct NewReport<'a> {
     pub reporter_id: i64,
-    pub target_type: &'a str,
+    pub target_type: TargetType,
     pub target_id: i64,
     pub reason: &'a str,
     pub details: Option<&'a str>,
@@ -53,7 +54,7 @@ pub fn lock_report(conn: &mut PgConnection, id: i64) -> QueryResult<Option<Repor
 /// How many open reports a target has (one per reporter, by the unique index).
 pub fn open_reports_of(
     conn: &mut PgConnection,
-    target_type: &str,
+    target_type: TargetType,
     target_id: i64,
 ) -> QueryResult<i64> {
     reports::table
@@ -67,13 +68,13 @@ pub fn open_reports_of(
 /// Open reports per target, for many targets in one query.
 pub fn open_reports_of_many(
     conn: &mut PgConnection,
-    targets: &[(String, i64)],
-) -> QueryResult<Vec<(String, i64, i64)>> {
+    targets: &[(TargetType, i64)],
+) -> QueryResult<Vec<(TargetType, i64, i64)>> {
     if targets.is_empty() {
         return Ok(Vec::new());
     }
     let ids: Vec<i64> = targets.iter().map(|(_, id)| *id).collect();
-    let counts: Vec<(String, i64, i64)> = reports::table
+    let counts: Vec<(TargetType, i64, i64)> = reports::table
         .filter(reports::status.eq("open"))
         .filter(reports::target_id.eq_any(&ids))
         .group_by((reports::target_type, reports::target_id))
@@ -125,7 +126,7 @@ pub fn close_reports(
 /// The other open reports of a target, locked.
 pub fn other_open_reports(
     conn: &mut PgConnection,
-    target_type: &str,
+    target_type: TargetType,
     target_id: i64,
     except: i64,
 ) -> QueryResult<Vec<i64>> {

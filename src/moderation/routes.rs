@@ -86,7 +86,6 @@ pub struct ReportRequest {
     request_body = ReportRequest,
     responses(
         (status = 201, description = "The report", body = ReportView),
-        (status = 401, description = "Missing or invalid token", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Unverified email or suspended", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such target, or not one the caller can see", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "The caller has an open report on it (`report_exists`)", body = Problem, content_type = "application/problem+json"),
@@ -136,7 +135,6 @@ pub struct QueueQuery {
     responses(
         (status = 200, description = "A page of reports", body = Page<ReportView>),
         (status = 400, description = "Bad query parameter or cursor", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "Missing or invalid token", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Not a moderator (`insufficient_role`)", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Invalid `limit`", body = Problem, content_type = "application/problem+json"),
     )
@@ -178,7 +176,6 @@ pub struct ResolveRequest {
     request_body = ResolveRequest,
     responses(
         (status = 200, description = "The resolved report", body = ReportView),
-        (status = 401, description = "Missing or invalid token", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Not a moderator", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such report", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "Already resolved or dismissed (`report_closed`)", body = Problem, content_type = "application/problem+json"),
@@ -229,7 +226,6 @@ pub struct NoteRequest {
     request_body(content = Option<NoteRequest>, description = "Optional"),
     responses(
         (status = 200, description = "The dismissed report", body = ReportView),
-        (status = 401, description = "Missing or invalid token", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Not a moderator", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such report", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "Already resolved or dismissed (`report_closed`)", body = Problem, content_type = "application/problem+json"),
@@ -304,7 +300,6 @@ macro_rules! content_action {
             request_body(content = Option<ReasonRequest>, description = "Optional; the reason"),
             responses(
                 (status = 200, description = "The content as staff see it", body = $body),
-                (status = 401, description = "Missing or invalid token", body = Problem, content_type = "application/problem+json"),
                 (status = 403, description = "Not a moderator", body = Problem, content_type = "application/problem+json"),
                 (status = 404, description = "No such content", body = Problem, content_type = "application/problem+json"),
                 (status = 422, description = "Invalid `reason`", body = Problem, content_type = "application/problem+json"),
@@ -380,7 +375,6 @@ macro_rules! thread_action {
             params(("id" = i64, Path, description = "Thread id")),
             responses(
                 (status = 200, description = "The thread", body = ThreadView),
-                (status = 401, description = "Missing or invalid token", body = Problem, content_type = "application/problem+json"),
                 (status = 403, description = "Not a moderator", body = Problem, content_type = "application/problem+json"),
                 (status = 404, description = "No such thread", body = Problem, content_type = "application/problem+json"),
             )
@@ -457,7 +451,6 @@ pub struct SuspendRequest {
     request_body = SuspendRequest,
     responses(
         (status = 200, description = "The member, suspended", body = UserView),
-        (status = 401, description = "Missing or invalid token", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Not a moderator, or the target is staff (`cannot_moderate_staff`) or oneself", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such member", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Invalid fields (`until` must be in the future)", body = Problem, content_type = "application/problem+json"),
@@ -494,7 +487,6 @@ pub async fn suspend(
     params(("username" = String, Path, description = "The member's username")),
     responses(
         (status = 200, description = "The member", body = UserView),
-        (status = 401, description = "Missing or invalid token", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Not a moderator, or the target is staff", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such member", body = Problem, content_type = "application/problem+json"),
     )
@@ -526,7 +518,6 @@ pub struct RoleRequest {
     request_body = RoleRequest,
     responses(
         (status = 200, description = "The member with the new role", body = UserView),
-        (status = 401, description = "Missing or invalid token", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Not an admin (`insufficient_role`)", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such member", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "The last admin (`last_admin`)", body = Problem, content_type = "application/problem+json"),
@@ -565,7 +556,6 @@ pub struct LogQuery {
     responses(
         (status = 200, description = "A page of log entries", body = Page<LogEntryView>),
         (status = 400, description = "Bad query parameter or cursor", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "Missing or invalid token", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Not a moderator", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Invalid `limit`", body = Problem, content_type = "application/problem+json"),
     )

@@ -6,37 +6,19 @@ use utoipa::ToSchema;
 use crate::accounts::{Role, User};
 use crate::error::ApiError;
 
-/// What a report points at.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-#[serde(rename_all = "lowercase")]
-pub enum TargetType {
-    Thread,
-    Reply,
-    User,
-    Meetup,
+crate::text_enum! {
+    /// What a report points at.
+    #[derive(Serialize, Deserialize, ToSchema)]
+    #[serde(rename_all = "lowercase")]
+    pub enum TargetType ("report target type") {
+        Thread => "thread",
+        Reply => "reply",
+        User => "user",
+        Meetup => "meetup",
+    }
 }
 
 impl TargetType {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            TargetType::Thread => "thread",
-            TargetType::Reply => "reply",
-            TargetType::User => "user",
-            TargetType::Meetup => "meetup",
-        }
-    }
-
-    pub fn parse(raw: &str) -> Option<TargetType> {
-        [
-            TargetType::Thread,
-            TargetType::Reply,
-            TargetType::User,
-            TargetType::Meetup,
-        ]
-        .into_iter()
-        .find(|t| t.as_str() == raw)
-    }
-
     /// Content can be hidden; accounts are suspended instead.
     pub fn content(self) -> Option<Content> {
         match self {
@@ -165,18 +147,19 @@ pub fn should_auto_hide(open_reports: i64, threshold: u32) -> bool {
 mod tests {
     use super::*;
     use crate::accounts::user::fixture as user;
+    use crate::accounts::Role;
 
     #[test]
     fn who_suspends_whom() {
-        let member = user(1, "member");
-        let other = user(2, "member");
-        let moderator = user(3, "moderator");
-        let admin = user(4, "admin");
-        let other_admin = user(5, "admin");
+        let member = user(1, Role::Member);
+        let other = user(2, Role::Member);
+        let moderator = user(3, Role::Moderator);
+        let admin = user(4, Role::Admin);
+        let other_admin = user(5, Role::Admin);
         assert!(ensure_can_suspend(&moderator, &member).is_ok());
         assert!(ensure_can_suspend(&admin, &member).is_ok());
         assert!(ensure_can_suspend(&admin, &moderator).is_ok());
-        assert!(ensure_can_suspend(&moderator, &user(6, "moderator")).is_err());
+        assert!(ensure_can_suspend(&moderator, &user(6, Role::Moderator)).is_err());
         assert!(ensure_can_suspend(&moderator, &admin).is_err());
         assert!(ensure_can_suspend(&admin, &other_admin).is_err());
         assert!(ensure_can_suspend(&moderator, &moderator).is_err());
@@ -202,8 +185,9 @@ mod tests {
     #[test]
     fn target_types_round_trip() {
         for t in ["thread", "reply", "user", "meetup"] {
-            assert_eq!(TargetType::parse(t).map(TargetType::as_str), Some(t));
+            assert_eq!(t.parse::<TargetType>().map(TargetType::as_str), Ok(t));
         }
+        assert!("post".parse::<TargetType>().is_err());
         assert_eq!(TargetType::User.content(), None);
         assert_eq!(
             TargetType::Reply.content().map(Content::target_type),

@@ -252,7 +252,7 @@ pub fn report(
             conn,
             &NewReport {
                 reporter_id: reporter.id,
-                target_type: input.target_type.as_str(),
+                target_type: input.target_type,
                 target_id: input.target_id,
                 reason: input.reason.as_str(),
                 details: input.details.as_deref(),
@@ -262,7 +262,7 @@ pub fn report(
             DieselError::DatabaseError(DatabaseErrorKind::UniqueViolation, _) => report_exists(),
             other => other.into(),
         })?;
-        let open = model::open_reports_of(conn, input.target_type.as_str(), input.target_id)?;
+        let open = model::open_reports_of(conn, input.target_type, input.target_id)?;
         if let Some(content) = input.target_type.content() {
             if rules::should_auto_hide(open, auto_hide_threshold) {
                 let reason =
@@ -330,21 +330,21 @@ fn report_views(
     people.sort_unstable();
     people.dedup();
     let names: HashMap<i64, String> = model::usernames(conn, &people)?.into_iter().collect();
-    let targets: Vec<(String, i64)> = rows
+    let targets: Vec<(TargetType, i64)> = rows
         .iter()
-        .map(|row| (row.target_type.clone(), row.target_id))
+        .map(|row| (row.target_type, row.target_id))
         .collect();
-    let open: HashMap<(String, i64), i64> = model::open_reports_of_many(conn, &targets)?
+    let open: HashMap<(TargetType, i64), i64> = model::open_reports_of_many(conn, &targets)?
         .into_iter()
         .map(|(kind, id, n)| ((kind, id), n))
         .collect();
     let name_of = |id: i64| names.get(&id).cloned().unwrap_or_default();
     let mut views = Vec::with_capacity(rows.len());
     for row in rows {
-        let target_type = TargetType::parse(&row.target_type).unwrap_or(TargetType::User);
+        let target_type = row.target_type;
         let target = target_view(conn, target_type, row.target_id, staff)?;
         let count = open
-            .get(&(row.target_type.clone(), row.target_id))
+            .get(&(row.target_type, row.target_id))
             .copied()
             .unwrap_or(0);
         let reporter = name_of(row.reporter_id);
@@ -378,7 +378,7 @@ pub fn resolve(
 ) -> Result<ReportView, ApiError> {
     conn.transaction(|conn| {
         let row = open_report(conn, id)?;
-        let target_type = TargetType::parse(&row.target_type).unwrap_or(TargetType::User);
+        let target_type = row.target_type;
         if action == ResolveAction::Hide {
             let content = target_type.content().ok_or_else(|| {
                 ApiError::invalid_field(
@@ -406,7 +406,7 @@ pub fn resolve(
         if resolve_others {
             ids.extend(model::other_open_reports(
                 conn,
-                &row.target_type,
+                row.target_type,
                 row.target_id,
                 row.id,
             )?);
@@ -583,7 +583,7 @@ pub fn set_role(
         let admins = User::lock_admins(conn)?;
         let target = member_named(conn, username)?;
         rules::ensure_an_admin_remains(target.role(), role, admins)?;
-        let user = User::set_role(conn, target.id, role.as_str())?;
+        let user = User::set_role(conn, target.id, role)?;
         let change = format!("{} → {}", target.role().as_str(), role.as_str());
         log(
             conn,

@@ -5,12 +5,12 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use super::model::{LogRow, ReportRow};
+use super::rules::TargetType;
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ReportView {
     pub id: i64,
-    /// `thread`, `reply`, `user` or `meetup`.
-    pub target_type: String,
+    pub target_type: TargetType,
     pub target_id: i64,
     /// `spam`, `abuse`, `off_topic` or `other`.
     pub reason: String,

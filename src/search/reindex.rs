@@ -17,11 +17,12 @@ use diesel::prelude::*;
 use diesel::sql_types::Text;
 
 use super::document::{self, Kind};
+use super::engine::SearchEngine;
 use super::meili::Meilisearch;
-use super::{postgres, sync, SearchEngine};
+use super::{postgres, sync};
 use crate::db::{self, DbPool};
 use crate::error::ApiError;
-use crate::seed::Progress;
+use crate::progress::Progress;
 
 /// Rows read (and documents written) per step.
 const PAGE: i64 = 2_000;
@@ -49,21 +50,6 @@ pub async fn reindex(
         documents,
         elapsed: started.elapsed(),
     })
-}
-
-/// The Meilisearch index being rebuilt, if a reindex is under way.
-pub fn index_being_rebuilt(conn: &mut PgConnection) -> QueryResult<Option<String>> {
-    #[derive(QueryableByName)]
-    struct Rebuild {
-        #[diesel(sql_type = Text)]
-        index_uid: String,
-    }
-    Ok(
-        diesel::sql_query("SELECT index_uid FROM search_rebuilds ORDER BY started_at DESC LIMIT 1")
-            .get_result::<Rebuild>(conn)
-            .optional()?
-            .map(|r| r.index_uid),
-    )
 }
 
 fn totals(conn: &mut PgConnection) -> QueryResult<Vec<(Kind, usize)>> {
@@ -228,10 +214,7 @@ async fn rebuild_meilisearch(
     meili.prepare_index(&rebuild).await?;
     set_rebuild(pool, Some(rebuild.clone())).await?;
 
-    let totals = {
-        let mut conn = pool.get().context("connecting to the database")?;
-        totals(&mut conn)?
-    };
+    let totals = db::read(pool, |conn| Ok(totals(conn)?)).await?;
     let runtime = tokio::runtime::Handle::current();
     let mut tasks = Vec::new();
     let mut written = 0u64;

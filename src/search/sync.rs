@@ -13,11 +13,11 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use diesel::prelude::*;
-use diesel::sql_types::BigInt;
+use diesel::sql_types::{BigInt, Text};
 use serde::{Deserialize, Serialize};
 
 use super::document::{self, DocRef, Document, Kind};
-use crate::jobs::{self, BatchOutcome, Job};
+use crate::jobs::{self, Job};
 
 pub const SEARCH_SYNC_JOB: &str = "search.sync";
 
@@ -167,17 +167,19 @@ pub fn requests_of(jobs: &[Job]) -> (Vec<SyncRequest>, Vec<(i64, String)>) {
     (requests, rejected)
 }
 
-/// The worker's handler for a batch of `search.sync` jobs.
-pub async fn run_batch(
-    engine: super::SearchEngine,
-    context: jobs::JobContext,
-    batch: Vec<Job>,
-) -> BatchOutcome {
-    let (requests, rejected) = requests_of(&batch);
-    if !requests.is_empty() {
-        engine.sync(&context.pool, requests).await?;
+/// The Meilisearch index being rebuilt, if a reindex is under way.
+pub fn index_being_rebuilt(conn: &mut PgConnection) -> QueryResult<Option<String>> {
+    #[derive(QueryableByName)]
+    struct Rebuild {
+        #[diesel(sql_type = Text)]
+        index_uid: String,
     }
-    Ok(rejected)
+    Ok(
+        diesel::sql_query("SELECT index_uid FROM search_rebuilds ORDER BY started_at DESC LIMIT 1")
+            .get_result::<Rebuild>(conn)
+            .optional()?
+            .map(|r| r.index_uid),
+    )
 }
 
 #[cfg(test)]

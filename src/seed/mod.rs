@@ -17,6 +17,7 @@ pub use text::Vocabulary;
 use crate::accounts::password;
 use crate::accounts::Password;
 use crate::markdown;
+pub use crate::progress::Progress;
 use crate::schema::{
     meetup_rsvps, meetups, mentor_profiles, replies, thread_votes, threads, users,
 };
@@ -40,17 +41,6 @@ pub struct SeedReport {
     pub mentors: usize,
     pub meetups: usize,
     pub rsvps: usize,
-}
-
-/// Reports progress: (stage, done, total).
-pub trait Progress {
-    fn update(&mut self, stage: &str, done: usize, total: usize);
-}
-
-impl<F: FnMut(&str, usize, usize)> Progress for F {
-    fn update(&mut self, stage: &str, done: usize, total: usize) {
-        self(stage, done, total)
-    }
 }
 
 /// The password every seeded account has.
@@ -216,7 +206,7 @@ pub fn seed(
                     author_id: user_ids[skewed(&mut rng, user_ids.len(), 3.0)],
                     title: title(&mut rng),
                     body_html: markdown::render(&body),
-                    excerpt: markdown::excerpt(&body, crate::threads::service::EXCERPT_CHARS),
+                    excerpt: markdown::excerpt(&body, crate::threads::rules::EXCERPT_CHARS),
                     body,
                     tags,
                     pinned: i % 20_000 == 7,

@@ -365,48 +365,6 @@ pub fn soft_delete_reply(conn: &mut PgConnection, id: i64) -> QueryResult<()> {
     Ok(())
 }
 
-/// The caller's vote on a thread (0 when none).
-pub fn thread_vote(conn: &mut PgConnection, thread_id: i64, user_id: i64) -> QueryResult<i16> {
-    Ok(thread_votes::table
-        .find((thread_id, user_id))
-        .select(thread_votes::value)
-        .first(conn)
-        .optional()?
-        .unwrap_or(0))
-}
-
-/// Sets a vote (0 removes it) and returns the change to apply to the score. The caller holds
-/// the target's row lock, so the read-then-write cannot interleave with another vote.
-pub fn set_thread_vote(
-    conn: &mut PgConnection,
-    thread_id: i64,
-    user_id: i64,
-    value: i16,
-) -> QueryResult<i32> {
-    let previous = thread_vote(conn, thread_id, user_id)?;
-    if value == 0 {
-        diesel::delete(thread_votes::table.find((thread_id, user_id))).execute(conn)?;
-    } else {
-        diesel::insert_into(thread_votes::table)
-            .values((
-                thread_votes::thread_id.eq(thread_id),
-                thread_votes::user_id.eq(user_id),
-                thread_votes::value.eq(value),
-            ))
-            .on_conflict((thread_votes::thread_id, thread_votes::user_id))
-            .do_update()
-            .set(thread_votes::value.eq(value))
-            .execute(conn)?;
-    }
-    let delta = i32::from(value) - i32::from(previous);
-    if delta != 0 {
-        diesel::update(threads::table.find(thread_id))
-            .set(threads::score.eq(threads::score + delta))
-            .execute(conn)?;
-    }
-    Ok(delta)
-}
-
 pub fn lock_reply(conn: &mut PgConnection, id: i64) -> QueryResult<Option<ReplyRow>> {
     replies::table
         .filter(replies::id.eq(id))
@@ -416,51 +374,97 @@ pub fn lock_reply(conn: &mut PgConnection, id: i64) -> QueryResult<Option<ReplyR
         .optional()
 }
 
-pub fn reply_vote(conn: &mut PgConnection, reply_id: i64, user_id: i64) -> QueryResult<i16> {
-    Ok(reply_votes::table
-        .find((reply_id, user_id))
-        .select(reply_votes::value)
-        .first(conn)
-        .optional()?
-        .unwrap_or(0))
+/// What a member can vote on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum VoteTarget {
+    Thread,
+    Reply,
 }
 
-pub fn set_reply_vote(
+/// A vote as recorded: the content's new score and how much it moved.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct VoteChange {
+    pub score: i32,
+    pub delta: i32,
+}
+
+/// One definition of voting, stated for each votes table: read the caller's vote, write the
+/// new one (0 removes it), move the content's score by the difference.
+macro_rules! votes_on {
+    ($module:ident, $content:ident, $votes:ident, $key:ident) => {
+        mod $module {
+            use super::*;
+
+            pub fn vote_of(conn: &mut PgConnection, id: i64, user_id: i64) -> QueryResult<i16> {
+                Ok($votes::table
+                    .find((id, user_id))
+                    .select($votes::value)
+                    .first(conn)
+                    .optional()?
+                    .unwrap_or(0))
+            }
+
+            pub fn set(
+                conn: &mut PgConnection,
+                id: i64,
+                user_id: i64,
+                value: i16,
+            ) -> QueryResult<VoteChange> {
+                let previous = vote_of(conn, id, user_id)?;
+                if value == 0 {
+                    diesel::delete($votes::table.find((id, user_id))).execute(conn)?;
+                } else {
+                    diesel::insert_into($votes::table)
+                        .values((
+                            $votes::$key.eq(id),
+                            $votes::user_id.eq(user_id),
+                            $votes::value.eq(value),
+                        ))
+                        .on_conflict(($votes::$key, $votes::user_id))
+                        .do_update()
+                        .set($votes::value.eq(value))
+                        .execute(conn)?;
+                }
+                let delta = i32::from(value) - i32::from(previous);
+                let score = diesel::update($content::table.find(id))
+                    .set($content::score.eq($content::score + delta))
+                    .returning($content::score)
+                    .get_result(conn)?;
+                Ok(VoteChange { score, delta })
+            }
+        }
+    };
+}
+
+votes_on!(thread_votes_of, threads, thread_votes, thread_id);
+votes_on!(reply_votes_of, replies, reply_votes, reply_id);
+
+/// The member's vote on the content (0 when none).
+pub fn vote_of(
     conn: &mut PgConnection,
-    reply_id: i64,
+    target: VoteTarget,
+    id: i64,
+    user_id: i64,
+) -> QueryResult<i16> {
+    match target {
+        VoteTarget::Thread => thread_votes_of::vote_of(conn, id, user_id),
+        VoteTarget::Reply => reply_votes_of::vote_of(conn, id, user_id),
+    }
+}
+
+/// Sets the member's vote (0 removes it) and moves the score. The caller holds the content's
+/// row lock, so the read-then-write cannot interleave with another vote.
+pub fn set_vote(
+    conn: &mut PgConnection,
+    target: VoteTarget,
+    id: i64,
     user_id: i64,
     value: i16,
-) -> QueryResult<i32> {
-    let previous = reply_vote(conn, reply_id, user_id)?;
-    if value == 0 {
-        diesel::delete(reply_votes::table.find((reply_id, user_id))).execute(conn)?;
-    } else {
-        diesel::insert_into(reply_votes::table)
-            .values((
-                reply_votes::reply_id.eq(reply_id),
-                reply_votes::user_id.eq(user_id),
-                reply_votes::value.eq(value),
-            ))
-            .on_conflict((reply_votes::reply_id, reply_votes::user_id))
-            .do_update()
-            .set(reply_votes::value.eq(value))
-            .execute(conn)?;
+) -> QueryResult<VoteChange> {
+    match target {
+        VoteTarget::Thread => thread_votes_of::set(conn, id, user_id, value),
+        VoteTarget::Reply => reply_votes_of::set(conn, id, user_id, value),
     }
-    let delta = i32::from(value) - i32::from(previous);
-    if delta != 0 {
-        diesel::update(replies::table.find(reply_id))
-            .set(replies::score.eq(replies::score + delta))
-            .execute(conn)?;
-    }
-    Ok(delta)
-}
-
-pub fn score_of_thread(conn: &mut PgConnection, id: i64) -> QueryResult<i32> {
-    threads::table.find(id).select(threads::score).first(conn)
-}
-
-pub fn score_of_reply(conn: &mut PgConnection, id: i64) -> QueryResult<i32> {
-    replies::table.find(id).select(replies::score).first(conn)
 }
 
 /// Tags with at least one visible thread, most used first.

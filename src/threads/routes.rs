@@ -4,7 +4,7 @@ use actix_web::{web, HttpResponse};
 use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
 
-use super::model::{self, Sort, ThreadFilter, ThreadKey};
+use super::model::{self, Sort, ThreadFilter, ThreadKey, VoteTarget};
 use super::service;
 use super::views::{ReplyView, TagList, TagView, ThreadSummary, ThreadView, VoteView};
 use crate::auth::{ActiveUser, MaybeUser, Member};
@@ -150,7 +150,6 @@ pub struct CreateThreadRequest {
     request_body = CreateThreadRequest,
     responses(
         (status = 201, description = "The new thread", body = ThreadView),
-        (status = 401, description = "Missing or invalid token", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Unverified email (`email_not_verified`) or suspended (`account_suspended`)", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Invalid fields", body = Problem, content_type = "application/problem+json"),
         (status = 429, description = "Posting limit reached", body = Problem, content_type = "application/problem+json"),
@@ -226,7 +225,6 @@ pub struct UpdateThreadRequest {
     request_body = UpdateThreadRequest,
     responses(
         (status = 200, description = "The edited thread", body = ThreadView),
-        (status = 401, description = "Missing or invalid token", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Not the author (`not_author`) or suspended", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such thread", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Invalid fields", body = Problem, content_type = "application/problem+json"),
@@ -259,7 +257,6 @@ pub async fn update_thread(
     params(("id" = i64, Path, description = "Thread id")),
     responses(
         (status = 204, description = "Deleted"),
-        (status = 401, description = "Missing or invalid token", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Not the author (`not_author`) or suspended", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such thread", body = Problem, content_type = "application/problem+json"),
     )
@@ -335,7 +332,6 @@ fn parse_reply_body(body: Option<&str>) -> Result<String, ApiError> {
     request_body = ReplyRequest,
     responses(
         (status = 201, description = "The new reply", body = ReplyView),
-        (status = 401, description = "Missing or invalid token", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Unverified email or suspended", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such thread", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "The thread is locked (`thread_locked`)", body = Problem, content_type = "application/problem+json"),
@@ -368,7 +364,6 @@ pub async fn create_reply(
     request_body = ReplyRequest,
     responses(
         (status = 200, description = "The edited reply", body = ReplyView),
-        (status = 401, description = "Missing or invalid token", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Not the author (`not_author`) or suspended", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such reply", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Invalid fields", body = Problem, content_type = "application/problem+json"),
@@ -396,7 +391,6 @@ pub async fn update_reply(
     params(("id" = i64, Path, description = "Reply id")),
     responses(
         (status = 204, description = "Deleted"),
-        (status = 401, description = "Missing or invalid token", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Not the author (`not_author`) or suspended", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such reply", body = Problem, content_type = "application/problem+json"),
     )
@@ -427,25 +421,18 @@ pub struct VoteRequest {
     request_body = VoteRequest,
     responses(
         (status = 200, description = "The new score and the caller's vote", body = VoteView),
-        (status = 401, description = "Missing or invalid token", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "One's own thread (`own_post`) or suspended", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such thread", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Invalid value", body = Problem, content_type = "application/problem+json"),
     )
 )]
 pub async fn vote_on_thread(
-    ActiveUser(actor): ActiveUser,
+    actor: ActiveUser,
     id: web::Path<i64>,
     body: Json<VoteRequest>,
     pool: web::Data<DbPool>,
 ) -> Result<HttpResponse, ApiError> {
-    let value = service::parse_vote(body.value)?;
-    let id = id.into_inner();
-    let vote = db::run(&pool, move |conn| {
-        service::vote_on_thread(conn, id, &actor, value)
-    })
-    .await?;
-    Ok(HttpResponse::Ok().json(vote))
+    vote(VoteTarget::Thread, actor, id, body, pool).await
 }
 
 /// Vote on a reply; idempotent; never on one's own (`403 own_post`).
@@ -456,13 +443,22 @@ pub async fn vote_on_thread(
     request_body = VoteRequest,
     responses(
         (status = 200, description = "The new score and the caller's vote", body = VoteView),
-        (status = 401, description = "Missing or invalid token", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "One's own reply (`own_post`) or suspended", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such reply", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Invalid value", body = Problem, content_type = "application/problem+json"),
     )
 )]
 pub async fn vote_on_reply(
+    actor: ActiveUser,
+    id: web::Path<i64>,
+    body: Json<VoteRequest>,
+    pool: web::Data<DbPool>,
+) -> Result<HttpResponse, ApiError> {
+    vote(VoteTarget::Reply, actor, id, body, pool).await
+}
+
+async fn vote(
+    target: VoteTarget,
     ActiveUser(actor): ActiveUser,
     id: web::Path<i64>,
     body: Json<VoteRequest>,
@@ -471,7 +467,7 @@ pub async fn vote_on_reply(
     let value = service::parse_vote(body.value)?;
     let id = id.into_inner();
     let vote = db::run(&pool, move |conn| {
-        service::vote_on_reply(conn, id, &actor, value)
+        service::vote(conn, target, id, &actor, value)
     })
     .await?;
     Ok(HttpResponse::Ok().json(vote))

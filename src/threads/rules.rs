@@ -3,6 +3,9 @@
 use crate::accounts::User;
 use crate::error::ApiError;
 
+/// A listing shows this many characters of a thread's body.
+pub const EXCERPT_CHARS: usize = 280;
+
 /// Authors edit and delete their own posts; moderators and admins anyone's.
 pub fn ensure_can_modify(actor: &User, author_id: i64) -> Result<(), ApiError> {
     if actor.id == author_id || actor.is_staff() {
@@ -49,19 +52,20 @@ mod tests {
     use super::*;
 
     use crate::accounts::user::fixture as user;
+    use crate::accounts::Role;
 
     #[test]
     fn authors_and_staff_modify() {
-        assert!(ensure_can_modify(&user(1, "member"), 1).is_ok());
-        assert!(ensure_can_modify(&user(2, "member"), 1).is_err());
-        assert!(ensure_can_modify(&user(2, "moderator"), 1).is_ok());
-        assert!(ensure_can_modify(&user(2, "admin"), 1).is_ok());
+        assert!(ensure_can_modify(&user(1, Role::Member), 1).is_ok());
+        assert!(ensure_can_modify(&user(2, Role::Member), 1).is_err());
+        assert!(ensure_can_modify(&user(2, Role::Moderator), 1).is_ok());
+        assert!(ensure_can_modify(&user(2, Role::Admin), 1).is_ok());
     }
 
     #[test]
     fn visibility() {
-        let member = user(1, "member");
-        let moderator = user(2, "moderator");
+        let member = user(1, Role::Member);
+        let moderator = user(2, Role::Moderator);
         assert!(is_visible(false, false, None));
         assert!(!is_visible(true, false, None));
         assert!(!is_visible(true, false, Some(&member)));
@@ -71,8 +75,8 @@ mod tests {
 
     #[test]
     fn votes_and_locks() {
-        assert!(ensure_can_vote(&user(1, "member"), 1).is_err());
-        assert!(ensure_can_vote(&user(1, "member"), 2).is_ok());
+        assert!(ensure_can_vote(&user(1, Role::Member), 1).is_err());
+        assert!(ensure_can_vote(&user(1, Role::Member), 2).is_ok());
         assert!(ensure_open_for_replies(true).is_err());
         assert!(ensure_open_for_replies(false).is_ok());
     }

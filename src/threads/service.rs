@@ -4,7 +4,9 @@
 
 use diesel::prelude::*;
 
-use super::model::{self, NewReply, NewThread, ThreadChanges, ThreadFilter};
+use super::model::{
+    self, NewReply, NewThread, ThreadChanges, ThreadFilter, VoteChange, VoteTarget,
+};
 use super::rules;
 use super::views::{ReplyView, ThreadSummary, ThreadView, VoteView};
 use crate::accounts::User;
@@ -16,7 +18,6 @@ use crate::tags::{self, TagName};
 use crate::validation::{self, Validator};
 
 pub const MAX_TAGS: usize = 5;
-pub const EXCERPT_CHARS: usize = 280;
 
 /// A thread's fields, validated.
 pub struct ThreadInput {
@@ -69,7 +70,7 @@ pub fn parse_thread_changes(
     if let Some(raw) = body {
         if let Some(body) = v.check("body", parse_body(raw)) {
             changes.body_html = Some(markdown::render(&body));
-            changes.excerpt = Some(markdown::excerpt(&body, EXCERPT_CHARS));
+            changes.excerpt = Some(markdown::excerpt(&body, rules::EXCERPT_CHARS));
             changes.body = Some(body);
         }
     }
@@ -86,7 +87,7 @@ pub fn create_thread(
     input: &ThreadInput,
 ) -> Result<ThreadView, ApiError> {
     let body_html = markdown::render(&input.body);
-    let excerpt = markdown::excerpt(&input.body, EXCERPT_CHARS);
+    let excerpt = markdown::excerpt(&input.body, rules::EXCERPT_CHARS);
     conn.transaction(|conn| {
         let row = model::insert_thread(
             conn,
@@ -122,7 +123,7 @@ pub fn get_thread(
         return Err(ApiError::NotFound);
     }
     let my_vote = match viewer {
-        Some(viewer) => Some(model::thread_vote(conn, id, viewer.id)?),
+        Some(viewer) => Some(model::vote_of(conn, VoteTarget::Thread, id, viewer.id)?),
         None => None,
     };
     Ok(ThreadView::new(row, author, my_vote))
@@ -309,39 +310,30 @@ pub fn parse_vote(value: f64) -> Result<i16, ApiError> {
     }
 }
 
-pub fn vote_on_thread(
+/// Records the actor's vote on a thread or reply they may see and did not write.
+pub fn vote(
     conn: &mut PgConnection,
+    target: VoteTarget,
     id: i64,
     actor: &User,
     value: i16,
 ) -> Result<VoteView, ApiError> {
     conn.transaction(|conn| {
-        let thread = visible_thread_for_update(conn, id, actor)?;
-        rules::ensure_can_vote(actor, thread.author_id)?;
-        let delta = model::set_thread_vote(conn, id, actor.id, value)?;
-        let score = model::score_of_thread(conn, id)?;
-        resync_if_votes_moved(conn, search::Kind::Thread, id, score, delta)?;
+        let (author_id, kind) = match target {
+            VoteTarget::Thread => (
+                visible_thread_for_update(conn, id, actor)?.author_id,
+                search::Kind::Thread,
+            ),
+            VoteTarget::Reply => (
+                visible_reply_for_update(conn, id, actor)?.author_id,
+                search::Kind::Reply,
+            ),
+        };
+        rules::ensure_can_vote(actor, author_id)?;
+        let change = model::set_vote(conn, target, id, actor.id, value)?;
+        resync_if_votes_moved(conn, kind, id, change)?;
         Ok(VoteView {
-            score,
-            my_vote: value,
-        })
-    })
-}
-
-pub fn vote_on_reply(
-    conn: &mut PgConnection,
-    id: i64,
-    actor: &User,
-    value: i16,
-) -> Result<VoteView, ApiError> {
-    conn.transaction(|conn| {
-        let reply = visible_reply_for_update(conn, id, actor)?;
-        rules::ensure_can_vote(actor, reply.author_id)?;
-        let delta = model::set_reply_vote(conn, id, actor.id, value)?;
-        let score = model::score_of_reply(conn, id)?;
-        resync_if_votes_moved(conn, search::Kind::Reply, id, score, delta)?;
-        Ok(VoteView {
-            score,
+            score: change.score,
             my_vote: value,
         })
     })
@@ -353,10 +345,9 @@ fn resync_if_votes_moved(
     conn: &mut PgConnection,
     kind: search::Kind,
     id: i64,
-    score: i32,
-    delta: i32,
+    change: VoteChange,
 ) -> Result<(), ApiError> {
-    if search::votes_bucket(score) != search::votes_bucket(score - delta) {
+    if search::votes_bucket(change.score) != search::votes_bucket(change.score - change.delta) {
         search::enqueue(conn, kind, id)?;
     }
     Ok(())

@@ -4,17 +4,13 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 use utoipa::ToSchema;
 
+use crate::accounts::views::MemberSummary;
+
 use super::model::{AuthorRow, ReplyRow, ThreadRow, ThreadSummaryRow};
 
-#[derive(Debug, Serialize, ToSchema)]
-pub struct AuthorView {
-    pub username: String,
-    pub display_name: Option<String>,
-}
-
-impl From<AuthorRow> for AuthorView {
+impl From<AuthorRow> for MemberSummary {
     fn from(row: AuthorRow) -> Self {
-        AuthorView {
+        MemberSummary {
             username: row.username,
             display_name: row.display_name,
         }
@@ -30,7 +26,7 @@ pub struct ThreadView {
     /// Rendered and sanitised HTML.
     pub body_html: String,
     pub tags: Vec<String>,
-    pub author: AuthorView,
+    pub author: MemberSummary,
     pub reply_count: i32,
     pub score: i32,
     pub pinned: bool,
@@ -74,7 +70,7 @@ pub struct ThreadSummary {
     /// The start of the body as plain text.
     pub excerpt: String,
     pub tags: Vec<String>,
-    pub author: AuthorView,
+    pub author: MemberSummary,
     pub reply_count: i32,
     pub score: i32,
     pub pinned: bool,
@@ -111,7 +107,7 @@ pub struct ReplyView {
     pub thread_id: i64,
     pub body: String,
     pub body_html: String,
-    pub author: AuthorView,
+    pub author: MemberSummary,
     pub score: i32,
     pub hidden: bool,
     pub created_at: DateTime<Utc>,

@@ -8,12 +8,8 @@ use devforum::auth::{Admin, Member, Moderator};
 use devforum::startup::BuildOptions;
 use serde_json::{json, Value};
 
-use crate::helpers::{assert_problem, spawn_app, spawn_app_with, TestApp, PASSWORD};
+use crate::helpers::{assert_problem, json, spawn_app, spawn_app_with, TestApp, PASSWORD};
 use crate::mail::{spawn_app_with_mail, MailServer, MAIL_WAIT};
-
-async fn json(response: reqwest::Response) -> Value {
-    response.json().await.expect("json body")
-}
 
 #[tokio::test]
 async fn registration_sends_a_verification_email_whose_link_verifies_once() {

@@ -439,3 +439,8 @@ impl TestApp {
             .expect("sql");
     }
 }
+
+/// The response's JSON body.
+pub async fn json(response: reqwest::Response) -> serde_json::Value {
+    response.json().await.expect("json body")
+}

@@ -124,12 +124,20 @@ async fn a_failing_job_retries_with_exponential_backoff_then_is_kept_as_failed()
 #[tokio::test]
 async fn a_job_that_fails_then_succeeds_is_completed() {
     let h = harness(|w| w.retry_base_ms = 20);
+    let attempts_seen = Arc::new(Mutex::new(Vec::new()));
     let mut registry = JobRegistry::new();
-    registry.register("test.flaky", |_ctx, job: Job| async move {
-        if job.attempts < 3 {
-            anyhow::bail!("not yet");
+    let sink = attempts_seen.clone();
+    registry.register("test.flaky", move |_ctx, job: Job| {
+        let sink = sink.clone();
+        async move {
+            sink.lock()
+                .map_err(|e| anyhow::anyhow!("{e}"))?
+                .push(job.attempts);
+            if job.attempts < 3 {
+                anyhow::bail!("not yet");
+            }
+            Ok(())
         }
-        Ok(())
     });
     let id =
         jobs::enqueue(&mut h.db.connect(), "test.flaky", &serde_json::json!({})).expect("enqueue");
@@ -140,6 +148,9 @@ async fn a_job_that_fails_then_succeeds_is_completed() {
         h.job(id)
     );
     worker.shutdown().await;
+    // Each run is one attempt, counted before it runs: two failures, then the success,
+    // and nothing after it.
+    assert_eq!(*attempts_seen.lock().expect("lock"), vec![1, 2, 3]);
 }
 
 #[tokio::test]

@@ -7,12 +7,8 @@ use icalendar::{Calendar, CalendarDateTime, Component, DatePerhapsTime, EventLik
 use reqwest::Method;
 use serde_json::{json, Value};
 
-use crate::helpers::{assert_problem, spawn_app, TestApp, TestUser};
+use crate::helpers::{assert_problem, json, spawn_app, TestApp, TestUser};
 use crate::mail::{spawn_app_with_mail, MailServer, MAIL_WAIT};
-
-async fn json(response: reqwest::Response) -> Value {
-    response.json().await.expect("json body")
-}
 
 fn rfc3339(at: DateTime<Utc>) -> String {
     at.to_rfc3339_opts(SecondsFormat::Secs, true)

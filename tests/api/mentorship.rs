@@ -4,12 +4,8 @@
 use reqwest::Method;
 use serde_json::{json, Value};
 
-use crate::helpers::{assert_problem, spawn_app, TestApp, TestUser};
+use crate::helpers::{assert_problem, json, spawn_app, TestApp, TestUser};
 use crate::mail::{spawn_app_with_mail, MailServer, MAIL_WAIT};
-
-async fn json(response: reqwest::Response) -> Value {
-    response.json().await.expect("json body")
-}
 
 fn profile(capacity: i64, accepting: bool) -> Value {
     json!({
@@ -860,4 +856,27 @@ async fn each_member_lists_their_own_requests_by_role_and_status() {
         "unauthorized",
     )
     .await;
+}
+
+#[tokio::test]
+async fn a_stored_status_the_code_does_not_know_is_an_error_not_a_default() {
+    // The CHECK constraint keeps unknown states out; were one to get in (a migration gone
+    // wrong, a hand edit), reading it must fail loudly, never pass for `pending`.
+    let app = spawn_app().await;
+    let ada = app.mentor("ada", 2, true).await;
+    let bob = app.member("bob").await;
+    let id = app.asked(&bob, &ada).await;
+    app.sql("ALTER TABLE mentorship_requests DROP CONSTRAINT mentorship_requests_status_check");
+    app.sql(&format!(
+        "UPDATE mentorship_requests SET status = 'archived' WHERE id = {id}"
+    ));
+    let path = format!("/api/v1/mentorship-requests/{id}");
+    let response = app.get_as(&path, &bob.access_token).await;
+    assert_eq!(response.status().as_u16(), 500);
+    let problem = json(response).await;
+    assert_eq!(problem["code"], "internal_error", "{problem}");
+    assert!(
+        !problem.to_string().contains("pending"),
+        "no state was made up: {problem}"
+    );
 }

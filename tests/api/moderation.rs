@@ -7,12 +7,8 @@ use std::collections::BTreeSet;
 use reqwest::Method;
 use serde_json::{json, Value};
 
-use crate::helpers::{assert_problem, spawn_app, TestApp, TestUser};
+use crate::helpers::{assert_problem, json, spawn_app, TestApp, TestUser};
 use crate::mail::{spawn_app_with_mail, MailServer, MAIL_WAIT};
-
-async fn json(response: reqwest::Response) -> Value {
-    response.json().await.expect("json body")
-}
 
 impl TestApp {
     async fn call(

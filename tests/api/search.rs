@@ -9,7 +9,7 @@ use devforum::config::{SearchEngineKind, Settings};
 use devforum::startup::BuildOptions;
 use serde_json::{json, Value};
 
-use crate::helpers::{assert_problem, spawn_app_with, TestApp, TestUser};
+use crate::helpers::{assert_problem, json, spawn_app_with, TestApp, TestUser};
 use crate::meili_standin::{Mode, StandIn};
 use crate::relevance::{
     judged_queries_put_the_expected_thread_in_the_top_three, synonyms_find_what_others_spelled_out,
@@ -149,10 +149,6 @@ pub async fn spawn_on(engine: &Engine) -> TestApp {
     let app = spawn_app_with(move |s| configured.configure(s), BuildOptions::default()).await;
     app.wait_until_search_is_up().await;
     app
-}
-
-async fn json(response: reqwest::Response) -> Value {
-    response.json().await.expect("json body")
 }
 
 impl TestApp {

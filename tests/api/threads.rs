@@ -7,11 +7,7 @@ use diesel::connection::{Instrumentation, InstrumentationEvent};
 use diesel::Connection;
 use serde_json::{json, Value};
 
-use crate::helpers::{assert_problem, spawn_app, spawn_app_with, TestApp, TestUser};
-
-async fn json(response: reqwest::Response) -> Value {
-    response.json().await.expect("json body")
-}
+use crate::helpers::{assert_problem, json, spawn_app, spawn_app_with, TestApp, TestUser};
 
 impl TestApp {
     pub async fn send_as(
