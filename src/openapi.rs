@@ -84,7 +84,8 @@ use crate::{accounts, meetups, mentorship, moderation, search, threads};
         moderation::routes::set_role,
         moderation::routes::moderation_log,
     ),
-    components(schemas(Problem)),
+    // Schemas only a query parameter refers to are not collected from the handlers.
+    components(schemas(Problem, threads::model::Sort)),
     modifiers(&BearerAuth, &BodyProblems, &AuthProblems, &UnavailableProblems),
     tags(
         (name = "operations", description = "Health, readiness and metrics"),

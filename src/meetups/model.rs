@@ -6,7 +6,7 @@ use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Bool, Timestamptz};
 
 use super::domain::{MeetupInput, Venue};
-use super::rules::RsvpStatus;
+use super::rules::{MeetupStatus, RsvpStatus};
 use crate::schema::{meetup_rsvps, meetups, users};
 
 #[derive(Debug, Clone, Queryable, Selectable)]
@@ -29,7 +29,7 @@ pub struct MeetupRow {
     pub tags: Vec<String>,
     pub going_count: i32,
     pub waitlist_count: i32,
-    pub status: String,
+    pub status: MeetupStatus,
     pub sequence: i32,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
@@ -39,7 +39,7 @@ pub struct MeetupRow {
 
 impl MeetupRow {
     pub fn is_cancelled(&self) -> bool {
-        self.status == "cancelled"
+        self.status == MeetupStatus::Cancelled
     }
 
     /// Hidden meetups are staff's business only.
@@ -152,7 +152,7 @@ pub fn update(conn: &mut PgConnection, id: i64, input: &MeetupInput) -> QueryRes
 pub fn cancel(conn: &mut PgConnection, id: i64) -> QueryResult<MeetupRow> {
     diesel::update(meetups::table.find(id))
         .set((
-            meetups::status.eq("cancelled"),
+            meetups::status.eq(MeetupStatus::Cancelled),
             meetups::cancelled_at.eq(diesel::dsl::now),
             meetups::sequence.eq(meetups::sequence + 1),
             meetups::updated_at.eq(diesel::dsl::now),
@@ -231,7 +231,7 @@ pub fn list(
         None => {}
     }
     if !filter.include_cancelled {
-        query = query.filter(meetups::status.eq("scheduled"));
+        query = query.filter(meetups::status.eq(MeetupStatus::Scheduled));
     }
     if !filter.include_hidden {
         query = query.filter(meetups::hidden.eq(false));

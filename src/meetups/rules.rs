@@ -9,6 +9,16 @@ use crate::accounts::User;
 use crate::error::ApiError;
 
 crate::text_enum! {
+    /// Whether a meetup still takes place.
+    #[derive(Serialize, ToSchema)]
+    #[serde(rename_all = "lowercase")]
+    pub enum MeetupStatus ("meetup status") {
+        Scheduled => "scheduled",
+        Cancelled => "cancelled",
+    }
+}
+
+crate::text_enum! {
     #[derive(Serialize, ToSchema)]
     #[serde(rename_all = "lowercase")]
     pub enum RsvpStatus ("RSVP status") {

@@ -8,7 +8,7 @@ use crate::accounts::views::MemberSummary;
 
 use super::domain::Venue;
 use super::model::{MeetupRow, MemberRow, RsvpRow};
-use super::rules::RsvpStatus;
+use super::rules::{MeetupStatus, RsvpStatus};
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct VenueView {
@@ -37,13 +37,6 @@ impl From<&MemberRow> for MemberSummary {
             display_name: member.display_name.clone(),
         }
     }
-}
-
-#[derive(Debug, Clone, Copy, Serialize, ToSchema)]
-#[serde(rename_all = "lowercase")]
-pub enum MeetupStatus {
-    Scheduled,
-    Cancelled,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -82,11 +75,7 @@ pub struct MeetupView {
 impl MeetupView {
     pub fn new(row: MeetupRow, organizer: &MemberRow, my_rsvp: Option<Option<RsvpStatus>>) -> Self {
         let venue = row.venue().map(VenueView::from);
-        let status = if row.is_cancelled() {
-            MeetupStatus::Cancelled
-        } else {
-            MeetupStatus::Scheduled
-        };
+        let status = row.status;
         MeetupView {
             id: row.id,
             title: row.title,

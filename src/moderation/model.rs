@@ -5,7 +5,7 @@ use diesel::dsl::sql;
 use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Bool, Timestamptz};
 
-use super::rules::TargetType;
+use super::rules::{ReportReason, ReportStatus, ResolveAction, TargetType};
 use crate::schema::{moderation_log, reports, users};
 
 #[derive(Debug, Clone, Queryable, Selectable)]
@@ -15,10 +15,10 @@ pub struct ReportRow {
     pub reporter_id: i64,
     pub target_type: TargetType,
     pub target_id: i64,
-    pub reason: String,
+    pub reason: ReportReason,
     pub details: Option<String>,
-    pub status: String,
-    pub action: Option<String>,
+    pub status: ReportStatus,
+    pub action: Option<ResolveAction>,
     pub note: Option<String>,
     pub handled_by: Option<i64>,
     pub handled_at: Option<DateTime<Utc>>,
@@ -31,7 +31,7 @@ pub struct NewReport<'a> {
     pub reporter_id: i64,
     pub target_type: TargetType,
     pub target_id: i64,
-    pub reason: &'a str,
+    pub reason: ReportReason,
     pub details: Option<&'a str>,
 }
 
@@ -60,7 +60,7 @@ pub fn open_reports_of(
     reports::table
         .filter(reports::target_type.eq(target_type))
         .filter(reports::target_id.eq(target_id))
-        .filter(reports::status.eq("open"))
+        .filter(reports::status.eq(ReportStatus::Open))
         .count()
         .get_result(conn)
 }
@@ -75,7 +75,7 @@ pub fn open_reports_of_many(
     }
     let ids: Vec<i64> = targets.iter().map(|(_, id)| *id).collect();
     let counts: Vec<(TargetType, i64, i64)> = reports::table
-        .filter(reports::status.eq("open"))
+        .filter(reports::status.eq(ReportStatus::Open))
         .filter(reports::target_id.eq_any(&ids))
         .group_by((reports::target_type, reports::target_id))
         .select((
@@ -110,7 +110,7 @@ pub fn close_reports(
     diesel::update(
         reports::table
             .filter(reports::id.eq_any(ids))
-            .filter(reports::status.eq("open")),
+            .filter(reports::status.eq(ReportStatus::Open)),
     )
     .set((
         reports::status.eq(status),
@@ -133,7 +133,7 @@ pub fn other_open_reports(
     reports::table
         .filter(reports::target_type.eq(target_type))
         .filter(reports::target_id.eq(target_id))
-        .filter(reports::status.eq("open"))
+        .filter(reports::status.eq(ReportStatus::Open))
         .filter(reports::id.ne(except))
         .select(reports::id)
         .for_update()

@@ -48,58 +48,34 @@ impl Content {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum ReportReason {
-    Spam,
-    Abuse,
-    OffTopic,
-    Other,
-}
-
-impl ReportReason {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            ReportReason::Spam => "spam",
-            ReportReason::Abuse => "abuse",
-            ReportReason::OffTopic => "off_topic",
-            ReportReason::Other => "other",
-        }
+crate::text_enum! {
+    #[derive(Serialize, Deserialize, ToSchema)]
+    #[serde(rename_all = "snake_case")]
+    pub enum ReportReason ("report reason") {
+        Spam => "spam",
+        Abuse => "abuse",
+        OffTopic => "off_topic",
+        Other => "other",
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-#[serde(rename_all = "lowercase")]
-pub enum ReportStatus {
-    Open,
-    Resolved,
-    Dismissed,
-}
-
-impl ReportStatus {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            ReportStatus::Open => "open",
-            ReportStatus::Resolved => "resolved",
-            ReportStatus::Dismissed => "dismissed",
-        }
+crate::text_enum! {
+    #[derive(Serialize, Deserialize, ToSchema)]
+    #[serde(rename_all = "lowercase")]
+    pub enum ReportStatus ("report status") {
+        Open => "open",
+        Resolved => "resolved",
+        Dismissed => "dismissed",
     }
 }
 
-/// What resolving a report does to its target.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-#[serde(rename_all = "lowercase")]
-pub enum ResolveAction {
-    Hide,
-    None,
-}
-
-impl ResolveAction {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            ResolveAction::Hide => "hide",
-            ResolveAction::None => "none",
-        }
+crate::text_enum! {
+    /// What resolving a report does to its target.
+    #[derive(Serialize, Deserialize, ToSchema)]
+    #[serde(rename_all = "lowercase")]
+    pub enum ResolveAction ("report action") {
+        Hide => "hide",
+        None => "none",
     }
 }
 

@@ -254,7 +254,7 @@ pub fn report(
                 reporter_id: reporter.id,
                 target_type: input.target_type,
                 target_id: input.target_id,
-                reason: input.reason.as_str(),
+                reason: input.reason,
                 details: input.details.as_deref(),
             },
         )
@@ -356,7 +356,7 @@ fn report_views(
 
 fn open_report(conn: &mut PgConnection, id: i64) -> Result<ReportRow, ApiError> {
     let row = model::lock_report(conn, id)?.ok_or(ApiError::NotFound)?;
-    if row.status != ReportStatus::Open.as_str() {
+    if row.status != ReportStatus::Open {
         return Err(ApiError::conflict(
             "report_closed",
             format!("This report is {} already.", row.status),
@@ -386,7 +386,7 @@ pub fn resolve(
                     "accounts cannot be hidden; suspend the member instead",
                 )
             })?;
-            let reason = note.unwrap_or(&row.reason);
+            let reason = note.unwrap_or(row.reason.as_str());
             let hidden = set_hidden(
                 conn,
                 Actor::Staff(staff),

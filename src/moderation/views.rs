@@ -5,20 +5,18 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use super::model::{LogRow, ReportRow};
-use super::rules::TargetType;
+use super::rules::{ReportReason, ReportStatus, ResolveAction, TargetType};
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ReportView {
     pub id: i64,
     pub target_type: TargetType,
     pub target_id: i64,
-    /// `spam`, `abuse`, `off_topic` or `other`.
-    pub reason: String,
+    pub reason: ReportReason,
     pub details: Option<String>,
-    /// `open`, `resolved` or `dismissed`.
-    pub status: String,
-    /// How a resolved report was acted on: `hide` or `none`.
-    pub action: Option<String>,
+    pub status: ReportStatus,
+    /// How a resolved report was acted on.
+    pub action: Option<ResolveAction>,
     pub note: Option<String>,
     /// The reporter's username.
     pub reporter: String,

@@ -409,7 +409,7 @@ pub fn visible(conn: &mut PgConnection, refs: &[DocRef]) -> QueryResult<Vec<DocR
     if !wanted.is_empty() {
         let ids = meetups::table
             .filter(meetups::id.eq_any(&wanted))
-            .filter(meetups::status.eq("scheduled"))
+            .filter(meetups::status.eq(crate::meetups::rules::MeetupStatus::Scheduled))
             .filter(meetups::hidden.eq(false))
             .select(meetups::id)
             .load(conn)?;
