@@ -256,14 +256,26 @@ pub fn refresh_token(raw: &str) -> Result<String, String> {
     opaque_token(raw).ok_or_else(|| "must be a refresh token".to_string())
 }
 
+/// At most 200 characters, as the OpenAPI document says (not bytes: a schema counts
+/// characters), and not blank.
 fn opaque_token(raw: &str) -> Option<String> {
     let token = raw.trim();
-    (!token.is_empty() && token.len() <= 200).then(|| token.to_string())
+    (!token.is_empty() && token.chars().count() <= 200).then(|| token.to_string())
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn tokens_are_what_the_document_says_trimmed_up_to_200_characters_not_blank() {
+        assert_eq!(emailed_token("  abc ").as_deref(), Ok("abc"));
+        assert!(emailed_token("   ").is_err());
+        assert!(refresh_token("").is_err());
+        // 200 characters of two bytes each: within the documented maxLength.
+        assert!(emailed_token(&"é".repeat(200)).is_ok());
+        assert!(emailed_token(&"a".repeat(201)).is_err());
+    }
 
     #[test]
     fn usernames() {

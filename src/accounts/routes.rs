@@ -150,7 +150,7 @@ pub async fn register(
 #[serde(deny_unknown_fields)]
 pub struct TokenRequest {
     /// The token from the emailed link.
-    #[schema(min_length = 1, max_length = 200)]
+    #[schema(min_length = 1, max_length = 200, pattern = r"\S")]
     pub token: String,
 }
 
@@ -279,7 +279,7 @@ fn token_pair(keys: &JwtKeys, user: &User, refresh_token: String) -> Result<Toke
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RefreshRequest {
-    #[schema(min_length = 1, max_length = 200)]
+    #[schema(min_length = 1, max_length = 200, pattern = r"\S")]
     pub refresh_token: String,
 }
 
@@ -377,7 +377,7 @@ pub async fn request_password_reset(
 #[serde(deny_unknown_fields)]
 pub struct PasswordResetConfirm {
     #[serde(default)]
-    #[schema(value_type = String, required = true, min_length = 1, max_length = 200)]
+    #[schema(value_type = String, required = true, min_length = 1, max_length = 200, pattern = r"\S")]
     pub token: Option<String>,
     #[serde(default)]
     #[schema(value_type = String, required = true, min_length = 10, max_length = 1024, format = Password)]
