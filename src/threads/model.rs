@@ -381,15 +381,8 @@ pub enum VoteTarget {
     Reply,
 }
 
-/// A vote as recorded: the content's new score and how much it moved.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct VoteChange {
-    pub score: i32,
-    pub delta: i32,
-}
-
 /// One definition of voting, stated for each votes table: read the caller's vote, write the
-/// new one (0 removes it), move the content's score by the difference.
+/// new one (0 removes it), move the content's score by the difference (returned).
 macro_rules! votes_on {
     ($module:ident, $content:ident, $votes:ident, $key:ident) => {
         mod $module {
@@ -409,7 +402,7 @@ macro_rules! votes_on {
                 id: i64,
                 user_id: i64,
                 value: i16,
-            ) -> QueryResult<VoteChange> {
+            ) -> QueryResult<i32> {
                 let previous = vote_of(conn, id, user_id)?;
                 if value == 0 {
                     diesel::delete($votes::table.find((id, user_id))).execute(conn)?;
@@ -426,11 +419,12 @@ macro_rules! votes_on {
                         .execute(conn)?;
                 }
                 let delta = i32::from(value) - i32::from(previous);
-                let score = diesel::update($content::table.find(id))
-                    .set($content::score.eq($content::score + delta))
-                    .returning($content::score)
-                    .get_result(conn)?;
-                Ok(VoteChange { score, delta })
+                if delta != 0 {
+                    diesel::update($content::table.find(id))
+                        .set($content::score.eq($content::score + delta))
+                        .execute(conn)?;
+                }
+                Ok(delta)
             }
         }
     };
@@ -452,15 +446,16 @@ pub fn vote_of(
     }
 }
 
-/// Sets the member's vote (0 removes it) and moves the score. The caller holds the content's
-/// row lock, so the read-then-write cannot interleave with another vote.
+/// Sets the member's vote (0 removes it), moves the score and returns how far it moved. The
+/// caller holds the content's row lock, so the read-then-write cannot interleave with another
+/// vote.
 pub fn set_vote(
     conn: &mut PgConnection,
     target: VoteTarget,
     id: i64,
     user_id: i64,
     value: i16,
-) -> QueryResult<VoteChange> {
+) -> QueryResult<i32> {
     match target {
         VoteTarget::Thread => thread_votes_of::set(conn, id, user_id, value),
         VoteTarget::Reply => reply_votes_of::set(conn, id, user_id, value),

@@ -4,9 +4,7 @@
 
 use diesel::prelude::*;
 
-use super::model::{
-    self, NewReply, NewThread, ThreadChanges, ThreadFilter, VoteChange, VoteTarget,
-};
+use super::model::{self, NewReply, NewThread, ThreadChanges, ThreadFilter, VoteTarget};
 use super::rules;
 use super::views::{ReplyView, ThreadSummary, ThreadView, VoteView};
 use crate::accounts::User;
@@ -319,21 +317,23 @@ pub fn vote(
     value: i16,
 ) -> Result<VoteView, ApiError> {
     conn.transaction(|conn| {
-        let (author_id, kind) = match target {
-            VoteTarget::Thread => (
-                visible_thread_for_update(conn, id, actor)?.author_id,
-                search::Kind::Thread,
-            ),
-            VoteTarget::Reply => (
-                visible_reply_for_update(conn, id, actor)?.author_id,
-                search::Kind::Reply,
-            ),
+        // The locked row's score is the score before this vote.
+        let (author_id, score_before, kind) = match target {
+            VoteTarget::Thread => {
+                let thread = visible_thread_for_update(conn, id, actor)?;
+                (thread.author_id, thread.score, search::Kind::Thread)
+            }
+            VoteTarget::Reply => {
+                let reply = visible_reply_for_update(conn, id, actor)?;
+                (reply.author_id, reply.score, search::Kind::Reply)
+            }
         };
         rules::ensure_can_vote(actor, author_id)?;
-        let change = model::set_vote(conn, target, id, actor.id, value)?;
-        resync_if_votes_moved(conn, kind, id, change)?;
+        let delta = model::set_vote(conn, target, id, actor.id, value)?;
+        let score = score_before + delta;
+        resync_if_votes_moved(conn, kind, id, score_before, score)?;
         Ok(VoteView {
-            score: change.score,
+            score,
             my_vote: value,
         })
     })
@@ -345,9 +345,10 @@ fn resync_if_votes_moved(
     conn: &mut PgConnection,
     kind: search::Kind,
     id: i64,
-    change: VoteChange,
+    score_before: i32,
+    score: i32,
 ) -> Result<(), ApiError> {
-    if search::votes_bucket(change.score) != search::votes_bucket(change.score - change.delta) {
+    if search::votes_bucket(score) != search::votes_bucket(score_before) {
         search::enqueue(conn, kind, id)?;
     }
     Ok(())
