@@ -11,6 +11,7 @@ pub mod db;
 pub mod email;
 pub mod error;
 pub mod http;
+pub mod ids;
 pub mod jobs;
 pub mod markdown;
 pub mod meetups;

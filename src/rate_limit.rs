@@ -11,6 +11,7 @@ use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 
 use crate::config::RateLimitSettings;
 use crate::error::ApiError;
+use crate::ids::UserId;
 
 /// A limit of `count` requests per `period` for each key, with bursts up to `count`.
 pub struct KeyedLimit<K: Hash + Eq + Clone> {
@@ -79,10 +80,10 @@ impl AuthRateLimits {
 
 /// Per-account limits on publishing.
 pub struct PostingLimits {
-    pub threads: KeyedLimit<i64>,
-    pub replies: KeyedLimit<i64>,
-    pub mentorship_requests: KeyedLimit<i64>,
-    pub meetups: KeyedLimit<i64>,
+    pub threads: KeyedLimit<UserId>,
+    pub replies: KeyedLimit<UserId>,
+    pub mentorship_requests: KeyedLimit<UserId>,
+    pub meetups: KeyedLimit<UserId>,
 }
 
 impl PostingLimits {

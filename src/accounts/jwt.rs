@@ -9,6 +9,7 @@ use secrecy::ExposeSecret;
 use serde::{Deserialize, Serialize};
 
 use crate::config::AuthSettings;
+use crate::ids::UserId;
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
 pub struct Claims {
@@ -20,7 +21,7 @@ pub struct Claims {
 }
 
 impl Claims {
-    pub fn user_id(&self) -> Option<i64> {
+    pub fn user_id(&self) -> Option<UserId> {
         self.sub.parse().ok()
     }
 }
@@ -50,7 +51,7 @@ impl JwtKeys {
         self.ttl
     }
 
-    pub fn issue(&self, user_id: i64, generation: i32) -> anyhow::Result<String> {
+    pub fn issue(&self, user_id: UserId, generation: i32) -> anyhow::Result<String> {
         let now = Utc::now().timestamp();
         let claims = Claims {
             sub: user_id.to_string(),
@@ -93,11 +94,11 @@ mod tests {
     #[test]
     fn issued_tokens_verify_and_carry_the_claims() -> anyhow::Result<()> {
         let keys = keys("secret-one", 900);
-        let token = keys.issue(42, 3)?;
+        let token = keys.issue(UserId(42), 3)?;
         let claims = keys
             .verify(&token)
             .ok_or_else(|| anyhow::anyhow!("did not verify"))?;
-        assert_eq!((claims.user_id(), claims.gen), (Some(42), 3));
+        assert_eq!((claims.user_id(), claims.gen), (Some(UserId(42)), 3));
         assert_eq!(claims.exp - claims.iat, 900);
         assert!(!claims.jti.is_empty());
         Ok(())
@@ -105,7 +106,7 @@ mod tests {
 
     #[test]
     fn tokens_signed_with_another_secret_or_tampered_are_refused() -> anyhow::Result<()> {
-        let token = keys("secret-one", 900).issue(42, 0)?;
+        let token = keys("secret-one", 900).issue(UserId(42), 0)?;
         assert!(keys("secret-two", 900).verify(&token).is_none());
         let mut tampered = token.clone();
         tampered.push('x');

@@ -11,6 +11,7 @@ use super::user::{NewUser, User};
 use super::{EmailAddress, Role, Username};
 use crate::config::AuthSettings;
 use crate::error::ApiError;
+use crate::ids::UserId;
 
 fn username_taken() -> ApiError {
     ApiError::conflict("username_taken", "That username is taken.")
@@ -142,7 +143,7 @@ pub fn begin_login(
 /// A correct password: the failure count resets and a new login (token family) begins.
 pub fn complete_login(
     conn: &mut PgConnection,
-    user_id: i64,
+    user_id: UserId,
     ttl: Duration,
 ) -> Result<String, ApiError> {
     conn.transaction(|conn| {

@@ -6,16 +6,21 @@ use diesel::prelude::*;
 use uuid::Uuid;
 
 use super::tokens;
+use crate::ids::{RefreshTokenId, UserId};
 use crate::schema::{refresh_tokens, user_tokens};
 
 /// Starts a new login: a fresh family with its first token.
-pub fn start_family(conn: &mut PgConnection, user_id: i64, ttl: Duration) -> QueryResult<String> {
+pub fn start_family(
+    conn: &mut PgConnection,
+    user_id: UserId,
+    ttl: Duration,
+) -> QueryResult<String> {
     issue_in_family(conn, user_id, Uuid::new_v4(), ttl)
 }
 
 fn issue_in_family(
     conn: &mut PgConnection,
-    user_id: i64,
+    user_id: UserId,
     family: Uuid,
     ttl: Duration,
 ) -> QueryResult<String> {
@@ -34,8 +39,8 @@ fn issue_in_family(
 #[derive(Debug, Queryable, Selectable)]
 #[diesel(table_name = refresh_tokens)]
 struct RefreshTokenRow {
-    id: i64,
-    user_id: i64,
+    id: RefreshTokenId,
+    user_id: UserId,
     family_id: Uuid,
     expires_at: DateTime<Utc>,
     used_at: Option<DateTime<Utc>>,
@@ -45,7 +50,7 @@ struct RefreshTokenRow {
 #[derive(Debug, PartialEq, Eq)]
 pub enum Rotation {
     /// The token was good: here is its successor.
-    Rotated { user_id: i64, token: String },
+    Rotated { user_id: UserId, token: String },
     /// The token had been used already: someone replayed it, so its family is now revoked.
     Reused,
     /// Unknown, expired or revoked.
@@ -107,7 +112,7 @@ pub fn revoke_login(conn: &mut PgConnection, token: &str) -> QueryResult<()> {
     Ok(())
 }
 
-pub fn revoke_all_for_user(conn: &mut PgConnection, user_id: i64) -> QueryResult<usize> {
+pub fn revoke_all_for_user(conn: &mut PgConnection, user_id: UserId) -> QueryResult<usize> {
     diesel::update(
         refresh_tokens::table
             .filter(refresh_tokens::user_id.eq(user_id))
@@ -117,20 +122,15 @@ pub fn revoke_all_for_user(conn: &mut PgConnection, user_id: i64) -> QueryResult
     .execute(conn)
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Purpose {
-    VerifyEmail,
-    PasswordReset,
+crate::text_enum! {
+    /// What an emailed link token is for.
+    pub enum Purpose ("link token purpose") {
+        VerifyEmail => "verify_email",
+        PasswordReset => "password_reset",
+    }
 }
 
 impl Purpose {
-    fn as_str(self) -> &'static str {
-        match self {
-            Purpose::VerifyEmail => "verify_email",
-            Purpose::PasswordReset => "password_reset",
-        }
-    }
-
     pub fn lifetime(self) -> Duration {
         match self {
             Purpose::VerifyEmail => Duration::hours(24),
@@ -142,13 +142,13 @@ impl Purpose {
 /// A single-use token for an email link; earlier unused tokens of the same purpose die.
 pub fn create_link_token(
     conn: &mut PgConnection,
-    user_id: i64,
+    user_id: UserId,
     purpose: Purpose,
 ) -> QueryResult<String> {
     diesel::update(
         user_tokens::table
             .filter(user_tokens::user_id.eq(user_id))
-            .filter(user_tokens::purpose.eq(purpose.as_str()))
+            .filter(user_tokens::purpose.eq(purpose))
             .filter(user_tokens::used_at.is_null()),
     )
     .set(user_tokens::used_at.eq(diesel::dsl::now))
@@ -157,7 +157,7 @@ pub fn create_link_token(
     diesel::insert_into(user_tokens::table)
         .values((
             user_tokens::user_id.eq(user_id),
-            user_tokens::purpose.eq(purpose.as_str()),
+            user_tokens::purpose.eq(purpose),
             user_tokens::token_hash.eq(tokens::hash(&token)),
             user_tokens::expires_at.eq(Utc::now() + purpose.lifetime()),
         ))
@@ -170,11 +170,11 @@ pub fn consume_link_token(
     conn: &mut PgConnection,
     token: &str,
     purpose: Purpose,
-) -> QueryResult<Option<i64>> {
+) -> QueryResult<Option<UserId>> {
     diesel::update(
         user_tokens::table
             .filter(user_tokens::token_hash.eq(tokens::hash(token)))
-            .filter(user_tokens::purpose.eq(purpose.as_str()))
+            .filter(user_tokens::purpose.eq(purpose))
             .filter(user_tokens::used_at.is_null())
             .filter(user_tokens::expires_at.gt(diesel::dsl::now)),
     )

@@ -5,6 +5,7 @@ use diesel::prelude::*;
 
 use super::domain::ProfileChanges;
 use super::Role;
+use crate::ids::UserId;
 use crate::schema::users;
 
 diesel::define_sql_function! {
@@ -15,7 +16,7 @@ diesel::define_sql_function! {
 #[derive(Debug, Clone, Queryable, Selectable, Identifiable)]
 #[diesel(table_name = users)]
 pub struct User {
-    pub id: i64,
+    pub id: UserId,
     pub username: String,
     pub email: String,
     pub password_hash: String,
@@ -61,7 +62,7 @@ impl User {
         is_suspended(self.suspended_at, self.suspended_until, now)
     }
 
-    pub fn find(conn: &mut PgConnection, id: i64) -> QueryResult<User> {
+    pub fn find(conn: &mut PgConnection, id: UserId) -> QueryResult<User> {
         users::table.find(id).select(User::as_select()).first(conn)
     }
 
@@ -103,7 +104,7 @@ impl User {
             .get_result(conn)
     }
 
-    pub fn set_role(conn: &mut PgConnection, user_id: i64, role: Role) -> QueryResult<User> {
+    pub fn set_role(conn: &mut PgConnection, user_id: UserId, role: Role) -> QueryResult<User> {
         diesel::update(users::table.find(user_id))
             .set((users::role.eq(role), users::updated_at.eq(diesel::dsl::now)))
             .returning(User::as_returning())
@@ -112,7 +113,7 @@ impl User {
 
     pub fn update_profile(
         conn: &mut PgConnection,
-        user_id: i64,
+        user_id: UserId,
         changes: &ProfileChanges,
     ) -> QueryResult<User> {
         if changes.is_empty() {
@@ -127,7 +128,7 @@ impl User {
     /// Suspends the account from now until `until` (for good when `None`).
     pub fn suspend(
         conn: &mut PgConnection,
-        user_id: i64,
+        user_id: UserId,
         until: Option<DateTime<Utc>>,
         reason: &str,
     ) -> QueryResult<User> {
@@ -142,7 +143,7 @@ impl User {
             .get_result(conn)
     }
 
-    pub fn unsuspend(conn: &mut PgConnection, user_id: i64) -> QueryResult<User> {
+    pub fn unsuspend(conn: &mut PgConnection, user_id: UserId) -> QueryResult<User> {
         diesel::update(users::table.find(user_id))
             .set((
                 users::suspended_at.eq(None::<DateTime<Utc>>),
@@ -157,7 +158,7 @@ impl User {
     /// Locks every admin's row and counts them, so two demotions cannot both pass as "not
     /// the last admin".
     pub fn lock_admins(conn: &mut PgConnection) -> QueryResult<i64> {
-        let ids: Vec<i64> = users::table
+        let ids: Vec<UserId> = users::table
             .filter(users::role.eq(Role::Admin))
             .select(users::id)
             .for_update()
@@ -165,7 +166,7 @@ impl User {
         Ok(ids.len() as i64)
     }
 
-    pub fn mark_email_verified(conn: &mut PgConnection, user_id: i64) -> QueryResult<User> {
+    pub fn mark_email_verified(conn: &mut PgConnection, user_id: UserId) -> QueryResult<User> {
         diesel::update(users::table.find(user_id))
             .set((
                 users::email_verified.eq(true),
@@ -175,7 +176,7 @@ impl User {
             .get_result(conn)
     }
 
-    pub fn record_failed_login(conn: &mut PgConnection, user_id: i64) -> QueryResult<()> {
+    pub fn record_failed_login(conn: &mut PgConnection, user_id: UserId) -> QueryResult<()> {
         diesel::update(users::table.find(user_id))
             .set((
                 users::failed_login_count.eq(users::failed_login_count + 1),
@@ -185,7 +186,7 @@ impl User {
         Ok(())
     }
 
-    pub fn clear_failed_logins(conn: &mut PgConnection, user_id: i64) -> QueryResult<()> {
+    pub fn clear_failed_logins(conn: &mut PgConnection, user_id: UserId) -> QueryResult<()> {
         diesel::update(
             users::table
                 .find(user_id)
@@ -202,7 +203,7 @@ impl User {
     /// Sets a new password and ends every session: access tokens carry the old generation.
     pub fn reset_password(
         conn: &mut PgConnection,
-        user_id: i64,
+        user_id: UserId,
         password_hash: &str,
     ) -> QueryResult<()> {
         diesel::update(users::table.find(user_id))
@@ -222,7 +223,7 @@ impl User {
 #[cfg(test)]
 pub fn fixture(id: i64, role: Role) -> User {
     User {
-        id,
+        id: UserId(id),
         username: format!("u{id}"),
         email: format!("u{id}@example.com"),
         password_hash: String::new(),

@@ -5,6 +5,7 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use super::{Role, User};
+use crate::ids::UserId;
 
 /// A member as the content they wrote, organise or take part in shows them.
 #[derive(Debug, Clone, Serialize, ToSchema)]
@@ -15,7 +16,7 @@ pub struct MemberSummary {
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct UserView {
-    pub id: i64,
+    pub id: UserId,
     pub username: String,
     pub display_name: Option<String>,
     pub role: Role,

@@ -8,6 +8,7 @@ mod templates;
 pub use mailer::Mailer;
 pub use templates::render;
 
+use crate::ids::JobId;
 use diesel::PgConnection;
 use serde::{Deserialize, Serialize};
 
@@ -29,7 +30,7 @@ pub fn enqueue(
     to: &str,
     template: &str,
     context: serde_json::Value,
-) -> anyhow::Result<i64> {
+) -> anyhow::Result<JobId> {
     let email = render(template, to, context)?;
     let payload = serde_json::to_value(&email)?;
     Ok(crate::jobs::enqueue(conn, SEND_EMAIL_JOB, &payload)?)

@@ -5,7 +5,8 @@ mod worker;
 
 pub use queue::{
     backoff_delay, claim, complete, enqueue, enqueue_at, mark_failed, next_run_at, pending_of_kind,
-    queue_depth, record_failure, release, requeue_abandoned, retry_failed, Job, NewJob, QueueDepth,
+    queue_depth, record_failure, release, requeue_abandoned, retry_failed, Job, JobStatus, NewJob,
+    QueueDepth,
 };
 pub use worker::{
     spawn_listener, BatchOutcome, JobContext, JobHandler, JobRegistry, Worker, WorkerHandle,

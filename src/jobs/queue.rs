@@ -8,15 +8,26 @@ use diesel::prelude::*;
 use diesel::sql_types::{Array, BigInt, Int4, Text};
 use serde_json::Value;
 
+use crate::ids::JobId;
 use crate::schema::jobs;
+
+crate::text_enum! {
+    /// Where a job is in its life. A job that succeeds is deleted.
+    pub enum JobStatus ("job status") {
+        Pending => "pending",
+        Running => "running",
+        /// Out of attempts; kept for an operator to look at or retry.
+        Failed => "failed",
+    }
+}
 
 #[derive(Debug, Clone, Queryable, QueryableByName, Selectable)]
 #[diesel(table_name = jobs)]
 pub struct Job {
-    pub id: i64,
+    pub id: JobId,
     pub kind: String,
     pub payload: Value,
-    pub status: String,
+    pub status: JobStatus,
     pub attempts: i32,
     pub max_attempts: i32,
     pub run_at: DateTime<Utc>,
@@ -40,7 +51,7 @@ pub struct NewJob<'a> {
 const DEFAULT_MAX_ATTEMPTS: i32 = 12;
 
 /// Enqueues a job due now. Call it inside the transaction of the change that causes it.
-pub fn enqueue(conn: &mut PgConnection, kind: &str, payload: &Value) -> QueryResult<i64> {
+pub fn enqueue(conn: &mut PgConnection, kind: &str, payload: &Value) -> QueryResult<JobId> {
     enqueue_at(conn, kind, payload, Utc::now(), DEFAULT_MAX_ATTEMPTS)
 }
 
@@ -50,7 +61,7 @@ pub fn enqueue_at(
     payload: &Value,
     run_at: DateTime<Utc>,
     max_attempts: i32,
-) -> QueryResult<i64> {
+) -> QueryResult<JobId> {
     diesel::insert_into(jobs::table)
         .values(NewJob {
             kind,
@@ -90,17 +101,17 @@ pub fn claim(
 }
 
 /// A finished job leaves the queue.
-pub fn complete(conn: &mut PgConnection, job_id: i64) -> QueryResult<()> {
+pub fn complete(conn: &mut PgConnection, job_id: JobId) -> QueryResult<()> {
     diesel::delete(jobs::table.filter(jobs::id.eq(job_id))).execute(conn)?;
     Ok(())
 }
 
 /// Marks a job failed for good without further attempts (it can never succeed).
-pub fn mark_failed(conn: &mut PgConnection, job_id: i64, error: &str) -> QueryResult<()> {
+pub fn mark_failed(conn: &mut PgConnection, job_id: JobId, error: &str) -> QueryResult<()> {
     let error: String = error.chars().take(4000).collect();
     diesel::update(jobs::table.filter(jobs::id.eq(job_id)))
         .set((
-            jobs::status.eq("failed"),
+            jobs::status.eq(JobStatus::Failed),
             jobs::last_error.eq(error),
             jobs::locked_at.eq(None::<DateTime<Utc>>),
             jobs::locked_by.eq(None::<String>),
@@ -114,7 +125,7 @@ pub fn mark_failed(conn: &mut PgConnection, job_id: i64, error: &str) -> QueryRe
 /// was unreachable, which says nothing about the job. Only the worker holding it may.
 pub fn release(
     conn: &mut PgConnection,
-    job_id: i64,
+    job_id: JobId,
     worker_id: &str,
     error: &str,
 ) -> QueryResult<()> {
@@ -122,11 +133,11 @@ pub fn release(
     diesel::update(
         jobs::table
             .filter(jobs::id.eq(job_id))
-            .filter(jobs::status.eq("running"))
+            .filter(jobs::status.eq(JobStatus::Running))
             .filter(jobs::locked_by.eq(worker_id)),
     )
     .set((
-        jobs::status.eq("pending"),
+        jobs::status.eq(JobStatus::Pending),
         jobs::attempts.eq(jobs::attempts - 1),
         jobs::last_error.eq(error),
         jobs::run_at.eq(diesel::dsl::now),
@@ -156,7 +167,7 @@ pub fn record_failure(
             Utc::now() + chrono::Duration::from_std(delay).unwrap_or(chrono::Duration::MAX);
         diesel::update(jobs::table.filter(jobs::id.eq(job.id)))
             .set((
-                jobs::status.eq("pending"),
+                jobs::status.eq(JobStatus::Pending),
                 jobs::last_error.eq(error),
                 jobs::run_at.eq(run_at),
                 jobs::locked_at.eq(None::<DateTime<Utc>>),
@@ -192,7 +203,7 @@ pub fn next_run_at(
     kinds: &[String],
 ) -> QueryResult<Option<DateTime<Utc>>> {
     jobs::table
-        .filter(jobs::status.eq("pending"))
+        .filter(jobs::status.eq(JobStatus::Pending))
         .filter(jobs::kind.eq_any(kinds))
         .select(diesel::dsl::min(jobs::run_at))
         .first(conn)
@@ -201,14 +212,14 @@ pub fn next_run_at(
 /// Makes every failed job (optionally of one kind) runnable again with fresh attempts.
 pub fn retry_failed(conn: &mut PgConnection, kind: Option<&str>) -> QueryResult<usize> {
     let mut query = diesel::update(jobs::table)
-        .filter(jobs::status.eq("failed"))
+        .filter(jobs::status.eq(JobStatus::Failed))
         .into_boxed();
     if let Some(kind) = kind {
         query = query.filter(jobs::kind.eq(kind.to_string()));
     }
     query
         .set((
-            jobs::status.eq("pending"),
+            jobs::status.eq(JobStatus::Pending),
             jobs::attempts.eq(0),
             jobs::run_at.eq(diesel::dsl::now),
             jobs::updated_at.eq(diesel::dsl::now),

@@ -23,6 +23,7 @@ use super::NOTIFY_CHANNEL;
 use crate::config::{DatabaseSettings, WorkerSettings};
 use crate::db::{self, DbPool};
 use crate::error::ApiError;
+use crate::ids::JobId;
 
 /// The longest pause between checks while the database is down.
 const MAX_OUTAGE_PAUSE: Duration = Duration::from_secs(5);
@@ -40,7 +41,7 @@ pub type JobHandler = Arc<dyn Fn(JobContext, Job) -> JobFuture + Send + Sync>;
 /// What a batch handler says about its jobs: `Err` retries the whole batch; `Ok` completes
 /// every job except the rejected ones, which can never succeed (a malformed payload) and are
 /// marked failed at once, kept for an operator.
-pub type BatchOutcome = anyhow::Result<Vec<(i64, String)>>;
+pub type BatchOutcome = anyhow::Result<Vec<(JobId, String)>>;
 pub type BatchFuture = Pin<Box<dyn Future<Output = BatchOutcome> + Send>>;
 pub type BatchHandler = Arc<dyn Fn(JobContext, Vec<Job>) -> BatchFuture + Send + Sync>;
 
@@ -358,8 +359,7 @@ impl Worker {
     }
 
     async fn execute(&self, job: Job, shutdown: &CancellationToken) {
-        let span =
-            tracing::info_span!("job", job_id = job.id, kind = %job.kind, attempt = job.attempts);
+        let span = tracing::info_span!("job", job_id = job.id.get(), kind = %job.kind, attempt = job.attempts);
         async {
             let Some(handler) = self.registry.handler(&job.kind) else {
                 return;
@@ -446,7 +446,7 @@ impl Worker {
                         "job batch done"
                     );
                     for (job_id, reason) in &rejected {
-                        tracing::error!(job_id, %reason, "job rejected; kept as failed");
+                        tracing::error!(job_id = job_id.get(), %reason, "job rejected; kept as failed");
                     }
                     let rejected = Arc::new(rejected);
                     self.record_outcome(shutdown, move |conn| {

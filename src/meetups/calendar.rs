@@ -14,6 +14,7 @@ use icalendar::{
 };
 
 use super::model::MeetupRow;
+use crate::ids::MeetupId;
 use crate::markdown;
 
 pub const CONTENT_TYPE: &str = "text/calendar; charset=utf-8";
@@ -57,7 +58,7 @@ fn zone_spans(meetups: &[MeetupRow]) -> BTreeMap<&'static str, Span> {
 }
 
 /// The stable identifier of a meetup's event, the same in every calendar that carries it.
-pub fn uid(meetup_id: i64, base_url: &str) -> String {
+pub fn uid(meetup_id: MeetupId, base_url: &str) -> String {
     let host = url::Url::parse(base_url)
         .ok()
         .and_then(|u| u.host_str().map(str::to_string))
@@ -65,7 +66,7 @@ pub fn uid(meetup_id: i64, base_url: &str) -> String {
     format!("meetup-{meetup_id}@{host}")
 }
 
-pub fn page_link(meetup_id: i64, base_url: &str) -> String {
+pub fn page_link(meetup_id: MeetupId, base_url: &str) -> String {
     format!("{}/meetups/{meetup_id}", base_url.trim_end_matches('/'))
 }
 
@@ -251,7 +252,10 @@ mod tests {
 
     #[test]
     fn uids_are_stable_and_name_the_site() {
-        assert_eq!(uid(7, "https://forum.example/"), "meetup-7@forum.example");
-        assert_eq!(uid(7, "not a url"), "meetup-7@devforum");
+        assert_eq!(
+            uid(MeetupId(7), "https://forum.example/"),
+            "meetup-7@forum.example"
+        );
+        assert_eq!(uid(MeetupId(7), "not a url"), "meetup-7@devforum");
     }
 }

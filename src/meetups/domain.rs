@@ -3,7 +3,7 @@
 //! PATCH is held to them as a creation is.
 
 use chrono::{DateTime, Duration, Utc};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use crate::error::ApiError;
@@ -17,6 +17,25 @@ pub const MAX_TAGS: usize = 5;
 pub const MAX_CAPACITY: i64 = 10_000;
 pub const MAX_LENGTH: Duration = Duration::days(7);
 pub const URL_CHARS: usize = 2_000;
+
+crate::text_enum! {
+    /// Whether a meetup still takes place.
+    #[derive(Serialize, ToSchema)]
+    #[serde(rename_all = "lowercase")]
+    pub enum MeetupStatus ("meetup status") {
+        Scheduled => "scheduled",
+        Cancelled => "cancelled",
+    }
+}
+
+crate::text_enum! {
+    #[derive(Serialize, ToSchema)]
+    #[serde(rename_all = "lowercase")]
+    pub enum RsvpStatus ("RSVP status") {
+        Going => "going",
+        Waitlisted => "waitlisted",
+    }
+}
 
 /// Where a meetup is held in person.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize, ToSchema)]

@@ -6,14 +6,15 @@ use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Bool, Timestamptz};
 
 use super::domain::{MeetupInput, Venue};
-use super::rules::{MeetupStatus, RsvpStatus};
+use super::domain::{MeetupStatus, RsvpStatus};
+use crate::ids::{MeetupId, RsvpId, UserId};
 use crate::schema::{meetup_rsvps, meetups, users};
 
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = meetups)]
 pub struct MeetupRow {
-    pub id: i64,
-    pub organizer_id: i64,
+    pub id: MeetupId,
+    pub organizer_id: UserId,
     pub title: String,
     pub description: String,
     pub description_html: String,
@@ -76,7 +77,7 @@ impl MeetupRow {
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = users)]
 pub struct MemberRow {
-    pub id: i64,
+    pub id: UserId,
     pub username: String,
     pub display_name: Option<String>,
     pub email: String,
@@ -123,7 +124,7 @@ impl<'a> MeetupValues<'a> {
 
 pub fn insert(
     conn: &mut PgConnection,
-    organizer_id: i64,
+    organizer_id: UserId,
     input: &MeetupInput,
 ) -> QueryResult<MeetupRow> {
     let html = input.description_html();
@@ -137,7 +138,11 @@ pub fn insert(
 }
 
 /// Replaces the meetup's fields and bumps its calendar `SEQUENCE`.
-pub fn update(conn: &mut PgConnection, id: i64, input: &MeetupInput) -> QueryResult<MeetupRow> {
+pub fn update(
+    conn: &mut PgConnection,
+    id: MeetupId,
+    input: &MeetupInput,
+) -> QueryResult<MeetupRow> {
     let html = input.description_html();
     diesel::update(meetups::table.find(id))
         .set((
@@ -149,7 +154,7 @@ pub fn update(conn: &mut PgConnection, id: i64, input: &MeetupInput) -> QueryRes
         .get_result(conn)
 }
 
-pub fn cancel(conn: &mut PgConnection, id: i64) -> QueryResult<MeetupRow> {
+pub fn cancel(conn: &mut PgConnection, id: MeetupId) -> QueryResult<MeetupRow> {
     diesel::update(meetups::table.find(id))
         .set((
             meetups::status.eq(MeetupStatus::Cancelled),
@@ -161,7 +166,7 @@ pub fn cancel(conn: &mut PgConnection, id: i64) -> QueryResult<MeetupRow> {
         .get_result(conn)
 }
 
-pub fn find(conn: &mut PgConnection, id: i64) -> QueryResult<Option<(MeetupRow, MemberRow)>> {
+pub fn find(conn: &mut PgConnection, id: MeetupId) -> QueryResult<Option<(MeetupRow, MemberRow)>> {
     meetups::table
         .inner_join(users::table)
         .filter(meetups::id.eq(id))
@@ -172,7 +177,7 @@ pub fn find(conn: &mut PgConnection, id: i64) -> QueryResult<Option<(MeetupRow, 
 
 /// Locks the meetup for the rest of the transaction: every RSVP, cancellation and edit of
 /// one meetup takes this lock first, so seats are counted one change at a time.
-pub fn lock(conn: &mut PgConnection, id: i64) -> QueryResult<Option<MeetupRow>> {
+pub fn lock(conn: &mut PgConnection, id: MeetupId) -> QueryResult<Option<MeetupRow>> {
     meetups::table
         .find(id)
         .select(MeetupRow::as_select())
@@ -194,7 +199,7 @@ pub struct MeetupFilter {
     /// Staff listings include hidden meetups.
     pub include_hidden: bool,
     /// (starts_at, id) of the last meetup served.
-    pub after: Option<(DateTime<Utc>, i64)>,
+    pub after: Option<(DateTime<Utc>, MeetupId)>,
     pub limit: i64,
 }
 
@@ -267,9 +272,9 @@ pub fn upcoming_for_calendar(
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = meetup_rsvps)]
 pub struct RsvpRow {
-    pub id: i64,
-    pub meetup_id: i64,
-    pub user_id: i64,
+    pub id: RsvpId,
+    pub meetup_id: MeetupId,
+    pub user_id: UserId,
     pub status: RsvpStatus,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
@@ -277,8 +282,8 @@ pub struct RsvpRow {
 
 pub fn find_rsvp(
     conn: &mut PgConnection,
-    meetup_id: i64,
-    user_id: i64,
+    meetup_id: MeetupId,
+    user_id: UserId,
 ) -> QueryResult<Option<RsvpRow>> {
     meetup_rsvps::table
         .filter(meetup_rsvps::meetup_id.eq(meetup_id))
@@ -290,9 +295,9 @@ pub fn find_rsvp(
 
 pub fn insert_rsvp(
     conn: &mut PgConnection,
-    meetup_id: i64,
-    user_id: i64,
-    status: &str,
+    meetup_id: MeetupId,
+    user_id: UserId,
+    status: RsvpStatus,
 ) -> QueryResult<RsvpRow> {
     diesel::insert_into(meetup_rsvps::table)
         .values((
@@ -304,7 +309,7 @@ pub fn insert_rsvp(
         .get_result(conn)
 }
 
-pub fn delete_rsvp(conn: &mut PgConnection, id: i64) -> QueryResult<()> {
+pub fn delete_rsvp(conn: &mut PgConnection, id: RsvpId) -> QueryResult<()> {
     diesel::delete(meetup_rsvps::table.find(id)).execute(conn)?;
     Ok(())
 }
@@ -312,13 +317,13 @@ pub fn delete_rsvp(conn: &mut PgConnection, id: i64) -> QueryResult<()> {
 /// Gives seats to the first `seats` waitlisted members, in arrival order; returns who moved up.
 pub fn promote_waitlisted(
     conn: &mut PgConnection,
-    meetup_id: i64,
+    meetup_id: MeetupId,
     seats: i64,
-) -> QueryResult<Vec<i64>> {
+) -> QueryResult<Vec<UserId>> {
     if seats <= 0 {
         return Ok(Vec::new());
     }
-    let first: Vec<i64> = meetup_rsvps::table
+    let first: Vec<RsvpId> = meetup_rsvps::table
         .filter(meetup_rsvps::meetup_id.eq(meetup_id))
         .filter(meetup_rsvps::status.eq(RsvpStatus::Waitlisted))
         .order(meetup_rsvps::id.asc())
@@ -340,7 +345,7 @@ pub fn promote_waitlisted(
 /// Everyone going or waitlisted, in arrival order, with their status.
 pub fn attendees(
     conn: &mut PgConnection,
-    meetup_id: i64,
+    meetup_id: MeetupId,
 ) -> QueryResult<Vec<(RsvpRow, MemberRow)>> {
     meetup_rsvps::table
         .inner_join(users::table)
@@ -350,7 +355,7 @@ pub fn attendees(
         .load(conn)
 }
 
-pub fn members(conn: &mut PgConnection, ids: &[i64]) -> QueryResult<Vec<MemberRow>> {
+pub fn members(conn: &mut PgConnection, ids: &[UserId]) -> QueryResult<Vec<MemberRow>> {
     users::table
         .filter(users::id.eq_any(ids))
         .select(MemberRow::as_select())
@@ -360,8 +365,8 @@ pub fn members(conn: &mut PgConnection, ids: &[i64]) -> QueryResult<Vec<MemberRo
 /// 1 for the first waitlisted RSVP of the meetup, and so on.
 pub fn waitlist_position(
     conn: &mut PgConnection,
-    meetup_id: i64,
-    rsvp_id: i64,
+    meetup_id: MeetupId,
+    rsvp_id: RsvpId,
 ) -> QueryResult<i64> {
     meetup_rsvps::table
         .filter(meetup_rsvps::meetup_id.eq(meetup_id))
@@ -372,7 +377,10 @@ pub fn waitlist_position(
 }
 
 /// Everyone going or waitlisted: who hears of a change or a cancellation.
-pub fn attendee_members(conn: &mut PgConnection, meetup_id: i64) -> QueryResult<Vec<MemberRow>> {
+pub fn attendee_members(
+    conn: &mut PgConnection,
+    meetup_id: MeetupId,
+) -> QueryResult<Vec<MemberRow>> {
     meetup_rsvps::table
         .inner_join(users::table)
         .filter(meetup_rsvps::meetup_id.eq(meetup_id))
@@ -381,7 +389,7 @@ pub fn attendee_members(conn: &mut PgConnection, meetup_id: i64) -> QueryResult<
         .load(conn)
 }
 
-pub fn set_hidden(conn: &mut PgConnection, id: i64, hidden: bool) -> QueryResult<()> {
+pub fn set_hidden(conn: &mut PgConnection, id: MeetupId, hidden: bool) -> QueryResult<()> {
     diesel::update(meetups::table.find(id))
         .set(meetups::hidden.eq(hidden))
         .execute(conn)?;

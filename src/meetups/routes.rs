@@ -16,6 +16,7 @@ use crate::config::Settings;
 use crate::db::{self, DbPool};
 use crate::error::{ApiError, Problem};
 use crate::http::Json;
+use crate::ids::MeetupId;
 use crate::pagination::{self, Page};
 use crate::tags::{TagName, TagNameSchema};
 use crate::validation::{double_option, TimezoneName, Validator};
@@ -201,7 +202,7 @@ pub async fn list_meetups(
 )]
 pub async fn get_meetup(
     MaybeUser(viewer): MaybeUser,
-    id: web::Path<i64>,
+    id: web::Path<MeetupId>,
     pool: web::Data<DbPool>,
 ) -> Result<HttpResponse, ApiError> {
     let id = id.into_inner();
@@ -263,7 +264,7 @@ pub struct UpdateMeetupRequest {
 )]
 pub async fn update_meetup(
     ActiveUser(actor): ActiveUser,
-    id: web::Path<i64>,
+    id: web::Path<MeetupId>,
     body: Json<UpdateMeetupRequest>,
     pool: web::Data<DbPool>,
     settings: web::Data<Settings>,
@@ -303,7 +304,7 @@ pub async fn update_meetup(
 )]
 pub async fn cancel_meetup(
     ActiveUser(actor): ActiveUser,
-    id: web::Path<i64>,
+    id: web::Path<MeetupId>,
     pool: web::Data<DbPool>,
     settings: web::Data<Settings>,
 ) -> Result<HttpResponse, ApiError> {
@@ -330,7 +331,7 @@ pub async fn cancel_meetup(
 )]
 pub async fn rsvp(
     ActiveUser(member): ActiveUser,
-    id: web::Path<i64>,
+    id: web::Path<MeetupId>,
     pool: web::Data<DbPool>,
 ) -> Result<HttpResponse, ApiError> {
     let id = id.into_inner();
@@ -352,7 +353,7 @@ pub async fn rsvp(
 )]
 pub async fn withdraw_rsvp(
     ActiveUser(member): ActiveUser,
-    id: web::Path<i64>,
+    id: web::Path<MeetupId>,
     pool: web::Data<DbPool>,
     settings: web::Data<Settings>,
 ) -> Result<HttpResponse, ApiError> {
@@ -378,7 +379,7 @@ pub async fn withdraw_rsvp(
 )]
 pub async fn attendees(
     AuthUser(viewer): AuthUser,
-    id: web::Path<i64>,
+    id: web::Path<MeetupId>,
     pool: web::Data<DbPool>,
 ) -> Result<HttpResponse, ApiError> {
     let id = id.into_inner();
@@ -402,7 +403,7 @@ fn ics(body: String) -> HttpResponse {
     )
 )]
 pub async fn meetup_calendar(
-    id: web::Path<i64>,
+    id: web::Path<MeetupId>,
     pool: web::Data<DbPool>,
     settings: web::Data<Settings>,
 ) -> Result<HttpResponse, ApiError> {

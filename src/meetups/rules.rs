@@ -1,31 +1,11 @@
 //! Who may manage a meetup, when RSVPs are open, and who gets a seat, as plain functions.
 
 use chrono::{DateTime, Utc};
-use serde::Serialize;
-use utoipa::ToSchema;
 
-use super::domain::MeetupInput;
+use super::domain::{MeetupInput, RsvpStatus};
 use crate::accounts::User;
 use crate::error::ApiError;
-
-crate::text_enum! {
-    /// Whether a meetup still takes place.
-    #[derive(Serialize, ToSchema)]
-    #[serde(rename_all = "lowercase")]
-    pub enum MeetupStatus ("meetup status") {
-        Scheduled => "scheduled",
-        Cancelled => "cancelled",
-    }
-}
-
-crate::text_enum! {
-    #[derive(Serialize, ToSchema)]
-    #[serde(rename_all = "lowercase")]
-    pub enum RsvpStatus ("RSVP status") {
-        Going => "going",
-        Waitlisted => "waitlisted",
-    }
-}
+use crate::ids::UserId;
 
 /// A new RSVP is `going` while seats remain (always, without a capacity), otherwise it joins
 /// the waitlist.
@@ -45,7 +25,7 @@ pub fn free_seats(capacity: Option<i32>, going: i32, waitlisted: i32) -> i64 {
 }
 
 /// The organizer and staff edit, cancel and see attendees.
-pub fn ensure_can_manage(actor: &User, organizer_id: i64) -> Result<(), ApiError> {
+pub fn ensure_can_manage(actor: &User, organizer_id: UserId) -> Result<(), ApiError> {
     if actor.id == organizer_id || actor.is_staff() {
         Ok(())
     } else {
@@ -118,10 +98,10 @@ mod tests {
 
     #[test]
     fn organizers_and_staff_manage() {
-        assert!(ensure_can_manage(&user(1, Role::Member), 1).is_ok());
-        assert!(ensure_can_manage(&user(2, Role::Member), 1).is_err());
-        assert!(ensure_can_manage(&user(2, Role::Moderator), 1).is_ok());
-        assert!(ensure_can_manage(&user(2, Role::Admin), 1).is_ok());
+        assert!(ensure_can_manage(&user(1, Role::Member), UserId(1)).is_ok());
+        assert!(ensure_can_manage(&user(2, Role::Member), UserId(1)).is_err());
+        assert!(ensure_can_manage(&user(2, Role::Moderator), UserId(1)).is_ok());
+        assert!(ensure_can_manage(&user(2, Role::Admin), UserId(1)).is_ok());
     }
 
     #[test]

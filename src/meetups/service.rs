@@ -5,12 +5,14 @@
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 
+use super::domain::RsvpStatus;
 use super::domain::{self, MeetupInput, RawMeetup};
 use super::model::{self, MeetupFilter, MeetupRow, MemberRow};
-use super::rules::{self, RsvpStatus};
+use super::rules;
 use super::views::{AttendeeList, AttendeeView, MeetupSummary, MeetupView, RsvpView};
 use crate::accounts::User;
 use crate::error::ApiError;
+use crate::ids::{MeetupId, UserId};
 use crate::pagination::{self, Page};
 use crate::search;
 
@@ -32,14 +34,14 @@ pub fn create(
 ) -> Result<MeetupView, ApiError> {
     conn.transaction(|conn| {
         let row = model::insert(conn, organizer.id, input)?;
-        search::enqueue(conn, search::Kind::Meetup, row.id)?;
+        search::enqueue(conn, row.id)?;
         Ok(MeetupView::new(row, &member_of(organizer), Some(None)))
     })
 }
 
 pub fn get(
     conn: &mut PgConnection,
-    id: i64,
+    id: MeetupId,
     viewer: Option<&User>,
 ) -> Result<MeetupView, ApiError> {
     let (row, organizer) = model::find(conn, id)?.ok_or(ApiError::NotFound)?;
@@ -67,14 +69,14 @@ pub fn list(
 }
 
 /// The meetup, locked, if `viewer` may see it.
-fn locked(conn: &mut PgConnection, id: i64, viewer: &User) -> Result<MeetupRow, ApiError> {
+fn locked(conn: &mut PgConnection, id: MeetupId, viewer: &User) -> Result<MeetupRow, ApiError> {
     model::lock(conn, id)?
         .filter(|row| row.is_visible_to(Some(viewer)))
         .ok_or(ApiError::NotFound)
 }
 
 /// The meetup, locked, for its organizer or a moderator to change; a cancelled one is final.
-fn managed(conn: &mut PgConnection, id: i64, actor: &User) -> Result<MeetupRow, ApiError> {
+fn managed(conn: &mut PgConnection, id: MeetupId, actor: &User) -> Result<MeetupRow, ApiError> {
     let current = locked(conn, id, actor)?;
     rules::ensure_can_manage(actor, current.organizer_id)?;
     if current.is_cancelled() {
@@ -86,7 +88,7 @@ fn managed(conn: &mut PgConnection, id: i64, actor: &User) -> Result<MeetupRow, 
 /// Applies a PATCH as the organizer or a moderator; attendees hear of a new time or place.
 pub fn update(
     conn: &mut PgConnection,
-    id: i64,
+    id: MeetupId,
     actor: &User,
     raw: RawMeetup<'_>,
     base_url: &str,
@@ -107,7 +109,7 @@ pub fn update(
         if rules::time_or_place_changed(&before, &after) {
             notify_attendees(conn, &row, "meetup_changed", base_url)?;
         }
-        search::enqueue(conn, search::Kind::Meetup, id)?;
+        search::enqueue(conn, id)?;
         get(conn, id, Some(actor))
     })
 }
@@ -115,7 +117,7 @@ pub fn update(
 /// Cancels the meetup as the organizer or a moderator and tells everyone going or waiting.
 pub fn cancel(
     conn: &mut PgConnection,
-    id: i64,
+    id: MeetupId,
     actor: &User,
     base_url: &str,
 ) -> Result<MeetupView, ApiError> {
@@ -123,13 +125,13 @@ pub fn cancel(
         managed(conn, id, actor)?;
         let row = model::cancel(conn, id)?;
         notify_attendees(conn, &row, "meetup_cancelled", base_url)?;
-        search::enqueue(conn, search::Kind::Meetup, id)?;
+        search::enqueue(conn, id)?;
         get(conn, id, Some(actor))
     })
 }
 
 /// RSVPs: `going` while seats remain, then the waitlist; asking again changes nothing.
-pub fn rsvp(conn: &mut PgConnection, id: i64, member: &User) -> Result<RsvpView, ApiError> {
+pub fn rsvp(conn: &mut PgConnection, id: MeetupId, member: &User) -> Result<RsvpView, ApiError> {
     conn.transaction(|conn| {
         let meetup = locked(conn, id, member)?;
         let existing = model::find_rsvp(conn, id, member.id)?;
@@ -138,7 +140,7 @@ pub fn rsvp(conn: &mut PgConnection, id: i64, member: &User) -> Result<RsvpView,
             None => {
                 rules::ensure_rsvp_open(meetup.is_cancelled(), meetup.starts_at, Utc::now())?;
                 let status = rules::seat_for(meetup.capacity, meetup.going_count);
-                model::insert_rsvp(conn, id, member.id, status.as_str())?
+                model::insert_rsvp(conn, id, member.id, status)?
             }
         };
         rsvp_view(conn, &rsvp)
@@ -162,7 +164,7 @@ fn rsvp_view(conn: &mut PgConnection, rsvp: &model::RsvpRow) -> Result<RsvpView,
 /// Withdrawing when there is nothing to withdraw changes nothing.
 pub fn withdraw_rsvp(
     conn: &mut PgConnection,
-    id: i64,
+    id: MeetupId,
     member: &User,
     base_url: &str,
 ) -> Result<(), ApiError> {
@@ -190,7 +192,7 @@ pub fn withdraw_rsvp(
 
 pub fn attendees(
     conn: &mut PgConnection,
-    id: i64,
+    id: MeetupId,
     viewer: &User,
 ) -> Result<AttendeeList, ApiError> {
     let (meetup, _) = model::find(conn, id)?
@@ -207,7 +209,11 @@ pub fn attendees(
 }
 
 /// A meetup's calendar: cancelled ones included, marked as such.
-pub fn calendar_of(conn: &mut PgConnection, id: i64, base_url: &str) -> Result<String, ApiError> {
+pub fn calendar_of(
+    conn: &mut PgConnection,
+    id: MeetupId,
+    base_url: &str,
+) -> Result<String, ApiError> {
     let (meetup, _) = model::find(conn, id)?
         .filter(|(row, _)| !row.hidden)
         .ok_or(ApiError::NotFound)?;
@@ -284,7 +290,7 @@ fn notify_attendees(
 fn notify_promoted(
     conn: &mut PgConnection,
     meetup: &MeetupRow,
-    user_ids: &[i64],
+    user_ids: &[UserId],
     base_url: &str,
 ) -> Result<(), ApiError> {
     if user_ids.is_empty() {

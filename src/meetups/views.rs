@@ -5,10 +5,11 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use crate::accounts::views::MemberSummary;
+use crate::ids::MeetupId;
 
 use super::domain::Venue;
+use super::domain::{MeetupStatus, RsvpStatus};
 use super::model::{MeetupRow, MemberRow, RsvpRow};
-use super::rules::{MeetupStatus, RsvpStatus};
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct VenueView {
@@ -41,7 +42,7 @@ impl From<&MemberRow> for MemberSummary {
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct MeetupView {
-    pub id: i64,
+    pub id: MeetupId,
     pub title: String,
     /// The Markdown as written.
     pub description: String,
@@ -105,7 +106,7 @@ impl MeetupView {
 /// A listing entry: the meetup without its description.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct MeetupSummary {
-    pub id: i64,
+    pub id: MeetupId,
     pub title: String,
     pub starts_at: DateTime<Utc>,
     pub ends_at: DateTime<Utc>,
@@ -145,7 +146,7 @@ impl MeetupSummary {
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct RsvpView {
-    pub meetup_id: i64,
+    pub meetup_id: MeetupId,
     pub status: RsvpStatus,
     /// 1 for the first in line; only while waitlisted.
     #[serde(skip_serializing_if = "Option::is_none")]

@@ -12,6 +12,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use crate::error::ApiError;
+use crate::ids::UserId;
 
 crate::text_enum! {
     #[derive(Serialize, Deserialize, ToSchema)]
@@ -85,7 +86,7 @@ pub enum Party {
 }
 
 impl Party {
-    pub fn of(actor_id: i64, mentor_id: i64, mentee_id: i64) -> Party {
+    pub fn of(actor_id: UserId, mentor_id: UserId, mentee_id: UserId) -> Party {
         if actor_id == mentor_id {
             Party::Mentor
         } else if actor_id == mentee_id {
@@ -232,9 +233,9 @@ mod tests {
 
     #[test]
     fn parties_and_statuses() {
-        assert_eq!(Party::of(1, 1, 2), Mentor);
-        assert_eq!(Party::of(2, 1, 2), Mentee);
-        assert_eq!(Party::of(3, 1, 2), Onlooker);
+        assert_eq!(Party::of(UserId(1), UserId(1), UserId(2)), Mentor);
+        assert_eq!(Party::of(UserId(2), UserId(1), UserId(2)), Mentee);
+        assert_eq!(Party::of(UserId(3), UserId(1), UserId(2)), Onlooker);
         for status in Status::ALL {
             assert_eq!(status.as_str().parse::<Status>(), Ok(*status));
         }

@@ -7,12 +7,13 @@ use diesel::sql_types::{BigInt, Bool, Timestamptz};
 
 use super::domain::MentorProfileInput;
 use super::lifecycle::Status;
+use crate::ids::{MentorshipRequestId, UserId};
 use crate::schema::{mentor_profiles, mentorship_requests, users};
 
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = mentor_profiles)]
 pub struct MentorRow {
-    pub user_id: i64,
+    pub user_id: UserId,
     pub headline: String,
     pub bio: String,
     pub bio_html: String,
@@ -30,7 +31,7 @@ pub struct MentorRow {
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = users)]
 pub struct PersonRow {
-    pub id: i64,
+    pub id: UserId,
     pub username: String,
     pub display_name: Option<String>,
     pub email: String,
@@ -53,7 +54,7 @@ const TAKES_REQUESTS_SQL: &str = "(mentor_profiles.accepting_requests \
 #[derive(Debug, Insertable, AsChangeset)]
 #[diesel(table_name = mentor_profiles)]
 struct ProfileValues<'a> {
-    user_id: i64,
+    user_id: UserId,
     headline: &'a str,
     bio: &'a str,
     bio_html: &'a str,
@@ -67,7 +68,7 @@ struct ProfileValues<'a> {
 /// Creates or replaces a mentor's profile; `active_mentees` and `created_at` are kept.
 pub fn upsert_profile(
     conn: &mut PgConnection,
-    user_id: i64,
+    user_id: UserId,
     input: &MentorProfileInput,
 ) -> QueryResult<MentorRow> {
     let values = ProfileValues {
@@ -107,7 +108,7 @@ pub fn find_mentor_by_username(
 
 pub fn find_mentor(
     conn: &mut PgConnection,
-    user_id: i64,
+    user_id: UserId,
 ) -> QueryResult<Option<(MentorRow, PersonRow)>> {
     mentor_profiles::table
         .inner_join(users::table)
@@ -120,7 +121,7 @@ pub fn find_mentor(
 /// Locks a mentor's profile for the rest of the transaction: every change of a request's
 /// state takes this lock first, then the request's, so accepts against one capacity queue up
 /// and the order of locks is the same on every path.
-pub fn lock_profile(conn: &mut PgConnection, user_id: i64) -> QueryResult<Option<MentorRow>> {
+pub fn lock_profile(conn: &mut PgConnection, user_id: UserId) -> QueryResult<Option<MentorRow>> {
     mentor_profiles::table
         .filter(mentor_profiles::user_id.eq(user_id))
         .select(MentorRow::as_select())
@@ -134,7 +135,7 @@ pub struct DirectoryFilter {
     pub language: Option<String>,
     pub accepting: Option<bool>,
     /// (created_at, user_id) of the last mentor served.
-    pub after: Option<(DateTime<Utc>, i64)>,
+    pub after: Option<(DateTime<Utc>, MentorshipRequestId)>,
     pub limit: i64,
 }
 
@@ -178,9 +179,9 @@ pub fn list_mentors(
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = mentorship_requests)]
 pub struct RequestRow {
-    pub id: i64,
-    pub mentee_id: i64,
-    pub mentor_id: i64,
+    pub id: MentorshipRequestId,
+    pub mentee_id: UserId,
+    pub mentor_id: UserId,
     pub message: String,
     pub goals: String,
     pub status: Status,
@@ -200,8 +201,8 @@ impl RequestRow {
 #[derive(Debug, Insertable)]
 #[diesel(table_name = mentorship_requests)]
 pub struct NewRequest<'a> {
-    pub mentee_id: i64,
-    pub mentor_id: i64,
+    pub mentee_id: UserId,
+    pub mentor_id: UserId,
     pub message: &'a str,
     pub goals: &'a str,
 }
@@ -216,19 +217,22 @@ pub fn insert_request(conn: &mut PgConnection, new: &NewRequest<'_>) -> QueryRes
 /// The open (pending or accepted) request of a pair, if any.
 pub fn open_request_of_pair(
     conn: &mut PgConnection,
-    mentee_id: i64,
-    mentor_id: i64,
-) -> QueryResult<Option<i64>> {
+    mentee_id: UserId,
+    mentor_id: UserId,
+) -> QueryResult<Option<MentorshipRequestId>> {
     mentorship_requests::table
         .filter(mentorship_requests::mentee_id.eq(mentee_id))
         .filter(mentorship_requests::mentor_id.eq(mentor_id))
-        .filter(mentorship_requests::status.eq_any(["pending", "accepted"]))
+        .filter(mentorship_requests::status.eq_any([Status::Pending, Status::Accepted]))
         .select(mentorship_requests::id)
         .first(conn)
         .optional()
 }
 
-pub fn find_request(conn: &mut PgConnection, id: i64) -> QueryResult<Option<RequestRow>> {
+pub fn find_request(
+    conn: &mut PgConnection,
+    id: MentorshipRequestId,
+) -> QueryResult<Option<RequestRow>> {
     mentorship_requests::table
         .find(id)
         .select(RequestRow::as_select())
@@ -236,7 +240,10 @@ pub fn find_request(conn: &mut PgConnection, id: i64) -> QueryResult<Option<Requ
         .optional()
 }
 
-pub fn lock_request(conn: &mut PgConnection, id: i64) -> QueryResult<Option<RequestRow>> {
+pub fn lock_request(
+    conn: &mut PgConnection,
+    id: MentorshipRequestId,
+) -> QueryResult<Option<RequestRow>> {
     mentorship_requests::table
         .find(id)
         .select(RequestRow::as_select())
@@ -248,7 +255,7 @@ pub fn lock_request(conn: &mut PgConnection, id: i64) -> QueryResult<Option<Requ
 #[derive(AsChangeset)]
 #[diesel(table_name = mentorship_requests)]
 struct TransitionChanges<'a> {
-    status: &'a str,
+    status: Status,
     updated_at: DateTime<Utc>,
     // `None` leaves a column as it is.
     reason: Option<&'a str>,
@@ -259,7 +266,7 @@ struct TransitionChanges<'a> {
 /// Records a transition; the trigger keeps the mentor's `active_mentees` in step.
 pub fn set_status(
     conn: &mut PgConnection,
-    id: i64,
+    id: MentorshipRequestId,
     from: Status,
     to: Status,
     reason: Option<&str>,
@@ -267,7 +274,7 @@ pub fn set_status(
     let now = Utc::now();
     diesel::update(mentorship_requests::table.find(id))
         .set(TransitionChanges {
-            status: to.as_str(),
+            status: to,
             updated_at: now,
             reason,
             answered_at: (from == Status::Pending).then_some(now),
@@ -288,11 +295,11 @@ pub enum RequestRole {
 }
 
 pub struct RequestFilter {
-    pub user_id: i64,
+    pub user_id: UserId,
     pub role: Option<RequestRole>,
     pub status: Option<Status>,
     /// (created_at, id) of the last request served.
-    pub after: Option<(DateTime<Utc>, i64)>,
+    pub after: Option<(DateTime<Utc>, MentorshipRequestId)>,
     pub limit: i64,
 }
 
@@ -323,7 +330,7 @@ pub fn list_requests(
         ),
     };
     if let Some(status) = filter.status {
-        query = query.filter(mentorship_requests::status.eq(status.as_str()));
+        query = query.filter(mentorship_requests::status.eq(status));
     }
     if let Some((created_at, id)) = filter.after {
         query = query.filter(
@@ -338,7 +345,7 @@ pub fn list_requests(
 }
 
 /// The accounts taking part in these requests, for their views and emails.
-pub fn people(conn: &mut PgConnection, ids: &[i64]) -> QueryResult<Vec<PersonRow>> {
+pub fn people(conn: &mut PgConnection, ids: &[UserId]) -> QueryResult<Vec<PersonRow>> {
     users::table
         .filter(users::id.eq_any(ids))
         .select(PersonRow::as_select())

@@ -14,6 +14,7 @@ use crate::config::Settings;
 use crate::db::{self, DbPool};
 use crate::error::{ApiError, Problem};
 use crate::http::{Json, OptionalJson};
+use crate::ids::MentorshipRequestId;
 use crate::pagination::{self, Page};
 use crate::rate_limit::PostingLimits;
 use crate::tags::{TagName, TagNameSchema};
@@ -305,7 +306,7 @@ pub async fn list_requests(
 )]
 pub async fn get_request(
     AuthUser(viewer): AuthUser,
-    id: web::Path<i64>,
+    id: web::Path<MentorshipRequestId>,
     pool: web::Data<DbPool>,
 ) -> Result<HttpResponse, ApiError> {
     let id = id.into_inner();
@@ -326,7 +327,7 @@ pub struct AnswerBody {
 
 async fn run_transition(
     actor: crate::accounts::User,
-    id: i64,
+    id: MentorshipRequestId,
     action: Action,
     reason: Option<String>,
     pool: &DbPool,
@@ -361,7 +362,7 @@ fn reason_of(body: OptionalJson<AnswerBody>) -> Result<Option<String>, ApiError>
 )]
 pub async fn accept(
     ActiveUser(actor): ActiveUser,
-    id: web::Path<i64>,
+    id: web::Path<MentorshipRequestId>,
     body: OptionalJson<AnswerBody>,
     pool: web::Data<DbPool>,
     settings: web::Data<Settings>,
@@ -394,7 +395,7 @@ pub async fn accept(
 )]
 pub async fn decline(
     ActiveUser(actor): ActiveUser,
-    id: web::Path<i64>,
+    id: web::Path<MentorshipRequestId>,
     body: OptionalJson<AnswerBody>,
     pool: web::Data<DbPool>,
     settings: web::Data<Settings>,
@@ -425,7 +426,7 @@ pub async fn decline(
 )]
 pub async fn withdraw(
     ActiveUser(actor): ActiveUser,
-    id: web::Path<i64>,
+    id: web::Path<MentorshipRequestId>,
     pool: web::Data<DbPool>,
     settings: web::Data<Settings>,
 ) -> Result<HttpResponse, ApiError> {
@@ -454,7 +455,7 @@ pub async fn withdraw(
 )]
 pub async fn complete(
     ActiveUser(actor): ActiveUser,
-    id: web::Path<i64>,
+    id: web::Path<MentorshipRequestId>,
     pool: web::Data<DbPool>,
     settings: web::Data<Settings>,
 ) -> Result<HttpResponse, ApiError> {

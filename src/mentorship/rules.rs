@@ -5,6 +5,7 @@ use chrono::{DateTime, Utc};
 use super::model::{MentorRow, PersonRow};
 use crate::accounts::User;
 use crate::error::ApiError;
+use crate::ids::UserId;
 
 /// A mentor takes new requests while willing, with a free place, and not suspended.
 pub fn takes_requests(mentor: &MentorRow, person: &PersonRow, now: DateTime<Utc>) -> bool {
@@ -60,7 +61,7 @@ pub fn ensure_not_self(mentee: &User, mentor_username: &str) -> Result<(), ApiEr
 
 /// A request is its two participants' business, and moderators'; to anyone else it does not
 /// exist.
-pub fn can_see(viewer: &User, mentor_id: i64, mentee_id: i64) -> bool {
+pub fn can_see(viewer: &User, mentor_id: UserId, mentee_id: UserId) -> bool {
     viewer.id == mentor_id || viewer.id == mentee_id || viewer.is_staff()
 }
 
@@ -71,7 +72,7 @@ mod tests {
 
     fn mentor(capacity: i32, active: i32, accepting: bool) -> MentorRow {
         MentorRow {
-            user_id: 1,
+            user_id: UserId(1),
             headline: "h".into(),
             bio: String::new(),
             bio_html: String::new(),
@@ -89,7 +90,7 @@ mod tests {
     fn person(suspended_for: Option<Duration>) -> PersonRow {
         let now = Utc::now();
         PersonRow {
-            id: 1,
+            id: UserId(1),
             username: "mentor".into(),
             display_name: None,
             email: "m@example.com".into(),
@@ -137,11 +138,11 @@ mod tests {
 
     #[test]
     fn requests_are_private_to_participants_and_staff() {
-        assert!(can_see(&user(1, Role::Member), 1, 2));
-        assert!(can_see(&user(2, Role::Member), 1, 2));
-        assert!(!can_see(&user(3, Role::Member), 1, 2));
-        assert!(can_see(&user(3, Role::Moderator), 1, 2));
-        assert!(can_see(&user(3, Role::Admin), 1, 2));
+        assert!(can_see(&user(1, Role::Member), UserId(1), UserId(2)));
+        assert!(can_see(&user(2, Role::Member), UserId(1), UserId(2)));
+        assert!(!can_see(&user(3, Role::Member), UserId(1), UserId(2)));
+        assert!(can_see(&user(3, Role::Moderator), UserId(1), UserId(2)));
+        assert!(can_see(&user(3, Role::Admin), UserId(1), UserId(2)));
     }
 
     #[test]

@@ -15,6 +15,7 @@ use super::rules;
 use super::views::{MentorSummary, MentorView, RequestView};
 use crate::accounts::User;
 use crate::error::ApiError;
+use crate::ids::{MentorshipRequestId, UserId};
 use crate::pagination::{self, Page};
 use crate::search;
 
@@ -36,7 +37,7 @@ pub fn put_profile(
 ) -> Result<MentorView, ApiError> {
     conn.transaction(|conn| {
         model::upsert_profile(conn, user.id, input)?;
-        search::enqueue(conn, search::Kind::Mentor, user.id)?;
+        search::enqueue(conn, search::DocRef::mentor(user.id))?;
         mentor_of(conn, user.id)
     })
 }
@@ -48,7 +49,7 @@ pub fn get_mentor(conn: &mut PgConnection, username: &str) -> Result<MentorView,
 }
 
 /// The profile of the mentor with this account id, or 404.
-pub fn mentor_of(conn: &mut PgConnection, user_id: i64) -> Result<MentorView, ApiError> {
+pub fn mentor_of(conn: &mut PgConnection, user_id: UserId) -> Result<MentorView, ApiError> {
     let (mentor, person) = model::find_mentor(conn, user_id)?.ok_or(ApiError::NotFound)?;
     Ok(MentorView::new(mentor, person))
 }
@@ -131,7 +132,7 @@ fn display(person: &PersonRow) -> String {
     }
 }
 
-fn request_link(base_url: &str, id: i64) -> String {
+fn request_link(base_url: &str, id: MentorshipRequestId) -> String {
     format!(
         "{}/mentorship-requests/{id}",
         base_url.trim_end_matches('/')
@@ -141,7 +142,7 @@ fn request_link(base_url: &str, id: i64) -> String {
 /// A request the viewer may see (participants and staff), or 404.
 pub fn get_request(
     conn: &mut PgConnection,
-    id: i64,
+    id: MentorshipRequestId,
     viewer: &User,
 ) -> Result<RequestView, ApiError> {
     let row = model::find_request(conn, id)?.ok_or(ApiError::NotFound)?;
@@ -170,8 +171,8 @@ fn with_people(
 fn people_of(
     conn: &mut PgConnection,
     rows: &[RequestRow],
-) -> Result<HashMap<i64, PersonRow>, ApiError> {
-    let mut ids: Vec<i64> = rows
+) -> Result<HashMap<UserId, PersonRow>, ApiError> {
+    let mut ids: Vec<UserId> = rows
         .iter()
         .flat_map(|row| [row.mentor_id, row.mentee_id])
         .collect();
@@ -185,7 +186,7 @@ fn people_of(
 
 /// The mentor and the mentee of one request.
 fn pair<'a>(
-    people: &'a HashMap<i64, PersonRow>,
+    people: &'a HashMap<UserId, PersonRow>,
     row: &RequestRow,
 ) -> Result<(&'a PersonRow, &'a PersonRow), ApiError> {
     let missing = || ApiError::Internal(anyhow::anyhow!("request {} lost a participant", row.id));
@@ -212,7 +213,7 @@ pub fn list_requests(
 /// Moves a request along its lifecycle as `actor`; the mentee hears of an accept or decline.
 pub fn transition(
     conn: &mut PgConnection,
-    id: i64,
+    id: MentorshipRequestId,
     actor: &User,
     action: Action,
     reason: Option<&str>,

@@ -5,6 +5,7 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use crate::accounts::views::MemberSummary;
+use crate::ids::MentorshipRequestId;
 
 use super::domain::LanguageCodeSchema;
 use super::lifecycle::Status;
@@ -114,7 +115,7 @@ impl From<&PersonRow> for MemberSummary {
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct RequestView {
-    pub id: i64,
+    pub id: MentorshipRequestId,
     pub status: Status,
     pub mentor: MemberSummary,
     pub mentee: MemberSummary,

@@ -5,14 +5,17 @@ use diesel::dsl::sql;
 use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Bool, Timestamptz};
 
-use super::rules::{ReportReason, ReportStatus, ResolveAction, TargetType};
+use super::domain::{
+    LogAction, LogTargetType, ReportReason, ReportStatus, ResolveAction, Target, TargetType,
+};
+use crate::ids::{ModerationLogId, ReportId, UserId};
 use crate::schema::{moderation_log, reports, users};
 
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = reports)]
 pub struct ReportRow {
-    pub id: i64,
-    pub reporter_id: i64,
+    pub id: ReportId,
+    pub reporter_id: UserId,
     pub target_type: TargetType,
     pub target_id: i64,
     pub reason: ReportReason,
@@ -20,15 +23,21 @@ pub struct ReportRow {
     pub status: ReportStatus,
     pub action: Option<ResolveAction>,
     pub note: Option<String>,
-    pub handled_by: Option<i64>,
+    pub handled_by: Option<UserId>,
     pub handled_at: Option<DateTime<Utc>>,
     pub created_at: DateTime<Utc>,
+}
+
+impl ReportRow {
+    pub fn target(&self) -> Target {
+        Target::stored(self.target_type, self.target_id)
+    }
 }
 
 #[derive(Debug, Insertable)]
 #[diesel(table_name = reports)]
 pub struct NewReport<'a> {
-    pub reporter_id: i64,
+    pub reporter_id: UserId,
     pub target_type: TargetType,
     pub target_id: i64,
     pub reason: ReportReason,
@@ -42,7 +51,7 @@ pub fn insert_report(conn: &mut PgConnection, new: &NewReport<'_>) -> QueryResul
         .get_result(conn)
 }
 
-pub fn lock_report(conn: &mut PgConnection, id: i64) -> QueryResult<Option<ReportRow>> {
+pub fn lock_report(conn: &mut PgConnection, id: ReportId) -> QueryResult<Option<ReportRow>> {
     reports::table
         .find(id)
         .select(ReportRow::as_select())
@@ -52,14 +61,10 @@ pub fn lock_report(conn: &mut PgConnection, id: i64) -> QueryResult<Option<Repor
 }
 
 /// How many open reports a target has (one per reporter, by the unique index).
-pub fn open_reports_of(
-    conn: &mut PgConnection,
-    target_type: TargetType,
-    target_id: i64,
-) -> QueryResult<i64> {
+pub fn open_reports_of(conn: &mut PgConnection, target: Target) -> QueryResult<i64> {
     reports::table
-        .filter(reports::target_type.eq(target_type))
-        .filter(reports::target_id.eq(target_id))
+        .filter(reports::target_type.eq(target.target_type()))
+        .filter(reports::target_id.eq(target.raw_id()))
         .filter(reports::status.eq(ReportStatus::Open))
         .count()
         .get_result(conn)
@@ -91,7 +96,7 @@ pub fn open_reports_of_many(
 }
 
 /// Usernames of these accounts.
-pub fn usernames(conn: &mut PgConnection, ids: &[i64]) -> QueryResult<Vec<(i64, String)>> {
+pub fn usernames(conn: &mut PgConnection, ids: &[UserId]) -> QueryResult<Vec<(UserId, String)>> {
     users::table
         .filter(users::id.eq_any(ids))
         .select((users::id, users::username))
@@ -101,11 +106,11 @@ pub fn usernames(conn: &mut PgConnection, ids: &[i64]) -> QueryResult<Vec<(i64, 
 /// Closes a report as `status` (resolved or dismissed); returns the closed rows.
 pub fn close_reports(
     conn: &mut PgConnection,
-    ids: &[i64],
-    status: &str,
-    action: Option<&str>,
+    ids: &[ReportId],
+    status: ReportStatus,
+    action: Option<ResolveAction>,
     note: Option<&str>,
-    handled_by: i64,
+    handled_by: UserId,
 ) -> QueryResult<Vec<ReportRow>> {
     diesel::update(
         reports::table
@@ -126,13 +131,12 @@ pub fn close_reports(
 /// The other open reports of a target, locked.
 pub fn other_open_reports(
     conn: &mut PgConnection,
-    target_type: TargetType,
-    target_id: i64,
-    except: i64,
-) -> QueryResult<Vec<i64>> {
+    target: Target,
+    except: ReportId,
+) -> QueryResult<Vec<ReportId>> {
     reports::table
-        .filter(reports::target_type.eq(target_type))
-        .filter(reports::target_id.eq(target_id))
+        .filter(reports::target_type.eq(target.target_type()))
+        .filter(reports::target_id.eq(target.raw_id()))
         .filter(reports::status.eq(ReportStatus::Open))
         .filter(reports::id.ne(except))
         .select(reports::id)
@@ -143,8 +147,8 @@ pub fn other_open_reports(
 /// One page of the review queue, oldest first, plus one row to tell whether more exist.
 pub fn list_reports(
     conn: &mut PgConnection,
-    status: &str,
-    after: Option<(DateTime<Utc>, i64)>,
+    status: ReportStatus,
+    after: Option<(DateTime<Utc>, ReportId)>,
     limit: i64,
 ) -> QueryResult<Vec<ReportRow>> {
     let mut query = reports::table
@@ -168,10 +172,10 @@ pub fn list_reports(
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = moderation_log)]
 pub struct LogRow {
-    pub id: i64,
-    pub actor_id: Option<i64>,
-    pub action: String,
-    pub target_type: String,
+    pub id: ModerationLogId,
+    pub actor_id: Option<UserId>,
+    pub action: LogAction,
+    pub target_type: LogTargetType,
     pub target_id: i64,
     pub reason: Option<String>,
     pub created_at: DateTime<Utc>,
@@ -181,9 +185,9 @@ pub struct LogRow {
 #[diesel(table_name = moderation_log)]
 pub struct NewLogEntry<'a> {
     /// `None`: the system.
-    pub actor_id: Option<i64>,
-    pub action: &'a str,
-    pub target_type: &'a str,
+    pub actor_id: Option<UserId>,
+    pub action: LogAction,
+    pub target_type: LogTargetType,
     pub target_id: i64,
     pub reason: Option<&'a str>,
 }
@@ -200,7 +204,7 @@ pub fn append_log(conn: &mut PgConnection, entry: &NewLogEntry<'_>) -> QueryResu
 /// more exist.
 pub fn list_log(
     conn: &mut PgConnection,
-    before: Option<i64>,
+    before: Option<ModerationLogId>,
     limit: i64,
 ) -> QueryResult<Vec<(LogRow, Option<String>)>> {
     let mut query = moderation_log::table

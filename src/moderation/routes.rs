@@ -5,8 +5,11 @@ use chrono::{DateTime, Utc};
 use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
 
-use super::rules::{Content, ReportReason, ReportStatus, ResolveAction, TargetType};
-use super::service::{self, ReportInput};
+use super::domain::{
+    self, parse_note, Content, LogAction, ReportInput, ReportReason, ReportStatus, ResolveAction,
+    TargetType,
+};
+use super::service;
 use super::views::{LogEntryView, ReportView};
 use crate::accounts::views::UserView;
 use crate::accounts::Role;
@@ -15,10 +18,10 @@ use crate::config::Settings;
 use crate::db::{self, DbPool};
 use crate::error::{ApiError, Problem};
 use crate::http::{Json, OptionalJson};
+use crate::ids::{MeetupId, ReplyId, ReportId, ThreadId};
 use crate::pagination::{self, Page};
 use crate::threads::model::ThreadFlag;
 use crate::threads::views::ThreadView;
-use crate::validation;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(web::resource("/reports").route(web::post().to(create_report)))
@@ -39,27 +42,6 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(web::resource("/mod/users/{username}/unsuspend").route(web::post().to(unsuspend)))
         .service(web::resource("/mod/log").route(web::get().to(moderation_log)))
         .service(web::resource("/admin/users/{username}/role").route(web::put().to(set_role)));
-}
-
-/// An optional note of at most 2,000 characters; blank is none.
-fn parse_note(field: &str, raw: Option<&str>) -> Result<Option<String>, ApiError> {
-    let Some(raw) = raw else {
-        return Ok(None);
-    };
-    let note = validation::text(raw, 0, 2_000, true)
-        .map_err(|message| ApiError::invalid_field(field, message))?;
-    Ok(Some(note).filter(|n| !n.is_empty()))
-}
-
-/// An id as JSON sends it: JSON does not tell `7` from `7.0`, so neither does this.
-fn parse_id(raw: &serde_json::Number) -> Result<i64, ApiError> {
-    raw.as_i64()
-        .or_else(|| {
-            raw.as_f64()
-                .filter(|f| f.fract() == 0.0 && f.abs() < 9.0e15)
-                .map(|f| f as i64)
-        })
-        .ok_or_else(|| ApiError::invalid_field("target_id", "must be a whole number"))
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -100,8 +82,7 @@ pub async fn create_report(
 ) -> Result<HttpResponse, ApiError> {
     let body = body.into_inner();
     let input = ReportInput {
-        target_type: body.target_type,
-        target_id: parse_id(&body.target_id)?,
+        target: domain::parse_target(body.target_type, &body.target_id)?,
         reason: body.reason,
         details: parse_note("details", body.details.as_deref())?,
     };
@@ -184,7 +165,7 @@ pub struct ResolveRequest {
 )]
 pub async fn resolve_report(
     Moderator(staff): Moderator,
-    id: web::Path<i64>,
+    id: web::Path<ReportId>,
     body: Json<ResolveRequest>,
     pool: web::Data<DbPool>,
     settings: web::Data<Settings>,
@@ -234,7 +215,7 @@ pub struct NoteRequest {
 )]
 pub async fn dismiss_report(
     Moderator(staff): Moderator,
-    id: web::Path<i64>,
+    id: web::Path<ReportId>,
     body: OptionalJson<NoteRequest>,
     pool: web::Data<DbPool>,
 ) -> Result<HttpResponse, ApiError> {
@@ -264,7 +245,6 @@ pub struct ReasonRequest {
 async fn moderate(
     staff: crate::accounts::User,
     content: Content,
-    id: i64,
     hidden: bool,
     body: OptionalJson<ReasonRequest>,
     pool: &DbPool,
@@ -276,22 +256,14 @@ async fn moderate(
     )?;
     let base_url = settings.web.base_url.clone();
     let view = db::run(pool, move |conn| {
-        service::moderate_content(
-            conn,
-            &staff,
-            content,
-            id,
-            hidden,
-            reason.as_deref(),
-            &base_url,
-        )
+        service::moderate_content(conn, &staff, content, hidden, reason.as_deref(), &base_url)
     })
     .await?;
     Ok(HttpResponse::Ok().json(view))
 }
 
 macro_rules! content_action {
-    ($name:ident, $path:literal, $content:expr, $hidden:expr, $summary:literal, $body:ty) => {
+    ($name:ident, $path:literal, $content:path, $id:ty, $hidden:expr, $summary:literal, $body:ty) => {
         #[doc = $summary]
         #[utoipa::path(
             post, path = $path, tag = "moderation",
@@ -307,12 +279,12 @@ macro_rules! content_action {
         )]
         pub async fn $name(
             Moderator(staff): Moderator,
-            id: web::Path<i64>,
+            id: web::Path<$id>,
             body: OptionalJson<ReasonRequest>,
             pool: web::Data<DbPool>,
             settings: web::Data<Settings>,
         ) -> Result<HttpResponse, ApiError> {
-            moderate(staff, $content, id.into_inner(), $hidden, body, &pool, &settings).await
+            moderate(staff, $content(id.into_inner()), $hidden, body, &pool, &settings).await
         }
     };
 }
@@ -321,6 +293,7 @@ content_action!(
     hide_thread,
     "/api/v1/mod/threads/{id}/hide",
     Content::Thread,
+    ThreadId,
     true,
     "Hide a thread and its replies from members, lists and search; its author is emailed.",
     ThreadView
@@ -329,6 +302,7 @@ content_action!(
     restore_thread,
     "/api/v1/mod/threads/{id}/restore",
     Content::Thread,
+    ThreadId,
     false,
     "Show a hidden thread again.",
     ThreadView
@@ -337,6 +311,7 @@ content_action!(
     hide_reply,
     "/api/v1/mod/replies/{id}/hide",
     Content::Reply,
+    ReplyId,
     true,
     "Hide a reply; its author is emailed.",
     crate::threads::views::ReplyView
@@ -345,6 +320,7 @@ content_action!(
     restore_reply,
     "/api/v1/mod/replies/{id}/restore",
     Content::Reply,
+    ReplyId,
     false,
     "Show a hidden reply again.",
     crate::threads::views::ReplyView
@@ -353,6 +329,7 @@ content_action!(
     hide_meetup,
     "/api/v1/mod/meetups/{id}/hide",
     Content::Meetup,
+    MeetupId,
     true,
     "Hide a meetup from members, lists, calendars and search; its organizer is emailed.",
     crate::meetups::views::MeetupView
@@ -361,13 +338,14 @@ content_action!(
     restore_meetup,
     "/api/v1/mod/meetups/{id}/restore",
     Content::Meetup,
+    MeetupId,
     false,
     "Show a hidden meetup again.",
     crate::meetups::views::MeetupView
 );
 
 macro_rules! thread_action {
-    ($name:ident, $path:literal, $flag:expr, $on:expr, $action:literal, $summary:literal) => {
+    ($name:ident, $path:literal, $flag:expr, $on:expr, $action:expr, $summary:literal) => {
         #[doc = $summary]
         #[utoipa::path(
             post, path = $path, tag = "moderation",
@@ -381,7 +359,7 @@ macro_rules! thread_action {
         )]
         pub async fn $name(
             Moderator(staff): Moderator,
-            id: web::Path<i64>,
+            id: web::Path<ThreadId>,
             pool: web::Data<DbPool>,
         ) -> Result<HttpResponse, ApiError> {
             let id = id.into_inner();
@@ -399,7 +377,7 @@ thread_action!(
     "/api/v1/mod/threads/{id}/lock",
     ThreadFlag::Locked,
     true,
-    "lock",
+    LogAction::Lock,
     "Lock a thread: no new replies."
 );
 thread_action!(
@@ -407,7 +385,7 @@ thread_action!(
     "/api/v1/mod/threads/{id}/unlock",
     ThreadFlag::Locked,
     false,
-    "unlock",
+    LogAction::Unlock,
     "Unlock a thread."
 );
 thread_action!(
@@ -415,7 +393,7 @@ thread_action!(
     "/api/v1/mod/threads/{id}/pin",
     ThreadFlag::Pinned,
     true,
-    "pin",
+    LogAction::Pin,
     "Pin a thread to the top of the listings."
 );
 thread_action!(
@@ -423,7 +401,7 @@ thread_action!(
     "/api/v1/mod/threads/{id}/unpin",
     ThreadFlag::Pinned,
     false,
-    "unpin",
+    LogAction::Unpin,
     "Unpin a thread."
 );
 
@@ -464,17 +442,11 @@ pub async fn suspend(
     settings: web::Data<Settings>,
 ) -> Result<HttpResponse, ApiError> {
     let body = body.into_inner();
-    let mut v = validation::Validator::new();
-    let reason = v.check("reason", validation::text(&body.reason, 1, 2_000, true));
-    if body.until.is_some_and(|until| until <= Utc::now()) {
-        v.add("until", "must be in the future".into());
-    }
-    v.finish()?;
-    let reason = validation::validated(reason)?;
+    let suspension = domain::parse_suspension(&body.reason, body.until, Utc::now())?;
     let username = username.into_inner();
     let base_url = settings.web.base_url.clone();
     let user = db::run(&pool, move |conn| {
-        service::suspend(conn, &staff, &username, body.until, &reason, &base_url)
+        service::suspend(conn, &staff, &username, &suspension, &base_url)
     })
     .await?;
     Ok(HttpResponse::Ok().json(user))

@@ -1,83 +1,7 @@
 //! Who may act on whom, and when reports hide content by themselves, as plain functions.
 
-use serde::{Deserialize, Serialize};
-use utoipa::ToSchema;
-
 use crate::accounts::{Role, User};
 use crate::error::ApiError;
-
-crate::text_enum! {
-    /// What a report points at.
-    #[derive(Serialize, Deserialize, ToSchema)]
-    #[serde(rename_all = "lowercase")]
-    pub enum TargetType ("report target type") {
-        Thread => "thread",
-        Reply => "reply",
-        User => "user",
-        Meetup => "meetup",
-    }
-}
-
-impl TargetType {
-    /// Content can be hidden; accounts are suspended instead.
-    pub fn content(self) -> Option<Content> {
-        match self {
-            TargetType::Thread => Some(Content::Thread),
-            TargetType::Reply => Some(Content::Reply),
-            TargetType::Meetup => Some(Content::Meetup),
-            TargetType::User => None,
-        }
-    }
-}
-
-/// What can be hidden and restored.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Content {
-    Thread,
-    Reply,
-    Meetup,
-}
-
-impl Content {
-    pub fn target_type(self) -> TargetType {
-        match self {
-            Content::Thread => TargetType::Thread,
-            Content::Reply => TargetType::Reply,
-            Content::Meetup => TargetType::Meetup,
-        }
-    }
-}
-
-crate::text_enum! {
-    #[derive(Serialize, Deserialize, ToSchema)]
-    #[serde(rename_all = "snake_case")]
-    pub enum ReportReason ("report reason") {
-        Spam => "spam",
-        Abuse => "abuse",
-        OffTopic => "off_topic",
-        Other => "other",
-    }
-}
-
-crate::text_enum! {
-    #[derive(Serialize, Deserialize, ToSchema)]
-    #[serde(rename_all = "lowercase")]
-    pub enum ReportStatus ("report status") {
-        Open => "open",
-        Resolved => "resolved",
-        Dismissed => "dismissed",
-    }
-}
-
-crate::text_enum! {
-    /// What resolving a report does to its target.
-    #[derive(Serialize, Deserialize, ToSchema)]
-    #[serde(rename_all = "lowercase")]
-    pub enum ResolveAction ("report action") {
-        Hide => "hide",
-        None => "none",
-    }
-}
 
 /// Nobody suspends themselves or an admin; only admins suspend moderators.
 pub fn ensure_can_suspend(actor: &User, target: &User) -> Result<(), ApiError> {
@@ -156,18 +80,5 @@ mod tests {
         assert!(!should_auto_hide(2, 3));
         assert!(should_auto_hide(3, 3));
         assert!(!should_auto_hide(100, 0));
-    }
-
-    #[test]
-    fn target_types_round_trip() {
-        for t in ["thread", "reply", "user", "meetup"] {
-            assert_eq!(t.parse::<TargetType>().map(TargetType::as_str), Ok(t));
-        }
-        assert!("post".parse::<TargetType>().is_err());
-        assert_eq!(TargetType::User.content(), None);
-        assert_eq!(
-            TargetType::Reply.content().map(Content::target_type),
-            Some(TargetType::Reply)
-        );
     }
 }

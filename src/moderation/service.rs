@@ -4,16 +4,20 @@
 
 use std::collections::HashMap;
 
-use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use diesel::result::{DatabaseErrorKind, Error as DieselError};
 
+use super::domain::{
+    self, Content, LogAction, LogTargetType, ReportInput, ReportStatus, ResolveAction, Suspension,
+    Target, TargetType,
+};
 use super::model::{self, NewLogEntry, NewReport, ReportRow};
-use super::rules::{self, Content, ReportStatus, ResolveAction, TargetType};
+use super::rules;
 use super::views::{LogEntryView, ReportView};
 use crate::accounts::views::UserView;
 use crate::accounts::{Role, User};
 use crate::error::ApiError;
+use crate::ids::{ReportId, ThreadId, UserId};
 use crate::meetups;
 use crate::pagination::{self, Page};
 use crate::search;
@@ -30,7 +34,7 @@ pub enum Actor<'a> {
 }
 
 impl Actor<'_> {
-    fn id(&self) -> Option<i64> {
+    fn id(&self) -> Option<UserId> {
         match self {
             Actor::Staff(user) => Some(user.id),
             Actor::System => None,
@@ -41,9 +45,8 @@ impl Actor<'_> {
 pub fn log(
     conn: &mut PgConnection,
     actor: Actor<'_>,
-    action: &str,
-    target_type: &str,
-    target_id: i64,
+    action: LogAction,
+    (target_type, target_id): (LogTargetType, i64),
     reason: Option<&str>,
 ) -> QueryResult<()> {
     model::append_log(
@@ -58,9 +61,9 @@ pub fn log(
     )
 }
 
-/// What is hidden or restored, for the log and the author's email.
-struct Target {
-    author_id: i64,
+/// What is hidden or restored, for the author's email.
+struct Hidden {
+    author_id: UserId,
     /// "Your thread “Borrow checker woes”"
     description: String,
 }
@@ -71,27 +74,19 @@ pub fn set_hidden(
     conn: &mut PgConnection,
     actor: Actor<'_>,
     content: Content,
-    id: i64,
     hidden: bool,
     reason: Option<&str>,
     base_url: &str,
 ) -> Result<bool, ApiError> {
-    let Some(target) = apply_hidden(conn, content, id, hidden)? else {
+    let Some(target) = apply_hidden(conn, content, hidden)? else {
         return Ok(false);
     };
     let action = match (hidden, actor) {
-        (true, Actor::System) => "auto_hide",
-        (true, Actor::Staff(_)) => "hide",
-        (false, _) => "restore",
+        (true, Actor::System) => LogAction::AutoHide,
+        (true, Actor::Staff(_)) => LogAction::Hide,
+        (false, _) => LogAction::Restore,
     };
-    log(
-        conn,
-        actor,
-        action,
-        content.target_type().as_str(),
-        id,
-        reason,
-    )?;
+    log(conn, actor, action, content.log_target(), reason)?;
     if hidden {
         let author = User::find(conn, target.author_id)?;
         crate::email::enqueue(
@@ -113,11 +108,10 @@ pub fn set_hidden(
 fn apply_hidden(
     conn: &mut PgConnection,
     content: Content,
-    id: i64,
     hidden: bool,
-) -> Result<Option<Target>, ApiError> {
+) -> Result<Option<Hidden>, ApiError> {
     match content {
-        Content::Thread => {
+        Content::Thread(id) => {
             let thread = threads::model::lock_thread(conn, id)?
                 .filter(|t| t.deleted_at.is_none())
                 .ok_or(ApiError::NotFound)?;
@@ -127,12 +121,12 @@ fn apply_hidden(
             threads::model::set_thread_flag(conn, id, threads::model::ThreadFlag::Hidden, hidden)?;
             // Replies are found only while their thread is visible.
             search::enqueue_thread_and_replies(conn, id)?;
-            Ok(Some(Target {
+            Ok(Some(Hidden {
                 author_id: thread.author_id,
                 description: format!("Your thread “{}”", thread.title),
             }))
         }
-        Content::Reply => {
+        Content::Reply(id) => {
             let reply = threads::model::lock_reply(conn, id)?
                 .filter(|r| r.deleted_at.is_none())
                 .ok_or(ApiError::NotFound)?;
@@ -148,20 +142,20 @@ fn apply_hidden(
                 if hidden { -1 } else { 1 },
                 false,
             )?;
-            search::enqueue(conn, search::Kind::Reply, id)?;
-            Ok(Some(Target {
+            search::enqueue(conn, id)?;
+            Ok(Some(Hidden {
                 author_id: reply.author_id,
                 description: format!("Your reply in “{}”", thread.title),
             }))
         }
-        Content::Meetup => {
+        Content::Meetup(id) => {
             let meetup = meetups::model::lock(conn, id)?.ok_or(ApiError::NotFound)?;
             if meetup.hidden == hidden {
                 return Ok(None);
             }
             meetups::model::set_hidden(conn, id, hidden)?;
-            search::enqueue(conn, search::Kind::Meetup, id)?;
-            Ok(Some(Target {
+            search::enqueue(conn, id)?;
+            Ok(Some(Hidden {
                 author_id: meetup.organizer_id,
                 description: format!("Your meetup “{}”", meetup.title),
             }))
@@ -172,28 +166,31 @@ fn apply_hidden(
 /// The target as staff see it now; `null` when it is gone.
 pub fn target_view(
     conn: &mut PgConnection,
-    target_type: TargetType,
-    id: i64,
+    target: Target,
     staff: &User,
 ) -> Result<Option<serde_json::Value>, ApiError> {
-    let view = match target_type {
-        TargetType::Thread => match threads::service::get_thread(conn, id, Some(staff)) {
-            Ok(view) => serde_json::to_value(view),
-            Err(ApiError::NotFound) => return Ok(None),
-            Err(other) => return Err(other),
-        },
-        TargetType::Reply => match threads::model::find_reply(conn, id)? {
+    let view = match target {
+        Target::Content(Content::Thread(id)) => {
+            match threads::service::get_thread(conn, id, Some(staff)) {
+                Ok(view) => serde_json::to_value(view),
+                Err(ApiError::NotFound) => return Ok(None),
+                Err(other) => return Err(other),
+            }
+        }
+        Target::Content(Content::Reply(id)) => match threads::model::find_reply(conn, id)? {
             Some(row) if row.0.deleted_at.is_none() => {
                 serde_json::to_value(threads::views::ReplyView::new(row))
             }
             _ => return Ok(None),
         },
-        TargetType::Meetup => match meetups::service::get(conn, id, Some(staff)) {
-            Ok(view) => serde_json::to_value(view),
-            Err(ApiError::NotFound) => return Ok(None),
-            Err(other) => return Err(other),
-        },
-        TargetType::User => match User::find(conn, id).optional()? {
+        Target::Content(Content::Meetup(id)) => {
+            match meetups::service::get(conn, id, Some(staff)) {
+                Ok(view) => serde_json::to_value(view),
+                Err(ApiError::NotFound) => return Ok(None),
+                Err(other) => return Err(other),
+            }
+        }
+        Target::User(id) => match User::find(conn, id).optional()? {
             Some(user) => serde_json::to_value(UserView::for_viewer(&user, Some(staff))),
             None => return Ok(None),
         },
@@ -202,31 +199,23 @@ pub fn target_view(
 }
 
 /// Whether `reporter` can see the target (what cannot be seen cannot be reported).
-fn visible_to(
-    conn: &mut PgConnection,
-    target_type: TargetType,
-    id: i64,
-    reporter: &User,
-) -> Result<bool, ApiError> {
-    Ok(match target_type {
-        TargetType::Thread => threads::service::get_thread(conn, id, Some(reporter)).is_ok(),
-        TargetType::Reply => match threads::model::find_reply(conn, id)? {
+fn visible_to(conn: &mut PgConnection, target: Target, reporter: &User) -> Result<bool, ApiError> {
+    Ok(match target {
+        Target::Content(Content::Thread(id)) => {
+            threads::service::get_thread(conn, id, Some(reporter)).is_ok()
+        }
+        Target::Content(Content::Reply(id)) => match threads::model::find_reply(conn, id)? {
             Some((reply, _)) => {
                 threads::rules::is_visible(reply.hidden, reply.deleted_at.is_some(), Some(reporter))
                     && threads::service::get_thread(conn, reply.thread_id, Some(reporter)).is_ok()
             }
             None => false,
         },
-        TargetType::Meetup => meetups::service::get(conn, id, Some(reporter)).is_ok(),
-        TargetType::User => User::find(conn, id).optional()?.is_some(),
+        Target::Content(Content::Meetup(id)) => {
+            meetups::service::get(conn, id, Some(reporter)).is_ok()
+        }
+        Target::User(id) => User::find(conn, id).optional()?.is_some(),
     })
-}
-
-pub struct ReportInput {
-    pub target_type: TargetType,
-    pub target_id: i64,
-    pub reason: rules::ReportReason,
-    pub details: Option<String>,
 }
 
 fn report_exists() -> ApiError {
@@ -245,15 +234,15 @@ pub fn report(
     base_url: &str,
 ) -> Result<ReportView, ApiError> {
     conn.transaction(|conn| {
-        if !visible_to(conn, input.target_type, input.target_id, reporter)? {
+        if !visible_to(conn, input.target, reporter)? {
             return Err(ApiError::NotFound);
         }
         let row = model::insert_report(
             conn,
             &NewReport {
                 reporter_id: reporter.id,
-                target_type: input.target_type,
-                target_id: input.target_id,
+                target_type: input.target.target_type(),
+                target_id: input.target.raw_id(),
                 reason: input.reason,
                 details: input.details.as_deref(),
             },
@@ -262,20 +251,12 @@ pub fn report(
             DieselError::DatabaseError(DatabaseErrorKind::UniqueViolation, _) => report_exists(),
             other => other.into(),
         })?;
-        let open = model::open_reports_of(conn, input.target_type, input.target_id)?;
-        if let Some(content) = input.target_type.content() {
+        let open = model::open_reports_of(conn, input.target)?;
+        if let Some(content) = input.target.content() {
             if rules::should_auto_hide(open, auto_hide_threshold) {
                 let reason =
                     format!("Reported by {open} members; hidden until a moderator reviews it.");
-                set_hidden(
-                    conn,
-                    Actor::System,
-                    content,
-                    input.target_id,
-                    true,
-                    Some(&reason),
-                    base_url,
-                )?;
+                set_hidden(conn, Actor::System, content, true, Some(&reason), base_url)?;
             }
         }
         Ok(ReportView::new(
@@ -297,7 +278,7 @@ pub fn queue(
     limit: i64,
 ) -> Result<Page<ReportView>, ApiError> {
     let after = pagination::decode_optional(QUEUE_LISTING, cursor)?;
-    let rows = model::list_reports(conn, status.as_str(), after, limit)?;
+    let rows = model::list_reports(conn, status, after, limit)?;
     let (rows, next_cursor) = pagination::split_page(rows, limit, |r| {
         pagination::encode(QUEUE_LISTING, &(r.created_at, r.id))
     });
@@ -323,13 +304,13 @@ fn report_views(
     rows: Vec<ReportRow>,
     staff: &User,
 ) -> Result<Vec<ReportView>, ApiError> {
-    let mut people: Vec<i64> = rows
+    let mut people: Vec<UserId> = rows
         .iter()
         .flat_map(|row| std::iter::once(row.reporter_id).chain(row.handled_by))
         .collect();
     people.sort_unstable();
     people.dedup();
-    let names: HashMap<i64, String> = model::usernames(conn, &people)?.into_iter().collect();
+    let names: HashMap<UserId, String> = model::usernames(conn, &people)?.into_iter().collect();
     let targets: Vec<(TargetType, i64)> = rows
         .iter()
         .map(|row| (row.target_type, row.target_id))
@@ -338,11 +319,10 @@ fn report_views(
         .into_iter()
         .map(|(kind, id, n)| ((kind, id), n))
         .collect();
-    let name_of = |id: i64| names.get(&id).cloned().unwrap_or_default();
+    let name_of = |id: UserId| names.get(&id).cloned().unwrap_or_default();
     let mut views = Vec::with_capacity(rows.len());
     for row in rows {
-        let target_type = row.target_type;
-        let target = target_view(conn, target_type, row.target_id, staff)?;
+        let target = target_view(conn, row.target(), staff)?;
         let count = open
             .get(&(row.target_type, row.target_id))
             .copied()
@@ -354,7 +334,7 @@ fn report_views(
     Ok(views)
 }
 
-fn open_report(conn: &mut PgConnection, id: i64) -> Result<ReportRow, ApiError> {
+fn open_report(conn: &mut PgConnection, id: ReportId) -> Result<ReportRow, ApiError> {
     let row = model::lock_report(conn, id)?.ok_or(ApiError::NotFound)?;
     if row.status != ReportStatus::Open {
         return Err(ApiError::conflict(
@@ -370,7 +350,7 @@ fn open_report(conn: &mut PgConnection, id: i64) -> Result<ReportRow, ApiError> 
 pub fn resolve(
     conn: &mut PgConnection,
     staff: &User,
-    id: i64,
+    id: ReportId,
     action: ResolveAction,
     note: Option<&str>,
     resolve_others: bool,
@@ -378,9 +358,8 @@ pub fn resolve(
 ) -> Result<ReportView, ApiError> {
     conn.transaction(|conn| {
         let row = open_report(conn, id)?;
-        let target_type = row.target_type;
         if action == ResolveAction::Hide {
-            let content = target_type.content().ok_or_else(|| {
+            let content = row.target().content().ok_or_else(|| {
                 ApiError::invalid_field(
                     "action",
                     "accounts cannot be hidden; suspend the member instead",
@@ -391,7 +370,6 @@ pub fn resolve(
                 conn,
                 Actor::Staff(staff),
                 content,
-                row.target_id,
                 true,
                 Some(reason),
                 base_url,
@@ -404,18 +382,13 @@ pub fn resolve(
         }
         let mut ids = vec![row.id];
         if resolve_others {
-            ids.extend(model::other_open_reports(
-                conn,
-                row.target_type,
-                row.target_id,
-                row.id,
-            )?);
+            ids.extend(model::other_open_reports(conn, row.target(), row.id)?);
         }
         model::close_reports(
             conn,
             &ids,
-            ReportStatus::Resolved.as_str(),
-            Some(action.as_str()),
+            ReportStatus::Resolved,
+            Some(action),
             note,
             staff.id,
         )?;
@@ -423,9 +396,8 @@ pub fn resolve(
             log(
                 conn,
                 Actor::Staff(staff),
-                "resolve_report",
-                "report",
-                *closed,
+                LogAction::ResolveReport,
+                domain::log_report(*closed),
                 note,
             )?;
         }
@@ -437,7 +409,7 @@ pub fn resolve(
 pub fn dismiss(
     conn: &mut PgConnection,
     staff: &User,
-    id: i64,
+    id: ReportId,
     note: Option<&str>,
 ) -> Result<ReportView, ApiError> {
     conn.transaction(|conn| {
@@ -445,7 +417,7 @@ pub fn dismiss(
         model::close_reports(
             conn,
             &[row.id],
-            ReportStatus::Dismissed.as_str(),
+            ReportStatus::Dismissed,
             None,
             note,
             staff.id,
@@ -453,9 +425,8 @@ pub fn dismiss(
         log(
             conn,
             Actor::Staff(staff),
-            "dismiss_report",
-            "report",
-            row.id,
+            LogAction::DismissReport,
+            domain::log_report(row.id),
             note,
         )?;
         let row = model::lock_report(conn, id)?.ok_or(ApiError::NotFound)?;
@@ -468,22 +439,13 @@ pub fn moderate_content(
     conn: &mut PgConnection,
     staff: &User,
     content: Content,
-    id: i64,
     hidden: bool,
     reason: Option<&str>,
     base_url: &str,
 ) -> Result<serde_json::Value, ApiError> {
     conn.transaction(|conn| {
-        set_hidden(
-            conn,
-            Actor::Staff(staff),
-            content,
-            id,
-            hidden,
-            reason,
-            base_url,
-        )?;
-        target_view(conn, content.target_type(), id, staff)?.ok_or(ApiError::NotFound)
+        set_hidden(conn, Actor::Staff(staff), content, hidden, reason, base_url)?;
+        target_view(conn, content.target(), staff)?.ok_or(ApiError::NotFound)
     })
 }
 
@@ -491,10 +453,10 @@ pub fn moderate_content(
 pub fn set_thread_flag(
     conn: &mut PgConnection,
     staff: &User,
-    id: i64,
+    id: ThreadId,
     flag: threads::model::ThreadFlag,
     on: bool,
-    action: &str,
+    action: LogAction,
 ) -> Result<threads::views::ThreadView, ApiError> {
     conn.transaction(|conn| {
         threads::model::lock_thread(conn, id)?
@@ -505,8 +467,7 @@ pub fn set_thread_flag(
             conn,
             Actor::Staff(staff),
             action,
-            TargetType::Thread.as_str(),
-            id,
+            Content::Thread(id).log_target(),
             None,
         )?;
         threads::service::get_thread(conn, id, Some(staff))
@@ -521,10 +482,11 @@ pub fn suspend(
     conn: &mut PgConnection,
     staff: &User,
     username: &str,
-    until: Option<DateTime<Utc>>,
-    reason: &str,
+    suspension: &Suspension,
     base_url: &str,
 ) -> Result<UserView, ApiError> {
+    let Suspension { until, reason } = suspension;
+    let (until, reason) = (*until, reason.as_str());
     conn.transaction(|conn| {
         let target = member_named(conn, username)?;
         rules::ensure_can_suspend(staff, &target)?;
@@ -532,9 +494,8 @@ pub fn suspend(
         log(
             conn,
             Actor::Staff(staff),
-            "suspend",
-            TargetType::User.as_str(),
-            user.id,
+            LogAction::Suspend,
+            domain::log_user(user.id),
             Some(reason),
         )?;
         crate::email::enqueue(
@@ -564,9 +525,8 @@ pub fn unsuspend(
         log(
             conn,
             Actor::Staff(staff),
-            "unsuspend",
-            TargetType::User.as_str(),
-            user.id,
+            LogAction::Unsuspend,
+            domain::log_user(user.id),
             None,
         )?;
         Ok(UserView::for_viewer(&user, Some(staff)))
@@ -588,9 +548,8 @@ pub fn set_role(
         log(
             conn,
             Actor::Staff(admin),
-            "set_role",
-            TargetType::User.as_str(),
-            user.id,
+            LogAction::SetRole,
+            domain::log_user(user.id),
             Some(&change),
         )?;
         Ok(UserView::for_viewer(&user, Some(admin)))

@@ -4,12 +4,15 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 use utoipa::ToSchema;
 
+use super::domain::{
+    LogAction, LogTargetType, ReportReason, ReportStatus, ResolveAction, TargetType,
+};
 use super::model::{LogRow, ReportRow};
-use super::rules::{ReportReason, ReportStatus, ResolveAction, TargetType};
+use crate::ids::{ModerationLogId, ReportId};
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ReportView {
-    pub id: i64,
+    pub id: ReportId,
     pub target_type: TargetType,
     pub target_id: i64,
     pub reason: ReportReason,
@@ -61,11 +64,11 @@ impl ReportView {
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct LogEntryView {
-    pub id: i64,
+    pub id: ModerationLogId,
     /// The acting moderator's or admin's username; `null` when the system acted.
     pub actor: Option<String>,
-    pub action: String,
-    pub target_type: String,
+    pub action: LogAction,
+    pub target_type: LogTargetType,
     pub target_id: i64,
     pub reason: Option<String>,
     pub created_at: DateTime<Utc>,

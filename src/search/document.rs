@@ -7,6 +7,7 @@ use diesel::sql_types::{Array, BigInt, Nullable, Text, Timestamptz};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
+use crate::ids::{MeetupId, ReplyId, ThreadId, UserId};
 use crate::markdown;
 
 /// The kinds of things one search box finds.
@@ -111,6 +112,43 @@ pub struct DocRef {
     #[serde(rename = "type")]
     pub kind: Kind,
     pub id: i64,
+}
+
+impl DocRef {
+    /// The document of a mentor's profile (mentors are found by their member id).
+    pub fn mentor(user_id: UserId) -> Self {
+        DocRef {
+            kind: Kind::Mentor,
+            id: user_id.get(),
+        }
+    }
+}
+
+impl From<ThreadId> for DocRef {
+    fn from(id: ThreadId) -> Self {
+        DocRef {
+            kind: Kind::Thread,
+            id: id.get(),
+        }
+    }
+}
+
+impl From<ReplyId> for DocRef {
+    fn from(id: ReplyId) -> Self {
+        DocRef {
+            kind: Kind::Reply,
+            id: id.get(),
+        }
+    }
+}
+
+impl From<MeetupId> for DocRef {
+    fn from(id: MeetupId) -> Self {
+        DocRef {
+            kind: Kind::Meetup,
+            id: id.get(),
+        }
+    }
 }
 
 #[derive(QueryableByName)]
@@ -409,7 +447,7 @@ pub fn visible(conn: &mut PgConnection, refs: &[DocRef]) -> QueryResult<Vec<DocR
     if !wanted.is_empty() {
         let ids = meetups::table
             .filter(meetups::id.eq_any(&wanted))
-            .filter(meetups::status.eq(crate::meetups::rules::MeetupStatus::Scheduled))
+            .filter(meetups::status.eq(crate::meetups::domain::MeetupStatus::Scheduled))
             .filter(meetups::hidden.eq(false))
             .select(meetups::id)
             .load(conn)?;

@@ -30,6 +30,7 @@ use super::meili_http::BytesClient;
 use super::query::{render_snippet, Facets, Hit, SearchQuery, MAX_REACHABLE_HITS};
 use super::sync::Changes;
 use crate::config::MeilisearchSettings;
+use crate::ids::ThreadId;
 
 /// Words around the matches in a snippet.
 const CROP_WORDS: usize = 30;
@@ -41,7 +42,7 @@ pub struct IndexedDocument {
     #[serde(rename = "type")]
     pub kind: Kind,
     pub id: i64,
-    pub thread_id: Option<i64>,
+    pub thread_id: Option<ThreadId>,
     /// The searchable title: empty for replies, which are found by their own words.
     pub title: String,
     /// The title a hit shows.
@@ -65,7 +66,7 @@ impl IndexedDocument {
             uid: document.uid(),
             kind: document.kind,
             id: document.source_id,
-            thread_id: document.parent_id,
+            thread_id: document.parent_id.map(ThreadId),
             title: if document.kind == Kind::Reply {
                 String::new()
             } else {
@@ -94,7 +95,7 @@ pub struct RetrievedDocument {
     pub kind: Kind,
     pub id: i64,
     #[serde(default)]
-    pub thread_id: Option<i64>,
+    pub thread_id: Option<ThreadId>,
     pub display_title: String,
     #[serde(default)]
     pub tags: Vec<String>,

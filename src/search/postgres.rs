@@ -18,6 +18,7 @@ use serde::Deserialize;
 use super::document::{Document, Kind, MARK_END, MARK_START};
 use super::query::{render_snippet, Facets, Hit, SearchQuery, MAX_REACHABLE_HITS};
 use super::sync::Changes;
+use crate::ids::ThreadId;
 
 /// Characters of body shown for an empty query (no highlighting to centre on).
 const PLAIN_SNIPPET_CHARS: i64 = 200;
@@ -430,7 +431,7 @@ fn page_hits(
                 tags: candidate.tags.clone(),
                 author: row.username,
                 created_at: candidate.created_at,
-                thread_id: row.parent_id.filter(|_| kind == Kind::Reply),
+                thread_id: row.parent_id.filter(|_| kind == Kind::Reply).map(ThreadId),
                 starts_at: fields.starts_at,
                 city: fields.city,
                 skills: fields.skills,

@@ -8,6 +8,7 @@ use utoipa::{IntoParams, ToSchema};
 
 use super::document::{DocRef, Kind, MARK_END, MARK_START};
 use crate::error::ApiError;
+use crate::ids::ThreadId;
 use crate::tags::{TagName, TagNameSchema};
 use crate::validation::Validator;
 
@@ -172,7 +173,7 @@ pub struct Hit {
     pub created_at: DateTime<Utc>,
     /// A reply's thread.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub thread_id: Option<i64>,
+    pub thread_id: Option<ThreadId>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub starts_at: Option<DateTime<Utc>>,
     #[serde(skip_serializing_if = "Option::is_none")]

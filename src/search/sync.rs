@@ -17,6 +17,7 @@ use diesel::sql_types::{BigInt, Text};
 use serde::{Deserialize, Serialize};
 
 use super::document::{self, DocRef, Document, Kind};
+use crate::ids::{JobId, ThreadId};
 use crate::jobs::{self, Job};
 
 pub const SEARCH_SYNC_JOB: &str = "search.sync";
@@ -37,26 +38,24 @@ pub struct SyncRequest {
     pub with_replies: bool,
 }
 
-/// Enqueues a sync of one row; call it in the transaction of the change.
-pub fn enqueue(conn: &mut PgConnection, kind: Kind, id: i64) -> QueryResult<()> {
+/// Enqueues a sync of one row (a thread, reply or meetup id, or `DocRef::mentor`); call it
+/// in the transaction of the change.
+pub fn enqueue(conn: &mut PgConnection, target: impl Into<DocRef>) -> QueryResult<()> {
     enqueue_request(
         conn,
         SyncRequest {
-            target: DocRef { kind, id },
+            target: target.into(),
             with_replies: false,
         },
     )
 }
 
 /// Enqueues a sync of a thread and of all its replies.
-pub fn enqueue_thread_and_replies(conn: &mut PgConnection, thread_id: i64) -> QueryResult<()> {
+pub fn enqueue_thread_and_replies(conn: &mut PgConnection, thread_id: ThreadId) -> QueryResult<()> {
     enqueue_request(
         conn,
         SyncRequest {
-            target: DocRef {
-                kind: Kind::Thread,
-                id: thread_id,
-            },
+            target: DocRef::from(thread_id),
             with_replies: true,
         },
     )
@@ -153,7 +152,7 @@ pub fn unlock_writers_for_session(conn: &mut PgConnection) -> QueryResult<()> {
 }
 
 /// Splits a claimed batch into requests and the jobs whose payload can never be understood.
-pub fn requests_of(jobs: &[Job]) -> (Vec<SyncRequest>, Vec<(i64, String)>) {
+pub fn requests_of(jobs: &[Job]) -> (Vec<SyncRequest>, Vec<(JobId, String)>) {
     let mut requests = Vec::with_capacity(jobs.len());
     let mut rejected = Vec::new();
     for job in jobs {

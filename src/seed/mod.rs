@@ -16,7 +16,9 @@ pub use text::Vocabulary;
 
 use crate::accounts::password;
 use crate::accounts::Password;
+use crate::ids::{MeetupId, ThreadId, UserId};
 use crate::markdown;
+use crate::meetups::domain::RsvpStatus;
 pub use crate::progress::Progress;
 use crate::schema::{
     meetup_rsvps, meetups, mentor_profiles, replies, thread_votes, threads, users,
@@ -117,7 +119,7 @@ struct SeedUser {
 #[derive(Insertable)]
 #[diesel(table_name = threads)]
 struct SeedThread {
-    author_id: i64,
+    author_id: UserId,
     title: String,
     body: String,
     body_html: String,
@@ -132,8 +134,8 @@ struct SeedThread {
 #[derive(Insertable)]
 #[diesel(table_name = replies)]
 struct SeedReply {
-    thread_id: i64,
-    author_id: i64,
+    thread_id: ThreadId,
+    author_id: UserId,
     body: String,
     body_html: String,
     created_at: DateTime<Utc>,
@@ -152,7 +154,7 @@ pub fn seed(
 
     let password = Password::parse(SEED_PASSWORD).map_err(anyhow::Error::msg)?;
     let password_hash = password::hash(&password)?;
-    let mut user_ids: Vec<i64> = Vec::with_capacity(options.users);
+    let mut user_ids: Vec<UserId> = Vec::with_capacity(options.users);
     for chunk_start in (0..options.users).step_by(2000) {
         let chunk_end = (chunk_start + 2000).min(options.users);
         let batch: Vec<SeedUser> = (chunk_start..chunk_end)
@@ -165,7 +167,7 @@ pub fn seed(
                 created_at: start - Duration::days(30),
             })
             .collect();
-        let ids: Vec<i64> = diesel::insert_into(users::table)
+        let ids: Vec<UserId> = diesel::insert_into(users::table)
             .values(&batch)
             .on_conflict_do_nothing()
             .returning(users::id)
@@ -189,7 +191,7 @@ pub fn seed(
 
     // Threads, oldest first, so ids and creation times agree as they do in production.
     let span_secs = (now - start).num_seconds().max(1);
-    let mut thread_meta: Vec<(i64, DateTime<Utc>)> = Vec::with_capacity(options.threads);
+    let mut thread_meta: Vec<(ThreadId, DateTime<Utc>)> = Vec::with_capacity(options.threads);
     for chunk_start in (0..options.threads).step_by(1000) {
         let chunk_end = (chunk_start + 1000).min(options.threads);
         let batch: Vec<SeedThread> = (chunk_start..chunk_end)
@@ -216,7 +218,7 @@ pub fn seed(
                 }
             })
             .collect();
-        let rows: Vec<(i64, DateTime<Utc>)> = diesel::insert_into(threads::table)
+        let rows: Vec<(ThreadId, DateTime<Utc>)> = diesel::insert_into(threads::table)
             .values(&batch)
             .returning((threads::id, threads::created_at))
             .get_results(conn)?;
@@ -254,7 +256,7 @@ pub fn seed(
     }
 
     // Votes: a skewed handful per thread, never by the author.
-    let mut votes: Vec<(i64, i64, i16)> = Vec::new();
+    let mut votes: Vec<(ThreadId, UserId, i16)> = Vec::new();
     for (thread_id, _) in &thread_meta {
         let count = skewed(&mut rng, 25, 3.0);
         for _ in 0..count {
@@ -347,7 +349,7 @@ fn pick_tags(rng: &mut StdRng, range: std::ops::Range<usize>) -> Vec<String> {
 #[derive(Insertable)]
 #[diesel(table_name = mentor_profiles)]
 struct SeedMentor {
-    user_id: i64,
+    user_id: UserId,
     headline: String,
     bio: String,
     bio_html: String,
@@ -362,7 +364,7 @@ struct SeedMentor {
 fn seed_mentors(
     conn: &mut PgConnection,
     rng: &mut StdRng,
-    user_ids: &[i64],
+    user_ids: &[UserId],
     count: usize,
     report: &mut SeedReport,
     progress: &mut dyn Progress,
@@ -404,7 +406,7 @@ fn seed_mentors(
 #[derive(Insertable)]
 #[diesel(table_name = meetups)]
 struct SeedMeetup {
-    organizer_id: i64,
+    organizer_id: UserId,
     title: String,
     description: String,
     description_html: String,
@@ -425,7 +427,7 @@ struct SeedMeetup {
 fn seed_meetups(
     conn: &mut PgConnection,
     rng: &mut StdRng,
-    user_ids: &[i64],
+    user_ids: &[UserId],
     count: usize,
     now: DateTime<Utc>,
     report: &mut SeedReport,
@@ -462,13 +464,13 @@ fn seed_meetups(
             }
         })
         .collect();
-    let mut created: Vec<(i64, Option<i32>)> = Vec::with_capacity(count);
+    let mut created: Vec<(MeetupId, Option<i32>)> = Vec::with_capacity(count);
     for chunk in batch.chunks(1000) {
         created.extend(
             diesel::insert_into(meetups::table)
                 .values(chunk)
                 .returning((meetups::id, meetups::capacity))
-                .get_results::<(i64, Option<i32>)>(conn)?,
+                .get_results::<(MeetupId, Option<i32>)>(conn)?,
         );
     }
     report.meetups = created.len();
@@ -476,7 +478,7 @@ fn seed_meetups(
     for (meetup_id, capacity) in created {
         let wanted = skewed(rng, 150, 3.0);
         let seats = capacity.map_or(wanted, |c| wanted.min(c as usize));
-        let mut members: Vec<i64> = (0..seats)
+        let mut members: Vec<UserId> = (0..seats)
             .map(|_| user_ids[rng.random_range(0..user_ids.len())])
             .collect();
         members.sort_unstable();
@@ -487,7 +489,7 @@ fn seed_meetups(
                 (
                     meetup_rsvps::meetup_id.eq(meetup_id),
                     meetup_rsvps::user_id.eq(*user_id),
-                    meetup_rsvps::status.eq("going"),
+                    meetup_rsvps::status.eq(RsvpStatus::Going),
                 )
             })
             .collect();

@@ -5,6 +5,7 @@
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 
+use crate::ids::{ReplyId, ThreadId, UserId};
 use crate::schema::{replies, reply_votes, tags, thread_votes, threads, users};
 
 /// What listings and single reads show of an author.
@@ -18,8 +19,8 @@ pub struct AuthorRow {
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = threads)]
 pub struct ThreadRow {
-    pub id: i64,
-    pub author_id: i64,
+    pub id: ThreadId,
+    pub author_id: UserId,
     pub title: String,
     pub body: String,
     pub body_html: String,
@@ -40,7 +41,7 @@ pub struct ThreadRow {
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = threads)]
 pub struct ThreadSummaryRow {
-    pub id: i64,
+    pub id: ThreadId,
     pub title: String,
     pub excerpt: String,
     pub tags: Vec<String>,
@@ -57,9 +58,9 @@ pub struct ThreadSummaryRow {
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = replies)]
 pub struct ReplyRow {
-    pub id: i64,
-    pub thread_id: i64,
-    pub author_id: i64,
+    pub id: ReplyId,
+    pub thread_id: ThreadId,
+    pub author_id: UserId,
     pub body: String,
     pub body_html: String,
     pub score: i32,
@@ -72,7 +73,7 @@ pub struct ReplyRow {
 #[derive(Debug, Insertable)]
 #[diesel(table_name = threads)]
 pub struct NewThread<'a> {
-    pub author_id: i64,
+    pub author_id: UserId,
     pub title: &'a str,
     pub body: &'a str,
     pub body_html: &'a str,
@@ -93,8 +94,8 @@ pub struct ThreadChanges {
 #[derive(Debug, Insertable)]
 #[diesel(table_name = replies)]
 pub struct NewReply<'a> {
-    pub thread_id: i64,
-    pub author_id: i64,
+    pub thread_id: ThreadId,
+    pub author_id: UserId,
     pub body: &'a str,
     pub body_html: &'a str,
 }
@@ -123,9 +124,9 @@ impl Sort {
 #[serde(untagged)]
 pub enum ThreadKey {
     /// (pinned, created_at or last_activity_at, id)
-    Timed(bool, DateTime<Utc>, i64),
+    Timed(bool, DateTime<Utc>, ThreadId),
     /// (score, id)
-    Scored(i32, i64),
+    Scored(i32, ThreadId),
 }
 
 impl ThreadKey {
@@ -142,7 +143,7 @@ impl ThreadKey {
 pub struct ThreadFilter {
     pub sort: Sort,
     pub tag: Option<String>,
-    pub author_id: Option<i64>,
+    pub author_id: Option<UserId>,
     pub after: Option<ThreadKey>,
     /// Staff listings include hidden threads.
     pub include_hidden: bool,
@@ -222,7 +223,7 @@ pub fn list_threads(
 
 pub fn find_thread(
     conn: &mut PgConnection,
-    id: i64,
+    id: ThreadId,
 ) -> QueryResult<Option<(ThreadRow, AuthorRow)>> {
     threads::table
         .inner_join(users::table)
@@ -233,7 +234,7 @@ pub fn find_thread(
 }
 
 /// Locks the thread row for the rest of the transaction (votes, replies, edits).
-pub fn lock_thread(conn: &mut PgConnection, id: i64) -> QueryResult<Option<ThreadRow>> {
+pub fn lock_thread(conn: &mut PgConnection, id: ThreadId) -> QueryResult<Option<ThreadRow>> {
     threads::table
         .filter(threads::id.eq(id))
         .select(ThreadRow::as_select())
@@ -251,7 +252,7 @@ pub fn insert_thread(conn: &mut PgConnection, new: &NewThread<'_>) -> QueryResul
 
 pub fn update_thread(
     conn: &mut PgConnection,
-    id: i64,
+    id: ThreadId,
     changes: &ThreadChanges,
 ) -> QueryResult<ThreadRow> {
     diesel::update(threads::table.find(id))
@@ -260,7 +261,7 @@ pub fn update_thread(
         .get_result(conn)
 }
 
-pub fn soft_delete_thread(conn: &mut PgConnection, id: i64) -> QueryResult<()> {
+pub fn soft_delete_thread(conn: &mut PgConnection, id: ThreadId) -> QueryResult<()> {
     diesel::update(threads::table.find(id))
         .set(threads::deleted_at.eq(diesel::dsl::now))
         .execute(conn)?;
@@ -270,7 +271,7 @@ pub fn soft_delete_thread(conn: &mut PgConnection, id: i64) -> QueryResult<()> {
 /// A reply arrived (+1) or left (-1): the thread's counters move in the same transaction.
 pub fn bump_reply_count(
     conn: &mut PgConnection,
-    thread_id: i64,
+    thread_id: ThreadId,
     delta: i32,
     touch_activity: bool,
 ) -> QueryResult<()> {
@@ -294,8 +295,8 @@ pub fn bump_reply_count(
 /// or "no such thread", which the caller tells apart only then.
 pub fn list_replies(
     conn: &mut PgConnection,
-    thread_id: i64,
-    after: Option<(DateTime<Utc>, i64)>,
+    thread_id: ThreadId,
+    after: Option<(DateTime<Utc>, ReplyId)>,
     include_hidden: bool,
     limit: i64,
 ) -> QueryResult<Vec<(ReplyRow, AuthorRow)>> {
@@ -326,7 +327,10 @@ pub fn list_replies(
     query.load(conn)
 }
 
-pub fn find_reply(conn: &mut PgConnection, id: i64) -> QueryResult<Option<(ReplyRow, AuthorRow)>> {
+pub fn find_reply(
+    conn: &mut PgConnection,
+    id: ReplyId,
+) -> QueryResult<Option<(ReplyRow, AuthorRow)>> {
     replies::table
         .inner_join(users::table)
         .filter(replies::id.eq(id))
@@ -344,7 +348,7 @@ pub fn insert_reply(conn: &mut PgConnection, new: &NewReply<'_>) -> QueryResult<
 
 pub fn update_reply_body(
     conn: &mut PgConnection,
-    id: i64,
+    id: ReplyId,
     body: &str,
     body_html: &str,
 ) -> QueryResult<ReplyRow> {
@@ -358,14 +362,14 @@ pub fn update_reply_body(
         .get_result(conn)
 }
 
-pub fn soft_delete_reply(conn: &mut PgConnection, id: i64) -> QueryResult<()> {
+pub fn soft_delete_reply(conn: &mut PgConnection, id: ReplyId) -> QueryResult<()> {
     diesel::update(replies::table.find(id))
         .set(replies::deleted_at.eq(diesel::dsl::now))
         .execute(conn)?;
     Ok(())
 }
 
-pub fn lock_reply(conn: &mut PgConnection, id: i64) -> QueryResult<Option<ReplyRow>> {
+pub fn lock_reply(conn: &mut PgConnection, id: ReplyId) -> QueryResult<Option<ReplyRow>> {
     replies::table
         .filter(replies::id.eq(id))
         .select(ReplyRow::as_select())
@@ -374,21 +378,21 @@ pub fn lock_reply(conn: &mut PgConnection, id: i64) -> QueryResult<Option<ReplyR
         .optional()
 }
 
-/// What a member can vote on.
+/// What a member votes on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum VoteTarget {
-    Thread,
-    Reply,
+    Thread(ThreadId),
+    Reply(ReplyId),
 }
 
 /// One definition of voting, stated for each votes table: read the caller's vote, write the
 /// new one (0 removes it), move the content's score by the difference (returned).
 macro_rules! votes_on {
-    ($module:ident, $content:ident, $votes:ident, $key:ident) => {
+    ($module:ident, $content:ident, $votes:ident, $key:ident, $id:ty) => {
         mod $module {
             use super::*;
 
-            pub fn vote_of(conn: &mut PgConnection, id: i64, user_id: i64) -> QueryResult<i16> {
+            pub fn vote_of(conn: &mut PgConnection, id: $id, user_id: UserId) -> QueryResult<i16> {
                 Ok($votes::table
                     .find((id, user_id))
                     .select($votes::value)
@@ -399,8 +403,8 @@ macro_rules! votes_on {
 
             pub fn set(
                 conn: &mut PgConnection,
-                id: i64,
-                user_id: i64,
+                id: $id,
+                user_id: UserId,
                 value: i16,
             ) -> QueryResult<i32> {
                 let previous = vote_of(conn, id, user_id)?;
@@ -430,19 +434,14 @@ macro_rules! votes_on {
     };
 }
 
-votes_on!(thread_votes_of, threads, thread_votes, thread_id);
-votes_on!(reply_votes_of, replies, reply_votes, reply_id);
+votes_on!(thread_votes_of, threads, thread_votes, thread_id, ThreadId);
+votes_on!(reply_votes_of, replies, reply_votes, reply_id, ReplyId);
 
 /// The member's vote on the content (0 when none).
-pub fn vote_of(
-    conn: &mut PgConnection,
-    target: VoteTarget,
-    id: i64,
-    user_id: i64,
-) -> QueryResult<i16> {
+pub fn vote_of(conn: &mut PgConnection, target: VoteTarget, user_id: UserId) -> QueryResult<i16> {
     match target {
-        VoteTarget::Thread => thread_votes_of::vote_of(conn, id, user_id),
-        VoteTarget::Reply => reply_votes_of::vote_of(conn, id, user_id),
+        VoteTarget::Thread(id) => thread_votes_of::vote_of(conn, id, user_id),
+        VoteTarget::Reply(id) => reply_votes_of::vote_of(conn, id, user_id),
     }
 }
 
@@ -452,13 +451,12 @@ pub fn vote_of(
 pub fn set_vote(
     conn: &mut PgConnection,
     target: VoteTarget,
-    id: i64,
-    user_id: i64,
+    user_id: UserId,
     value: i16,
 ) -> QueryResult<i32> {
     match target {
-        VoteTarget::Thread => thread_votes_of::set(conn, id, user_id, value),
-        VoteTarget::Reply => reply_votes_of::set(conn, id, user_id, value),
+        VoteTarget::Thread(id) => thread_votes_of::set(conn, id, user_id, value),
+        VoteTarget::Reply(id) => reply_votes_of::set(conn, id, user_id, value),
     }
 }
 
@@ -472,7 +470,7 @@ pub fn list_tags(conn: &mut PgConnection) -> QueryResult<Vec<(String, i32)>> {
 }
 
 /// The id of the account with this username, if any (the `author` filter).
-pub fn user_id_by_username(conn: &mut PgConnection, username: &str) -> QueryResult<Option<i64>> {
+pub fn user_id_by_username(conn: &mut PgConnection, username: &str) -> QueryResult<Option<UserId>> {
     crate::accounts::User::find_by_username(conn, username).map(|u| u.map(|u| u.id))
 }
 
@@ -488,7 +486,7 @@ pub enum ThreadFlag {
 /// change).
 pub fn set_thread_flag(
     conn: &mut PgConnection,
-    id: i64,
+    id: ThreadId,
     flag: ThreadFlag,
     on: bool,
 ) -> QueryResult<()> {
@@ -507,7 +505,7 @@ pub fn set_thread_flag(
     Ok(())
 }
 
-pub fn set_reply_hidden(conn: &mut PgConnection, id: i64, hidden: bool) -> QueryResult<()> {
+pub fn set_reply_hidden(conn: &mut PgConnection, id: ReplyId, hidden: bool) -> QueryResult<()> {
     diesel::update(replies::table.find(id))
         .set(replies::hidden.eq(hidden))
         .execute(conn)?;

@@ -11,6 +11,7 @@ use crate::auth::{ActiveUser, MaybeUser, Member};
 use crate::db::{self, DbPool};
 use crate::error::{ApiError, Problem};
 use crate::http::Json;
+use crate::ids::{ReplyId, ThreadId};
 use crate::pagination::{self, Page};
 use crate::rate_limit::PostingLimits;
 use crate::tags::TagNameSchema;
@@ -187,7 +188,7 @@ pub async fn create_thread(
 )]
 pub async fn get_thread(
     MaybeUser(viewer): MaybeUser,
-    id: web::Path<i64>,
+    id: web::Path<ThreadId>,
     pool: web::Data<DbPool>,
 ) -> Result<HttpResponse, ApiError> {
     let id = id.into_inner();
@@ -232,7 +233,7 @@ pub struct UpdateThreadRequest {
 )]
 pub async fn update_thread(
     ActiveUser(actor): ActiveUser,
-    id: web::Path<i64>,
+    id: web::Path<ThreadId>,
     body: Json<UpdateThreadRequest>,
     pool: web::Data<DbPool>,
 ) -> Result<HttpResponse, ApiError> {
@@ -263,7 +264,7 @@ pub async fn update_thread(
 )]
 pub async fn delete_thread(
     ActiveUser(actor): ActiveUser,
-    id: web::Path<i64>,
+    id: web::Path<ThreadId>,
     pool: web::Data<DbPool>,
 ) -> Result<HttpResponse, ApiError> {
     let id = id.into_inner();
@@ -294,7 +295,7 @@ pub struct PageQuery {
 )]
 pub async fn list_replies(
     MaybeUser(viewer): MaybeUser,
-    id: web::Path<i64>,
+    id: web::Path<ThreadId>,
     query: web::Query<PageQuery>,
     pool: web::Data<DbPool>,
 ) -> Result<HttpResponse, ApiError> {
@@ -341,7 +342,7 @@ fn parse_reply_body(body: Option<&str>) -> Result<String, ApiError> {
 )]
 pub async fn create_reply(
     Member(author): Member,
-    id: web::Path<i64>,
+    id: web::Path<ThreadId>,
     body: Json<ReplyRequest>,
     pool: web::Data<DbPool>,
     limits: web::Data<PostingLimits>,
@@ -371,7 +372,7 @@ pub async fn create_reply(
 )]
 pub async fn update_reply(
     ActiveUser(actor): ActiveUser,
-    id: web::Path<i64>,
+    id: web::Path<ReplyId>,
     body: Json<ReplyRequest>,
     pool: web::Data<DbPool>,
 ) -> Result<HttpResponse, ApiError> {
@@ -397,7 +398,7 @@ pub async fn update_reply(
 )]
 pub async fn delete_reply(
     ActiveUser(actor): ActiveUser,
-    id: web::Path<i64>,
+    id: web::Path<ReplyId>,
     pool: web::Data<DbPool>,
 ) -> Result<HttpResponse, ApiError> {
     let id = id.into_inner();
@@ -428,11 +429,11 @@ pub struct VoteRequest {
 )]
 pub async fn vote_on_thread(
     actor: ActiveUser,
-    id: web::Path<i64>,
+    id: web::Path<ThreadId>,
     body: Json<VoteRequest>,
     pool: web::Data<DbPool>,
 ) -> Result<HttpResponse, ApiError> {
-    vote(VoteTarget::Thread, actor, id, body, pool).await
+    vote(VoteTarget::Thread(id.into_inner()), actor, body, pool).await
 }
 
 /// Vote on a reply; idempotent; never on one's own (`403 own_post`).
@@ -450,24 +451,22 @@ pub async fn vote_on_thread(
 )]
 pub async fn vote_on_reply(
     actor: ActiveUser,
-    id: web::Path<i64>,
+    id: web::Path<ReplyId>,
     body: Json<VoteRequest>,
     pool: web::Data<DbPool>,
 ) -> Result<HttpResponse, ApiError> {
-    vote(VoteTarget::Reply, actor, id, body, pool).await
+    vote(VoteTarget::Reply(id.into_inner()), actor, body, pool).await
 }
 
 async fn vote(
     target: VoteTarget,
     ActiveUser(actor): ActiveUser,
-    id: web::Path<i64>,
     body: Json<VoteRequest>,
     pool: web::Data<DbPool>,
 ) -> Result<HttpResponse, ApiError> {
     let value = service::parse_vote(body.value)?;
-    let id = id.into_inner();
     let vote = db::run(&pool, move |conn| {
-        service::vote(conn, target, id, &actor, value)
+        service::vote(conn, target, &actor, value)
     })
     .await?;
     Ok(HttpResponse::Ok().json(vote))

@@ -2,12 +2,13 @@
 
 use crate::accounts::User;
 use crate::error::ApiError;
+use crate::ids::UserId;
 
 /// A listing shows this many characters of a thread's body.
 pub const EXCERPT_CHARS: usize = 280;
 
 /// Authors edit and delete their own posts; moderators and admins anyone's.
-pub fn ensure_can_modify(actor: &User, author_id: i64) -> Result<(), ApiError> {
+pub fn ensure_can_modify(actor: &User, author_id: UserId) -> Result<(), ApiError> {
     if actor.id == author_id || actor.is_staff() {
         Ok(())
     } else {
@@ -24,7 +25,7 @@ pub fn is_visible(hidden: bool, deleted: bool, viewer: Option<&User>) -> bool {
 }
 
 /// Nobody votes on their own post.
-pub fn ensure_can_vote(actor: &User, author_id: i64) -> Result<(), ApiError> {
+pub fn ensure_can_vote(actor: &User, author_id: UserId) -> Result<(), ApiError> {
     if actor.id == author_id {
         Err(ApiError::forbidden(
             "own_post",
@@ -56,10 +57,10 @@ mod tests {
 
     #[test]
     fn authors_and_staff_modify() {
-        assert!(ensure_can_modify(&user(1, Role::Member), 1).is_ok());
-        assert!(ensure_can_modify(&user(2, Role::Member), 1).is_err());
-        assert!(ensure_can_modify(&user(2, Role::Moderator), 1).is_ok());
-        assert!(ensure_can_modify(&user(2, Role::Admin), 1).is_ok());
+        assert!(ensure_can_modify(&user(1, Role::Member), UserId(1)).is_ok());
+        assert!(ensure_can_modify(&user(2, Role::Member), UserId(1)).is_err());
+        assert!(ensure_can_modify(&user(2, Role::Moderator), UserId(1)).is_ok());
+        assert!(ensure_can_modify(&user(2, Role::Admin), UserId(1)).is_ok());
     }
 
     #[test]
@@ -75,8 +76,8 @@ mod tests {
 
     #[test]
     fn votes_and_locks() {
-        assert!(ensure_can_vote(&user(1, Role::Member), 1).is_err());
-        assert!(ensure_can_vote(&user(1, Role::Member), 2).is_ok());
+        assert!(ensure_can_vote(&user(1, Role::Member), UserId(1)).is_err());
+        assert!(ensure_can_vote(&user(1, Role::Member), UserId(2)).is_ok());
         assert!(ensure_open_for_replies(true).is_err());
         assert!(ensure_open_for_replies(false).is_ok());
     }

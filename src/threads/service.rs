@@ -9,6 +9,7 @@ use super::rules;
 use super::views::{ReplyView, ThreadSummary, ThreadView, VoteView};
 use crate::accounts::User;
 use crate::error::ApiError;
+use crate::ids::{ReplyId, ThreadId};
 use crate::markdown;
 use crate::pagination::{self, Page};
 use crate::search;
@@ -98,7 +99,7 @@ pub fn create_thread(
                 tags: &input.tags,
             },
         )?;
-        search::enqueue(conn, search::Kind::Thread, row.id)?;
+        search::enqueue(conn, row.id)?;
         Ok(ThreadView::new(row, author_row(author), Some(0)))
     })
 }
@@ -113,7 +114,7 @@ fn author_row(user: &User) -> model::AuthorRow {
 /// A thread the viewer may see, or 404.
 pub fn get_thread(
     conn: &mut PgConnection,
-    id: i64,
+    id: ThreadId,
     viewer: Option<&User>,
 ) -> Result<ThreadView, ApiError> {
     let (row, author) = model::find_thread(conn, id)?.ok_or(ApiError::NotFound)?;
@@ -121,7 +122,7 @@ pub fn get_thread(
         return Err(ApiError::NotFound);
     }
     let my_vote = match viewer {
-        Some(viewer) => Some(model::vote_of(conn, VoteTarget::Thread, id, viewer.id)?),
+        Some(viewer) => Some(model::vote_of(conn, VoteTarget::Thread(id), viewer.id)?),
         None => None,
     };
     Ok(ThreadView::new(row, author, my_vote))
@@ -156,7 +157,7 @@ pub fn list_threads(
 
 pub fn update_thread(
     conn: &mut PgConnection,
-    id: i64,
+    id: ThreadId,
     actor: &User,
     changes: &ThreadChanges,
 ) -> Result<ThreadView, ApiError> {
@@ -169,7 +170,7 @@ pub fn update_thread(
             if changes.title.is_some() || changes.tags.is_some() {
                 search::enqueue_thread_and_replies(conn, id)?;
             } else {
-                search::enqueue(conn, search::Kind::Thread, id)?;
+                search::enqueue(conn, id)?;
             }
         }
         get_thread(conn, id, Some(actor))
@@ -178,7 +179,7 @@ pub fn update_thread(
 
 fn visible_thread_for_update(
     conn: &mut PgConnection,
-    id: i64,
+    id: ThreadId,
     viewer: &User,
 ) -> Result<model::ThreadRow, ApiError> {
     let row = model::lock_thread(conn, id)?.ok_or(ApiError::NotFound)?;
@@ -188,7 +189,7 @@ fn visible_thread_for_update(
     Ok(row)
 }
 
-pub fn delete_thread(conn: &mut PgConnection, id: i64, actor: &User) -> Result<(), ApiError> {
+pub fn delete_thread(conn: &mut PgConnection, id: ThreadId, actor: &User) -> Result<(), ApiError> {
     conn.transaction(|conn| {
         let row = visible_thread_for_update(conn, id, actor)?;
         rules::ensure_can_modify(actor, row.author_id)?;
@@ -200,7 +201,7 @@ pub fn delete_thread(conn: &mut PgConnection, id: i64, actor: &User) -> Result<(
 
 pub fn list_replies(
     conn: &mut PgConnection,
-    thread_id: i64,
+    thread_id: ThreadId,
     viewer: Option<&User>,
     cursor: Option<&str>,
     limit: i64,
@@ -225,7 +226,7 @@ pub fn list_replies(
 
 pub fn create_reply(
     conn: &mut PgConnection,
-    thread_id: i64,
+    thread_id: ThreadId,
     author: &User,
     body: &str,
 ) -> Result<ReplyView, ApiError> {
@@ -244,7 +245,7 @@ pub fn create_reply(
             },
         )?;
         model::bump_reply_count(conn, thread_id, 1, true)?;
-        search::enqueue(conn, search::Kind::Reply, row.id)?;
+        search::enqueue(conn, row.id)?;
         Ok(ReplyView::new((row, author_row(author))))
     })
 }
@@ -252,7 +253,7 @@ pub fn create_reply(
 /// A reply the actor may see, in a thread the actor may see, locked for update.
 fn visible_reply_for_update(
     conn: &mut PgConnection,
-    id: i64,
+    id: ReplyId,
     actor: &User,
 ) -> Result<model::ReplyRow, ApiError> {
     let reply = model::lock_reply(conn, id)?.ok_or(ApiError::NotFound)?;
@@ -268,7 +269,7 @@ fn visible_reply_for_update(
 
 pub fn update_reply(
     conn: &mut PgConnection,
-    id: i64,
+    id: ReplyId,
     actor: &User,
     body: &str,
 ) -> Result<ReplyView, ApiError> {
@@ -277,20 +278,20 @@ pub fn update_reply(
         let reply = visible_reply_for_update(conn, id, actor)?;
         rules::ensure_can_modify(actor, reply.author_id)?;
         model::update_reply_body(conn, id, body, &body_html)?;
-        search::enqueue(conn, search::Kind::Reply, id)?;
+        search::enqueue(conn, id)?;
         let row = model::find_reply(conn, id)?.ok_or(ApiError::NotFound)?;
         Ok(ReplyView::new(row))
     })
 }
 
-pub fn delete_reply(conn: &mut PgConnection, id: i64, actor: &User) -> Result<(), ApiError> {
+pub fn delete_reply(conn: &mut PgConnection, id: ReplyId, actor: &User) -> Result<(), ApiError> {
     conn.transaction(|conn| {
         let reply = visible_reply_for_update(conn, id, actor)?;
         rules::ensure_can_modify(actor, reply.author_id)?;
         // The reply is locked before the thread here; no path locks a reply while holding
         // its thread, so this order cannot deadlock.
         model::soft_delete_reply(conn, id)?;
-        search::enqueue(conn, search::Kind::Reply, id)?;
+        search::enqueue(conn, id)?;
         if !reply.hidden {
             model::bump_reply_count(conn, reply.thread_id, -1, false)?;
         }
@@ -312,26 +313,25 @@ pub fn parse_vote(value: f64) -> Result<i16, ApiError> {
 pub fn vote(
     conn: &mut PgConnection,
     target: VoteTarget,
-    id: i64,
     actor: &User,
     value: i16,
 ) -> Result<VoteView, ApiError> {
     conn.transaction(|conn| {
         // The locked row's score is the score before this vote.
-        let (author_id, score_before, kind) = match target {
-            VoteTarget::Thread => {
+        let (author_id, score_before, document) = match target {
+            VoteTarget::Thread(id) => {
                 let thread = visible_thread_for_update(conn, id, actor)?;
-                (thread.author_id, thread.score, search::Kind::Thread)
+                (thread.author_id, thread.score, search::DocRef::from(id))
             }
-            VoteTarget::Reply => {
+            VoteTarget::Reply(id) => {
                 let reply = visible_reply_for_update(conn, id, actor)?;
-                (reply.author_id, reply.score, search::Kind::Reply)
+                (reply.author_id, reply.score, search::DocRef::from(id))
             }
         };
         rules::ensure_can_vote(actor, author_id)?;
-        let delta = model::set_vote(conn, target, id, actor.id, value)?;
+        let delta = model::set_vote(conn, target, actor.id, value)?;
         let score = score_before + delta;
-        resync_if_votes_moved(conn, kind, id, score_before, score)?;
+        resync_if_votes_moved(conn, document, score_before, score)?;
         Ok(VoteView {
             score,
             my_vote: value,
@@ -343,13 +343,12 @@ pub fn vote(
 /// synced again only when a vote moves the post into another bucket.
 fn resync_if_votes_moved(
     conn: &mut PgConnection,
-    kind: search::Kind,
-    id: i64,
+    document: search::DocRef,
     score_before: i32,
     score: i32,
 ) -> Result<(), ApiError> {
     if search::votes_bucket(score) != search::votes_bucket(score_before) {
-        search::enqueue(conn, kind, id)?;
+        search::enqueue(conn, document)?;
     }
     Ok(())
 }

@@ -5,6 +5,7 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use crate::accounts::views::MemberSummary;
+use crate::ids::{ReplyId, ThreadId};
 
 use super::model::{AuthorRow, ReplyRow, ThreadRow, ThreadSummaryRow};
 
@@ -19,7 +20,7 @@ impl From<AuthorRow> for MemberSummary {
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ThreadView {
-    pub id: i64,
+    pub id: ThreadId,
     pub title: String,
     /// The Markdown as written.
     pub body: String,
@@ -65,7 +66,7 @@ impl ThreadView {
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ThreadSummary {
-    pub id: i64,
+    pub id: ThreadId,
     pub title: String,
     /// The start of the body as plain text.
     pub excerpt: String,
@@ -103,8 +104,8 @@ impl ThreadSummary {
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ReplyView {
-    pub id: i64,
-    pub thread_id: i64,
+    pub id: ReplyId,
+    pub thread_id: ThreadId,
     pub body: String,
     pub body_html: String,
     pub author: MemberSummary,

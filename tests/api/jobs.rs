@@ -5,7 +5,8 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use chrono::Utc;
-use devforum::jobs::{self, Job, JobRegistry, Worker};
+use devforum::ids::JobId;
+use devforum::jobs::{self, Job, JobRegistry, JobStatus, Worker};
 use devforum::schema::jobs as jobs_table;
 use diesel::prelude::*;
 use tokio_util::sync::CancellationToken;
@@ -32,7 +33,7 @@ impl Harness {
             .start(&self.settings.database, CancellationToken::new())
     }
 
-    fn job(&self, id: i64) -> Option<Job> {
+    fn job(&self, id: JobId) -> Option<Job> {
         jobs_table::table
             .find(id)
             .select(Job::as_select())
@@ -100,7 +101,7 @@ async fn a_failing_job_retries_with_exponential_backoff_then_is_kept_as_failed()
     .expect("enqueue");
     let worker = h.start(registry);
     let failed = wait_until(Duration::from_secs(10), || {
-        h.job(id).is_some_and(|job| job.status == "failed")
+        h.job(id).is_some_and(|job| job.status == JobStatus::Failed)
     })
     .await;
     worker.shutdown().await;
@@ -190,7 +191,7 @@ async fn a_rolled_back_enqueue_never_runs() {
 #[tokio::test]
 async fn many_workers_never_run_the_same_job_twice() {
     let h = harness(|w| w.concurrency = 8);
-    let seen = Arc::new(Mutex::new(Vec::<i64>::new()));
+    let seen = Arc::new(Mutex::new(Vec::<JobId>::new()));
     let mut conn = h.db.connect();
     let mut ids = Vec::new();
     for n in 0..120 {
@@ -266,7 +267,7 @@ async fn a_job_abandoned_by_a_dead_worker_is_run_again_after_its_lease() {
     // Simulate a worker that claimed the job and died two minutes ago.
     diesel::update(jobs_table::table.find(id))
         .set((
-            jobs_table::status.eq("running"),
+            jobs_table::status.eq(JobStatus::Running),
             jobs_table::attempts.eq(1),
             jobs_table::locked_by.eq("dead-worker"),
             jobs_table::locked_at.eq(Utc::now() - chrono::Duration::minutes(2)),
@@ -297,7 +298,7 @@ async fn jobs_of_unknown_kinds_are_left_for_workers_that_know_them() {
     assert!(wait_until(Duration::from_secs(5), || h.job(known).is_none()).await);
     worker.shutdown().await;
     let foreign = h.job(foreign).expect("still queued");
-    assert_eq!((foreign.status.as_str(), foreign.attempts), ("pending", 0));
+    assert_eq!((foreign.status, foreign.attempts), (JobStatus::Pending, 0));
 }
 
 #[tokio::test]
@@ -306,7 +307,10 @@ async fn failed_jobs_can_be_retried_by_an_operator() {
     let mut conn = h.db.connect();
     let id = jobs::enqueue(&mut conn, "test.noop", &serde_json::json!({})).expect("enqueue");
     diesel::update(jobs_table::table.find(id))
-        .set((jobs_table::status.eq("failed"), jobs_table::attempts.eq(12)))
+        .set((
+            jobs_table::status.eq(JobStatus::Failed),
+            jobs_table::attempts.eq(12),
+        ))
         .execute(&mut conn)
         .expect("update");
     assert_eq!(
@@ -314,5 +318,5 @@ async fn failed_jobs_can_be_retried_by_an_operator() {
         1
     );
     let job = h.job(id).expect("job");
-    assert_eq!((job.status.as_str(), job.attempts), ("pending", 0));
+    assert_eq!((job.status, job.attempts), (JobStatus::Pending, 0));
 }

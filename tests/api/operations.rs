@@ -115,6 +115,49 @@ async fn the_served_openapi_document_is_the_generated_one_and_valid() {
         );
     }
     assert!(served["components"]["schemas"]["Problem"].is_object());
+    // Every reference resolves, and ids are integers under their own names.
+    let mut refs = Vec::new();
+    collect_refs(&served, &mut refs);
+    for reference in &refs {
+        let name = reference
+            .strip_prefix("#/components/schemas/")
+            .unwrap_or_else(|| panic!("unexpected reference {reference}"));
+        assert!(
+            served["components"]["schemas"][name].is_object(),
+            "{reference} does not resolve"
+        );
+    }
+    let schemas = &served["components"]["schemas"];
+    assert_eq!(
+        schemas["ThreadView"]["properties"]["id"]["$ref"],
+        "#/components/schemas/ThreadId"
+    );
+    for id in [
+        "UserId",
+        "ThreadId",
+        "ReplyId",
+        "MeetupId",
+        "MentorshipRequestId",
+        "ReportId",
+    ] {
+        assert_eq!(schemas[id]["type"], "integer", "{id}");
+        assert_eq!(schemas[id]["format"], "int64", "{id}");
+    }
+}
+
+fn collect_refs(value: &serde_json::Value, refs: &mut Vec<String>) {
+    match value {
+        serde_json::Value::Object(map) => {
+            for (key, value) in map {
+                match (key.as_str(), value) {
+                    ("$ref", serde_json::Value::String(reference)) => refs.push(reference.clone()),
+                    _ => collect_refs(value, refs),
+                }
+            }
+        }
+        serde_json::Value::Array(items) => items.iter().for_each(|item| collect_refs(item, refs)),
+        _ => {}
+    }
 }
 
 #[tokio::test]

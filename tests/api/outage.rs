@@ -5,6 +5,8 @@
 
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
+
+use devforum::ids::JobId;
 use std::time::Duration;
 
 use devforum::jobs::{Job, JobRegistry};
@@ -276,7 +278,7 @@ async fn two_hundred_requests_across_a_restart_get_no_500_and_every_acknowledged
 #[tokio::test]
 async fn the_worker_waits_out_an_outage_without_spending_attempts() {
     let server = PostgresServer::start();
-    let runs: Arc<Mutex<Vec<(i64, i32, bool)>>> = Arc::default();
+    let runs: Arc<Mutex<Vec<(JobId, i32, bool)>>> = Arc::default();
     let release = Arc::new(Notify::new());
     let started = Arc::new(Notify::new());
     let mut registry = JobRegistry::new();

@@ -1004,8 +1004,14 @@ async fn listings_run_a_fixed_number_of_statements_whatever_the_page_size() {
     );
     let replies = |limit: i64| {
         move |conn: &mut diesel::PgConnection| {
-            let page = devforum::threads::service::list_replies(conn, thread_id, None, None, limit)
-                .expect("list");
+            let page = devforum::threads::service::list_replies(
+                conn,
+                devforum::ids::ThreadId(thread_id),
+                None,
+                None,
+                limit,
+            )
+            .expect("list");
             assert_eq!(page.items.len() as i64, limit);
         }
     };
