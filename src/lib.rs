@@ -31,3 +31,4 @@ pub mod telemetry;
 pub mod text_enum;
 pub mod threads;
 pub mod validation;
+pub mod visibility;

@@ -85,7 +85,7 @@ use crate::{accounts, meetups, mentorship, moderation, search, threads};
         moderation::routes::moderation_log,
     ),
     // Schemas only a query parameter refers to are not collected from the handlers.
-    components(schemas(Problem, threads::model::Sort)),
+    components(schemas(Problem, threads::domain::Sort)),
     modifiers(&BearerAuth, &BodyProblems, &AuthProblems, &UnavailableProblems),
     tags(
         (name = "operations", description = "Health, readiness and metrics"),

@@ -2,8 +2,8 @@
 
 use diesel::prelude::*;
 
+use super::model::{NewUser, User};
 use super::password;
-use super::user::{NewUser, User};
 use super::{EmailAddress, Password, Role, Username};
 
 #[derive(Debug, PartialEq, Eq)]

@@ -2,6 +2,7 @@
 
 use std::fmt;
 
+use chrono::Duration;
 use diesel::prelude::*;
 use serde::Deserialize;
 use utoipa::ToSchema;
@@ -261,6 +262,118 @@ pub fn refresh_token(raw: &str) -> Result<String, String> {
 fn opaque_token(raw: &str) -> Option<String> {
     let token = raw.trim();
     (!token.is_empty() && token.chars().count() <= 200).then(|| token.to_string())
+}
+
+/// Registration fields as sent (each may be missing).
+#[derive(Debug, Default)]
+pub struct RawRegistration<'a> {
+    pub username: Option<&'a str>,
+    pub email: Option<&'a str>,
+    pub password: Option<&'a str>,
+    pub display_name: Option<&'a str>,
+}
+
+/// Registration fields, each parsed once.
+pub struct NewAccount {
+    pub username: Username,
+    pub email: EmailAddress,
+    pub password: Password,
+    pub display_name: Option<String>,
+}
+
+pub const DISPLAY_NAME_CHARS: usize = 64;
+
+/// Every bad registration field is reported at once.
+pub fn parse_registration(raw: RawRegistration<'_>) -> Result<NewAccount, ApiError> {
+    let mut v = Validator::new();
+    let username = v.require("username", raw.username, Username::parse);
+    let email = v.require("email", raw.email, EmailAddress::parse);
+    let password = v.require("password", raw.password, Password::parse);
+    let display_name = match raw.display_name {
+        Some(raw) => v
+            .check(
+                "display_name",
+                validation::text(raw, 1, DISPLAY_NAME_CHARS, false),
+            )
+            .map(Some),
+        None => Some(None),
+    };
+    v.finish()?;
+    Ok(NewAccount {
+        username: validation::validated(username)?,
+        email: validation::validated(email)?,
+        password: validation::validated(password)?,
+        display_name: validation::validated(display_name)?,
+    })
+}
+
+/// A login attempt: a username or an email, and a password.
+#[derive(Debug)]
+pub struct Credentials {
+    pub login: String,
+    pub password: String,
+}
+
+pub const LOGIN_CHARS: usize = 254;
+
+/// Only lengths are checked: anything else is simply a login that matches no account.
+pub fn parse_credentials(login: String, password: String) -> Result<Credentials, ApiError> {
+    let mut v = Validator::new();
+    if login.is_empty() || login.chars().count() > LOGIN_CHARS {
+        v.add(
+            "login",
+            format!("must be 1 to {LOGIN_CHARS} characters long"),
+        );
+    }
+    if password.is_empty() || password.chars().count() > Password::MAX_CHARS {
+        v.add(
+            "password",
+            format!("must be 1 to {} characters long", Password::MAX_CHARS),
+        );
+    }
+    v.finish()?;
+    Ok(Credentials {
+        login: login.trim().to_string(),
+        password,
+    })
+}
+
+/// A password reset's emailed token and new password.
+pub struct PasswordReset {
+    pub token: String,
+    pub new_password: Password,
+}
+
+pub fn parse_password_reset(
+    token: Option<&str>,
+    new_password: Option<&str>,
+) -> Result<PasswordReset, ApiError> {
+    let mut v = Validator::new();
+    let token = v.require("token", token, emailed_token);
+    let new_password = v.require("new_password", new_password, Password::parse);
+    v.finish()?;
+    Ok(PasswordReset {
+        token: validation::validated(token)?,
+        new_password: validation::validated(new_password)?,
+    })
+}
+
+crate::text_enum! {
+    /// What an emailed link token is for.
+    pub enum Purpose ("link token purpose") {
+        VerifyEmail => "verify_email",
+        PasswordReset => "password_reset",
+    }
+}
+
+impl Purpose {
+    /// How long an emailed link works.
+    pub fn lifetime(self) -> Duration {
+        match self {
+            Purpose::VerifyEmail => Duration::hours(24),
+            Purpose::PasswordReset => Duration::hours(1),
+        }
+    }
 }
 
 #[cfg(test)]

@@ -4,14 +4,13 @@
 pub mod admin;
 pub mod domain;
 pub mod jwt;
+pub mod model;
 pub mod password;
 pub mod routes;
 pub mod rules;
 pub mod service;
-pub mod sessions;
 pub mod tokens;
-pub mod user;
 pub mod views;
 
 pub use domain::{EmailAddress, Password, Role, Username};
-pub use user::User;
+pub use model::User;

@@ -12,14 +12,13 @@ use super::jwt::JwtKeys;
 use super::password::{self, HashingPool};
 use super::service::{self, LoginAttempt};
 use super::views::{TokenPair, UserView};
-use super::{EmailAddress, Password, User, Username};
+use super::{EmailAddress, User};
 use crate::auth::{ActiveUser, AuthUser, MaybeUser};
 use crate::config::Settings;
 use crate::db::{self, DbPool};
 use crate::error::{ApiError, Problem};
 use crate::http::Json;
 use crate::rate_limit::AuthRateLimits;
-use crate::validation::{self, validated, Validator};
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(
@@ -72,36 +71,6 @@ pub struct RegisterRequest {
     pub display_name: Option<String>,
 }
 
-/// Registration fields, each parsed once.
-pub struct NewAccount {
-    pub username: Username,
-    pub email: EmailAddress,
-    pub password: Password,
-    pub display_name: Option<String>,
-}
-
-impl RegisterRequest {
-    fn parse(self) -> Result<NewAccount, ApiError> {
-        let mut v = Validator::new();
-        let username = v.require("username", self.username.as_deref(), Username::parse);
-        let email = v.require("email", self.email.as_deref(), EmailAddress::parse);
-        let password = v.require("password", self.password.as_deref(), Password::parse);
-        let display_name = match self.display_name.as_deref() {
-            Some(raw) => v
-                .check("display_name", validation::text(raw, 1, 64, false))
-                .map(Some),
-            None => Some(None),
-        };
-        v.finish()?;
-        Ok(NewAccount {
-            username: validated(username)?,
-            email: validated(email)?,
-            password: validated(password)?,
-            display_name: validated(display_name)?,
-        })
-    }
-}
-
 /// Create an account; a verification email is sent.
 #[utoipa::path(
     post, path = "/api/v1/auth/register", tag = "accounts",
@@ -122,7 +91,13 @@ pub async fn register(
     settings: web::Data<Settings>,
 ) -> Result<HttpResponse, ApiError> {
     limits.register.check(&client_ip(&req))?;
-    let account = body.into_inner().parse()?;
+    let body = body.into_inner();
+    let account = domain::parse_registration(domain::RawRegistration {
+        username: body.username.as_deref(),
+        email: body.email.as_deref(),
+        password: body.password.as_deref(),
+        display_name: body.display_name.as_deref(),
+    })?;
     let (username, email) = (account.username.clone(), account.email.clone());
     db::read(&pool, move |conn| {
         service::ensure_available(conn, &username, &email)
@@ -206,19 +181,7 @@ pub async fn login(
 ) -> Result<HttpResponse, ApiError> {
     limits.login.check(&client_ip(&req))?;
     let LoginRequest { login, password } = body.into_inner();
-    // Only lengths are checked: anything else is simply a login that matches no account.
-    let mut v = Validator::new();
-    if login.is_empty() || login.chars().count() > 254 {
-        v.add("login", "must be 1 to 254 characters long".into());
-    }
-    if password.is_empty() || password.chars().count() > Password::MAX_CHARS {
-        v.add(
-            "password",
-            format!("must be 1 to {} characters long", Password::MAX_CHARS),
-        );
-    }
-    v.finish()?;
-    let login = login.trim().to_string();
+    let domain::Credentials { login, password } = domain::parse_credentials(login, password)?;
     let auth = settings.auth.clone();
     let attempt = db::read(&pool, move |conn| service::begin_login(conn, &login, &auth)).await?;
     let (user, stored_hash) = match attempt {
@@ -239,7 +202,7 @@ pub async fn login(
         Some(user) => {
             let user_id = user.id;
             db::run(&pool, move |conn| {
-                Ok(User::record_failed_login(conn, user_id)?)
+                service::record_failed_login(conn, user_id)
             })
             .await?;
             return Err(invalid_credentials());
@@ -331,10 +294,7 @@ pub async fn logout(
     limits.refresh.check(&client_ip(&req))?;
     let token = domain::refresh_token(&body.refresh_token)
         .map_err(|m| ApiError::invalid_field("refresh_token", m))?;
-    db::run(&pool, move |conn| {
-        Ok(super::sessions::revoke_login(conn, &token)?)
-    })
-    .await?;
+    db::run(&pool, move |conn| service::logout(conn, &token)).await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -404,15 +364,10 @@ pub async fn confirm_password_reset(
 ) -> Result<HttpResponse, ApiError> {
     limits.password_reset.check(&client_ip(&req))?;
     let body = body.into_inner();
-    let mut v = Validator::new();
-    let token = v.require("token", body.token.as_deref(), domain::emailed_token);
-    let new_password = v.require(
-        "new_password",
-        body.new_password.as_deref(),
-        Password::parse,
-    );
-    v.finish()?;
-    let (token, new_password) = (validated(token)?, validated(new_password)?);
+    let domain::PasswordReset {
+        token,
+        new_password,
+    } = domain::parse_password_reset(body.token.as_deref(), body.new_password.as_deref())?;
     let password_hash = hashing.run(move || password::hash(&new_password)).await??;
     db::run(&pool, move |conn| {
         service::reset_password(conn, &token, &password_hash)
@@ -454,7 +409,7 @@ pub async fn update_me(
     let changes = domain::parse_profile_changes(body.into_inner())?;
     let user_id = user.id;
     let user = db::run(&pool, move |conn| {
-        Ok(User::update_profile(conn, user_id, &changes)?)
+        service::update_profile(conn, user_id, &changes)
     })
     .await?;
     Ok(HttpResponse::Ok().json(UserView::private(&user)))
@@ -476,9 +431,6 @@ pub async fn get_user(
     pool: web::Data<DbPool>,
 ) -> Result<HttpResponse, ApiError> {
     let username = username.into_inner();
-    let user = db::read(&pool, move |conn| {
-        User::find_by_username(conn, &username)?.ok_or(ApiError::NotFound)
-    })
-    .await?;
+    let user = db::read(&pool, move |conn| service::member_named(conn, &username)).await?;
     Ok(HttpResponse::Ok().json(UserView::for_viewer(&user, viewer.as_ref())))
 }

@@ -5,9 +5,10 @@ use chrono::{Duration, Utc};
 use diesel::prelude::*;
 use diesel::result::{DatabaseErrorKind, Error as DieselError};
 
+use super::domain::{ProfileChanges, Purpose};
+use super::model::{self, Rotation};
+use super::model::{NewUser, User};
 use super::rules::login_delay;
-use super::sessions::{self, Purpose, Rotation};
-use super::user::{NewUser, User};
 use super::{EmailAddress, Role, Username};
 use crate::config::AuthSettings;
 use crate::error::ApiError;
@@ -77,7 +78,7 @@ fn send_verification_email(
     user: &User,
     base_url: &str,
 ) -> Result<(), ApiError> {
-    let token = sessions::create_link_token(conn, user.id, Purpose::VerifyEmail)?;
+    let token = model::create_link_token(conn, user.id, Purpose::VerifyEmail)?;
     crate::email::enqueue(
         conn,
         &user.email,
@@ -100,7 +101,7 @@ fn invalid_token() -> ApiError {
 
 pub fn verify_email(conn: &mut PgConnection, token: &str) -> Result<User, ApiError> {
     conn.transaction(|conn| {
-        let user_id = sessions::consume_link_token(conn, token, Purpose::VerifyEmail)?
+        let user_id = model::consume_link_token(conn, token, Purpose::VerifyEmail)?
             .ok_or_else(invalid_token)?;
         Ok(User::mark_email_verified(conn, user_id)?)
     })
@@ -148,7 +149,7 @@ pub fn complete_login(
 ) -> Result<String, ApiError> {
     conn.transaction(|conn| {
         User::clear_failed_logins(conn, user_id)?;
-        Ok(sessions::start_family(conn, user_id, ttl)?)
+        Ok(model::start_family(conn, user_id, ttl)?)
     })
 }
 
@@ -158,7 +159,7 @@ pub fn refresh(
     ttl: Duration,
 ) -> Result<(User, String), ApiError> {
     // The transaction commits a detected reuse's revocation before the 401 goes out.
-    let rotation = conn.transaction(|conn| sessions::rotate(conn, token, ttl))?;
+    let rotation = conn.transaction(|conn| model::rotate(conn, token, ttl))?;
     match rotation {
         Rotation::Rotated { user_id, token } => Ok((User::find(conn, user_id)?, token)),
         Rotation::Reused => {
@@ -185,7 +186,7 @@ pub fn request_password_reset(
         let Some(user) = User::find_by_email(conn, email.as_str())? else {
             return Ok(());
         };
-        let token = sessions::create_link_token(conn, user.id, Purpose::PasswordReset)?;
+        let token = model::create_link_token(conn, user.id, Purpose::PasswordReset)?;
         crate::email::enqueue(
             conn,
             &user.email,
@@ -206,10 +207,33 @@ pub fn reset_password(
     password_hash: &str,
 ) -> Result<(), ApiError> {
     conn.transaction(|conn| {
-        let user_id = sessions::consume_link_token(conn, token, Purpose::PasswordReset)?
+        let user_id = model::consume_link_token(conn, token, Purpose::PasswordReset)?
             .ok_or_else(invalid_token)?;
         User::reset_password(conn, user_id, password_hash)?;
-        sessions::revoke_all_for_user(conn, user_id)?;
+        model::revoke_all_for_user(conn, user_id)?;
         Ok(())
     })
+}
+
+/// A wrong password: the account's failure count (and with it the login delay) grows.
+pub fn record_failed_login(conn: &mut PgConnection, user_id: UserId) -> Result<(), ApiError> {
+    Ok(User::record_failed_login(conn, user_id)?)
+}
+
+/// Ends the login (the token family) this refresh token belongs to.
+pub fn logout(conn: &mut PgConnection, refresh_token: &str) -> Result<(), ApiError> {
+    Ok(model::revoke_login(conn, refresh_token)?)
+}
+
+pub fn update_profile(
+    conn: &mut PgConnection,
+    user_id: UserId,
+    changes: &ProfileChanges,
+) -> Result<User, ApiError> {
+    Ok(User::update_profile(conn, user_id, changes)?)
+}
+
+/// The account with this username (any case), or 404.
+pub fn member_named(conn: &mut PgConnection, username: &str) -> Result<User, ApiError> {
+    User::find_by_username(conn, username)?.ok_or(ApiError::NotFound)
 }

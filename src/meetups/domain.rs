@@ -268,6 +268,34 @@ pub fn parse(
     Ok(meetup)
 }
 
+/// A listing's own filters, parsed (the page size and cursor are pagination's).
+#[derive(Debug, PartialEq, Eq)]
+pub struct ListingFields {
+    pub tag: Option<String>,
+    pub city: Option<String>,
+}
+
+pub const CITY_CHARS: usize = 100;
+
+/// The tag and city filters, and a window whose end is after its start.
+pub fn parse_listing_fields(
+    tag: Option<&str>,
+    city: Option<&str>,
+    from: Option<DateTime<Utc>>,
+    to: Option<DateTime<Utc>>,
+) -> Result<ListingFields, ApiError> {
+    let mut v = Validator::new();
+    let tag = tag.and_then(|t| v.check("tag", TagName::parse(t).map(TagName::into_string)));
+    let city = city.and_then(|c| v.check("city", validation::text(c, 1, CITY_CHARS, false)));
+    if let (Some(from), Some(to)) = (from, to) {
+        if to <= from {
+            v.add("to", "must be after from".into());
+        }
+    }
+    v.finish()?;
+    Ok(ListingFields { tag, city })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -9,6 +9,7 @@ use super::domain::{MeetupInput, Venue};
 use super::domain::{MeetupStatus, RsvpStatus};
 use crate::ids::{MeetupId, RsvpId, UserId};
 use crate::schema::{meetup_rsvps, meetups, users};
+use crate::visibility::{self, Audience, Flags};
 
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = meetups)]
@@ -43,9 +44,13 @@ impl MeetupRow {
         self.status == MeetupStatus::Cancelled
     }
 
-    /// Hidden meetups are staff's business only.
+    /// Meetups are cancelled, never deleted; hidden ones are staff's business only.
+    pub fn flags(&self) -> Flags {
+        Flags::new(self.hidden, false)
+    }
+
     pub fn is_visible_to(&self, viewer: Option<&crate::accounts::User>) -> bool {
-        !self.hidden || viewer.is_some_and(crate::accounts::User::is_staff)
+        visibility::can_see(viewer, self.flags())
     }
 
     pub fn venue(&self) -> Option<Venue> {
@@ -197,7 +202,7 @@ pub struct MeetupFilter {
     pub online: Option<bool>,
     pub include_cancelled: bool,
     /// Staff listings include hidden meetups.
-    pub include_hidden: bool,
+    pub audience: Audience,
     /// (starts_at, id) of the last meetup served.
     pub after: Option<(DateTime<Utc>, MeetupId)>,
     pub limit: i64,
@@ -226,7 +231,7 @@ pub fn list(
     }
     if let Some(city) = &filter.city {
         query = query.filter(
-            crate::accounts::user::lower(meetups::venue_city.assume_not_null())
+            crate::accounts::model::lower(meetups::venue_city.assume_not_null())
                 .eq(city.to_lowercase()),
         );
     }
@@ -238,8 +243,8 @@ pub fn list(
     if !filter.include_cancelled {
         query = query.filter(meetups::status.eq(MeetupStatus::Scheduled));
     }
-    if !filter.include_hidden {
-        query = query.filter(meetups::hidden.eq(false));
+    if !filter.audience.sees_hidden() {
+        query = query.filter(visibility::public_meetups());
     }
     if let Some((starts_at, id)) = filter.after {
         query = query.filter(

@@ -18,8 +18,9 @@ use crate::error::{ApiError, Problem};
 use crate::http::Json;
 use crate::ids::MeetupId;
 use crate::pagination::{self, Page};
-use crate::tags::{TagName, TagNameSchema};
-use crate::validation::{double_option, TimezoneName, Validator};
+use crate::tags::TagNameSchema;
+use crate::validation::{double_option, TimezoneName};
+use crate::visibility::Audience;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(
@@ -160,21 +161,12 @@ pub async fn list_meetups(
     pool: web::Data<DbPool>,
 ) -> Result<HttpResponse, ApiError> {
     let query = query.into_inner();
-    let mut v = Validator::new();
-    let tag = query
-        .tag
-        .as_deref()
-        .and_then(|t| v.check("tag", TagName::parse(t).map(TagName::into_string)));
-    let city = query
-        .city
-        .as_deref()
-        .and_then(|c| v.check("city", crate::validation::text(c, 1, 100, false)));
-    if let (Some(from), Some(to)) = (query.from, query.to) {
-        if to <= from {
-            v.add("to", "must be after from".into());
-        }
-    }
-    v.finish()?;
+    let domain::ListingFields { tag, city } = domain::parse_listing_fields(
+        query.tag.as_deref(),
+        query.city.as_deref(),
+        query.from,
+        query.to,
+    )?;
     let filter = MeetupFilter {
         from: query.from,
         to: query.to,
@@ -182,7 +174,7 @@ pub async fn list_meetups(
         city,
         online: query.online,
         include_cancelled: query.include_cancelled.unwrap_or(false),
-        include_hidden: viewer.as_ref().is_some_and(|v| v.is_staff()),
+        audience: Audience::of(viewer.as_ref()),
         after: pagination::decode_optional(LISTING, query.cursor.as_deref())?,
         limit: pagination::limit(query.limit)?,
     };

@@ -81,7 +81,7 @@ pub fn time_or_place_changed(before: &MeetupInput, after: &MeetupInput) -> bool 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::accounts::user::fixture as user;
+    use crate::accounts::model::fixture as user;
     use crate::accounts::Role;
     use chrono::Duration;
 

@@ -214,8 +214,9 @@ pub fn calendar_of(
     id: MeetupId,
     base_url: &str,
 ) -> Result<String, ApiError> {
+    // Calendar feeds are fetched without a token: the public's view.
     let (meetup, _) = model::find(conn, id)?
-        .filter(|(row, _)| !row.hidden)
+        .filter(|(row, _)| row.is_visible_to(None))
         .ok_or(ApiError::NotFound)?;
     let name = meetup.title.clone();
     Ok(super::calendar::calendar(&name, &[meetup], base_url))

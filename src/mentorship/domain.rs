@@ -224,6 +224,31 @@ pub fn parse_reason(raw: Option<&str>) -> Result<Option<String>, ApiError> {
     Ok(Some(reason).filter(|r| !r.is_empty()))
 }
 
+/// The directory's own filters, parsed (the page size and cursor are pagination's).
+#[derive(Debug, PartialEq, Eq)]
+pub struct DirectoryFields {
+    pub skill: Option<String>,
+    pub language: Option<String>,
+}
+
+/// A skill (any case: normalised to a tag) and a language code.
+pub fn parse_directory_fields(
+    skill: Option<&str>,
+    language: Option<&str>,
+) -> Result<DirectoryFields, ApiError> {
+    let mut v = Validator::new();
+    let skill =
+        skill.and_then(|raw| v.check("skill", TagName::normalise(raw).map(TagName::into_string)));
+    let language = language.and_then(|raw| {
+        v.check(
+            "language",
+            LanguageCode::parse(raw).map(LanguageCode::into_string),
+        )
+    });
+    v.finish()?;
+    Ok(DirectoryFields { skill, language })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -41,7 +41,7 @@ pub struct PersonRow {
 
 impl PersonRow {
     pub fn is_suspended_at(&self, now: DateTime<Utc>) -> bool {
-        crate::accounts::user::is_suspended(self.suspended_at, self.suspended_until, now)
+        crate::accounts::model::is_suspended(self.suspended_at, self.suspended_until, now)
     }
 }
 
@@ -95,12 +95,12 @@ pub fn find_mentor_by_username(
     conn: &mut PgConnection,
     username: &str,
 ) -> QueryResult<Option<(MentorRow, PersonRow)>> {
-    if !crate::accounts::user::storable(username) {
+    if !crate::accounts::model::storable(username) {
         return Ok(None);
     }
     mentor_profiles::table
         .inner_join(users::table)
-        .filter(crate::accounts::user::lower(users::username).eq(username.to_lowercase()))
+        .filter(crate::accounts::model::lower(users::username).eq(username.to_lowercase()))
         .select((MentorRow::as_select(), PersonRow::as_select()))
         .first(conn)
         .optional()
@@ -135,7 +135,7 @@ pub struct DirectoryFilter {
     pub language: Option<String>,
     pub accepting: Option<bool>,
     /// (created_at, user_id) of the last mentor served.
-    pub after: Option<(DateTime<Utc>, MentorshipRequestId)>,
+    pub after: Option<(DateTime<Utc>, UserId)>,
     pub limit: i64,
 }
 

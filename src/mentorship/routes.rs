@@ -17,8 +17,8 @@ use crate::http::{Json, OptionalJson};
 use crate::ids::MentorshipRequestId;
 use crate::pagination::{self, Page};
 use crate::rate_limit::PostingLimits;
-use crate::tags::{TagName, TagNameSchema};
-use crate::validation::{TimezoneName, Validator};
+use crate::tags::TagNameSchema;
+use crate::validation::TimezoneName;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(web::resource("/mentors").route(web::get().to(list_mentors)))
@@ -157,18 +157,8 @@ pub async fn list_mentors(
     pool: web::Data<DbPool>,
 ) -> Result<HttpResponse, ApiError> {
     let query = query.into_inner();
-    let mut v = Validator::new();
-    let skill = query
-        .skill
-        .as_deref()
-        .and_then(|raw| v.check("skill", TagName::normalise(raw).map(TagName::into_string)));
-    let language = query.language.as_deref().and_then(|raw| {
-        v.check(
-            "language",
-            domain::LanguageCode::parse(raw).map(domain::LanguageCode::into_string),
-        )
-    });
-    v.finish()?;
+    let domain::DirectoryFields { skill, language } =
+        domain::parse_directory_fields(query.skill.as_deref(), query.language.as_deref())?;
     let filter = DirectoryFilter {
         skill,
         language,

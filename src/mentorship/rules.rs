@@ -99,7 +99,7 @@ mod tests {
         }
     }
 
-    use crate::accounts::user::fixture as user;
+    use crate::accounts::model::fixture as user;
     use crate::accounts::Role;
 
     #[test]

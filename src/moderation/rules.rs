@@ -46,7 +46,7 @@ pub fn should_auto_hide(open_reports: i64, threshold: u32) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::accounts::user::fixture as user;
+    use crate::accounts::model::fixture as user;
     use crate::accounts::Role;
 
     #[test]

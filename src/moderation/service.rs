@@ -15,13 +15,14 @@ use super::model::{self, NewLogEntry, NewReport, ReportRow};
 use super::rules;
 use super::views::{LogEntryView, ReportView};
 use crate::accounts::views::UserView;
-use crate::accounts::{Role, User};
+use crate::accounts::{self, Role, User};
 use crate::error::ApiError;
 use crate::ids::{ReportId, ThreadId, UserId};
 use crate::meetups;
 use crate::pagination::{self, Page};
 use crate::search;
 use crate::threads;
+use crate::visibility;
 
 pub const QUEUE_LISTING: &str = "mod:reports";
 pub const LOG_LISTING: &str = "mod:log";
@@ -205,10 +206,12 @@ fn visible_to(conn: &mut PgConnection, target: Target, reporter: &User) -> Resul
             threads::service::get_thread(conn, id, Some(reporter)).is_ok()
         }
         Target::Content(Content::Reply(id)) => match threads::model::find_reply(conn, id)? {
-            Some((reply, _)) => {
-                threads::rules::is_visible(reply.hidden, reply.deleted_at.is_some(), Some(reporter))
-                    && threads::service::get_thread(conn, reply.thread_id, Some(reporter)).is_ok()
-            }
+            Some((reply, _)) => match threads::model::find_thread(conn, reply.thread_id)? {
+                Some((thread, _)) => {
+                    visibility::can_see_reply(Some(reporter), reply.flags(), thread.flags())
+                }
+                None => false,
+            },
             None => false,
         },
         Target::Content(Content::Meetup(id)) => {
@@ -474,10 +477,6 @@ pub fn set_thread_flag(
     })
 }
 
-fn member_named(conn: &mut PgConnection, username: &str) -> Result<User, ApiError> {
-    User::find_by_username(conn, username)?.ok_or(ApiError::NotFound)
-}
-
 pub fn suspend(
     conn: &mut PgConnection,
     staff: &User,
@@ -488,7 +487,7 @@ pub fn suspend(
     let Suspension { until, reason } = suspension;
     let (until, reason) = (*until, reason.as_str());
     conn.transaction(|conn| {
-        let target = member_named(conn, username)?;
+        let target = accounts::service::member_named(conn, username)?;
         rules::ensure_can_suspend(staff, &target)?;
         let user = User::suspend(conn, target.id, until, reason)?;
         log(
@@ -519,7 +518,7 @@ pub fn unsuspend(
     username: &str,
 ) -> Result<UserView, ApiError> {
     conn.transaction(|conn| {
-        let target = member_named(conn, username)?;
+        let target = accounts::service::member_named(conn, username)?;
         rules::ensure_can_suspend(staff, &target)?;
         let user = User::unsuspend(conn, target.id)?;
         log(
@@ -541,7 +540,7 @@ pub fn set_role(
 ) -> Result<UserView, ApiError> {
     conn.transaction(|conn| {
         let admins = User::lock_admins(conn)?;
-        let target = member_named(conn, username)?;
+        let target = accounts::service::member_named(conn, username)?;
         rules::ensure_an_admin_remains(target.role(), role, admins)?;
         let user = User::set_role(conn, target.id, role)?;
         let change = format!("{} → {}", target.role().as_str(), role.as_str());

@@ -9,6 +9,7 @@ use utoipa::ToSchema;
 
 use crate::ids::{MeetupId, ReplyId, ThreadId, UserId};
 use crate::markdown;
+use crate::visibility;
 
 /// The kinds of things one search box finds.
 #[derive(
@@ -279,15 +280,28 @@ impl MeetupRow {
     }
 }
 
-const THREADS_SQL: &str = "SELECT t.id, NULL::bigint AS parent_id, t.title, t.body, t.tags, \
-            u.username, t.created_at, t.updated_at, t.score \
-     FROM threads t JOIN users u ON u.id = t.author_id \
-     WHERE t.deleted_at IS NULL AND NOT t.hidden";
+/// Threads the public sees (`visibility::public_sql`).
+fn threads_sql() -> String {
+    format!(
+        "SELECT t.id, NULL::bigint AS parent_id, t.title, t.body, t.tags, \
+                u.username, t.created_at, t.updated_at, t.score \
+         FROM threads t JOIN users u ON u.id = t.author_id \
+         WHERE {}",
+        visibility::public_sql("t")
+    )
+}
 
-const REPLIES_SQL: &str = "SELECT r.id, r.thread_id AS parent_id, t.title, r.body, t.tags, \
-            u.username, r.created_at, r.updated_at, r.score \
-     FROM replies r JOIN threads t ON t.id = r.thread_id JOIN users u ON u.id = r.author_id \
-     WHERE r.deleted_at IS NULL AND NOT r.hidden AND t.deleted_at IS NULL AND NOT t.hidden";
+/// Replies the public sees, in threads the public sees.
+fn replies_sql() -> String {
+    format!(
+        "SELECT r.id, r.thread_id AS parent_id, t.title, r.body, t.tags, \
+                u.username, r.created_at, r.updated_at, r.score \
+         FROM replies r JOIN threads t ON t.id = r.thread_id JOIN users u ON u.id = r.author_id \
+         WHERE {} AND {}",
+        visibility::public_sql("r"),
+        visibility::public_sql("t")
+    )
+}
 
 /// Every mentor profile is public; a mentor's id is their user id.
 const MENTORS_SQL: &str = "SELECT m.user_id AS id, m.headline, m.bio, m.skills, m.languages, \
@@ -295,19 +309,25 @@ const MENTORS_SQL: &str = "SELECT m.user_id AS id, m.headline, m.bio, m.skills, 
      FROM mentor_profiles m JOIN users u ON u.id = m.user_id \
      WHERE true";
 
-/// Scheduled meetups are searchable, past ones included; cancelled ones are not.
-const MEETUPS_SQL: &str = "SELECT m.id, m.title, m.description, m.tags, u.username, \
-            m.created_at, m.updated_at, m.starts_at, m.venue_city AS city \
-     FROM meetups m JOIN users u ON u.id = m.organizer_id \
-     WHERE m.status = 'scheduled' AND NOT m.hidden";
+/// Scheduled meetups the public sees are searchable, past ones included; cancelled ones are
+/// not.
+fn meetups_sql() -> String {
+    format!(
+        "SELECT m.id, m.title, m.description, m.tags, u.username, \
+                m.created_at, m.updated_at, m.starts_at, m.venue_city AS city \
+         FROM meetups m JOIN users u ON u.id = m.organizer_id \
+         WHERE m.status = 'scheduled' AND {}",
+        visibility::public_meetup_sql("m")
+    )
+}
 
 /// The source query of a kind's visible rows, and the column that identifies a row.
-fn source_of(kind: Kind) -> (&'static str, &'static str) {
+fn source_of(kind: Kind) -> (String, &'static str) {
     match kind {
-        Kind::Thread => (THREADS_SQL, "t.id"),
-        Kind::Reply => (REPLIES_SQL, "r.id"),
-        Kind::Mentor => (MENTORS_SQL, "m.user_id"),
-        Kind::Meetup => (MEETUPS_SQL, "m.id"),
+        Kind::Thread => (threads_sql(), "t.id"),
+        Kind::Reply => (replies_sql(), "r.id"),
+        Kind::Mentor => (MENTORS_SQL.to_string(), "m.user_id"),
+        Kind::Meetup => (meetups_sql(), "m.id"),
     }
 }
 
@@ -367,7 +387,7 @@ pub fn load_replies_of(conn: &mut PgConnection, thread_ids: &[i64]) -> QueryResu
         return Ok(Vec::new());
     }
     let rows: Vec<ThreadRow> =
-        diesel::sql_query(format!("{REPLIES_SQL} AND r.thread_id = ANY($1)"))
+        diesel::sql_query(format!("{} AND r.thread_id = ANY($1)", replies_sql()))
             .bind::<Array<BigInt>, _>(thread_ids)
             .load(conn)?;
     Ok(rows
@@ -416,8 +436,7 @@ pub fn visible(conn: &mut PgConnection, refs: &[DocRef]) -> QueryResult<Vec<DocR
     if !wanted.is_empty() {
         let ids = threads::table
             .filter(threads::id.eq_any(&wanted))
-            .filter(threads::deleted_at.is_null())
-            .filter(threads::hidden.eq(false))
+            .filter(visibility::public_threads())
             .select(threads::id)
             .load(conn)?;
         keep(Kind::Thread, ids);
@@ -427,10 +446,8 @@ pub fn visible(conn: &mut PgConnection, refs: &[DocRef]) -> QueryResult<Vec<DocR
         let ids = replies::table
             .inner_join(threads::table)
             .filter(replies::id.eq_any(&wanted))
-            .filter(replies::deleted_at.is_null())
-            .filter(replies::hidden.eq(false))
-            .filter(threads::deleted_at.is_null())
-            .filter(threads::hidden.eq(false))
+            .filter(visibility::public_replies())
+            .filter(visibility::public_threads())
             .select(replies::id)
             .load(conn)?;
         keep(Kind::Reply, ids);
@@ -448,7 +465,7 @@ pub fn visible(conn: &mut PgConnection, refs: &[DocRef]) -> QueryResult<Vec<DocR
         let ids = meetups::table
             .filter(meetups::id.eq_any(&wanted))
             .filter(meetups::status.eq(crate::meetups::domain::MeetupStatus::Scheduled))
-            .filter(meetups::hidden.eq(false))
+            .filter(visibility::public_meetups())
             .select(meetups::id)
             .load(conn)?;
         keep(Kind::Meetup, ids);

@@ -13,8 +13,9 @@ use crate::error::ApiError;
 use crate::jobs::{self, BatchOutcome, Job};
 
 use super::document::{self, DocRef};
-use super::query::{self, SearchQuery, SearchResults};
+use super::domain::SearchQuery;
 use super::sync::{self, SyncRequest};
+use super::views::{Hit, SearchResults};
 use super::{meili, postgres};
 
 /// The engine this process searches and indexes with (`search.engine`).
@@ -91,7 +92,7 @@ impl SearchEngine {
                 let engine = engine.clone();
                 db::read(pool, move |conn| {
                     let found = engine.search(conn, &query)?;
-                    let refs: Vec<DocRef> = found.hits.iter().map(query::Hit::doc_ref).collect();
+                    let refs: Vec<DocRef> = found.hits.iter().map(Hit::doc_ref).collect();
                     let visible = visible_set(conn, &refs)?;
                     Ok((
                         keep_visible(found.hits, &visible),
@@ -112,7 +113,7 @@ impl SearchEngine {
                         "Search is unavailable at the moment; please try again shortly.",
                     )
                 })?;
-                let refs: Vec<DocRef> = found.hits.iter().map(query::Hit::doc_ref).collect();
+                let refs: Vec<DocRef> = found.hits.iter().map(Hit::doc_ref).collect();
                 let visible = db::read(pool, move |conn| Ok(visible_set(conn, &refs)?)).await?;
                 let hits = keep_visible(found.hits, &visible);
                 (hits, found.total, found.facets)
@@ -180,7 +181,7 @@ fn visible_set(conn: &mut PgConnection, refs: &[DocRef]) -> QueryResult<HashSet<
 }
 
 /// Drops the hits whose rows are hidden or deleted now, keeping the engine's order.
-fn keep_visible(hits: Vec<query::Hit>, visible: &HashSet<DocRef>) -> Vec<query::Hit> {
+fn keep_visible(hits: Vec<Hit>, visible: &HashSet<DocRef>) -> Vec<Hit> {
     hits.into_iter()
         .filter(|hit| visible.contains(&hit.doc_ref()))
         .collect()

@@ -26,9 +26,10 @@ use secrecy::ExposeSecret;
 use serde::{Deserialize, Serialize};
 
 use super::document::{self, Document, Kind, MARK_END, MARK_START};
+use super::domain::{SearchQuery, MAX_REACHABLE_HITS};
 use super::meili_http::BytesClient;
-use super::query::{render_snippet, Facets, Hit, SearchQuery, MAX_REACHABLE_HITS};
 use super::sync::Changes;
+use super::views::{render_snippet, Facets, Hit};
 use crate::config::MeilisearchSettings;
 use crate::ids::ThreadId;
 

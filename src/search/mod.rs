@@ -8,16 +8,18 @@
 //! index is catching up.
 
 pub mod document;
+pub mod domain;
 pub mod engine;
 pub mod meili;
 pub mod meili_http;
 pub mod postgres;
-pub mod query;
 pub mod reindex;
 pub mod routes;
 pub mod sync;
+pub mod views;
 
 pub use document::{votes_bucket, DocRef, Kind};
+pub use domain::{SearchParams, SearchQuery};
 pub use engine::SearchEngine;
-pub use query::{SearchParams, SearchQuery, SearchResults};
 pub use sync::{enqueue, enqueue_thread_and_replies, SyncRequest, SEARCH_SYNC_JOB};
+pub use views::SearchResults;

@@ -16,8 +16,9 @@ use diesel::sql_types::{Array, BigInt, Bool, Float4, Integer, Jsonb, Nullable, T
 use serde::Deserialize;
 
 use super::document::{Document, Kind, MARK_END, MARK_START};
-use super::query::{render_snippet, Facets, Hit, SearchQuery, MAX_REACHABLE_HITS};
+use super::domain::{SearchQuery, MAX_REACHABLE_HITS};
 use super::sync::Changes;
+use super::views::{render_snippet, Facets, Hit};
 use crate::ids::ThreadId;
 
 /// Characters of body shown for an empty query (no highlighting to centre on).

@@ -2,7 +2,8 @@
 
 use actix_web::{web, HttpResponse};
 
-use super::query::{SearchParams, SearchQuery, SearchResults};
+use super::domain::{SearchParams, SearchQuery};
+use super::views::SearchResults;
 use super::SearchEngine;
 use crate::db::DbPool;
 use crate::error::{ApiError, Problem};

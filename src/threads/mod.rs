@@ -1,5 +1,6 @@
 //! The forum itself: threads, replies, votes and tags.
 
+pub mod domain;
 pub mod model;
 pub mod routes;
 pub mod rules;

@@ -5,8 +5,10 @@
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 
+use super::domain::{Sort, ThreadKey};
 use crate::ids::{ReplyId, ThreadId, UserId};
 use crate::schema::{replies, reply_votes, tags, thread_votes, threads, users};
+use crate::visibility::{self, Audience, Flags};
 
 /// What listings and single reads show of an author.
 #[derive(Debug, Clone, Queryable, Selectable)]
@@ -35,6 +37,12 @@ pub struct ThreadRow {
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
     pub last_activity_at: DateTime<Utc>,
+}
+
+impl ThreadRow {
+    pub fn flags(&self) -> Flags {
+        Flags::new(self.hidden, self.deleted_at.is_some())
+    }
 }
 
 /// A listing row: no body, so pages stay small.
@@ -70,6 +78,12 @@ pub struct ReplyRow {
     pub updated_at: DateTime<Utc>,
 }
 
+impl ReplyRow {
+    pub fn flags(&self) -> Flags {
+        Flags::new(self.hidden, self.deleted_at.is_some())
+    }
+}
+
 #[derive(Debug, Insertable)]
 #[diesel(table_name = threads)]
 pub struct NewThread<'a> {
@@ -100,35 +114,6 @@ pub struct NewReply<'a> {
     pub body_html: &'a str,
 }
 
-/// Listing orders. Pinned threads come first in `Latest` and `Active`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize, utoipa::ToSchema)]
-#[serde(rename_all = "lowercase")]
-pub enum Sort {
-    Latest,
-    Active,
-    Top,
-}
-
-impl Sort {
-    pub fn listing(self) -> &'static str {
-        match self {
-            Sort::Latest => "threads:latest",
-            Sort::Active => "threads:active",
-            Sort::Top => "threads:top",
-        }
-    }
-}
-
-/// Where the previous page ended, in the sort's own key.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-#[serde(untagged)]
-pub enum ThreadKey {
-    /// (pinned, created_at or last_activity_at, id)
-    Timed(bool, DateTime<Utc>, ThreadId),
-    /// (score, id)
-    Scored(i32, ThreadId),
-}
-
 impl ThreadKey {
     pub fn of(sort: Sort, row: &ThreadSummaryRow) -> Self {
         match sort {
@@ -146,7 +131,7 @@ pub struct ThreadFilter {
     pub author_id: Option<UserId>,
     pub after: Option<ThreadKey>,
     /// Staff listings include hidden threads.
-    pub include_hidden: bool,
+    pub audience: Audience,
     pub limit: i64,
 }
 
@@ -161,8 +146,8 @@ pub fn list_threads(
         .select((ThreadSummaryRow::as_select(), AuthorRow::as_select()))
         .limit(filter.limit + 1)
         .into_boxed();
-    if !filter.include_hidden {
-        query = query.filter(threads::hidden.eq(false));
+    if !filter.audience.sees_hidden() {
+        query = query.filter(visibility::public_threads());
     }
     if let Some(tag) = &filter.tag {
         query = query.filter(threads::tags.contains(vec![tag.clone()]));
@@ -297,7 +282,7 @@ pub fn list_replies(
     conn: &mut PgConnection,
     thread_id: ThreadId,
     after: Option<(DateTime<Utc>, ReplyId)>,
-    include_hidden: bool,
+    audience: Audience,
     limit: i64,
 ) -> QueryResult<Vec<(ReplyRow, AuthorRow)>> {
     let mut query = replies::table
@@ -310,10 +295,10 @@ pub fn list_replies(
         .order((replies::created_at.asc(), replies::id.asc()))
         .limit(limit + 1)
         .into_boxed();
-    if !include_hidden {
+    if !audience.sees_hidden() {
         query = query
-            .filter(replies::hidden.eq(false))
-            .filter(threads::hidden.eq(false));
+            .filter(visibility::public_replies())
+            .filter(visibility::public_threads());
     }
     if let Some((at, id)) = after {
         query = query.filter(

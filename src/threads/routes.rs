@@ -4,7 +4,8 @@ use actix_web::{web, HttpResponse};
 use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
 
-use super::model::{self, Sort, ThreadFilter, ThreadKey, VoteTarget};
+use super::domain::{self, Sort};
+use super::model::{self, ThreadFilter, VoteTarget};
 use super::service;
 use super::views::{ReplyView, TagList, TagView, ThreadSummary, ThreadView, VoteView};
 use crate::auth::{ActiveUser, MaybeUser, Member};
@@ -15,6 +16,7 @@ use crate::ids::{ReplyId, ThreadId};
 use crate::pagination::{self, Page};
 use crate::rate_limit::PostingLimits;
 use crate::tags::TagNameSchema;
+use crate::visibility::Audience;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(web::resource("/tags").route(web::get().to(list_tags)))
@@ -90,35 +92,19 @@ pub async fn list_threads(
     pool: web::Data<DbPool>,
 ) -> Result<HttpResponse, ApiError> {
     let query = query.into_inner();
-    let sort = query.sort.unwrap_or(Sort::Latest);
-    let limit = pagination::limit(query.limit)?;
-    let tag = query
-        .tag
-        .map(|t| crate::tags::TagName::parse(&t).map(|t| t.into_string()))
-        .transpose()
-        .map_err(|e| ApiError::invalid_field("tag", e))?;
-    let after: Option<ThreadKey> =
-        pagination::decode_optional(sort.listing(), query.cursor.as_deref())?;
-    if let Some(key) = &after {
-        let shape_ok = matches!(
-            (sort, key),
-            (Sort::Top, ThreadKey::Scored(..))
-                | (Sort::Latest | Sort::Active, ThreadKey::Timed(..))
-        );
-        if !shape_ok {
-            return Err(ApiError::bad_request(
-                "invalid_cursor",
-                "The cursor is not one this listing produced.",
-            ));
-        }
-    }
+    let listing = domain::parse_listing(
+        query.sort,
+        query.tag.as_deref(),
+        query.cursor.as_deref(),
+        query.limit,
+    )?;
     let filter = ThreadFilter {
-        sort,
-        tag,
+        sort: listing.sort,
+        tag: listing.tag,
         author_id: None,
-        after,
-        include_hidden: viewer.as_ref().is_some_and(|v| v.is_staff()),
-        limit,
+        after: listing.after,
+        audience: Audience::of(viewer.as_ref()),
+        limit: listing.limit,
     };
     let author = query.author;
     let page = db::read(&pool, move |conn| {
@@ -163,13 +149,13 @@ pub async fn create_thread(
     limits: web::Data<PostingLimits>,
 ) -> Result<HttpResponse, ApiError> {
     let body = body.into_inner();
-    let input = service::parse_new_thread(
+    let input = domain::parse_new_thread(
         body.title.as_deref(),
         body.body.as_deref(),
         body.tags.as_deref(),
     )?;
     limits.threads.check(&author.id)?;
-    let thread = db::read(&pool, move |conn| {
+    let thread = db::run(&pool, move |conn| {
         service::create_thread(conn, &author, &input)
     })
     .await?;
@@ -238,14 +224,14 @@ pub async fn update_thread(
     pool: web::Data<DbPool>,
 ) -> Result<HttpResponse, ApiError> {
     let body = body.into_inner();
-    let changes = service::parse_thread_changes(
+    let patch = domain::parse_thread_patch(
         body.title.as_deref(),
         body.body.as_deref(),
         body.tags.as_deref(),
     )?;
     let id = id.into_inner();
     let thread = db::run(&pool, move |conn| {
-        service::update_thread(conn, id, &actor, &changes)
+        service::update_thread(conn, id, &actor, &patch)
     })
     .await?;
     Ok(HttpResponse::Ok().json(thread))
@@ -318,13 +304,6 @@ pub struct ReplyRequest {
     pub body: Option<String>,
 }
 
-fn parse_reply_body(body: Option<&str>) -> Result<String, ApiError> {
-    let mut v = crate::validation::Validator::new();
-    let body = v.require("body", body, service::parse_body);
-    v.finish()?;
-    crate::validation::validated(body)
-}
-
 /// Reply to a thread (verified members); `409 thread_locked` on a locked thread.
 #[utoipa::path(
     post, path = "/api/v1/threads/{id}/replies", tag = "threads",
@@ -347,7 +326,7 @@ pub async fn create_reply(
     pool: web::Data<DbPool>,
     limits: web::Data<PostingLimits>,
 ) -> Result<HttpResponse, ApiError> {
-    let body = parse_reply_body(body.into_inner().body.as_deref())?;
+    let body = domain::parse_reply_body(body.into_inner().body.as_deref())?;
     limits.replies.check(&author.id)?;
     let id = id.into_inner();
     let reply = db::run(&pool, move |conn| {
@@ -376,7 +355,7 @@ pub async fn update_reply(
     body: Json<ReplyRequest>,
     pool: web::Data<DbPool>,
 ) -> Result<HttpResponse, ApiError> {
-    let body = parse_reply_body(body.into_inner().body.as_deref())?;
+    let body = domain::parse_reply_body(body.into_inner().body.as_deref())?;
     let id = id.into_inner();
     let reply = db::run(&pool, move |conn| {
         service::update_reply(conn, id, &actor, &body)
@@ -464,7 +443,7 @@ async fn vote(
     body: Json<VoteRequest>,
     pool: web::Data<DbPool>,
 ) -> Result<HttpResponse, ApiError> {
-    let value = service::parse_vote(body.value)?;
+    let value = domain::parse_vote(body.value)?;
     let vote = db::run(&pool, move |conn| {
         service::vote(conn, target, &actor, value)
     })

@@ -19,11 +19,6 @@ pub fn ensure_can_modify(actor: &User, author_id: UserId) -> Result<(), ApiError
     }
 }
 
-/// Deleted posts are gone for everyone; hidden ones only staff can see.
-pub fn is_visible(hidden: bool, deleted: bool, viewer: Option<&User>) -> bool {
-    !deleted && (!hidden || viewer.is_some_and(User::is_staff))
-}
-
 /// Nobody votes on their own post.
 pub fn ensure_can_vote(actor: &User, author_id: UserId) -> Result<(), ApiError> {
     if actor.id == author_id {
@@ -52,7 +47,7 @@ pub fn ensure_open_for_replies(locked: bool) -> Result<(), ApiError> {
 mod tests {
     use super::*;
 
-    use crate::accounts::user::fixture as user;
+    use crate::accounts::model::fixture as user;
     use crate::accounts::Role;
 
     #[test]
@@ -61,17 +56,6 @@ mod tests {
         assert!(ensure_can_modify(&user(2, Role::Member), UserId(1)).is_err());
         assert!(ensure_can_modify(&user(2, Role::Moderator), UserId(1)).is_ok());
         assert!(ensure_can_modify(&user(2, Role::Admin), UserId(1)).is_ok());
-    }
-
-    #[test]
-    fn visibility() {
-        let member = user(1, Role::Member);
-        let moderator = user(2, Role::Moderator);
-        assert!(is_visible(false, false, None));
-        assert!(!is_visible(true, false, None));
-        assert!(!is_visible(true, false, Some(&member)));
-        assert!(is_visible(true, false, Some(&moderator)));
-        assert!(!is_visible(false, true, Some(&moderator)));
     }
 
     #[test]

@@ -4,6 +4,7 @@
 
 use diesel::prelude::*;
 
+use super::domain::{ThreadInput, ThreadKey, ThreadPatch};
 use super::model::{self, NewReply, NewThread, ThreadChanges, ThreadFilter, VoteTarget};
 use super::rules;
 use super::views::{ReplyView, ThreadSummary, ThreadView, VoteView};
@@ -13,72 +14,7 @@ use crate::ids::{ReplyId, ThreadId};
 use crate::markdown;
 use crate::pagination::{self, Page};
 use crate::search;
-use crate::tags::{self, TagName};
-use crate::validation::{self, Validator};
-
-pub const MAX_TAGS: usize = 5;
-
-/// A thread's fields, validated.
-pub struct ThreadInput {
-    pub title: String,
-    pub body: String,
-    pub tags: Vec<String>,
-}
-
-pub fn parse_title(raw: &str) -> Result<String, String> {
-    validation::text(raw, 5, 200, false)
-}
-
-pub fn parse_body(raw: &str) -> Result<String, String> {
-    validation::text(raw, 1, 50_000, true)
-}
-
-pub fn parse_tags(raw: &[String]) -> Result<Vec<String>, Vec<String>> {
-    tags::parse_list(raw, MAX_TAGS, TagName::parse)
-        .map(|t| t.into_iter().map(TagName::into_string).collect())
-}
-
-pub fn parse_new_thread(
-    title: Option<&str>,
-    body: Option<&str>,
-    tags: Option<&[String]>,
-) -> Result<ThreadInput, ApiError> {
-    let mut v = Validator::new();
-    let title = v.require("title", title, parse_title);
-    let body = v.require("body", body, parse_body);
-    let tags = v.check_all("tags", parse_tags(tags.unwrap_or_default()));
-    v.finish()?;
-    Ok(ThreadInput {
-        title: validation::validated(title)?,
-        body: validation::validated(body)?,
-        tags: validation::validated(tags)?,
-    })
-}
-
-/// Parses a PATCH and renders the new body, if any.
-pub fn parse_thread_changes(
-    title: Option<&str>,
-    body: Option<&str>,
-    tags: Option<&[String]>,
-) -> Result<ThreadChanges, ApiError> {
-    let mut v = Validator::new();
-    let mut changes = ThreadChanges::default();
-    if let Some(raw) = title {
-        changes.title = v.check("title", parse_title(raw));
-    }
-    if let Some(raw) = body {
-        if let Some(body) = v.check("body", parse_body(raw)) {
-            changes.body_html = Some(markdown::render(&body));
-            changes.excerpt = Some(markdown::excerpt(&body, rules::EXCERPT_CHARS));
-            changes.body = Some(body);
-        }
-    }
-    if let Some(raw) = tags {
-        changes.tags = v.check_all("tags", parse_tags(raw));
-    }
-    v.finish()?;
-    Ok(changes)
-}
+use crate::visibility::{self, Audience};
 
 pub fn create_thread(
     conn: &mut PgConnection,
@@ -118,7 +54,7 @@ pub fn get_thread(
     viewer: Option<&User>,
 ) -> Result<ThreadView, ApiError> {
     let (row, author) = model::find_thread(conn, id)?.ok_or(ApiError::NotFound)?;
-    if !rules::is_visible(row.hidden, row.deleted_at.is_some(), viewer) {
+    if !visibility::can_see(viewer, row.flags()) {
         return Err(ApiError::NotFound);
     }
     let my_vote = match viewer {
@@ -150,7 +86,7 @@ pub fn list_threads(
     Ok(Page::from_rows(
         rows,
         filter.limit,
-        |(row, _)| pagination::encode(sort.listing(), &model::ThreadKey::of(sort, row)),
+        |(row, _)| pagination::encode(sort.listing(), &ThreadKey::of(sort, row)),
         ThreadSummary::new,
     ))
 }
@@ -159,13 +95,14 @@ pub fn update_thread(
     conn: &mut PgConnection,
     id: ThreadId,
     actor: &User,
-    changes: &ThreadChanges,
+    patch: &ThreadPatch,
 ) -> Result<ThreadView, ApiError> {
+    let changes = changes_of(patch);
     conn.transaction(|conn| {
         let row = visible_thread_for_update(conn, id, actor)?;
         rules::ensure_can_modify(actor, row.author_id)?;
-        if changes.title.is_some() || changes.body.is_some() || changes.tags.is_some() {
-            model::update_thread(conn, id, changes)?;
+        if !patch.is_empty() {
+            model::update_thread(conn, id, &changes)?;
             // Replies' documents carry their thread's title and tags.
             if changes.title.is_some() || changes.tags.is_some() {
                 search::enqueue_thread_and_replies(conn, id)?;
@@ -177,13 +114,27 @@ pub fn update_thread(
     })
 }
 
+/// The columns an edit writes: a new body is rendered once, here.
+fn changes_of(patch: &ThreadPatch) -> ThreadChanges {
+    ThreadChanges {
+        title: patch.title.clone(),
+        body: patch.body.clone(),
+        body_html: patch.body.as_deref().map(markdown::render),
+        excerpt: patch
+            .body
+            .as_deref()
+            .map(|body| markdown::excerpt(body, rules::EXCERPT_CHARS)),
+        tags: patch.tags.clone(),
+    }
+}
+
 fn visible_thread_for_update(
     conn: &mut PgConnection,
     id: ThreadId,
     viewer: &User,
 ) -> Result<model::ThreadRow, ApiError> {
     let row = model::lock_thread(conn, id)?.ok_or(ApiError::NotFound)?;
-    if !rules::is_visible(row.hidden, row.deleted_at.is_some(), Some(viewer)) {
+    if !visibility::can_see(Some(viewer), row.flags()) {
         return Err(ApiError::NotFound);
     }
     Ok(row)
@@ -208,11 +159,11 @@ pub fn list_replies(
 ) -> Result<Page<ReplyView>, ApiError> {
     let listing = "replies";
     let after = cursor.map(|c| pagination::decode(listing, c)).transpose()?;
-    let include_hidden = viewer.is_some_and(User::is_staff);
-    let rows = model::list_replies(conn, thread_id, after, include_hidden, limit)?;
+    let audience = Audience::of(viewer);
+    let rows = model::list_replies(conn, thread_id, after, audience, limit)?;
     if rows.is_empty() {
         let (thread, _) = model::find_thread(conn, thread_id)?.ok_or(ApiError::NotFound)?;
-        if !rules::is_visible(thread.hidden, thread.deleted_at.is_some(), viewer) {
+        if !visibility::can_see(viewer, thread.flags()) {
             return Err(ApiError::NotFound);
         }
     }
@@ -257,11 +208,11 @@ fn visible_reply_for_update(
     actor: &User,
 ) -> Result<model::ReplyRow, ApiError> {
     let reply = model::lock_reply(conn, id)?.ok_or(ApiError::NotFound)?;
-    if !rules::is_visible(reply.hidden, reply.deleted_at.is_some(), Some(actor)) {
+    if !visibility::can_see(Some(actor), reply.flags()) {
         return Err(ApiError::NotFound);
     }
     let (thread, _) = model::find_thread(conn, reply.thread_id)?.ok_or(ApiError::NotFound)?;
-    if !rules::is_visible(thread.hidden, thread.deleted_at.is_some(), Some(actor)) {
+    if !visibility::can_see(Some(actor), thread.flags()) {
         return Err(ApiError::NotFound);
     }
     Ok(reply)
@@ -297,16 +248,6 @@ pub fn delete_reply(conn: &mut PgConnection, id: ReplyId, actor: &User) -> Resul
         }
         Ok(())
     })
-}
-
-/// `value` of a vote: 1, 0 (withdraw) or -1. JSON does not tell `1` from `1.0`, so neither
-/// does this.
-pub fn parse_vote(value: f64) -> Result<i16, ApiError> {
-    if value == 1.0 || value == 0.0 || value == -1.0 {
-        Ok(value as i16)
-    } else {
-        Err(ApiError::invalid_field("value", "must be 1, 0 or -1"))
-    }
 }
 
 /// Records the actor's vote on a thread or reply they may see and did not write.

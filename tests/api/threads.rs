@@ -984,11 +984,11 @@ async fn listings_run_a_fixed_number_of_statements_whatever_the_page_size() {
     let list = |limit: i64| {
         move |conn: &mut diesel::PgConnection| {
             let filter = devforum::threads::model::ThreadFilter {
-                sort: devforum::threads::model::Sort::Latest,
+                sort: devforum::threads::domain::Sort::Latest,
                 tag: Some("rust".into()),
                 author_id: None,
                 after: None,
-                include_hidden: false,
+                audience: devforum::visibility::Audience::Public,
                 limit,
             };
             let page =
@@ -1022,4 +1022,65 @@ async fn listings_run_a_fixed_number_of_statements_whatever_the_page_size() {
         "reply listing: {small} statements for 2 items, {large} for 25"
     );
     assert!(large <= 2, "{large} statements");
+}
+
+/// `tags.thread_count` is kept by a trigger in SQL; it must count exactly the threads that
+/// `visibility::public_threads` lets the public see, whatever moderation and authors did.
+#[tokio::test]
+async fn tag_counts_follow_this_rule() {
+    use devforum::schema::{tags, threads};
+    use diesel::prelude::*;
+
+    let app = spawn_app().await;
+    let ada = app.member("ada").await;
+    let mut ids = Vec::new();
+    for (n, tags) in [
+        &["rust", "async"][..],
+        &["rust"],
+        &["rust", "web"],
+        &["async"],
+    ]
+    .iter()
+    .enumerate()
+    {
+        ids.push(
+            app.create_thread(&ada, &format!("Thread number {n}"), tags)
+                .await,
+        );
+    }
+    let mut conn = app.db.connect();
+    diesel::update(threads::table.find(ids[0]))
+        .set(threads::hidden.eq(true))
+        .execute(&mut conn)
+        .expect("hide");
+    diesel::update(threads::table.find(ids[2]))
+        .set(threads::deleted_at.eq(diesel::dsl::now))
+        .execute(&mut conn)
+        .expect("delete");
+    diesel::update(threads::table.find(ids[3]))
+        .set(threads::tags.eq(vec!["web".to_string()]))
+        .execute(&mut conn)
+        .expect("retag");
+
+    let public: Vec<Vec<String>> = threads::table
+        .filter(devforum::visibility::public_threads())
+        .select(threads::tags)
+        .load(&mut conn)
+        .expect("public threads");
+    let mut expected = std::collections::BTreeMap::<String, i32>::new();
+    for tag in public.into_iter().flatten() {
+        *expected.entry(tag).or_default() += 1;
+    }
+    let counted: std::collections::BTreeMap<String, i32> = tags::table
+        .filter(tags::thread_count.gt(0))
+        .select((tags::name, tags::thread_count))
+        .load::<(String, i32)>(&mut conn)
+        .expect("tags")
+        .into_iter()
+        .collect();
+    assert_eq!(
+        counted,
+        std::collections::BTreeMap::from([("rust".to_string(), 1), ("web".to_string(), 1)])
+    );
+    assert_eq!(counted, expected);
 }
