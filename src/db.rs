@@ -1,4 +1,6 @@
-//! The PostgreSQL pool, embedded migrations, and the one way async code reaches the database.
+//! The PostgreSQL pool, embedded migrations, and the ways async code reaches the database:
+//! [`run`] and [`read`] for a request's work, [`blocking`] for batch work with connections of
+//! its own; all of it on the blocking thread pool.
 //!
 //! A database restart, a failover or a network blip must cost no request a 500, so the pool
 //! knows three things about its connections:
@@ -184,6 +186,25 @@ where
     T: Send + 'static,
 {
     run_as(pool, Access::Read, work).await
+}
+
+/// Runs batch work that needs connections of its own (several at once, or one held across
+/// many transactions, as `devforum reindex` does) on the blocking thread pool, never on an
+/// async worker. The work takes its connections from `pool` itself; request work uses
+/// [`run`] or [`read`] instead, one connection per closure.
+pub async fn blocking<T, F>(pool: &DbPool, work: F) -> anyhow::Result<T>
+where
+    F: FnOnce(&DbPool) -> anyhow::Result<T> + Send + 'static,
+    T: Send + 'static,
+{
+    let pool = pool.clone();
+    let span = tracing::Span::current();
+    tokio::task::spawn_blocking(move || {
+        let _entered = span.enter();
+        work(&pool)
+    })
+    .await
+    .context("the blocking database work stopped")?
 }
 
 async fn run_as<T, F>(pool: &DbPool, access: Access, work: F) -> Result<T, ApiError>

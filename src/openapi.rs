@@ -86,7 +86,13 @@ use crate::{accounts, meetups, mentorship, moderation, search, threads};
     ),
     // Schemas only a query parameter refers to are not collected from the handlers.
     components(schemas(Problem, threads::domain::Sort)),
-    modifiers(&BearerAuth, &BodyProblems, &AuthProblems, &UnavailableProblems),
+    modifiers(
+        &BearerAuth,
+        &BodyProblems,
+        &AuthProblems,
+        &StaffProblems,
+        &UnavailableProblems
+    ),
     tags(
         (name = "operations", description = "Health, readiness and metrics"),
         (name = "accounts", description = "Registration, sessions, password reset and profiles"),
@@ -170,9 +176,9 @@ fn add_responses(
     }
 }
 
-/// Every operation that takes a JSON body can answer 400 (not JSON), 413 (too large) and
-/// 415 (not `application/json`); documenting them once here keeps each handler's list about
-/// its own outcomes.
+/// Every operation that takes a JSON body can answer 400 (not JSON), 413 (too large), 415
+/// (not `application/json`) and 422 (wrong shape or invalid fields); documenting them once
+/// here keeps each handler's list about its own outcomes.
 struct BodyProblems;
 
 impl Modify for BodyProblems {
@@ -186,6 +192,11 @@ impl Modify for BodyProblems {
             (
                 "415",
                 "The body is not `application/json` (`unsupported_media_type`)",
+            ),
+            (
+                "422",
+                "The body has the wrong shape or invalid fields (`validation_failed`, each field \
+                 named in `errors`)",
             ),
         ];
         add_responses(openapi, &answers, |_, operation| {
@@ -203,6 +214,25 @@ impl Modify for AuthProblems {
             openapi,
             &[("401", "Missing or invalid token")],
             |_, operation| operation.security.as_ref().is_some_and(|s| !s.is_empty()),
+        );
+    }
+}
+
+/// Staff operations refuse everyone else: `/mod/*` needs a moderator or admin, `/admin/*` an
+/// admin.
+struct StaffProblems;
+
+impl Modify for StaffProblems {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        add_responses(
+            openapi,
+            &[("403", "Not a moderator (`insufficient_role`)")],
+            |path, _| path.starts_with("/api/v1/mod/"),
+        );
+        add_responses(
+            openapi,
+            &[("403", "Not an admin (`insufficient_role`)")],
+            |path, _| path.starts_with("/api/v1/admin/"),
         );
     }
 }

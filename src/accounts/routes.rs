@@ -78,7 +78,6 @@ pub struct RegisterRequest {
     responses(
         (status = 201, description = "Account created; verification email on its way", body = UserView),
         (status = 409, description = "Username (`username_taken`) or email (`email_taken`) in use", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Invalid fields", body = Problem, content_type = "application/problem+json"),
         (status = 429, description = "Too many registrations from this address", body = Problem, content_type = "application/problem+json"),
     )
 )]
@@ -136,7 +135,6 @@ pub struct TokenRequest {
     responses(
         (status = 200, description = "Email verified", body = UserView),
         (status = 400, description = "Unknown, used or expired token (`invalid_token`)", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Invalid fields", body = Problem, content_type = "application/problem+json"),
     )
 )]
 pub async fn verify_email(
@@ -166,7 +164,6 @@ pub struct LoginRequest {
     responses(
         (status = 200, description = "Signed in", body = TokenPair),
         (status = 401, description = "Wrong login or password (`invalid_credentials`), the same for an unknown user", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Invalid fields", body = Problem, content_type = "application/problem+json"),
         (status = 429, description = "Too many attempts from this address or on this account", body = Problem, content_type = "application/problem+json"),
     )
 )]
@@ -254,7 +251,6 @@ pub struct RefreshRequest {
     responses(
         (status = 200, description = "A new token pair", body = TokenPair),
         (status = 401, description = "Unknown, expired, revoked or reused refresh token (`invalid_refresh_token`)", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Invalid fields", body = Problem, content_type = "application/problem+json"),
         (status = 429, description = "Too many refreshes from this address", body = Problem, content_type = "application/problem+json"),
     )
 )]
@@ -281,7 +277,6 @@ pub async fn refresh(
     request_body = RefreshRequest,
     responses(
         (status = 204, description = "Signed out; the refresh token no longer works"),
-        (status = 422, description = "Invalid fields", body = Problem, content_type = "application/problem+json"),
         (status = 429, description = "Too many requests from this address", body = Problem, content_type = "application/problem+json"),
     )
 )]
@@ -311,7 +306,6 @@ pub struct PasswordResetRequest {
     request_body = PasswordResetRequest,
     responses(
         (status = 202, description = "If the account exists, a reset email is on its way"),
-        (status = 422, description = "Invalid fields", body = Problem, content_type = "application/problem+json"),
         (status = 429, description = "Too many requests from this address", body = Problem, content_type = "application/problem+json"),
     )
 )]
@@ -351,7 +345,6 @@ pub struct PasswordResetConfirm {
     responses(
         (status = 204, description = "Password changed; every earlier session revoked"),
         (status = 400, description = "Unknown, used or expired token (`invalid_token`)", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Invalid fields", body = Problem, content_type = "application/problem+json"),
         (status = 429, description = "Too many requests from this address", body = Problem, content_type = "application/problem+json"),
     )
 )]

@@ -251,7 +251,6 @@ pub struct UpdateMeetupRequest {
         (status = 403, description = "Not the organizer (`not_organizer`) or suspended", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such meetup", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "The meetup is cancelled (`meetup_cancelled`)", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Invalid fields", body = Problem, content_type = "application/problem+json"),
     )
 )]
 pub async fn update_meetup(

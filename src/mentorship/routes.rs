@@ -315,14 +315,21 @@ pub struct AnswerBody {
     pub reason: Option<String>,
 }
 
+/// Moves the request along its lifecycle as `actor`; a note is sent with accept and decline.
 async fn run_transition(
     actor: crate::accounts::User,
     id: MentorshipRequestId,
     action: Action,
-    reason: Option<String>,
+    body: Option<OptionalJson<AnswerBody>>,
     pool: &DbPool,
     settings: &Settings,
 ) -> Result<HttpResponse, ApiError> {
+    let reason = match body {
+        Some(body) => {
+            domain::parse_reason(body.into_inner().unwrap_or_default().reason.as_deref())?
+        }
+        None => None,
+    };
     let base_url = settings.web.base_url.clone();
     let request = db::run(pool, move |conn| {
         service::transition(conn, id, &actor, action, reason.as_deref(), &base_url)
@@ -331,131 +338,103 @@ async fn run_transition(
     Ok(HttpResponse::Ok().json(request))
 }
 
-fn reason_of(body: OptionalJson<AnswerBody>) -> Result<Option<String>, ApiError> {
-    domain::parse_reason(body.into_inner().unwrap_or_default().reason.as_deref())
+/// One endpoint per lifecycle action, as moderation declares its actions: the path, the
+/// action, who may take it (403) and from which state (409). `with_note` endpoints take an
+/// optional note to the mentee.
+macro_rules! transition {
+    (
+        $name:ident, $path:literal, $action:expr, $summary:literal,
+        done: $done:literal, forbidden: $forbidden:literal, conflict: $conflict:literal,
+        with_note: $note:literal, unprocessable: $unprocessable:literal
+    ) => {
+        #[doc = $summary]
+        #[utoipa::path(
+            post, path = $path, tag = "mentorship",
+            security(("bearer_auth" = [])),
+            params(("id" = i64, Path, description = "Request id")),
+            request_body(content = Option<AnswerBody>, description = $note),
+            responses(
+                (status = 200, description = $done, body = RequestView),
+                (status = 403, description = $forbidden, body = Problem, content_type = "application/problem+json"),
+                (status = 404, description = "No such request, or not the caller's", body = Problem, content_type = "application/problem+json"),
+                (status = 409, description = $conflict, body = Problem, content_type = "application/problem+json"),
+                (status = 422, description = $unprocessable, body = Problem, content_type = "application/problem+json"),
+            )
+        )]
+        pub async fn $name(
+            ActiveUser(actor): ActiveUser,
+            id: web::Path<MentorshipRequestId>,
+            body: OptionalJson<AnswerBody>,
+            pool: web::Data<DbPool>,
+            settings: web::Data<Settings>,
+        ) -> Result<HttpResponse, ApiError> {
+            run_transition(actor, id.into_inner(), $action, Some(body), &pool, &settings).await
+        }
+    };
+    (
+        $name:ident, $path:literal, $action:expr, $summary:literal,
+        done: $done:literal, forbidden: $forbidden:literal, conflict: $conflict:literal
+    ) => {
+        #[doc = $summary]
+        #[utoipa::path(
+            post, path = $path, tag = "mentorship",
+            security(("bearer_auth" = [])),
+            params(("id" = i64, Path, description = "Request id")),
+            responses(
+                (status = 200, description = $done, body = RequestView),
+                (status = 403, description = $forbidden, body = Problem, content_type = "application/problem+json"),
+                (status = 404, description = "No such request, or not the caller's", body = Problem, content_type = "application/problem+json"),
+                (status = 409, description = $conflict, body = Problem, content_type = "application/problem+json"),
+            )
+        )]
+        pub async fn $name(
+            ActiveUser(actor): ActiveUser,
+            id: web::Path<MentorshipRequestId>,
+            pool: web::Data<DbPool>,
+            settings: web::Data<Settings>,
+        ) -> Result<HttpResponse, ApiError> {
+            run_transition(actor, id.into_inner(), $action, None, &pool, &settings).await
+        }
+    };
 }
 
-/// The mentor accepts a pending request (`422 mentor_unavailable` when full); the mentee is
-/// emailed.
-#[utoipa::path(
-    post, path = "/api/v1/mentorship-requests/{id}/accept", tag = "mentorship",
-    security(("bearer_auth" = [])),
-    params(("id" = i64, Path, description = "Request id")),
-    request_body(content = Option<AnswerBody>, description = "Optional; a note to the mentee"),
-    responses(
-        (status = 200, description = "The request, `accepted`", body = RequestView),
-        (status = 403, description = "Not the mentor (`wrong_participant`) or suspended", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such request, or not the caller's", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "Not pending (`invalid_transition`)", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "No free place (`mentor_unavailable`) or an invalid `reason`", body = Problem, content_type = "application/problem+json"),
-    )
-)]
-pub async fn accept(
-    ActiveUser(actor): ActiveUser,
-    id: web::Path<MentorshipRequestId>,
-    body: OptionalJson<AnswerBody>,
-    pool: web::Data<DbPool>,
-    settings: web::Data<Settings>,
-) -> Result<HttpResponse, ApiError> {
-    let reason = reason_of(body)?;
-    run_transition(
-        actor,
-        id.into_inner(),
-        Action::Accept,
-        reason,
-        &pool,
-        &settings,
-    )
-    .await
-}
-
-/// The mentor declines a pending request, optionally saying why; the mentee is emailed.
-#[utoipa::path(
-    post, path = "/api/v1/mentorship-requests/{id}/decline", tag = "mentorship",
-    security(("bearer_auth" = [])),
-    params(("id" = i64, Path, description = "Request id")),
-    request_body(content = Option<AnswerBody>, description = "Optional; the reason, sent to the mentee"),
-    responses(
-        (status = 200, description = "The request, `declined`", body = RequestView),
-        (status = 403, description = "Not the mentor (`wrong_participant`) or suspended", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such request, or not the caller's", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "Not pending (`invalid_transition`)", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Invalid `reason`", body = Problem, content_type = "application/problem+json"),
-    )
-)]
-pub async fn decline(
-    ActiveUser(actor): ActiveUser,
-    id: web::Path<MentorshipRequestId>,
-    body: OptionalJson<AnswerBody>,
-    pool: web::Data<DbPool>,
-    settings: web::Data<Settings>,
-) -> Result<HttpResponse, ApiError> {
-    let reason = reason_of(body)?;
-    run_transition(
-        actor,
-        id.into_inner(),
-        Action::Decline,
-        reason,
-        &pool,
-        &settings,
-    )
-    .await
-}
-
-/// The mentee withdraws a pending request.
-#[utoipa::path(
-    post, path = "/api/v1/mentorship-requests/{id}/withdraw", tag = "mentorship",
-    security(("bearer_auth" = [])),
-    params(("id" = i64, Path, description = "Request id")),
-    responses(
-        (status = 200, description = "The request, `withdrawn`", body = RequestView),
-        (status = 403, description = "Not the mentee (`wrong_participant`) or suspended", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such request, or not the caller's", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "Not pending (`invalid_transition`)", body = Problem, content_type = "application/problem+json"),
-    )
-)]
-pub async fn withdraw(
-    ActiveUser(actor): ActiveUser,
-    id: web::Path<MentorshipRequestId>,
-    pool: web::Data<DbPool>,
-    settings: web::Data<Settings>,
-) -> Result<HttpResponse, ApiError> {
-    run_transition(
-        actor,
-        id.into_inner(),
-        Action::Withdraw,
-        None,
-        &pool,
-        &settings,
-    )
-    .await
-}
-
-/// Either participant marks an accepted mentorship completed, freeing the mentor's place.
-#[utoipa::path(
-    post, path = "/api/v1/mentorship-requests/{id}/complete", tag = "mentorship",
-    security(("bearer_auth" = [])),
-    params(("id" = i64, Path, description = "Request id")),
-    responses(
-        (status = 200, description = "The request, `completed`", body = RequestView),
-        (status = 403, description = "Not a participant (`wrong_participant`) or suspended", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such request, or not the caller's", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "Not accepted (`invalid_transition`)", body = Problem, content_type = "application/problem+json"),
-    )
-)]
-pub async fn complete(
-    ActiveUser(actor): ActiveUser,
-    id: web::Path<MentorshipRequestId>,
-    pool: web::Data<DbPool>,
-    settings: web::Data<Settings>,
-) -> Result<HttpResponse, ApiError> {
-    run_transition(
-        actor,
-        id.into_inner(),
-        Action::Complete,
-        None,
-        &pool,
-        &settings,
-    )
-    .await
-}
+transition!(
+    accept,
+    "/api/v1/mentorship-requests/{id}/accept",
+    Action::Accept,
+    "The mentor accepts a pending request (`422 mentor_unavailable` when full); the mentee is emailed.",
+    done: "The request, `accepted`",
+    forbidden: "Not the mentor (`wrong_participant`) or suspended",
+    conflict: "Not pending (`invalid_transition`)",
+    with_note: "Optional; a note to the mentee",
+    unprocessable: "No free place (`mentor_unavailable`) or an invalid `reason`"
+);
+transition!(
+    decline,
+    "/api/v1/mentorship-requests/{id}/decline",
+    Action::Decline,
+    "The mentor declines a pending request, optionally saying why; the mentee is emailed.",
+    done: "The request, `declined`",
+    forbidden: "Not the mentor (`wrong_participant`) or suspended",
+    conflict: "Not pending (`invalid_transition`)",
+    with_note: "Optional; the reason, sent to the mentee",
+    unprocessable: "Invalid `reason`"
+);
+transition!(
+    withdraw,
+    "/api/v1/mentorship-requests/{id}/withdraw",
+    Action::Withdraw,
+    "The mentee withdraws a pending request.",
+    done: "The request, `withdrawn`",
+    forbidden: "Not the mentee (`wrong_participant`) or suspended",
+    conflict: "Not pending (`invalid_transition`)"
+);
+transition!(
+    complete,
+    "/api/v1/mentorship-requests/{id}/complete",
+    Action::Complete,
+    "Either participant marks an accepted mentorship completed, freeing the mentor's place.",
+    done: "The request, `completed`",
+    forbidden: "Not a participant (`wrong_participant`) or suspended",
+    conflict: "Not accepted (`invalid_transition`)"
+);

@@ -71,7 +71,6 @@ pub struct ReportRequest {
         (status = 403, description = "Unverified email or suspended", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such target, or not one the caller can see", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "The caller has an open report on it (`report_exists`)", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Invalid fields", body = Problem, content_type = "application/problem+json"),
     )
 )]
 pub async fn create_report(
@@ -116,7 +115,6 @@ pub struct QueueQuery {
     responses(
         (status = 200, description = "A page of reports", body = Page<ReportView>),
         (status = 400, description = "Bad query parameter or cursor", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Not a moderator (`insufficient_role`)", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Invalid `limit`", body = Problem, content_type = "application/problem+json"),
     )
 )]
@@ -157,7 +155,6 @@ pub struct ResolveRequest {
     request_body = ResolveRequest,
     responses(
         (status = 200, description = "The resolved report", body = ReportView),
-        (status = 403, description = "Not a moderator", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such report", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "Already resolved or dismissed (`report_closed`)", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Invalid fields; `hide` on a member", body = Problem, content_type = "application/problem+json"),
@@ -207,7 +204,6 @@ pub struct NoteRequest {
     request_body(content = Option<NoteRequest>, description = "Optional"),
     responses(
         (status = 200, description = "The dismissed report", body = ReportView),
-        (status = 403, description = "Not a moderator", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such report", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "Already resolved or dismissed (`report_closed`)", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Invalid `note`", body = Problem, content_type = "application/problem+json"),
@@ -272,7 +268,6 @@ macro_rules! content_action {
             request_body(content = Option<ReasonRequest>, description = "Optional; the reason"),
             responses(
                 (status = 200, description = "The content as staff see it", body = $body),
-                (status = 403, description = "Not a moderator", body = Problem, content_type = "application/problem+json"),
                 (status = 404, description = "No such content", body = Problem, content_type = "application/problem+json"),
                 (status = 422, description = "Invalid `reason`", body = Problem, content_type = "application/problem+json"),
             )
@@ -353,7 +348,6 @@ macro_rules! thread_action {
             params(("id" = i64, Path, description = "Thread id")),
             responses(
                 (status = 200, description = "The thread", body = ThreadView),
-                (status = 403, description = "Not a moderator", body = Problem, content_type = "application/problem+json"),
                 (status = 404, description = "No such thread", body = Problem, content_type = "application/problem+json"),
             )
         )]
@@ -490,7 +484,6 @@ pub struct RoleRequest {
     request_body = RoleRequest,
     responses(
         (status = 200, description = "The member with the new role", body = UserView),
-        (status = 403, description = "Not an admin (`insufficient_role`)", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such member", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "The last admin (`last_admin`)", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Unknown role", body = Problem, content_type = "application/problem+json"),
@@ -528,7 +521,6 @@ pub struct LogQuery {
     responses(
         (status = 200, description = "A page of log entries", body = Page<LogEntryView>),
         (status = 400, description = "Bad query parameter or cursor", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Not a moderator", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Invalid `limit`", body = Problem, content_type = "application/problem+json"),
     )
 )]

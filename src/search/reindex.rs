@@ -72,8 +72,8 @@ async fn rebuild_postgres(
     progress: &mut (dyn Progress + Send),
 ) -> anyhow::Result<u64> {
     let (updates, reports) = std::sync::mpsc::channel::<ProgressUpdate>();
-    let pool = pool.clone();
-    let mut work = tokio::task::spawn_blocking(move || rebuild_postgres_blocking(&pool, updates));
+    let work = db::blocking(pool, move |pool| rebuild_postgres_blocking(pool, updates));
+    tokio::pin!(work);
     let relay = |progress: &mut (dyn Progress + Send)| {
         while let Ok((stage, done, total)) = reports.try_recv() {
             progress.update(&stage, done, total);
@@ -83,7 +83,7 @@ async fn rebuild_postgres(
         tokio::select! {
             finished = &mut work => {
                 relay(progress);
-                return finished.context("the rebuild stopped")?;
+                return finished;
             }
             _ = tokio::time::sleep(Duration::from_millis(100)) => relay(progress),
         }

@@ -138,7 +138,6 @@ pub struct CreateThreadRequest {
     responses(
         (status = 201, description = "The new thread", body = ThreadView),
         (status = 403, description = "Unverified email (`email_not_verified`) or suspended (`account_suspended`)", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Invalid fields", body = Problem, content_type = "application/problem+json"),
         (status = 429, description = "Posting limit reached", body = Problem, content_type = "application/problem+json"),
     )
 )]
@@ -214,7 +213,6 @@ pub struct UpdateThreadRequest {
         (status = 200, description = "The edited thread", body = ThreadView),
         (status = 403, description = "Not the author (`not_author`) or suspended", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such thread", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Invalid fields", body = Problem, content_type = "application/problem+json"),
     )
 )]
 pub async fn update_thread(
@@ -315,7 +313,6 @@ pub struct ReplyRequest {
         (status = 403, description = "Unverified email or suspended", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such thread", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "The thread is locked (`thread_locked`)", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Invalid fields", body = Problem, content_type = "application/problem+json"),
         (status = 429, description = "Posting limit reached", body = Problem, content_type = "application/problem+json"),
     )
 )]
@@ -346,7 +343,6 @@ pub async fn create_reply(
         (status = 200, description = "The edited reply", body = ReplyView),
         (status = 403, description = "Not the author (`not_author`) or suspended", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such reply", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Invalid fields", body = Problem, content_type = "application/problem+json"),
     )
 )]
 pub async fn update_reply(

@@ -564,13 +564,8 @@ async fn the_profile_can_be_edited_but_never_the_privileged_fields() {
         let app = &app;
         let token = user.access_token.clone();
         async move {
-            app.client
-                .patch(app.url("/api/v1/users/me"))
-                .bearer_auth(token)
-                .json(&body)
-                .send()
+            app.send_as(reqwest::Method::PATCH, "/api/v1/users/me", &token, &body)
                 .await
-                .expect("request")
         }
     };
     let updated = patch(json!({
@@ -685,12 +680,7 @@ fn guarded_routes(cfg: &mut web::ServiceConfig) {
 }
 
 async fn call(app: &TestApp, path: &str, token: &str) -> reqwest::Response {
-    app.client
-        .post(app.url(path))
-        .bearer_auth(token)
-        .send()
-        .await
-        .expect("request")
+    app.post_as(path, token).await
 }
 
 #[tokio::test]
@@ -788,13 +778,13 @@ async fn suspension_and_demotion_apply_to_the_very_next_request() {
     )
     .await;
     let patch = app
-        .client
-        .patch(app.url("/api/v1/users/me"))
-        .bearer_auth(&member.access_token)
-        .json(&json!({"bio": "x"}))
-        .send()
-        .await
-        .expect("request");
+        .send_as(
+            reqwest::Method::PATCH,
+            "/api/v1/users/me",
+            &member.access_token,
+            &json!({"bio": "x"}),
+        )
+        .await;
     assert_problem(patch, 403, "account_suspended").await;
     // Suspended members still sign in and read.
     assert_eq!(
@@ -1026,13 +1016,13 @@ async fn a_body_that_is_not_an_object_is_refused() {
     let app = spawn_app().await;
     let user = app.signed_up("array_andy").await;
     let response = app
-        .client
-        .patch(app.url("/api/v1/users/me"))
-        .bearer_auth(&user.access_token)
-        .json(&json!([null, null]))
-        .send()
-        .await
-        .expect("request");
+        .send_as(
+            reqwest::Method::PATCH,
+            "/api/v1/users/me",
+            &user.access_token,
+            &json!([null, null]),
+        )
+        .await;
     let problem = assert_problem(response, 422, "validation_failed").await;
     assert!(problem["errors"]["body"].is_array());
 }

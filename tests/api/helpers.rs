@@ -339,13 +339,45 @@ impl TestApp {
             .expect("request")
     }
 
+    /// The one way tests send an API request: as the owner of `token` (or anonymously), with a
+    /// JSON body or none. Tests that need a malformed request build it on `client` themselves.
+    pub async fn call(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        token: Option<&str>,
+        body: Option<&serde_json::Value>,
+    ) -> reqwest::Response {
+        let mut request = self.client.request(method, self.url(path));
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        if let Some(body) = body {
+            request = request.json(body);
+        }
+        request.send().await.expect("request")
+    }
+
     pub async fn get_as(&self, path: &str, token: &str) -> reqwest::Response {
-        self.client
-            .get(self.url(path))
-            .bearer_auth(token)
-            .send()
+        self.call(reqwest::Method::GET, path, Some(token), None)
             .await
-            .expect("request")
+    }
+
+    /// A request with a JSON body, as the owner of `token`.
+    pub async fn send_as(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        token: &str,
+        body: &serde_json::Value,
+    ) -> reqwest::Response {
+        self.call(method, path, Some(token), Some(body)).await
+    }
+
+    /// A body-less POST (an action), as the owner of `token`.
+    pub async fn post_as(&self, path: &str, token: &str) -> reqwest::Response {
+        self.call(reqwest::Method::POST, path, Some(token), None)
+            .await
     }
 
     pub async fn register(&self, username: &str) -> reqwest::Response {

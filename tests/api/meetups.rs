@@ -44,21 +44,15 @@ impl TestApp {
     }
 
     async fn rsvp(&self, user: &TestUser, id: i64) -> reqwest::Response {
-        self.client
-            .put(self.url(&format!("/api/v1/meetups/{id}/rsvp")))
-            .bearer_auth(&user.access_token)
-            .send()
+        let path = format!("/api/v1/meetups/{id}/rsvp");
+        self.call(Method::PUT, &path, Some(&user.access_token), None)
             .await
-            .expect("request")
     }
 
     async fn unrsvp(&self, user: &TestUser, id: i64) -> reqwest::Response {
-        self.client
-            .delete(self.url(&format!("/api/v1/meetups/{id}/rsvp")))
-            .bearer_auth(&user.access_token)
-            .send()
+        let path = format!("/api/v1/meetups/{id}/rsvp");
+        self.call(Method::DELETE, &path, Some(&user.access_token), None)
             .await
-            .expect("request")
     }
 
     async fn patch_meetup(&self, user: &TestUser, id: i64, body: &Value) -> reqwest::Response {
@@ -72,12 +66,8 @@ impl TestApp {
     }
 
     async fn cancel_meetup(&self, user: &TestUser, id: i64) -> reqwest::Response {
-        self.client
-            .post(self.url(&format!("/api/v1/meetups/{id}/cancel")))
-            .bearer_auth(&user.access_token)
-            .send()
+        self.post_as(&format!("/api/v1/meetups/{id}/cancel"), &user.access_token)
             .await
-            .expect("request")
     }
 
     async fn attendee_names(&self, user: &TestUser, id: i64) -> (Vec<String>, Vec<String>) {

@@ -40,6 +40,8 @@ struct State {
     /// The last settings each index was given.
     settings: BTreeMap<String, Value>,
     requests: usize,
+    /// Writes (anything but GET) received and not yet answered.
+    writes_in_flight: usize,
 }
 
 #[derive(Clone)]
@@ -57,6 +59,7 @@ impl StandIn {
             documents: BTreeMap::new(),
             settings: BTreeMap::new(),
             requests: 0,
+            writes_in_flight: 0,
         }));
         let listener = TcpListener::bind("127.0.0.1:0").expect("bind stand-in");
         let port = listener.local_addr().expect("address").port();
@@ -110,6 +113,11 @@ impl StandIn {
         self.state.lock().expect("state").requests
     }
 
+    /// Writes the stand-in is holding (slow) and has not answered yet.
+    pub fn writes_in_flight(&self) -> usize {
+        self.state.lock().expect("state").writes_in_flight
+    }
+
     pub async fn stop(&self) {
         self.handle.stop(false).await;
     }
@@ -153,6 +161,22 @@ async fn handle(
     request: HttpRequest,
     body: web::Bytes,
     state: web::Data<Arc<Mutex<State>>>,
+) -> HttpResponse {
+    let write = request.method() != actix_web::http::Method::GET;
+    if write {
+        state.lock().expect("state").writes_in_flight += 1;
+    }
+    let response = answer(&request, body, &state).await;
+    if write {
+        state.lock().expect("state").writes_in_flight -= 1;
+    }
+    response
+}
+
+async fn answer(
+    request: &HttpRequest,
+    body: web::Bytes,
+    state: &web::Data<Arc<Mutex<State>>>,
 ) -> HttpResponse {
     let mode = {
         let mut state = state.lock().expect("state");

@@ -55,12 +55,8 @@ impl TestApp {
     }
 
     async fn act(&self, user: &TestUser, id: i64, action: &str) -> reqwest::Response {
-        self.client
-            .post(self.url(&format!("/api/v1/mentorship-requests/{id}/{action}")))
-            .bearer_auth(&user.access_token)
-            .send()
-            .await
-            .expect("request")
+        let path = format!("/api/v1/mentorship-requests/{id}/{action}");
+        self.post_as(&path, &user.access_token).await
     }
 
     fn suspend(&self, user: &TestUser) {

@@ -11,32 +11,16 @@ use crate::helpers::{assert_problem, json, spawn_app, TestApp, TestUser};
 use crate::mail::{spawn_app_with_mail, MailServer, MAIL_WAIT};
 
 impl TestApp {
-    async fn call(
-        &self,
-        method: Method,
-        path: &str,
-        user: Option<&TestUser>,
-        body: Option<&Value>,
-    ) -> reqwest::Response {
-        let mut request = self.client.request(method, self.url(path));
-        if let Some(user) = user {
-            request = request.bearer_auth(&user.access_token);
-        }
-        if let Some(body) = body {
-            request = request.json(body);
-        }
-        request.send().await.expect("request")
-    }
-
     async fn moderate(&self, user: &TestUser, path: &str) -> reqwest::Response {
-        self.call(Method::POST, path, Some(user), None).await
+        self.call(Method::POST, path, Some(&user.access_token), None)
+            .await
     }
 
     async fn report(&self, user: &TestUser, target_type: &str, id: i64) -> reqwest::Response {
         self.call(
             Method::POST,
             "/api/v1/reports",
-            Some(user),
+            Some(&user.access_token),
             Some(&json!({"target_type": target_type, "target_id": id, "reason": "spam"})),
         )
         .await
@@ -138,13 +122,22 @@ async fn every_moderation_endpoint_answers_each_kind_of_caller_as_the_matrix_say
             .replace("{id}", "999999")
             .replace("{username}", "nobody_here");
         for ((caller, name), want) in callers.iter().zip(names).zip(expected) {
-            let response = app
-                .call(method.clone(), &path, *caller, body.as_ref())
-                .await;
-            assert_eq!(
-                response.status().as_u16(),
-                want,
-                "{method} {path} as {name}"
+            let token = caller.map(|u| u.access_token.as_str());
+            let response = app.call(method.clone(), &path, token, body.as_ref()).await;
+            let code = match want {
+                200 => {
+                    assert_eq!(response.status().as_u16(), 200, "{method} {path} as {name}");
+                    continue;
+                }
+                401 => "unauthorized",
+                403 => "insufficient_role",
+                404 => "not_found",
+                other => panic!("the matrix has no code for {other}"),
+            };
+            let problem = assert_problem(response, want, code).await;
+            assert!(
+                problem["detail"].as_str().is_some_and(|d| !d.is_empty()),
+                "{method} {path} as {name}: {problem}"
             );
         }
     }
@@ -161,7 +154,7 @@ async fn members_report_once_per_target_and_only_what_they_can_see() {
         .call(
             Method::POST,
             "/api/v1/reports",
-            Some(&bob),
+            Some(&bob.access_token),
             Some(&json!({"target_type": "thread", "target_id": thread, "reason": "spam", "details": "Selling watches"})),
         )
         .await;
@@ -196,7 +189,12 @@ async fn members_report_once_per_target_and_only_what_they_can_see() {
         json!({"target_type": "thread", "target_id": thread, "reason": "spam", "details": "x".repeat(2001)}),
     ] {
         let response = app
-            .call(Method::POST, "/api/v1/reports", Some(&bob), Some(&bad))
+            .call(
+                Method::POST,
+                "/api/v1/reports",
+                Some(&bob.access_token),
+                Some(&bad),
+            )
             .await;
         assert_problem(response, 422, "validation_failed").await;
     }
@@ -263,7 +261,7 @@ async fn the_queue_shows_reports_oldest_first_with_their_targets_and_resolving_h
         .call(
             Method::POST,
             &format!("/api/v1/mod/reports/{first}/resolve"),
-            Some(&moderator),
+            Some(&moderator.access_token),
             Some(&json!({"action": "hide", "note": "Spam, hidden"})),
         )
         .await;
@@ -312,7 +310,7 @@ async fn the_queue_shows_reports_oldest_first_with_their_targets_and_resolving_h
         app.call(
             Method::POST,
             &format!("/api/v1/mod/reports/{second}/resolve"),
-            Some(&moderator),
+            Some(&moderator.access_token),
             Some(&json!({"action": "none"})),
         )
         .await,
@@ -324,7 +322,7 @@ async fn the_queue_shows_reports_oldest_first_with_their_targets_and_resolving_h
         app.call(
             Method::POST,
             &format!("/api/v1/mod/reports/{third}/dismiss"),
-            Some(&moderator),
+            Some(&moderator.access_token),
             Some(&json!({"note": "Fine"})),
         )
         .await,
@@ -351,7 +349,7 @@ async fn the_queue_shows_reports_oldest_first_with_their_targets_and_resolving_h
         app.call(
             Method::POST,
             &format!("/api/v1/mod/reports/{user_report}/resolve"),
-            Some(&moderator),
+            Some(&moderator.access_token),
             Some(&json!({"action": "hide"})),
         )
         .await,
@@ -363,7 +361,7 @@ async fn the_queue_shows_reports_oldest_first_with_their_targets_and_resolving_h
         app.call(
             Method::POST,
             &format!("/api/v1/mod/reports/{user_report}/resolve"),
-            Some(&moderator),
+            Some(&moderator.access_token),
             Some(&json!({"action": "delete"})),
         )
         .await,
@@ -570,7 +568,7 @@ impl TestApp {
         self.call(
             Method::PUT,
             &format!("/api/v1/meetups/{meetup}/rsvp"),
-            Some(user),
+            Some(&user.access_token),
             None,
         )
         .await
@@ -634,7 +632,7 @@ async fn suspensions_stop_writes_at_once_lift_by_themselves_and_spare_staff() {
         app.call(
             Method::POST,
             "/api/v1/mod/users/troll/suspend",
-            Some(&moderator),
+            Some(&moderator.access_token),
             Some(&json!({"until": until.to_rfc3339(), "reason": "Repeated spam"})),
         )
         .await,
@@ -688,7 +686,7 @@ async fn suspensions_stop_writes_at_once_lift_by_themselves_and_spare_staff() {
     app.call(
         Method::POST,
         "/api/v1/mod/users/troll/suspend",
-        Some(&moderator),
+        Some(&moderator.access_token),
         Some(&json!({"reason": "Again"})),
     )
     .await;
@@ -717,7 +715,7 @@ async fn suspensions_stop_writes_at_once_lift_by_themselves_and_spare_staff() {
             .call(
                 Method::POST,
                 &format!("/api/v1/mod/users/{target}/suspend"),
-                Some(actor),
+                Some(&actor.access_token),
                 Some(&json!({"reason": "x"})),
             )
             .await;
@@ -727,7 +725,7 @@ async fn suspensions_stop_writes_at_once_lift_by_themselves_and_spare_staff() {
         app.call(
             Method::POST,
             "/api/v1/mod/users/mod2/suspend",
-            Some(&admin),
+            Some(&admin.access_token),
             Some(&json!({"reason": "Abuse of tools"}))
         )
         .await
@@ -752,7 +750,7 @@ async fn suspensions_stop_writes_at_once_lift_by_themselves_and_spare_staff() {
             .call(
                 Method::POST,
                 "/api/v1/mod/users/troll/suspend",
-                Some(&moderator),
+                Some(&moderator.access_token),
                 Some(&bad),
             )
             .await;
@@ -770,7 +768,10 @@ async fn admins_set_roles_but_never_remove_the_last_admin() {
         let path = format!("/api/v1/admin/users/{target}/role");
         let app = &app;
         let user = user.clone();
-        async move { app.call(Method::PUT, &path, Some(&user), Some(&body)).await }
+        async move {
+            app.call(Method::PUT, &path, Some(&user.access_token), Some(&body))
+                .await
+        }
     };
     let promoted = json(set(&admin, "ada", "moderator").await).await;
     assert_eq!(promoted["role"], "moderator");
@@ -808,7 +809,7 @@ async fn the_log_records_every_action_and_the_database_refuses_to_change_it() {
     app.call(
         Method::POST,
         &format!("/api/v1/mod/threads/{thread}/hide"),
-        Some(&moderator),
+        Some(&moderator.access_token),
         Some(&json!({"reason": "Testing"})),
     )
     .await;
@@ -949,7 +950,9 @@ async fn moderation_inputs_are_checked_before_anything_changes() {
         } else {
             Method::POST
         };
-        let response = app.call(method, &path, Some(&admin), Some(&body)).await;
+        let response = app
+            .call(method, &path, Some(&admin.access_token), Some(&body))
+            .await;
         assert_problem(response, 422, "validation_failed").await;
     }
     let not_json = app

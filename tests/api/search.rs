@@ -635,12 +635,11 @@ async fn meetups_are_found_by_words_city_and_date_until_cancelled(engine: Engine
 
     // A cancelled meetup leaves the index.
     let response = app
-        .client
-        .post(app.url(&format!("/api/v1/meetups/{porto}/cancel")))
-        .bearer_auth(&ada.access_token)
-        .send()
-        .await
-        .expect("request");
+        .post_as(
+            &format!("/api/v1/meetups/{porto}/cancel"),
+            &ada.access_token,
+        )
+        .await;
     assert_eq!(response.status().as_u16(), 200);
     app.search_until("q=axolotl&type=meetup", FRESHNESS, |b| {
         !has_hit(b, "meetup", porto)
@@ -1067,5 +1066,57 @@ async fn a_failed_meilisearch_task_is_retried_until_it_succeeds() {
     let found = app.search("q=cormorant").await;
     assert_eq!(found["hits"], json!([]), "{found}");
     assert!(standin.requests() > 0);
+    standin.stop().await;
+}
+
+/// A Meilisearch sync reads the rows and hands them to the engine under the index writers'
+/// lock, holding one pooled connection and one transaction until the engine has answered
+/// (at most `timeout_ms`): that keeps the engine's task order the order of the reads. Members
+/// never take that lock, so a slow engine never makes them wait: their writes finish while a
+/// sync is still waiting on it.
+#[tokio::test]
+async fn members_writes_do_not_wait_for_a_sync_stuck_on_a_slow_meilisearch() {
+    let standin = StandIn::start(Mode::Healthy);
+    let app = spawn_on_standin(&standin.url, 20_000).await;
+    let ada = app.member("ada").await;
+    app.post_thread(&ada, "Before the slowdown", "Albatross.", &["ops"])
+        .await;
+    app.search_caught_up(Duration::from_secs(10)).await;
+
+    standin.set_mode(Mode::Slow(Duration::from_secs(6)));
+    app.post_thread(&ada, "Synced slowly", "Albatross.", &["ops"])
+        .await;
+    let started = Instant::now();
+    while standin.writes_in_flight() == 0 {
+        assert!(
+            started.elapsed() < Duration::from_secs(10),
+            "the sync never reached the engine"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let mut took = Vec::new();
+    for n in 0..5 {
+        let started = Instant::now();
+        let thread = app
+            .post_thread(
+                &ada,
+                &format!("Written meanwhile {n}"),
+                "Albatross.",
+                &["ops"],
+            )
+            .await;
+        app.post_reply(&ada, thread, "Albatross, meanwhile.").await;
+        took.push(started.elapsed());
+    }
+    assert!(
+        standin.writes_in_flight() > 0,
+        "every write finished while the sync still waited on the engine"
+    );
+    eprintln!("thread + reply while a sync waits on a slow engine: {took:?}");
+
+    standin.set_mode(Mode::Healthy);
+    app.search_caught_up(Duration::from_secs(30)).await;
+    let found = app.search("q=albatross&limit=50").await;
+    assert_eq!(found["estimated_total"], 12, "{found}");
     standin.stop().await;
 }

@@ -10,22 +10,6 @@ use serde_json::{json, Value};
 use crate::helpers::{assert_problem, json, spawn_app, spawn_app_with, TestApp, TestUser};
 
 impl TestApp {
-    pub async fn send_as(
-        &self,
-        method: reqwest::Method,
-        path: &str,
-        token: &str,
-        body: &Value,
-    ) -> reqwest::Response {
-        self.client
-            .request(method, self.url(path))
-            .bearer_auth(token)
-            .json(body)
-            .send()
-            .await
-            .expect("request")
-    }
-
     pub async fn create_thread(&self, user: &TestUser, title: &str, tags: &[&str]) -> i64 {
         let response = self
             .send_as(
@@ -119,20 +103,36 @@ async fn thread_fields_are_validated_all_at_once() {
     for field in ["title", "body", "tags"] {
         assert!(problem["errors"][field].is_array(), "{field}: {problem}");
     }
+    // Each bad body, and the field its problem document must name.
     let cases = [
-        json!({"title": "x".repeat(201), "body": "b"}),
-        json!({"title": "     ", "body": "b"}),
-        json!({"title": "Fine title", "body": "b".repeat(50_001)}),
-        json!({"title": "Fine title", "body": "   "}),
-        json!({"title": "Fine title", "body": "b", "tags": ["a", "b", "c", "d", "e", "f"]}),
-        json!({"title": "Fine title", "body": "b", "tags": ["x".repeat(33)]}),
-        json!({"title": "Fine title", "body": "b", "tags": "rust"}),
-        json!({"title": "Fine title", "body": "b", "pinned": true}),
-        json!({"body": "b"}),
+        (json!({"title": "x".repeat(201), "body": "b"}), "title"),
+        (json!({"title": "     ", "body": "b"}), "title"),
+        (
+            json!({"title": "Fine title", "body": "b".repeat(50_001)}),
+            "body",
+        ),
+        (json!({"title": "Fine title", "body": "   "}), "body"),
+        (
+            json!({"title": "Fine title", "body": "b", "tags": ["a", "b", "c", "d", "e", "f"]}),
+            "tags",
+        ),
+        (
+            json!({"title": "Fine title", "body": "b", "tags": ["x".repeat(33)]}),
+            "tags",
+        ),
+        (
+            json!({"title": "Fine title", "body": "b", "tags": "rust"}),
+            "tags",
+        ),
+        (
+            json!({"title": "Fine title", "body": "b", "pinned": true}),
+            "pinned",
+        ),
+        (json!({"body": "b"}), "title"),
     ];
-    for body in cases {
-        let response = post(body.clone()).await;
-        assert_eq!(response.status().as_u16(), 422, "{body}");
+    for (body, field) in cases {
+        let problem = assert_problem(post(body.clone()).await, 422, "validation_failed").await;
+        assert!(problem["errors"][field].is_array(), "{body}: {problem}");
     }
     assert_eq!(
         json(app.get("/api/v1/threads").await).await["items"],
@@ -613,22 +613,19 @@ async fn listings_sort_filter_and_put_pinned_threads_first() {
         first
     );
 
-    for bad in [
-        "sort=hot",
-        "limit=0",
-        "limit=101",
-        "limit=x",
-        "tag=Not%20A%20Tag",
+    // Each bad query, its status and code, and the field a 422 names.
+    for (bad, status, code, field) in [
+        ("sort=hot", 400, "invalid_query", None),
+        ("limit=x", 400, "invalid_query", None),
+        ("limit=0", 422, "validation_failed", Some("limit")),
+        ("limit=101", 422, "validation_failed", Some("limit")),
+        ("tag=Not%20A%20Tag", 422, "validation_failed", Some("tag")),
     ] {
         let response = app.get(&format!("/api/v1/threads?{bad}")).await;
-        assert!(matches!(response.status().as_u16(), 400 | 422), "{bad}");
-        assert_eq!(
-            response
-                .headers()
-                .get("content-type")
-                .and_then(|v| v.to_str().ok()),
-            Some("application/problem+json")
-        );
+        let problem = assert_problem(response, status, code).await;
+        if let Some(field) = field {
+            assert!(problem["errors"][field].is_array(), "{bad}: {problem}");
+        }
     }
 }
 
