@@ -178,12 +178,26 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
                 format!("The request body is not valid JSON: {inner}"),
             ),
             serde_json::error::Category::Data => {
-                let field = if path == "." {
-                    "body".to_string()
-                } else {
-                    path
-                };
-                ApiError::invalid_field(&field, strip_position(&inner.to_string()))
+                let message = strip_position(&inner.to_string());
+                match missing_field(&message) {
+                    // serde reports a missing field at its parent; name the field itself.
+                    Some(name) => {
+                        let field = if path == "." {
+                            name.to_string()
+                        } else {
+                            format!("{path}.{name}")
+                        };
+                        ApiError::invalid_field(&field, "is required")
+                    }
+                    None => {
+                        let field = if path == "." {
+                            "body".to_string()
+                        } else {
+                            path
+                        };
+                        ApiError::invalid_field(&field, message)
+                    }
+                }
             }
         }
     })?;
@@ -194,6 +208,14 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
         )
     })?;
     Ok(value)
+}
+
+/// The field serde's "missing field `name`" message names.
+fn missing_field(message: &str) -> Option<&str> {
+    message
+        .strip_prefix("missing field `")?
+        .strip_suffix('`')
+        .filter(|name| !name.is_empty() && !name.contains('`'))
 }
 
 /// serde_json appends " at line L column C"; clients need the message, not our parser state.
@@ -253,16 +275,26 @@ mod tests {
     }
 
     #[test]
-    fn a_missing_field_is_reported() {
+    fn a_missing_field_is_reported_under_its_own_name() {
         match parse_json::<Sample>(br#"{"title": "x"}"#) {
             Err(ApiError::Validation(errors)) => {
-                let messages = errors
-                    .values()
-                    .flatten()
-                    .cloned()
-                    .collect::<Vec<_>>()
-                    .join(" ");
-                assert!(messages.contains("count"), "{messages}");
+                assert_eq!(errors.get("count"), Some(&vec!["is required".to_string()]));
+            }
+            other => panic!("expected a validation error, got {other:?}"),
+        }
+    }
+
+    #[derive(Debug, serde::Deserialize)]
+    #[allow(dead_code)]
+    struct Outer {
+        inner: Sample,
+    }
+
+    #[test]
+    fn a_missing_nested_field_is_named_by_its_path() {
+        match parse_json::<Outer>(br#"{"inner": {"count": 1}}"#) {
+            Err(ApiError::Validation(errors)) => {
+                assert!(errors.contains_key("inner.title"), "{errors:?}")
             }
             other => panic!("expected a validation error, got {other:?}"),
         }

@@ -5,9 +5,9 @@ use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
 
 use super::domain::{self, Sort};
-use super::model::{self, ThreadFilter, VoteTarget};
+use super::model::{ThreadFilter, VoteTarget};
 use super::service;
-use super::views::{ReplyView, TagList, TagView, ThreadSummary, ThreadView, VoteView};
+use super::views::{ReplyView, TagList, ThreadSummary, ThreadView, VoteView};
 use crate::auth::{ActiveUser, MaybeUser, Member};
 use crate::db::{self, DbPool};
 use crate::error::{ApiError, Problem};
@@ -51,12 +51,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     responses((status = 200, description = "Tags, most used first", body = TagList))
 )]
 pub async fn list_tags(pool: web::Data<DbPool>) -> Result<HttpResponse, ApiError> {
-    let tags = db::read(&pool, |conn| Ok(model::list_tags(conn)?)).await?;
-    let items = tags
-        .into_iter()
-        .map(|(name, thread_count)| TagView { name, thread_count })
-        .collect();
-    Ok(HttpResponse::Ok().json(TagList { items }))
+    let tags = db::read(&pool, service::list_tags).await?;
+    Ok(HttpResponse::Ok().json(tags))
 }
 
 #[derive(Debug, Deserialize, IntoParams)]

@@ -7,7 +7,7 @@ use diesel::prelude::*;
 use super::domain::{ThreadInput, ThreadKey, ThreadPatch};
 use super::model::{self, NewReply, NewThread, ThreadChanges, ThreadFilter, VoteTarget};
 use super::rules;
-use super::views::{ReplyView, ThreadSummary, ThreadView, VoteView};
+use super::views::{ReplyView, TagList, TagView, ThreadSummary, ThreadView, VoteView};
 use crate::accounts::User;
 use crate::error::ApiError;
 use crate::ids::{ReplyId, ThreadId};
@@ -292,4 +292,13 @@ fn resync_if_votes_moved(
         search::enqueue(conn, document)?;
     }
     Ok(())
+}
+
+/// Tags in use, with the number of threads the public sees carrying each, most used first.
+pub fn list_tags(conn: &mut PgConnection) -> Result<TagList, ApiError> {
+    let items = model::list_tags(conn)?
+        .into_iter()
+        .map(|(name, thread_count)| TagView { name, thread_count })
+        .collect();
+    Ok(TagList { items })
 }

@@ -6,6 +6,7 @@ use std::time::{Duration, Instant};
 use actix_web::{web, HttpResponse};
 use devforum::auth::{Admin, Member, Moderator};
 use devforum::startup::BuildOptions;
+use reqwest::Method;
 use serde_json::{json, Value};
 
 use crate::helpers::{assert_problem, json, spawn_app, spawn_app_with, TestApp, PASSWORD};
@@ -67,24 +68,27 @@ async fn registration_sends_a_verification_email_whose_link_verifies_once() {
 #[tokio::test]
 async fn verify_email_refuses_unknown_expired_and_malformed_tokens() {
     let app = spawn_app().await;
-    assert_problem(
-        app.post_json("/api/v1/auth/verify-email", &json!({"token": "nope"}))
-            .await,
-        400,
-        "invalid_token",
-    )
-    .await;
-    assert_problem(
-        app.post_json("/api/v1/auth/verify-email", &json!({"token": ""}))
-            .await,
-        422,
-        "validation_failed",
-    )
-    .await;
-    assert_problem(
-        app.post_json("/api/v1/auth/verify-email", &json!({})).await,
-        422,
-        "validation_failed",
+    app.assert_refusals(
+        Method::POST,
+        "/api/v1/auth/verify-email",
+        None,
+        &[
+            (Some(json!({"token": "nope"})), 400, "invalid_token", None),
+            (
+                Some(json!({"token": ""})),
+                422,
+                "validation_failed",
+                Some("token"),
+            ),
+            (Some(json!({})), 422, "validation_failed", Some("token")),
+            (
+                Some(json!({"token": 7})),
+                422,
+                "validation_failed",
+                Some("token"),
+            ),
+            (None, 415, "unsupported_media_type", None),
+        ],
     )
     .await;
 
@@ -213,18 +217,36 @@ async fn a_wrong_password_and_an_unknown_user_get_the_same_answer() {
     )
     .await;
     assert_eq!(wrong, unknown);
-    assert_problem(
-        app.post_json("/api/v1/auth/login", &json!({"login": "", "password": ""}))
-            .await,
-        422,
-        "validation_failed",
-    )
-    .await;
-    assert_problem(
-        app.post_json("/api/v1/auth/login", &json!({"login": "margaret"}))
-            .await,
-        422,
-        "validation_failed",
+    app.assert_refusals(
+        Method::POST,
+        "/api/v1/auth/login",
+        None,
+        &[
+            (
+                Some(json!({"login": "", "password": ""})),
+                422,
+                "validation_failed",
+                Some("login"),
+            ),
+            (
+                Some(json!({"login": "", "password": ""})),
+                422,
+                "validation_failed",
+                Some("password"),
+            ),
+            (
+                Some(json!({"login": "margaret"})),
+                422,
+                "validation_failed",
+                Some("password"),
+            ),
+            (
+                Some(json!({"login": "x".repeat(255), "password": "p"})),
+                422,
+                "validation_failed",
+                Some("login"),
+            ),
+        ],
     )
     .await;
 }
@@ -323,18 +345,30 @@ async fn refresh_tokens_rotate_and_a_reused_one_revokes_its_whole_login() {
         .await;
     assert_eq!(ok.status().as_u16(), 200);
 
-    assert_problem(
-        app.post_json("/api/v1/auth/refresh", &json!({"refresh_token": "garbage"}))
-            .await,
-        401,
-        "invalid_refresh_token",
-    )
-    .await;
-    assert_problem(
-        app.post_json("/api/v1/auth/refresh", &json!({"refresh_token": ""}))
-            .await,
-        422,
-        "validation_failed",
+    app.assert_refusals(
+        Method::POST,
+        "/api/v1/auth/refresh",
+        None,
+        &[
+            (
+                Some(json!({"refresh_token": "garbage"})),
+                401,
+                "invalid_refresh_token",
+                None,
+            ),
+            (
+                Some(json!({"refresh_token": ""})),
+                422,
+                "validation_failed",
+                Some("refresh_token"),
+            ),
+            (
+                Some(json!({})),
+                422,
+                "validation_failed",
+                Some("refresh_token"),
+            ),
+        ],
     )
     .await;
 }

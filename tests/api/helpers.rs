@@ -317,6 +317,33 @@ pub async fn assert_problem(
     body
 }
 
+/// An unhappy path: a JSON body (or none), the status and `code` of the problem document it
+/// must answer, and for a `422` the field `errors` must name.
+pub type Refusal<'a> = (Option<serde_json::Value>, u16, &'a str, Option<&'a str>);
+
+impl TestApp {
+    /// Sends each body to `method path` as the owner of `token` (or anonymously) and checks the
+    /// problem document it answers: the table-driven form of the unhappy-path tests.
+    pub async fn assert_refusals(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        token: Option<&str>,
+        cases: &[Refusal<'_>],
+    ) {
+        for (body, status, code, field) in cases {
+            let response = self.call(method.clone(), path, token, body.as_ref()).await;
+            let problem = assert_problem(response, *status, code).await;
+            if let Some(field) = field {
+                assert!(
+                    problem["errors"][*field].is_array(),
+                    "{method} {path} with {body:?}: {problem}"
+                );
+            }
+        }
+    }
+}
+
 pub const PASSWORD: &str = "correct horse battery";
 
 /// A member the tests act as.
