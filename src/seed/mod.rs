@@ -152,11 +152,65 @@ pub fn seed(
     let start = now - Duration::days(365);
     let mut report = SeedReport::default();
 
+    let user_ids = seed_users(conn, options.users, start, &mut report, progress)?;
+    anyhow::ensure!(
+        !user_ids.is_empty() || options.threads == 0,
+        "no users to write threads as"
+    );
+    let threads = seed_threads(
+        conn,
+        &mut rng,
+        &user_ids,
+        options.threads,
+        (start, now),
+        &mut report,
+        progress,
+    )?;
+    seed_replies(
+        conn,
+        &mut rng,
+        &user_ids,
+        &threads,
+        options.replies,
+        now,
+        &mut report,
+        progress,
+    )?;
+    seed_votes(conn, &mut rng, &user_ids, &threads, &mut report, progress)?;
+    seed_mentors(
+        conn,
+        &mut rng,
+        &user_ids,
+        options.mentors,
+        &mut report,
+        progress,
+    )?;
+    seed_meetups(
+        conn,
+        &mut rng,
+        &user_ids,
+        options.meetups,
+        now,
+        &mut report,
+        progress,
+    )?;
+    recount(conn, progress)?;
+    Ok(report)
+}
+
+/// `count` members who all share the seed password; the ones there already when seeded before.
+fn seed_users(
+    conn: &mut PgConnection,
+    count: usize,
+    start: DateTime<Utc>,
+    report: &mut SeedReport,
+    progress: &mut dyn Progress,
+) -> anyhow::Result<Vec<UserId>> {
     let password = Password::parse(SEED_PASSWORD).map_err(anyhow::Error::msg)?;
     let password_hash = password::hash(&password)?;
-    let mut user_ids: Vec<UserId> = Vec::with_capacity(options.users);
-    for chunk_start in (0..options.users).step_by(2000) {
-        let chunk_end = (chunk_start + 2000).min(options.users);
+    let mut user_ids: Vec<UserId> = Vec::with_capacity(count);
+    for chunk_start in (0..count).step_by(2000) {
+        let chunk_end = (chunk_start + 2000).min(count);
         let batch: Vec<SeedUser> = (chunk_start..chunk_end)
             .map(|i| SeedUser {
                 username: format!("seed_user_{i}"),
@@ -174,7 +228,7 @@ pub fn seed(
             .get_results(conn)?;
         report.users += ids.len();
         user_ids.extend(ids);
-        progress.update("users", chunk_end, options.users);
+        progress.update("users", chunk_end, count);
     }
     if user_ids.is_empty() {
         // Seeded before: write as the accounts already there.
@@ -184,29 +238,33 @@ pub fn seed(
             .order(users::id)
             .load(conn)?;
     }
-    anyhow::ensure!(
-        !user_ids.is_empty() || options.threads == 0,
-        "no users to write threads as"
-    );
+    Ok(user_ids)
+}
 
-    // Threads, oldest first, so ids and creation times agree as they do in production.
+/// Threads over the year, oldest first, so ids and creation times agree as they do in
+/// production; each thread's id and creation time.
+fn seed_threads(
+    conn: &mut PgConnection,
+    rng: &mut StdRng,
+    user_ids: &[UserId],
+    count: usize,
+    (start, now): (DateTime<Utc>, DateTime<Utc>),
+    report: &mut SeedReport,
+    progress: &mut dyn Progress,
+) -> anyhow::Result<Vec<(ThreadId, DateTime<Utc>)>> {
     let span_secs = (now - start).num_seconds().max(1);
-    let mut thread_meta: Vec<(ThreadId, DateTime<Utc>)> = Vec::with_capacity(options.threads);
-    for chunk_start in (0..options.threads).step_by(1000) {
-        let chunk_end = (chunk_start + 1000).min(options.threads);
+    let mut threads: Vec<(ThreadId, DateTime<Utc>)> = Vec::with_capacity(count);
+    for chunk_start in (0..count).step_by(1000) {
+        let chunk_end = (chunk_start + 1000).min(count);
         let batch: Vec<SeedThread> = (chunk_start..chunk_end)
             .map(|i| {
                 let created_at =
-                    start + Duration::seconds(span_secs * i as i64 / options.threads.max(1) as i64);
-                let body = body(&mut rng, 1..5);
-                let mut tags: Vec<String> = (0..rng.random_range(0..4))
-                    .map(|_| TAGS[skewed(&mut rng, TAGS.len(), 2.0)].to_string())
-                    .collect();
-                tags.sort();
-                tags.dedup();
+                    start + Duration::seconds(span_secs * i as i64 / count.max(1) as i64);
+                let body = body(rng, 1..5);
+                let tags = pick_tags(rng, 0..4);
                 SeedThread {
-                    author_id: user_ids[skewed(&mut rng, user_ids.len(), 3.0)],
-                    title: title(&mut rng),
+                    author_id: user_ids[skewed(rng, user_ids.len(), 3.0)],
+                    title: title(rng),
                     body_html: markdown::render(&body),
                     excerpt: markdown::excerpt(&body, crate::threads::rules::EXCERPT_CHARS),
                     body,
@@ -223,42 +281,66 @@ pub fn seed(
             .returning((threads::id, threads::created_at))
             .get_results(conn)?;
         report.threads += rows.len();
-        thread_meta.extend(rows);
-        progress.update("threads", chunk_end, options.threads);
+        threads.extend(rows);
+        progress.update("threads", chunk_end, count);
     }
+    Ok(threads)
+}
 
-    // Replies: most go to a few popular (and more recent) threads.
-    if !thread_meta.is_empty() {
-        for chunk_start in (0..options.replies).step_by(5000) {
-            let chunk_end = (chunk_start + 5000).min(options.replies);
-            let batch: Vec<SeedReply> = (chunk_start..chunk_end)
-                .map(|_| {
-                    let index = thread_meta.len() - 1 - skewed(&mut rng, thread_meta.len(), 2.5);
-                    let (thread_id, thread_created) = thread_meta[index];
-                    let room = (now - thread_created).num_seconds().max(1);
-                    let created_at = thread_created + Duration::seconds(rng.random_range(1..=room));
-                    let body = body(&mut rng, 1..3);
-                    SeedReply {
-                        thread_id,
-                        author_id: user_ids[skewed(&mut rng, user_ids.len(), 2.0)],
-                        body_html: markdown::render(&body),
-                        body,
-                        created_at,
-                        updated_at: created_at,
-                    }
-                })
-                .collect();
-            report.replies += diesel::insert_into(replies::table)
-                .values(&batch)
-                .execute(conn)?;
-            progress.update("replies", chunk_end, options.replies);
-        }
+/// Replies: most go to a few popular (and more recent) threads.
+#[allow(clippy::too_many_arguments)]
+fn seed_replies(
+    conn: &mut PgConnection,
+    rng: &mut StdRng,
+    user_ids: &[UserId],
+    threads: &[(ThreadId, DateTime<Utc>)],
+    count: usize,
+    now: DateTime<Utc>,
+    report: &mut SeedReport,
+    progress: &mut dyn Progress,
+) -> anyhow::Result<()> {
+    if threads.is_empty() {
+        return Ok(());
     }
+    for chunk_start in (0..count).step_by(5000) {
+        let chunk_end = (chunk_start + 5000).min(count);
+        let batch: Vec<SeedReply> = (chunk_start..chunk_end)
+            .map(|_| {
+                let index = threads.len() - 1 - skewed(rng, threads.len(), 2.5);
+                let (thread_id, thread_created) = threads[index];
+                let room = (now - thread_created).num_seconds().max(1);
+                let created_at = thread_created + Duration::seconds(rng.random_range(1..=room));
+                let body = body(rng, 1..3);
+                SeedReply {
+                    thread_id,
+                    author_id: user_ids[skewed(rng, user_ids.len(), 2.0)],
+                    body_html: markdown::render(&body),
+                    body,
+                    created_at,
+                    updated_at: created_at,
+                }
+            })
+            .collect();
+        report.replies += diesel::insert_into(replies::table)
+            .values(&batch)
+            .execute(conn)?;
+        progress.update("replies", chunk_end, count);
+    }
+    Ok(())
+}
 
-    // Votes: a skewed handful per thread, never by the author.
+/// Votes: a skewed handful per thread.
+fn seed_votes(
+    conn: &mut PgConnection,
+    rng: &mut StdRng,
+    user_ids: &[UserId],
+    threads: &[(ThreadId, DateTime<Utc>)],
+    report: &mut SeedReport,
+    progress: &mut dyn Progress,
+) -> anyhow::Result<()> {
     let mut votes: Vec<(ThreadId, UserId, i16)> = Vec::new();
-    for (thread_id, _) in &thread_meta {
-        let count = skewed(&mut rng, 25, 3.0);
+    for (thread_id, _) in threads {
+        let count = skewed(rng, 25, 3.0);
         for _ in 0..count {
             let user = user_ids[rng.random_range(0..user_ids.len())];
             let value = if rng.random_bool(0.8) { 1 } else { -1 };
@@ -284,26 +366,11 @@ pub fn seed(
             .execute(conn)?;
         progress.update("votes", ((done + 1) * 10_000).min(votes.len()), votes.len());
     }
+    Ok(())
+}
 
-    seed_mentors(
-        conn,
-        &mut rng,
-        &user_ids,
-        options.mentors,
-        &mut report,
-        progress,
-    )?;
-    seed_meetups(
-        conn,
-        &mut rng,
-        &user_ids,
-        options.meetups,
-        now,
-        &mut report,
-        progress,
-    )?;
-
-    // Counters from the rows themselves, then fresh planner statistics.
+/// Counters from the rows themselves, then fresh planner statistics.
+fn recount(conn: &mut PgConnection, progress: &mut dyn Progress) -> anyhow::Result<()> {
     progress.update("counters", 0, 1);
     diesel::sql_query(
         "UPDATE threads SET reply_count = r.n, last_activity_at = greatest(threads.last_activity_at, r.last) \
@@ -322,7 +389,7 @@ pub fn seed(
     )
     .execute(conn)?;
     progress.update("counters", 1, 1);
-    Ok(report)
+    Ok(())
 }
 
 const LANGUAGES: &[&str] = &["en", "de", "fr", "es", "pt", "ja", "hi", "zh"];
