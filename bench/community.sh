@@ -4,6 +4,7 @@
 # same machine:
 #   bench/community.sh            seed devforum_community_bench and run every scenario
 #   SKIP_SEED=1 bench/community.sh  reuse the seeded database as it is
+#   DEVFORUM_BIN=path bench/community.sh  measure another build (a before/after comparison)
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 command -v wrk >/dev/null || { echo "install wrk (apt-get install wrk)" >&2; exit 1; }
@@ -11,16 +12,17 @@ scripts/pg start
 base="$(scripts/pg url postgres)"; base="${base%/*}"
 db=devforum_community_bench
 url="$base/$db"
-cargo build --release --locked --bin devforum
+bin="${DEVFORUM_BIN:-target/release/devforum}"
+[ -n "${DEVFORUM_BIN:-}" ] || cargo build --release --locked --bin devforum
 if [ -z "${SKIP_SEED:-}" ]; then
     psql -q "$base/postgres" -c "DROP DATABASE IF EXISTS $db WITH (FORCE)" -c "CREATE DATABASE $db"
-    DATABASE_URL="$url" target/release/devforum seed --users 2000 --threads 1000 --replies 5000 \
+    DATABASE_URL="$url" "$bin" seed --users 2000 --threads 1000 --replies 5000 \
         --mentors 1000 --meetups 5000
 fi
 port=18081
 DATABASE_URL="$url" DEVFORUM__SERVER__PORT=$port DEVFORUM__LOG__LEVEL=warn DEVFORUM__WORKER__ENABLED=false \
     DEVFORUM__RATE_LIMITS__LOGIN_PER_MINUTE=1000 DEVFORUM__DATABASE__POOL_SIZE="${POOL_SIZE:-4}" \
-    target/release/devforum serve >/dev/null 2>&1 &
+    "$bin" serve >/dev/null 2>&1 &
 server=$!
 trap 'kill $server 2>/dev/null || true' EXIT
 for _ in $(seq 50); do curl -fs "http://127.0.0.1:$port/health" >/dev/null && break; sleep 0.2; done
