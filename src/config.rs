@@ -207,6 +207,9 @@ pub struct AuthSettings {
     pub jwt_secret: SecretString,
     pub access_token_ttl_secs: u64,
     pub refresh_token_ttl_days: u64,
+    /// A refresh token presented again this many seconds after its rotation gets the same
+    /// successor (two tabs refreshing at once); later, reuse revokes the login.
+    pub refresh_reuse_grace_secs: u64,
     /// Consecutive failed logins an account may have before each further try must wait.
     pub login_failures_before_delay: i32,
     /// The longest such wait.
@@ -226,11 +229,16 @@ pub struct RateLimitSettings {
     pub replies_per_hour: u32,
     pub mentorship_requests_per_day: u32,
     pub meetups_per_day: u32,
+    /// Markdown previews while composing.
+    pub previews_per_minute: u32,
 }
 
 #[derive(Debug, Clone, Deserialize)]
 pub struct WebSettings {
     pub base_url: String,
+    /// The built web client (`npm run build` in `web/`), served at `/`; without an
+    /// `index.html` there, the server answers the API alone.
+    pub dist_dir: PathBuf,
 }
 
 #[derive(Debug, Clone, Deserialize)]

@@ -43,6 +43,7 @@ use crate::{accounts, meetups, mentorship, moderation, search, threads};
         threads::routes::delete_reply,
         threads::routes::vote_on_thread,
         threads::routes::vote_on_reply,
+        threads::routes::preview_markdown,
         search::routes::search,
         mentorship::routes::get_my_profile,
         mentorship::routes::put_my_profile,
@@ -91,6 +92,7 @@ use crate::{accounts, meetups, mentorship, moderation, search, threads};
         &BodyProblems,
         &AuthProblems,
         &StaffProblems,
+        &QueryProblems,
         &UnavailableProblems
     ),
     tags(
@@ -214,6 +216,28 @@ impl Modify for AuthProblems {
             openapi,
             &[("401", "Missing or invalid token")],
             |_, operation| operation.security.as_ref().is_some_and(|s| !s.is_empty()),
+        );
+    }
+}
+
+/// Every operation with query parameters answers 400 when one is not of its type, and a
+/// listing also when its cursor is not one it gave.
+struct QueryProblems;
+
+impl Modify for QueryProblems {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        add_responses(
+            openapi,
+            &[(
+                "400",
+                "A query parameter is not of its type (`invalid_query`), or the cursor is not \
+                 one this listing gave (`invalid_cursor`)",
+            )],
+            |_, operation| {
+                operation.parameters.iter().flatten().any(|parameter| {
+                    parameter.parameter_in == utoipa::openapi::path::ParameterIn::Query
+                })
+            },
         );
     }
 }

@@ -84,6 +84,7 @@ pub struct PostingLimits {
     pub replies: KeyedLimit<UserId>,
     pub mentorship_requests: KeyedLimit<UserId>,
     pub meetups: KeyedLimit<UserId>,
+    pub previews: KeyedLimit<UserId>,
 }
 
 impl PostingLimits {
@@ -96,6 +97,7 @@ impl PostingLimits {
                 Duration::from_secs(24 * 3600),
             ),
             meetups: KeyedLimit::new(settings.meetups_per_day, Duration::from_secs(24 * 3600)),
+            previews: KeyedLimit::new(settings.previews_per_minute, Duration::from_secs(60)),
         }
     }
 
@@ -104,6 +106,7 @@ impl PostingLimits {
         self.replies.forget_idle();
         self.mentorship_requests.forget_idle();
         self.meetups.forget_idle();
+        self.previews.forget_idle();
     }
 }
 

@@ -5,7 +5,7 @@ use std::net::TcpListener;
 
 use actix_cors::Cors;
 use actix_web::dev::Server;
-use actix_web::middleware::from_fn;
+use actix_web::middleware::{from_fn, Compress, DefaultHeaders};
 use actix_web::{http, web, App, HttpResponse, HttpServer};
 use actix_web_prom::PrometheusMetricsBuilder;
 use anyhow::Context;
@@ -16,10 +16,12 @@ use std::sync::Arc;
 
 use crate::accounts::jwt::JwtKeys;
 use crate::accounts::password::HashingPool;
+use crate::accounts::tokens::RefreshPolicy;
 use crate::config::Settings;
 use crate::db::{self, DbPool};
 use crate::email::{self, Mailer};
 use crate::http::json::JsonLimit;
+use crate::http::web_client::{self, WebClient};
 use crate::http::{problems, request_id};
 use crate::jobs::{JobRegistry, Worker, WorkerHandle};
 use crate::operations::{self, Metrics};
@@ -225,6 +227,17 @@ fn build_server(
     let shutdown_timeout = settings.server.shutdown_timeout_secs;
     let workers = settings.server.workers;
     let jwt_keys = web::Data::new(JwtKeys::new(&settings.auth));
+    let refresh_policy = web::Data::new(RefreshPolicy::from_settings(&settings.auth));
+    let web_client = web::Data::new(WebClient::at(&settings.web.dist_dir));
+    match web_client.as_ref() {
+        Some(_) => {
+            tracing::info!(dist = %settings.web.dist_dir.display(), "serving the web client")
+        }
+        None => tracing::info!(
+            dist = %settings.web.dist_dir.display(),
+            "no built web client there (npm run build in web/); serving the API alone"
+        ),
+    }
     let hashing = web::Data::new(HashingPool::new(settings.auth.hashing_concurrency));
     let rate_limits = web::Data::new(AuthRateLimits::new(&settings.rate_limits));
     let posting_limits = web::Data::new(PostingLimits::new(&settings.rate_limits));
@@ -239,16 +252,21 @@ fn build_server(
 
     let mut server = HttpServer::new(move || {
         App::new()
-            // Outermost last: request id → problem documents → CORS → metrics → routes.
+            // Outermost last: request id → security headers → compression → problem
+            // documents → CORS → metrics → routes.
             .wrap(prometheus.clone())
             .wrap(cors(&settings.server.cors_allowed_origins))
             .wrap(problems::error_handlers())
+            .wrap(Compress::default())
+            .wrap(security_headers())
             .wrap(from_fn(request_id::middleware))
             .app_data(settings.clone())
             .app_data(pool.clone())
             .app_data(metrics.clone())
             .app_data(engine.clone())
             .app_data(jwt_keys.clone())
+            .app_data(refresh_policy.clone())
+            .app_data(web_client.clone())
             .app_data(hashing.clone())
             .app_data(rate_limits.clone())
             .app_data(posting_limits.clone())
@@ -273,7 +291,7 @@ fn build_server(
                         .finish()
                 }),
             )
-            .default_service(web::to(problems::not_found))
+            .default_service(web::to(web_client::fallback))
     })
     .listen(listener)?
     .shutdown_timeout(shutdown_timeout)
@@ -317,6 +335,20 @@ fn spawn_rate_limit_sweeper(limits: Arc<AuthRateLimits>, posting: Arc<PostingLim
     });
 }
 
+/// Headers every response carries: no MIME sniffing, and no full URL in the `Referer` of
+/// links to other sites. The client's pages add their Content-Security-Policy.
+fn security_headers() -> DefaultHeaders {
+    DefaultHeaders::new()
+        .add((http::header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
+        .add((
+            http::header::REFERRER_POLICY,
+            "strict-origin-when-cross-origin",
+        ))
+}
+
+/// Cross-origin clients named in `server.cors_allowed_origins` may call the API, with
+/// credentials (the session cookie) when the origin is named; `*` allows any origin without
+/// them.
 fn cors(allowed_origins: &[String]) -> Cors {
     let mut cors = Cors::default()
         .allowed_methods(["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"])
@@ -325,6 +357,7 @@ fn cors(allowed_origins: &[String]) -> Cors {
             http::header::CONTENT_TYPE,
             http::header::ACCEPT,
             request_id::REQUEST_ID_HEADER,
+            http::header::HeaderName::from_static(crate::accounts::browser::SESSION_MODE_HEADER),
         ])
         .expose_headers([request_id::REQUEST_ID_HEADER, http::header::RETRY_AFTER])
         .max_age(3600);
@@ -334,6 +367,9 @@ fn cors(allowed_origins: &[String]) -> Cors {
         } else {
             cors.allowed_origin(origin)
         };
+    }
+    if !allowed_origins.is_empty() && !allowed_origins.iter().any(|o| o == "*") {
+        cors = cors.supports_credentials();
     }
     cors
 }

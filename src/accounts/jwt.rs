@@ -85,6 +85,7 @@ mod tests {
             jwt_secret: SecretString::from(secret.to_string()),
             access_token_ttl_secs: ttl,
             refresh_token_ttl_days: 30,
+            refresh_reuse_grace_secs: 5,
             login_failures_before_delay: 5,
             login_max_delay_secs: 900,
             hashing_concurrency: 1,

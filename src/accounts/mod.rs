@@ -2,6 +2,7 @@
 //! refresh tokens), password reset, profiles, and `create-admin`.
 
 pub mod admin;
+pub mod browser;
 pub mod domain;
 pub mod jwt;
 pub mod model;

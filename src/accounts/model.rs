@@ -7,7 +7,7 @@ use diesel::prelude::*;
 use uuid::Uuid;
 
 use super::domain::{ProfileChanges, Purpose};
-use super::tokens;
+use super::tokens::{self, RefreshPolicy};
 use super::Role;
 use crate::ids::{RefreshTokenId, UserId};
 use crate::schema::{refresh_tokens, user_tokens, users};
@@ -241,15 +241,26 @@ fn issue_in_family(
     ttl: Duration,
 ) -> QueryResult<String> {
     let token = tokens::generate();
+    store_in_family(conn, user_id, family, &token, ttl)?;
+    Ok(token)
+}
+
+fn store_in_family(
+    conn: &mut PgConnection,
+    user_id: UserId,
+    family: Uuid,
+    token: &str,
+    ttl: Duration,
+) -> QueryResult<()> {
     diesel::insert_into(refresh_tokens::table)
         .values((
             refresh_tokens::user_id.eq(user_id),
             refresh_tokens::family_id.eq(family),
-            refresh_tokens::token_hash.eq(tokens::hash(&token)),
+            refresh_tokens::token_hash.eq(tokens::hash(token)),
             refresh_tokens::expires_at.eq(Utc::now() + ttl),
         ))
         .execute(conn)?;
-    Ok(token)
+    Ok(())
 }
 
 #[derive(Debug, Queryable, Selectable)]
@@ -274,8 +285,14 @@ pub enum Rotation {
 }
 
 /// Exchanges a refresh token for its successor. Run inside a transaction: the row lock makes
-/// two concurrent uses of one token resolve as one rotation and one reuse.
-pub fn rotate(conn: &mut PgConnection, token: &str, ttl: Duration) -> QueryResult<Rotation> {
+/// two concurrent uses of one token resolve one after the other. A token used again within
+/// the policy's grace period gets the same successor (two tabs refreshing at once); used
+/// again later, it revokes its whole login (RFC 9700 §4.14).
+pub fn rotate(
+    conn: &mut PgConnection,
+    token: &str,
+    policy: &RefreshPolicy,
+) -> QueryResult<Rotation> {
     let row: Option<RefreshTokenRow> = refresh_tokens::table
         .filter(refresh_tokens::token_hash.eq(tokens::hash(token)))
         .select(RefreshTokenRow::as_select())
@@ -288,7 +305,14 @@ pub fn rotate(conn: &mut PgConnection, token: &str, ttl: Duration) -> QueryResul
     if row.revoked_at.is_some() {
         return Ok(Rotation::Invalid);
     }
-    if row.used_at.is_some() {
+    if let Some(used_at) = row.used_at {
+        let successor = policy.successor_of(token);
+        if Utc::now() - used_at <= policy.grace && successor_alive(conn, &row, &successor)? {
+            return Ok(Rotation::Rotated {
+                user_id: row.user_id,
+                token: successor,
+            });
+        }
         revoke_family(conn, row.family_id)?;
         return Ok(Rotation::Reused);
     }
@@ -298,11 +322,28 @@ pub fn rotate(conn: &mut PgConnection, token: &str, ttl: Duration) -> QueryResul
     diesel::update(refresh_tokens::table.find(row.id))
         .set(refresh_tokens::used_at.eq(diesel::dsl::now))
         .execute(conn)?;
-    let token = issue_in_family(conn, row.user_id, row.family_id, ttl)?;
+    let successor = policy.successor_of(token);
+    store_in_family(conn, row.user_id, row.family_id, &successor, policy.ttl)?;
     Ok(Rotation::Rotated {
         user_id: row.user_id,
-        token,
+        token: successor,
     })
+}
+
+/// Whether the successor a rotation gave is still a live token of the same login.
+fn successor_alive(
+    conn: &mut PgConnection,
+    row: &RefreshTokenRow,
+    successor: &str,
+) -> QueryResult<bool> {
+    let live: i64 = refresh_tokens::table
+        .filter(refresh_tokens::token_hash.eq(tokens::hash(successor)))
+        .filter(refresh_tokens::family_id.eq(row.family_id))
+        .filter(refresh_tokens::revoked_at.is_null())
+        .filter(refresh_tokens::expires_at.gt(diesel::dsl::now))
+        .count()
+        .get_result(conn)?;
+    Ok(live > 0)
 }
 
 fn revoke_family(conn: &mut PgConnection, family: Uuid) -> QueryResult<usize> {

@@ -2,22 +2,24 @@
 
 use std::net::{IpAddr, Ipv4Addr};
 
+use actix_web::http::header;
 use actix_web::{web, HttpRequest, HttpResponse};
-use chrono::Duration;
 use serde::Deserialize;
-use utoipa::ToSchema;
+use utoipa::{IntoParams, ToSchema};
 
+use super::browser::{self, SessionMode};
 use super::domain::{self, UpdateProfileRequest};
 use super::jwt::JwtKeys;
 use super::password::{self, HashingPool};
 use super::service::{self, LoginAttempt};
+use super::tokens::RefreshPolicy;
 use super::views::{TokenPair, UserView};
 use super::{EmailAddress, User};
 use crate::auth::{ActiveUser, AuthUser, MaybeUser};
 use crate::config::Settings;
 use crate::db::{self, DbPool};
 use crate::error::{ApiError, Problem};
-use crate::http::Json;
+use crate::http::{Json, OptionalJson};
 use crate::rate_limit::AuthRateLimits;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
@@ -157,16 +159,20 @@ pub struct LoginRequest {
     pub password: String,
 }
 
-/// Sign in with a username or email and a password.
+/// Sign in with a username or email and a password. With `X-Session-Mode: cookie` the refresh
+/// token is set as an HttpOnly cookie instead of sent in the body.
 #[utoipa::path(
     post, path = "/api/v1/auth/login", tag = "accounts",
+    params(SessionModeHeader),
     request_body = LoginRequest,
     responses(
         (status = 200, description = "Signed in", body = TokenPair),
-        (status = 401, description = "Wrong login or password (`invalid_credentials`), the same for an unknown user", body = Problem, content_type = "application/problem+json"),
+        (status = 400, description = "An `X-Session-Mode` other than `cookie` (`invalid_session_mode`)", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "Wrong login or password (`invalid_credentials`), the same for an unknown user; in cookie mode, an origin that may not use the cookie (`origin_not_allowed`)", body = Problem, content_type = "application/problem+json"),
         (status = 429, description = "Too many attempts from this address or on this account", body = Problem, content_type = "application/problem+json"),
     )
 )]
+#[allow(clippy::too_many_arguments)]
 pub async fn login(
     req: HttpRequest,
     body: Json<LoginRequest>,
@@ -174,9 +180,18 @@ pub async fn login(
     limits: web::Data<AuthRateLimits>,
     hashing: web::Data<HashingPool>,
     keys: web::Data<JwtKeys>,
+    policy: web::Data<RefreshPolicy>,
     settings: web::Data<Settings>,
 ) -> Result<HttpResponse, ApiError> {
     limits.login.check(&client_ip(&req))?;
+    let mode = browser::mode_of(&req)?;
+    if mode == SessionMode::Cookie {
+        browser::check_origin(
+            &req,
+            &settings.web.base_url,
+            &settings.server.cors_allowed_origins,
+        )?;
+    }
     let LoginRequest { login, password } = body.into_inner();
     let domain::Credentials { login, password } = domain::parse_credentials(login, password)?;
     let auth = settings.auth.clone();
@@ -206,13 +221,13 @@ pub async fn login(
         }
         None => return Err(invalid_credentials()),
     };
-    let ttl = refresh_ttl(&settings);
+    let ttl = policy.ttl;
     let user_id = user.id;
     let refresh_token = db::run(&pool, move |conn| {
         service::complete_login(conn, user_id, ttl)
     })
     .await?;
-    Ok(HttpResponse::Ok().json(token_pair(&keys, &user, refresh_token)?))
+    signed_in(mode, &keys, &policy, &user, refresh_token)
 }
 
 fn invalid_credentials() -> ApiError {
@@ -222,75 +237,130 @@ fn invalid_credentials() -> ApiError {
     }
 }
 
-fn refresh_ttl(settings: &Settings) -> Duration {
-    Duration::days(settings.auth.refresh_token_ttl_days as i64)
-}
-
-fn token_pair(keys: &JwtKeys, user: &User, refresh_token: String) -> Result<TokenPair, ApiError> {
-    Ok(TokenPair {
+/// The answer to a login or a refresh: the token pair, or in cookie mode the access token
+/// with the refresh token set as the cookie.
+fn signed_in(
+    mode: SessionMode,
+    keys: &JwtKeys,
+    policy: &RefreshPolicy,
+    user: &User,
+    refresh_token: String,
+) -> Result<HttpResponse, ApiError> {
+    let mut pair = TokenPair {
         access_token: keys.issue(user.id, user.session_generation)?,
         token_type: "Bearer".into(),
         expires_in: keys.ttl().as_secs(),
-        refresh_token,
+        refresh_token: None,
         user: UserView::private(user),
-    })
+    };
+    let mut response = HttpResponse::Ok();
+    response.insert_header((header::CACHE_CONTROL, "no-store"));
+    match mode {
+        SessionMode::Json => pair.refresh_token = Some(refresh_token),
+        SessionMode::Cookie => {
+            response.cookie(browser::refresh_cookie(refresh_token, policy.ttl));
+        }
+    }
+    Ok(response.json(pair))
 }
 
-#[derive(Debug, Deserialize, ToSchema)]
+/// `X-Session-Mode: cookie` selects the HttpOnly cookie for the refresh token.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Header)]
+pub struct SessionModeHeader {
+    /// `cookie`: the refresh token travels in the `__Host-devforum_refresh` cookie.
+    #[serde(rename = "X-Session-Mode")]
+    #[param(rename = "X-Session-Mode", pattern = "^cookie$")]
+    pub mode: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RefreshRequest {
+    /// Required unless `X-Session-Mode: cookie`, which reads it from the cookie instead.
     #[schema(min_length = 1, max_length = 200, pattern = r"\S")]
-    pub refresh_token: String,
+    pub refresh_token: Option<String>,
 }
 
-/// Exchange a refresh token for a new token pair. Each refresh token works once; presenting
-/// a used one revokes every token of that login.
+/// The refresh token this request presents (cookie or body).
+fn presented(
+    req: &HttpRequest,
+    mode: SessionMode,
+    body: OptionalJson<RefreshRequest>,
+    settings: &Settings,
+) -> Result<String, ApiError> {
+    let body = body.into_inner().unwrap_or_default();
+    browser::presented_token(
+        req,
+        mode,
+        body.refresh_token.as_deref(),
+        &settings.web.base_url,
+        &settings.server.cors_allowed_origins,
+    )
+}
+
+/// Exchange a refresh token for a new token pair. Each refresh token works once; presented
+/// again within `auth.refresh_reuse_grace_secs` it gives the same successor (two tabs at once),
+/// later it revokes every token of that login.
 #[utoipa::path(
     post, path = "/api/v1/auth/refresh", tag = "accounts",
-    request_body = RefreshRequest,
+    params(SessionModeHeader),
+    request_body(content = Option<RefreshRequest>, description = "The refresh token; empty in cookie mode"),
     responses(
-        (status = 200, description = "A new token pair", body = TokenPair),
-        (status = 401, description = "Unknown, expired, revoked or reused refresh token (`invalid_refresh_token`)", body = Problem, content_type = "application/problem+json"),
+        (status = 200, description = "A new token pair (in cookie mode: a new cookie)", body = TokenPair),
+        (status = 400, description = "An `X-Session-Mode` other than `cookie` (`invalid_session_mode`)", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "Unknown, expired, revoked or reused refresh token (`invalid_refresh_token`); the cookie without `X-Session-Mode: cookie` (`session_mode_required`) or from another origin (`origin_not_allowed`)", body = Problem, content_type = "application/problem+json"),
         (status = 429, description = "Too many refreshes from this address", body = Problem, content_type = "application/problem+json"),
     )
 )]
 pub async fn refresh(
     req: HttpRequest,
-    body: Json<RefreshRequest>,
+    body: OptionalJson<RefreshRequest>,
     pool: web::Data<DbPool>,
     limits: web::Data<AuthRateLimits>,
     keys: web::Data<JwtKeys>,
+    policy: web::Data<RefreshPolicy>,
     settings: web::Data<Settings>,
 ) -> Result<HttpResponse, ApiError> {
     limits.refresh.check(&client_ip(&req))?;
-    let token = domain::refresh_token(&body.refresh_token)
-        .map_err(|m| ApiError::invalid_field("refresh_token", m))?;
-    let ttl = refresh_ttl(&settings);
-    let (user, refresh_token) =
-        db::run(&pool, move |conn| service::refresh(conn, &token, ttl)).await?;
-    Ok(HttpResponse::Ok().json(token_pair(&keys, &user, refresh_token)?))
+    let mode = browser::mode_of(&req)?;
+    let token = presented(&req, mode, body, &settings)?;
+    let rotation_policy = policy.clone();
+    let (user, refresh_token) = db::run(&pool, move |conn| {
+        service::refresh(conn, &token, &rotation_policy)
+    })
+    .await?;
+    signed_in(mode, &keys, &policy, &user, refresh_token)
 }
 
-/// End the login a refresh token belongs to.
+/// End the login a refresh token belongs to; in cookie mode the cookie is cleared too.
 #[utoipa::path(
     post, path = "/api/v1/auth/logout", tag = "accounts",
-    request_body = RefreshRequest,
+    params(SessionModeHeader),
+    request_body(content = Option<RefreshRequest>, description = "The refresh token; empty in cookie mode"),
     responses(
         (status = 204, description = "Signed out; the refresh token no longer works"),
+        (status = 400, description = "An `X-Session-Mode` other than `cookie` (`invalid_session_mode`)", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "The cookie without `X-Session-Mode: cookie` (`session_mode_required`) or from another origin (`origin_not_allowed`); in cookie mode, no cookie (`invalid_refresh_token`)", body = Problem, content_type = "application/problem+json"),
         (status = 429, description = "Too many requests from this address", body = Problem, content_type = "application/problem+json"),
     )
 )]
 pub async fn logout(
     req: HttpRequest,
-    body: Json<RefreshRequest>,
+    body: OptionalJson<RefreshRequest>,
     pool: web::Data<DbPool>,
     limits: web::Data<AuthRateLimits>,
+    settings: web::Data<Settings>,
 ) -> Result<HttpResponse, ApiError> {
     limits.refresh.check(&client_ip(&req))?;
-    let token = domain::refresh_token(&body.refresh_token)
-        .map_err(|m| ApiError::invalid_field("refresh_token", m))?;
+    let mode = browser::mode_of(&req)?;
+    let token = presented(&req, mode, body, &settings)?;
     db::run(&pool, move |conn| service::logout(conn, &token)).await?;
-    Ok(HttpResponse::NoContent().finish())
+    let mut response = HttpResponse::NoContent();
+    if mode == SessionMode::Cookie {
+        response.cookie(browser::removal_cookie());
+    }
+    Ok(response.finish())
 }
 
 #[derive(Debug, Deserialize, ToSchema)]

@@ -9,6 +9,7 @@ use super::domain::{ProfileChanges, Purpose};
 use super::model::{self, Rotation};
 use super::model::{NewUser, User};
 use super::rules::login_delay;
+use super::tokens::RefreshPolicy;
 use super::{EmailAddress, Role, Username};
 use crate::config::AuthSettings;
 use crate::error::ApiError;
@@ -156,10 +157,10 @@ pub fn complete_login(
 pub fn refresh(
     conn: &mut PgConnection,
     token: &str,
-    ttl: Duration,
+    policy: &RefreshPolicy,
 ) -> Result<(User, String), ApiError> {
     // The transaction commits a detected reuse's revocation before the 401 goes out.
-    let rotation = conn.transaction(|conn| model::rotate(conn, token, ttl))?;
+    let rotation = conn.transaction(|conn| model::rotate(conn, token, policy))?;
     match rotation {
         Rotation::Rotated { user_id, token } => Ok((User::find(conn, user_id)?, token)),
         Rotation::Reused => {

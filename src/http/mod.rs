@@ -4,6 +4,7 @@
 pub mod json;
 pub mod problems;
 pub mod request_id;
+pub mod web_client;
 
 pub use json::{Json, OptionalJson};
 pub use request_id::RequestId;

@@ -150,7 +150,6 @@ pub struct MeetupListQuery {
     params(MeetupListQuery),
     responses(
         (status = 200, description = "A page of meetups", body = Page<MeetupSummary>),
-        (status = 400, description = "Bad query parameter or cursor (`invalid_cursor`)", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "A token was sent but is invalid", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Invalid `tag`, `city`, `to` or `limit`", body = Problem, content_type = "application/problem+json"),
     )

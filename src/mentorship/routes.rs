@@ -145,7 +145,6 @@ pub struct DirectoryQuery {
     params(DirectoryQuery),
     responses(
         (status = 200, description = "A page of mentors", body = Page<MentorSummary>),
-        (status = 400, description = "Bad query parameter or cursor (`invalid_cursor`)", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "A token was sent but is invalid", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Invalid `skill`, `language` or `limit`", body = Problem, content_type = "application/problem+json"),
     )
@@ -263,7 +262,6 @@ pub struct RequestListQuery {
     params(RequestListQuery),
     responses(
         (status = 200, description = "A page of the caller's requests", body = Page<RequestView>),
-        (status = 400, description = "Bad query parameter or cursor (`invalid_cursor`)", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Invalid `limit`", body = Problem, content_type = "application/problem+json"),
     )
 )]

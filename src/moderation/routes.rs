@@ -114,7 +114,6 @@ pub struct QueueQuery {
     params(QueueQuery),
     responses(
         (status = 200, description = "A page of reports", body = Page<ReportView>),
-        (status = 400, description = "Bad query parameter or cursor", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Invalid `limit`", body = Problem, content_type = "application/problem+json"),
     )
 )]
@@ -520,7 +519,6 @@ pub struct LogQuery {
     params(LogQuery),
     responses(
         (status = 200, description = "A page of log entries", body = Page<LogEntryView>),
-        (status = 400, description = "Bad query parameter or cursor", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Invalid `limit`", body = Problem, content_type = "application/problem+json"),
     )
 )]

@@ -7,7 +7,7 @@ use utoipa::{IntoParams, ToSchema};
 use super::domain::{self, Sort};
 use super::model::{ThreadFilter, VoteTarget};
 use super::service;
-use super::views::{ReplyView, TagList, ThreadSummary, ThreadView, VoteView};
+use super::views::{PreviewView, ReplyView, TagList, ThreadSummary, ThreadView, VoteView};
 use crate::auth::{ActiveUser, MaybeUser, Member};
 use crate::db::{self, DbPool};
 use crate::error::{ApiError, Problem};
@@ -42,7 +42,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .route(web::patch().to(update_reply))
                 .route(web::delete().to(delete_reply)),
         )
-        .service(web::resource("/replies/{id}/vote").route(web::put().to(vote_on_reply)));
+        .service(web::resource("/replies/{id}/vote").route(web::put().to(vote_on_reply)))
+        .service(web::resource("/markdown/preview").route(web::post().to(preview_markdown)));
 }
 
 /// Tags in use, with the number of visible threads carrying each.
@@ -77,7 +78,6 @@ pub struct ThreadListQuery {
     params(ThreadListQuery),
     responses(
         (status = 200, description = "A page of thread summaries", body = Page<ThreadSummary>),
-        (status = 400, description = "Bad query parameter or cursor (`invalid_cursor`)", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "A token was sent but is invalid", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Invalid `limit` or `tag`", body = Problem, content_type = "application/problem+json"),
     )
@@ -267,7 +267,6 @@ pub struct PageQuery {
     params(("id" = i64, Path, description = "Thread id"), PageQuery),
     responses(
         (status = 200, description = "A page of replies", body = Page<ReplyView>),
-        (status = 400, description = "Bad query parameter or cursor (`invalid_cursor`)", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "A token was sent but is invalid", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such thread", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Invalid `limit`", body = Problem, content_type = "application/problem+json"),
@@ -441,4 +440,37 @@ async fn vote(
     })
     .await?;
     Ok(HttpResponse::Ok().json(vote))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PreviewRequest {
+    /// Markdown, as it would be posted.
+    #[serde(default)]
+    #[schema(value_type = String, required = true, min_length = 1, max_length = 50000, pattern = r"^[^\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F-\u009F]*[^\s\u0000-\u001F\u007F-\u009F][^\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F-\u009F]*$")]
+    pub body: Option<String>,
+}
+
+/// A post's body rendered exactly as posting it would render it (the same checks, the same
+/// renderer and sanitiser), for the composer's preview (verified members).
+#[utoipa::path(
+    post, path = "/api/v1/markdown/preview", tag = "threads",
+    security(("bearer_auth" = [])),
+    request_body = PreviewRequest,
+    responses(
+        (status = 200, description = "The rendered, sanitised HTML", body = PreviewView),
+        (status = 403, description = "Unverified email or suspended", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "Preview limit reached (`rate_limited`)", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn preview_markdown(
+    Member(author): Member,
+    body: Json<PreviewRequest>,
+    limits: web::Data<PostingLimits>,
+) -> Result<HttpResponse, ApiError> {
+    let body = domain::parse_reply_body(body.into_inner().body.as_deref())?;
+    limits.previews.check(&author.id)?;
+    Ok(HttpResponse::Ok().json(PreviewView {
+        body_html: crate::markdown::render(&body),
+    }))
 }

@@ -148,3 +148,10 @@ pub struct TagView {
 pub struct TagList {
     pub items: Vec<TagView>,
 }
+
+/// A Markdown body as a post would show it.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PreviewView {
+    /// Rendered and sanitised HTML.
+    pub body_html: String,
+}

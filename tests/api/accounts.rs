@@ -293,7 +293,13 @@ async fn an_unknown_user_costs_the_same_time_as_a_wrong_password() {
 
 #[tokio::test]
 async fn refresh_tokens_rotate_and_a_reused_one_revokes_its_whole_login() {
-    let app = spawn_app().await;
+    // No grace period: a token presented again is a replay at once (the grace period is
+    // tested in browser.rs).
+    let app = spawn_app_with(
+        |settings| settings.auth.refresh_reuse_grace_secs = 0,
+        BuildOptions::default(),
+    )
+    .await;
     let user = app.signed_up("rotating_rita").await;
     let first = app
         .post_json(
@@ -576,6 +582,7 @@ async fn users_me_needs_a_valid_token() {
         jwt_secret: "some-other-secret".to_string().into(),
         access_token_ttl_secs: 900,
         refresh_token_ttl_days: 30,
+        refresh_reuse_grace_secs: 5,
         login_failures_before_delay: 5,
         login_max_delay_secs: 900,
         hashing_concurrency: 1,

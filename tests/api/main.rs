@@ -4,6 +4,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod accounts;
+mod browser;
 mod cli;
 mod config;
 mod helpers;
@@ -22,3 +23,4 @@ mod relevance;
 mod relevance_corpus;
 mod search;
 mod threads;
+mod web_client;

@@ -1,0 +1,215 @@
+//! The web client (`web/`, built by Vite into `web.dist_dir`) served from the API's own origin,
+//! so a browser needs no CORS and the session cookie stays first-party.
+//!
+//! - Files of the build are served as they are: hashed assets (`/assets/…`) are cached for a
+//!   year (`immutable`); anything else, `index.html` above all, is revalidated on every use
+//!   (`no-cache`), so a deploy reaches every browser at once.
+//! - A `GET` of any other path outside the API is a client route: it answers `index.html`.
+//! - When the browser accepts it, a precompressed sibling (`.br`, then `.gz`) is sent instead.
+//! - The client's pages carry a strict Content-Security-Policy: scripts and styles only from
+//!   this origin (no inline script), no framing.
+
+use std::path::{Component, Path, PathBuf};
+
+use actix_files::NamedFile;
+use actix_web::http::header::{self, ContentEncoding, HeaderValue};
+use actix_web::http::Method;
+use actix_web::{web, HttpRequest, HttpResponse};
+
+use super::problems;
+
+/// The policy of the client's pages. Images may come from anywhere over HTTPS (posts link
+/// them); everything else only from this origin.
+pub const CONTENT_SECURITY_POLICY: &str = "default-src 'self'; script-src 'self'; \
+     style-src 'self'; img-src 'self' data: https:; font-src 'self'; connect-src 'self'; \
+     object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'";
+
+/// Paths that belong to the server, never to the client's router.
+const SERVER_PREFIXES: &[&str] = &["/api", "/docs", "/health", "/ready", "/metrics"];
+
+/// A built client on disk.
+#[derive(Debug, Clone)]
+pub struct WebClient {
+    root: PathBuf,
+}
+
+impl WebClient {
+    /// The client built into `dist`, if it has an `index.html`.
+    pub fn at(dist: &Path) -> Option<WebClient> {
+        dist.join("index.html").is_file().then(|| WebClient {
+            root: dist.to_path_buf(),
+        })
+    }
+
+    /// The file of the build a request path names, if it names one (never outside the root).
+    fn file(&self, path: &str) -> Option<PathBuf> {
+        let relative = Path::new(path.trim_start_matches('/'));
+        if relative
+            .components()
+            .any(|c| !matches!(c, Component::Normal(_)))
+        {
+            return None;
+        }
+        let file = self.root.join(relative);
+        file.is_file().then_some(file)
+    }
+}
+
+/// Whether a path is the server's (the API, its docs, the probes) rather than a client route.
+pub fn is_server_path(path: &str) -> bool {
+    SERVER_PREFIXES.iter().any(|prefix| {
+        path.strip_prefix(prefix)
+            .is_some_and(|rest| rest.is_empty() || rest.starts_with('/'))
+    })
+}
+
+/// How long a browser may keep a file of the build.
+pub fn cache_control(path: &str) -> &'static str {
+    if path.trim_start_matches('/').starts_with("assets/") {
+        "public, max-age=31536000, immutable"
+    } else {
+        "no-cache"
+    }
+}
+
+/// The precompressed sibling to send for this `Accept-Encoding`, if the build has one.
+fn precompressed(file: &Path, accept_encoding: &str) -> Option<(PathBuf, ContentEncoding)> {
+    let accepts = |coding: &str| {
+        accept_encoding.split(',').any(|part| {
+            let mut fields = part.split(';');
+            let name = fields.next().unwrap_or_default().trim();
+            let refused = fields.any(|f| {
+                f.trim()
+                    .strip_prefix("q=")
+                    .and_then(|q| q.trim().parse::<f32>().ok())
+                    == Some(0.0)
+            });
+            name.eq_ignore_ascii_case(coding) && !refused
+        })
+    };
+    [
+        ("br", ContentEncoding::Brotli),
+        ("gzip", ContentEncoding::Gzip),
+    ]
+    .into_iter()
+    .filter(|(coding, _)| accepts(coding))
+    .find_map(|(coding, encoding)| {
+        let extension = if coding == "br" { "br" } else { "gz" };
+        let mut name = file.as_os_str().to_owned();
+        name.push(".");
+        name.push(extension);
+        let sibling = PathBuf::from(name);
+        sibling.is_file().then_some((sibling, encoding))
+    })
+}
+
+/// Sends one file of the build with its caching, encoding and page headers.
+fn send(req: &HttpRequest, file: &Path, path: &str) -> HttpResponse {
+    let accept = req
+        .headers()
+        .get(header::ACCEPT_ENCODING)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default();
+    let mime = actix_files::file_extension_to_mime(
+        file.extension()
+            .and_then(|e| e.to_str())
+            .unwrap_or_default(),
+    );
+    let opened = match precompressed(file, accept) {
+        Some((sibling, encoding)) => NamedFile::open(sibling)
+            .map(|f| f.set_content_type(mime).set_content_encoding(encoding)),
+        None => NamedFile::open(file).map(|f| f.set_content_type(mime)),
+    };
+    let Ok(named) = opened else {
+        return problems::no_route(req);
+    };
+    let mut response = named.into_response(req);
+    let headers = response.headers_mut();
+    headers.insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static(cache_control(path)),
+    );
+    headers.insert(header::VARY, HeaderValue::from_static("Accept-Encoding"));
+    if file.extension().is_some_and(|e| e == "html") {
+        headers.insert(
+            header::CONTENT_SECURITY_POLICY,
+            HeaderValue::from_static(CONTENT_SECURITY_POLICY),
+        );
+        headers.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    }
+    response
+}
+
+/// Every request no route took: a file of the client, a client route, or the API's 404.
+pub async fn fallback(req: HttpRequest, client: web::Data<Option<WebClient>>) -> HttpResponse {
+    let path = req.path().to_string();
+    let readable = req.method() == Method::GET || req.method() == Method::HEAD;
+    match client.as_ref() {
+        Some(client) if readable && !is_server_path(&path) => match client.file(&path) {
+            Some(file) => send(&req, &file, &path),
+            None => send(&req, &client.root.join("index.html"), "/index.html"),
+        },
+        _ => problems::no_route(&req),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn server_paths_are_never_client_routes() {
+        for path in [
+            "/api/v1/threads",
+            "/docs",
+            "/docs/",
+            "/health",
+            "/ready",
+            "/metrics",
+        ] {
+            assert!(is_server_path(path), "{path}");
+        }
+        for path in [
+            "/",
+            "/threads/7",
+            "/verify-email",
+            "/apis",
+            "/healthy-habits",
+        ] {
+            assert!(!is_server_path(path), "{path}");
+        }
+    }
+
+    #[test]
+    fn hashed_assets_are_immutable_and_pages_revalidate() {
+        assert_eq!(
+            cache_control("/assets/index-3f2a.js"),
+            "public, max-age=31536000, immutable"
+        );
+        assert_eq!(cache_control("/index.html"), "no-cache");
+        assert_eq!(cache_control("/favicon.svg"), "no-cache");
+    }
+
+    #[test]
+    fn paths_stay_inside_the_build() {
+        let dir = std::env::temp_dir().join(format!("devforum-web-{}", std::process::id()));
+        std::fs::create_dir_all(dir.join("assets")).unwrap();
+        std::fs::write(dir.join("index.html"), "<!doctype html>").unwrap();
+        std::fs::write(dir.join("assets/app.js"), "1").unwrap();
+        std::fs::write(dir.join("assets/app.js.br"), "1").unwrap();
+        let client = WebClient::at(&dir).expect("a client");
+        assert!(client.file("/assets/app.js").is_some());
+        assert!(client.file("/../index.html").is_none());
+        assert!(client.file("/assets/../../etc/passwd").is_none());
+        assert!(client.file("/missing.js").is_none());
+        let js = dir.join("assets/app.js");
+        assert_eq!(
+            precompressed(&js, "gzip, deflate, br").map(|(_, e)| e),
+            Some(ContentEncoding::Brotli)
+        );
+        assert_eq!(precompressed(&js, "gzip").map(|(_, e)| e), None);
+        assert_eq!(precompressed(&js, "br;q=0, gzip").map(|(_, e)| e), None);
+        std::fs::remove_dir_all(&dir).unwrap();
+        assert!(WebClient::at(&dir).is_none());
+    }
+}
