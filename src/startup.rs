@@ -228,16 +228,7 @@ fn build_server(
     let workers = settings.server.workers;
     let jwt_keys = web::Data::new(JwtKeys::new(&settings.auth));
     let refresh_policy = web::Data::new(RefreshPolicy::from_settings(&settings.auth));
-    let web_client = web::Data::new(WebClient::at(&settings.web.dist_dir));
-    match web_client.as_ref() {
-        Some(_) => {
-            tracing::info!(dist = %settings.web.dist_dir.display(), "serving the web client")
-        }
-        None => tracing::info!(
-            dist = %settings.web.dist_dir.display(),
-            "no built web client there (npm run build in web/); serving the API alone"
-        ),
-    }
+    let web_client = web::Data::new(WebClient::load(&settings.web.dist_dir));
     let hashing = web::Data::new(HashingPool::new(settings.auth.hashing_concurrency));
     let rate_limits = web::Data::new(AuthRateLimits::new(&settings.rate_limits));
     let posting_limits = web::Data::new(PostingLimits::new(&settings.rate_limits));

@@ -193,9 +193,28 @@ pub async fn login(
         )?;
     }
     let LoginRequest { login, password } = body.into_inner();
-    let domain::Credentials { login, password } = domain::parse_credentials(login, password)?;
+    let credentials = domain::parse_credentials(login, password)?;
+    let user = authenticate(credentials, &pool, &hashing, &settings).await?;
+    let ttl = policy.ttl;
+    let user_id = user.id;
+    let refresh_token = db::run(&pool, move |conn| {
+        service::complete_login(conn, user_id, ttl)
+    })
+    .await?;
+    signed_in(mode, &keys, &policy, &user, refresh_token)
+}
+
+/// The account these credentials open, after the account's login delay and a password check
+/// on the hashing pool; an unknown login costs what a wrong password costs.
+async fn authenticate(
+    credentials: domain::Credentials,
+    pool: &DbPool,
+    hashing: &HashingPool,
+    settings: &Settings,
+) -> Result<User, ApiError> {
+    let domain::Credentials { login, password } = credentials;
     let auth = settings.auth.clone();
-    let attempt = db::read(&pool, move |conn| service::begin_login(conn, &login, &auth)).await?;
+    let attempt = db::read(pool, move |conn| service::begin_login(conn, &login, &auth)).await?;
     let (user, stored_hash) = match attempt {
         LoginAttempt::Throttled { retry_after_secs } => {
             return Err(ApiError::RateLimited { retry_after_secs })
@@ -209,25 +228,18 @@ pub async fn login(
     let matches = hashing
         .run(move || password::verify(&password, &stored_hash))
         .await?;
-    let user = match user {
-        Some(user) if matches => user,
+    match user {
+        Some(user) if matches => Ok(user),
         Some(user) => {
             let user_id = user.id;
-            db::run(&pool, move |conn| {
+            db::run(pool, move |conn| {
                 service::record_failed_login(conn, user_id)
             })
             .await?;
-            return Err(invalid_credentials());
+            Err(invalid_credentials())
         }
-        None => return Err(invalid_credentials()),
-    };
-    let ttl = policy.ttl;
-    let user_id = user.id;
-    let refresh_token = db::run(&pool, move |conn| {
-        service::complete_login(conn, user_id, ttl)
-    })
-    .await?;
-    signed_in(mode, &keys, &policy, &user, refresh_token)
+        None => Err(invalid_credentials()),
+    }
 }
 
 fn invalid_credentials() -> ApiError {

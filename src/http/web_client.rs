@@ -41,6 +41,19 @@ impl WebClient {
         })
     }
 
+    /// The client built into `dist`, saying in the log whether there is one.
+    pub fn load(dist: &Path) -> Option<WebClient> {
+        let client = WebClient::at(dist);
+        match client {
+            Some(_) => tracing::info!(dist = %dist.display(), "serving the web client"),
+            None => tracing::info!(
+                dist = %dist.display(),
+                "no built web client there (npm run build in web/); serving the API alone"
+            ),
+        }
+        client
+    }
+
     /// The file of the build a request path names, if it names one (never outside the root).
     fn file(&self, path: &str) -> Option<PathBuf> {
         let relative = Path::new(path.trim_start_matches('/'));
