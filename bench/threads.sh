@@ -37,5 +37,9 @@ PATH_TEMPLATE="/api/v1/threads/{id}" run "GET /api/v1/threads/{id} (random among
     -s bench/random_get.lua "http://127.0.0.1:$port"
 PATH_TEMPLATE="/api/v1/threads/{id}/replies?limit=50" run "GET /api/v1/threads/{id}/replies?limit=50 (random among the newest 5,000)" \
     -s bench/random_get.lua "http://127.0.0.1:$port"
+PATH_TEMPLATE="/api/v1/threads/{id}/replies?limit=50" run "GET /api/v1/threads/{id}/replies?limit=50, Accept-Encoding: gzip" \
+    -H "Accept-Encoding: gzip" -s bench/random_get.lua "http://127.0.0.1:$port"
+PATH_TEMPLATE="/api/v1/threads/{id}/replies?limit=50" run "GET /api/v1/threads/{id}/replies?limit=50, Accept-Encoding: br" \
+    -H "Accept-Encoding: br" -s bench/random_get.lua "http://127.0.0.1:$port"
 TOKEN=$token run "POST /api/v1/threads/{id}/replies (random among the newest 5,000)" \
     -s bench/post_reply.lua "http://127.0.0.1:$port"

@@ -284,6 +284,10 @@ fn build_server(
             )
             .default_service(web::to(web_client::fallback))
     })
+    // Responses are written in more than one segment (headers, then a compressed or streamed
+    // body): without TCP_NODELAY, Nagle's algorithm and the client's delayed ACK hold the
+    // last segment back for up to 40 ms.
+    .tcp_nodelay(true)
     .listen(listener)?
     .shutdown_timeout(shutdown_timeout)
     .disable_signals();
