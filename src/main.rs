@@ -76,6 +76,9 @@ enum Command {
         #[command(subcommand)]
         command: JobsCommand,
     },
+    /// Print the OpenAPI document the server serves at /api/v1/openapi.json (the web
+    /// client's typed API is generated from it).
+    Openapi,
 }
 
 #[derive(Debug, Subcommand)]
@@ -92,6 +95,10 @@ enum JobsCommand {
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
+    if let Command::Openapi = cli.command {
+        // Needs no configuration: the document is the code's.
+        return print_openapi();
+    }
     let settings = Settings::load()?;
     telemetry::init(&settings.log);
     match cli.command {
@@ -108,6 +115,7 @@ async fn main() -> anyhow::Result<()> {
         }
         Command::Jobs { command } => jobs_command(&settings, command),
         Command::Reindex => reindex_command(&settings).await,
+        Command::Openapi => unreachable!("answered before the configuration is read"),
         Command::Seed {
             users,
             threads,
@@ -276,4 +284,14 @@ fn jobs_command(settings: &Settings, command: JobsCommand) -> anyhow::Result<()>
         }
     }
     Ok(())
+}
+
+/// Writes the OpenAPI document to standard output; a reader that stops early is no error.
+fn print_openapi() -> anyhow::Result<()> {
+    use std::io::Write;
+    let document = devforum::openapi::document().to_pretty_json()?;
+    match writeln!(std::io::stdout().lock(), "{document}") {
+        Err(error) if error.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        other => Ok(other?),
+    }
 }

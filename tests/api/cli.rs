@@ -384,3 +384,20 @@ fn help_explains_every_subcommand() {
         );
     }
 }
+
+#[test]
+fn openapi_prints_the_served_document_without_any_configuration() {
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_devforum"))
+        .arg("openapi")
+        .env("DEVFORUM_CONFIG_DIR", "/nonexistent")
+        .output()
+        .expect("run devforum openapi");
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let printed: serde_json::Value = serde_json::from_slice(&output.stdout).expect("JSON");
+    let served = serde_json::to_value(devforum::openapi::document()).expect("serialise");
+    assert_eq!(printed, served);
+}
