@@ -1,0 +1,109 @@
+// The typed API client (generated from the served OpenAPI document, see schema.d.ts) and the
+// browser session: the access token lives only in this module's memory; the refresh token in
+// an HttpOnly cookie the page cannot read (X-Session-Mode: cookie). A 401 triggers one
+// refresh and one retry; tabs take turns refreshing (Web Locks), so two tabs never spend the
+// same cookie at once, and the server's grace period covers the rest.
+import createClient, { type Middleware } from 'openapi-fetch';
+import type { components, paths } from './schema';
+
+export type Schemas = components['schemas'];
+export type Problem = Schemas['Problem'];
+export type Me = Schemas['UserView'];
+
+let accessToken: string | null = null;
+let me = $state<{ user: Me | null }>({ user: null });
+
+export const session = {
+  get user(): Me | null {
+    return me.user;
+  },
+};
+
+const SESSION_HEADERS = { 'X-Session-Mode': 'cookie' } as const;
+
+function signedIn(pair: Schemas['TokenPair']) {
+  accessToken = pair.access_token;
+  me.user = pair.user;
+}
+
+function signedOut() {
+  accessToken = null;
+  me.user = null;
+}
+
+const auth: Middleware = {
+  onRequest({ request }) {
+    if (accessToken && !request.url.includes('/api/v1/auth/')) {
+      request.headers.set('Authorization', `Bearer ${accessToken}`);
+    }
+    return request;
+  },
+};
+
+export const api = createClient<paths>({ baseUrl: '' });
+api.use(auth);
+
+let refreshing: Promise<boolean> | null = null;
+
+/** Exchanges the refresh cookie for a new access token; one refresh at a time per tab and,
+ * where the browser has Web Locks, across tabs. */
+export function refresh(): Promise<boolean> {
+  refreshing ??= (async () => {
+    const run = async () => {
+      const { data } = await api.POST('/api/v1/auth/refresh', {
+        headers: SESSION_HEADERS,
+      });
+      if (data) signedIn(data);
+      else signedOut();
+      return Boolean(data);
+    };
+    try {
+      return navigator.locks ? await navigator.locks.request('devforum-refresh', run) : await run();
+    } finally {
+      refreshing = null;
+    }
+  })();
+  return refreshing;
+}
+
+/** Calls `request`; on a 401 with a session, refreshes once and calls it again. */
+export async function withSession<T extends { response: Response }>(
+  request: () => Promise<T>,
+): Promise<T> {
+  const first = await request();
+  if (first.response.status !== 401 || !me.user) return first;
+  return (await refresh()) ? request() : first;
+}
+
+export async function login(login: string, password: string) {
+  const result = await api.POST('/api/v1/auth/login', {
+    headers: SESSION_HEADERS,
+    body: { login, password },
+  });
+  if (result.data) signedIn(result.data);
+  return result;
+}
+
+export async function logout() {
+  await api.POST('/api/v1/auth/logout', { headers: SESSION_HEADERS });
+  signedOut();
+  announceLogout();
+}
+
+// Logging out in one tab ends the session in every tab.
+const channel = typeof BroadcastChannel === 'undefined' ? null : new BroadcastChannel('devforum');
+function announceLogout() {
+  channel?.postMessage('logout');
+}
+channel?.addEventListener('message', (event) => {
+  if (event.data === 'logout') signedOut();
+});
+
+/** The words a problem document should show: its detail, and field errors by field. */
+export function problemOf(error: unknown): { detail: string; fields: Record<string, string[]> } {
+  const problem = (error ?? {}) as Partial<Problem>;
+  return {
+    detail: problem.detail ?? 'Something went wrong; try again.',
+    fields: (problem.errors ?? {}) as Record<string, string[]>,
+  };
+}
