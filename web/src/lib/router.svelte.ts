@@ -3,6 +3,14 @@
 export type Route =
   | { name: 'threads'; sort: 'latest' | 'active' | 'top'; tag: string | null }
   | { name: 'thread'; id: number }
+  | { name: 'compose' }
+  | {
+      name: 'search';
+      q: string;
+      kind: 'thread' | 'reply' | 'meetup' | 'mentor' | null;
+      tag: string | null;
+      city: string | null;
+    }
   | { name: 'login' }
   | { name: 'register' }
   | { name: 'verify-email'; token: string | null }
@@ -20,6 +28,18 @@ export function parse(url: URL): Route {
         name: 'threads',
         sort: sort === 'active' || sort === 'top' ? sort : 'latest',
         tag: url.searchParams.get('tag'),
+      };
+    }
+    case '/threads/new':
+      return { name: 'compose' };
+    case '/search': {
+      const kind = url.searchParams.get('type');
+      return {
+        name: 'search',
+        q: url.searchParams.get('q') ?? '',
+        kind: kind === 'thread' || kind === 'reply' || kind === 'meetup' || kind === 'mentor' ? kind : null,
+        tag: url.searchParams.get('tag'),
+        city: url.searchParams.get('city'),
       };
     }
     case '/login':
