@@ -1,0 +1,105 @@
+import { expect, test, type Page } from '@playwright/test';
+import { linkFor } from './mail';
+
+const PASSWORD = 'correct horse battery';
+
+/** A new member who registered, opened the link from the verification mail and logged in. */
+async function member(page: Page, username: string) {
+  await page.goto('/register');
+  await page.getByLabel('Username').fill(username);
+  await page.getByLabel('Email').fill(`${username}@example.com`);
+  await page.getByLabel('Password (at least 10 characters)').fill(PASSWORD);
+  await page.getByRole('button', { name: 'Register' }).click();
+  await expect(page.getByText('Check your email')).toBeVisible();
+  await page.goto(await linkFor(`${username}@example.com`, '/verify-email'));
+  await expect(page.getByText('Your email is verified')).toBeVisible();
+  await page.goto('/login');
+  await page.getByLabel('Username or email').fill(username);
+  await page.getByLabel('Password').fill(PASSWORD);
+  await page.getByRole('button', { name: 'Log in' }).click();
+  await expect(page.getByText(`Signed in as ${username}`)).toBeVisible();
+}
+
+test('register with field errors shown, verify by the emailed link, log in', async ({ page }) => {
+  await page.goto('/register');
+  await page.getByLabel('Username').fill('x');
+  await page.getByLabel('Password (at least 10 characters)').fill('short');
+  await page.getByRole('button', { name: 'Register' }).click();
+  await expect(page.locator('#username-errors')).not.toBeEmpty();
+  await expect(page.locator('#email-errors')).not.toBeEmpty();
+  await expect(page.locator('#password-errors')).toContainText('10');
+  await member(page, 'journey_one');
+});
+
+test('sessions: no token where scripts can read it; reloads and short access tokens keep it; logout ends it in every tab', async ({
+  page,
+  context,
+}) => {
+  await member(page, 'journey_seven');
+  const signedInAt = Date.now();
+  const readable = await page.evaluate(() => ({
+    local: Object.keys(localStorage).length,
+    session: Object.keys(sessionStorage).length,
+    cookie: document.cookie,
+  }));
+  expect(readable).toEqual({ local: 0, session: 0, cookie: '' });
+  const [cookie] = await context.cookies();
+  expect(cookie).toMatchObject({
+    name: '__Host-devforum_refresh',
+    httpOnly: true,
+    secure: true,
+    sameSite: 'Strict',
+    path: '/',
+  });
+
+  await page.reload();
+  await expect(page.getByText('Signed in as journey_seven')).toBeVisible();
+
+  // The server under test gives 5-second access tokens: after one has expired, a write
+  // refreshes once and goes through.
+  const second = await context.newPage();
+  await second.goto('/');
+  await expect(second.getByText('Signed in as journey_seven')).toBeVisible();
+  await expect
+    .poll(() => Date.now() - signedInAt, { timeout: 15_000, message: 'the access token expires' })
+    .toBeGreaterThan(5_500);
+  await page.getByRole('link', { name: 'New thread' }).click();
+  await page.getByLabel('Title').fill('Written after the token expired');
+  await page.getByLabel('Body (Markdown)').fill('Still *signed in*.');
+  await page.getByRole('button', { name: 'Post the thread' }).click();
+  await expect(page.getByRole('heading', { name: 'Written after the token expired' })).toBeVisible();
+
+  // Two tabs refreshing together both stay signed in.
+  await Promise.all([page.reload(), second.reload()]);
+  await expect(page.getByText('Signed in as journey_seven')).toBeVisible();
+  await expect(second.getByText('Signed in as journey_seven')).toBeVisible();
+
+  await page.getByRole('button', { name: 'Log out' }).click();
+  const loginLink = (p: Page) =>
+    p.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Log in' });
+  await expect(loginLink(page)).toBeVisible();
+  await expect(loginLink(second)).toBeVisible();
+  expect(await context.cookies()).toEqual([]);
+  await second.reload();
+  await expect(loginLink(second)).toBeVisible();
+});
+
+test('post a thread with a preview, then reply to it', async ({ page }) => {
+  await member(page, 'journey_two');
+  await page.getByRole('link', { name: 'New thread' }).click();
+  await page.getByLabel('Title').fill('Borrow checker questions');
+  await page.getByLabel('Body (Markdown)').fill('Why does **this** fail? <script>alert(1)</script>');
+  await page.getByLabel('Tags (up to 5, separated by spaces)').fill('rust');
+  await page.getByRole('button', { name: 'Preview' }).click();
+  const preview = page.getByRole('region', { name: 'Preview' });
+  await expect(preview.locator('strong')).toHaveText('this');
+  await expect(preview.locator('script')).toHaveCount(0);
+  await page.getByRole('button', { name: 'Post the thread' }).click();
+  await expect(page.getByRole('heading', { name: 'Borrow checker questions' })).toBeVisible();
+  await page.getByLabel('Your reply (Markdown)').fill('Because of the *lifetime*.');
+  await page.getByRole('button', { name: 'Reply' }).click();
+  await expect(page.getByText('Your reply was posted.')).toBeVisible();
+  await expect(page.locator('.replies em')).toHaveText('lifetime');
+  await page.reload();
+  await expect(page.locator('.replies em')).toHaveText('lifetime');
+});
