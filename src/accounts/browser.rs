@@ -134,7 +134,13 @@ pub fn presented_token(
                 code: "session_mode_required",
                 detail: "The session cookie is honoured only with `X-Session-Mode: cookie`.".into(),
             }),
-            None => Err(ApiError::invalid_field("refresh_token", "is required")),
+            // The body may be left out (cookie mode); without a token there is no session.
+            None => Err(ApiError::Unauthorized {
+                code: "invalid_refresh_token",
+                detail: "No refresh token was sent: send it in the body, or send \
+                         `X-Session-Mode: cookie` to use the session cookie."
+                    .into(),
+            }),
         },
     }
 }

@@ -282,8 +282,15 @@ fn signed_in(
 pub struct SessionModeHeader {
     /// `cookie`: the refresh token travels in the `__Host-devforum_refresh` cookie.
     #[serde(rename = "X-Session-Mode")]
-    #[param(rename = "X-Session-Mode", pattern = "^cookie$")]
-    pub mode: Option<String>,
+    #[param(rename = "X-Session-Mode", value_type = SessionModeValue, inline, required = false)]
+    pub mode: Option<SessionModeValue>,
+}
+
+/// The one value `X-Session-Mode` takes.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum SessionModeValue {
+    Cookie,
 }
 
 #[derive(Debug, Default, Deserialize, ToSchema)]
@@ -321,7 +328,7 @@ fn presented(
     responses(
         (status = 200, description = "A new token pair (in cookie mode: a new cookie)", body = TokenPair),
         (status = 400, description = "An `X-Session-Mode` other than `cookie` (`invalid_session_mode`)", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "Unknown, expired, revoked or reused refresh token (`invalid_refresh_token`); the cookie without `X-Session-Mode: cookie` (`session_mode_required`) or from another origin (`origin_not_allowed`)", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "No, an unknown, expired, revoked or reused refresh token (`invalid_refresh_token`); the cookie without `X-Session-Mode: cookie` (`session_mode_required`) or from another origin (`origin_not_allowed`)", body = Problem, content_type = "application/problem+json"),
         (status = 429, description = "Too many refreshes from this address", body = Problem, content_type = "application/problem+json"),
     )
 )]
@@ -353,7 +360,7 @@ pub async fn refresh(
     responses(
         (status = 204, description = "Signed out; the refresh token no longer works"),
         (status = 400, description = "An `X-Session-Mode` other than `cookie` (`invalid_session_mode`)", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "The cookie without `X-Session-Mode: cookie` (`session_mode_required`) or from another origin (`origin_not_allowed`); in cookie mode, no cookie (`invalid_refresh_token`)", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "No refresh token (`invalid_refresh_token`); the cookie without `X-Session-Mode: cookie` (`session_mode_required`) or from another origin (`origin_not_allowed`)", body = Problem, content_type = "application/problem+json"),
         (status = 429, description = "Too many requests from this address", body = Problem, content_type = "application/problem+json"),
     )
 )]

@@ -224,11 +224,19 @@ async fn the_cookie_alone_or_from_another_origin_does_nothing() {
         )
         .await;
     assert_eq!(own_origin.status().as_u16(), 200);
-    // In cookie mode, no cookie is no session.
+    // No token at all, in either mode, is no session.
     let none = app
         .call(Method::POST, "/api/v1/auth/refresh", None, None)
         .await;
-    assert_problem(none, 422, "validation_failed").await;
+    assert_problem(none, 401, "invalid_refresh_token").await;
+    let no_cookie = app
+        .client
+        .post(app.url("/api/v1/auth/refresh"))
+        .header(MODE, "cookie")
+        .send()
+        .await
+        .expect("request");
+    assert_problem(no_cookie, 401, "invalid_refresh_token").await;
 }
 
 #[tokio::test]

@@ -1989,7 +1989,7 @@ export interface operations {
             query?: never;
             header?: {
                 /** @description `cookie`: the refresh token travels in the `__Host-devforum_refresh` cookie. */
-                "X-Session-Mode"?: string | null;
+                "X-Session-Mode"?: "cookie";
             };
             path?: never;
             cookie?: never;
@@ -2079,7 +2079,7 @@ export interface operations {
             query?: never;
             header?: {
                 /** @description `cookie`: the refresh token travels in the `__Host-devforum_refresh` cookie. */
-                "X-Session-Mode"?: string | null;
+                "X-Session-Mode"?: "cookie";
             };
             path?: never;
             cookie?: never;
@@ -2107,7 +2107,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The cookie without `X-Session-Mode: cookie` (`session_mode_required`) or from another origin (`origin_not_allowed`); in cookie mode, no cookie (`invalid_refresh_token`) */
+            /** @description No refresh token (`invalid_refresh_token`); the cookie without `X-Session-Mode: cookie` (`session_mode_required`) or from another origin (`origin_not_allowed`) */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -2320,7 +2320,7 @@ export interface operations {
             query?: never;
             header?: {
                 /** @description `cookie`: the refresh token travels in the `__Host-devforum_refresh` cookie. */
-                "X-Session-Mode"?: string | null;
+                "X-Session-Mode"?: "cookie";
             };
             path?: never;
             cookie?: never;
@@ -2350,7 +2350,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Unknown, expired, revoked or reused refresh token (`invalid_refresh_token`); the cookie without `X-Session-Mode: cookie` (`session_mode_required`) or from another origin (`origin_not_allowed`) */
+            /** @description No, an unknown, expired, revoked or reused refresh token (`invalid_refresh_token`); the cookie without `X-Session-Mode: cookie` (`session_mode_required`) or from another origin (`origin_not_allowed`) */
             401: {
                 headers: {
                     [name: string]: unknown;
