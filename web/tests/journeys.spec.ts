@@ -103,3 +103,29 @@ test('post a thread with a preview, then reply to it', async ({ page }) => {
   await page.reload();
   await expect(page.locator('.replies em')).toHaveText('lifetime');
 });
+
+test('screenshots of the main pages, desktop and phone, for the README', async ({ page }) => {
+  await member(page, 'screenshot_sam');
+  await page.getByRole('link', { name: 'New thread' }).click();
+  await page.getByLabel('Title').fill('How do you structure a Rust web service?');
+  await page
+    .getByLabel('Body (Markdown)')
+    .fill('Routes, a domain module, rules as *plain functions*:\n\n```rust\nfn main() {}\n```');
+  await page.getByLabel('Tags (up to 5, separated by spaces)').fill('rust architecture');
+  await page.getByRole('button', { name: 'Preview' }).click();
+  await expect(page.getByRole('region', { name: 'Preview' }).locator('em')).toBeVisible();
+  const shots = '../docs/screenshots';
+  await page.screenshot({ path: `${shots}/compose-desktop.png`, fullPage: true });
+  await page.getByRole('button', { name: 'Post the thread' }).click();
+  await expect(page.getByRole('heading', { name: 'How do you structure a Rust web service?' })).toBeVisible();
+  await page.screenshot({ path: `${shots}/thread-desktop.png`, fullPage: true });
+  await page.goto('/');
+  await expect(page.getByRole('heading', { name: 'Latest threads' })).toBeVisible();
+  await page.screenshot({ path: `${shots}/threads-desktop.png`, fullPage: true });
+  await page.setViewportSize({ width: 390, height: 844 });
+  await page.reload();
+  await expect(page.getByRole('heading', { name: 'Latest threads' })).toBeVisible();
+  // No horizontal scrolling at phone width.
+  expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(390);
+  await page.screenshot({ path: `${shots}/threads-phone.png`, fullPage: true });
+});
