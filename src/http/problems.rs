@@ -10,10 +10,6 @@ use actix_web::{error, web, HttpRequest, HttpResponse};
 use crate::error::{code_for_status, ApiError, Problem, PROBLEM_CONTENT_TYPE};
 
 /// The fallback for requests no route matches.
-pub async fn not_found(req: HttpRequest) -> HttpResponse {
-    no_route(&req)
-}
-
 /// The problem document for a request no route takes.
 pub fn no_route(req: &HttpRequest) -> HttpResponse {
     Problem::new(

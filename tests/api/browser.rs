@@ -379,6 +379,20 @@ async fn a_preview_renders_exactly_as_the_post_will() {
         "unauthorized",
     )
     .await;
+    // Previews are for members who may post: an unverified account is refused.
+    let unverified = app.signed_up("not_yet_verified").await;
+    assert_problem(
+        app.send_as(
+            Method::POST,
+            "/api/v1/markdown/preview",
+            &unverified.access_token,
+            &json!({"body": "hi"}),
+        )
+        .await,
+        403,
+        "email_not_verified",
+    )
+    .await;
 }
 
 #[tokio::test]

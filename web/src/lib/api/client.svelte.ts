@@ -99,11 +99,17 @@ channel?.addEventListener('message', (event) => {
   if (event.data === 'logout') signedOut();
 });
 
-/** The words a problem document should show: its detail, and field errors by field. */
-export function problemOf(error: unknown): { detail: string; fields: Record<string, string[]> } {
-  const problem = (error ?? {}) as Partial<Problem>;
+/** The words a failed call should show: the problem's detail (with when to try again, when
+ * the answer says), and field errors by field. */
+export function problemOf(result: { error?: unknown; response: Response }): {
+  detail: string;
+  fields: Record<string, string[]>;
+} {
+  const problem = (result.error ?? {}) as Partial<Problem>;
+  const detail = problem.detail ?? 'Something went wrong; try again.';
+  const retry = result.response.headers.get('Retry-After');
   return {
-    detail: problem.detail ?? 'Something went wrong; try again.',
+    detail: retry ? `${detail} Try again in ${retry} seconds.` : detail,
     fields: (problem.errors ?? {}) as Record<string, string[]>,
   };
 }
