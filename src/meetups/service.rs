@@ -48,11 +48,21 @@ pub fn get(
     if !row.is_visible_to(viewer) {
         return Err(ApiError::NotFound);
     }
-    let my_rsvp = match viewer {
-        Some(viewer) => Some(model::find_rsvp(conn, id, viewer.id)?.map(|rsvp| rsvp.status)),
+    let rsvp = match viewer {
+        Some(viewer) => Some(model::find_rsvp(conn, id, viewer.id)?),
         None => None,
     };
-    Ok(MeetupView::new(row, &organizer, my_rsvp))
+    let position = match rsvp.as_ref().and_then(Option::as_ref) {
+        Some(rsvp) if rsvp.status == RsvpStatus::Waitlisted => {
+            Some(model::waitlist_position(conn, id, rsvp.id)?)
+        }
+        _ => None,
+    };
+    let my_rsvp = rsvp.map(|rsvp| rsvp.map(|rsvp| rsvp.status));
+    Ok(MeetupView {
+        my_waitlist_position: position,
+        ..MeetupView::new(row, &organizer, my_rsvp)
+    })
 }
 
 pub fn list(

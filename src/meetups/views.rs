@@ -71,6 +71,9 @@ pub struct MeetupView {
     /// The caller's RSVP, when signed in (`null`: none).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub my_rsvp: Option<Option<RsvpStatus>>,
+    /// When the caller is on the waitlist: their place in it (1 is next to get a seat).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub my_waitlist_position: Option<i64>,
 }
 
 impl MeetupView {
@@ -99,6 +102,7 @@ impl MeetupView {
             cancelled_at: row.cancelled_at,
             hidden: row.hidden,
             my_rsvp,
+            my_waitlist_position: None,
         }
     }
 }

@@ -139,6 +139,7 @@ async fn a_member_lists_a_meetup_and_anyone_reads_it() {
     )
     .await;
     assert_eq!(mine["my_rsvp"], Value::Null);
+    assert!(mine.get("my_waitlist_position").is_none());
 
     assert_problem(app.get("/api/v1/meetups/424242").await, 404, "not_found").await;
     assert!(app
@@ -384,6 +385,7 @@ async fn seats_fill_then_the_waitlist_and_rsvps_are_idempotent() {
     assert_eq!(meetup["going_count"], 2);
     assert_eq!(meetup["waitlist_count"], 2);
     assert_eq!(meetup["my_rsvp"], "waitlisted");
+    assert_eq!(meetup["my_waitlist_position"], 2);
 
     let (going, waitlisted) = app.attendee_names(&ada, id).await;
     assert_eq!(going, ["bob", "cyd"]);

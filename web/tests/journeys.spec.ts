@@ -1,24 +1,5 @@
 import { expect, test, type Page } from '@playwright/test';
-import { linkFor } from './mail';
-
-const PASSWORD = 'correct horse battery';
-
-/** A new member who registered, opened the link from the verification mail and logged in. */
-async function member(page: Page, username: string) {
-  await page.goto('/register');
-  await page.getByLabel('Username').fill(username);
-  await page.getByLabel('Email').fill(`${username}@example.com`);
-  await page.getByLabel('Password (at least 10 characters)').fill(PASSWORD);
-  await page.getByRole('button', { name: 'Register' }).click();
-  await expect(page.getByText('Check your email')).toBeVisible();
-  await page.goto(await linkFor(`${username}@example.com`, '/verify-email'));
-  await expect(page.getByText('Your email is verified')).toBeVisible();
-  await page.goto('/login');
-  await page.getByLabel('Username or email').fill(username);
-  await page.getByLabel('Password').fill(PASSWORD);
-  await page.getByRole('button', { name: 'Log in' }).click();
-  await expect(page.getByText(`Signed in as ${username}`)).toBeVisible();
-}
+import { member, memberIn, signedIn } from './helpers';
 
 test('register with field errors shown, verify by the emailed link, log in', async ({ page }) => {
   await page.goto('/register');
@@ -53,13 +34,13 @@ test('sessions: no token where scripts can read it; reloads and short access tok
   });
 
   await page.reload();
-  await expect(page.getByText('Signed in as journey_seven')).toBeVisible();
+  await expect(signedIn(page, 'journey_seven')).toBeVisible();
 
   // The server under test gives 5-second access tokens: after one has expired, a write
   // refreshes once and goes through.
   const second = await context.newPage();
   await second.goto('/');
-  await expect(second.getByText('Signed in as journey_seven')).toBeVisible();
+  await expect(signedIn(second, 'journey_seven')).toBeVisible();
   await expect
     .poll(() => Date.now() - signedInAt, { timeout: 15_000, message: 'the access token expires' })
     .toBeGreaterThan(5_500);
@@ -71,8 +52,8 @@ test('sessions: no token where scripts can read it; reloads and short access tok
 
   // Two tabs refreshing together both stay signed in.
   await Promise.all([page.reload(), second.reload()]);
-  await expect(page.getByText('Signed in as journey_seven')).toBeVisible();
-  await expect(second.getByText('Signed in as journey_seven')).toBeVisible();
+  await expect(signedIn(page, 'journey_seven')).toBeVisible();
+  await expect(signedIn(second, 'journey_seven')).toBeVisible();
 
   await page.getByRole('button', { name: 'Log out' }).click();
   const loginLink = (p: Page) =>
@@ -84,7 +65,7 @@ test('sessions: no token where scripts can read it; reloads and short access tok
   await expect(loginLink(second)).toBeVisible();
 });
 
-test('post a thread with a preview, then reply to it', async ({ page }) => {
+test('post a thread with a preview, reply, vote (own post refused), edit, delete', async ({ page, browser }) => {
   await member(page, 'journey_two');
   await page.getByRole('link', { name: 'New thread' }).click();
   await page.getByLabel('Title').fill('Borrow checker questions');
@@ -96,12 +77,57 @@ test('post a thread with a preview, then reply to it', async ({ page }) => {
   await expect(preview.locator('script')).toHaveCount(0);
   await page.getByRole('button', { name: 'Post the thread' }).click();
   await expect(page.getByRole('heading', { name: 'Borrow checker questions' })).toBeVisible();
+  const threadUrl = page.url();
   await page.getByLabel('Your reply (Markdown)').fill('Because of the *lifetime*.');
   await page.getByRole('button', { name: 'Reply' }).click();
   await expect(page.getByText('Your reply was posted.')).toBeVisible();
   await expect(page.locator('.replies em')).toHaveText('lifetime');
   await page.reload();
   await expect(page.locator('.replies em')).toHaveText('lifetime');
+
+  // Voting on one's own thread is refused, in words, and the score stays.
+  await page.getByRole('button', { name: 'Upvote this thread' }).click();
+  await expect(page.getByText('You cannot vote on your own post.')).toBeVisible();
+  await expect(page.getByLabel('Score of this thread')).toHaveText('0');
+
+  // Another member's vote counts, shows as pressed, and a second press takes it back.
+  const other = await memberIn(browser, 'journey_two_voter');
+  await other.goto(threadUrl);
+  const upvote = other.getByRole('button', { name: 'Upvote this thread' });
+  await upvote.click();
+  await expect(other.getByLabel('Score of this thread')).toHaveText('1');
+  await expect(upvote).toHaveAttribute('aria-pressed', 'true');
+  await other.reload();
+  await expect(other.getByRole('button', { name: 'Upvote this thread' })).toHaveAttribute('aria-pressed', 'true');
+  // Nobody else may edit or delete the thread.
+  await expect(other.getByRole('button', { name: 'Edit this thread' })).toHaveCount(0);
+  await other.context().close();
+
+  // Edit the thread and the reply.
+  await page.reload();
+  await expect(page.getByLabel('Score of this thread')).toHaveText('1');
+  await page.getByRole('button', { name: 'Edit this thread' }).click();
+  await page.getByLabel('Title').fill('Borrow checker questions, answered');
+  await page.getByRole('button', { name: 'Save' }).click();
+  await expect(page.getByRole('heading', { name: 'Borrow checker questions, answered' })).toBeVisible();
+  const reply = page.locator('.replies > li').first();
+  await reply.getByRole('button', { name: /^Edit reply/ }).click();
+  await reply.getByLabel('Edit your reply (Markdown)').fill('Because of the *borrow*.');
+  await reply.getByRole('button', { name: 'Save' }).click();
+  await expect(reply.locator('em')).toHaveText('borrow');
+  await expect(reply).toContainText('edited');
+
+  // Delete the reply, then the thread: both ask first.
+  await reply.getByRole('button', { name: 'Delete' }).click();
+  await reply.getByRole('button', { name: /for good$/ }).click();
+  await expect(page.getByText('The reply was deleted.')).toBeVisible();
+  await expect(page.locator('.replies > li')).toHaveCount(0);
+  await page.getByRole('button', { name: 'Delete' }).click();
+  await page.getByRole('button', { name: 'Delete this thread for good' }).click();
+  await expect(page.getByRole('heading', { name: 'Latest threads' })).toBeVisible();
+  await expect(page.getByRole('link', { name: 'Borrow checker questions, answered' })).toHaveCount(0);
+  await page.goto(threadUrl);
+  await expect(page.getByRole('heading', { name: 'No such thread' })).toBeVisible();
 });
 
 test('screenshots of the main pages, desktop and phone, for the README', async ({ page }) => {

@@ -5,20 +5,25 @@ import { expect } from '@playwright/test';
 
 const dir = process.env.MAIL_DIR ?? '../var/browser-mail';
 
-/** The newest message to `to` that links to `path`: the link, waiting until it arrives. */
-export async function linkFor(to: string, path: string): Promise<string> {
+/** The decoded text of every message to `to`, newest first. */
+function messagesTo(to: string): string[] {
+  return readdirSync(dir)
+    .map((name) => join(dir, name))
+    .sort((a, b) => statSync(b).mtimeMs - statSync(a).mtimeMs)
+    .map((file) => readFileSync(file, 'utf8').replace(/=\r?\n/g, '').replace(/=3D/g, '='))
+    .filter((text) => text.includes(to));
+}
+
+/** The newest link in a message to `to` whose path (and query) matches `path`, waiting until
+ * such a message arrives. */
+export async function mailLink(to: string, path: RegExp): Promise<string> {
   let link: string | undefined;
+  const pattern = new RegExp(`https?://[^\\s"<>/]+(${path.source})`);
   await expect
     .poll(
       () => {
-        const files = readdirSync(dir)
-          .map((name) => join(dir, name))
-          .sort((a, b) => statSync(b).mtimeMs - statSync(a).mtimeMs);
-        for (const file of files) {
-          // Quoted-printable: join soft line breaks, decode '='.
-          const text = readFileSync(file, 'utf8').replace(/=\r?\n/g, '').replace(/=3D/g, '=');
-          if (!text.includes(to)) continue;
-          const found = new RegExp(`https?://[^\\s"<>]+${path}\\?token=[A-Za-z0-9_-]+`).exec(text);
+        for (const text of messagesTo(to)) {
+          const found = pattern.exec(text);
           if (found) {
             link = found[0];
             return true;
@@ -30,4 +35,9 @@ export async function linkFor(to: string, path: string): Promise<string> {
     )
     .toBe(true);
   return link!;
+}
+
+/** The link with a token to `path` (/verify-email, /reset-password) in the newest mail to `to`. */
+export function linkFor(to: string, path: string): Promise<string> {
+  return mailLink(to, new RegExp(`${path}\\?token=[A-Za-z0-9_-]+`));
 }

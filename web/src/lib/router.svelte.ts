@@ -11,43 +11,100 @@ export type Route =
       tag: string | null;
       city: string | null;
     }
+  | { name: 'mentors'; skill: string | null; language: string | null; accepting: boolean }
+  | { name: 'mentor'; username: string }
+  | { name: 'requests'; role: 'mentee' | 'mentor' }
+  | { name: 'request'; id: number }
+  | { name: 'meetups'; city: string | null; tag: string | null }
+  | { name: 'meetup'; id: number }
+  | { name: 'meetup-form'; id: number | null }
+  | { name: 'user'; username: string }
+  | { name: 'profile' }
+  | { name: 'mentor-profile' }
+  | { name: 'moderation'; status: 'open' | 'resolved' | 'dismissed' }
+  | { name: 'mod-log' }
+  | { name: 'admin' }
   | { name: 'login' }
   | { name: 'register' }
   | { name: 'verify-email'; token: string | null }
+  | { name: 'reset-password'; token: string | null }
   | { name: 'not-found' };
+
+/** Paths with one id or name in them, tried in order. */
+const PATTERNS: [RegExp, (m: RegExpExecArray) => Route][] = [
+  [/^\/threads\/(\d+)$/, (m) => ({ name: 'thread', id: Number(m[1]) })],
+  [/^\/meetups\/(\d+)$/, (m) => ({ name: 'meetup', id: Number(m[1]) })],
+  [/^\/meetups\/(\d+)\/edit$/, (m) => ({ name: 'meetup-form', id: Number(m[1]) })],
+  [/^\/mentorship-requests\/(\d+)$/, (m) => ({ name: 'request', id: Number(m[1]) })],
+  [/^\/mentors\/([A-Za-z0-9_-]{3,32})$/, (m) => ({ name: 'mentor', username: m[1] })],
+  [/^\/users\/([A-Za-z0-9_-]{3,32})$/, (m) => ({ name: 'user', username: m[1] })],
+];
+
+function oneOf<T extends string>(value: string | null, allowed: readonly T[], fallback: T): T {
+  return allowed.includes(value as T) ? (value as T) : fallback;
+}
 
 export function parse(url: URL): Route {
   const path = url.pathname.replace(/\/+$/, '') || '/';
-  const thread = /^\/threads\/(\d+)$/.exec(path);
-  if (thread) return { name: 'thread', id: Number(thread[1]) };
+  const query = url.searchParams;
+  for (const [pattern, route] of PATTERNS) {
+    const match = pattern.exec(path);
+    if (match) return route(match);
+  }
   switch (path) {
     case '/':
-    case '/threads': {
-      const sort = url.searchParams.get('sort');
+    case '/threads':
       return {
         name: 'threads',
-        sort: sort === 'active' || sort === 'top' ? sort : 'latest',
-        tag: url.searchParams.get('tag'),
+        sort: oneOf(query.get('sort'), ['latest', 'active', 'top'] as const, 'latest'),
+        tag: query.get('tag'),
       };
-    }
     case '/threads/new':
       return { name: 'compose' };
     case '/search': {
-      const kind = url.searchParams.get('type');
+      const kind = query.get('type');
       return {
         name: 'search',
-        q: url.searchParams.get('q') ?? '',
+        q: query.get('q') ?? '',
         kind: kind === 'thread' || kind === 'reply' || kind === 'meetup' || kind === 'mentor' ? kind : null,
-        tag: url.searchParams.get('tag'),
-        city: url.searchParams.get('city'),
+        tag: query.get('tag'),
+        city: query.get('city'),
       };
     }
+    case '/mentors':
+      return {
+        name: 'mentors',
+        skill: query.get('skill'),
+        language: query.get('language'),
+        accepting: query.get('accepting') === 'true',
+      };
+    case '/mentorship-requests':
+      return { name: 'requests', role: oneOf(query.get('role'), ['mentee', 'mentor'] as const, 'mentee') };
+    case '/meetups':
+      return { name: 'meetups', city: query.get('city'), tag: query.get('tag') };
+    case '/meetups/new':
+      return { name: 'meetup-form', id: null };
+    case '/settings/profile':
+      return { name: 'profile' };
+    case '/settings/mentor':
+      return { name: 'mentor-profile' };
+    case '/mod':
+      return {
+        name: 'moderation',
+        status: oneOf(query.get('status'), ['open', 'resolved', 'dismissed'] as const, 'open'),
+      };
+    case '/mod/log':
+      return { name: 'mod-log' };
+    case '/admin':
+      return { name: 'admin' };
     case '/login':
       return { name: 'login' };
     case '/register':
       return { name: 'register' };
     case '/verify-email':
-      return { name: 'verify-email', token: url.searchParams.get('token') };
+      return { name: 'verify-email', token: query.get('token') };
+    case '/reset-password':
+      return { name: 'reset-password', token: query.get('token') };
     default:
       return { name: 'not-found' };
   }
@@ -61,6 +118,17 @@ export function navigate(to: string, replace = false) {
   else history.pushState(null, '', url);
   location.url = url;
   window.scrollTo(0, 0);
+  // As after a page load, the next Tab starts from the top of the new page's content, and a
+  // screen reader reads it.
+  requestAnimationFrame(() => document.getElementById('main')?.focus({ preventScroll: true }));
+}
+
+/** The current path with `params` set (empty values removed), for filter forms. */
+export function withQuery(path: string, params: Record<string, string | null | undefined>): string {
+  const query = new URLSearchParams();
+  for (const [key, value] of Object.entries(params)) if (value) query.set(key, value);
+  const text = query.toString();
+  return text ? `${path}?${text}` : path;
 }
 
 window.addEventListener('popstate', () => {

@@ -113,3 +113,29 @@ export function problemOf(result: { error?: unknown; response: Response }): {
     fields: (problem.errors ?? {}) as Record<string, string[]>,
   };
 }
+
+export type Outcome<T> =
+  | { data: T; problem: null }
+  | { data: null; problem: { detail: string; fields: Record<string, string[]>; code: string } };
+
+/** One call on the member's session: the answer's data, or the problem in words. Answers
+ * without a body (204) count as success with `data` undefined. */
+export async function act<T>(
+  request: () => Promise<{ data?: T; error?: unknown; response: Response }>,
+): Promise<Outcome<T>> {
+  const result = await withSession(request);
+  if (result.response.ok) return { data: result.data as T, problem: null };
+  const code = ((result.error ?? {}) as Partial<Problem>).code ?? '';
+  return { data: null, problem: { ...problemOf(result), code } };
+}
+
+/** Whether the signed-in member is staff (moderator or admin). */
+export function isStaff(): boolean {
+  const role = me.user?.role;
+  return role === 'moderator' || role === 'admin';
+}
+
+/** After a profile change: the header and pages show the member as saved. */
+export function refreshUser(user: Me) {
+  me.user = user;
+}

@@ -1179,6 +1179,11 @@ export interface components {
             hidden: boolean;
             id: components["schemas"]["MeetupId"];
             my_rsvp?: null | components["schemas"]["RsvpStatus"];
+            /**
+             * Format: int64
+             * @description When the caller is on the waitlist: their place in it (1 is next to get a seat).
+             */
+            my_waitlist_position?: number | null;
             online_url?: string | null;
             organizer: components["schemas"]["MemberSummary"];
             /**
