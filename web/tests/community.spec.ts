@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { expect, test } from '@playwright/test';
-import { admin, logIn, member, memberIn, postThread } from './helpers';
+import { admin, logIn, member, memberIn, postThread, screenshot } from './helpers';
 import { mailLink } from './mail';
 
 test('search with filters kept in the URL, then open a hit', async ({ page }) => {
@@ -52,6 +52,8 @@ test('mentorship: a mentor offers, a mentee finds them by skill and asks, the me
   await mentee.getByLabel('Only mentors taking requests').check();
   await mentee.getByRole('button', { name: 'Filter' }).click();
   await expect(mentee).toHaveURL(/skill=tokio/);
+  await expect(mentee.getByRole('link', { name: 'journey_mentor' })).toBeVisible();
+  await screenshot(mentee, 'mentors');
   await mentee.getByRole('link', { name: 'journey_mentor' }).click();
   await expect(mentee.getByText('Ten years of Rust services in production')).toBeVisible();
   await mentee.getByLabel('A few words about you').fill('I write Go at work and want to move a service to Rust.');
@@ -72,6 +74,7 @@ test('mentorship: a mentor offers, a mentee finds them by skill and asks, the me
   await page.getByLabel('A note for the mentee (optional)').fill('Happy to help. Let us start next week.');
   await page.getByRole('button', { name: 'Accept' }).click();
   await expect(page.getByText('Status: accepted')).toBeVisible();
+  await screenshot(page, 'mentorship-request');
 
   // The mentee sees it accepted, in their list and from their own mail.
   await mentee.goto(await mailLink('journey_mentee@example.com', /\/mentorship-requests\/\d+/));
@@ -131,6 +134,7 @@ test('meetups: 2 seats, three RSVPs, the third waitlisted and promoted when one 
   await page.goto(meetupUrl);
   await expect(page.getByRole('list', { name: 'Going' }).getByRole('listitem')).toHaveText(['journey_ann', 'journey_ben']);
   await expect(page.getByRole('list', { name: 'Waitlist' }).getByRole('listitem')).toHaveText(['journey_cat']);
+  await screenshot(page, 'meetup');
 
   // Ann withdraws: Cat gets the seat and a mail that links to the meetup.
   await ann.getByRole('button', { name: 'I can no longer come' }).click();
@@ -190,6 +194,7 @@ test('report a reply; a moderator hides it from the queue; it is gone for member
   await moderator.getByRole('link', { name: 'Moderation' }).click();
   const report = moderator.getByRole('list', { name: 'Reports' }).getByRole('listitem').filter({ hasText: 'cheap watches' });
   await expect(report).toContainText('Reported by journey_author');
+  await screenshot(moderator, 'moderation');
   await report.getByLabel('Note for the log (optional)').fill('Spam.');
   await report.getByRole('button', { name: /^Hide reply/ }).click();
   await expect(moderator.getByText('The reply is hidden and its reports resolved.')).toBeVisible();

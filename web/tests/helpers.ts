@@ -53,3 +53,15 @@ export async function postThread(page: Page, title: string, body: string, tags =
   await expect(page.getByRole('heading', { level: 1, name: title })).toBeVisible();
   return Number(/\/threads\/(\d+)$/.exec(page.url())![1]);
 }
+
+/** A full-page screenshot for the README under docs/screenshots, at the page's size and at
+ * 390 px wide (where nothing may scroll sideways); the viewport is restored afterwards. */
+export async function screenshot(page: Page, name: string) {
+  const shots = '../docs/screenshots';
+  const size = page.viewportSize()!;
+  await page.screenshot({ path: `${shots}/${name}-desktop.png`, fullPage: true });
+  await page.setViewportSize({ width: 390, height: 844 });
+  expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(390);
+  await page.screenshot({ path: `${shots}/${name}-phone.png`, fullPage: true });
+  await page.setViewportSize(size);
+}
