@@ -4,6 +4,7 @@
 #   bench/threads.sh            seed devforum_bench (if empty) and run every scenario
 #   SKIP_SEED=1 bench/threads.sh  reuse the seeded database as it is
 #   DEVFORUM_BIN=path bench/threads.sh  measure another build (a before/after comparison)
+#   ONLY=replies bench/threads.sh  only the scenarios whose name matches (a grep -E pattern)
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 command -v wrk >/dev/null || { echo "install wrk (apt-get install wrk)" >&2; exit 1; }
@@ -30,7 +31,10 @@ export MAX_ID=$max_id MIN_ID=$((max_id - 5000))
 token=$(curl -fs -H 'content-type: application/json' "http://127.0.0.1:$port/api/v1/auth/login" \
     -d '{"login":"seed_user_1","password":"seed password 123"}' \
     | python3 -c 'import json, sys; print(json.load(sys.stdin)["access_token"])')
-run() { echo "== $1"; shift; wrk -t2 -c32 -d10s --latency "$@" | grep -E "Requests/sec|Latency  |50%|99%|Non-2xx|Socket errors"; }
+run() {
+    if [ -n "${ONLY:-}" ] && ! grep -qE "$ONLY" <<<"$1"; then return; fi
+    echo "== $1"; shift; wrk -t2 -c32 -d10s --latency "$@" | grep -E "Requests/sec|Latency  |50%|99%|Non-2xx|Socket errors"
+}
 
 run "GET /api/v1/threads?limit=20" "http://127.0.0.1:$port/api/v1/threads?limit=20"
 PATH_TEMPLATE="/api/v1/threads/{id}" run "GET /api/v1/threads/{id} (random among the newest 5,000)" \

@@ -1,5 +1,6 @@
 import { expect, test, type Page } from '@playwright/test';
-import { member, memberIn, signedIn } from './helpers';
+import { logIn, member, memberIn, signedIn } from './helpers';
+import { linkFor } from './mail';
 
 test('register with field errors shown, verify by the emailed link, log in', async ({ page }) => {
   await page.goto('/register');
@@ -10,6 +11,23 @@ test('register with field errors shown, verify by the emailed link, log in', asy
   await expect(page.locator('#email-errors')).not.toBeEmpty();
   await expect(page.locator('#password-errors')).toContainText('10');
   await member(page, 'journey_one');
+});
+
+test('reset a forgotten password from the mailed link', async ({ page, browser }) => {
+  await (await memberIn(browser, 'journey_forgetful')).context().close();
+  await page.goto('/login');
+  await page.getByRole('link', { name: 'Forgot your password?' }).click();
+  await page.getByLabel('Your email address').fill('journey_forgetful@example.com');
+  await page.getByRole('button', { name: 'Mail me a link' }).click();
+  await expect(page.getByText('a mail with a link to choose a new password is on its way')).toBeVisible();
+  await page.goto(await linkFor('journey_forgetful@example.com', '/reset-password'));
+  await page.getByLabel('New password (at least 10 characters)').fill('short');
+  await page.getByRole('button', { name: 'Set the password' }).click();
+  await expect(page.locator('#new-password-errors')).toContainText('10');
+  await page.getByLabel('New password (at least 10 characters)').fill('a brand new passphrase');
+  await page.getByRole('button', { name: 'Set the password' }).click();
+  await expect(page.getByText('Your password is changed')).toBeVisible();
+  await logIn(page, 'journey_forgetful', 'a brand new passphrase');
 });
 
 test('sessions: no token where scripts can read it; reloads and short access tokens keep it; logout ends it in every tab', async ({
