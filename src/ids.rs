@@ -111,6 +111,11 @@ entity_id! {
 }
 
 entity_id! {
+    /// A notification's id (a grouped notification gets a new one each time it grows).
+    pub struct NotificationId;
+}
+
+entity_id! {
     /// A background job's id.
     pub struct JobId;
 }

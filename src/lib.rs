@@ -17,6 +17,7 @@ pub mod markdown;
 pub mod meetups;
 pub mod mentorship;
 pub mod moderation;
+pub mod notifications;
 pub mod openapi;
 pub mod operations;
 pub mod pagination;

@@ -7,7 +7,7 @@ use utoipa::{Modify, OpenApi};
 
 use crate::error::Problem;
 use crate::operations;
-use crate::{accounts, meetups, mentorship, moderation, search, threads};
+use crate::{accounts, meetups, mentorship, moderation, notifications, search, threads};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -84,6 +84,12 @@ use crate::{accounts, meetups, mentorship, moderation, search, threads};
         moderation::routes::unsuspend,
         moderation::routes::set_role,
         moderation::routes::moderation_log,
+        notifications::routes::list_notifications,
+        notifications::routes::unread_count,
+        notifications::routes::mark_read,
+        notifications::routes::mark_read_up_to,
+        notifications::routes::get_subscription,
+        notifications::routes::put_subscription,
     ),
     // Schemas only a query parameter refers to are not collected from the handlers.
     components(schemas(Problem, threads::domain::Sort)),
@@ -103,6 +109,7 @@ use crate::{accounts, meetups, mentorship, moderation, search, threads};
         (name = "mentorship", description = "Mentor profiles, the directory, and mentorship requests"),
         (name = "meetups", description = "Meetups, RSVPs with waitlists, and iCalendar feeds"),
         (name = "moderation", description = "Reports, the review queue, moderation actions, roles and the log"),
+        (name = "notifications", description = "The inbox, unread counts, and how members follow threads"),
     )
 )]
 pub struct ApiDoc;

@@ -108,6 +108,30 @@ diesel::table! {
 }
 
 diesel::table! {
+    notification_deliveries (event, user_id) {
+        event -> Text,
+        user_id -> Int8,
+    }
+}
+
+diesel::table! {
+    notifications (id) {
+        id -> Int8,
+        user_id -> Int8,
+        kind -> Text,
+        actor_id -> Nullable<Int8>,
+        thread_id -> Nullable<Int8>,
+        reply_id -> Nullable<Int8>,
+        meetup_id -> Nullable<Int8>,
+        mentorship_request_id -> Nullable<Int8>,
+        count -> Int4,
+        hidden -> Bool,
+        created_at -> Timestamptz,
+        read_at -> Nullable<Timestamptz>,
+    }
+}
+
+diesel::table! {
     refresh_tokens (id) {
         id -> Int8,
         user_id -> Int8,
@@ -203,6 +227,16 @@ diesel::table! {
 }
 
 diesel::table! {
+    thread_subscriptions (user_id, thread_id) {
+        user_id -> Int8,
+        thread_id -> Int8,
+        level -> Text,
+        reason -> Text,
+        updated_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
     thread_votes (thread_id, user_id) {
         thread_id -> Int8,
         user_id -> Int8,
@@ -275,11 +309,18 @@ diesel::joinable!(mentor_profiles -> users (user_id));
 diesel::joinable!(mentorship_requests -> mentor_profiles (mentor_id));
 diesel::joinable!(mentorship_requests -> users (mentee_id));
 diesel::joinable!(moderation_log -> users (actor_id));
+diesel::joinable!(notification_deliveries -> users (user_id));
+diesel::joinable!(notifications -> meetups (meetup_id));
+diesel::joinable!(notifications -> mentorship_requests (mentorship_request_id));
+diesel::joinable!(notifications -> replies (reply_id));
+diesel::joinable!(notifications -> threads (thread_id));
 diesel::joinable!(refresh_tokens -> users (user_id));
 diesel::joinable!(replies -> threads (thread_id));
 diesel::joinable!(replies -> users (author_id));
 diesel::joinable!(reply_votes -> replies (reply_id));
 diesel::joinable!(reply_votes -> users (user_id));
+diesel::joinable!(thread_subscriptions -> threads (thread_id));
+diesel::joinable!(thread_subscriptions -> users (user_id));
 diesel::joinable!(thread_votes -> threads (thread_id));
 diesel::joinable!(thread_votes -> users (user_id));
 diesel::joinable!(threads -> users (author_id));
@@ -292,6 +333,8 @@ diesel::allow_tables_to_appear_in_same_query!(
     mentor_profiles,
     mentorship_requests,
     moderation_log,
+    notification_deliveries,
+    notifications,
     refresh_tokens,
     replies,
     reply_votes,
@@ -300,6 +343,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     search_lexemes,
     search_rebuilds,
     tags,
+    thread_subscriptions,
     thread_votes,
     threads,
     user_tokens,

@@ -27,7 +27,7 @@ use crate::jobs::{JobRegistry, Worker, WorkerHandle};
 use crate::operations::{self, Metrics};
 use crate::rate_limit::{AuthRateLimits, PostingLimits};
 use crate::search::{self, SearchEngine};
-use crate::{accounts, meetups, mentorship, moderation, threads};
+use crate::{accounts, meetups, mentorship, moderation, notifications, threads};
 
 /// The job kinds this build knows how to run.
 pub fn job_registry(settings: &Settings) -> anyhow::Result<JobRegistry> {
@@ -39,6 +39,15 @@ pub fn job_registry(settings: &Settings) -> anyhow::Result<JobRegistry> {
             let message: email::OutgoingEmail = serde_json::from_value(job.payload)?;
             mailer.send(&message).await
         }
+    });
+    registry.register(notifications::NOTIFY_REPLY_JOB, |ctx, job| async move {
+        let work: notifications::events::NotifyReply = serde_json::from_value(job.payload)?;
+        crate::db::blocking(&ctx.pool, move |pool| {
+            let mut conn = pool.get()?;
+            notifications::service::deliver_reply(&mut conn, &work)?;
+            Ok(())
+        })
+        .await
     });
     let engine = SearchEngine::from_settings(&settings.search)?;
     registry.register_batch(
@@ -306,6 +315,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             .configure(mentorship::routes::configure)
             .configure(meetups::routes::configure)
             .configure(moderation::routes::configure)
+            .configure(notifications::routes::configure)
             .configure(search::routes::configure),
     );
 }

@@ -12,6 +12,7 @@ use crate::accounts::User;
 use crate::error::ApiError;
 use crate::ids::{ReplyId, ThreadId};
 use crate::markdown;
+use crate::notifications;
 use crate::pagination::{self, Page};
 use crate::search;
 use crate::visibility::{self, Audience};
@@ -36,6 +37,7 @@ pub fn create_thread(
             },
         )?;
         search::enqueue(conn, row.id)?;
+        notifications::events::thread_started(conn, author.id, row.id)?;
         Ok(ThreadView::new(row, author_row(author), Some(0)))
     })
 }
@@ -62,6 +64,20 @@ pub fn get_thread(
         None => None,
     };
     Ok(ThreadView::new(row, author, my_vote))
+}
+
+/// 404 unless the thread exists and the viewer may see it.
+pub fn ensure_visible(
+    conn: &mut PgConnection,
+    id: ThreadId,
+    viewer: &User,
+) -> Result<(), ApiError> {
+    let (row, _) = model::find_thread(conn, id)?.ok_or(ApiError::NotFound)?;
+    if visibility::can_see(Some(viewer), row.flags()) {
+        Ok(())
+    } else {
+        Err(ApiError::NotFound)
+    }
 }
 
 pub fn list_threads(
@@ -197,6 +213,7 @@ pub fn create_reply(
         )?;
         model::bump_reply_count(conn, thread_id, 1, true)?;
         search::enqueue(conn, row.id)?;
+        notifications::events::reply_posted(conn, author.id, thread_id, row.id)?;
         Ok(ReplyView::new((row, author_row(author))))
     })
 }

@@ -36,7 +36,7 @@ impl TestApp {
     }
 }
 
-/// Each moderation and admin operation with a body that passes validation and an unknown
+/// Each moderation, admin and notification operation with a body that passes validation and an unknown
 /// target, and what each kind of caller gets: authorization is decided before the target is
 /// looked up, so an allowed caller gets the 404 (or the 200 of a list).
 fn matrix() -> Vec<(Method, &'static str, Option<Value>, [u16; 4])> {
@@ -86,6 +86,43 @@ fn matrix() -> Vec<(Method, &'static str, Option<Value>, [u16; 4])> {
             Some(json!({"role": "moderator"})),
             [401, 403, 403, 404],
         ),
+        // Notifications: every signed-in member has an inbox of their own.
+        (
+            Method::GET,
+            "/api/v1/notifications",
+            None,
+            [401, 200, 200, 200],
+        ),
+        (
+            Method::GET,
+            "/api/v1/notifications/unread-count",
+            None,
+            [401, 200, 200, 200],
+        ),
+        (
+            Method::POST,
+            "/api/v1/notifications/{id}/read",
+            None,
+            [401, 404, 404, 404],
+        ),
+        (
+            Method::POST,
+            "/api/v1/notifications/read",
+            Some(json!({"up_to_id": 999999})),
+            [401, 204, 204, 204],
+        ),
+        (
+            Method::GET,
+            "/api/v1/threads/{id}/subscription",
+            None,
+            [401, 404, 404, 404],
+        ),
+        (
+            Method::PUT,
+            "/api/v1/threads/{id}/subscription",
+            Some(json!({"level": "muted"})),
+            [401, 404, 404, 404],
+        ),
     ]
 }
 
@@ -104,6 +141,8 @@ async fn every_moderation_endpoint_answers_each_kind_of_caller_as_the_matrix_say
     for (path, item) in document["paths"].as_object().expect("paths") {
         if path.starts_with("/api/v1/mod/")
             || path.starts_with("/api/v1/admin/")
+            || path.starts_with("/api/v1/notifications")
+            || path.ends_with("/subscription")
             || path == "/api/v1/reports"
         {
             for method in item.as_object().expect("operations").keys() {
@@ -125,8 +164,12 @@ async fn every_moderation_endpoint_answers_each_kind_of_caller_as_the_matrix_say
             let token = caller.map(|u| u.access_token.as_str());
             let response = app.call(method.clone(), &path, token, body.as_ref()).await;
             let code = match want {
-                200 => {
-                    assert_eq!(response.status().as_u16(), 200, "{method} {path} as {name}");
+                200 | 204 => {
+                    assert_eq!(
+                        response.status().as_u16(),
+                        want,
+                        "{method} {path} as {name}"
+                    );
                     continue;
                 }
                 401 => "unauthorized",

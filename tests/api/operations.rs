@@ -143,6 +143,20 @@ async fn the_served_openapi_document_is_the_generated_one_and_valid() {
         assert_eq!(schemas[id]["type"], "integer", "{id}");
         assert_eq!(schemas[id]["format"], "int64", "{id}");
     }
+    // Schemas are named by their Rust type's name: two types of one name would silently
+    // replace each other (search's Kind and notifications' kinds once did).
+    for (schema, value) in [
+        ("Kind", "thread"),
+        ("NotificationKind", "watched_reply"),
+        ("Status", "pending"),
+        ("SubscriptionLevel", "muted"),
+    ] {
+        let values = schemas[schema]["enum"].as_array().expect(schema);
+        assert!(
+            values.contains(&serde_json::json!(value)),
+            "{schema}: {values:?}"
+        );
+    }
 }
 
 fn collect_refs(value: &serde_json::Value, refs: &mut Vec<String>) {

@@ -81,6 +81,7 @@ test('every page passes axe-core (WCAG 2.2 AA) at desktop and 390 × 844, light 
     '/mod',
     '/mod/log',
     '/admin',
+    '/notifications',
   ];
   const anonymousPages = ['/', '/login', '/register', '/reset-password', '/reset-password?token=x', '/verify-email?token=x', '/no-such-page'];
   const anonymous = await (await browser.newContext()).newPage();

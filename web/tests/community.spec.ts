@@ -128,7 +128,7 @@ test('meetups: 2 seats, three RSVPs, the third waitlisted and promoted when one 
   }
   await cat.goto(meetupUrl);
   await cat.getByRole('button', { name: 'Join the waitlist' }).click();
-  await expect(cat.getByText('You are number 1 on the waitlist.')).toBeVisible();
+  await expect(cat.getByText('You are number 1 on the waitlist.', { exact: true })).toBeVisible();
 
   // The organiser sees who comes.
   await page.goto(meetupUrl);
@@ -206,4 +206,40 @@ test('report a reply; a moderator hides it from the queue; it is gone for member
   await page.reload();
   await expect(page.getByRole('heading', { level: 1, name: 'Which editor do you use?' })).toBeVisible();
   await expect(page.getByText('cheap watches')).toHaveCount(0);
+});
+
+test('notifications: a reply shows in the unread badge and the inbox, and reading it clears them', async ({ page, browser }) => {
+  await member(page, 'journey_asker');
+  const threadId = await postThread(page, 'Why is my build slow?', 'Cold builds take ages on 2 cores.');
+  await expect(page.getByLabel('Notifications for this thread')).toHaveValue('watching');
+
+  const helper = await memberIn(browser, 'journey_helper');
+  await helper.goto(`/threads/${threadId}`);
+  await helper.getByLabel('Your reply (Markdown)').fill('Keep one target directory.');
+  await helper.getByRole('button', { name: 'Reply' }).click();
+  await expect(helper.getByText('Your reply was posted.')).toBeVisible();
+  await helper.context().close();
+
+  // The badge counts it once the fan-out has run (the next navigation asks again).
+  const badge = page.getByRole('link', { name: 'Notifications, 1 unread' });
+  await expect(async () => {
+    await page.getByRole('link', { name: 'devforum' }).click();
+    await expect(badge).toBeVisible({ timeout: 1_000 });
+  }).toPass({ timeout: 15_000 });
+  await badge.click();
+  const item = page.getByRole('link', { name: 'journey_helper replied to your thread “Why is my build slow?”' });
+  await expect(item).toBeVisible();
+  await screenshot(page, 'notifications');
+  await item.click();
+  await expect(page.getByRole('heading', { level: 1, name: 'Why is my build slow?' })).toBeVisible();
+  await expect(page.getByRole('link', { name: 'Notifications', exact: true })).toBeVisible();
+  await page.goto('/notifications?unread=true');
+  await expect(page.getByText('Nothing unread.')).toBeVisible();
+
+  // Muting the thread is kept.
+  await page.goto(`/threads/${threadId}`);
+  await page.getByLabel('Notifications for this thread').selectOption('muted');
+  await expect(page.getByText('You will hear nothing of this thread.')).toBeVisible();
+  await page.reload();
+  await expect(page.getByLabel('Notifications for this thread')).toHaveValue('muted');
 });

@@ -24,6 +24,7 @@ export type Route =
   | { name: 'moderation'; status: 'open' | 'resolved' | 'dismissed' }
   | { name: 'mod-log' }
   | { name: 'admin' }
+  | { name: 'notifications'; unreadOnly: boolean }
   | { name: 'login' }
   | { name: 'register' }
   | { name: 'verify-email'; token: string | null }
@@ -97,6 +98,8 @@ export function parse(url: URL): Route {
       return { name: 'mod-log' };
     case '/admin':
       return { name: 'admin' };
+    case '/notifications':
+      return { name: 'notifications', unreadOnly: query.get('unread') === 'true' };
     case '/login':
       return { name: 'login' };
     case '/register':

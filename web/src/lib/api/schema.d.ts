@@ -725,6 +725,74 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/notifications": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The caller's notifications, newest first; `?unread=true` for the unread ones. */
+        get: operations["list_notifications"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/notifications/read": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Marks every notification up to an id read. */
+        post: operations["mark_read_up_to"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/notifications/unread-count": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** How many unread notifications the inbox holds (always what `?unread=true` lists). */
+        get: operations["unread_count"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/notifications/{id}/read": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Marks one of the caller's notifications read (again is fine). */
+        post: operations["mark_read"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/replies/{id}": {
         parameters: {
             query?: never;
@@ -866,6 +934,27 @@ export interface paths {
         put?: never;
         /** Reply to a thread (verified members); `409 thread_locked` on a locked thread. */
         post: operations["create_reply"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/threads/{id}/subscription": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** How the caller follows a thread. */
+        get: operations["get_subscription"];
+        /**
+         * Chooses how to follow a thread: `watching` (every reply), `normal` (replies to the caller
+         *     and mentions) or `muted` (nothing).
+         */
+        put: operations["put_subscription"];
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -1303,6 +1392,40 @@ export interface components {
         NoteRequest: {
             note?: string | null;
         };
+        /**
+         * Format: int64
+         * @description A notification's id (a grouped notification gets a new one each time it grows).
+         */
+        NotificationId: number;
+        /**
+         * @description What a notification is about (the contract's list; `mention` and the others arrive
+         *     with the features that produce them).
+         * @enum {string}
+         */
+        NotificationKind: "reply" | "watched_reply" | "mention" | "new_thread_in_tag" | "mentorship_request" | "mentorship_accepted" | "mentorship_declined" | "mentorship_withdrawn" | "mentorship_completed" | "mentorship_expired" | "meetup_changed" | "meetup_cancelled" | "meetup_seat" | "meetup_reminder" | "content_hidden" | "content_restored" | "account_suspended" | "account_unsuspended" | "appeal_decided";
+        NotificationView: {
+            actor?: null | components["schemas"]["MemberSummary"];
+            /**
+             * Format: int32
+             * @description How many events this notification stands for ("4 new replies in …").
+             */
+            count: number;
+            /**
+             * Format: date-time
+             * @description When the latest event of this notification happened.
+             */
+            created_at: string;
+            id: components["schemas"]["NotificationId"];
+            kind: components["schemas"]["NotificationKind"];
+            meetup_id?: null | components["schemas"]["MeetupId"];
+            mentorship_request_id?: null | components["schemas"]["MentorshipRequestId"];
+            /** Format: date-time */
+            read_at?: string | null;
+            reply_id?: null | components["schemas"]["ReplyId"];
+            thread_id?: null | components["schemas"]["ThreadId"];
+            /** @description The thread's or meetup's title. */
+            title?: string | null;
+        };
         Page_LogEntryView: {
             items: {
                 action: components["schemas"]["LogAction"];
@@ -1362,6 +1485,33 @@ export interface components {
                 skills: components["schemas"]["TagNameSchema"][];
                 timezone: string;
                 username: string;
+            }[];
+            /** @description Pass as `cursor` for the next page; `null` on the last page. */
+            next_cursor?: string | null;
+        };
+        Page_NotificationView: {
+            items: {
+                actor?: null | components["schemas"]["MemberSummary"];
+                /**
+                 * Format: int32
+                 * @description How many events this notification stands for ("4 new replies in …").
+                 */
+                count: number;
+                /**
+                 * Format: date-time
+                 * @description When the latest event of this notification happened.
+                 */
+                created_at: string;
+                id: components["schemas"]["NotificationId"];
+                kind: components["schemas"]["NotificationKind"];
+                meetup_id?: null | components["schemas"]["MeetupId"];
+                mentorship_request_id?: null | components["schemas"]["MentorshipRequestId"];
+                /** Format: date-time */
+                read_at?: string | null;
+                reply_id?: null | components["schemas"]["ReplyId"];
+                thread_id?: null | components["schemas"]["ThreadId"];
+                /** @description The thread's or meetup's title. */
+                title?: string | null;
             }[];
             /** @description Pass as `cursor` for the next page; `null` on the last page. */
             next_cursor?: string | null;
@@ -1497,6 +1647,13 @@ export interface components {
             title: string;
             /** @description A URI reference naming the kind of problem: `/problems/<code>`. */
             type: string;
+        };
+        ReadUpToRequest: {
+            /**
+             * Format: int64
+             * @description Every notification with an id up to this one is marked read; newer ones stay unread.
+             */
+            up_to_id: number;
         };
         ReadyStatus: {
             database: components["schemas"]["DependencyState"];
@@ -1674,6 +1831,23 @@ export interface components {
         Sort: "latest" | "active" | "top";
         /** @enum {string} */
         Status: "pending" | "accepted" | "declined" | "withdrawn" | "completed";
+        /**
+         * @description How a member follows a thread.
+         * @enum {string}
+         */
+        SubscriptionLevel: "watching" | "normal" | "muted";
+        /**
+         * @description Why a member follows a thread the way they do.
+         * @enum {string}
+         */
+        SubscriptionReason: "created" | "replied" | "chosen";
+        SubscriptionRequest: {
+            level: components["schemas"]["SubscriptionLevel"];
+        };
+        SubscriptionView: {
+            level: components["schemas"]["SubscriptionLevel"];
+            reason?: null | components["schemas"]["SubscriptionReason"];
+        };
         SuspendRequest: {
             /** @description Told to the member and written to the log. */
             reason: string;
@@ -1784,6 +1958,10 @@ export interface components {
         TokenRequest: {
             /** @description The token from the emailed link. */
             token: string;
+        };
+        UnreadCount: {
+            /** Format: int64 */
+            unread: number;
         };
         UpdateMeetupRequest: {
             /**
@@ -5492,6 +5670,239 @@ export interface operations {
             };
         };
     };
+    list_notifications: {
+        parameters: {
+            query?: {
+                /** @description Only unread notifications. */
+                unread?: boolean;
+                limit?: number;
+                /** @description `next_cursor` of the previous page. */
+                cursor?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of notifications */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Page_NotificationView"];
+                };
+            };
+            /** @description A query parameter is not of its type (`invalid_query`), or the cursor is not one this listing gave (`invalid_cursor`) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing or invalid token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database cannot be reached (`database_unavailable`); nothing was changed unless the problem says so; try again after `Retry-After` seconds */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    mark_read_up_to: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ReadUpToRequest"];
+            };
+        };
+        responses: {
+            /** @description Read */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description The body is not valid JSON (`malformed_json`) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing or invalid token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Suspended */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is larger than `server.json_limit` (`payload_too_large`) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is not `application/json` (`unsupported_media_type`) */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body has the wrong shape or invalid fields (`validation_failed`, each field named in `errors`) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database cannot be reached (`database_unavailable`); nothing was changed unless the problem says so; try again after `Retry-After` seconds */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    unread_count: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The unread count */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UnreadCount"];
+                };
+            };
+            /** @description Missing or invalid token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database cannot be reached (`database_unavailable`); nothing was changed unless the problem says so; try again after `Retry-After` seconds */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    mark_read: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Notification id */
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Read */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Missing or invalid token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Suspended */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such notification of the caller's */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database cannot be reached (`database_unavailable`); nothing was changed unless the problem says so; try again after `Retry-After` seconds */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     delete_reply: {
         parameters: {
             query?: never;
@@ -6485,6 +6896,155 @@ export interface operations {
             };
             /** @description Posting limit reached */
             429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database cannot be reached (`database_unavailable`); nothing was changed unless the problem says so; try again after `Retry-After` seconds */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    get_subscription: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Thread id */
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The level and why */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SubscriptionView"];
+                };
+            };
+            /** @description Missing or invalid token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such thread, or not one the caller can see */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database cannot be reached (`database_unavailable`); nothing was changed unless the problem says so; try again after `Retry-After` seconds */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    put_subscription: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Thread id */
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SubscriptionRequest"];
+            };
+        };
+        responses: {
+            /** @description The level, now `chosen` */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SubscriptionView"];
+                };
+            };
+            /** @description The body is not valid JSON (`malformed_json`) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing or invalid token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Suspended */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such thread, or not one the caller can see */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is larger than `server.json_limit` (`payload_too_large`) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is not `application/json` (`unsupported_media_type`) */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body has the wrong shape or invalid fields (`validation_failed`, each field named in `errors`) */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -1,0 +1,107 @@
+//! The kinds of notification, how a member follows a thread, and the inbox's inputs.
+
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use crate::error::ApiError;
+use crate::ids::NotificationId;
+
+crate::text_enum! {
+    /// What a notification is about (the contract's list; `mention` and the others arrive
+    /// with the features that produce them).
+    #[derive(Serialize, ToSchema)]
+    #[serde(rename_all = "snake_case")]
+    pub enum NotificationKind ("notification kind") {
+        /// A reply in a thread the member started.
+        Reply => "reply",
+        /// A reply in a thread the member watches.
+        WatchedReply => "watched_reply",
+        Mention => "mention",
+        NewThreadInTag => "new_thread_in_tag",
+        MentorshipRequest => "mentorship_request",
+        MentorshipAccepted => "mentorship_accepted",
+        MentorshipDeclined => "mentorship_declined",
+        MentorshipWithdrawn => "mentorship_withdrawn",
+        MentorshipCompleted => "mentorship_completed",
+        MentorshipExpired => "mentorship_expired",
+        MeetupChanged => "meetup_changed",
+        MeetupCancelled => "meetup_cancelled",
+        MeetupSeat => "meetup_seat",
+        MeetupReminder => "meetup_reminder",
+        ContentHidden => "content_hidden",
+        ContentRestored => "content_restored",
+        AccountSuspended => "account_suspended",
+        AccountUnsuspended => "account_unsuspended",
+        AppealDecided => "appeal_decided",
+    }
+}
+
+crate::text_enum! {
+    /// How a member follows a thread.
+    #[derive(Serialize, Deserialize, ToSchema)]
+    #[serde(rename_all = "snake_case")]
+    pub enum SubscriptionLevel ("subscription level") {
+        /// Every reply.
+        Watching => "watching",
+        /// Replies to the member and mentions of them.
+        Normal => "normal",
+        /// Nothing, mentions included.
+        Muted => "muted",
+    }
+}
+
+crate::text_enum! {
+    /// Why a member follows a thread the way they do.
+    #[derive(Serialize, ToSchema)]
+    #[serde(rename_all = "snake_case")]
+    pub enum SubscriptionReason ("subscription reason") {
+        /// They started it (automatic).
+        Created => "created",
+        /// They replied in it (automatic).
+        Replied => "replied",
+        /// They set the level themselves; automatic subscriptions never overwrite it.
+        Chosen => "chosen",
+    }
+}
+
+/// `up_to_id` of "mark read": a notification id, required.
+pub fn parse_up_to(raw: Option<i64>) -> Result<NotificationId, ApiError> {
+    match raw {
+        Some(id) if id > 0 => Ok(NotificationId(id)),
+        Some(_) => Err(ApiError::invalid_field(
+            "up_to_id",
+            "must be a notification id",
+        )),
+        None => Err(ApiError::invalid_field("up_to_id", "is required")),
+    }
+}
+
+/// The level of `PUT …/subscription`, required.
+pub fn parse_level(raw: Option<SubscriptionLevel>) -> Result<SubscriptionLevel, ApiError> {
+    raw.ok_or_else(|| ApiError::invalid_field("level", "is required"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_kind_round_trips_through_its_text() {
+        for kind in NotificationKind::ALL {
+            assert_eq!(kind.as_str().parse::<NotificationKind>().unwrap(), *kind);
+        }
+        assert!("replies".parse::<NotificationKind>().is_err());
+    }
+
+    #[test]
+    fn up_to_must_be_an_id_and_level_is_required() {
+        assert_eq!(parse_up_to(Some(7)).unwrap(), NotificationId(7));
+        assert!(parse_up_to(Some(0)).is_err());
+        assert!(parse_up_to(None).is_err());
+        assert_eq!(
+            parse_level(Some(SubscriptionLevel::Muted)).unwrap(),
+            SubscriptionLevel::Muted
+        );
+        assert!(parse_level(None).is_err());
+    }
+}

@@ -1,0 +1,186 @@
+//! `/notifications/*` and `/threads/{id}/subscription`.
+
+use actix_web::{web, HttpResponse};
+use serde::Deserialize;
+use utoipa::{IntoParams, ToSchema};
+
+use super::domain::{self, SubscriptionLevel};
+use super::service::{self, InboxQuery, INBOX_LISTING};
+use super::views::{NotificationView, SubscriptionView, UnreadCount};
+use crate::auth::{ActiveUser, AuthUser};
+use crate::db::{self, DbPool};
+use crate::error::{ApiError, Problem};
+use crate::http::Json;
+use crate::ids::{NotificationId, ThreadId};
+use crate::pagination::{self, Page};
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.service(web::resource("/notifications").route(web::get().to(list_notifications)))
+        .service(web::resource("/notifications/unread-count").route(web::get().to(unread_count)))
+        .service(web::resource("/notifications/read").route(web::post().to(mark_read_up_to)))
+        .service(web::resource("/notifications/{id}/read").route(web::post().to(mark_read)))
+        .service(
+            web::resource("/threads/{id}/subscription")
+                .route(web::get().to(get_subscription))
+                .route(web::put().to(put_subscription)),
+        );
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct InboxParams {
+    /// Only unread notifications.
+    pub unread: Option<bool>,
+    #[param(minimum = 1, maximum = 100)]
+    pub limit: Option<i64>,
+    /// `next_cursor` of the previous page.
+    pub cursor: Option<String>,
+}
+
+/// The caller's notifications, newest first; `?unread=true` for the unread ones.
+#[utoipa::path(
+    get, path = "/api/v1/notifications", tag = "notifications",
+    security(("bearer_auth" = [])),
+    params(InboxParams),
+    responses(
+        (status = 200, description = "A page of notifications", body = Page<NotificationView>),
+    )
+)]
+pub async fn list_notifications(
+    AuthUser(user): AuthUser,
+    query: web::Query<InboxParams>,
+    pool: web::Data<DbPool>,
+) -> Result<HttpResponse, ApiError> {
+    let query = query.into_inner();
+    let inbox = InboxQuery {
+        unread_only: query.unread.unwrap_or(false),
+        before: pagination::decode_optional::<i64>(INBOX_LISTING, query.cursor.as_deref())?
+            .map(NotificationId),
+        limit: pagination::limit(query.limit)?,
+    };
+    let page = db::read(&pool, move |conn| service::inbox(conn, &user, &inbox)).await?;
+    Ok(HttpResponse::Ok().json(page))
+}
+
+/// How many unread notifications the inbox holds (always what `?unread=true` lists).
+#[utoipa::path(
+    get, path = "/api/v1/notifications/unread-count", tag = "notifications",
+    security(("bearer_auth" = [])),
+    responses((status = 200, description = "The unread count", body = UnreadCount))
+)]
+pub async fn unread_count(
+    AuthUser(user): AuthUser,
+    pool: web::Data<DbPool>,
+) -> Result<HttpResponse, ApiError> {
+    let count = db::read(&pool, move |conn| service::unread_count(conn, &user)).await?;
+    Ok(HttpResponse::Ok().json(count))
+}
+
+/// Marks one of the caller's notifications read (again is fine).
+#[utoipa::path(
+    post, path = "/api/v1/notifications/{id}/read", tag = "notifications",
+    security(("bearer_auth" = [])),
+    params(("id" = i64, Path, description = "Notification id")),
+    responses(
+        (status = 204, description = "Read"),
+        (status = 403, description = "Suspended", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such notification of the caller's", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn mark_read(
+    ActiveUser(user): ActiveUser,
+    id: web::Path<NotificationId>,
+    pool: web::Data<DbPool>,
+) -> Result<HttpResponse, ApiError> {
+    let id = id.into_inner();
+    db::run(&pool, move |conn| service::mark_read(conn, &user, id)).await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ReadUpToRequest {
+    /// Every notification with an id up to this one is marked read; newer ones stay unread.
+    #[serde(default)]
+    #[schema(value_type = i64, required = true, minimum = 1)]
+    pub up_to_id: Option<i64>,
+}
+
+/// Marks every notification up to an id read.
+#[utoipa::path(
+    post, path = "/api/v1/notifications/read", tag = "notifications",
+    security(("bearer_auth" = [])),
+    request_body = ReadUpToRequest,
+    responses(
+        (status = 204, description = "Read"),
+        (status = 403, description = "Suspended", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn mark_read_up_to(
+    ActiveUser(user): ActiveUser,
+    body: Json<ReadUpToRequest>,
+    pool: web::Data<DbPool>,
+) -> Result<HttpResponse, ApiError> {
+    let up_to = domain::parse_up_to(body.up_to_id)?;
+    db::run(&pool, move |conn| {
+        service::mark_read_up_to(conn, &user, up_to)
+    })
+    .await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+/// How the caller follows a thread.
+#[utoipa::path(
+    get, path = "/api/v1/threads/{id}/subscription", tag = "notifications",
+    security(("bearer_auth" = [])),
+    params(("id" = i64, Path, description = "Thread id")),
+    responses(
+        (status = 200, description = "The level and why", body = SubscriptionView),
+        (status = 404, description = "No such thread, or not one the caller can see", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn get_subscription(
+    AuthUser(user): AuthUser,
+    id: web::Path<ThreadId>,
+    pool: web::Data<DbPool>,
+) -> Result<HttpResponse, ApiError> {
+    let id = id.into_inner();
+    let view = db::read(&pool, move |conn| service::subscription(conn, &user, id)).await?;
+    Ok(HttpResponse::Ok().json(view))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SubscriptionRequest {
+    #[serde(default)]
+    #[schema(value_type = SubscriptionLevel, required = true)]
+    pub level: Option<SubscriptionLevel>,
+}
+
+/// Chooses how to follow a thread: `watching` (every reply), `normal` (replies to the caller
+/// and mentions) or `muted` (nothing).
+#[utoipa::path(
+    put, path = "/api/v1/threads/{id}/subscription", tag = "notifications",
+    security(("bearer_auth" = [])),
+    params(("id" = i64, Path, description = "Thread id")),
+    request_body = SubscriptionRequest,
+    responses(
+        (status = 200, description = "The level, now `chosen`", body = SubscriptionView),
+        (status = 403, description = "Suspended", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such thread, or not one the caller can see", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn put_subscription(
+    ActiveUser(user): ActiveUser,
+    id: web::Path<ThreadId>,
+    body: Json<SubscriptionRequest>,
+    pool: web::Data<DbPool>,
+) -> Result<HttpResponse, ApiError> {
+    let level = domain::parse_level(body.level)?;
+    let id = id.into_inner();
+    let view = db::run(&pool, move |conn| {
+        service::choose_subscription(conn, &user, id, level)
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(view))
+}
