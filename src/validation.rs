@@ -93,6 +93,16 @@ where
 /// Free text of `min..=max` characters as sent (what the OpenAPI `minLength`/`maxLength`
 /// say), not blank when `min > 0`, without control characters except newlines and tabs when
 /// `multiline`; returned trimmed.
+/// An id as JSON sends it: JSON does not tell `7` from `7.0`, so neither does this; fractions
+/// and numbers past what a float holds exactly are `None`.
+pub fn whole_number(raw: &serde_json::Number) -> Option<i64> {
+    raw.as_i64().or_else(|| {
+        raw.as_f64()
+            .filter(|f| f.fract() == 0.0 && f.abs() < 9.0e15)
+            .map(|f| f as i64)
+    })
+}
+
 pub fn text(raw: &str, min: usize, max: usize, multiline: bool) -> Result<String, String> {
     let length = raw.chars().count();
     if length < min {

@@ -186,12 +186,7 @@ pub fn parse_note(field: &str, raw: Option<&str>) -> Result<Option<String>, ApiE
 /// A report's `target_id` as JSON sends it: JSON does not tell `7` from `7.0`, so neither does
 /// this.
 pub fn parse_target(target_type: TargetType, raw: &serde_json::Number) -> Result<Target, ApiError> {
-    raw.as_i64()
-        .or_else(|| {
-            raw.as_f64()
-                .filter(|f| f.fract() == 0.0 && f.abs() < 9.0e15)
-                .map(|f| f as i64)
-        })
+    crate::validation::whole_number(raw)
         .map(|id| Target::stored(target_type, id))
         .ok_or_else(|| ApiError::invalid_field("target_id", "must be a whole number"))
 }

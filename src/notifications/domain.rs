@@ -64,10 +64,10 @@ crate::text_enum! {
     }
 }
 
-/// `up_to_id` of "mark read": a notification id, required.
-pub fn parse_up_to(raw: Option<i64>) -> Result<NotificationId, ApiError> {
-    match raw {
-        Some(id) if id > 0 => Ok(NotificationId(id)),
+/// `up_to_id` of "mark read": a notification id (`7` or `7.0`), required.
+pub fn parse_up_to(raw: Option<&serde_json::Number>) -> Result<NotificationId, ApiError> {
+    match raw.map(crate::validation::whole_number) {
+        Some(Some(id)) if id > 0 => Ok(NotificationId(id)),
         Some(_) => Err(ApiError::invalid_field(
             "up_to_id",
             "must be a notification id",
@@ -95,8 +95,14 @@ mod tests {
 
     #[test]
     fn up_to_must_be_an_id_and_level_is_required() {
-        assert_eq!(parse_up_to(Some(7)).unwrap(), NotificationId(7));
-        assert!(parse_up_to(Some(0)).is_err());
+        let number = |text: &str| serde_json::from_str::<serde_json::Number>(text).unwrap();
+        assert_eq!(parse_up_to(Some(&number("7"))).unwrap(), NotificationId(7));
+        assert_eq!(
+            parse_up_to(Some(&number("657.0"))).unwrap(),
+            NotificationId(657)
+        );
+        assert!(parse_up_to(Some(&number("7.5"))).is_err());
+        assert!(parse_up_to(Some(&number("0"))).is_err());
         assert!(parse_up_to(None).is_err());
         assert_eq!(
             parse_level(Some(SubscriptionLevel::Muted)).unwrap(),

@@ -103,7 +103,7 @@ pub struct ReadUpToRequest {
     /// Every notification with an id up to this one is marked read; newer ones stay unread.
     #[serde(default)]
     #[schema(value_type = i64, required = true, minimum = 1)]
-    pub up_to_id: Option<i64>,
+    pub up_to_id: Option<serde_json::Number>,
 }
 
 /// Marks every notification up to an id read.
@@ -121,7 +121,7 @@ pub async fn mark_read_up_to(
     body: Json<ReadUpToRequest>,
     pool: web::Data<DbPool>,
 ) -> Result<HttpResponse, ApiError> {
-    let up_to = domain::parse_up_to(body.up_to_id)?;
+    let up_to = domain::parse_up_to(body.up_to_id.as_ref())?;
     db::run(&pool, move |conn| {
         service::mark_read_up_to(conn, &user, up_to)
     })
