@@ -44,6 +44,7 @@ pub struct InboxParams {
     params(InboxParams),
     responses(
         (status = 200, description = "A page of notifications", body = Page<NotificationView>),
+        (status = 422, description = "Invalid `limit`", body = Problem, content_type = "application/problem+json"),
     )
 )]
 pub async fn list_notifications(

@@ -5712,6 +5712,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description Invalid `limit` */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description The database cannot be reached (`database_unavailable`); nothing was changed unless the problem says so; try again after `Retry-After` seconds */
             503: {
                 headers: {
