@@ -3,14 +3,17 @@
 use std::collections::HashSet;
 use std::sync::LazyLock;
 
-use pulldown_cmark::{html, Event, Options, Parser, TagEnd};
+use pulldown_cmark::{html, CowStr, Event, Options, Parser, Tag, TagEnd};
 
 static SANITIZER: LazyLock<ammonia::Builder<'static>> = LazyLock::new(|| {
     let mut builder = ammonia::Builder::default();
     builder
         .url_schemes(HashSet::from(["http", "https", "mailto"]))
         .link_rel(Some("nofollow ugc noopener"))
-        .url_relative(ammonia::UrlRelative::Deny)
+        // Members' links must be absolute; the only relative links are the profile links
+        // that mentions become.
+        .url_relative(ammonia::UrlRelative::Custom(Box::new(profile_links_only)))
+        .add_allowed_classes("a", ["mention"])
         .add_allowed_classes(
             "code",
             [
@@ -38,12 +41,133 @@ fn options() -> Options {
     Options::ENABLE_TABLES | Options::ENABLE_STRIKETHROUGH | Options::ENABLE_TASKLISTS
 }
 
+fn profile_links_only(url: &str) -> Option<std::borrow::Cow<'_, str>> {
+    let name = url.strip_prefix(PROFILE_PATH)?;
+    is_username(name).then_some(std::borrow::Cow::Borrowed(url))
+}
+
+/// Where a member's profile page is, relative to the site.
+const PROFILE_PATH: &str = "/users/";
+
 /// Markdown → safe HTML: no scripts, no event handlers, no `javascript:`/`data:` URLs,
-/// links marked `rel="nofollow ugc noopener"`.
+/// links marked `rel="nofollow ugc noopener"`; `@name` outside code, quotes and links becomes
+/// a link to the member's profile.
 pub fn render(markdown: &str) -> String {
     let mut unsafe_html = String::with_capacity(markdown.len() * 3 / 2);
-    html::push_html(&mut unsafe_html, Parser::new_ext(markdown, options()));
+    let mut context = Context::default();
+    let events = Parser::new_ext(markdown, options()).flat_map(|event| {
+        context.enter(&event);
+        match event {
+            Event::Text(text) if context.mentions_count() && text.contains('@') => {
+                link_mentions(text)
+            }
+            other => vec![other],
+        }
+    });
+    html::push_html(&mut unsafe_html, events);
     SANITIZER.clean(&unsafe_html).to_string()
+}
+
+/// The members a post mentions (`@name` in its text, not in code spans, code blocks, quotes or
+/// link texts), each once, in order of first mention, as written.
+pub fn mentions(markdown: &str) -> Vec<String> {
+    let mut context = Context::default();
+    let mut found: Vec<String> = Vec::new();
+    for event in Parser::new_ext(markdown, options()) {
+        context.enter(&event);
+        if let Event::Text(text) = &event {
+            if context.mentions_count() {
+                for (start, end) in mention_spans(text) {
+                    let name = &text[start + 1..end];
+                    if !found.iter().any(|seen| seen.eq_ignore_ascii_case(name)) {
+                        found.push(name.to_string());
+                    }
+                }
+            }
+        }
+    }
+    found
+}
+
+/// Where in the document the parser is: mentions count only in plain text.
+#[derive(Default)]
+struct Context {
+    code_blocks: usize,
+    quotes: usize,
+    links: usize,
+}
+
+impl Context {
+    fn enter(&mut self, event: &Event<'_>) {
+        match event {
+            Event::Start(Tag::CodeBlock(_)) => self.code_blocks += 1,
+            Event::End(TagEnd::CodeBlock) => self.code_blocks -= 1,
+            Event::Start(Tag::BlockQuote(_)) => self.quotes += 1,
+            Event::End(TagEnd::BlockQuote(_)) => self.quotes -= 1,
+            Event::Start(Tag::Link { .. } | Tag::Image { .. }) => self.links += 1,
+            Event::End(TagEnd::Link | TagEnd::Image) => self.links -= 1,
+            _ => {}
+        }
+    }
+
+    fn mentions_count(&self) -> bool {
+        self.code_blocks == 0 && self.quotes == 0 && self.links == 0
+    }
+}
+
+fn is_name_byte(byte: u8) -> bool {
+    byte.is_ascii_alphanumeric() || byte == b'_' || byte == b'-'
+}
+
+/// A username's shape (3–32 of `[A-Za-z0-9_-]`), the accounts rule.
+fn is_username(name: &str) -> bool {
+    (3..=32).contains(&name.len()) && name.bytes().all(is_name_byte)
+}
+
+/// The byte ranges of `@name` in a text: `@` at the start or after a character that is not
+/// part of a name or an address (so `a@b.com` is no mention), then a whole username.
+fn mention_spans(text: &str) -> Vec<(usize, usize)> {
+    let bytes = text.as_bytes();
+    let mut spans = Vec::new();
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'@' && (i == 0 || !(is_name_byte(bytes[i - 1]) || bytes[i - 1] == b'.')) {
+            let end = (i + 1..bytes.len())
+                .find(|&j| !is_name_byte(bytes[j]))
+                .unwrap_or(bytes.len());
+            if is_username(&text[i + 1..end]) {
+                spans.push((i, end));
+            }
+            i = end.max(i + 1);
+        } else {
+            i += 1;
+        }
+    }
+    spans
+}
+
+/// A text event with its mentions as profile links.
+fn link_mentions(text: CowStr<'_>) -> Vec<Event<'_>> {
+    let spans = mention_spans(&text);
+    if spans.is_empty() {
+        return vec![Event::Text(text)];
+    }
+    let mut events = Vec::with_capacity(spans.len() * 2 + 1);
+    let mut at = 0;
+    for (start, end) in spans {
+        if start > at {
+            events.push(Event::Text(CowStr::from(text[at..start].to_string())));
+        }
+        let name = &text[start + 1..end];
+        events.push(Event::InlineHtml(CowStr::from(format!(
+            "<a class=\"mention\" href=\"{PROFILE_PATH}{name}\">@{name}</a>"
+        ))));
+        at = end;
+    }
+    if at < text.len() {
+        events.push(Event::Text(CowStr::from(text[at..].to_string())));
+    }
+    events
 }
 
 /// The first `max_chars` characters of the text a reader sees (no markup), for summaries.
@@ -109,6 +233,29 @@ mod tests {
         assert!(html.contains(r#"rel="nofollow ugc noopener""#), "{html}");
         assert!(!html.contains("javascript:"), "{html}");
         assert!(!html.contains("data:"), "{html}");
+    }
+
+    #[test]
+    fn mentions_are_found_in_text_only() {
+        let body = "Hi @alice and @Bob_2, not a@b.com nor `@carol` nor\n\n\
+                    ```\n@dave\n```\n\n> @erin said\n\n[@frank](https://x.dev) @al \
+                    again @ALICE, @gus-h.";
+        assert_eq!(mentions(body), vec!["alice", "Bob_2", "gus-h"]);
+    }
+
+    #[test]
+    fn mentions_become_profile_links_and_other_relative_links_stay_out() {
+        let html = render("ping @alice_1, see `@bob` and [x](/admin)");
+        assert!(
+            html.contains(
+                r#"<a class="mention" href="/users/alice_1" rel="nofollow ugc noopener">@alice_1</a>,"#
+            ),
+            "{html}"
+        );
+        assert!(html.contains("<code>@bob</code>"), "{html}");
+        assert!(!html.contains("/admin"), "{html}");
+        let escaped = render("@<script>alert(1)</script>");
+        assert!(!escaped.contains("<script"), "{escaped}");
     }
 
     #[test]

@@ -90,6 +90,10 @@ use crate::{accounts, meetups, mentorship, moderation, notifications, search, th
         notifications::routes::mark_read_up_to,
         notifications::routes::get_subscription,
         notifications::routes::put_subscription,
+        notifications::routes::get_tag_subscription,
+        notifications::routes::put_tag_subscription,
+        notifications::routes::block,
+        notifications::routes::unblock,
     ),
     // Schemas only a query parameter refers to are not collected from the handlers.
     components(schemas(Problem, threads::domain::Sort)),

@@ -220,6 +220,15 @@ diesel::table! {
 }
 
 diesel::table! {
+    tag_subscriptions (user_id, tag) {
+        user_id -> Int8,
+        tag -> Text,
+        level -> Text,
+        updated_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
     tags (name) {
         name -> Text,
         thread_count -> Int4,
@@ -263,6 +272,14 @@ diesel::table! {
         created_at -> Timestamptz,
         updated_at -> Timestamptz,
         last_activity_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    user_blocks (blocker_id, blocked_id) {
+        blocker_id -> Int8,
+        blocked_id -> Int8,
+        created_at -> Timestamptz,
     }
 }
 
@@ -319,6 +336,7 @@ diesel::joinable!(replies -> threads (thread_id));
 diesel::joinable!(replies -> users (author_id));
 diesel::joinable!(reply_votes -> replies (reply_id));
 diesel::joinable!(reply_votes -> users (user_id));
+diesel::joinable!(tag_subscriptions -> users (user_id));
 diesel::joinable!(thread_subscriptions -> threads (thread_id));
 diesel::joinable!(thread_subscriptions -> users (user_id));
 diesel::joinable!(thread_votes -> threads (thread_id));
@@ -342,10 +360,12 @@ diesel::allow_tables_to_appear_in_same_query!(
     search_documents,
     search_lexemes,
     search_rebuilds,
+    tag_subscriptions,
     tags,
     thread_subscriptions,
     thread_votes,
     threads,
+    user_blocks,
     user_tokens,
     users,
 );

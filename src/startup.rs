@@ -49,6 +49,15 @@ pub fn job_registry(settings: &Settings) -> anyhow::Result<JobRegistry> {
         })
         .await
     });
+    registry.register(notifications::NOTIFY_THREAD_JOB, |ctx, job| async move {
+        let work: notifications::events::NotifyThread = serde_json::from_value(job.payload)?;
+        crate::db::blocking(&ctx.pool, move |pool| {
+            let mut conn = pool.get()?;
+            notifications::service::deliver_thread(&mut conn, &work)?;
+            Ok(())
+        })
+        .await
+    });
     let engine = SearchEngine::from_settings(&settings.search)?;
     registry.register_batch(
         search::SEARCH_SYNC_JOB,

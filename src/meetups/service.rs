@@ -13,6 +13,7 @@ use super::views::{AttendeeList, AttendeeView, MeetupSummary, MeetupView, RsvpVi
 use crate::accounts::User;
 use crate::error::ApiError;
 use crate::ids::{MeetupId, UserId};
+use crate::notifications::{self, NotificationKind};
 use crate::pagination::{self, Page};
 use crate::search;
 
@@ -117,7 +118,7 @@ pub fn update(
         )?;
         notify_promoted(conn, &row, &promoted, base_url)?;
         if rules::time_or_place_changed(&before, &after) {
-            notify_attendees(conn, &row, "meetup_changed", base_url)?;
+            notify_attendees(conn, &row, NotificationKind::MeetupChanged, actor, base_url)?;
         }
         search::enqueue(conn, id)?;
         get(conn, id, Some(actor))
@@ -134,7 +135,13 @@ pub fn cancel(
     conn.transaction(|conn| {
         managed(conn, id, actor)?;
         let row = model::cancel(conn, id)?;
-        notify_attendees(conn, &row, "meetup_cancelled", base_url)?;
+        notify_attendees(
+            conn,
+            &row,
+            NotificationKind::MeetupCancelled,
+            actor,
+            base_url,
+        )?;
         search::enqueue(conn, id)?;
         get(conn, id, Some(actor))
     })
@@ -281,12 +288,33 @@ fn email_context(meetup: &MeetupRow, username: &str, base_url: &str) -> serde_js
     })
 }
 
+/// A unique name for one direct meetup event (direct events are recorded in their own
+/// transaction, so they are never replayed; the name only has to differ between events).
+fn event_name(meetup: &MeetupRow, what: &str) -> String {
+    format!(
+        "meetup:{}:{what}:{}",
+        meetup.id.0,
+        Utc::now().timestamp_micros()
+    )
+}
+
+/// Tells everyone going or waiting, in the app and by mail (the mail's template is named
+/// after the kind).
 fn notify_attendees(
     conn: &mut PgConnection,
     meetup: &MeetupRow,
-    template: &str,
+    kind: NotificationKind,
+    actor: &User,
     base_url: &str,
 ) -> Result<(), ApiError> {
+    let template = kind.as_str();
+    notifications::events::tell_attendees(
+        conn,
+        &event_name(meetup, template),
+        meetup.id,
+        kind,
+        Some(actor.id),
+    )?;
     for member in model::attendee_members(conn, meetup.id)? {
         crate::email::enqueue(
             conn,
@@ -306,6 +334,17 @@ fn notify_promoted(
 ) -> Result<(), ApiError> {
     if user_ids.is_empty() {
         return Ok(());
+    }
+    let event = event_name(meetup, "seat");
+    for &member in user_ids {
+        notifications::events::tell(
+            conn,
+            &event,
+            member,
+            NotificationKind::MeetupSeat,
+            None,
+            notifications::Subject::meetup(meetup.id),
+        )?;
     }
     for member in model::members(conn, user_ids)? {
         crate::email::enqueue(

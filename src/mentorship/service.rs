@@ -16,6 +16,7 @@ use super::views::{MentorSummary, MentorView, RequestView};
 use crate::accounts::User;
 use crate::error::ApiError;
 use crate::ids::{MentorshipRequestId, UserId};
+use crate::notifications::{self, NotificationKind};
 use crate::pagination::{self, Page};
 use crate::search;
 
@@ -97,6 +98,14 @@ pub fn create_request(
             other => other.into(),
         })?;
         let mentee_person = person_of(mentee);
+        notifications::events::tell(
+            conn,
+            &format!("mentorship:{}:pending", row.id.0),
+            mentor.user_id,
+            NotificationKind::MentorshipRequest,
+            Some(mentee.id),
+            notifications::Subject::request(row.id),
+        )?;
         crate::email::enqueue(
             conn,
             &mentor_person.email,
@@ -210,7 +219,32 @@ pub fn list_requests(
     })
 }
 
-/// Moves a request along its lifecycle as `actor`; the mentee hears of an accept or decline.
+/// Tells the other party that a request reached `to` (the party who acted is never told).
+fn tell_parties(
+    conn: &mut PgConnection,
+    row: &RequestRow,
+    to: Status,
+    actor: &User,
+) -> Result<(), ApiError> {
+    let kind = match to {
+        Status::Accepted => NotificationKind::MentorshipAccepted,
+        Status::Declined => NotificationKind::MentorshipDeclined,
+        Status::Withdrawn => NotificationKind::MentorshipWithdrawn,
+        Status::Completed => NotificationKind::MentorshipCompleted,
+        Status::Pending => return Ok(()),
+    };
+    let event = format!("mentorship:{}:{}", row.id.0, to.as_str());
+    let subject = notifications::Subject::request(row.id);
+    for party in [row.mentor_id, row.mentee_id] {
+        if party != actor.id {
+            notifications::events::tell(conn, &event, party, kind, Some(actor.id), subject)?;
+        }
+    }
+    Ok(())
+}
+
+/// Moves a request along its lifecycle as `actor`; the other party is told (in the app), and
+/// the mentee hears of an accept or decline by mail.
 pub fn transition(
     conn: &mut PgConnection,
     id: MentorshipRequestId,
@@ -239,6 +273,7 @@ pub fn transition(
         let row = model::set_status(conn, id, from, to, reason)?;
         let people = people_of(conn, std::slice::from_ref(&row))?;
         let (mentor, mentee) = pair(&people, &row)?;
+        tell_parties(conn, &row, to, actor)?;
         let template = match to {
             Status::Accepted => Some("mentorship_accepted"),
             Status::Declined => Some("mentorship_declined"),

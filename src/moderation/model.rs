@@ -193,11 +193,14 @@ pub struct NewLogEntry<'a> {
 }
 
 /// Appends to the log; call it inside the action's transaction.
-pub fn append_log(conn: &mut PgConnection, entry: &NewLogEntry<'_>) -> QueryResult<()> {
+pub fn append_log(
+    conn: &mut PgConnection,
+    entry: &NewLogEntry<'_>,
+) -> QueryResult<ModerationLogId> {
     diesel::insert_into(moderation_log::table)
         .values(entry)
-        .execute(conn)?;
-    Ok(())
+        .returning(moderation_log::id)
+        .get_result(conn)
 }
 
 /// One page of the log, newest first, with the actor's username, plus one row to tell whether

@@ -17,8 +17,9 @@ use super::views::{LogEntryView, ReportView};
 use crate::accounts::views::UserView;
 use crate::accounts::{self, Role, User};
 use crate::error::ApiError;
-use crate::ids::{ReportId, ThreadId, UserId};
+use crate::ids::{ModerationLogId, ReportId, ThreadId, UserId};
 use crate::meetups;
+use crate::notifications::{self, NotificationKind};
 use crate::pagination::{self, Page};
 use crate::search;
 use crate::threads;
@@ -49,7 +50,7 @@ pub fn log(
     action: LogAction,
     (target_type, target_id): (LogTargetType, i64),
     reason: Option<&str>,
-) -> QueryResult<()> {
+) -> QueryResult<ModerationLogId> {
     model::append_log(
         conn,
         &NewLogEntry {
@@ -65,6 +66,8 @@ pub fn log(
 /// What is hidden or restored, for the author's email.
 struct Hidden {
     author_id: UserId,
+    /// What the author's notification links to.
+    subject: notifications::Subject,
     /// "Your thread “Borrow checker woes”"
     description: String,
 }
@@ -87,7 +90,20 @@ pub fn set_hidden(
         (true, Actor::Staff(_)) => LogAction::Hide,
         (false, _) => LogAction::Restore,
     };
-    log(conn, actor, action, content.log_target(), reason)?;
+    let entry = log(conn, actor, action, content.log_target(), reason)?;
+    let kind = if hidden {
+        NotificationKind::ContentHidden
+    } else {
+        NotificationKind::ContentRestored
+    };
+    notifications::events::tell(
+        conn,
+        &format!("moderation:{}", entry.0),
+        target.author_id,
+        kind,
+        None,
+        target.subject,
+    )?;
     if hidden {
         let author = User::find(conn, target.author_id)?;
         crate::email::enqueue(
@@ -124,6 +140,7 @@ fn apply_hidden(
             search::enqueue_thread_and_replies(conn, id)?;
             Ok(Some(Hidden {
                 author_id: thread.author_id,
+                subject: notifications::Subject::thread(id),
                 description: format!("Your thread “{}”", thread.title),
             }))
         }
@@ -146,6 +163,7 @@ fn apply_hidden(
             search::enqueue(conn, id)?;
             Ok(Some(Hidden {
                 author_id: reply.author_id,
+                subject: notifications::Subject::reply(reply.thread_id, id),
                 description: format!("Your reply in “{}”", thread.title),
             }))
         }
@@ -158,6 +176,7 @@ fn apply_hidden(
             search::enqueue(conn, id)?;
             Ok(Some(Hidden {
                 author_id: meetup.organizer_id,
+                subject: notifications::Subject::meetup(id),
                 description: format!("Your meetup “{}”", meetup.title),
             }))
         }
@@ -490,12 +509,20 @@ pub fn suspend(
         let target = accounts::service::member_named(conn, username)?;
         rules::ensure_can_suspend(staff, &target)?;
         let user = User::suspend(conn, target.id, until, reason)?;
-        log(
+        let entry = log(
             conn,
             Actor::Staff(staff),
             LogAction::Suspend,
             domain::log_user(user.id),
             Some(reason),
+        )?;
+        notifications::events::tell(
+            conn,
+            &format!("moderation:{}", entry.0),
+            user.id,
+            NotificationKind::AccountSuspended,
+            None,
+            notifications::Subject::default(),
         )?;
         crate::email::enqueue(
             conn,
@@ -521,12 +548,20 @@ pub fn unsuspend(
         let target = accounts::service::member_named(conn, username)?;
         rules::ensure_can_suspend(staff, &target)?;
         let user = User::unsuspend(conn, target.id)?;
-        log(
+        let entry = log(
             conn,
             Actor::Staff(staff),
             LogAction::Unsuspend,
             domain::log_user(user.id),
             None,
+        )?;
+        notifications::events::tell(
+            conn,
+            &format!("moderation:{}", entry.0),
+            user.id,
+            NotificationKind::AccountUnsuspended,
+            None,
+            notifications::Subject::default(),
         )?;
         Ok(UserView::for_viewer(&user, Some(staff)))
     })

@@ -64,6 +64,33 @@ crate::text_enum! {
     }
 }
 
+crate::text_enum! {
+    /// How a member follows a tag.
+    #[derive(Serialize, Deserialize, ToSchema)]
+    #[serde(rename_all = "snake_case")]
+    pub enum TagLevel ("tag subscription level") {
+        /// Told of every new thread with the tag.
+        WatchingFirstPost => "watching_first_post",
+        /// Nothing special (the default).
+        Normal => "normal",
+        /// Told nothing of threads with the tag, unless the member watches the thread itself.
+        Muted => "muted",
+    }
+}
+
+/// At most this many members are told of the mentions in one post.
+pub const MAX_MENTIONS: usize = 10;
+
+/// Whom a post mentions, as the fan-out matches them: the first [`MAX_MENTIONS`] distinct
+/// names, lower-cased (usernames are unique regardless of case).
+pub fn mentioned(markdown: &str) -> Vec<String> {
+    crate::markdown::mentions(markdown)
+        .into_iter()
+        .take(MAX_MENTIONS)
+        .map(|name| name.to_lowercase())
+        .collect()
+}
+
 /// `up_to_id` of "mark read": a notification id (`7` or `7.0`), required.
 pub fn parse_up_to(raw: Option<&serde_json::Number>) -> Result<NotificationId, ApiError> {
     match raw.map(crate::validation::whole_number) {
@@ -91,6 +118,15 @@ mod tests {
             assert_eq!(kind.as_str().parse::<NotificationKind>().unwrap(), *kind);
         }
         assert!("replies".parse::<NotificationKind>().is_err());
+    }
+
+    #[test]
+    fn at_most_ten_mentions_count_lower_cased() {
+        let body: String = (0..12).map(|i| format!("@Member{i:02} ")).collect();
+        let names = mentioned(&body);
+        assert_eq!(names.len(), MAX_MENTIONS);
+        assert_eq!(names[0], "member00");
+        assert_eq!(names[9], "member09");
     }
 
     #[test]

@@ -1,30 +1,79 @@
 //! What other features tell notifications, inside their own transactions: a thread was
-//! started, a reply was posted. Only follows and enqueues; the fan-out runs in the worker.
+//! started or edited, a reply was posted or edited, and the direct events of mentorship,
+//! meetups and moderation. Replies and threads only follow and enqueue (their recipients can
+//! be thousands: the fan-out runs in the worker); a direct event has its few recipients and is
+//! recorded at once.
 
 use diesel::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use super::domain::SubscriptionReason;
-use super::model;
+use super::domain::{NotificationKind, SubscriptionReason};
+use super::model::{self, Subject};
 use crate::error::ApiError;
-use crate::ids::{ReplyId, ThreadId, UserId};
+use crate::ids::{MeetupId, ReplyId, ThreadId, UserId};
+use crate::markdown;
 
-/// The job that tells the right members about a new reply.
+/// The job that tells the right members about a new or edited reply.
 pub const NOTIFY_REPLY_JOB: &str = "notify_reply";
+/// The job that tells the right members about a new or edited thread.
+pub const NOTIFY_THREAD_JOB: &str = "notify_thread";
 
 #[derive(Debug, Serialize, Deserialize)]
 pub struct NotifyReply {
     pub reply_id: ReplyId,
+    /// An edit: only members mentioned for the first time are told.
+    #[serde(default)]
+    pub edited: bool,
 }
 
-/// The author follows the thread they started.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct NotifyThread {
+    pub thread_id: ThreadId,
+    /// An edit: only members mentioned for the first time are told.
+    #[serde(default)]
+    pub edited: bool,
+}
+
+fn enqueue(conn: &mut PgConnection, kind: &str, work: &impl Serialize) -> Result<(), ApiError> {
+    let payload = serde_json::to_value(work).map_err(anyhow::Error::from)?;
+    crate::jobs::enqueue(conn, kind, &payload)?;
+    Ok(())
+}
+
+/// The author follows the thread they started; its mentions and the watchers of its tags are
+/// told by the worker.
 pub fn thread_started(
     conn: &mut PgConnection,
     author: UserId,
     thread: ThreadId,
+    body: &str,
+    tags: &[String],
 ) -> Result<(), ApiError> {
     model::follow(conn, author, thread, SubscriptionReason::Created)?;
+    if !tags.is_empty() || !markdown::mentions(body).is_empty() {
+        let work = NotifyThread {
+            thread_id: thread,
+            edited: false,
+        };
+        enqueue(conn, NOTIFY_THREAD_JOB, &work)?;
+    }
     Ok(())
+}
+
+/// A thread's body changed: members it now mentions for the first time are told.
+pub fn thread_edited(
+    conn: &mut PgConnection,
+    thread: ThreadId,
+    body: &str,
+) -> Result<(), ApiError> {
+    if markdown::mentions(body).is_empty() {
+        return Ok(());
+    }
+    let work = NotifyThread {
+        thread_id: thread,
+        edited: true,
+    };
+    enqueue(conn, NOTIFY_THREAD_JOB, &work)
 }
 
 /// The replier follows the thread (unless they already chose how), and the reply's fan-out is
@@ -36,8 +85,56 @@ pub fn reply_posted(
     reply: ReplyId,
 ) -> Result<(), ApiError> {
     model::follow(conn, author, thread, SubscriptionReason::Replied)?;
-    let payload =
-        serde_json::to_value(NotifyReply { reply_id: reply }).map_err(anyhow::Error::from)?;
-    crate::jobs::enqueue(conn, NOTIFY_REPLY_JOB, &payload)?;
+    let work = NotifyReply {
+        reply_id: reply,
+        edited: false,
+    };
+    enqueue(conn, NOTIFY_REPLY_JOB, &work)
+}
+
+/// A reply's body changed: members it now mentions for the first time are told.
+pub fn reply_edited(conn: &mut PgConnection, reply: ReplyId, body: &str) -> Result<(), ApiError> {
+    if markdown::mentions(body).is_empty() {
+        return Ok(());
+    }
+    let work = NotifyReply {
+        reply_id: reply,
+        edited: true,
+    };
+    enqueue(conn, NOTIFY_REPLY_JOB, &work)
+}
+
+/// A direct event for one member, recorded now (in the caller's transaction) under `event`,
+/// so the same event never tells them twice. Nobody is told of their own action, nor of one
+/// by a member they blocked.
+pub fn tell(
+    conn: &mut PgConnection,
+    event: &str,
+    recipient: UserId,
+    kind: NotificationKind,
+    actor: Option<UserId>,
+    subject: Subject,
+) -> Result<(), ApiError> {
+    model::insert_direct(conn, event, &[recipient], kind, actor, subject)?;
+    Ok(())
+}
+
+/// A meetup event for everyone holding a seat or a place on its waitlist.
+pub fn tell_attendees(
+    conn: &mut PgConnection,
+    event: &str,
+    meetup: MeetupId,
+    kind: NotificationKind,
+    actor: Option<UserId>,
+) -> Result<(), ApiError> {
+    let attendees = model::attendees(conn, meetup)?;
+    model::insert_direct(
+        conn,
+        event,
+        &attendees,
+        kind,
+        actor,
+        Subject::meetup(meetup),
+    )?;
     Ok(())
 }

@@ -12,4 +12,6 @@ pub mod routes;
 pub mod service;
 pub mod views;
 
-pub use events::NOTIFY_REPLY_JOB;
+pub use domain::NotificationKind;
+pub use events::{NOTIFY_REPLY_JOB, NOTIFY_THREAD_JOB};
+pub use model::Subject;

@@ -5,9 +5,9 @@
 
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
-use diesel::sql_types::{BigInt, Bool, Integer, Nullable, Text, Timestamptz};
+use diesel::sql_types::{Array, BigInt, Bool, Integer, Nullable, Text, Timestamptz};
 
-use super::domain::{NotificationKind, SubscriptionLevel, SubscriptionReason};
+use super::domain::{NotificationKind, SubscriptionLevel, SubscriptionReason, TagLevel};
 use crate::ids::{MeetupId, MentorshipRequestId, NotificationId, ReplyId, ThreadId, UserId};
 use crate::schema::thread_subscriptions;
 
@@ -121,39 +121,68 @@ pub fn mark_read_up_to(
     .execute(conn)
 }
 
-/// Tells the thread's author and watchers about reply `reply`, once each: every recipient is
-/// recorded in `notification_deliveries` under `event`, and only those recorded now are
-/// told. A reply joins the recipient's unread group for the thread (count + 1, a fresh id,
-/// so it comes first again; the group shows its newest reply whatever order jobs run in). Nothing happens for a hidden or deleted reply or thread; the
-/// reply and thread rows are share-locked, so hiding one waits for this to commit and its
+/// Who among the candidates of a reply or thread event is told, and how (shared by both
+/// fan-outs; `event_row` is the CTE with the subject's `author_id`, `thread_id` and `tags`):
+/// each member once, by their strongest reason (`rank`: a mention beats "a reply to your
+/// thread", which beats "a reply in a thread you watch"); never the author; nobody who muted
+/// the thread (mentions included), who blocked the author, or who muted one of the thread's
+/// tags unless they watch the thread itself.
+const RECIPIENTS: &str = "recipients AS ( \
+     SELECT DISTINCT ON (c.user_id) c.user_id, c.kind \
+     FROM candidates c CROSS JOIN event_row e \
+     LEFT JOIN thread_subscriptions s ON s.user_id = c.user_id AND s.thread_id = e.thread_id \
+     WHERE c.user_id <> e.author_id \
+       AND s.level IS DISTINCT FROM 'muted' \
+       AND NOT EXISTS (SELECT 1 FROM user_blocks b \
+                       WHERE b.blocker_id = c.user_id AND b.blocked_id = e.author_id) \
+       AND (s.level = 'watching' OR NOT EXISTS ( \
+            SELECT 1 FROM tag_subscriptions ts \
+            WHERE ts.user_id = c.user_id AND ts.level = 'muted' AND ts.tag = ANY (e.tags))) \
+     ORDER BY c.user_id, c.rank \
+ ), delivered AS ( \
+     INSERT INTO notification_deliveries (event, user_id) \
+     SELECT $2, user_id FROM recipients \
+     ON CONFLICT DO NOTHING RETURNING user_id \
+ )";
+
+/// Tells the right members about reply `reply`, once each: its mentions (`mentioned`:
+/// usernames, lower-cased, at most the per-post cap), the thread's author and, unless
+/// `mentions_only` (an edit), the thread's watchers. Every recipient is recorded in
+/// `notification_deliveries` under `event`, and only those recorded now are told, so a
+/// replayed job or an edit tells nobody twice. A reply joins the recipient's unread group for
+/// the thread (count + 1, a fresh id, so it comes first again; the group shows its newest
+/// reply whatever order jobs run in). Nothing happens for a hidden or deleted reply or thread;
+/// the reply and thread rows are share-locked, so hiding one waits for this to commit and its
 /// trigger then hides what was just inserted.
 /// Returns how many members were told.
-pub fn fan_out_reply(conn: &mut PgConnection, reply: ReplyId, event: &str) -> QueryResult<usize> {
-    diesel::sql_query(
-        "WITH reply AS ( \
-             SELECT r.id, r.thread_id, r.author_id, t.author_id AS thread_author_id \
+pub fn fan_out_reply(
+    conn: &mut PgConnection,
+    reply: ReplyId,
+    event: &str,
+    mentioned: &[String],
+    mentions_only: bool,
+) -> QueryResult<usize> {
+    let query = format!(
+        "WITH event_row AS ( \
+             SELECT r.id, r.thread_id, r.author_id, t.author_id AS thread_author_id, t.tags \
              FROM replies r JOIN threads t ON t.id = r.thread_id \
              WHERE r.id = $1 AND r.deleted_at IS NULL AND NOT r.hidden \
                AND t.deleted_at IS NULL AND NOT t.hidden \
              FOR SHARE OF r, t \
-         ), recipients AS ( \
-             SELECT reply.thread_author_id AS user_id, 'reply' AS kind FROM reply \
-             WHERE reply.thread_author_id <> reply.author_id \
-               AND NOT EXISTS (SELECT 1 FROM thread_subscriptions s \
-                               WHERE s.user_id = reply.thread_author_id \
-                                 AND s.thread_id = reply.thread_id AND s.level = 'muted') \
+         ), candidates AS ( \
+             SELECT u.id AS user_id, 'mention' AS kind, 1 AS rank \
+             FROM users u WHERE lower(u.username) = ANY ($3) \
              UNION ALL \
-             SELECT s.user_id, 'watched_reply' FROM reply \
-             JOIN thread_subscriptions s ON s.thread_id = reply.thread_id AND s.level = 'watching' \
-             WHERE s.user_id <> reply.author_id AND s.user_id <> reply.thread_author_id \
-         ), delivered AS ( \
-             INSERT INTO notification_deliveries (event, user_id) \
-             SELECT $2, user_id FROM recipients \
-             ON CONFLICT DO NOTHING RETURNING user_id \
-         ) \
+             SELECT e.thread_author_id, 'reply', 2 FROM event_row e WHERE NOT $4 \
+             UNION ALL \
+             SELECT s.user_id, 'watched_reply', 3 FROM event_row e \
+             JOIN thread_subscriptions s ON s.thread_id = e.thread_id AND s.level = 'watching' \
+             WHERE NOT $4 \
+         ), {RECIPIENTS} \
          INSERT INTO notifications (user_id, kind, actor_id, thread_id, reply_id) \
-         SELECT recipients.user_id, recipients.kind, reply.author_id, reply.thread_id, reply.id \
-         FROM recipients JOIN delivered ON delivered.user_id = recipients.user_id CROSS JOIN reply \
+         SELECT recipients.user_id, recipients.kind, e.author_id, e.thread_id, e.id \
+         FROM recipients JOIN delivered ON delivered.user_id = recipients.user_id \
+         CROSS JOIN event_row e \
          ORDER BY recipients.user_id \
          ON CONFLICT (user_id, thread_id, kind) \
              WHERE read_at IS NULL AND kind IN ('reply', 'watched_reply') \
@@ -161,11 +190,208 @@ pub fn fan_out_reply(conn: &mut PgConnection, reply: ReplyId, event: &str) -> Qu
              actor_id = CASE WHEN EXCLUDED.reply_id > notifications.reply_id \
                              THEN EXCLUDED.actor_id ELSE notifications.actor_id END, \
              reply_id = GREATEST(notifications.reply_id, EXCLUDED.reply_id), \
-             id = nextval('notifications_id_seq'), created_at = now()",
+             id = nextval('notifications_id_seq'), created_at = now()"
+    );
+    diesel::sql_query(query)
+        .bind::<BigInt, _>(reply)
+        .bind::<Text, _>(event)
+        .bind::<Array<Text>, _>(mentioned)
+        .bind::<Bool, _>(mentions_only)
+        .execute(conn)
+}
+
+/// Tells the right members about thread `thread`, once each: its mentions and, unless
+/// `mentions_only` (an edit), the members watching the first post of one of its tags. The
+/// same rules and bookkeeping as [`fan_out_reply`].
+pub fn fan_out_thread(
+    conn: &mut PgConnection,
+    thread: ThreadId,
+    event: &str,
+    mentioned: &[String],
+    mentions_only: bool,
+) -> QueryResult<usize> {
+    let query = format!(
+        "WITH event_row AS ( \
+             SELECT t.id AS thread_id, t.author_id, t.tags FROM threads t \
+             WHERE t.id = $1 AND t.deleted_at IS NULL AND NOT t.hidden \
+             FOR SHARE OF t \
+         ), candidates AS ( \
+             SELECT u.id AS user_id, 'mention' AS kind, 1 AS rank \
+             FROM users u WHERE lower(u.username) = ANY ($3) \
+             UNION ALL \
+             SELECT ts.user_id, 'new_thread_in_tag', 2 FROM event_row e \
+             JOIN tag_subscriptions ts ON ts.tag = ANY (e.tags) AND ts.level = 'watching_first_post' \
+             WHERE NOT $4 \
+         ), {RECIPIENTS} \
+         INSERT INTO notifications (user_id, kind, actor_id, thread_id) \
+         SELECT recipients.user_id, recipients.kind, e.author_id, e.thread_id \
+         FROM recipients JOIN delivered ON delivered.user_id = recipients.user_id \
+         CROSS JOIN event_row e \
+         ORDER BY recipients.user_id"
+    );
+    diesel::sql_query(query)
+        .bind::<BigInt, _>(thread)
+        .bind::<Text, _>(event)
+        .bind::<Array<Text>, _>(mentioned)
+        .bind::<Bool, _>(mentions_only)
+        .execute(conn)
+}
+
+/// The body of a reply (none when it is gone).
+pub fn reply_body(conn: &mut PgConnection, reply: ReplyId) -> QueryResult<Option<String>> {
+    use crate::schema::replies::dsl as r;
+    r::replies
+        .find(reply)
+        .select(r::body)
+        .first(conn)
+        .optional()
+}
+
+/// The body of a thread's first post (none when it is gone).
+pub fn thread_body(conn: &mut PgConnection, thread: ThreadId) -> QueryResult<Option<String>> {
+    use crate::schema::threads::dsl as t;
+    t::threads
+        .find(thread)
+        .select(t::body)
+        .first(conn)
+        .optional()
+}
+
+/// What a direct notification is about.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Subject {
+    pub thread: Option<ThreadId>,
+    pub reply: Option<ReplyId>,
+    pub meetup: Option<MeetupId>,
+    pub request: Option<MentorshipRequestId>,
+}
+
+impl Subject {
+    pub fn meetup(meetup: MeetupId) -> Self {
+        Subject {
+            meetup: Some(meetup),
+            ..Subject::default()
+        }
+    }
+
+    pub fn request(request: MentorshipRequestId) -> Self {
+        Subject {
+            request: Some(request),
+            ..Subject::default()
+        }
+    }
+
+    pub fn reply(thread: ThreadId, reply: ReplyId) -> Self {
+        Subject {
+            thread: Some(thread),
+            reply: Some(reply),
+            ..Subject::default()
+        }
+    }
+
+    pub fn thread(thread: ThreadId) -> Self {
+        Subject {
+            thread: Some(thread),
+            ..Subject::default()
+        }
+    }
+}
+
+/// Records a direct event for `recipients` under `event`: each is told once, never of their
+/// own action nor of one by a member they blocked.
+pub fn insert_direct(
+    conn: &mut PgConnection,
+    event: &str,
+    recipients: &[UserId],
+    kind: NotificationKind,
+    actor: Option<UserId>,
+    subject: Subject,
+) -> QueryResult<usize> {
+    let recipients: Vec<i64> = recipients.iter().map(|id| id.0).collect();
+    diesel::sql_query(
+        "WITH recipients AS ( \
+             SELECT DISTINCT u AS user_id FROM unnest($2::int8[]) u \
+             WHERE u IS DISTINCT FROM $4 \
+               AND NOT EXISTS (SELECT 1 FROM user_blocks b WHERE b.blocker_id = u AND b.blocked_id = $4) \
+         ), delivered AS ( \
+             INSERT INTO notification_deliveries (event, user_id) \
+             SELECT $1, user_id FROM recipients ON CONFLICT DO NOTHING RETURNING user_id \
+         ) \
+         INSERT INTO notifications (user_id, kind, actor_id, thread_id, reply_id, meetup_id, \
+                                    mentorship_request_id) \
+         SELECT user_id, $3, $4, $5, $6, $7, $8 FROM delivered ORDER BY user_id",
     )
-    .bind::<BigInt, _>(reply)
     .bind::<Text, _>(event)
+    .bind::<Array<BigInt>, _>(recipients)
+    .bind::<Text, _>(kind)
+    .bind::<Nullable<BigInt>, _>(actor)
+    .bind::<Nullable<BigInt>, _>(subject.thread)
+    .bind::<Nullable<BigInt>, _>(subject.reply)
+    .bind::<Nullable<BigInt>, _>(subject.meetup)
+    .bind::<Nullable<BigInt>, _>(subject.request)
     .execute(conn)
+}
+
+/// Everyone holding a seat at a meetup or a place on its waitlist.
+pub fn attendees(conn: &mut PgConnection, meetup: MeetupId) -> QueryResult<Vec<UserId>> {
+    use crate::schema::meetup_rsvps::dsl as r;
+    r::meetup_rsvps
+        .filter(r::meetup_id.eq(meetup))
+        .select(r::user_id)
+        .load(conn)
+}
+
+/// `blocker` blocks `blocked` (again is fine); the trigger takes the blocked member's
+/// notifications out of the blocker's inbox.
+pub fn block(conn: &mut PgConnection, blocker: UserId, blocked: UserId) -> QueryResult<()> {
+    use crate::schema::user_blocks::dsl as b;
+    diesel::insert_into(b::user_blocks)
+        .values((b::blocker_id.eq(blocker), b::blocked_id.eq(blocked)))
+        .on_conflict_do_nothing()
+        .execute(conn)
+        .map(drop)
+}
+
+pub fn unblock(conn: &mut PgConnection, blocker: UserId, blocked: UserId) -> QueryResult<()> {
+    use crate::schema::user_blocks::dsl as b;
+    diesel::delete(b::user_blocks.find((blocker, blocked)))
+        .execute(conn)
+        .map(drop)
+}
+
+/// How `user` follows `tag`: `None` is `normal`.
+pub fn tag_level(
+    conn: &mut PgConnection,
+    user: UserId,
+    tag: &str,
+) -> QueryResult<Option<TagLevel>> {
+    use crate::schema::tag_subscriptions::dsl as ts;
+    ts::tag_subscriptions
+        .find((user, tag))
+        .select(ts::level)
+        .first(conn)
+        .optional()
+}
+
+pub fn set_tag_level(
+    conn: &mut PgConnection,
+    user: UserId,
+    tag: &str,
+    level: TagLevel,
+) -> QueryResult<()> {
+    use crate::schema::tag_subscriptions::dsl as ts;
+    if level == TagLevel::Normal {
+        return diesel::delete(ts::tag_subscriptions.find((user, tag)))
+            .execute(conn)
+            .map(drop);
+    }
+    diesel::insert_into(ts::tag_subscriptions)
+        .values((ts::user_id.eq(user), ts::tag.eq(tag), ts::level.eq(level)))
+        .on_conflict((ts::user_id, ts::tag))
+        .do_update()
+        .set((ts::level.eq(level), ts::updated_at.eq(diesel::dsl::now)))
+        .execute(conn)
+        .map(drop)
 }
 
 #[derive(Debug, Queryable, Selectable)]

@@ -4,9 +4,9 @@ use actix_web::{web, HttpResponse};
 use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
 
-use super::domain::{self, SubscriptionLevel};
+use super::domain::{self, SubscriptionLevel, TagLevel};
 use super::service::{self, InboxQuery, INBOX_LISTING};
-use super::views::{NotificationView, SubscriptionView, UnreadCount};
+use super::views::{NotificationView, SubscriptionView, TagSubscriptionView, UnreadCount};
 use crate::auth::{ActiveUser, AuthUser};
 use crate::db::{self, DbPool};
 use crate::error::{ApiError, Problem};
@@ -23,6 +23,16 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             web::resource("/threads/{id}/subscription")
                 .route(web::get().to(get_subscription))
                 .route(web::put().to(put_subscription)),
+        )
+        .service(
+            web::resource("/tags/{name}/subscription")
+                .route(web::get().to(get_tag_subscription))
+                .route(web::put().to(put_tag_subscription)),
+        )
+        .service(
+            web::resource("/users/{username}/block")
+                .route(web::put().to(block))
+                .route(web::delete().to(unblock)),
         );
 }
 
@@ -184,4 +194,107 @@ pub async fn put_subscription(
     })
     .await?;
     Ok(HttpResponse::Ok().json(view))
+}
+
+/// How the caller follows a tag (`normal` unless they chose otherwise).
+#[utoipa::path(
+    get, path = "/api/v1/tags/{name}/subscription", tag = "notifications",
+    security(("bearer_auth" = [])),
+    params(("name" = String, Path, description = "Tag name")),
+    responses(
+        (status = 200, description = "The level", body = TagSubscriptionView),
+        (status = 404, description = "No such tag", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn get_tag_subscription(
+    AuthUser(user): AuthUser,
+    name: web::Path<String>,
+    pool: web::Data<DbPool>,
+) -> Result<HttpResponse, ApiError> {
+    let name = name.into_inner();
+    let view = db::read(&pool, move |conn| {
+        service::tag_subscription(conn, &user, &name)
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(view))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TagSubscriptionRequest {
+    #[serde(default)]
+    #[schema(value_type = TagLevel, required = true)]
+    pub level: Option<TagLevel>,
+}
+
+/// Chooses how to follow a tag: `watching_first_post` (told of every new thread with it),
+/// `normal`, or `muted` (told nothing of its threads, unless the caller watches the thread).
+#[utoipa::path(
+    put, path = "/api/v1/tags/{name}/subscription", tag = "notifications",
+    security(("bearer_auth" = [])),
+    params(("name" = String, Path, description = "Tag name")),
+    request_body = TagSubscriptionRequest,
+    responses(
+        (status = 200, description = "The level", body = TagSubscriptionView),
+        (status = 403, description = "Suspended", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such tag", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn put_tag_subscription(
+    ActiveUser(user): ActiveUser,
+    name: web::Path<String>,
+    body: Json<TagSubscriptionRequest>,
+    pool: web::Data<DbPool>,
+) -> Result<HttpResponse, ApiError> {
+    let level = body
+        .level
+        .ok_or_else(|| ApiError::invalid_field("level", "is required"))?;
+    let name = name.into_inner();
+    let view = db::run(&pool, move |conn| {
+        service::choose_tag_subscription(conn, &user, &name, level)
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(view))
+}
+
+/// Blocks a member: their posts and actions tell the caller nothing, and what they were told
+/// already leaves the caller's inbox.
+#[utoipa::path(
+    put, path = "/api/v1/users/{username}/block", tag = "notifications",
+    security(("bearer_auth" = [])),
+    params(("username" = String, Path, description = "The member to block")),
+    responses(
+        (status = 204, description = "Blocked (again is fine)"),
+        (status = 404, description = "No such member", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "The caller themselves", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn block(
+    AuthUser(user): AuthUser,
+    username: web::Path<String>,
+    pool: web::Data<DbPool>,
+) -> Result<HttpResponse, ApiError> {
+    let username = username.into_inner();
+    db::run(&pool, move |conn| service::block(conn, &user, &username)).await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+/// Unblocks a member; what they did while blocked stays untold, what was hidden comes back.
+#[utoipa::path(
+    delete, path = "/api/v1/users/{username}/block", tag = "notifications",
+    security(("bearer_auth" = [])),
+    params(("username" = String, Path, description = "The member to unblock")),
+    responses(
+        (status = 204, description = "Not blocked (any more)"),
+        (status = 404, description = "No such member", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn unblock(
+    AuthUser(user): AuthUser,
+    username: web::Path<String>,
+    pool: web::Data<DbPool>,
+) -> Result<HttpResponse, ApiError> {
+    let username = username.into_inner();
+    db::run(&pool, move |conn| service::unblock(conn, &user, &username)).await?;
+    Ok(HttpResponse::NoContent().finish())
 }

@@ -2,11 +2,11 @@
 
 use diesel::prelude::*;
 
-use super::domain::{SubscriptionLevel, SubscriptionReason};
-use super::events::NotifyReply;
+use super::domain::{self, SubscriptionLevel, SubscriptionReason, TagLevel};
+use super::events::{NotifyReply, NotifyThread};
 use super::model;
-use super::views::{NotificationView, SubscriptionView, UnreadCount};
-use crate::accounts::User;
+use super::views::{NotificationView, SubscriptionView, TagSubscriptionView, UnreadCount};
+use crate::accounts::{self, User};
 use crate::error::ApiError;
 use crate::ids::{NotificationId, ThreadId};
 use crate::pagination::{self, Page};
@@ -14,10 +14,30 @@ use crate::threads;
 
 pub const INBOX_LISTING: &str = "notifications";
 
-/// Runs the fan-out of one reply (the job's work); safe to run again.
+/// Runs the fan-out of one reply (the job's work); safe to run again. A reply's mentions and
+/// its other notifications share one event, so whoever it mentions and also answers is told
+/// once, and an edit tells only members not told before.
 pub fn deliver_reply(conn: &mut PgConnection, job: &NotifyReply) -> QueryResult<usize> {
     let event = format!("reply:{}", job.reply_id.0);
-    conn.transaction(|conn| model::fan_out_reply(conn, job.reply_id, &event))
+    conn.transaction(|conn| {
+        let Some(body) = model::reply_body(conn, job.reply_id)? else {
+            return Ok(0);
+        };
+        let mentioned = domain::mentioned(&body);
+        model::fan_out_reply(conn, job.reply_id, &event, &mentioned, job.edited)
+    })
+}
+
+/// Runs the fan-out of one thread (the job's work); safe to run again.
+pub fn deliver_thread(conn: &mut PgConnection, job: &NotifyThread) -> QueryResult<usize> {
+    let event = format!("thread:{}", job.thread_id.0);
+    conn.transaction(|conn| {
+        let Some(body) = model::thread_body(conn, job.thread_id)? else {
+            return Ok(0);
+        };
+        let mentioned = domain::mentioned(&body);
+        model::fan_out_thread(conn, job.thread_id, &event, &mentioned, job.edited)
+    })
 }
 
 pub struct InboxQuery {
@@ -103,4 +123,57 @@ pub fn choose_subscription(
             reason: Some(SubscriptionReason::Chosen),
         })
     })
+}
+
+/// How the member follows a tag that exists.
+pub fn tag_subscription(
+    conn: &mut PgConnection,
+    user: &User,
+    tag: &str,
+) -> Result<TagSubscriptionView, ApiError> {
+    ensure_tag_exists(conn, tag)?;
+    let level = model::tag_level(conn, user.id, tag)?.unwrap_or(TagLevel::Normal);
+    Ok(TagSubscriptionView { level })
+}
+
+pub fn choose_tag_subscription(
+    conn: &mut PgConnection,
+    user: &User,
+    tag: &str,
+    level: TagLevel,
+) -> Result<TagSubscriptionView, ApiError> {
+    ensure_tag_exists(conn, tag)?;
+    model::set_tag_level(conn, user.id, tag, level)?;
+    Ok(TagSubscriptionView { level })
+}
+
+fn ensure_tag_exists(conn: &mut PgConnection, tag: &str) -> Result<(), ApiError> {
+    use crate::schema::tags::dsl as t;
+    let exists: bool =
+        diesel::select(diesel::dsl::exists(t::tags.filter(t::name.eq(tag)))).get_result(conn)?;
+    if exists {
+        Ok(())
+    } else {
+        Err(ApiError::NotFound)
+    }
+}
+
+/// `user` blocks the member named `username`: that member's posts and actions tell them
+/// nothing from now on, and what they were told leaves their inbox.
+pub fn block(conn: &mut PgConnection, user: &User, username: &str) -> Result<(), ApiError> {
+    let blocked = accounts::service::member_named(conn, username)?;
+    if blocked.id == user.id {
+        return Err(ApiError::invalid_field(
+            "username",
+            "you cannot block yourself",
+        ));
+    }
+    model::block(conn, user.id, blocked.id)?;
+    Ok(())
+}
+
+pub fn unblock(conn: &mut PgConnection, user: &User, username: &str) -> Result<(), ApiError> {
+    let blocked = accounts::service::member_named(conn, username)?;
+    model::unblock(conn, user.id, blocked.id)?;
+    Ok(())
 }

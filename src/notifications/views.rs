@@ -4,7 +4,7 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use super::domain::{NotificationKind, SubscriptionLevel, SubscriptionReason};
+use super::domain::{NotificationKind, SubscriptionLevel, SubscriptionReason, TagLevel};
 use super::model::InboxRow;
 use crate::accounts::views::MemberSummary;
 use crate::ids::{MeetupId, MentorshipRequestId, NotificationId, ReplyId, ThreadId};
@@ -68,4 +68,9 @@ pub struct SubscriptionView {
     /// Why: `created` and `replied` are automatic, `chosen` the member's own; `null` when the
     /// member has never followed the thread (level `normal`).
     pub reason: Option<SubscriptionReason>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TagSubscriptionView {
+    pub level: TagLevel,
 }

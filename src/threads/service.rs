@@ -37,7 +37,7 @@ pub fn create_thread(
             },
         )?;
         search::enqueue(conn, row.id)?;
-        notifications::events::thread_started(conn, author.id, row.id)?;
+        notifications::events::thread_started(conn, author.id, row.id, &input.body, &input.tags)?;
         Ok(ThreadView::new(row, author_row(author), Some(0)))
     })
 }
@@ -119,6 +119,9 @@ pub fn update_thread(
         rules::ensure_can_modify(actor, row.author_id)?;
         if !patch.is_empty() {
             model::update_thread(conn, id, &changes)?;
+            if let Some(body) = &patch.body {
+                notifications::events::thread_edited(conn, id, body)?;
+            }
             // Replies' documents carry their thread's title and tags.
             if changes.title.is_some() || changes.tags.is_some() {
                 search::enqueue_thread_and_replies(conn, id)?;
@@ -247,6 +250,7 @@ pub fn update_reply(
         rules::ensure_can_modify(actor, reply.author_id)?;
         model::update_reply_body(conn, id, body, &body_html)?;
         search::enqueue(conn, id)?;
+        notifications::events::reply_edited(conn, id, body)?;
         let row = model::find_reply(conn, id)?.ok_or(ApiError::NotFound)?;
         Ok(ReplyView::new(row))
     })

@@ -455,6 +455,9 @@ async fn a_freed_seat_goes_to_the_first_waitlisted_member_who_is_emailed() {
     assert_eq!(raised["waitlist_count"], 0);
     mail.wait_for_subject(&dee.email, "You have a seat", MAIL_WAIT)
         .await;
+    assert_eq!(app.inbox_kinds(&cyd).await, ["meetup_seat"]);
+    assert_eq!(app.inbox_kinds(&dee).await, ["meetup_seat"]);
+    assert!(app.inbox_kinds(&bob).await.is_empty());
 }
 
 #[tokio::test]
@@ -593,6 +596,8 @@ async fn organizers_and_moderators_edit_and_a_new_time_is_emailed() {
             .any(|e| e.subject.contains("new time or place") && e.to == ada.email),
         "the organizer has no RSVP and gets no notice"
     );
+    assert_eq!(app.inbox_kinds(&bob).await, ["meetup_changed"]);
+    assert!(app.inbox_kinds(&ada).await.is_empty());
 
     assert_problem(
         app.patch_meetup(&eve, id, &json!({"title": "Mine now"}))
@@ -670,6 +675,11 @@ async fn cancelling_emails_everyone_and_closes_rsvps() {
             .await;
         assert!(email.subject.contains("Doomed Rust meetup"));
     }
+    // In the app too: everyone going or waiting, not the organizer who cancelled.
+    assert_eq!(app.inbox_kinds(&bob).await, ["meetup_cancelled"]);
+    assert_eq!(app.inbox_kinds(&cyd).await, ["meetup_cancelled"]);
+    assert!(app.inbox_kinds(&ada).await.is_empty());
+    assert!(app.inbox_kinds(&eve).await.is_empty());
     assert_problem(app.cancel_meetup(&ada, id).await, 409, "meetup_cancelled").await;
     assert_problem(app.rsvp(&eve, id).await, 409, "meetup_cancelled").await;
     assert_problem(

@@ -535,6 +535,13 @@ async fn accepting_emails_the_mentee_and_fills_a_place() {
     assert!(completed["completed_at"].is_string());
     let mentor = json(app.get("/api/v1/mentors/ada").await).await;
     assert_eq!(mentor["active_mentees"], 0);
+
+    // Each party is told in the app of what the other did, never of their own steps.
+    assert_eq!(app.inbox_kinds(&ada).await, ["mentorship_request"]);
+    assert_eq!(
+        app.inbox_kinds(&bob).await,
+        ["mentorship_completed", "mentorship_accepted"]
+    );
 }
 
 #[tokio::test]

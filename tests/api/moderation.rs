@@ -123,6 +123,30 @@ fn matrix() -> Vec<(Method, &'static str, Option<Value>, [u16; 4])> {
             Some(json!({"level": "muted"})),
             [401, 404, 404, 404],
         ),
+        (
+            Method::GET,
+            "/api/v1/tags/{name}/subscription",
+            None,
+            [401, 404, 404, 404],
+        ),
+        (
+            Method::PUT,
+            "/api/v1/tags/{name}/subscription",
+            Some(json!({"level": "muted"})),
+            [401, 404, 404, 404],
+        ),
+        (
+            Method::PUT,
+            "/api/v1/users/{username}/block",
+            None,
+            [401, 404, 404, 404],
+        ),
+        (
+            Method::DELETE,
+            "/api/v1/users/{username}/block",
+            None,
+            [401, 404, 404, 404],
+        ),
     ]
 }
 
@@ -143,6 +167,7 @@ async fn every_moderation_endpoint_answers_each_kind_of_caller_as_the_matrix_say
             || path.starts_with("/api/v1/admin/")
             || path.starts_with("/api/v1/notifications")
             || path.ends_with("/subscription")
+            || path.ends_with("/block")
             || path == "/api/v1/reports"
         {
             for method in item.as_object().expect("operations").keys() {
@@ -159,7 +184,8 @@ async fn every_moderation_endpoint_answers_each_kind_of_caller_as_the_matrix_say
     for (method, template, body, expected) in matrix() {
         let path = template
             .replace("{id}", "999999")
-            .replace("{username}", "nobody_here");
+            .replace("{username}", "nobody_here")
+            .replace("{name}", "no-such-tag");
         for ((caller, name), want) in callers.iter().zip(names).zip(expected) {
             let token = caller.map(|u| u.access_token.as_str());
             let response = app.call(method.clone(), &path, token, body.as_ref()).await;
@@ -741,6 +767,27 @@ async fn suspensions_stop_writes_at_once_lift_by_themselves_and_spare_staff() {
     .await;
     app.moderate(&moderator, "/api/v1/mod/users/troll/unsuspend")
         .await;
+    // The member reads each step in the app as well; the moderator is not named.
+    let inbox = json(
+        app.get_as("/api/v1/notifications", &troll.access_token)
+            .await,
+    )
+    .await;
+    let kinds: Vec<&str> = inbox["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|item| item["kind"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        kinds,
+        [
+            "account_unsuspended",
+            "account_suspended",
+            "account_suspended"
+        ]
+    );
+    assert!(inbox["items"][0].get("actor").is_none());
     assert_eq!(
         app.report(&troll, "user", moderator.id)
             .await

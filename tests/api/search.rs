@@ -198,7 +198,13 @@ impl TestApp {
         }
     }
 
-    async fn post_thread(&self, user: &TestUser, title: &str, body: &str, tags: &[&str]) -> i64 {
+    pub(crate) async fn post_thread(
+        &self,
+        user: &TestUser,
+        title: &str,
+        body: &str,
+        tags: &[&str],
+    ) -> i64 {
         let response = self
             .send_as(
                 reqwest::Method::POST,
