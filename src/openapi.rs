@@ -88,6 +88,7 @@ use crate::{accounts, meetups, mentorship, moderation, notifications, search, th
         notifications::routes::unread_count,
         notifications::routes::mark_read,
         notifications::routes::mark_read_up_to,
+        notifications::routes::stream,
         notifications::routes::get_subscription,
         notifications::routes::put_subscription,
         notifications::routes::get_tag_subscription,

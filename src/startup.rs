@@ -118,14 +118,22 @@ impl Application {
                 format!("binding {}:{}", settings.server.host, settings.server.port)
             })?;
         let port = listener.local_addr()?.port();
+        let shutdown = CancellationToken::new();
+        let (hub, _listener) =
+            notifications::live::Hub::start(settings.database.clone(), shutdown.clone())
+                .context("starting the live notifications listener")?;
+        let live = notifications::live::LiveStreams {
+            hub,
+            shutdown: shutdown.clone(),
+        };
         let server = build_server(
             listener,
             settings.clone(),
             pool.clone(),
             engine,
+            live,
             options.extra_routes,
         )?;
-        let shutdown = CancellationToken::new();
         let worker = settings.worker.enabled.then(|| {
             Worker::new(pool.clone(), registry, settings.worker.clone())
                 .start(&settings.database, shutdown.clone())
@@ -226,6 +234,7 @@ fn build_server(
     settings: Settings,
     pool: DbPool,
     engine: SearchEngine,
+    live: notifications::live::LiveStreams,
     extra_routes: Option<RouteExtension>,
 ) -> anyhow::Result<Server> {
     let metrics = Metrics::new().context("creating metrics")?;
@@ -258,6 +267,7 @@ fn build_server(
     let pool = web::Data::new(pool);
     let metrics = web::Data::new(metrics);
     let engine = web::Data::new(engine);
+    let live = web::Data::new(live);
 
     let mut server = HttpServer::new(move || {
         App::new()
@@ -273,6 +283,7 @@ fn build_server(
             .app_data(pool.clone())
             .app_data(metrics.clone())
             .app_data(engine.clone())
+            .app_data(live.clone())
             .app_data(jwt_keys.clone())
             .app_data(refresh_policy.clone())
             .app_data(web_client.clone())

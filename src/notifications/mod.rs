@@ -7,6 +7,7 @@
 
 pub mod domain;
 pub mod events;
+pub mod live;
 pub mod model;
 pub mod routes;
 pub mod service;

@@ -46,6 +46,12 @@ pub struct InboxRow {
     pub title: Option<String>,
 }
 
+/// What the inbox shows of a notification.
+const INBOX_COLUMNS: &str = "SELECT n.id, n.kind, n.created_at, n.read_at, n.count, n.thread_id, \
+        n.reply_id, n.meetup_id, n.mentorship_request_id, \
+        a.username AS actor_username, a.display_name AS actor_display_name, \
+        COALESCE(t.title, m.title) AS title";
+
 /// A page of `user`'s inbox, newest first, after the id `before` (exclusive).
 pub fn inbox(
     conn: &mut PgConnection,
@@ -55,11 +61,7 @@ pub fn inbox(
     limit: i64,
 ) -> QueryResult<Vec<InboxRow>> {
     let query = format!(
-        "SELECT n.id, n.kind, n.created_at, n.read_at, n.count, n.thread_id, n.reply_id, \
-                n.meetup_id, n.mentorship_request_id, \
-                a.username AS actor_username, a.display_name AS actor_display_name, \
-                COALESCE(t.title, m.title) AS title \
-         {FROM_INBOX} \
+        "{INBOX_COLUMNS} {FROM_INBOX} \
          WHERE n.user_id = $1 AND NOT n.hidden \
            AND (NOT $2 OR n.read_at IS NULL) AND ($3::int8 IS NULL OR n.id < $3) \
          ORDER BY n.id DESC LIMIT $4"
@@ -70,6 +72,39 @@ pub fn inbox(
         .bind::<Nullable<BigInt>, _>(before)
         .bind::<BigInt, _>(limit)
         .load(conn)
+}
+
+/// What a live stream has not sent yet: `user`'s inbox entries with an id above `after`, or
+/// among `also` (signalled ids that committed out of order), oldest first, at most `limit`.
+pub fn inbox_after(
+    conn: &mut PgConnection,
+    user: UserId,
+    after: NotificationId,
+    also: &[NotificationId],
+    limit: i64,
+) -> QueryResult<Vec<InboxRow>> {
+    let also: Vec<i64> = also.iter().map(|id| id.0).collect();
+    let query = format!(
+        "{INBOX_COLUMNS} {FROM_INBOX} \
+         WHERE n.user_id = $1 AND NOT n.hidden AND (n.id > $2 OR n.id = ANY ($3)) \
+         ORDER BY n.id LIMIT $4"
+    );
+    diesel::sql_query(query)
+        .bind::<BigInt, _>(user)
+        .bind::<BigInt, _>(after)
+        .bind::<Array<BigInt>, _>(also)
+        .bind::<BigInt, _>(limit)
+        .load(conn)
+}
+
+/// The newest notification id `user` has (0 for none): where a new stream starts.
+pub fn latest_id(conn: &mut PgConnection, user: UserId) -> QueryResult<NotificationId> {
+    use crate::schema::notifications::dsl as n;
+    let latest: Option<i64> = n::notifications
+        .filter(n::user_id.eq(user))
+        .select(diesel::dsl::max(n::id))
+        .first(conn)?;
+    Ok(NotificationId(latest.unwrap_or(0)))
 }
 
 /// How many unread notifications `user`'s inbox shows: the list's own filter (`NOT hidden`,

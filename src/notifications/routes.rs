@@ -1,13 +1,17 @@
 //! `/notifications/*` and `/threads/{id}/subscription`.
 
-use actix_web::{web, HttpResponse};
+use std::time::Duration;
+
+use actix_web::{http::header, web, HttpRequest, HttpResponse};
 use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
 
 use super::domain::{self, SubscriptionLevel, TagLevel};
+use super::live::{self, LiveStreams};
 use super::service::{self, InboxQuery, INBOX_LISTING};
 use super::views::{NotificationView, SubscriptionView, TagSubscriptionView, UnreadCount};
 use crate::auth::{ActiveUser, AuthUser};
+use crate::config::Settings;
 use crate::db::{self, DbPool};
 use crate::error::{ApiError, Problem};
 use crate::http::Json;
@@ -17,6 +21,7 @@ use crate::pagination::{self, Page};
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(web::resource("/notifications").route(web::get().to(list_notifications)))
         .service(web::resource("/notifications/unread-count").route(web::get().to(unread_count)))
+        .service(web::resource("/notifications/stream").route(web::get().to(stream)))
         .service(web::resource("/notifications/read").route(web::post().to(mark_read_up_to)))
         .service(web::resource("/notifications/{id}/read").route(web::post().to(mark_read)))
         .service(
@@ -266,7 +271,7 @@ pub async fn put_tag_subscription(
     responses(
         (status = 204, description = "Blocked (again is fine)"),
         (status = 404, description = "No such member", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "The caller themselves", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "`cannot_block_self`: the caller themselves", body = Problem, content_type = "application/problem+json"),
     )
 )]
 pub async fn block(
@@ -297,4 +302,60 @@ pub async fn unblock(
     let username = username.into_inner();
     db::run(&pool, move |conn| service::unblock(conn, &user, &username)).await?;
     Ok(HttpResponse::NoContent().finish())
+}
+
+/// The caller's notifications as they happen (Server-Sent Events): `notification` events
+/// (the inbox item, its id as the event id) and `unread` events (`{unread}`), heartbeats as
+/// comments. Reconnecting with `Last-Event-ID` replays every notification after it. Read it
+/// with `fetch` and the bearer token; the stream ends when the access token would expire, and
+/// the client reconnects with a fresh one.
+#[utoipa::path(
+    get, path = "/api/v1/notifications/stream", tag = "notifications",
+    security(("bearer_auth" = [])),
+    params(("Last-Event-ID" = Option<i64>, Header, description = "The last notification id received")),
+    responses(
+        (status = 200, description = "An event stream", content_type = "text/event-stream", body = String),
+        (status = 400, description = "`Last-Event-ID` is not a notification id", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn stream(
+    AuthUser(user): AuthUser,
+    request: HttpRequest,
+    pool: web::Data<DbPool>,
+    live: web::Data<LiveStreams>,
+    settings: web::Data<Settings>,
+) -> Result<HttpResponse, ApiError> {
+    let last_event_id = match request.headers().get("last-event-id") {
+        None => None,
+        Some(value) => Some(
+            value
+                .to_str()
+                .ok()
+                .and_then(|text| text.trim().parse::<i64>().ok())
+                .filter(|id| *id >= 0)
+                .map(NotificationId)
+                .ok_or_else(|| {
+                    ApiError::bad_request(
+                        "invalid_last_event_id",
+                        "Last-Event-ID must be a notification id.",
+                    )
+                })?,
+        ),
+    };
+    let events = live::open(
+        pool.get_ref().clone(),
+        &live.hub,
+        user.id,
+        last_event_id,
+        live.shutdown.clone(),
+        Duration::from_secs(settings.auth.access_token_ttl_secs),
+        live::HEARTBEAT,
+    );
+    Ok(HttpResponse::Ok()
+        .content_type("text/event-stream")
+        .insert_header((header::CACHE_CONTROL, "no-cache, no-store"))
+        // Compression would hold events back; proxies must not buffer them either.
+        .insert_header((header::CONTENT_ENCODING, "identity"))
+        .insert_header(("X-Accel-Buffering", "no"))
+        .streaming(events))
 }

@@ -163,9 +163,9 @@ fn ensure_tag_exists(conn: &mut PgConnection, tag: &str) -> Result<(), ApiError>
 pub fn block(conn: &mut PgConnection, user: &User, username: &str) -> Result<(), ApiError> {
     let blocked = accounts::service::member_named(conn, username)?;
     if blocked.id == user.id {
-        return Err(ApiError::invalid_field(
-            "username",
-            "you cannot block yourself",
+        return Err(ApiError::conflict(
+            "cannot_block_self",
+            "You cannot block yourself.",
         ));
     }
     model::block(conn, user.id, blocked.id)?;

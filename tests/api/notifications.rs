@@ -802,7 +802,7 @@ async fn a_blocked_member_notifies_nobody_and_leaves_the_blockers_inbox() {
     assert_eq!(app.unread(&ada).await, 2);
 
     // Refusals.
-    assert_eq!(app.block(&ada, "ada", Method::PUT).await, 422);
+    assert_eq!(app.block(&ada, "ada", Method::PUT).await, 409);
     assert_eq!(app.block(&ada, "nobody_here", Method::PUT).await, 404);
     let anonymous = app
         .call(Method::PUT, "/api/v1/users/bob/block", None, None)
@@ -840,4 +840,187 @@ async fn a_mention_in_a_thread_the_member_cannot_see_tells_nobody() {
     );
     // Its author hears that it was hidden (that notification stays in the inbox).
     assert_eq!(app.inbox_kinds(&ada).await, ["content_hidden"]);
+}
+
+/// Reads Server-Sent Events from a streaming response.
+struct EventReader {
+    response: reqwest::Response,
+    buffer: String,
+}
+
+#[derive(Debug)]
+struct Event {
+    id: Option<i64>,
+    name: String,
+    data: Value,
+}
+
+impl EventReader {
+    async fn open(
+        app_url: &str,
+        client: &reqwest::Client,
+        user: &TestUser,
+        last: Option<i64>,
+    ) -> Self {
+        let mut request = client
+            .get(format!("{app_url}/api/v1/notifications/stream"))
+            .bearer_auth(&user.access_token);
+        if let Some(last) = last {
+            request = request.header("Last-Event-ID", last.to_string());
+        }
+        let response = request.send().await.expect("stream");
+        assert_eq!(response.status().as_u16(), 200);
+        assert_eq!(
+            response.headers()["content-type"].to_str().unwrap(),
+            "text/event-stream"
+        );
+        EventReader {
+            response,
+            buffer: String::new(),
+        }
+    }
+
+    /// The next event (comments skipped); `None` when the stream ended.
+    async fn next(&mut self) -> Option<Event> {
+        loop {
+            if let Some(end) = self.buffer.find("\n\n") {
+                let block: String = self.buffer.drain(..end + 2).collect();
+                let (mut id, mut name, mut data) = (None, None, None);
+                for line in block.lines() {
+                    if let Some(value) = line.strip_prefix("id: ") {
+                        id = Some(value.parse().expect("numeric id"));
+                    } else if let Some(value) = line.strip_prefix("event: ") {
+                        name = Some(value.to_string());
+                    } else if let Some(value) = line.strip_prefix("data: ") {
+                        data = Some(serde_json::from_str(value).expect("JSON data"));
+                    }
+                }
+                if let (Some(name), Some(data)) = (name, data) {
+                    return Some(Event { id, name, data });
+                }
+                continue;
+            }
+            let chunk = tokio::time::timeout(Duration::from_secs(10), self.response.chunk())
+                .await
+                .expect("an event within 10 s")
+                .expect("stream read")?;
+            self.buffer
+                .push_str(std::str::from_utf8(&chunk).expect("UTF-8"));
+        }
+    }
+
+    /// Skips to the next event named `name`.
+    async fn next_named(&mut self, name: &str) -> Event {
+        loop {
+            let event = self.next().await.expect("the stream ended early");
+            if event.name == name {
+                return event;
+            }
+        }
+    }
+}
+
+/// A second serve process on the same database (no worker: an API node).
+async fn second_server(app: &TestApp) -> (String, tokio_util::sync::CancellationToken) {
+    let mut settings = crate::helpers::test_settings(&app.db.url);
+    settings.database.migrate_on_start = false;
+    settings.worker.enabled = false;
+    let application = devforum::startup::Application::build(settings)
+        .await
+        .expect("second server");
+    let address = format!("http://127.0.0.1:{}", application.port());
+    let shutdown = application.shutdown_token();
+    tokio::spawn(application.run_until_stopped());
+    (address, shutdown)
+}
+
+#[tokio::test]
+async fn a_notification_written_through_one_server_reaches_a_stream_on_another_and_a_reconnect_replays_what_was_missed(
+) {
+    let app = spawn_app().await;
+    let (other, other_shutdown) = second_server(&app).await;
+    let ada = app.member("ada").await;
+    let bob = app.member("bob").await;
+    let cyd = app.member("cyd").await;
+    let first = app.create_thread(&ada, "Streams across servers", &[]).await;
+    let second = app.create_thread(&ada, "Replays after a gap", &[]).await;
+    let cyds = app.create_thread(&cyd, "Cyd's own thread", &[]).await;
+
+    let mut stream = EventReader::open(&other, &app.client, &ada, None).await;
+    let opening = stream.next_named("unread").await;
+    assert_eq!(opening.data, json!({"unread": 0}));
+
+    // Written through the first server and fanned out by its worker.
+    let reply = app.reply_id(&bob, first, "Hello across processes").await;
+    let told = stream.next_named("notification").await;
+    assert_eq!(told.data["kind"], "reply");
+    assert_eq!(told.data["reply_id"], reply);
+    assert_eq!(told.data["actor"]["username"], "bob");
+    assert_eq!(told.id, told.data["id"].as_i64());
+    assert_eq!(stream.next_named("unread").await.data, json!({"unread": 1}));
+
+    // Reading it changes the count on the stream.
+    let id = told.id.unwrap();
+    app.post_as(
+        &format!("/api/v1/notifications/{id}/read"),
+        &ada.access_token,
+    )
+    .await;
+    assert_eq!(stream.next_named("unread").await.data, json!({"unread": 0}));
+
+    // Away: two events for ada and one for cyd happen while the stream is closed.
+    drop(stream);
+    app.reply_id(&bob, second, "While you were away").await;
+    app.reply_id(&bob, first, "Another one here").await;
+    app.reply_id(&bob, cyds, "For cyd only").await;
+    app.notified().await;
+
+    let mut stream = EventReader::open(&other, &app.client, &ada, Some(id)).await;
+    let replayed_first = stream.next().await.unwrap();
+    let replayed_second = stream.next().await.unwrap();
+    assert_eq!(replayed_first.name, "notification");
+    assert_eq!(replayed_second.name, "notification");
+    let mut threads = [
+        replayed_first.data["thread_id"].as_i64().unwrap(),
+        replayed_second.data["thread_id"].as_i64().unwrap(),
+    ];
+    threads.sort();
+    assert_eq!(threads, [first, second], "both of ada's, none of cyd's");
+    assert!(replayed_first.id < replayed_second.id, "oldest first");
+    assert_eq!(stream.next().await.unwrap().data, json!({"unread": 2}));
+
+    // A muted thread sends nothing: the next event is the one of a thread ada still follows.
+    assert_eq!(app.subscribe(&ada, first, "muted").await.status(), 200);
+    app.reply_id(&bob, first, "Into the void").await;
+    app.notified().await;
+    app.reply_id(&bob, second, "Heard").await;
+    let next = stream.next_named("notification").await;
+    assert_eq!(next.data["thread_id"], second);
+
+    // Stopping the server closes its streams cleanly.
+    other_shutdown.cancel();
+    let ended = tokio::time::timeout(Duration::from_secs(10), async {
+        while stream.next().await.is_some() {}
+    })
+    .await;
+    assert!(ended.is_ok(), "the stream ended when its server stopped");
+}
+
+#[tokio::test]
+async fn the_stream_needs_a_token_and_a_numeric_last_event_id() {
+    let app = spawn_app().await;
+    let ada = app.member("ada").await;
+    let anonymous = app
+        .call(Method::GET, "/api/v1/notifications/stream", None, None)
+        .await;
+    assert_problem(anonymous, 401, "unauthorized").await;
+    let bad = app
+        .client
+        .get(app.url("/api/v1/notifications/stream"))
+        .bearer_auth(&ada.access_token)
+        .header("Last-Event-ID", "yesterday")
+        .send()
+        .await
+        .unwrap();
+    assert_problem(bad, 400, "invalid_last_event_id").await;
 }

@@ -8,10 +8,46 @@ const VIEWPORTS = [
   { name: 'phone', width: 390, height: 844 },
 ];
 
+/** Requests in flight per page, the live notification stream left out (it never ends, so
+ * the network is never "idle" for a signed-in member). */
+const inFlight = new WeakMap<Page, Set<object>>();
+
+function track(page: Page): Set<object> {
+  let pending = inFlight.get(page);
+  if (!pending) {
+    const set = new Set<object>();
+    page.on('request', (request) => {
+      if (!request.url().includes('/notifications/stream')) set.add(request);
+    });
+    page.on('requestfinished', (request) => set.delete(request));
+    page.on('requestfailed', (request) => set.delete(request));
+    inFlight.set(page, set);
+    pending = set;
+  }
+  return pending;
+}
+
+/** Waits until no request but the stream has been in flight for half a second. */
+async function settled(page: Page) {
+  const pending = track(page);
+  let quietSince = Date.now();
+  await expect
+    .poll(
+      () => {
+        if (pending.size > 0) quietSince = Date.now();
+        return Date.now() - quietSince >= 500;
+      },
+      { timeout: 15_000, intervals: [100] },
+    )
+    .toBe(true);
+}
+
 /** Opens `path`, waits until the page has loaded its data, and runs axe-core on it. */
 async function audit(page: Page, path: string) {
+  track(page);
   await page.goto(path);
-  await page.waitForLoadState('networkidle');
+  await page.waitForLoadState('load');
+  await settled(page);
   await expect(page.getByText('Loading…')).toHaveCount(0);
   const { violations } = await new AxeBuilder({ page }).withTags(WCAG_22_AA).analyze();
   const summary = violations.map((v) => `${path}: ${v.id} (${v.impact}) ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`);

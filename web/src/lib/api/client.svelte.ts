@@ -23,7 +23,9 @@ const SESSION_HEADERS = { 'X-Session-Mode': 'cookie' } as const;
 
 function signedIn(pair: Schemas['TokenPair']) {
   accessToken = pair.access_token;
-  me.user = pair.user;
+  // A refresh (every few minutes, and whenever the live stream renews its token) must not
+  // look like a new sign-in to the pages: the member object changes only when they do.
+  if (JSON.stringify(me.user) !== JSON.stringify(pair.user)) me.user = pair.user;
 }
 
 function signedOut() {
@@ -39,6 +41,11 @@ const auth: Middleware = {
     return request;
   },
 };
+
+/** The bearer header for a request the typed client cannot make (the live stream). */
+export function bearer(): Record<string, string> {
+  return accessToken ? { Authorization: `Bearer ${accessToken}` } : {};
+}
 
 export const api = createClient<paths>({ baseUrl: '' });
 api.use(auth);
