@@ -99,6 +99,13 @@ fn matrix() -> Vec<(Method, &'static str, Option<Value>, [u16; 4])> {
             None,
             [401, 200, 200, 200],
         ),
+        // A stream: the 200 and its headers are checked; the body is never read to its end.
+        (
+            Method::GET,
+            "/api/v1/notifications/stream",
+            None,
+            [401, 200, 200, 200],
+        ),
         (
             Method::POST,
             "/api/v1/notifications/{id}/read",
