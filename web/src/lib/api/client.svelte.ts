@@ -23,9 +23,7 @@ const SESSION_HEADERS = { 'X-Session-Mode': 'cookie' } as const;
 
 function signedIn(pair: Schemas['TokenPair']) {
   accessToken = pair.access_token;
-  // A refresh (every few minutes, and whenever the live stream renews its token) must not
-  // look like a new sign-in to the pages: the member object changes only when they do.
-  if (JSON.stringify(me.user) !== JSON.stringify(pair.user)) me.user = pair.user;
+  me.user = pair.user;
 }
 
 function signedOut() {
