@@ -103,8 +103,8 @@ pub fn parse_up_to(raw: Option<&serde_json::Number>) -> Result<NotificationId, A
     }
 }
 
-/// The level of `PUT …/subscription`, required.
-pub fn parse_level(raw: Option<SubscriptionLevel>) -> Result<SubscriptionLevel, ApiError> {
+/// The level of a `PUT …/subscription` (a thread's or a tag's), required.
+pub fn parse_level<Level>(raw: Option<Level>) -> Result<Level, ApiError> {
     raw.ok_or_else(|| ApiError::invalid_field("level", "is required"))
 }
 
@@ -144,6 +144,6 @@ mod tests {
             parse_level(Some(SubscriptionLevel::Muted)).unwrap(),
             SubscriptionLevel::Muted
         );
-        assert!(parse_level(None).is_err());
+        assert!(parse_level::<SubscriptionLevel>(None).is_err());
     }
 }

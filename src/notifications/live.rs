@@ -60,8 +60,6 @@ type MemberStreams = Vec<(u64, mpsc::Sender<Signal>)>;
 pub struct Hub {
     streams: Mutex<HashMap<UserId, MemberStreams>>,
     next_id: AtomicU64,
-    /// Signals received since start (for tests and metrics).
-    received: AtomicU64,
 }
 
 /// A stream's registration; dropping it leaves the hub.
@@ -109,7 +107,6 @@ impl Hub {
     /// Hands a signal to every stream `user` has open here. A full stream gets a `Count`
     /// later or nothing: it notices the lag itself (see [`Subscription`]'s reader).
     pub fn dispatch(&self, user: UserId, signal: Signal) {
-        self.received.fetch_add(1, Ordering::Relaxed);
         let streams = self.streams.lock().unwrap_or_else(PoisonError::into_inner);
         if let Some(list) = streams.get(&user) {
             for (_, sender) in list {

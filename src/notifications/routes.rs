@@ -251,9 +251,7 @@ pub async fn put_tag_subscription(
     body: Json<TagSubscriptionRequest>,
     pool: web::Data<DbPool>,
 ) -> Result<HttpResponse, ApiError> {
-    let level = body
-        .level
-        .ok_or_else(|| ApiError::invalid_field("level", "is required"))?;
+    let level = domain::parse_level(body.level)?;
     let name = name.into_inner();
     let view = db::run(&pool, move |conn| {
         service::choose_tag_subscription(conn, &user, &name, level)
