@@ -13,12 +13,17 @@ use std::pin::Pin;
 use actix_web::dev::Payload;
 use actix_web::http::header;
 use actix_web::{web, FromRequest, HttpRequest};
-use chrono::Utc;
+use std::collections::HashMap;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use chrono::{DateTime, Utc};
 
 use crate::accounts::jwt::JwtKeys;
 use crate::accounts::{Role, User};
 use crate::db::{self, DbPool};
 use crate::error::ApiError;
+use crate::ids::UserId;
 
 type Extracted<T> = Pin<Box<dyn Future<Output = Result<T, ApiError>>>>;
 
@@ -65,7 +70,74 @@ async fn authenticate(req: &HttpRequest, token: String) -> Result<User, ApiError
     if user.session_generation != claims.gen {
         return Err(invalid());
     }
+    if let Some(activity) = req.app_data::<web::Data<Activity>>() {
+        if counts_as_activity(req.path()) && activity.due(user.id, Instant::now()) {
+            activity.record(pool.get_ref().clone(), user.id, Utc::now());
+        }
+    }
     Ok(user)
+}
+
+/// Whether a request shows the member is here: not what a client fetches by itself in the
+/// background (the live stream, the unread badge).
+fn counts_as_activity(path: &str) -> bool {
+    !matches!(
+        path,
+        "/api/v1/notifications/stream" | "/api/v1/notifications/unread-count"
+    )
+}
+
+/// When members were last seen (`users.last_seen_at`, which decides whether mail for a member
+/// who is "away" goes): written at most once per `every` per member and process, after the
+/// request, never in its way. A visit within `every` of the last one written is not written,
+/// so "seen" is exact to within `every`.
+pub struct Activity {
+    every: Duration,
+    written: Mutex<HashMap<UserId, Instant>>,
+}
+
+impl Activity {
+    /// Past this many members, entries older than `every` are dropped.
+    const PRUNE_AT: usize = 100_000;
+
+    pub fn new(every: Duration) -> Self {
+        Activity {
+            every,
+            written: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// Whether `user`'s visit at `now` should be written (and notes that it will be).
+    pub fn due(&self, user: UserId, now: Instant) -> bool {
+        let mut written = self
+            .written
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if written.len() >= Self::PRUNE_AT {
+            let every = self.every;
+            written.retain(|_, at| now.duration_since(*at) < every);
+        }
+        match written.get(&user) {
+            Some(at) if now.duration_since(*at) < self.every => false,
+            _ => {
+                written.insert(user, now);
+                true
+            }
+        }
+    }
+
+    /// Writes the visit in the background; a failure only costs an away-mail its precision.
+    fn record(&self, pool: DbPool, user: UserId, at: DateTime<Utc>) {
+        actix_web::rt::spawn(async move {
+            let written = db::run(&pool, move |conn| {
+                Ok(crate::accounts::model::record_visit(conn, user, at)?)
+            })
+            .await;
+            if let Err(error) = written {
+                tracing::debug!(%error, "could not record a visit");
+            }
+        });
+    }
 }
 
 pub struct AuthUser(pub User);
@@ -190,3 +262,21 @@ refined_extractor!(
     Admin,
     |user| ensure_role(user, Role::Admin)
 );
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_visit_is_written_once_per_interval_and_background_fetches_are_no_visit() {
+        let activity = Activity::new(Duration::from_secs(30));
+        let start = Instant::now();
+        assert!(activity.due(UserId(1), start));
+        assert!(!activity.due(UserId(1), start + Duration::from_secs(29)));
+        assert!(activity.due(UserId(2), start + Duration::from_secs(29)));
+        assert!(activity.due(UserId(1), start + Duration::from_secs(30)));
+        assert!(!counts_as_activity("/api/v1/notifications/stream"));
+        assert!(!counts_as_activity("/api/v1/notifications/unread-count"));
+        assert!(counts_as_activity("/api/v1/threads/7"));
+    }
+}

@@ -67,6 +67,7 @@ pub struct Settings {
     pub worker: WorkerSettings,
     pub rate_limits: RateLimitSettings,
     pub moderation: ModerationSettings,
+    pub notifications: NotificationSettings,
     pub log: LogSettings,
 }
 
@@ -245,6 +246,28 @@ pub struct WebSettings {
 pub struct ModerationSettings {
     /// Open reports from this many distinct members hide a post or meetup pending review.
     pub auto_hide_reports: u32,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct NotificationSettings {
+    /// How long mail for a member who is away waits: it is dropped if they read the
+    /// notification or come back meanwhile.
+    pub mail_wait_secs: u64,
+    /// Notification mails one member gets in 24 hours at most (digests aside).
+    pub daily_mail_cap: i64,
+    /// How often the digest run looks for members whose digest is due.
+    pub digest_interval_secs: u64,
+    /// How long an unsubscribe link in a mail works.
+    pub unsubscribe_ttl_days: u64,
+    /// A member's visits are written at most this often (per process); "away" is exact to
+    /// within it.
+    pub last_seen_every_secs: u64,
+}
+
+impl NotificationSettings {
+    pub fn mail_wait(&self) -> chrono::Duration {
+        chrono::Duration::seconds(i64::try_from(self.mail_wait_secs).unwrap_or(i64::MAX / 1000))
+    }
 }
 
 #[derive(Debug, Clone, Deserialize)]

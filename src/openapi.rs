@@ -95,6 +95,10 @@ use crate::{accounts, meetups, mentorship, moderation, notifications, search, th
         notifications::routes::put_tag_subscription,
         notifications::routes::block,
         notifications::routes::unblock,
+        notifications::routes::get_settings,
+        notifications::routes::patch_settings,
+        notifications::routes::preview_unsubscribe,
+        notifications::routes::unsubscribe,
     ),
     // Schemas only a query parameter refers to are not collected from the handlers.
     components(schemas(Problem, threads::domain::Sort)),

@@ -128,6 +128,8 @@ diesel::table! {
         hidden -> Bool,
         created_at -> Timestamptz,
         read_at -> Nullable<Timestamptz>,
+        mail -> Nullable<Jsonb>,
+        mailed_at -> Nullable<Timestamptz>,
     }
 }
 
@@ -276,6 +278,14 @@ diesel::table! {
 }
 
 diesel::table! {
+    unsubscribe_tokens_used (token_id) {
+        token_id -> Uuid,
+        user_id -> Int8,
+        used_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
     user_blocks (blocker_id, blocked_id) {
         blocker_id -> Int8,
         blocked_id -> Int8,
@@ -316,6 +326,10 @@ diesel::table! {
         session_generation -> Int4,
         failed_login_count -> Int4,
         last_failed_login_at -> Nullable<Timestamptz>,
+        email_notifications -> Text,
+        digest -> Text,
+        last_seen_at -> Nullable<Timestamptz>,
+        last_digest_at -> Nullable<Timestamptz>,
     }
 }
 
@@ -342,6 +356,7 @@ diesel::joinable!(thread_subscriptions -> users (user_id));
 diesel::joinable!(thread_votes -> threads (thread_id));
 diesel::joinable!(thread_votes -> users (user_id));
 diesel::joinable!(threads -> users (author_id));
+diesel::joinable!(unsubscribe_tokens_used -> users (user_id));
 diesel::joinable!(user_tokens -> users (user_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
@@ -365,6 +380,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     thread_subscriptions,
     thread_votes,
     threads,
+    unsubscribe_tokens_used,
     user_blocks,
     user_tokens,
     users,

@@ -58,6 +58,40 @@ pub fn job_registry(settings: &Settings) -> anyhow::Result<JobRegistry> {
         })
         .await
     });
+    let mail = Arc::new(notifications::mail::MailContext::from_settings(settings));
+    let context = mail.clone();
+    registry.register(notifications::mail::MAIL_JOB, move |ctx, job| {
+        let context = context.clone();
+        async move {
+            let work: notifications::mail::MailWork = serde_json::from_value(job.payload)?;
+            crate::db::blocking(&ctx.pool, move |pool| {
+                let mut conn = pool.get()?;
+                let decision =
+                    notifications::mail::deliver(&mut conn, &context, &work, chrono::Utc::now())?;
+                tracing::debug!(notification = %work.notification_id, ?decision, "notification mail");
+                Ok(())
+            })
+            .await
+        }
+    });
+    let every = settings.notifications.digest_interval_secs;
+    registry.register(notifications::digest::DIGEST_JOB, move |ctx, _job| {
+        let context = mail.clone();
+        async move {
+            crate::db::blocking(&ctx.pool, move |pool| {
+                let mut conn = pool.get()?;
+                let now = chrono::Utc::now();
+                let sent = notifications::digest::run(&mut conn, &context, now)?;
+                tracing::info!(sent, "digest run");
+                if every > 0 {
+                    let next = now + chrono::Duration::seconds(i64::try_from(every)?);
+                    notifications::digest::schedule(&mut conn, next)?;
+                }
+                Ok(())
+            })
+            .await
+        }
+    });
     let engine = SearchEngine::from_settings(&settings.search)?;
     registry.register_batch(
         search::SEARCH_SYNC_JOB,
@@ -134,6 +168,9 @@ impl Application {
             live,
             options.extra_routes,
         )?;
+        if settings.worker.enabled {
+            schedule_digests(&pool, &settings)?;
+        }
         let worker = settings.worker.enabled.then(|| {
             Worker::new(pool.clone(), registry, settings.worker.clone())
                 .start(&settings.database, shutdown.clone())
@@ -189,10 +226,33 @@ impl Application {
     }
 }
 
+/// Makes sure a digest run is waiting (each run enqueues the next); with
+/// `digest_interval_secs = 0` nothing runs digests on its own.
+fn schedule_digests(pool: &DbPool, settings: &Settings) -> anyhow::Result<()> {
+    if settings.notifications.digest_interval_secs == 0 {
+        return Ok(());
+    }
+    // A database that is away now is waited for by the worker; the next start schedules.
+    let scheduled = pool
+        .get()
+        .map_err(anyhow::Error::from)
+        .and_then(|mut conn| {
+            Ok(notifications::digest::schedule(
+                &mut conn,
+                chrono::Utc::now(),
+            )?)
+        });
+    if let Err(error) = scheduled {
+        tracing::warn!(%error, "could not schedule the digest run");
+    }
+    Ok(())
+}
+
 /// Runs the background worker alone until SIGTERM/SIGINT (`devforum worker`).
 pub async fn run_worker(settings: Settings) -> anyhow::Result<()> {
     let pool = db::build_pool(&settings.database)?;
     let registry = job_registry(&settings)?;
+    schedule_digests(&pool, &settings)?;
     let shutdown = CancellationToken::new();
     let worker = Worker::new(pool, registry, settings.worker.clone())
         .start(&settings.database, shutdown.clone());
@@ -254,6 +314,11 @@ fn build_server(
     let shutdown_timeout = settings.server.shutdown_timeout_secs;
     let workers = settings.server.workers;
     let jwt_keys = web::Data::new(JwtKeys::new(&settings.auth));
+    let unsubscribe_keys =
+        web::Data::new(notifications::unsubscribe::UnsubscribeKeys::new(&settings));
+    let activity = web::Data::new(crate::auth::Activity::new(std::time::Duration::from_secs(
+        settings.notifications.last_seen_every_secs,
+    )));
     let refresh_policy = web::Data::new(RefreshPolicy::from_settings(&settings.auth));
     let web_client = web::Data::new(WebClient::load(&settings.web.dist_dir));
     let hashing = web::Data::new(HashingPool::new(settings.auth.hashing_concurrency));
@@ -285,6 +350,8 @@ fn build_server(
             .app_data(engine.clone())
             .app_data(live.clone())
             .app_data(jwt_keys.clone())
+            .app_data(unsubscribe_keys.clone())
+            .app_data(activity.clone())
             .app_data(refresh_policy.clone())
             .app_data(web_client.clone())
             .app_data(hashing.clone())

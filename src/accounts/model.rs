@@ -455,6 +455,15 @@ pub fn storable(text: &str) -> bool {
     !text.contains('\0')
 }
 
+/// Notes that `user` was here at `at` (never moving the time back).
+pub fn record_visit(conn: &mut PgConnection, user: UserId, at: DateTime<Utc>) -> QueryResult<()> {
+    diesel::sql_query("UPDATE users SET last_seen_at = GREATEST(last_seen_at, $2) WHERE id = $1")
+        .bind::<diesel::sql_types::BigInt, _>(user)
+        .bind::<diesel::sql_types::Timestamptz, _>(at)
+        .execute(conn)
+        .map(drop)
+}
+
 pub fn is_suspended(
     suspended_at: Option<DateTime<Utc>>,
     suspended_until: Option<DateTime<Utc>>,

@@ -22,6 +22,10 @@ pub struct OutgoingEmail {
     pub subject: String,
     pub text: String,
     pub html: String,
+    /// The one-click unsubscribe URL (RFC 8058) of notification mail and digests: sent as
+    /// `List-Unsubscribe` with `List-Unsubscribe-Post: List-Unsubscribe=One-Click`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub list_unsubscribe: Option<String>,
 }
 
 /// Renders `template` for `to` and enqueues it on `conn` (join the caller's transaction).
@@ -32,6 +36,11 @@ pub fn enqueue(
     context: serde_json::Value,
 ) -> anyhow::Result<JobId> {
     let email = render(template, to, context)?;
-    let payload = serde_json::to_value(&email)?;
+    enqueue_message(conn, &email)
+}
+
+/// Enqueues a message already rendered, on `conn` (join the caller's transaction).
+pub fn enqueue_message(conn: &mut PgConnection, email: &OutgoingEmail) -> anyhow::Result<JobId> {
+    let payload = serde_json::to_value(email)?;
     Ok(crate::jobs::enqueue(conn, SEND_EMAIL_JOB, &payload)?)
 }

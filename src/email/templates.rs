@@ -21,6 +21,7 @@ const TEMPLATES: &[&str] = &[
     "meetup_cancelled",
     "content_hidden",
     "account_suspended",
+    "notification",
 ];
 
 static ENVIRONMENT: LazyLock<Environment<'static>> = LazyLock::new(|| {
@@ -63,6 +64,8 @@ static ENVIRONMENT: LazyLock<Environment<'static>> = LazyLock::new(|| {
         message!("meetup_cancelled"),
         message!("content_hidden"),
         message!("account_suspended"),
+        message!("notification"),
+        message!("digest"),
     ];
     let layout = [("layout.html", include_str!("templates/layout.html"))];
     let sources = layout.iter().chain(messages.iter().flatten());
@@ -93,6 +96,7 @@ pub fn render(
         subject: part("subject")?.trim().to_string(),
         text: part("txt")?,
         html: part("html")?,
+        list_unsubscribe: None,
     })
 }
 
@@ -115,6 +119,8 @@ mod tests {
             "what": "<script>alert(1)</script>",
             "until": "<script>alert(1)</script>",
             "link": "https://forum.example/verify?token=abc",
+            "headline": "<script>alert(1)</script>",
+            "excerpt": "<script>alert(1)</script>",
         });
         for template in TEMPLATES {
             let email = render(template, "a@example.com", context.clone())?;

@@ -6,7 +6,7 @@ mod worker;
 pub use queue::{
     backoff_delay, claim, complete, enqueue, enqueue_at, mark_failed, next_run_at, pending_of_kind,
     queue_depth, record_failure, release, requeue_abandoned, retry_failed, Job, JobStatus, NewJob,
-    QueueDepth,
+    QueueDepth, DEFAULT_MAX_ATTEMPTS,
 };
 pub use worker::{
     spawn_listener, BatchOutcome, JobContext, JobHandler, JobRegistry, Worker, WorkerHandle,

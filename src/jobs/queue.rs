@@ -48,7 +48,7 @@ pub struct NewJob<'a> {
 }
 
 /// The default number of attempts for jobs enqueued without an explicit limit.
-const DEFAULT_MAX_ATTEMPTS: i32 = 12;
+pub const DEFAULT_MAX_ATTEMPTS: i32 = 12;
 
 /// Enqueues a job due now. Call it inside the transaction of the change that causes it.
 pub fn enqueue(conn: &mut PgConnection, kind: &str, payload: &Value) -> QueryResult<JobId> {

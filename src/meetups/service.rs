@@ -298,8 +298,8 @@ fn event_name(meetup: &MeetupRow, what: &str) -> String {
     )
 }
 
-/// Tells everyone going or waiting, in the app and by mail (the mail's template is named
-/// after the kind).
+/// Tells everyone going or waiting, in the app and, as their preferences say, by mail (the
+/// mail's template is named after the kind).
 fn notify_attendees(
     conn: &mut PgConnection,
     meetup: &MeetupRow,
@@ -308,19 +308,18 @@ fn notify_attendees(
     base_url: &str,
 ) -> Result<(), ApiError> {
     let template = kind.as_str();
-    notifications::events::tell_attendees(
-        conn,
-        &event_name(meetup, template),
-        meetup.id,
-        kind,
-        Some(actor.id),
-    )?;
+    let event = event_name(meetup, template);
     for member in model::attendee_members(conn, meetup.id)? {
-        crate::email::enqueue(
+        let mail =
+            notifications::Draft::new(template, email_context(meetup, &member.username, base_url));
+        notifications::events::tell(
             conn,
-            &member.email,
-            template,
-            email_context(meetup, &member.username, base_url),
+            &event,
+            member.id,
+            kind,
+            Some(actor.id),
+            notifications::Subject::meetup(meetup.id),
+            Some(mail),
         )?;
     }
     Ok(())
@@ -336,22 +335,19 @@ fn notify_promoted(
         return Ok(());
     }
     let event = event_name(meetup, "seat");
-    for &member in user_ids {
+    for member in model::members(conn, user_ids)? {
+        let mail = notifications::Draft::new(
+            "meetup_seat",
+            email_context(meetup, &member.username, base_url),
+        );
         notifications::events::tell(
             conn,
             &event,
-            member,
+            member.id,
             NotificationKind::MeetupSeat,
             None,
             notifications::Subject::meetup(meetup.id),
-        )?;
-    }
-    for member in model::members(conn, user_ids)? {
-        crate::email::enqueue(
-            conn,
-            &member.email,
-            "meetup_seat",
-            email_context(meetup, &member.username, base_url),
+            Some(mail),
         )?;
     }
     Ok(())

@@ -98,17 +98,7 @@ pub fn create_request(
             other => other.into(),
         })?;
         let mentee_person = person_of(mentee);
-        notifications::events::tell(
-            conn,
-            &format!("mentorship:{}:pending", row.id.0),
-            mentor.user_id,
-            NotificationKind::MentorshipRequest,
-            Some(mentee.id),
-            notifications::Subject::request(row.id),
-        )?;
-        crate::email::enqueue(
-            conn,
-            &mentor_person.email,
+        let mail = notifications::Draft::new(
             "mentorship_request",
             serde_json::json!({
                 "mentor": mentor_person.username,
@@ -117,6 +107,15 @@ pub fn create_request(
                 "goals": row.goals,
                 "link": request_link(base_url, row.id),
             }),
+        );
+        notifications::events::tell(
+            conn,
+            &format!("mentorship:{}:pending", row.id.0),
+            mentor.user_id,
+            NotificationKind::MentorshipRequest,
+            Some(mentee.id),
+            notifications::Subject::request(row.id),
+            Some(mail),
         )?;
         Ok(RequestView::new(row, &mentor_person, &mentee_person))
     })
@@ -225,6 +224,7 @@ fn tell_parties(
     row: &RequestRow,
     to: Status,
     actor: &User,
+    mail: Option<notifications::Draft>,
 ) -> Result<(), ApiError> {
     let kind = match to {
         Status::Accepted => NotificationKind::MentorshipAccepted,
@@ -237,7 +237,8 @@ fn tell_parties(
     let subject = notifications::Subject::request(row.id);
     for party in [row.mentor_id, row.mentee_id] {
         if party != actor.id {
-            notifications::events::tell(conn, &event, party, kind, Some(actor.id), subject)?;
+            let mail = mail.clone().filter(|_| party == row.mentee_id);
+            notifications::events::tell(conn, &event, party, kind, Some(actor.id), subject, mail)?;
         }
     }
     Ok(())
@@ -273,16 +274,14 @@ pub fn transition(
         let row = model::set_status(conn, id, from, to, reason)?;
         let people = people_of(conn, std::slice::from_ref(&row))?;
         let (mentor, mentee) = pair(&people, &row)?;
-        tell_parties(conn, &row, to, actor)?;
         let template = match to {
             Status::Accepted => Some("mentorship_accepted"),
             Status::Declined => Some("mentorship_declined"),
             Status::Pending | Status::Withdrawn | Status::Completed => None,
         };
-        if let Some(template) = template {
-            crate::email::enqueue(
-                conn,
-                &mentee.email,
+        // The mentee's mail for an accept or decline; the other steps mail a plain message.
+        let mail = template.map(|template| {
+            notifications::Draft::new(
                 template,
                 serde_json::json!({
                     "mentee": mentee.username,
@@ -290,8 +289,9 @@ pub fn transition(
                     "reason": row.reason,
                     "link": request_link(base_url, row.id),
                 }),
-            )?;
-        }
+            )
+        });
+        tell_parties(conn, &row, to, actor, mail)?;
         Ok(RequestView::new(row, mentor, mentee))
     })
 }

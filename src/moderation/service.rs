@@ -103,6 +103,7 @@ pub fn set_hidden(
         kind,
         None,
         target.subject,
+        None,
     )?;
     if hidden {
         let author = User::find(conn, target.author_id)?;
@@ -523,6 +524,7 @@ pub fn suspend(
             NotificationKind::AccountSuspended,
             None,
             notifications::Subject::default(),
+            None,
         )?;
         crate::email::enqueue(
             conn,
@@ -562,6 +564,7 @@ pub fn unsuspend(
             NotificationKind::AccountUnsuspended,
             None,
             notifications::Subject::default(),
+            None,
         )?;
         Ok(UserView::for_viewer(&user, Some(staff)))
     })

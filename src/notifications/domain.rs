@@ -78,6 +78,43 @@ crate::text_enum! {
     }
 }
 
+crate::text_enum! {
+    /// When a member gets mail for direct events (replies to them, mentions, mentorship,
+    /// meetups).
+    #[derive(Serialize, Deserialize, ToSchema)]
+    #[serde(rename_all = "snake_case")]
+    pub enum EmailPreference ("email preference") {
+        /// At once.
+        Always => "always",
+        /// Only when away: the mail waits, and is dropped if the member reads the
+        /// notification or comes back meanwhile (the default).
+        Away => "away",
+        Never => "never",
+    }
+}
+
+crate::text_enum! {
+    /// How often a member gets a digest of their watched threads and tags.
+    #[derive(Serialize, Deserialize, ToSchema)]
+    #[serde(rename_all = "snake_case")]
+    pub enum DigestFrequency ("digest frequency") {
+        Daily => "daily",
+        Weekly => "weekly",
+        Never => "never",
+    }
+}
+
+impl DigestFrequency {
+    /// How long one digest covers; `None` for `never`.
+    pub fn period(self) -> Option<chrono::Duration> {
+        match self {
+            DigestFrequency::Daily => Some(chrono::Duration::days(1)),
+            DigestFrequency::Weekly => Some(chrono::Duration::days(7)),
+            DigestFrequency::Never => None,
+        }
+    }
+}
+
 /// At most this many members are told of the mentions in one post.
 pub const MAX_MENTIONS: usize = 10;
 

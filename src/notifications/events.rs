@@ -8,9 +8,10 @@ use diesel::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use super::domain::{NotificationKind, SubscriptionReason};
+use super::mail::Draft;
 use super::model::{self, Subject};
 use crate::error::ApiError;
-use crate::ids::{MeetupId, ReplyId, ThreadId, UserId};
+use crate::ids::{ReplyId, ThreadId, UserId};
 use crate::markdown;
 
 /// The job that tells the right members about a new or edited reply.
@@ -106,7 +107,8 @@ pub fn reply_edited(conn: &mut PgConnection, reply: ReplyId, body: &str) -> Resu
 
 /// A direct event for one member, recorded now (in the caller's transaction) under `event`,
 /// so the same event never tells them twice. Nobody is told of their own action, nor of one
-/// by a member they blocked.
+/// by a member they blocked. `mail`: the message the feature prepared for it, which goes out
+/// as the member's email preferences say (kinds that mail without one get a plain message).
 pub fn tell(
     conn: &mut PgConnection,
     event: &str,
@@ -114,27 +116,19 @@ pub fn tell(
     kind: NotificationKind,
     actor: Option<UserId>,
     subject: Subject,
+    mail: Option<Draft>,
 ) -> Result<(), ApiError> {
-    model::insert_direct(conn, event, &[recipient], kind, actor, subject)?;
-    Ok(())
-}
-
-/// A meetup event for everyone holding a seat or a place on its waitlist.
-pub fn tell_attendees(
-    conn: &mut PgConnection,
-    event: &str,
-    meetup: MeetupId,
-    kind: NotificationKind,
-    actor: Option<UserId>,
-) -> Result<(), ApiError> {
-    let attendees = model::attendees(conn, meetup)?;
+    let mail = mail
+        .map(|draft| serde_json::to_value(draft).map_err(anyhow::Error::from))
+        .transpose()?;
     model::insert_direct(
         conn,
         event,
-        &attendees,
+        &[recipient],
         kind,
         actor,
-        Subject::meetup(meetup),
+        subject,
+        mail.as_ref(),
     )?;
     Ok(())
 }

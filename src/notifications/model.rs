@@ -5,9 +5,12 @@
 
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
-use diesel::sql_types::{Array, BigInt, Bool, Integer, Nullable, Text, Timestamptz};
+use diesel::sql_types::{Array, BigInt, Bool, Integer, Jsonb, Nullable, Text, Timestamptz};
 
-use super::domain::{NotificationKind, SubscriptionLevel, SubscriptionReason, TagLevel};
+use super::domain::{
+    DigestFrequency, EmailPreference, NotificationKind, SubscriptionLevel, SubscriptionReason,
+    TagLevel,
+};
 use crate::ids::{MeetupId, MentorshipRequestId, NotificationId, ReplyId, ThreadId, UserId};
 use crate::schema::thread_subscriptions;
 
@@ -333,7 +336,8 @@ impl Subject {
 }
 
 /// Records a direct event for `recipients` under `event`: each is told once, never of their
-/// own action nor of one by a member they blocked.
+/// own action nor of one by a member they blocked. `mail`: the message prepared for it (a
+/// [`super::mail::Draft`]), sent or not as the recipient's preferences say.
 pub fn insert_direct(
     conn: &mut PgConnection,
     event: &str,
@@ -341,6 +345,7 @@ pub fn insert_direct(
     kind: NotificationKind,
     actor: Option<UserId>,
     subject: Subject,
+    mail: Option<&serde_json::Value>,
 ) -> QueryResult<usize> {
     let recipients: Vec<i64> = recipients.iter().map(|id| id.0).collect();
     diesel::sql_query(
@@ -353,8 +358,8 @@ pub fn insert_direct(
              SELECT $1, user_id FROM recipients ON CONFLICT DO NOTHING RETURNING user_id \
          ) \
          INSERT INTO notifications (user_id, kind, actor_id, thread_id, reply_id, meetup_id, \
-                                    mentorship_request_id) \
-         SELECT user_id, $3, $4, $5, $6, $7, $8 FROM delivered ORDER BY user_id",
+                                    mentorship_request_id, mail) \
+         SELECT user_id, $3, $4, $5, $6, $7, $8, $9 FROM delivered ORDER BY user_id",
     )
     .bind::<Text, _>(event)
     .bind::<Array<BigInt>, _>(recipients)
@@ -364,16 +369,8 @@ pub fn insert_direct(
     .bind::<Nullable<BigInt>, _>(subject.reply)
     .bind::<Nullable<BigInt>, _>(subject.meetup)
     .bind::<Nullable<BigInt>, _>(subject.request)
+    .bind::<Nullable<Jsonb>, _>(mail)
     .execute(conn)
-}
-
-/// Everyone holding a seat at a meetup or a place on its waitlist.
-pub fn attendees(conn: &mut PgConnection, meetup: MeetupId) -> QueryResult<Vec<UserId>> {
-    use crate::schema::meetup_rsvps::dsl as r;
-    r::meetup_rsvps
-        .filter(r::meetup_id.eq(meetup))
-        .select(r::user_id)
-        .load(conn)
 }
 
 /// `blocker` blocks `blocked` (again is fine); the trigger takes the blocked member's
@@ -493,4 +490,36 @@ pub fn follow(
         .on_conflict_do_nothing()
         .execute(conn)
         .map(drop)
+}
+
+/// `user`'s email preferences: direct events, then the digest.
+pub fn mail_settings(
+    conn: &mut PgConnection,
+    user: UserId,
+) -> QueryResult<(EmailPreference, DigestFrequency)> {
+    use crate::schema::users::dsl as u;
+    u::users
+        .find(user)
+        .select((u::email_notifications, u::digest))
+        .first(conn)
+}
+
+/// Sets what is given of `user`'s email preferences; returns them all.
+pub fn set_mail_settings(
+    conn: &mut PgConnection,
+    user: UserId,
+    email: Option<EmailPreference>,
+    digest: Option<DigestFrequency>,
+) -> QueryResult<(EmailPreference, DigestFrequency)> {
+    use crate::schema::users::dsl as u;
+    if email.is_none() && digest.is_none() {
+        return mail_settings(conn, user);
+    }
+    diesel::update(u::users.find(user))
+        .set((
+            email.map(|email| u::email_notifications.eq(email)),
+            digest.map(|digest| u::digest.eq(digest)),
+        ))
+        .returning((u::email_notifications, u::digest))
+        .get_result(conn)
 }

@@ -6,10 +6,13 @@ use actix_web::{http::header, web, HttpRequest, HttpResponse};
 use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
 
-use super::domain::{self, SubscriptionLevel, TagLevel};
+use super::domain::{self, DigestFrequency, EmailPreference, SubscriptionLevel, TagLevel};
 use super::live::{self, LiveStreams};
 use super::service::{self, InboxQuery, INBOX_LISTING};
-use super::views::{NotificationView, SubscriptionView, TagSubscriptionView, UnreadCount};
+use super::unsubscribe::{self, UnsubscribeKeys, UnsubscribeView};
+use super::views::{
+    NotificationSettingsView, NotificationView, SubscriptionView, TagSubscriptionView, UnreadCount,
+};
 use crate::auth::{ActiveUser, AuthUser};
 use crate::config::Settings;
 use crate::db::{self, DbPool};
@@ -33,6 +36,16 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             web::resource("/tags/{name}/subscription")
                 .route(web::get().to(get_tag_subscription))
                 .route(web::put().to(put_tag_subscription)),
+        )
+        .service(
+            web::resource("/users/me/notification-settings")
+                .route(web::get().to(get_settings))
+                .route(web::patch().to(patch_settings)),
+        )
+        .service(
+            web::resource("/unsubscribe")
+                .route(web::get().to(preview_unsubscribe))
+                .route(web::post().to(unsubscribe)),
         )
         .service(
             web::resource("/users/{username}/block")
@@ -356,4 +369,96 @@ pub async fn stream(
         .insert_header((header::CONTENT_ENCODING, "identity"))
         .insert_header(("X-Accel-Buffering", "no"))
         .streaming(events))
+}
+
+/// The caller's email preferences.
+#[utoipa::path(
+    get, path = "/api/v1/users/me/notification-settings", tag = "notifications",
+    security(("bearer_auth" = [])),
+    responses((status = 200, description = "The preferences", body = NotificationSettingsView))
+)]
+pub async fn get_settings(
+    AuthUser(user): AuthUser,
+    pool: web::Data<DbPool>,
+) -> Result<HttpResponse, ApiError> {
+    let view = db::read(&pool, move |conn| service::settings(conn, &user)).await?;
+    Ok(HttpResponse::Ok().json(view))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NotificationSettingsRequest {
+    /// Mail for replies to the member, mentions, mentorship and meetups.
+    pub email: Option<EmailPreference>,
+    /// How often the digest comes.
+    pub digest: Option<DigestFrequency>,
+}
+
+/// Changes the caller's email preferences (the fields sent; the others stay).
+#[utoipa::path(
+    patch, path = "/api/v1/users/me/notification-settings", tag = "notifications",
+    security(("bearer_auth" = [])),
+    request_body = NotificationSettingsRequest,
+    responses(
+        (status = 200, description = "The preferences now", body = NotificationSettingsView),
+        (status = 422, description = "An unknown value", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn patch_settings(
+    AuthUser(user): AuthUser,
+    body: Json<NotificationSettingsRequest>,
+    pool: web::Data<DbPool>,
+) -> Result<HttpResponse, ApiError> {
+    let (email, digest) = (body.email, body.digest);
+    let view = db::run(&pool, move |conn| {
+        service::update_settings(conn, &user, email, digest)
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(view))
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct UnsubscribeParams {
+    /// The token of the link in the mail.
+    pub token: Option<String>,
+}
+
+/// What an unsubscribe link would stop; changes nothing (mail scanners open links).
+#[utoipa::path(
+    get, path = "/api/v1/unsubscribe", tag = "notifications",
+    params(UnsubscribeParams),
+    responses(
+        (status = 200, description = "What the link stops", body = UnsubscribeView),
+        (status = 400, description = "`invalid_token`: forged, expired or used", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn preview_unsubscribe(
+    query: web::Query<UnsubscribeParams>,
+    keys: web::Data<UnsubscribeKeys>,
+    pool: web::Data<DbPool>,
+) -> Result<HttpResponse, ApiError> {
+    let token = query.into_inner().token.unwrap_or_default();
+    let view = db::read(&pool, move |conn| unsubscribe::preview(conn, &keys, &token)).await?;
+    Ok(HttpResponse::Ok().json(view))
+}
+
+/// Unsubscribes as the link says: RFC 8058 one-click (`List-Unsubscribe=One-Click`), without
+/// logging in; each link works once.
+#[utoipa::path(
+    post, path = "/api/v1/unsubscribe", tag = "notifications",
+    params(UnsubscribeParams),
+    responses(
+        (status = 200, description = "Done", body = UnsubscribeView),
+        (status = 400, description = "`invalid_token`: forged, expired or used; nothing changed", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn unsubscribe(
+    query: web::Query<UnsubscribeParams>,
+    keys: web::Data<UnsubscribeKeys>,
+    pool: web::Data<DbPool>,
+) -> Result<HttpResponse, ApiError> {
+    let token = query.into_inner().token.unwrap_or_default();
+    let view = db::run(&pool, move |conn| unsubscribe::apply(conn, &keys, &token)).await?;
+    Ok(HttpResponse::Ok().json(view))
 }

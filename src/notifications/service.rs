@@ -2,10 +2,14 @@
 
 use diesel::prelude::*;
 
-use super::domain::{self, SubscriptionLevel, SubscriptionReason, TagLevel};
+use super::domain::{
+    self, DigestFrequency, EmailPreference, SubscriptionLevel, SubscriptionReason, TagLevel,
+};
 use super::events::{NotifyReply, NotifyThread};
 use super::model;
-use super::views::{NotificationView, SubscriptionView, TagSubscriptionView, UnreadCount};
+use super::views::{
+    NotificationSettingsView, NotificationView, SubscriptionView, TagSubscriptionView, UnreadCount,
+};
 use crate::accounts::{self, User};
 use crate::error::ApiError;
 use crate::ids::{NotificationId, ThreadId};
@@ -176,4 +180,24 @@ pub fn unblock(conn: &mut PgConnection, user: &User, username: &str) -> Result<(
     let blocked = accounts::service::member_named(conn, username)?;
     model::unblock(conn, user.id, blocked.id)?;
     Ok(())
+}
+
+/// The member's email preferences.
+pub fn settings(
+    conn: &mut PgConnection,
+    user: &User,
+) -> Result<NotificationSettingsView, ApiError> {
+    let (email, digest) = model::mail_settings(conn, user.id)?;
+    Ok(NotificationSettingsView { email, digest })
+}
+
+/// Changes what was sent of the member's email preferences.
+pub fn update_settings(
+    conn: &mut PgConnection,
+    user: &User,
+    email: Option<EmailPreference>,
+    digest: Option<DigestFrequency>,
+) -> Result<NotificationSettingsView, ApiError> {
+    let (email, digest) = model::set_mail_settings(conn, user.id, email, digest)?;
+    Ok(NotificationSettingsView { email, digest })
 }

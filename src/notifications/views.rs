@@ -4,7 +4,10 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use super::domain::{NotificationKind, SubscriptionLevel, SubscriptionReason, TagLevel};
+use super::domain::{
+    DigestFrequency, EmailPreference, NotificationKind, SubscriptionLevel, SubscriptionReason,
+    TagLevel,
+};
 use super::model::InboxRow;
 use crate::accounts::views::MemberSummary;
 use crate::ids::{MeetupId, MentorshipRequestId, NotificationId, ReplyId, ThreadId};
@@ -73,4 +76,11 @@ pub struct SubscriptionView {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct TagSubscriptionView {
     pub level: TagLevel,
+}
+
+/// A member's email preferences.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct NotificationSettingsView {
+    pub email: EmailPreference,
+    pub digest: DigestFrequency,
 }

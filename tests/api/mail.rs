@@ -26,6 +26,25 @@ pub async fn spawn_app_with_mail(mail: &MailServer) -> TestApp {
     .await
 }
 
+/// As [`spawn_app_with_mail`], with more settings changed.
+pub async fn spawn_app_with_mail_and(
+    mail: &MailServer,
+    customise: impl FnOnce(&mut devforum::config::Settings),
+) -> TestApp {
+    let port = mail.port;
+    spawn_app_with(
+        move |s| {
+            s.email.transport = devforum::config::EmailTransport::Smtp;
+            s.email.smtp.host = "127.0.0.1".into();
+            s.email.smtp.port = port;
+            s.web.base_url = "https://forum.example".into();
+            customise(s);
+        },
+        BuildOptions::default(),
+    )
+    .await
+}
+
 pub struct MailServer {
     pub port: u16,
     dir: PathBuf,
@@ -38,6 +57,9 @@ pub struct ReceivedEmail {
     pub subject: String,
     pub text: String,
     pub html: String,
+    /// The `List-Unsubscribe` and `List-Unsubscribe-Post` headers (RFC 8058), if any.
+    pub list_unsubscribe: Option<String>,
+    pub list_unsubscribe_post: Option<String>,
 }
 
 impl ReceivedEmail {
@@ -144,7 +166,10 @@ impl MailServer {
                     .and_then(|a| a.address())
                     .unwrap_or_default()
                     .to_string();
+                let header = |name: &str| message.header_raw(name).map(|v| v.trim().to_string());
                 emails.push(ReceivedEmail {
+                    list_unsubscribe: header("List-Unsubscribe"),
+                    list_unsubscribe_post: header("List-Unsubscribe-Post"),
                     to,
                     subject: message.subject().unwrap_or_default().to_string(),
                     text: message

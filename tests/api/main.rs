@@ -16,6 +16,7 @@ mod meili_standin;
 mod mentorship;
 mod migrations;
 mod moderation;
+mod notification_mail;
 mod notifications;
 mod operations;
 mod outage;

@@ -9,7 +9,7 @@ use crate::helpers::{assert_problem, json, spawn_app, wait_until, TestApp, TestU
 
 impl TestApp {
     /// Waits until every queued fan-out has run.
-    async fn notified(&self) {
+    pub(crate) async fn notified(&self) {
         let drained = wait_until(Duration::from_secs(10), || {
             self.count(
                 "SELECT count(*) AS n FROM jobs WHERE kind IN ('notify_reply', 'notify_thread')",
@@ -50,7 +50,7 @@ impl TestApp {
         .as_u16()
     }
 
-    async fn inbox(&self, user: &TestUser, query: &str) -> Vec<Value> {
+    pub(crate) async fn inbox(&self, user: &TestUser, query: &str) -> Vec<Value> {
         let page = json(
             self.get_as(&format!("/api/v1/notifications{query}"), &user.access_token)
                 .await,
@@ -59,7 +59,7 @@ impl TestApp {
         page["items"].as_array().expect("items").clone()
     }
 
-    async fn unread(&self, user: &TestUser) -> i64 {
+    pub(crate) async fn unread(&self, user: &TestUser) -> i64 {
         let count = json(
             self.get_as("/api/v1/notifications/unread-count", &user.access_token)
                 .await,
@@ -68,7 +68,7 @@ impl TestApp {
         count["unread"].as_i64().expect("unread")
     }
 
-    async fn reply_id(&self, user: &TestUser, thread: i64, body: &str) -> i64 {
+    pub(crate) async fn reply_id(&self, user: &TestUser, thread: i64, body: &str) -> i64 {
         let response = self.create_reply(user, thread, body).await;
         assert_eq!(response.status().as_u16(), 201);
         json(response).await["id"].as_i64().expect("id")
@@ -771,6 +771,8 @@ async fn a_blocked_member_notifies_nobody_and_leaves_the_blockers_inbox() {
     let cyd = app.member("cyd").await;
     let thread = app.create_thread(&ada, "Blocking", &[]).await;
     app.reply_id(&bob, thread, "First, before the block.").await;
+    // Each fan-out runs as its own job; waiting between them fixes the inbox's order.
+    app.notified().await;
     app.reply_id(&cyd, thread, "@ada hello from cyd").await;
     app.notified().await;
     assert_eq!(app.unread(&ada).await, 2);

@@ -256,3 +256,44 @@ test('notifications: a reply and a mention reach the badge and the open inbox li
   await page.reload();
   await expect(page.getByLabel('Notifications for this thread')).toHaveValue('muted');
 });
+
+test('email settings: a member chooses mail at once, a reply is mailed, and its link unsubscribes from the thread', async ({ page, browser }) => {
+  await member(page, 'journey_mailer');
+  await page.goto('/notifications');
+  await page.getByRole('link', { name: 'Email settings' }).click();
+  await expect(page.getByRole('heading', { level: 1, name: 'Email notifications' })).toBeVisible();
+  await expect(page.getByRole('radio', { name: /^Only when I am away/ })).toBeChecked();
+  await expect(page.getByLabel('A digest of the threads and tags I watch')).toHaveValue('weekly');
+  await page.getByLabel('Email me at once').check();
+  await page.getByLabel('A digest of the threads and tags I watch').selectOption('daily');
+  await page.getByRole('button', { name: 'Save the email settings' }).click();
+  await expect(page.getByText('Your email settings were saved.')).toBeVisible();
+  await screenshot(page, 'email-settings');
+  await page.reload();
+  await expect(page.getByLabel('Email me at once')).toBeChecked();
+  await expect(page.getByLabel('A digest of the threads and tags I watch')).toHaveValue('daily');
+
+  const threadId = await postThread(page, 'Tabs or spaces in Makefiles?', 'I keep getting “missing separator”.');
+  const answerer = await memberIn(browser, 'journey_answerer');
+  await answerer.goto(`/threads/${threadId}`);
+  await answerer.getByLabel('Your reply (Markdown)').fill('Recipes need a tab.');
+  await answerer.getByRole('button', { name: 'Reply' }).click();
+  await expect(answerer.getByText('Your reply was posted.')).toBeVisible();
+  await answerer.context().close();
+
+  // The mail's footer link opens a page that asks first (mail scanners open links too).
+  const link = await mailLink('journey_mailer@example.com', /\/unsubscribe\?token=[A-Za-z0-9_.-]+/);
+  await page.goto(link);
+  const stop = page.getByRole('button', { name: 'Stop notifications about “Tabs or spaces in Makefiles?”' });
+  await expect(stop).toBeVisible();
+  await page.goto(`/threads/${threadId}`);
+  await expect(page.getByLabel('Notifications for this thread')).toHaveValue('watching');
+  await page.goto(link);
+  await page.getByRole('button', { name: 'Stop notifications about “Tabs or spaces in Makefiles?”' }).click();
+  await expect(page.getByText(/You are unsubscribed/)).toBeVisible();
+  await page.goto(`/threads/${threadId}`);
+  await expect(page.getByLabel('Notifications for this thread')).toHaveValue('muted');
+  // A used link says so and changes nothing.
+  await page.goto(link);
+  await expect(page.getByRole('alert')).toContainText('not valid');
+});

@@ -21,6 +21,8 @@ export type Route =
   | { name: 'user'; username: string }
   | { name: 'profile' }
   | { name: 'mentor-profile' }
+  | { name: 'notification-settings' }
+  | { name: 'unsubscribe'; token: string | null }
   | { name: 'moderation'; status: 'open' | 'resolved' | 'dismissed' }
   | { name: 'mod-log' }
   | { name: 'admin' }
@@ -89,6 +91,10 @@ export function parse(url: URL): Route {
       return { name: 'profile' };
     case '/settings/mentor':
       return { name: 'mentor-profile' };
+    case '/settings/notifications':
+      return { name: 'notification-settings' };
+    case '/unsubscribe':
+      return { name: 'unsubscribe', token: query.get('token') };
     case '/mod':
       return {
         name: 'moderation',

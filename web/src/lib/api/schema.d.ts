@@ -1022,6 +1022,27 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/unsubscribe": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** What an unsubscribe link would stop; changes nothing (mail scanners open links). */
+        get: operations["preview_unsubscribe"];
+        put?: never;
+        /**
+         * Unsubscribes as the link says: RFC 8058 one-click (`List-Unsubscribe=One-Click`), without
+         *     logging in; each link works once.
+         */
+        post: operations["unsubscribe"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/users/me": {
         parameters: {
             query?: never;
@@ -1038,6 +1059,24 @@ export interface paths {
         head?: never;
         /** Change one's profile. `role`, `email_verified`, `id` and other fields are refused (422). */
         patch: operations["update_me"];
+        trace?: never;
+    };
+    "/api/v1/users/me/notification-settings": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The caller's email preferences. */
+        get: operations["get_settings"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        /** Changes the caller's email preferences (the fields sent; the others stay). */
+        patch: operations["patch_settings"];
         trace?: never;
     };
     "/api/v1/users/{username}": {
@@ -1198,6 +1237,17 @@ export interface components {
             /** @description `up` or `down`. */
             state: string;
         };
+        /**
+         * @description How often a member gets a digest of their watched threads and tags.
+         * @enum {string}
+         */
+        DigestFrequency: "daily" | "weekly" | "never";
+        /**
+         * @description When a member gets mail for direct events (replies to them, mentions, mentorship,
+         *     meetups).
+         * @enum {string}
+         */
+        EmailPreference: "always" | "away" | "never";
         Facets: {
             /** @description Matches by tag, the most frequent first 20. */
             tags: {
@@ -1468,6 +1518,15 @@ export interface components {
          * @enum {string}
          */
         NotificationKind: "reply" | "watched_reply" | "mention" | "new_thread_in_tag" | "mentorship_request" | "mentorship_accepted" | "mentorship_declined" | "mentorship_withdrawn" | "mentorship_completed" | "mentorship_expired" | "meetup_changed" | "meetup_cancelled" | "meetup_seat" | "meetup_reminder" | "content_hidden" | "content_restored" | "account_suspended" | "account_unsuspended" | "appeal_decided";
+        NotificationSettingsRequest: {
+            digest?: null | components["schemas"]["DigestFrequency"];
+            email?: null | components["schemas"]["EmailPreference"];
+        };
+        /** @description A member's email preferences. */
+        NotificationSettingsView: {
+            digest: components["schemas"]["DigestFrequency"];
+            email: components["schemas"]["EmailPreference"];
+        };
         NotificationView: {
             actor?: null | components["schemas"]["MemberSummary"];
             /**
@@ -2038,6 +2097,16 @@ export interface components {
         UnreadCount: {
             /** Format: int64 */
             unread: number;
+        };
+        /** @description What an unsubscribe link does (`GET`) or did (`POST`). */
+        UnsubscribeView: {
+            /** @description What the link stops, in words. */
+            description: string;
+            /** @description Whether it has been carried out (false for a `GET`). */
+            done: boolean;
+            /** @description `all`, `digest` or `thread`. */
+            scope: string;
+            thread_id?: null | components["schemas"]["ThreadId"];
         };
         UpdateMeetupRequest: {
             /**
@@ -7446,6 +7515,88 @@ export interface operations {
             };
         };
     };
+    preview_unsubscribe: {
+        parameters: {
+            query?: {
+                /** @description The token of the link in the mail. */
+                token?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description What the link stops */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UnsubscribeView"];
+                };
+            };
+            /** @description `invalid_token`: forged, expired or used */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database cannot be reached (`database_unavailable`); nothing was changed unless the problem says so; try again after `Retry-After` seconds */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    unsubscribe: {
+        parameters: {
+            query?: {
+                /** @description The token of the link in the mail. */
+                token?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Done */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UnsubscribeView"];
+                };
+            };
+            /** @description `invalid_token`: forged, expired or used; nothing changed */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database cannot be reached (`database_unavailable`); nothing was changed unless the problem says so; try again after `Retry-After` seconds */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     get_me: {
         parameters: {
             query?: never;
@@ -7552,6 +7703,122 @@ export interface operations {
                 };
             };
             /** @description Invalid or unknown fields */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database cannot be reached (`database_unavailable`); nothing was changed unless the problem says so; try again after `Retry-After` seconds */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    get_settings: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The preferences */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["NotificationSettingsView"];
+                };
+            };
+            /** @description Missing or invalid token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database cannot be reached (`database_unavailable`); nothing was changed unless the problem says so; try again after `Retry-After` seconds */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    patch_settings: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["NotificationSettingsRequest"];
+            };
+        };
+        responses: {
+            /** @description The preferences now */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["NotificationSettingsView"];
+                };
+            };
+            /** @description The body is not valid JSON (`malformed_json`) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing or invalid token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is larger than `server.json_limit` (`payload_too_large`) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is not `application/json` (`unsupported_media_type`) */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An unknown value */
             422: {
                 headers: {
                     [name: string]: unknown;

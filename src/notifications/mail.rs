@@ -1,0 +1,480 @@
+//! Notifications by email. A notification of a kind that mails gets a `notification.mail` job
+//! from the database (the `notifications_mail` trigger), so no path that notifies can forget
+//! it; the job decides when it runs ([`decide`]): at once for `always`, after the wait for
+//! `away` (and not at all if the member read it or came back meanwhile), never past the daily
+//! cap, and never twice (`mailed_at` is claimed under the row's lock and never cleared).
+//!
+//! Mentorship and meetups render their own message (stored with the notification, see
+//! [`Draft`]); replies and mentions are rendered here when sent. Every message carries a
+//! one-click unsubscribe link (RFC 8058) scoped to what it is about.
+
+use chrono::{DateTime, Utc};
+use diesel::prelude::*;
+use diesel::sql_types::{BigInt, Bool, Integer, Jsonb, Nullable, Text, Timestamptz};
+use serde::{Deserialize, Serialize};
+
+use super::domain::{EmailPreference, NotificationKind};
+use super::unsubscribe::{Scope, UnsubscribeKeys};
+use crate::email::{self, OutgoingEmail};
+use crate::ids::{NotificationId, ThreadId, UserId};
+
+/// The job that decides about, and sends, one notification's mail.
+pub const MAIL_JOB: &str = "notification.mail";
+
+#[derive(Debug, Serialize, Deserialize)]
+pub struct MailWork {
+    pub notification_id: NotificationId,
+}
+
+/// A message a feature prepared for its notification: the template and its context. The
+/// unsubscribe link is added when it is sent.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Draft {
+    pub template: String,
+    pub context: serde_json::Value,
+}
+
+impl Draft {
+    pub fn new(template: &str, context: serde_json::Value) -> Self {
+        Draft {
+            template: template.to_string(),
+            context,
+        }
+    }
+}
+
+/// What the mail job needs besides the database.
+pub struct MailContext {
+    pub keys: UnsubscribeKeys,
+    pub base_url: String,
+    pub wait: chrono::Duration,
+    pub daily_cap: i64,
+}
+
+impl MailContext {
+    pub fn from_settings(settings: &crate::config::Settings) -> Self {
+        MailContext {
+            keys: UnsubscribeKeys::new(settings),
+            base_url: settings.web.base_url.trim_end_matches('/').to_string(),
+            wait: settings.notifications.mail_wait(),
+            daily_cap: settings.notifications.daily_mail_cap,
+        }
+    }
+}
+
+/// What decides whether a notification mails.
+#[derive(Debug, Clone)]
+pub struct Facts {
+    pub read: bool,
+    pub hidden: bool,
+    pub mailed: bool,
+    pub created_at: DateTime<Utc>,
+    pub preference: EmailPreference,
+    pub last_seen_at: Option<DateTime<Utc>>,
+    /// Notification mails the member got in the last 24 hours.
+    pub sent_today: i64,
+    /// A verified, unsuspended account.
+    pub reachable: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Decision {
+    Send,
+    /// Ask again at this time (the member is away-only and the wait is not over).
+    Later(DateTime<Utc>),
+    Skip(&'static str),
+}
+
+/// Whether a notification mails now, later or never.
+pub fn decide(
+    facts: &Facts,
+    wait: chrono::Duration,
+    daily_cap: i64,
+    now: DateTime<Utc>,
+) -> Decision {
+    if facts.mailed {
+        return Decision::Skip("already mailed");
+    }
+    if facts.read {
+        return Decision::Skip("read");
+    }
+    if facts.hidden {
+        return Decision::Skip("hidden");
+    }
+    if !facts.reachable {
+        return Decision::Skip("unverified or suspended");
+    }
+    match facts.preference {
+        EmailPreference::Never => return Decision::Skip("never"),
+        EmailPreference::Always => {}
+        EmailPreference::Away => {
+            let due = facts.created_at + wait;
+            if now < due {
+                return Decision::Later(due);
+            }
+            if facts
+                .last_seen_at
+                .is_some_and(|seen| seen > facts.created_at)
+            {
+                return Decision::Skip("active since");
+            }
+        }
+    }
+    if facts.sent_today >= daily_cap {
+        return Decision::Skip("daily cap");
+    }
+    Decision::Send
+}
+
+#[derive(Debug, QueryableByName)]
+struct MailRow {
+    #[diesel(sql_type = BigInt)]
+    user_id: UserId,
+    #[diesel(sql_type = Text)]
+    kind: NotificationKind,
+    #[diesel(sql_type = Bool)]
+    read: bool,
+    #[diesel(sql_type = Bool)]
+    hidden: bool,
+    #[diesel(sql_type = Bool)]
+    mailed: bool,
+    #[diesel(sql_type = Timestamptz)]
+    created_at: DateTime<Utc>,
+    #[diesel(sql_type = Integer)]
+    count: i32,
+    #[diesel(sql_type = Nullable<Jsonb>)]
+    mail: Option<serde_json::Value>,
+    #[diesel(sql_type = Nullable<BigInt>)]
+    thread_id: Option<ThreadId>,
+    #[diesel(sql_type = Nullable<BigInt>)]
+    reply_id: Option<i64>,
+    #[diesel(sql_type = Nullable<BigInt>)]
+    meetup_id: Option<i64>,
+    #[diesel(sql_type = Nullable<BigInt>)]
+    mentorship_request_id: Option<i64>,
+    #[diesel(sql_type = Nullable<Text>)]
+    title: Option<String>,
+    #[diesel(sql_type = Nullable<Text>)]
+    body: Option<String>,
+    #[diesel(sql_type = Nullable<Text>)]
+    actor: Option<String>,
+    #[diesel(sql_type = Text)]
+    email: String,
+    #[diesel(sql_type = Text)]
+    username: String,
+    #[diesel(sql_type = Text)]
+    preference: EmailPreference,
+    #[diesel(sql_type = Nullable<Timestamptz>)]
+    last_seen_at: Option<DateTime<Utc>>,
+    #[diesel(sql_type = Bool)]
+    reachable: bool,
+    #[diesel(sql_type = BigInt)]
+    sent_today: i64,
+}
+
+impl MailRow {
+    fn facts(&self) -> Facts {
+        Facts {
+            read: self.read,
+            hidden: self.hidden,
+            mailed: self.mailed,
+            created_at: self.created_at,
+            preference: self.preference,
+            last_seen_at: self.last_seen_at,
+            sent_today: self.sent_today,
+            reachable: self.reachable,
+        }
+    }
+}
+
+/// The notification and its member, locked: the member's row first, in a statement of its
+/// own, so the count of their mails today is read after any other decision for them has
+/// committed (the daily cap holds when several of their mails are decided at once).
+fn load(conn: &mut PgConnection, id: NotificationId) -> QueryResult<Option<MailRow>> {
+    diesel::sql_query(
+        "SELECT 1 FROM users WHERE id = (SELECT user_id FROM notifications WHERE id = $1) \
+         FOR NO KEY UPDATE",
+    )
+    .bind::<BigInt, _>(id)
+    .execute(conn)?;
+    diesel::sql_query(
+        "SELECT n.user_id, n.kind, n.read_at IS NOT NULL AS read, n.hidden, \
+                n.mailed_at IS NOT NULL AS mailed, n.created_at, n.count, n.mail, n.thread_id, \
+                n.reply_id, n.meetup_id, n.mentorship_request_id, COALESCE(t.title, m.title) AS title, \
+                COALESCE(r.body, t.body) AS body, \
+                COALESCE(a.display_name, a.username) AS actor, \
+                u.email, u.username, u.email_notifications AS preference, u.last_seen_at, \
+                (u.email_verified AND (u.suspended_at IS NULL OR u.suspended_until <= now())) \
+                  AS reachable, \
+                (SELECT count(*) FROM notifications s \
+                  WHERE s.user_id = n.user_id AND s.mailed_at > now() - interval '1 day') \
+                  AS sent_today \
+         FROM notifications n JOIN users u ON u.id = n.user_id \
+         LEFT JOIN threads t ON t.id = n.thread_id \
+         LEFT JOIN replies r ON r.id = n.reply_id \
+         LEFT JOIN meetups m ON m.id = n.meetup_id \
+         LEFT JOIN users a ON a.id = n.actor_id \
+         WHERE n.id = $1 \
+         FOR NO KEY UPDATE OF n, u",
+    )
+    .bind::<BigInt, _>(id)
+    .get_result(conn)
+    .optional()
+}
+
+/// Runs one mail job: sends, asks again later, or lets it go. Safe to run twice.
+pub fn deliver(
+    conn: &mut PgConnection,
+    context: &MailContext,
+    work: &MailWork,
+    now: DateTime<Utc>,
+) -> anyhow::Result<Decision> {
+    conn.transaction(|conn| {
+        let Some(row) = load(conn, work.notification_id)? else {
+            return Ok(Decision::Skip("gone"));
+        };
+        let decision = decide(&row.facts(), context.wait, context.daily_cap, now);
+        match decision {
+            Decision::Send => {
+                diesel::sql_query("UPDATE notifications SET mailed_at = now() WHERE id = $1")
+                    .bind::<BigInt, _>(work.notification_id)
+                    .execute(conn)?;
+                let message = compose(&row, context)?;
+                email::enqueue_message(conn, &message)?;
+            }
+            Decision::Later(at) => {
+                let payload = serde_json::to_value(work)?;
+                crate::jobs::enqueue_at(
+                    conn,
+                    MAIL_JOB,
+                    &payload,
+                    at,
+                    crate::jobs::DEFAULT_MAX_ATTEMPTS,
+                )?;
+            }
+            Decision::Skip(_) => {}
+        }
+        Ok(decision)
+    })
+}
+
+/// What a mail about this notification lets its reader stop: mail about the thread, or
+/// all notification mail for the rest.
+fn scope_of(row: &MailRow) -> Scope {
+    match (row.kind, row.thread_id) {
+        (NotificationKind::Reply | NotificationKind::Mention, Some(thread)) => {
+            Scope::Thread(thread)
+        }
+        _ => Scope::Mail,
+    }
+}
+
+fn compose(row: &MailRow, context: &MailContext) -> anyhow::Result<OutgoingEmail> {
+    let scope = scope_of(row);
+    let token = context.keys.issue(row.user_id, scope)?;
+    let unsubscribe = Unsubscribe::links(
+        &context.base_url,
+        &token,
+        scope.describe(row.title.as_deref()),
+    );
+    let draft = match &row.mail {
+        Some(stored) => serde_json::from_value::<Draft>(stored.clone())?,
+        None => generic_draft(row, &context.base_url),
+    };
+    unsubscribe.render(&row.email, &draft)
+}
+
+/// The words of a notification no feature prepared a message for (replies, mentions, and
+/// the mentorship steps without a template of their own).
+pub fn headline(kind: NotificationKind, actor: &str, title: &str, count: i32) -> String {
+    use NotificationKind as K;
+    match kind {
+        K::Reply if count > 1 => format!("{count} new replies in your thread “{title}”"),
+        K::Reply => format!("{actor} replied to your thread “{title}”"),
+        K::WatchedReply => format!("New replies in “{title}”"),
+        K::Mention => format!("{actor} mentioned you in “{title}”"),
+        K::NewThreadInTag => format!("{actor} started “{title}”"),
+        K::MentorshipRequest => format!("{actor} asks you for mentorship"),
+        K::MentorshipAccepted => format!("{actor} accepted your mentorship request"),
+        K::MentorshipDeclined => format!("{actor} declined your mentorship request"),
+        K::MentorshipWithdrawn => format!("{actor} withdrew their mentorship request"),
+        K::MentorshipCompleted => format!("{actor} marked your mentorship as completed"),
+        K::MentorshipExpired => "A mentorship request expired".to_string(),
+        K::MeetupChanged => format!("The meetup “{title}” changed"),
+        K::MeetupCancelled => format!("The meetup “{title}” was cancelled"),
+        K::MeetupSeat => format!("You have a seat at “{title}”"),
+        K::MeetupReminder => format!("“{title}” is coming up"),
+        K::ContentHidden => "A moderator hid something you posted".to_string(),
+        K::ContentRestored => "A moderator restored something you posted".to_string(),
+        K::AccountSuspended => "Your account was suspended".to_string(),
+        K::AccountUnsuspended => "Your account's suspension was lifted".to_string(),
+        K::AppealDecided => "Your appeal was decided".to_string(),
+    }
+}
+
+fn generic_draft(row: &MailRow, base_url: &str) -> Draft {
+    let actor = row.actor.as_deref().unwrap_or("Someone");
+    let title = row.title.as_deref().unwrap_or_default();
+    let link = match (
+        row.thread_id,
+        row.reply_id,
+        row.meetup_id,
+        row.mentorship_request_id,
+    ) {
+        (Some(thread), Some(reply), _, _) => {
+            format!("{base_url}/threads/{}#reply-{reply}", thread.0)
+        }
+        (Some(thread), None, _, _) => format!("{base_url}/threads/{}", thread.0),
+        (_, _, Some(meetup), _) => format!("{base_url}/meetups/{meetup}"),
+        (_, _, _, Some(request)) => format!("{base_url}/mentorship-requests/{request}"),
+        _ => format!("{base_url}/notifications"),
+    };
+    let excerpt = match row.kind {
+        NotificationKind::Reply | NotificationKind::Mention => row
+            .body
+            .as_deref()
+            .map(|body| crate::markdown::excerpt(body, 600))
+            .unwrap_or_default(),
+        _ => String::new(),
+    };
+    Draft::new(
+        "notification",
+        serde_json::json!({
+            "username": row.username,
+            "headline": headline(row.kind, actor, title, row.count),
+            "excerpt": excerpt,
+            "link": link,
+        }),
+    )
+}
+
+/// The unsubscribe links of one message: the one-click URL for the `List-Unsubscribe` header
+/// (the API; a POST unsubscribes) and the page a reader opens from the footer.
+pub struct Unsubscribe {
+    pub one_click: String,
+    pub page: String,
+    pub what: String,
+}
+
+impl Unsubscribe {
+    pub fn links(base_url: &str, token: &str, what: String) -> Self {
+        Unsubscribe {
+            one_click: format!("{base_url}/api/v1/unsubscribe?token={token}"),
+            page: format!("{base_url}/unsubscribe?token={token}"),
+            what,
+        }
+    }
+
+    /// Renders `draft` for `to` with the footer and the RFC 8058 headers.
+    pub fn render(&self, to: &str, draft: &Draft) -> anyhow::Result<OutgoingEmail> {
+        let mut context = draft.context.clone();
+        if let Some(fields) = context.as_object_mut() {
+            fields.insert(
+                "unsubscribe".to_string(),
+                serde_json::json!({ "link": self.page, "what": self.what }),
+            );
+        }
+        let mut message = email::render(&draft.template, to, context)?;
+        message
+            .text
+            .push_str(&format!("\n\n--\n{}: {}\n", self.what, self.page));
+        message.list_unsubscribe = Some(self.one_click.clone());
+        Ok(message)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::Duration;
+
+    fn facts(preference: EmailPreference) -> Facts {
+        Facts {
+            read: false,
+            hidden: false,
+            mailed: false,
+            created_at: DateTime::from_timestamp(1_000_000, 0).unwrap_or_default(),
+            preference,
+            last_seen_at: None,
+            sent_today: 0,
+            reachable: true,
+        }
+    }
+
+    #[test]
+    fn always_sends_at_once_and_never_never_does() {
+        let f = facts(EmailPreference::Always);
+        assert_eq!(
+            decide(&f, Duration::minutes(10), 20, f.created_at),
+            Decision::Send
+        );
+        let f = facts(EmailPreference::Never);
+        assert_eq!(
+            decide(
+                &f,
+                Duration::minutes(10),
+                20,
+                f.created_at + Duration::hours(1)
+            ),
+            Decision::Skip("never")
+        );
+    }
+
+    #[test]
+    fn away_waits_then_sends_unless_the_member_came_back_or_read_it() {
+        let f = facts(EmailPreference::Away);
+        let wait = Duration::minutes(10);
+        let due = f.created_at + wait;
+        assert_eq!(decide(&f, wait, 20, f.created_at), Decision::Later(due));
+        assert_eq!(decide(&f, wait, 20, due), Decision::Send);
+
+        let back = Facts {
+            last_seen_at: Some(f.created_at + Duration::minutes(3)),
+            ..f.clone()
+        };
+        assert_eq!(decide(&back, wait, 20, due), Decision::Skip("active since"));
+        let seen_before = Facts {
+            last_seen_at: Some(f.created_at - Duration::minutes(3)),
+            ..f.clone()
+        };
+        assert_eq!(decide(&seen_before, wait, 20, due), Decision::Send);
+        let read = Facts {
+            read: true,
+            ..f.clone()
+        };
+        assert_eq!(decide(&read, wait, 20, due), Decision::Skip("read"));
+    }
+
+    #[test]
+    fn one_mail_ever_nothing_hidden_and_the_cap_holds() {
+        let wait = Duration::zero();
+        let base = facts(EmailPreference::Always);
+        let now = base.created_at;
+        let mailed = Facts {
+            mailed: true,
+            ..base.clone()
+        };
+        assert_eq!(
+            decide(&mailed, wait, 20, now),
+            Decision::Skip("already mailed")
+        );
+        let hidden = Facts {
+            hidden: true,
+            ..base.clone()
+        };
+        assert_eq!(decide(&hidden, wait, 20, now), Decision::Skip("hidden"));
+        let capped = Facts {
+            sent_today: 20,
+            ..base.clone()
+        };
+        assert_eq!(decide(&capped, wait, 20, now), Decision::Skip("daily cap"));
+        let unverified = Facts {
+            reachable: false,
+            ..base
+        };
+        assert_eq!(
+            decide(&unverified, wait, 20, now),
+            Decision::Skip("unverified or suspended")
+        );
+    }
+}
