@@ -13,17 +13,7 @@ pub const MAIL_WAIT: Duration = Duration::from_secs(10);
 
 /// A test server that sends its mail to `mail`, with links to `https://forum.example`.
 pub async fn spawn_app_with_mail(mail: &MailServer) -> TestApp {
-    let port = mail.port;
-    spawn_app_with(
-        move |s| {
-            s.email.transport = devforum::config::EmailTransport::Smtp;
-            s.email.smtp.host = "127.0.0.1".into();
-            s.email.smtp.port = port;
-            s.web.base_url = "https://forum.example".into();
-        },
-        BuildOptions::default(),
-    )
-    .await
+    spawn_app_with_mail_and(mail, |_| {}).await
 }
 
 /// As [`spawn_app_with_mail`], with more settings changed.
