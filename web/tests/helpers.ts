@@ -13,6 +13,10 @@ export async function logIn(page: Page, username: string, password = PASSWORD) {
   await page.getByLabel('Username or email').fill(username);
   await page.getByLabel('Password').fill(password);
   await page.getByRole('button', { name: 'Log in' }).click();
+  // The login's own outcome, its move to the home page: with a session already in the
+  // cookie, the header may show the member before the login answers, and a journey that went
+  // on from there was moved to the home page when it did.
+  await expect(page).toHaveURL(/\/$/);
   await expect(signedIn(page, username)).toBeVisible();
 }
 
