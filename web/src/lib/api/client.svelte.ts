@@ -77,7 +77,9 @@ export async function withSession<T extends { response: Response }>(
 ): Promise<T> {
   const first = await request();
   if (first.response.status !== 401 || !me.user) return first;
-  return (await refresh()) ? request() : first;
+  // A refresh that could not reach the server leaves the session as it was.
+  const renewed = await refresh().catch(() => false);
+  return renewed ? request() : first;
 }
 
 export async function login(login: string, password: string) {
