@@ -1,6 +1,8 @@
 //! Structured logging: pretty lines in development, JSON in production, every line inside a
 //! request carrying that request's id through the `http_request` span.
 
+use std::io::IsTerminal;
+
 use tracing_subscriber::layer::SubscriberExt;
 use tracing_subscriber::util::SubscriberInitExt;
 use tracing_subscriber::{fmt, EnvFilter};
@@ -24,7 +26,13 @@ pub fn init(settings: &LogSettings) {
             )
             .try_init(),
         LogFormat::Pretty => registry
-            .with(fmt::layer().with_target(false).with_writer(std::io::stderr))
+            .with(
+                fmt::layer()
+                    .with_target(false)
+                    // Colour only for a terminal: a file or CI log gets plain text.
+                    .with_ansi(std::io::stderr().is_terminal())
+                    .with_writer(std::io::stderr),
+            )
             .try_init(),
     };
     // Already initialised: keep the first subscriber.
