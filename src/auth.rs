@@ -6,6 +6,8 @@
 //! - `Member`: an `ActiveUser` with a verified email (writes that publish content).
 //! - `Moderator` / `Admin`: staff, not suspended.
 //! - `MaybeUser`: anonymous callers welcome; a token, if sent, must be valid.
+//! - `BearerClaims`: a verified token whose handler checks the session itself, in the
+//!   statement that answers it (the unread badge: one round trip).
 
 use std::future::Future;
 use std::pin::Pin;
@@ -46,36 +48,81 @@ fn bearer_token(req: &HttpRequest) -> Result<Option<String>, ApiError> {
     }
 }
 
-/// Resolves a token to the current state of its account.
-async fn authenticate(req: &HttpRequest, token: String) -> Result<User, ApiError> {
+/// A verified access token, read without the database: the account it names and the session
+/// generation it was issued in. `AuthUser` reads the account and applies
+/// [`ensure_current_session`]; a hot read that only needs the member's id (the unread badge)
+/// takes this instead and reads the generation in the very statement that answers it, one
+/// round trip instead of two.
+pub struct BearerClaims {
+    pub user_id: UserId,
+    pub generation: i32,
+}
+
+fn invalid_token() -> ApiError {
+    ApiError::unauthorized("The access token is invalid or has expired.")
+}
+
+fn verify(req: &HttpRequest, token: &str) -> Result<BearerClaims, ApiError> {
     let keys = req
         .app_data::<web::Data<JwtKeys>>()
-        .ok_or_else(|| ApiError::Internal(anyhow::anyhow!("JwtKeys missing from app data")))?
-        .clone();
+        .ok_or_else(|| ApiError::Internal(anyhow::anyhow!("JwtKeys missing from app data")))?;
+    let claims = keys.verify(token).ok_or_else(invalid_token)?;
+    Ok(BearerClaims {
+        user_id: claims.user_id().ok_or_else(invalid_token)?,
+        generation: claims.gen,
+    })
+}
+
+/// The rule that makes a verified token valid now: its account still exists
+/// (`stored_generation` is that account's, `None` when there is none), and no password reset
+/// bumped the generation since the token was issued (tokens from before it stop at once).
+pub fn ensure_current_session(
+    claims: &BearerClaims,
+    stored_generation: Option<i32>,
+) -> Result<(), ApiError> {
+    match stored_generation {
+        Some(generation) if generation == claims.generation => Ok(()),
+        _ => Err(invalid_token()),
+    }
+}
+
+/// Resolves a token to the current state of its account.
+async fn authenticate(req: &HttpRequest, token: String) -> Result<User, ApiError> {
     let pool = req
         .app_data::<web::Data<DbPool>>()
         .ok_or_else(|| ApiError::Internal(anyhow::anyhow!("DbPool missing from app data")))?
         .clone();
-    let invalid = || ApiError::unauthorized("The access token is invalid or has expired.");
-    let claims = keys.verify(&token).ok_or_else(invalid)?;
-    let user_id = claims.user_id().ok_or_else(invalid)?;
+    let claims = verify(req, &token)?;
+    let user_id = claims.user_id;
     let user = db::read(&pool, move |conn| {
         Ok(diesel::OptionalExtension::optional(User::find(
             conn, user_id,
         ))?)
     })
-    .await?
-    .ok_or_else(invalid)?;
-    // A password reset bumps the generation: tokens issued before it stop working at once.
-    if user.session_generation != claims.gen {
-        return Err(invalid());
-    }
+    .await?;
+    ensure_current_session(&claims, user.as_ref().map(|user| user.session_generation))?;
+    let user = user.ok_or_else(invalid_token)?;
     if let Some(activity) = req.app_data::<web::Data<Activity>>() {
         if counts_as_activity(req.path()) && activity.due(user.id, Instant::now()) {
             activity.record(pool.get_ref().clone(), user.id, Utc::now());
         }
     }
     Ok(user)
+}
+
+fn required_bearer_token(req: &HttpRequest) -> Result<String, ApiError> {
+    bearer_token(req)?.ok_or_else(|| {
+        ApiError::unauthorized("This endpoint needs `Authorization: Bearer <access_token>`.")
+    })
+}
+
+impl FromRequest for BearerClaims {
+    type Error = ApiError;
+    type Future = std::future::Ready<Result<Self, ApiError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        std::future::ready(required_bearer_token(req).and_then(|token| verify(req, &token)))
+    }
 }
 
 /// Whether a request shows the member is here: not what a client fetches by itself in the
@@ -149,11 +196,7 @@ impl FromRequest for AuthUser {
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
         let req = req.clone();
         Box::pin(async move {
-            let token = bearer_token(&req)?.ok_or_else(|| {
-                ApiError::unauthorized(
-                    "This endpoint needs `Authorization: Bearer <access_token>`.",
-                )
-            })?;
+            let token = required_bearer_token(&req)?;
             authenticate(&req, token).await.map(AuthUser)
         })
     }
@@ -266,6 +309,19 @@ refined_extractor!(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_token_is_current_only_for_an_existing_account_of_its_generation() {
+        let claims = BearerClaims {
+            user_id: UserId(7),
+            generation: 2,
+        };
+        assert!(ensure_current_session(&claims, Some(2)).is_ok());
+        // A password reset since the token was issued.
+        assert!(ensure_current_session(&claims, Some(3)).is_err());
+        // No such account.
+        assert!(ensure_current_session(&claims, None).is_err());
+    }
 
     #[test]
     fn a_visit_is_written_once_per_interval_and_background_fetches_are_no_visit() {

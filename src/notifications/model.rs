@@ -123,6 +123,29 @@ pub fn unread_count(conn: &mut PgConnection, user: UserId) -> QueryResult<i64> {
         .get_result(conn)
 }
 
+/// `user`'s session generation with their unread count ([`unread_count`]'s filter), in one
+/// statement: the unread badge checks its token's session and answers in one round trip.
+/// `None` when there is no such account.
+pub fn session_and_unread_count(
+    conn: &mut PgConnection,
+    user: UserId,
+) -> QueryResult<Option<(i32, i64)>> {
+    use crate::schema::notifications::dsl as n;
+    use crate::schema::users;
+    let unread = n::notifications
+        .filter(n::user_id.eq(user))
+        .filter(n::read_at.is_null())
+        .filter(n::hidden.eq(false))
+        .count()
+        .single_value();
+    let row: Option<(i32, Option<i64>)> = users::table
+        .find(user)
+        .select((users::session_generation, unread))
+        .first(conn)
+        .optional()?;
+    Ok(row.map(|(generation, unread)| (generation, unread.unwrap_or(0))))
+}
+
 /// Marks one of `user`'s notifications read; whether it is theirs at all.
 pub fn mark_read(conn: &mut PgConnection, user: UserId, id: NotificationId) -> QueryResult<bool> {
     use crate::schema::notifications::dsl as n;

@@ -13,7 +13,7 @@ use super::unsubscribe::{self, UnsubscribeKeys, UnsubscribeView};
 use super::views::{
     NotificationSettingsView, NotificationView, SubscriptionView, TagSubscriptionView, UnreadCount,
 };
-use crate::auth::{ActiveUser, AuthUser};
+use crate::auth::{ActiveUser, AuthUser, BearerClaims};
 use crate::config::Settings;
 use crate::db::{self, DbPool};
 use crate::error::{ApiError, Problem};
@@ -98,10 +98,10 @@ pub async fn list_notifications(
     responses((status = 200, description = "The unread count", body = UnreadCount))
 )]
 pub async fn unread_count(
-    AuthUser(user): AuthUser,
+    claims: BearerClaims,
     pool: web::Data<DbPool>,
 ) -> Result<HttpResponse, ApiError> {
-    let count = db::read(&pool, move |conn| service::unread_count(conn, &user)).await?;
+    let count = db::read(&pool, move |conn| service::unread_count(conn, &claims)).await?;
     Ok(HttpResponse::Ok().json(count))
 }
 

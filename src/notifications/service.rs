@@ -11,6 +11,7 @@ use super::views::{
     NotificationSettingsView, NotificationView, SubscriptionView, TagSubscriptionView, UnreadCount,
 };
 use crate::accounts::{self, User};
+use crate::auth::{self, BearerClaims};
 use crate::error::ApiError;
 use crate::ids::{NotificationId, ThreadId};
 use crate::pagination::{self, Page};
@@ -70,9 +71,16 @@ pub fn inbox(
     ))
 }
 
-pub fn unread_count(conn: &mut PgConnection, user: &User) -> Result<UnreadCount, ApiError> {
+/// The unread count for the holder of a verified token, whose session is checked by the same
+/// statement.
+pub fn unread_count(
+    conn: &mut PgConnection,
+    claims: &BearerClaims,
+) -> Result<UnreadCount, ApiError> {
+    let row = model::session_and_unread_count(conn, claims.user_id)?;
+    auth::ensure_current_session(claims, row.map(|(generation, _)| generation))?;
     Ok(UnreadCount {
-        unread: model::unread_count(conn, user.id)?,
+        unread: row.map_or(0, |(_, unread)| unread),
     })
 }
 

@@ -485,6 +485,14 @@ async fn a_password_reset_by_email_changes_the_password_and_ends_every_session()
             "unauthorized",
         )
         .await;
+        // The unread badge checks the session in its own statement: the same answer.
+        assert_problem(
+            app.get_as("/api/v1/notifications/unread-count", &session.access_token)
+                .await,
+            401,
+            "unauthorized",
+        )
+        .await;
         let refresh = app
             .post_json(
                 "/api/v1/auth/refresh",
