@@ -186,6 +186,17 @@ pub fn backoff_delay(attempts: i32, base: Duration, max: Duration) -> Duration {
     base.saturating_mul(2u32.saturating_pow(exponent)).min(max)
 }
 
+/// Renews the lease of every job `worker_id` is running (it is alive and still on them).
+pub fn renew_leases(conn: &mut PgConnection, worker_id: &str) -> QueryResult<usize> {
+    diesel::update(
+        jobs::table
+            .filter(jobs::status.eq(JobStatus::Running))
+            .filter(jobs::locked_by.eq(worker_id)),
+    )
+    .set(jobs::locked_at.eq(diesel::dsl::now))
+    .execute(conn)
+}
+
 /// Puts back jobs whose worker vanished mid-run (crash, kill -9) once their lease expired.
 pub fn requeue_abandoned(conn: &mut PgConnection, lease: Duration) -> QueryResult<usize> {
     diesel::sql_query(

@@ -13,6 +13,7 @@ use std::time::Duration;
 use chrono::Utc;
 use diesel::prelude::*;
 use futures_util::future::join_all;
+use futures_util::stream::{FuturesUnordered, StreamExt};
 use tokio::sync::Notify;
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
@@ -227,17 +228,91 @@ impl Worker {
         tracing::info!(worker = %self.id, "worker stopped");
     }
 
+    /// Every third of a lease (at most every 30 s): renews the leases of the jobs this worker
+    /// is running, so a job that runs longer than its lease is never taken for abandoned and
+    /// run twice, then puts back the jobs of workers that vanished.
     async fn reap_abandoned_until(&self, shutdown: &CancellationToken) {
-        let mut interval = tokio::time::interval(Duration::from_secs(30));
+        let every = (Duration::from_secs(self.settings.lease_secs) / 3)
+            .clamp(Duration::from_millis(100), Duration::from_secs(30));
+        let mut interval = tokio::time::interval(every);
         loop {
             tokio::select! {
                 _ = shutdown.cancelled() => break,
-                _ = interval.tick() => self.requeue_abandoned().await,
+                _ = interval.tick() => {
+                    self.renew_leases().await;
+                    self.requeue_abandoned().await;
+                }
             }
         }
     }
 
+    async fn renew_leases(&self) {
+        let id = self.id.clone();
+        if let Err(error) =
+            db::run(&self.pool, move |conn| Ok(queue::renew_leases(conn, &id)?)).await
+        {
+            tracing::warn!(%error, "could not renew the leases of running jobs");
+        }
+    }
+
     async fn run_lane(&self, lane: &Lane, shutdown: &CancellationToken) {
+        match &lane.batch {
+            Some(handler) => self.run_batch_lane(lane, handler, shutdown).await,
+            None => self.run_single_lane(lane, shutdown).await,
+        }
+    }
+
+    /// Up to `lane.limit` jobs at once, each slot refilled as soon as its job ends: a long
+    /// job (a digest run) takes one slot and never holds up the jobs behind it (a reply's
+    /// notifications).
+    async fn run_single_lane(&self, lane: &Lane, shutdown: &CancellationToken) {
+        let poll = Duration::from_millis(self.settings.poll_interval_ms.max(10));
+        let mut running = FuturesUnordered::new();
+        loop {
+            let free = lane.limit.saturating_sub(running.len());
+            if shutdown.is_cancelled() {
+                // Jobs in hand always run to the end: that is what makes SIGTERM graceful.
+                while running.next().await.is_some() {}
+                return;
+            }
+            if free > 0 {
+                match self.claim(&lane.kinds, free).await {
+                    Ok(claimed) if !claimed.is_empty() => {
+                        running.extend(claimed.into_iter().map(|job| self.execute(job, shutdown)));
+                        continue;
+                    }
+                    Ok(_) => {}
+                    Err(error) if error.is_database_outage() => {
+                        // The jobs in hand record their own outcome once it is back.
+                        if running.is_empty() {
+                            self.wait_for_database(shutdown).await;
+                            continue;
+                        }
+                    }
+                    Err(error) => tracing::warn!(%error, "could not claim jobs"),
+                }
+            }
+            let sleep_for = if free > 0 {
+                self.time_until_next_job(&lane.kinds, poll).await
+            } else {
+                poll
+            };
+            tokio::select! {
+                _ = shutdown.cancelled() => {}
+                Some(()) = running.next(), if !running.is_empty() => {}
+                _ = lane.wakeup.notified() => {}
+                _ = tokio::time::sleep(sleep_for) => {}
+            }
+        }
+    }
+
+    /// One batch of the lane's kind at a time.
+    async fn run_batch_lane(
+        &self,
+        lane: &Lane,
+        handler: &BatchHandler,
+        shutdown: &CancellationToken,
+    ) {
         let poll = Duration::from_millis(self.settings.poll_interval_ms.max(10));
         while !shutdown.is_cancelled() {
             let claimed = match self.claim(&lane.kinds, lane.limit).await {
@@ -252,14 +327,8 @@ impl Worker {
                 }
             };
             if !claimed.is_empty() {
-                // Jobs in hand always run to the end, even when shutdown was requested
-                // meanwhile: that is what makes SIGTERM graceful for the worker.
-                match &lane.batch {
-                    Some(handler) => self.execute_batch(handler.clone(), claimed, shutdown).await,
-                    None => {
-                        join_all(claimed.into_iter().map(|job| self.execute(job, shutdown))).await;
-                    }
-                }
+                // A batch in hand always runs to the end, even when shutdown was requested.
+                self.execute_batch(handler.clone(), claimed, shutdown).await;
                 continue;
             }
             let sleep_for = self.time_until_next_job(&lane.kinds, poll).await;

@@ -286,6 +286,76 @@ async fn a_job_abandoned_by_a_dead_worker_is_run_again_after_its_lease() {
 }
 
 #[tokio::test]
+async fn a_long_job_holds_one_slot_and_the_jobs_behind_it_still_run() {
+    let h = harness(|w| w.concurrency = 2);
+    let (started, release) = (
+        Arc::new(tokio::sync::Notify::new()),
+        Arc::new(tokio::sync::Notify::new()),
+    );
+    let mut registry = JobRegistry::new();
+    let (signal, wait) = (started.clone(), release.clone());
+    registry.register("test.long", move |_ctx, _job| {
+        let (signal, wait) = (signal.clone(), wait.clone());
+        async move {
+            signal.notify_one();
+            wait.notified().await;
+            Ok(())
+        }
+    });
+    registry.register("test.noop", |_ctx, _job| async { Ok(()) });
+    let long =
+        jobs::enqueue(&mut h.db.connect(), "test.long", &serde_json::json!({})).expect("enqueue");
+    let worker = h.start(registry);
+    tokio::time::timeout(Duration::from_secs(5), started.notified())
+        .await
+        .expect("the long job started");
+    // Enqueued while the long job runs: each is run in the free slot, one after the other.
+    let quick: Vec<JobId> = (0..3)
+        .map(|_| {
+            jobs::enqueue(&mut h.db.connect(), "test.noop", &serde_json::json!({}))
+                .expect("enqueue")
+        })
+        .collect();
+    assert!(
+        wait_until(Duration::from_secs(5), || quick
+            .iter()
+            .all(|id| h.job(*id).is_none()))
+        .await,
+        "the quick jobs waited for the long one"
+    );
+    assert!(h.job(long).is_some(), "the long job is still running");
+    release.notify_one();
+    assert!(wait_until(Duration::from_secs(5), || h.job(long).is_none()).await);
+    worker.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_job_running_longer_than_its_lease_is_not_taken_for_abandoned() {
+    let h = harness(|w| w.lease_secs = 1);
+    let runs = Arc::new(Mutex::new(0));
+    let mut registry = JobRegistry::new();
+    let counter = runs.clone();
+    registry.register("test.slow", move |_ctx, _job| {
+        let counter = counter.clone();
+        async move {
+            *counter.lock().map_err(|e| anyhow::anyhow!("{e}"))? += 1;
+            tokio::time::sleep(Duration::from_millis(2500)).await;
+            Ok(())
+        }
+    });
+    let id =
+        jobs::enqueue(&mut h.db.connect(), "test.slow", &serde_json::json!({})).expect("enqueue");
+    let worker = h.start(registry);
+    assert!(wait_until(Duration::from_secs(10), || h.job(id).is_none()).await);
+    worker.shutdown().await;
+    assert_eq!(
+        *runs.lock().expect("lock"),
+        1,
+        "the job was run again while it ran"
+    );
+}
+
+#[tokio::test]
 async fn jobs_of_unknown_kinds_are_left_for_workers_that_know_them() {
     let h = harness(|_| {});
     let mut conn = h.db.connect();
