@@ -108,6 +108,13 @@ diesel::table! {
 }
 
 diesel::table! {
+    notification_counters (user_id) {
+        user_id -> Int8,
+        unread -> Int4,
+    }
+}
+
+diesel::table! {
     notification_deliveries (event, user_id) {
         event -> Text,
         user_id -> Int8,
@@ -340,6 +347,7 @@ diesel::joinable!(mentor_profiles -> users (user_id));
 diesel::joinable!(mentorship_requests -> mentor_profiles (mentor_id));
 diesel::joinable!(mentorship_requests -> users (mentee_id));
 diesel::joinable!(moderation_log -> users (actor_id));
+diesel::joinable!(notification_counters -> users (user_id));
 diesel::joinable!(notification_deliveries -> users (user_id));
 diesel::joinable!(notifications -> meetups (meetup_id));
 diesel::joinable!(notifications -> mentorship_requests (mentorship_request_id));
@@ -366,6 +374,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     mentor_profiles,
     mentorship_requests,
     moderation_log,
+    notification_counters,
     notification_deliveries,
     notifications,
     refresh_tokens,

@@ -123,27 +123,25 @@ pub fn unread_count(conn: &mut PgConnection, user: UserId) -> QueryResult<i64> {
         .get_result(conn)
 }
 
-/// `user`'s session generation with their unread count ([`unread_count`]'s filter), in one
-/// statement: the unread badge checks its token's session and answers in one round trip.
-/// `None` when there is no such account.
+/// `user`'s session generation with their unread count, in one statement of two primary-key
+/// lookups: the count is `notification_counters`, which the database's triggers keep equal to
+/// [`unread_count`] in every transaction that changes a notification. The unread badge checks
+/// its token's session and answers in one round trip. `None` when there is no such account.
 pub fn session_and_unread_count(
     conn: &mut PgConnection,
     user: UserId,
 ) -> QueryResult<Option<(i32, i64)>> {
-    use crate::schema::notifications::dsl as n;
-    use crate::schema::users;
-    let unread = n::notifications
-        .filter(n::user_id.eq(user))
-        .filter(n::read_at.is_null())
-        .filter(n::hidden.eq(false))
-        .count()
+    use crate::schema::{notification_counters as c, users};
+    let unread = c::table
+        .filter(c::user_id.eq(user))
+        .select(c::unread)
         .single_value();
-    let row: Option<(i32, Option<i64>)> = users::table
+    let row: Option<(i32, Option<i32>)> = users::table
         .find(user)
         .select((users::session_generation, unread))
         .first(conn)
         .optional()?;
-    Ok(row.map(|(generation, unread)| (generation, unread.unwrap_or(0))))
+    Ok(row.map(|(generation, unread)| (generation, i64::from(unread.unwrap_or(0)))))
 }
 
 /// Marks one of `user`'s notifications read; whether it is theirs at all.
