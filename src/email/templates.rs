@@ -120,6 +120,7 @@ mod tests {
             "until": "<script>alert(1)</script>",
             "link": "https://forum.example/verify?token=abc",
             "headline": "<script>alert(1)</script>",
+            "sentence": "<script>alert(1)</script>",
             "excerpt": "<script>alert(1)</script>",
         });
         for template in TEMPLATES {

@@ -312,6 +312,20 @@ pub fn headline(kind: NotificationKind, actor: &str, title: &str, count: i32) ->
     }
 }
 
+/// `headline` as a sentence of the mail's body: a full stop unless it already ends as one
+/// (a thread titled “Why?” ends its headline with `?”`, which takes none).
+pub fn as_sentence(headline: &str) -> String {
+    let last = headline
+        .trim_end_matches(['”', '"', '’', '\'', ')'])
+        .chars()
+        .last();
+    if matches!(last, Some('.' | '?' | '!' | '…')) {
+        headline.to_string()
+    } else {
+        format!("{headline}.")
+    }
+}
+
 fn generic_draft(row: &MailRow, base_url: &str) -> Draft {
     let actor = row.actor.as_deref().unwrap_or("Someone");
     let title = row.title.as_deref().unwrap_or_default();
@@ -342,6 +356,7 @@ fn generic_draft(row: &MailRow, base_url: &str) -> Draft {
         serde_json::json!({
             "username": row.username,
             "headline": headline(row.kind, actor, title, row.count),
+            "sentence": as_sentence(&headline(row.kind, actor, title, row.count)),
             "excerpt": excerpt,
             "link": link,
         }),
@@ -387,6 +402,26 @@ impl Unsubscribe {
 mod tests {
     use super::*;
     use chrono::Duration;
+
+    #[test]
+    fn a_headline_ends_its_sentence_once() {
+        assert_eq!(
+            as_sentence("ada replied to your thread “Borrowing”"),
+            "ada replied to your thread “Borrowing”."
+        );
+        assert_eq!(
+            as_sentence("ada replied to your thread “Why?”"),
+            "ada replied to your thread “Why?”"
+        );
+        assert_eq!(
+            as_sentence("ada started “It works!”"),
+            "ada started “It works!”"
+        );
+        assert_eq!(
+            as_sentence("Your account was suspended"),
+            "Your account was suspended."
+        );
+    }
 
     fn facts(preference: EmailPreference) -> Facts {
         Facts {
