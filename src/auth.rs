@@ -2,6 +2,7 @@
 //!
 //! - `AuthUser`: a valid access token; the account is read from the database on every
 //!   request, so a role change or suspension applies to the very next one.
+//! - `SignedIn`: an `AuthUser` with the login its token belongs to (the account's sessions).
 //! - `ActiveUser`: an `AuthUser` that is not suspended (every write).
 //! - `Member`: an `ActiveUser` with a verified email (writes that publish content).
 //! - `Moderator` / `Admin`: staff, not suspended.
@@ -56,6 +57,8 @@ fn bearer_token(req: &HttpRequest) -> Result<Option<String>, ApiError> {
 pub struct BearerClaims {
     pub user_id: UserId,
     pub generation: i32,
+    /// The login the token was issued in (none in tokens from before logins had ids).
+    pub session: Option<uuid::Uuid>,
 }
 
 fn invalid_token() -> ApiError {
@@ -70,6 +73,7 @@ fn verify(req: &HttpRequest, token: &str) -> Result<BearerClaims, ApiError> {
     Ok(BearerClaims {
         user_id: claims.user_id().ok_or_else(invalid_token)?,
         generation: claims.gen,
+        session: claims.sid,
     })
 }
 
@@ -88,6 +92,14 @@ pub fn ensure_current_session(
 
 /// Resolves a token to the current state of its account.
 async fn authenticate(req: &HttpRequest, token: String) -> Result<User, ApiError> {
+    authenticate_session(req, token).await.map(|(user, _)| user)
+}
+
+/// Resolves a token to the current state of its account, and the login it was issued in.
+async fn authenticate_session(
+    req: &HttpRequest,
+    token: String,
+) -> Result<(User, Option<uuid::Uuid>), ApiError> {
     let pool = req
         .app_data::<web::Data<DbPool>>()
         .ok_or_else(|| ApiError::Internal(anyhow::anyhow!("DbPool missing from app data")))?
@@ -107,7 +119,7 @@ async fn authenticate(req: &HttpRequest, token: String) -> Result<User, ApiError
             activity.record(pool.get_ref().clone(), user.id, Utc::now());
         }
     }
-    Ok(user)
+    Ok((user, claims.session))
 }
 
 fn required_bearer_token(req: &HttpRequest) -> Result<String, ApiError> {
@@ -198,6 +210,27 @@ impl FromRequest for AuthUser {
         Box::pin(async move {
             let token = required_bearer_token(&req)?;
             authenticate(&req, token).await.map(AuthUser)
+        })
+    }
+}
+
+/// An `AuthUser` with the login (session) its token was issued in: for what concerns the
+/// account's own sessions (which one is this device, which ones a password change ends).
+pub struct SignedIn {
+    pub user: User,
+    pub session: Option<uuid::Uuid>,
+}
+
+impl FromRequest for SignedIn {
+    type Error = ApiError;
+    type Future = Extracted<Self>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let req = req.clone();
+        Box::pin(async move {
+            let token = required_bearer_token(&req)?;
+            let (user, session) = authenticate_session(&req, token).await?;
+            Ok(SignedIn { user, session })
         })
     }
 }
@@ -315,6 +348,7 @@ mod tests {
         let claims = BearerClaims {
             user_id: UserId(7),
             generation: 2,
+            session: None,
         };
         assert!(ensure_current_session(&claims, Some(2)).is_ok());
         // A password reset since the token was issued.

@@ -224,6 +224,10 @@ pub struct RateLimitSettings {
     pub login_per_minute: u32,
     pub register_per_hour: u32,
     pub password_reset_per_hour: u32,
+    /// Verification mail asked for again, per client IP.
+    pub verification_resend_per_hour: u32,
+    /// The same, per address: past it the answer stays 202 and no mail goes.
+    pub verification_resend_per_address_per_hour: u32,
     pub refresh_per_minute: u32,
     /// Per account.
     pub threads_per_hour: u32,

@@ -42,6 +42,12 @@ impl<K: Hash + Eq + Clone> KeyedLimit<K> {
         })
     }
 
+    /// Counts one request for `key`: whether it is within the limit (for limits whose caller
+    /// must not say it was reached).
+    pub fn allows(&self, key: &K) -> bool {
+        self.limiter.check_key(key).is_ok()
+    }
+
     /// Forgets keys whose budget is full again, bounding memory.
     pub fn forget_idle(&self) {
         self.limiter.retain_recent();
@@ -55,6 +61,9 @@ pub struct AuthRateLimits {
     pub register: KeyedLimit<IpAddr>,
     pub password_reset: KeyedLimit<IpAddr>,
     pub refresh: KeyedLimit<IpAddr>,
+    pub verification_resend: KeyedLimit<IpAddr>,
+    /// Keyed by the address asked for, lower-cased; silent (see `allows`).
+    pub verification_resend_per_address: KeyedLimit<String>,
 }
 
 impl AuthRateLimits {
@@ -67,6 +76,14 @@ impl AuthRateLimits {
                 Duration::from_secs(3600),
             ),
             refresh: KeyedLimit::new(settings.refresh_per_minute, Duration::from_secs(60)),
+            verification_resend: KeyedLimit::new(
+                settings.verification_resend_per_hour,
+                Duration::from_secs(3600),
+            ),
+            verification_resend_per_address: KeyedLimit::new(
+                settings.verification_resend_per_address_per_hour,
+                Duration::from_secs(3600),
+            ),
         }
     }
 
@@ -75,6 +92,8 @@ impl AuthRateLimits {
         self.register.forget_idle();
         self.password_reset.forget_idle();
         self.refresh.forget_idle();
+        self.verification_resend.forget_idle();
+        self.verification_resend_per_address.forget_idle();
     }
 }
 

@@ -229,6 +229,18 @@ diesel::table! {
 }
 
 diesel::table! {
+    sessions (id) {
+        id -> Uuid,
+        user_id -> Int8,
+        created_at -> Timestamptz,
+        last_used_at -> Timestamptz,
+        expires_at -> Timestamptz,
+        user_agent -> Nullable<Text>,
+        revoked_at -> Nullable<Timestamptz>,
+    }
+}
+
+diesel::table! {
     tag_subscriptions (user_id, tag) {
         user_id -> Int8,
         tag -> Text,
@@ -309,6 +321,7 @@ diesel::table! {
         expires_at -> Timestamptz,
         used_at -> Nullable<Timestamptz>,
         created_at -> Timestamptz,
+        email -> Nullable<Text>,
     }
 }
 
@@ -353,11 +366,13 @@ diesel::joinable!(notifications -> meetups (meetup_id));
 diesel::joinable!(notifications -> mentorship_requests (mentorship_request_id));
 diesel::joinable!(notifications -> replies (reply_id));
 diesel::joinable!(notifications -> threads (thread_id));
+diesel::joinable!(refresh_tokens -> sessions (family_id));
 diesel::joinable!(refresh_tokens -> users (user_id));
 diesel::joinable!(replies -> threads (thread_id));
 diesel::joinable!(replies -> users (author_id));
 diesel::joinable!(reply_votes -> replies (reply_id));
 diesel::joinable!(reply_votes -> users (user_id));
+diesel::joinable!(sessions -> users (user_id));
 diesel::joinable!(tag_subscriptions -> users (user_id));
 diesel::joinable!(thread_subscriptions -> threads (thread_id));
 diesel::joinable!(thread_subscriptions -> users (user_id));
@@ -384,6 +399,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     search_documents,
     search_lexemes,
     search_rebuilds,
+    sessions,
     tag_subscriptions,
     tags,
     thread_subscriptions,

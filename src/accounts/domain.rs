@@ -358,11 +358,75 @@ pub fn parse_password_reset(
     })
 }
 
+/// A password as typed to confirm an action (only its length is checked: a wrong one is the
+/// service's answer, not a field error).
+fn confirming_password(raw: &str) -> Result<String, String> {
+    if raw.is_empty() || raw.chars().count() > Password::MAX_CHARS {
+        return Err(format!(
+            "must be 1 to {} characters long",
+            Password::MAX_CHARS
+        ));
+    }
+    Ok(raw.to_string())
+}
+
+/// A password change: the password now, and the one to use from now on.
+pub struct PasswordChange {
+    pub current_password: String,
+    pub new_password: Password,
+}
+
+pub fn parse_password_change(
+    current_password: Option<&str>,
+    new_password: Option<&str>,
+) -> Result<PasswordChange, ApiError> {
+    let mut v = Validator::new();
+    let current = v.require("current_password", current_password, confirming_password);
+    let new = v.require("new_password", new_password, Password::parse);
+    v.finish()?;
+    Ok(PasswordChange {
+        current_password: validation::validated(current)?,
+        new_password: validation::validated(new)?,
+    })
+}
+
+/// An email change: the new address, and the password that allows it.
+pub struct EmailChange {
+    pub new_email: EmailAddress,
+    pub password: String,
+}
+
+pub fn parse_email_change(
+    new_email: Option<&str>,
+    password: Option<&str>,
+) -> Result<EmailChange, ApiError> {
+    let mut v = Validator::new();
+    let new_email = v.require("new_email", new_email, EmailAddress::parse);
+    let password = v.require("password", password, confirming_password);
+    v.finish()?;
+    Ok(EmailChange {
+        new_email: validation::validated(new_email)?,
+        password: validation::validated(password)?,
+    })
+}
+
+/// The password that confirms an account's deletion.
+pub fn parse_confirming_password(password: Option<&str>) -> Result<String, ApiError> {
+    let mut v = Validator::new();
+    let password = v.require("password", password, confirming_password);
+    v.finish()?;
+    validation::validated(password)
+}
+
 crate::text_enum! {
     /// What an emailed link token is for.
     pub enum Purpose ("link token purpose") {
         VerifyEmail => "verify_email",
         PasswordReset => "password_reset",
+        /// Confirms a new address (the token carries it); applied by `POST /auth/verify-email`.
+        ChangeEmail => "change_email",
+        /// Sent to the old address: puts it back (the token carries it).
+        UndoEmailChange => "undo_email_change",
     }
 }
 
@@ -372,6 +436,8 @@ impl Purpose {
         match self {
             Purpose::VerifyEmail => Duration::hours(24),
             Purpose::PasswordReset => Duration::hours(1),
+            Purpose::ChangeEmail => Duration::hours(24),
+            Purpose::UndoEmailChange => Duration::days(7),
         }
     }
 }

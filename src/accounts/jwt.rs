@@ -1,5 +1,6 @@
 //! Access tokens: HS256 JWTs with `sub`, `iat`, `exp`, `jti`, and the account's session
-//! generation (`gen`), which a password reset bumps to end every session at once.
+//! generation (`gen`), which a password reset bumps to end every session at once, and the
+//! login it belongs to (`sid`), so a member's list of devices can mark the current one.
 
 use std::time::Duration;
 
@@ -18,6 +19,10 @@ pub struct Claims {
     pub exp: i64,
     pub jti: String,
     pub gen: i32,
+    /// The login (session) the token was issued in; tokens from before sessions had ids
+    /// carry none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sid: Option<uuid::Uuid>,
 }
 
 impl Claims {
@@ -52,6 +57,16 @@ impl JwtKeys {
     }
 
     pub fn issue(&self, user_id: UserId, generation: i32) -> anyhow::Result<String> {
+        self.issue_in_session(user_id, generation, None)
+    }
+
+    /// An access token of the login `session`.
+    pub fn issue_in_session(
+        &self,
+        user_id: UserId,
+        generation: i32,
+        session: Option<uuid::Uuid>,
+    ) -> anyhow::Result<String> {
         let now = Utc::now().timestamp();
         let claims = Claims {
             sub: user_id.to_string(),
@@ -59,6 +74,7 @@ impl JwtKeys {
             exp: now + self.ttl.as_secs() as i64,
             jti: uuid::Uuid::new_v4().to_string(),
             gen: generation,
+            sid: session,
         };
         Ok(jsonwebtoken::encode(
             &Header::new(Algorithm::HS256),
@@ -102,6 +118,10 @@ mod tests {
         assert_eq!((claims.user_id(), claims.gen), (Some(UserId(42)), 3));
         assert_eq!(claims.exp - claims.iat, 900);
         assert!(!claims.jti.is_empty());
+        assert_eq!(claims.sid, None);
+        let session = uuid::Uuid::new_v4();
+        let token = keys.issue_in_session(UserId(42), 3, Some(session))?;
+        assert_eq!(keys.verify(&token).and_then(|c| c.sid), Some(session));
         Ok(())
     }
 

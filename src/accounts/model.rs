@@ -10,7 +10,7 @@ use super::domain::{ProfileChanges, Purpose};
 use super::tokens::{self, RefreshPolicy};
 use super::Role;
 use crate::ids::{RefreshTokenId, UserId};
-use crate::schema::{refresh_tokens, user_tokens, users};
+use crate::schema::{refresh_tokens, sessions, user_tokens, users};
 
 diesel::define_sql_function! {
     /// PostgreSQL's `lower(text)`; the unique indexes on users are built on it.
@@ -204,7 +204,31 @@ impl User {
         Ok(())
     }
 
-    /// Sets a new password and ends every session: access tokens carry the old generation.
+    /// The account's address becomes `email`, verified (it came from a link sent there).
+    pub fn set_verified_email(
+        conn: &mut PgConnection,
+        user_id: UserId,
+        email: &str,
+    ) -> QueryResult<User> {
+        diesel::update(users::table.find(user_id))
+            .set((
+                users::email.eq(email),
+                users::email_verified.eq(true),
+                users::updated_at.eq(diesel::dsl::now),
+            ))
+            .returning(User::as_returning())
+            .get_result(conn)
+    }
+
+    /// Ends every access token at once: they carry the generation before this one.
+    pub fn bump_session_generation(conn: &mut PgConnection, user_id: UserId) -> QueryResult<()> {
+        diesel::update(users::table.find(user_id))
+            .set(users::session_generation.eq(users::session_generation + 1))
+            .execute(conn)
+            .map(drop)
+    }
+
+    /// Sets a new password and ends every access token: they carry the old generation.
     pub fn reset_password(
         conn: &mut PgConnection,
         user_id: UserId,
@@ -223,26 +247,41 @@ impl User {
     }
 }
 
-// Sessions: refresh-token families and emailed link tokens.
+// Sessions: one per login, each with its family of refresh tokens; emailed link tokens.
 
-/// Starts a new login: a fresh family with its first token.
+/// The longest user agent kept for a session; longer ones are cut.
+pub const USER_AGENT_CHARS: usize = 512;
+
+/// `user_agent` as a session keeps it: at most [`USER_AGENT_CHARS`] characters, no NUL.
+fn kept_user_agent(user_agent: Option<&str>) -> Option<String> {
+    let agent: String = user_agent?
+        .chars()
+        .filter(|c| *c != '\0')
+        .take(USER_AGENT_CHARS)
+        .collect();
+    let agent = agent.trim();
+    (!agent.is_empty()).then(|| agent.to_string())
+}
+
+/// Starts a new login: its session and the first token of its family.
 pub fn start_family(
     conn: &mut PgConnection,
     user_id: UserId,
     ttl: Duration,
-) -> QueryResult<String> {
-    issue_in_family(conn, user_id, Uuid::new_v4(), ttl)
-}
-
-fn issue_in_family(
-    conn: &mut PgConnection,
-    user_id: UserId,
-    family: Uuid,
-    ttl: Duration,
-) -> QueryResult<String> {
+    user_agent: Option<&str>,
+) -> QueryResult<(Uuid, String)> {
+    let session = Uuid::new_v4();
+    diesel::insert_into(sessions::table)
+        .values((
+            sessions::id.eq(session),
+            sessions::user_id.eq(user_id),
+            sessions::expires_at.eq(Utc::now() + ttl),
+            sessions::user_agent.eq(kept_user_agent(user_agent)),
+        ))
+        .execute(conn)?;
     let token = tokens::generate();
-    store_in_family(conn, user_id, family, &token, ttl)?;
-    Ok(token)
+    store_in_family(conn, user_id, session, &token, ttl)?;
+    Ok((session, token))
 }
 
 fn store_in_family(
@@ -276,8 +315,12 @@ struct RefreshTokenRow {
 
 #[derive(Debug, PartialEq, Eq)]
 pub enum Rotation {
-    /// The token was good: here is its successor.
-    Rotated { user_id: UserId, token: String },
+    /// The token was good: here is its successor, in the same session.
+    Rotated {
+        user_id: UserId,
+        session: Uuid,
+        token: String,
+    },
     /// The token had been used already: someone replayed it, so its family is now revoked.
     Reused,
     /// Unknown, expired or revoked.
@@ -287,11 +330,12 @@ pub enum Rotation {
 /// Exchanges a refresh token for its successor. Run inside a transaction: the row lock makes
 /// two concurrent uses of one token resolve one after the other. A token used again within
 /// the policy's grace period gets the same successor (two tabs refreshing at once); used
-/// again later, it revokes its whole login (RFC 9700 §4.14).
+/// again later, it revokes its whole login (RFC 9700 §4.14). The session notes the use.
 pub fn rotate(
     conn: &mut PgConnection,
     token: &str,
     policy: &RefreshPolicy,
+    user_agent: Option<&str>,
 ) -> QueryResult<Rotation> {
     let row: Option<RefreshTokenRow> = refresh_tokens::table
         .filter(refresh_tokens::token_hash.eq(tokens::hash(token)))
@@ -310,6 +354,7 @@ pub fn rotate(
         if Utc::now() - used_at <= policy.grace && successor_alive(conn, &row, &successor)? {
             return Ok(Rotation::Rotated {
                 user_id: row.user_id,
+                session: row.family_id,
                 token: successor,
             });
         }
@@ -324,10 +369,39 @@ pub fn rotate(
         .execute(conn)?;
     let successor = policy.successor_of(token);
     store_in_family(conn, row.user_id, row.family_id, &successor, policy.ttl)?;
+    note_session_use(conn, row.family_id, policy.ttl, user_agent)?;
     Ok(Rotation::Rotated {
         user_id: row.user_id,
+        session: row.family_id,
         token: successor,
     })
+}
+
+/// A refresh of `session`: last used now, alive for another `ttl`, seen from `user_agent`.
+fn note_session_use(
+    conn: &mut PgConnection,
+    session: Uuid,
+    ttl: Duration,
+    user_agent: Option<&str>,
+) -> QueryResult<()> {
+    let now = Utc::now();
+    let target = sessions::table.find(session);
+    match kept_user_agent(user_agent) {
+        Some(agent) => diesel::update(target)
+            .set((
+                sessions::last_used_at.eq(now),
+                sessions::expires_at.eq(now + ttl),
+                sessions::user_agent.eq(agent),
+            ))
+            .execute(conn)?,
+        None => diesel::update(target)
+            .set((
+                sessions::last_used_at.eq(now),
+                sessions::expires_at.eq(now + ttl),
+            ))
+            .execute(conn)?,
+    };
+    Ok(())
 }
 
 /// Whether the successor a rotation gave is still a live token of the same login.
@@ -346,7 +420,15 @@ fn successor_alive(
     Ok(live > 0)
 }
 
+/// Ends one login: its session and every token of its family.
 fn revoke_family(conn: &mut PgConnection, family: Uuid) -> QueryResult<usize> {
+    diesel::update(
+        sessions::table
+            .find(family)
+            .filter(sessions::revoked_at.is_null()),
+    )
+    .set(sessions::revoked_at.eq(diesel::dsl::now))
+    .execute(conn)?;
     diesel::update(
         refresh_tokens::table
             .filter(refresh_tokens::family_id.eq(family))
@@ -369,30 +451,83 @@ pub fn revoke_login(conn: &mut PgConnection, token: &str) -> QueryResult<()> {
     Ok(())
 }
 
-pub fn revoke_all_for_user(conn: &mut PgConnection, user_id: UserId) -> QueryResult<usize> {
+/// Ends every login of the account but `keep` (the caller's own, when it stays).
+pub fn revoke_all_for_user(
+    conn: &mut PgConnection,
+    user_id: UserId,
+    keep: Option<Uuid>,
+) -> QueryResult<usize> {
+    let keep = keep.unwrap_or(Uuid::nil());
+    diesel::update(
+        sessions::table
+            .filter(sessions::user_id.eq(user_id))
+            .filter(sessions::id.ne(keep))
+            .filter(sessions::revoked_at.is_null()),
+    )
+    .set(sessions::revoked_at.eq(diesel::dsl::now))
+    .execute(conn)?;
     diesel::update(
         refresh_tokens::table
             .filter(refresh_tokens::user_id.eq(user_id))
+            .filter(refresh_tokens::family_id.ne(keep))
             .filter(refresh_tokens::revoked_at.is_null()),
     )
     .set(refresh_tokens::revoked_at.eq(diesel::dsl::now))
     .execute(conn)
 }
 
-/// A single-use token for an email link; earlier unused tokens of the same purpose die.
+/// One signed-in device.
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = sessions)]
+pub struct Session {
+    pub id: Uuid,
+    pub created_at: DateTime<Utc>,
+    pub last_used_at: DateTime<Utc>,
+    pub user_agent: Option<String>,
+}
+
+/// The account's logins that still work, the most recently used first.
+pub fn live_sessions(conn: &mut PgConnection, user_id: UserId) -> QueryResult<Vec<Session>> {
+    sessions::table
+        .filter(sessions::user_id.eq(user_id))
+        .filter(sessions::revoked_at.is_null())
+        .filter(sessions::expires_at.gt(diesel::dsl::now))
+        .order((sessions::last_used_at.desc(), sessions::id))
+        .select(Session::as_select())
+        .load(conn)
+}
+
+/// Ends the account's login `session`; whether it had one by that id still working.
+pub fn revoke_session(
+    conn: &mut PgConnection,
+    user_id: UserId,
+    session: Uuid,
+) -> QueryResult<bool> {
+    let owned: Option<Uuid> = sessions::table
+        .find(session)
+        .filter(sessions::user_id.eq(user_id))
+        .filter(sessions::revoked_at.is_null())
+        .filter(sessions::expires_at.gt(diesel::dsl::now))
+        .select(sessions::id)
+        .for_update()
+        .first(conn)
+        .optional()?;
+    if owned.is_none() {
+        return Ok(false);
+    }
+    revoke_family(conn, session)?;
+    Ok(true)
+}
+
+/// A single-use token for an email link, about `email` when the purpose names an address;
+/// earlier unused tokens of the same purpose die.
 pub fn create_link_token(
     conn: &mut PgConnection,
     user_id: UserId,
     purpose: Purpose,
+    email: Option<&str>,
 ) -> QueryResult<String> {
-    diesel::update(
-        user_tokens::table
-            .filter(user_tokens::user_id.eq(user_id))
-            .filter(user_tokens::purpose.eq(purpose))
-            .filter(user_tokens::used_at.is_null()),
-    )
-    .set(user_tokens::used_at.eq(diesel::dsl::now))
-    .execute(conn)?;
+    expire_link_tokens(conn, user_id, purpose)?;
     let token = tokens::generate();
     diesel::insert_into(user_tokens::table)
         .values((
@@ -400,26 +535,55 @@ pub fn create_link_token(
             user_tokens::purpose.eq(purpose),
             user_tokens::token_hash.eq(tokens::hash(&token)),
             user_tokens::expires_at.eq(Utc::now() + purpose.lifetime()),
+            user_tokens::email.eq(email),
         ))
         .execute(conn)?;
     Ok(token)
 }
 
-/// Uses up a link token; the account it belongs to, if it was unused and unexpired.
+/// Makes the account's unused tokens of `purpose` unusable.
+pub fn expire_link_tokens(
+    conn: &mut PgConnection,
+    user_id: UserId,
+    purpose: Purpose,
+) -> QueryResult<usize> {
+    diesel::update(
+        user_tokens::table
+            .filter(user_tokens::user_id.eq(user_id))
+            .filter(user_tokens::purpose.eq(purpose))
+            .filter(user_tokens::used_at.is_null()),
+    )
+    .set(user_tokens::used_at.eq(diesel::dsl::now))
+    .execute(conn)
+}
+
+/// What a used link token was for: its account, purpose and address (if it names one).
+#[derive(Debug, Queryable)]
+pub struct UsedToken {
+    pub user_id: UserId,
+    pub purpose: Purpose,
+    pub email: Option<String>,
+}
+
+/// Uses up a link token of one of `purposes`, if it was unused and unexpired.
 pub fn consume_link_token(
     conn: &mut PgConnection,
     token: &str,
-    purpose: Purpose,
-) -> QueryResult<Option<UserId>> {
+    purposes: &[Purpose],
+) -> QueryResult<Option<UsedToken>> {
     diesel::update(
         user_tokens::table
             .filter(user_tokens::token_hash.eq(tokens::hash(token)))
-            .filter(user_tokens::purpose.eq(purpose))
+            .filter(user_tokens::purpose.eq_any(purposes))
             .filter(user_tokens::used_at.is_null())
             .filter(user_tokens::expires_at.gt(diesel::dsl::now)),
     )
     .set(user_tokens::used_at.eq(diesel::dsl::now))
-    .returning(user_tokens::user_id)
+    .returning((
+        user_tokens::user_id,
+        user_tokens::purpose,
+        user_tokens::email,
+    ))
     .get_result(conn)
     .optional()
 }

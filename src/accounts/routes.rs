@@ -13,9 +13,9 @@ use super::jwt::JwtKeys;
 use super::password::{self, HashingPool};
 use super::service::{self, LoginAttempt};
 use super::tokens::RefreshPolicy;
-use super::views::{TokenPair, UserView};
+use super::views::{SessionList, SessionView, TokenPair, UserView};
 use super::{EmailAddress, User};
-use crate::auth::{ActiveUser, AuthUser, MaybeUser};
+use crate::auth::{ActiveUser, AuthUser, MaybeUser, SignedIn};
 use crate::config::Settings;
 use crate::db::{self, DbPool};
 use crate::error::{ApiError, Problem};
@@ -27,6 +27,11 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         web::scope("/auth")
             .service(web::resource("/register").route(web::post().to(register)))
             .service(web::resource("/verify-email").route(web::post().to(verify_email)))
+            .service(
+                web::resource("/verify-email/resend").route(web::post().to(resend_verification)),
+            )
+            .service(web::resource("/email-change/undo").route(web::post().to(undo_email_change)))
+            .service(web::resource("/logout-everywhere").route(web::post().to(logout_everywhere)))
             .service(web::resource("/login").route(web::post().to(login)))
             .service(web::resource("/refresh").route(web::post().to(refresh)))
             .service(web::resource("/logout").route(web::post().to(logout)))
@@ -44,7 +49,19 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .route(web::get().to(get_me))
             .route(web::patch().to(update_me)),
     )
+    .service(web::resource("/users/me/password").route(web::post().to(change_password)))
+    .service(web::resource("/users/me/email").route(web::post().to(change_email)))
+    .service(web::resource("/users/me/sessions").route(web::get().to(list_sessions)))
+    .service(web::resource("/users/me/sessions/{id}").route(web::delete().to(end_session)))
     .service(web::resource("/users/{username}").route(web::get().to(get_user)));
+}
+
+/// The `User-Agent` a login or refresh came with, as text (a session keeps it).
+fn user_agent(req: &HttpRequest) -> Option<String> {
+    req.headers()
+        .get(header::USER_AGENT)
+        .and_then(|value| value.to_str().ok())
+        .map(str::to_string)
 }
 
 fn client_ip(req: &HttpRequest) -> IpAddr {
@@ -197,11 +214,12 @@ pub async fn login(
     let user = authenticate(credentials, &pool, &hashing, &settings).await?;
     let ttl = policy.ttl;
     let user_id = user.id;
-    let refresh_token = db::run(&pool, move |conn| {
-        service::complete_login(conn, user_id, ttl)
+    let agent = user_agent(&req);
+    let (session, refresh_token) = db::run(&pool, move |conn| {
+        service::complete_login(conn, user_id, ttl, agent.as_deref())
     })
     .await?;
-    signed_in(mode, &keys, &policy, &user, refresh_token)
+    signed_in(mode, &keys, &policy, &user, session, refresh_token)
 }
 
 /// The account these credentials open, after the account's login delay and a password check
@@ -256,10 +274,11 @@ fn signed_in(
     keys: &JwtKeys,
     policy: &RefreshPolicy,
     user: &User,
+    session: uuid::Uuid,
     refresh_token: String,
 ) -> Result<HttpResponse, ApiError> {
     let mut pair = TokenPair {
-        access_token: keys.issue(user.id, user.session_generation)?,
+        access_token: keys.issue_in_session(user.id, user.session_generation, Some(session))?,
         token_type: "Bearer".into(),
         expires_in: keys.ttl().as_secs(),
         refresh_token: None,
@@ -345,11 +364,12 @@ pub async fn refresh(
     let mode = browser::mode_of(&req)?;
     let token = presented(&req, mode, body, &settings)?;
     let rotation_policy = policy.clone();
-    let (user, refresh_token) = db::run(&pool, move |conn| {
-        service::refresh(conn, &token, &rotation_policy)
+    let agent = user_agent(&req);
+    let (user, session, refresh_token) = db::run(&pool, move |conn| {
+        service::refresh(conn, &token, &rotation_policy, agent.as_deref())
     })
     .await?;
-    signed_in(mode, &keys, &policy, &user, refresh_token)
+    signed_in(mode, &keys, &policy, &user, session, refresh_token)
 }
 
 /// End the login a refresh token belongs to; in cookie mode the cookie is cleared too.
@@ -515,4 +535,308 @@ pub async fn get_user(
     let username = username.into_inner();
     let user = db::read(&pool, move |conn| service::member_named(conn, &username)).await?;
     Ok(HttpResponse::Ok().json(UserView::for_viewer(&user, viewer.as_ref())))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ResendVerificationRequest {
+    #[schema(format = Email, example = "ada@example.com")]
+    pub email: String,
+}
+
+/// Ask for another verification email. Always 202: whether the account exists, is verified
+/// already, or has asked too often lately, the answer is the same.
+#[utoipa::path(
+    post, path = "/api/v1/auth/verify-email/resend", tag = "accounts",
+    request_body = ResendVerificationRequest,
+    responses(
+        (status = 202, description = "If the account exists and is not verified, a fresh verification email is on its way (earlier links stop working)"),
+        (status = 429, description = "Too many requests from this address", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn resend_verification(
+    req: HttpRequest,
+    body: Json<ResendVerificationRequest>,
+    pool: web::Data<DbPool>,
+    limits: web::Data<AuthRateLimits>,
+    settings: web::Data<Settings>,
+) -> Result<HttpResponse, ApiError> {
+    limits.verification_resend.check(&client_ip(&req))?;
+    let email =
+        EmailAddress::parse(&body.email).map_err(|e| ApiError::invalid_field("email", e))?;
+    if limits
+        .verification_resend_per_address
+        .allows(&email.as_str().to_lowercase())
+    {
+        let base_url = settings.web.base_url.clone();
+        db::run(&pool, move |conn| {
+            service::resend_verification(conn, &email, &base_url)
+        })
+        .await?;
+    }
+    Ok(HttpResponse::Accepted().finish())
+}
+
+/// Checks `password` against the caller's account, as login does: per-address limit, the
+/// account's delay after repeated failures, the hash on the hashing pool. A wrong password is
+/// `403 wrong_password` and counts as a failed login.
+async fn confirm_password(
+    req: &HttpRequest,
+    user: &User,
+    password: String,
+    pool: &DbPool,
+    limits: &AuthRateLimits,
+    hashing: &HashingPool,
+    settings: &Settings,
+) -> Result<(), ApiError> {
+    limits.login.check(&client_ip(req))?;
+    let max = chrono::Duration::seconds(settings.auth.login_max_delay_secs as i64);
+    if let Some(wait) = super::rules::login_delay(
+        user.failed_login_count,
+        user.last_failed_login_at,
+        chrono::Utc::now(),
+        settings.auth.login_failures_before_delay,
+        max,
+    ) {
+        return Err(ApiError::RateLimited {
+            retry_after_secs: (wait.num_milliseconds().max(0) as u64)
+                .div_ceil(1000)
+                .max(1),
+        });
+    }
+    let stored = user.password_hash.clone();
+    if hashing
+        .run(move || password::verify(&password, &stored))
+        .await?
+    {
+        return Ok(());
+    }
+    let user_id = user.id;
+    db::run(pool, move |conn| {
+        service::record_failed_login(conn, user_id)
+    })
+    .await?;
+    Err(ApiError::forbidden(
+        "wrong_password",
+        "The password is not this account's.",
+    ))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ChangePasswordRequest {
+    #[serde(default)]
+    #[schema(value_type = String, required = true, min_length = 1, max_length = 1024, format = Password)]
+    pub current_password: Option<String>,
+    #[serde(default)]
+    #[schema(value_type = String, required = true, min_length = 10, max_length = 1024, format = Password)]
+    pub new_password: Option<String>,
+}
+
+/// Change one's password. Every other session ends; access tokens issued before end too (this
+/// session's client refreshes and goes on); the member is told by email.
+#[utoipa::path(
+    post, path = "/api/v1/users/me/password", tag = "accounts",
+    security(("bearer_auth" = [])),
+    request_body = ChangePasswordRequest,
+    responses(
+        (status = 204, description = "Password changed; every other session revoked; a notice mailed"),
+        (status = 401, description = "Missing, invalid or expired token", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "The current password is wrong (`wrong_password`)", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "A missing field or a new password too short or too long", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "Too many attempts from this address or on this account", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[allow(clippy::too_many_arguments)]
+pub async fn change_password(
+    req: HttpRequest,
+    SignedIn { user, session }: SignedIn,
+    body: Json<ChangePasswordRequest>,
+    pool: web::Data<DbPool>,
+    limits: web::Data<AuthRateLimits>,
+    hashing: web::Data<HashingPool>,
+    settings: web::Data<Settings>,
+) -> Result<HttpResponse, ApiError> {
+    let body = body.into_inner();
+    let change = domain::parse_password_change(
+        body.current_password.as_deref(),
+        body.new_password.as_deref(),
+    )?;
+    confirm_password(
+        &req,
+        &user,
+        change.current_password,
+        &pool,
+        &limits,
+        &hashing,
+        &settings,
+    )
+    .await?;
+    let new_password = change.new_password;
+    let password_hash = hashing.run(move || password::hash(&new_password)).await??;
+    let base_url = settings.web.base_url.clone();
+    db::run(&pool, move |conn| {
+        service::change_password(conn, &user, session, &password_hash, &base_url)
+    })
+    .await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ChangeEmailRequest {
+    #[serde(default)]
+    #[schema(value_type = String, required = true, format = Email, example = "ada@example.org")]
+    pub new_email: Option<String>,
+    #[serde(default)]
+    #[schema(value_type = String, required = true, min_length = 1, max_length = 1024, format = Password)]
+    pub password: Option<String>,
+}
+
+/// Change one's email address. A link goes to the new address and the change applies when it is
+/// used (`POST /auth/verify-email`); the old address is told, with a link that undoes the change
+/// for 7 days (`POST /auth/email-change/undo`).
+#[utoipa::path(
+    post, path = "/api/v1/users/me/email", tag = "accounts",
+    security(("bearer_auth" = [])),
+    request_body = ChangeEmailRequest,
+    responses(
+        (status = 202, description = "A verification email is on its way to the new address, a notice to the old one"),
+        (status = 401, description = "Missing, invalid or expired token", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "The password is wrong (`wrong_password`)", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Another account uses that address (`email_taken`; whose is not said)", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "A missing field, an invalid address, or the address the account has", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "Too many attempts from this address or on this account", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn change_email(
+    req: HttpRequest,
+    AuthUser(user): AuthUser,
+    body: Json<ChangeEmailRequest>,
+    pool: web::Data<DbPool>,
+    limits: web::Data<AuthRateLimits>,
+    hashing: web::Data<HashingPool>,
+    settings: web::Data<Settings>,
+) -> Result<HttpResponse, ApiError> {
+    let body = body.into_inner();
+    let change = domain::parse_email_change(body.new_email.as_deref(), body.password.as_deref())?;
+    confirm_password(
+        &req,
+        &user,
+        change.password,
+        &pool,
+        &limits,
+        &hashing,
+        &settings,
+    )
+    .await?;
+    let base_url = settings.web.base_url.clone();
+    let new_email = change.new_email;
+    db::run(&pool, move |conn| {
+        service::request_email_change(conn, &user, &new_email, &base_url)
+    })
+    .await?;
+    Ok(HttpResponse::Accepted().finish())
+}
+
+/// Undo an email change with the link sent to the old address: a pending change is cancelled;
+/// a change already made is reversed and every session of the account ends.
+#[utoipa::path(
+    post, path = "/api/v1/auth/email-change/undo", tag = "accounts",
+    request_body = TokenRequest,
+    responses(
+        (status = 204, description = "The account keeps (or has back) the old address"),
+        (status = 400, description = "Unknown, used or expired token (`invalid_token`)", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Another account has taken the old address since (`email_taken`)", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "Too many requests from this address", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn undo_email_change(
+    req: HttpRequest,
+    body: Json<TokenRequest>,
+    pool: web::Data<DbPool>,
+    limits: web::Data<AuthRateLimits>,
+) -> Result<HttpResponse, ApiError> {
+    limits.password_reset.check(&client_ip(&req))?;
+    let token =
+        domain::emailed_token(&body.token).map_err(|m| ApiError::invalid_field("token", m))?;
+    db::run(&pool, move |conn| service::undo_email_change(conn, &token)).await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+/// The caller's signed-in devices: one per login still working, the most recently used first.
+#[utoipa::path(
+    get, path = "/api/v1/users/me/sessions", tag = "accounts",
+    security(("bearer_auth" = [])),
+    responses(
+        (status = 200, description = "The sessions; `current` marks the one asking", body = SessionList),
+        (status = 401, description = "Missing, invalid or expired token", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn list_sessions(
+    SignedIn { user, session }: SignedIn,
+    pool: web::Data<DbPool>,
+) -> Result<HttpResponse, ApiError> {
+    let user_id = user.id;
+    let sessions = db::read(&pool, move |conn| service::sessions(conn, user_id)).await?;
+    let items = sessions
+        .into_iter()
+        .map(|row| SessionView::new(row, session))
+        .collect();
+    Ok(HttpResponse::Ok()
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .json(SessionList { items }))
+}
+
+/// Sign one device out: its refresh token stops working at once (its access token lives out
+/// its few minutes).
+#[utoipa::path(
+    delete, path = "/api/v1/users/me/sessions/{id}", tag = "accounts",
+    security(("bearer_auth" = [])),
+    params(("id" = uuid::Uuid, Path, description = "A session's id from `GET /users/me/sessions`")),
+    responses(
+        (status = 204, description = "The session ended"),
+        (status = 401, description = "Missing, invalid or expired token", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "The caller has no working session with that id", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn end_session(
+    AuthUser(user): AuthUser,
+    id: web::Path<String>,
+    pool: web::Data<DbPool>,
+) -> Result<HttpResponse, ApiError> {
+    let session = uuid::Uuid::parse_str(&id).map_err(|_| ApiError::NotFound)?;
+    let user_id = user.id;
+    db::run(&pool, move |conn| {
+        service::end_session(conn, user_id, session)
+    })
+    .await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+/// Sign out everywhere: every refresh token and every access token of the account stop working
+/// at once, the caller's included.
+#[utoipa::path(
+    post, path = "/api/v1/auth/logout-everywhere", tag = "accounts",
+    security(("bearer_auth" = [])),
+    params(SessionModeHeader),
+    responses(
+        (status = 204, description = "Every session ended; in cookie mode the cookie is cleared"),
+        (status = 400, description = "An `X-Session-Mode` other than `cookie` (`invalid_session_mode`)", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "Missing, invalid or expired token", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn logout_everywhere(
+    req: HttpRequest,
+    AuthUser(user): AuthUser,
+    pool: web::Data<DbPool>,
+) -> Result<HttpResponse, ApiError> {
+    let mode = browser::mode_of(&req)?;
+    let user_id = user.id;
+    db::run(&pool, move |conn| service::logout_everywhere(conn, user_id)).await?;
+    let mut response = HttpResponse::NoContent();
+    if mode == SessionMode::Cookie {
+        response.cookie(browser::removal_cookie());
+    }
+    Ok(response.finish())
 }

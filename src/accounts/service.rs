@@ -79,7 +79,7 @@ fn send_verification_email(
     user: &User,
     base_url: &str,
 ) -> Result<(), ApiError> {
-    let token = model::create_link_token(conn, user.id, Purpose::VerifyEmail)?;
+    let token = model::create_link_token(conn, user.id, Purpose::VerifyEmail, None)?;
     crate::email::enqueue(
         conn,
         &user.email,
@@ -100,11 +100,175 @@ fn invalid_token() -> ApiError {
     ApiError::bad_request("invalid_token", "The token is unknown, used or expired.")
 }
 
+/// Uses a verification link: a new account's address, or a changed address (which then
+/// replaces the old one, if no other account took it meanwhile).
 pub fn verify_email(conn: &mut PgConnection, token: &str) -> Result<User, ApiError> {
     conn.transaction(|conn| {
-        let user_id = model::consume_link_token(conn, token, Purpose::VerifyEmail)?
+        let used =
+            model::consume_link_token(conn, token, &[Purpose::VerifyEmail, Purpose::ChangeEmail])?
+                .ok_or_else(invalid_token)?;
+        match (used.purpose, used.email) {
+            (Purpose::ChangeEmail, Some(new_email)) => {
+                let user =
+                    User::set_verified_email(conn, used.user_id, &new_email).map_err(|error| {
+                        match error {
+                            DieselError::DatabaseError(DatabaseErrorKind::UniqueViolation, _) => {
+                                email_unavailable()
+                            }
+                            error => error.into(),
+                        }
+                    })?;
+                // A verification link still on its way to the old address names nothing now.
+                model::expire_link_tokens(conn, used.user_id, Purpose::VerifyEmail)?;
+                Ok(user)
+            }
+            _ => Ok(User::mark_email_verified(conn, used.user_id)?),
+        }
+    })
+}
+
+/// Sends a fresh verification link when `email` names an account not yet verified; nothing
+/// otherwise (the caller answers the same either way).
+pub fn resend_verification(
+    conn: &mut PgConnection,
+    email: &EmailAddress,
+    base_url: &str,
+) -> Result<(), ApiError> {
+    conn.transaction(|conn| match User::find_by_email(conn, email.as_str())? {
+        Some(user) if !user.email_verified => send_verification_email(conn, &user, base_url),
+        _ => Ok(()),
+    })
+}
+
+/// An address another account uses, or that one is changing to: refused without saying whose.
+fn email_unavailable() -> ApiError {
+    ApiError::conflict("email_taken", "That email address cannot be used.")
+}
+
+/// Sets a new password (the current one was checked): every access token ends (the caller's
+/// client refreshes), every other login ends, and the member is told by mail.
+pub fn change_password(
+    conn: &mut PgConnection,
+    user: &User,
+    keep: Option<uuid::Uuid>,
+    password_hash: &str,
+    base_url: &str,
+) -> Result<(), ApiError> {
+    conn.transaction(|conn| {
+        User::reset_password(conn, user.id, password_hash)?;
+        model::revoke_all_for_user(conn, user.id, keep)?;
+        model::expire_link_tokens(conn, user.id, Purpose::PasswordReset)?;
+        crate::email::enqueue(
+            conn,
+            &user.email,
+            "password_changed",
+            serde_json::json!({
+                "username": user.username,
+                "link": format!("{}/forgot-password", base_url.trim_end_matches('/')),
+            }),
+        )?;
+        Ok(())
+    })
+}
+
+/// Starts an email change (the password was checked): a link to the new address applies it;
+/// the old address is told, with a link that undoes it.
+pub fn request_email_change(
+    conn: &mut PgConnection,
+    user: &User,
+    new_email: &EmailAddress,
+    base_url: &str,
+) -> Result<(), ApiError> {
+    conn.transaction(|conn| {
+        if let Some(owner) = User::find_by_email(conn, new_email.as_str())? {
+            if owner.id == user.id {
+                return Err(ApiError::invalid_field(
+                    "new_email",
+                    "is already your address",
+                ));
+            }
+            return Err(email_unavailable());
+        }
+        let token = model::create_link_token(
+            conn,
+            user.id,
+            Purpose::ChangeEmail,
+            Some(new_email.as_str()),
+        )?;
+        crate::email::enqueue(
+            conn,
+            new_email.as_str(),
+            "email_change_verify",
+            serde_json::json!({
+                "username": user.username,
+                "link": link(base_url, "verify-email", &token),
+            }),
+        )?;
+        let undo =
+            model::create_link_token(conn, user.id, Purpose::UndoEmailChange, Some(&user.email))?;
+        crate::email::enqueue(
+            conn,
+            &user.email,
+            "email_change_notice",
+            serde_json::json!({
+                "username": user.username,
+                "new_email": new_email.as_str(),
+                "link": link(base_url, "undo-email-change", &undo),
+            }),
+        )?;
+        Ok(())
+    })
+}
+
+/// The old address's undo link: a pending change dies; a change already made is reversed, and
+/// every session ends (whoever made it is signed out).
+pub fn undo_email_change(conn: &mut PgConnection, token: &str) -> Result<(), ApiError> {
+    conn.transaction(|conn| {
+        let used = model::consume_link_token(conn, token, &[Purpose::UndoEmailChange])?
             .ok_or_else(invalid_token)?;
-        Ok(User::mark_email_verified(conn, user_id)?)
+        let old_email = used.email.ok_or_else(invalid_token)?;
+        model::expire_link_tokens(conn, used.user_id, Purpose::ChangeEmail)?;
+        let user = User::find(conn, used.user_id)?;
+        if !user.email.eq_ignore_ascii_case(&old_email) {
+            User::set_verified_email(conn, user.id, &old_email).map_err(|error| match error {
+                DieselError::DatabaseError(DatabaseErrorKind::UniqueViolation, _) => {
+                    email_unavailable()
+                }
+                error => error.into(),
+            })?;
+            User::bump_session_generation(conn, user.id)?;
+            model::revoke_all_for_user(conn, user.id, None)?;
+        }
+        Ok(())
+    })
+}
+
+/// The account's signed-in devices.
+pub fn sessions(conn: &mut PgConnection, user_id: UserId) -> Result<Vec<model::Session>, ApiError> {
+    Ok(model::live_sessions(conn, user_id)?)
+}
+
+/// Ends one of the account's logins; 404 when it has none working by that id.
+pub fn end_session(
+    conn: &mut PgConnection,
+    user_id: UserId,
+    session: uuid::Uuid,
+) -> Result<(), ApiError> {
+    conn.transaction(|conn| {
+        if model::revoke_session(conn, user_id, session)? {
+            Ok(())
+        } else {
+            Err(ApiError::NotFound)
+        }
+    })
+}
+
+/// Ends every login of the account, and every access token with them.
+pub fn logout_everywhere(conn: &mut PgConnection, user_id: UserId) -> Result<(), ApiError> {
+    conn.transaction(|conn| {
+        User::bump_session_generation(conn, user_id)?;
+        model::revoke_all_for_user(conn, user_id, None)?;
+        Ok(())
     })
 }
 
@@ -147,22 +311,29 @@ pub fn complete_login(
     conn: &mut PgConnection,
     user_id: UserId,
     ttl: Duration,
-) -> Result<String, ApiError> {
+    user_agent: Option<&str>,
+) -> Result<(uuid::Uuid, String), ApiError> {
     conn.transaction(|conn| {
         User::clear_failed_logins(conn, user_id)?;
-        Ok(model::start_family(conn, user_id, ttl)?)
+        Ok(model::start_family(conn, user_id, ttl, user_agent)?)
     })
 }
 
+/// A new token pair's parts: the account, its session, the refresh token.
 pub fn refresh(
     conn: &mut PgConnection,
     token: &str,
     policy: &RefreshPolicy,
-) -> Result<(User, String), ApiError> {
+    user_agent: Option<&str>,
+) -> Result<(User, uuid::Uuid, String), ApiError> {
     // The transaction commits a detected reuse's revocation before the 401 goes out.
-    let rotation = conn.transaction(|conn| model::rotate(conn, token, policy))?;
+    let rotation = conn.transaction(|conn| model::rotate(conn, token, policy, user_agent))?;
     match rotation {
-        Rotation::Rotated { user_id, token } => Ok((User::find(conn, user_id)?, token)),
+        Rotation::Rotated {
+            user_id,
+            session,
+            token,
+        } => Ok((User::find(conn, user_id)?, session, token)),
         Rotation::Reused => {
             tracing::warn!("refresh token reused; its whole login was revoked");
             Err(invalid_refresh_token())
@@ -187,7 +358,7 @@ pub fn request_password_reset(
         let Some(user) = User::find_by_email(conn, email.as_str())? else {
             return Ok(());
         };
-        let token = model::create_link_token(conn, user.id, Purpose::PasswordReset)?;
+        let token = model::create_link_token(conn, user.id, Purpose::PasswordReset, None)?;
         crate::email::enqueue(
             conn,
             &user.email,
@@ -208,10 +379,11 @@ pub fn reset_password(
     password_hash: &str,
 ) -> Result<(), ApiError> {
     conn.transaction(|conn| {
-        let user_id = model::consume_link_token(conn, token, Purpose::PasswordReset)?
-            .ok_or_else(invalid_token)?;
+        let user_id = model::consume_link_token(conn, token, &[Purpose::PasswordReset])?
+            .ok_or_else(invalid_token)?
+            .user_id;
         User::reset_password(conn, user_id, password_hash)?;
-        model::revoke_all_for_user(conn, user_id)?;
+        model::revoke_all_for_user(conn, user_id, None)?;
         Ok(())
     })
 }

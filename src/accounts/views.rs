@@ -95,3 +95,34 @@ pub struct TokenPair {
     pub refresh_token: Option<String>,
     pub user: UserView,
 }
+
+/// One signed-in device: a login and the refresh tokens descended from it.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SessionView {
+    pub id: uuid::Uuid,
+    pub created_at: DateTime<Utc>,
+    /// The last refresh (the login itself until then).
+    pub last_used_at: DateTime<Utc>,
+    /// The browser or client the login came from, as it named itself (at most 512 characters).
+    pub user_agent: Option<String>,
+    /// Whether this is the session of the token that asked.
+    pub current: bool,
+}
+
+impl SessionView {
+    pub fn new(session: super::model::Session, current: Option<uuid::Uuid>) -> Self {
+        SessionView {
+            current: current == Some(session.id),
+            id: session.id,
+            created_at: session.created_at,
+            last_used_at: session.last_used_at,
+            user_agent: session.user_agent,
+        }
+    }
+}
+
+/// `GET /users/me/sessions`.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SessionList {
+    pub items: Vec<SessionView>,
+}

@@ -22,6 +22,9 @@ const TEMPLATES: &[&str] = &[
     "content_hidden",
     "account_suspended",
     "notification",
+    "password_changed",
+    "email_change_verify",
+    "email_change_notice",
 ];
 
 static ENVIRONMENT: LazyLock<Environment<'static>> = LazyLock::new(|| {
@@ -66,6 +69,9 @@ static ENVIRONMENT: LazyLock<Environment<'static>> = LazyLock::new(|| {
         message!("account_suspended"),
         message!("notification"),
         message!("digest"),
+        message!("password_changed"),
+        message!("email_change_verify"),
+        message!("email_change_notice"),
     ];
     let layout = [("layout.html", include_str!("templates/layout.html"))];
     let sources = layout.iter().chain(messages.iter().flatten());
@@ -122,6 +128,7 @@ mod tests {
             "headline": "<script>alert(1)</script>",
             "sentence": "<script>alert(1)</script>",
             "excerpt": "<script>alert(1)</script>",
+            "new_email": "<script>alert(1)</script>",
         });
         for template in TEMPLATES {
             let email = render(template, "a@example.com", context.clone())?;

@@ -20,6 +20,7 @@ mod notification_mail;
 mod notifications;
 mod operations;
 mod outage;
+mod own_account;
 mod postgres_server;
 mod relevance;
 mod relevance_corpus;
