@@ -217,6 +217,8 @@ pub struct AuthSettings {
     pub login_max_delay_secs: u64,
     /// Password hashes computed at once (0: one per core); the rest wait their turn.
     pub hashing_concurrency: usize,
+    /// A deleted account's username cannot be registered again for this many days.
+    pub username_reserved_days: u32,
 }
 
 #[derive(Debug, Clone, Deserialize)]

@@ -104,6 +104,8 @@ diesel::table! {
         target_id -> Int8,
         reason -> Nullable<Text>,
         created_at -> Timestamptz,
+        actor_ref -> Nullable<Text>,
+        target_ref -> Nullable<Text>,
     }
 }
 
@@ -191,6 +193,13 @@ diesel::table! {
         handled_by -> Nullable<Int8>,
         handled_at -> Nullable<Timestamptz>,
         created_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    reserved_usernames (username_hash) {
+        username_hash -> Text,
+        reserved_until -> Timestamptz,
     }
 }
 
@@ -350,6 +359,7 @@ diesel::table! {
         digest -> Text,
         last_seen_at -> Nullable<Timestamptz>,
         last_digest_at -> Nullable<Timestamptz>,
+        deleted_at -> Nullable<Timestamptz>,
     }
 }
 
@@ -357,8 +367,6 @@ diesel::joinable!(meetup_rsvps -> meetups (meetup_id));
 diesel::joinable!(meetup_rsvps -> users (user_id));
 diesel::joinable!(meetups -> users (organizer_id));
 diesel::joinable!(mentor_profiles -> users (user_id));
-diesel::joinable!(mentorship_requests -> mentor_profiles (mentor_id));
-diesel::joinable!(mentorship_requests -> users (mentee_id));
 diesel::joinable!(moderation_log -> users (actor_id));
 diesel::joinable!(notification_counters -> users (user_id));
 diesel::joinable!(notification_deliveries -> users (user_id));
@@ -396,6 +404,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     replies,
     reply_votes,
     reports,
+    reserved_usernames,
     search_documents,
     search_lexemes,
     search_rebuilds,

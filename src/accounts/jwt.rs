@@ -105,6 +105,7 @@ mod tests {
             login_failures_before_delay: 5,
             login_max_delay_secs: 900,
             hashing_concurrency: 1,
+            username_reserved_days: 90,
         })
     }
 

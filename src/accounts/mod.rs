@@ -4,6 +4,7 @@
 pub mod admin;
 pub mod browser;
 pub mod domain;
+pub mod erasure;
 pub mod jwt;
 pub mod model;
 pub mod password;

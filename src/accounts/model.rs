@@ -76,6 +76,7 @@ impl User {
         }
         users::table
             .filter(lower(users::username).eq(lower(username)))
+            .filter(users::deleted_at.is_null())
             .select(User::as_select())
             .first(conn)
             .optional()
@@ -87,6 +88,7 @@ impl User {
         }
         users::table
             .filter(lower(users::email).eq(lower(email)))
+            .filter(users::deleted_at.is_null())
             .select(User::as_select())
             .first(conn)
             .optional()

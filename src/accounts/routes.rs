@@ -47,7 +47,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     .service(
         web::resource("/users/me")
             .route(web::get().to(get_me))
-            .route(web::patch().to(update_me)),
+            .route(web::patch().to(update_me))
+            .route(web::delete().to(delete_me)),
     )
     .service(web::resource("/users/me/password").route(web::post().to(change_password)))
     .service(web::resource("/users/me/email").route(web::post().to(change_email)))
@@ -834,6 +835,67 @@ pub async fn logout_everywhere(
     let mode = browser::mode_of(&req)?;
     let user_id = user.id;
     db::run(&pool, move |conn| service::logout_everywhere(conn, user_id)).await?;
+    let mut response = HttpResponse::NoContent();
+    if mode == SessionMode::Cookie {
+        response.cookie(browser::removal_cookie());
+    }
+    Ok(response.finish())
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DeleteAccountRequest {
+    #[serde(default)]
+    #[schema(value_type = String, required = true, min_length = 1, max_length = 1024, format = Password)]
+    pub password: Option<String>,
+}
+
+/// The settings an erasure needs.
+pub fn erasure_settings(settings: &Settings) -> super::erasure::ErasureSettings {
+    super::erasure::ErasureSettings {
+        base_url: settings.web.base_url.clone(),
+        username_reserved_days: settings.auth.username_reserved_days,
+    }
+}
+
+/// Delete one's account, confirmed with the password. In one transaction: personal data
+/// erased (email, names, profile, mentor profile, sessions, settings, blocks, follows, inbox);
+/// posts stay, shown as by "deleted member"; RSVPs to meetups ahead withdrawn (waitlists move
+/// on); open mentorship requests withdrawn, declined or completed with the other side told;
+/// open reports filed dismissed; the moderation log keeps its entries with an anonymous
+/// reference for the account; the username stays reserved (`auth.username_reserved_days`).
+#[utoipa::path(
+    delete, path = "/api/v1/users/me", tag = "accounts",
+    security(("bearer_auth" = [])),
+    params(SessionModeHeader),
+    request_body = DeleteAccountRequest,
+    responses(
+        (status = 204, description = "The account is erased; every session ended (in cookie mode the cookie is cleared)"),
+        (status = 401, description = "Missing, invalid or expired token", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "The password is wrong (`wrong_password`)", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "The only admin (`last_admin`): make someone else an admin first", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "No password", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "Too many attempts from this address or on this account", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn delete_me(
+    req: HttpRequest,
+    AuthUser(user): AuthUser,
+    body: Json<DeleteAccountRequest>,
+    pool: web::Data<DbPool>,
+    limits: web::Data<AuthRateLimits>,
+    hashing: web::Data<HashingPool>,
+    settings: web::Data<Settings>,
+) -> Result<HttpResponse, ApiError> {
+    let mode = browser::mode_of(&req)?;
+    let password = domain::parse_confirming_password(body.into_inner().password.as_deref())?;
+    confirm_password(&req, &user, password, &pool, &limits, &hashing, &settings).await?;
+    let erasure = erasure_settings(&settings);
+    let user_id = user.id;
+    db::run(&pool, move |conn| {
+        service::delete_own_account(conn, user_id, &erasure)
+    })
+    .await?;
     let mut response = HttpResponse::NoContent();
     if mode == SessionMode::Cookie {
         response.cookie(browser::removal_cookie());

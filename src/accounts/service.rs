@@ -6,6 +6,7 @@ use diesel::prelude::*;
 use diesel::result::{DatabaseErrorKind, Error as DieselError};
 
 use super::domain::{ProfileChanges, Purpose};
+use super::erasure::{self, Eraser, ErasureSettings};
 use super::model::{self, Rotation};
 use super::model::{NewUser, User};
 use super::rules::login_delay;
@@ -30,7 +31,9 @@ pub fn ensure_available(
     username: &Username,
     email: &EmailAddress,
 ) -> Result<(), ApiError> {
-    if User::find_by_username(conn, username.as_str())?.is_some() {
+    if User::find_by_username(conn, username.as_str())?.is_some()
+        || erasure::is_reserved(conn, username.as_str())?
+    {
         return Err(username_taken());
     }
     if User::find_by_email(conn, email.as_str())?.is_some() {
@@ -48,6 +51,9 @@ pub fn register(
     base_url: &str,
 ) -> Result<User, ApiError> {
     conn.transaction(|conn| {
+        if erasure::is_reserved(conn, username.as_str())? {
+            return Err(username_taken());
+        }
         let user = User::insert(
             conn,
             &NewUser {
@@ -409,4 +415,25 @@ pub fn update_profile(
 /// The account with this username (any case), or 404.
 pub fn member_named(conn: &mut PgConnection, username: &str) -> Result<User, ApiError> {
     User::find_by_username(conn, username)?.ok_or(ApiError::NotFound)
+}
+
+/// The member deletes their own account (the password was checked): erased at once.
+pub fn delete_own_account(
+    conn: &mut PgConnection,
+    user_id: UserId,
+    settings: &ErasureSettings,
+) -> Result<(), ApiError> {
+    erasure::erase(conn, user_id, Eraser::Themselves, settings)
+}
+
+/// An admin deletes the account named `username`; the moderation log records it.
+pub fn delete_account_as_admin(
+    conn: &mut PgConnection,
+    admin: &User,
+    username: &str,
+    reason: &str,
+    settings: &ErasureSettings,
+) -> Result<(), ApiError> {
+    let member = member_named(conn, username)?;
+    erasure::erase(conn, member.id, Eraser::Admin { admin, reason }, settings)
 }

@@ -73,6 +73,8 @@ crate::text_enum! {
         Suspend => "suspend",
         Unsuspend => "unsuspend",
         SetRole => "set_role",
+        /// An admin erased an account (`DELETE /admin/users/{username}`).
+        DeleteAccount => "delete_account",
     }
 }
 
@@ -181,6 +183,15 @@ pub fn parse_note(field: &str, raw: Option<&str>) -> Result<Option<String>, ApiE
     let note = validation::text(raw, 0, NOTE_CHARS, true)
         .map_err(|message| ApiError::invalid_field(field, message))?;
     Ok(Some(note).filter(|n| !n.is_empty()))
+}
+
+/// An admin's reason for deleting an account: 1 to 2,000 characters, not blank.
+pub fn parse_deletion_reason(raw: Option<&str>) -> Result<String, ApiError> {
+    let Some(raw) = raw else {
+        return Err(ApiError::invalid_field("reason", "is required"));
+    };
+    validation::text(raw, 1, NOTE_CHARS, true)
+        .map_err(|message| ApiError::invalid_field("reason", message))
 }
 
 /// A report's `target_id` as JSON sends it: JSON does not tell `7` from `7.0`, so neither does

@@ -179,6 +179,10 @@ pub struct LogRow {
     pub target_id: i64,
     pub reason: Option<String>,
     pub created_at: DateTime<Utc>,
+    /// A deleted account's anonymous reference, in place of its id as the actor.
+    pub actor_ref: Option<String>,
+    /// The same, in place of its id as the target.
+    pub target_ref: Option<String>,
 }
 
 #[derive(Debug, Insertable)]

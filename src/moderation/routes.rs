@@ -41,7 +41,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(web::resource("/mod/users/{username}/suspend").route(web::post().to(suspend)))
         .service(web::resource("/mod/users/{username}/unsuspend").route(web::post().to(unsuspend)))
         .service(web::resource("/mod/log").route(web::get().to(moderation_log)))
-        .service(web::resource("/admin/users/{username}/role").route(web::put().to(set_role)));
+        .service(web::resource("/admin/users/{username}/role").route(web::put().to(set_role)))
+        .service(web::resource("/admin/users/{username}").route(web::delete().to(delete_user)));
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -501,6 +502,54 @@ pub async fn set_role(
     })
     .await?;
     Ok(HttpResponse::Ok().json(user))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DeleteUserRequest {
+    /// Written to the moderation log (with the member's names taken out).
+    #[serde(default)]
+    #[schema(
+        value_type = String,
+        required = true,
+        min_length = 1,
+        max_length = 2000,
+        pattern = r"^[^\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F-\u009F]*[^\s\u0000-\u001F\u007F-\u009F][^\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F-\u009F]*$"
+    )]
+    pub reason: Option<String>,
+}
+
+/// Delete a member's account (admins): the same erasure as `DELETE /users/me`, recorded in the
+/// moderation log with the reason, the member named by their anonymous reference.
+#[utoipa::path(
+    delete, path = "/api/v1/admin/users/{username}", tag = "moderation",
+    security(("bearer_auth" = [])),
+    params(("username" = String, Path, description = "The member's username")),
+    request_body = DeleteUserRequest,
+    responses(
+        (status = 204, description = "The account is erased"),
+        (status = 404, description = "No such member", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "The only admin (`last_admin`)", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "No reason, or a blank or too long one", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn delete_user(
+    Admin(admin): Admin,
+    username: web::Path<String>,
+    body: Json<DeleteUserRequest>,
+    pool: web::Data<DbPool>,
+    settings: web::Data<Settings>,
+) -> Result<HttpResponse, ApiError> {
+    let reason = domain::parse_deletion_reason(body.into_inner().reason.as_deref())?;
+    let username = username.into_inner();
+    let erasure = crate::accounts::routes::erasure_settings(&settings);
+    db::run(&pool, move |conn| {
+        crate::accounts::service::delete_account_as_admin(
+            conn, &admin, &username, &reason, &erasure,
+        )
+    })
+    .await?;
+    Ok(HttpResponse::NoContent().finish())
 }
 
 #[derive(Debug, Deserialize, IntoParams)]

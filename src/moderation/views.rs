@@ -65,11 +65,17 @@ impl ReportView {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct LogEntryView {
     pub id: ModerationLogId,
-    /// The acting moderator's or admin's username; `null` when the system acted.
+    /// The acting moderator's or admin's username (a deleted account's anonymous reference,
+    /// `deleted-…`); `null` when the system acted.
     pub actor: Option<String>,
     pub action: LogAction,
     pub target_type: LogTargetType,
+    /// `0` for a member whose account was deleted since: `target_ref` names them.
     pub target_id: i64,
+    /// For a deleted member: the stable anonymous reference (`deleted-…`) that replaced their
+    /// id in every entry about them.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub target_ref: Option<String>,
     pub reason: Option<String>,
     pub created_at: DateTime<Utc>,
 }
@@ -78,10 +84,11 @@ impl LogEntryView {
     pub fn new((row, actor): (LogRow, Option<String>)) -> Self {
         LogEntryView {
             id: row.id,
-            actor,
+            actor: actor.or(row.actor_ref),
             action: row.action,
             target_type: row.target_type,
             target_id: row.target_id,
+            target_ref: row.target_ref,
             reason: row.reason,
             created_at: row.created_at,
         }

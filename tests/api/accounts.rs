@@ -598,6 +598,7 @@ async fn users_me_needs_a_valid_token() {
         login_failures_before_delay: 5,
         login_max_delay_secs: 900,
         hashing_concurrency: 1,
+        username_reserved_days: 90,
     })
     .issue(devforum::ids::UserId(1), 0)
     .expect("token");

@@ -3,6 +3,7 @@
 // Tests state their expectations with expect(); a panic is the failure report.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod account_deletion;
 mod accounts;
 mod browser;
 mod cli;
