@@ -238,6 +238,8 @@ pub struct RateLimitSettings {
     pub meetups_per_day: u32,
     /// Markdown previews while composing.
     pub previews_per_minute: u32,
+    /// Archives of one's data asked for.
+    pub exports_per_day: u32,
 }
 
 #[derive(Debug, Clone, Deserialize)]

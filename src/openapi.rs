@@ -39,6 +39,8 @@ use crate::{accounts, meetups, mentorship, moderation, notifications, search, th
         accounts::routes::end_session,
         accounts::routes::logout_everywhere,
         accounts::routes::delete_me,
+        accounts::routes::request_export,
+        accounts::routes::download_export,
         threads::routes::list_tags,
         threads::routes::list_threads,
         threads::routes::create_thread,

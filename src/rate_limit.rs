@@ -104,6 +104,8 @@ pub struct PostingLimits {
     pub mentorship_requests: KeyedLimit<UserId>,
     pub meetups: KeyedLimit<UserId>,
     pub previews: KeyedLimit<UserId>,
+    /// Archives of one's data asked for (`POST /users/me/export`).
+    pub exports: KeyedLimit<UserId>,
 }
 
 impl PostingLimits {
@@ -117,6 +119,7 @@ impl PostingLimits {
             ),
             meetups: KeyedLimit::new(settings.meetups_per_day, Duration::from_secs(24 * 3600)),
             previews: KeyedLimit::new(settings.previews_per_minute, Duration::from_secs(60)),
+            exports: KeyedLimit::new(settings.exports_per_day, Duration::from_secs(24 * 3600)),
         }
     }
 
@@ -126,6 +129,7 @@ impl PostingLimits {
         self.mentorship_requests.forget_idle();
         self.meetups.forget_idle();
         self.previews.forget_idle();
+        self.exports.forget_idle();
     }
 }
 

@@ -7,6 +7,26 @@ pub mod sql_types {
 }
 
 diesel::table! {
+    account_export_chunks (export_id, seq) {
+        export_id -> Int8,
+        seq -> Int4,
+        data -> Bytea,
+    }
+}
+
+diesel::table! {
+    account_exports (id) {
+        id -> Int8,
+        user_id -> Int8,
+        token_hash -> Text,
+        size_bytes -> Int8,
+        created_at -> Timestamptz,
+        expires_at -> Timestamptz,
+        downloaded_at -> Nullable<Timestamptz>,
+    }
+}
+
+diesel::table! {
     jobs (id) {
         id -> Int8,
         kind -> Text,
@@ -363,6 +383,8 @@ diesel::table! {
     }
 }
 
+diesel::joinable!(account_export_chunks -> account_exports (export_id));
+diesel::joinable!(account_exports -> users (user_id));
 diesel::joinable!(meetup_rsvps -> meetups (meetup_id));
 diesel::joinable!(meetup_rsvps -> users (user_id));
 diesel::joinable!(meetups -> users (organizer_id));
@@ -391,6 +413,8 @@ diesel::joinable!(unsubscribe_tokens_used -> users (user_id));
 diesel::joinable!(user_tokens -> users (user_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
+    account_export_chunks,
+    account_exports,
     jobs,
     meetup_rsvps,
     meetups,

@@ -58,6 +58,19 @@ pub fn job_registry(settings: &Settings) -> anyhow::Result<JobRegistry> {
         })
         .await
     });
+    let base_url = settings.web.base_url.clone();
+    registry.register(crate::accounts::export::EXPORT_JOB, move |ctx, job| {
+        let base_url = base_url.clone();
+        async move {
+            let work: crate::accounts::export::ExportWork = serde_json::from_value(job.payload)?;
+            crate::db::blocking(&ctx.pool, move |pool| {
+                let mut conn = pool.get()?;
+                crate::accounts::export::build(&mut conn, work.user_id, &base_url)?;
+                Ok(())
+            })
+            .await
+        }
+    });
     let mail = Arc::new(notifications::mail::MailContext::from_settings(settings));
     let context = mail.clone();
     registry.register(notifications::mail::MAIL_JOB, move |ctx, job| {

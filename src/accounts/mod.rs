@@ -5,6 +5,7 @@ pub mod admin;
 pub mod browser;
 pub mod domain;
 pub mod erasure;
+pub mod export;
 pub mod jwt;
 pub mod model;
 pub mod password;

@@ -53,6 +53,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     .service(web::resource("/users/me/password").route(web::post().to(change_password)))
     .service(web::resource("/users/me/email").route(web::post().to(change_email)))
     .service(web::resource("/users/me/sessions").route(web::get().to(list_sessions)))
+    .service(web::resource("/users/me/export").route(web::post().to(request_export)))
+    .service(web::resource("/exports/{token}").route(web::get().to(download_export)))
     .service(web::resource("/users/me/sessions/{id}").route(web::delete().to(end_session)))
     .service(web::resource("/users/{username}").route(web::get().to(get_user)));
 }
@@ -901,4 +903,88 @@ pub async fn delete_me(
         response.cookie(browser::removal_cookie());
     }
     Ok(response.finish())
+}
+
+/// Ask for an archive of everything one wrote or did (format: `docs/account-export.md`). A
+/// job builds it; a mail brings a link that works once, for 7 days. Asking again while one is
+/// being built changes nothing.
+#[utoipa::path(
+    post, path = "/api/v1/users/me/export", tag = "accounts",
+    security(("bearer_auth" = [])),
+    responses(
+        (status = 202, description = "The archive is being built; a mail with its link follows"),
+        (status = 401, description = "Missing, invalid or expired token", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "Too many archives asked for today (`rate_limits.exports_per_day`)", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn request_export(
+    AuthUser(user): AuthUser,
+    pool: web::Data<DbPool>,
+    limits: web::Data<crate::rate_limit::PostingLimits>,
+) -> Result<HttpResponse, ApiError> {
+    limits.exports.check(&user.id)?;
+    let user_id = user.id;
+    db::run(&pool, move |conn| {
+        Ok(super::export::request(conn, user_id)?)
+    })
+    .await?;
+    Ok(HttpResponse::Accepted().finish())
+}
+
+/// Download an archive with the link from its mail (no sign-in: the link is the key). The
+/// link works once; the archive streams as it is stored, piece by piece.
+#[utoipa::path(
+    get, path = "/api/v1/exports/{token}", tag = "accounts",
+    params(("token" = String, Path, description = "The token from the mailed link")),
+    responses(
+        (status = 200, description = "The archive (JSON, `docs/account-export.md`), as an attachment", content_type = "application/json"),
+        (status = 404, description = "Unknown, used or expired link", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn download_export(
+    token: web::Path<String>,
+    pool: web::Data<DbPool>,
+) -> Result<HttpResponse, ApiError> {
+    let token = domain::emailed_token(&token).map_err(|_| ApiError::NotFound)?;
+    let claimed = db::run(&pool, move |conn| super::export::claim(conn, &token)).await?;
+    let filename = format!(
+        "devforum-{}-{}.json",
+        claimed.username,
+        claimed.created_at.format("%Y-%m-%d")
+    );
+    let pool = pool.into_inner();
+    let export_id = claimed.id;
+    let body = futures_util::stream::unfold(Some(0_i32), move |state| {
+        let pool = pool.clone();
+        async move {
+            let seq = state?;
+            let read = db::read(&pool, move |conn| {
+                Ok(super::export::chunk(conn, export_id, seq)?)
+            })
+            .await;
+            match read {
+                Ok(Some(data)) => Some((Ok(web::Bytes::from(data)), Some(seq + 1))),
+                Ok(None) => {
+                    let discarded = db::run(&pool, move |conn| {
+                        Ok(super::export::discard_chunks(conn, export_id)?)
+                    })
+                    .await;
+                    if let Err(error) = discarded {
+                        tracing::warn!(%error, export_id, "a downloaded archive stays until the sweep");
+                    }
+                    None
+                }
+                Err(error) => Some((Err(error), None)),
+            }
+        }
+    });
+    Ok(HttpResponse::Ok()
+        .content_type("application/json")
+        .insert_header((
+            header::CONTENT_DISPOSITION,
+            format!("attachment; filename=\"{filename}\""),
+        ))
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .no_chunking(claimed.size_bytes as u64)
+        .streaming(body))
 }

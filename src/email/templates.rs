@@ -25,6 +25,7 @@ const TEMPLATES: &[&str] = &[
     "password_changed",
     "email_change_verify",
     "email_change_notice",
+    "export_ready",
 ];
 
 static ENVIRONMENT: LazyLock<Environment<'static>> = LazyLock::new(|| {
@@ -72,6 +73,7 @@ static ENVIRONMENT: LazyLock<Environment<'static>> = LazyLock::new(|| {
         message!("password_changed"),
         message!("email_change_verify"),
         message!("email_change_notice"),
+        message!("export_ready"),
     ];
     let layout = [("layout.html", include_str!("templates/layout.html"))];
     let sources = layout.iter().chain(messages.iter().flatten());
@@ -129,6 +131,7 @@ mod tests {
             "sentence": "<script>alert(1)</script>",
             "excerpt": "<script>alert(1)</script>",
             "new_email": "<script>alert(1)</script>",
+            "size": "<script>alert(1)</script>",
         });
         for template in TEMPLATES {
             let email = render(template, "a@example.com", context.clone())?;

@@ -226,6 +226,19 @@ fn matrix() -> Vec<(Method, &'static str, Option<Value>, [u16; 4])> {
             None,
             [401, 404, 404, 404],
         ),
+        (
+            Method::POST,
+            "/api/v1/users/me/export",
+            None,
+            [401, 202, 202, 202],
+        ),
+        // The mailed link is the key, for everyone alike.
+        (
+            Method::GET,
+            "/api/v1/exports/{token}",
+            None,
+            [404, 404, 404, 404],
+        ),
         // Anyone: the answer never depends on who asks.
         (
             Method::POST,
@@ -274,6 +287,7 @@ async fn every_moderation_endpoint_answers_each_kind_of_caller_as_the_matrix_say
             || path == "/api/v1/auth/verify-email/resend"
             || path == "/api/v1/auth/email-change/undo"
             || path == "/api/v1/auth/logout-everywhere"
+            || path.starts_with("/api/v1/exports/")
         {
             for method in item.as_object().expect("operations").keys() {
                 documented.insert(format!("{} {path}", method.to_uppercase()));
@@ -290,7 +304,8 @@ async fn every_moderation_endpoint_answers_each_kind_of_caller_as_the_matrix_say
         let path = template
             .replace("{id}", "999999")
             .replace("{username}", "nobody_here")
-            .replace("{name}", "no-such-tag");
+            .replace("{name}", "no-such-tag")
+            .replace("{token}", "forged");
         for ((caller, name), want) in callers.iter().zip(names).zip(expected) {
             let token = caller.map(|u| u.access_token.as_str());
             let response = app.call(method.clone(), &path, token, body.as_ref()).await;

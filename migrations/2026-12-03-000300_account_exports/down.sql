@@ -1,0 +1,2 @@
+DROP TABLE account_export_chunks;
+DROP TABLE account_exports;
