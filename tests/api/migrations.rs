@@ -61,3 +61,62 @@ fn every_migration_reverts_and_reapplies_cleanly() {
     devforum::db::run_migrations(&mut conn).expect("re-apply all");
     assert_eq!(schema(&mut conn), full, "re-applied schema differs");
 }
+
+/// Logins from before sessions had rows keep working after the migration, as sessions with
+/// their times; a revoked login stays revoked.
+#[tokio::test]
+async fn logins_from_before_sessions_become_sessions_and_keep_working() {
+    let db = TestDatabase::create_empty();
+    {
+        let mut conn = db.connect();
+        devforum::db::run_migrations(&mut conn).expect("apply all");
+        let later = ["20261203000300", "20261203000200", "20261203000100"];
+        let reverted =
+            devforum::db::revert_migrations(&mut conn, Some(later.len())).expect("revert");
+        for (version, name) in later.iter().zip(&reverted) {
+            assert!(name.starts_with(version), "{name}");
+        }
+        let live = devforum::accounts::tokens::hash("live-token");
+        let dead = devforum::accounts::tokens::hash("dead-token");
+        let sql = format!(
+            "INSERT INTO users (id, username, email, password_hash, role, email_verified) \
+                 VALUES (7, 'olduser', 'old@example.com', 'x', 'member', true); \
+             INSERT INTO refresh_tokens (user_id, family_id, token_hash, expires_at, used_at, created_at) VALUES \
+                 (7, '11111111-1111-1111-1111-111111111111', 'used-one', now() + interval '30 days', now() - interval '1 day', now() - interval '3 days'), \
+                 (7, '11111111-1111-1111-1111-111111111111', '{live}', now() + interval '30 days', NULL, now() - interval '1 day'), \
+                 (7, '22222222-2222-2222-2222-222222222222', '{dead}', now() + interval '30 days', NULL, now() - interval '2 days')"
+        );
+        diesel::connection::SimpleConnection::batch_execute(&mut conn, &sql).expect("old rows");
+        diesel::sql_query("UPDATE refresh_tokens SET revoked_at = now() WHERE family_id = '22222222-2222-2222-2222-222222222222'")
+            .execute(&mut conn)
+            .expect("revoke");
+        devforum::db::run_migrations(&mut conn).expect("migrate forward");
+        #[derive(QueryableByName)]
+        struct Session {
+            #[diesel(sql_type = diesel::sql_types::Bool)]
+            revoked: bool,
+            #[diesel(sql_type = diesel::sql_types::Bool)]
+            spans_its_tokens: bool,
+        }
+        let sessions: Vec<Session> = diesel::sql_query(
+            "SELECT revoked_at IS NOT NULL AS revoked, \
+                    (created_at < last_used_at AND user_agent IS NULL) AS spans_its_tokens \
+             FROM sessions WHERE user_id = 7 ORDER BY id",
+        )
+        .load(&mut conn)
+        .expect("sessions");
+        assert_eq!(sessions.len(), 2);
+        assert!(!sessions[0].revoked && sessions[0].spans_its_tokens);
+        assert!(sessions[1].revoked);
+    }
+    let app = crate::helpers::spawn_app_on(db, |_| {}, Default::default()).await;
+    for (token, status) in [("live-token", 200), ("dead-token", 401)] {
+        let response = app
+            .post_json(
+                "/api/v1/auth/refresh",
+                &serde_json::json!({ "refresh_token": token }),
+            )
+            .await;
+        assert_eq!(response.status().as_u16(), status, "{token}");
+    }
+}

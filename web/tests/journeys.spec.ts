@@ -1,6 +1,6 @@
 import { expect, test, type Page } from '@playwright/test';
-import { logIn, member, memberIn, signedIn } from './helpers';
-import { linkFor } from './mail';
+import { logIn, member, memberIn, PASSWORD, screenshot, signedIn } from './helpers';
+import { linkFor, mailLink } from './mail';
 
 test('register with field errors shown, verify by the emailed link, log in', async ({ page }) => {
   await page.goto('/register');
@@ -172,4 +172,70 @@ test('screenshots of the main pages, desktop and phone, for the README', async (
   // No horizontal scrolling at phone width.
   expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(390);
   await page.screenshot({ path: `${shots}/threads-phone.png`, fullPage: true });
+});
+
+test('account settings: change the password and the email, sign a device out, get the data, delete the account', async ({
+  page,
+  browser,
+}) => {
+  await member(page, 'journey_owner');
+  // A second device, signed in elsewhere.
+  const phone = await (await browser.newContext({ userAgent: 'Mozilla/5.0 (iPhone; CPU iPhone OS 17_0) Safari/604.1' })).newPage();
+  await logIn(phone, 'journey_owner');
+
+  await page.goto('/settings/account');
+  await expect(page.getByRole('heading', { level: 1, name: 'Account settings' })).toBeVisible();
+  const devices = page.getByRole('region', { name: 'Signed-in devices' });
+  await expect(devices.getByText('(this device)')).toBeVisible();
+  await expect(devices.getByText('Safari on iOS')).toBeVisible();
+
+  // A wrong current password is refused in words; the right one changes it.
+  await page.getByLabel('Current password').fill('not my password');
+  await page.getByLabel('New password (at least 10 characters)').fill('a sturdier passphrase');
+  await page.getByRole('button', { name: 'Change the password' }).click();
+  await expect(page.getByText("The password is not this account's.")).toBeVisible();
+  await page.getByLabel('Current password').fill(PASSWORD);
+  await page.getByRole('button', { name: 'Change the password' }).click();
+  await expect(page.getByText('Your password was changed, and every other device was signed out.')).toBeVisible();
+  // The phone was signed out: its next page shows no session.
+  await phone.reload();
+  await expect(phone.getByRole('link', { name: 'Log in' })).toBeVisible();
+  await expect(devices.getByText('Safari on iOS')).toHaveCount(0);
+  await phone.context().close();
+
+  // The email changes once the new address's link is opened.
+  await page.getByLabel('New email address').fill('journey_owner@new.example');
+  await page.getByRole('region', { name: 'Email address' }).getByLabel('Your password').fill('a sturdier passphrase');
+  await page.getByRole('button', { name: 'Change the email address' }).click();
+  await expect(page.getByText('We sent a link to journey_owner@new.example.')).toBeVisible();
+  await page.goto(await linkFor('journey_owner@new.example', '/verify-email'));
+  await expect(page.getByText('Your email is verified')).toBeVisible();
+  await page.goto('/settings/account');
+  await expect(page.getByText('Your address is journey_owner@new.example')).toBeVisible();
+  await expect(devices.getByText('(this device)')).toBeVisible();
+  await screenshot(page, 'account-settings');
+
+  // The data comes by mail, as a link that works once.
+  await page.getByRole('button', { name: 'Email me my data' }).click();
+  await expect(page.getByText('a link to download it will reach journey_owner@new.example')).toBeVisible();
+  const link = await mailLink('journey_owner@new.example', /\/api\/v1\/exports\/[A-Za-z0-9_-]+/);
+  const archive = await page.request.get(link);
+  expect(archive.status()).toBe(200);
+  const data = await archive.json();
+  expect(data.format).toBe('devforum-account-export');
+  expect(data.account.email).toBe('journey_owner@new.example');
+  expect((await page.request.get(link)).status()).toBe(404);
+
+  // Deleting asks twice and needs the password.
+  const deletion = page.getByRole('region', { name: 'Delete the account' });
+  await deletion.getByLabel('Your password').fill('a sturdier passphrase');
+  await deletion.getByRole('button', { name: 'Delete my account' }).click();
+  await deletion.getByRole('button', { name: 'Yes, delete my account for good' }).click();
+  await expect(page.getByText('Your account was deleted.')).toBeVisible();
+  await expect(page.getByRole('link', { name: 'Log in' })).toBeVisible();
+  await page.goto('/login');
+  await page.getByLabel('Username or email').fill('journey_owner');
+  await page.getByLabel('Password').fill('a sturdier passphrase');
+  await page.getByRole('button', { name: 'Log in' }).click();
+  await expect(page.getByText('Wrong login or password.')).toBeVisible();
 });

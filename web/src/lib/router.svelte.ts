@@ -22,6 +22,8 @@ export type Route =
   | { name: 'profile' }
   | { name: 'mentor-profile' }
   | { name: 'notification-settings' }
+  | { name: 'account' }
+  | { name: 'undo-email-change'; token: string | null }
   | { name: 'unsubscribe'; token: string | null }
   | { name: 'moderation'; status: 'open' | 'resolved' | 'dismissed' }
   | { name: 'mod-log' }
@@ -93,6 +95,10 @@ export function parse(url: URL): Route {
       return { name: 'mentor-profile' };
     case '/settings/notifications':
       return { name: 'notification-settings' };
+    case '/settings/account':
+      return { name: 'account' };
+    case '/undo-email-change':
+      return { name: 'undo-email-change', token: query.get('token') };
     case '/unsubscribe':
       return { name: 'unsubscribe', token: query.get('token') };
     case '/mod':

@@ -19,7 +19,7 @@ export const session = {
   },
 };
 
-const SESSION_HEADERS = { 'X-Session-Mode': 'cookie' } as const;
+export const SESSION_HEADERS = { 'X-Session-Mode': 'cookie' } as const;
 
 function signedIn(pair: Schemas['TokenPair']) {
   accessToken = pair.access_token;
@@ -93,6 +93,13 @@ export async function login(login: string, password: string) {
 
 export async function logout() {
   await api.POST('/api/v1/auth/logout', { headers: SESSION_HEADERS });
+  signedOut();
+  announceLogout();
+}
+
+/** The session ended on the server (signed out everywhere, account deleted): forget it here
+ * and in every tab. */
+export function endSession() {
   signedOut();
   announceLogout();
 }
