@@ -239,3 +239,44 @@ test('account settings: change the password and the email, sign a device out, ge
   await page.getByRole('button', { name: 'Log in' }).click();
   await expect(page.getByText('Wrong login or password.')).toBeVisible();
 });
+
+test('account settings: another verification mail; an email change undone from the old address', async ({ page }) => {
+  await page.goto('/register');
+  await page.getByLabel('Username').fill('journey_unsure');
+  await page.getByLabel('Email').fill('journey_unsure@example.com');
+  await page.getByLabel('Password (at least 10 characters)').fill(PASSWORD);
+  await page.getByRole('button', { name: 'Register' }).click();
+  await expect(page.getByText('Check your email')).toBeVisible();
+  const first = await linkFor('journey_unsure@example.com', '/verify-email');
+  await logIn(page, 'journey_unsure');
+
+  await page.goto('/settings/account');
+  await expect(page.getByText('not verified yet')).toBeVisible();
+  await page.getByRole('button', { name: 'Send the verification email again' }).click();
+  await expect(page.getByText('A new verification link is on its way to journey_unsure@example.com.')).toBeVisible();
+  // The new link verifies; the first one no longer does.
+  await expect.poll(() => linkFor('journey_unsure@example.com', '/verify-email')).not.toBe(first);
+  await page.goto(first);
+  await expect(page.getByRole('alert')).toContainText('unknown, used or expired');
+  await page.goto(await linkFor('journey_unsure@example.com', '/verify-email'));
+  await expect(page.getByText('Your email is verified')).toBeVisible();
+
+  // Someone signed in asks for another address; the old one undoes it.
+  await page.goto('/settings/account');
+  await page.getByLabel('New email address').fill('journey_unsure@elsewhere.example');
+  await page.getByRole('region', { name: 'Email address' }).getByLabel('Your password').fill(PASSWORD);
+  await page.getByRole('button', { name: 'Change the email address' }).click();
+  await expect(page.getByText('We sent a link to journey_unsure@elsewhere.example.')).toBeVisible();
+  await page.goto(await linkFor('journey_unsure@elsewhere.example', '/verify-email'));
+  await expect(page.getByText('Your email is verified')).toBeVisible();
+  await page.goto(await linkFor('journey_unsure@example.com', '/undo-email-change'));
+  await page.getByRole('button', { name: 'Undo the change' }).click();
+  await expect(page.getByText('your account uses this address again')).toBeVisible();
+  // Everyone was signed out; the old address signs in again.
+  await expect(page.getByRole('link', { name: 'Log in' }).first()).toBeVisible();
+  await page.goto('/login');
+  await page.getByLabel('Username or email').fill('journey_unsure@example.com');
+  await page.getByLabel('Password').fill(PASSWORD);
+  await page.getByRole('button', { name: 'Log in' }).click();
+  await expect(signedIn(page, 'journey_unsure')).toBeVisible();
+});
