@@ -68,7 +68,19 @@ pub struct Settings {
     pub rate_limits: RateLimitSettings,
     pub moderation: ModerationSettings,
     pub notifications: NotificationSettings,
+    pub mentorship: MentorshipSettings,
     pub log: LogSettings,
+}
+
+/// Mentorship requests over time (`mentorship::timers`).
+#[derive(Debug, Clone, Deserialize)]
+pub struct MentorshipSettings {
+    /// A request nobody answered expires after this many days.
+    pub request_ttl_days: u32,
+    /// Its mentor is reminded once, this many days after it arrived.
+    pub reminder_after_days: u32,
+    /// How often the periodic sweep runs (0: never on its own).
+    pub sweep_every_secs: u64,
 }
 
 fn default_environment() -> Environment {
@@ -287,6 +299,8 @@ pub struct WorkerSettings {
     pub max_backoff_secs: u64,
     pub max_attempts: i32,
     pub lease_secs: u64,
+    /// How often each worker looks for periodic tasks whose period has no job yet.
+    pub schedule_tick_ms: u64,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]

@@ -277,6 +277,16 @@ fn jobs_command(settings: &Settings, command: JobsCommand) -> anyhow::Result<()>
                 "pending {}\nrunning {}\nfailed  {}",
                 depth.pending, depth.running, depth.failed
             );
+            for run in jobs::schedule::last_runs(&mut conn)? {
+                println!(
+                    "periodic {}: period from {} enqueued at {}",
+                    run.task,
+                    run.period_start
+                        .to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+                    run.enqueued_at
+                        .to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+                );
+            }
         }
         JobsCommand::RetryFailed { kind } => {
             let count = jobs::retry_failed(&mut conn, kind.as_deref())?;

@@ -112,6 +112,7 @@ diesel::table! {
         updated_at -> Timestamptz,
         answered_at -> Nullable<Timestamptz>,
         completed_at -> Nullable<Timestamptz>,
+        reminded_at -> Nullable<Timestamptz>,
     }
 }
 
@@ -220,6 +221,14 @@ diesel::table! {
     reserved_usernames (username_hash) {
         username_hash -> Text,
         reserved_until -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    scheduled_runs (task, period_start) {
+        task -> Text,
+        period_start -> Timestamptz,
+        enqueued_at -> Timestamptz,
     }
 }
 
@@ -429,6 +438,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     reply_votes,
     reports,
     reserved_usernames,
+    scheduled_runs,
     search_documents,
     search_lexemes,
     search_rebuilds,

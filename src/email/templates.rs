@@ -26,6 +26,8 @@ const TEMPLATES: &[&str] = &[
     "email_change_verify",
     "email_change_notice",
     "export_ready",
+    "mentorship_reminder",
+    "mentorship_expired",
 ];
 
 static ENVIRONMENT: LazyLock<Environment<'static>> = LazyLock::new(|| {
@@ -74,6 +76,8 @@ static ENVIRONMENT: LazyLock<Environment<'static>> = LazyLock::new(|| {
         message!("email_change_verify"),
         message!("email_change_notice"),
         message!("export_ready"),
+        message!("mentorship_reminder"),
+        message!("mentorship_expired"),
     ];
     let layout = [("layout.html", include_str!("templates/layout.html"))];
     let sources = layout.iter().chain(messages.iter().flatten());
@@ -132,6 +136,9 @@ mod tests {
             "excerpt": "<script>alert(1)</script>",
             "new_email": "<script>alert(1)</script>",
             "size": "<script>alert(1)</script>",
+            "other": "<script>alert(1)</script>",
+            "days": 11,
+            "as_mentor": false,
         });
         for template in TEMPLATES {
             let email = render(template, "a@example.com", context.clone())?;

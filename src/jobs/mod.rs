@@ -1,6 +1,7 @@
 //! The durable job queue: features enqueue work in their own transaction; the worker runs it.
 
 mod queue;
+pub mod schedule;
 mod worker;
 
 pub use queue::{

@@ -20,6 +20,7 @@ use tokio_util::sync::CancellationToken;
 use tracing::Instrument;
 
 use super::queue::{self, Job};
+use super::schedule::{self, Periodic};
 use super::NOTIFY_CHANNEL;
 use crate::config::{DatabaseSettings, WorkerSettings};
 use crate::db::{self, DbPool};
@@ -58,6 +59,7 @@ struct BatchKind {
 pub struct JobRegistry {
     handlers: HashMap<String, JobHandler>,
     batch_handlers: HashMap<String, BatchKind>,
+    periodic: Vec<Periodic>,
 }
 
 impl JobRegistry {
@@ -92,6 +94,33 @@ impl JobRegistry {
             },
         );
         self
+    }
+
+    /// Registers a periodic task: a `kind` (whose handler is registered too) run once per
+    /// `every`, scheduled through the queue (`jobs::schedule`). A zero period registers nothing.
+    pub fn register_periodic<F, Fut>(
+        &mut self,
+        kind: &str,
+        every: Duration,
+        handler: F,
+    ) -> &mut Self
+    where
+        F: Fn(JobContext, Job) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = anyhow::Result<()>> + Send + 'static,
+    {
+        self.register(kind, handler);
+        if !every.is_zero() {
+            self.periodic.push(Periodic {
+                kind: kind.to_string(),
+                every,
+            });
+        }
+        self
+    }
+
+    /// The periodic tasks this registry schedules.
+    pub fn periodic(&self) -> &[Periodic] {
+        &self.periodic
     }
 
     /// Every kind this registry runs, one job or a batch at a time.
@@ -220,8 +249,9 @@ impl Worker {
 
     async fn run(self, lanes: Vec<Lane>, shutdown: CancellationToken) {
         tracing::info!(worker = %self.id, kinds = ?self.registry.kinds(), "worker started");
-        futures_util::future::join(
+        futures_util::future::join3(
             self.reap_abandoned_until(&shutdown),
+            self.schedule_until(&shutdown),
             join_all(lanes.iter().map(|lane| self.run_lane(lane, &shutdown))),
         )
         .await;
@@ -241,6 +271,34 @@ impl Worker {
                 _ = interval.tick() => {
                     self.renew_leases().await;
                     self.requeue_abandoned().await;
+                }
+            }
+        }
+    }
+
+    /// Every `schedule_tick_ms`: enqueues the job of each periodic task whose period has none
+    /// (any number of workers may do this at once; each period gets one job).
+    async fn schedule_until(&self, shutdown: &CancellationToken) {
+        let tasks = self.registry.periodic().to_vec();
+        if tasks.is_empty() {
+            return;
+        }
+        let every = Duration::from_millis(self.settings.schedule_tick_ms.max(10));
+        let mut interval = tokio::time::interval(every);
+        loop {
+            tokio::select! {
+                _ = shutdown.cancelled() => break,
+                _ = interval.tick() => {
+                    let tasks = tasks.clone();
+                    let enqueued = db::run(&self.pool, move |conn| {
+                        Ok(schedule::enqueue_due(conn, &tasks, chrono::Utc::now())?)
+                    })
+                    .await;
+                    match enqueued {
+                        Ok(kinds) if !kinds.is_empty() => tracing::debug!(?kinds, "periodic tasks enqueued"),
+                        Ok(_) => {}
+                        Err(error) => tracing::warn!(%error, "could not schedule the periodic tasks"),
+                    }
                 }
             }
         }

@@ -5,7 +5,8 @@
 //! ```text
 //! pending ──accept (mentor)──▶ accepted ──complete (either)──▶ completed
 //!    │ ──decline (mentor)──▶ declined
-//!    └──withdraw (mentee)──▶ withdrawn
+//!    │ ──withdraw (mentee)──▶ withdrawn
+//!    └──expire (the system, after `mentorship.request_ttl_days`)──▶ expired
 //! ```
 
 use serde::{Deserialize, Serialize};
@@ -23,6 +24,8 @@ crate::text_enum! {
         Declined => "declined",
         Withdrawn => "withdrawn",
         Completed => "completed",
+        /// Pending for `mentorship.request_ttl_days` with no answer.
+        Expired => "expired",
     }
 }
 
@@ -39,14 +42,17 @@ pub enum Action {
     Decline,
     Withdraw,
     Complete,
+    /// No answer in time (the periodic sweep).
+    Expire,
 }
 
 impl Action {
-    pub const ALL: [Action; 4] = [
+    pub const ALL: [Action; 5] = [
         Action::Accept,
         Action::Decline,
         Action::Withdraw,
         Action::Complete,
+        Action::Expire,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -55,6 +61,7 @@ impl Action {
             Action::Decline => "decline",
             Action::Withdraw => "withdraw",
             Action::Complete => "complete",
+            Action::Expire => "expire",
         }
     }
 
@@ -64,6 +71,7 @@ impl Action {
             Action::Accept | Action::Decline => party == Party::Mentor,
             Action::Withdraw => party == Party::Mentee,
             Action::Complete => matches!(party, Party::Mentor | Party::Mentee),
+            Action::Expire => party == Party::System,
         }
     }
 
@@ -72,6 +80,7 @@ impl Action {
             Action::Accept | Action::Decline => "the mentor",
             Action::Withdraw => "the mentee",
             Action::Complete => "the mentor or the mentee",
+            Action::Expire => "time",
         }
     }
 }
@@ -83,6 +92,8 @@ pub enum Party {
     Mentee,
     /// Staff who may read the request but take no part in it.
     Onlooker,
+    /// devforum itself, when time runs out.
+    System,
 }
 
 impl Party {
@@ -116,6 +127,7 @@ pub fn transition(from: Status, action: Action, party: Party) -> Result<Status, 
         (Status::Pending, Action::Decline) => Ok(Status::Declined),
         (Status::Pending, Action::Withdraw) => Ok(Status::Withdrawn),
         (Status::Accepted, Action::Complete) => Ok(Status::Completed),
+        (Status::Pending, Action::Expire) => Ok(Status::Expired),
         _ => Err(Refusal::InvalidTransition),
     }
 }
@@ -141,6 +153,7 @@ pub fn apply(from: Status, action: Action, party: Party) -> Result<Status, ApiEr
                     Action::Decline => "declined",
                     Action::Withdraw => "withdrawn",
                     Action::Complete => "completed",
+                    Action::Expire => "expired",
                 }
             ),
         ),
@@ -163,6 +176,7 @@ mod tests {
             (Pending, Withdraw, Mentee, Withdrawn),
             (Accepted, Complete, Mentor, Completed),
             (Accepted, Complete, Mentee, Completed),
+            (Pending, Expire, System, Expired),
         ];
         if let Some((.., to)) = moves
             .iter()
@@ -172,9 +186,10 @@ mod tests {
         }
         let wrong_participant = matches!(
             (action, party),
-            (Accept | Decline, Mentee | Onlooker)
-                | (Withdraw, Mentor | Onlooker)
-                | (Complete, Onlooker)
+            (Accept | Decline, Mentee | Onlooker | System)
+                | (Withdraw, Mentor | Onlooker | System)
+                | (Complete, Onlooker | System)
+                | (Expire, Mentor | Mentee | Onlooker)
         );
         Err(if wrong_participant {
             Refusal::WrongParticipant
@@ -188,7 +203,7 @@ mod tests {
         let mut checked = 0;
         for &from in Status::ALL {
             for action in Action::ALL {
-                for party in [Mentor, Mentee, Onlooker] {
+                for party in [Mentor, Mentee, Onlooker, System] {
                     assert_eq!(
                         transition(from, action, party),
                         expected(from, action, party),
@@ -198,14 +213,14 @@ mod tests {
                 }
             }
         }
-        assert_eq!(checked, 5 * 4 * 3);
+        assert_eq!(checked, 6 * 5 * 4);
     }
 
     #[test]
     fn closed_requests_never_move() {
         for from in [Declined, Withdrawn, Completed] {
             for action in Action::ALL {
-                for party in [Mentor, Mentee, Onlooker] {
+                for party in [Mentor, Mentee, Onlooker, System] {
                     assert!(transition(from, action, party).is_err());
                 }
             }

@@ -7,4 +7,5 @@ pub mod model;
 pub mod routes;
 pub mod rules;
 pub mod service;
+pub mod timers;
 pub mod views;

@@ -231,6 +231,7 @@ fn tell_parties(
         Status::Declined => NotificationKind::MentorshipDeclined,
         Status::Withdrawn => NotificationKind::MentorshipWithdrawn,
         Status::Completed => NotificationKind::MentorshipCompleted,
+        Status::Expired => NotificationKind::MentorshipExpired,
         Status::Pending => return Ok(()),
     };
     let event = format!("mentorship:{}:{}", row.id.0, to.as_str());
@@ -277,7 +278,7 @@ pub fn transition(
         let template = match to {
             Status::Accepted => Some("mentorship_accepted"),
             Status::Declined => Some("mentorship_declined"),
-            Status::Pending | Status::Withdrawn | Status::Completed => None,
+            Status::Pending | Status::Withdrawn | Status::Completed | Status::Expired => None,
         };
         // The mentee's mail for an accept or decline; the other steps mail a plain message.
         let mail = template.map(|template| {

@@ -15,6 +15,7 @@ mod mail;
 mod meetups;
 mod meili_standin;
 mod mentorship;
+mod mentorship_timers;
 mod migrations;
 mod moderation;
 mod notification_mail;

@@ -2233,7 +2233,7 @@ export interface components {
          */
         Sort: "latest" | "active" | "top";
         /** @enum {string} */
-        Status: "pending" | "accepted" | "declined" | "withdrawn" | "completed";
+        Status: "pending" | "accepted" | "declined" | "withdrawn" | "completed" | "expired";
         /**
          * @description How a member follows a thread.
          * @enum {string}
@@ -4532,7 +4532,7 @@ export interface operations {
             query?: {
                 /** @description `mentor`: requests sent to the caller; `mentee`: requests the caller sent; both when absent. */
                 role?: "mentor" | "mentee";
-                status?: "pending" | "accepted" | "declined" | "withdrawn" | "completed";
+                status?: "pending" | "accepted" | "declined" | "withdrawn" | "completed" | "expired";
                 limit?: number;
                 /** @description `next_cursor` of the previous page. */
                 cursor?: string;

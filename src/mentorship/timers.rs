@@ -1,0 +1,239 @@
+//! Requests that keep themselves (`mentorship.sweep`, a periodic task of the job queue): a
+//! pending request's mentor is reminded once after `mentorship.reminder_after_days`, and a
+//! request still pending after `mentorship.request_ttl_days` expires (the lifecycle's
+//! `expire`, by the system), both sides told and mailed, the pair free to ask again.
+//!
+//! Every function takes `now`, so tests move time by passing it (or by dating rows back),
+//! never by waiting.
+
+use chrono::{DateTime, Duration, Utc};
+use diesel::prelude::*;
+use diesel::sql_types::{BigInt, Interval, Text, Timestamptz};
+
+use super::lifecycle::{self, Action, Party, Status};
+use super::model;
+use crate::error::ApiError;
+use crate::ids::{MentorshipRequestId, UserId};
+use crate::notifications::{self, NotificationKind};
+
+/// The periodic task.
+pub const SWEEP_JOB: &str = "mentorship.sweep";
+/// Requests expired per transaction (a sweep goes on until none is left).
+const EXPIRE_BATCH: i64 = 100;
+
+/// How long requests wait.
+#[derive(Debug, Clone, Copy)]
+pub struct Timers {
+    pub request_ttl: Duration,
+    pub reminder_after: Duration,
+}
+
+impl Timers {
+    pub fn from_settings(settings: &crate::config::MentorshipSettings) -> Self {
+        Timers {
+            request_ttl: Duration::days(i64::from(settings.request_ttl_days)),
+            reminder_after: Duration::days(i64::from(settings.reminder_after_days)),
+        }
+    }
+}
+
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct SweepReport {
+    pub reminded: usize,
+    pub expired: usize,
+}
+
+/// Reminds, then expires, as of `now`.
+pub fn sweep(
+    conn: &mut PgConnection,
+    timers: Timers,
+    now: DateTime<Utc>,
+    base_url: &str,
+) -> Result<SweepReport, ApiError> {
+    let reminded = remind(conn, timers, now, base_url)?;
+    let mut expired = 0;
+    loop {
+        let done = expire_some(conn, timers, now, base_url)?;
+        expired += done;
+        if done < EXPIRE_BATCH as usize {
+            break;
+        }
+    }
+    Ok(SweepReport { reminded, expired })
+}
+
+#[derive(QueryableByName)]
+struct Reminder {
+    #[diesel(sql_type = BigInt)]
+    id: i64,
+    #[diesel(sql_type = Text)]
+    mentor_email: String,
+    #[diesel(sql_type = Text)]
+    mentor_username: String,
+    #[diesel(sql_type = Text)]
+    mail_choice: String,
+    #[diesel(sql_type = Text)]
+    mentee_username: String,
+    #[diesel(sql_type = diesel::sql_types::Nullable<Text>)]
+    mentee_display_name: Option<String>,
+}
+
+/// Marks each pending request due for its reminder as reminded and mails its mentor (unless
+/// they chose no mail), in one transaction: a request is reminded once, whatever happens.
+fn remind(
+    conn: &mut PgConnection,
+    timers: Timers,
+    now: DateTime<Utc>,
+    base_url: &str,
+) -> Result<usize, ApiError> {
+    conn.transaction(|conn| {
+        let due: Vec<Reminder> = diesel::sql_query(
+            "WITH due AS ( \
+                 UPDATE mentorship_requests SET reminded_at = $1 \
+                 WHERE status = 'pending' AND reminded_at IS NULL \
+                   AND created_at <= $1 - $2 AND created_at > $1 - $3 \
+                 RETURNING id, mentor_id, mentee_id) \
+             SELECT due.id, mentor.email AS mentor_email, mentor.username AS mentor_username, \
+                    mentor.email_notifications AS mail_choice, \
+                    mentee.username AS mentee_username, mentee.display_name AS mentee_display_name \
+             FROM due JOIN users mentor ON mentor.id = due.mentor_id \
+                      JOIN users mentee ON mentee.id = due.mentee_id \
+             ORDER BY due.id",
+        )
+        .bind::<Timestamptz, _>(now)
+        .bind::<Interval, _>(timers.reminder_after)
+        .bind::<Interval, _>(timers.request_ttl)
+        .load(conn)?;
+        for reminder in &due {
+            if reminder.mail_choice == "never" {
+                continue;
+            }
+            let mentee = match &reminder.mentee_display_name {
+                Some(name) => format!("{name} (@{})", reminder.mentee_username),
+                None => format!("@{}", reminder.mentee_username),
+            };
+            let expires = (timers.request_ttl - timers.reminder_after).num_days();
+            crate::email::enqueue(
+                conn,
+                &reminder.mentor_email,
+                "mentorship_reminder",
+                serde_json::json!({
+                    "mentor": reminder.mentor_username,
+                    "mentee": mentee,
+                    "days": expires,
+                    "link": request_link(base_url, reminder.id),
+                }),
+            )?;
+        }
+        Ok(due.len())
+    })
+}
+
+#[derive(QueryableByName)]
+struct Overdue {
+    #[diesel(sql_type = BigInt)]
+    id: i64,
+    #[diesel(sql_type = BigInt)]
+    mentor_id: i64,
+}
+
+/// Expires up to `EXPIRE_BATCH` overdue requests in one transaction; how many.
+fn expire_some(
+    conn: &mut PgConnection,
+    timers: Timers,
+    now: DateTime<Utc>,
+    base_url: &str,
+) -> Result<usize, ApiError> {
+    conn.transaction(|conn| {
+        let overdue: Vec<Overdue> = diesel::sql_query(
+            "SELECT id, mentor_id FROM mentorship_requests \
+             WHERE status = 'pending' AND created_at <= $1 - $2 \
+             ORDER BY created_at, id LIMIT $3",
+        )
+        .bind::<Timestamptz, _>(now)
+        .bind::<Interval, _>(timers.request_ttl)
+        .bind::<BigInt, _>(EXPIRE_BATCH)
+        .load(conn)?;
+        let mut expired = 0;
+        for request in &overdue {
+            // The order every transition takes: the mentor's profile, then the request.
+            model::lock_profile(conn, UserId(request.mentor_id))?;
+            let id = MentorshipRequestId(request.id);
+            let Some(row) = model::lock_request(conn, id)? else {
+                continue;
+            };
+            // Answered meanwhile: the lifecycle says no, and the request stays as it is.
+            let Ok(to) = lifecycle::transition(row.status(), Action::Expire, Party::System) else {
+                continue;
+            };
+            let row = model::set_status(conn, id, row.status(), to, None)?;
+            tell_both(conn, &row, timers, base_url)?;
+            expired += 1;
+        }
+        Ok(expired)
+    })
+}
+
+#[derive(QueryableByName)]
+struct Person {
+    #[diesel(sql_type = BigInt)]
+    id: i64,
+    #[diesel(sql_type = Text)]
+    username: String,
+}
+
+/// Both sides hear of it in the app, and by mail as their mail settings say (the notification
+/// mail's rules: at once, when away, or never).
+fn tell_both(
+    conn: &mut PgConnection,
+    row: &model::RequestRow,
+    timers: Timers,
+    base_url: &str,
+) -> Result<(), ApiError> {
+    let people: Vec<Person> =
+        diesel::sql_query("SELECT id, username FROM users WHERE id IN ($1, $2)")
+            .bind::<BigInt, _>(row.mentor_id)
+            .bind::<BigInt, _>(row.mentee_id)
+            .load(conn)?;
+    let name_of = |id: UserId| {
+        people
+            .iter()
+            .find(|p| p.id == id.get())
+            .map(|p| p.username.clone())
+            .unwrap_or_default()
+    };
+    let event = format!("mentorship:{}:{}", row.id.0, Status::Expired.as_str());
+    let subject = notifications::Subject::request(row.id);
+    for (party, other, as_mentor) in [
+        (row.mentee_id, row.mentor_id, false),
+        (row.mentor_id, row.mentee_id, true),
+    ] {
+        let mail = notifications::Draft::new(
+            "mentorship_expired",
+            serde_json::json!({
+                "username": name_of(party),
+                "other": name_of(other),
+                "as_mentor": as_mentor,
+                "days": timers.request_ttl.num_days(),
+                "link": request_link(base_url, row.id.0),
+            }),
+        );
+        notifications::events::tell(
+            conn,
+            &event,
+            party,
+            NotificationKind::MentorshipExpired,
+            None,
+            subject,
+            Some(mail),
+        )?;
+    }
+    Ok(())
+}
+
+fn request_link(base_url: &str, id: i64) -> String {
+    format!(
+        "{}/mentorship-requests/{id}",
+        base_url.trim_end_matches('/')
+    )
+}
