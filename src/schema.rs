@@ -27,6 +27,14 @@ diesel::table! {
 }
 
 diesel::table! {
+    calendar_feeds (user_id) {
+        user_id -> Int8,
+        token_hash -> Text,
+        created_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
     jobs (id) {
         id -> Int8,
         kind -> Text,
@@ -96,6 +104,7 @@ diesel::table! {
         active_mentees -> Int4,
         created_at -> Timestamptz,
         updated_at -> Timestamptz,
+        away_until -> Nullable<Timestamptz>,
     }
 }
 
@@ -394,6 +403,7 @@ diesel::table! {
 
 diesel::joinable!(account_export_chunks -> account_exports (export_id));
 diesel::joinable!(account_exports -> users (user_id));
+diesel::joinable!(calendar_feeds -> users (user_id));
 diesel::joinable!(meetup_rsvps -> meetups (meetup_id));
 diesel::joinable!(meetup_rsvps -> users (user_id));
 diesel::joinable!(meetups -> users (organizer_id));
@@ -424,6 +434,7 @@ diesel::joinable!(user_tokens -> users (user_id));
 diesel::allow_tables_to_appear_in_same_query!(
     account_export_chunks,
     account_exports,
+    calendar_feeds,
     jobs,
     meetup_rsvps,
     meetups,

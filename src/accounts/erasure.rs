@@ -259,7 +259,7 @@ fn erase_mentor_profile(conn: &mut PgConnection, id: UserId) -> QueryResult<()> 
 }
 
 /// Rows that are the member's alone: sessions, link tokens, their blocks, follows, inbox,
-/// mail settings' traces, archives of their data.
+/// mail settings' traces, archives of their data, their calendar feed.
 fn delete_personal_rows(conn: &mut PgConnection, id: UserId) -> QueryResult<()> {
     for statement in [
         "DELETE FROM sessions WHERE user_id = $1",
@@ -273,6 +273,7 @@ fn delete_personal_rows(conn: &mut PgConnection, id: UserId) -> QueryResult<()> 
         "DELETE FROM notification_counters WHERE user_id = $1",
         "DELETE FROM unsubscribe_tokens_used WHERE user_id = $1",
         "DELETE FROM account_exports WHERE user_id = $1",
+        "DELETE FROM calendar_feeds WHERE user_id = $1",
         // Messages prepared for others about the member's acts are written again, when they
         // go, from the tombstone ("deleted member").
         "UPDATE notifications SET mail = NULL WHERE actor_id = $1 AND mail IS NOT NULL",

@@ -400,3 +400,64 @@ pub fn set_hidden(conn: &mut PgConnection, id: MeetupId, hidden: bool) -> QueryR
         .execute(conn)?;
     Ok(())
 }
+
+// Personal calendar feeds: one secret token per member, stored hashed.
+
+/// Gives the member a feed with this token's hash, replacing any earlier one.
+pub fn replace_feed(conn: &mut PgConnection, user_id: UserId, token_hash: &str) -> QueryResult<()> {
+    diesel::sql_query(
+        "INSERT INTO calendar_feeds (user_id, token_hash) VALUES ($1, $2) \
+         ON CONFLICT (user_id) DO UPDATE SET token_hash = EXCLUDED.token_hash, created_at = now()",
+    )
+    .bind::<BigInt, _>(user_id)
+    .bind::<diesel::sql_types::Text, _>(token_hash)
+    .execute(conn)
+    .map(drop)
+}
+
+pub fn delete_feed(conn: &mut PgConnection, user_id: UserId) -> QueryResult<usize> {
+    diesel::sql_query("DELETE FROM calendar_feeds WHERE user_id = $1")
+        .bind::<BigInt, _>(user_id)
+        .execute(conn)
+}
+
+#[derive(QueryableByName)]
+struct FeedOwner {
+    #[diesel(sql_type = BigInt)]
+    user_id: i64,
+}
+
+/// The member whose feed token hashes to `token_hash`.
+pub fn feed_owner(conn: &mut PgConnection, token_hash: &str) -> QueryResult<Option<UserId>> {
+    let owner: Option<FeedOwner> =
+        diesel::sql_query("SELECT user_id FROM calendar_feeds WHERE token_hash = $1")
+            .bind::<diesel::sql_types::Text, _>(token_hash)
+            .get_result(conn)
+            .optional()?;
+    Ok(owner.map(|owner| UserId(owner.user_id)))
+}
+
+/// What a member's own calendar holds: the meetups they organise or are going to (cancelled
+/// ones too, so calendars drop them), from a month back on, at most `limit`; hidden ones not.
+pub fn personal_calendar(
+    conn: &mut PgConnection,
+    user_id: UserId,
+    limit: i64,
+) -> QueryResult<Vec<MeetupRow>> {
+    let going = meetup_rsvps::table
+        .filter(meetup_rsvps::user_id.eq(user_id))
+        .filter(meetup_rsvps::status.eq(RsvpStatus::Going))
+        .select(meetup_rsvps::meetup_id);
+    meetups::table
+        .filter(
+            meetups::organizer_id
+                .eq(user_id)
+                .or(meetups::id.eq_any(going)),
+        )
+        .filter(meetups::ends_at.gt(Utc::now() - chrono::Duration::days(30)))
+        .filter(meetups::hidden.eq(false))
+        .select(MeetupRow::as_select())
+        .order((meetups::starts_at.asc(), meetups::id.asc()))
+        .limit(limit)
+        .load(conn)
+}

@@ -42,7 +42,13 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .route(web::delete().to(withdraw_rsvp)),
     )
     .service(web::resource("/meetups/{id}/attendees").route(web::get().to(attendees)))
-    .service(web::resource("/meetups/{id}/calendar.ics").route(web::get().to(meetup_calendar)));
+    .service(web::resource("/meetups/{id}/calendar.ics").route(web::get().to(meetup_calendar)))
+    .service(
+        web::resource("/users/me/calendar-feed")
+            .route(web::post().to(rotate_calendar_feed))
+            .route(web::delete().to(revoke_calendar_feed)),
+    )
+    .service(web::resource("/calendar-feeds/{token}").route(web::get().to(personal_calendar)));
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -420,4 +426,85 @@ pub async fn upcoming_calendar(
     })
     .await?;
     Ok(ics(body))
+}
+
+/// The secret URL of a member's own calendar.
+#[derive(Debug, serde::Serialize, ToSchema)]
+pub struct CalendarFeedView {
+    /// Works in calendar apps without signing in; anyone with it sees the member's meetups.
+    pub url: String,
+}
+
+/// Make (or rotate) one's personal calendar URL: the meetups one organises or is going to. A
+/// URL made before stops working.
+#[utoipa::path(
+    post, path = "/api/v1/users/me/calendar-feed", tag = "meetups",
+    security(("bearer_auth" = [])),
+    responses(
+        (status = 200, description = "The new secret URL", body = CalendarFeedView),
+        (status = 401, description = "Missing, invalid or expired token", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn rotate_calendar_feed(
+    AuthUser(user): AuthUser,
+    pool: web::Data<DbPool>,
+    settings: web::Data<Settings>,
+) -> Result<HttpResponse, ApiError> {
+    let base_url = settings.web.base_url.clone();
+    let url = db::run(&pool, move |conn| {
+        service::rotate_calendar_feed(conn, user.id, &base_url)
+    })
+    .await?;
+    Ok(HttpResponse::Ok()
+        .insert_header((actix_web::http::header::CACHE_CONTROL, "no-store"))
+        .json(CalendarFeedView { url }))
+}
+
+/// Revoke one's personal calendar URL (it answers 404 from now on).
+#[utoipa::path(
+    delete, path = "/api/v1/users/me/calendar-feed", tag = "meetups",
+    security(("bearer_auth" = [])),
+    responses(
+        (status = 204, description = "Revoked (or there was none)"),
+        (status = 401, description = "Missing, invalid or expired token", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn revoke_calendar_feed(
+    AuthUser(user): AuthUser,
+    pool: web::Data<DbPool>,
+) -> Result<HttpResponse, ApiError> {
+    db::run(&pool, move |conn| {
+        service::revoke_calendar_feed(conn, user.id)
+    })
+    .await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+/// A member's own calendar, by its secret URL (no sign-in): the meetups they organise or are
+/// going to, from a month back on, cancelled ones marked as such.
+#[utoipa::path(
+    get, path = "/api/v1/calendar-feeds/{token}", tag = "meetups",
+    params(("token" = String, Path, description = "The secret token of the URL (with or without `.ics`)")),
+    responses(
+        (status = 200, description = "An iCalendar object, one VEVENT per meetup", body = String, content_type = "text/calendar"),
+        (status = 404, description = "Unknown, rotated or revoked URL", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn personal_calendar(
+    token: web::Path<String>,
+    pool: web::Data<DbPool>,
+    settings: web::Data<Settings>,
+) -> Result<HttpResponse, ApiError> {
+    let token = token.into_inner();
+    let base_url = settings.web.base_url.clone();
+    let body = db::read(&pool, move |conn| {
+        service::personal_calendar(conn, &token, &base_url)
+    })
+    .await?;
+    let mut response = ics(body);
+    response.headers_mut().insert(
+        actix_web::http::header::CACHE_CONTROL,
+        actix_web::http::header::HeaderValue::from_static("private, no-cache"),
+    );
+    Ok(response)
 }

@@ -352,3 +352,40 @@ fn notify_promoted(
     }
     Ok(())
 }
+
+/// Gives the member a new secret calendar URL (an earlier one stops working).
+pub fn rotate_calendar_feed(
+    conn: &mut PgConnection,
+    member: UserId,
+    base_url: &str,
+) -> Result<String, ApiError> {
+    let token = crate::accounts::tokens::generate();
+    model::replace_feed(conn, member, &crate::accounts::tokens::hash(&token))?;
+    Ok(format!(
+        "{}/api/v1/calendar-feeds/{token}.ics",
+        base_url.trim_end_matches('/')
+    ))
+}
+
+/// Ends the member's calendar URL (nothing to end is no error).
+pub fn revoke_calendar_feed(conn: &mut PgConnection, member: UserId) -> Result<(), ApiError> {
+    model::delete_feed(conn, member)?;
+    Ok(())
+}
+
+/// The calendar a secret feed URL names: the owner's meetups; 404 for any other token.
+pub fn personal_calendar(
+    conn: &mut PgConnection,
+    token: &str,
+    base_url: &str,
+) -> Result<String, ApiError> {
+    let token = token.strip_suffix(".ics").unwrap_or(token);
+    let owner = model::feed_owner(conn, &crate::accounts::tokens::hash(token))?
+        .ok_or(ApiError::NotFound)?;
+    let meetups = model::personal_calendar(conn, owner, super::calendar::FEED_LIMIT)?;
+    Ok(super::calendar::calendar(
+        "devforum: my meetups",
+        &meetups,
+        base_url,
+    ))
+}

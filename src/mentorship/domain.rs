@@ -65,6 +65,8 @@ pub struct MentorProfileInput {
     pub timezone: String,
     pub capacity: i32,
     pub accepting_requests: bool,
+    /// Paused until then; `None`: not away.
+    pub away_until: Option<chrono::DateTime<chrono::Utc>>,
 }
 
 /// The raw fields of a profile; `None` is a field left out.
@@ -77,6 +79,9 @@ pub struct RawProfile<'a> {
     pub timezone: Option<&'a str>,
     pub capacity: Option<f64>,
     pub accepting_requests: Option<bool>,
+    pub away_until: Option<chrono::DateTime<chrono::Utc>>,
+    /// The moment `away_until` is checked against.
+    pub now: chrono::DateTime<chrono::Utc>,
 }
 
 impl MentorProfileInput {
@@ -115,6 +120,12 @@ impl MentorProfileInput {
         if raw.accepting_requests.is_none() {
             v.add("accepting_requests", "is required".into());
         }
+        if let Some(message) = raw
+            .away_until
+            .and_then(|until| away_problem(until, raw.now))
+        {
+            v.add("away_until", message);
+        }
         v.finish()?;
         let bio = validation::validated(bio)?;
         Ok(MentorProfileInput {
@@ -126,7 +137,25 @@ impl MentorProfileInput {
             timezone: validation::validated(timezone)?,
             capacity: validation::validated(capacity)?,
             accepting_requests: raw.accepting_requests.unwrap_or(false),
+            away_until: raw.away_until,
         })
+    }
+}
+
+/// The longest pause a mentor may announce.
+pub const MAX_AWAY_DAYS: i64 = 366;
+
+/// What is wrong with pausing until `until`, if anything: it must lie ahead, within a year.
+pub fn away_problem(
+    until: chrono::DateTime<chrono::Utc>,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Option<String> {
+    if until <= now {
+        Some("must be in the future (send null to be back)".into())
+    } else if until > now + chrono::Duration::days(MAX_AWAY_DAYS) {
+        Some(format!("must be within {MAX_AWAY_DAYS} days"))
+    } else {
+        None
     }
 }
 
@@ -312,12 +341,15 @@ mod tests {
             timezone: Some("Mars/Olympus"),
             capacity: Some(0.0),
             accepting_requests: None,
+            away_until: Some(chrono::Utc::now() - chrono::Duration::days(1)),
+            now: chrono::Utc::now(),
         };
         match MentorProfileInput::parse(raw) {
             Err(ApiError::Validation(errors)) => assert_eq!(
                 errors.keys().map(String::as_str).collect::<Vec<_>>(),
                 [
                     "accepting_requests",
+                    "away_until",
                     "capacity",
                     "headline",
                     "languages",
@@ -327,6 +359,15 @@ mod tests {
             ),
             other => panic!("{other:?}"),
         }
+    }
+
+    #[test]
+    fn a_pause_lies_ahead_within_a_year() {
+        let now = chrono::Utc::now();
+        assert!(away_problem(now + chrono::Duration::days(7), now).is_none());
+        assert!(away_problem(now, now).is_some());
+        assert!(away_problem(now - chrono::Duration::hours(1), now).is_some());
+        assert!(away_problem(now + chrono::Duration::days(MAX_AWAY_DAYS + 1), now).is_some());
     }
 
     #[test]
@@ -341,6 +382,8 @@ mod tests {
             timezone: Some("Europe/Berlin"),
             capacity: Some(3.0),
             accepting_requests: Some(true),
+            away_until: None,
+            now: chrono::Utc::now(),
         })
         .expect("valid");
         assert_eq!(profile.skills, ["rust"]);

@@ -25,6 +25,14 @@ pub struct MentorRow {
     pub active_mentees: i32,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+    /// Paused until then ("away"); `None` or past: not away.
+    pub away_until: Option<DateTime<Utc>>,
+}
+
+impl MentorRow {
+    pub fn is_away_at(&self, now: DateTime<Utc>) -> bool {
+        self.away_until.is_some_and(|until| until > now)
+    }
 }
 
 /// What mentorship shows and needs of an account.
@@ -49,6 +57,7 @@ impl PersonRow {
 /// directory's `accepting` filter; `rules::takes_requests` is the same rule in Rust.
 const TAKES_REQUESTS_SQL: &str = "(mentor_profiles.accepting_requests \
      AND mentor_profiles.active_mentees < mentor_profiles.capacity \
+     AND (mentor_profiles.away_until IS NULL OR mentor_profiles.away_until <= now()) \
      AND (users.suspended_at IS NULL OR coalesce(users.suspended_until <= now(), false)))";
 
 #[derive(Debug, Insertable, AsChangeset)]
@@ -63,6 +72,7 @@ struct ProfileValues<'a> {
     timezone: &'a str,
     capacity: i32,
     accepting_requests: bool,
+    away_until: Option<DateTime<Utc>>,
 }
 
 /// Creates or replaces a mentor's profile; `active_mentees` and `created_at` are kept.
@@ -81,6 +91,7 @@ pub fn upsert_profile(
         timezone: &input.timezone,
         capacity: input.capacity,
         accepting_requests: input.accepting_requests,
+        away_until: input.away_until,
     };
     diesel::insert_into(mentor_profiles::table)
         .values(&values)

@@ -73,6 +73,10 @@ pub struct MentorProfileRequest {
     #[serde(default)]
     #[schema(value_type = bool, required = true)]
     pub accepting_requests: Option<bool>,
+    /// Pause until this moment ("away until …"; within a year): not accepting until then,
+    /// lifting by itself. `null` or left out: not away.
+    #[serde(default)]
+    pub away_until: Option<chrono::DateTime<chrono::Utc>>,
 }
 
 /// Create or replace one's mentor profile (verified members).
@@ -100,6 +104,8 @@ pub async fn put_my_profile(
         timezone: body.timezone.as_deref(),
         capacity: body.capacity,
         accepting_requests: body.accepting_requests,
+        away_until: body.away_until,
+        now: chrono::Utc::now(),
     })?;
     let mentor = db::run(&pool, move |conn| service::put_profile(conn, &user, &input)).await?;
     Ok(HttpResponse::Ok().json(mentor))

@@ -7,9 +7,12 @@ use crate::accounts::User;
 use crate::error::ApiError;
 use crate::ids::UserId;
 
-/// A mentor takes new requests while willing, with a free place, and not suspended.
+/// A mentor takes new requests while willing, with a free place, not away, and not suspended.
 pub fn takes_requests(mentor: &MentorRow, person: &PersonRow, now: DateTime<Utc>) -> bool {
-    mentor.accepting_requests && has_free_place(mentor) && !person.is_suspended_at(now)
+    mentor.accepting_requests
+        && has_free_place(mentor)
+        && !mentor.is_away_at(now)
+        && !person.is_suspended_at(now)
 }
 
 pub fn has_free_place(mentor: &MentorRow) -> bool {
@@ -31,6 +34,8 @@ pub fn ensure_takes_requests(
     }
     Err(unavailable(if !has_free_place(mentor) {
         "This mentor has no free place at the moment."
+    } else if mentor.is_away_at(now) {
+        "This mentor is away at the moment."
     } else {
         "This mentor is not accepting requests at the moment."
     }))
@@ -84,6 +89,7 @@ mod tests {
             active_mentees: active,
             created_at: Utc::now(),
             updated_at: Utc::now(),
+            away_until: None,
         }
     }
 
@@ -109,6 +115,15 @@ mod tests {
         assert!(!takes_requests(&mentor(2, 2, true), &person(None), now));
         assert!(!takes_requests(&mentor(2, 3, true), &person(None), now));
         assert!(!takes_requests(&mentor(2, 0, false), &person(None), now));
+        // Away until tomorrow: not now; the pause lifts by itself once it has passed.
+        let mut away = mentor(2, 0, true);
+        away.away_until = Some(now + Duration::days(1));
+        assert!(!takes_requests(&away, &person(None), now));
+        assert!(takes_requests(
+            &away,
+            &person(None),
+            now + Duration::days(2)
+        ));
         assert!(!takes_requests(
             &mentor(2, 0, true),
             &person(Some(Duration::hours(1))),

@@ -39,6 +39,8 @@ pub struct MentorView {
     /// The mentor's own switch, as last set; `accepting_requests` is false while they are full
     /// even when this is true.
     pub open_to_requests: bool,
+    /// While the mentor is away: until when (then `accepting_requests` is false).
+    pub away_until: Option<DateTime<Utc>>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }
@@ -59,6 +61,7 @@ impl MentorView {
             active_mentees: mentor.active_mentees,
             accepting_requests,
             open_to_requests: mentor.accepting_requests,
+            away_until: mentor.away_until.filter(|until| *until > Utc::now()),
             created_at: mentor.created_at,
             updated_at: mentor.updated_at,
         }
@@ -82,6 +85,8 @@ pub struct MentorSummary {
     pub accepting_requests: bool,
     /// The mentor's own switch, as last set.
     pub open_to_requests: bool,
+    /// While the mentor is away: until when.
+    pub away_until: Option<DateTime<Utc>>,
     pub created_at: DateTime<Utc>,
 }
 
@@ -99,6 +104,7 @@ impl MentorSummary {
             active_mentees: mentor.active_mentees,
             accepting_requests,
             open_to_requests: mentor.accepting_requests,
+            away_until: mentor.away_until.filter(|until| *until > Utc::now()),
             created_at: mentor.created_at,
         }
     }

@@ -23,6 +23,7 @@ mod notifications;
 mod operations;
 mod outage;
 mod own_account;
+mod personal_calendar;
 mod postgres_server;
 mod relevance;
 mod relevance_corpus;

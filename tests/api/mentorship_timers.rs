@@ -315,3 +315,77 @@ async fn answered_requests_never_expire_nor_remind_and_members_who_chose_no_mail
     assert_eq!(report.reminded, 1);
     assert_eq!(reminders("linus@example.com"), 1);
 }
+
+#[tokio::test]
+async fn a_mentor_away_until_a_date_takes_no_requests_until_then_and_comes_back_by_itself() {
+    let app = spawn_app().await;
+    let grace = mentor(&app, "grace").await;
+    let ada = app.member("ada").await;
+    let until = (Utc::now() + chrono::Duration::days(10))
+        .to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+    let profile = |away: Value| {
+        json!({
+            "headline": "Rust mentor", "bio": "", "skills": ["rust"], "languages": ["en"],
+            "timezone": "UTC", "capacity": 5, "accepting_requests": true, "away_until": away,
+        })
+    };
+    app.assert_refusals(
+        Method::PUT,
+        "/api/v1/mentors/me",
+        Some(&grace.access_token),
+        &[
+            (
+                Some(profile(json!("2020-01-01T00:00:00Z"))),
+                422,
+                "validation_failed",
+                Some("away_until"),
+            ),
+            (
+                Some(profile(json!("2099-01-01T00:00:00Z"))),
+                422,
+                "validation_failed",
+                Some("away_until"),
+            ),
+            (
+                Some(profile(json!("next tuesday"))),
+                422,
+                "validation_failed",
+                None,
+            ),
+        ],
+    )
+    .await;
+    let response = app
+        .send_as(
+            Method::PUT,
+            "/api/v1/mentors/me",
+            &grace.access_token,
+            &profile(json!(until)),
+        )
+        .await;
+    assert_eq!(response.status().as_u16(), 200);
+    let shown = json(response).await;
+    assert_eq!(shown["accepting_requests"], false);
+    assert_eq!(shown["open_to_requests"], true);
+    assert_eq!(shown["away_until"], until.as_str());
+
+    // The directory shows it; the accepting filter leaves the mentor out; a request is refused.
+    let directory = json(app.get("/api/v1/mentors").await).await;
+    assert_eq!(directory["items"][0]["away_until"], until.as_str());
+    let accepting = json(app.get("/api/v1/mentors?accepting=true").await).await;
+    assert_eq!(accepting["items"].as_array().unwrap().len(), 0);
+    let refused = assert_problem(ask(&app, &ada, "grace").await, 422, "mentor_unavailable").await;
+    assert!(
+        refused["detail"].as_str().unwrap().contains("away"),
+        "{refused}"
+    );
+
+    // The date passes (dated back here): the mentor is back, with nothing run.
+    app.sql("UPDATE mentor_profiles SET away_until = now() - interval '1 minute'");
+    let back = json(app.get("/api/v1/mentors/grace").await).await;
+    assert_eq!(back["accepting_requests"], true);
+    assert!(back["away_until"].is_null());
+    let accepting = json(app.get("/api/v1/mentors?accepting=true").await).await;
+    assert_eq!(accepting["items"].as_array().unwrap().len(), 1);
+    assert_eq!(ask(&app, &ada, "grace").await.status().as_u16(), 201);
+}

@@ -239,6 +239,24 @@ fn matrix() -> Vec<(Method, &'static str, Option<Value>, [u16; 4])> {
             None,
             [404, 404, 404, 404],
         ),
+        (
+            Method::POST,
+            "/api/v1/users/me/calendar-feed",
+            None,
+            [401, 200, 200, 200],
+        ),
+        (
+            Method::DELETE,
+            "/api/v1/users/me/calendar-feed",
+            None,
+            [401, 204, 204, 204],
+        ),
+        (
+            Method::GET,
+            "/api/v1/calendar-feeds/{token}",
+            None,
+            [404, 404, 404, 404],
+        ),
         // Anyone: the answer never depends on who asks.
         (
             Method::POST,
@@ -288,6 +306,7 @@ async fn every_moderation_endpoint_answers_each_kind_of_caller_as_the_matrix_say
             || path == "/api/v1/auth/email-change/undo"
             || path == "/api/v1/auth/logout-everywhere"
             || path.starts_with("/api/v1/exports/")
+            || path.starts_with("/api/v1/calendar-feeds/")
         {
             for method in item.as_object().expect("operations").keys() {
                 documented.insert(format!("{} {path}", method.to_uppercase()));

@@ -227,6 +227,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/calendar-feeds/{token}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A member's own calendar, by its secret URL (no sign-in): the meetups they organise or are
+         *     going to, from a month back on, cancelled ones marked as such.
+         */
+        get: operations["personal_calendar"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/exports/{token}": {
         parameters: {
             query?: never;
@@ -1169,6 +1189,27 @@ export interface paths {
         patch: operations["update_me"];
         trace?: never;
     };
+    "/api/v1/users/me/calendar-feed": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Make (or rotate) one's personal calendar URL: the meetups one organises or is going to. A
+         *     URL made before stops working.
+         */
+        post: operations["rotate_calendar_feed"];
+        /** Revoke one's personal calendar URL (it answers 404 from now on). */
+        delete: operations["revoke_calendar_feed"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/users/me/email": {
         parameters: {
             query?: never;
@@ -1399,6 +1440,11 @@ export interface components {
         };
         BTreeMap: {
             [key: string]: string[];
+        };
+        /** @description The secret URL of a member's own calendar. */
+        CalendarFeedView: {
+            /** @description Works in calendar apps without signing in; anyone with it sees the member's meetups. */
+            url: string;
         };
         ChangeEmailRequest: {
             /**
@@ -1656,6 +1702,12 @@ export interface components {
         };
         MentorProfileRequest: {
             accepting_requests: boolean;
+            /**
+             * Format: date-time
+             * @description Pause until this moment ("away until …"; within a year): not accepting until then,
+             *     lifting by itself. `null` or left out: not away.
+             */
+            away_until?: string | null;
             /** @description Markdown; may be empty. */
             bio?: string | null;
             /**
@@ -1676,6 +1728,11 @@ export interface components {
             accepting_requests: boolean;
             /** Format: int32 */
             active_mentees: number;
+            /**
+             * Format: date-time
+             * @description While the mentor is away: until when.
+             */
+            away_until?: string | null;
             /** Format: int32 */
             capacity: number;
             /** Format: date-time */
@@ -1701,6 +1758,11 @@ export interface components {
              * @description Accepted requests not yet completed.
              */
             active_mentees: number;
+            /**
+             * Format: date-time
+             * @description While the mentor is away: until when (then `accepting_requests` is false).
+             */
+            away_until?: string | null;
             /** @description The Markdown as written. */
             bio: string;
             /** @description Rendered and sanitised HTML. */
@@ -1849,6 +1911,11 @@ export interface components {
                 accepting_requests: boolean;
                 /** Format: int32 */
                 active_mentees: number;
+                /**
+                 * Format: date-time
+                 * @description While the mentor is away: until when.
+                 */
+                away_until?: string | null;
                 /** Format: int32 */
                 capacity: number;
                 /** Format: date-time */
@@ -3466,6 +3533,47 @@ export interface operations {
             };
             /** @description Too many requests from this address */
             429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database cannot be reached (`database_unavailable`); nothing was changed unless the problem says so; try again after `Retry-After` seconds */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    personal_calendar: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The secret token of the URL (with or without `.ics`) */
+                token: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description An iCalendar object, one VEVENT per meetup */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/calendar": string;
+                };
+            };
+            /** @description Unknown, rotated or revoked URL */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -8445,6 +8553,80 @@ export interface operations {
             };
             /** @description Invalid or unknown fields */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database cannot be reached (`database_unavailable`); nothing was changed unless the problem says so; try again after `Retry-After` seconds */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    rotate_calendar_feed: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The new secret URL */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CalendarFeedView"];
+                };
+            };
+            /** @description Missing, invalid or expired token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database cannot be reached (`database_unavailable`); nothing was changed unless the problem says so; try again after `Retry-After` seconds */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    revoke_calendar_feed: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Revoked (or there was none) */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Missing, invalid or expired token */
+            401: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -1,0 +1,1 @@
+ALTER TABLE mentor_profiles DROP COLUMN away_until;
