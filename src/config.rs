@@ -69,7 +69,17 @@ pub struct Settings {
     pub moderation: ModerationSettings,
     pub notifications: NotificationSettings,
     pub mentorship: MentorshipSettings,
+    pub meetups: MeetupSettings,
     pub log: LogSettings,
+}
+
+/// Meetups over time (`meetups::reminders`).
+#[derive(Debug, Clone, Deserialize)]
+pub struct MeetupSettings {
+    /// Members going are reminded this many hours before the start.
+    pub reminder_before_hours: u32,
+    /// How often the periodic reminder task runs (0: never on its own).
+    pub reminders_every_secs: u64,
 }
 
 /// Mentorship requests over time (`mentorship::timers`).

@@ -59,6 +59,7 @@ diesel::table! {
         status -> Text,
         created_at -> Timestamptz,
         updated_at -> Timestamptz,
+        reminded_for -> Nullable<Timestamptz>,
     }
 }
 

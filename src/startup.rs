@@ -81,6 +81,29 @@ pub fn job_registry(settings: &Settings) -> anyhow::Result<JobRegistry> {
             }
         },
     );
+    let before = chrono::Duration::hours(i64::from(settings.meetups.reminder_before_hours));
+    let base_url = settings.web.base_url.clone();
+    registry.register_periodic(
+        crate::meetups::reminders::REMINDERS_JOB,
+        std::time::Duration::from_secs(settings.meetups.reminders_every_secs),
+        move |ctx, _job| {
+            let base_url = base_url.clone();
+            async move {
+                crate::db::blocking(&ctx.pool, move |pool| {
+                    let mut conn = pool.get()?;
+                    let sent = crate::meetups::reminders::send_due(
+                        &mut conn,
+                        before,
+                        chrono::Utc::now(),
+                        &base_url,
+                    )?;
+                    tracing::info!(sent, "meetup reminders");
+                    Ok(())
+                })
+                .await
+            }
+        },
+    );
     let base_url = settings.web.base_url.clone();
     registry.register(crate::accounts::export::EXPORT_JOB, move |ctx, job| {
         let base_url = base_url.clone();

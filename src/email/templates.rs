@@ -28,6 +28,7 @@ const TEMPLATES: &[&str] = &[
     "export_ready",
     "mentorship_reminder",
     "mentorship_expired",
+    "meetup_reminder",
 ];
 
 static ENVIRONMENT: LazyLock<Environment<'static>> = LazyLock::new(|| {
@@ -78,6 +79,7 @@ static ENVIRONMENT: LazyLock<Environment<'static>> = LazyLock::new(|| {
         message!("export_ready"),
         message!("mentorship_reminder"),
         message!("mentorship_expired"),
+        message!("meetup_reminder"),
     ];
     let layout = [("layout.html", include_str!("templates/layout.html"))];
     let sources = layout.iter().chain(messages.iter().flatten());
@@ -139,6 +141,7 @@ mod tests {
             "other": "<script>alert(1)</script>",
             "days": 11,
             "as_mentor": false,
+            "yours": "<script>alert(1)</script>",
         });
         for template in TEMPLATES {
             let email = render(template, "a@example.com", context.clone())?;

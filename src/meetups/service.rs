@@ -266,6 +266,11 @@ fn when(meetup: &MeetupRow) -> String {
     )
 }
 
+/// Where a meetup is, in words (mail).
+pub fn place_of(meetup: &MeetupRow) -> String {
+    place(meetup)
+}
+
 fn place(meetup: &MeetupRow) -> String {
     let venue = meetup
         .venue()

@@ -12,6 +12,7 @@ mod helpers;
 mod http_errors;
 mod jobs;
 mod mail;
+mod meetup_reminders;
 mod meetups;
 mod meili_standin;
 mod mentorship;

@@ -1,0 +1,131 @@
+//! Reminders before a meetup (`meetups.reminders`, a periodic task of the job queue): every
+//! member going gets one mail `meetups.reminder_before_hours` before the start, with the time
+//! in their own timezone (their profile's) and the meetup's. The start each reminder was sent
+//! for is kept on the RSVP, so nobody is reminded twice for one start, a moved meetup is
+//! reminded of again, and a cancelled meetup or a withdrawn RSVP gets nothing. Marking and
+//! enqueueing the mail happen in one transaction per batch: a worker stopped halfway resumes
+//! with the rest, and sends each once.
+//!
+//! `send_due` takes `now`: tests move time by passing it.
+
+use chrono::{DateTime, Duration, Utc};
+use diesel::prelude::*;
+use diesel::sql_types::{BigInt, Interval, Nullable, Text, Timestamptz};
+
+use super::model::{self, MeetupRow};
+use crate::error::ApiError;
+use crate::ids::MeetupId;
+
+/// The periodic task.
+pub const REMINDERS_JOB: &str = "meetups.reminders";
+/// RSVPs reminded per transaction.
+const BATCH: i64 = 200;
+
+#[derive(QueryableByName)]
+struct Due {
+    #[diesel(sql_type = BigInt)]
+    meetup_id: i64,
+    #[diesel(sql_type = Text)]
+    username: String,
+    #[diesel(sql_type = Text)]
+    email: String,
+    #[diesel(sql_type = Nullable<Text>)]
+    timezone: Option<String>,
+    #[diesel(sql_type = Text)]
+    mail_choice: String,
+}
+
+/// Sends every reminder due at `now` (meetups starting within `before`); how many went.
+pub fn send_due(
+    conn: &mut PgConnection,
+    before: Duration,
+    now: DateTime<Utc>,
+    base_url: &str,
+) -> Result<usize, ApiError> {
+    let mut sent = 0;
+    loop {
+        let (marked, mailed) = send_batch(conn, before, now, base_url)?;
+        sent += mailed;
+        if marked < BATCH as usize {
+            return Ok(sent);
+        }
+    }
+}
+
+fn send_batch(
+    conn: &mut PgConnection,
+    before: Duration,
+    now: DateTime<Utc>,
+    base_url: &str,
+) -> Result<(usize, usize), ApiError> {
+    conn.transaction(|conn| {
+        let due: Vec<Due> = diesel::sql_query(
+            "WITH picked AS ( \
+                 SELECT r.id, m.starts_at FROM meetup_rsvps r JOIN meetups m ON m.id = r.meetup_id \
+                 WHERE r.status = 'going' AND m.status = 'scheduled' AND NOT m.hidden \
+                   AND m.starts_at > $1 AND m.starts_at <= $1 + $2 \
+                   AND r.reminded_for IS DISTINCT FROM m.starts_at \
+                 ORDER BY m.starts_at, r.id LIMIT $3 FOR UPDATE OF r SKIP LOCKED), \
+             marked AS ( \
+                 UPDATE meetup_rsvps r SET reminded_for = picked.starts_at FROM picked \
+                 WHERE r.id = picked.id RETURNING r.meetup_id, r.user_id) \
+             SELECT marked.meetup_id, u.username, u.email, u.timezone, \
+                    u.email_notifications AS mail_choice \
+             FROM marked JOIN users u ON u.id = marked.user_id \
+             ORDER BY marked.meetup_id, u.id",
+        )
+        .bind::<Timestamptz, _>(now)
+        .bind::<Interval, _>(before)
+        .bind::<BigInt, _>(BATCH)
+        .load(conn)?;
+        let mut mailed = 0;
+        let mut current: Option<MeetupRow> = None;
+        for reminder in &due {
+            if current.as_ref().map(|m| m.id.get()) != Some(reminder.meetup_id) {
+                current = model::find(conn, MeetupId(reminder.meetup_id))?.map(|(row, _)| row);
+            }
+            let Some(meetup) = current.as_ref() else {
+                continue;
+            };
+            if reminder.mail_choice == "never" {
+                continue;
+            }
+            crate::email::enqueue(
+                conn,
+                &reminder.email,
+                "meetup_reminder",
+                serde_json::json!({
+                    "username": reminder.username,
+                    "title": meetup.title,
+                    "when": in_zone(meetup, &meetup.timezone),
+                    "yours": reminder
+                        .timezone
+                        .as_deref()
+                        .filter(|zone| *zone != meetup.timezone)
+                        .map(|zone| in_zone(meetup, zone)),
+                    "place": super::service::place_of(meetup),
+                    "link": super::calendar::page_link(meetup.id, base_url),
+                }),
+            )?;
+            mailed += 1;
+        }
+        Ok((due.len(), mailed))
+    })
+}
+
+/// "Tue 8 Dec 2026 18:00 – 20:00 (Europe/Berlin)": the meetup's times read in `zone`.
+pub fn in_zone(meetup: &MeetupRow, zone: &str) -> String {
+    let tz: chrono_tz::Tz = zone.parse().unwrap_or(chrono_tz::Tz::UTC);
+    let start = meetup.starts_at.with_timezone(&tz);
+    let end = meetup.ends_at.with_timezone(&tz);
+    let end_format = if start.date_naive() == end.date_naive() {
+        "%H:%M"
+    } else {
+        "%a %-d %b %Y %H:%M"
+    };
+    format!(
+        "{} – {} ({zone})",
+        start.format("%a %-d %b %Y %H:%M"),
+        end.format(end_format)
+    )
+}
