@@ -89,6 +89,9 @@ pub struct MentorshipSettings {
     pub request_ttl_days: u32,
     /// Its mentor is reminded once, this many days after it arrived.
     pub reminder_after_days: u32,
+    /// An accepted mentorship's two sides are asked, once, after this many days whether it
+    /// goes on.
+    pub check_in_after_days: u32,
     /// How often the periodic sweep runs (0: never on its own).
     pub sweep_every_secs: u64,
 }

@@ -66,6 +66,7 @@ use crate::{accounts, meetups, mentorship, moderation, notifications, search, th
         mentorship::routes::decline,
         mentorship::routes::withdraw,
         mentorship::routes::complete,
+        mentorship::routes::check_in,
         meetups::routes::create_meetup,
         meetups::routes::list_meetups,
         meetups::routes::get_meetup,

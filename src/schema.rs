@@ -123,6 +123,9 @@ diesel::table! {
         answered_at -> Nullable<Timestamptz>,
         completed_at -> Nullable<Timestamptz>,
         reminded_at -> Nullable<Timestamptz>,
+        check_in_sent_at -> Nullable<Timestamptz>,
+        mentor_done_at -> Nullable<Timestamptz>,
+        mentee_done_at -> Nullable<Timestamptz>,
     }
 }
 

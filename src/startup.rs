@@ -59,18 +59,23 @@ pub fn job_registry(settings: &Settings) -> anyhow::Result<JobRegistry> {
         .await
     });
     let timers = crate::mentorship::timers::Timers::from_settings(&settings.mentorship);
+    let check_ins = Arc::new(crate::mentorship::check_in::CheckInKeys::new(
+        &settings.auth.jwt_secret,
+    ));
     let base_url = settings.web.base_url.clone();
     registry.register_periodic(
         crate::mentorship::timers::SWEEP_JOB,
         std::time::Duration::from_secs(settings.mentorship.sweep_every_secs),
         move |ctx, _job| {
             let base_url = base_url.clone();
+            let keys = check_ins.clone();
             async move {
                 crate::db::blocking(&ctx.pool, move |pool| {
                     let mut conn = pool.get()?;
                     let report = crate::mentorship::timers::sweep(
                         &mut conn,
                         timers,
+                        &keys,
                         chrono::Utc::now(),
                         &base_url,
                     )?;

@@ -29,6 +29,7 @@ const TEMPLATES: &[&str] = &[
     "mentorship_reminder",
     "mentorship_expired",
     "meetup_reminder",
+    "mentorship_check_in",
 ];
 
 static ENVIRONMENT: LazyLock<Environment<'static>> = LazyLock::new(|| {
@@ -80,6 +81,7 @@ static ENVIRONMENT: LazyLock<Environment<'static>> = LazyLock::new(|| {
         message!("mentorship_reminder"),
         message!("mentorship_expired"),
         message!("meetup_reminder"),
+        message!("mentorship_check_in"),
     ];
     let layout = [("layout.html", include_str!("templates/layout.html"))];
     let sources = layout.iter().chain(messages.iter().flatten());
@@ -142,6 +144,7 @@ mod tests {
             "days": 11,
             "as_mentor": false,
             "yours": "<script>alert(1)</script>",
+            "done_link": "https://forum.example/verify?token=abc&answer=done",
         });
         for template in TEMPLATES {
             let email = render(template, "a@example.com", context.clone())?;

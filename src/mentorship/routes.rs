@@ -42,7 +42,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         )
         .service(
             web::resource("/mentorship-requests/{id}/complete").route(web::post().to(complete)),
-        );
+        )
+        .service(web::resource("/mentorship-check-ins").route(web::post().to(check_in)));
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -442,3 +443,38 @@ transition!(
     forbidden: "Not a participant (`wrong_participant`) or suspended",
     conflict: "Not accepted (`invalid_transition`)"
 );
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CheckInRequest {
+    /// The token from the check-in mail's link.
+    #[schema(min_length = 1, max_length = 2000)]
+    pub token: String,
+    pub answer: super::check_in::Answer,
+}
+
+/// Answer a check-in from its mailed link (no sign-in: the link names the member and the
+/// mentorship). When both sides have said `done`, the mentorship completes.
+#[utoipa::path(
+    post, path = "/api/v1/mentorship-check-ins", tag = "mentorship",
+    request_body = CheckInRequest,
+    responses(
+        (status = 200, description = "The answer is kept; `status` is the request's now", body = super::check_in::CheckInView),
+        (status = 400, description = "Unknown or expired link (`invalid_token`)", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "An answer other than `active` or `done`", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn check_in(
+    body: Json<CheckInRequest>,
+    pool: web::Data<DbPool>,
+    settings: web::Data<Settings>,
+) -> Result<HttpResponse, ApiError> {
+    let CheckInRequest { token, answer } = body.into_inner();
+    let keys = super::check_in::CheckInKeys::new(&settings.auth.jwt_secret);
+    let base_url = settings.web.base_url.clone();
+    let view = db::run(&pool, move |conn| {
+        super::check_in::answer(conn, &keys, &token, answer, &base_url)
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(view))
+}

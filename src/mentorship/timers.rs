@@ -26,6 +26,7 @@ const EXPIRE_BATCH: i64 = 100;
 pub struct Timers {
     pub request_ttl: Duration,
     pub reminder_after: Duration,
+    pub check_in_after: Duration,
 }
 
 impl Timers {
@@ -33,6 +34,7 @@ impl Timers {
         Timers {
             request_ttl: Duration::days(i64::from(settings.request_ttl_days)),
             reminder_after: Duration::days(i64::from(settings.reminder_after_days)),
+            check_in_after: Duration::days(i64::from(settings.check_in_after_days)),
         }
     }
 }
@@ -41,12 +43,15 @@ impl Timers {
 pub struct SweepReport {
     pub reminded: usize,
     pub expired: usize,
+    /// Accepted mentorships whose two sides were asked whether it goes on.
+    pub checked_in: usize,
 }
 
-/// Reminds, then expires, as of `now`.
+/// Reminds, expires, then asks accepted mentorships due a check-in, as of `now`.
 pub fn sweep(
     conn: &mut PgConnection,
     timers: Timers,
+    keys: &super::check_in::CheckInKeys,
     now: DateTime<Utc>,
     base_url: &str,
 ) -> Result<SweepReport, ApiError> {
@@ -59,7 +64,12 @@ pub fn sweep(
             break;
         }
     }
-    Ok(SweepReport { reminded, expired })
+    let checked_in = super::check_in::send_due(conn, keys, timers.check_in_after, now, base_url)?;
+    Ok(SweepReport {
+        reminded,
+        expired,
+        checked_in,
+    })
 }
 
 #[derive(QueryableByName)]

@@ -17,7 +17,13 @@ use crate::mail::{spawn_app_with_mail, MailServer, MAIL_WAIT};
 const TIMERS: Timers = Timers {
     request_ttl: chrono::Duration::days(14),
     reminder_after: chrono::Duration::days(3),
+    check_in_after: chrono::Duration::days(30),
 };
+
+fn keys() -> devforum::mentorship::check_in::CheckInKeys {
+    let settings = crate::helpers::test_settings("postgres://unused/unused");
+    devforum::mentorship::check_in::CheckInKeys::new(&settings.auth.jwt_secret)
+}
 
 async fn mentor(app: &TestApp, username: &str) -> TestUser {
     let user = app.member(username).await;
@@ -74,7 +80,14 @@ fn created_at(app: &TestApp, id: i64) -> chrono::DateTime<Utc> {
 }
 
 fn sweep_at(app: &TestApp, now: chrono::DateTime<Utc>) -> timers::SweepReport {
-    timers::sweep(&mut app.conn(), TIMERS, now, "https://forum.example").unwrap()
+    timers::sweep(
+        &mut app.conn(),
+        TIMERS,
+        &keys(),
+        now,
+        "https://forum.example",
+    )
+    .unwrap()
 }
 
 #[tokio::test]
@@ -186,7 +199,10 @@ async fn a_pending_request_reminds_its_mentor_once_then_expires_and_the_mentee_m
         &app,
         arrived + chrono::Duration::days(3) + chrono::Duration::minutes(1),
     );
-    assert_eq!((reminded.reminded, reminded.expired), (1, 0));
+    assert_eq!(
+        (reminded.reminded, reminded.expired, reminded.checked_in),
+        (1, 0, 0)
+    );
     let reminder = mail
         .wait_for_subject(&grace.email, "waiting for your answer", MAIL_WAIT)
         .await;
@@ -388,4 +404,99 @@ async fn a_mentor_away_until_a_date_takes_no_requests_until_then_and_comes_back_
     let accepting = json(app.get("/api/v1/mentors?accepting=true").await).await;
     assert_eq!(accepting["items"].as_array().unwrap().len(), 1);
     assert_eq!(ask(&app, &ada, "grace").await.status().as_u16(), 201);
+}
+
+#[tokio::test]
+async fn an_accepted_mentorship_is_asked_once_after_a_while_and_completes_when_both_say_it_is_done()
+{
+    let mail = MailServer::start();
+    let app = spawn_app_with_mail(&mail).await;
+    let grace = mentor(&app, "grace").await;
+    let ada = app.member("ada").await;
+    let id = asked(&app, &ada, "grace").await;
+    let accepted = app
+        .post_as(
+            &format!("/api/v1/mentorship-requests/{id}/accept"),
+            &grace.access_token,
+        )
+        .await;
+    assert_eq!(accepted.status().as_u16(), 200);
+    let now = Utc::now();
+
+    assert_eq!(
+        sweep_at(&app, now + chrono::Duration::days(29)).checked_in,
+        0
+    );
+    assert_eq!(
+        sweep_at(
+            &app,
+            now + chrono::Duration::days(30) + chrono::Duration::minutes(1)
+        )
+        .checked_in,
+        1
+    );
+    assert_eq!(
+        sweep_at(&app, now + chrono::Duration::days(45)).checked_in,
+        0,
+        "asked once"
+    );
+
+    let mut tokens = Vec::new();
+    for (user, other) in [(&ada, "grace"), (&grace, "ada")] {
+        let email = mail
+            .wait_for_subject(&user.email, "still going", MAIL_WAIT)
+            .await;
+        assert!(
+            email.subject.contains(&format!("@{other}")),
+            "{}",
+            email.subject
+        );
+        assert!(email.text.contains("answer=done"), "{}", email.text);
+        tokens.push(email.token_for("/mentorship-check-in").expect("a link"));
+    }
+    let answer = |token: &str, answer: &str| {
+        let body = json!({"token": token, "answer": answer});
+        let app = &app;
+        async move { app.post_json("/api/v1/mentorship-check-ins", &body).await }
+    };
+    app.assert_refusals(
+        Method::POST,
+        "/api/v1/mentorship-check-ins",
+        None,
+        &[
+            (
+                Some(json!({"token": "forged", "answer": "done"})),
+                400,
+                "invalid_token",
+                None,
+            ),
+            (
+                Some(json!({"token": tokens[0], "answer": "maybe"})),
+                422,
+                "validation_failed",
+                None,
+            ),
+            (
+                Some(json!({"answer": "done"})),
+                422,
+                "validation_failed",
+                None,
+            ),
+        ],
+    )
+    .await;
+    let step = |response: reqwest::Response| async move {
+        assert_eq!(response.status().as_u16(), 200);
+        json(response).await["status"].as_str().unwrap().to_string()
+    };
+    // Ada first says it goes on, Grace that it is done: still accepted.
+    assert_eq!(step(answer(&tokens[0], "active").await).await, "accepted");
+    assert_eq!(step(answer(&tokens[1], "done").await).await, "accepted");
+    // Then Ada agrees: completed, and Grace has her place back.
+    assert_eq!(step(answer(&tokens[0], "done").await).await, "completed");
+    assert_eq!(request(&app, &ada, id).await["status"], "completed");
+    let profile = json(app.get("/api/v1/mentors/grace").await).await;
+    assert_eq!(profile["active_mentees"], 0);
+    // Answering again changes nothing.
+    assert_eq!(step(answer(&tokens[1], "done").await).await, "completed");
 }

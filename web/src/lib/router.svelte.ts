@@ -24,6 +24,7 @@ export type Route =
   | { name: 'notification-settings' }
   | { name: 'account' }
   | { name: 'undo-email-change'; token: string | null }
+  | { name: 'check-in'; token: string | null; answer: 'active' | 'done' | null }
   | { name: 'unsubscribe'; token: string | null }
   | { name: 'moderation'; status: 'open' | 'resolved' | 'dismissed' }
   | { name: 'mod-log' }
@@ -99,6 +100,10 @@ export function parse(url: URL): Route {
       return { name: 'account' };
     case '/undo-email-change':
       return { name: 'undo-email-change', token: query.get('token') };
+    case '/mentorship-check-in': {
+      const answer = query.get('answer');
+      return { name: 'check-in', token: query.get('token'), answer: answer === 'active' || answer === 'done' ? answer : null };
+    }
     case '/unsubscribe':
       return { name: 'unsubscribe', token: query.get('token') };
     case '/mod':

@@ -464,6 +464,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/mentorship-check-ins": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Answer a check-in from its mailed link (no sign-in: the link names the member and the
+         *     mentorship). When both sides have said `done`, the mentorship completes.
+         */
+        post: operations["check_in"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/mentorship-requests": {
         parameters: {
             query?: never;
@@ -1420,6 +1440,11 @@ export interface paths {
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
+        /**
+         * @description A side's answer to a check-in.
+         * @enum {string}
+         */
+        Answer: "active" | "done";
         AnswerBody: {
             /** @description A note to the mentee (plain text), sent with the answer. */
             reason?: string | null;
@@ -1460,6 +1485,18 @@ export interface components {
             current_password: string;
             /** Format: password */
             new_password: string;
+        };
+        CheckInRequest: {
+            answer: components["schemas"]["Answer"];
+            /** @description The token from the check-in mail's link. */
+            token: string;
+        };
+        /** @description What an answer led to. */
+        CheckInView: {
+            answer: components["schemas"]["Answer"];
+            request_id: components["schemas"]["MentorshipRequestId"];
+            /** @description The request's status now: `completed` once both sides said it is done. */
+            status: components["schemas"]["Status"];
         };
         /**
          * @description An ISO 3166-1 alpha-2 country code such as `DE`.
@@ -4617,6 +4654,75 @@ export interface operations {
             };
             /** @description No such mentor */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database cannot be reached (`database_unavailable`); nothing was changed unless the problem says so; try again after `Retry-After` seconds */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    check_in: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CheckInRequest"];
+            };
+        };
+        responses: {
+            /** @description The answer is kept; `status` is the request's now */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CheckInView"];
+                };
+            };
+            /** @description Unknown or expired link (`invalid_token`) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is larger than `server.json_limit` (`payload_too_large`) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is not `application/json` (`unsupported_media_type`) */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An answer other than `active` or `done` */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };
