@@ -80,6 +80,8 @@ pub struct MeetupSettings {
     pub reminder_before_hours: u32,
     /// How often the periodic reminder task runs (0: never on its own).
     pub reminders_every_secs: u64,
+    /// How often recurring meetups are topped up with occurrences ahead (0: never on its own).
+    pub series_every_secs: u64,
 }
 
 /// Mentorship requests over time (`mentorship::timers`).

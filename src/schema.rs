@@ -64,6 +64,17 @@ diesel::table! {
 }
 
 diesel::table! {
+    meetup_series (id) {
+        id -> Int8,
+        organizer_id -> Int8,
+        rule -> Jsonb,
+        duration_secs -> Int8,
+        created_at -> Timestamptz,
+        ended_at -> Nullable<Timestamptz>,
+    }
+}
+
+diesel::table! {
     meetups (id) {
         id -> Int8,
         organizer_id -> Int8,
@@ -88,6 +99,8 @@ diesel::table! {
         updated_at -> Timestamptz,
         cancelled_at -> Nullable<Timestamptz>,
         hidden -> Bool,
+        series_id -> Nullable<Int8>,
+        occurrence -> Nullable<Int4>,
     }
 }
 
@@ -410,6 +423,8 @@ diesel::joinable!(account_exports -> users (user_id));
 diesel::joinable!(calendar_feeds -> users (user_id));
 diesel::joinable!(meetup_rsvps -> meetups (meetup_id));
 diesel::joinable!(meetup_rsvps -> users (user_id));
+diesel::joinable!(meetup_series -> users (organizer_id));
+diesel::joinable!(meetups -> meetup_series (series_id));
 diesel::joinable!(meetups -> users (organizer_id));
 diesel::joinable!(mentor_profiles -> users (user_id));
 diesel::joinable!(moderation_log -> users (actor_id));
@@ -441,6 +456,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     calendar_feeds,
     jobs,
     meetup_rsvps,
+    meetup_series,
     meetups,
     mentor_profiles,
     mentorship_requests,

@@ -109,6 +109,19 @@ pub fn job_registry(settings: &Settings) -> anyhow::Result<JobRegistry> {
             }
         },
     );
+    registry.register_periodic(
+        crate::meetups::service::SERIES_JOB,
+        std::time::Duration::from_secs(settings.meetups.series_every_secs),
+        |ctx, _job| async move {
+            crate::db::blocking(&ctx.pool, move |pool| {
+                let mut conn = pool.get()?;
+                let made = crate::meetups::service::extend_series(&mut conn, chrono::Utc::now())?;
+                tracing::info!(made, "meetup series topped up");
+                Ok(())
+            })
+            .await
+        },
+    );
     let base_url = settings.web.base_url.clone();
     registry.register(crate::accounts::export::EXPORT_JOB, move |ctx, job| {
         let base_url = base_url.clone();

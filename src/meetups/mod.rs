@@ -4,6 +4,7 @@
 pub mod calendar;
 pub mod domain;
 pub mod model;
+pub mod recurrence;
 pub mod reminders;
 pub mod routes;
 pub mod rules;

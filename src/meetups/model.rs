@@ -37,6 +37,9 @@ pub struct MeetupRow {
     pub updated_at: DateTime<Utc>,
     pub cancelled_at: Option<DateTime<Utc>>,
     pub hidden: bool,
+    /// The series it is an occurrence of, and its place in it (0 is the first).
+    pub series_id: Option<i64>,
+    pub occurrence: Option<i32>,
 }
 
 impl MeetupRow {
@@ -459,5 +462,118 @@ pub fn personal_calendar(
         .select(MeetupRow::as_select())
         .order((meetups::starts_at.asc(), meetups::id.asc()))
         .limit(limit)
+        .load(conn)
+}
+
+// Series of recurring meetups.
+
+#[derive(Debug, QueryableByName)]
+pub struct SeriesRow {
+    #[diesel(sql_type = BigInt)]
+    pub id: i64,
+    #[diesel(sql_type = BigInt)]
+    pub organizer_id: i64,
+    #[diesel(sql_type = diesel::sql_types::Jsonb)]
+    pub rule: serde_json::Value,
+    #[diesel(sql_type = BigInt)]
+    pub duration_secs: i64,
+}
+
+pub fn insert_series(
+    conn: &mut PgConnection,
+    organizer_id: UserId,
+    rule: &serde_json::Value,
+    duration_secs: i64,
+) -> QueryResult<i64> {
+    diesel::sql_query(
+        "INSERT INTO meetup_series (organizer_id, rule, duration_secs) VALUES ($1, $2, $3) \
+         RETURNING id AS n",
+    )
+    .bind::<BigInt, _>(organizer_id)
+    .bind::<diesel::sql_types::Jsonb, _>(rule)
+    .bind::<BigInt, _>(duration_secs)
+    .get_result::<crate::db::Count>(conn)
+    .map(|row| row.n)
+}
+
+/// A series, locked for the rest of the transaction (extending or editing it one at a time).
+pub fn lock_series(conn: &mut PgConnection, id: i64) -> QueryResult<Option<SeriesRow>> {
+    diesel::sql_query(
+        "SELECT id, organizer_id, rule, duration_secs FROM meetup_series WHERE id = $1 FOR UPDATE",
+    )
+    .bind::<BigInt, _>(id)
+    .get_result(conn)
+    .optional()
+}
+
+/// Series still making occurrences.
+pub fn open_series_ids(conn: &mut PgConnection) -> QueryResult<Vec<i64>> {
+    Ok(
+        diesel::sql_query("SELECT id AS n FROM meetup_series WHERE ended_at IS NULL ORDER BY id")
+            .load::<crate::db::Count>(conn)?
+            .into_iter()
+            .map(|row| row.n)
+            .collect(),
+    )
+}
+
+pub fn set_series_rule(
+    conn: &mut PgConnection,
+    id: i64,
+    rule: &serde_json::Value,
+    duration_secs: i64,
+) -> QueryResult<()> {
+    diesel::sql_query("UPDATE meetup_series SET rule = $2, duration_secs = $3 WHERE id = $1")
+        .bind::<BigInt, _>(id)
+        .bind::<diesel::sql_types::Jsonb, _>(rule)
+        .bind::<BigInt, _>(duration_secs)
+        .execute(conn)
+        .map(drop)
+}
+
+pub fn end_series(conn: &mut PgConnection, id: i64) -> QueryResult<()> {
+    diesel::sql_query(
+        "UPDATE meetup_series SET ended_at = now() WHERE id = $1 AND ended_at IS NULL",
+    )
+    .bind::<BigInt, _>(id)
+    .execute(conn)
+    .map(drop)
+}
+
+/// Places a new meetup in its series; `None` if that place is taken already.
+pub fn insert_occurrence(
+    conn: &mut PgConnection,
+    organizer_id: UserId,
+    input: &MeetupInput,
+    series_id: i64,
+    occurrence: i32,
+) -> QueryResult<Option<MeetupRow>> {
+    let taken: i64 = meetups::table
+        .filter(meetups::series_id.eq(series_id))
+        .filter(meetups::occurrence.eq(occurrence))
+        .count()
+        .get_result(conn)?;
+    if taken > 0 {
+        return Ok(None);
+    }
+    let html = input.description_html();
+    diesel::insert_into(meetups::table)
+        .values((
+            meetups::organizer_id.eq(organizer_id),
+            MeetupValues::of(input, &html),
+            meetups::series_id.eq(series_id),
+            meetups::occurrence.eq(occurrence),
+        ))
+        .returning(MeetupRow::as_returning())
+        .get_result(conn)
+        .map(Some)
+}
+
+/// A series' occurrences, in order.
+pub fn occurrences(conn: &mut PgConnection, series_id: i64) -> QueryResult<Vec<MeetupRow>> {
+    meetups::table
+        .filter(meetups::series_id.eq(series_id))
+        .order(meetups::occurrence.asc())
+        .select(MeetupRow::as_select())
         .load(conn)
 }

@@ -87,6 +87,11 @@ pub struct CreateMeetupRequest {
     #[serde(default)]
     #[schema(value_type = Option<Vec<TagNameSchema>>, max_items = 5)]
     pub tags: Option<Vec<String>>,
+    /// Makes it a recurring meetup: occurrences by this rule (RFC 5545 semantics, in the
+    /// meetup's timezone), each a meetup of its own with its own RSVPs and `series_id`; the
+    /// first is this one, and the answer.
+    #[serde(default)]
+    pub recurrence: Option<super::recurrence::RecurrenceRequest>,
 }
 
 /// List a meetup (verified members).
@@ -123,8 +128,26 @@ pub async fn create_meetup(
         None,
         Utc::now(),
     )?;
+    let rule = match &body.recurrence {
+        Some(raw) => Some(
+            super::recurrence::parse(raw, input.starts_at, &input.timezone).map_err(
+                |problems| {
+                    let mut v = crate::validation::Validator::new();
+                    for (field, message) in problems {
+                        v.add(&field, message);
+                    }
+                    v.finish().err().unwrap_or(ApiError::NotFound)
+                },
+            )?,
+        ),
+        None => None,
+    };
     limits.meetups.check(&organizer.id)?;
-    let meetup = db::run(&pool, move |conn| service::create(conn, &organizer, &input)).await?;
+    let meetup = db::run(&pool, move |conn| match &rule {
+        Some(rule) => service::create_series(conn, &organizer, &input, rule),
+        None => service::create(conn, &organizer, &input),
+    })
+    .await?;
     Ok(HttpResponse::Created().json(meetup))
 }
 
@@ -249,18 +272,20 @@ pub struct UpdateMeetupRequest {
 #[utoipa::path(
     patch, path = "/api/v1/meetups/{id}", tag = "meetups",
     security(("bearer_auth" = [])),
-    params(("id" = i64, Path, description = "Meetup id")),
+    params(("id" = i64, Path, description = "Meetup id"), ScopeQuery),
     request_body = UpdateMeetupRequest,
     responses(
         (status = 200, description = "The edited meetup", body = MeetupView),
         (status = 403, description = "Not the organizer (`not_organizer`) or suspended", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such meetup", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "The meetup is cancelled (`meetup_cancelled`)", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid fields; `scope=following` on a one-off, or moving a series to another day", body = Problem, content_type = "application/problem+json"),
     )
 )]
 pub async fn update_meetup(
     ActiveUser(actor): ActiveUser,
     id: web::Path<MeetupId>,
+    scope: web::Query<ScopeQuery>,
     body: Json<UpdateMeetupRequest>,
     pool: web::Data<DbPool>,
     settings: web::Data<Settings>,
@@ -280,7 +305,12 @@ pub async fn update_meetup(
             capacity: body.capacity,
             tags: body.tags.as_deref(),
         };
-        service::update(conn, id, &actor, raw, &base_url)
+        match scope.scope.unwrap_or_default() {
+            service::Scope::This => service::update(conn, id, &actor, raw, &base_url),
+            service::Scope::Following => {
+                service::update_following(conn, id, &actor, raw, &base_url)
+            }
+        }
     })
     .await?;
     Ok(HttpResponse::Ok().json(meetup))
@@ -290,24 +320,27 @@ pub async fn update_meetup(
 #[utoipa::path(
     post, path = "/api/v1/meetups/{id}/cancel", tag = "meetups",
     security(("bearer_auth" = [])),
-    params(("id" = i64, Path, description = "Meetup id")),
+    params(("id" = i64, Path, description = "Meetup id"), ScopeQuery),
     responses(
         (status = 200, description = "The meetup, `cancelled`", body = MeetupView),
         (status = 403, description = "Not the organizer (`not_organizer`) or suspended", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such meetup", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "Already cancelled (`meetup_cancelled`)", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "`scope=following` on a one-off", body = Problem, content_type = "application/problem+json"),
     )
 )]
 pub async fn cancel_meetup(
     ActiveUser(actor): ActiveUser,
     id: web::Path<MeetupId>,
+    scope: web::Query<ScopeQuery>,
     pool: web::Data<DbPool>,
     settings: web::Data<Settings>,
 ) -> Result<HttpResponse, ApiError> {
     let id = id.into_inner();
     let base_url = settings.web.base_url.clone();
-    let meetup = db::run(&pool, move |conn| {
-        service::cancel(conn, id, &actor, &base_url)
+    let meetup = db::run(&pool, move |conn| match scope.scope.unwrap_or_default() {
+        service::Scope::This => service::cancel(conn, id, &actor, &base_url),
+        service::Scope::Following => service::cancel_following(conn, id, &actor, &base_url),
     })
     .await?;
     Ok(HttpResponse::Ok().json(meetup))
@@ -507,4 +540,14 @@ pub async fn personal_calendar(
         actix_web::http::header::HeaderValue::from_static("private, no-cache"),
     );
     Ok(response)
+}
+
+/// `?scope=` of an edit or a cancellation.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ScopeQuery {
+    /// `this` (default): this meetup only; `following`: this occurrence of a series and every
+    /// later one.
+    #[param(value_type = Option<service::Scope>, inline)]
+    pub scope: Option<service::Scope>,
 }

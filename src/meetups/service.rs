@@ -108,8 +108,25 @@ pub fn update(
         let current = managed(conn, id, actor)?;
         let before = current.as_input();
         let after = domain::parse(raw, Some(&before), Utc::now())?;
+        apply_update(conn, &current, &after, actor, base_url)?;
+        get(conn, id, Some(actor))
+    })
+}
+
+/// Writes `after` over a locked meetup: capacity checked, waitlist promoted, attendees told of
+/// a new time or place, search updated.
+fn apply_update(
+    conn: &mut PgConnection,
+    current: &MeetupRow,
+    after: &MeetupInput,
+    actor: &User,
+    base_url: &str,
+) -> Result<(), ApiError> {
+    let id = current.id;
+    let before = current.as_input();
+    {
         rules::ensure_capacity_holds(after.capacity, current.going_count)?;
-        let row = model::update(conn, id, &after)?;
+        let row = model::update(conn, id, after)?;
         // A raised or removed capacity gives seats to the waitlist at once.
         let promoted = model::promote_waitlisted(
             conn,
@@ -117,12 +134,12 @@ pub fn update(
             rules::free_seats(row.capacity, row.going_count, row.waitlist_count),
         )?;
         notify_promoted(conn, &row, &promoted, base_url)?;
-        if rules::time_or_place_changed(&before, &after) {
+        if rules::time_or_place_changed(&before, after) {
             notify_attendees(conn, &row, NotificationKind::MeetupChanged, actor, base_url)?;
         }
         search::enqueue(conn, id)?;
-        get(conn, id, Some(actor))
-    })
+    }
+    Ok(())
 }
 
 /// Cancels the meetup as the organizer or a moderator and tells everyone going or waiting.
@@ -393,4 +410,204 @@ pub fn personal_calendar(
         &meetups,
         base_url,
     ))
+}
+
+// Recurring meetups.
+
+/// The periodic task that tops series up.
+pub const SERIES_JOB: &str = "meetups.series";
+
+/// Which occurrences of a series an edit or a cancellation is for.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum Scope {
+    /// This meetup only (the default; the only one for a one-off).
+    #[default]
+    This,
+    /// This occurrence and every later one of its series (and those made later).
+    Following,
+}
+
+fn rule_of(series: &model::SeriesRow) -> Result<super::recurrence::Rule, ApiError> {
+    serde_json::from_value(series.rule.clone())
+        .map_err(|e| ApiError::Internal(anyhow::anyhow!("series {} has no rule: {e}", series.id)))
+}
+
+fn rule_json(rule: &super::recurrence::Rule) -> Result<serde_json::Value, ApiError> {
+    serde_json::to_value(rule).map_err(|e| ApiError::Internal(e.into()))
+}
+
+/// Creates a recurring meetup: the series, and its first occurrences (a few ahead; the
+/// periodic `meetups.series` task makes the rest as time goes by). Answers the first.
+pub fn create_series(
+    conn: &mut PgConnection,
+    organizer: &User,
+    input: &MeetupInput,
+    rule: &super::recurrence::Rule,
+) -> Result<MeetupView, ApiError> {
+    conn.transaction(|conn| {
+        let duration = input.ends_at - input.starts_at;
+        let series_id = model::insert_series(
+            conn,
+            organizer.id,
+            &rule_json(rule)?,
+            duration.num_seconds(),
+        )?;
+        let mut first = None;
+        for (index, start) in super::recurrence::starts(rule)
+            .take(super::recurrence::AHEAD)
+            .enumerate()
+        {
+            let mut occurrence = input.clone();
+            occurrence.starts_at = start;
+            occurrence.ends_at = start + duration;
+            if let Some(row) =
+                model::insert_occurrence(conn, organizer.id, &occurrence, series_id, index as i32)?
+            {
+                search::enqueue(conn, row.id)?;
+                first.get_or_insert(row);
+            }
+        }
+        let first =
+            first.ok_or_else(|| ApiError::invalid_field("recurrence", "makes no occurrence"))?;
+        Ok(MeetupView::new(first, &member_of(organizer), Some(None)))
+    })
+}
+
+/// Keeps every open series `AHEAD` occurrences ahead of `now`, from its latest occurrence
+/// (whose fields the new ones copy); a series whose rule has no more is ended. How many
+/// occurrences were made.
+pub fn extend_series(conn: &mut PgConnection, now: DateTime<Utc>) -> Result<usize, ApiError> {
+    let mut made = 0;
+    for id in model::open_series_ids(conn)? {
+        made += conn.transaction(|conn| extend_one(conn, id, now))?;
+    }
+    Ok(made)
+}
+
+fn extend_one(conn: &mut PgConnection, id: i64, now: DateTime<Utc>) -> Result<usize, ApiError> {
+    let Some(series) = model::lock_series(conn, id)? else {
+        return Ok(0);
+    };
+    let rule = rule_of(&series)?;
+    let existing = model::occurrences(conn, id)?;
+    let Some(latest) = existing.last() else {
+        model::end_series(conn, id)?;
+        return Ok(0);
+    };
+    let mut ahead = existing.iter().filter(|m| m.starts_at > now).count();
+    let starts: Vec<DateTime<Utc>> = super::recurrence::starts(&rule).collect();
+    let next = latest.occurrence.unwrap_or(0) as usize + 1;
+    let duration = chrono::Duration::seconds(series.duration_secs);
+    let mut made = 0;
+    for (index, start) in starts.iter().enumerate().skip(next) {
+        if ahead >= super::recurrence::AHEAD {
+            return Ok(made);
+        }
+        if *start <= now {
+            continue;
+        }
+        let mut input = latest.as_input();
+        input.starts_at = *start;
+        input.ends_at = *start + duration;
+        if let Some(row) =
+            model::insert_occurrence(conn, UserId(series.organizer_id), &input, id, index as i32)?
+        {
+            search::enqueue(conn, row.id)?;
+            made += 1;
+            ahead += 1;
+        }
+    }
+    model::end_series(conn, id)?;
+    Ok(made)
+}
+
+/// An edit of this occurrence and the later ones: fields as given; a new time of day (or
+/// length) moves each later occurrence to that time on its own day, and the series' rule with
+/// them. Moving to another day is for one occurrence at a time.
+pub fn update_following(
+    conn: &mut PgConnection,
+    id: MeetupId,
+    actor: &User,
+    raw: RawMeetup<'_>,
+    base_url: &str,
+) -> Result<MeetupView, ApiError> {
+    conn.transaction(|conn| {
+        // The series' lock first, then the meetups in order: two edits of one series queue.
+        let series_id = series_of(conn, id, actor)?;
+        let series = model::lock_series(conn, series_id)?.ok_or(ApiError::NotFound)?;
+        let current = managed(conn, id, actor)?;
+        let before = current.as_input();
+        let after = domain::parse(raw, Some(&before), Utc::now())?;
+        let tz: chrono_tz::Tz = after.timezone.parse().unwrap_or(chrono_tz::Tz::UTC);
+        let old_local = before
+            .starts_at
+            .with_timezone(&before.timezone.parse().unwrap_or(chrono_tz::Tz::UTC))
+            .naive_local();
+        let new_local = after.starts_at.with_timezone(&tz).naive_local();
+        if old_local.date() != new_local.date() {
+            return Err(ApiError::invalid_field(
+                "starts_at",
+                "a series keeps its days: with scope=following only the time of day may change",
+            ));
+        }
+        let duration = after.ends_at - after.starts_at;
+        let position = current.occurrence.unwrap_or(0);
+        apply_update(conn, &current, &after, actor, base_url)?;
+        for later in model::occurrences(conn, series_id)?
+            .into_iter()
+            .filter(|m| m.occurrence.unwrap_or(0) > position && !m.is_cancelled())
+        {
+            let later = managed(conn, later.id, actor)?;
+            let day = later
+                .starts_at
+                .with_timezone(&before.timezone.parse().unwrap_or(chrono_tz::Tz::UTC))
+                .date_naive();
+            let start = super::recurrence::resolve(tz, day.and_time(new_local.time()));
+            let mut input = after.clone();
+            input.starts_at = start;
+            input.ends_at = start + duration;
+            apply_update(conn, &later, &input, actor, base_url)?;
+        }
+        let mut rule = rule_of(&series)?;
+        rule.first = rule.first.date().and_time(new_local.time());
+        rule.timezone = after.timezone.clone();
+        model::set_series_rule(conn, series_id, &rule_json(&rule)?, duration.num_seconds())?;
+        get(conn, id, Some(actor))
+    })
+}
+
+/// Cancels this occurrence and every later one, and ends the series (it makes no more).
+pub fn cancel_following(
+    conn: &mut PgConnection,
+    id: MeetupId,
+    actor: &User,
+    base_url: &str,
+) -> Result<MeetupView, ApiError> {
+    conn.transaction(|conn| {
+        let series_id = series_of(conn, id, actor)?;
+        model::lock_series(conn, series_id)?;
+        let current = managed(conn, id, actor)?;
+        let position = current.occurrence.unwrap_or(0);
+        for occurrence in model::occurrences(conn, series_id)?
+            .into_iter()
+            .filter(|m| m.occurrence.unwrap_or(0) >= position && !m.is_cancelled())
+        {
+            cancel(conn, occurrence.id, actor, base_url)?;
+        }
+        model::end_series(conn, series_id)?;
+        get(conn, id, Some(actor))
+    })
+}
+
+/// The series of a meetup the actor may see (read without a lock: it never changes).
+fn series_of(conn: &mut PgConnection, id: MeetupId, actor: &User) -> Result<i64, ApiError> {
+    let (meetup, _) = model::find(conn, id)?
+        .filter(|(row, _)| row.is_visible_to(Some(actor)))
+        .ok_or(ApiError::NotFound)?;
+    meetup.series_id.ok_or_else(not_in_series)
+}
+
+fn not_in_series() -> ApiError {
+    ApiError::invalid_field("scope", "this meetup is not part of a series")
 }

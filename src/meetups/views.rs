@@ -68,6 +68,8 @@ pub struct MeetupView {
     pub cancelled_at: Option<DateTime<Utc>>,
     /// Only staff ever see `true`.
     pub hidden: bool,
+    /// The series this meetup is an occurrence of (a recurring meetup); `null` for a one-off.
+    pub series_id: Option<i64>,
     /// The caller's RSVP, when signed in (`null`: none).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub my_rsvp: Option<Option<RsvpStatus>>,
@@ -101,6 +103,7 @@ impl MeetupView {
             updated_at: row.updated_at,
             cancelled_at: row.cancelled_at,
             hidden: row.hidden,
+            series_id: row.series_id,
             my_rsvp,
             my_waitlist_position: None,
         }
@@ -124,6 +127,8 @@ pub struct MeetupSummary {
     pub waitlist_count: i32,
     pub status: MeetupStatus,
     pub hidden: bool,
+    /// The series this meetup is an occurrence of; `null` for a one-off.
+    pub series_id: Option<i64>,
 }
 
 impl MeetupSummary {
@@ -144,6 +149,7 @@ impl MeetupSummary {
             waitlist_count: view.waitlist_count,
             status: view.status,
             hidden: view.hidden,
+            series_id: view.series_id,
         }
     }
 }

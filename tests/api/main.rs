@@ -13,6 +13,7 @@ mod http_errors;
 mod jobs;
 mod mail;
 mod meetup_reminders;
+mod meetup_series;
 mod meetups;
 mod meili_standin;
 mod mentorship;

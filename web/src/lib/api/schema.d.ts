@@ -1518,6 +1518,7 @@ export interface components {
             ends_at: string;
             /** @description An http or https URL. */
             online_url?: string | null;
+            recurrence?: null | components["schemas"]["RecurrenceRequest"];
             /**
              * Format: date-time
              * @description In the future.
@@ -1536,6 +1537,11 @@ export interface components {
             tags?: components["schemas"]["TagNameSchema"][] | null;
             title: string;
         };
+        /**
+         * @description A day of the week as RFC 5545 names it.
+         * @enum {string}
+         */
+        Day: "mo" | "tu" | "we" | "th" | "fr" | "sa" | "su";
         DeleteAccountRequest: {
             /** Format: password */
             password: string;
@@ -1571,6 +1577,8 @@ export interface components {
                 [key: string]: number;
             };
         };
+        /** @enum {string} */
+        Freq: "weekly" | "monthly";
         HealthStatus: {
             /** @description Always `ok` when the process can answer. */
             status: string;
@@ -1675,6 +1683,11 @@ export interface components {
             id: components["schemas"]["MeetupId"];
             online_url?: string | null;
             organizer: components["schemas"]["MemberSummary"];
+            /**
+             * Format: int64
+             * @description The series this meetup is an occurrence of; `null` for a one-off.
+             */
+            series_id?: number | null;
             /** Format: date-time */
             starts_at: string;
             status: components["schemas"]["MeetupStatus"];
@@ -1719,6 +1732,11 @@ export interface components {
              * @description Bumped on every change; the calendar's `SEQUENCE`.
              */
             sequence: number;
+            /**
+             * Format: int64
+             * @description The series this meetup is an occurrence of (a recurring meetup); `null` for a one-off.
+             */
+            series_id?: number | null;
             /** Format: date-time */
             starts_at: string;
             status: components["schemas"]["MeetupStatus"];
@@ -1929,6 +1947,11 @@ export interface components {
                 id: components["schemas"]["MeetupId"];
                 online_url?: string | null;
                 organizer: components["schemas"]["MemberSummary"];
+                /**
+                 * Format: int64
+                 * @description The series this meetup is an occurrence of; `null` for a one-off.
+                 */
+                series_id?: number | null;
                 /** Format: date-time */
                 starts_at: string;
                 status: components["schemas"]["MeetupStatus"];
@@ -2144,6 +2167,36 @@ export interface components {
         ReasonRequest: {
             /** @description Told to the author and written to the log. */
             reason?: string | null;
+        };
+        /** @description `recurrence` as a request sends it. */
+        RecurrenceRequest: {
+            /**
+             * Format: int32
+             * @description Monthly: the day of the month (the start's; months without it are skipped).
+             */
+            by_month_day?: number | null;
+            /**
+             * @description Weekly: the weekdays (the start's must be one of them; default the start's). Monthly:
+             *     the start's weekday, meaning "the same nth weekday of each month" (e.g. the 2nd
+             *     Tuesday); months without it are skipped.
+             */
+            by_weekday?: components["schemas"]["Day"][] | null;
+            /**
+             * Format: int32
+             * @description How many occurrences in all, the first included (1 to 200).
+             */
+            count?: number | null;
+            freq: components["schemas"]["Freq"];
+            /**
+             * Format: int32
+             * @description Every `interval` weeks or months (1 to 12; default 1).
+             */
+            interval?: number | null;
+            /**
+             * Format: date-time
+             * @description No occurrence starts after this.
+             */
+            until?: string | null;
         };
         RefreshRequest: {
             /** @description Required unless `X-Session-Mode: cookie`, which reads it from the cookie instead. */
@@ -4014,7 +4067,13 @@ export interface operations {
     };
     update_meetup: {
         parameters: {
-            query?: never;
+            query?: {
+                /**
+                 * @description `this` (default): this meetup only; `following`: this occurrence of a series and every
+                 *     later one.
+                 */
+                scope?: "this" | "following";
+            };
             header?: never;
             path: {
                 /** @description Meetup id */
@@ -4100,7 +4159,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The body has the wrong shape or invalid fields (`validation_failed`, each field named in `errors`) */
+            /** @description Invalid fields; `scope=following` on a one-off, or moving a series to another day */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -4222,7 +4281,13 @@ export interface operations {
     };
     cancel_meetup: {
         parameters: {
-            query?: never;
+            query?: {
+                /**
+                 * @description `this` (default): this meetup only; `following`: this occurrence of a series and every
+                 *     later one.
+                 */
+                scope?: "this" | "following";
+            };
             header?: never;
             path: {
                 /** @description Meetup id */
@@ -4239,6 +4304,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["MeetupView"];
+                };
+            };
+            /** @description A query parameter is not of its type (`invalid_query`), or the cursor is not one this listing gave (`invalid_cursor`) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Missing or invalid token */
@@ -4270,6 +4344,15 @@ export interface operations {
             };
             /** @description Already cancelled (`meetup_cancelled`) */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `scope=following` on a one-off */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };
