@@ -23,6 +23,41 @@ pub const FEED_LIMIT: i64 = 500;
 
 /// A calendar of these meetups, one `VEVENT` each.
 pub fn calendar(name: &str, meetups: &[MeetupRow], base_url: &str) -> String {
+    personal(name, meetups, &[], base_url)
+}
+
+/// A day to remember that is not a meetup (a mentorship's check-in), as an all-day event.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DayToRemember {
+    /// Unique and stable: the same in every fetch of the feed.
+    pub uid: String,
+    pub summary: String,
+    pub date: chrono::NaiveDate,
+    pub url: String,
+}
+
+/// A member's own calendar: their meetups, and the days they have to remember.
+pub fn personal(
+    name: &str,
+    meetups: &[MeetupRow],
+    days: &[DayToRemember],
+    base_url: &str,
+) -> String {
+    let mut calendar = build(name, meetups, base_url);
+    for day in days {
+        let mut event = Event::new();
+        event
+            .uid(&day.uid)
+            .summary(&day.summary)
+            .all_day(day.date)
+            .url(&day.url)
+            .status(EventStatus::Confirmed);
+        calendar.push(event.done());
+    }
+    calendar.to_string()
+}
+
+fn build(name: &str, meetups: &[MeetupRow], base_url: &str) -> Calendar {
     let mut calendar = Calendar::new();
     calendar.name(name);
     for (tz, from, to) in zone_spans(meetups).into_values() {
@@ -33,7 +68,7 @@ pub fn calendar(name: &str, meetups: &[MeetupRow], base_url: &str) -> String {
     for meetup in meetups {
         calendar.push(event(meetup, base_url));
     }
-    calendar.to_string()
+    calendar
 }
 
 fn zone_of(meetup: &MeetupRow) -> Tz {

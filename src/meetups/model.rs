@@ -465,6 +465,34 @@ pub fn personal_calendar(
         .load(conn)
 }
 
+/// A member's accepted mentorships: (request id, when it was accepted, the other side).
+pub fn accepted_mentorships(
+    conn: &mut PgConnection,
+    user_id: UserId,
+) -> QueryResult<Vec<(i64, DateTime<Utc>, String)>> {
+    #[derive(QueryableByName)]
+    struct Row {
+        #[diesel(sql_type = BigInt)]
+        id: i64,
+        #[diesel(sql_type = Timestamptz)]
+        answered_at: DateTime<Utc>,
+        #[diesel(sql_type = diesel::sql_types::Text)]
+        other: String,
+    }
+    let rows: Vec<Row> = diesel::sql_query(
+        "SELECT r.id, r.answered_at, other.username AS other FROM mentorship_requests r \
+         JOIN users other ON other.id = CASE WHEN r.mentee_id = $1 THEN r.mentor_id ELSE r.mentee_id END \
+         WHERE r.status = 'accepted' AND r.answered_at IS NOT NULL \
+           AND (r.mentee_id = $1 OR r.mentor_id = $1) ORDER BY r.id",
+    )
+    .bind::<BigInt, _>(user_id)
+    .load(conn)?;
+    Ok(rows
+        .into_iter()
+        .map(|r| (r.id, r.answered_at, r.other))
+        .collect())
+}
+
 // Series of recurring meetups.
 
 #[derive(Debug, QueryableByName)]

@@ -514,7 +514,8 @@ pub async fn revoke_calendar_feed(
 }
 
 /// A member's own calendar, by its secret URL (no sign-in): the meetups they organise or are
-/// going to, from a month back on, cancelled ones marked as such.
+/// going to, from a month back on, cancelled ones marked as such, and the check-in day of each
+/// of their accepted mentorships (an all-day event).
 #[utoipa::path(
     get, path = "/api/v1/calendar-feeds/{token}", tag = "meetups",
     params(("token" = String, Path, description = "The secret token of the URL (with or without `.ics`)")),
@@ -530,8 +531,9 @@ pub async fn personal_calendar(
 ) -> Result<HttpResponse, ApiError> {
     let token = token.into_inner();
     let base_url = settings.web.base_url.clone();
+    let check_in_after = chrono::Duration::days(i64::from(settings.mentorship.check_in_after_days));
     let body = db::read(&pool, move |conn| {
-        service::personal_calendar(conn, &token, &base_url)
+        service::personal_calendar(conn, &token, check_in_after, &base_url)
     })
     .await?;
     let mut response = ics(body);

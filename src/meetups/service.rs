@@ -399,15 +399,32 @@ pub fn revoke_calendar_feed(conn: &mut PgConnection, member: UserId) -> Result<(
 pub fn personal_calendar(
     conn: &mut PgConnection,
     token: &str,
+    check_in_after: chrono::Duration,
     base_url: &str,
 ) -> Result<String, ApiError> {
     let token = token.strip_suffix(".ics").unwrap_or(token);
     let owner = model::feed_owner(conn, &crate::accounts::tokens::hash(token))?
         .ok_or(ApiError::NotFound)?;
     let meetups = model::personal_calendar(conn, owner, super::calendar::FEED_LIMIT)?;
-    Ok(super::calendar::calendar(
+    let base = base_url.trim_end_matches('/');
+    let host = url::Url::parse(base_url)
+        .ok()
+        .and_then(|u| u.host_str().map(str::to_string))
+        .unwrap_or_else(|| "devforum".to_string());
+    // Each accepted mentorship's check-in day (when both sides are asked whether it goes on).
+    let days: Vec<super::calendar::DayToRemember> = model::accepted_mentorships(conn, owner)?
+        .into_iter()
+        .map(|(id, accepted_at, other)| super::calendar::DayToRemember {
+            uid: format!("mentorship-{id}-check-in@{host}"),
+            summary: format!("Mentorship check-in with @{other}"),
+            date: (accepted_at + check_in_after).date_naive(),
+            url: format!("{base}/mentorship-requests/{id}"),
+        })
+        .collect();
+    Ok(super::calendar::personal(
         "devforum: my meetups",
         &meetups,
+        &days,
         base_url,
     ))
 }

@@ -204,3 +204,71 @@ async fn a_personal_feed_lists_what_the_member_organises_or_goes_to_and_its_url_
     assert!(theirs.iter().any(|(title, _)| title == "Never answered"));
     assert!(!theirs.iter().any(|(title, _)| title == "Ada's own meetup"));
 }
+
+#[tokio::test]
+async fn the_feed_carries_each_accepted_mentorships_check_in_day() {
+    let app = spawn_app().await;
+    let grace = app.member("grace").await;
+    let ada = app.member("ada").await;
+    let profile = json!({
+        "headline": "Rust mentor", "bio": "", "skills": ["rust"], "languages": ["en"],
+        "timezone": "UTC", "capacity": 3, "accepting_requests": true,
+    });
+    assert_eq!(
+        app.send_as(
+            Method::PUT,
+            "/api/v1/mentors/me",
+            &grace.access_token,
+            &profile
+        )
+        .await
+        .status()
+        .as_u16(),
+        200
+    );
+    let asked = app
+        .send_as(
+            Method::POST,
+            "/api/v1/mentorship-requests",
+            &ada.access_token,
+            &json!({"mentor": "grace", "message": "Hi", "goals": "Learn"}),
+        )
+        .await;
+    let id = json(asked).await["id"].as_i64().unwrap();
+    assert_eq!(
+        app.post_as(
+            &format!("/api/v1/mentorship-requests/{id}/accept"),
+            &grace.access_token
+        )
+        .await
+        .status()
+        .as_u16(),
+        200
+    );
+
+    let feed = new_feed(&app, &ada).await;
+    let text = app.get(&feed).await.text().await.unwrap();
+    let calendar: Calendar = text.parse().unwrap();
+    let day = (chrono::Utc::now() + chrono::Duration::days(30))
+        .format("%Y%m%d")
+        .to_string();
+    let check_in = calendar
+        .components
+        .iter()
+        .find_map(|component| match component {
+            CalendarComponent::Event(event)
+                if event.get_summary() == Some("Mentorship check-in with @grace") =>
+            {
+                Some(event)
+            }
+            _ => None,
+        })
+        .unwrap_or_else(|| panic!("no check-in day in {text}"));
+    let start = check_in.properties().get("DTSTART").unwrap();
+    assert_eq!(start.value(), day);
+    assert_eq!(start.params().get("VALUE").map(|v| v.value()), Some("DATE"));
+    assert!(check_in
+        .get_uid()
+        .unwrap()
+        .starts_with(&format!("mentorship-{id}-check-in@")));
+}

@@ -236,7 +236,8 @@ export interface paths {
         };
         /**
          * A member's own calendar, by its secret URL (no sign-in): the meetups they organise or are
-         *     going to, from a month back on, cancelled ones marked as such.
+         *     going to, from a month back on, cancelled ones marked as such, and the check-in day of each
+         *     of their accepted mentorships (an all-day event).
          */
         get: operations["personal_calendar"];
         put?: never;
