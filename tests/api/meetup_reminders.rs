@@ -193,3 +193,36 @@ async fn workers_sending_reminders_at_once_send_each_once() {
     assert_eq!(to.len(), 12);
     assert_eq!(reminders_sent(&app).len(), 12);
 }
+
+#[tokio::test]
+async fn a_worker_stopped_halfway_leaves_nothing_half_done_and_the_next_run_sends_each_once() {
+    let app = spawn_app_with(|s| s.worker.enabled = false, Default::default()).await;
+    let grace = app.member("grace").await;
+    let now = Utc::now();
+    let id = meetup(&app, &grace, "Interrupted night", now + Duration::hours(3)).await;
+    for n in 0..3 {
+        let member = app.member(&format!("guest{n}")).await;
+        going(&app, &member, id).await;
+    }
+    // A run that dies before it commits (the worker killed mid-batch): its marks and its mail
+    // go with it.
+    {
+        use diesel::Connection;
+        let mut conn = app.conn();
+        let outcome: Result<(), diesel::result::Error> = conn.transaction(|conn| {
+            let sent = reminders::send_due(conn, BEFORE, now, "https://forum.example").unwrap();
+            assert_eq!(sent, 3);
+            Err(diesel::result::Error::RollbackTransaction)
+        });
+        assert!(outcome.is_err());
+    }
+    assert_eq!(reminders_sent(&app).len(), 0);
+    assert_eq!(
+        app.count("SELECT count(*) AS n FROM meetup_rsvps WHERE reminded_for IS NOT NULL"),
+        0
+    );
+    // The next run sends each once; another sends nothing.
+    assert_eq!(send(&app, now), 3);
+    assert_eq!(send(&app, now), 0);
+    assert_eq!(reminders_sent(&app).len(), 3);
+}
