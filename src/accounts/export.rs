@@ -248,6 +248,10 @@ pub fn build(
         let Some(user) = diesel::OptionalExtension::optional(User::find(conn, user_id))? else {
             return Ok(None);
         };
+        // Deleted while the job waited: there is nothing of theirs left to send, nor anyone.
+        if is_deleted(conn, user_id)? {
+            return Ok(None);
+        }
         diesel::sql_query("SET LOCAL TimeZone = 'UTC'").execute(conn)?;
         let token = tokens::generate();
         let export_id: i64 = diesel::sql_query(
@@ -326,6 +330,14 @@ fn write_archive(
         out.push(conn, "]")?;
     }
     out.push(conn, "}\n")
+}
+
+fn is_deleted(conn: &mut PgConnection, user_id: UserId) -> QueryResult<bool> {
+    use crate::schema::users;
+    users::table
+        .find(user_id)
+        .select(users::deleted_at.is_not_null())
+        .first(conn)
 }
 
 /// Archives past their link's life, or downloaded a day ago, are deleted.

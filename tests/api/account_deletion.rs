@@ -768,3 +768,39 @@ async fn the_moderation_log_stays_append_only_outside_an_erasure() {
         1
     );
 }
+
+#[tokio::test]
+async fn an_archive_asked_for_before_a_deletion_is_never_built_or_mailed() {
+    // No worker: the export job waits while the account is deleted.
+    let app =
+        crate::helpers::spawn_app_with(|s| s.worker.enabled = false, Default::default()).await;
+    let ada = app.member("ada").await;
+    assert_eq!(
+        app.post_as("/api/v1/users/me/export", &ada.access_token)
+            .await
+            .status()
+            .as_u16(),
+        202
+    );
+    let response = app
+        .send_as(
+            Method::DELETE,
+            "/api/v1/users/me",
+            &ada.access_token,
+            &json!({"password": PASSWORD}),
+        )
+        .await;
+    assert_eq!(response.status().as_u16(), 204);
+    let built = devforum::accounts::export::build(
+        &mut app.conn(),
+        devforum::ids::UserId(ada.id),
+        "https://forum.example",
+    )
+    .unwrap();
+    assert!(built.is_none());
+    assert_eq!(app.count("SELECT count(*) AS n FROM account_exports"), 0);
+    assert_eq!(
+        app.count("SELECT count(*) AS n FROM jobs WHERE kind = 'email.send' AND payload->>'subject' LIKE '%ready to download%'"),
+        0
+    );
+}
