@@ -593,19 +593,8 @@ async fn confirm_password(
     settings: &Settings,
 ) -> Result<(), ApiError> {
     limits.login.check(&client_ip(req))?;
-    let max = chrono::Duration::seconds(settings.auth.login_max_delay_secs as i64);
-    if let Some(wait) = super::rules::login_delay(
-        user.failed_login_count,
-        user.last_failed_login_at,
-        chrono::Utc::now(),
-        settings.auth.login_failures_before_delay,
-        max,
-    ) {
-        return Err(ApiError::RateLimited {
-            retry_after_secs: (wait.num_milliseconds().max(0) as u64)
-                .div_ceil(1000)
-                .max(1),
-        });
+    if let Some(retry_after_secs) = service::seconds_to_wait(user, &settings.auth) {
+        return Err(ApiError::RateLimited { retry_after_secs });
     }
     let stored = user.password_hash.clone();
     if hashing

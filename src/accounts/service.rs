@@ -294,21 +294,27 @@ pub fn begin_login(
     let Some(user) = User::find_by_login(conn, login)? else {
         return Ok(LoginAttempt::Unknown);
     };
+    Ok(match seconds_to_wait(&user, auth) {
+        Some(retry_after_secs) => LoginAttempt::Throttled { retry_after_secs },
+        None => LoginAttempt::Known(Box::new(user)),
+    })
+}
+
+/// How many seconds the account must wait before its password is tried again (after
+/// repeated failures), if any: for a login and for every action confirmed with the password.
+pub fn seconds_to_wait(user: &User, auth: &AuthSettings) -> Option<u64> {
     let max = Duration::seconds(auth.login_max_delay_secs as i64);
-    let delay = login_delay(
+    login_delay(
         user.failed_login_count,
         user.last_failed_login_at,
         Utc::now(),
         auth.login_failures_before_delay,
         max,
-    );
-    Ok(match delay {
-        Some(wait) => LoginAttempt::Throttled {
-            retry_after_secs: (wait.num_milliseconds().max(0) as u64)
-                .div_ceil(1000)
-                .max(1),
-        },
-        None => LoginAttempt::Known(Box::new(user)),
+    )
+    .map(|wait| {
+        (wait.num_milliseconds().max(0) as u64)
+            .div_ceil(1000)
+            .max(1)
     })
 }
 

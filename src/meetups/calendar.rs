@@ -94,11 +94,15 @@ fn zone_spans(meetups: &[MeetupRow]) -> BTreeMap<&'static str, Span> {
 
 /// The stable identifier of a meetup's event, the same in every calendar that carries it.
 pub fn uid(meetup_id: MeetupId, base_url: &str) -> String {
-    let host = url::Url::parse(base_url)
+    format!("meetup-{meetup_id}@{}", host(base_url))
+}
+
+/// The host events' identifiers are scoped to: the web client's.
+pub fn host(base_url: &str) -> String {
+    url::Url::parse(base_url)
         .ok()
         .and_then(|u| u.host_str().map(str::to_string))
-        .unwrap_or_else(|| "devforum".to_string());
-    format!("meetup-{meetup_id}@{host}")
+        .unwrap_or_else(|| "devforum".to_string())
 }
 
 pub fn page_link(meetup_id: MeetupId, base_url: &str) -> String {

@@ -407,10 +407,7 @@ pub fn personal_calendar(
         .ok_or(ApiError::NotFound)?;
     let meetups = model::personal_calendar(conn, owner, super::calendar::FEED_LIMIT)?;
     let base = base_url.trim_end_matches('/');
-    let host = url::Url::parse(base_url)
-        .ok()
-        .and_then(|u| u.host_str().map(str::to_string))
-        .unwrap_or_else(|| "devforum".to_string());
+    let host = super::calendar::host(base_url);
     // Each accepted mentorship's check-in day (when both sides are asked whether it goes on).
     let days: Vec<super::calendar::DayToRemember> = model::accepted_mentorships(conn, owner)?
         .into_iter()

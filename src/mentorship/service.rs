@@ -140,7 +140,8 @@ fn display(person: &PersonRow) -> String {
     }
 }
 
-fn request_link(base_url: &str, id: MentorshipRequestId) -> String {
+/// The web client's page of a request (mail links).
+pub(super) fn request_link(base_url: &str, id: MentorshipRequestId) -> String {
     format!(
         "{}/mentorship-requests/{id}",
         base_url.trim_end_matches('/')

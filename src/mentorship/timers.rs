@@ -131,7 +131,7 @@ fn remind(
                     "mentor": reminder.mentor_username,
                     "mentee": mentee,
                     "days": expires,
-                    "link": request_link(base_url, reminder.id),
+                    "link": super::service::request_link(base_url, MentorshipRequestId(reminder.id)),
                 }),
             )?;
         }
@@ -225,7 +225,7 @@ fn tell_both(
                 "other": name_of(other),
                 "as_mentor": as_mentor,
                 "days": timers.request_ttl.num_days(),
-                "link": request_link(base_url, row.id.0),
+                "link": super::service::request_link(base_url, row.id),
             }),
         );
         notifications::events::tell(
@@ -239,11 +239,4 @@ fn tell_both(
         )?;
     }
     Ok(())
-}
-
-fn request_link(base_url: &str, id: i64) -> String {
-    format!(
-        "{}/mentorship-requests/{id}",
-        base_url.trim_end_matches('/')
-    )
 }
