@@ -110,6 +110,10 @@ pub struct ServerSettings {
     pub cors_allowed_origins: Vec<String>,
     pub shutdown_timeout_secs: u64,
     pub workers: usize,
+    /// Addresses of the load balancers in front (nginx): from these peers the client's
+    /// address is read from `X-Forwarded-For`; from anyone else the header is ignored.
+    #[serde(default)]
+    pub trusted_proxies: Vec<std::net::IpAddr>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -248,8 +252,19 @@ pub struct AuthSettings {
     pub username_reserved_days: u32,
 }
 
+/// Where rate-limit buckets are kept (`rate_limit`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum RateLimitStore {
+    /// Shared by every process through the database (the default).
+    Postgres,
+    /// Each process its own: right for exactly one API process.
+    Memory,
+}
+
 #[derive(Debug, Clone, Deserialize)]
 pub struct RateLimitSettings {
+    pub store: RateLimitStore,
     pub login_per_minute: u32,
     pub register_per_hour: u32,
     pub password_reset_per_hour: u32,
@@ -366,6 +381,7 @@ impl Settings {
             .separator("__")
             .list_separator(",")
             .with_list_parse_key("server.cors_allowed_origins")
+            .with_list_parse_key("server.trusted_proxies")
             .with_list_parse_key("search.synonyms")
             .try_parsing(true)
             .source(Some(vars.clone()));

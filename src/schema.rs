@@ -190,6 +190,21 @@ diesel::table! {
 }
 
 diesel::table! {
+    rate_limit_buckets (key) {
+        key -> Text,
+        tat -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    recent_writes (user_id) {
+        user_id -> Int8,
+        lsn -> Int8,
+        written_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
     refresh_tokens (id) {
         id -> Int8,
         user_id -> Int8,
@@ -464,6 +479,8 @@ diesel::allow_tables_to_appear_in_same_query!(
     notification_counters,
     notification_deliveries,
     notifications,
+    rate_limit_buckets,
+    recent_writes,
     refresh_tokens,
     replies,
     reply_votes,

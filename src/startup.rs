@@ -25,7 +25,7 @@ use crate::http::web_client::{self, WebClient};
 use crate::http::{problems, request_id};
 use crate::jobs::{JobRegistry, Worker, WorkerHandle};
 use crate::operations::{self, Metrics};
-use crate::rate_limit::{AuthRateLimits, PostingLimits};
+use crate::rate_limit::{self, AuthRateLimits, PostingLimits};
 use crate::search::{self, SearchEngine};
 use crate::{accounts, meetups, mentorship, moderation, notifications, threads};
 
@@ -399,11 +399,17 @@ fn build_server(
     let refresh_policy = web::Data::new(RefreshPolicy::from_settings(&settings.auth));
     let web_client = web::Data::new(WebClient::load(&settings.web.dist_dir));
     let hashing = web::Data::new(HashingPool::new(settings.auth.hashing_concurrency));
-    let rate_limits = web::Data::new(AuthRateLimits::new(&settings.rate_limits));
-    let posting_limits = web::Data::new(PostingLimits::new(&settings.rate_limits));
+    let limit_store = rate_limit::Store::new(settings.rate_limits.store, &pool)
+        .context("creating the rate-limit metrics")?;
+    limit_store
+        .register(&metrics.registry)
+        .context("registering the rate-limit metrics")?;
+    let rate_limits = web::Data::new(AuthRateLimits::new(&settings.rate_limits, &limit_store));
+    let posting_limits = web::Data::new(PostingLimits::new(&settings.rate_limits, &limit_store));
     spawn_rate_limit_sweeper(
         rate_limits.clone().into_inner(),
         posting_limits.clone().into_inner(),
+        limit_store,
     );
     let settings = web::Data::new(settings);
     let pool = web::Data::new(pool);
@@ -484,8 +490,13 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     );
 }
 
-/// Forgets idle rate-limit keys every minute so memory stays bounded under address churn.
-fn spawn_rate_limit_sweeper(limits: Arc<AuthRateLimits>, posting: Arc<PostingLimits>) {
+/// Forgets idle rate-limit keys every minute so memory (or the shared table) stays bounded
+/// under address churn.
+fn spawn_rate_limit_sweeper(
+    limits: Arc<AuthRateLimits>,
+    posting: Arc<PostingLimits>,
+    store: rate_limit::Store,
+) {
     let weak = Arc::downgrade(&limits);
     let weak_posting = Arc::downgrade(&posting);
     drop((limits, posting));
@@ -497,6 +508,8 @@ fn spawn_rate_limit_sweeper(limits: Arc<AuthRateLimits>, posting: Arc<PostingLim
                 (Some(limits), Some(posting)) => {
                     limits.forget_idle();
                     posting.forget_idle();
+                    drop((limits, posting));
+                    store.forget_idle().await;
                 }
                 _ => break,
             }

@@ -1,7 +1,5 @@
 //! `/auth/*` and `/users/*`: extract, call the account logic, shape the answer.
 
-use std::net::{IpAddr, Ipv4Addr};
-
 use actix_web::http::header;
 use actix_web::{web, HttpRequest, HttpResponse};
 use serde::Deserialize;
@@ -19,6 +17,7 @@ use crate::auth::{ActiveUser, AuthUser, MaybeUser, SignedIn};
 use crate::config::Settings;
 use crate::db::{self, DbPool};
 use crate::error::{ApiError, Problem};
+use crate::http::client_ip::client_ip;
 use crate::http::{Json, OptionalJson};
 use crate::rate_limit::AuthRateLimits;
 
@@ -67,12 +66,6 @@ fn user_agent(req: &HttpRequest) -> Option<String> {
         .map(str::to_string)
 }
 
-fn client_ip(req: &HttpRequest) -> IpAddr {
-    req.peer_addr()
-        .map(|addr| addr.ip())
-        .unwrap_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED))
-}
-
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RegisterRequest {
@@ -111,7 +104,7 @@ pub async fn register(
     hashing: web::Data<HashingPool>,
     settings: web::Data<Settings>,
 ) -> Result<HttpResponse, ApiError> {
-    limits.register.check(&client_ip(&req))?;
+    limits.register.check(&client_ip(&req)).await?;
     let body = body.into_inner();
     let account = domain::parse_registration(domain::RawRegistration {
         username: body.username.as_deref(),
@@ -203,7 +196,7 @@ pub async fn login(
     policy: web::Data<RefreshPolicy>,
     settings: web::Data<Settings>,
 ) -> Result<HttpResponse, ApiError> {
-    limits.login.check(&client_ip(&req))?;
+    limits.login.check(&client_ip(&req)).await?;
     let mode = browser::mode_of(&req)?;
     if mode == SessionMode::Cookie {
         browser::check_origin(
@@ -363,7 +356,7 @@ pub async fn refresh(
     policy: web::Data<RefreshPolicy>,
     settings: web::Data<Settings>,
 ) -> Result<HttpResponse, ApiError> {
-    limits.refresh.check(&client_ip(&req))?;
+    limits.refresh.check(&client_ip(&req)).await?;
     let mode = browser::mode_of(&req)?;
     let token = presented(&req, mode, body, &settings)?;
     let rotation_policy = policy.clone();
@@ -394,7 +387,7 @@ pub async fn logout(
     limits: web::Data<AuthRateLimits>,
     settings: web::Data<Settings>,
 ) -> Result<HttpResponse, ApiError> {
-    limits.refresh.check(&client_ip(&req))?;
+    limits.refresh.check(&client_ip(&req)).await?;
     let mode = browser::mode_of(&req)?;
     let token = presented(&req, mode, body, &settings)?;
     db::run(&pool, move |conn| service::logout(conn, &token)).await?;
@@ -428,7 +421,7 @@ pub async fn request_password_reset(
     limits: web::Data<AuthRateLimits>,
     settings: web::Data<Settings>,
 ) -> Result<HttpResponse, ApiError> {
-    limits.password_reset.check(&client_ip(&req))?;
+    limits.password_reset.check(&client_ip(&req)).await?;
     let email =
         EmailAddress::parse(&body.email).map_err(|e| ApiError::invalid_field("email", e))?;
     let base_url = settings.web.base_url.clone();
@@ -467,7 +460,7 @@ pub async fn confirm_password_reset(
     limits: web::Data<AuthRateLimits>,
     hashing: web::Data<HashingPool>,
 ) -> Result<HttpResponse, ApiError> {
-    limits.password_reset.check(&client_ip(&req))?;
+    limits.password_reset.check(&client_ip(&req)).await?;
     let body = body.into_inner();
     let domain::PasswordReset {
         token,
@@ -564,12 +557,13 @@ pub async fn resend_verification(
     limits: web::Data<AuthRateLimits>,
     settings: web::Data<Settings>,
 ) -> Result<HttpResponse, ApiError> {
-    limits.verification_resend.check(&client_ip(&req))?;
+    limits.verification_resend.check(&client_ip(&req)).await?;
     let email =
         EmailAddress::parse(&body.email).map_err(|e| ApiError::invalid_field("email", e))?;
     if limits
         .verification_resend_per_address
         .allows(&email.as_str().to_lowercase())
+        .await
     {
         let base_url = settings.web.base_url.clone();
         db::run(&pool, move |conn| {
@@ -592,7 +586,7 @@ async fn confirm_password(
     hashing: &HashingPool,
     settings: &Settings,
 ) -> Result<(), ApiError> {
-    limits.login.check(&client_ip(req))?;
+    limits.login.check(&client_ip(req)).await?;
     if let Some(retry_after_secs) = service::seconds_to_wait(user, &settings.auth) {
         return Err(ApiError::RateLimited { retry_after_secs });
     }
@@ -749,7 +743,7 @@ pub async fn undo_email_change(
     pool: web::Data<DbPool>,
     limits: web::Data<AuthRateLimits>,
 ) -> Result<HttpResponse, ApiError> {
-    limits.password_reset.check(&client_ip(&req))?;
+    limits.password_reset.check(&client_ip(&req)).await?;
     let token =
         domain::emailed_token(&body.token).map_err(|m| ApiError::invalid_field("token", m))?;
     db::run(&pool, move |conn| service::undo_email_change(conn, &token)).await?;
@@ -911,7 +905,7 @@ pub async fn request_export(
     pool: web::Data<DbPool>,
     limits: web::Data<crate::rate_limit::PostingLimits>,
 ) -> Result<HttpResponse, ApiError> {
-    limits.exports.check(&user.id)?;
+    limits.exports.check(&user.id).await?;
     let user_id = user.id;
     db::run(&pool, move |conn| {
         Ok(super::export::request(conn, user_id)?)

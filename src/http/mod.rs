@@ -1,6 +1,7 @@
 //! HTTP plumbing shared by every feature: request ids, JSON bodies, problem documents for
 //! actix's own errors.
 
+pub mod client_ip;
 pub mod json;
 pub mod problems;
 pub mod request_id;

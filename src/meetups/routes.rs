@@ -142,7 +142,7 @@ pub async fn create_meetup(
         ),
         None => None,
     };
-    limits.meetups.check(&organizer.id)?;
+    limits.meetups.check(&organizer.id).await?;
     let meetup = db::run(&pool, move |conn| match &rule {
         Some(rule) => service::create_series(conn, &organizer, &input, rule),
         None => service::create(conn, &organizer, &input),

@@ -239,7 +239,7 @@ pub async fn create_request(
         body.message.as_deref(),
         body.goals.as_deref(),
     )?;
-    limits.mentorship_requests.check(&mentee.id)?;
+    limits.mentorship_requests.check(&mentee.id).await?;
     let base_url = settings.web.base_url.clone();
     let request = db::run(&pool, move |conn| {
         service::create_request(conn, &mentee, &input, &base_url)

@@ -149,7 +149,7 @@ pub async fn create_thread(
         body.body.as_deref(),
         body.tags.as_deref(),
     )?;
-    limits.threads.check(&author.id)?;
+    limits.threads.check(&author.id).await?;
     let thread = db::run(&pool, move |conn| {
         service::create_thread(conn, &author, &input)
     })
@@ -319,7 +319,7 @@ pub async fn create_reply(
     limits: web::Data<PostingLimits>,
 ) -> Result<HttpResponse, ApiError> {
     let body = domain::parse_reply_body(body.into_inner().body.as_deref())?;
-    limits.replies.check(&author.id)?;
+    limits.replies.check(&author.id).await?;
     let id = id.into_inner();
     let reply = db::run(&pool, move |conn| {
         service::create_reply(conn, id, &author, &body)
@@ -469,7 +469,7 @@ pub async fn preview_markdown(
     limits: web::Data<PostingLimits>,
 ) -> Result<HttpResponse, ApiError> {
     let body = domain::parse_reply_body(body.into_inner().body.as_deref())?;
-    limits.previews.check(&author.id)?;
+    limits.previews.check(&author.id).await?;
     Ok(HttpResponse::Ok().json(PreviewView {
         body_html: crate::markdown::render(&body),
     }))

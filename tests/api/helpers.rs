@@ -3,7 +3,7 @@
 
 use std::collections::HashMap;
 use std::path::PathBuf;
-use std::sync::OnceLock;
+use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 
 use devforum::config::Settings;
@@ -200,8 +200,9 @@ pub struct TestApp {
     pub client: reqwest::Client,
     shutdown: CancellationToken,
     server: Option<tokio::task::JoinHandle<anyhow::Result<()>>>,
-    // Dropped last: the server must let go of its connections first.
-    pub db: TestDatabase,
+    // Dropped last: the server must let go of its connections first. Shared with the other
+    // processes a test starts on the same database (`spawn_app_beside`).
+    pub db: Arc<TestDatabase>,
 }
 
 impl TestApp {
@@ -251,6 +252,20 @@ pub async fn spawn_app_with(
 /// A server on a database made by the caller (another PostgreSQL server, say).
 pub async fn spawn_app_on(
     db: TestDatabase,
+    customise: impl FnOnce(&mut Settings),
+    options: BuildOptions,
+) -> TestApp {
+    spawn_on(Arc::new(db), customise, options).await
+}
+
+/// A second API process on the database of `app`, as a load balancer would have beside it:
+/// nothing in memory is shared between the two, only the database.
+pub async fn spawn_app_beside(app: &TestApp, customise: impl FnOnce(&mut Settings)) -> TestApp {
+    spawn_on(app.db.clone(), customise, BuildOptions::default()).await
+}
+
+async fn spawn_on(
+    db: Arc<TestDatabase>,
     customise: impl FnOnce(&mut Settings),
     options: BuildOptions,
 ) -> TestApp {

@@ -29,6 +29,7 @@ mod personal_calendar;
 mod postgres_server;
 mod relevance;
 mod relevance_corpus;
+mod scale_out;
 mod search;
 mod threads;
 mod web_client;

@@ -1,0 +1,2 @@
+DROP TABLE recent_writes;
+DROP TABLE rate_limit_buckets;
