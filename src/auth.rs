@@ -15,7 +15,7 @@ use std::pin::Pin;
 
 use actix_web::dev::Payload;
 use actix_web::http::header;
-use actix_web::{web, FromRequest, HttpRequest};
+use actix_web::{web, FromRequest, HttpMessage, HttpRequest};
 use std::collections::HashMap;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
@@ -27,6 +27,7 @@ use crate::accounts::{Role, User};
 use crate::db::{self, DbPool};
 use crate::error::ApiError;
 use crate::ids::UserId;
+use crate::reads::Viewer;
 
 type Extracted<T> = Pin<Box<dyn Future<Output = Result<T, ApiError>>>>;
 
@@ -114,12 +115,24 @@ async fn authenticate_session(
     .await?;
     ensure_current_session(&claims, user.as_ref().map(|user| user.session_generation))?;
     let user = user.ok_or_else(invalid_token)?;
+    req.extensions_mut().insert(Viewer(user.id));
     if let Some(activity) = req.app_data::<web::Data<Activity>>() {
         if counts_as_activity(req.path()) && activity.due(user.id, Instant::now()) {
             activity.record(pool.get_ref().clone(), user.id, Utc::now());
         }
     }
     Ok((user, claims.session))
+}
+
+/// The member a request is signed in as, for routing its reads: the one authentication
+/// found, else the one its bearer token names (checked by signature only: a read routed for
+/// a token that turns out stale is refused by the handler's own authentication anyway).
+pub fn viewer_id(req: &HttpRequest) -> Option<UserId> {
+    if let Some(Viewer(user)) = req.extensions().get::<Viewer>() {
+        return Some(*user);
+    }
+    let token = bearer_token(req).ok()??;
+    verify(req, &token).ok().map(|claims| claims.user_id)
 }
 
 fn required_bearer_token(req: &HttpRequest) -> Result<String, ApiError> {

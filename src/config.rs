@@ -122,6 +122,17 @@ pub struct DatabaseSettings {
     pub pool_size: u32,
     pub connection_timeout_secs: u64,
     pub migrate_on_start: bool,
+    /// A streaming replica for reads that tolerate a little staleness (`reads`); none by
+    /// default. `DEVFORUM__DATABASE__REPLICA_URL` sets it.
+    #[serde(default)]
+    pub replica_url: Option<SecretString>,
+    /// A replica further behind than this many seconds is left alone until it catches up.
+    #[serde(default = "default_replica_max_lag_secs")]
+    pub replica_max_lag_secs: u64,
+}
+
+fn default_replica_max_lag_secs() -> u64 {
+    5
 }
 
 impl DatabaseSettings {

@@ -23,6 +23,7 @@ pub mod operations;
 pub mod pagination;
 pub mod progress;
 pub mod rate_limit;
+pub mod reads;
 pub mod schema;
 pub mod search;
 pub mod seed;

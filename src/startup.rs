@@ -26,6 +26,7 @@ use crate::http::{problems, request_id};
 use crate::jobs::{JobRegistry, Worker, WorkerHandle};
 use crate::operations::{self, Metrics};
 use crate::rate_limit::{self, AuthRateLimits, PostingLimits};
+use crate::reads::{self, Reads};
 use crate::search::{self, SearchEngine};
 use crate::{accounts, meetups, mentorship, moderation, notifications, threads};
 
@@ -237,10 +238,13 @@ impl Application {
             hub,
             shutdown: shutdown.clone(),
         };
+        let reads = Reads::start(pool.clone(), &settings.database, shutdown.clone())
+            .context("setting up the read replica")?;
         let server = build_server(
             listener,
             settings.clone(),
             pool.clone(),
+            reads,
             engine,
             live,
             options.extra_routes,
@@ -370,6 +374,7 @@ fn build_server(
     listener: TcpListener,
     settings: Settings,
     pool: DbPool,
+    reads: Reads,
     engine: SearchEngine,
     live: notifications::live::LiveStreams,
     extra_routes: Option<RouteExtension>,
@@ -378,6 +383,10 @@ fn build_server(
     pool.metrics()
         .register(&metrics.registry)
         .context("registering the database metrics")?;
+    reads
+        .register(&metrics.registry)
+        .context("registering the replica metrics")?;
+    let reads = web::Data::new(reads);
     let prometheus = PrometheusMetricsBuilder::new("devforum")
         .registry(metrics.registry.clone())
         .mask_unmatched_patterns("UNMATCHED")
@@ -420,7 +429,8 @@ fn build_server(
     let mut server = HttpServer::new(move || {
         App::new()
             // Outermost last: request id → security headers → compression → problem
-            // documents → CORS → metrics → routes.
+            // documents → CORS → metrics → read-your-writes marks → routes.
+            .wrap(from_fn(reads::remember_writes))
             .wrap(prometheus.clone())
             .wrap(cors(&settings.server.cors_allowed_origins))
             .wrap(problems::error_handlers())
@@ -429,6 +439,7 @@ fn build_server(
             .wrap(from_fn(request_id::middleware))
             .app_data(settings.clone())
             .app_data(pool.clone())
+            .app_data(reads.clone())
             .app_data(metrics.clone())
             .app_data(engine.clone())
             .app_data(live.clone())

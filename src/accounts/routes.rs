@@ -20,6 +20,7 @@ use crate::error::{ApiError, Problem};
 use crate::http::client_ip::client_ip;
 use crate::http::{Json, OptionalJson};
 use crate::rate_limit::AuthRateLimits;
+use crate::reads::ReadPool;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(
@@ -526,10 +527,12 @@ pub async fn update_me(
 pub async fn get_user(
     MaybeUser(viewer): MaybeUser,
     username: web::Path<String>,
-    pool: web::Data<DbPool>,
+    pool: ReadPool,
 ) -> Result<HttpResponse, ApiError> {
     let username = username.into_inner();
-    let user = db::read(&pool, move |conn| service::member_named(conn, &username)).await?;
+    let user = pool
+        .read(move |conn| service::member_named(conn, &username))
+        .await?;
     Ok(HttpResponse::Ok().json(UserView::for_viewer(&user, viewer.as_ref())))
 }
 

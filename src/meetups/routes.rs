@@ -18,6 +18,7 @@ use crate::error::{ApiError, Problem};
 use crate::http::Json;
 use crate::ids::MeetupId;
 use crate::pagination::{self, Page};
+use crate::reads::ReadPool;
 use crate::tags::TagNameSchema;
 use crate::validation::{double_option, TimezoneName};
 use crate::visibility::Audience;
@@ -186,7 +187,7 @@ pub struct MeetupListQuery {
 pub async fn list_meetups(
     MaybeUser(viewer): MaybeUser,
     query: web::Query<MeetupListQuery>,
-    pool: web::Data<DbPool>,
+    pool: ReadPool,
 ) -> Result<HttpResponse, ApiError> {
     let query = query.into_inner();
     let domain::ListingFields { tag, city } = domain::parse_listing_fields(
@@ -206,7 +207,7 @@ pub async fn list_meetups(
         after: pagination::decode_optional(LISTING, query.cursor.as_deref())?,
         limit: pagination::limit(query.limit)?,
     };
-    let page = db::read(&pool, move |conn| service::list(conn, &filter)).await?;
+    let page = pool.read(move |conn| service::list(conn, &filter)).await?;
     Ok(HttpResponse::Ok().json(page))
 }
 
@@ -223,10 +224,12 @@ pub async fn list_meetups(
 pub async fn get_meetup(
     MaybeUser(viewer): MaybeUser,
     id: web::Path<MeetupId>,
-    pool: web::Data<DbPool>,
+    pool: ReadPool,
 ) -> Result<HttpResponse, ApiError> {
     let id = id.into_inner();
-    let meetup = db::read(&pool, move |conn| service::get(conn, id, viewer.as_ref())).await?;
+    let meetup = pool
+        .read(move |conn| service::get(conn, id, viewer.as_ref()))
+        .await?;
     Ok(HttpResponse::Ok().json(meetup))
 }
 
@@ -433,12 +436,14 @@ fn ics(body: String) -> HttpResponse {
 )]
 pub async fn meetup_calendar(
     id: web::Path<MeetupId>,
-    pool: web::Data<DbPool>,
+    pool: ReadPool,
     settings: web::Data<Settings>,
 ) -> Result<HttpResponse, ApiError> {
     let id = id.into_inner();
     let base_url = settings.web.base_url.clone();
-    let body = db::read(&pool, move |conn| service::calendar_of(conn, id, &base_url)).await?;
+    let body = pool
+        .read(move |conn| service::calendar_of(conn, id, &base_url))
+        .await?;
     Ok(ics(body))
 }
 
@@ -450,14 +455,13 @@ pub async fn meetup_calendar(
     )
 )]
 pub async fn upcoming_calendar(
-    pool: web::Data<DbPool>,
+    pool: ReadPool,
     settings: web::Data<Settings>,
 ) -> Result<HttpResponse, ApiError> {
     let base_url = settings.web.base_url.clone();
-    let body = db::read(&pool, move |conn| {
-        service::upcoming_calendar(conn, &base_url)
-    })
-    .await?;
+    let body = pool
+        .read(move |conn| service::upcoming_calendar(conn, &base_url))
+        .await?;
     Ok(ics(body))
 }
 
@@ -526,16 +530,15 @@ pub async fn revoke_calendar_feed(
 )]
 pub async fn personal_calendar(
     token: web::Path<String>,
-    pool: web::Data<DbPool>,
+    pool: ReadPool,
     settings: web::Data<Settings>,
 ) -> Result<HttpResponse, ApiError> {
     let token = token.into_inner();
     let base_url = settings.web.base_url.clone();
     let check_in_after = chrono::Duration::days(i64::from(settings.mentorship.check_in_after_days));
-    let body = db::read(&pool, move |conn| {
-        service::personal_calendar(conn, &token, check_in_after, &base_url)
-    })
-    .await?;
+    let body = pool
+        .read(move |conn| service::personal_calendar(conn, &token, check_in_after, &base_url))
+        .await?;
     let mut response = ics(body);
     response.headers_mut().insert(
         actix_web::http::header::CACHE_CONTROL,

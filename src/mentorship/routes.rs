@@ -17,6 +17,7 @@ use crate::http::{Json, OptionalJson};
 use crate::ids::MentorshipRequestId;
 use crate::pagination::{self, Page};
 use crate::rate_limit::PostingLimits;
+use crate::reads::ReadPool;
 use crate::tags::TagNameSchema;
 use crate::validation::TimezoneName;
 
@@ -160,7 +161,7 @@ pub async fn list_mentors(
     // A token is not needed, but one that is sent must be valid.
     _viewer: MaybeUser,
     query: web::Query<DirectoryQuery>,
-    pool: web::Data<DbPool>,
+    pool: ReadPool,
 ) -> Result<HttpResponse, ApiError> {
     let query = query.into_inner();
     let domain::DirectoryFields { skill, language } =
@@ -172,7 +173,9 @@ pub async fn list_mentors(
         after: pagination::decode_optional(DIRECTORY_LISTING, query.cursor.as_deref())?,
         limit: pagination::limit(query.limit)?,
     };
-    let page = db::read(&pool, move |conn| service::list_mentors(conn, &filter)).await?;
+    let page = pool
+        .read(move |conn| service::list_mentors(conn, &filter))
+        .await?;
     Ok(HttpResponse::Ok().json(page))
 }
 
@@ -189,10 +192,12 @@ pub async fn list_mentors(
 pub async fn get_mentor(
     _viewer: MaybeUser,
     username: web::Path<String>,
-    pool: web::Data<DbPool>,
+    pool: ReadPool,
 ) -> Result<HttpResponse, ApiError> {
     let username = username.into_inner();
-    let mentor = db::read(&pool, move |conn| service::get_mentor(conn, &username)).await?;
+    let mentor = pool
+        .read(move |conn| service::get_mentor(conn, &username))
+        .await?;
     Ok(HttpResponse::Ok().json(mentor))
 }
 

@@ -7,6 +7,7 @@ use utoipa::ToSchema;
 
 use crate::db::{self, DbPool};
 use crate::error::{ApiError, Problem};
+use crate::reads::Reads;
 use crate::search::SearchEngine;
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -32,12 +33,26 @@ pub struct SearchState {
     pub state: String,
 }
 
+/// The read replica, when one is configured (`database.replica_url`).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ReplicaState {
+    /// `up` (reads may go to it) or `down` (every read goes to the primary).
+    pub state: String,
+    /// How far its last replayed transaction is behind, in seconds (0 when caught up).
+    pub lag_seconds: f64,
+    /// WAL it has yet to replay, in bytes.
+    pub lag_bytes: i64,
+}
+
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ReadyStatus {
     /// `ready` when every dependency needed to serve requests answers.
     pub status: String,
     pub database: DependencyState,
     pub search: SearchState,
+    /// Present only with a replica; a replica down is reported, never fatal.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub replica: Option<ReplicaState>,
 }
 
 /// The process is up.
@@ -64,7 +79,11 @@ pub async fn health() -> HttpResponse {
         (status = 503, description = "A dependency is down", body = Problem, content_type = "application/problem+json")
     )
 )]
-pub async fn ready(pool: web::Data<DbPool>, engine: web::Data<SearchEngine>) -> HttpResponse {
+pub async fn ready(
+    pool: web::Data<DbPool>,
+    engine: web::Data<SearchEngine>,
+    reads: web::Data<Reads>,
+) -> HttpResponse {
     let started = std::time::Instant::now();
     let database = db::read(&pool, |conn| {
         diesel::sql_query("SELECT 1").execute(conn)?;
@@ -83,11 +102,17 @@ pub async fn ready(pool: web::Data<DbPool>, engine: web::Data<SearchEngine>) -> 
         engine: engine.name().into(),
         state: if search_up { "up" } else { "down" }.into(),
     };
+    let replica = reads.status().map(|status| ReplicaState {
+        state: if status.up { "up" } else { "down" }.into(),
+        lag_seconds: status.lag_secs,
+        lag_bytes: status.lag_bytes,
+    });
     if database_up {
         HttpResponse::Ok().json(ReadyStatus {
             status: "ready".into(),
             database: database_state,
             search,
+            replica,
         })
     } else {
         if let Err(error) = database {

@@ -11,6 +11,7 @@ use crate::config::{SearchEngineKind, SearchSettings};
 use crate::db::{self, DbPool};
 use crate::error::ApiError;
 use crate::jobs::{self, BatchOutcome, Job};
+use crate::reads::ReadPool;
 
 use super::document::{self, DocRef};
 use super::domain::SearchQuery;
@@ -83,14 +84,14 @@ impl SearchEngine {
     /// Answers a query: the engine's hits, less anything no longer visible.
     pub async fn search(
         &self,
-        pool: &DbPool,
+        pool: &ReadPool,
         query: SearchQuery,
     ) -> Result<SearchResults, ApiError> {
         let started = Instant::now();
         let (hits, total, facets) = match self {
             SearchEngine::Postgres(engine) => {
                 let engine = engine.clone();
-                db::read(pool, move |conn| {
+                pool.read(move |conn| {
                     let found = engine.search(conn, &query)?;
                     let refs: Vec<DocRef> = found.hits.iter().map(Hit::doc_ref).collect();
                     let visible = visible_set(conn, &refs)?;
@@ -114,7 +115,7 @@ impl SearchEngine {
                     )
                 })?;
                 let refs: Vec<DocRef> = found.hits.iter().map(Hit::doc_ref).collect();
-                let visible = db::read(pool, move |conn| Ok(visible_set(conn, &refs)?)).await?;
+                let visible = pool.read(move |conn| Ok(visible_set(conn, &refs)?)).await?;
                 let hits = keep_visible(found.hits, &visible);
                 (hits, found.total, found.facets)
             }

@@ -5,9 +5,9 @@ use actix_web::{web, HttpResponse};
 use super::domain::{SearchParams, SearchQuery};
 use super::views::SearchResults;
 use super::SearchEngine;
-use crate::db::DbPool;
 use crate::error::{ApiError, Problem};
 use crate::operations::Metrics;
+use crate::reads::ReadPool;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(web::resource("/search").route(web::get().to(search)));
@@ -28,7 +28,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
 pub async fn search(
     params: web::Query<SearchParams>,
     engine: web::Data<SearchEngine>,
-    pool: web::Data<DbPool>,
+    pool: ReadPool,
     metrics: web::Data<Metrics>,
 ) -> Result<HttpResponse, ApiError> {
     let query = SearchQuery::parse(params.into_inner())?;

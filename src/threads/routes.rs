@@ -15,6 +15,7 @@ use crate::http::Json;
 use crate::ids::{ReplyId, ThreadId};
 use crate::pagination::{self, Page};
 use crate::rate_limit::PostingLimits;
+use crate::reads::ReadPool;
 use crate::tags::TagNameSchema;
 use crate::visibility::Audience;
 
@@ -51,8 +52,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     get, path = "/api/v1/tags", tag = "threads",
     responses((status = 200, description = "Tags, most used first", body = TagList))
 )]
-pub async fn list_tags(pool: web::Data<DbPool>) -> Result<HttpResponse, ApiError> {
-    let tags = db::read(&pool, service::list_tags).await?;
+pub async fn list_tags(pool: ReadPool) -> Result<HttpResponse, ApiError> {
+    let tags = pool.read(service::list_tags).await?;
     Ok(HttpResponse::Ok().json(tags))
 }
 
@@ -85,7 +86,7 @@ pub struct ThreadListQuery {
 pub async fn list_threads(
     MaybeUser(viewer): MaybeUser,
     query: web::Query<ThreadListQuery>,
-    pool: web::Data<DbPool>,
+    pool: ReadPool,
 ) -> Result<HttpResponse, ApiError> {
     let query = query.into_inner();
     let listing = domain::parse_listing(
@@ -103,10 +104,9 @@ pub async fn list_threads(
         limit: listing.limit,
     };
     let author = query.author;
-    let page = db::read(&pool, move |conn| {
-        service::list_threads(conn, &filter, author.as_deref())
-    })
-    .await?;
+    let page = pool
+        .read(move |conn| service::list_threads(conn, &filter, author.as_deref()))
+        .await?;
     Ok(HttpResponse::Ok().json(page))
 }
 
@@ -170,13 +170,12 @@ pub async fn create_thread(
 pub async fn get_thread(
     MaybeUser(viewer): MaybeUser,
     id: web::Path<ThreadId>,
-    pool: web::Data<DbPool>,
+    pool: ReadPool,
 ) -> Result<HttpResponse, ApiError> {
     let id = id.into_inner();
-    let thread = db::run(&pool, move |conn| {
-        service::get_thread(conn, id, viewer.as_ref())
-    })
-    .await?;
+    let thread = pool
+        .read(move |conn| service::get_thread(conn, id, viewer.as_ref()))
+        .await?;
     Ok(HttpResponse::Ok().json(thread))
 }
 
@@ -276,15 +275,16 @@ pub async fn list_replies(
     MaybeUser(viewer): MaybeUser,
     id: web::Path<ThreadId>,
     query: web::Query<PageQuery>,
-    pool: web::Data<DbPool>,
+    pool: ReadPool,
 ) -> Result<HttpResponse, ApiError> {
     let limit = pagination::limit(query.limit)?;
     let cursor = query.into_inner().cursor.filter(|c| !c.is_empty());
     let id = id.into_inner();
-    let page = db::read(&pool, move |conn| {
-        service::list_replies(conn, id, viewer.as_ref(), cursor.as_deref(), limit)
-    })
-    .await?;
+    let page = pool
+        .read(move |conn| {
+            service::list_replies(conn, id, viewer.as_ref(), cursor.as_deref(), limit)
+        })
+        .await?;
     Ok(HttpResponse::Ok().json(page))
 }
 

@@ -27,6 +27,7 @@ mod outage;
 mod own_account;
 mod personal_calendar;
 mod postgres_server;
+mod read_replica;
 mod relevance;
 mod relevance_corpus;
 mod scale_out;

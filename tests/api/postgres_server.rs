@@ -39,6 +39,61 @@ impl PostgresServer {
         server
     }
 
+    /// A streaming replica of `primary` (`pg_basebackup -R`), started on its own port; it
+    /// replays everything `primary` writes, and takes no writes itself.
+    pub fn replica_of(primary: &PostgresServer) -> Self {
+        let root =
+            std::env::temp_dir().join(format!("devforum-pg-{}", uuid::Uuid::new_v4().simple()));
+        std::fs::create_dir_all(&root).expect("create server folder");
+        let replica = PostgresServer {
+            bindir: primary.bindir.clone(),
+            port: free_port(),
+            root,
+        };
+        if running_as_root() {
+            run(Command::new("chown").arg("postgres").arg(&replica.root));
+        }
+        run(replica
+            .command("pg_basebackup")
+            .args([
+                "-h",
+                "127.0.0.1",
+                "-p",
+                &primary.port.to_string(),
+                "-U",
+                "postgres",
+            ])
+            .arg("-D")
+            .arg(replica.data())
+            .args(["-R", "-X", "stream", "-c", "fast"]));
+        replica.start_again();
+        replica
+    }
+
+    /// Runs one statement with `psql` on `database`, returning what it printed.
+    pub fn psql(&self, database: &str, statement: &str) -> String {
+        let output = self
+            .command("psql")
+            .args([
+                "-X",
+                "-A",
+                "-t",
+                "-v",
+                "ON_ERROR_STOP=1",
+                "-d",
+                &self.url(database),
+            ])
+            .args(["-c", statement])
+            .output()
+            .expect("run psql");
+        assert!(
+            output.status.success(),
+            "psql failed: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        String::from_utf8_lossy(&output.stdout).trim().to_string()
+    }
+
     fn data(&self) -> PathBuf {
         self.root.join("data")
     }
