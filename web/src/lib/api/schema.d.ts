@@ -2161,6 +2161,7 @@ export interface components {
         };
         ReadyStatus: {
             database: components["schemas"]["DependencyState"];
+            replica?: null | components["schemas"]["ReplicaState"];
             search: components["schemas"]["SearchState"];
             /** @description `ready` when every dependency needed to serve requests answers. */
             status: string;
@@ -2214,6 +2215,21 @@ export interface components {
             password: string;
             /** @example ada_l */
             username: string;
+        };
+        /** @description The read replica, when one is configured (`database.replica_url`). */
+        ReplicaState: {
+            /**
+             * Format: int64
+             * @description WAL it has yet to replay, in bytes.
+             */
+            lag_bytes: number;
+            /**
+             * Format: double
+             * @description How far its last replayed transaction is behind, in seconds (0 when caught up).
+             */
+            lag_seconds: number;
+            /** @description `up` (reads may go to it) or `down` (every read goes to the primary). */
+            state: string;
         };
         /**
          * Format: int64
