@@ -31,9 +31,25 @@ export MAX_ID=$max_id MIN_ID=$((max_id - 5000))
 token=$(curl -fs -H 'content-type: application/json' "http://127.0.0.1:$port/api/v1/auth/login" \
     -d '{"login":"seed_user_1","password":"seed password 123"}' \
     | python3 -c 'import json, sys; print(json.load(sys.stdin)["access_token"])')
+# The database's own ceiling, measured in the same run on the same server: pgbench's
+# select-only transaction (one prepared primary-key SELECT), 32 clients, over TCP on loopback as
+# the API connects. Its tables live in a database of their own (scale 10, made once).
+pgbench_url="$base/devforum_pgbench"
+if ! psql -tA "$base/postgres" -c "SELECT 1 FROM pg_database WHERE datname = 'devforum_pgbench'" | grep -q 1; then
+    psql -q "$base/postgres" -c "CREATE DATABASE devforum_pgbench"
+    pgbench -i -q -s 10 "$pgbench_url" >/dev/null 2>&1
+fi
+ceiling=$(pgbench -n -S -M prepared -c32 -j2 -T10 "$pgbench_url" 2>/dev/null \
+    | grep -oE "tps = [0-9.]+" | grep -oE "[0-9.]+" | cut -d. -f1)
+echo "== pgbench -S -M prepared -c32 -j2 -T10 (the database's ceiling): $ceiling tps"
 run() {
     if [ -n "${ONLY:-}" ] && ! grep -qE "$ONLY" <<<"$1"; then return; fi
-    echo "== $1"; shift; wrk -t2 -c32 -d10s --latency "$@" | grep -E "Requests/sec|Latency  |50%|99%|Non-2xx|Socket errors"
+    local name="$1" out; shift
+    echo "== $name"
+    out="$(wrk -t2 -c32 -d10s --latency "$@")"
+    grep -E "Requests/sec|Latency  |50%|99%|Non-2xx|Socket errors" <<<"$out"
+    local rps; rps="$(grep -oE "Requests/sec: +[0-9.]+" <<<"$out" | grep -oE "[0-9.]+$" | cut -d. -f1)"
+    python3 -c "print(f'    ratio to pgbench -S: {$ceiling / max($rps, 1):.1f}x below ({$rps} req/s against {$ceiling} tps)')"
 }
 
 run "GET /api/v1/threads?limit=20" "http://127.0.0.1:$port/api/v1/threads?limit=20"

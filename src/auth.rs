@@ -107,7 +107,7 @@ async fn authenticate_session(
         .clone();
     let claims = verify(req, &token)?;
     let user_id = claims.user_id;
-    let user = db::read(&pool, move |conn| {
+    let user = db::read_quick(&pool, move |conn| {
         Ok(diesel::OptionalExtension::optional(User::find(
             conn, user_id,
         ))?)

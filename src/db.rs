@@ -207,6 +207,31 @@ where
     .context("the blocking database work stopped")?
 }
 
+/// Like [`read`], for short indexed reads on hot paths (a thread page, a list, a member's own
+/// row): when a connection is idle it runs **on the calling thread**, with no hand-off to the
+/// blocking pool and back. The hand-off is two thread wake-ups per request; the profile of
+/// `GET /threads/{id}` showed the server spending more CPU in the scheduler switching threads
+/// than in devforum itself (docs/PERFORMANCE.md, "Per-request cost"). The price: the async
+/// worker waits for the database meanwhile (one indexed statement, tens of microseconds), so
+/// only reads with a bounded, small cost may use it. With no idle connection, or when the
+/// connection is lost, it is [`read`].
+pub async fn read_quick<T, F>(pool: &DbPool, work: F) -> Result<T, ApiError>
+where
+    F: Fn(&mut PgConnection) -> Result<T, ApiError> + Send + 'static,
+    T: Send + 'static,
+{
+    if let Some(mut conn) = pool.pool.try_get() {
+        let (result, log) = attempt(&mut conn, &work);
+        if log.loss.is_none() {
+            return result;
+        }
+        drop(conn);
+        pool.health.connection_lost();
+        tracing::info!("database connection lost; reading again");
+    }
+    read(pool, work).await
+}
+
 async fn run_as<T, F>(pool: &DbPool, access: Access, work: F) -> Result<T, ApiError>
 where
     F: Fn(&mut PgConnection) -> Result<T, ApiError> + Send + 'static,

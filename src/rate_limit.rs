@@ -206,28 +206,59 @@ impl<K: Hash + Eq + Clone + Display> KeyedLimit<K> {
 
     async fn verdict(&self, key: &K) -> Verdict {
         match &self.store {
-            Store::Memory => match self.memory.check_key(key) {
-                Ok(()) => Verdict::Allowed,
-                Err(not_until) => Verdict::Refused {
-                    retry_after_secs: retry_after(not_until.wait_time_from(self.clock.now())),
-                },
-            },
-            Store::Postgres { pool, errors } => {
+            Store::Memory => self.memory_verdict(key),
+            Store::Postgres { pool, .. } => {
                 let shared_key = format!("{}:{key}", self.name);
                 let budget = self.budget;
-                match db::run(pool, move |conn| {
+                let checked = db::run(pool, move |conn| {
                     Ok(shared_check(conn, &shared_key, budget)?)
                 })
-                .await
-                {
-                    Ok(verdict) => verdict,
-                    Err(error) => {
-                        errors.inc();
-                        tracing::warn!(%error, limit = self.name, "rate-limit store failed; request let through");
-                        Verdict::Allowed
-                    }
-                }
+                .await;
+                self.or_let_through(checked)
             }
+        }
+    }
+
+    /// Counts one request for `key` on a connection the caller already holds (outside any
+    /// transaction), sparing a write its own hand-off to the blocking pool for the check: the
+    /// same answer as [`KeyedLimit::check`].
+    pub fn check_on(&self, conn: &mut PgConnection, key: &K) -> Result<(), ApiError> {
+        let verdict = match &self.store {
+            Store::Memory => self.memory_verdict(key),
+            Store::Postgres { .. } => {
+                let shared_key = format!("{}:{key}", self.name);
+                self.or_let_through(
+                    shared_check(conn, &shared_key, self.budget).map_err(ApiError::from),
+                )
+            }
+        };
+        match verdict {
+            Verdict::Allowed => Ok(()),
+            Verdict::Refused { retry_after_secs } => {
+                Err(ApiError::RateLimited { retry_after_secs })
+            }
+        }
+    }
+
+    fn memory_verdict(&self, key: &K) -> Verdict {
+        match self.memory.check_key(key) {
+            Ok(()) => Verdict::Allowed,
+            Err(not_until) => Verdict::Refused {
+                retry_after_secs: retry_after(not_until.wait_time_from(self.clock.now())),
+            },
+        }
+    }
+
+    /// A shared store that failed lets the request through, counted and logged.
+    fn or_let_through(&self, checked: Result<Verdict, ApiError>) -> Verdict {
+        match (checked, &self.store) {
+            (Ok(verdict), _) => verdict,
+            (Err(error), Store::Postgres { errors, .. }) => {
+                errors.inc();
+                tracing::warn!(%error, limit = self.name, "rate-limit store failed; request let through");
+                Verdict::Allowed
+            }
+            (Err(_), Store::Memory) => Verdict::Allowed,
         }
     }
 

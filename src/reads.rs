@@ -425,6 +425,27 @@ impl ReadPool {
         }
     }
 
+    /// Like [`ReadPool::read`], for short indexed reads (see [`db::read_quick`]): on the
+    /// calling thread when a connection is idle.
+    pub async fn read_quick<T, F>(&self, work: F) -> Result<T, ApiError>
+    where
+        F: Fn(&mut PgConnection) -> Result<T, ApiError> + Send + Sync + 'static,
+        T: Send + 'static,
+    {
+        let work = Arc::new(work);
+        let first = {
+            let work = work.clone();
+            db::read_quick(&self.pool, move |conn| work(conn)).await
+        };
+        match (first, &self.fallback) {
+            (Err(error), Some(primary)) if error.is_database_outage() => {
+                tracing::info!("read replica unreachable; read again on the primary");
+                db::read_quick(primary, move |conn| work(conn)).await
+            }
+            (result, _) => result,
+        }
+    }
+
     /// Whether this read goes to the replica.
     pub fn is_replica(&self) -> bool {
         self.fallback.is_some()

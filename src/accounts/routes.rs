@@ -531,7 +531,7 @@ pub async fn get_user(
 ) -> Result<HttpResponse, ApiError> {
     let username = username.into_inner();
     let user = pool
-        .read(move |conn| service::member_named(conn, &username))
+        .read_quick(move |conn| service::member_named(conn, &username))
         .await?;
     Ok(HttpResponse::Ok().json(UserView::for_viewer(&user, viewer.as_ref())))
 }

@@ -5,9 +5,9 @@ pub mod schedule;
 mod worker;
 
 pub use queue::{
-    backoff_delay, claim, complete, enqueue, enqueue_at, mark_failed, next_run_at, pending_of_kind,
-    queue_depth, record_failure, release, requeue_abandoned, retry_failed, Job, JobStatus, NewJob,
-    QueueDepth, DEFAULT_MAX_ATTEMPTS,
+    backoff_delay, claim, complete, enqueue, enqueue_all, enqueue_at, mark_failed, next_run_at,
+    pending_of_kind, queue_depth, record_failure, release, requeue_abandoned, retry_failed, Job,
+    JobSpec, JobStatus, NewJob, QueueDepth, DEFAULT_MAX_ATTEMPTS,
 };
 pub use worker::{
     spawn_listener, BatchOutcome, JobContext, JobHandler, JobRegistry, Worker, WorkerHandle,

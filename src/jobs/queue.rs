@@ -55,6 +55,32 @@ pub fn enqueue(conn: &mut PgConnection, kind: &str, payload: &Value) -> QueryRes
     enqueue_at(conn, kind, payload, Utc::now(), DEFAULT_MAX_ATTEMPTS)
 }
 
+/// A job to enqueue: its kind and payload, due now, with the default attempts.
+#[derive(Debug, Clone, PartialEq)]
+pub struct JobSpec {
+    pub kind: &'static str,
+    pub payload: Value,
+}
+
+/// Enqueues several jobs due now in one statement (a write that starts more than one kind of
+/// work pays one round trip for all of them).
+pub fn enqueue_all(conn: &mut PgConnection, specs: &[JobSpec]) -> QueryResult<()> {
+    let now = Utc::now();
+    let rows: Vec<NewJob<'_>> = specs
+        .iter()
+        .map(|spec| NewJob {
+            kind: spec.kind,
+            payload: &spec.payload,
+            max_attempts: DEFAULT_MAX_ATTEMPTS,
+            run_at: now,
+        })
+        .collect();
+    diesel::insert_into(jobs::table)
+        .values(&rows)
+        .execute(conn)?;
+    Ok(())
+}
+
 pub fn enqueue_at(
     conn: &mut PgConnection,
     kind: &str,

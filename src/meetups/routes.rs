@@ -207,7 +207,9 @@ pub async fn list_meetups(
         after: pagination::decode_optional(LISTING, query.cursor.as_deref())?,
         limit: pagination::limit(query.limit)?,
     };
-    let page = pool.read(move |conn| service::list(conn, &filter)).await?;
+    let page = pool
+        .read_quick(move |conn| service::list(conn, &filter))
+        .await?;
     Ok(HttpResponse::Ok().json(page))
 }
 
@@ -228,7 +230,7 @@ pub async fn get_meetup(
 ) -> Result<HttpResponse, ApiError> {
     let id = id.into_inner();
     let meetup = pool
-        .read(move |conn| service::get(conn, id, viewer.as_ref()))
+        .read_quick(move |conn| service::get(conn, id, viewer.as_ref()))
         .await?;
     Ok(HttpResponse::Ok().json(meetup))
 }

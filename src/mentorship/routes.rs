@@ -174,7 +174,7 @@ pub async fn list_mentors(
         limit: pagination::limit(query.limit)?,
     };
     let page = pool
-        .read(move |conn| service::list_mentors(conn, &filter))
+        .read_quick(move |conn| service::list_mentors(conn, &filter))
         .await?;
     Ok(HttpResponse::Ok().json(page))
 }
@@ -196,7 +196,7 @@ pub async fn get_mentor(
 ) -> Result<HttpResponse, ApiError> {
     let username = username.into_inner();
     let mentor = pool
-        .read(move |conn| service::get_mentor(conn, &username))
+        .read_quick(move |conn| service::get_mentor(conn, &username))
         .await?;
     Ok(HttpResponse::Ok().json(mentor))
 }

@@ -79,18 +79,23 @@ pub fn thread_edited(
 
 /// The replier follows the thread (unless they already chose how), and the reply's fan-out is
 /// enqueued in the same transaction as the reply.
+/// The author follows the thread they replied to; the job returned tells its watchers (the
+/// caller enqueues it with the reply's other jobs, in one statement).
 pub fn reply_posted(
     conn: &mut PgConnection,
     author: UserId,
     thread: ThreadId,
     reply: ReplyId,
-) -> Result<(), ApiError> {
+) -> Result<crate::jobs::JobSpec, ApiError> {
     model::follow(conn, author, thread, SubscriptionReason::Replied)?;
     let work = NotifyReply {
         reply_id: reply,
         edited: false,
     };
-    enqueue(conn, NOTIFY_REPLY_JOB, &work)
+    Ok(crate::jobs::JobSpec {
+        kind: NOTIFY_REPLY_JOB,
+        payload: serde_json::to_value(work).map_err(anyhow::Error::from)?,
+    })
 }
 
 /// A reply's body changed: members it now mentions for the first time are told.

@@ -21,5 +21,5 @@ pub mod views;
 pub use document::{votes_bucket, DocRef, Kind};
 pub use domain::{SearchParams, SearchQuery};
 pub use engine::SearchEngine;
-pub use sync::{enqueue, enqueue_thread_and_replies, SyncRequest, SEARCH_SYNC_JOB};
+pub use sync::{enqueue, enqueue_thread_and_replies, sync_job, SyncRequest, SEARCH_SYNC_JOB};
 pub use views::SearchResults;

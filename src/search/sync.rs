@@ -62,10 +62,27 @@ pub fn enqueue_thread_and_replies(conn: &mut PgConnection, thread_id: ThreadId) 
 }
 
 fn enqueue_request(conn: &mut PgConnection, request: SyncRequest) -> QueryResult<()> {
+    let job = request_job(request)?;
+    jobs::enqueue(conn, job.kind, &job.payload)?;
+    Ok(())
+}
+
+/// The job [`enqueue`] would add, for a caller that enqueues it with others
+/// (`jobs::enqueue_all`).
+pub fn sync_job(target: impl Into<DocRef>) -> QueryResult<jobs::JobSpec> {
+    request_job(SyncRequest {
+        target: target.into(),
+        with_replies: false,
+    })
+}
+
+fn request_job(request: SyncRequest) -> QueryResult<jobs::JobSpec> {
     let payload = serde_json::to_value(request)
         .map_err(|e| diesel::result::Error::SerializationError(Box::new(e)))?;
-    jobs::enqueue(conn, SEARCH_SYNC_JOB, &payload)?;
-    Ok(())
+    Ok(jobs::JobSpec {
+        kind: SEARCH_SYNC_JOB,
+        payload,
+    })
 }
 
 /// What the engine must do to reflect the current state of some rows.

@@ -275,6 +275,20 @@ pub fn bump_reply_count(
     Ok(())
 }
 
+/// Counts a new reply on the thread and returns the thread as it now is, with its row locked
+/// for the rest of the transaction: one statement where a locking read and an update were
+/// two. The caller checks the thread may take the reply and rolls back when it may not.
+pub fn count_new_reply(conn: &mut PgConnection, id: ThreadId) -> QueryResult<Option<ThreadRow>> {
+    diesel::update(threads::table.find(id))
+        .set((
+            threads::reply_count.eq(threads::reply_count + 1),
+            threads::last_activity_at.eq(diesel::dsl::now),
+        ))
+        .returning(ThreadRow::as_returning())
+        .get_result(conn)
+        .optional()
+}
+
 /// A page of a thread's replies with their authors. The thread's own visibility is part of
 /// the same query, so the hot path is one statement; an empty page means "no more replies"
 /// or "no such thread", which the caller tells apart only then.

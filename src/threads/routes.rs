@@ -53,7 +53,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     responses((status = 200, description = "Tags, most used first", body = TagList))
 )]
 pub async fn list_tags(pool: ReadPool) -> Result<HttpResponse, ApiError> {
-    let tags = pool.read(service::list_tags).await?;
+    let tags = pool.read_quick(service::list_tags).await?;
     Ok(HttpResponse::Ok().json(tags))
 }
 
@@ -105,7 +105,7 @@ pub async fn list_threads(
     };
     let author = query.author;
     let page = pool
-        .read(move |conn| service::list_threads(conn, &filter, author.as_deref()))
+        .read_quick(move |conn| service::list_threads(conn, &filter, author.as_deref()))
         .await?;
     Ok(HttpResponse::Ok().json(page))
 }
@@ -149,8 +149,8 @@ pub async fn create_thread(
         body.body.as_deref(),
         body.tags.as_deref(),
     )?;
-    limits.threads.check(&author.id).await?;
     let thread = db::run(&pool, move |conn| {
+        limits.threads.check_on(conn, &author.id)?;
         service::create_thread(conn, &author, &input)
     })
     .await?;
@@ -174,7 +174,7 @@ pub async fn get_thread(
 ) -> Result<HttpResponse, ApiError> {
     let id = id.into_inner();
     let thread = pool
-        .read(move |conn| service::get_thread(conn, id, viewer.as_ref()))
+        .read_quick(move |conn| service::get_thread(conn, id, viewer.as_ref()))
         .await?;
     Ok(HttpResponse::Ok().json(thread))
 }
@@ -281,7 +281,7 @@ pub async fn list_replies(
     let cursor = query.into_inner().cursor.filter(|c| !c.is_empty());
     let id = id.into_inner();
     let page = pool
-        .read(move |conn| {
+        .read_quick(move |conn| {
             service::list_replies(conn, id, viewer.as_ref(), cursor.as_deref(), limit)
         })
         .await?;
@@ -319,9 +319,10 @@ pub async fn create_reply(
     limits: web::Data<PostingLimits>,
 ) -> Result<HttpResponse, ApiError> {
     let body = domain::parse_reply_body(body.into_inner().body.as_deref())?;
-    limits.replies.check(&author.id).await?;
     let id = id.into_inner();
+    // The limit is counted on the reply's own connection: one hand-off to the blocking pool.
     let reply = db::run(&pool, move |conn| {
+        limits.replies.check_on(conn, &author.id)?;
         service::create_reply(conn, id, &author, &body)
     })
     .await?;

@@ -11,6 +11,7 @@ use super::views::{ReplyView, TagList, TagView, ThreadSummary, ThreadView, VoteV
 use crate::accounts::User;
 use crate::error::ApiError;
 use crate::ids::{ReplyId, ThreadId};
+use crate::jobs;
 use crate::markdown;
 use crate::notifications;
 use crate::pagination::{self, Page};
@@ -202,8 +203,12 @@ pub fn create_reply(
 ) -> Result<ReplyView, ApiError> {
     let body_html = markdown::render(body);
     conn.transaction(|conn| {
-        // The row lock orders this reply against concurrent ones, locks and deletes.
-        let thread = visible_thread_for_update(conn, thread_id, author)?;
+        // Counting the reply takes the thread's row lock, which orders this reply against
+        // concurrent ones, locks and deletes; a refusal below rolls the count back.
+        let thread = model::count_new_reply(conn, thread_id)?.ok_or(ApiError::NotFound)?;
+        if !visibility::can_see(Some(author), thread.flags()) {
+            return Err(ApiError::NotFound);
+        }
         rules::ensure_open_for_replies(thread.locked)?;
         let row = model::insert_reply(
             conn,
@@ -214,9 +219,8 @@ pub fn create_reply(
                 body_html: &body_html,
             },
         )?;
-        model::bump_reply_count(conn, thread_id, 1, true)?;
-        search::enqueue(conn, row.id)?;
-        notifications::events::reply_posted(conn, author.id, thread_id, row.id)?;
+        let notify = notifications::events::reply_posted(conn, author.id, thread_id, row.id)?;
+        jobs::enqueue_all(conn, &[search::sync_job(row.id)?, notify])?;
         Ok(ReplyView::new((row, author_row(author))))
     })
 }
