@@ -481,10 +481,17 @@ fn build_server(
     .listen(listener)?
     .shutdown_timeout(shutdown_timeout)
     .disable_signals();
-    if workers > 0 {
-        server = server.workers(workers);
+    Ok(server.workers(http_workers(workers)).run())
+}
+
+/// HTTP worker threads: the configured number, or two per core. Short reads run on the worker
+/// thread itself (`db::read_quick`), which then waits for PostgreSQL; a second worker per core
+/// keeps the core busy meanwhile (measured in docs/PERFORMANCE.md, "Per-request cost").
+fn http_workers(configured: usize) -> usize {
+    if configured > 0 {
+        return configured;
     }
-    Ok(server.run())
+    2 * std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get)
 }
 
 /// The route table: operations at the root; features add their scopes under `/api/v1`.
