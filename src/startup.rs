@@ -426,7 +426,7 @@ fn build_server(
     let engine = web::Data::new(engine);
     let live = web::Data::new(live);
 
-    let mut server = HttpServer::new(move || {
+    let server = HttpServer::new(move || {
         App::new()
             // Outermost last: request id → security headers → compression → problem
             // documents → CORS → metrics → read-your-writes marks → routes.
