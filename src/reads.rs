@@ -411,18 +411,7 @@ impl ReadPool {
         F: Fn(&mut PgConnection) -> Result<T, ApiError> + Send + Sync + 'static,
         T: Send + 'static,
     {
-        let work = Arc::new(work);
-        let first = {
-            let work = work.clone();
-            db::read(&self.pool, move |conn| work(conn)).await
-        };
-        match (first, &self.fallback) {
-            (Err(error), Some(primary)) if error.is_database_outage() => {
-                tracing::info!("read replica unreachable; read again on the primary");
-                db::read(primary, move |conn| work(conn)).await
-            }
-            (result, _) => result,
-        }
+        self.read_with(Hop::BlockingPool, work).await
     }
 
     /// Like [`ReadPool::read`], for short indexed reads (see [`db::read_quick`]): on the
@@ -432,15 +421,20 @@ impl ReadPool {
         F: Fn(&mut PgConnection) -> Result<T, ApiError> + Send + Sync + 'static,
         T: Send + 'static,
     {
+        self.read_with(Hop::InPlace, work).await
+    }
+
+    async fn read_with<T, F>(&self, hop: Hop, work: F) -> Result<T, ApiError>
+    where
+        F: Fn(&mut PgConnection) -> Result<T, ApiError> + Send + Sync + 'static,
+        T: Send + 'static,
+    {
         let work = Arc::new(work);
-        let first = {
-            let work = work.clone();
-            db::read_quick(&self.pool, move |conn| work(conn)).await
-        };
+        let first = hop.read(&self.pool, work.clone()).await;
         match (first, &self.fallback) {
             (Err(error), Some(primary)) if error.is_database_outage() => {
                 tracing::info!("read replica unreachable; read again on the primary");
-                db::read_quick(primary, move |conn| work(conn)).await
+                hop.read(primary, work).await
             }
             (result, _) => result,
         }
@@ -449,6 +443,27 @@ impl ReadPool {
     /// Whether this read goes to the replica.
     pub fn is_replica(&self) -> bool {
         self.fallback.is_some()
+    }
+}
+
+/// How a read reaches its connection: [`db::read`] or [`db::read_quick`].
+#[derive(Clone, Copy)]
+enum Hop {
+    BlockingPool,
+    InPlace,
+}
+
+impl Hop {
+    async fn read<T, F>(self, pool: &DbPool, work: Arc<F>) -> Result<T, ApiError>
+    where
+        F: Fn(&mut PgConnection) -> Result<T, ApiError> + Send + Sync + 'static,
+        T: Send + 'static,
+    {
+        let work = move |conn: &mut PgConnection| work(conn);
+        match self {
+            Hop::BlockingPool => db::read(pool, work).await,
+            Hop::InPlace => db::read_quick(pool, work).await,
+        }
     }
 }
 
