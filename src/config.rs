@@ -67,6 +67,7 @@ pub struct Settings {
     pub worker: WorkerSettings,
     pub rate_limits: RateLimitSettings,
     pub moderation: ModerationSettings,
+    pub trust: TrustSettings,
     pub notifications: NotificationSettings,
     pub mentorship: MentorshipSettings,
     pub meetups: MeetupSettings,
@@ -305,8 +306,58 @@ pub struct WebSettings {
 
 #[derive(Debug, Clone, Deserialize)]
 pub struct ModerationSettings {
-    /// Open reports from this many distinct members hide a post or meetup pending review.
+    /// Open reports weighing this much in all (by their reporters' trust levels) hide a post
+    /// or meetup pending review; 0: never.
     pub auto_hide_reports: u32,
+    /// How long a moderator's claim on a report holds.
+    pub claim_minutes: u32,
+}
+
+/// Graduated trust (`trust`): the thresholds of each level, what `new` accounts may do, and
+/// how much reports weigh by their reporter's level.
+#[derive(Debug, Clone, Deserialize)]
+pub struct TrustSettings {
+    /// How often every member's level is recomputed (0: only on events).
+    pub recompute_every_secs: u64,
+    /// A moderation action against a member within this many days holds them below `member`.
+    pub clean_days: u32,
+    pub basic: LevelThresholds,
+    pub member: LevelThresholds,
+    pub regular: LevelThresholds,
+    pub new_limits: NewAccountLimits,
+    pub report_weight: ReportWeights,
+}
+
+/// What a level needs: all of it.
+#[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq)]
+pub struct LevelThresholds {
+    /// Days since the account was made.
+    pub days: u32,
+    /// Threads and replies written (and still shown).
+    pub posts: u32,
+    /// Replies by others in the member's threads.
+    pub replies_received: u32,
+}
+
+/// What a `new` account may do.
+#[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq)]
+pub struct NewAccountLimits {
+    pub threads_per_day: u32,
+    pub replies_per_day: u32,
+    pub links_per_post: u32,
+    /// Whether images (always on other sites) may be embedded.
+    pub images: bool,
+    /// Seats a meetup may have (0: no limit).
+    pub meetup_seats: u32,
+}
+
+/// How much one open report weighs towards the automatic hide, by the reporter's level.
+#[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq)]
+pub struct ReportWeights {
+    pub new: u32,
+    pub basic: u32,
+    pub member: u32,
+    pub regular: u32,
 }
 
 #[derive(Debug, Clone, Deserialize)]

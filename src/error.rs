@@ -115,6 +115,13 @@ pub enum ApiError {
     UnsupportedMediaType { detail: String },
     #[error("rate limited")]
     RateLimited { retry_after_secs: u64 },
+    /// A limit of the member's own (a `new` account's posts a day), told in words.
+    #[error("{detail}")]
+    LimitReached {
+        code: &'static str,
+        detail: String,
+        retry_after_secs: u64,
+    },
     #[error("{detail}")]
     Unavailable { code: &'static str, detail: String },
     #[error(transparent)]
@@ -220,7 +227,10 @@ impl ApiError {
             | ApiError::Forbidden { code, detail }
             | ApiError::Conflict { code, detail }
             | ApiError::Unprocessable { code, detail }
-            | ApiError::Unavailable { code, detail } => Problem::new(status, code, detail.clone()),
+            | ApiError::Unavailable { code, detail }
+            | ApiError::LimitReached { code, detail, .. } => {
+                Problem::new(status, code, detail.clone())
+            }
             ApiError::NotFound => Problem::new(status, "not_found", "No such resource."),
             ApiError::PayloadTooLarge { detail } => {
                 Problem::new(status, "payload_too_large", detail.clone())
@@ -255,7 +265,9 @@ impl ResponseError for ApiError {
             ApiError::Conflict { .. } => StatusCode::CONFLICT,
             ApiError::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::UnsupportedMediaType { .. } => StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            ApiError::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
+            ApiError::RateLimited { .. } | ApiError::LimitReached { .. } => {
+                StatusCode::TOO_MANY_REQUESTS
+            }
             ApiError::Unavailable { .. } => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -271,7 +283,10 @@ impl ResponseError for ApiError {
         }
         let mut response = self.problem().to_response();
         let retry_after = match self {
-            ApiError::RateLimited { retry_after_secs } => Some(*retry_after_secs),
+            ApiError::RateLimited { retry_after_secs }
+            | ApiError::LimitReached {
+                retry_after_secs, ..
+            } => Some(*retry_after_secs),
             ApiError::Unavailable { .. } => Some(UNAVAILABLE_RETRY_AFTER_SECS),
             _ => None,
         };

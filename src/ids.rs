@@ -111,6 +111,11 @@ entity_id! {
 }
 
 entity_id! {
+    /// An appeal's id.
+    pub struct AppealId;
+}
+
+entity_id! {
     /// A notification's id (a grouped notification gets a new one each time it grows).
     pub struct NotificationId;
 }

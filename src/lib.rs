@@ -32,5 +32,6 @@ pub mod tags;
 pub mod telemetry;
 pub mod text_enum;
 pub mod threads;
+pub mod trust;
 pub mod validation;
 pub mod visibility;

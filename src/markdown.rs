@@ -89,6 +89,30 @@ pub fn mentions(markdown: &str) -> Vec<String> {
     found
 }
 
+/// Links and images a post holds, as its rendering shows them.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Embeds {
+    /// Links to other sites (links to members' profiles are not counted).
+    pub links: usize,
+    /// Images: always on another site, since members cannot upload any.
+    pub images: usize,
+}
+
+/// Counts the links and images of a post: what a new account's limits are about.
+pub fn embeds(markdown: &str) -> Embeds {
+    let mut found = Embeds::default();
+    for event in Parser::new_ext(markdown, options()) {
+        match event {
+            Event::Start(Tag::Link { dest_url, .. }) if profile_links_only(&dest_url).is_none() => {
+                found.links += 1;
+            }
+            Event::Start(Tag::Image { .. }) => found.images += 1,
+            _ => {}
+        }
+    }
+    found
+}
+
 /// Where in the document the parser is: mentions count only in plain text.
 #[derive(Default)]
 struct Context {
@@ -215,6 +239,21 @@ pub fn plain_text(markdown: &str, budget: usize) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn embeds_count_links_and_images_but_not_profile_links() {
+        let post = "See [docs](https://docs.rs), <https://example.com>, [me](/users/alice) \
+                    and ![chart](https://img.example/c.png). `[no](https://x.y)` \
+                    https://bare.example is text.";
+        assert_eq!(
+            embeds(post),
+            Embeds {
+                links: 2,
+                images: 1
+            }
+        );
+        assert_eq!(embeds("plain words"), Embeds::default());
+    }
 
     #[test]
     fn renders_markdown() {

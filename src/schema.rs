@@ -27,6 +27,21 @@ diesel::table! {
 }
 
 diesel::table! {
+    appeals (id) {
+        id -> Int8,
+        log_id -> Int8,
+        appellant_id -> Int8,
+        text -> Text,
+        automatic -> Bool,
+        status -> Text,
+        decided_by -> Nullable<Int8>,
+        note -> Nullable<Text>,
+        decided_at -> Nullable<Timestamptz>,
+        created_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
     calendar_feeds (user_id) {
         user_id -> Int8,
         token_hash -> Text,
@@ -101,6 +116,23 @@ diesel::table! {
         hidden -> Bool,
         series_id -> Nullable<Int8>,
         occurrence -> Nullable<Int4>,
+    }
+}
+
+diesel::table! {
+    member_content_action_items (log_id, content_type, content_id) {
+        log_id -> Int8,
+        content_type -> Text,
+        content_id -> Int8,
+    }
+}
+
+diesel::table! {
+    member_content_actions (log_id) {
+        log_id -> Int8,
+        member_id -> Int8,
+        since -> Timestamptz,
+        undone_by -> Nullable<Int8>,
     }
 }
 
@@ -242,6 +274,15 @@ diesel::table! {
 }
 
 diesel::table! {
+    report_claims (target_type, target_id) {
+        target_type -> Text,
+        target_id -> Int8,
+        moderator_id -> Int8,
+        expires_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
     reports (id) {
         id -> Int8,
         reporter_id -> Int8,
@@ -255,6 +296,7 @@ diesel::table! {
         handled_by -> Nullable<Int8>,
         handled_at -> Nullable<Timestamptz>,
         created_at -> Timestamptz,
+        reporter_trust_level -> Text,
     }
 }
 
@@ -430,17 +472,23 @@ diesel::table! {
         last_seen_at -> Nullable<Timestamptz>,
         last_digest_at -> Nullable<Timestamptz>,
         deleted_at -> Nullable<Timestamptz>,
+        trust_level -> Text,
+        trust_level_pinned -> Bool,
+        last_moderated_at -> Nullable<Timestamptz>,
     }
 }
 
 diesel::joinable!(account_export_chunks -> account_exports (export_id));
 diesel::joinable!(account_exports -> users (user_id));
+diesel::joinable!(appeals -> moderation_log (log_id));
 diesel::joinable!(calendar_feeds -> users (user_id));
 diesel::joinable!(meetup_rsvps -> meetups (meetup_id));
 diesel::joinable!(meetup_rsvps -> users (user_id));
 diesel::joinable!(meetup_series -> users (organizer_id));
 diesel::joinable!(meetups -> meetup_series (series_id));
 diesel::joinable!(meetups -> users (organizer_id));
+diesel::joinable!(member_content_action_items -> member_content_actions (log_id));
+diesel::joinable!(member_content_actions -> users (member_id));
 diesel::joinable!(mentor_profiles -> users (user_id));
 diesel::joinable!(moderation_log -> users (actor_id));
 diesel::joinable!(notification_counters -> users (user_id));
@@ -455,6 +503,7 @@ diesel::joinable!(replies -> threads (thread_id));
 diesel::joinable!(replies -> users (author_id));
 diesel::joinable!(reply_votes -> replies (reply_id));
 diesel::joinable!(reply_votes -> users (user_id));
+diesel::joinable!(report_claims -> users (moderator_id));
 diesel::joinable!(sessions -> users (user_id));
 diesel::joinable!(tag_subscriptions -> users (user_id));
 diesel::joinable!(thread_subscriptions -> threads (thread_id));
@@ -468,11 +517,14 @@ diesel::joinable!(user_tokens -> users (user_id));
 diesel::allow_tables_to_appear_in_same_query!(
     account_export_chunks,
     account_exports,
+    appeals,
     calendar_feeds,
     jobs,
     meetup_rsvps,
     meetup_series,
     meetups,
+    member_content_action_items,
+    member_content_actions,
     mentor_profiles,
     mentorship_requests,
     moderation_log,
@@ -484,6 +536,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     refresh_tokens,
     replies,
     reply_votes,
+    report_claims,
     reports,
     reserved_usernames,
     scheduled_runs,

@@ -123,6 +123,27 @@ pub fn job_registry(settings: &Settings) -> anyhow::Result<JobRegistry> {
             .await
         },
     );
+    let trust = settings.trust.clone();
+    registry.register_periodic(
+        crate::trust::RECOMPUTE_JOB,
+        std::time::Duration::from_secs(settings.trust.recompute_every_secs),
+        move |ctx, _job| {
+            let trust = trust.clone();
+            async move {
+                crate::db::blocking(&ctx.pool, move |pool| {
+                    let mut conn = pool.get()?;
+                    let changed = crate::trust::service::recompute_all(
+                        &mut conn,
+                        &trust,
+                        chrono::Utc::now(),
+                    )?;
+                    tracing::info!(changed, "trust levels recomputed");
+                    Ok(())
+                })
+                .await
+            }
+        },
+    );
     let base_url = settings.web.base_url.clone();
     registry.register(crate::accounts::export::EXPORT_JOB, move |ctx, job| {
         let base_url = base_url.clone();
@@ -503,6 +524,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             .configure(mentorship::routes::configure)
             .configure(meetups::routes::configure)
             .configure(moderation::routes::configure)
+            .configure(crate::trust::routes::configure)
             .configure(notifications::routes::configure)
             .configure(search::routes::configure),
     );

@@ -274,6 +274,9 @@ fn delete_personal_rows(conn: &mut PgConnection, id: UserId) -> QueryResult<()> 
         "DELETE FROM unsubscribe_tokens_used WHERE user_id = $1",
         "DELETE FROM account_exports WHERE user_id = $1",
         "DELETE FROM calendar_feeds WHERE user_id = $1",
+        // An appeal's text is the member's own words; the log keeps its decision.
+        "DELETE FROM appeals WHERE appellant_id = $1",
+        "DELETE FROM report_claims WHERE moderator_id = $1",
         // Messages prepared for others about the member's acts are written again, when they
         // go, from the tombstone ("deleted member").
         "UPDATE notifications SET mail = NULL WHERE actor_id = $1 AND mail IS NOT NULL",

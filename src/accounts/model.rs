@@ -39,6 +39,8 @@ pub struct User {
     pub session_generation: i32,
     pub failed_login_count: i32,
     pub last_failed_login_at: Option<DateTime<Utc>>,
+    pub trust_level: crate::trust::TrustLevel,
+    pub trust_level_pinned: bool,
 }
 
 #[derive(Debug, Insertable)]
@@ -613,6 +615,8 @@ pub fn fixture(id: i64, role: Role) -> User {
         session_generation: 0,
         failed_login_count: 0,
         last_failed_login_at: None,
+        trust_level: crate::trust::TrustLevel::New,
+        trust_level_pinned: false,
     }
 }
 

@@ -33,6 +33,11 @@ pub struct UserView {
     /// Only to the account's owner and to staff: set while the account is suspended.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub suspended_until: Option<SuspensionView>,
+    /// Computed from the member's activity (`new`, `basic`, `member`, `regular`).
+    pub trust_level: crate::trust::TrustLevel,
+    /// Only to staff: whether an admin pinned the level.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub trust_level_pinned: Option<bool>,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -58,6 +63,8 @@ impl UserView {
             skills: user.skills.clone(),
             email: None,
             suspended_until: None,
+            trust_level: user.trust_level,
+            trust_level_pinned: None,
         }
     }
 
@@ -77,7 +84,12 @@ impl UserView {
     /// Owner and staff see the private view; everyone else the public one.
     pub fn for_viewer(user: &User, viewer: Option<&User>) -> Self {
         match viewer {
-            Some(viewer) if viewer.id == user.id || viewer.is_staff() => Self::private(user),
+            Some(viewer) if viewer.is_staff() => {
+                let mut view = Self::private(user);
+                view.trust_level_pinned = Some(user.trust_level_pinned);
+                view
+            }
+            Some(viewer) if viewer.id == user.id => Self::private(user),
             _ => Self::public(user),
         }
     }

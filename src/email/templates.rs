@@ -30,6 +30,7 @@ const TEMPLATES: &[&str] = &[
     "mentorship_expired",
     "meetup_reminder",
     "mentorship_check_in",
+    "appeal_decided",
 ];
 
 static ENVIRONMENT: LazyLock<Environment<'static>> = LazyLock::new(|| {
@@ -82,6 +83,7 @@ static ENVIRONMENT: LazyLock<Environment<'static>> = LazyLock::new(|| {
         message!("mentorship_expired"),
         message!("meetup_reminder"),
         message!("mentorship_check_in"),
+        message!("appeal_decided"),
     ];
     let layout = [("layout.html", include_str!("templates/layout.html"))];
     let sources = layout.iter().chain(messages.iter().flatten());
@@ -145,6 +147,9 @@ mod tests {
             "as_mentor": false,
             "yours": "<script>alert(1)</script>",
             "done_link": "https://forum.example/verify?token=abc&answer=done",
+            "appeal_link": "https://forum.example/verify?token=abc",
+            "note": "<script>alert(1)</script>",
+            "overturned": true,
         });
         for template in TEMPLATES {
             let email = render(template, "a@example.com", context.clone())?;

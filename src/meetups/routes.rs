@@ -102,7 +102,7 @@ pub struct CreateMeetupRequest {
     request_body = CreateMeetupRequest,
     responses(
         (status = 201, description = "The new meetup", body = MeetupView),
-        (status = 403, description = "Unverified email (`email_not_verified`) or suspended (`account_suspended`)", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Unverified email (`email_not_verified`), suspended (`account_suspended`), or a `new` account's limits (`new_account_meetup_seats`, `new_account_links`, `new_account_images`)", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Invalid fields, every one named", body = Problem, content_type = "application/problem+json"),
         (status = 429, description = "Posting limit reached", body = Problem, content_type = "application/problem+json"),
     )
@@ -112,6 +112,7 @@ pub async fn create_meetup(
     body: Json<CreateMeetupRequest>,
     pool: web::Data<DbPool>,
     limits: web::Data<crate::rate_limit::PostingLimits>,
+    settings: web::Data<Settings>,
 ) -> Result<HttpResponse, ApiError> {
     let body = body.into_inner();
     let input = domain::parse(
@@ -143,6 +144,12 @@ pub async fn create_meetup(
         ),
         None => None,
     };
+    crate::trust::service::check_meetup(
+        &organizer,
+        Some(&input.description),
+        Some(input.capacity.map(i64::from)),
+        &settings.trust,
+    )?;
     limits.meetups.check(&organizer.id).await?;
     let meetup = db::run(&pool, move |conn| match &rule {
         Some(rule) => service::create_series(conn, &organizer, &input, rule),
@@ -281,7 +288,7 @@ pub struct UpdateMeetupRequest {
     request_body = UpdateMeetupRequest,
     responses(
         (status = 200, description = "The edited meetup", body = MeetupView),
-        (status = 403, description = "Not the organizer (`not_organizer`) or suspended", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not the organizer (`not_organizer`), suspended, or a `new` account's limits (`new_account_meetup_seats`, `new_account_links`, `new_account_images`)", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such meetup", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "The meetup is cancelled (`meetup_cancelled`)", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Invalid fields; `scope=following` on a one-off, or moving a series to another day", body = Problem, content_type = "application/problem+json"),
@@ -297,6 +304,12 @@ pub async fn update_meetup(
 ) -> Result<HttpResponse, ApiError> {
     let body = body.into_inner();
     let id = id.into_inner();
+    crate::trust::service::check_meetup(
+        &actor,
+        body.description.as_deref(),
+        body.capacity.map(|c| c.map(|seats| seats.ceil() as i64)),
+        &settings.trust,
+    )?;
     let base_url = settings.web.base_url.clone();
     let meetup = db::run(&pool, move |conn| {
         let raw = RawMeetup {

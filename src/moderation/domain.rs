@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use crate::error::ApiError;
-use crate::ids::{MeetupId, ReplyId, ReportId, ThreadId, UserId};
+use crate::ids::{AppealId, MeetupId, ReplyId, ReportId, ThreadId, UserId};
 use crate::validation;
 
 pub const NOTE_CHARS: usize = 2_000;
@@ -46,6 +46,19 @@ crate::text_enum! {
 }
 
 crate::text_enum! {
+    /// The review queue's order.
+    #[derive(Serialize, Deserialize, ToSchema)]
+    #[serde(rename_all = "snake_case")]
+    pub enum QueueSort ("queue order") {
+        /// Oldest report first (the default).
+        Oldest => "oldest",
+        Newest => "newest",
+        /// Targets reported by the most members first, then oldest first.
+        MostReported => "most_reported",
+    }
+}
+
+crate::text_enum! {
     /// What resolving a report does to its target.
     #[derive(Serialize, Deserialize, ToSchema)]
     #[serde(rename_all = "lowercase")]
@@ -75,6 +88,14 @@ crate::text_enum! {
         SetRole => "set_role",
         /// An admin erased an account (`DELETE /admin/users/{username}`).
         DeleteAccount => "delete_account",
+        /// Everything a member posted since a time was hidden, in one action.
+        HideMemberContent => "hide_member_content",
+        /// A `hide_member_content` action was undone.
+        RestoreMemberContent => "restore_member_content",
+        AppealUpheld => "appeal_upheld",
+        AppealOverturned => "appeal_overturned",
+        /// An admin pinned a member's trust level, or let it be computed again.
+        SetTrustLevel => "set_trust_level",
     }
 }
 
@@ -88,6 +109,7 @@ crate::text_enum! {
         Meetup => "meetup",
         User => "user",
         Report => "report",
+        Appeal => "appeal",
     }
 }
 
@@ -165,6 +187,84 @@ pub fn log_user(id: UserId) -> (LogTargetType, i64) {
 
 pub fn log_report(id: ReportId) -> (LogTargetType, i64) {
     (LogTargetType::Report, id.get())
+}
+
+pub fn log_appeal(id: AppealId) -> (LogTargetType, i64) {
+    (LogTargetType::Appeal, id.get())
+}
+
+impl LogAction {
+    /// Actions against a member that they may appeal: hides of their content, the hide of all
+    /// their recent content, and suspensions.
+    pub fn appealable(self) -> bool {
+        matches!(
+            self,
+            LogAction::Hide
+                | LogAction::AutoHide
+                | LogAction::HideMemberContent
+                | LogAction::Suspend
+        )
+    }
+}
+
+impl LogTargetType {
+    /// The content a log entry is about, if it is a thread, reply or meetup.
+    pub fn content(self, id: i64) -> Option<Content> {
+        match self {
+            LogTargetType::Thread => Some(Content::Thread(ThreadId(id))),
+            LogTargetType::Reply => Some(Content::Reply(ReplyId(id))),
+            LogTargetType::Meetup => Some(Content::Meetup(MeetupId(id))),
+            LogTargetType::User | LogTargetType::Report | LogTargetType::Appeal => None,
+        }
+    }
+}
+
+crate::text_enum! {
+    /// Where an appeal stands.
+    #[derive(Serialize, Deserialize, ToSchema)]
+    #[serde(rename_all = "lowercase")]
+    pub enum AppealStatus ("appeal status") {
+        Open => "open",
+        /// The action stands.
+        Upheld => "upheld",
+        /// The action was undone.
+        Overturned => "overturned",
+    }
+}
+
+crate::text_enum! {
+    /// How staff decide an appeal.
+    #[derive(Serialize, Deserialize, ToSchema)]
+    #[serde(rename_all = "lowercase")]
+    pub enum AppealOutcome ("appeal outcome") {
+        Upheld => "upheld",
+        Overturned => "overturned",
+    }
+}
+
+impl AppealOutcome {
+    pub fn status(self) -> AppealStatus {
+        match self {
+            AppealOutcome::Upheld => AppealStatus::Upheld,
+            AppealOutcome::Overturned => AppealStatus::Overturned,
+        }
+    }
+
+    pub fn log_action(self) -> LogAction {
+        match self {
+            AppealOutcome::Upheld => LogAction::AppealUpheld,
+            AppealOutcome::Overturned => LogAction::AppealOverturned,
+        }
+    }
+}
+
+/// An appeal's or decision's text: 1 to 2,000 characters, not blank.
+pub fn parse_required_text(field: &str, raw: Option<&str>) -> Result<String, ApiError> {
+    let Some(raw) = raw else {
+        return Err(ApiError::invalid_field(field, "is required"));
+    };
+    validation::text(raw, 1, NOTE_CHARS, true)
+        .map_err(|message| ApiError::invalid_field(field, message))
 }
 
 /// A report, validated.

@@ -6,10 +6,12 @@ use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Bool, Timestamptz};
 
 use super::domain::{
-    LogAction, LogTargetType, ReportReason, ReportStatus, ResolveAction, Target, TargetType,
+    LogAction, LogTargetType, QueueSort, ReportReason, ReportStatus, ResolveAction, Target,
+    TargetType,
 };
 use crate::ids::{ModerationLogId, ReportId, UserId};
-use crate::schema::{moderation_log, reports, users};
+use crate::schema::{moderation_log, report_claims, reports, users};
+use crate::trust::TrustLevel;
 
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = reports)]
@@ -26,6 +28,8 @@ pub struct ReportRow {
     pub handled_by: Option<UserId>,
     pub handled_at: Option<DateTime<Utc>>,
     pub created_at: DateTime<Utc>,
+    /// The reporter's trust level when they reported.
+    pub reporter_trust_level: TrustLevel,
 }
 
 impl ReportRow {
@@ -42,6 +46,7 @@ pub struct NewReport<'a> {
     pub target_id: i64,
     pub reason: ReportReason,
     pub details: Option<&'a str>,
+    pub reporter_trust_level: TrustLevel,
 }
 
 pub fn insert_report(conn: &mut PgConnection, new: &NewReport<'_>) -> QueryResult<ReportRow> {
@@ -60,14 +65,19 @@ pub fn lock_report(conn: &mut PgConnection, id: ReportId) -> QueryResult<Option<
         .optional()
 }
 
-/// How many open reports a target has (one per reporter, by the unique index).
-pub fn open_reports_of(conn: &mut PgConnection, target: Target) -> QueryResult<i64> {
+/// A target's open reports (one per reporter, by the unique index), counted by their
+/// reporters' trust levels.
+pub fn open_report_levels(
+    conn: &mut PgConnection,
+    target: Target,
+) -> QueryResult<Vec<(TrustLevel, i64)>> {
     reports::table
         .filter(reports::target_type.eq(target.target_type()))
         .filter(reports::target_id.eq(target.raw_id()))
         .filter(reports::status.eq(ReportStatus::Open))
-        .count()
-        .get_result(conn)
+        .group_by(reports::reporter_trust_level)
+        .select((reports::reporter_trust_level, diesel::dsl::count_star()))
+        .load(conn)
 }
 
 /// Open reports per target, for many targets in one query.
@@ -144,29 +154,190 @@ pub fn other_open_reports(
         .load(conn)
 }
 
-/// One page of the review queue, oldest first, plus one row to tell whether more exist.
+/// The open reports of the row's target: how many members reported it.
+const OPEN_REPORTERS: &str = "(SELECT count(*) FROM reports o WHERE o.status = 'open' \
+     AND o.target_type = reports.target_type AND o.target_id = reports.target_id)";
+
+/// Which reports a page of the review queue shows, and in which order.
+#[derive(Debug, Clone)]
+pub struct QueueFilter {
+    pub status: ReportStatus,
+    pub reason: Option<ReportReason>,
+    pub target_type: Option<TargetType>,
+    /// Only targets reported by at least this many members (open reports).
+    pub min_reporters: Option<i64>,
+    pub created_after: Option<DateTime<Utc>>,
+    pub created_before: Option<DateTime<Utc>>,
+    pub sort: QueueSort,
+    /// Leave out targets another moderator than this one has claimed.
+    pub unclaimed_for: Option<UserId>,
+}
+
+/// Where a page of the queue starts: after this report (its open-report count matters to
+/// `most_reported` only).
+pub type QueueKey = (i64, DateTime<Utc>, ReportId);
+
+/// One page of the review queue, each report with its target's open-report count, plus one
+/// row to tell whether more exist.
 pub fn list_reports(
     conn: &mut PgConnection,
-    status: ReportStatus,
-    after: Option<(DateTime<Utc>, ReportId)>,
+    filter: &QueueFilter,
+    after: Option<QueueKey>,
     limit: i64,
-) -> QueryResult<Vec<ReportRow>> {
+) -> QueryResult<Vec<(ReportRow, i64)>> {
     let mut query = reports::table
-        .filter(reports::status.eq(status))
-        .select(ReportRow::as_select())
-        .order((reports::created_at.asc(), reports::id.asc()))
+        .filter(reports::status.eq(filter.status))
+        .select((ReportRow::as_select(), sql::<BigInt>(OPEN_REPORTERS)))
         .limit(limit + 1)
         .into_boxed();
-    if let Some((created_at, id)) = after {
+    if let Some(reason) = filter.reason {
+        query = query.filter(reports::reason.eq(reason));
+    }
+    if let Some(target_type) = filter.target_type {
+        query = query.filter(reports::target_type.eq(target_type));
+    }
+    if let Some(min) = filter.min_reporters {
         query = query.filter(
-            sql::<Bool>("(reports.created_at, reports.id) > (")
+            sql::<Bool>(OPEN_REPORTERS)
+                .sql(" >= ")
+                .bind::<BigInt, _>(min),
+        );
+    }
+    if let Some(at) = filter.created_after {
+        query = query.filter(reports::created_at.gt(at));
+    }
+    if let Some(at) = filter.created_before {
+        query = query.filter(reports::created_at.lt(at));
+    }
+    if let Some(me) = filter.unclaimed_for {
+        query = query.filter(
+            sql::<Bool>(
+                "NOT EXISTS (SELECT 1 FROM report_claims c \
+                 WHERE c.target_type = reports.target_type AND c.target_id = reports.target_id \
+                   AND c.expires_at > now() AND c.moderator_id <> ",
+            )
+            .bind::<BigInt, _>(me)
+            .sql(")"),
+        );
+    }
+    let after_key = |compare: &str, key: Option<QueueKey>| {
+        key.map(|(_, created_at, id)| {
+            sql::<Bool>(&format!("(reports.created_at, reports.id) {compare} ("))
                 .bind::<Timestamptz, _>(created_at)
                 .sql(", ")
                 .bind::<BigInt, _>(id)
-                .sql(")"),
-        );
+                .sql(")")
+        })
+    };
+    match filter.sort {
+        QueueSort::Oldest => {
+            query = query.order((reports::created_at.asc(), reports::id.asc()));
+            if let Some(after) = after_key(">", after) {
+                query = query.filter(after);
+            }
+        }
+        QueueSort::Newest => {
+            query = query.order((reports::created_at.desc(), reports::id.desc()));
+            if let Some(after) = after_key("<", after) {
+                query = query.filter(after);
+            }
+        }
+        QueueSort::MostReported => {
+            query = query
+                .order(sql::<BigInt>(OPEN_REPORTERS).desc())
+                .then_order_by((reports::created_at.asc(), reports::id.asc()));
+            if let Some((count, created_at, id)) = after {
+                query = query.filter(
+                    sql::<Bool>(&format!(
+                        "(-{OPEN_REPORTERS}, reports.created_at, reports.id) > ("
+                    ))
+                    .bind::<BigInt, _>(-count)
+                    .sql(", ")
+                    .bind::<Timestamptz, _>(created_at)
+                    .sql(", ")
+                    .bind::<BigInt, _>(id)
+                    .sql(")"),
+                );
+            }
+        }
     }
     query.load(conn)
+}
+
+/// Locks these reports, in id order (so two bulk actions wait rather than deadlock).
+pub fn lock_reports(conn: &mut PgConnection, ids: &[ReportId]) -> QueryResult<Vec<ReportRow>> {
+    reports::table
+        .filter(reports::id.eq_any(ids))
+        .select(ReportRow::as_select())
+        .order(reports::id.asc())
+        .for_update()
+        .load(conn)
+}
+
+/// A moderator's claim on a target's reports.
+#[derive(Debug, Clone, Queryable, QueryableByName, Selectable)]
+#[diesel(table_name = report_claims)]
+pub struct ClaimRow {
+    pub target_type: TargetType,
+    pub target_id: i64,
+    pub moderator_id: UserId,
+    pub expires_at: DateTime<Utc>,
+}
+
+/// Claims a target for `moderator` until `until`, unless another moderator's claim holds; the
+/// claim, or `None` when someone else has it. One statement: two moderators claiming at once
+/// cannot both win.
+pub fn claim(
+    conn: &mut PgConnection,
+    target: Target,
+    moderator: UserId,
+    until: DateTime<Utc>,
+) -> QueryResult<Option<ClaimRow>> {
+    diesel::sql_query(
+        "INSERT INTO report_claims (target_type, target_id, moderator_id, expires_at) \
+         VALUES ($1, $2, $3, $4) \
+         ON CONFLICT (target_type, target_id) DO UPDATE \
+             SET moderator_id = EXCLUDED.moderator_id, expires_at = EXCLUDED.expires_at \
+             WHERE report_claims.expires_at <= now() \
+                OR report_claims.moderator_id = EXCLUDED.moderator_id \
+         RETURNING target_type, target_id, moderator_id, expires_at",
+    )
+    .bind::<diesel::sql_types::Text, _>(target.target_type())
+    .bind::<BigInt, _>(target.raw_id())
+    .bind::<BigInt, _>(moderator)
+    .bind::<Timestamptz, _>(until)
+    .get_result(conn)
+    .optional()
+}
+
+/// The claims that hold now on these targets.
+pub fn claims_of(
+    conn: &mut PgConnection,
+    targets: &[(TargetType, i64)],
+) -> QueryResult<Vec<ClaimRow>> {
+    if targets.is_empty() {
+        return Ok(Vec::new());
+    }
+    let ids: Vec<i64> = targets.iter().map(|(_, id)| *id).collect();
+    let rows: Vec<ClaimRow> = report_claims::table
+        .filter(report_claims::target_id.eq_any(&ids))
+        .filter(report_claims::expires_at.gt(diesel::dsl::now))
+        .select(ClaimRow::as_select())
+        .load(conn)?;
+    Ok(rows
+        .into_iter()
+        .filter(|c| targets.contains(&(c.target_type, c.target_id)))
+        .collect())
+}
+
+/// Ends the claim on a target (whoever holds it).
+pub fn release_claim(conn: &mut PgConnection, target: Target) -> QueryResult<usize> {
+    diesel::delete(
+        report_claims::table
+            .filter(report_claims::target_type.eq(target.target_type()))
+            .filter(report_claims::target_id.eq(target.raw_id())),
+    )
+    .execute(conn)
 }
 
 #[derive(Debug, Clone, Queryable, Selectable)]
@@ -224,4 +395,61 @@ pub fn list_log(
         query = query.filter(moderation_log::id.lt(before));
     }
     query.load(conn)
+}
+
+/// One log entry.
+pub fn log_entry(
+    conn: &mut PgConnection,
+    id: ModerationLogId,
+) -> QueryResult<Option<(LogRow, Option<String>)>> {
+    moderation_log::table
+        .left_join(users::table.on(users::id.nullable().eq(moderation_log::actor_id)))
+        .filter(moderation_log::id.eq(id))
+        .select((LogRow::as_select(), users::username.nullable()))
+        .first(conn)
+        .optional()
+}
+
+#[derive(QueryableByName)]
+struct AuthorLevel {
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    kind: TargetType,
+    #[diesel(sql_type = BigInt)]
+    id: i64,
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    trust_level: TrustLevel,
+}
+
+/// The trust level of whoever wrote each target (or is it, for a member), in one query.
+pub fn author_levels(
+    conn: &mut PgConnection,
+    targets: &[(TargetType, i64)],
+) -> QueryResult<Vec<((TargetType, i64), TrustLevel)>> {
+    use diesel::sql_types::Array;
+    let of = |kind: TargetType| -> Vec<i64> {
+        targets
+            .iter()
+            .filter(|(k, _)| *k == kind)
+            .map(|(_, id)| *id)
+            .collect()
+    };
+    let rows: Vec<AuthorLevel> = diesel::sql_query(
+        "SELECT 'thread' AS kind, t.id, u.trust_level FROM threads t \
+             JOIN users u ON u.id = t.author_id WHERE t.id = ANY($1) \
+         UNION ALL SELECT 'reply', r.id, u.trust_level FROM replies r \
+             JOIN users u ON u.id = r.author_id WHERE r.id = ANY($2) \
+         UNION ALL SELECT 'meetup', m.id, u.trust_level FROM meetups m \
+             JOIN users u ON u.id = m.organizer_id WHERE m.id = ANY($3) \
+         UNION ALL SELECT 'user', u.id, u.trust_level FROM users u \
+             WHERE u.id = ANY($4) AND u.deleted_at IS NULL",
+    )
+    .bind::<Array<BigInt>, _>(of(TargetType::Thread))
+    .bind::<Array<BigInt>, _>(of(TargetType::Reply))
+    .bind::<Array<BigInt>, _>(of(TargetType::Meetup))
+    .bind::<Array<BigInt>, _>(of(TargetType::User))
+    .load(conn)?;
+    Ok(rows
+        .into_iter()
+        .map(|row| ((row.kind, row.id), row.trust_level))
+        .collect())
 }

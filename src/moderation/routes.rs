@@ -5,20 +5,24 @@ use chrono::{DateTime, Utc};
 use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
 
+use super::appeals;
+use super::domain::AppealOutcome;
 use super::domain::{
-    self, parse_note, Content, LogAction, ReportInput, ReportReason, ReportStatus, ResolveAction,
-    TargetType,
+    self, parse_note, Content, LogAction, QueueSort, ReportInput, ReportReason, ReportStatus,
+    ResolveAction, TargetType,
 };
-use super::service;
-use super::views::{LogEntryView, ReportView};
+use super::member_content::{self, MemberContentView};
+use super::model::QueueFilter;
+use super::service::{self, Policy};
+use super::views::{AppealView, LogEntryView, ReportView};
 use crate::accounts::views::UserView;
 use crate::accounts::Role;
-use crate::auth::{Admin, Member, Moderator};
+use crate::auth::{Admin, AuthUser, Member, Moderator};
 use crate::config::Settings;
 use crate::db::{self, DbPool};
 use crate::error::{ApiError, Problem};
 use crate::http::{Json, OptionalJson};
-use crate::ids::{MeetupId, ReplyId, ReportId, ThreadId};
+use crate::ids::{AppealId, MeetupId, ModerationLogId, ReplyId, ReportId, ThreadId};
 use crate::pagination::{self, Page};
 use crate::threads::model::ThreadFlag;
 use crate::threads::views::ThreadView;
@@ -42,7 +46,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(web::resource("/mod/users/{username}/unsuspend").route(web::post().to(unsuspend)))
         .service(web::resource("/mod/log").route(web::get().to(moderation_log)))
         .service(web::resource("/admin/users/{username}/role").route(web::put().to(set_role)))
-        .service(web::resource("/admin/users/{username}").route(web::delete().to(delete_user)));
+        .service(web::resource("/admin/users/{username}").route(web::delete().to(delete_user)))
+        .configure(configure_busy_queue);
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -86,10 +91,9 @@ pub async fn create_report(
         reason: body.reason,
         details: parse_note("details", body.details.as_deref())?,
     };
-    let threshold = settings.moderation.auto_hide_reports;
-    let base_url = settings.web.base_url.clone();
+    let policy = Policy::from_settings(&settings);
     let report = db::run(&pool, move |conn| {
-        service::report(conn, &reporter, &input, threshold, &base_url)
+        service::report(conn, &reporter, &input, &policy)
     })
     .await?;
     Ok(HttpResponse::Created().json(report))
@@ -101,21 +105,42 @@ pub struct QueueQuery {
     /// `open` (default), `resolved` or `dismissed`.
     #[param(inline)]
     pub status: Option<ReportStatus>,
+    /// Only reports for this reason.
+    #[param(inline)]
+    pub reason: Option<ReportReason>,
+    /// Only reports on this kind of target.
+    #[param(inline)]
+    pub target_type: Option<TargetType>,
+    /// Only targets with at least this many open reports.
+    #[param(minimum = 1)]
+    pub min_reporters: Option<i64>,
+    /// Only reports filed after this time.
+    #[param(value_type = Option<String>, format = DateTime)]
+    pub created_after: Option<DateTime<Utc>>,
+    /// Only reports filed before this time (older than it).
+    #[param(value_type = Option<String>, format = DateTime)]
+    pub created_before: Option<DateTime<Utc>>,
+    /// `oldest` (default), `newest` or `most_reported`.
+    #[param(inline)]
+    pub sort: Option<QueueSort>,
+    /// `true`: leave out reports another moderator has claimed.
+    pub unclaimed: Option<bool>,
     #[param(minimum = 1, maximum = 100)]
     pub limit: Option<i64>,
-    /// `next_cursor` of the previous page.
+    /// `next_cursor` of the previous page (of the same sort).
     pub cursor: Option<String>,
 }
 
-/// The review queue, oldest first: each report with its target as it is now and the target's
-/// number of open reports.
+/// The review queue, oldest first unless sorted otherwise, filtered by reason, kind, age and
+/// number of reporters: each report with its target as it is now, the target's number of open
+/// reports, the reporter's and author's trust levels and any moderator's claim.
 #[utoipa::path(
     get, path = "/api/v1/mod/reports", tag = "moderation",
     security(("bearer_auth" = [])),
     params(QueueQuery),
     responses(
         (status = 200, description = "A page of reports", body = Page<ReportView>),
-        (status = 422, description = "Invalid `limit`", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid `limit` or `min_reporters`", body = Problem, content_type = "application/problem+json"),
     )
 )]
 pub async fn review_queue(
@@ -125,9 +150,24 @@ pub async fn review_queue(
 ) -> Result<HttpResponse, ApiError> {
     let query = query.into_inner();
     let limit = pagination::limit(query.limit)?;
-    let status = query.status.unwrap_or(ReportStatus::Open);
+    if query.min_reporters.is_some_and(|n| n < 1) {
+        return Err(ApiError::invalid_field(
+            "min_reporters",
+            "must be at least 1",
+        ));
+    }
+    let filter = QueueFilter {
+        status: query.status.unwrap_or(ReportStatus::Open),
+        reason: query.reason,
+        target_type: query.target_type,
+        min_reporters: query.min_reporters,
+        created_after: query.created_after,
+        created_before: query.created_before,
+        sort: query.sort.unwrap_or(QueueSort::Oldest),
+        unclaimed_for: query.unclaimed.unwrap_or(false).then_some(staff.id),
+    };
     let page = db::read(&pool, move |conn| {
-        service::queue(conn, &staff, status, query.cursor.as_deref(), limit)
+        service::queue(conn, &staff, &filter, query.cursor.as_deref(), limit)
     })
     .await?;
     Ok(HttpResponse::Ok().json(page))
@@ -170,7 +210,7 @@ pub async fn resolve_report(
     let body = body.into_inner();
     let note = parse_note("note", body.note.as_deref())?;
     let id = id.into_inner();
-    let base_url = settings.web.base_url.clone();
+    let policy = Policy::from_settings(&settings);
     let report = db::run(&pool, move |conn| {
         service::resolve(
             conn,
@@ -179,7 +219,7 @@ pub async fn resolve_report(
             body.action,
             note.as_deref(),
             body.resolve_others.unwrap_or(true),
-            &base_url,
+            &policy,
         )
     })
     .await?;
@@ -250,9 +290,9 @@ async fn moderate(
         "reason",
         body.into_inner().unwrap_or_default().reason.as_deref(),
     )?;
-    let base_url = settings.web.base_url.clone();
+    let policy = Policy::from_settings(settings);
     let view = db::run(pool, move |conn| {
-        service::moderate_content(conn, &staff, content, hidden, reason.as_deref(), &base_url)
+        service::moderate_content(conn, &staff, content, hidden, reason.as_deref(), &policy)
     })
     .await?;
     Ok(HttpResponse::Ok().json(view))
@@ -438,9 +478,9 @@ pub async fn suspend(
     let body = body.into_inner();
     let suspension = domain::parse_suspension(&body.reason, body.until, Utc::now())?;
     let username = username.into_inner();
-    let base_url = settings.web.base_url.clone();
+    let policy = Policy::from_settings(&settings);
     let user = db::run(&pool, move |conn| {
-        service::suspend(conn, &staff, &username, &suspension, &base_url)
+        service::suspend(conn, &staff, &username, &suspension, &policy)
     })
     .await?;
     Ok(HttpResponse::Ok().json(user))
@@ -583,4 +623,355 @@ pub async fn moderation_log(
     })
     .await?;
     Ok(HttpResponse::Ok().json(page))
+}
+
+/// Routes of appeals, claims, bulk resolution and member-content actions.
+pub fn configure_busy_queue(cfg: &mut web::ServiceConfig) {
+    cfg.service(web::resource("/appeals").route(web::post().to(file_appeal)))
+        .service(web::resource("/mod/appeals").route(web::get().to(appeal_queue)))
+        .service(web::resource("/mod/appeals/{id}/decide").route(web::post().to(decide_appeal)))
+        .service(web::resource("/mod/reports/bulk-resolve").route(web::post().to(bulk_resolve)))
+        .service(
+            web::resource("/mod/reports/{id}/claim")
+                .route(web::post().to(claim_report))
+                .route(web::delete().to(release_report)),
+        )
+        .service(
+            web::resource("/mod/users/{username}/hide-content")
+                .route(web::post().to(hide_member_content)),
+        )
+        .service(web::resource("/mod/log/{id}/undo").route(web::post().to(undo_action)));
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AppealRequest {
+    /// The appealed action's moderation log entry (the mail about it links to it).
+    #[schema(value_type = i64)]
+    pub log_id: ModerationLogId,
+    /// Why the action should be undone (plain text, 1 to 2,000 characters).
+    #[serde(default)]
+    #[schema(
+        value_type = String,
+        required = true,
+        min_length = 1,
+        max_length = 2000,
+        pattern = r"^[^\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F-\u009F]*[^\s\u0000-\u001F\u007F-\u009F][^\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F-\u009F]*$"
+    )]
+    pub text: Option<String>,
+}
+
+/// Appeal a moderation action against oneself, once: a hide of one's thread, reply or meetup
+/// (the automatic hide too), the hide of all one's recent posts, or one's suspension.
+/// Suspended members may appeal.
+#[utoipa::path(
+    post, path = "/api/v1/appeals", tag = "moderation",
+    security(("bearer_auth" = [])),
+    request_body = AppealRequest,
+    responses(
+        (status = 201, description = "The appeal", body = AppealView),
+        (status = 404, description = "No such action, or not one against the caller that can be appealed", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Appealed already (`appeal_exists`), or the action no longer stands (`action_undone`)", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "No text, or a blank or too long one", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn file_appeal(
+    AuthUser(member): AuthUser,
+    body: Json<AppealRequest>,
+    pool: web::Data<DbPool>,
+) -> Result<HttpResponse, ApiError> {
+    let body = body.into_inner();
+    let text = domain::parse_required_text("text", body.text.as_deref())?;
+    let appeal = db::run(&pool, move |conn| {
+        appeals::file(conn, &member, body.log_id, &text)
+    })
+    .await?;
+    Ok(HttpResponse::Created().json(appeal))
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct AppealQueueQuery {
+    /// `open` (default) or `decided`.
+    #[param(inline)]
+    pub status: Option<appeals::QueueStatus>,
+    #[param(minimum = 1, maximum = 100)]
+    pub limit: Option<i64>,
+    /// `next_cursor` of the previous page.
+    pub cursor: Option<String>,
+}
+
+/// The appeals queue: appeals of automatic hides first, then oldest first, each with the
+/// action, who took it, the reason and the content.
+#[utoipa::path(
+    get, path = "/api/v1/mod/appeals", tag = "moderation",
+    security(("bearer_auth" = [])),
+    params(AppealQueueQuery),
+    responses(
+        (status = 200, description = "A page of appeals", body = Page<AppealView>),
+        (status = 422, description = "Invalid `limit`", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn appeal_queue(
+    Moderator(staff): Moderator,
+    query: web::Query<AppealQueueQuery>,
+    pool: web::Data<DbPool>,
+) -> Result<HttpResponse, ApiError> {
+    let query = query.into_inner();
+    let limit = pagination::limit(query.limit)?;
+    let status = query.status.unwrap_or(appeals::QueueStatus::Open);
+    let page = db::read(&pool, move |conn| {
+        appeals::queue(conn, &staff, status, query.cursor.as_deref(), limit)
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(page))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DecideRequest {
+    /// `upheld`: the action stands; `overturned`: it is undone.
+    pub outcome: AppealOutcome,
+    /// Told to the member and written to the log (1 to 2,000 characters).
+    #[serde(default)]
+    #[schema(
+        value_type = String,
+        required = true,
+        min_length = 1,
+        max_length = 2000,
+        pattern = r"^[^\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F-\u009F]*[^\s\u0000-\u001F\u007F-\u009F][^\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F-\u009F]*$"
+    )]
+    pub note: Option<String>,
+}
+
+/// Decide an appeal (a moderator other than the one who acted, or an admin). Overturning
+/// restores the content or lifts the suspension at once; the member is mailed either way.
+#[utoipa::path(
+    post, path = "/api/v1/mod/appeals/{id}/decide", tag = "moderation",
+    security(("bearer_auth" = [])),
+    params(("id" = i64, Path, description = "Appeal id")),
+    request_body = DecideRequest,
+    responses(
+        (status = 200, description = "The decided appeal", body = AppealView),
+        (status = 403, description = "Not a moderator, or the appealed action is the caller's own (`own_action`) or the appeal is (`own_appeal`)", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such appeal", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Decided already (`appeal_decided`)", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid fields", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn decide_appeal(
+    Moderator(staff): Moderator,
+    id: web::Path<AppealId>,
+    body: Json<DecideRequest>,
+    pool: web::Data<DbPool>,
+    settings: web::Data<Settings>,
+) -> Result<HttpResponse, ApiError> {
+    let body = body.into_inner();
+    let note = domain::parse_required_text("note", body.note.as_deref())?;
+    let id = id.into_inner();
+    let policy = Policy::from_settings(&settings);
+    let appeal = db::run(&pool, move |conn| {
+        appeals::decide(conn, &staff, id, body.outcome, &note, &policy)
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(appeal))
+}
+
+/// Claim a report (and the other open reports of its target) for a while, so that no other
+/// moderator acts on it meanwhile; claiming again renews the claim.
+#[utoipa::path(
+    post, path = "/api/v1/mod/reports/{id}/claim", tag = "moderation",
+    security(("bearer_auth" = [])),
+    params(("id" = i64, Path, description = "Report id")),
+    responses(
+        (status = 200, description = "The report with the caller's claim", body = ReportView),
+        (status = 404, description = "No such report", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Another moderator's claim holds (`report_claimed`), or the report is closed (`report_closed`)", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn claim_report(
+    Moderator(staff): Moderator,
+    id: web::Path<ReportId>,
+    pool: web::Data<DbPool>,
+    settings: web::Data<Settings>,
+) -> Result<HttpResponse, ApiError> {
+    let id = id.into_inner();
+    let policy = Policy::from_settings(&settings);
+    let report = db::run(&pool, move |conn| service::claim(conn, &staff, id, &policy)).await?;
+    Ok(HttpResponse::Ok().json(report))
+}
+
+/// Give up a claim: one's own, or (admins) anyone's.
+#[utoipa::path(
+    delete, path = "/api/v1/mod/reports/{id}/claim", tag = "moderation",
+    security(("bearer_auth" = [])),
+    params(("id" = i64, Path, description = "Report id")),
+    responses(
+        (status = 204, description = "The report is unclaimed"),
+        (status = 404, description = "No such report", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Another moderator's claim (`report_claimed`)", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn release_report(
+    Moderator(staff): Moderator,
+    id: web::Path<ReportId>,
+    pool: web::Data<DbPool>,
+) -> Result<HttpResponse, ApiError> {
+    let id = id.into_inner();
+    db::run(&pool, move |conn| service::release(conn, &staff, id)).await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+/// The most reports one bulk resolution takes.
+pub const BULK_MAX: usize = 100;
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct BulkResolveRequest {
+    /// Open reports (1 to 100), e.g. every report on one piece of content.
+    #[schema(value_type = Vec<i64>, min_items = 1, max_items = 100)]
+    pub ids: Vec<ReportId>,
+    /// `hide` hides each reported thread, reply or meetup once; `none` leaves them.
+    pub action: ResolveAction,
+    #[schema(
+        max_length = 2000,
+        pattern = r"^[^\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F-\u009F]*$"
+    )]
+    pub note: Option<String>,
+}
+
+/// Wrapper of a bulk answer.
+#[derive(Debug, serde::Serialize, ToSchema)]
+pub struct ReportList {
+    pub items: Vec<ReportView>,
+}
+
+/// Resolve many reports at once, all or none (moderators): each must be open and not claimed
+/// by another moderator.
+#[utoipa::path(
+    post, path = "/api/v1/mod/reports/bulk-resolve", tag = "moderation",
+    security(("bearer_auth" = [])),
+    request_body = BulkResolveRequest,
+    responses(
+        (status = 200, description = "The resolved reports", body = ReportList),
+        (status = 404, description = "An id names no report", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "A report is closed (`report_closed`) or claimed by another moderator (`report_claimed`)", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid fields; `hide` on a member", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn bulk_resolve(
+    Moderator(staff): Moderator,
+    body: Json<BulkResolveRequest>,
+    pool: web::Data<DbPool>,
+    settings: web::Data<Settings>,
+) -> Result<HttpResponse, ApiError> {
+    let body = body.into_inner();
+    let note = parse_note("note", body.note.as_deref())?;
+    let mut ids = body.ids;
+    ids.sort_unstable();
+    ids.dedup();
+    if ids.is_empty() || ids.len() > BULK_MAX {
+        return Err(ApiError::invalid_field(
+            "ids",
+            format!("must name 1 to {BULK_MAX} reports"),
+        ));
+    }
+    let policy = Policy::from_settings(&settings);
+    let items = db::run(&pool, move |conn| {
+        service::resolve_many(conn, &staff, &ids, body.action, note.as_deref(), &policy)
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(ReportList { items }))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct HideContentRequest {
+    /// Everything the member posted from this time on is hidden.
+    #[schema(value_type = String, format = DateTime)]
+    pub since: DateTime<Utc>,
+    /// Told to the member and written to the log.
+    #[schema(
+        min_length = 1,
+        max_length = 2000,
+        pattern = r"^[^\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F-\u009F]*[^\s\u0000-\u001F\u007F-\u009F][^\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F-\u009F]*$"
+    )]
+    pub reason: String,
+}
+
+/// Hide every thread, reply and meetup a member posted since a time, as one logged action
+/// (moderators; staff only by an admin). `POST /mod/log/{id}/undo` undoes it.
+#[utoipa::path(
+    post, path = "/api/v1/mod/users/{username}/hide-content", tag = "moderation",
+    security(("bearer_auth" = [])),
+    params(("username" = String, Path, description = "The member's username")),
+    request_body = HideContentRequest,
+    responses(
+        (status = 200, description = "What was hidden", body = MemberContentView),
+        (status = 403, description = "Not a moderator, or the member is staff (`cannot_moderate_staff`) or oneself", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such member", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Nothing shown since then (`nothing_to_hide`)", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid fields (`since` in the future)", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn hide_member_content(
+    Moderator(staff): Moderator,
+    username: web::Path<String>,
+    body: Json<HideContentRequest>,
+    pool: web::Data<DbPool>,
+    settings: web::Data<Settings>,
+) -> Result<HttpResponse, ApiError> {
+    let body = body.into_inner();
+    let now = Utc::now();
+    let mut v = crate::validation::Validator::new();
+    let reason = v.check(
+        "reason",
+        crate::validation::text(&body.reason, 1, domain::NOTE_CHARS, true),
+    );
+    if body.since > now {
+        v.add("since", "must not be in the future".into());
+    }
+    v.finish()?;
+    let reason = crate::validation::validated(reason)?;
+    let username = username.into_inner();
+    let policy = Policy::from_settings(&settings);
+    let done = db::run(&pool, move |conn| {
+        member_content::hide(conn, &staff, &username, body.since, &reason, &policy)
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(done))
+}
+
+/// Undo a member-content action (`hide_member_content`) in one logged action: what it hid and
+/// is still hidden is shown again (moderators).
+#[utoipa::path(
+    post, path = "/api/v1/mod/log/{id}/undo", tag = "moderation",
+    security(("bearer_auth" = [])),
+    params(("id" = i64, Path, description = "The action's log entry id")),
+    request_body(content = Option<ReasonRequest>, description = "Optional; the reason"),
+    responses(
+        (status = 200, description = "What was restored", body = MemberContentView),
+        (status = 404, description = "No such member-content action", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Undone already (`already_undone`)", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid `reason`", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn undo_action(
+    Moderator(staff): Moderator,
+    id: web::Path<ModerationLogId>,
+    body: OptionalJson<ReasonRequest>,
+    pool: web::Data<DbPool>,
+    settings: web::Data<Settings>,
+) -> Result<HttpResponse, ApiError> {
+    let reason = parse_note(
+        "reason",
+        body.into_inner().unwrap_or_default().reason.as_deref(),
+    )?;
+    let id = id.into_inner();
+    let policy = Policy::from_settings(&settings);
+    let done = db::run(&pool, move |conn| {
+        member_content::undo(conn, &staff, id, reason.as_deref(), &policy)
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(done))
 }

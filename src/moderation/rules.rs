@@ -2,6 +2,7 @@
 
 use crate::accounts::{Role, User};
 use crate::error::ApiError;
+use crate::ids::UserId;
 
 /// Nobody suspends themselves or an admin; only admins suspend moderators.
 pub fn ensure_can_suspend(actor: &User, target: &User) -> Result<(), ApiError> {
@@ -24,6 +25,28 @@ pub fn ensure_can_suspend(actor: &User, target: &User) -> Result<(), ApiError> {
             "Staff accounts can only be suspended by an admin, and admins not at all: demote first.",
         ))
     }
+}
+
+/// An appeal is decided by someone other than the moderator whose action it contests (any
+/// admin may decide any appeal), and never by the appellant.
+pub fn ensure_can_decide(
+    decider: &User,
+    action_actor: Option<UserId>,
+    appellant: UserId,
+) -> Result<(), ApiError> {
+    if decider.id == appellant {
+        return Err(ApiError::forbidden(
+            "own_appeal",
+            "You cannot decide your own appeal.",
+        ));
+    }
+    if decider.role() != Role::Admin && action_actor == Some(decider.id) {
+        return Err(ApiError::forbidden(
+            "own_action",
+            "This appeal contests your own action: another moderator or an admin decides it.",
+        ));
+    }
+    Ok(())
 }
 
 /// Demoting the last admin would leave nobody able to manage roles.
@@ -65,6 +88,22 @@ mod tests {
         assert!(ensure_can_suspend(&moderator, &moderator).is_err());
         // The extractor keeps members out before this rule is asked.
         assert!(ensure_can_suspend(&member, &other).is_ok());
+    }
+
+    #[test]
+    fn who_decides_an_appeal() {
+        let acting = user(1, Role::Moderator);
+        let other = user(2, Role::Moderator);
+        let admin = user(3, Role::Admin);
+        let appellant = UserId(9);
+        assert!(ensure_can_decide(&acting, Some(acting.id), appellant).is_err());
+        assert!(ensure_can_decide(&other, Some(acting.id), appellant).is_ok());
+        // Any admin decides any appeal, their own actions' too.
+        assert!(ensure_can_decide(&admin, Some(admin.id), appellant).is_ok());
+        // The automatic hide has no actor: any moderator decides.
+        assert!(ensure_can_decide(&acting, None, appellant).is_ok());
+        // Nobody decides their own appeal.
+        assert!(ensure_can_decide(&admin, None, admin.id).is_err());
     }
 
     #[test]

@@ -8,14 +8,15 @@ use diesel::prelude::*;
 use diesel::result::{DatabaseErrorKind, Error as DieselError};
 
 use super::domain::{
-    self, Content, LogAction, LogTargetType, ReportInput, ReportStatus, ResolveAction, Suspension,
-    Target, TargetType,
+    self, Content, LogAction, LogTargetType, QueueSort, ReportInput, ReportStatus, ResolveAction,
+    Suspension, Target, TargetType,
 };
-use super::model::{self, NewLogEntry, NewReport, ReportRow};
+use super::model::{self, NewLogEntry, NewReport, QueueFilter, ReportRow};
 use super::rules;
-use super::views::{LogEntryView, ReportView};
+use super::views::{ClaimView, LogEntryView, ReportPeople, ReportView};
 use crate::accounts::views::UserView;
 use crate::accounts::{self, Role, User};
+use crate::config::{Settings, TrustSettings};
 use crate::error::ApiError;
 use crate::ids::{ModerationLogId, ReportId, ThreadId, UserId};
 use crate::meetups;
@@ -23,10 +24,43 @@ use crate::notifications::{self, NotificationKind};
 use crate::pagination::{self, Page};
 use crate::search;
 use crate::threads;
+use crate::trust;
+use crate::trust::TrustLevel;
 use crate::visibility;
 
 pub const QUEUE_LISTING: &str = "mod:reports";
 pub const LOG_LISTING: &str = "mod:log";
+
+/// What moderation needs to know from the settings.
+#[derive(Debug, Clone)]
+pub struct Policy {
+    /// Where the web client is: links in the member's mail.
+    pub base_url: String,
+    /// The weight of open reports that hides content (0: never).
+    pub auto_hide_reports: u32,
+    pub claim_minutes: u32,
+    pub trust: TrustSettings,
+}
+
+impl Policy {
+    pub fn from_settings(settings: &Settings) -> Self {
+        Policy {
+            base_url: settings.web.base_url.clone(),
+            auto_hide_reports: settings.moderation.auto_hide_reports,
+            claim_minutes: settings.moderation.claim_minutes,
+            trust: settings.trust.clone(),
+        }
+    }
+
+    /// The web client's page where a member appeals the action `entry`.
+    pub fn appeal_link(&self, entry: ModerationLogId) -> String {
+        format!(
+            "{}/appeal/{}",
+            self.base_url.trim_end_matches('/'),
+            entry.get()
+        )
+    }
+}
 
 /// Who acts: a staff member, or the system (the automatic hide).
 #[derive(Clone, Copy)]
@@ -64,26 +98,27 @@ pub fn log(
 }
 
 /// What is hidden or restored, for the author's email.
-struct Hidden {
-    author_id: UserId,
+pub(super) struct Hidden {
+    pub author_id: UserId,
     /// What the author's notification links to.
-    subject: notifications::Subject,
+    pub subject: notifications::Subject,
     /// "Your thread “Borrow checker woes”"
-    description: String,
+    pub description: String,
 }
 
-/// Hides or restores a thread, reply or meetup; returns whether anything changed. Counters,
-/// the search index and the author's email follow in the same transaction.
+/// Hides or restores a thread, reply or meetup; the log entry when anything changed.
+/// Counters, the search index, the author's trust level and email follow in the same
+/// transaction.
 pub fn set_hidden(
     conn: &mut PgConnection,
     actor: Actor<'_>,
     content: Content,
     hidden: bool,
     reason: Option<&str>,
-    base_url: &str,
-) -> Result<bool, ApiError> {
+    policy: &Policy,
+) -> Result<Option<ModerationLogId>, ApiError> {
     let Some(target) = apply_hidden(conn, content, hidden)? else {
-        return Ok(false);
+        return Ok(None);
     };
     let action = match (hidden, actor) {
         (true, Actor::System) => LogAction::AutoHide,
@@ -105,6 +140,11 @@ pub fn set_hidden(
         target.subject,
         None,
     )?;
+    let now = chrono::Utc::now();
+    if hidden {
+        trust::model::mark_moderated(conn, target.author_id, now)?;
+    }
+    trust::service::recompute(conn, target.author_id, &policy.trust, now)?;
     if hidden {
         let author = User::find(conn, target.author_id)?;
         crate::email::enqueue(
@@ -115,15 +155,16 @@ pub fn set_hidden(
                 "username": author.username,
                 "what": target.description,
                 "reason": reason.unwrap_or("It was reported and is waiting for a moderator's review."),
-                "link": base_url,
+                "link": policy.base_url,
+                "appeal_link": policy.appeal_link(entry),
             }),
         )?;
     }
-    Ok(true)
+    Ok(Some(entry))
 }
 
 /// Flips the switch under the target's row lock; `None` when it was already so.
-fn apply_hidden(
+pub(super) fn apply_hidden(
     conn: &mut PgConnection,
     content: Content,
     hidden: bool,
@@ -248,13 +289,13 @@ fn report_exists() -> ApiError {
     )
 }
 
-/// Files a report; enough of them hide the content pending review.
+/// Files a report; enough of them (weighed by their reporters' trust levels) hide the content
+/// pending review.
 pub fn report(
     conn: &mut PgConnection,
     reporter: &User,
     input: &ReportInput,
-    auto_hide_threshold: u32,
-    base_url: &str,
+    policy: &Policy,
 ) -> Result<ReportView, ApiError> {
     conn.transaction(|conn| {
         if !visible_to(conn, input.target, reporter)? {
@@ -268,43 +309,59 @@ pub fn report(
                 target_id: input.target.raw_id(),
                 reason: input.reason,
                 details: input.details.as_deref(),
+                reporter_trust_level: reporter.trust_level,
             },
         )
         .map_err(|error| match error {
             DieselError::DatabaseError(DatabaseErrorKind::UniqueViolation, _) => report_exists(),
             other => other.into(),
         })?;
-        let open = model::open_reports_of(conn, input.target)?;
+        let levels = model::open_report_levels(conn, input.target)?;
+        let open: i64 = levels.iter().map(|(_, n)| n).sum();
         if let Some(content) = input.target.content() {
-            if rules::should_auto_hide(open, auto_hide_threshold) {
+            let weights = &policy.trust.report_weight;
+            if trust::rules::should_auto_hide(&levels, weights, policy.auto_hide_reports) {
                 let reason =
                     format!("Reported by {open} members; hidden until a moderator reviews it.");
-                set_hidden(conn, Actor::System, content, true, Some(&reason), base_url)?;
+                set_hidden(conn, Actor::System, content, true, Some(&reason), policy)?;
             }
         }
         Ok(ReportView::new(
             row,
-            reporter.username.clone(),
-            None,
+            ReportPeople {
+                reporter: reporter.username.clone(),
+                ..ReportPeople::default()
+            },
             open,
             None,
         ))
     })
 }
 
-/// A page of the review queue, oldest first, each report with its target as it is now.
+/// The review queue's listing name for a sort: a cursor is good for its own order only.
+fn queue_listing(sort: QueueSort) -> &'static str {
+    match sort {
+        QueueSort::Oldest => QUEUE_LISTING,
+        QueueSort::Newest => "mod:reports:newest",
+        QueueSort::MostReported => "mod:reports:most_reported",
+    }
+}
+
+/// A page of the review queue, filtered and sorted, each report with its target as it is now.
 pub fn queue(
     conn: &mut PgConnection,
     staff: &User,
-    status: ReportStatus,
+    filter: &QueueFilter,
     cursor: Option<&str>,
     limit: i64,
 ) -> Result<Page<ReportView>, ApiError> {
-    let after = pagination::decode_optional(QUEUE_LISTING, cursor)?;
-    let rows = model::list_reports(conn, status, after, limit)?;
-    let (rows, next_cursor) = pagination::split_page(rows, limit, |r| {
-        pagination::encode(QUEUE_LISTING, &(r.created_at, r.id))
+    let listing = queue_listing(filter.sort);
+    let after = pagination::decode_optional(listing, cursor)?;
+    let rows = model::list_reports(conn, filter, after, limit)?;
+    let (rows, next_cursor) = pagination::split_page(rows, limit, |(r, count)| {
+        pagination::encode(listing, &(*count, r.created_at, r.id))
     });
+    let rows = rows.into_iter().map(|(row, _)| row).collect();
     Ok(Page {
         items: report_views(conn, rows, staff)?,
         next_cursor,
@@ -320,52 +377,206 @@ fn report_view(
     views.pop().ok_or(ApiError::NotFound)
 }
 
-/// Views of reports: who reported and handled them and the open counts are read for the whole
-/// page at once; each target is read as staff see it now.
+/// Views of reports: who reported, handled and claimed them, their authors' levels and the
+/// open counts are read for the whole page at once; each target is read as staff see it now.
 fn report_views(
     conn: &mut PgConnection,
     rows: Vec<ReportRow>,
     staff: &User,
 ) -> Result<Vec<ReportView>, ApiError> {
-    let mut people: Vec<UserId> = rows
-        .iter()
-        .flat_map(|row| std::iter::once(row.reporter_id).chain(row.handled_by))
-        .collect();
-    people.sort_unstable();
-    people.dedup();
-    let names: HashMap<UserId, String> = model::usernames(conn, &people)?.into_iter().collect();
     let targets: Vec<(TargetType, i64)> = rows
         .iter()
         .map(|row| (row.target_type, row.target_id))
         .collect();
+    let claims = model::claims_of(conn, &targets)?;
+    let mut people: Vec<UserId> = rows
+        .iter()
+        .flat_map(|row| std::iter::once(row.reporter_id).chain(row.handled_by))
+        .chain(claims.iter().map(|c| c.moderator_id))
+        .collect();
+    people.sort_unstable();
+    people.dedup();
+    let names: HashMap<UserId, String> = model::usernames(conn, &people)?.into_iter().collect();
     let open: HashMap<(TargetType, i64), i64> = model::open_reports_of_many(conn, &targets)?
         .into_iter()
         .map(|(kind, id, n)| ((kind, id), n))
         .collect();
+    let levels: HashMap<(TargetType, i64), TrustLevel> =
+        model::author_levels(conn, &targets)?.into_iter().collect();
     let name_of = |id: UserId| names.get(&id).cloned().unwrap_or_default();
+    let claim_of = |key: (TargetType, i64)| {
+        claims
+            .iter()
+            .find(|c| (c.target_type, c.target_id) == key)
+            .map(|c| ClaimView {
+                moderator: name_of(c.moderator_id),
+                expires_at: c.expires_at,
+            })
+    };
     let mut views = Vec::with_capacity(rows.len());
     for row in rows {
+        let key = (row.target_type, row.target_id);
         let target = target_view(conn, row.target(), staff)?;
-        let count = open
-            .get(&(row.target_type, row.target_id))
-            .copied()
-            .unwrap_or(0);
-        let reporter = name_of(row.reporter_id);
-        let handler = row.handled_by.map(name_of);
-        views.push(ReportView::new(row, reporter, handler, count, Some(target)));
+        let people = ReportPeople {
+            reporter: name_of(row.reporter_id),
+            handled_by: row.handled_by.map(name_of),
+            author_trust_level: levels.get(&key).copied(),
+            claim: claim_of(key),
+        };
+        let count = open.get(&key).copied().unwrap_or(0);
+        views.push(ReportView::new(row, people, count, Some(target)));
     }
     Ok(views)
 }
 
-fn open_report(conn: &mut PgConnection, id: ReportId) -> Result<ReportRow, ApiError> {
-    let row = model::lock_report(conn, id)?.ok_or(ApiError::NotFound)?;
+fn ensure_open(row: &ReportRow) -> Result<(), ApiError> {
     if row.status != ReportStatus::Open {
         return Err(ApiError::conflict(
             "report_closed",
-            format!("This report is {} already.", row.status),
+            format!("Report {} is {} already.", row.id.get(), row.status),
         ));
     }
+    Ok(())
+}
+
+fn open_report(conn: &mut PgConnection, id: ReportId) -> Result<ReportRow, ApiError> {
+    let row = model::lock_report(conn, id)?.ok_or(ApiError::NotFound)?;
+    ensure_open(&row)?;
     Ok(row)
+}
+
+/// Another moderator's claim on the target keeps `staff` from acting on its reports.
+fn ensure_not_claimed_by_another(
+    conn: &mut PgConnection,
+    target: Target,
+    staff: &User,
+) -> Result<(), ApiError> {
+    let key = (target.target_type(), target.raw_id());
+    let claims = model::claims_of(conn, &[key])?;
+    match claims.into_iter().find(|c| c.moderator_id != staff.id) {
+        Some(claim) => Err(claimed_by(conn, &claim)?),
+        None => Ok(()),
+    }
+}
+
+fn claimed_by(conn: &mut PgConnection, claim: &model::ClaimRow) -> Result<ApiError, ApiError> {
+    let name = model::usernames(conn, &[claim.moderator_id])?
+        .pop()
+        .map_or_else(|| "Another moderator".to_string(), |(_, name)| name);
+    Ok(ApiError::conflict(
+        "report_claimed",
+        format!(
+            "{name} is handling this report until {}; leave it to them or wait until then.",
+            claim
+                .expires_at
+                .to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+        ),
+    ))
+}
+
+/// Claims a report's target for `staff` for the claim period (again: renews it); `409
+/// report_claimed` while another moderator's claim holds.
+pub fn claim(
+    conn: &mut PgConnection,
+    staff: &User,
+    id: ReportId,
+    policy: &Policy,
+) -> Result<ReportView, ApiError> {
+    conn.transaction(|conn| {
+        let row = open_report(conn, id)?;
+        let until = chrono::Utc::now() + chrono::Duration::minutes(i64::from(policy.claim_minutes));
+        if model::claim(conn, row.target(), staff.id, until)?.is_none() {
+            let key = (row.target_type, row.target_id);
+            let holder = model::claims_of(conn, &[key])?.pop();
+            return Err(match holder {
+                Some(claim) => claimed_by(conn, &claim)?,
+                None => ApiError::conflict("report_claimed", "Another moderator claimed it."),
+            });
+        }
+        report_view(conn, row, staff)
+    })
+}
+
+/// Gives a claim up: one's own, or (admins) anyone's; `409 report_claimed` for a moderator
+/// releasing another's.
+pub fn release(conn: &mut PgConnection, staff: &User, id: ReportId) -> Result<(), ApiError> {
+    conn.transaction(|conn| {
+        let row = model::lock_report(conn, id)?.ok_or(ApiError::NotFound)?;
+        if staff.role() != Role::Admin {
+            ensure_not_claimed_by_another(conn, row.target(), staff)?;
+        }
+        model::release_claim(conn, row.target())?;
+        Ok(())
+    })
+}
+
+/// Closes open reports as resolved: hides each distinct target once if asked, logs each
+/// report, and ends the claims on their targets.
+fn resolve_rows(
+    conn: &mut PgConnection,
+    staff: &User,
+    rows: &[ReportRow],
+    action: ResolveAction,
+    note: Option<&str>,
+    policy: &Policy,
+) -> Result<(), ApiError> {
+    let mut targets: Vec<Target> = rows.iter().map(ReportRow::target).collect();
+    targets.dedup();
+    targets.sort_by_key(|t| (t.target_type().as_str(), t.raw_id()));
+    targets.dedup();
+    for target in &targets {
+        ensure_not_claimed_by_another(conn, *target, staff)?;
+    }
+    if action == ResolveAction::Hide {
+        for target in &targets {
+            let content = target.content().ok_or_else(|| {
+                ApiError::invalid_field(
+                    "action",
+                    "accounts cannot be hidden; suspend the member instead",
+                )
+            })?;
+            let reason = note.unwrap_or_else(|| {
+                rows.iter()
+                    .find(|r| r.target() == *target)
+                    .map_or("reported", |r| r.reason.as_str())
+            });
+            let hidden = set_hidden(
+                conn,
+                Actor::Staff(staff),
+                content,
+                true,
+                Some(reason),
+                policy,
+            );
+            match hidden {
+                // Content deleted since it was reported: nothing left to hide.
+                Ok(_) | Err(ApiError::NotFound) => {}
+                Err(other) => return Err(other),
+            }
+        }
+    }
+    let ids: Vec<ReportId> = rows.iter().map(|r| r.id).collect();
+    model::close_reports(
+        conn,
+        &ids,
+        ReportStatus::Resolved,
+        Some(action),
+        note,
+        staff.id,
+    )?;
+    for closed in &ids {
+        log(
+            conn,
+            Actor::Staff(staff),
+            LogAction::ResolveReport,
+            domain::log_report(*closed),
+            note,
+        )?;
+    }
+    for target in &targets {
+        model::release_claim(conn, *target)?;
+    }
+    Ok(())
 }
 
 /// Resolves a report, hiding its target if asked, and with it (unless told otherwise) the
@@ -377,55 +588,42 @@ pub fn resolve(
     action: ResolveAction,
     note: Option<&str>,
     resolve_others: bool,
-    base_url: &str,
+    policy: &Policy,
 ) -> Result<ReportView, ApiError> {
     conn.transaction(|conn| {
         let row = open_report(conn, id)?;
-        if action == ResolveAction::Hide {
-            let content = row.target().content().ok_or_else(|| {
-                ApiError::invalid_field(
-                    "action",
-                    "accounts cannot be hidden; suspend the member instead",
-                )
-            })?;
-            let reason = note.unwrap_or(row.reason.as_str());
-            let hidden = set_hidden(
-                conn,
-                Actor::Staff(staff),
-                content,
-                true,
-                Some(reason),
-                base_url,
-            );
-            match hidden {
-                // Content deleted since it was reported: nothing left to hide.
-                Ok(_) | Err(ApiError::NotFound) => {}
-                Err(other) => return Err(other),
-            }
-        }
         let mut ids = vec![row.id];
         if resolve_others {
             ids.extend(model::other_open_reports(conn, row.target(), row.id)?);
         }
-        model::close_reports(
-            conn,
-            &ids,
-            ReportStatus::Resolved,
-            Some(action),
-            note,
-            staff.id,
-        )?;
-        for closed in &ids {
-            log(
-                conn,
-                Actor::Staff(staff),
-                LogAction::ResolveReport,
-                domain::log_report(*closed),
-                note,
-            )?;
-        }
+        let rows = model::lock_reports(conn, &ids)?;
+        resolve_rows(conn, staff, &rows, action, note, policy)?;
         let row = model::lock_report(conn, id)?.ok_or(ApiError::NotFound)?;
         report_view(conn, row, staff)
+    })
+}
+
+/// Resolves many open reports at once (all or none): each distinct target is hidden once
+/// when asked. Every id must be an open report not claimed by another moderator.
+pub fn resolve_many(
+    conn: &mut PgConnection,
+    staff: &User,
+    ids: &[ReportId],
+    action: ResolveAction,
+    note: Option<&str>,
+    policy: &Policy,
+) -> Result<Vec<ReportView>, ApiError> {
+    conn.transaction(|conn| {
+        let rows = model::lock_reports(conn, ids)?;
+        if rows.len() != ids.len() {
+            return Err(ApiError::NotFound);
+        }
+        for row in &rows {
+            ensure_open(row)?;
+        }
+        resolve_rows(conn, staff, &rows, action, note, policy)?;
+        let rows = model::lock_reports(conn, ids)?;
+        report_views(conn, rows, staff)
     })
 }
 
@@ -437,6 +635,7 @@ pub fn dismiss(
 ) -> Result<ReportView, ApiError> {
     conn.transaction(|conn| {
         let row = open_report(conn, id)?;
+        ensure_not_claimed_by_another(conn, row.target(), staff)?;
         model::close_reports(
             conn,
             &[row.id],
@@ -452,6 +651,9 @@ pub fn dismiss(
             domain::log_report(row.id),
             note,
         )?;
+        if model::open_report_levels(conn, row.target())?.is_empty() {
+            model::release_claim(conn, row.target())?;
+        }
         let row = model::lock_report(conn, id)?.ok_or(ApiError::NotFound)?;
         report_view(conn, row, staff)
     })
@@ -464,10 +666,10 @@ pub fn moderate_content(
     content: Content,
     hidden: bool,
     reason: Option<&str>,
-    base_url: &str,
+    policy: &Policy,
 ) -> Result<serde_json::Value, ApiError> {
     conn.transaction(|conn| {
-        set_hidden(conn, Actor::Staff(staff), content, hidden, reason, base_url)?;
+        set_hidden(conn, Actor::Staff(staff), content, hidden, reason, policy)?;
         target_view(conn, content.target(), staff)?.ok_or(ApiError::NotFound)
     })
 }
@@ -502,7 +704,7 @@ pub fn suspend(
     staff: &User,
     username: &str,
     suspension: &Suspension,
-    base_url: &str,
+    policy: &Policy,
 ) -> Result<UserView, ApiError> {
     let Suspension { until, reason } = suspension;
     let (until, reason) = (*until, reason.as_str());
@@ -526,6 +728,9 @@ pub fn suspend(
             notifications::Subject::default(),
             None,
         )?;
+        let now = chrono::Utc::now();
+        trust::model::mark_moderated(conn, user.id, now)?;
+        trust::service::recompute(conn, user.id, &policy.trust, now)?;
         crate::email::enqueue(
             conn,
             &user.email,
@@ -534,9 +739,11 @@ pub fn suspend(
                 "username": user.username,
                 "reason": reason,
                 "until": until.map(|u| u.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)),
-                "link": base_url,
+                "link": policy.base_url,
+                "appeal_link": policy.appeal_link(entry),
             }),
         )?;
+        let user = User::find(conn, user.id)?;
         Ok(UserView::for_viewer(&user, Some(staff)))
     })
 }
@@ -549,25 +756,36 @@ pub fn unsuspend(
     conn.transaction(|conn| {
         let target = accounts::service::member_named(conn, username)?;
         rules::ensure_can_suspend(staff, &target)?;
-        let user = User::unsuspend(conn, target.id)?;
-        let entry = log(
-            conn,
-            Actor::Staff(staff),
-            LogAction::Unsuspend,
-            domain::log_user(user.id),
-            None,
-        )?;
-        notifications::events::tell(
-            conn,
-            &format!("moderation:{}", entry.0),
-            user.id,
-            NotificationKind::AccountUnsuspended,
-            None,
-            notifications::Subject::default(),
-            None,
-        )?;
+        let user = lift_suspension(conn, staff, target.id, None)?;
         Ok(UserView::for_viewer(&user, Some(staff)))
     })
+}
+
+/// Lifts a member's suspension, logged, and tells them; inside the caller's transaction.
+pub(super) fn lift_suspension(
+    conn: &mut PgConnection,
+    staff: &User,
+    member: UserId,
+    reason: Option<&str>,
+) -> Result<User, ApiError> {
+    let user = User::unsuspend(conn, member)?;
+    let entry = log(
+        conn,
+        Actor::Staff(staff),
+        LogAction::Unsuspend,
+        domain::log_user(user.id),
+        reason,
+    )?;
+    notifications::events::tell(
+        conn,
+        &format!("moderation:{}", entry.0),
+        user.id,
+        NotificationKind::AccountUnsuspended,
+        None,
+        notifications::Subject::default(),
+        None,
+    )?;
+    Ok(user)
 }
 
 pub fn set_role(

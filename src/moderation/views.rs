@@ -5,10 +5,11 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use super::domain::{
-    LogAction, LogTargetType, ReportReason, ReportStatus, ResolveAction, TargetType,
+    AppealStatus, LogAction, LogTargetType, ReportReason, ReportStatus, ResolveAction, TargetType,
 };
 use super::model::{LogRow, ReportRow};
-use crate::ids::{ModerationLogId, ReportId};
+use crate::ids::{AppealId, ModerationLogId, ReportId};
+use crate::trust::TrustLevel;
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ReportView {
@@ -23,23 +24,46 @@ pub struct ReportView {
     pub note: Option<String>,
     /// The reporter's username.
     pub reporter: String,
+    /// The reporter's trust level when they reported (it decides the report's weight).
+    pub reporter_trust_level: TrustLevel,
+    /// The trust level now of the member who wrote the reported content (or who is reported);
+    /// `null` when they are gone.
+    pub author_trust_level: Option<TrustLevel>,
     /// The moderator who handled it.
     pub handled_by: Option<String>,
     pub handled_at: Option<DateTime<Utc>>,
     pub created_at: DateTime<Utc>,
     /// Open reports on the same target, this one included if open.
     pub open_reports: i64,
+    /// The moderator handling the target's reports now, while their claim holds.
+    pub claim: Option<ClaimView>,
     /// In the review queue: the target as it is now (`null` once it is gone).
     #[serde(skip_serializing_if = "Option::is_none")]
     #[schema(value_type = Option<Object>)]
     pub target: Option<Option<serde_json::Value>>,
 }
 
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct ClaimView {
+    /// The claiming moderator's username.
+    pub moderator: String,
+    /// When the claim lapses unless renewed.
+    pub expires_at: DateTime<Utc>,
+}
+
+/// Who a report involves, by name.
+#[derive(Debug, Default)]
+pub struct ReportPeople {
+    pub reporter: String,
+    pub handled_by: Option<String>,
+    pub author_trust_level: Option<TrustLevel>,
+    pub claim: Option<ClaimView>,
+}
+
 impl ReportView {
     pub fn new(
         row: ReportRow,
-        reporter: String,
-        handled_by: Option<String>,
+        people: ReportPeople,
         open_reports: i64,
         target: Option<Option<serde_json::Value>>,
     ) -> Self {
@@ -52,11 +76,14 @@ impl ReportView {
             status: row.status,
             action: row.action,
             note: row.note,
-            reporter,
-            handled_by,
+            reporter: people.reporter,
+            reporter_trust_level: row.reporter_trust_level,
+            author_trust_level: people.author_trust_level,
+            handled_by: people.handled_by,
             handled_at: row.handled_at,
             created_at: row.created_at,
             open_reports,
+            claim: people.claim,
             target,
         }
     }
@@ -93,4 +120,34 @@ impl LogEntryView {
             created_at: row.created_at,
         }
     }
+}
+
+/// An appeal. Its appellant sees it without `action` and `content`; staff see both.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AppealView {
+    pub id: AppealId,
+    /// The appealed action's moderation log entry.
+    pub log_id: ModerationLogId,
+    pub status: AppealStatus,
+    /// What the member wrote.
+    pub text: String,
+    /// The appellant's username.
+    pub appellant: String,
+    pub appellant_trust_level: TrustLevel,
+    /// The appealed action was the automatic hide (such appeals come first in the queue).
+    pub automatic: bool,
+    pub created_at: DateTime<Utc>,
+    /// Who decided it.
+    pub decided_by: Option<String>,
+    pub decided_at: Option<DateTime<Utc>>,
+    /// The decision's note, told to the member.
+    pub note: Option<String>,
+    /// To staff: the appealed action, with its actor and reason.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub action: Option<LogEntryView>,
+    /// To staff: what was hidden (thread, reply or meetup) or who was suspended, as it is now
+    /// (`null` once it is gone).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<Object>)]
+    pub content: Option<Option<serde_json::Value>>,
 }

@@ -9,6 +9,7 @@ use super::model::{ThreadFilter, VoteTarget};
 use super::service;
 use super::views::{PreviewView, ReplyView, TagList, ThreadSummary, ThreadView, VoteView};
 use crate::auth::{ActiveUser, MaybeUser, Member};
+use crate::config::Settings;
 use crate::db::{self, DbPool};
 use crate::error::{ApiError, Problem};
 use crate::http::Json;
@@ -17,6 +18,7 @@ use crate::pagination::{self, Page};
 use crate::rate_limit::PostingLimits;
 use crate::reads::ReadPool;
 use crate::tags::TagNameSchema;
+use crate::trust::{self, rules::PostKind};
 use crate::visibility::Audience;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
@@ -133,8 +135,8 @@ pub struct CreateThreadRequest {
     request_body = CreateThreadRequest,
     responses(
         (status = 201, description = "The new thread", body = ThreadView),
-        (status = 403, description = "Unverified email (`email_not_verified`) or suspended (`account_suspended`)", body = Problem, content_type = "application/problem+json"),
-        (status = 429, description = "Posting limit reached", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Unverified email (`email_not_verified`), suspended (`account_suspended`), or a `new` account's limits (`new_account_links`, `new_account_images`); the detail says what lifts them", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "Posting limit reached (`rate_limited`), or a `new` account's threads a day (`new_account_daily_limit`, with `Retry-After`)", body = Problem, content_type = "application/problem+json"),
     )
 )]
 pub async fn create_thread(
@@ -142,6 +144,7 @@ pub async fn create_thread(
     body: Json<CreateThreadRequest>,
     pool: web::Data<DbPool>,
     limits: web::Data<PostingLimits>,
+    settings: web::Data<Settings>,
 ) -> Result<HttpResponse, ApiError> {
     let body = body.into_inner();
     let input = domain::parse_new_thread(
@@ -150,8 +153,12 @@ pub async fn create_thread(
         body.tags.as_deref(),
     )?;
     let thread = db::run(&pool, move |conn| {
+        let trust = &settings.trust;
+        trust::service::check_post(conn, &author, Some(PostKind::Thread), &input.body, trust)?;
         limits.threads.check_on(conn, &author.id)?;
-        service::create_thread(conn, &author, &input)
+        let thread = service::create_thread(conn, &author, &input)?;
+        trust::service::after_post(conn, &author, None, trust)?;
+        Ok(thread)
     })
     .await?;
     Ok(HttpResponse::Created().json(thread))
@@ -206,7 +213,7 @@ pub struct UpdateThreadRequest {
     request_body = UpdateThreadRequest,
     responses(
         (status = 200, description = "The edited thread", body = ThreadView),
-        (status = 403, description = "Not the author (`not_author`) or suspended", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not the author (`not_author`), suspended, or a `new` account's limits (`new_account_links`, `new_account_images`)", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such thread", body = Problem, content_type = "application/problem+json"),
     )
 )]
@@ -215,6 +222,7 @@ pub async fn update_thread(
     id: web::Path<ThreadId>,
     body: Json<UpdateThreadRequest>,
     pool: web::Data<DbPool>,
+    settings: web::Data<Settings>,
 ) -> Result<HttpResponse, ApiError> {
     let body = body.into_inner();
     let patch = domain::parse_thread_patch(
@@ -224,6 +232,9 @@ pub async fn update_thread(
     )?;
     let id = id.into_inner();
     let thread = db::run(&pool, move |conn| {
+        if let Some(body) = &patch.body {
+            trust::service::check_post(conn, &actor, None, body, &settings.trust)?;
+        }
         service::update_thread(conn, id, &actor, &patch)
     })
     .await?;
@@ -305,10 +316,10 @@ pub struct ReplyRequest {
     request_body = ReplyRequest,
     responses(
         (status = 201, description = "The new reply", body = ReplyView),
-        (status = 403, description = "Unverified email or suspended", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Unverified email, suspended, or a `new` account's limits (`new_account_links`, `new_account_images`)", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such thread", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "The thread is locked (`thread_locked`)", body = Problem, content_type = "application/problem+json"),
-        (status = 429, description = "Posting limit reached", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "Posting limit reached (`rate_limited`), or a `new` account's replies a day (`new_account_daily_limit`, with `Retry-After`)", body = Problem, content_type = "application/problem+json"),
     )
 )]
 pub async fn create_reply(
@@ -317,13 +328,18 @@ pub async fn create_reply(
     body: Json<ReplyRequest>,
     pool: web::Data<DbPool>,
     limits: web::Data<PostingLimits>,
+    settings: web::Data<Settings>,
 ) -> Result<HttpResponse, ApiError> {
     let body = domain::parse_reply_body(body.into_inner().body.as_deref())?;
     let id = id.into_inner();
-    // The limit is counted on the reply's own connection: one hand-off to the blocking pool.
+    // The limits are counted on the reply's own connection: one hand-off to the blocking pool.
     let reply = db::run(&pool, move |conn| {
+        let trust = &settings.trust;
+        trust::service::check_post(conn, &author, Some(PostKind::Reply), &body, trust)?;
         limits.replies.check_on(conn, &author.id)?;
-        service::create_reply(conn, id, &author, &body)
+        let reply = service::create_reply(conn, id, &author, &body)?;
+        trust::service::after_post(conn, &author, Some(id), trust)?;
+        Ok(reply)
     })
     .await?;
     Ok(HttpResponse::Created().json(reply))
@@ -337,7 +353,7 @@ pub async fn create_reply(
     request_body = ReplyRequest,
     responses(
         (status = 200, description = "The edited reply", body = ReplyView),
-        (status = 403, description = "Not the author (`not_author`) or suspended", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not the author (`not_author`), suspended, or a `new` account's limits (`new_account_links`, `new_account_images`)", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such reply", body = Problem, content_type = "application/problem+json"),
     )
 )]
@@ -346,10 +362,12 @@ pub async fn update_reply(
     id: web::Path<ReplyId>,
     body: Json<ReplyRequest>,
     pool: web::Data<DbPool>,
+    settings: web::Data<Settings>,
 ) -> Result<HttpResponse, ApiError> {
     let body = domain::parse_reply_body(body.into_inner().body.as_deref())?;
     let id = id.into_inner();
     let reply = db::run(&pool, move |conn| {
+        trust::service::check_post(conn, &actor, None, &body, &settings.trust)?;
         service::update_reply(conn, id, &actor, &body)
     })
     .await?;

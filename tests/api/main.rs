@@ -5,6 +5,7 @@
 
 mod account_deletion;
 mod accounts;
+mod appeals;
 mod browser;
 mod cli;
 mod config;
@@ -33,4 +34,5 @@ mod relevance_corpus;
 mod scale_out;
 mod search;
 mod threads;
+mod trust;
 mod web_client;

@@ -80,6 +80,41 @@ fn matrix() -> Vec<(Method, &'static str, Option<Value>, [u16; 4])> {
             hide,
         ),
         (Method::GET, "/api/v1/mod/log", None, list),
+        // Appeals, trust and the busy queue.
+        (
+            Method::POST,
+            "/api/v1/appeals",
+            Some(json!({"log_id": 999999, "text": "It was not spam."})),
+            [401, 404, 404, 404],
+        ),
+        (Method::GET, "/api/v1/mod/appeals", None, list),
+        (
+            Method::POST,
+            "/api/v1/mod/appeals/{id}/decide",
+            Some(json!({"outcome": "upheld", "note": "It stands."})),
+            hide,
+        ),
+        (Method::POST, "/api/v1/mod/reports/{id}/claim", None, hide),
+        (Method::DELETE, "/api/v1/mod/reports/{id}/claim", None, hide),
+        (
+            Method::POST,
+            "/api/v1/mod/reports/bulk-resolve",
+            Some(json!({"ids": [999999], "action": "none"})),
+            hide,
+        ),
+        (
+            Method::POST,
+            "/api/v1/mod/users/{username}/hide-content",
+            Some(json!({"since": "2026-01-01T00:00:00Z", "reason": "spam run"})),
+            hide,
+        ),
+        (Method::POST, "/api/v1/mod/log/{id}/undo", None, hide),
+        (
+            Method::PUT,
+            "/api/v1/admin/users/{username}/trust-level",
+            Some(json!({"level": "regular"})),
+            [401, 403, 403, 404],
+        ),
         (
             Method::PUT,
             "/api/v1/admin/users/{username}/role",
@@ -301,6 +336,7 @@ async fn every_moderation_endpoint_answers_each_kind_of_caller_as_the_matrix_say
             || path.ends_with("/notification-settings")
             || path == "/api/v1/unsubscribe"
             || path == "/api/v1/reports"
+            || path == "/api/v1/appeals"
             || path.starts_with("/api/v1/users/me")
             || path == "/api/v1/auth/verify-email/resend"
             || path == "/api/v1/auth/email-change/undo"
@@ -1073,7 +1109,8 @@ async fn the_log_records_every_action_and_the_database_refuses_to_change_it() {
     for statement in [
         "UPDATE moderation_log SET reason = 'rewritten'",
         "DELETE FROM moderation_log",
-        "TRUNCATE moderation_log",
+        // CASCADE: appeals and member-content actions refer to the log.
+        "TRUNCATE moderation_log CASCADE",
     ] {
         let error = diesel::sql_query(statement)
             .execute(&mut conn)
@@ -1096,6 +1133,11 @@ async fn reports_from_three_members_hide_content_as_the_system() {
     for name in ["rep1", "rep2", "rep3"] {
         reporters.push(app.member(name).await);
     }
+    // Reports from `new` accounts alone never hide anything (tests/api/trust.rs).
+    app.sql(
+        "UPDATE users SET trust_level = 'basic', trust_level_pinned = true \
+         WHERE username LIKE 'rep%'",
+    );
     app.report(&reporters[0], "thread", thread).await;
     app.report(&reporters[1], "thread", thread).await;
     assert_eq!(

@@ -1,0 +1,171 @@
+//! Keeping levels current and enforcing what `new` accounts may post.
+
+use chrono::{DateTime, Utc};
+use diesel::prelude::*;
+
+use super::domain::TrustLevel;
+use super::model;
+use super::rules::{self, PostKind};
+use crate::accounts::views::UserView;
+use crate::accounts::User;
+use crate::config::TrustSettings;
+use crate::error::ApiError;
+use crate::ids::{ThreadId, UserId};
+use crate::markdown;
+use crate::moderation::domain::{log_user, LogAction};
+use crate::moderation::service::{log, Actor};
+
+/// Recomputes one member's level from their activity and stores it (unless an admin pinned
+/// one); the level they have now, `None` for an unknown or erased account.
+pub fn recompute(
+    conn: &mut PgConnection,
+    user: UserId,
+    settings: &TrustSettings,
+    now: DateTime<Utc>,
+) -> QueryResult<Option<TrustLevel>> {
+    Ok(change(conn, user, settings, now)?.map(|(_, level)| level))
+}
+
+/// The level before and after recomputing it.
+fn change(
+    conn: &mut PgConnection,
+    user: UserId,
+    settings: &TrustSettings,
+    now: DateTime<Utc>,
+) -> QueryResult<Option<(TrustLevel, TrustLevel)>> {
+    let Some((stored, pinned, activity)) = model::activity(conn, user, rules::count_cap(settings))?
+    else {
+        return Ok(None);
+    };
+    if pinned {
+        return Ok(Some((stored, stored)));
+    }
+    let level = rules::level_for(&activity, settings, now);
+    if level != stored {
+        model::store_level(conn, user, level)?;
+        tracing::info!(user = user.get(), from = %stored, to = %level, "trust level changed");
+    }
+    Ok(Some((stored, level)))
+}
+
+/// After a post: the author's level may rise (posts written), and after a reply in `thread`,
+/// so may the level of the thread's author (replies received). Members already `regular`, or
+/// pinned, cost nothing more.
+pub fn after_post(
+    conn: &mut PgConnection,
+    author: &User,
+    thread: Option<ThreadId>,
+    settings: &TrustSettings,
+) -> QueryResult<()> {
+    let now = Utc::now();
+    if author.trust_level != TrustLevel::Regular && !author.trust_level_pinned {
+        recompute(conn, author.id, settings, now)?;
+    }
+    if let Some(thread) = thread {
+        if let Some(other) = model::rising_thread_author(conn, thread, author.id)? {
+            recompute(conn, other, settings, now)?;
+        }
+    }
+    Ok(())
+}
+
+/// What `new` accounts may not post: too many links, images, more posts of a kind than a day
+/// allows (`kind` is `None` for an edit, which posts nothing new).
+pub fn check_post(
+    conn: &mut PgConnection,
+    author: &User,
+    kind: Option<PostKind>,
+    body: &str,
+    settings: &TrustSettings,
+) -> Result<(), ApiError> {
+    let level = author.trust_level;
+    if level != TrustLevel::New || author.is_staff() {
+        return Ok(());
+    }
+    rules::ensure_embeds_allowed(level, markdown::embeds(body), settings)?;
+    if let Some(kind) = kind {
+        let now = Utc::now();
+        let (posted, oldest) = model::posted_in_last_day(conn, author.id, kind, now)?;
+        rules::ensure_daily_allowed(level, kind, posted, oldest, settings, now)?;
+    }
+    Ok(())
+}
+
+/// What `new` accounts may not organise: meetups with more seats than allowed (`capacity`
+/// `Some(None)` is unlimited; `None`, not changed) or descriptions with too many links.
+pub fn check_meetup(
+    organizer: &User,
+    description: Option<&str>,
+    capacity: Option<Option<i64>>,
+    settings: &TrustSettings,
+) -> Result<(), ApiError> {
+    let level = organizer.trust_level;
+    if level != TrustLevel::New || organizer.is_staff() {
+        return Ok(());
+    }
+    if let Some(description) = description {
+        rules::ensure_embeds_allowed(level, markdown::embeds(description), settings)?;
+    }
+    if let Some(capacity) = capacity {
+        let seats = capacity.map(|c| i32::try_from(c).unwrap_or(i32::MAX));
+        rules::ensure_seats_allowed(level, seats, settings)?;
+    }
+    Ok(())
+}
+
+/// Recomputes every computed level, a batch at a time; how many changed.
+pub fn recompute_all(
+    conn: &mut PgConnection,
+    settings: &TrustSettings,
+    now: DateTime<Utc>,
+) -> QueryResult<usize> {
+    const BATCH: i64 = 500;
+    let mut after = UserId(0);
+    let mut changed = 0;
+    loop {
+        let ids = model::computed_accounts(conn, after, BATCH)?;
+        let Some(last) = ids.last().copied() else {
+            return Ok(changed);
+        };
+        conn.transaction(|conn| {
+            for id in &ids {
+                if let Some((before, after)) = change(conn, *id, settings, now)? {
+                    changed += usize::from(before != after);
+                }
+            }
+            QueryResult::Ok(())
+        })?;
+        after = last;
+    }
+}
+
+/// An admin pins a member's level (`Some`), or lets it be computed again (`None`, computed at
+/// once); logged.
+pub fn pin(
+    conn: &mut PgConnection,
+    admin: &User,
+    username: &str,
+    level: Option<TrustLevel>,
+    settings: &TrustSettings,
+) -> Result<UserView, ApiError> {
+    conn.transaction(|conn| {
+        let target = crate::accounts::service::member_named(conn, username)?;
+        model::pin(conn, target.id, level)?;
+        if level.is_none() {
+            recompute(conn, target.id, settings, Utc::now())?;
+        }
+        let change = match level {
+            Some(level) => format!("pinned at {level}"),
+            None => "computed from activity".to_string(),
+        };
+        log(
+            conn,
+            Actor::Staff(admin),
+            LogAction::SetTrustLevel,
+            log_user(target.id),
+            Some(&change),
+        )?;
+        let user = User::find(conn, target.id)?;
+        Ok(UserView::for_viewer(&user, Some(admin)))
+    })
+}
