@@ -235,9 +235,12 @@ fn seed_command(settings: &Settings, options: SeedOptions) -> anyhow::Result<()>
     let started = std::time::Instant::now();
     let (bar, mut progress) = progress_reporter("seeding");
     let report = seed::seed(&mut conn, options, &mut progress)?;
+    // Seeded members have a year of activity: their levels are what it earns.
+    let levels =
+        devforum::trust::service::recompute_all(&mut conn, &settings.trust, chrono::Utc::now())?;
     bar.finish_and_clear();
     println!(
-        "seeded {} users, {} threads, {} replies, {} votes, {} mentors, {} meetups, {} RSVPs in {:.1}s",
+        "seeded {} users ({levels} above `new`), {} threads, {} replies, {} votes, {} mentors, {} meetups, {} RSVPs in {:.1}s",
         report.users,
         report.threads,
         report.replies,

@@ -141,6 +141,14 @@ const SECTIONS: &[Section] = &[
                 FROM reports WHERE reporter_id = $1 AND id > $2 ORDER BY id LIMIT $3",
     },
     Section {
+        // The member's appeals of moderation actions, with the decision they were told.
+        name: "appeals",
+        query: "SELECT id AS key, json_build_object('id', id, 'log_id', log_id, \
+                    'text', text, 'status', status, 'note', note, 'created_at', created_at, \
+                    'decided_at', decided_at)::text AS item \
+                FROM appeals WHERE appellant_id = $1 AND id > $2 ORDER BY id LIMIT $3",
+    },
+    Section {
         name: "blocks",
         query: "SELECT b.blocked_id AS key, json_build_object('username', u.username, \
                     'created_at', b.created_at)::text AS item \

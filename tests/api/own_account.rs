@@ -765,6 +765,16 @@ async fn an_export_holds_everything_the_member_did_and_nothing_private_of_anyone
         )
         .await;
     assert_eq!(hide.status().as_u16(), 200);
+    let hide_entry = app.count("SELECT max(id) AS n FROM moderation_log");
+    let appeal = app
+        .send_as(
+            Method::POST,
+            "/api/v1/appeals",
+            &ada.access_token,
+            &json!({"log_id": hide_entry, "text": "Please look again."}),
+        )
+        .await;
+    assert_eq!(appeal.status().as_u16(), 201);
 
     assert_problem(
         app.post_json("/api/v1/users/me/export", &json!({})).await,
@@ -813,6 +823,8 @@ async fn an_export_holds_everything_the_member_did_and_nothing_private_of_anyone
     assert_eq!(requests[0]["with"], "grace");
     assert_eq!(requests[0]["role"], "mentee");
     assert_eq!(archive["reports"][0]["details"], "Looks odd.");
+    assert_eq!(archive["appeals"][0]["text"], "Please look again.");
+    assert_eq!(archive["appeals"][0]["status"], "open");
     // Nothing private of anyone else.
     for private in [
         grace.email.as_str(),

@@ -118,6 +118,9 @@ test('every page passes axe-core (WCAG 2.2 AA) at desktop and 390 × 844, light 
     '/users/journey_a11y',
     '/mod',
     '/mod/log',
+    '/mod/appeals',
+    '/mod/appeals?status=decided',
+    '/appeal/1',
     '/admin',
     '/notifications',
   ];

@@ -208,6 +208,53 @@ test('report a reply; a moderator hides it from the queue; it is gone for member
   await expect(page.getByText('cheap watches')).toHaveCount(0);
 });
 
+test('a hidden reply is appealed from the mail and overturned from the appeals queue; it is back for members', async ({
+  page,
+  browser,
+}) => {
+  await member(page, 'appeal_asker');
+  const threadId = await postThread(page, 'Is tabs or spaces settled?', 'Asking for a style guide.');
+  const writer = await memberIn(browser, 'appeal_writer');
+  await writer.goto(`/threads/${threadId}`);
+  await writer.getByLabel('Your reply (Markdown)').fill('Tabs, obviously; fight me.');
+  await writer.getByRole('button', { name: 'Reply' }).click();
+  await expect(writer.getByText('Your reply was posted.')).toBeVisible();
+
+  await page.reload();
+  await page.getByRole('button', { name: /^Report reply \d+ by appeal_writer$/ }).click();
+  await page.getByLabel(/Why are you reporting/).selectOption('abuse');
+  await page.getByRole('button', { name: 'Send the report' }).click();
+  await expect(page.getByText('Thank you: the moderators will look at it.')).toBeVisible();
+  const boss = await admin(browser);
+  await boss.goto('/mod');
+  const report = boss.getByRole('list', { name: 'Reports' }).getByRole('listitem').filter({ hasText: 'fight me' });
+  await expect(report).toContainText('Reported by appeal_asker (new)');
+  await report.getByRole('button', { name: /^Hide reply/ }).click();
+  await expect(report).toHaveCount(0);
+
+  // The mail about the hide links to the appeal page.
+  await writer.goto(await mailLink('appeal_writer@example.com', /\/appeal\/\d+/));
+  await expect(writer.getByRole('heading', { level: 1, name: 'Appeal a moderation action' })).toBeVisible();
+  await writer.getByRole('button', { name: 'Send the appeal' }).click();
+  await expect(writer.getByText('must not be empty')).toBeVisible();
+  await writer.getByLabel('Why should this be undone?').fill('It was a joke between colleagues.');
+  await writer.getByRole('button', { name: 'Send the appeal' }).click();
+  await expect(writer.getByText('Your appeal is with the moderators.')).toBeVisible();
+  await writer.context().close();
+
+  await boss.getByRole('link', { name: 'Appeals' }).click();
+  const appeal = boss.getByRole('article').filter({ hasText: 'It was a joke between colleagues.' });
+  await expect(appeal).toContainText('appealed by appeal_writer');
+  await screenshot(boss, 'appeals');
+  await appeal.getByLabel('Note to appeal_writer').fill('Fair enough; keep it friendly.');
+  await appeal.getByRole('button', { name: 'Overturn (undo the action)' }).click();
+  await expect(boss.getByText('Appeal by appeal_writer overturned')).toBeVisible();
+  await boss.context().close();
+
+  await page.reload();
+  await expect(page.getByText('Tabs, obviously; fight me.')).toBeVisible();
+});
+
 test('notifications: a reply and a mention reach the badge and the open inbox live, and reading clears them', async ({ page, browser }) => {
   await member(page, 'journey_asker');
   const threadId = await postThread(page, 'Why is my build slow?', 'Cold builds take ages on 2 cores.');

@@ -28,6 +28,8 @@ export type Route =
   | { name: 'unsubscribe'; token: string | null }
   | { name: 'moderation'; status: 'open' | 'resolved' | 'dismissed' }
   | { name: 'mod-log' }
+  | { name: 'mod-appeals'; status: 'open' | 'decided' }
+  | { name: 'appeal'; logId: number }
   | { name: 'admin' }
   | { name: 'notifications'; unreadOnly: boolean }
   | { name: 'login' }
@@ -44,6 +46,7 @@ const PATTERNS: [RegExp, (m: RegExpExecArray) => Route][] = [
   [/^\/mentorship-requests\/(\d+)$/, (m) => ({ name: 'request', id: Number(m[1]) })],
   [/^\/mentors\/([A-Za-z0-9_-]{3,32})$/, (m) => ({ name: 'mentor', username: m[1] })],
   [/^\/users\/([A-Za-z0-9_-]{3,32})$/, (m) => ({ name: 'user', username: m[1] })],
+  [/^\/appeal\/(\d+)$/, (m) => ({ name: 'appeal', logId: Number(m[1]) })],
 ];
 
 function oneOf<T extends string>(value: string | null, allowed: readonly T[], fallback: T): T {
@@ -113,6 +116,8 @@ export function parse(url: URL): Route {
       };
     case '/mod/log':
       return { name: 'mod-log' };
+    case '/mod/appeals':
+      return { name: 'mod-appeals', status: oneOf(query.get('status'), ['open', 'decided'] as const, 'open') };
     case '/admin':
       return { name: 'admin' };
     case '/notifications':

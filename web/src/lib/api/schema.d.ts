@@ -41,6 +41,44 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/admin/users/{username}/trust-level": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /** Pin a member's trust level, or let it be computed again (admins); logged. */
+        put: operations["pin_level"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/appeals": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Appeal a moderation action against oneself, once: a hide of one's thread, reply or meetup
+         *     (the automatic hide too), the hide of all one's recent posts, or one's suspension.
+         *     Suspended members may appeal.
+         */
+        post: operations["file_appeal"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/auth/email-change/undo": {
         parameters: {
             query?: never;
@@ -588,6 +626,46 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/mod/appeals": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The appeals queue: appeals of automatic hides first, then oldest first, each with the
+         *     action, who took it, the reason and the content.
+         */
+        get: operations["appeal_queue"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/mod/appeals/{id}/decide": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Decide an appeal (a moderator other than the one who acted, or an admin). Overturning
+         *     restores the content or lifts the suspension at once; the member is mailed either way.
+         */
+        post: operations["decide_appeal"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/mod/log": {
         parameters: {
             query?: never;
@@ -599,6 +677,26 @@ export interface paths {
         get: operations["moderation_log"];
         put?: never;
         post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/mod/log/{id}/undo": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Undo a member-content action (`hide_member_content`) in one logged action: what it hid and
+         *     is still hidden is shown again (moderators).
+         */
+        post: operations["undo_action"];
         delete?: never;
         options?: never;
         head?: never;
@@ -681,13 +779,55 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * The review queue, oldest first: each report with its target as it is now and the target's
-         *     number of open reports.
+         * The review queue, oldest first unless sorted otherwise, filtered by reason, kind, age and
+         *     number of reporters: each report with its target as it is now, the target's number of open
+         *     reports, the reporter's and author's trust levels and any moderator's claim.
          */
         get: operations["review_queue"];
         put?: never;
         post?: never;
         delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/mod/reports/bulk-resolve": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Resolve many reports at once, all or none (moderators): each must be open and not claimed
+         *     by another moderator.
+         */
+        post: operations["bulk_resolve"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/mod/reports/{id}/claim": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Claim a report (and the other open reports of its target) for a while, so that no other
+         *     moderator acts on it meanwhile; claiming again renews the claim.
+         */
+        post: operations["claim_report"];
+        /** Give up a claim: one's own, or (admins) anyone's. */
+        delete: operations["release_report"];
         options?: never;
         head?: never;
         patch?: never;
@@ -823,6 +963,26 @@ export interface paths {
         put?: never;
         /** Unpin a thread. */
         post: operations["unpin_thread"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/mod/users/{username}/hide-content": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Hide every thread, reply and meetup a member posted since a time, as one logged action
+         *     (moderators; staff only by an admin). `POST /mod/log/{id}/undo` undoes it.
+         */
+        post: operations["hide_member_content"];
         delete?: never;
         options?: never;
         head?: never;
@@ -1450,6 +1610,58 @@ export interface components {
             /** @description A note to the mentee (plain text), sent with the answer. */
             reason?: string | null;
         };
+        /**
+         * Format: int64
+         * @description An appeal's id.
+         */
+        AppealId: number;
+        /**
+         * @description How staff decide an appeal.
+         * @enum {string}
+         */
+        AppealOutcome: "upheld" | "overturned";
+        AppealRequest: {
+            /**
+             * Format: int64
+             * @description The appealed action's moderation log entry (the mail about it links to it).
+             */
+            log_id: number;
+            /** @description Why the action should be undone (plain text, 1 to 2,000 characters). */
+            text: string;
+        };
+        /**
+         * @description Where an appeal stands.
+         * @enum {string}
+         */
+        AppealStatus: "open" | "upheld" | "overturned";
+        /** @description An appeal. Its appellant sees it without `action` and `content`; staff see both. */
+        AppealView: {
+            action?: null | components["schemas"]["LogEntryView"];
+            /** @description The appellant's username. */
+            appellant: string;
+            appellant_trust_level: components["schemas"]["TrustLevel"];
+            /** @description The appealed action was the automatic hide (such appeals come first in the queue). */
+            automatic: boolean;
+            /**
+             * @description To staff: what was hidden (thread, reply or meetup) or who was suspended, as it is now
+             *     (`null` once it is gone).
+             */
+            content?: Record<string, never> | null;
+            /** Format: date-time */
+            created_at: string;
+            /** Format: date-time */
+            decided_at?: string | null;
+            /** @description Who decided it. */
+            decided_by?: string | null;
+            id: components["schemas"]["AppealId"];
+            /** @description The appealed action's moderation log entry. */
+            log_id: components["schemas"]["ModerationLogId"];
+            /** @description The decision's note, told to the member. */
+            note?: string | null;
+            status: components["schemas"]["AppealStatus"];
+            /** @description What the member wrote. */
+            text: string;
+        };
         /** @description Going and waitlisted members, each in RSVP order. */
         AttendeeList: {
             going: components["schemas"]["AttendeeView"][];
@@ -1466,6 +1678,13 @@ export interface components {
         };
         BTreeMap: {
             [key: string]: string[];
+        };
+        BulkResolveRequest: {
+            /** @description `hide` hides each reported thread, reply or meetup once; `none` leaves them. */
+            action: components["schemas"]["ResolveAction"];
+            /** @description Open reports (1 to 100), e.g. every report on one piece of content. */
+            ids: number[];
+            note?: string | null;
         };
         /** @description The secret URL of a member's own calendar. */
         CalendarFeedView: {
@@ -1498,6 +1717,15 @@ export interface components {
             request_id: components["schemas"]["MentorshipRequestId"];
             /** @description The request's status now: `completed` once both sides said it is done. */
             status: components["schemas"]["Status"];
+        };
+        ClaimView: {
+            /**
+             * Format: date-time
+             * @description When the claim lapses unless renewed.
+             */
+            expires_at: string;
+            /** @description The claiming moderator's username. */
+            moderator: string;
         };
         /**
          * @description An ISO 3166-1 alpha-2 country code such as `DE`.
@@ -1543,6 +1771,12 @@ export interface components {
          * @enum {string}
          */
         Day: "mo" | "tu" | "we" | "th" | "fr" | "sa" | "su";
+        DecideRequest: {
+            /** @description Told to the member and written to the log (1 to 2,000 characters). */
+            note: string;
+            /** @description `upheld`: the action stands; `overturned`: it is undone. */
+            outcome: components["schemas"]["AppealOutcome"];
+        };
         DeleteAccountRequest: {
             /** Format: password */
             password: string;
@@ -1584,6 +1818,15 @@ export interface components {
             /** @description Always `ok` when the process can answer. */
             status: string;
             version: string;
+        };
+        HideContentRequest: {
+            /** @description Told to the member and written to the log. */
+            reason: string;
+            /**
+             * Format: date-time
+             * @description Everything the member posted from this time on is hidden.
+             */
+            since: string;
         };
         /** @description One thing found. */
         Hit: {
@@ -1627,7 +1870,7 @@ export interface components {
          * @description What a moderation log entry records.
          * @enum {string}
          */
-        LogAction: "hide" | "auto_hide" | "restore" | "lock" | "unlock" | "pin" | "unpin" | "resolve_report" | "dismiss_report" | "suspend" | "unsuspend" | "set_role" | "delete_account";
+        LogAction: "hide" | "auto_hide" | "restore" | "lock" | "unlock" | "pin" | "unpin" | "resolve_report" | "dismiss_report" | "suspend" | "unsuspend" | "set_role" | "delete_account" | "hide_member_content" | "restore_member_content" | "appeal_upheld" | "appeal_overturned" | "set_trust_level";
         LogEntryView: {
             action: components["schemas"]["LogAction"];
             /**
@@ -1655,7 +1898,7 @@ export interface components {
          * @description What a moderation log entry is about.
          * @enum {string}
          */
-        LogTargetType: "thread" | "reply" | "meetup" | "user" | "report";
+        LogTargetType: "thread" | "reply" | "meetup" | "user" | "report" | "appeal";
         LoginRequest: {
             /** @description A username or an email address. */
             login: string;
@@ -1750,6 +1993,23 @@ export interface components {
             venue?: null | components["schemas"]["VenueView"];
             /** Format: int32 */
             waitlist_count: number;
+        };
+        /** @description What a member-content action did. */
+        MemberContentView: {
+            /** @description The log entry of the action: `POST /mod/log/{id}/undo` undoes it. */
+            log_id: components["schemas"]["ModerationLogId"];
+            /** Format: int64 */
+            meetups: number;
+            member: string;
+            /** Format: int64 */
+            replies: number;
+            /** Format: date-time */
+            since: string;
+            /**
+             * Format: int64
+             * @description Threads, replies and meetups it hid (or restored, for an undo).
+             */
+            threads: number;
         };
         /** @description A member as the content they wrote, organise or take part in shows them. */
         MemberSummary: {
@@ -1909,6 +2169,37 @@ export interface components {
             /** @description The thread's or meetup's title. */
             title?: string | null;
         };
+        Page_AppealView: {
+            items: {
+                action?: null | components["schemas"]["LogEntryView"];
+                /** @description The appellant's username. */
+                appellant: string;
+                appellant_trust_level: components["schemas"]["TrustLevel"];
+                /** @description The appealed action was the automatic hide (such appeals come first in the queue). */
+                automatic: boolean;
+                /**
+                 * @description To staff: what was hidden (thread, reply or meetup) or who was suspended, as it is now
+                 *     (`null` once it is gone).
+                 */
+                content?: Record<string, never> | null;
+                /** Format: date-time */
+                created_at: string;
+                /** Format: date-time */
+                decided_at?: string | null;
+                /** @description Who decided it. */
+                decided_by?: string | null;
+                id: components["schemas"]["AppealId"];
+                /** @description The appealed action's moderation log entry. */
+                log_id: components["schemas"]["ModerationLogId"];
+                /** @description The decision's note, told to the member. */
+                note?: string | null;
+                status: components["schemas"]["AppealStatus"];
+                /** @description What the member wrote. */
+                text: string;
+            }[];
+            /** @description Pass as `cursor` for the next page; `null` on the last page. */
+            next_cursor?: string | null;
+        };
         Page_LogEntryView: {
             items: {
                 action: components["schemas"]["LogAction"];
@@ -2041,6 +2332,8 @@ export interface components {
         Page_ReportView: {
             items: {
                 action?: null | components["schemas"]["ResolveAction"];
+                author_trust_level?: null | components["schemas"]["TrustLevel"];
+                claim?: null | components["schemas"]["ClaimView"];
                 /** Format: date-time */
                 created_at: string;
                 details?: string | null;
@@ -2058,6 +2351,8 @@ export interface components {
                 reason: components["schemas"]["ReportReason"];
                 /** @description The reporter's username. */
                 reporter: string;
+                /** @description The reporter's trust level when they reported (it decides the report's weight). */
+                reporter_trust_level: components["schemas"]["TrustLevel"];
                 status: components["schemas"]["ReportStatus"];
                 /** @description In the review queue: the target as it is now (`null` once it is gone). */
                 target?: Record<string, never> | null;
@@ -2259,6 +2554,10 @@ export interface components {
          * @description A report's id.
          */
         ReportId: number;
+        /** @description Wrapper of a bulk answer. */
+        ReportList: {
+            items: components["schemas"]["ReportView"][];
+        };
         /** @enum {string} */
         ReportReason: "spam" | "abuse" | "off_topic" | "other";
         ReportRequest: {
@@ -2276,6 +2575,8 @@ export interface components {
         ReportStatus: "open" | "resolved" | "dismissed";
         ReportView: {
             action?: null | components["schemas"]["ResolveAction"];
+            author_trust_level?: null | components["schemas"]["TrustLevel"];
+            claim?: null | components["schemas"]["ClaimView"];
             /** Format: date-time */
             created_at: string;
             details?: string | null;
@@ -2293,6 +2594,8 @@ export interface components {
             reason: components["schemas"]["ReportReason"];
             /** @description The reporter's username. */
             reporter: string;
+            /** @description The reporter's trust level when they reported (it decides the report's weight). */
+            reporter_trust_level: components["schemas"]["TrustLevel"];
             status: components["schemas"]["ReportStatus"];
             /** @description In the review queue: the target as it is now (`null` once it is gone). */
             target?: Record<string, never> | null;
@@ -2547,6 +2850,14 @@ export interface components {
             /** @description The token from the emailed link. */
             token: string;
         };
+        /**
+         * @description A member's trust level, computed from their activity (or pinned by an admin).
+         * @enum {string}
+         */
+        TrustLevel: "new" | "basic" | "member" | "regular";
+        TrustLevelRequest: {
+            level?: null | components["schemas"]["TrustLevel"];
+        };
         UnreadCount: {
             /** Format: int64 */
             unread: number;
@@ -2618,6 +2929,10 @@ export interface components {
             suspended_until?: null | components["schemas"]["SuspensionView"];
             /** @description IANA time zone name. */
             timezone?: string | null;
+            /** @description Computed from the member's activity (`new`, `basic`, `member`, `regular`). */
+            trust_level: components["schemas"]["TrustLevel"];
+            /** @description Only to staff: whether an admin pinned the level. */
+            trust_level_pinned?: boolean | null;
             username: string;
         };
         /** @description Where a meetup is held in person. */
@@ -2852,6 +3167,201 @@ export interface operations {
                 };
             };
             /** @description Unknown role */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database cannot be reached (`database_unavailable`); nothing was changed unless the problem says so; try again after `Retry-After` seconds */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    pin_level: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The member's username */
+                username: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["TrustLevelRequest"];
+            };
+        };
+        responses: {
+            /** @description The member with their level */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UserView"];
+                };
+            };
+            /** @description The body is not valid JSON (`malformed_json`) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing or invalid token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not an admin (`insufficient_role`) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such member */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is larger than `server.json_limit` (`payload_too_large`) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is not `application/json` (`unsupported_media_type`) */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unknown level */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database cannot be reached (`database_unavailable`); nothing was changed unless the problem says so; try again after `Retry-After` seconds */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    file_appeal: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["AppealRequest"];
+            };
+        };
+        responses: {
+            /** @description The appeal */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AppealView"];
+                };
+            };
+            /** @description The body is not valid JSON (`malformed_json`) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing or invalid token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such action, or not one against the caller that can be appealed */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Appealed already (`appeal_exists`), or the action no longer stands (`action_undone`) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is larger than `server.json_limit` (`payload_too_large`) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is not `application/json` (`unsupported_media_type`) */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No text, or a blank or too long one */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -5413,6 +5923,185 @@ export interface operations {
             };
         };
     };
+    appeal_queue: {
+        parameters: {
+            query?: {
+                /** @description `open` (default) or `decided`. */
+                status?: "open" | "decided";
+                limit?: number;
+                /** @description `next_cursor` of the previous page. */
+                cursor?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of appeals */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Page_AppealView"];
+                };
+            };
+            /** @description A query parameter is not of its type (`invalid_query`), or the cursor is not one this listing gave (`invalid_cursor`) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing or invalid token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not a moderator (`insufficient_role`) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid `limit` */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database cannot be reached (`database_unavailable`); nothing was changed unless the problem says so; try again after `Retry-After` seconds */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    decide_appeal: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Appeal id */
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["DecideRequest"];
+            };
+        };
+        responses: {
+            /** @description The decided appeal */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AppealView"];
+                };
+            };
+            /** @description The body is not valid JSON (`malformed_json`) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing or invalid token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not a moderator, or the appealed action is the caller's own (`own_action`) or the appeal is (`own_appeal`) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such appeal */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Decided already (`appeal_decided`) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is larger than `server.json_limit` (`payload_too_large`) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is not `application/json` (`unsupported_media_type`) */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid fields */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database cannot be reached (`database_unavailable`); nothing was changed unless the problem says so; try again after `Retry-After` seconds */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     moderation_log: {
         parameters: {
             query?: {
@@ -5463,6 +6152,115 @@ export interface operations {
                 };
             };
             /** @description Invalid `limit` */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database cannot be reached (`database_unavailable`); nothing was changed unless the problem says so; try again after `Retry-After` seconds */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    undo_action: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The action's log entry id */
+                id: number;
+            };
+            cookie?: never;
+        };
+        /** @description Optional; the reason */
+        requestBody?: {
+            content: {
+                "application/json": null | components["schemas"]["ReasonRequest"];
+            };
+        };
+        responses: {
+            /** @description What was restored */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MemberContentView"];
+                };
+            };
+            /** @description The body is not valid JSON (`malformed_json`) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing or invalid token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not a moderator (`insufficient_role`) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such member-content action */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Undone already (`already_undone`) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is larger than `server.json_limit` (`payload_too_large`) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is not `application/json` (`unsupported_media_type`) */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid `reason` */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -5887,8 +6685,22 @@ export interface operations {
             query?: {
                 /** @description `open` (default), `resolved` or `dismissed`. */
                 status?: "open" | "resolved" | "dismissed";
+                /** @description Only reports for this reason. */
+                reason?: "spam" | "abuse" | "off_topic" | "other";
+                /** @description Only reports on this kind of target. */
+                target_type?: "thread" | "reply" | "user" | "meetup";
+                /** @description Only targets with at least this many open reports. */
+                min_reporters?: number;
+                /** @description Only reports filed after this time. */
+                created_after?: string;
+                /** @description Only reports filed before this time (older than it). */
+                created_before?: string;
+                /** @description `oldest` (default), `newest` or `most_reported`. */
+                sort?: "oldest" | "newest" | "most_reported";
+                /** @description `true`: leave out reports another moderator has claimed. */
+                unclaimed?: boolean;
                 limit?: number;
-                /** @description `next_cursor` of the previous page. */
+                /** @description `next_cursor` of the previous page (of the same sort). */
                 cursor?: string;
             };
             header?: never;
@@ -5933,8 +6745,247 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Invalid `limit` */
+            /** @description Invalid `limit` or `min_reporters` */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database cannot be reached (`database_unavailable`); nothing was changed unless the problem says so; try again after `Retry-After` seconds */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    bulk_resolve: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["BulkResolveRequest"];
+            };
+        };
+        responses: {
+            /** @description The resolved reports */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ReportList"];
+                };
+            };
+            /** @description The body is not valid JSON (`malformed_json`) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing or invalid token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not a moderator (`insufficient_role`) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An id names no report */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A report is closed (`report_closed`) or claimed by another moderator (`report_claimed`) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is larger than `server.json_limit` (`payload_too_large`) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is not `application/json` (`unsupported_media_type`) */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid fields; `hide` on a member */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database cannot be reached (`database_unavailable`); nothing was changed unless the problem says so; try again after `Retry-After` seconds */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    claim_report: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Report id */
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The report with the caller's claim */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ReportView"];
+                };
+            };
+            /** @description Missing or invalid token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not a moderator (`insufficient_role`) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such report */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Another moderator's claim holds (`report_claimed`), or the report is closed (`report_closed`) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database cannot be reached (`database_unavailable`); nothing was changed unless the problem says so; try again after `Retry-After` seconds */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    release_report: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Report id */
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The report is unclaimed */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Missing or invalid token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not a moderator (`insufficient_role`) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such report */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Another moderator's claim (`report_claimed`) */
+            409: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -6588,6 +7639,114 @@ export interface operations {
             };
             /** @description No such thread */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database cannot be reached (`database_unavailable`); nothing was changed unless the problem says so; try again after `Retry-After` seconds */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    hide_member_content: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The member's username */
+                username: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["HideContentRequest"];
+            };
+        };
+        responses: {
+            /** @description What was hidden */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MemberContentView"];
+                };
+            };
+            /** @description The body is not valid JSON (`malformed_json`) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing or invalid token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not a moderator, or the member is staff (`cannot_moderate_staff`) or oneself */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such member */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Nothing shown since then (`nothing_to_hide`) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is larger than `server.json_limit` (`payload_too_large`) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is not `application/json` (`unsupported_media_type`) */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid fields (`since` in the future) */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };
