@@ -167,7 +167,15 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
         );
     }
     let mut deserializer = serde_json::Deserializer::from_slice(bytes);
-    let value = serde_path_to_error::deserialize(&mut deserializer).map_err(|error| {
+    let parsed = serde_path_to_error::deserialize(&mut deserializer);
+    if let Err(error) = &parsed {
+        if error.inner().classify() == serde_json::error::Category::Data {
+            if let Some(value) = with_integral_floats_as_integers(bytes) {
+                return Ok(value);
+            }
+        }
+    }
+    let value = parsed.map_err(|error| {
         let path = error.path().to_string();
         let inner = error.into_inner();
         match inner.classify() {
@@ -210,6 +218,50 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
     Ok(value)
 }
 
+/// JSON Schema counts `3.0` as an integer, so a client (or a generator working from the OpenAPI
+/// document) may send one where an id or a count is due; serde would refuse it. Only on that
+/// slow path is the body read again with every integral float as an integer: `None` when
+/// there was none or the body is still of the wrong shape (the first error is then reported).
+fn with_integral_floats_as_integers<T: DeserializeOwned>(bytes: &[u8]) -> Option<T> {
+    let mut value: serde_json::Value = serde_json::from_slice(bytes).ok()?;
+    if !integral_floats_to_integers(&mut value) {
+        return None;
+    }
+    T::deserialize(value).ok()
+}
+
+/// Rewrites integral floats within the `i64`/`u64` range as integers; true if any was.
+fn integral_floats_to_integers(value: &mut serde_json::Value) -> bool {
+    match value {
+        serde_json::Value::Number(number) if number.is_f64() => {
+            let Some(float) = number.as_f64() else {
+                return false;
+            };
+            if float.fract() != 0.0 {
+                return false;
+            }
+            // The bounds are exact powers of two, so the comparisons are exact too.
+            let integer =
+                if (-9_223_372_036_854_775_808.0..9_223_372_036_854_775_808.0).contains(&float) {
+                    serde_json::Number::from(float as i64)
+                } else if (0.0..18_446_744_073_709_551_616.0).contains(&float) {
+                    serde_json::Number::from(float as u64)
+                } else {
+                    return false;
+                };
+            *number = integer;
+            true
+        }
+        serde_json::Value::Array(items) => items
+            .iter_mut()
+            .fold(false, |any, item| integral_floats_to_integers(item) | any),
+        serde_json::Value::Object(fields) => fields
+            .values_mut()
+            .fold(false, |any, item| integral_floats_to_integers(item) | any),
+        _ => false,
+    }
+}
+
 /// The field serde's "missing field `name`" message names.
 fn missing_field(message: &str) -> Option<&str> {
     message
@@ -249,6 +301,21 @@ mod tests {
                 ..
             })
         ));
+    }
+
+    #[test]
+    fn integral_floats_count_as_integers_as_json_schema_says() {
+        let sample = parse_json::<Sample>(br#"{"title": "x", "count": 3.0}"#).unwrap();
+        assert_eq!(sample.count, 3);
+        match parse_json::<Sample>(br#"{"title": "x", "count": 3.5}"#) {
+            Err(ApiError::Validation(errors)) => assert!(errors.contains_key("count")),
+            other => panic!("expected a validation error, got {other:?}"),
+        }
+        // Out of the field's range is still refused, naming the field.
+        match parse_json::<Sample>(br#"{"title": "x", "count": 300.0}"#) {
+            Err(ApiError::Validation(errors)) => assert!(errors.contains_key("count")),
+            other => panic!("expected a validation error, got {other:?}"),
+        }
     }
 
     #[test]

@@ -4,12 +4,13 @@ use crate::accounts::{Role, User};
 use crate::error::ApiError;
 use crate::ids::UserId;
 
-/// Nobody suspends themselves or an admin; only admins suspend moderators.
+/// Nobody suspends themselves or an admin (or hides all their content); only admins act so
+/// on moderators.
 pub fn ensure_can_suspend(actor: &User, target: &User) -> Result<(), ApiError> {
     if actor.id == target.id {
         return Err(ApiError::forbidden(
             "cannot_moderate_self",
-            "You cannot suspend your own account.",
+            "You cannot suspend your own account or hide all of your own content.",
         ));
     }
     let allowed = match target.role() {
@@ -22,7 +23,7 @@ pub fn ensure_can_suspend(actor: &User, target: &User) -> Result<(), ApiError> {
     } else {
         Err(ApiError::forbidden(
             "cannot_moderate_staff",
-            "Staff accounts can only be suspended by an admin, and admins not at all: demote first.",
+            "Only an admin can suspend a moderator or hide all their content, and nobody an admin's: demote first.",
         ))
     }
 }

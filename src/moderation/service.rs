@@ -521,7 +521,6 @@ fn resolve_rows(
     policy: &Policy,
 ) -> Result<(), ApiError> {
     let mut targets: Vec<Target> = rows.iter().map(ReportRow::target).collect();
-    targets.dedup();
     targets.sort_by_key(|t| (t.target_type().as_str(), t.raw_id()));
     targets.dedup();
     for target in &targets {

@@ -157,7 +157,7 @@ pub async fn create_thread(
         trust::service::check_post(conn, &author, Some(PostKind::Thread), &input.body, trust)?;
         limits.threads.check_on(conn, &author.id)?;
         let thread = service::create_thread(conn, &author, &input)?;
-        trust::service::after_post(conn, &author, None, trust)?;
+        trust::service::after_post_logged(conn, &author, None, trust);
         Ok(thread)
     })
     .await?;
@@ -338,7 +338,7 @@ pub async fn create_reply(
         trust::service::check_post(conn, &author, Some(PostKind::Reply), &body, trust)?;
         limits.replies.check_on(conn, &author.id)?;
         let reply = service::create_reply(conn, id, &author, &body)?;
-        trust::service::after_post(conn, &author, Some(id), trust)?;
+        trust::service::after_post_logged(conn, &author, Some(id), trust);
         Ok(reply)
     })
     .await?;

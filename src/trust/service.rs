@@ -51,7 +51,7 @@ fn change(
 /// After a post: the author's level may rise (posts written), and after a reply in `thread`,
 /// so may the level of the thread's author (replies received). Members already `regular`, or
 /// pinned, cost nothing more.
-pub fn after_post(
+fn after_post(
     conn: &mut PgConnection,
     author: &User,
     thread: Option<ThreadId>,
@@ -67,6 +67,19 @@ pub fn after_post(
         }
     }
     Ok(())
+}
+
+/// `after_post` once the post is committed: a failure is logged, never the request's (the
+/// post is saved; the periodic recomputation catches the level up).
+pub fn after_post_logged(
+    conn: &mut PgConnection,
+    author: &User,
+    thread: Option<ThreadId>,
+    settings: &TrustSettings,
+) {
+    if let Err(error) = after_post(conn, author, thread, settings) {
+        tracing::warn!(%error, user = author.id.get(), "could not recompute a trust level");
+    }
 }
 
 /// What `new` accounts may not post: too many links, images, more posts of a kind than a day
