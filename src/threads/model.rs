@@ -8,6 +8,7 @@ use diesel::prelude::*;
 use super::domain::{Sort, ThreadKey};
 use crate::ids::{ReplyId, ThreadId, UserId};
 use crate::schema::{replies, reply_votes, tags, thread_votes, threads, users};
+use crate::trust;
 use crate::visibility::{self, Audience, Flags};
 
 /// What listings and single reads show of an author.
@@ -278,13 +279,20 @@ pub fn bump_reply_count(
 /// Counts a new reply on the thread and returns the thread as it now is, with its row locked
 /// for the rest of the transaction: one statement where a locking read and an update were
 /// two. The caller checks the thread may take the reply and rolls back when it may not.
-pub fn count_new_reply(conn: &mut PgConnection, id: ThreadId) -> QueryResult<Option<ThreadRow>> {
+/// Also answers whether the thread's author may rise in trust from the reply.
+pub fn count_new_reply(
+    conn: &mut PgConnection,
+    id: ThreadId,
+) -> QueryResult<Option<(ThreadRow, bool)>> {
     diesel::update(threads::table.find(id))
         .set((
             threads::reply_count.eq(threads::reply_count + 1),
             threads::last_activity_at.eq(diesel::dsl::now),
         ))
-        .returning(ThreadRow::as_returning())
+        .returning((
+            ThreadRow::as_returning(),
+            trust::model::thread_author_may_rise(),
+        ))
         .get_result(conn)
         .optional()
 }

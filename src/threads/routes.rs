@@ -337,9 +337,10 @@ pub async fn create_reply(
         let trust = &settings.trust;
         trust::service::check_post(conn, &author, Some(PostKind::Reply), &body, trust)?;
         limits.replies.check_on(conn, &author.id)?;
-        let reply = service::create_reply(conn, id, &author, &body)?;
-        trust::service::after_post_logged(conn, &author, Some(id), trust);
-        Ok(reply)
+        let outcome = service::create_reply(conn, id, &author, &body)?;
+        let received = outcome.thread_author_may_rise;
+        trust::service::after_post_logged(conn, &author, received, trust);
+        Ok(outcome.reply)
     })
     .await?;
     Ok(HttpResponse::Created().json(reply))

@@ -10,7 +10,7 @@ use super::rules;
 use super::views::{ReplyView, TagList, TagView, ThreadSummary, ThreadView, VoteView};
 use crate::accounts::User;
 use crate::error::ApiError;
-use crate::ids::{ReplyId, ThreadId};
+use crate::ids::{ReplyId, ThreadId, UserId};
 use crate::jobs;
 use crate::markdown;
 use crate::notifications;
@@ -195,17 +195,25 @@ pub fn list_replies(
     ))
 }
 
+/// A reply just posted, and the thread's author when the reply may raise their trust level
+/// (someone else's thread, its author not `regular` yet nor pinned).
+pub struct NewReplyOutcome {
+    pub reply: ReplyView,
+    pub thread_author_may_rise: Option<UserId>,
+}
+
 pub fn create_reply(
     conn: &mut PgConnection,
     thread_id: ThreadId,
     author: &User,
     body: &str,
-) -> Result<ReplyView, ApiError> {
+) -> Result<NewReplyOutcome, ApiError> {
     let body_html = markdown::render(body);
     conn.transaction(|conn| {
         // Counting the reply takes the thread's row lock, which orders this reply against
         // concurrent ones, locks and deletes; a refusal below rolls the count back.
-        let thread = model::count_new_reply(conn, thread_id)?.ok_or(ApiError::NotFound)?;
+        let (thread, author_may_rise) =
+            model::count_new_reply(conn, thread_id)?.ok_or(ApiError::NotFound)?;
         if !visibility::can_see(Some(author), thread.flags()) {
             return Err(ApiError::NotFound);
         }
@@ -221,7 +229,11 @@ pub fn create_reply(
         )?;
         let notify = notifications::events::reply_posted(conn, author.id, thread_id, row.id)?;
         jobs::enqueue_all(conn, &[search::sync_job(row.id)?, notify])?;
-        Ok(ReplyView::new((row, author_row(author))))
+        let rising = (author_may_rise && thread.author_id != author.id).then_some(thread.author_id);
+        Ok(NewReplyOutcome {
+            reply: ReplyView::new((row, author_row(author))),
+            thread_author_may_rise: rising,
+        })
     })
 }
 

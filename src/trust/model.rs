@@ -177,21 +177,12 @@ pub fn refresh_last_moderated(conn: &mut PgConnection, user: UserId) -> QueryRes
     .map(drop)
 }
 
-/// Who started a thread, when a reply by `replier` could raise their level: not the replier,
-/// not `regular` already, not pinned.
-pub fn rising_thread_author(
-    conn: &mut PgConnection,
-    thread: crate::ids::ThreadId,
-    replier: UserId,
-) -> QueryResult<Option<UserId>> {
-    use crate::schema::threads;
-    threads::table
-        .inner_join(users::table.on(users::id.eq(threads::author_id)))
-        .filter(threads::id.eq(thread))
-        .filter(users::id.ne(replier))
-        .filter(users::trust_level.ne(TrustLevel::Regular))
-        .filter(users::trust_level_pinned.eq(false))
-        .select(users::id)
-        .first(conn)
-        .optional()
+/// For a statement on `threads`: whether the thread's author could still rise (not
+/// `regular` yet, not pinned), so a reply to their thread is worth recomputing their level
+/// for. Asked within the statement that counts the reply, it costs no round trip of its own.
+pub fn thread_author_may_rise() -> diesel::expression::SqlLiteral<Bool> {
+    diesel::dsl::sql::<Bool>(
+        "EXISTS (SELECT 1 FROM users u WHERE u.id = threads.author_id \
+                 AND u.trust_level <> 'regular' AND NOT u.trust_level_pinned)",
+    )
 }

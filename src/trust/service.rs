@@ -10,7 +10,7 @@ use crate::accounts::views::UserView;
 use crate::accounts::User;
 use crate::config::TrustSettings;
 use crate::error::ApiError;
-use crate::ids::{ThreadId, UserId};
+use crate::ids::UserId;
 use crate::markdown;
 use crate::moderation::domain::{log_user, LogAction};
 use crate::moderation::service::{log, Actor};
@@ -48,23 +48,21 @@ fn change(
     Ok(Some((stored, level)))
 }
 
-/// After a post: the author's level may rise (posts written), and after a reply in `thread`,
-/// so may the level of the thread's author (replies received). Members already `regular`, or
-/// pinned, cost nothing more.
+/// After a post: the author's level may rise (posts written), and after a reply, so may the
+/// level of the thread's author (replies received) when the reply's statement found they
+/// may (`thread_author`). Members already `regular`, or pinned, cost nothing more.
 fn after_post(
     conn: &mut PgConnection,
     author: &User,
-    thread: Option<ThreadId>,
+    thread_author: Option<UserId>,
     settings: &TrustSettings,
 ) -> QueryResult<()> {
     let now = Utc::now();
     if author.trust_level != TrustLevel::Regular && !author.trust_level_pinned {
         recompute(conn, author.id, settings, now)?;
     }
-    if let Some(thread) = thread {
-        if let Some(other) = model::rising_thread_author(conn, thread, author.id)? {
-            recompute(conn, other, settings, now)?;
-        }
+    if let Some(other) = thread_author {
+        recompute(conn, other, settings, now)?;
     }
     Ok(())
 }
@@ -74,10 +72,10 @@ fn after_post(
 pub fn after_post_logged(
     conn: &mut PgConnection,
     author: &User,
-    thread: Option<ThreadId>,
+    thread_author: Option<UserId>,
     settings: &TrustSettings,
 ) {
-    if let Err(error) = after_post(conn, author, thread, settings) {
+    if let Err(error) = after_post(conn, author, thread_author, settings) {
         tracing::warn!(%error, user = author.id.get(), "could not recompute a trust level");
     }
 }
