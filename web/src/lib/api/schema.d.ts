@@ -4457,7 +4457,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Unverified email (`email_not_verified`) or suspended (`account_suspended`) */
+            /** @description Unverified email (`email_not_verified`), suspended (`account_suspended`), or a `new` account's limits (`new_account_meetup_seats`, `new_account_links`, `new_account_images`) */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -4641,7 +4641,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Not the organizer (`not_organizer`) or suspended */
+            /** @description Not the organizer (`not_organizer`), suspended, or a `new` account's limits (`new_account_meetup_seats`, `new_account_links`, `new_account_images`) */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -8315,7 +8315,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Not the author (`not_author`) or suspended */
+            /** @description Not the author (`not_author`), suspended, or a `new` account's limits (`new_account_links`, `new_account_images`) */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -8924,7 +8924,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Unverified email (`email_not_verified`) or suspended (`account_suspended`) */
+            /** @description Unverified email (`email_not_verified`), suspended (`account_suspended`), or a `new` account's limits (`new_account_links`, `new_account_images`); the detail says what lifts them */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -8960,7 +8960,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Posting limit reached */
+            /** @description Posting limit reached (`rate_limited`), or a `new` account's threads a day (`new_account_daily_limit`, with `Retry-After`) */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -9130,7 +9130,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Not the author (`not_author`) or suspended */
+            /** @description Not the author (`not_author`), suspended, or a `new` account's limits (`new_account_links`, `new_account_images`) */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -9301,7 +9301,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Unverified email or suspended */
+            /** @description Unverified email, suspended, or a `new` account's limits (`new_account_links`, `new_account_images`) */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -9355,7 +9355,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Posting limit reached */
+            /** @description Posting limit reached (`rate_limited`), or a `new` account's replies a day (`new_account_daily_limit`, with `Retry-After`) */
             429: {
                 headers: {
                     [name: string]: unknown;
