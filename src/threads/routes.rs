@@ -338,8 +338,7 @@ pub async fn create_reply(
         trust::service::check_post(conn, &author, Some(PostKind::Reply), &body, trust)?;
         limits.replies.check_on(conn, &author.id)?;
         let outcome = service::create_reply(conn, id, &author, &body)?;
-        let received = outcome.thread_author_may_rise;
-        trust::service::after_post_logged(conn, &author, received, trust);
+        trust::service::after_post_logged(conn, &author, outcome.thread_author_may_rise, trust);
         Ok(outcome.reply)
     })
     .await?;

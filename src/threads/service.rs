@@ -195,8 +195,8 @@ pub fn list_replies(
     ))
 }
 
-/// A reply just posted, and the thread's author when the reply may raise their trust level
-/// (someone else's thread, its author not `regular` yet nor pinned).
+/// A reply just posted, and the thread's author when they may still rise in trust (not
+/// `regular` yet, not pinned); `trust::service` decides what a reply to one's own thread counts.
 pub struct NewReplyOutcome {
     pub reply: ReplyView,
     pub thread_author_may_rise: Option<UserId>,
@@ -229,10 +229,9 @@ pub fn create_reply(
         )?;
         let notify = notifications::events::reply_posted(conn, author.id, thread_id, row.id)?;
         jobs::enqueue_all(conn, &[search::sync_job(row.id)?, notify])?;
-        let rising = (author_may_rise && thread.author_id != author.id).then_some(thread.author_id);
         Ok(NewReplyOutcome {
             reply: ReplyView::new((row, author_row(author))),
-            thread_author_may_rise: rising,
+            thread_author_may_rise: author_may_rise.then_some(thread.author_id),
         })
     })
 }

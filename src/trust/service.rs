@@ -50,7 +50,8 @@ fn change(
 
 /// After a post: the author's level may rise (posts written), and after a reply, so may the
 /// level of the thread's author (replies received) when the reply's statement found they
-/// may (`thread_author`). Members already `regular`, or pinned, cost nothing more.
+/// may (`thread_author`); replies to one's own thread are not replies received. Members
+/// already `regular`, or pinned, cost nothing more.
 fn after_post(
     conn: &mut PgConnection,
     author: &User,
@@ -61,7 +62,7 @@ fn after_post(
     if author.trust_level != TrustLevel::Regular && !author.trust_level_pinned {
         recompute(conn, author.id, settings, now)?;
     }
-    if let Some(other) = thread_author {
+    if let Some(other) = thread_author.filter(|id| *id != author.id) {
         recompute(conn, other, settings, now)?;
     }
     Ok(())
