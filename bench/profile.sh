@@ -6,12 +6,13 @@
 #   bench/profile.sh thread        GET /api/v1/threads/{id}
 #   bench/profile.sh list          GET /api/v1/threads?limit=20
 #   bench/profile.sh replies       GET /api/v1/threads/{id}/replies?limit=50
+#   bench/profile.sh replies-gzip  the same with Accept-Encoding: gzip
 #   bench/profile.sh reply         POST /api/v1/threads/{id}/replies
 #
 # Needs the seeded devforum_bench (bench/threads.sh makes it) and Debian's linux-perf.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
-scenario="${1:?thread | list | replies | reply}"
+scenario="${1:?thread | list | replies | replies-gzip | reply}"
 command -v perf >/dev/null || { echo "install linux-perf (apt-get install linux-perf)" >&2; exit 1; }
 scripts/pg start
 base="$(scripts/pg url postgres)"; base="${base%/*}"
@@ -43,6 +44,7 @@ case "$scenario" in
     thread) export PATH_TEMPLATE="/api/v1/threads/{id}"; args=(-s bench/random_get.lua "http://127.0.0.1:$port") ;;
     list) args=("http://127.0.0.1:$port/api/v1/threads?limit=20") ;;
     replies) export PATH_TEMPLATE="/api/v1/threads/{id}/replies?limit=50"; args=(-s bench/random_get.lua "http://127.0.0.1:$port") ;;
+    replies-gzip) export PATH_TEMPLATE="/api/v1/threads/{id}/replies?limit=50"; args=(-H "Accept-Encoding: gzip" -s bench/random_get.lua "http://127.0.0.1:$port") ;;
     reply) export TOKEN=$token; args=(-s bench/post_reply.lua "http://127.0.0.1:$port") ;;
     *) echo "unknown scenario $scenario" >&2; exit 2 ;;
 esac

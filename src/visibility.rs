@@ -67,20 +67,24 @@ pub fn can_see_reply(viewer: Option<&User>, reply: Flags, thread: Flags) -> bool
 }
 
 /// Threads the public sees.
-pub fn public_threads() -> dsl::And<dsl::IsNull<threads::deleted_at>, dsl::Eq<threads::hidden, bool>>
-{
-    threads::deleted_at.is_null().and(threads::hidden.eq(false))
+///
+/// `NOT hidden` is written into the SQL, never bound as `hidden = $n`: the partial indexes
+/// (`… WHERE deleted_at IS NULL AND NOT hidden`) are then usable by a cached statement's
+/// generic plan, so PostgreSQL stops planning the statement again on every execution.
+pub fn public_threads() -> dsl::And<dsl::IsNull<threads::deleted_at>, dsl::not<threads::hidden>> {
+    threads::deleted_at.is_null().and(dsl::not(threads::hidden))
 }
 
-/// Replies the public sees (their thread's visibility is `public_threads`).
-pub fn public_replies() -> dsl::And<dsl::IsNull<replies::deleted_at>, dsl::Eq<replies::hidden, bool>>
-{
-    replies::deleted_at.is_null().and(replies::hidden.eq(false))
+/// Replies the public sees (their thread's visibility is `public_threads`); `NOT hidden` as
+/// in `public_threads`.
+pub fn public_replies() -> dsl::And<dsl::IsNull<replies::deleted_at>, dsl::not<replies::hidden>> {
+    replies::deleted_at.is_null().and(dsl::not(replies::hidden))
 }
 
-/// Meetups the public sees (meetups are cancelled, never deleted).
-pub fn public_meetups() -> dsl::Eq<meetups::hidden, bool> {
-    meetups::hidden.eq(false)
+/// Meetups the public sees (meetups are cancelled, never deleted); `NOT hidden` as in
+/// `public_threads`.
+pub fn public_meetups() -> dsl::not<meetups::hidden> {
+    dsl::not(meetups::hidden)
 }
 
 /// `public_threads`/`public_replies` as SQL text, for the table under `alias`.

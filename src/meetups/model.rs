@@ -270,7 +270,7 @@ pub fn upcoming_for_calendar(
     meetups::table
         .inner_join(users::table)
         .filter(meetups::ends_at.gt(diesel::dsl::now))
-        .filter(meetups::hidden.eq(false))
+        .filter(visibility::public_meetups())
         .select((MeetupRow::as_select(), MemberRow::as_select()))
         .order((meetups::starts_at.asc(), meetups::id.asc()))
         .limit(limit)
@@ -458,7 +458,7 @@ pub fn personal_calendar(
                 .or(meetups::id.eq_any(going)),
         )
         .filter(meetups::ends_at.gt(Utc::now() - chrono::Duration::days(30)))
-        .filter(meetups::hidden.eq(false))
+        .filter(visibility::public_meetups())
         .select(MeetupRow::as_select())
         .order((meetups::starts_at.asc(), meetups::id.asc()))
         .limit(limit)

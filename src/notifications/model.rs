@@ -118,7 +118,7 @@ pub fn unread_count(conn: &mut PgConnection, user: UserId) -> QueryResult<i64> {
     n::notifications
         .filter(n::user_id.eq(user))
         .filter(n::read_at.is_null())
-        .filter(n::hidden.eq(false))
+        .filter(diesel::dsl::not(n::hidden))
         .count()
         .get_result(conn)
 }
