@@ -2,6 +2,7 @@
 //! actix's own errors.
 
 pub mod client_ip;
+pub mod compression;
 pub mod json;
 pub mod problems;
 pub mod request_id;
