@@ -6,12 +6,12 @@ SELECT threads.id, threads.title, threads.excerpt, threads.tags, threads.reply_c
        threads.pinned, threads.locked, threads.hidden, threads.created_at, threads.updated_at,
        threads.last_activity_at, users.username, users.display_name
 FROM threads INNER JOIN users ON users.id = threads.author_id
-WHERE threads.deleted_at IS NULL AND threads.hidden = false
+WHERE threads.deleted_at IS NULL AND NOT threads.hidden
 ORDER BY threads.pinned DESC, threads.created_at DESC, threads.id DESC LIMIT 21;
 EXPLAIN (ANALYZE, COSTS OFF, SUMMARY OFF)
 SELECT threads.id, threads.title, users.username
 FROM threads INNER JOIN users ON users.id = threads.author_id
-WHERE threads.deleted_at IS NULL AND threads.hidden = false
+WHERE threads.deleted_at IS NULL AND NOT threads.hidden
   AND (threads.pinned, threads.created_at, threads.id) < (false, now() - interval '30 days', 0)
 ORDER BY threads.pinned DESC, threads.created_at DESC, threads.id DESC LIMIT 21;
 \echo '== GET /api/v1/threads/{id}'
@@ -24,8 +24,21 @@ SELECT replies.*, users.username, users.display_name
 FROM replies INNER JOIN users ON users.id = replies.author_id
              INNER JOIN threads ON threads.id = replies.thread_id
 WHERE replies.thread_id = :tid AND replies.deleted_at IS NULL AND threads.deleted_at IS NULL
-  AND replies.hidden = false AND threads.hidden = false
+  AND NOT replies.hidden AND NOT threads.hidden
 ORDER BY replies.created_at, replies.id LIMIT 51;
+\echo '== the same page for staff, who also see hidden replies'
+EXPLAIN (ANALYZE, COSTS OFF, SUMMARY OFF)
+SELECT replies.*, users.username, users.display_name
+FROM replies INNER JOIN users ON users.id = replies.author_id
+             INNER JOIN threads ON threads.id = replies.thread_id
+WHERE replies.thread_id = :tid AND replies.deleted_at IS NULL AND threads.deleted_at IS NULL
+ORDER BY replies.created_at, replies.id LIMIT 51;
+\echo '== GET /api/v1/threads?limit=20 for staff'
+EXPLAIN (ANALYZE, COSTS OFF, SUMMARY OFF)
+SELECT threads.id, threads.title, users.username
+FROM threads INNER JOIN users ON users.id = threads.author_id
+WHERE threads.deleted_at IS NULL
+ORDER BY threads.pinned DESC, threads.created_at DESC, threads.id DESC LIMIT 21;
 \echo '== POST /api/v1/threads/{id}/replies (lock, insert, counters; rolled back)'
 BEGIN;
 EXPLAIN (ANALYZE, COSTS OFF, SUMMARY OFF) SELECT * FROM threads WHERE id = :tid LIMIT 1 FOR NO KEY UPDATE;

@@ -1,0 +1,23 @@
+-- The listing indexes covered only what the public sees (`deleted_at IS NULL AND NOT hidden`),
+-- so staff, who also see hidden content, had none: a moderator's page of a thread's replies
+-- scanned every reply (0.7 s on 1M replies) and their thread lists every thread (0.2 s on
+-- 100k). The same indexes over all live content serve both audiences; the public's queries
+-- leave the few hidden rows out as they read them.
+DROP INDEX threads_latest_idx;
+CREATE INDEX threads_latest_idx ON threads (pinned DESC, created_at DESC, id DESC)
+    WHERE deleted_at IS NULL;
+DROP INDEX threads_active_idx;
+CREATE INDEX threads_active_idx ON threads (pinned DESC, last_activity_at DESC, id DESC)
+    WHERE deleted_at IS NULL;
+DROP INDEX threads_top_idx;
+CREATE INDEX threads_top_idx ON threads (score DESC, id DESC)
+    WHERE deleted_at IS NULL;
+DROP INDEX threads_author_idx;
+CREATE INDEX threads_author_idx ON threads (author_id, created_at DESC, id DESC)
+    WHERE deleted_at IS NULL;
+DROP INDEX threads_tags_idx;
+CREATE INDEX threads_tags_idx ON threads USING GIN (tags)
+    WHERE deleted_at IS NULL;
+DROP INDEX replies_thread_idx;
+CREATE INDEX replies_thread_idx ON replies (thread_id, created_at, id)
+    WHERE deleted_at IS NULL;
