@@ -59,6 +59,8 @@ PATH_TEMPLATE="/api/v1/threads/{id}/replies?limit=50" run "GET /api/v1/threads/{
     -s bench/random_get.lua "http://127.0.0.1:$port"
 PATH_TEMPLATE="/api/v1/threads/{id}/replies?limit=50" run "GET /api/v1/threads/{id}/replies?limit=50, Accept-Encoding: gzip" \
     -H "Accept-Encoding: gzip" -s bench/random_get.lua "http://127.0.0.1:$port"
+PATH_TEMPLATE="/api/v1/threads/{id}/replies?limit=50" run "GET /api/v1/threads/{id}/replies?limit=50, Accept-Encoding: gzip, deflate, br, zstd (a browser's; answered with gzip)" \
+    -H "Accept-Encoding: gzip, deflate, br, zstd" -s bench/random_get.lua "http://127.0.0.1:$port"
 PATH_TEMPLATE="/api/v1/threads/{id}/replies?limit=50" run "GET /api/v1/threads/{id}/replies?limit=50, Accept-Encoding: br" \
     -H "Accept-Encoding: br" -s bench/random_get.lua "http://127.0.0.1:$port"
 TOKEN=$token run "POST /api/v1/threads/{id}/replies (random among the newest 5,000)" \
