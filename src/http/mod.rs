@@ -3,6 +3,7 @@
 
 pub mod client_ip;
 pub mod compression;
+pub mod head;
 pub mod json;
 pub mod problems;
 pub mod request_id;

@@ -260,3 +260,48 @@ async fn an_answer_too_large_to_gzip_on_the_worker_is_gzipped_all_the_same() {
     let plain: serde_json::Value = serde_json::from_slice(&plain).expect("JSON");
     assert_eq!(decoded, plain);
 }
+
+#[tokio::test]
+async fn head_is_answered_as_get_is_without_the_body() {
+    let (app, dist) = spawn_with_client().await;
+    let ada = app.member("ada").await;
+    app.send_as(
+        Method::POST,
+        "/api/v1/threads",
+        &ada.access_token,
+        &serde_json::json!({"title": "Asked with HEAD", "body": "A body to measure."}),
+    )
+    .await;
+    for (path, status) in [
+        ("/api/v1/threads", 200),
+        ("/threads/42", 200),
+        ("/health", 200),
+        ("/api/v1/threads/999999", 404),
+    ] {
+        let got = app.get(path).await;
+        assert_eq!(got.status().as_u16(), status, "GET {path}");
+        let length = got.bytes().await.expect("body").len();
+        let head = app
+            .client
+            .head(app.url(path))
+            .send()
+            .await
+            .expect("request");
+        assert_eq!(head.status().as_u16(), status, "HEAD {path}");
+        assert_eq!(
+            header(&head, reqwest::header::CONTENT_LENGTH),
+            length.to_string(),
+            "HEAD {path} tells the length GET sends"
+        );
+        assert!(head.bytes().await.expect("no body").is_empty());
+    }
+    // Only GET routes answer HEAD: a route for POST alone still refuses it.
+    let head = app
+        .client
+        .head(app.url("/api/v1/auth/login"))
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(head.status().as_u16(), 405);
+    std::fs::remove_dir_all(dist).expect("clean up");
+}
