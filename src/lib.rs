@@ -27,6 +27,7 @@ pub mod reads;
 pub mod schema;
 pub mod search;
 pub mod seed;
+pub mod sql;
 pub mod startup;
 pub mod tags;
 pub mod telemetry;

@@ -8,6 +8,7 @@ use diesel::prelude::*;
 use super::domain::{Sort, ThreadKey};
 use crate::ids::{ReplyId, ThreadId, UserId};
 use crate::schema::{replies, reply_votes, tags, thread_votes, threads, users};
+use crate::sql;
 use crate::trust;
 use crate::visibility::{self, Audience, Flags};
 
@@ -145,7 +146,6 @@ pub fn list_threads(
         .inner_join(users::table)
         .filter(threads::deleted_at.is_null())
         .select((ThreadSummaryRow::as_select(), AuthorRow::as_select()))
-        .limit(filter.limit + 1)
         .into_boxed();
     if !filter.audience.sees_hidden() {
         query = query.filter(visibility::public_threads());
@@ -204,7 +204,8 @@ pub fn list_threads(
         )),
         Sort::Top => query.order((threads::score.desc(), threads::id.desc())),
     };
-    query.load(conn)
+    // One row more than the page tells whether another page follows.
+    sql::literal_limit(query, filter.limit + 1).load(conn)
 }
 
 pub fn find_thread(
