@@ -164,6 +164,72 @@ pub struct EmailSettings {
     pub from: String,
     pub file_dir: PathBuf,
     pub smtp: SmtpSettings,
+    /// The domain of every `Message-ID` (and of the threading ids); empty: `from`'s domain.
+    pub message_id_domain: String,
+    pub dkim: DkimSettings,
+    pub bounces: BounceSettings,
+}
+
+/// DKIM signing (`email::dkim`): on when `selector` is set.
+#[derive(Debug, Clone, Deserialize)]
+pub struct DkimSettings {
+    /// The DNS selector (`<selector>._domainkey.<domain>`); empty: mail is not signed.
+    pub selector: String,
+    /// The signing domain (`d=`); empty: `from`'s domain.
+    pub domain: String,
+    pub algorithm: DkimAlgorithm,
+    /// The private key: PKCS#1 PEM for RSA, base64 of the 32-byte seed for Ed25519, as
+    /// `devforum dkim-keygen` writes them. From `key` (DEVFORUM__EMAIL__DKIM__KEY) or else
+    /// `key_file`.
+    pub key: SecretString,
+    pub key_file: PathBuf,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum DkimAlgorithm {
+    Rsa,
+    Ed25519,
+}
+
+/// Bounces (`email::bounces`): where they are sent and read, and when an address counts as
+/// undeliverable.
+#[derive(Debug, Clone, Deserialize)]
+pub struct BounceSettings {
+    /// The return path: mail is sent with the envelope sender `<local>+<token>@<domain>`
+    /// made from this address, so a bounce names its recipient. Empty: the `from` address is
+    /// the envelope sender and bounces are not tracked.
+    pub address: String,
+    /// Where bounces are read: `none`, `imap` or `maildir`.
+    pub source: BounceSource,
+    /// How often the mailbox is read (0: never on its own).
+    pub poll_every_secs: u64,
+    /// Soft bounces (4.x.x) that make an address undeliverable within `soft_window_days`.
+    pub soft_limit: u32,
+    pub soft_window_days: u32,
+    /// A Maildir (its `new/` is read and each message moved to `cur/`).
+    pub maildir: PathBuf,
+    pub imap: ImapSettings,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum BounceSource {
+    None,
+    Imap,
+    Maildir,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct ImapSettings {
+    pub host: String,
+    pub port: u16,
+    /// Implicit TLS (993); false: plain (only for a server on loopback).
+    pub tls: bool,
+    pub username: String,
+    pub password: SecretString,
+    pub folder: String,
+    pub timeout_secs: u64,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -421,6 +487,14 @@ impl Settings {
 
     /// Loads settings from `dir`, taking environment variables from `vars` rather than the
     /// process, so tests can exercise overrides without touching global state.
+    /// The shipped configuration of the `test` environment, for unit tests.
+    #[cfg(test)]
+    pub fn load_for_tests() -> Self {
+        let dir = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("config");
+        let vars = HashMap::from([("DEVFORUM_ENV".to_string(), "test".to_string())]);
+        Self::load_from(&dir, &vars).unwrap_or_else(|error| panic!("test settings: {error}"))
+    }
+
     pub fn load_from(dir: &Path, vars: &HashMap<String, String>) -> Result<Self, ConfigError> {
         let environment: Environment = vars
             .get("DEVFORUM_ENV")
@@ -476,6 +550,11 @@ impl Settings {
         for group in &self.search.synonyms {
             check_synonym_group(group)
                 .map_err(|e| ConfigError::Invalid(format!("search.synonyms: {e}")))?;
+        }
+        if self.email.bounces.soft_limit == 0 || self.email.bounces.soft_window_days == 0 {
+            return Err(ConfigError::Invalid(
+                "email.bounces.soft_limit and soft_window_days must be at least 1".into(),
+            ));
         }
         if self.worker.max_attempts < 1 {
             return Err(ConfigError::Invalid(

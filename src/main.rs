@@ -7,7 +7,7 @@ use clap::{Parser, Subcommand};
 
 use devforum::accounts::admin::{create_admin, CreateAdminOutcome};
 use devforum::accounts::{EmailAddress, Password, Username};
-use devforum::config::{Environment, Settings};
+use devforum::config::{DkimAlgorithm, Environment, Settings};
 use devforum::search::{reindex, SearchEngine};
 use devforum::seed::{self, SeedOptions};
 use devforum::{db, jobs, startup, telemetry};
@@ -79,6 +79,19 @@ enum Command {
     /// Print the OpenAPI document the server serves at /api/v1/openapi.json (the web
     /// client's typed API is generated from it).
     Openapi,
+    /// Make a DKIM signing key: writes the private key to --out (never printed) and prints
+    /// the DNS TXT record to publish at <selector>._domainkey.<domain>.
+    DkimKeygen {
+        #[arg(long)]
+        selector: String,
+        #[arg(long)]
+        domain: String,
+        #[arg(long, value_enum, default_value_t = DkimAlgorithm::Rsa)]
+        algorithm: DkimAlgorithm,
+        /// Where the private key goes (created with mode 0600; an existing file is kept).
+        #[arg(long)]
+        out: std::path::PathBuf,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -99,6 +112,15 @@ async fn main() -> anyhow::Result<()> {
         // Needs no configuration: the document is the code's.
         return print_openapi();
     }
+    if let Command::DkimKeygen {
+        selector,
+        domain,
+        algorithm,
+        out,
+    } = &cli.command
+    {
+        return dkim_keygen(selector, domain, *algorithm, out);
+    }
     let settings = Settings::load()?;
     telemetry::init(&settings.log);
     match cli.command {
@@ -115,7 +137,9 @@ async fn main() -> anyhow::Result<()> {
         }
         Command::Jobs { command } => jobs_command(&settings, command),
         Command::Reindex => reindex_command(&settings).await,
-        Command::Openapi => unreachable!("answered before the configuration is read"),
+        Command::Openapi | Command::DkimKeygen { .. } => {
+            unreachable!("answered before the configuration is read")
+        }
         Command::Seed {
             users,
             threads,
@@ -135,6 +159,43 @@ async fn main() -> anyhow::Result<()> {
             },
         ),
     }
+}
+
+/// `devforum dkim-keygen`: the key to a file only its owner reads, the record to standard
+/// output, and what to configure to standard error.
+fn dkim_keygen(
+    selector: &str,
+    domain: &str,
+    algorithm: DkimAlgorithm,
+    out: &std::path::Path,
+) -> anyhow::Result<()> {
+    use std::io::Write;
+    use std::os::unix::fs::OpenOptionsExt;
+    let key = devforum::email::dkim::generate(algorithm, selector, domain)?;
+    let mut file = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(out)
+        .with_context(|| {
+            format!(
+                "creating {} (an existing key is never replaced)",
+                out.display()
+            )
+        })?;
+    file.write_all(key.private_key.as_bytes())?;
+    println!("{}", key.zone_line());
+    eprintln!(
+        "Publish the TXT record above, then set [email.dkim] selector = {selector:?}, \
+         domain = {domain:?}, algorithm = \"{}\" and key_file = {:?} \
+         (or the key's text in DEVFORUM__EMAIL__DKIM__KEY).",
+        match algorithm {
+            DkimAlgorithm::Rsa => "rsa",
+            DkimAlgorithm::Ed25519 => "ed25519",
+        },
+        out.display().to_string()
+    );
+    Ok(())
 }
 
 fn migrate(settings: &Settings, revert: Option<&str>) -> anyhow::Result<()> {

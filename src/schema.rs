@@ -67,6 +67,18 @@ diesel::table! {
 }
 
 diesel::table! {
+    mail_bounces (id) {
+        id -> Int8,
+        user_id -> Int8,
+        address -> Text,
+        status -> Text,
+        hard -> Bool,
+        report_id -> Text,
+        received_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
     meetup_rsvps (id) {
         id -> Int8,
         meetup_id -> Int8,
@@ -475,6 +487,7 @@ diesel::table! {
         trust_level -> Text,
         trust_level_pinned -> Bool,
         last_moderated_at -> Nullable<Timestamptz>,
+        email_undeliverable_at -> Nullable<Timestamptz>,
     }
 }
 
@@ -482,6 +495,7 @@ diesel::joinable!(account_export_chunks -> account_exports (export_id));
 diesel::joinable!(account_exports -> users (user_id));
 diesel::joinable!(appeals -> moderation_log (log_id));
 diesel::joinable!(calendar_feeds -> users (user_id));
+diesel::joinable!(mail_bounces -> users (user_id));
 diesel::joinable!(meetup_rsvps -> meetups (meetup_id));
 diesel::joinable!(meetup_rsvps -> users (user_id));
 diesel::joinable!(meetup_series -> users (organizer_id));
@@ -520,6 +534,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     appeals,
     calendar_feeds,
     jobs,
+    mail_bounces,
     meetup_rsvps,
     meetup_series,
     meetups,

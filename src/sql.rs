@@ -4,6 +4,12 @@ use diesel::pg::Pg;
 use diesel::query_builder::{AstPass, Query, QueryFragment, QueryId};
 use diesel::{PgConnection, QueryResult, RunQueryDsl};
 
+diesel::define_sql_function! {
+    /// PostgreSQL's `lower(text)`; the unique indexes on users' names and addresses are built
+    /// on it.
+    fn lower(x: diesel::sql_types::Text) -> diesel::sql_types::Text;
+}
+
 /// `query LIMIT n` with `n` written into the SQL instead of bound, as diesel's `.limit()` does.
 ///
 /// PostgreSQL costs a generic plan of `LIMIT $1` as if a tenth of the rows were wanted, so a

@@ -32,15 +32,31 @@ use crate::{accounts, meetups, mentorship, moderation, notifications, threads};
 
 /// The job kinds this build knows how to run.
 pub fn job_registry(settings: &Settings) -> anyhow::Result<JobRegistry> {
-    let mailer = Arc::new(Mailer::from_settings(&settings.email)?);
+    let mailer = Arc::new(Mailer::from_settings(settings)?);
     let mut registry = JobRegistry::new();
-    registry.register(email::SEND_EMAIL_JOB, move |_ctx, job| {
+    registry.register(email::SEND_EMAIL_JOB, move |ctx, job| {
         let mailer = mailer.clone();
         async move {
             let message: email::OutgoingEmail = serde_json::from_value(job.payload)?;
-            mailer.send(&message).await
+            email::deliver(&ctx.pool, &mailer, &message).await
         }
     });
+    if let Some(reader) = email::bounces::BounceReader::from_settings(settings)? {
+        let reader = Arc::new(reader);
+        registry.register_periodic(
+            email::bounces::POLL_JOB,
+            std::time::Duration::from_secs(settings.email.bounces.poll_every_secs),
+            move |ctx, _job| {
+                let reader = reader.clone();
+                async move {
+                    let report =
+                        crate::db::blocking(&ctx.pool, move |pool| reader.poll(pool)).await?;
+                    tracing::info!(?report, "bounce mailbox read");
+                    Ok(())
+                }
+            },
+        );
+    }
     registry.register(notifications::NOTIFY_REPLY_JOB, |ctx, job| async move {
         let work: notifications::events::NotifyReply = serde_json::from_value(job.payload)?;
         crate::db::blocking(&ctx.pool, move |pool| {

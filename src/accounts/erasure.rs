@@ -134,7 +134,8 @@ fn make_tombstone(conn: &mut PgConnection, id: UserId, reference: &str) -> Query
              suspended_until = NULL, suspension_reason = NULL, \
              session_generation = session_generation + 1, failed_login_count = 0, \
              last_failed_login_at = NULL, email_notifications = 'never', digest = 'never', \
-             last_seen_at = NULL, last_digest_at = NULL, deleted_at = now(), updated_at = now() \
+             last_seen_at = NULL, last_digest_at = NULL, email_undeliverable_at = NULL, \
+             deleted_at = now(), updated_at = now() \
          WHERE id = $1",
     )
     .bind::<BigInt, _>(id)
@@ -274,6 +275,7 @@ fn delete_personal_rows(conn: &mut PgConnection, id: UserId) -> QueryResult<()> 
         "DELETE FROM unsubscribe_tokens_used WHERE user_id = $1",
         "DELETE FROM account_exports WHERE user_id = $1",
         "DELETE FROM calendar_feeds WHERE user_id = $1",
+        "DELETE FROM mail_bounces WHERE user_id = $1",
         // An appeal's text is the member's own words; the log keeps its decision.
         "DELETE FROM appeals WHERE appellant_id = $1",
         "DELETE FROM report_claims WHERE moderator_id = $1",

@@ -11,11 +11,7 @@ use super::tokens::{self, RefreshPolicy};
 use super::Role;
 use crate::ids::{RefreshTokenId, UserId};
 use crate::schema::{refresh_tokens, sessions, user_tokens, users};
-
-diesel::define_sql_function! {
-    /// PostgreSQL's `lower(text)`; the unique indexes on users are built on it.
-    fn lower(x: diesel::sql_types::Text) -> diesel::sql_types::Text;
-}
+use crate::sql::lower;
 
 #[derive(Debug, Clone, Queryable, Selectable, Identifiable)]
 #[diesel(table_name = users)]
@@ -41,6 +37,8 @@ pub struct User {
     pub last_failed_login_at: Option<DateTime<Utc>>,
     pub trust_level: crate::trust::TrustLevel,
     pub trust_level_pinned: bool,
+    /// Set when mail to the address bounced for good (`email::bounces`).
+    pub email_undeliverable_at: Option<DateTime<Utc>>,
 }
 
 #[derive(Debug, Insertable)]
@@ -174,10 +172,14 @@ impl User {
         Ok(ids.len() as i64)
     }
 
+    /// The address is verified (again): whatever bounced before is forgotten, and mail to
+    /// it goes out in full once more.
     pub fn mark_email_verified(conn: &mut PgConnection, user_id: UserId) -> QueryResult<User> {
+        crate::email::bounces::forget(conn, user_id)?;
         diesel::update(users::table.find(user_id))
             .set((
                 users::email_verified.eq(true),
+                users::email_undeliverable_at.eq(None::<DateTime<Utc>>),
                 users::updated_at.eq(diesel::dsl::now),
             ))
             .returning(User::as_returning())
@@ -214,10 +216,12 @@ impl User {
         user_id: UserId,
         email: &str,
     ) -> QueryResult<User> {
+        crate::email::bounces::forget(conn, user_id)?;
         diesel::update(users::table.find(user_id))
             .set((
                 users::email.eq(email),
                 users::email_verified.eq(true),
+                users::email_undeliverable_at.eq(None::<DateTime<Utc>>),
                 users::updated_at.eq(diesel::dsl::now),
             ))
             .returning(User::as_returning())
@@ -617,6 +621,7 @@ pub fn fixture(id: i64, role: Role) -> User {
         last_failed_login_at: None,
         trust_level: crate::trust::TrustLevel::New,
         trust_level_pinned: false,
+        email_undeliverable_at: None,
     }
 }
 

@@ -38,6 +38,11 @@ pub struct UserView {
     /// Only to staff: whether an admin pinned the level.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub trust_level_pinned: Option<bool>,
+    /// Only to the account's owner and to staff: false once mail to the address bounced for
+    /// good; notification mail and digests stop until the address is verified again or
+    /// changed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub email_deliverable: Option<bool>,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -65,6 +70,7 @@ impl UserView {
             suspended_until: None,
             trust_level: user.trust_level,
             trust_level_pinned: None,
+            email_deliverable: None,
         }
     }
 
@@ -72,6 +78,7 @@ impl UserView {
     pub fn private(user: &User) -> Self {
         let mut view = Self::public(user);
         view.email = Some(user.email.clone());
+        view.email_deliverable = Some(user.email_undeliverable_at.is_none());
         if user.is_suspended_at(Utc::now()) {
             view.suspended_until = Some(SuspensionView {
                 until: user.suspended_until,

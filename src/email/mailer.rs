@@ -1,20 +1,24 @@
-//! Delivery through lettre: SMTP (plain, STARTTLS or TLS, optional credentials), `.eml`
-//! files in a folder, or the log.
+//! Delivery through lettre, signed with DKIM when configured: SMTP (plain, STARTTLS or TLS,
+//! optional credentials), `.eml` files (with their envelope in `.json`) in a folder, or the
+//! log.
 
 use std::time::Duration;
 
 use anyhow::Context;
-use lettre::message::header::{HeaderName, HeaderValue};
-use lettre::message::{Mailbox, MultiPart};
 use lettre::transport::smtp::authentication::Credentials;
-use lettre::{AsyncFileTransport, AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
+use lettre::{AsyncFileTransport, AsyncSmtpTransport, AsyncTransport, Tokio1Executor};
 use secrecy::ExposeSecret;
 
+use super::compose::Identity;
+use super::dkim::Signer;
+use super::verp::VerpKeys;
 use super::OutgoingEmail;
-use crate::config::{EmailSettings, EmailTransport, SmtpTls};
+use crate::config::{EmailSettings, EmailTransport, Settings, SmtpTls};
+use crate::ids::UserId;
 
 pub struct Mailer {
-    from: Mailbox,
+    identity: Identity,
+    signer: Option<Signer>,
     transport: Transport,
 }
 
@@ -25,50 +29,42 @@ enum Transport {
 }
 
 impl Mailer {
-    pub fn from_settings(settings: &EmailSettings) -> anyhow::Result<Self> {
-        let from: Mailbox = settings
-            .from
-            .parse()
-            .with_context(|| format!("email.from {:?} is not a mailbox", settings.from))?;
-        let transport = match settings.transport {
-            EmailTransport::Smtp => Transport::Smtp(smtp_transport(settings)?),
+    /// The mailer `[email]` describes. A malformed DKIM key or bounce address is an error
+    /// here, so the server refuses to start rather than send mail that fails checks.
+    pub fn from_settings(settings: &Settings) -> anyhow::Result<Self> {
+        let email = &settings.email;
+        let bounces = match email.bounces.address.trim() {
+            "" => None,
+            address => Some(VerpKeys::new(address, &settings.auth.jwt_secret)?),
+        };
+        let identity = Identity::from_settings(email, bounces)?;
+        let signer = Signer::from_settings(email)?;
+        let transport = match email.transport {
+            EmailTransport::Smtp => Transport::Smtp(smtp_transport(email)?),
             EmailTransport::File => {
-                std::fs::create_dir_all(&settings.file_dir).with_context(|| {
-                    format!("creating email.file_dir {}", settings.file_dir.display())
+                std::fs::create_dir_all(&email.file_dir).with_context(|| {
+                    format!("creating email.file_dir {}", email.file_dir.display())
                 })?;
-                Transport::File(AsyncFileTransport::new(&settings.file_dir))
+                // Each `<id>.eml` has its envelope beside it in `<id>.json`: the return path a
+                // bounce would go to is part of what a developer reads.
+                Transport::File(AsyncFileTransport::with_envelope(&email.file_dir))
             }
             EmailTransport::Log => Transport::Log,
         };
-        Ok(Mailer { from, transport })
+        Ok(Mailer {
+            identity,
+            signer,
+            transport,
+        })
     }
 
-    pub async fn send(&self, email: &OutgoingEmail) -> anyhow::Result<()> {
-        let to: Mailbox = email
-            .to
-            .parse()
-            .with_context(|| format!("bad recipient {:?}", email.to))?;
-        let mut builder = Message::builder()
-            .from(self.from.clone())
-            .to(to)
-            .subject(&email.subject);
-        if let Some(url) = &email.list_unsubscribe {
-            builder = builder
-                .raw_header(HeaderValue::new(
-                    HeaderName::new_from_ascii_str("List-Unsubscribe"),
-                    format!("<{url}>"),
-                ))
-                .raw_header(HeaderValue::new(
-                    HeaderName::new_from_ascii_str("List-Unsubscribe-Post"),
-                    "List-Unsubscribe=One-Click".to_string(),
-                ));
+    /// Sends `email`; `member` is the member whose address it goes to, if any (their
+    /// return path then names them).
+    pub async fn send(&self, email: &OutgoingEmail, member: Option<UserId>) -> anyhow::Result<()> {
+        let mut message = self.identity.message(email, member)?;
+        if let Some(signer) = &self.signer {
+            signer.sign(&mut message);
         }
-        let message = builder
-            .multipart(MultiPart::alternative_plain_html(
-                email.text.clone(),
-                email.html.clone(),
-            ))
-            .context("building the message")?;
         match &self.transport {
             Transport::Smtp(smtp) => {
                 smtp.send(message).await.context("SMTP delivery failed")?;

@@ -9,8 +9,7 @@ use minijinja::{AutoEscape, Environment};
 use super::OutgoingEmail;
 
 /// Every template name a caller may render.
-#[cfg(test)]
-const TEMPLATES: &[&str] = &[
+pub const TEMPLATES: &[&str] = &[
     "verify_email",
     "password_reset",
     "mentorship_request",
@@ -31,6 +30,7 @@ const TEMPLATES: &[&str] = &[
     "meetup_reminder",
     "mentorship_check_in",
     "appeal_decided",
+    "digest",
 ];
 
 static ENVIRONMENT: LazyLock<Environment<'static>> = LazyLock::new(|| {
@@ -115,6 +115,49 @@ pub fn render(
         text: part("txt")?,
         html: part("html")?,
         list_unsubscribe: None,
+        category: super::rules::category_of(template),
+        message_id: Some(uuid::Uuid::new_v4()),
+        conversation: None,
+    })
+}
+
+/// A context every template renders with: each variable any template uses, member-written
+/// ones as `text` (which tests make hostile: markup, line breaks, long non-ASCII runs), links
+/// as `link`. Used by the template tests and by the deliverability checks that send one
+/// message of every kind (`tests/api/mail_headers.rs`, `scripts/mail-check`).
+pub fn sample_context(text: &str, link: &str) -> serde_json::Value {
+    let thread = serde_json::json!({ "id": 42, "title": text, "replies": 3 });
+    serde_json::json!({
+        "username": text,
+        "mentor": text,
+        "mentee": text,
+        "message": text,
+        "goals": text,
+        "reason": text,
+        "title": text,
+        "when": text,
+        "place": text,
+        "what": text,
+        "until": text,
+        "link": link,
+        "headline": text,
+        "sentence": text,
+        "excerpt": text,
+        "new_email": text,
+        "size": text,
+        "other": text,
+        "days": 11,
+        "as_mentor": false,
+        "yours": text,
+        "done_link": format!("{link}&answer=done"),
+        "appeal_link": link,
+        "note": text,
+        "overturned": true,
+        "period": "day",
+        "base_url": link,
+        "watched": [thread.clone()],
+        "tagged": [thread.clone()],
+        "popular": [thread],
     })
 }
 
@@ -124,33 +167,10 @@ mod tests {
 
     #[test]
     fn every_template_renders_and_escapes_html() -> anyhow::Result<()> {
-        let context = serde_json::json!({
-            "username": "<script>alert(1)</script>",
-            "mentor": "<script>alert(1)</script>",
-            "mentee": "<script>alert(1)</script>",
-            "message": "<script>alert(1)</script>",
-            "goals": "<script>alert(1)</script>",
-            "reason": "<script>alert(1)</script>",
-            "title": "<script>alert(1)</script>",
-            "when": "<script>alert(1)</script>",
-            "place": "<script>alert(1)</script>",
-            "what": "<script>alert(1)</script>",
-            "until": "<script>alert(1)</script>",
-            "link": "https://forum.example/verify?token=abc",
-            "headline": "<script>alert(1)</script>",
-            "sentence": "<script>alert(1)</script>",
-            "excerpt": "<script>alert(1)</script>",
-            "new_email": "<script>alert(1)</script>",
-            "size": "<script>alert(1)</script>",
-            "other": "<script>alert(1)</script>",
-            "days": 11,
-            "as_mentor": false,
-            "yours": "<script>alert(1)</script>",
-            "done_link": "https://forum.example/verify?token=abc&answer=done",
-            "appeal_link": "https://forum.example/verify?token=abc",
-            "note": "<script>alert(1)</script>",
-            "overturned": true,
-        });
+        let context = sample_context(
+            "<script>alert(1)</script>",
+            "https://forum.example/verify?token=abc",
+        );
         for template in TEMPLATES {
             let email = render(template, "a@example.com", context.clone())?;
             assert!(!email.subject.is_empty());

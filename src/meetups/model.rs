@@ -234,8 +234,7 @@ pub fn list(
     }
     if let Some(city) = &filter.city {
         query = query.filter(
-            crate::accounts::model::lower(meetups::venue_city.assume_not_null())
-                .eq(city.to_lowercase()),
+            crate::sql::lower(meetups::venue_city.assume_not_null()).eq(city.to_lowercase()),
         );
     }
     match filter.online {

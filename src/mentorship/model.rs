@@ -111,7 +111,7 @@ pub fn find_mentor_by_username(
     }
     mentor_profiles::table
         .inner_join(users::table)
-        .filter(crate::accounts::model::lower(users::username).eq(username.to_lowercase()))
+        .filter(crate::sql::lower(users::username).eq(username.to_lowercase()))
         .select((MentorRow::as_select(), PersonRow::as_select()))
         .first(conn)
         .optional()

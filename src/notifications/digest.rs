@@ -25,7 +25,7 @@ const SECTION: i64 = 10;
 
 /// Whether members with `digest` are due: their last digest (or, before the first, their
 /// joining) is a period old. `$1` is the run's time.
-const DUE: &str = "u.digest <> 'never' AND u.email_verified \
+const DUE: &str = "u.digest <> 'never' AND u.email_verified AND u.email_undeliverable_at IS NULL \
      AND (u.suspended_at IS NULL OR u.suspended_until <= $1) \
      AND COALESCE(u.last_digest_at, u.created_at) <= $1 - CASE u.digest \
          WHEN 'daily' THEN interval '1 day' ELSE interval '7 days' END";

@@ -204,7 +204,8 @@ fn load(conn: &mut PgConnection, id: NotificationId) -> QueryResult<Option<MailR
                 COALESCE(r.body, t.body) AS body, \
                 COALESCE(a.display_name, a.username) AS actor, \
                 u.email, u.username, u.email_notifications AS preference, u.last_seen_at, \
-                (u.email_verified AND (u.suspended_at IS NULL OR u.suspended_until <= now())) \
+                (u.email_verified AND u.email_undeliverable_at IS NULL \
+                  AND (u.suspended_at IS NULL OR u.suspended_until <= now())) \
                   AS reachable, \
                 (SELECT count(*) FROM notifications s \
                   WHERE s.user_id = n.user_id AND s.mailed_at > now() - interval '1 day') \
@@ -281,7 +282,21 @@ fn compose(row: &MailRow, context: &MailContext) -> anyhow::Result<OutgoingEmail
         Some(stored) => serde_json::from_value::<Draft>(stored.clone())?,
         None => generic_draft(row, &context.base_url),
     };
-    unsubscribe.render(&row.email, &draft)
+    let mut message = unsubscribe.render(&row.email, &draft)?;
+    message.conversation = conversation_of(row);
+    Ok(message)
+}
+
+/// What a notification's mail is about, so that mail clients thread every message about one
+/// thread, meetup or mentorship request together.
+fn conversation_of(row: &MailRow) -> Option<String> {
+    row.thread_id
+        .map(|id| format!("thread-{}", id.0))
+        .or_else(|| row.meetup_id.map(|id| format!("meetup-{id}")))
+        .or_else(|| {
+            row.mentorship_request_id
+                .map(|id| format!("mentorship-{id}"))
+        })
 }
 
 /// The words of a notification no feature prepared a message for (replies, mentions, and
@@ -394,6 +409,10 @@ impl Unsubscribe {
             .text
             .push_str(&format!("\n\n--\n{}: {}\n", self.what, self.page));
         message.list_unsubscribe = Some(self.one_click.clone());
+        // Whatever its template, mail with an unsubscribe link is mail the member chose.
+        if message.category == email::Category::Account {
+            message.category = email::Category::Notification;
+        }
         Ok(message)
     }
 }

@@ -253,13 +253,7 @@ mod tests {
     use super::*;
 
     fn keys_for(secret: &str) -> UnsubscribeKeys {
-        let mut settings = crate::config::Settings::load_from(
-            std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-                .join("config")
-                .as_path(),
-            &std::collections::HashMap::from([("DEVFORUM_ENV".to_string(), "test".to_string())]),
-        )
-        .unwrap_or_else(|error| panic!("settings: {error}"));
+        let mut settings = crate::config::Settings::load_for_tests();
         settings.auth.jwt_secret = secret.to_string().into();
         UnsubscribeKeys::new(&settings)
     }

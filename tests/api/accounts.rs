@@ -1085,14 +1085,10 @@ async fn a_body_that_is_not_an_object_is_refused() {
 async fn the_file_transport_writes_one_message_file_per_email() {
     let dir =
         std::env::temp_dir().join(format!("devforum-files-{}", uuid::Uuid::new_v4().simple()));
-    let settings = devforum::config::EmailSettings {
-        transport: devforum::config::EmailTransport::File,
-        from: "devforum <no-reply@devforum.localhost>".into(),
-        file_dir: dir.clone(),
-        smtp: crate::helpers::test_settings("postgres://unused")
-            .email
-            .smtp,
-    };
+    let mut settings = crate::helpers::test_settings("postgres://unused");
+    settings.email.transport = devforum::config::EmailTransport::File;
+    settings.email.from = "devforum <no-reply@devforum.localhost>".into();
+    settings.email.file_dir = dir.clone();
     let mailer = devforum::email::Mailer::from_settings(&settings).expect("mailer");
     let email = devforum::email::render(
         "verify_email",
@@ -1100,10 +1096,19 @@ async fn the_file_transport_writes_one_message_file_per_email() {
         json!({"username": "f", "link": "https://x/verify-email?token=t"}),
     )
     .expect("render");
-    mailer.send(&email).await.expect("send");
-    let files: Vec<_> = std::fs::read_dir(&dir).expect("dir").flatten().collect();
-    assert_eq!(files.len(), 1);
-    let raw = std::fs::read_to_string(files[0].path()).expect("read");
+    mailer.send(&email, None).await.expect("send");
+    let mut files: Vec<_> = std::fs::read_dir(&dir)
+        .expect("dir")
+        .flatten()
+        .map(|entry| entry.path())
+        .collect();
+    files.sort();
+    assert_eq!(files.len(), 2, "{files:?}");
+    let envelope = std::fs::read_to_string(&files[1]).expect("envelope");
+    assert!(files[1].extension().is_some_and(|e| e == "json"));
+    assert!(envelope.contains("file@example.com"), "{envelope}");
+    assert_eq!(files[0].with_extension("json"), files[1]);
+    let raw = std::fs::read_to_string(&files[0]).expect("read");
     assert!(
         raw.contains("file@example.com") && raw.contains("Confirm your email address"),
         "{raw}"

@@ -1,5 +1,5 @@
 //! The `devforum` binary itself: serving, JSON logs with request ids, graceful SIGTERM,
-//! production's refusal of a default secret, and create-admin.
+//! production's refusal of a default secret, create-admin, and dkim-keygen.
 
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
@@ -377,7 +377,14 @@ fn help_explains_every_subcommand() {
         .output()
         .expect("run");
     let text = String::from_utf8_lossy(&output.stdout);
-    for subcommand in ["serve", "migrate", "worker", "create-admin", "jobs"] {
+    for subcommand in [
+        "serve",
+        "migrate",
+        "worker",
+        "create-admin",
+        "jobs",
+        "dkim-keygen",
+    ] {
         assert!(
             text.contains(subcommand),
             "{subcommand} missing from --help:\n{text}"
@@ -400,4 +407,66 @@ fn openapi_prints_the_served_document_without_any_configuration() {
     let printed: serde_json::Value = serde_json::from_slice(&output.stdout).expect("JSON");
     let served = serde_json::to_value(devforum::openapi::document()).expect("serialise");
     assert_eq!(printed, served);
+}
+
+#[test]
+fn dkim_keygen_writes_a_private_key_prints_its_record_and_the_key_signs() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = std::env::temp_dir().join(format!("devforum-dkim-{}", uuid::Uuid::new_v4().simple()));
+    std::fs::create_dir_all(&dir).expect("dir");
+    for (algorithm, k) in [("ed25519", "ed25519"), ("rsa", "rsa")] {
+        let key = dir.join(format!("{algorithm}.key"));
+        let keygen = || {
+            Command::new(env!("CARGO_BIN_EXE_devforum"))
+                .args([
+                    "dkim-keygen",
+                    "--selector",
+                    "s2026",
+                    "--domain",
+                    "forum.example",
+                ])
+                .args(["--algorithm", algorithm, "--out"])
+                .arg(&key)
+                .env("DEVFORUM_CONFIG_DIR", "/nonexistent")
+                .output()
+                .expect("run dkim-keygen")
+        };
+        let output = keygen();
+        assert!(
+            output.status.success(),
+            "{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        let record = String::from_utf8_lossy(&output.stdout);
+        assert!(
+            record.starts_with("s2026._domainkey.forum.example. IN TXT ( \"v=DKIM1; k=")
+                && record.contains(&format!("k={k}; p=")),
+            "{record}"
+        );
+        let private = std::fs::read_to_string(&key).expect("key file");
+        assert!(
+            !record.contains(private.trim()),
+            "the private key is never printed"
+        );
+        let mode = std::fs::metadata(&key).expect("meta").permissions().mode();
+        assert_eq!(mode & 0o777, 0o600, "only its owner reads the key");
+
+        // The file is what [email.dkim] key_file takes.
+        let mut settings = crate::helpers::test_settings("postgres://unused");
+        settings.email.dkim.selector = "s2026".into();
+        settings.email.dkim.algorithm = if algorithm == "rsa" {
+            devforum::config::DkimAlgorithm::Rsa
+        } else {
+            devforum::config::DkimAlgorithm::Ed25519
+        };
+        settings.email.dkim.key_file = key.clone();
+        devforum::email::Mailer::from_settings(&settings).expect("the key loads");
+
+        // An existing key is never replaced.
+        let again = keygen();
+        assert!(!again.status.success());
+        assert!(String::from_utf8_lossy(&again.stderr).contains("never replaced"));
+        assert_eq!(std::fs::read_to_string(&key).expect("key file"), private);
+    }
+    let _ = std::fs::remove_dir_all(&dir);
 }

@@ -97,6 +97,13 @@ fn invalid_values_are_refused_with_the_key_named() {
     assert!(error.contains("transport"), "{error}");
     assert!(load(&[("DEVFORUM_ENV", "staging")]).is_err());
     assert!(load(&[("DEVFORUM__DATABASE__POOL_SIZE", "0")]).is_err());
+    let error = load(&[("DEVFORUM__EMAIL__BOUNCES__SOFT_LIMIT", "0")])
+        .err()
+        .map(|e| e.to_string())
+        .unwrap_or_default();
+    assert!(error.contains("email.bounces.soft_limit"), "{error}");
+    assert!(load(&[("DEVFORUM__EMAIL__BOUNCES__SOURCE", "pop3")]).is_err());
+    assert!(load(&[("DEVFORUM__EMAIL__DKIM__ALGORITHM", "dsa")]).is_err());
 }
 
 #[test]
@@ -133,11 +140,22 @@ fn secrets_never_appear_in_debug_output() {
     let settings = load(&[
         ("DEVFORUM__AUTH__JWT_SECRET", "jwt-sekrit-value"),
         ("DEVFORUM__EMAIL__SMTP__PASSWORD", "smtp-sekrit-value"),
+        ("DEVFORUM__EMAIL__DKIM__KEY", "dkim-sekrit-value"),
+        (
+            "DEVFORUM__EMAIL__BOUNCES__IMAP__PASSWORD",
+            "imap-sekrit-value",
+        ),
         ("DATABASE_URL", "postgres://u:db-sekrit-value@h/db"),
     ])
     .expect("load");
     let printed = format!("{settings:?}");
-    for secret in ["jwt-sekrit-value", "smtp-sekrit-value", "db-sekrit-value"] {
+    for secret in [
+        "jwt-sekrit-value",
+        "smtp-sekrit-value",
+        "dkim-sekrit-value",
+        "imap-sekrit-value",
+        "db-sekrit-value",
+    ] {
         assert!(!printed.contains(secret), "{secret} leaked: {printed}");
     }
 }

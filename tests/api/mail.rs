@@ -50,6 +50,10 @@ pub struct ReceivedEmail {
     /// The `List-Unsubscribe` and `List-Unsubscribe-Post` headers (RFC 8058), if any.
     pub list_unsubscribe: Option<String>,
     pub list_unsubscribe_post: Option<String>,
+    /// The message as it arrived (aiosmtpd adds `X-MailFrom`, the envelope sender, and
+    /// `X-RcptTo`), and the file it is in.
+    pub raw: Vec<u8>,
+    pub path: PathBuf,
 }
 
 impl ReceivedEmail {
@@ -59,6 +63,14 @@ impl ReceivedEmail {
             .split_whitespace()
             .find(|word| word.starts_with("http") && word.contains(page))
             .map(str::to_string)
+    }
+
+    /// The raw value of header `name` (unfolded, trimmed), if present.
+    pub fn header(&self, name: &str) -> Option<String> {
+        let message = mail_parser::MessageParser::default().parse(&self.raw)?;
+        message
+            .header_raw(name)
+            .map(|v| v.replace("\r\n", "").trim().to_string())
     }
 
     /// The `token` query parameter of that link.
@@ -158,6 +170,8 @@ impl MailServer {
                     .to_string();
                 let header = |name: &str| message.header_raw(name).map(|v| v.trim().to_string());
                 emails.push(ReceivedEmail {
+                    raw: bytes.clone(),
+                    path: entry.path(),
                     list_unsubscribe: header("List-Unsubscribe"),
                     list_unsubscribe_post: header("List-Unsubscribe-Post"),
                     to,

@@ -12,13 +12,14 @@ use crate::mail::{
 };
 
 impl TestApp {
-    /// Waits until every mail job has decided and every message is handed to SMTP.
-    async fn mails_settled(&self) {
+    /// Waits until every mail job has decided, every message is handed to SMTP and the
+    /// bounce mailbox is read.
+    pub(crate) async fn mails_settled(&self) {
         let settled = wait_until(Duration::from_secs(15), || {
             self.count(
                 "SELECT count(*) AS n FROM jobs \
                  WHERE kind IN ('notify_reply', 'notify_thread', 'notification.mail', \
-                                'notification.digests', 'email.send') \
+                                'notification.digests', 'email.send', 'email.bounces') \
                    AND status IN ('pending', 'running') AND run_at <= now()",
             ) == 0
         })

@@ -1,6 +1,7 @@
+import AxeBuilder from '@axe-core/playwright';
 import { expect, test, type Page } from '@playwright/test';
-import { logIn, member, memberIn, PASSWORD, screenshot, signedIn } from './helpers';
-import { linkFor, mailLink } from './mail';
+import { admin, logIn, member, memberIn, PASSWORD, screenshot, signedIn } from './helpers';
+import { bounce, linkFor, mailLink, returnPath } from './mail';
 
 test('register with field errors shown, verify by the emailed link, log in', async ({ page }) => {
   await page.goto('/register');
@@ -279,4 +280,53 @@ test('account settings: another verification mail; an email change undone from t
   await page.getByLabel('Password').fill(PASSWORD);
   await page.getByRole('button', { name: 'Log in' }).click();
   await expect(signedIn(page, 'journey_unsure')).toBeVisible();
+});
+
+test('a bouncing address: the member sees why mail stopped and fixes it; staff see it on the member', async ({
+  page,
+  browser,
+}) => {
+  await member(page, 'journey_bounced');
+  // The verification mail went out with the member's own return path; its bounce comes back.
+  const path = await returnPath('journey_bounced@example.com');
+  expect(path).toMatch(/^bounces\+\d+-[0-9a-f]{16}@forum\.example$/);
+  bounce(path, `journey-${Date.now()}`);
+
+  // The bounce mailbox is read every second; the next page load shows the banner.
+  const banner = page.getByRole('status').filter({ hasText: 'keeps bouncing' });
+  await expect
+    .poll(async () => {
+      await page.reload();
+      await expect(signedIn(page, 'journey_bounced')).toBeVisible();
+      return banner.isVisible();
+    }, { timeout: 20_000 })
+    .toBe(true);
+  await expect(banner).toContainText('journey_bounced@example.com');
+  const { violations } = await new AxeBuilder({ page }).withTags(['wcag2a', 'wcag2aa', 'wcag21aa', 'wcag22aa']).analyze();
+  expect(violations).toEqual([]);
+  await screenshot(page, 'bounced-address');
+
+  // Staff see it on the member's page.
+  const staff = await admin(browser);
+  await staff.goto('/users/journey_bounced');
+  await expect(staff.getByText('bounces: notification mail to this member is paused')).toBeVisible();
+  await staff.close();
+
+  // The banner leads to the account settings, which say what still works and how to fix it.
+  await banner.getByRole('link', { name: 'Check or change your email address' }).click();
+  await expect(page.getByRole('heading', { level: 1, name: 'Account settings' })).toBeVisible();
+  await expect(page.getByText('sign-in and password mail is still sent')).toBeVisible();
+  await expect(banner).toBeHidden();
+  await page.getByLabel('New email address').fill('journey_bounced@working.example');
+  await page.getByRole('region', { name: 'Email address' }).getByLabel('Your password').fill(PASSWORD);
+  await page.getByRole('button', { name: 'Change the email address' }).click();
+  await expect(page.getByText('We sent a link to journey_bounced@working.example.')).toBeVisible();
+  await page.goto(await linkFor('journey_bounced@working.example', '/verify-email'));
+  await expect(page.getByText('Your email is verified')).toBeVisible();
+  await page.goto('/settings/account');
+  await expect(page.getByText('journey_bounced@working.example')).toBeVisible();
+  await expect(page.getByText('comes back undelivered')).toBeHidden();
+  await page.goto('/');
+  await expect(signedIn(page, 'journey_bounced')).toBeVisible();
+  await expect(banner).toBeHidden();
 });

@@ -2921,6 +2921,12 @@ export interface components {
             display_name?: string | null;
             /** @description Only to the account's owner and to staff. */
             email?: string | null;
+            /**
+             * @description Only to the account's owner and to staff: false once mail to the address bounced for
+             *     good; notification mail and digests stop until the address is verified again or
+             *     changed.
+             */
+            email_deliverable?: boolean | null;
             email_verified: boolean;
             id: components["schemas"]["UserId"];
             location?: string | null;
