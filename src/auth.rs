@@ -58,8 +58,9 @@ fn bearer_token(req: &HttpRequest) -> Result<Option<String>, ApiError> {
 pub struct BearerClaims {
     pub user_id: UserId,
     pub generation: i32,
-    /// The login the token was issued in (none in tokens from before logins had ids).
-    pub session: Option<uuid::Uuid>,
+    /// The login the token was issued in: signing out, a device sign-out or a detected
+    /// refresh-token reuse ends it, and with it the token.
+    pub session: uuid::Uuid,
 }
 
 fn invalid_token() -> ApiError {
@@ -74,19 +75,29 @@ fn verify(req: &HttpRequest, token: &str) -> Result<BearerClaims, ApiError> {
     Ok(BearerClaims {
         user_id: claims.user_id().ok_or_else(invalid_token)?,
         generation: claims.gen,
-        session: claims.sid,
+        // Every token since logins had ids carries one; one without could not be ended.
+        session: claims.sid.ok_or_else(invalid_token)?,
     })
 }
 
-/// The rule that makes a verified token valid now: its account still exists
-/// (`stored_generation` is that account's, `None` when there is none), and no password reset
-/// bumped the generation since the token was issued (tokens from before it stop at once).
+/// What the database says of a verified token: its account's session generation, and whether
+/// the login the token was issued in still works.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct StoredSession {
+    pub generation: i32,
+    pub live: bool,
+}
+
+/// The rule that makes a verified token valid now: its account still exists (`stored` is
+/// `None` when there is none), no password reset bumped the generation since the token was
+/// issued, and its login was not ended (logout, a device sign-out, a refresh-token reuse):
+/// a token of an ended login stops at its next request, not when it expires.
 pub fn ensure_current_session(
     claims: &BearerClaims,
-    stored_generation: Option<i32>,
+    stored: Option<StoredSession>,
 ) -> Result<(), ApiError> {
-    match stored_generation {
-        Some(generation) if generation == claims.generation => Ok(()),
+    match stored {
+        Some(stored) if stored.generation == claims.generation && stored.live => Ok(()),
         _ => Err(invalid_token()),
     }
 }
@@ -106,22 +117,26 @@ async fn authenticate_session(
         .ok_or_else(|| ApiError::Internal(anyhow::anyhow!("DbPool missing from app data")))?
         .clone();
     let claims = verify(req, &token)?;
-    let user_id = claims.user_id;
-    let user = db::read_quick(&pool, move |conn| {
-        Ok(diesel::OptionalExtension::optional(User::find(
-            conn, user_id,
-        ))?)
+    let (user_id, session) = (claims.user_id, claims.session);
+    let found = db::read_quick(&pool, move |conn| {
+        Ok(User::find_signed_in(conn, user_id, session)?)
     })
     .await?;
-    ensure_current_session(&claims, user.as_ref().map(|user| user.session_generation))?;
-    let user = user.ok_or_else(invalid_token)?;
+    ensure_current_session(
+        &claims,
+        found.as_ref().map(|(user, live)| StoredSession {
+            generation: user.session_generation,
+            live: *live,
+        }),
+    )?;
+    let (user, _) = found.ok_or_else(invalid_token)?;
     req.extensions_mut().insert(Viewer(user.id));
     if let Some(activity) = req.app_data::<web::Data<Activity>>() {
         if counts_as_activity(req.path()) && activity.due(user.id, Instant::now()) {
             activity.record(pool.get_ref().clone(), user.id, Utc::now());
         }
     }
-    Ok((user, claims.session))
+    Ok((user, Some(claims.session)))
 }
 
 /// The member a request is signed in as, for routing its reads: the one authentication
@@ -357,15 +372,18 @@ mod tests {
     use super::*;
 
     #[test]
-    fn a_token_is_current_only_for_an_existing_account_of_its_generation() {
+    fn a_token_is_current_only_for_a_live_login_of_an_existing_account_of_its_generation() {
         let claims = BearerClaims {
             user_id: UserId(7),
             generation: 2,
-            session: None,
+            session: uuid::Uuid::new_v4(),
         };
-        assert!(ensure_current_session(&claims, Some(2)).is_ok());
+        let stored = |generation, live| Some(StoredSession { generation, live });
+        assert!(ensure_current_session(&claims, stored(2, true)).is_ok());
         // A password reset since the token was issued.
-        assert!(ensure_current_session(&claims, Some(3)).is_err());
+        assert!(ensure_current_session(&claims, stored(3, true)).is_err());
+        // Its login ended: signed out, signed out from another device, or a reuse detected.
+        assert!(ensure_current_session(&claims, stored(2, false)).is_err());
         // No such account.
         assert!(ensure_current_session(&claims, None).is_err());
     }

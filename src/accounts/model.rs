@@ -70,6 +70,20 @@ impl User {
         users::table.find(id).select(User::as_select()).first(conn)
     }
 
+    /// The account an access token names, and whether the login (`session`) it was issued in
+    /// still works: one statement, the request's one account lookup.
+    pub fn find_signed_in(
+        conn: &mut PgConnection,
+        id: UserId,
+        session: Uuid,
+    ) -> QueryResult<Option<(User, bool)>> {
+        users::table
+            .find(id)
+            .select((User::as_select(), live_session(id, session)))
+            .first(conn)
+            .optional()
+    }
+
     pub fn find_by_username(conn: &mut PgConnection, username: &str) -> QueryResult<Option<User>> {
         if !storable(username) {
             return Ok(None);
@@ -482,6 +496,20 @@ pub fn revoke_all_for_user(
     )
     .set(refresh_tokens::revoked_at.eq(diesel::dsl::now))
     .execute(conn)
+}
+
+/// Whether `session` is a login of `user` that still works (not signed out, not revoked by a
+/// reuse or a password change, not expired): SQL for the statement that reads the account.
+#[diesel::dsl::auto_type]
+pub fn live_session(user: UserId, session: Uuid) -> _ {
+    let now: diesel::dsl::now = diesel::dsl::now;
+    diesel::dsl::exists(
+        sessions::table
+            .filter(sessions::id.eq(session))
+            .filter(sessions::user_id.eq(user))
+            .filter(sessions::revoked_at.is_null())
+            .filter(sessions::expires_at.gt(now)),
+    )
 }
 
 /// One signed-in device.

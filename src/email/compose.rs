@@ -81,7 +81,7 @@ impl Identity {
         let mut builder = Message::builder()
             .from(self.from.clone())
             .to(to.clone())
-            .subject(one_line(&email.subject))
+            .raw_header(subject(&email.subject)?)
             .message_id(Some(format!("<{}@{}>", id.simple(), self.domain)))
             .envelope(self.envelope(&to.email, member)?)
             .raw_header(header("Auto-Submitted", "auto-generated"))
@@ -129,9 +129,33 @@ fn header(name: &'static str, value: &str) -> HeaderValue {
     HeaderValue::new(HeaderName::new_from_ascii_str(name), value.to_string())
 }
 
-/// Member-written text reaches subjects (thread titles, names): a line break there would start
-/// a header of its own. Every control character becomes a space; lettre then encodes
-/// non-ASCII (RFC 2047) and folds long lines.
+/// The `Subject` header. Member-written text reaches subjects (thread titles, names):
+/// - a line break there would start a header of its own, so every control character becomes
+///   a space; lettre then encodes non-ASCII words (RFC 2047) and folds long lines;
+/// - an ASCII word that looks like an encoded word (`=?utf-8?b?…?=`) would pass through as it
+///   is and be decoded by the reader's mail client into text the title rules forbid (a line
+///   break, a phishing line), so a subject holding `=?` is encoded whole: it then reads
+///   exactly as it was written.
+fn subject(text: &str) -> anyhow::Result<HeaderValue> {
+    let name = HeaderName::new_from_ascii_str("Subject");
+    let text = one_line(text);
+    if !text.contains("=?") {
+        return Ok(HeaderValue::new(name, text));
+    }
+    let mut encoded = String::new();
+    {
+        let mut writer = email_encoding::headers::writer::EmailWriter::new(
+            &mut encoded,
+            "Subject: ".len(),
+            0,
+            false,
+        );
+        email_encoding::headers::rfc2047::encode(&text, &mut writer)
+            .context("encoding the subject")?;
+    }
+    Ok(HeaderValue::dangerous_new_pre_encoded(name, text, encoded))
+}
+
 fn one_line(text: &str) -> String {
     text.chars()
         .map(|c| if c.is_control() { ' ' } else { c })
@@ -258,6 +282,29 @@ mod tests {
             assert!(subject.contains("Bcc: victim@example.com"), "{subject}");
             assert!(!subject.contains('\n') && !subject.contains('\r'));
         }
+    }
+
+    #[test]
+    fn an_encoded_word_in_member_text_reads_as_written() {
+        let identity = Identity::from_settings(&settings(), None).unwrap();
+        // "Click http://evil.example\r\nnow" in base64, as a member typed it into a title.
+        let title = "Hi =?utf-8?b?Q2xpY2sgaHR0cDovL2V2aWwuZXhhbXBsZQ0Kbm93?= there";
+        let mut email = render("verify_email", "a@example.com", sample_context("A", "l")).unwrap();
+        for subject in [title.to_string(), format!("{} {title}", "ü".repeat(80))] {
+            email.subject = subject.clone();
+            let message = identity.message(&email, None).unwrap();
+            let (head, bytes) = parse(&message);
+            assert!(
+                !head.contains("Q2xpY2sgaHR0cDovL2V2aWwuZXhhbXBsZQ0Kbm93?= there"),
+                "{head}"
+            );
+            let parsed = mail_parser::MessageParser::default().parse(&bytes).unwrap();
+            assert_eq!(parsed.subject(), Some(subject.as_str()));
+        }
+        // A subject without one keeps lettre's encoding: plain ASCII stays readable.
+        email.subject = "Welcome to devforum".into();
+        let (head, _) = parse(&identity.message(&email, None).unwrap());
+        assert!(head.contains("Subject: Welcome to devforum\r\n"), "{head}");
     }
 
     #[test]

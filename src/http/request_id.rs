@@ -36,6 +36,23 @@ pub fn accept_or_generate(incoming: Option<&HeaderValue>) -> String {
         .unwrap_or_else(|| uuid::Uuid::new_v4().to_string())
 }
 
+/// Routes whose path carries a secret (a capability: whoever has the URL may read): a
+/// personal calendar feed, a data export's download. Their paths are logged with `{token}` in
+/// place of the secret. Query strings are never logged. A test checks that every route of the
+/// OpenAPI document with a `{token}` in its path is here.
+pub const SECRET_PATH_PREFIXES: &[&str] = &["/api/v1/calendar-feeds/", "/api/v1/exports/"];
+
+/// The request path as the log may hold it.
+pub fn loggable_path(path: &str) -> std::borrow::Cow<'_, str> {
+    match SECRET_PATH_PREFIXES
+        .iter()
+        .find(|prefix| path.starts_with(**prefix) && path.len() > prefix.len())
+    {
+        Some(prefix) => format!("{prefix}{{token}}").into(),
+        None => path.into(),
+    }
+}
+
 pub async fn middleware(
     req: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
@@ -46,7 +63,7 @@ pub async fn middleware(
         "http_request",
         request_id = %id,
         method = %req.method(),
-        path = %req.path(),
+        path = %loggable_path(req.path()),
     );
     let started = Instant::now();
     // Holding a clone of the request across `next.call` would break actix's routing (it
@@ -99,6 +116,41 @@ fn problem_for_error(error: &Error) -> HttpResponse {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn secrets_in_paths_are_logged_as_their_template() {
+        assert_eq!(
+            loggable_path("/api/v1/calendar-feeds/s3cr3t-t0ken.ics"),
+            "/api/v1/calendar-feeds/{token}"
+        );
+        assert_eq!(
+            loggable_path("/api/v1/exports/s3cr3t-t0ken"),
+            "/api/v1/exports/{token}"
+        );
+        assert_eq!(loggable_path("/api/v1/threads/42"), "/api/v1/threads/42");
+        assert_eq!(
+            loggable_path("/api/v1/calendar-feeds/"),
+            "/api/v1/calendar-feeds/"
+        );
+    }
+
+    #[test]
+    fn every_route_with_a_token_in_its_path_is_redacted() {
+        let document = serde_json::to_value(crate::openapi::document()).unwrap();
+        let paths = document["paths"].as_object().unwrap();
+        let secret_routes: Vec<&String> = paths
+            .keys()
+            .filter(|path| path.contains("{token}"))
+            .collect();
+        assert!(!secret_routes.is_empty());
+        for route in secret_routes {
+            let requested = route.replace("{token}", "SECRET-abc123");
+            assert!(
+                !loggable_path(&requested).contains("SECRET-abc123"),
+                "{route} would log its token: add it to SECRET_PATH_PREFIXES"
+            );
+        }
+    }
 
     #[test]
     fn keeps_sane_ids_and_replaces_others() {

@@ -11,6 +11,7 @@ use super::domain::{
     DigestFrequency, EmailPreference, NotificationKind, SubscriptionLevel, SubscriptionReason,
     TagLevel,
 };
+use crate::auth::StoredSession;
 use crate::ids::{MeetupId, MentorshipRequestId, NotificationId, ReplyId, ThreadId, UserId};
 use crate::schema::thread_subscriptions;
 
@@ -130,18 +131,25 @@ pub fn unread_count(conn: &mut PgConnection, user: UserId) -> QueryResult<i64> {
 pub fn session_and_unread_count(
     conn: &mut PgConnection,
     user: UserId,
-) -> QueryResult<Option<(i32, i64)>> {
+    session: uuid::Uuid,
+) -> QueryResult<Option<(StoredSession, i64)>> {
     use crate::schema::{notification_counters as c, users};
     let unread = c::table
         .filter(c::user_id.eq(user))
         .select(c::unread)
         .single_value();
-    let row: Option<(i32, Option<i32>)> = users::table
+    let live = crate::accounts::model::live_session(user, session);
+    let row: Option<(i32, bool, Option<i32>)> = users::table
         .find(user)
-        .select((users::session_generation, unread))
+        .select((users::session_generation, live, unread))
         .first(conn)
         .optional()?;
-    Ok(row.map(|(generation, unread)| (generation, i64::from(unread.unwrap_or(0)))))
+    Ok(row.map(|(generation, live, unread)| {
+        (
+            StoredSession { generation, live },
+            i64::from(unread.unwrap_or(0)),
+        )
+    }))
 }
 
 /// Marks one of `user`'s notifications read; whether it is theirs at all.

@@ -77,8 +77,8 @@ pub fn unread_count(
     conn: &mut PgConnection,
     claims: &BearerClaims,
 ) -> Result<UnreadCount, ApiError> {
-    let row = model::session_and_unread_count(conn, claims.user_id)?;
-    auth::ensure_current_session(claims, row.map(|(generation, _)| generation))?;
+    let row = model::session_and_unread_count(conn, claims.user_id, claims.session)?;
+    auth::ensure_current_session(claims, row.map(|(stored, _)| stored))?;
     Ok(UnreadCount {
         unread: row.map_or(0, |(_, unread)| unread),
     })

@@ -470,3 +470,57 @@ fn dkim_keygen_writes_a_private_key_prints_its_record_and_the_key_signs() {
     }
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn secrets_in_request_paths_never_reach_the_log() {
+    let db = TestDatabase::create_empty();
+    let mut command = devforum(&db);
+    command
+        .arg("serve")
+        .env("DEVFORUM__LOG__FORMAT", "json")
+        .env("DEVFORUM__LOG__LEVEL", "info");
+    let mut server = start_serving(command);
+    let started = server.wait_for_line("devforum listening", Duration::from_secs(30));
+    let listening: serde_json::Value =
+        serde_json::from_str(started.last().expect("the line")).expect("a JSON log line");
+    let port: u16 = listening["fields"]["address"]
+        .as_str()
+        .and_then(|a| a.rsplit_once(':'))
+        .and_then(|(_, p)| p.parse().ok())
+        .expect("the bound port");
+    let secret = "cal-SECRET-4f9c2d7e1b";
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    runtime.block_on(async {
+        for path in [
+            format!("/api/v1/calendar-feeds/{secret}.ics"),
+            format!("/api/v1/exports/{secret}"),
+            format!("/api/v1/unsubscribe?token={secret}"),
+        ] {
+            let answer = reqwest::Client::new()
+                .get(format!("http://127.0.0.1:{port}{path}"))
+                .send()
+                .await
+                .expect("request");
+            assert!(
+                answer.status().is_client_error(),
+                "{path}: {}",
+                answer.status()
+            );
+        }
+    });
+    assert!(server.terminate().success());
+    let lines = server.drain();
+    assert!(
+        lines
+            .iter()
+            .any(|l| l.contains("/api/v1/calendar-feeds/{token}"))
+            && lines.iter().any(|l| l.contains("/api/v1/exports/{token}")),
+        "the requests are logged, by their template:\n{}",
+        lines.join("\n")
+    );
+    let leaks: Vec<&String> = lines.iter().filter(|l| l.contains(secret)).collect();
+    assert!(leaks.is_empty(), "the token is in the log: {leaks:#?}");
+}

@@ -10,6 +10,7 @@ mod browser;
 mod cli;
 mod config;
 mod deliverability;
+mod hardening;
 mod helpers;
 mod http_errors;
 mod imap;
