@@ -227,6 +227,32 @@ impl Activity {
     }
 }
 
+/// What a suspended member may still do: whatever concerns only themselves (signing out, their
+/// devices, password, address and mail, what they follow and have read, whom they block, their
+/// calendar feed, their data, closing their account) and contesting the suspension. Everything
+/// others would see or receive (posts, edits, votes, reports, requests, RSVPs, meetups, the
+/// public profile) is `403 account_suspended`: those handlers take `ActiveUser` (or `Member`),
+/// these take `AuthUser`. `tests/api/hardening.rs` holds every write operation of the API to
+/// this list.
+pub const SUSPENDED_MAY: &[(&str, &str)] = &[
+    ("POST", "/api/v1/appeals"),
+    ("POST", "/api/v1/auth/logout-everywhere"),
+    ("DELETE", "/api/v1/users/me/sessions/{id}"),
+    ("POST", "/api/v1/users/me/password"),
+    ("POST", "/api/v1/users/me/email"),
+    ("PATCH", "/api/v1/users/me/notification-settings"),
+    ("POST", "/api/v1/notifications/{id}/read"),
+    ("POST", "/api/v1/notifications/read"),
+    ("PUT", "/api/v1/threads/{id}/subscription"),
+    ("PUT", "/api/v1/tags/{name}/subscription"),
+    ("PUT", "/api/v1/users/{username}/block"),
+    ("DELETE", "/api/v1/users/{username}/block"),
+    ("POST", "/api/v1/users/me/calendar-feed"),
+    ("DELETE", "/api/v1/users/me/calendar-feed"),
+    ("POST", "/api/v1/users/me/export"),
+    ("DELETE", "/api/v1/users/me"),
+];
+
 pub struct AuthUser(pub User);
 
 impl FromRequest for AuthUser {

@@ -348,6 +348,8 @@ pub struct RateLimitSettings {
     pub password_reset_per_hour: u32,
     /// Verification mail asked for again, per client IP.
     pub verification_resend_per_hour: u32,
+    /// Verification links checked (`POST /auth/verify-email`), per client IP and hour.
+    pub verify_email_per_hour: u32,
     /// The same, per address: past it the answer stays 202 and no mail goes.
     pub verification_resend_per_address_per_hour: u32,
     pub refresh_per_minute: u32,

@@ -276,6 +276,7 @@ pub struct AuthRateLimits {
     pub password_reset: KeyedLimit<IpAddr>,
     pub refresh: KeyedLimit<IpAddr>,
     pub verification_resend: KeyedLimit<IpAddr>,
+    pub verify_email: KeyedLimit<IpAddr>,
     /// Keyed by the address asked for, lower-cased; silent (see `allows`).
     pub verification_resend_per_address: KeyedLimit<String>,
 }
@@ -302,6 +303,12 @@ impl AuthRateLimits {
                 HOUR,
                 store,
             ),
+            verify_email: KeyedLimit::new(
+                "verify_email",
+                settings.verify_email_per_hour,
+                HOUR,
+                store,
+            ),
             verification_resend_per_address: KeyedLimit::new(
                 "verification_resend_address",
                 settings.verification_resend_per_address_per_hour,
@@ -317,6 +324,7 @@ impl AuthRateLimits {
         self.password_reset.forget_idle();
         self.refresh.forget_idle();
         self.verification_resend.forget_idle();
+        self.verify_email.forget_idle();
         self.verification_resend_per_address.forget_idle();
     }
 }

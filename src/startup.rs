@@ -22,7 +22,7 @@ use crate::db::{self, DbPool};
 use crate::email::{self, Mailer};
 use crate::http::json::JsonLimit;
 use crate::http::web_client::{self, WebClient};
-use crate::http::{compression, head, problems, request_id};
+use crate::http::{caching, compression, head, problems, request_id};
 use crate::jobs::{JobRegistry, Worker, WorkerHandle};
 use crate::operations::{self, Metrics};
 use crate::rate_limit::{self, AuthRateLimits, PostingLimits};
@@ -465,7 +465,8 @@ fn build_server(
 
     let server = HttpServer::new(move || {
         App::new()
-            // Outermost last: request id → security headers → HEAD routed as GET →
+            // Outermost last: request id → security headers → no caching of signed-in
+            // answers → HEAD routed as GET →
             // compression (`Compress`, then gzip of whole answers on the worker) → problem
             // documents → CORS → metrics → read-your-writes marks → routes.
             .wrap(from_fn(reads::remember_writes))
@@ -475,6 +476,7 @@ fn build_server(
             .wrap(from_fn(compression::gzip_in_place))
             .wrap(Compress::default())
             .wrap(from_fn(head::as_get))
+            .wrap(from_fn(caching::private_when_signed_in))
             .wrap(security_headers())
             .wrap(from_fn(request_id::middleware))
             .app_data(settings.clone())

@@ -1,5 +1,6 @@
 //! Collecting every bad field of a request into one problem document.
 
+use chrono::{DateTime, Utc};
 use serde::{Deserialize, Deserializer};
 
 use crate::error::{ApiError, FieldErrors};
@@ -123,6 +124,28 @@ pub fn text(raw: &str, min: usize, max: usize, multiline: bool) -> Result<String
         return Err("must not contain control characters".to_string());
     }
     Ok(raw.trim().to_string())
+}
+
+/// How far from today a date a caller sends may lie, either way. No meetup, suspension or
+/// filter needs more, and beyond it dates stop being ordinary: `+99999-01-01` parses as RFC
+/// 3339 but is no iCalendar date, so one such meetup made calendar apps drop a whole feed.
+pub const DATE_RANGE_YEARS: i64 = 10;
+
+/// A date a caller sent, within [`DATE_RANGE_YEARS`] of `now`.
+pub fn date_in_range(at: DateTime<Utc>, now: DateTime<Utc>) -> Result<DateTime<Utc>, String> {
+    // 366 days a year: the bound is "ten years", leap days included.
+    let range = chrono::Duration::days(366 * DATE_RANGE_YEARS);
+    if at < now - range || at > now + range {
+        return Err(format!("must be within {DATE_RANGE_YEARS} years of today"));
+    }
+    Ok(at)
+}
+
+/// Checks an optional date with [`date_in_range`] into `v` under `field`.
+pub fn check_date(v: &mut Validator, field: &str, at: Option<DateTime<Utc>>, now: DateTime<Utc>) {
+    if let Some(at) = at {
+        v.check(field, date_in_range(at, now));
+    }
 }
 
 /// An IANA time zone name such as `Europe/Berlin`.

@@ -151,12 +151,16 @@ pub struct TokenRequest {
     responses(
         (status = 200, description = "Email verified", body = UserView),
         (status = 400, description = "Unknown, used or expired token (`invalid_token`)", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "Too many links checked from this address (`rate_limits.verify_email_per_hour`)", body = Problem, content_type = "application/problem+json"),
     )
 )]
 pub async fn verify_email(
+    req: HttpRequest,
     body: Json<TokenRequest>,
     pool: web::Data<DbPool>,
+    limits: web::Data<AuthRateLimits>,
 ) -> Result<HttpResponse, ApiError> {
+    limits.verify_email.check(&client_ip(&req)).await?;
     let token =
         domain::emailed_token(&body.token).map_err(|m| ApiError::invalid_field("token", m))?;
     let user = db::run(&pool, move |conn| service::verify_email(conn, &token)).await?;

@@ -1,6 +1,7 @@
 //! HTTP plumbing shared by every feature: request ids, JSON bodies, problem documents for
-//! actix's own errors.
+//! actix's own errors, no caching of signed-in answers.
 
+pub mod caching;
 pub mod client_ip;
 pub mod compression;
 pub mod head;

@@ -11,6 +11,7 @@ use chrono::{DateTime, Duration, NaiveDateTime, Offset, TimeZone, Utc};
 use chrono_tz::{OffsetComponents, OffsetName, Tz};
 use icalendar::{
     Calendar, CalendarComponent, CalendarDateTime, Component, Event, EventLike, EventStatus,
+    Property,
 };
 
 use super::model::MeetupRow;
@@ -48,7 +49,7 @@ pub fn personal(
         let mut event = Event::new();
         event
             .uid(&day.uid)
-            .summary(&day.summary)
+            .summary(&text(&day.summary))
             .all_day(day.date)
             .url(&day.url)
             .status(EventStatus::Confirmed);
@@ -57,9 +58,34 @@ pub fn personal(
     calendar.to_string()
 }
 
+/// Every member- or site-written TEXT value (RFC 5545 §3.3.11) goes through here before the
+/// `icalendar` crate escapes `\`, `;`, `,` and line breaks: a line break is written one way
+/// (`\n`) whatever the writer typed (CR LF, CR, U+2028, U+2029), and other control
+/// characters, which TEXT may not hold, go.
+fn text(value: &str) -> String {
+    value
+        .replace("\r\n", "\n")
+        .chars()
+        .filter_map(|c| match c {
+            '\r' | '\u{2028}' | '\u{2029}' => Some('\n'),
+            '\n' | '\t' => Some(c),
+            c if c.is_control() => None,
+            c => Some(c),
+        })
+        .collect()
+}
+
 fn build(name: &str, meetups: &[MeetupRow], base_url: &str) -> Calendar {
     let mut calendar = Calendar::new();
-    calendar.name(name);
+    // `Calendar::name` leaves NAME (RFC 7986) unescaped: the crate knows no value type for
+    // it. Said to be TEXT, it is escaped like X-WR-CALNAME.
+    let name = text(name);
+    calendar.append_property(
+        Property::new("NAME", &name)
+            .add_parameter("VALUE", "TEXT")
+            .done(),
+    );
+    calendar.append_property(Property::new("X-WR-CALNAME", &name));
     for (tz, from, to) in zone_spans(meetups).into_values() {
         if let Some(vtimezone) = vtimezone(tz, from, to) {
             calendar.push(vtimezone);
@@ -119,11 +145,11 @@ fn event(meetup: &MeetupRow, base_url: &str) -> Event {
         .timestamp(meetup.updated_at)
         .created(meetup.created_at)
         .last_modified(meetup.updated_at)
-        .summary(&meetup.title)
-        .description(&format!(
+        .summary(&text(&meetup.title))
+        .description(&text(&format!(
             "{}\n\n{link}",
             markdown::plain_text(&meetup.description, 4_000)
-        ))
+        )))
         .starts(CalendarDateTime::from_date_time(
             meetup.starts_at.with_timezone(&tz),
         ))
@@ -137,12 +163,12 @@ fn event(meetup: &MeetupRow, base_url: &str) -> Event {
             EventStatus::Confirmed
         });
     if let Some(venue) = meetup.venue() {
-        event.location(&format!(
+        event.location(&text(&format!(
             "{}, {}, {}, {}",
             venue.name, venue.address, venue.city, venue.country
-        ));
+        )));
     } else if let Some(url) = &meetup.online_url {
-        event.location(url);
+        event.location(&text(url));
     }
     if !meetup.tags.is_empty() {
         event.add_property("CATEGORIES", meetup.tags.join(","));
@@ -287,6 +313,91 @@ mod tests {
         assert_eq!(format_offset(5 * 3600 + 1800), "+0530");
         assert_eq!(format_offset(0), "+0000");
         assert_eq!(format_offset(-(3600 + 75)), "-010115");
+    }
+
+    fn meetup(title: &str, description: &str, venue: &str) -> MeetupRow {
+        let now = Utc::now();
+        MeetupRow {
+            id: MeetupId(7),
+            organizer_id: crate::ids::UserId(1),
+            title: title.into(),
+            description: description.into(),
+            description_html: String::new(),
+            starts_at: now,
+            ends_at: now + Duration::hours(2),
+            timezone: "Europe/Berlin".into(),
+            venue_name: Some(venue.into()),
+            venue_address: Some(venue.into()),
+            venue_city: Some("Berlin".into()),
+            venue_country: Some("DE".into()),
+            online_url: None,
+            capacity: None,
+            tags: vec!["rust".into()],
+            going_count: 0,
+            waitlist_count: 0,
+            status: super::super::domain::MeetupStatus::Scheduled,
+            sequence: 0,
+            created_at: now,
+            updated_at: now,
+            cancelled_at: None,
+            hidden: false,
+            series_id: None,
+            occurrence: None,
+        }
+    }
+
+    #[test]
+    fn every_text_property_is_escaped_and_reads_back_as_written() {
+        let hostile = "a;b,c\\d\u{2028}e\r\nf";
+        let as_read = "a;b,c\\d\ne\nf";
+        let feed = personal(
+            hostile,
+            &[meetup(hostile, hostile, hostile)],
+            &[DayToRemember {
+                uid: "check-in-1@forum.example".into(),
+                summary: hostile.into(),
+                date: Utc::now().date_naive(),
+                url: "https://forum.example/x".into(),
+            }],
+            "https://forum.example",
+        );
+        assert!(!feed.contains('\u{2028}'), "{feed}");
+        let unfolded = feed.replace("\r\n ", "");
+        for property in ["NAME;VALUE=TEXT", "X-WR-CALNAME", "SUMMARY"] {
+            assert!(
+                unfolded.contains(&format!("{property}:a\\;b\\,c\\\\d\\ne\\nf\r\n")),
+                "{property}: {unfolded}"
+            );
+        }
+        let parsed: Calendar = feed.parse().expect("the feed parses");
+        assert_eq!(parsed.get_name(), Some(as_read));
+        let events: Vec<&Event> = parsed
+            .components
+            .iter()
+            .filter_map(|c| match c {
+                CalendarComponent::Event(event) => Some(event),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(events.len(), 2);
+        for event in events {
+            assert_eq!(event.get_summary(), Some(as_read));
+        }
+        let meetup_event = parsed
+            .components
+            .iter()
+            .find_map(|c| match c {
+                CalendarComponent::Event(event) if event.get_location().is_some() => Some(event),
+                _ => None,
+            })
+            .expect("the meetup");
+        assert_eq!(
+            meetup_event.get_location(),
+            Some(format!("{as_read}, {as_read}, Berlin, DE").as_str())
+        );
+        assert!(meetup_event
+            .get_description()
+            .is_some_and(|d| d.starts_with("a;b,c\\d")));
     }
 
     #[test]

@@ -196,6 +196,8 @@ pub fn parse(
     required(&mut v, "starts_at", raw.starts_at.is_some());
     required(&mut v, "ends_at", raw.ends_at.is_some());
     required(&mut v, "timezone", raw.timezone.is_some());
+    validation::check_date(&mut v, "starts_at", raw.starts_at, now);
+    validation::check_date(&mut v, "ends_at", raw.ends_at, now);
     let title = raw.title.and_then(|t| {
         v.check(
             "title",
@@ -283,8 +285,11 @@ pub fn parse_listing_fields(
     city: Option<&str>,
     from: Option<DateTime<Utc>>,
     to: Option<DateTime<Utc>>,
+    now: DateTime<Utc>,
 ) -> Result<ListingFields, ApiError> {
     let mut v = Validator::new();
+    validation::check_date(&mut v, "from", from, now);
+    validation::check_date(&mut v, "to", to, now);
     let tag = tag.and_then(|t| v.check("tag", TagName::parse(t).map(TagName::into_string)));
     let city = city.and_then(|c| v.check("city", validation::text(c, 1, CITY_CHARS, false)));
     if let (Some(from), Some(to)) = (from, to) {

@@ -168,6 +168,8 @@ pub fn parse(
     if let Some(until) = raw.until {
         if until < starts_at {
             bad("until", "must not be before the first occurrence");
+        } else if let Err(problem) = crate::validation::date_in_range(until, Utc::now()) {
+            bad("until", &problem);
         }
     }
     if !problems.is_empty() {

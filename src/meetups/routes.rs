@@ -202,6 +202,7 @@ pub async fn list_meetups(
         query.city.as_deref(),
         query.from,
         query.to,
+        chrono::Utc::now(),
     )?;
     let filter = MeetupFilter {
         from: query.from,

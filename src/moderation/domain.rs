@@ -322,6 +322,7 @@ pub fn parse_suspension(
     if until.is_some_and(|until| until <= now) {
         v.add("until", "must be in the future".into());
     }
+    validation::check_date(&mut v, "until", until, now);
     v.finish()?;
     Ok(Suspension {
         until,

@@ -150,12 +150,14 @@ pub async fn review_queue(
 ) -> Result<HttpResponse, ApiError> {
     let query = query.into_inner();
     let limit = pagination::limit(query.limit)?;
+    let mut v = crate::validation::Validator::new();
     if query.min_reporters.is_some_and(|n| n < 1) {
-        return Err(ApiError::invalid_field(
-            "min_reporters",
-            "must be at least 1",
-        ));
+        v.add("min_reporters", "must be at least 1".into());
     }
+    let now = chrono::Utc::now();
+    crate::validation::check_date(&mut v, "created_after", query.created_after, now);
+    crate::validation::check_date(&mut v, "created_before", query.created_before, now);
+    v.finish()?;
     let filter = QueueFilter {
         status: query.status.unwrap_or(ReportStatus::Open),
         reason: query.reason,
@@ -931,6 +933,7 @@ pub async fn hide_member_content(
     if body.since > now {
         v.add("since", "must not be in the future".into());
     }
+    crate::validation::check_date(&mut v, "since", Some(body.since), now);
     v.finish()?;
     let reason = crate::validation::validated(reason)?;
     let username = username.into_inner();

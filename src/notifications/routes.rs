@@ -13,7 +13,7 @@ use super::unsubscribe::{self, UnsubscribeKeys, UnsubscribeView};
 use super::views::{
     NotificationSettingsView, NotificationView, SubscriptionView, TagSubscriptionView, UnreadCount,
 };
-use crate::auth::{ActiveUser, AuthUser, BearerClaims};
+use crate::auth::{AuthUser, BearerClaims};
 use crate::config::Settings;
 use crate::db::{self, DbPool};
 use crate::error::{ApiError, Problem};
@@ -112,12 +112,11 @@ pub async fn unread_count(
     params(("id" = i64, Path, description = "Notification id")),
     responses(
         (status = 204, description = "Read"),
-        (status = 403, description = "Suspended", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such notification of the caller's", body = Problem, content_type = "application/problem+json"),
     )
 )]
 pub async fn mark_read(
-    ActiveUser(user): ActiveUser,
+    AuthUser(user): AuthUser,
     id: web::Path<NotificationId>,
     pool: web::Data<DbPool>,
 ) -> Result<HttpResponse, ApiError> {
@@ -142,11 +141,10 @@ pub struct ReadUpToRequest {
     request_body = ReadUpToRequest,
     responses(
         (status = 204, description = "Read"),
-        (status = 403, description = "Suspended", body = Problem, content_type = "application/problem+json"),
     )
 )]
 pub async fn mark_read_up_to(
-    ActiveUser(user): ActiveUser,
+    AuthUser(user): AuthUser,
     body: Json<ReadUpToRequest>,
     pool: web::Data<DbPool>,
 ) -> Result<HttpResponse, ApiError> {
@@ -195,12 +193,11 @@ pub struct SubscriptionRequest {
     request_body = SubscriptionRequest,
     responses(
         (status = 200, description = "The level, now `chosen`", body = SubscriptionView),
-        (status = 403, description = "Suspended", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such thread, or not one the caller can see", body = Problem, content_type = "application/problem+json"),
     )
 )]
 pub async fn put_subscription(
-    ActiveUser(user): ActiveUser,
+    AuthUser(user): AuthUser,
     id: web::Path<ThreadId>,
     body: Json<SubscriptionRequest>,
     pool: web::Data<DbPool>,
@@ -254,12 +251,11 @@ pub struct TagSubscriptionRequest {
     request_body = TagSubscriptionRequest,
     responses(
         (status = 200, description = "The level", body = TagSubscriptionView),
-        (status = 403, description = "Suspended", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such tag", body = Problem, content_type = "application/problem+json"),
     )
 )]
 pub async fn put_tag_subscription(
-    ActiveUser(user): ActiveUser,
+    AuthUser(user): AuthUser,
     name: web::Path<String>,
     body: Json<TagSubscriptionRequest>,
     pool: web::Data<DbPool>,
@@ -443,21 +439,36 @@ pub async fn preview_unsubscribe(
     Ok(HttpResponse::Ok().json(view))
 }
 
+/// The one body RFC 8058 has a mail provider send; the web client's button sends none.
+pub const ONE_CLICK_BODY: &str = "List-Unsubscribe=One-Click";
+
 /// Unsubscribes as the link says: RFC 8058 one-click (`List-Unsubscribe=One-Click`), without
 /// logging in; each link works once.
 #[utoipa::path(
     post, path = "/api/v1/unsubscribe", tag = "notifications",
     params(UnsubscribeParams),
+    request_body(
+        content = Option<String>, content_type = "application/x-www-form-urlencoded",
+        description = "`List-Unsubscribe=One-Click` (RFC 8058), or nothing", example = "List-Unsubscribe=One-Click",
+    ),
     responses(
         (status = 200, description = "Done", body = UnsubscribeView),
-        (status = 400, description = "`invalid_token`: forged, expired or used; nothing changed", body = Problem, content_type = "application/problem+json"),
+        (status = 400, description = "`invalid_token`: forged, expired or used; `not_one_click`: a body other than RFC 8058's; nothing changed", body = Problem, content_type = "application/problem+json"),
     )
 )]
 pub async fn unsubscribe(
     query: web::Query<UnsubscribeParams>,
+    body: web::Bytes,
     keys: web::Data<UnsubscribeKeys>,
     pool: web::Data<DbPool>,
 ) -> Result<HttpResponse, ApiError> {
+    let body = body.trim_ascii();
+    if !body.is_empty() && body != ONE_CLICK_BODY.as_bytes() {
+        return Err(ApiError::bad_request(
+            "not_one_click",
+            "Send `List-Unsubscribe=One-Click` (RFC 8058), or no body.",
+        ));
+    }
     let token = query.into_inner().token.unwrap_or_default();
     let view = db::run(&pool, move |conn| unsubscribe::apply(conn, &keys, &token)).await?;
     Ok(HttpResponse::Ok().json(view))

@@ -96,6 +96,9 @@ impl SearchQuery {
             .as_deref()
             .and_then(|t| v.check("from", instant(t)));
         let to = params.to.as_deref().and_then(|t| v.check("to", instant(t)));
+        let now = Utc::now();
+        crate::validation::check_date(&mut v, "from", from, now);
+        crate::validation::check_date(&mut v, "to", to, now);
         if let (Some(from), Some(to)) = (from, to) {
             if to <= from {
                 v.add("to", "must be after from".into());
