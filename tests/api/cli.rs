@@ -96,16 +96,15 @@ impl Drop for Running {
     }
 }
 
-#[test]
-fn serve_logs_json_lines_carrying_the_request_id_and_stops_cleanly_on_sigterm() {
-    let db = TestDatabase::create_empty();
-    let mut command = devforum(&db);
-    // Port 0: the kernel picks a free port, read back from the start-up log line.
+/// `devforum serve` on `db` with JSON logs at info, and the port it bound: port 0, so the
+/// kernel picks a free one, read back from the start-up log line.
+fn serve_with_json_logs(db: &TestDatabase) -> (Running, u16) {
+    let mut command = devforum(db);
     command
         .arg("serve")
         .env("DEVFORUM__LOG__FORMAT", "json")
         .env("DEVFORUM__LOG__LEVEL", "info");
-    let mut server = start_serving(command);
+    let server = start_serving(command);
     let started = server.wait_for_line("devforum listening", Duration::from_secs(30));
     let listening: serde_json::Value =
         serde_json::from_str(started.last().expect("the line")).expect("a JSON log line");
@@ -114,6 +113,13 @@ fn serve_logs_json_lines_carrying_the_request_id_and_stops_cleanly_on_sigterm() 
         .and_then(|a| a.rsplit_once(':'))
         .and_then(|(_, p)| p.parse().ok())
         .expect("the bound port");
+    (server, port)
+}
+
+#[test]
+fn serve_logs_json_lines_carrying_the_request_id_and_stops_cleanly_on_sigterm() {
+    let db = TestDatabase::create_empty();
+    let (mut server, port) = serve_with_json_logs(&db);
 
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
@@ -474,20 +480,7 @@ fn dkim_keygen_writes_a_private_key_prints_its_record_and_the_key_signs() {
 #[test]
 fn secrets_in_request_paths_never_reach_the_log() {
     let db = TestDatabase::create_empty();
-    let mut command = devforum(&db);
-    command
-        .arg("serve")
-        .env("DEVFORUM__LOG__FORMAT", "json")
-        .env("DEVFORUM__LOG__LEVEL", "info");
-    let mut server = start_serving(command);
-    let started = server.wait_for_line("devforum listening", Duration::from_secs(30));
-    let listening: serde_json::Value =
-        serde_json::from_str(started.last().expect("the line")).expect("a JSON log line");
-    let port: u16 = listening["fields"]["address"]
-        .as_str()
-        .and_then(|a| a.rsplit_once(':'))
-        .and_then(|(_, p)| p.parse().ok())
-        .expect("the bound port");
+    let (mut server, port) = serve_with_json_logs(&db);
     let secret = "cal-SECRET-4f9c2d7e1b";
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
