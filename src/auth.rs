@@ -111,7 +111,7 @@ async fn authenticate(req: &HttpRequest, token: String) -> Result<User, ApiError
 async fn authenticate_session(
     req: &HttpRequest,
     token: String,
-) -> Result<(User, Option<uuid::Uuid>), ApiError> {
+) -> Result<(User, uuid::Uuid), ApiError> {
     let pool = req
         .app_data::<web::Data<DbPool>>()
         .ok_or_else(|| ApiError::Internal(anyhow::anyhow!("DbPool missing from app data")))?
@@ -136,7 +136,7 @@ async fn authenticate_session(
             activity.record(pool.get_ref().clone(), user.id, Utc::now());
         }
     }
-    Ok((user, Some(claims.session)))
+    Ok((user, claims.session))
 }
 
 /// The member a request is signed in as, for routing its reads: the one authentication
@@ -272,7 +272,7 @@ impl FromRequest for AuthUser {
 /// account's own sessions (which one is this device, which ones a password change ends).
 pub struct SignedIn {
     pub user: User,
-    pub session: Option<uuid::Uuid>,
+    pub session: uuid::Uuid,
 }
 
 impl FromRequest for SignedIn {

@@ -781,8 +781,7 @@ pub async fn list_sessions(
         .json(SessionList { items }))
 }
 
-/// Sign one device out: its refresh token stops working at once (its access token lives out
-/// its few minutes).
+/// Sign one device out: its refresh and access tokens stop working at once.
 #[utoipa::path(
     delete, path = "/api/v1/users/me/sessions/{id}", tag = "accounts",
     security(("bearer_auth" = [])),

@@ -156,13 +156,13 @@ fn email_unavailable() -> ApiError {
 pub fn change_password(
     conn: &mut PgConnection,
     user: &User,
-    keep: Option<uuid::Uuid>,
+    keep: uuid::Uuid,
     password_hash: &str,
     base_url: &str,
 ) -> Result<(), ApiError> {
     conn.transaction(|conn| {
         User::reset_password(conn, user.id, password_hash)?;
-        model::revoke_all_for_user(conn, user.id, keep)?;
+        model::revoke_all_for_user(conn, user.id, Some(keep))?;
         model::expire_link_tokens(conn, user.id, Purpose::PasswordReset)?;
         crate::email::enqueue(
             conn,

@@ -129,9 +129,9 @@ pub struct SessionView {
 }
 
 impl SessionView {
-    pub fn new(session: super::model::Session, current: Option<uuid::Uuid>) -> Self {
+    pub fn new(session: super::model::Session, current: uuid::Uuid) -> Self {
         SessionView {
-            current: current == Some(session.id),
+            current: current == session.id,
             id: session.id,
             created_at: session.created_at,
             last_used_at: session.last_used_at,

@@ -33,11 +33,7 @@ impl Mailer {
     /// here, so the server refuses to start rather than send mail that fails checks.
     pub fn from_settings(settings: &Settings) -> anyhow::Result<Self> {
         let email = &settings.email;
-        let bounces = match email.bounces.address.trim() {
-            "" => None,
-            address => Some(VerpKeys::new(address, &settings.auth.jwt_secret)?),
-        };
-        let identity = Identity::from_settings(email, bounces)?;
+        let identity = Identity::from_settings(email, VerpKeys::from_settings(settings)?)?;
         let signer = Signer::from_settings(email)?;
         let transport = match email.transport {
             EmailTransport::Smtp => Transport::Smtp(smtp_transport(email)?),

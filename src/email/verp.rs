@@ -48,6 +48,14 @@ impl VerpKeys {
         })
     }
 
+    /// The keys `email.bounces.address` describes, `None` when bounces are not tracked.
+    pub fn from_settings(settings: &crate::config::Settings) -> anyhow::Result<Option<Self>> {
+        match settings.email.bounces.address.trim() {
+            "" => Ok(None),
+            address => Self::new(address, &settings.auth.jwt_secret).map(Some),
+        }
+    }
+
     /// The bounce address itself, for mail to no member.
     pub fn base(&self) -> String {
         format!("{}@{}", self.local, self.domain)

@@ -44,9 +44,9 @@ impl BounceReader {
     /// The reader `[email.bounces]` describes: `None` without a bounce address or a source.
     pub fn from_settings(settings: &Settings) -> anyhow::Result<Option<Self>> {
         let bounces = &settings.email.bounces;
-        if bounces.address.trim().is_empty() {
+        let Some(keys) = VerpKeys::from_settings(settings)? else {
             return Ok(None);
-        }
+        };
         let source = match bounces.source {
             BounceSource::None => return Ok(None),
             BounceSource::Imap => Source::Imap(bounces.imap.clone()),
@@ -54,7 +54,7 @@ impl BounceReader {
         };
         Ok(Some(BounceReader {
             source,
-            keys: VerpKeys::new(&bounces.address, &settings.auth.jwt_secret)?,
+            keys,
             limit: SoftLimit {
                 count: bounces.soft_limit,
                 window: chrono::Duration::days(i64::from(bounces.soft_window_days)),

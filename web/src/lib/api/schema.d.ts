@@ -1498,10 +1498,7 @@ export interface paths {
         get?: never;
         put?: never;
         post?: never;
-        /**
-         * Sign one device out: its refresh token stops working at once (its access token lives out
-         *     its few minutes).
-         */
+        /** Sign one device out: its refresh and access tokens stop working at once. */
         delete: operations["end_session"];
         options?: never;
         head?: never;
