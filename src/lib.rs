@@ -1,8 +1,9 @@
 //! devforum: a backend for developer communities.
 //!
-//! `startup` wires the HTTP server and the background worker; each feature folder owns its
-//! routes, types, queries and rules; `db`, `error`, `http`, `jobs`, `config` and
-//! `telemetry` are the plumbing they share.
+//! Each feature folder owns its routes (with their OpenAPI operations), jobs, types, queries
+//! and rules, and declares itself once (`feature::Feature`); `features` lists them and
+//! `startup` wires the HTTP server and the background worker from that list; `db`, `error`,
+//! `http`, `jobs`, `config` and `telemetry` are the plumbing they share.
 
 pub mod accounts;
 pub mod auth;
@@ -10,6 +11,8 @@ pub mod config;
 pub mod db;
 pub mod email;
 pub mod error;
+pub mod feature;
+pub mod features;
 pub mod http;
 pub mod ids;
 pub mod jobs;

@@ -1,13 +1,17 @@
-//! The OpenAPI document, generated from the handlers' annotations and served at
-//! `/api/v1/openapi.json`, with Swagger UI (bundled into the binary) at `/docs`.
+//! The OpenAPI document, served at `/api/v1/openapi.json` with Swagger UI (bundled into the
+//! binary) at `/docs`. Operations come from the route table itself (`utoipa-actix-web`
+//! collects each handler's `#[utoipa::path]` as it is registered), tags from the features;
+//! the modifiers below add what every operation of a kind can answer, so a handler's
+//! annotation names only what is particular to it.
 
+use actix_web::App;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::openapi::{ContentBuilder, Ref, ResponseBuilder};
 use utoipa::{Modify, OpenApi};
+use utoipa_actix_web::AppExt;
 
 use crate::error::Problem;
-use crate::operations;
-use crate::{accounts, meetups, mentorship, moderation, notifications, search, threads};
+use crate::features;
 
 #[derive(OpenApi)]
 #[openapi(
@@ -17,135 +21,34 @@ use crate::{accounts, meetups, mentorship, moderation, notifications, search, th
                        Errors are RFC 9457 problem documents (`application/problem+json`) with a stable `code`.",
         license(name = "MIT OR Apache-2.0")
     ),
-    paths(
-        operations::probes::health,
-        operations::probes::ready,
-        operations::metrics::metrics,
-        accounts::routes::register,
-        accounts::routes::verify_email,
-        accounts::routes::login,
-        accounts::routes::refresh,
-        accounts::routes::logout,
-        accounts::routes::request_password_reset,
-        accounts::routes::confirm_password_reset,
-        accounts::routes::get_me,
-        accounts::routes::update_me,
-        accounts::routes::get_user,
-        accounts::routes::resend_verification,
-        accounts::routes::change_password,
-        accounts::routes::change_email,
-        accounts::routes::undo_email_change,
-        accounts::routes::list_sessions,
-        accounts::routes::end_session,
-        accounts::routes::logout_everywhere,
-        accounts::routes::delete_me,
-        accounts::routes::request_export,
-        accounts::routes::download_export,
-        threads::routes::list_tags,
-        threads::routes::list_threads,
-        threads::routes::create_thread,
-        threads::routes::get_thread,
-        threads::routes::update_thread,
-        threads::routes::delete_thread,
-        threads::routes::list_replies,
-        threads::routes::create_reply,
-        threads::routes::update_reply,
-        threads::routes::delete_reply,
-        threads::routes::vote_on_thread,
-        threads::routes::vote_on_reply,
-        threads::routes::preview_markdown,
-        search::routes::search,
-        mentorship::routes::get_my_profile,
-        mentorship::routes::put_my_profile,
-        mentorship::routes::list_mentors,
-        mentorship::routes::get_mentor,
-        mentorship::routes::create_request,
-        mentorship::routes::list_requests,
-        mentorship::routes::get_request,
-        mentorship::routes::accept,
-        mentorship::routes::decline,
-        mentorship::routes::withdraw,
-        mentorship::routes::complete,
-        mentorship::routes::check_in,
-        meetups::routes::create_meetup,
-        meetups::routes::list_meetups,
-        meetups::routes::get_meetup,
-        meetups::routes::update_meetup,
-        meetups::routes::cancel_meetup,
-        meetups::routes::rsvp,
-        meetups::routes::withdraw_rsvp,
-        meetups::routes::attendees,
-        meetups::routes::meetup_calendar,
-        meetups::routes::upcoming_calendar,
-        meetups::routes::rotate_calendar_feed,
-        meetups::routes::revoke_calendar_feed,
-        meetups::routes::personal_calendar,
-        moderation::routes::create_report,
-        moderation::routes::review_queue,
-        moderation::routes::resolve_report,
-        moderation::routes::dismiss_report,
-        moderation::routes::hide_thread,
-        moderation::routes::restore_thread,
-        moderation::routes::hide_reply,
-        moderation::routes::restore_reply,
-        moderation::routes::hide_meetup,
-        moderation::routes::restore_meetup,
-        moderation::routes::lock_thread,
-        moderation::routes::unlock_thread,
-        moderation::routes::pin_thread,
-        moderation::routes::unpin_thread,
-        moderation::routes::suspend,
-        moderation::routes::unsuspend,
-        moderation::routes::set_role,
-        moderation::routes::delete_user,
-        moderation::routes::moderation_log,
-        crate::trust::routes::pin_level,
-        moderation::routes::file_appeal,
-        moderation::routes::appeal_queue,
-        moderation::routes::decide_appeal,
-        moderation::routes::claim_report,
-        moderation::routes::release_report,
-        moderation::routes::bulk_resolve,
-        moderation::routes::hide_member_content,
-        moderation::routes::undo_action,
-        notifications::routes::list_notifications,
-        notifications::routes::unread_count,
-        notifications::routes::mark_read,
-        notifications::routes::mark_read_up_to,
-        notifications::routes::stream,
-        notifications::routes::get_subscription,
-        notifications::routes::put_subscription,
-        notifications::routes::get_tag_subscription,
-        notifications::routes::put_tag_subscription,
-        notifications::routes::block,
-        notifications::routes::unblock,
-        notifications::routes::get_settings,
-        notifications::routes::patch_settings,
-        notifications::routes::preview_unsubscribe,
-        notifications::routes::unsubscribe,
-    ),
-    // Schemas only a query parameter refers to are not collected from the handlers.
-    components(schemas(Problem, threads::domain::Sort)),
-    modifiers(
-        &BearerAuth,
-        &BodyProblems,
-        &AuthProblems,
-        &StaffProblems,
-        &QueryProblems,
-        &UnavailableProblems
-    ),
-    tags(
-        (name = "operations", description = "Health, readiness and metrics"),
-        (name = "accounts", description = "Registration, sessions, password reset and profiles"),
-        (name = "threads", description = "Threads, replies, votes and tags"),
-        (name = "search", description = "One search over threads, replies, meetups and mentors"),
-        (name = "mentorship", description = "Mentor profiles, the directory, and mentorship requests"),
-        (name = "meetups", description = "Meetups, RSVPs with waitlists, and iCalendar feeds"),
-        (name = "moderation", description = "Reports, the review queue, moderation actions, roles and the log"),
-        (name = "notifications", description = "The inbox, unread counts, and how members follow threads"),
-    )
+    components(schemas(Problem))
 )]
-pub struct ApiDoc;
+struct ApiDoc;
+
+/// The modifiers, in order: what they add never replaces what a handler says itself.
+const MODIFIERS: &[&dyn Modify] = &[
+    &BearerAuth,
+    &ProblemBodies,
+    &BodyProblems,
+    &AuthProblems,
+    &StaffProblems,
+    &QueryProblems,
+    &UnavailableProblems,
+];
+
+pub fn document() -> utoipa::openapi::OpenApi {
+    let mut doc = ApiDoc::openapi();
+    doc.merge(features::docs());
+    let (_, operations) = App::new()
+        .into_utoipa_app()
+        .configure(features::routes)
+        .split_for_parts();
+    doc.merge(operations);
+    for modifier in MODIFIERS {
+        modifier.modify(&mut doc);
+    }
+    doc
+}
 
 /// Declares the `Authorization: Bearer <access_token>` scheme the operations refer to.
 struct BearerAuth;
@@ -168,12 +71,12 @@ impl Modify for BearerAuth {
     }
 }
 
-pub fn document() -> utoipa::openapi::OpenApi {
-    ApiDoc::openapi()
-}
-
 /// A problem-document response with this description.
 fn problem_response(description: &str) -> utoipa::openapi::RefOr<utoipa::openapi::Response> {
+    problem_response_value(description).into()
+}
+
+fn problem_response_value(description: &str) -> utoipa::openapi::Response {
     ResponseBuilder::new()
         .description(description)
         .content(
@@ -183,7 +86,21 @@ fn problem_response(description: &str) -> utoipa::openapi::RefOr<utoipa::openapi
                 .build(),
         )
         .build()
-        .into()
+}
+
+/// The operations of a path item, whatever their method.
+fn operations_of(
+    item: &mut utoipa::openapi::PathItem,
+) -> impl Iterator<Item = &mut utoipa::openapi::path::Operation> {
+    [
+        &mut item.get,
+        &mut item.post,
+        &mut item.put,
+        &mut item.patch,
+        &mut item.delete,
+    ]
+    .into_iter()
+    .flatten()
 }
 
 /// Adds `answers` to every operation `applies` accepts, leaving a response an operation
@@ -194,16 +111,7 @@ fn add_responses(
     applies: impl Fn(&str, &utoipa::openapi::path::Operation) -> bool,
 ) {
     for (path, item) in openapi.paths.paths.iter_mut() {
-        for operation in [
-            &mut item.get,
-            &mut item.post,
-            &mut item.put,
-            &mut item.patch,
-            &mut item.delete,
-        ]
-        .into_iter()
-        .flatten()
-        {
+        for operation in operations_of(item) {
             if !applies(path, operation) {
                 continue;
             }
@@ -216,6 +124,31 @@ fn add_responses(
             }
         }
     }
+}
+
+/// Every error a handler documents (4xx and 5xx) is a problem document: a handler writes
+/// `(status = 404, description = "No such thread")` and the body is declared here.
+struct ProblemBodies;
+
+impl Modify for ProblemBodies {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        for item in openapi.paths.paths.values_mut() {
+            for operation in operations_of(item) {
+                for (status, response) in operation.responses.responses.iter_mut() {
+                    let utoipa::openapi::RefOr::T(response) = response else {
+                        continue;
+                    };
+                    if is_error(status) && response.content.is_empty() {
+                        *response = problem_response_value(&response.description);
+                    }
+                }
+            }
+        }
+    }
+}
+
+fn is_error(status: &str) -> bool {
+    status.starts_with('4') || status.starts_with('5')
 }
 
 /// Every operation that takes a JSON body can answer 400 (not JSON), 413 (too large), 415

@@ -10,6 +10,7 @@ use actix_web::{http, web, App, HttpResponse, HttpServer};
 use actix_web_prom::PrometheusMetricsBuilder;
 use anyhow::Context;
 use tokio_util::sync::CancellationToken;
+use utoipa_actix_web::service_config::ServiceConfig;
 use utoipa_swagger_ui::SwaggerUi;
 
 use std::sync::Arc;
@@ -19,202 +20,17 @@ use crate::accounts::password::HashingPool;
 use crate::accounts::tokens::RefreshPolicy;
 use crate::config::Settings;
 use crate::db::{self, DbPool};
-use crate::email::{self, Mailer};
+use crate::features;
 use crate::http::json::JsonLimit;
+use crate::http::methods::KnownRoutes;
 use crate::http::web_client::{self, WebClient};
 use crate::http::{caching, compression, head, problems, request_id};
 use crate::jobs::{JobRegistry, Worker, WorkerHandle};
-use crate::operations::{self, Metrics};
+use crate::notifications;
+use crate::operations::Metrics;
 use crate::rate_limit::{self, AuthRateLimits, PostingLimits};
 use crate::reads::{self, Reads};
-use crate::search::{self, SearchEngine};
-use crate::{accounts, meetups, mentorship, moderation, notifications, threads};
-
-/// The job kinds this build knows how to run.
-pub fn job_registry(settings: &Settings) -> anyhow::Result<JobRegistry> {
-    let mailer = Arc::new(Mailer::from_settings(settings)?);
-    let mut registry = JobRegistry::new();
-    registry.register(email::SEND_EMAIL_JOB, move |ctx, job| {
-        let mailer = mailer.clone();
-        async move {
-            let message: email::OutgoingEmail = serde_json::from_value(job.payload)?;
-            email::deliver(&ctx.pool, &mailer, &message).await
-        }
-    });
-    if let Some(reader) = email::bounces::BounceReader::from_settings(settings)? {
-        let reader = Arc::new(reader);
-        registry.register_periodic(
-            email::bounces::POLL_JOB,
-            std::time::Duration::from_secs(settings.email.bounces.poll_every_secs),
-            move |ctx, _job| {
-                let reader = reader.clone();
-                async move {
-                    let report =
-                        crate::db::blocking(&ctx.pool, move |pool| reader.poll(pool)).await?;
-                    tracing::info!(?report, "bounce mailbox read");
-                    Ok(())
-                }
-            },
-        );
-    }
-    registry.register(notifications::NOTIFY_REPLY_JOB, |ctx, job| async move {
-        let work: notifications::events::NotifyReply = serde_json::from_value(job.payload)?;
-        crate::db::blocking(&ctx.pool, move |pool| {
-            let mut conn = pool.get()?;
-            notifications::service::deliver_reply(&mut conn, &work)?;
-            Ok(())
-        })
-        .await
-    });
-    registry.register(notifications::NOTIFY_THREAD_JOB, |ctx, job| async move {
-        let work: notifications::events::NotifyThread = serde_json::from_value(job.payload)?;
-        crate::db::blocking(&ctx.pool, move |pool| {
-            let mut conn = pool.get()?;
-            notifications::service::deliver_thread(&mut conn, &work)?;
-            Ok(())
-        })
-        .await
-    });
-    let timers = crate::mentorship::timers::Timers::from_settings(&settings.mentorship);
-    let check_ins = Arc::new(crate::mentorship::check_in::CheckInKeys::new(
-        &settings.auth.jwt_secret,
-    ));
-    let base_url = settings.web.base_url.clone();
-    registry.register_periodic(
-        crate::mentorship::timers::SWEEP_JOB,
-        std::time::Duration::from_secs(settings.mentorship.sweep_every_secs),
-        move |ctx, _job| {
-            let base_url = base_url.clone();
-            let keys = check_ins.clone();
-            async move {
-                crate::db::blocking(&ctx.pool, move |pool| {
-                    let mut conn = pool.get()?;
-                    let report = crate::mentorship::timers::sweep(
-                        &mut conn,
-                        timers,
-                        &keys,
-                        chrono::Utc::now(),
-                        &base_url,
-                    )?;
-                    tracing::info!(?report, "mentorship sweep");
-                    Ok(())
-                })
-                .await
-            }
-        },
-    );
-    let before = chrono::Duration::hours(i64::from(settings.meetups.reminder_before_hours));
-    let base_url = settings.web.base_url.clone();
-    registry.register_periodic(
-        crate::meetups::reminders::REMINDERS_JOB,
-        std::time::Duration::from_secs(settings.meetups.reminders_every_secs),
-        move |ctx, _job| {
-            let base_url = base_url.clone();
-            async move {
-                crate::db::blocking(&ctx.pool, move |pool| {
-                    let mut conn = pool.get()?;
-                    let sent = crate::meetups::reminders::send_due(
-                        &mut conn,
-                        before,
-                        chrono::Utc::now(),
-                        &base_url,
-                    )?;
-                    tracing::info!(sent, "meetup reminders");
-                    Ok(())
-                })
-                .await
-            }
-        },
-    );
-    registry.register_periodic(
-        crate::meetups::service::SERIES_JOB,
-        std::time::Duration::from_secs(settings.meetups.series_every_secs),
-        |ctx, _job| async move {
-            crate::db::blocking(&ctx.pool, move |pool| {
-                let mut conn = pool.get()?;
-                let made = crate::meetups::service::extend_series(&mut conn, chrono::Utc::now())?;
-                tracing::info!(made, "meetup series topped up");
-                Ok(())
-            })
-            .await
-        },
-    );
-    let trust = settings.trust.clone();
-    registry.register_periodic(
-        crate::trust::RECOMPUTE_JOB,
-        std::time::Duration::from_secs(settings.trust.recompute_every_secs),
-        move |ctx, _job| {
-            let trust = trust.clone();
-            async move {
-                crate::db::blocking(&ctx.pool, move |pool| {
-                    let mut conn = pool.get()?;
-                    let changed = crate::trust::service::recompute_all(
-                        &mut conn,
-                        &trust,
-                        chrono::Utc::now(),
-                    )?;
-                    tracing::info!(changed, "trust levels recomputed");
-                    Ok(())
-                })
-                .await
-            }
-        },
-    );
-    let base_url = settings.web.base_url.clone();
-    registry.register(crate::accounts::export::EXPORT_JOB, move |ctx, job| {
-        let base_url = base_url.clone();
-        async move {
-            let work: crate::accounts::export::ExportWork = serde_json::from_value(job.payload)?;
-            crate::db::blocking(&ctx.pool, move |pool| {
-                let mut conn = pool.get()?;
-                crate::accounts::export::build(&mut conn, work.user_id, &base_url)?;
-                Ok(())
-            })
-            .await
-        }
-    });
-    let mail = Arc::new(notifications::mail::MailContext::from_settings(settings));
-    let context = mail.clone();
-    registry.register(notifications::mail::MAIL_JOB, move |ctx, job| {
-        let context = context.clone();
-        async move {
-            let work: notifications::mail::MailWork = serde_json::from_value(job.payload)?;
-            crate::db::blocking(&ctx.pool, move |pool| {
-                let mut conn = pool.get()?;
-                let decision =
-                    notifications::mail::deliver(&mut conn, &context, &work, chrono::Utc::now())?;
-                tracing::debug!(notification = %work.notification_id, ?decision, "notification mail");
-                Ok(())
-            })
-            .await
-        }
-    });
-    let every = settings.notifications.digest_interval_secs;
-    registry.register(notifications::digest::DIGEST_JOB, move |ctx, _job| {
-        let context = mail.clone();
-        async move {
-            crate::db::blocking(&ctx.pool, move |pool| {
-                let mut conn = pool.get()?;
-                let now = chrono::Utc::now();
-                let sent = notifications::digest::run(&mut conn, &context, now)?;
-                tracing::info!(sent, "digest run");
-                if every > 0 {
-                    let next = now + chrono::Duration::seconds(i64::try_from(every)?);
-                    notifications::digest::schedule(&mut conn, next)?;
-                }
-                Ok(())
-            })
-            .await
-        }
-    });
-    let engine = SearchEngine::from_settings(&settings.search)?;
-    registry.register_batch(
-        search::SEARCH_SYNC_JOB,
-        search::sync::MAX_BATCH,
-        move |ctx, jobs| search::engine::run_batch(engine.clone(), ctx, jobs),
-    );
-    Ok(registry)
-}
+use crate::search::SearchEngine;
 
 /// Extra routes mounted beside the real ones; tests use it to reach plumbing (JSON bodies,
 /// slow requests) that no public endpoint exercises on its own.
@@ -223,7 +39,7 @@ pub type RouteExtension = fn(&mut web::ServiceConfig);
 /// What can vary between the real server and the one a test starts.
 #[derive(Default)]
 pub struct BuildOptions {
-    /// Job handlers; `None` means the build's own (`job_registry`).
+    /// Job handlers; `None` means the build's own (`features::jobs`).
     pub jobs: Option<JobRegistry>,
     pub extra_routes: Option<RouteExtension>,
 }
@@ -244,7 +60,7 @@ impl Application {
     pub async fn build_with(settings: Settings, options: BuildOptions) -> anyhow::Result<Self> {
         let registry = match options.jobs {
             Some(registry) => registry,
-            None => job_registry(&settings)?,
+            None => features::jobs(&settings)?,
         };
         if settings.database.migrate_on_start {
             let database = settings.database.clone();
@@ -286,9 +102,6 @@ impl Application {
             live,
             options.extra_routes,
         )?;
-        if settings.worker.enabled {
-            schedule_digests(&pool, &settings)?;
-        }
         let worker = settings.worker.enabled.then(|| {
             Worker::new(pool.clone(), registry, settings.worker.clone())
                 .start(&settings.database, shutdown.clone())
@@ -344,33 +157,10 @@ impl Application {
     }
 }
 
-/// Makes sure a digest run is waiting (each run enqueues the next); with
-/// `digest_interval_secs = 0` nothing runs digests on its own.
-fn schedule_digests(pool: &DbPool, settings: &Settings) -> anyhow::Result<()> {
-    if settings.notifications.digest_interval_secs == 0 {
-        return Ok(());
-    }
-    // A database that is away now is waited for by the worker; the next start schedules.
-    let scheduled = pool
-        .get()
-        .map_err(anyhow::Error::from)
-        .and_then(|mut conn| {
-            Ok(notifications::digest::schedule(
-                &mut conn,
-                chrono::Utc::now(),
-            )?)
-        });
-    if let Err(error) = scheduled {
-        tracing::warn!(%error, "could not schedule the digest run");
-    }
-    Ok(())
-}
-
 /// Runs the background worker alone until SIGTERM/SIGINT (`devforum worker`).
 pub async fn run_worker(settings: Settings) -> anyhow::Result<()> {
     let pool = db::build_pool(&settings.database)?;
-    let registry = job_registry(&settings)?;
-    schedule_digests(&pool, &settings)?;
+    let registry = features::jobs(&settings)?;
     let shutdown = CancellationToken::new();
     let worker = Worker::new(pool, registry, settings.worker.clone())
         .start(&settings.database, shutdown.clone());
@@ -433,6 +223,7 @@ fn build_server(
         .map_err(|e| anyhow::anyhow!("{e}"))
         .context("creating HTTP metrics")?;
     let openapi = crate::openapi::document();
+    let known_routes = web::Data::new(KnownRoutes::from_openapi(&openapi));
     let json_limit = settings.server.json_limit;
     let shutdown_timeout = settings.server.shutdown_timeout_secs;
     let workers = settings.server.workers;
@@ -490,6 +281,7 @@ fn build_server(
             .app_data(activity.clone())
             .app_data(refresh_policy.clone())
             .app_data(web_client.clone())
+            .app_data(known_routes.clone())
             .app_data(hashing.clone())
             .app_data(rate_limits.clone())
             .app_data(posting_limits.clone())
@@ -500,7 +292,7 @@ fn build_server(
             .app_data(problems::path_config())
             // Before the route table: the `/api/v1` scope would otherwise claim the path.
             .service(SwaggerUi::new("/docs/{_:.*}").url("/api/v1/openapi.json", openapi.clone()))
-            .configure(routes)
+            .configure(|cfg| features::routes(&mut ServiceConfig::new(cfg)))
             .configure(|cfg| {
                 if let Some(extend) = extra_routes {
                     extend(cfg);
@@ -534,21 +326,6 @@ fn http_workers(configured: usize) -> usize {
         return configured;
     }
     2 * std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get)
-}
-
-/// The route table: operations at the root; features add their scopes under `/api/v1`.
-pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.configure(operations::configure).service(
-        web::scope("/api/v1")
-            .configure(accounts::routes::configure)
-            .configure(threads::routes::configure)
-            .configure(mentorship::routes::configure)
-            .configure(meetups::routes::configure)
-            .configure(moderation::routes::configure)
-            .configure(crate::trust::routes::configure)
-            .configure(notifications::routes::configure)
-            .configure(search::routes::configure),
-    );
 }
 
 /// Forgets idle rate-limit keys every minute so memory (or the shared table) stays bounded

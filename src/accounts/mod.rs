@@ -17,3 +17,28 @@ pub mod views;
 
 pub use domain::{EmailAddress, Password, Role, Username};
 pub use model::User;
+
+use utoipa::OpenApi;
+
+use crate::config::Settings;
+use crate::feature::{Feature, Mount};
+use crate::jobs::JobRegistry;
+
+pub const FEATURE: Feature = Feature {
+    mount: Mount::Api,
+    doc: Doc::openapi,
+    routes: routes::configure,
+    jobs,
+};
+
+#[derive(OpenApi)]
+#[openapi(tags((
+    name = "accounts",
+    description = "Registration, sessions, password reset and profiles"
+)))]
+struct Doc;
+
+fn jobs(settings: &Settings, registry: &mut JobRegistry) -> anyhow::Result<()> {
+    registry.add::<export::ExportWork>(settings.web.base_url.clone());
+    Ok(())
+}

@@ -1,9 +1,11 @@
 //! `/auth/*` and `/users/*`: extract, call the account logic, shape the answer.
 
 use actix_web::http::header;
+use actix_web::{delete, get, patch, post};
 use actix_web::{web, HttpRequest, HttpResponse};
 use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
+use utoipa_actix_web::service_config::ServiceConfig;
 
 use super::browser::{self, SessionMode};
 use super::domain::{self, UpdateProfileRequest};
@@ -16,47 +18,33 @@ use super::{EmailAddress, User};
 use crate::auth::{ActiveUser, AuthUser, MaybeUser, SignedIn};
 use crate::config::Settings;
 use crate::db::{self, DbPool};
-use crate::error::{ApiError, Problem};
+use crate::error::ApiError;
 use crate::http::client_ip::client_ip;
 use crate::http::{Json, OptionalJson};
 use crate::rate_limit::AuthRateLimits;
 use crate::reads::ReadPool;
 
-pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.service(
-        web::scope("/auth")
-            .service(web::resource("/register").route(web::post().to(register)))
-            .service(web::resource("/verify-email").route(web::post().to(verify_email)))
-            .service(
-                web::resource("/verify-email/resend").route(web::post().to(resend_verification)),
-            )
-            .service(web::resource("/email-change/undo").route(web::post().to(undo_email_change)))
-            .service(web::resource("/logout-everywhere").route(web::post().to(logout_everywhere)))
-            .service(web::resource("/login").route(web::post().to(login)))
-            .service(web::resource("/refresh").route(web::post().to(refresh)))
-            .service(web::resource("/logout").route(web::post().to(logout)))
-            .service(
-                web::resource("/password-reset/request")
-                    .route(web::post().to(request_password_reset)),
-            )
-            .service(
-                web::resource("/password-reset/confirm")
-                    .route(web::post().to(confirm_password_reset)),
-            ),
-    )
-    .service(
-        web::resource("/users/me")
-            .route(web::get().to(get_me))
-            .route(web::patch().to(update_me))
-            .route(web::delete().to(delete_me)),
-    )
-    .service(web::resource("/users/me/password").route(web::post().to(change_password)))
-    .service(web::resource("/users/me/email").route(web::post().to(change_email)))
-    .service(web::resource("/users/me/sessions").route(web::get().to(list_sessions)))
-    .service(web::resource("/users/me/export").route(web::post().to(request_export)))
-    .service(web::resource("/exports/{token}").route(web::get().to(download_export)))
-    .service(web::resource("/users/me/sessions/{id}").route(web::delete().to(end_session)))
-    .service(web::resource("/users/{username}").route(web::get().to(get_user)));
+pub fn configure(cfg: &mut ServiceConfig) {
+    cfg.service(register)
+        .service(verify_email)
+        .service(resend_verification)
+        .service(undo_email_change)
+        .service(logout_everywhere)
+        .service(login)
+        .service(refresh)
+        .service(logout)
+        .service(request_password_reset)
+        .service(confirm_password_reset)
+        .service(get_me)
+        .service(update_me)
+        .service(delete_me)
+        .service(change_password)
+        .service(change_email)
+        .service(list_sessions)
+        .service(request_export)
+        .service(download_export)
+        .service(end_session)
+        .service(get_user);
 }
 
 /// The `User-Agent` a login or refresh came with, as text (a session keeps it).
@@ -89,14 +77,15 @@ pub struct RegisterRequest {
 
 /// Create an account; a verification email is sent.
 #[utoipa::path(
-    post, path = "/api/v1/auth/register", tag = "accounts",
+    tag = "accounts",
     request_body = RegisterRequest,
     responses(
         (status = 201, description = "Account created; verification email on its way", body = UserView),
-        (status = 409, description = "Username (`username_taken`) or email (`email_taken`) in use", body = Problem, content_type = "application/problem+json"),
-        (status = 429, description = "Too many registrations from this address", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Username (`username_taken`) or email (`email_taken`) in use"),
+        (status = 429, description = "Too many registrations from this address"),
     )
 )]
+#[post("/auth/register")]
 pub async fn register(
     req: HttpRequest,
     body: Json<RegisterRequest>,
@@ -146,14 +135,15 @@ pub struct TokenRequest {
 
 /// Confirm an email address with the token from the verification email.
 #[utoipa::path(
-    post, path = "/api/v1/auth/verify-email", tag = "accounts",
+    tag = "accounts",
     request_body = TokenRequest,
     responses(
         (status = 200, description = "Email verified", body = UserView),
-        (status = 400, description = "Unknown, used or expired token (`invalid_token`)", body = Problem, content_type = "application/problem+json"),
-        (status = 429, description = "Too many links checked from this address (`rate_limits.verify_email_per_hour`)", body = Problem, content_type = "application/problem+json"),
+        (status = 400, description = "Unknown, used or expired token (`invalid_token`)"),
+        (status = 429, description = "Too many links checked from this address (`rate_limits.verify_email_per_hour`)"),
     )
 )]
+#[post("/auth/verify-email")]
 pub async fn verify_email(
     req: HttpRequest,
     body: Json<TokenRequest>,
@@ -180,16 +170,17 @@ pub struct LoginRequest {
 /// Sign in with a username or email and a password. With `X-Session-Mode: cookie` the refresh
 /// token is set as an HttpOnly cookie instead of sent in the body.
 #[utoipa::path(
-    post, path = "/api/v1/auth/login", tag = "accounts",
+    tag = "accounts",
     params(SessionModeHeader),
     request_body = LoginRequest,
     responses(
         (status = 200, description = "Signed in", body = TokenPair),
-        (status = 400, description = "An `X-Session-Mode` other than `cookie` (`invalid_session_mode`)", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "Wrong login or password (`invalid_credentials`), the same for an unknown user; in cookie mode, an origin that may not use the cookie (`origin_not_allowed`)", body = Problem, content_type = "application/problem+json"),
-        (status = 429, description = "Too many attempts from this address or on this account", body = Problem, content_type = "application/problem+json"),
+        (status = 400, description = "An `X-Session-Mode` other than `cookie` (`invalid_session_mode`)"),
+        (status = 401, description = "Wrong login or password (`invalid_credentials`), the same for an unknown user; in cookie mode, an origin that may not use the cookie (`origin_not_allowed`)"),
+        (status = 429, description = "Too many attempts from this address or on this account"),
     )
 )]
+#[post("/auth/login")]
 #[allow(clippy::too_many_arguments)]
 pub async fn login(
     req: HttpRequest,
@@ -231,9 +222,12 @@ async fn authenticate(
     hashing: &HashingPool,
     settings: &Settings,
 ) -> Result<User, ApiError> {
-    let domain::Credentials { login, password } = credentials;
+    let domain::Credentials {
+        login: name,
+        password,
+    } = credentials;
     let auth = settings.auth.clone();
-    let attempt = db::read(pool, move |conn| service::begin_login(conn, &login, &auth)).await?;
+    let attempt = db::read(pool, move |conn| service::begin_login(conn, &name, &auth)).await?;
     let (user, stored_hash) = match attempt {
         LoginAttempt::Throttled { retry_after_secs } => {
             return Err(ApiError::RateLimited { retry_after_secs })
@@ -342,16 +336,17 @@ fn presented(
 /// again within `auth.refresh_reuse_grace_secs` it gives the same successor (two tabs at once),
 /// later it revokes every token of that login.
 #[utoipa::path(
-    post, path = "/api/v1/auth/refresh", tag = "accounts",
+    tag = "accounts",
     params(SessionModeHeader),
     request_body(content = Option<RefreshRequest>, description = "The refresh token; empty in cookie mode"),
     responses(
         (status = 200, description = "A new token pair (in cookie mode: a new cookie)", body = TokenPair),
-        (status = 400, description = "An `X-Session-Mode` other than `cookie` (`invalid_session_mode`)", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "No, an unknown, expired, revoked or reused refresh token (`invalid_refresh_token`); the cookie without `X-Session-Mode: cookie` (`session_mode_required`) or from another origin (`origin_not_allowed`)", body = Problem, content_type = "application/problem+json"),
-        (status = 429, description = "Too many refreshes from this address", body = Problem, content_type = "application/problem+json"),
+        (status = 400, description = "An `X-Session-Mode` other than `cookie` (`invalid_session_mode`)"),
+        (status = 401, description = "No, an unknown, expired, revoked or reused refresh token (`invalid_refresh_token`); the cookie without `X-Session-Mode: cookie` (`session_mode_required`) or from another origin (`origin_not_allowed`)"),
+        (status = 429, description = "Too many refreshes from this address"),
     )
 )]
+#[post("/auth/refresh")]
 pub async fn refresh(
     req: HttpRequest,
     body: OptionalJson<RefreshRequest>,
@@ -375,16 +370,17 @@ pub async fn refresh(
 
 /// End the login a refresh token belongs to; in cookie mode the cookie is cleared too.
 #[utoipa::path(
-    post, path = "/api/v1/auth/logout", tag = "accounts",
+    tag = "accounts",
     params(SessionModeHeader),
     request_body(content = Option<RefreshRequest>, description = "The refresh token; empty in cookie mode"),
     responses(
         (status = 204, description = "Signed out; the refresh token no longer works"),
-        (status = 400, description = "An `X-Session-Mode` other than `cookie` (`invalid_session_mode`)", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "No refresh token (`invalid_refresh_token`); the cookie without `X-Session-Mode: cookie` (`session_mode_required`) or from another origin (`origin_not_allowed`)", body = Problem, content_type = "application/problem+json"),
-        (status = 429, description = "Too many requests from this address", body = Problem, content_type = "application/problem+json"),
+        (status = 400, description = "An `X-Session-Mode` other than `cookie` (`invalid_session_mode`)"),
+        (status = 401, description = "No refresh token (`invalid_refresh_token`); the cookie without `X-Session-Mode: cookie` (`session_mode_required`) or from another origin (`origin_not_allowed`)"),
+        (status = 429, description = "Too many requests from this address"),
     )
 )]
+#[post("/auth/logout")]
 pub async fn logout(
     req: HttpRequest,
     body: OptionalJson<RefreshRequest>,
@@ -412,13 +408,14 @@ pub struct PasswordResetRequest {
 
 /// Ask for a password-reset email. Always 202, whether or not the account exists.
 #[utoipa::path(
-    post, path = "/api/v1/auth/password-reset/request", tag = "accounts",
+    tag = "accounts",
     request_body = PasswordResetRequest,
     responses(
         (status = 202, description = "If the account exists, a reset email is on its way"),
-        (status = 429, description = "Too many requests from this address", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "Too many requests from this address"),
     )
 )]
+#[post("/auth/password-reset/request")]
 pub async fn request_password_reset(
     req: HttpRequest,
     body: Json<PasswordResetRequest>,
@@ -450,14 +447,15 @@ pub struct PasswordResetConfirm {
 
 /// Set a new password with the token from the reset email; every session of the account ends.
 #[utoipa::path(
-    post, path = "/api/v1/auth/password-reset/confirm", tag = "accounts",
+    tag = "accounts",
     request_body = PasswordResetConfirm,
     responses(
         (status = 204, description = "Password changed; every earlier session revoked"),
-        (status = 400, description = "Unknown, used or expired token (`invalid_token`)", body = Problem, content_type = "application/problem+json"),
-        (status = 429, description = "Too many requests from this address", body = Problem, content_type = "application/problem+json"),
+        (status = 400, description = "Unknown, used or expired token (`invalid_token`)"),
+        (status = 429, description = "Too many requests from this address"),
     )
 )]
+#[post("/auth/password-reset/confirm")]
 pub async fn confirm_password_reset(
     req: HttpRequest,
     body: Json<PasswordResetConfirm>,
@@ -481,29 +479,31 @@ pub async fn confirm_password_reset(
 
 /// The caller's own profile, email included.
 #[utoipa::path(
-    get, path = "/api/v1/users/me", tag = "accounts",
+    tag = "accounts",
     security(("bearer_auth" = [])),
     responses(
         (status = 200, description = "The caller's profile", body = UserView),
-        (status = 401, description = "Missing, invalid or expired token", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "Missing, invalid or expired token"),
     )
 )]
+#[get("/users/me")]
 pub async fn get_me(AuthUser(user): AuthUser) -> HttpResponse {
     HttpResponse::Ok().json(UserView::private(&user))
 }
 
 /// Change one's profile. `role`, `email_verified`, `id` and other fields are refused (422).
 #[utoipa::path(
-    patch, path = "/api/v1/users/me", tag = "accounts",
+    tag = "accounts",
     security(("bearer_auth" = [])),
     request_body = UpdateProfileRequest,
     responses(
         (status = 200, description = "The updated profile", body = UserView),
-        (status = 401, description = "Missing, invalid or expired token", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Suspended (`account_suspended`)", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Invalid or unknown fields", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "Missing, invalid or expired token"),
+        (status = 403, description = "Suspended (`account_suspended`)"),
+        (status = 422, description = "Invalid or unknown fields"),
     )
 )]
+#[patch("/users/me")]
 pub async fn update_me(
     ActiveUser(user): ActiveUser,
     body: Json<UpdateProfileRequest>,
@@ -520,14 +520,15 @@ pub async fn update_me(
 
 /// A member's public profile (staff also see the email).
 #[utoipa::path(
-    get, path = "/api/v1/users/{username}", tag = "accounts",
+    tag = "accounts",
     params(("username" = String, Path, description = "The username, any case")),
     responses(
         (status = 200, description = "The profile", body = UserView),
-        (status = 401, description = "A token was sent but is invalid", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such member", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "A token was sent but is invalid"),
+        (status = 404, description = "No such member"),
     )
 )]
+#[get("/users/{username}")]
 pub async fn get_user(
     MaybeUser(viewer): MaybeUser,
     username: web::Path<String>,
@@ -550,13 +551,14 @@ pub struct ResendVerificationRequest {
 /// Ask for another verification email. Always 202: whether the account exists, is verified
 /// already, or has asked too often lately, the answer is the same.
 #[utoipa::path(
-    post, path = "/api/v1/auth/verify-email/resend", tag = "accounts",
+    tag = "accounts",
     request_body = ResendVerificationRequest,
     responses(
         (status = 202, description = "If the account exists and is not verified, a fresh verification email is on its way (earlier links stop working)"),
-        (status = 429, description = "Too many requests from this address", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "Too many requests from this address"),
     )
 )]
+#[post("/auth/verify-email/resend")]
 pub async fn resend_verification(
     req: HttpRequest,
     body: Json<ResendVerificationRequest>,
@@ -629,17 +631,18 @@ pub struct ChangePasswordRequest {
 /// Change one's password. Every other session ends; access tokens issued before end too (this
 /// session's client refreshes and goes on); the member is told by email.
 #[utoipa::path(
-    post, path = "/api/v1/users/me/password", tag = "accounts",
+    tag = "accounts",
     security(("bearer_auth" = [])),
     request_body = ChangePasswordRequest,
     responses(
         (status = 204, description = "Password changed; every other session revoked; a notice mailed"),
-        (status = 401, description = "Missing, invalid or expired token", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "The current password is wrong (`wrong_password`)", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "A missing field or a new password too short or too long", body = Problem, content_type = "application/problem+json"),
-        (status = 429, description = "Too many attempts from this address or on this account", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "Missing, invalid or expired token"),
+        (status = 403, description = "The current password is wrong (`wrong_password`)"),
+        (status = 422, description = "A missing field or a new password too short or too long"),
+        (status = 429, description = "Too many attempts from this address or on this account"),
     )
 )]
+#[post("/users/me/password")]
 #[allow(clippy::too_many_arguments)]
 pub async fn change_password(
     req: HttpRequest,
@@ -690,18 +693,19 @@ pub struct ChangeEmailRequest {
 /// used (`POST /auth/verify-email`); the old address is told, with a link that undoes the change
 /// for 7 days (`POST /auth/email-change/undo`).
 #[utoipa::path(
-    post, path = "/api/v1/users/me/email", tag = "accounts",
+    tag = "accounts",
     security(("bearer_auth" = [])),
     request_body = ChangeEmailRequest,
     responses(
         (status = 202, description = "A verification email is on its way to the new address, a notice to the old one"),
-        (status = 401, description = "Missing, invalid or expired token", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "The password is wrong (`wrong_password`)", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "Another account uses that address (`email_taken`; whose is not said)", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "A missing field, an invalid address, or the address the account has", body = Problem, content_type = "application/problem+json"),
-        (status = 429, description = "Too many attempts from this address or on this account", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "Missing, invalid or expired token"),
+        (status = 403, description = "The password is wrong (`wrong_password`)"),
+        (status = 409, description = "Another account uses that address (`email_taken`; whose is not said)"),
+        (status = 422, description = "A missing field, an invalid address, or the address the account has"),
+        (status = 429, description = "Too many attempts from this address or on this account"),
     )
 )]
+#[post("/users/me/email")]
 pub async fn change_email(
     req: HttpRequest,
     AuthUser(user): AuthUser,
@@ -735,15 +739,16 @@ pub async fn change_email(
 /// Undo an email change with the link sent to the old address: a pending change is cancelled;
 /// a change already made is reversed and every session of the account ends.
 #[utoipa::path(
-    post, path = "/api/v1/auth/email-change/undo", tag = "accounts",
+    tag = "accounts",
     request_body = TokenRequest,
     responses(
         (status = 204, description = "The account keeps (or has back) the old address"),
-        (status = 400, description = "Unknown, used or expired token (`invalid_token`)", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "Another account has taken the old address since (`email_taken`)", body = Problem, content_type = "application/problem+json"),
-        (status = 429, description = "Too many requests from this address", body = Problem, content_type = "application/problem+json"),
+        (status = 400, description = "Unknown, used or expired token (`invalid_token`)"),
+        (status = 409, description = "Another account has taken the old address since (`email_taken`)"),
+        (status = 429, description = "Too many requests from this address"),
     )
 )]
+#[post("/auth/email-change/undo")]
 pub async fn undo_email_change(
     req: HttpRequest,
     body: Json<TokenRequest>,
@@ -759,13 +764,14 @@ pub async fn undo_email_change(
 
 /// The caller's signed-in devices: one per login still working, the most recently used first.
 #[utoipa::path(
-    get, path = "/api/v1/users/me/sessions", tag = "accounts",
+    tag = "accounts",
     security(("bearer_auth" = [])),
     responses(
         (status = 200, description = "The sessions; `current` marks the one asking", body = SessionList),
-        (status = 401, description = "Missing, invalid or expired token", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "Missing, invalid or expired token"),
     )
 )]
+#[get("/users/me/sessions")]
 pub async fn list_sessions(
     SignedIn { user, session }: SignedIn,
     pool: web::Data<DbPool>,
@@ -783,15 +789,16 @@ pub async fn list_sessions(
 
 /// Sign one device out: its refresh and access tokens stop working at once.
 #[utoipa::path(
-    delete, path = "/api/v1/users/me/sessions/{id}", tag = "accounts",
+    tag = "accounts",
     security(("bearer_auth" = [])),
     params(("id" = uuid::Uuid, Path, description = "A session's id from `GET /users/me/sessions`")),
     responses(
         (status = 204, description = "The session ended"),
-        (status = 401, description = "Missing, invalid or expired token", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "The caller has no working session with that id", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "Missing, invalid or expired token"),
+        (status = 404, description = "The caller has no working session with that id"),
     )
 )]
+#[delete("/users/me/sessions/{id}")]
 pub async fn end_session(
     AuthUser(user): AuthUser,
     id: web::Path<String>,
@@ -809,15 +816,16 @@ pub async fn end_session(
 /// Sign out everywhere: every refresh token and every access token of the account stop working
 /// at once, the caller's included.
 #[utoipa::path(
-    post, path = "/api/v1/auth/logout-everywhere", tag = "accounts",
+    tag = "accounts",
     security(("bearer_auth" = [])),
     params(SessionModeHeader),
     responses(
         (status = 204, description = "Every session ended; in cookie mode the cookie is cleared"),
-        (status = 400, description = "An `X-Session-Mode` other than `cookie` (`invalid_session_mode`)", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "Missing, invalid or expired token", body = Problem, content_type = "application/problem+json"),
+        (status = 400, description = "An `X-Session-Mode` other than `cookie` (`invalid_session_mode`)"),
+        (status = 401, description = "Missing, invalid or expired token"),
     )
 )]
+#[post("/auth/logout-everywhere")]
 pub async fn logout_everywhere(
     req: HttpRequest,
     AuthUser(user): AuthUser,
@@ -856,19 +864,20 @@ pub fn erasure_settings(settings: &Settings) -> super::erasure::ErasureSettings 
 /// open reports filed dismissed; the moderation log keeps its entries with an anonymous
 /// reference for the account; the username stays reserved (`auth.username_reserved_days`).
 #[utoipa::path(
-    delete, path = "/api/v1/users/me", tag = "accounts",
+    tag = "accounts",
     security(("bearer_auth" = [])),
     params(SessionModeHeader),
     request_body = DeleteAccountRequest,
     responses(
         (status = 204, description = "The account is erased; every session ended (in cookie mode the cookie is cleared)"),
-        (status = 401, description = "Missing, invalid or expired token", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "The password is wrong (`wrong_password`)", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "The only admin (`last_admin`): make someone else an admin first", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "No password", body = Problem, content_type = "application/problem+json"),
-        (status = 429, description = "Too many attempts from this address or on this account", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "Missing, invalid or expired token"),
+        (status = 403, description = "The password is wrong (`wrong_password`)"),
+        (status = 409, description = "The only admin (`last_admin`): make someone else an admin first"),
+        (status = 422, description = "No password"),
+        (status = 429, description = "Too many attempts from this address or on this account"),
     )
 )]
+#[delete("/users/me")]
 pub async fn delete_me(
     req: HttpRequest,
     AuthUser(user): AuthUser,
@@ -898,14 +907,15 @@ pub async fn delete_me(
 /// job builds it; a mail brings a link that works once, for 7 days. Asking again while one is
 /// being built changes nothing.
 #[utoipa::path(
-    post, path = "/api/v1/users/me/export", tag = "accounts",
+    tag = "accounts",
     security(("bearer_auth" = [])),
     responses(
         (status = 202, description = "The archive is being built; a mail with its link follows"),
-        (status = 401, description = "Missing, invalid or expired token", body = Problem, content_type = "application/problem+json"),
-        (status = 429, description = "Too many archives asked for today (`rate_limits.exports_per_day`)", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "Missing, invalid or expired token"),
+        (status = 429, description = "Too many archives asked for today (`rate_limits.exports_per_day`)"),
     )
 )]
+#[post("/users/me/export")]
 pub async fn request_export(
     AuthUser(user): AuthUser,
     pool: web::Data<DbPool>,
@@ -923,13 +933,14 @@ pub async fn request_export(
 /// Download an archive with the link from its mail (no sign-in: the link is the key). The
 /// link works once; the archive streams as it is stored, piece by piece.
 #[utoipa::path(
-    get, path = "/api/v1/exports/{token}", tag = "accounts",
+    tag = "accounts",
     params(("token" = String, Path, description = "The token from the mailed link")),
     responses(
         (status = 200, description = "The archive (JSON, `docs/account-export.md`), as an attachment", content_type = "application/json"),
-        (status = 404, description = "Unknown, used or expired link", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "Unknown, used or expired link"),
     )
 )]
+#[get("/exports/{token}")]
 pub async fn download_export(
     token: web::Path<String>,
     pool: web::Data<DbPool>,

@@ -17,10 +17,37 @@ pub use mailer::Mailer;
 pub use rules::Category;
 pub use templates::{render, sample_context, TEMPLATES};
 
+use std::sync::Arc;
+use std::time::Duration;
+
+use crate::config::Settings;
 use crate::db::DbPool;
+use crate::feature::Feature;
 use crate::ids::JobId;
+use crate::jobs::{JobContext, JobRegistry, Task};
 use diesel::PgConnection;
 use serde::{Deserialize, Serialize};
+
+/// Mail runs no routes: it sends what features enqueue and reads the bounce mailbox.
+pub const FEATURE: Feature = Feature::background(jobs);
+
+fn jobs(settings: &Settings, registry: &mut JobRegistry) -> anyhow::Result<()> {
+    registry.add::<OutgoingEmail>(Mailer::from_settings(settings)?);
+    if let Some(reader) = bounces::BounceReader::from_settings(settings)? {
+        let every = Duration::from_secs(settings.email.bounces.poll_every_secs);
+        registry.add_periodic::<bounces::PollBounces>(every, reader);
+    }
+    Ok(())
+}
+
+impl Task for OutgoingEmail {
+    const KIND: &'static str = SEND_EMAIL_JOB;
+    type Needs = Mailer;
+
+    async fn run(self, ctx: JobContext, mailer: Arc<Mailer>) -> anyhow::Result<()> {
+        deliver(&ctx.pool, &mailer, &self).await
+    }
+}
 
 /// The job kind that sends one message.
 pub const SEND_EMAIL_JOB: &str = "email.send";

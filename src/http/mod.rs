@@ -6,6 +6,7 @@ pub mod client_ip;
 pub mod compression;
 pub mod head;
 pub mod json;
+pub mod methods;
 pub mod problems;
 pub mod request_id;
 pub mod web_client;

@@ -16,6 +16,7 @@ use actix_web::http::header::{self, ContentEncoding, HeaderValue};
 use actix_web::http::Method;
 use actix_web::{web, HttpRequest, HttpResponse};
 
+use super::methods::KnownRoutes;
 use super::problems;
 
 /// The policy of the client's pages. Images may come from anywhere over HTTPS (posts link
@@ -153,8 +154,13 @@ fn send(req: &HttpRequest, file: &Path, path: &str) -> HttpResponse {
     response
 }
 
-/// Every request no route took: a file of the client, a client route, or the API's 404.
-pub async fn fallback(req: HttpRequest, client: web::Data<Option<WebClient>>) -> HttpResponse {
+/// Every request no route took: a file of the client, a client route, the API's 405 (a path
+/// it has, another method) or its 404.
+pub async fn fallback(
+    req: HttpRequest,
+    client: web::Data<Option<WebClient>>,
+    routes: web::Data<KnownRoutes>,
+) -> HttpResponse {
     let path = req.path().to_string();
     let readable = req.method() == Method::GET || req.method() == Method::HEAD;
     match client.as_ref() {
@@ -162,7 +168,9 @@ pub async fn fallback(req: HttpRequest, client: web::Data<Option<WebClient>>) ->
             Some(file) => send(&req, &file, &path),
             None => send(&req, &client.root.join("index.html"), "/index.html"),
         },
-        _ => problems::no_route(&req),
+        _ => routes
+            .method_not_allowed(&req)
+            .unwrap_or_else(|| problems::no_route(&req)),
     }
 }
 

@@ -2,6 +2,7 @@
 
 mod queue;
 pub mod schedule;
+mod task;
 mod worker;
 
 pub use queue::{
@@ -9,6 +10,7 @@ pub use queue::{
     pending_of_kind, queue_depth, record_failure, release, requeue_abandoned, retry_failed, Job,
     JobSpec, JobStatus, NewJob, QueueDepth, DEFAULT_MAX_ATTEMPTS,
 };
+pub use task::Task;
 pub use worker::{
     spawn_listener, BatchOutcome, JobContext, JobHandler, JobRegistry, Worker, WorkerHandle,
 };

@@ -96,19 +96,9 @@ impl JobRegistry {
         self
     }
 
-    /// Registers a periodic task: a `kind` (whose handler is registered too) run once per
-    /// `every`, scheduled through the queue (`jobs::schedule`). A zero period registers nothing.
-    pub fn register_periodic<F, Fut>(
-        &mut self,
-        kind: &str,
-        every: Duration,
-        handler: F,
-    ) -> &mut Self
-    where
-        F: Fn(JobContext, Job) -> Fut + Send + Sync + 'static,
-        Fut: Future<Output = anyhow::Result<()>> + Send + 'static,
-    {
-        self.register(kind, handler);
+    /// Schedules one job of `kind` (whose handler is registered too) per `every`, through the
+    /// queue (`jobs::schedule`). A zero period schedules nothing.
+    pub fn schedule(&mut self, kind: &str, every: Duration) -> &mut Self {
         if !every.is_zero() {
             self.periodic.push(Periodic {
                 kind: kind.to_string(),

@@ -18,6 +18,34 @@ use crate::ids::MeetupId;
 
 /// The periodic task.
 pub const REMINDERS_JOB: &str = "meetups.reminders";
+
+/// One pass over the meetups starting soon (periodic).
+#[derive(serde::Deserialize)]
+pub struct SendReminders {}
+
+/// How long before a meetup its reminder goes, and the site's URL for the links.
+pub struct Reminders {
+    pub before: Duration,
+    pub base_url: String,
+}
+
+impl crate::jobs::Task for SendReminders {
+    const KIND: &'static str = REMINDERS_JOB;
+    type Needs = Reminders;
+
+    async fn run(
+        self,
+        ctx: crate::jobs::JobContext,
+        reminders: std::sync::Arc<Reminders>,
+    ) -> anyhow::Result<()> {
+        ctx.with_conn(move |conn| {
+            let sent = send_due(conn, reminders.before, Utc::now(), &reminders.base_url)?;
+            tracing::info!(sent, "meetup reminders");
+            Ok(())
+        })
+        .await
+    }
+}
 /// RSVPs reminded per transaction.
 const BATCH: i64 = 200;
 

@@ -1,10 +1,12 @@
 //! `/meetups/*`.
 
 use actix_web::http::header;
+use actix_web::{delete, get, patch, post, put};
 use actix_web::{web, HttpResponse};
 use chrono::{DateTime, Utc};
 use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
+use utoipa_actix_web::service_config::ServiceConfig;
 
 use super::calendar;
 use super::domain::{self, RawMeetup, VenueInput};
@@ -14,7 +16,7 @@ use super::views::{AttendeeList, MeetupSummary, MeetupView, RsvpView};
 use crate::auth::{ActiveUser, AuthUser, MaybeUser, Member};
 use crate::config::Settings;
 use crate::db::{self, DbPool};
-use crate::error::{ApiError, Problem};
+use crate::error::ApiError;
 use crate::http::Json;
 use crate::ids::MeetupId;
 use crate::pagination::{self, Page};
@@ -23,33 +25,20 @@ use crate::tags::TagNameSchema;
 use crate::validation::{double_option, TimezoneName};
 use crate::visibility::Audience;
 
-pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.service(
-        web::resource("/meetups")
-            .route(web::get().to(list_meetups))
-            .route(web::post().to(create_meetup)),
-    )
-    // Before `/meetups/{id}`, which would otherwise take "calendar.ics" for an id.
-    .service(web::resource("/meetups/calendar.ics").route(web::get().to(upcoming_calendar)))
-    .service(
-        web::resource("/meetups/{id}")
-            .route(web::get().to(get_meetup))
-            .route(web::patch().to(update_meetup)),
-    )
-    .service(web::resource("/meetups/{id}/cancel").route(web::post().to(cancel_meetup)))
-    .service(
-        web::resource("/meetups/{id}/rsvp")
-            .route(web::put().to(rsvp))
-            .route(web::delete().to(withdraw_rsvp)),
-    )
-    .service(web::resource("/meetups/{id}/attendees").route(web::get().to(attendees)))
-    .service(web::resource("/meetups/{id}/calendar.ics").route(web::get().to(meetup_calendar)))
-    .service(
-        web::resource("/users/me/calendar-feed")
-            .route(web::post().to(rotate_calendar_feed))
-            .route(web::delete().to(revoke_calendar_feed)),
-    )
-    .service(web::resource("/calendar-feeds/{token}").route(web::get().to(personal_calendar)));
+pub fn configure(cfg: &mut ServiceConfig) {
+    cfg.service(list_meetups)
+        .service(create_meetup)
+        .service(upcoming_calendar)
+        .service(get_meetup)
+        .service(update_meetup)
+        .service(cancel_meetup)
+        .service(rsvp)
+        .service(withdraw_rsvp)
+        .service(attendees)
+        .service(meetup_calendar)
+        .service(rotate_calendar_feed)
+        .service(revoke_calendar_feed)
+        .service(personal_calendar);
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -97,16 +86,17 @@ pub struct CreateMeetupRequest {
 
 /// List a meetup (verified members).
 #[utoipa::path(
-    post, path = "/api/v1/meetups", tag = "meetups",
+    tag = "meetups",
     security(("bearer_auth" = [])),
     request_body = CreateMeetupRequest,
     responses(
         (status = 201, description = "The new meetup", body = MeetupView),
-        (status = 403, description = "Unverified email (`email_not_verified`), suspended (`account_suspended`), or a `new` account's limits (`new_account_meetup_seats`, `new_account_links`, `new_account_images`)", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Invalid fields, every one named", body = Problem, content_type = "application/problem+json"),
-        (status = 429, description = "Posting limit reached", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Unverified email (`email_not_verified`), suspended (`account_suspended`), or a `new` account's limits (`new_account_meetup_seats`, `new_account_links`, `new_account_images`)"),
+        (status = 422, description = "Invalid fields, every one named"),
+        (status = 429, description = "Posting limit reached"),
     )
 )]
+#[post("/meetups")]
 pub async fn create_meetup(
     Member(organizer): Member,
     body: Json<CreateMeetupRequest>,
@@ -183,14 +173,15 @@ pub struct MeetupListQuery {
 
 /// Meetups, soonest first.
 #[utoipa::path(
-    get, path = "/api/v1/meetups", tag = "meetups",
+    tag = "meetups",
     params(MeetupListQuery),
     responses(
         (status = 200, description = "A page of meetups", body = Page<MeetupSummary>),
-        (status = 401, description = "A token was sent but is invalid", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Invalid `tag`, `city`, `to` or `limit`", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "A token was sent but is invalid"),
+        (status = 422, description = "Invalid `tag`, `city`, `to` or `limit`"),
     )
 )]
+#[get("/meetups")]
 pub async fn list_meetups(
     MaybeUser(viewer): MaybeUser,
     query: web::Query<MeetupListQuery>,
@@ -223,14 +214,15 @@ pub async fn list_meetups(
 
 /// One meetup, with the caller's RSVP when signed in.
 #[utoipa::path(
-    get, path = "/api/v1/meetups/{id}", tag = "meetups",
+    tag = "meetups",
     params(("id" = i64, Path, description = "Meetup id")),
     responses(
         (status = 200, description = "The meetup", body = MeetupView),
-        (status = 401, description = "A token was sent but is invalid", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such meetup", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "A token was sent but is invalid"),
+        (status = 404, description = "No such meetup"),
     )
 )]
+#[get("/meetups/{id}")]
 pub async fn get_meetup(
     MaybeUser(viewer): MaybeUser,
     id: web::Path<MeetupId>,
@@ -283,18 +275,19 @@ pub struct UpdateMeetupRequest {
 /// Edit a meetup (its organizer or a moderator); a new time or place is emailed to everyone
 /// going or waitlisted.
 #[utoipa::path(
-    patch, path = "/api/v1/meetups/{id}", tag = "meetups",
+    tag = "meetups",
     security(("bearer_auth" = [])),
     params(("id" = i64, Path, description = "Meetup id"), ScopeQuery),
     request_body = UpdateMeetupRequest,
     responses(
         (status = 200, description = "The edited meetup", body = MeetupView),
-        (status = 403, description = "Not the organizer (`not_organizer`), suspended, or a `new` account's limits (`new_account_meetup_seats`, `new_account_links`, `new_account_images`)", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such meetup", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "The meetup is cancelled (`meetup_cancelled`)", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Invalid fields; `scope=following` on a one-off, or moving a series to another day", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not the organizer (`not_organizer`), suspended, or a `new` account's limits (`new_account_meetup_seats`, `new_account_links`, `new_account_images`)"),
+        (status = 404, description = "No such meetup"),
+        (status = 409, description = "The meetup is cancelled (`meetup_cancelled`)"),
+        (status = 422, description = "Invalid fields; `scope=following` on a one-off, or moving a series to another day"),
     )
 )]
+#[patch("/meetups/{id}")]
 pub async fn update_meetup(
     ActiveUser(actor): ActiveUser,
     id: web::Path<MeetupId>,
@@ -337,17 +330,18 @@ pub async fn update_meetup(
 
 /// Cancel a meetup (its organizer or a moderator); everyone going or waitlisted is emailed.
 #[utoipa::path(
-    post, path = "/api/v1/meetups/{id}/cancel", tag = "meetups",
+    tag = "meetups",
     security(("bearer_auth" = [])),
     params(("id" = i64, Path, description = "Meetup id"), ScopeQuery),
     responses(
         (status = 200, description = "The meetup, `cancelled`", body = MeetupView),
-        (status = 403, description = "Not the organizer (`not_organizer`) or suspended", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such meetup", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "Already cancelled (`meetup_cancelled`)", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "`scope=following` on a one-off", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not the organizer (`not_organizer`) or suspended"),
+        (status = 404, description = "No such meetup"),
+        (status = 409, description = "Already cancelled (`meetup_cancelled`)"),
+        (status = 422, description = "`scope=following` on a one-off"),
     )
 )]
+#[post("/meetups/{id}/cancel")]
 pub async fn cancel_meetup(
     ActiveUser(actor): ActiveUser,
     id: web::Path<MeetupId>,
@@ -367,16 +361,17 @@ pub async fn cancel_meetup(
 
 /// RSVP: `going` while seats remain, otherwise `waitlisted`; asking again changes nothing.
 #[utoipa::path(
-    put, path = "/api/v1/meetups/{id}/rsvp", tag = "meetups",
+    tag = "meetups",
     security(("bearer_auth" = [])),
     params(("id" = i64, Path, description = "Meetup id")),
     responses(
         (status = 200, description = "The caller's RSVP", body = RsvpView),
-        (status = 403, description = "Suspended (`account_suspended`)", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such meetup", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "Cancelled (`meetup_cancelled`) or started (`meetup_past`)", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Suspended (`account_suspended`)"),
+        (status = 404, description = "No such meetup"),
+        (status = 409, description = "Cancelled (`meetup_cancelled`) or started (`meetup_past`)"),
     )
 )]
+#[put("/meetups/{id}/rsvp")]
 pub async fn rsvp(
     ActiveUser(member): ActiveUser,
     id: web::Path<MeetupId>,
@@ -389,16 +384,17 @@ pub async fn rsvp(
 
 /// Withdraw one's RSVP; a freed seat goes to the first waitlisted member, who is emailed.
 #[utoipa::path(
-    delete, path = "/api/v1/meetups/{id}/rsvp", tag = "meetups",
+    tag = "meetups",
     security(("bearer_auth" = [])),
     params(("id" = i64, Path, description = "Meetup id")),
     responses(
         (status = 204, description = "No RSVP any more"),
-        (status = 403, description = "Suspended (`account_suspended`)", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such meetup", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "The meetup has started (`meetup_past`)", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Suspended (`account_suspended`)"),
+        (status = 404, description = "No such meetup"),
+        (status = 409, description = "The meetup has started (`meetup_past`)"),
     )
 )]
+#[delete("/meetups/{id}/rsvp")]
 pub async fn withdraw_rsvp(
     ActiveUser(member): ActiveUser,
     id: web::Path<MeetupId>,
@@ -416,15 +412,16 @@ pub async fn withdraw_rsvp(
 
 /// Who is going and who waits, in RSVP order (the organizer and moderators only).
 #[utoipa::path(
-    get, path = "/api/v1/meetups/{id}/attendees", tag = "meetups",
+    tag = "meetups",
     security(("bearer_auth" = [])),
     params(("id" = i64, Path, description = "Meetup id")),
     responses(
         (status = 200, description = "Going and waitlisted members", body = AttendeeList),
-        (status = 403, description = "Not the organizer or a moderator (`not_organizer`)", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such meetup", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not the organizer or a moderator (`not_organizer`)"),
+        (status = 404, description = "No such meetup"),
     )
 )]
+#[get("/meetups/{id}/attendees")]
 pub async fn attendees(
     AuthUser(viewer): AuthUser,
     id: web::Path<MeetupId>,
@@ -443,13 +440,14 @@ fn ics(body: String) -> HttpResponse {
 
 /// One meetup as an RFC 5545 calendar (`STATUS:CANCELLED` once cancelled).
 #[utoipa::path(
-    get, path = "/api/v1/meetups/{id}/calendar.ics", tag = "meetups",
+    tag = "meetups",
     params(("id" = i64, Path, description = "Meetup id")),
     responses(
         (status = 200, description = "An iCalendar object with one VEVENT", body = String, content_type = "text/calendar"),
-        (status = 404, description = "No such meetup", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such meetup"),
     )
 )]
+#[get("/meetups/{id}/calendar.ics")]
 pub async fn meetup_calendar(
     id: web::Path<MeetupId>,
     pool: ReadPool,
@@ -465,11 +463,12 @@ pub async fn meetup_calendar(
 
 /// Upcoming meetups as a calendar feed to subscribe to (cancelled ones marked as such).
 #[utoipa::path(
-    get, path = "/api/v1/meetups/calendar.ics", tag = "meetups",
+    tag = "meetups",
     responses(
         (status = 200, description = "An iCalendar object, one VEVENT per meetup", body = String, content_type = "text/calendar"),
     )
 )]
+#[get("/meetups/calendar.ics")]
 pub async fn upcoming_calendar(
     pool: ReadPool,
     settings: web::Data<Settings>,
@@ -491,13 +490,14 @@ pub struct CalendarFeedView {
 /// Make (or rotate) one's personal calendar URL: the meetups one organises or is going to. A
 /// URL made before stops working.
 #[utoipa::path(
-    post, path = "/api/v1/users/me/calendar-feed", tag = "meetups",
+    tag = "meetups",
     security(("bearer_auth" = [])),
     responses(
         (status = 200, description = "The new secret URL", body = CalendarFeedView),
-        (status = 401, description = "Missing, invalid or expired token", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "Missing, invalid or expired token"),
     )
 )]
+#[post("/users/me/calendar-feed")]
 pub async fn rotate_calendar_feed(
     AuthUser(user): AuthUser,
     pool: web::Data<DbPool>,
@@ -515,13 +515,14 @@ pub async fn rotate_calendar_feed(
 
 /// Revoke one's personal calendar URL (it answers 404 from now on).
 #[utoipa::path(
-    delete, path = "/api/v1/users/me/calendar-feed", tag = "meetups",
+    tag = "meetups",
     security(("bearer_auth" = [])),
     responses(
         (status = 204, description = "Revoked (or there was none)"),
-        (status = 401, description = "Missing, invalid or expired token", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "Missing, invalid or expired token"),
     )
 )]
+#[delete("/users/me/calendar-feed")]
 pub async fn revoke_calendar_feed(
     AuthUser(user): AuthUser,
     pool: web::Data<DbPool>,
@@ -537,13 +538,14 @@ pub async fn revoke_calendar_feed(
 /// going to, from a month back on, cancelled ones marked as such, and the check-in day of each
 /// of their accepted mentorships (an all-day event).
 #[utoipa::path(
-    get, path = "/api/v1/calendar-feeds/{token}", tag = "meetups",
+    tag = "meetups",
     params(("token" = String, Path, description = "The secret token of the URL (with or without `.ics`)")),
     responses(
         (status = 200, description = "An iCalendar object, one VEVENT per meetup", body = String, content_type = "text/calendar"),
-        (status = 404, description = "Unknown, rotated or revoked URL", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "Unknown, rotated or revoked URL"),
     )
 )]
+#[get("/calendar-feeds/{token}")]
 pub async fn personal_calendar(
     token: web::Path<String>,
     pool: ReadPool,

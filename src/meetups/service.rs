@@ -431,6 +431,24 @@ pub fn personal_calendar(
 /// The periodic task that tops series up.
 pub const SERIES_JOB: &str = "meetups.series";
 
+/// One topping-up of every open series (periodic).
+#[derive(serde::Deserialize)]
+pub struct ExtendSeries {}
+
+impl crate::jobs::Task for ExtendSeries {
+    const KIND: &'static str = SERIES_JOB;
+    type Needs = ();
+
+    async fn run(self, ctx: crate::jobs::JobContext, _: std::sync::Arc<()>) -> anyhow::Result<()> {
+        ctx.with_conn(move |conn| {
+            let made = extend_series(conn, Utc::now())?;
+            tracing::info!(made, "meetup series topped up");
+            Ok(())
+        })
+        .await
+    }
+}
+
 /// Which occurrences of a series an edit or a cancellation is for.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "lowercase")]

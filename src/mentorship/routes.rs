@@ -1,8 +1,10 @@
 //! `/mentors/*` and `/mentorship-requests/*`.
 
+use actix_web::{get, post, put};
 use actix_web::{web, HttpResponse};
 use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
+use utoipa_actix_web::service_config::ServiceConfig;
 
 use super::domain::{self, LanguageCodeSchema, MentorProfileInput, RawProfile, RequestInput};
 use super::lifecycle::{Action, Status};
@@ -12,7 +14,7 @@ use super::views::{MentorSummary, MentorView, RequestView};
 use crate::auth::{ActiveUser, AuthUser, MaybeUser, Member};
 use crate::config::Settings;
 use crate::db::{self, DbPool};
-use crate::error::{ApiError, Problem};
+use crate::error::ApiError;
 use crate::http::{Json, OptionalJson};
 use crate::ids::MentorshipRequestId;
 use crate::pagination::{self, Page};
@@ -21,30 +23,19 @@ use crate::reads::ReadPool;
 use crate::tags::TagNameSchema;
 use crate::validation::TimezoneName;
 
-pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.service(web::resource("/mentors").route(web::get().to(list_mentors)))
-        // Before `/mentors/{username}`, which would otherwise take "me" for a username.
-        .service(
-            web::resource("/mentors/me")
-                .route(web::get().to(get_my_profile))
-                .route(web::put().to(put_my_profile)),
-        )
-        .service(web::resource("/mentors/{username}").route(web::get().to(get_mentor)))
-        .service(
-            web::resource("/mentorship-requests")
-                .route(web::get().to(list_requests))
-                .route(web::post().to(create_request)),
-        )
-        .service(web::resource("/mentorship-requests/{id}").route(web::get().to(get_request)))
-        .service(web::resource("/mentorship-requests/{id}/accept").route(web::post().to(accept)))
-        .service(web::resource("/mentorship-requests/{id}/decline").route(web::post().to(decline)))
-        .service(
-            web::resource("/mentorship-requests/{id}/withdraw").route(web::post().to(withdraw)),
-        )
-        .service(
-            web::resource("/mentorship-requests/{id}/complete").route(web::post().to(complete)),
-        )
-        .service(web::resource("/mentorship-check-ins").route(web::post().to(check_in)));
+pub fn configure(cfg: &mut ServiceConfig) {
+    cfg.service(list_mentors)
+        .service(get_my_profile)
+        .service(put_my_profile)
+        .service(get_mentor)
+        .service(list_requests)
+        .service(create_request)
+        .service(get_request)
+        .service(accept)
+        .service(decline)
+        .service(withdraw)
+        .service(complete)
+        .service(check_in);
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -83,15 +74,16 @@ pub struct MentorProfileRequest {
 
 /// Create or replace one's mentor profile (verified members).
 #[utoipa::path(
-    put, path = "/api/v1/mentors/me", tag = "mentorship",
+    tag = "mentorship",
     security(("bearer_auth" = [])),
     request_body = MentorProfileRequest,
     responses(
         (status = 200, description = "The caller's mentor profile", body = MentorView),
-        (status = 403, description = "Unverified email (`email_not_verified`) or suspended (`account_suspended`)", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Invalid fields, every one named", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Unverified email (`email_not_verified`) or suspended (`account_suspended`)"),
+        (status = 422, description = "Invalid fields, every one named"),
     )
 )]
+#[put("/mentors/me")]
 pub async fn put_my_profile(
     Member(user): Member,
     body: Json<MentorProfileRequest>,
@@ -115,13 +107,14 @@ pub async fn put_my_profile(
 
 /// The caller's own mentor profile; `404` if they are not a mentor.
 #[utoipa::path(
-    get, path = "/api/v1/mentors/me", tag = "mentorship",
+    tag = "mentorship",
     security(("bearer_auth" = [])),
     responses(
         (status = 200, description = "The caller's mentor profile", body = MentorView),
-        (status = 404, description = "The caller is not a mentor", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "The caller is not a mentor"),
     )
 )]
+#[get("/mentors/me")]
 pub async fn get_my_profile(
     AuthUser(user): AuthUser,
     pool: web::Data<DbPool>,
@@ -149,14 +142,15 @@ pub struct DirectoryQuery {
 
 /// The mentor directory, newest profiles first.
 #[utoipa::path(
-    get, path = "/api/v1/mentors", tag = "mentorship",
+    tag = "mentorship",
     params(DirectoryQuery),
     responses(
         (status = 200, description = "A page of mentors", body = Page<MentorSummary>),
-        (status = 401, description = "A token was sent but is invalid", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Invalid `skill`, `language` or `limit`", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "A token was sent but is invalid"),
+        (status = 422, description = "Invalid `skill`, `language` or `limit`"),
     )
 )]
+#[get("/mentors")]
 pub async fn list_mentors(
     // A token is not needed, but one that is sent must be valid.
     _viewer: MaybeUser,
@@ -181,14 +175,15 @@ pub async fn list_mentors(
 
 /// One mentor's profile; `404` if the member is not a mentor.
 #[utoipa::path(
-    get, path = "/api/v1/mentors/{username}", tag = "mentorship",
+    tag = "mentorship",
     params(("username" = String, Path, description = "The mentor's username, any case")),
     responses(
         (status = 200, description = "The mentor", body = MentorView),
-        (status = 401, description = "A token was sent but is invalid", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such mentor", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "A token was sent but is invalid"),
+        (status = 404, description = "No such mentor"),
     )
 )]
+#[get("/mentors/{username}")]
 pub async fn get_mentor(
     _viewer: MaybeUser,
     username: web::Path<String>,
@@ -220,17 +215,18 @@ pub struct NewRequestBody {
 
 /// Ask a mentor (verified members); the mentor is emailed.
 #[utoipa::path(
-    post, path = "/api/v1/mentorship-requests", tag = "mentorship",
+    tag = "mentorship",
     security(("bearer_auth" = [])),
     request_body = NewRequestBody,
     responses(
         (status = 201, description = "The new request, `pending`", body = RequestView),
-        (status = 403, description = "Unverified email (`email_not_verified`) or suspended (`account_suspended`)", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "An open request to this mentor exists (`request_exists`)", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Invalid fields, no such mentor, oneself (`validation_failed`), or the mentor is not accepting or full (`mentor_unavailable`)", body = Problem, content_type = "application/problem+json"),
-        (status = 429, description = "Request limit reached", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Unverified email (`email_not_verified`) or suspended (`account_suspended`)"),
+        (status = 409, description = "An open request to this mentor exists (`request_exists`)"),
+        (status = 422, description = "Invalid fields, no such mentor, oneself (`validation_failed`), or the mentor is not accepting or full (`mentor_unavailable`)"),
+        (status = 429, description = "Request limit reached"),
     )
 )]
+#[post("/mentorship-requests")]
 pub async fn create_request(
     Member(mentee): Member,
     body: Json<NewRequestBody>,
@@ -269,14 +265,15 @@ pub struct RequestListQuery {
 
 /// The caller's own requests, as mentor and/or mentee, newest first.
 #[utoipa::path(
-    get, path = "/api/v1/mentorship-requests", tag = "mentorship",
+    tag = "mentorship",
     security(("bearer_auth" = [])),
     params(RequestListQuery),
     responses(
         (status = 200, description = "A page of the caller's requests", body = Page<RequestView>),
-        (status = 422, description = "Invalid `limit`", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid `limit`"),
     )
 )]
+#[get("/mentorship-requests")]
 pub async fn list_requests(
     AuthUser(user): AuthUser,
     query: web::Query<RequestListQuery>,
@@ -296,14 +293,15 @@ pub async fn list_requests(
 
 /// One request: its participants and moderators see it; anyone else gets `404`.
 #[utoipa::path(
-    get, path = "/api/v1/mentorship-requests/{id}", tag = "mentorship",
+    tag = "mentorship",
     security(("bearer_auth" = [])),
     params(("id" = i64, Path, description = "Request id")),
     responses(
         (status = 200, description = "The request", body = RequestView),
-        (status = 404, description = "No such request, or not the caller's", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such request, or not the caller's"),
     )
 )]
+#[get("/mentorship-requests/{id}")]
 pub async fn get_request(
     AuthUser(viewer): AuthUser,
     id: web::Path<MentorshipRequestId>,
@@ -359,18 +357,19 @@ macro_rules! transition {
     ) => {
         #[doc = $summary]
         #[utoipa::path(
-            post, path = $path, tag = "mentorship",
-            security(("bearer_auth" = [])),
-            params(("id" = i64, Path, description = "Request id")),
-            request_body(content = Option<AnswerBody>, description = $note),
-            responses(
-                (status = 200, description = $done, body = RequestView),
-                (status = 403, description = $forbidden, body = Problem, content_type = "application/problem+json"),
-                (status = 404, description = "No such request, or not the caller's", body = Problem, content_type = "application/problem+json"),
-                (status = 409, description = $conflict, body = Problem, content_type = "application/problem+json"),
-                (status = 422, description = $unprocessable, body = Problem, content_type = "application/problem+json"),
-            )
-        )]
+                    tag = "mentorship",
+                    security(("bearer_auth" = [])),
+                    params(("id" = i64, Path, description = "Request id")),
+                    request_body(content = Option<AnswerBody>, description = $note),
+                    responses(
+                        (status = 200, description = $done, body = RequestView),
+                        (status = 403, description = $forbidden),
+                        (status = 404, description = "No such request, or not the caller's"),
+                        (status = 409, description = $conflict),
+                        (status = 422, description = $unprocessable),
+                    )
+                )]
+        #[post($path)]
         pub async fn $name(
             ActiveUser(actor): ActiveUser,
             id: web::Path<MentorshipRequestId>,
@@ -378,7 +377,15 @@ macro_rules! transition {
             pool: web::Data<DbPool>,
             settings: web::Data<Settings>,
         ) -> Result<HttpResponse, ApiError> {
-            run_transition(actor, id.into_inner(), $action, Some(body), &pool, &settings).await
+            run_transition(
+                actor,
+                id.into_inner(),
+                $action,
+                Some(body),
+                &pool,
+                &settings,
+            )
+            .await
         }
     };
     (
@@ -387,16 +394,17 @@ macro_rules! transition {
     ) => {
         #[doc = $summary]
         #[utoipa::path(
-            post, path = $path, tag = "mentorship",
-            security(("bearer_auth" = [])),
-            params(("id" = i64, Path, description = "Request id")),
-            responses(
-                (status = 200, description = $done, body = RequestView),
-                (status = 403, description = $forbidden, body = Problem, content_type = "application/problem+json"),
-                (status = 404, description = "No such request, or not the caller's", body = Problem, content_type = "application/problem+json"),
-                (status = 409, description = $conflict, body = Problem, content_type = "application/problem+json"),
-            )
-        )]
+                    tag = "mentorship",
+                    security(("bearer_auth" = [])),
+                    params(("id" = i64, Path, description = "Request id")),
+                    responses(
+                        (status = 200, description = $done, body = RequestView),
+                        (status = 403, description = $forbidden),
+                        (status = 404, description = "No such request, or not the caller's"),
+                        (status = 409, description = $conflict),
+                    )
+                )]
+        #[post($path)]
         pub async fn $name(
             ActiveUser(actor): ActiveUser,
             id: web::Path<MentorshipRequestId>,
@@ -410,7 +418,7 @@ macro_rules! transition {
 
 transition!(
     accept,
-    "/api/v1/mentorship-requests/{id}/accept",
+    "/mentorship-requests/{id}/accept",
     Action::Accept,
     "The mentor accepts a pending request (`422 mentor_unavailable` when full); the mentee is emailed.",
     done: "The request, `accepted`",
@@ -421,7 +429,7 @@ transition!(
 );
 transition!(
     decline,
-    "/api/v1/mentorship-requests/{id}/decline",
+    "/mentorship-requests/{id}/decline",
     Action::Decline,
     "The mentor declines a pending request, optionally saying why; the mentee is emailed.",
     done: "The request, `declined`",
@@ -432,7 +440,7 @@ transition!(
 );
 transition!(
     withdraw,
-    "/api/v1/mentorship-requests/{id}/withdraw",
+    "/mentorship-requests/{id}/withdraw",
     Action::Withdraw,
     "The mentee withdraws a pending request.",
     done: "The request, `withdrawn`",
@@ -441,7 +449,7 @@ transition!(
 );
 transition!(
     complete,
-    "/api/v1/mentorship-requests/{id}/complete",
+    "/mentorship-requests/{id}/complete",
     Action::Complete,
     "Either participant marks an accepted mentorship completed, freeing the mentor's place.",
     done: "The request, `completed`",
@@ -461,14 +469,15 @@ pub struct CheckInRequest {
 /// Answer a check-in from its mailed link (no sign-in: the link names the member and the
 /// mentorship). When both sides have said `done`, the mentorship completes.
 #[utoipa::path(
-    post, path = "/api/v1/mentorship-check-ins", tag = "mentorship",
+    tag = "mentorship",
     request_body = CheckInRequest,
     responses(
         (status = 200, description = "The answer is kept; `status` is the request's now", body = super::check_in::CheckInView),
-        (status = 400, description = "Unknown or expired link (`invalid_token`)", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "An answer other than `active` or `done`", body = Problem, content_type = "application/problem+json"),
+        (status = 400, description = "Unknown or expired link (`invalid_token`)"),
+        (status = 422, description = "An answer other than `active` or `done`"),
     )
 )]
+#[post("/mentorship-check-ins")]
 pub async fn check_in(
     body: Json<CheckInRequest>,
     pool: web::Data<DbPool>,

@@ -18,6 +18,35 @@ use crate::notifications::{self, NotificationKind};
 
 /// The periodic task.
 pub const SWEEP_JOB: &str = "mentorship.sweep";
+
+/// One pass over the open requests: reminders, expiries, check-ins (periodic).
+#[derive(serde::Deserialize)]
+pub struct Sweep {}
+
+/// What a sweep needs: the timers, the check-in link keys and the site's URL.
+pub struct SweepNeeds {
+    pub timers: Timers,
+    pub keys: super::check_in::CheckInKeys,
+    pub base_url: String,
+}
+
+impl crate::jobs::Task for Sweep {
+    const KIND: &'static str = SWEEP_JOB;
+    type Needs = SweepNeeds;
+
+    async fn run(
+        self,
+        ctx: crate::jobs::JobContext,
+        needs: std::sync::Arc<SweepNeeds>,
+    ) -> anyhow::Result<()> {
+        ctx.with_conn(move |conn| {
+            let report = sweep(conn, needs.timers, &needs.keys, Utc::now(), &needs.base_url)?;
+            tracing::info!(?report, "mentorship sweep");
+            Ok(())
+        })
+        .await
+    }
+}
 /// Requests expired per transaction (a sweep goes on until none is left).
 const EXPIRE_BATCH: i64 = 100;
 

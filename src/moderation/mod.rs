@@ -10,3 +10,21 @@ pub mod routes;
 pub mod rules;
 pub mod service;
 pub mod views;
+
+use utoipa::OpenApi;
+
+use crate::feature::{no_jobs, Feature, Mount};
+
+pub const FEATURE: Feature = Feature {
+    mount: Mount::Api,
+    doc: Doc::openapi,
+    routes: routes::configure,
+    jobs: no_jobs,
+};
+
+#[derive(OpenApi)]
+#[openapi(tags((
+    name = "moderation",
+    description = "Reports, the review queue, moderation actions, roles and the log"
+)))]
+struct Doc;

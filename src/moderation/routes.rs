@@ -1,9 +1,11 @@
 //! `/reports`, `/mod/*` and `/admin/*`.
 
+use actix_web::{delete, get, post, put};
 use actix_web::{web, HttpResponse};
 use chrono::{DateTime, Utc};
 use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
+use utoipa_actix_web::service_config::ServiceConfig;
 
 use super::appeals;
 use super::domain::AppealOutcome;
@@ -20,33 +22,33 @@ use crate::accounts::Role;
 use crate::auth::{Admin, AuthUser, Member, Moderator};
 use crate::config::Settings;
 use crate::db::{self, DbPool};
-use crate::error::{ApiError, Problem};
+use crate::error::ApiError;
 use crate::http::{Json, OptionalJson};
 use crate::ids::{AppealId, MeetupId, ModerationLogId, ReplyId, ReportId, ThreadId};
 use crate::pagination::{self, Page};
 use crate::threads::model::ThreadFlag;
 use crate::threads::views::ThreadView;
 
-pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.service(web::resource("/reports").route(web::post().to(create_report)))
-        .service(web::resource("/mod/reports").route(web::get().to(review_queue)))
-        .service(web::resource("/mod/reports/{id}/resolve").route(web::post().to(resolve_report)))
-        .service(web::resource("/mod/reports/{id}/dismiss").route(web::post().to(dismiss_report)))
-        .service(web::resource("/mod/threads/{id}/hide").route(web::post().to(hide_thread)))
-        .service(web::resource("/mod/threads/{id}/restore").route(web::post().to(restore_thread)))
-        .service(web::resource("/mod/replies/{id}/hide").route(web::post().to(hide_reply)))
-        .service(web::resource("/mod/replies/{id}/restore").route(web::post().to(restore_reply)))
-        .service(web::resource("/mod/meetups/{id}/hide").route(web::post().to(hide_meetup)))
-        .service(web::resource("/mod/meetups/{id}/restore").route(web::post().to(restore_meetup)))
-        .service(web::resource("/mod/threads/{id}/lock").route(web::post().to(lock_thread)))
-        .service(web::resource("/mod/threads/{id}/unlock").route(web::post().to(unlock_thread)))
-        .service(web::resource("/mod/threads/{id}/pin").route(web::post().to(pin_thread)))
-        .service(web::resource("/mod/threads/{id}/unpin").route(web::post().to(unpin_thread)))
-        .service(web::resource("/mod/users/{username}/suspend").route(web::post().to(suspend)))
-        .service(web::resource("/mod/users/{username}/unsuspend").route(web::post().to(unsuspend)))
-        .service(web::resource("/mod/log").route(web::get().to(moderation_log)))
-        .service(web::resource("/admin/users/{username}/role").route(web::put().to(set_role)))
-        .service(web::resource("/admin/users/{username}").route(web::delete().to(delete_user)))
+pub fn configure(cfg: &mut ServiceConfig) {
+    cfg.service(create_report)
+        .service(review_queue)
+        .service(resolve_report)
+        .service(dismiss_report)
+        .service(hide_thread)
+        .service(restore_thread)
+        .service(hide_reply)
+        .service(restore_reply)
+        .service(hide_meetup)
+        .service(restore_meetup)
+        .service(lock_thread)
+        .service(unlock_thread)
+        .service(pin_thread)
+        .service(unpin_thread)
+        .service(suspend)
+        .service(unsuspend)
+        .service(moderation_log)
+        .service(set_role)
+        .service(delete_user)
         .configure(configure_busy_queue);
 }
 
@@ -69,16 +71,17 @@ pub struct ReportRequest {
 /// Report content or a member to the moderators (verified members). Reports from several
 /// members hide content until a moderator reviews it.
 #[utoipa::path(
-    post, path = "/api/v1/reports", tag = "moderation",
+    tag = "moderation",
     security(("bearer_auth" = [])),
     request_body = ReportRequest,
     responses(
         (status = 201, description = "The report", body = ReportView),
-        (status = 403, description = "Unverified email or suspended", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such target, or not one the caller can see", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "The caller has an open report on it (`report_exists`)", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Unverified email or suspended"),
+        (status = 404, description = "No such target, or not one the caller can see"),
+        (status = 409, description = "The caller has an open report on it (`report_exists`)"),
     )
 )]
+#[post("/reports")]
 pub async fn create_report(
     Member(reporter): Member,
     body: Json<ReportRequest>,
@@ -135,14 +138,15 @@ pub struct QueueQuery {
 /// number of reporters: each report with its target as it is now, the target's number of open
 /// reports, the reporter's and author's trust levels and any moderator's claim.
 #[utoipa::path(
-    get, path = "/api/v1/mod/reports", tag = "moderation",
+    tag = "moderation",
     security(("bearer_auth" = [])),
     params(QueueQuery),
     responses(
         (status = 200, description = "A page of reports", body = Page<ReportView>),
-        (status = 422, description = "Invalid `limit` or `min_reporters`", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid `limit` or `min_reporters`"),
     )
 )]
+#[get("/mod/reports")]
 pub async fn review_queue(
     Moderator(staff): Moderator,
     query: web::Query<QueueQuery>,
@@ -191,17 +195,18 @@ pub struct ResolveRequest {
 
 /// Resolve a report, optionally hiding its target (moderators).
 #[utoipa::path(
-    post, path = "/api/v1/mod/reports/{id}/resolve", tag = "moderation",
+    tag = "moderation",
     security(("bearer_auth" = [])),
     params(("id" = i64, Path, description = "Report id")),
     request_body = ResolveRequest,
     responses(
         (status = 200, description = "The resolved report", body = ReportView),
-        (status = 404, description = "No such report", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "Already resolved or dismissed (`report_closed`)", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Invalid fields; `hide` on a member", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such report"),
+        (status = 409, description = "Already resolved or dismissed (`report_closed`)"),
+        (status = 422, description = "Invalid fields; `hide` on a member"),
     )
 )]
+#[post("/mod/reports/{id}/resolve")]
 pub async fn resolve_report(
     Moderator(staff): Moderator,
     id: web::Path<ReportId>,
@@ -240,17 +245,18 @@ pub struct NoteRequest {
 
 /// Dismiss a report (moderators).
 #[utoipa::path(
-    post, path = "/api/v1/mod/reports/{id}/dismiss", tag = "moderation",
+    tag = "moderation",
     security(("bearer_auth" = [])),
     params(("id" = i64, Path, description = "Report id")),
     request_body(content = Option<NoteRequest>, description = "Optional"),
     responses(
         (status = 200, description = "The dismissed report", body = ReportView),
-        (status = 404, description = "No such report", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "Already resolved or dismissed (`report_closed`)", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Invalid `note`", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such report"),
+        (status = 409, description = "Already resolved or dismissed (`report_closed`)"),
+        (status = 422, description = "Invalid `note`"),
     )
 )]
+#[post("/mod/reports/{id}/dismiss")]
 pub async fn dismiss_report(
     Moderator(staff): Moderator,
     id: web::Path<ReportId>,
@@ -304,16 +310,17 @@ macro_rules! content_action {
     ($name:ident, $path:literal, $content:path, $id:ty, $hidden:expr, $summary:literal, $body:ty) => {
         #[doc = $summary]
         #[utoipa::path(
-            post, path = $path, tag = "moderation",
+            tag = "moderation",
             security(("bearer_auth" = [])),
             params(("id" = i64, Path, description = "Id")),
             request_body(content = Option<ReasonRequest>, description = "Optional; the reason"),
             responses(
                 (status = 200, description = "The content as staff see it", body = $body),
-                (status = 404, description = "No such content", body = Problem, content_type = "application/problem+json"),
-                (status = 422, description = "Invalid `reason`", body = Problem, content_type = "application/problem+json"),
+                (status = 404, description = "No such content"),
+                (status = 422, description = "Invalid `reason`"),
             )
         )]
+        #[post($path)]
         pub async fn $name(
             Moderator(staff): Moderator,
             id: web::Path<$id>,
@@ -328,7 +335,7 @@ macro_rules! content_action {
 
 content_action!(
     hide_thread,
-    "/api/v1/mod/threads/{id}/hide",
+    "/mod/threads/{id}/hide",
     Content::Thread,
     ThreadId,
     true,
@@ -337,7 +344,7 @@ content_action!(
 );
 content_action!(
     restore_thread,
-    "/api/v1/mod/threads/{id}/restore",
+    "/mod/threads/{id}/restore",
     Content::Thread,
     ThreadId,
     false,
@@ -346,7 +353,7 @@ content_action!(
 );
 content_action!(
     hide_reply,
-    "/api/v1/mod/replies/{id}/hide",
+    "/mod/replies/{id}/hide",
     Content::Reply,
     ReplyId,
     true,
@@ -355,7 +362,7 @@ content_action!(
 );
 content_action!(
     restore_reply,
-    "/api/v1/mod/replies/{id}/restore",
+    "/mod/replies/{id}/restore",
     Content::Reply,
     ReplyId,
     false,
@@ -364,7 +371,7 @@ content_action!(
 );
 content_action!(
     hide_meetup,
-    "/api/v1/mod/meetups/{id}/hide",
+    "/mod/meetups/{id}/hide",
     Content::Meetup,
     MeetupId,
     true,
@@ -373,7 +380,7 @@ content_action!(
 );
 content_action!(
     restore_meetup,
-    "/api/v1/mod/meetups/{id}/restore",
+    "/mod/meetups/{id}/restore",
     Content::Meetup,
     MeetupId,
     false,
@@ -385,14 +392,15 @@ macro_rules! thread_action {
     ($name:ident, $path:literal, $flag:expr, $on:expr, $action:expr, $summary:literal) => {
         #[doc = $summary]
         #[utoipa::path(
-            post, path = $path, tag = "moderation",
-            security(("bearer_auth" = [])),
-            params(("id" = i64, Path, description = "Thread id")),
-            responses(
-                (status = 200, description = "The thread", body = ThreadView),
-                (status = 404, description = "No such thread", body = Problem, content_type = "application/problem+json"),
-            )
-        )]
+                    tag = "moderation",
+                    security(("bearer_auth" = [])),
+                    params(("id" = i64, Path, description = "Thread id")),
+                    responses(
+                        (status = 200, description = "The thread", body = ThreadView),
+                        (status = 404, description = "No such thread"),
+                    )
+                )]
+        #[post($path)]
         pub async fn $name(
             Moderator(staff): Moderator,
             id: web::Path<ThreadId>,
@@ -410,7 +418,7 @@ macro_rules! thread_action {
 
 thread_action!(
     lock_thread,
-    "/api/v1/mod/threads/{id}/lock",
+    "/mod/threads/{id}/lock",
     ThreadFlag::Locked,
     true,
     LogAction::Lock,
@@ -418,7 +426,7 @@ thread_action!(
 );
 thread_action!(
     unlock_thread,
-    "/api/v1/mod/threads/{id}/unlock",
+    "/mod/threads/{id}/unlock",
     ThreadFlag::Locked,
     false,
     LogAction::Unlock,
@@ -426,7 +434,7 @@ thread_action!(
 );
 thread_action!(
     pin_thread,
-    "/api/v1/mod/threads/{id}/pin",
+    "/mod/threads/{id}/pin",
     ThreadFlag::Pinned,
     true,
     LogAction::Pin,
@@ -434,7 +442,7 @@ thread_action!(
 );
 thread_action!(
     unpin_thread,
-    "/api/v1/mod/threads/{id}/unpin",
+    "/mod/threads/{id}/unpin",
     ThreadFlag::Pinned,
     false,
     LogAction::Unpin,
@@ -459,17 +467,18 @@ pub struct SuspendRequest {
 /// Suspend a member: they can read but not write, from their very next request; they are
 /// emailed. Moderators cannot suspend staff.
 #[utoipa::path(
-    post, path = "/api/v1/mod/users/{username}/suspend", tag = "moderation",
+    tag = "moderation",
     security(("bearer_auth" = [])),
     params(("username" = String, Path, description = "The member's username")),
     request_body = SuspendRequest,
     responses(
         (status = 200, description = "The member, suspended", body = UserView),
-        (status = 403, description = "Not a moderator, or the target is staff (`cannot_moderate_staff`) or oneself", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such member", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Invalid fields (`until` must be in the future)", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not a moderator, or the target is staff (`cannot_moderate_staff`) or oneself"),
+        (status = 404, description = "No such member"),
+        (status = 422, description = "Invalid fields (`until` must be in the future)"),
     )
 )]
+#[post("/mod/users/{username}/suspend")]
 pub async fn suspend(
     Moderator(staff): Moderator,
     username: web::Path<String>,
@@ -490,15 +499,16 @@ pub async fn suspend(
 
 /// Lift a suspension.
 #[utoipa::path(
-    post, path = "/api/v1/mod/users/{username}/unsuspend", tag = "moderation",
+    tag = "moderation",
     security(("bearer_auth" = [])),
     params(("username" = String, Path, description = "The member's username")),
     responses(
         (status = 200, description = "The member", body = UserView),
-        (status = 403, description = "Not a moderator, or the target is staff", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such member", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not a moderator, or the target is staff"),
+        (status = 404, description = "No such member"),
     )
 )]
+#[post("/mod/users/{username}/unsuspend")]
 pub async fn unsuspend(
     Moderator(staff): Moderator,
     username: web::Path<String>,
@@ -520,17 +530,18 @@ pub struct RoleRequest {
 
 /// Set a member's role (admins). The last admin cannot be demoted (`409 last_admin`).
 #[utoipa::path(
-    put, path = "/api/v1/admin/users/{username}/role", tag = "moderation",
+    tag = "moderation",
     security(("bearer_auth" = [])),
     params(("username" = String, Path, description = "The member's username")),
     request_body = RoleRequest,
     responses(
         (status = 200, description = "The member with the new role", body = UserView),
-        (status = 404, description = "No such member", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "The last admin (`last_admin`)", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Unknown role", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such member"),
+        (status = 409, description = "The last admin (`last_admin`)"),
+        (status = 422, description = "Unknown role"),
     )
 )]
+#[put("/admin/users/{username}/role")]
 pub async fn set_role(
     Admin(admin): Admin,
     username: web::Path<String>,
@@ -564,17 +575,18 @@ pub struct DeleteUserRequest {
 /// Delete a member's account (admins): the same erasure as `DELETE /users/me`, recorded in the
 /// moderation log with the reason, the member named by their anonymous reference.
 #[utoipa::path(
-    delete, path = "/api/v1/admin/users/{username}", tag = "moderation",
+    tag = "moderation",
     security(("bearer_auth" = [])),
     params(("username" = String, Path, description = "The member's username")),
     request_body = DeleteUserRequest,
     responses(
         (status = 204, description = "The account is erased"),
-        (status = 404, description = "No such member", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "The only admin (`last_admin`)", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "No reason, or a blank or too long one", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such member"),
+        (status = 409, description = "The only admin (`last_admin`)"),
+        (status = 422, description = "No reason, or a blank or too long one"),
     )
 )]
+#[delete("/admin/users/{username}")]
 pub async fn delete_user(
     Admin(admin): Admin,
     username: web::Path<String>,
@@ -605,14 +617,15 @@ pub struct LogQuery {
 
 /// The moderation log, newest first: every moderation and admin action.
 #[utoipa::path(
-    get, path = "/api/v1/mod/log", tag = "moderation",
+    tag = "moderation",
     security(("bearer_auth" = [])),
     params(LogQuery),
     responses(
         (status = 200, description = "A page of log entries", body = Page<LogEntryView>),
-        (status = 422, description = "Invalid `limit`", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid `limit`"),
     )
 )]
+#[get("/mod/log")]
 pub async fn moderation_log(
     Moderator(_staff): Moderator,
     query: web::Query<LogQuery>,
@@ -628,21 +641,15 @@ pub async fn moderation_log(
 }
 
 /// Routes of appeals, claims, bulk resolution and member-content actions.
-pub fn configure_busy_queue(cfg: &mut web::ServiceConfig) {
-    cfg.service(web::resource("/appeals").route(web::post().to(file_appeal)))
-        .service(web::resource("/mod/appeals").route(web::get().to(appeal_queue)))
-        .service(web::resource("/mod/appeals/{id}/decide").route(web::post().to(decide_appeal)))
-        .service(web::resource("/mod/reports/bulk-resolve").route(web::post().to(bulk_resolve)))
-        .service(
-            web::resource("/mod/reports/{id}/claim")
-                .route(web::post().to(claim_report))
-                .route(web::delete().to(release_report)),
-        )
-        .service(
-            web::resource("/mod/users/{username}/hide-content")
-                .route(web::post().to(hide_member_content)),
-        )
-        .service(web::resource("/mod/log/{id}/undo").route(web::post().to(undo_action)));
+pub fn configure_busy_queue(cfg: &mut ServiceConfig) {
+    cfg.service(file_appeal)
+        .service(appeal_queue)
+        .service(decide_appeal)
+        .service(bulk_resolve)
+        .service(claim_report)
+        .service(release_report)
+        .service(hide_member_content)
+        .service(undo_action);
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -667,16 +674,17 @@ pub struct AppealRequest {
 /// (the automatic hide too), the hide of all one's recent posts, or one's suspension.
 /// Suspended members may appeal.
 #[utoipa::path(
-    post, path = "/api/v1/appeals", tag = "moderation",
+    tag = "moderation",
     security(("bearer_auth" = [])),
     request_body = AppealRequest,
     responses(
         (status = 201, description = "The appeal", body = AppealView),
-        (status = 404, description = "No such action, or not one against the caller that can be appealed", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "Appealed already (`appeal_exists`), or the action no longer stands (`action_undone`)", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "No text, or a blank or too long one", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such action, or not one against the caller that can be appealed"),
+        (status = 409, description = "Appealed already (`appeal_exists`), or the action no longer stands (`action_undone`)"),
+        (status = 422, description = "No text, or a blank or too long one"),
     )
 )]
+#[post("/appeals")]
 pub async fn file_appeal(
     AuthUser(member): AuthUser,
     body: Json<AppealRequest>,
@@ -706,14 +714,15 @@ pub struct AppealQueueQuery {
 /// The appeals queue: appeals of automatic hides first, then oldest first, each with the
 /// action, who took it, the reason and the content.
 #[utoipa::path(
-    get, path = "/api/v1/mod/appeals", tag = "moderation",
+    tag = "moderation",
     security(("bearer_auth" = [])),
     params(AppealQueueQuery),
     responses(
         (status = 200, description = "A page of appeals", body = Page<AppealView>),
-        (status = 422, description = "Invalid `limit`", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid `limit`"),
     )
 )]
+#[get("/mod/appeals")]
 pub async fn appeal_queue(
     Moderator(staff): Moderator,
     query: web::Query<AppealQueueQuery>,
@@ -749,18 +758,19 @@ pub struct DecideRequest {
 /// Decide an appeal (a moderator other than the one who acted, or an admin). Overturning
 /// restores the content or lifts the suspension at once; the member is mailed either way.
 #[utoipa::path(
-    post, path = "/api/v1/mod/appeals/{id}/decide", tag = "moderation",
+    tag = "moderation",
     security(("bearer_auth" = [])),
     params(("id" = i64, Path, description = "Appeal id")),
     request_body = DecideRequest,
     responses(
         (status = 200, description = "The decided appeal", body = AppealView),
-        (status = 403, description = "Not a moderator, or the appealed action is the caller's own (`own_action`) or the appeal is (`own_appeal`)", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such appeal", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "Decided already (`appeal_decided`)", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Invalid fields", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not a moderator, or the appealed action is the caller's own (`own_action`) or the appeal is (`own_appeal`)"),
+        (status = 404, description = "No such appeal"),
+        (status = 409, description = "Decided already (`appeal_decided`)"),
+        (status = 422, description = "Invalid fields"),
     )
 )]
+#[post("/mod/appeals/{id}/decide")]
 pub async fn decide_appeal(
     Moderator(staff): Moderator,
     id: web::Path<AppealId>,
@@ -782,15 +792,16 @@ pub async fn decide_appeal(
 /// Claim a report (and the other open reports of its target) for a while, so that no other
 /// moderator acts on it meanwhile; claiming again renews the claim.
 #[utoipa::path(
-    post, path = "/api/v1/mod/reports/{id}/claim", tag = "moderation",
+    tag = "moderation",
     security(("bearer_auth" = [])),
     params(("id" = i64, Path, description = "Report id")),
     responses(
         (status = 200, description = "The report with the caller's claim", body = ReportView),
-        (status = 404, description = "No such report", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "Another moderator's claim holds (`report_claimed`), or the report is closed (`report_closed`)", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such report"),
+        (status = 409, description = "Another moderator's claim holds (`report_claimed`), or the report is closed (`report_closed`)"),
     )
 )]
+#[post("/mod/reports/{id}/claim")]
 pub async fn claim_report(
     Moderator(staff): Moderator,
     id: web::Path<ReportId>,
@@ -805,15 +816,16 @@ pub async fn claim_report(
 
 /// Give up a claim: one's own, or (admins) anyone's.
 #[utoipa::path(
-    delete, path = "/api/v1/mod/reports/{id}/claim", tag = "moderation",
+    tag = "moderation",
     security(("bearer_auth" = [])),
     params(("id" = i64, Path, description = "Report id")),
     responses(
         (status = 204, description = "The report is unclaimed"),
-        (status = 404, description = "No such report", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "Another moderator's claim (`report_claimed`)", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such report"),
+        (status = 409, description = "Another moderator's claim (`report_claimed`)"),
     )
 )]
+#[delete("/mod/reports/{id}/claim")]
 pub async fn release_report(
     Moderator(staff): Moderator,
     id: web::Path<ReportId>,
@@ -851,16 +863,17 @@ pub struct ReportList {
 /// Resolve many reports at once, all or none (moderators): each must be open and not claimed
 /// by another moderator.
 #[utoipa::path(
-    post, path = "/api/v1/mod/reports/bulk-resolve", tag = "moderation",
+    tag = "moderation",
     security(("bearer_auth" = [])),
     request_body = BulkResolveRequest,
     responses(
         (status = 200, description = "The resolved reports", body = ReportList),
-        (status = 404, description = "An id names no report", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "A report is closed (`report_closed`) or claimed by another moderator (`report_claimed`)", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Invalid fields; `hide` on a member", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "An id names no report"),
+        (status = 409, description = "A report is closed (`report_closed`) or claimed by another moderator (`report_claimed`)"),
+        (status = 422, description = "Invalid fields; `hide` on a member"),
     )
 )]
+#[post("/mod/reports/bulk-resolve")]
 pub async fn bulk_resolve(
     Moderator(staff): Moderator,
     body: Json<BulkResolveRequest>,
@@ -904,18 +917,19 @@ pub struct HideContentRequest {
 /// Hide every thread, reply and meetup a member posted since a time, as one logged action
 /// (moderators; staff only by an admin). `POST /mod/log/{id}/undo` undoes it.
 #[utoipa::path(
-    post, path = "/api/v1/mod/users/{username}/hide-content", tag = "moderation",
+    tag = "moderation",
     security(("bearer_auth" = [])),
     params(("username" = String, Path, description = "The member's username")),
     request_body = HideContentRequest,
     responses(
         (status = 200, description = "What was hidden", body = MemberContentView),
-        (status = 403, description = "Not a moderator, or the member is staff (`cannot_moderate_staff`) or oneself", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such member", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "Nothing shown since then (`nothing_to_hide`)", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Invalid fields (`since` in the future)", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not a moderator, or the member is staff (`cannot_moderate_staff`) or oneself"),
+        (status = 404, description = "No such member"),
+        (status = 409, description = "Nothing shown since then (`nothing_to_hide`)"),
+        (status = 422, description = "Invalid fields (`since` in the future)"),
     )
 )]
+#[post("/mod/users/{username}/hide-content")]
 pub async fn hide_member_content(
     Moderator(staff): Moderator,
     username: web::Path<String>,
@@ -948,17 +962,18 @@ pub async fn hide_member_content(
 /// Undo a member-content action (`hide_member_content`) in one logged action: what it hid and
 /// is still hidden is shown again (moderators).
 #[utoipa::path(
-    post, path = "/api/v1/mod/log/{id}/undo", tag = "moderation",
+    tag = "moderation",
     security(("bearer_auth" = [])),
     params(("id" = i64, Path, description = "The action's log entry id")),
     request_body(content = Option<ReasonRequest>, description = "Optional; the reason"),
     responses(
         (status = 200, description = "What was restored", body = MemberContentView),
-        (status = 404, description = "No such member-content action", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "Undone already (`already_undone`)", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Invalid `reason`", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such member-content action"),
+        (status = 409, description = "Undone already (`already_undone`)"),
+        (status = 422, description = "Invalid `reason`"),
     )
 )]
+#[post("/mod/log/{id}/undo")]
 pub async fn undo_action(
     Moderator(staff): Moderator,
     id: web::Path<ModerationLogId>,

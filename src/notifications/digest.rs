@@ -2,8 +2,8 @@
 //! digest or visit, and the most active threads of the period. A run walks the members whose
 //! daily or weekly digest is due; each member is claimed with one conditional update under
 //! their row's lock, so two runs at once send one digest. Nothing is sent when nothing is new.
-//! The run schedules the next one itself (every `digest_interval_secs`; 0 leaves scheduling to
-//! whoever enqueues the job, as the tests do).
+//! A periodic task runs it every `digest_interval_secs` (0 leaves running it to whoever
+//! enqueues the job, as the tests do).
 
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
@@ -17,6 +17,28 @@ use crate::ids::{ThreadId, UserId};
 
 /// The job that sends the digests that are due.
 pub const DIGEST_JOB: &str = "notification.digests";
+
+/// One digest run (periodic).
+#[derive(serde::Deserialize)]
+pub struct DigestRun {}
+
+impl crate::jobs::Task for DigestRun {
+    const KIND: &'static str = DIGEST_JOB;
+    type Needs = MailContext;
+
+    async fn run(
+        self,
+        ctx: crate::jobs::JobContext,
+        mail: std::sync::Arc<MailContext>,
+    ) -> anyhow::Result<()> {
+        ctx.with_conn(move |conn| {
+            let sent = run(conn, &mail, Utc::now())?;
+            tracing::info!(sent, "digest run");
+            Ok(())
+        })
+        .await
+    }
+}
 
 /// Members claimed per query while a run walks the due ones.
 const BATCH: i64 = 200;
@@ -240,19 +262,6 @@ fn content(conn: &mut PgConnection, member: UserId, since: DateTime<Utc>) -> Que
         }
     }
     Ok(content)
-}
-
-/// Enqueues the next run at `at` unless one is already waiting.
-pub fn schedule(conn: &mut PgConnection, at: DateTime<Utc>) -> QueryResult<()> {
-    diesel::sql_query(
-        "INSERT INTO jobs (kind, payload, run_at) \
-         SELECT $1, '{}'::jsonb, $2 \
-         WHERE NOT EXISTS (SELECT 1 FROM jobs WHERE kind = $1 AND status = 'pending')",
-    )
-    .bind::<Text, _>(DIGEST_JOB)
-    .bind::<Timestamptz, _>(at)
-    .execute(conn)
-    .map(drop)
 }
 
 #[cfg(test)]

@@ -20,3 +20,35 @@ pub use domain::NotificationKind;
 pub use events::{NOTIFY_REPLY_JOB, NOTIFY_THREAD_JOB};
 pub use mail::Draft;
 pub use model::Subject;
+
+use std::time::Duration;
+
+use utoipa::OpenApi;
+
+use crate::config::Settings;
+use crate::feature::{Feature, Mount};
+use crate::jobs::JobRegistry;
+
+pub const FEATURE: Feature = Feature {
+    mount: Mount::Api,
+    doc: Doc::openapi,
+    routes: routes::configure,
+    jobs,
+};
+
+#[derive(OpenApi)]
+#[openapi(tags((
+    name = "notifications",
+    description = "The inbox, unread counts, and how members follow threads"
+)))]
+struct Doc;
+
+fn jobs(settings: &Settings, registry: &mut JobRegistry) -> anyhow::Result<()> {
+    let digests = Duration::from_secs(settings.notifications.digest_interval_secs);
+    registry
+        .add::<events::NotifyReply>(())
+        .add::<events::NotifyThread>(())
+        .add::<mail::MailWork>(mail::MailContext::from_settings(settings))
+        .add_periodic::<digest::DigestRun>(digests, mail::MailContext::from_settings(settings));
+    Ok(())
+}

@@ -1,6 +1,8 @@
 //! `/notifications/*` and `/threads/{id}/subscription`.
 
+use actix_web::{delete, get, patch, post, put};
 use std::time::Duration;
+use utoipa_actix_web::service_config::ServiceConfig;
 
 use actix_web::{http::header, web, HttpRequest, HttpResponse};
 use serde::Deserialize;
@@ -9,49 +11,34 @@ use utoipa::{IntoParams, ToSchema};
 use super::domain::{self, DigestFrequency, EmailPreference, SubscriptionLevel, TagLevel};
 use super::live::{self, LiveStreams};
 use super::service::{self, InboxQuery, INBOX_LISTING};
-use super::unsubscribe::{self, UnsubscribeKeys, UnsubscribeView};
+use super::unsubscribe::{self as one_click, UnsubscribeKeys, UnsubscribeView};
 use super::views::{
     NotificationSettingsView, NotificationView, SubscriptionView, TagSubscriptionView, UnreadCount,
 };
 use crate::auth::{AuthUser, BearerClaims};
 use crate::config::Settings;
 use crate::db::{self, DbPool};
-use crate::error::{ApiError, Problem};
+use crate::error::ApiError;
 use crate::http::Json;
 use crate::ids::{NotificationId, ThreadId};
 use crate::pagination::{self, Page};
 
-pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.service(web::resource("/notifications").route(web::get().to(list_notifications)))
-        .service(web::resource("/notifications/unread-count").route(web::get().to(unread_count)))
-        .service(web::resource("/notifications/stream").route(web::get().to(stream)))
-        .service(web::resource("/notifications/read").route(web::post().to(mark_read_up_to)))
-        .service(web::resource("/notifications/{id}/read").route(web::post().to(mark_read)))
-        .service(
-            web::resource("/threads/{id}/subscription")
-                .route(web::get().to(get_subscription))
-                .route(web::put().to(put_subscription)),
-        )
-        .service(
-            web::resource("/tags/{name}/subscription")
-                .route(web::get().to(get_tag_subscription))
-                .route(web::put().to(put_tag_subscription)),
-        )
-        .service(
-            web::resource("/users/me/notification-settings")
-                .route(web::get().to(get_settings))
-                .route(web::patch().to(patch_settings)),
-        )
-        .service(
-            web::resource("/unsubscribe")
-                .route(web::get().to(preview_unsubscribe))
-                .route(web::post().to(unsubscribe)),
-        )
-        .service(
-            web::resource("/users/{username}/block")
-                .route(web::put().to(block))
-                .route(web::delete().to(unblock)),
-        );
+pub fn configure(cfg: &mut ServiceConfig) {
+    cfg.service(list_notifications)
+        .service(unread_count)
+        .service(stream)
+        .service(mark_read_up_to)
+        .service(mark_read)
+        .service(get_subscription)
+        .service(put_subscription)
+        .service(get_tag_subscription)
+        .service(put_tag_subscription)
+        .service(get_settings)
+        .service(patch_settings)
+        .service(preview_unsubscribe)
+        .service(unsubscribe)
+        .service(block)
+        .service(unblock);
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -67,14 +54,15 @@ pub struct InboxParams {
 
 /// The caller's notifications, newest first; `?unread=true` for the unread ones.
 #[utoipa::path(
-    get, path = "/api/v1/notifications", tag = "notifications",
+    tag = "notifications",
     security(("bearer_auth" = [])),
     params(InboxParams),
     responses(
         (status = 200, description = "A page of notifications", body = Page<NotificationView>),
-        (status = 422, description = "Invalid `limit`", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid `limit`"),
     )
 )]
+#[get("/notifications")]
 pub async fn list_notifications(
     AuthUser(user): AuthUser,
     query: web::Query<InboxParams>,
@@ -93,10 +81,11 @@ pub async fn list_notifications(
 
 /// How many unread notifications the inbox holds (always what `?unread=true` lists).
 #[utoipa::path(
-    get, path = "/api/v1/notifications/unread-count", tag = "notifications",
+    tag = "notifications",
     security(("bearer_auth" = [])),
     responses((status = 200, description = "The unread count", body = UnreadCount))
 )]
+#[get("/notifications/unread-count")]
 pub async fn unread_count(
     claims: BearerClaims,
     pool: web::Data<DbPool>,
@@ -107,14 +96,15 @@ pub async fn unread_count(
 
 /// Marks one of the caller's notifications read (again is fine).
 #[utoipa::path(
-    post, path = "/api/v1/notifications/{id}/read", tag = "notifications",
+    tag = "notifications",
     security(("bearer_auth" = [])),
     params(("id" = i64, Path, description = "Notification id")),
     responses(
         (status = 204, description = "Read"),
-        (status = 404, description = "No such notification of the caller's", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such notification of the caller's"),
     )
 )]
+#[post("/notifications/{id}/read")]
 pub async fn mark_read(
     AuthUser(user): AuthUser,
     id: web::Path<NotificationId>,
@@ -136,13 +126,14 @@ pub struct ReadUpToRequest {
 
 /// Marks every notification up to an id read.
 #[utoipa::path(
-    post, path = "/api/v1/notifications/read", tag = "notifications",
+    tag = "notifications",
     security(("bearer_auth" = [])),
     request_body = ReadUpToRequest,
     responses(
         (status = 204, description = "Read"),
     )
 )]
+#[post("/notifications/read")]
 pub async fn mark_read_up_to(
     AuthUser(user): AuthUser,
     body: Json<ReadUpToRequest>,
@@ -158,14 +149,15 @@ pub async fn mark_read_up_to(
 
 /// How the caller follows a thread.
 #[utoipa::path(
-    get, path = "/api/v1/threads/{id}/subscription", tag = "notifications",
+    tag = "notifications",
     security(("bearer_auth" = [])),
     params(("id" = i64, Path, description = "Thread id")),
     responses(
         (status = 200, description = "The level and why", body = SubscriptionView),
-        (status = 404, description = "No such thread, or not one the caller can see", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such thread, or not one the caller can see"),
     )
 )]
+#[get("/threads/{id}/subscription")]
 pub async fn get_subscription(
     AuthUser(user): AuthUser,
     id: web::Path<ThreadId>,
@@ -187,15 +179,16 @@ pub struct SubscriptionRequest {
 /// Chooses how to follow a thread: `watching` (every reply), `normal` (replies to the caller
 /// and mentions) or `muted` (nothing).
 #[utoipa::path(
-    put, path = "/api/v1/threads/{id}/subscription", tag = "notifications",
+    tag = "notifications",
     security(("bearer_auth" = [])),
     params(("id" = i64, Path, description = "Thread id")),
     request_body = SubscriptionRequest,
     responses(
         (status = 200, description = "The level, now `chosen`", body = SubscriptionView),
-        (status = 404, description = "No such thread, or not one the caller can see", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such thread, or not one the caller can see"),
     )
 )]
+#[put("/threads/{id}/subscription")]
 pub async fn put_subscription(
     AuthUser(user): AuthUser,
     id: web::Path<ThreadId>,
@@ -213,14 +206,15 @@ pub async fn put_subscription(
 
 /// How the caller follows a tag (`normal` unless they chose otherwise).
 #[utoipa::path(
-    get, path = "/api/v1/tags/{name}/subscription", tag = "notifications",
+    tag = "notifications",
     security(("bearer_auth" = [])),
     params(("name" = String, Path, description = "Tag name")),
     responses(
         (status = 200, description = "The level", body = TagSubscriptionView),
-        (status = 404, description = "No such tag", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such tag"),
     )
 )]
+#[get("/tags/{name}/subscription")]
 pub async fn get_tag_subscription(
     AuthUser(user): AuthUser,
     name: web::Path<String>,
@@ -245,15 +239,16 @@ pub struct TagSubscriptionRequest {
 /// Chooses how to follow a tag: `watching_first_post` (told of every new thread with it),
 /// `normal`, or `muted` (told nothing of its threads, unless the caller watches the thread).
 #[utoipa::path(
-    put, path = "/api/v1/tags/{name}/subscription", tag = "notifications",
+    tag = "notifications",
     security(("bearer_auth" = [])),
     params(("name" = String, Path, description = "Tag name")),
     request_body = TagSubscriptionRequest,
     responses(
         (status = 200, description = "The level", body = TagSubscriptionView),
-        (status = 404, description = "No such tag", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such tag"),
     )
 )]
+#[put("/tags/{name}/subscription")]
 pub async fn put_tag_subscription(
     AuthUser(user): AuthUser,
     name: web::Path<String>,
@@ -272,15 +267,16 @@ pub async fn put_tag_subscription(
 /// Blocks a member: their posts and actions tell the caller nothing, and what they were told
 /// already leaves the caller's inbox.
 #[utoipa::path(
-    put, path = "/api/v1/users/{username}/block", tag = "notifications",
+    tag = "notifications",
     security(("bearer_auth" = [])),
     params(("username" = String, Path, description = "The member to block")),
     responses(
         (status = 204, description = "Blocked (again is fine)"),
-        (status = 404, description = "No such member", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "`cannot_block_self`: the caller themselves", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such member"),
+        (status = 409, description = "`cannot_block_self`: the caller themselves"),
     )
 )]
+#[put("/users/{username}/block")]
 pub async fn block(
     AuthUser(user): AuthUser,
     username: web::Path<String>,
@@ -293,14 +289,15 @@ pub async fn block(
 
 /// Unblocks a member; what they did while blocked stays untold, what was hidden comes back.
 #[utoipa::path(
-    delete, path = "/api/v1/users/{username}/block", tag = "notifications",
+    tag = "notifications",
     security(("bearer_auth" = [])),
     params(("username" = String, Path, description = "The member to unblock")),
     responses(
         (status = 204, description = "Not blocked (any more)"),
-        (status = 404, description = "No such member", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such member"),
     )
 )]
+#[delete("/users/{username}/block")]
 pub async fn unblock(
     AuthUser(user): AuthUser,
     username: web::Path<String>,
@@ -317,14 +314,15 @@ pub async fn unblock(
 /// with `fetch` and the bearer token; the stream ends when the access token would expire, and
 /// the client reconnects with a fresh one.
 #[utoipa::path(
-    get, path = "/api/v1/notifications/stream", tag = "notifications",
+    tag = "notifications",
     security(("bearer_auth" = [])),
     params(("Last-Event-ID" = Option<i64>, Header, description = "The last notification id received")),
     responses(
         (status = 200, description = "An event stream", content_type = "text/event-stream", body = String),
-        (status = 400, description = "`Last-Event-ID` is not a notification id", body = Problem, content_type = "application/problem+json"),
+        (status = 400, description = "`Last-Event-ID` is not a notification id"),
     )
 )]
+#[get("/notifications/stream")]
 pub async fn stream(
     AuthUser(user): AuthUser,
     request: HttpRequest,
@@ -369,10 +367,11 @@ pub async fn stream(
 
 /// The caller's email preferences.
 #[utoipa::path(
-    get, path = "/api/v1/users/me/notification-settings", tag = "notifications",
+    tag = "notifications",
     security(("bearer_auth" = [])),
     responses((status = 200, description = "The preferences", body = NotificationSettingsView))
 )]
+#[get("/users/me/notification-settings")]
 pub async fn get_settings(
     AuthUser(user): AuthUser,
     pool: web::Data<DbPool>,
@@ -392,14 +391,15 @@ pub struct NotificationSettingsRequest {
 
 /// Changes the caller's email preferences (the fields sent; the others stay).
 #[utoipa::path(
-    patch, path = "/api/v1/users/me/notification-settings", tag = "notifications",
+    tag = "notifications",
     security(("bearer_auth" = [])),
     request_body = NotificationSettingsRequest,
     responses(
         (status = 200, description = "The preferences now", body = NotificationSettingsView),
-        (status = 422, description = "An unknown value", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "An unknown value"),
     )
 )]
+#[patch("/users/me/notification-settings")]
 pub async fn patch_settings(
     AuthUser(user): AuthUser,
     body: Json<NotificationSettingsRequest>,
@@ -422,20 +422,21 @@ pub struct UnsubscribeParams {
 
 /// What an unsubscribe link would stop; changes nothing (mail scanners open links).
 #[utoipa::path(
-    get, path = "/api/v1/unsubscribe", tag = "notifications",
+    tag = "notifications",
     params(UnsubscribeParams),
     responses(
         (status = 200, description = "What the link stops", body = UnsubscribeView),
-        (status = 400, description = "`invalid_token`: forged, expired or used", body = Problem, content_type = "application/problem+json"),
+        (status = 400, description = "`invalid_token`: forged, expired or used"),
     )
 )]
+#[get("/unsubscribe")]
 pub async fn preview_unsubscribe(
     query: web::Query<UnsubscribeParams>,
     keys: web::Data<UnsubscribeKeys>,
     pool: web::Data<DbPool>,
 ) -> Result<HttpResponse, ApiError> {
     let token = query.into_inner().token.unwrap_or_default();
-    let view = db::read(&pool, move |conn| unsubscribe::preview(conn, &keys, &token)).await?;
+    let view = db::read(&pool, move |conn| one_click::preview(conn, &keys, &token)).await?;
     Ok(HttpResponse::Ok().json(view))
 }
 
@@ -445,7 +446,7 @@ pub const ONE_CLICK_BODY: &str = "List-Unsubscribe=One-Click";
 /// Unsubscribes as the link says: RFC 8058 one-click (`List-Unsubscribe=One-Click`), without
 /// logging in; each link works once.
 #[utoipa::path(
-    post, path = "/api/v1/unsubscribe", tag = "notifications",
+    tag = "notifications",
     params(UnsubscribeParams),
     request_body(
         content = Option<String>, content_type = "application/x-www-form-urlencoded",
@@ -453,9 +454,10 @@ pub const ONE_CLICK_BODY: &str = "List-Unsubscribe=One-Click";
     ),
     responses(
         (status = 200, description = "Done", body = UnsubscribeView),
-        (status = 400, description = "`invalid_token`: forged, expired or used; `not_one_click`: a body other than RFC 8058's; nothing changed", body = Problem, content_type = "application/problem+json"),
+        (status = 400, description = "`invalid_token`: forged, expired or used; `not_one_click`: a body other than RFC 8058's; nothing changed"),
     )
 )]
+#[post("/unsubscribe")]
 pub async fn unsubscribe(
     query: web::Query<UnsubscribeParams>,
     body: web::Bytes,
@@ -470,6 +472,6 @@ pub async fn unsubscribe(
         ));
     }
     let token = query.into_inner().token.unwrap_or_default();
-    let view = db::run(&pool, move |conn| unsubscribe::apply(conn, &keys, &token)).await?;
+    let view = db::run(&pool, move |conn| one_click::apply(conn, &keys, &token)).await?;
     Ok(HttpResponse::Ok().json(view))
 }

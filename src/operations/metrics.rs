@@ -1,6 +1,7 @@
 //! `GET /metrics`: Prometheus text. Request counts and latencies come from the
 //! actix-web-prom middleware; pool and job-queue gauges are refreshed on each scrape.
 
+use actix_web::get;
 use actix_web::{web, HttpResponse};
 use std::time::Duration;
 
@@ -105,11 +106,10 @@ impl Metrics {
 
 /// Prometheus metrics in text exposition format.
 #[utoipa::path(
-    get,
-    path = "/metrics",
     tag = "operations",
     responses((status = 200, description = "Prometheus text exposition", body = String, content_type = "text/plain"))
 )]
+#[get("/metrics")]
 pub async fn metrics(metrics: web::Data<Metrics>, pool: web::Data<DbPool>) -> HttpResponse {
     metrics.observe_pool(&pool);
     // Scrapes still answer while the database is down; the queue gauges then keep their

@@ -6,11 +6,24 @@ pub mod probes;
 pub use metrics::Metrics;
 pub use probes::{health, ready, HealthStatus, ReadyStatus};
 
-use actix_web::web;
+use utoipa::OpenApi;
+use utoipa_actix_web::service_config::ServiceConfig;
 
-pub fn configure(cfg: &mut web::ServiceConfig) {
-    // `resource(..).route(..)` rather than `cfg.route`, so other methods get 405, not 404.
-    cfg.service(web::resource("/health").route(web::get().to(probes::health)))
-        .service(web::resource("/ready").route(web::get().to(probes::ready)))
-        .service(web::resource("/metrics").route(web::get().to(metrics::metrics)));
+use crate::feature::{no_jobs, Feature, Mount};
+
+pub const FEATURE: Feature = Feature {
+    mount: Mount::Root,
+    doc: Doc::openapi,
+    routes,
+    jobs: no_jobs,
+};
+
+#[derive(OpenApi)]
+#[openapi(tags((name = "operations", description = "Health, readiness and metrics")))]
+struct Doc;
+
+fn routes(cfg: &mut ServiceConfig) {
+    cfg.service(probes::health)
+        .service(probes::ready)
+        .service(metrics::metrics);
 }

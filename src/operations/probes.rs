@@ -1,12 +1,13 @@
 //! `GET /health` (the process answers) and `GET /ready` (its dependencies answer).
 
+use actix_web::get;
 use actix_web::{web, HttpResponse};
 use diesel::prelude::*;
 use serde::Serialize;
 use utoipa::ToSchema;
 
 use crate::db::{self, DbPool};
-use crate::error::{ApiError, Problem};
+use crate::error::ApiError;
 use crate::reads::Reads;
 use crate::search::SearchEngine;
 
@@ -57,11 +58,10 @@ pub struct ReadyStatus {
 
 /// The process is up.
 #[utoipa::path(
-    get,
-    path = "/health",
     tag = "operations",
     responses((status = 200, description = "The process is up", body = HealthStatus))
 )]
+#[get("/health")]
 pub async fn health() -> HttpResponse {
     HttpResponse::Ok().json(HealthStatus {
         status: "ok".into(),
@@ -71,14 +71,13 @@ pub async fn health() -> HttpResponse {
 
 /// The service can serve requests: the database answers; the search engine's state is reported.
 #[utoipa::path(
-    get,
-    path = "/ready",
     tag = "operations",
     responses(
         (status = 200, description = "Ready", body = ReadyStatus),
-        (status = 503, description = "A dependency is down", body = Problem, content_type = "application/problem+json")
+        (status = 503, description = "A dependency is down")
     )
 )]
+#[get("/ready")]
 pub async fn ready(
     pool: web::Data<DbPool>,
     engine: web::Data<SearchEngine>,

@@ -23,3 +23,32 @@ pub use domain::{SearchParams, SearchQuery};
 pub use engine::SearchEngine;
 pub use sync::{enqueue, enqueue_thread_and_replies, sync_job, SyncRequest, SEARCH_SYNC_JOB};
 pub use views::SearchResults;
+
+use utoipa::OpenApi;
+
+use crate::config::Settings;
+use crate::feature::{Feature, Mount};
+use crate::jobs::JobRegistry;
+
+pub const FEATURE: Feature = Feature {
+    mount: Mount::Api,
+    doc: Doc::openapi,
+    routes: routes::configure,
+    jobs,
+};
+
+#[derive(OpenApi)]
+#[openapi(tags((
+    name = "search",
+    description = "One search over threads, replies, meetups and mentors"
+)))]
+struct Doc;
+
+/// Index updates go to the engine many at once: one large write beats many small ones.
+fn jobs(settings: &Settings, registry: &mut JobRegistry) -> anyhow::Result<()> {
+    let engine = SearchEngine::from_settings(&settings.search)?;
+    registry.register_batch(SEARCH_SYNC_JOB, sync::MAX_BATCH, move |ctx, jobs| {
+        engine::run_batch(engine.clone(), ctx, jobs)
+    });
+    Ok(())
+}

@@ -1,8 +1,10 @@
 //! `/tags`, `/threads/*` and `/replies/*`.
 
+use actix_web::{delete, get, patch, post, put};
 use actix_web::{web, HttpResponse};
 use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
+use utoipa_actix_web::service_config::ServiceConfig;
 
 use super::domain::{self, Sort};
 use super::model::{ThreadFilter, VoteTarget};
@@ -11,7 +13,7 @@ use super::views::{PreviewView, ReplyView, TagList, ThreadSummary, ThreadView, V
 use crate::auth::{ActiveUser, MaybeUser, Member};
 use crate::config::Settings;
 use crate::db::{self, DbPool};
-use crate::error::{ApiError, Problem};
+use crate::error::ApiError;
 use crate::http::Json;
 use crate::ids::{ReplyId, ThreadId};
 use crate::pagination::{self, Page};
@@ -21,39 +23,28 @@ use crate::tags::TagNameSchema;
 use crate::trust::{self, rules::PostKind};
 use crate::visibility::Audience;
 
-pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.service(web::resource("/tags").route(web::get().to(list_tags)))
-        .service(
-            web::resource("/threads")
-                .route(web::get().to(list_threads))
-                .route(web::post().to(create_thread)),
-        )
-        .service(
-            web::resource("/threads/{id}")
-                .route(web::get().to(get_thread))
-                .route(web::patch().to(update_thread))
-                .route(web::delete().to(delete_thread)),
-        )
-        .service(
-            web::resource("/threads/{id}/replies")
-                .route(web::get().to(list_replies))
-                .route(web::post().to(create_reply)),
-        )
-        .service(web::resource("/threads/{id}/vote").route(web::put().to(vote_on_thread)))
-        .service(
-            web::resource("/replies/{id}")
-                .route(web::patch().to(update_reply))
-                .route(web::delete().to(delete_reply)),
-        )
-        .service(web::resource("/replies/{id}/vote").route(web::put().to(vote_on_reply)))
-        .service(web::resource("/markdown/preview").route(web::post().to(preview_markdown)));
+pub fn configure(cfg: &mut ServiceConfig) {
+    cfg.service(list_tags)
+        .service(list_threads)
+        .service(create_thread)
+        .service(get_thread)
+        .service(update_thread)
+        .service(delete_thread)
+        .service(list_replies)
+        .service(create_reply)
+        .service(vote_on_thread)
+        .service(update_reply)
+        .service(delete_reply)
+        .service(vote_on_reply)
+        .service(preview_markdown);
 }
 
 /// Tags in use, with the number of visible threads carrying each.
 #[utoipa::path(
-    get, path = "/api/v1/tags", tag = "threads",
+    tag = "threads",
     responses((status = 200, description = "Tags, most used first", body = TagList))
 )]
+#[get("/tags")]
 pub async fn list_tags(pool: ReadPool) -> Result<HttpResponse, ApiError> {
     let tags = pool.read_quick(service::list_tags).await?;
     Ok(HttpResponse::Ok().json(tags))
@@ -77,14 +68,15 @@ pub struct ThreadListQuery {
 
 /// Thread summaries; pinned threads first in `latest` and `active`.
 #[utoipa::path(
-    get, path = "/api/v1/threads", tag = "threads",
+    tag = "threads",
     params(ThreadListQuery),
     responses(
         (status = 200, description = "A page of thread summaries", body = Page<ThreadSummary>),
-        (status = 401, description = "A token was sent but is invalid", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Invalid `limit` or `tag`", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "A token was sent but is invalid"),
+        (status = 422, description = "Invalid `limit` or `tag`"),
     )
 )]
+#[get("/threads")]
 pub async fn list_threads(
     MaybeUser(viewer): MaybeUser,
     query: web::Query<ThreadListQuery>,
@@ -130,15 +122,16 @@ pub struct CreateThreadRequest {
 
 /// Start a thread (verified members).
 #[utoipa::path(
-    post, path = "/api/v1/threads", tag = "threads",
+    tag = "threads",
     security(("bearer_auth" = [])),
     request_body = CreateThreadRequest,
     responses(
         (status = 201, description = "The new thread", body = ThreadView),
-        (status = 403, description = "Unverified email (`email_not_verified`), suspended (`account_suspended`), or a `new` account's limits (`new_account_links`, `new_account_images`); the detail says what lifts them", body = Problem, content_type = "application/problem+json"),
-        (status = 429, description = "Posting limit reached (`rate_limited`), or a `new` account's threads a day (`new_account_daily_limit`, with `Retry-After`)", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Unverified email (`email_not_verified`), suspended (`account_suspended`), or a `new` account's limits (`new_account_links`, `new_account_images`); the detail says what lifts them"),
+        (status = 429, description = "Posting limit reached (`rate_limited`), or a `new` account's threads a day (`new_account_daily_limit`, with `Retry-After`)"),
     )
 )]
+#[post("/threads")]
 pub async fn create_thread(
     Member(author): Member,
     body: Json<CreateThreadRequest>,
@@ -166,14 +159,15 @@ pub async fn create_thread(
 
 /// One thread. Hidden threads are 404 except to staff; deleted ones to everyone.
 #[utoipa::path(
-    get, path = "/api/v1/threads/{id}", tag = "threads",
+    tag = "threads",
     params(("id" = i64, Path, description = "Thread id")),
     responses(
         (status = 200, description = "The thread", body = ThreadView),
-        (status = 401, description = "A token was sent but is invalid", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such thread", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "A token was sent but is invalid"),
+        (status = 404, description = "No such thread"),
     )
 )]
+#[get("/threads/{id}")]
 pub async fn get_thread(
     MaybeUser(viewer): MaybeUser,
     id: web::Path<ThreadId>,
@@ -207,16 +201,17 @@ pub struct UpdateThreadRequest {
 
 /// Edit a thread (its author or a moderator).
 #[utoipa::path(
-    patch, path = "/api/v1/threads/{id}", tag = "threads",
+    tag = "threads",
     security(("bearer_auth" = [])),
     params(("id" = i64, Path, description = "Thread id")),
     request_body = UpdateThreadRequest,
     responses(
         (status = 200, description = "The edited thread", body = ThreadView),
-        (status = 403, description = "Not the author (`not_author`), suspended, or a `new` account's limits (`new_account_links`, `new_account_images`)", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such thread", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not the author (`not_author`), suspended, or a `new` account's limits (`new_account_links`, `new_account_images`)"),
+        (status = 404, description = "No such thread"),
     )
 )]
+#[patch("/threads/{id}")]
 pub async fn update_thread(
     ActiveUser(actor): ActiveUser,
     id: web::Path<ThreadId>,
@@ -243,15 +238,16 @@ pub async fn update_thread(
 
 /// Delete a thread (its author or a moderator). It stays in the database, out of sight.
 #[utoipa::path(
-    delete, path = "/api/v1/threads/{id}", tag = "threads",
+    tag = "threads",
     security(("bearer_auth" = [])),
     params(("id" = i64, Path, description = "Thread id")),
     responses(
         (status = 204, description = "Deleted"),
-        (status = 403, description = "Not the author (`not_author`) or suspended", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such thread", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not the author (`not_author`) or suspended"),
+        (status = 404, description = "No such thread"),
     )
 )]
+#[delete("/threads/{id}")]
 pub async fn delete_thread(
     ActiveUser(actor): ActiveUser,
     id: web::Path<ThreadId>,
@@ -273,15 +269,16 @@ pub struct PageQuery {
 
 /// A thread's replies, oldest first.
 #[utoipa::path(
-    get, path = "/api/v1/threads/{id}/replies", tag = "threads",
+    tag = "threads",
     params(("id" = i64, Path, description = "Thread id"), PageQuery),
     responses(
         (status = 200, description = "A page of replies", body = Page<ReplyView>),
-        (status = 401, description = "A token was sent but is invalid", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such thread", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Invalid `limit`", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "A token was sent but is invalid"),
+        (status = 404, description = "No such thread"),
+        (status = 422, description = "Invalid `limit`"),
     )
 )]
+#[get("/threads/{id}/replies")]
 pub async fn list_replies(
     MaybeUser(viewer): MaybeUser,
     id: web::Path<ThreadId>,
@@ -310,18 +307,19 @@ pub struct ReplyRequest {
 
 /// Reply to a thread (verified members); `409 thread_locked` on a locked thread.
 #[utoipa::path(
-    post, path = "/api/v1/threads/{id}/replies", tag = "threads",
+    tag = "threads",
     security(("bearer_auth" = [])),
     params(("id" = i64, Path, description = "Thread id")),
     request_body = ReplyRequest,
     responses(
         (status = 201, description = "The new reply", body = ReplyView),
-        (status = 403, description = "Unverified email, suspended, or a `new` account's limits (`new_account_links`, `new_account_images`)", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such thread", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "The thread is locked (`thread_locked`)", body = Problem, content_type = "application/problem+json"),
-        (status = 429, description = "Posting limit reached (`rate_limited`), or a `new` account's replies a day (`new_account_daily_limit`, with `Retry-After`)", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Unverified email, suspended, or a `new` account's limits (`new_account_links`, `new_account_images`)"),
+        (status = 404, description = "No such thread"),
+        (status = 409, description = "The thread is locked (`thread_locked`)"),
+        (status = 429, description = "Posting limit reached (`rate_limited`), or a `new` account's replies a day (`new_account_daily_limit`, with `Retry-After`)"),
     )
 )]
+#[post("/threads/{id}/replies")]
 pub async fn create_reply(
     Member(author): Member,
     id: web::Path<ThreadId>,
@@ -347,16 +345,17 @@ pub async fn create_reply(
 
 /// Edit a reply (its author or a moderator).
 #[utoipa::path(
-    patch, path = "/api/v1/replies/{id}", tag = "threads",
+    tag = "threads",
     security(("bearer_auth" = [])),
     params(("id" = i64, Path, description = "Reply id")),
     request_body = ReplyRequest,
     responses(
         (status = 200, description = "The edited reply", body = ReplyView),
-        (status = 403, description = "Not the author (`not_author`), suspended, or a `new` account's limits (`new_account_links`, `new_account_images`)", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such reply", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not the author (`not_author`), suspended, or a `new` account's limits (`new_account_links`, `new_account_images`)"),
+        (status = 404, description = "No such reply"),
     )
 )]
+#[patch("/replies/{id}")]
 pub async fn update_reply(
     ActiveUser(actor): ActiveUser,
     id: web::Path<ReplyId>,
@@ -376,15 +375,16 @@ pub async fn update_reply(
 
 /// Delete a reply (its author or a moderator).
 #[utoipa::path(
-    delete, path = "/api/v1/replies/{id}", tag = "threads",
+    tag = "threads",
     security(("bearer_auth" = [])),
     params(("id" = i64, Path, description = "Reply id")),
     responses(
         (status = 204, description = "Deleted"),
-        (status = 403, description = "Not the author (`not_author`) or suspended", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such reply", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not the author (`not_author`) or suspended"),
+        (status = 404, description = "No such reply"),
     )
 )]
+#[delete("/replies/{id}")]
 pub async fn delete_reply(
     ActiveUser(actor): ActiveUser,
     id: web::Path<ReplyId>,
@@ -405,17 +405,18 @@ pub struct VoteRequest {
 
 /// Vote on a thread; idempotent; never on one's own (`403 own_post`).
 #[utoipa::path(
-    put, path = "/api/v1/threads/{id}/vote", tag = "threads",
+    tag = "threads",
     security(("bearer_auth" = [])),
     params(("id" = i64, Path, description = "Thread id")),
     request_body = VoteRequest,
     responses(
         (status = 200, description = "The new score and the caller's vote", body = VoteView),
-        (status = 403, description = "One's own thread (`own_post`) or suspended", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such thread", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Invalid value", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "One's own thread (`own_post`) or suspended"),
+        (status = 404, description = "No such thread"),
+        (status = 422, description = "Invalid value"),
     )
 )]
+#[put("/threads/{id}/vote")]
 pub async fn vote_on_thread(
     actor: ActiveUser,
     id: web::Path<ThreadId>,
@@ -427,17 +428,18 @@ pub async fn vote_on_thread(
 
 /// Vote on a reply; idempotent; never on one's own (`403 own_post`).
 #[utoipa::path(
-    put, path = "/api/v1/replies/{id}/vote", tag = "threads",
+    tag = "threads",
     security(("bearer_auth" = [])),
     params(("id" = i64, Path, description = "Reply id")),
     request_body = VoteRequest,
     responses(
         (status = 200, description = "The new score and the caller's vote", body = VoteView),
-        (status = 403, description = "One's own reply (`own_post`) or suspended", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such reply", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Invalid value", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "One's own reply (`own_post`) or suspended"),
+        (status = 404, description = "No such reply"),
+        (status = 422, description = "Invalid value"),
     )
 )]
+#[put("/replies/{id}/vote")]
 pub async fn vote_on_reply(
     actor: ActiveUser,
     id: web::Path<ReplyId>,
@@ -473,15 +475,16 @@ pub struct PreviewRequest {
 /// A post's body rendered exactly as posting it would render it (the same checks, the same
 /// renderer and sanitiser), for the composer's preview (verified members).
 #[utoipa::path(
-    post, path = "/api/v1/markdown/preview", tag = "threads",
+    tag = "threads",
     security(("bearer_auth" = [])),
     request_body = PreviewRequest,
     responses(
         (status = 200, description = "The rendered, sanitised HTML", body = PreviewView),
-        (status = 403, description = "Unverified email or suspended", body = Problem, content_type = "application/problem+json"),
-        (status = 429, description = "Preview limit reached (`rate_limited`)", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Unverified email or suspended"),
+        (status = 429, description = "Preview limit reached (`rate_limited`)"),
     )
 )]
+#[post("/markdown/preview")]
 pub async fn preview_markdown(
     Member(author): Member,
     body: Json<PreviewRequest>,

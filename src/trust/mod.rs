@@ -12,3 +12,41 @@ pub use domain::TrustLevel;
 
 /// The periodic recomputation of every member's level.
 pub const RECOMPUTE_JOB: &str = "trust.recompute";
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use crate::config::{Settings, TrustSettings};
+use crate::feature::{Feature, Mount};
+use crate::jobs::{JobContext, JobRegistry, Task};
+
+pub const FEATURE: Feature = Feature {
+    mount: Mount::Api,
+    doc: utoipa::openapi::OpenApi::default,
+    routes: routes::configure,
+    jobs,
+};
+
+fn jobs(settings: &Settings, registry: &mut JobRegistry) -> anyhow::Result<()> {
+    let every = Duration::from_secs(settings.trust.recompute_every_secs);
+    registry.add_periodic::<Recompute>(every, settings.trust.clone());
+    Ok(())
+}
+
+/// One recomputation of every member's level (periodic).
+#[derive(serde::Deserialize)]
+pub struct Recompute {}
+
+impl Task for Recompute {
+    const KIND: &'static str = RECOMPUTE_JOB;
+    type Needs = TrustSettings;
+
+    async fn run(self, ctx: JobContext, trust: Arc<TrustSettings>) -> anyhow::Result<()> {
+        ctx.with_conn(move |conn| {
+            let changed = service::recompute_all(conn, &trust, chrono::Utc::now())?;
+            tracing::info!(changed, "trust levels recomputed");
+            Ok(())
+        })
+        .await
+    }
+}

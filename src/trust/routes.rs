@@ -1,8 +1,10 @@
 //! `PUT /admin/users/{username}/trust-level`.
 
+use actix_web::put;
 use actix_web::{web, HttpResponse};
 use serde::Deserialize;
 use utoipa::ToSchema;
+use utoipa_actix_web::service_config::ServiceConfig;
 
 use super::domain::TrustLevel;
 use super::service;
@@ -10,13 +12,11 @@ use crate::accounts::views::UserView;
 use crate::auth::Admin;
 use crate::config::Settings;
 use crate::db::{self, DbPool};
-use crate::error::{ApiError, Problem};
+use crate::error::ApiError;
 use crate::http::Json;
 
-pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.service(
-        web::resource("/admin/users/{username}/trust-level").route(web::put().to(pin_level)),
-    );
+pub fn configure(cfg: &mut ServiceConfig) {
+    cfg.service(pin_level);
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -28,16 +28,17 @@ pub struct TrustLevelRequest {
 
 /// Pin a member's trust level, or let it be computed again (admins); logged.
 #[utoipa::path(
-    put, path = "/api/v1/admin/users/{username}/trust-level", tag = "moderation",
+    tag = "moderation",
     security(("bearer_auth" = [])),
     params(("username" = String, Path, description = "The member's username")),
     request_body = TrustLevelRequest,
     responses(
         (status = 200, description = "The member with their level", body = UserView),
-        (status = 404, description = "No such member", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Unknown level", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such member"),
+        (status = 422, description = "Unknown level"),
     )
 )]
+#[put("/admin/users/{username}/trust-level")]
 pub async fn pin_level(
     Admin(admin): Admin,
     username: web::Path<String>,

@@ -200,16 +200,12 @@ async fn a_malformed_dkim_key_or_bounce_address_stops_the_start() {
         "-----BEGIN RSA PRIVATE KEY-----\nnope\n-----END RSA PRIVATE KEY-----"
             .to_string()
             .into();
-    let error = devforum::startup::job_registry(&settings)
-        .err()
-        .expect("refused");
+    let error = devforum::features::jobs(&settings).err().expect("refused");
     assert!(format!("{error:#}").contains("email.dkim"), "{error:#}");
 
     let (mut settings, _) = signing_settings(&mail, DkimAlgorithm::Ed25519);
     settings.email.bounces.address = "bounces+x@forum.example".into();
-    let error = devforum::startup::job_registry(&settings)
-        .err()
-        .expect("refused");
+    let error = devforum::features::jobs(&settings).err().expect("refused");
     assert!(
         format!("{error:#}").contains("email.bounces.address"),
         "{error:#}"

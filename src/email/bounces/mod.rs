@@ -20,6 +20,25 @@ use crate::email::verp::VerpKeys;
 /// The periodic job that reads the bounce mailbox.
 pub const POLL_JOB: &str = "email.bounces";
 
+/// One read of the bounce mailbox (periodic).
+#[derive(serde::Deserialize)]
+pub struct PollBounces {}
+
+impl crate::jobs::Task for PollBounces {
+    const KIND: &'static str = POLL_JOB;
+    type Needs = BounceReader;
+
+    async fn run(
+        self,
+        ctx: crate::jobs::JobContext,
+        reader: std::sync::Arc<BounceReader>,
+    ) -> anyhow::Result<()> {
+        let report = crate::db::blocking(&ctx.pool, move |pool| reader.poll(pool)).await?;
+        tracing::info!(?report, "bounce mailbox read");
+        Ok(())
+    }
+}
+
 /// What one poll did.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
 pub struct PollReport {
