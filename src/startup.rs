@@ -197,6 +197,110 @@ pub async fn wait_for_signal() {
     }
 }
 
+/// What every request may ask for (`web::Data`), built once and shared by the HTTP workers.
+#[derive(Clone)]
+struct Shared {
+    settings: web::Data<Settings>,
+    pool: web::Data<DbPool>,
+    reads: web::Data<Reads>,
+    metrics: web::Data<Metrics>,
+    engine: web::Data<SearchEngine>,
+    live: web::Data<notifications::live::LiveStreams>,
+    jwt_keys: web::Data<JwtKeys>,
+    unsubscribe_keys: web::Data<notifications::unsubscribe::UnsubscribeKeys>,
+    activity: web::Data<crate::auth::Activity>,
+    refresh_policy: web::Data<RefreshPolicy>,
+    web_client: web::Data<Option<WebClient>>,
+    known_routes: web::Data<KnownRoutes>,
+    hashing: web::Data<HashingPool>,
+    rate_limits: web::Data<AuthRateLimits>,
+    posting_limits: web::Data<PostingLimits>,
+}
+
+impl Shared {
+    fn new(
+        settings: Settings,
+        pool: DbPool,
+        reads: Reads,
+        engine: SearchEngine,
+        live: notifications::live::LiveStreams,
+        metrics: Metrics,
+        openapi: &utoipa::openapi::OpenApi,
+    ) -> anyhow::Result<Self> {
+        let limit_store = rate_limit::Store::new(settings.rate_limits.store, &pool)
+            .context("creating the rate-limit metrics")?;
+        limit_store
+            .register(&metrics.registry)
+            .context("registering the rate-limit metrics")?;
+        let rate_limits = web::Data::new(AuthRateLimits::new(&settings.rate_limits, &limit_store));
+        let posting_limits =
+            web::Data::new(PostingLimits::new(&settings.rate_limits, &limit_store));
+        spawn_rate_limit_sweeper(
+            rate_limits.clone().into_inner(),
+            posting_limits.clone().into_inner(),
+            limit_store,
+        );
+        Ok(Shared {
+            jwt_keys: web::Data::new(JwtKeys::new(&settings.auth)),
+            unsubscribe_keys: web::Data::new(notifications::unsubscribe::UnsubscribeKeys::new(
+                &settings,
+            )),
+            activity: web::Data::new(crate::auth::Activity::new(std::time::Duration::from_secs(
+                settings.notifications.last_seen_every_secs,
+            ))),
+            refresh_policy: web::Data::new(RefreshPolicy::from_settings(&settings.auth)),
+            web_client: web::Data::new(WebClient::load(&settings.web.dist_dir)),
+            known_routes: web::Data::new(KnownRoutes::from_openapi(openapi)),
+            hashing: web::Data::new(HashingPool::new(settings.auth.hashing_concurrency)),
+            rate_limits,
+            posting_limits,
+            settings: web::Data::new(settings),
+            pool: web::Data::new(pool),
+            reads: web::Data::new(reads),
+            metrics: web::Data::new(metrics),
+            engine: web::Data::new(engine),
+            live: web::Data::new(live),
+        })
+    }
+
+    /// Hands everything to one worker's app, with the extractors' limits and error answers.
+    fn register(&self, cfg: &mut web::ServiceConfig) {
+        let json_limit = self.settings.server.json_limit;
+        cfg.app_data(self.settings.clone())
+            .app_data(self.pool.clone())
+            .app_data(self.reads.clone())
+            .app_data(self.metrics.clone())
+            .app_data(self.engine.clone())
+            .app_data(self.live.clone())
+            .app_data(self.jwt_keys.clone())
+            .app_data(self.unsubscribe_keys.clone())
+            .app_data(self.activity.clone())
+            .app_data(self.refresh_policy.clone())
+            .app_data(self.web_client.clone())
+            .app_data(self.known_routes.clone())
+            .app_data(self.hashing.clone())
+            .app_data(self.rate_limits.clone())
+            .app_data(self.posting_limits.clone())
+            .app_data(JsonLimit(json_limit))
+            .app_data(web::PayloadConfig::new(json_limit))
+            .app_data(problems::json_config(json_limit))
+            .app_data(problems::query_config())
+            .app_data(problems::path_config());
+    }
+}
+
+/// Per-route HTTP metrics into the application's registry.
+fn http_metrics(metrics: &Metrics) -> anyhow::Result<actix_web_prom::PrometheusMetrics> {
+    PrometheusMetricsBuilder::new("devforum")
+        .registry(metrics.registry.clone())
+        .mask_unmatched_patterns("UNMATCHED")
+        // Swagger UI's catch-all pattern has no single label value; its assets are not API traffic.
+        .exclude_regex("^/docs")
+        .build()
+        .map_err(|e| anyhow::anyhow!("{e}"))
+        .context("creating HTTP metrics")
+}
+
 fn build_server(
     listener: TcpListener,
     settings: Settings,
@@ -213,46 +317,13 @@ fn build_server(
     reads
         .register(&metrics.registry)
         .context("registering the replica metrics")?;
-    let reads = web::Data::new(reads);
-    let prometheus = PrometheusMetricsBuilder::new("devforum")
-        .registry(metrics.registry.clone())
-        .mask_unmatched_patterns("UNMATCHED")
-        // Swagger UI's catch-all pattern has no single label value; its assets are not API traffic.
-        .exclude_regex("^/docs")
-        .build()
-        .map_err(|e| anyhow::anyhow!("{e}"))
-        .context("creating HTTP metrics")?;
+    let prometheus = http_metrics(&metrics)?;
     let openapi = crate::openapi::document();
-    let known_routes = web::Data::new(KnownRoutes::from_openapi(&openapi));
-    let json_limit = settings.server.json_limit;
-    let shutdown_timeout = settings.server.shutdown_timeout_secs;
-    let workers = settings.server.workers;
-    let jwt_keys = web::Data::new(JwtKeys::new(&settings.auth));
-    let unsubscribe_keys =
-        web::Data::new(notifications::unsubscribe::UnsubscribeKeys::new(&settings));
-    let activity = web::Data::new(crate::auth::Activity::new(std::time::Duration::from_secs(
-        settings.notifications.last_seen_every_secs,
-    )));
-    let refresh_policy = web::Data::new(RefreshPolicy::from_settings(&settings.auth));
-    let web_client = web::Data::new(WebClient::load(&settings.web.dist_dir));
-    let hashing = web::Data::new(HashingPool::new(settings.auth.hashing_concurrency));
-    let limit_store = rate_limit::Store::new(settings.rate_limits.store, &pool)
-        .context("creating the rate-limit metrics")?;
-    limit_store
-        .register(&metrics.registry)
-        .context("registering the rate-limit metrics")?;
-    let rate_limits = web::Data::new(AuthRateLimits::new(&settings.rate_limits, &limit_store));
-    let posting_limits = web::Data::new(PostingLimits::new(&settings.rate_limits, &limit_store));
-    spawn_rate_limit_sweeper(
-        rate_limits.clone().into_inner(),
-        posting_limits.clone().into_inner(),
-        limit_store,
+    let (shutdown_timeout, workers) = (
+        settings.server.shutdown_timeout_secs,
+        settings.server.workers,
     );
-    let settings = web::Data::new(settings);
-    let pool = web::Data::new(pool);
-    let metrics = web::Data::new(metrics);
-    let engine = web::Data::new(engine);
-    let live = web::Data::new(live);
+    let shared = Shared::new(settings, pool, reads, engine, live, metrics, &openapi)?;
 
     let server = HttpServer::new(move || {
         App::new()
@@ -262,7 +333,7 @@ fn build_server(
             // documents → CORS → metrics → read-your-writes marks → routes.
             .wrap(from_fn(reads::remember_writes))
             .wrap(prometheus.clone())
-            .wrap(cors(&settings.server.cors_allowed_origins))
+            .wrap(cors(&shared.settings.server.cors_allowed_origins))
             .wrap(problems::error_handlers())
             .wrap(from_fn(compression::gzip_in_place))
             .wrap(Compress::default())
@@ -270,26 +341,7 @@ fn build_server(
             .wrap(from_fn(caching::private_when_signed_in))
             .wrap(security_headers())
             .wrap(from_fn(request_id::middleware))
-            .app_data(settings.clone())
-            .app_data(pool.clone())
-            .app_data(reads.clone())
-            .app_data(metrics.clone())
-            .app_data(engine.clone())
-            .app_data(live.clone())
-            .app_data(jwt_keys.clone())
-            .app_data(unsubscribe_keys.clone())
-            .app_data(activity.clone())
-            .app_data(refresh_policy.clone())
-            .app_data(web_client.clone())
-            .app_data(known_routes.clone())
-            .app_data(hashing.clone())
-            .app_data(rate_limits.clone())
-            .app_data(posting_limits.clone())
-            .app_data(JsonLimit(json_limit))
-            .app_data(web::PayloadConfig::new(json_limit))
-            .app_data(problems::json_config(json_limit))
-            .app_data(problems::query_config())
-            .app_data(problems::path_config())
+            .configure(|cfg| shared.register(cfg))
             // Before the route table: the `/api/v1` scope would otherwise claim the path.
             .service(SwaggerUi::new("/docs/{_:.*}").url("/api/v1/openapi.json", openapi.clone()))
             .configure(|cfg| features::routes(&mut ServiceConfig::new(cfg)))
@@ -298,14 +350,7 @@ fn build_server(
                     extend(cfg);
                 }
             })
-            .route(
-                "/docs",
-                web::get().to(|| async {
-                    HttpResponse::PermanentRedirect()
-                        .insert_header((http::header::LOCATION, "/docs/"))
-                        .finish()
-                }),
-            )
+            .route("/docs", web::get().to(docs_redirect))
             .default_service(web::to(web_client::fallback))
     })
     // Responses are written in more than one segment (headers, then a compressed or streamed
@@ -316,6 +361,12 @@ fn build_server(
     .shutdown_timeout(shutdown_timeout)
     .disable_signals();
     Ok(server.workers(http_workers(workers)).run())
+}
+
+async fn docs_redirect() -> HttpResponse {
+    HttpResponse::PermanentRedirect()
+        .insert_header((http::header::LOCATION, "/docs/"))
+        .finish()
 }
 
 /// HTTP worker threads: the configured number, or two per core. Short reads run on the worker

@@ -392,14 +392,14 @@ macro_rules! thread_action {
     ($name:ident, $path:literal, $flag:expr, $on:expr, $action:expr, $summary:literal) => {
         #[doc = $summary]
         #[utoipa::path(
-                    tag = "moderation",
-                    security(("bearer_auth" = [])),
-                    params(("id" = i64, Path, description = "Thread id")),
-                    responses(
-                        (status = 200, description = "The thread", body = ThreadView),
-                        (status = 404, description = "No such thread"),
-                    )
-                )]
+                            tag = "moderation",
+                            security(("bearer_auth" = [])),
+                            params(("id" = i64, Path, description = "Thread id")),
+                            responses(
+                                (status = 200, description = "The thread", body = ThreadView),
+                                (status = 404, description = "No such thread"),
+                            )
+                        )]
         #[post($path)]
         pub async fn $name(
             Moderator(staff): Moderator,
