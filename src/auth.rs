@@ -27,7 +27,7 @@ use crate::accounts::{Role, User};
 use crate::db::{self, DbPool};
 use crate::error::ApiError;
 use crate::ids::UserId;
-use crate::reads::Viewer;
+use crate::reads::{ReadPool, Reads, Viewer};
 
 type Extracted<T> = Pin<Box<dyn Future<Output = Result<T, ApiError>>>>;
 
@@ -392,6 +392,24 @@ refined_extractor!(
     Admin,
     |user| ensure_role(user, Role::Admin)
 );
+
+/// The read pool routed for the signed-in viewer (replica when it has caught up with their
+/// writes): here rather than in `reads`, since it is the authentication that knows the viewer.
+impl FromRequest for ReadPool {
+    type Error = ApiError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, ApiError>>>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let reads = req.app_data::<web::Data<Reads>>().cloned();
+        let viewer = viewer_id(req);
+        Box::pin(async move {
+            let reads = reads.ok_or_else(|| {
+                ApiError::Internal(anyhow::anyhow!("Reads missing from app data"))
+            })?;
+            Ok(reads.for_viewer(viewer).await)
+        })
+    }
+}
 
 #[cfg(test)]
 mod tests {

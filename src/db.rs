@@ -260,21 +260,7 @@ pub fn is_outage(error: &anyhow::Error) -> bool {
     })
 }
 
-/// Errors that mean the connection is gone (or can no longer take writes), not that the
-/// statement was wrong.
-pub fn is_connection_loss(error: &DieselError) -> bool {
-    match error {
-        DieselError::DatabaseError(kind, _) => matches!(
-            kind,
-            DatabaseErrorKind::ClosedConnection
-                | DatabaseErrorKind::UnableToSendCommand
-                | DatabaseErrorKind::ReadOnlyTransaction
-        ),
-        DieselError::RollbackErrorOnCommit { commit_error, .. } => is_connection_loss(commit_error),
-        DieselError::BrokenTransactionManager => true,
-        _ => false,
-    }
-}
+pub use crate::error::is_connection_loss;
 
 fn lost_error(log: &AttemptLog) -> ApiError {
     if log.commit_attempted {

@@ -308,7 +308,7 @@ impl From<diesel::result::Error> for ApiError {
             diesel::result::Error::NotFound => ApiError::NotFound,
             // `db::run` refines this (retry, or "may have been saved") from what it saw on
             // the connection; code that converts on its own still answers 503, not 500.
-            other if crate::db::is_connection_loss(&other) => {
+            other if is_connection_loss(&other) => {
                 tracing::warn!(error = %other, "database connection lost");
                 ApiError::database_unavailable()
             }
@@ -327,6 +327,24 @@ impl From<diesel::r2d2::PoolError> for ApiError {
 impl From<actix_web::error::BlockingError> for ApiError {
     fn from(error: actix_web::error::BlockingError) -> Self {
         ApiError::Internal(anyhow::Error::new(error).context("blocking task was cancelled"))
+    }
+}
+
+/// Errors that mean the connection is gone (or can no longer take writes), not that the
+/// statement was wrong.
+pub fn is_connection_loss(error: &diesel::result::Error) -> bool {
+    match error {
+        diesel::result::Error::DatabaseError(kind, _) => matches!(
+            kind,
+            diesel::result::DatabaseErrorKind::ClosedConnection
+                | diesel::result::DatabaseErrorKind::UnableToSendCommand
+                | diesel::result::DatabaseErrorKind::ReadOnlyTransaction
+        ),
+        diesel::result::Error::RollbackErrorOnCommit { commit_error, .. } => {
+            is_connection_loss(commit_error)
+        }
+        diesel::result::Error::BrokenTransactionManager => true,
+        _ => false,
     }
 }
 

@@ -19,16 +19,14 @@
 //! `/ready` and `/metrics` (`devforum_replica_up`, `devforum_replica_lag_bytes`,
 //! `devforum_replica_lag_seconds`) show its state.
 
-use std::future::Future;
-use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
 use actix_web::body::MessageBody;
-use actix_web::dev::{Payload, ServiceRequest, ServiceResponse};
+use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::middleware::Next;
-use actix_web::{web, FromRequest, HttpMessage, HttpRequest};
+use actix_web::{web, HttpMessage};
 use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Bool, Double, Nullable};
 use prometheus::{Gauge, IntGauge, Opts};
@@ -230,7 +228,7 @@ impl Reads {
     }
 
     /// The pool for a read by `viewer` (anyone, when `None`).
-    async fn for_viewer(&self, viewer: Option<UserId>) -> ReadPool {
+    pub async fn for_viewer(&self, viewer: Option<UserId>) -> ReadPool {
         let primary = ReadPool {
             pool: self.primary.clone(),
             fallback: None,
@@ -464,22 +462,6 @@ impl Hop {
             Hop::BlockingPool => db::read(pool, work).await,
             Hop::InPlace => db::read_quick(pool, work).await,
         }
-    }
-}
-
-impl FromRequest for ReadPool {
-    type Error = ApiError;
-    type Future = Pin<Box<dyn Future<Output = Result<Self, ApiError>>>>;
-
-    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        let reads = req.app_data::<web::Data<Reads>>().cloned();
-        let viewer = crate::auth::viewer_id(req);
-        Box::pin(async move {
-            let reads = reads.ok_or_else(|| {
-                ApiError::Internal(anyhow::anyhow!("Reads missing from app data"))
-            })?;
-            Ok(reads.for_viewer(viewer).await)
-        })
     }
 }
 

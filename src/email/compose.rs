@@ -10,8 +10,8 @@ use lettre::message::header::{HeaderName, HeaderValue};
 use lettre::message::{Mailbox, MultiPart};
 use lettre::{Address, Message};
 
+use super::message::OutgoingEmail;
 use super::verp::VerpKeys;
-use super::OutgoingEmail;
 use crate::config::EmailSettings;
 use crate::ids::UserId;
 

@@ -11,8 +11,8 @@ use secrecy::ExposeSecret;
 
 use super::compose::Identity;
 use super::dkim::Signer;
+use super::message::OutgoingEmail;
 use super::verp::VerpKeys;
-use super::OutgoingEmail;
 use crate::config::{EmailSettings, EmailTransport, Settings, SmtpTls};
 use crate::ids::UserId;
 

@@ -8,12 +8,14 @@ pub mod bounces;
 mod compose;
 pub mod dkim;
 mod mailer;
+mod message;
 pub mod rules;
 mod templates;
 pub mod verp;
 
 pub use compose::Identity;
 pub use mailer::Mailer;
+pub use message::OutgoingEmail;
 pub use rules::Category;
 pub use templates::{render, sample_context, TEMPLATES};
 
@@ -26,13 +28,12 @@ use crate::feature::Feature;
 use crate::ids::JobId;
 use crate::jobs::{JobContext, JobRegistry, Task};
 use diesel::PgConnection;
-use serde::{Deserialize, Serialize};
 
 /// Mail runs no routes: it sends what features enqueue and reads the bounce mailbox.
 pub const FEATURE: Feature = Feature::background(jobs);
 
 fn jobs(settings: &Settings, registry: &mut JobRegistry) -> anyhow::Result<()> {
-    registry.add::<OutgoingEmail>(Mailer::from_settings(settings)?);
+    registry.add::<SendEmail>(Mailer::from_settings(settings)?);
     if let Some(reader) = bounces::BounceReader::from_settings(settings)? {
         let every = Duration::from_secs(settings.email.bounces.poll_every_secs);
         registry.add_periodic::<bounces::PollBounces>(every, reader);
@@ -40,44 +41,22 @@ fn jobs(settings: &Settings, registry: &mut JobRegistry) -> anyhow::Result<()> {
     Ok(())
 }
 
-impl Task for OutgoingEmail {
+/// The `email.send` job: its payload is the message itself.
+#[derive(serde::Deserialize)]
+#[serde(transparent)]
+pub struct SendEmail(pub OutgoingEmail);
+
+impl Task for SendEmail {
     const KIND: &'static str = SEND_EMAIL_JOB;
     type Needs = Mailer;
 
     async fn run(self, ctx: JobContext, mailer: Arc<Mailer>) -> anyhow::Result<()> {
-        deliver(&ctx.pool, &mailer, &self).await
+        deliver(&ctx.pool, &mailer, &self.0).await
     }
 }
 
 /// The job kind that sends one message.
 pub const SEND_EMAIL_JOB: &str = "email.send";
-
-/// A rendered message, as stored in the job's payload.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct OutgoingEmail {
-    pub to: String,
-    pub subject: String,
-    pub text: String,
-    pub html: String,
-    /// The one-click unsubscribe URL (RFC 8058) of notification mail and digests: sent as
-    /// `List-Unsubscribe` with `List-Unsubscribe-Post: List-Unsubscribe=One-Click`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub list_unsubscribe: Option<String>,
-    /// What kind of mail this is: which headers it carries and whether it goes to an
-    /// undeliverable address. Jobs queued before it existed are account mail (always tried).
-    #[serde(default)]
-    pub category: Category,
-    /// The local part of the `Message-ID`, fixed when the message is rendered so that a retried
-    /// send carries the same id (receivers drop the duplicate). Absent in older jobs: made at
-    /// sending.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub message_id: Option<uuid::Uuid>,
-    /// What the message is about (`thread-42`, `meetup-7`, `mentorship-3`): mail about one
-    /// subject carries `In-Reply-To`/`References` naming it, so mail clients show one
-    /// conversation.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub conversation: Option<String>,
-}
 
 /// Renders `template` for `to` and enqueues it on `conn` (join the caller's transaction).
 pub fn enqueue(

@@ -6,7 +6,7 @@ use std::sync::LazyLock;
 use anyhow::Context;
 use minijinja::{AutoEscape, Environment};
 
-use super::OutgoingEmail;
+use super::message::OutgoingEmail;
 
 /// Every template name a caller may render.
 pub const TEMPLATES: &[&str] = &[

@@ -1,8 +1,8 @@
 //! The durable job queue: features enqueue work in their own transaction; the worker runs it.
 
 mod queue;
+mod registry;
 pub mod schedule;
-mod task;
 mod worker;
 
 pub use queue::{
@@ -10,10 +10,8 @@ pub use queue::{
     pending_of_kind, queue_depth, record_failure, release, requeue_abandoned, retry_failed, Job,
     JobSpec, JobStatus, NewJob, QueueDepth, DEFAULT_MAX_ATTEMPTS,
 };
-pub use task::Task;
-pub use worker::{
-    spawn_listener, BatchOutcome, JobContext, JobHandler, JobRegistry, Worker, WorkerHandle,
-};
+pub use registry::{BatchOutcome, JobContext, JobHandler, JobRegistry, Task};
+pub use worker::{spawn_listener, Worker, WorkerHandle};
 
 /// The NOTIFY channel the `jobs` insert trigger signals.
 pub const NOTIFY_CHANNEL: &str = "devforum_jobs";

@@ -4,9 +4,6 @@
 //! soon as a job is committed; a poll interval covers retries that fall due later and any
 //! notification missed while reconnecting.
 
-use std::collections::HashMap;
-use std::future::Future;
-use std::pin::Pin;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -20,121 +17,15 @@ use tokio_util::sync::CancellationToken;
 use tracing::Instrument;
 
 use super::queue::{self, Job};
-use super::schedule::{self, Periodic};
+use super::registry::{BatchHandler, BatchKind, JobContext, JobRegistry};
+use super::schedule;
 use super::NOTIFY_CHANNEL;
 use crate::config::{DatabaseSettings, WorkerSettings};
 use crate::db::{self, DbPool};
 use crate::error::ApiError;
-use crate::ids::JobId;
 
 /// The longest pause between checks while the database is down.
 const MAX_OUTAGE_PAUSE: Duration = Duration::from_secs(5);
-
-/// What a handler gets besides the job: the pool, for reading and writing in its own
-/// transactions.
-#[derive(Clone)]
-pub struct JobContext {
-    pub pool: DbPool,
-}
-
-pub type JobFuture = Pin<Box<dyn Future<Output = anyhow::Result<()>> + Send>>;
-pub type JobHandler = Arc<dyn Fn(JobContext, Job) -> JobFuture + Send + Sync>;
-
-/// What a batch handler says about its jobs: `Err` retries the whole batch; `Ok` completes
-/// every job except the rejected ones, which can never succeed (a malformed payload) and are
-/// marked failed at once, kept for an operator.
-pub type BatchOutcome = anyhow::Result<Vec<(JobId, String)>>;
-pub type BatchFuture = Pin<Box<dyn Future<Output = BatchOutcome> + Send>>;
-pub type BatchHandler = Arc<dyn Fn(JobContext, Vec<Job>) -> BatchFuture + Send + Sync>;
-
-#[derive(Clone)]
-struct BatchKind {
-    max_batch: usize,
-    handler: BatchHandler,
-}
-
-/// Job kinds this process knows how to run. Jobs of other kinds are left for workers that
-/// know them (a rolling deploy may run two versions side by side).
-#[derive(Clone, Default)]
-pub struct JobRegistry {
-    handlers: HashMap<String, JobHandler>,
-    batch_handlers: HashMap<String, BatchKind>,
-    periodic: Vec<Periodic>,
-}
-
-impl JobRegistry {
-    pub fn new() -> Self {
-        Self::default()
-    }
-
-    pub fn register<F, Fut>(&mut self, kind: &str, handler: F) -> &mut Self
-    where
-        F: Fn(JobContext, Job) -> Fut + Send + Sync + 'static,
-        Fut: Future<Output = anyhow::Result<()>> + Send + 'static,
-    {
-        let handler: JobHandler = Arc::new(move |ctx, job| Box::pin(handler(ctx, job)));
-        self.handlers.insert(kind.to_string(), handler);
-        self
-    }
-
-    /// Registers a kind whose jobs are handled many at once (up to `max_batch`), for sinks
-    /// that prefer one large write to many small ones (the search index). A worker runs one
-    /// batch of a kind at a time.
-    pub fn register_batch<F, Fut>(&mut self, kind: &str, max_batch: usize, handler: F) -> &mut Self
-    where
-        F: Fn(JobContext, Vec<Job>) -> Fut + Send + Sync + 'static,
-        Fut: Future<Output = BatchOutcome> + Send + 'static,
-    {
-        let handler: BatchHandler = Arc::new(move |ctx, jobs| Box::pin(handler(ctx, jobs)));
-        self.batch_handlers.insert(
-            kind.to_string(),
-            BatchKind {
-                max_batch: max_batch.max(1),
-                handler,
-            },
-        );
-        self
-    }
-
-    /// Schedules one job of `kind` (whose handler is registered too) per `every`, through the
-    /// queue (`jobs::schedule`). A zero period schedules nothing.
-    pub fn schedule(&mut self, kind: &str, every: Duration) -> &mut Self {
-        if !every.is_zero() {
-            self.periodic.push(Periodic {
-                kind: kind.to_string(),
-                every,
-            });
-        }
-        self
-    }
-
-    /// The periodic tasks this registry schedules.
-    pub fn periodic(&self) -> &[Periodic] {
-        &self.periodic
-    }
-
-    /// Every kind this registry runs, one job or a batch at a time.
-    pub fn kinds(&self) -> Vec<String> {
-        let mut kinds: Vec<String> = self
-            .handlers
-            .keys()
-            .chain(self.batch_handlers.keys())
-            .cloned()
-            .collect();
-        kinds.sort();
-        kinds
-    }
-
-    fn single_kinds(&self) -> Vec<String> {
-        let mut kinds: Vec<String> = self.handlers.keys().cloned().collect();
-        kinds.sort();
-        kinds
-    }
-
-    fn handler(&self, kind: &str) -> Option<JobHandler> {
-        self.handlers.get(kind).cloned()
-    }
-}
 
 pub struct Worker {
     pool: DbPool,

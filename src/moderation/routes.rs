@@ -28,6 +28,7 @@ use crate::ids::{AppealId, MeetupId, ModerationLogId, ReplyId, ReportId, ThreadI
 use crate::pagination::{self, Page};
 use crate::threads::model::ThreadFlag;
 use crate::threads::views::ThreadView;
+use crate::trust::TrustLevel;
 
 pub fn configure(cfg: &mut ServiceConfig) {
     cfg.service(create_report)
@@ -49,6 +50,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
         .service(moderation_log)
         .service(set_role)
         .service(delete_user)
+        .service(pin_level)
         .configure(configure_busy_queue);
 }
 
@@ -992,4 +994,41 @@ pub async fn undo_action(
     })
     .await?;
     Ok(HttpResponse::Ok().json(done))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TrustLevelRequest {
+    /// The level to pin; `null` lets it be computed from activity again.
+    pub level: Option<TrustLevel>,
+}
+
+/// Pin a member's trust level, or let it be computed again (admins); logged.
+#[utoipa::path(
+    tag = "moderation",
+    security(("bearer_auth" = [])),
+    params(("username" = String, Path, description = "The member's username")),
+    request_body = TrustLevelRequest,
+    responses(
+        (status = 200, description = "The member with their level", body = UserView),
+        (status = 404, description = "No such member"),
+        (status = 422, description = "Unknown level"),
+    )
+)]
+#[put("/admin/users/{username}/trust-level")]
+pub async fn pin_level(
+    Admin(admin): Admin,
+    username: web::Path<String>,
+    body: Json<TrustLevelRequest>,
+    pool: web::Data<DbPool>,
+    settings: web::Data<Settings>,
+) -> Result<HttpResponse, ApiError> {
+    let level = body.into_inner().level;
+    let username = username.into_inner();
+    let trust = settings.trust.clone();
+    let user = db::run(&pool, move |conn| {
+        service::pin_trust_level(conn, &admin, &username, level, &trust)
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(user))
 }

@@ -824,3 +824,34 @@ pub fn log_page(
         LogEntryView::new,
     ))
 }
+
+/// An admin pins a member's level (`Some`), or lets it be computed again (`None`, computed at
+/// once); logged.
+pub fn pin_trust_level(
+    conn: &mut PgConnection,
+    admin: &User,
+    username: &str,
+    level: Option<TrustLevel>,
+    settings: &TrustSettings,
+) -> Result<UserView, ApiError> {
+    conn.transaction(|conn| {
+        let target = crate::accounts::service::member_named(conn, username)?;
+        trust::model::pin(conn, target.id, level)?;
+        if level.is_none() {
+            trust::service::recompute(conn, target.id, settings, chrono::Utc::now())?;
+        }
+        let change = match level {
+            Some(level) => format!("pinned at {level}"),
+            None => "computed from activity".to_string(),
+        };
+        log(
+            conn,
+            Actor::Staff(admin),
+            LogAction::SetTrustLevel,
+            super::domain::log_user(target.id),
+            Some(&change),
+        )?;
+        let user = User::find(conn, target.id)?;
+        Ok(UserView::for_viewer(&user, Some(admin)))
+    })
+}

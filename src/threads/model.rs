@@ -116,12 +116,13 @@ pub struct NewReply<'a> {
     pub body_html: &'a str,
 }
 
-impl ThreadKey {
-    pub fn of(sort: Sort, row: &ThreadSummaryRow) -> Self {
+impl ThreadSummaryRow {
+    /// Where this row stands in a listing sorted by `sort`: the next page's cursor.
+    pub fn key(&self, sort: Sort) -> ThreadKey {
         match sort {
-            Sort::Latest => ThreadKey::Timed(row.pinned, row.created_at, row.id),
-            Sort::Active => ThreadKey::Timed(row.pinned, row.last_activity_at, row.id),
-            Sort::Top => ThreadKey::Scored(row.score, row.id),
+            Sort::Latest => ThreadKey::Timed(self.pinned, self.created_at, self.id),
+            Sort::Active => ThreadKey::Timed(self.pinned, self.last_activity_at, self.id),
+            Sort::Top => ThreadKey::Scored(self.score, self.id),
         }
     }
 }

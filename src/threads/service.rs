@@ -4,7 +4,7 @@
 
 use diesel::prelude::*;
 
-use super::domain::{ThreadInput, ThreadKey, ThreadPatch};
+use super::domain::{ThreadInput, ThreadPatch};
 use super::model::{self, NewReply, NewThread, ThreadChanges, ThreadFilter, VoteTarget};
 use super::rules;
 use super::views::{ReplyView, TagList, TagView, ThreadSummary, ThreadView, VoteView};
@@ -103,7 +103,7 @@ pub fn list_threads(
     Ok(Page::from_rows(
         rows,
         filter.limit,
-        |(row, _)| pagination::encode(sort.listing(), &ThreadKey::of(sort, row)),
+        |(row, _)| pagination::encode(sort.listing(), &row.key(sort)),
         ThreadSummary::new,
     ))
 }

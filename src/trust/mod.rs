@@ -4,7 +4,6 @@
 
 pub mod domain;
 pub mod model;
-pub mod routes;
 pub mod rules;
 pub mod service;
 
@@ -17,15 +16,11 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use crate::config::{Settings, TrustSettings};
-use crate::feature::{Feature, Mount};
+use crate::feature::Feature;
 use crate::jobs::{JobContext, JobRegistry, Task};
 
-pub const FEATURE: Feature = Feature {
-    mount: Mount::Api,
-    doc: utoipa::openapi::OpenApi::default,
-    routes: routes::configure,
-    jobs,
-};
+/// Levels are kept current in the background; admins pin them through moderation.
+pub const FEATURE: Feature = Feature::background(jobs);
 
 fn jobs(settings: &Settings, registry: &mut JobRegistry) -> anyhow::Result<()> {
     let every = Duration::from_secs(settings.trust.recompute_every_secs);

@@ -6,14 +6,11 @@ use diesel::prelude::*;
 use super::domain::TrustLevel;
 use super::model;
 use super::rules::{self, PostKind};
-use crate::accounts::views::UserView;
 use crate::accounts::User;
 use crate::config::TrustSettings;
 use crate::error::ApiError;
 use crate::ids::UserId;
 use crate::markdown;
-use crate::moderation::domain::{log_user, LogAction};
-use crate::moderation::service::{log, Actor};
 
 /// Recomputes one member's level from their activity and stores it (unless an admin pinned
 /// one); the level they have now, `None` for an unknown or erased account.
@@ -149,35 +146,4 @@ pub fn recompute_all(
         })?;
         after = last;
     }
-}
-
-/// An admin pins a member's level (`Some`), or lets it be computed again (`None`, computed at
-/// once); logged.
-pub fn pin(
-    conn: &mut PgConnection,
-    admin: &User,
-    username: &str,
-    level: Option<TrustLevel>,
-    settings: &TrustSettings,
-) -> Result<UserView, ApiError> {
-    conn.transaction(|conn| {
-        let target = crate::accounts::service::member_named(conn, username)?;
-        model::pin(conn, target.id, level)?;
-        if level.is_none() {
-            recompute(conn, target.id, settings, Utc::now())?;
-        }
-        let change = match level {
-            Some(level) => format!("pinned at {level}"),
-            None => "computed from activity".to_string(),
-        };
-        log(
-            conn,
-            Actor::Staff(admin),
-            LogAction::SetTrustLevel,
-            log_user(target.id),
-            Some(&change),
-        )?;
-        let user = User::find(conn, target.id)?;
-        Ok(UserView::for_viewer(&user, Some(admin)))
-    })
 }
