@@ -3,6 +3,7 @@
 
 use utoipa_actix_web::service_config::ServiceConfig;
 
+use crate::accounts::erasure::ErasureSteps;
 use crate::config::Settings;
 use crate::feature::{Feature, Mount, API_PREFIX};
 use crate::jobs::JobRegistry;
@@ -44,6 +45,17 @@ pub fn jobs(settings: &Settings) -> anyhow::Result<JobRegistry> {
         (feature.jobs)(settings, &mut registry)?;
     }
     Ok(registry)
+}
+
+/// What each feature does when a member's account is erased, in order (accounts runs them in
+/// the erasure's transaction, knowing no feature itself).
+pub fn erasure_steps() -> ErasureSteps {
+    ErasureSteps(vec![
+        mentorship::service::on_member_erased,
+        meetups::service::on_member_erased,
+        moderation::service::on_member_erased,
+        search::sync::on_member_erased,
+    ])
 }
 
 /// The OpenAPI fragments of every feature (tags, extra schemas), merged.

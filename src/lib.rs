@@ -6,7 +6,6 @@
 //! `http`, `jobs`, `config` and `telemetry` are the plumbing they share.
 
 pub mod accounts;
-pub mod auth;
 pub mod config;
 pub mod db;
 pub mod email;
@@ -19,6 +18,7 @@ pub mod jobs;
 pub mod markdown;
 pub mod meetups;
 pub mod mentorship;
+pub mod metrics;
 pub mod moderation;
 pub mod notifications;
 pub mod openapi;

@@ -26,8 +26,8 @@ use crate::http::methods::KnownRoutes;
 use crate::http::web_client::{self, WebClient};
 use crate::http::{caching, compression, head, problems, request_id};
 use crate::jobs::{JobRegistry, Worker, WorkerHandle};
+use crate::metrics::Metrics;
 use crate::notifications;
-use crate::operations::Metrics;
 use crate::rate_limit::{self, AuthRateLimits, PostingLimits};
 use crate::reads::{self, Reads};
 use crate::search::SearchEngine;
@@ -208,10 +208,11 @@ struct Shared {
     live: web::Data<notifications::live::LiveStreams>,
     jwt_keys: web::Data<JwtKeys>,
     unsubscribe_keys: web::Data<notifications::unsubscribe::UnsubscribeKeys>,
-    activity: web::Data<crate::auth::Activity>,
+    activity: web::Data<crate::accounts::auth::Activity>,
     refresh_policy: web::Data<RefreshPolicy>,
     web_client: web::Data<Option<WebClient>>,
     known_routes: web::Data<KnownRoutes>,
+    erasure_steps: web::Data<crate::accounts::erasure::ErasureSteps>,
     hashing: web::Data<HashingPool>,
     rate_limits: web::Data<AuthRateLimits>,
     posting_limits: web::Data<PostingLimits>,
@@ -245,12 +246,13 @@ impl Shared {
             unsubscribe_keys: web::Data::new(notifications::unsubscribe::UnsubscribeKeys::new(
                 &settings,
             )),
-            activity: web::Data::new(crate::auth::Activity::new(std::time::Duration::from_secs(
-                settings.notifications.last_seen_every_secs,
-            ))),
+            activity: web::Data::new(crate::accounts::auth::Activity::new(
+                std::time::Duration::from_secs(settings.notifications.last_seen_every_secs),
+            )),
             refresh_policy: web::Data::new(RefreshPolicy::from_settings(&settings.auth)),
             web_client: web::Data::new(WebClient::load(&settings.web.dist_dir)),
             known_routes: web::Data::new(KnownRoutes::from_openapi(openapi)),
+            erasure_steps: web::Data::new(features::erasure_steps()),
             hashing: web::Data::new(HashingPool::new(settings.auth.hashing_concurrency)),
             rate_limits,
             posting_limits,
@@ -278,6 +280,7 @@ impl Shared {
             .app_data(self.refresh_policy.clone())
             .app_data(self.web_client.clone())
             .app_data(self.known_routes.clone())
+            .app_data(self.erasure_steps.clone())
             .app_data(self.hashing.clone())
             .app_data(self.rate_limits.clone())
             .app_data(self.posting_limits.clone())

@@ -1,8 +1,10 @@
 //! Erasing an account (API.md "Members own their accounts", GDPR art. 17): in one transaction
 //! the account's personal data goes, what it wrote stays under "deleted member", and
-//! everything that involved other people is settled as if the member had acted (RSVPs
-//! withdrawn so waitlists move, mentorships withdrawn, declined or completed with the other
-//! side told, open reports dismissed).
+//! everything that involved other people is settled as if the member had acted. Each feature
+//! settles its own part through an [`ErasureStep`]: mentorship withdraws, declines or
+//! completes requests with the other side told and drops the mentor profile; meetups withdraw
+//! RSVPs so waitlists move; moderation dismisses the member's open reports and anonymises the
+//! log; search writes the member's content again under the reference.
 //!
 //! The account's row stays as a tombstone, because threads, replies, votes, meetups and
 //! requests point at it: its username becomes a stable anonymous reference
@@ -17,26 +19,42 @@ use super::model::User;
 use super::tokens;
 use super::Role;
 use crate::error::ApiError;
-use crate::ids::{MeetupId, MentorshipRequestId, UserId};
-use crate::mentorship::lifecycle::Action;
-use crate::moderation::domain::{LogAction, LogTargetType};
+use crate::ids::UserId;
 use crate::schema::users;
 
 /// What a deleted account is shown as wherever its content appears.
 pub const DELETED_MEMBER: &str = "deleted member";
 
-/// Who erases the account.
-pub enum Eraser<'a> {
-    /// The member, who confirmed with their password.
-    Themselves,
-    /// An admin, whose reason goes to the moderation log.
-    Admin { admin: &'a User, reason: &'a str },
+/// The member being erased, as they were before the tombstone replaced them: their names,
+/// for scrubbing them from free text, and the reference they are now known by.
+pub struct Erasing<'a> {
+    pub member: &'a User,
+    pub reference: &'a str,
+    pub base_url: &'a str,
 }
 
-/// What the erasure needs from the settings.
+/// What another feature does when an account is erased: settle what involved other people
+/// as if the member had acted, and let go of the member's own rows. It runs inside the
+/// erasure's transaction, after the tombstone (so every message it causes names "deleted
+/// member"); an error undoes the whole erasure. Accounts knows no feature: the application
+/// hands it their steps (`features::erasure_steps`).
+pub type ErasureStep = fn(&mut PgConnection, &Erasing<'_>) -> Result<(), ApiError>;
+
+/// The steps of every feature, in the order they run.
+#[derive(Clone, Default)]
+pub struct ErasureSteps(pub Vec<ErasureStep>);
+
+/// What the erasure needs from the settings and the other features.
 pub struct ErasureSettings {
     pub base_url: String,
     pub username_reserved_days: u32,
+    pub steps: ErasureSteps,
+}
+
+/// An erased account: the member as they were, and their reference from now on.
+pub struct Erased {
+    pub member: User,
+    pub reference: String,
 }
 
 /// A fresh anonymous reference: `deleted-` and 48 random bits in hex.
@@ -71,13 +89,13 @@ fn last_admin() -> ApiError {
     )
 }
 
-/// Erases the account `member_id`; 404 when there is none (or it is erased already).
+/// Erases the account `member_id`; 404 when there is none (or it is erased already). Joins
+/// the caller's transaction when there is one (an admin's erasure is logged in it).
 pub fn erase(
     conn: &mut PgConnection,
     member_id: UserId,
-    by: Eraser<'_>,
     settings: &ErasureSettings,
-) -> Result<(), ApiError> {
+) -> Result<Erased, ApiError> {
     conn.transaction(|conn| {
         // Admins' rows are locked before the member's, in the order every role change takes
         // them, so two erasures (or an erasure and a demotion) cannot both leave no admin.
@@ -96,18 +114,17 @@ pub fn erase(
         // The tombstone first: every message the steps below cause names "deleted member".
         make_tombstone(conn, member.id, &reference)?;
         reserve_username(conn, &member.username, settings.username_reserved_days)?;
-        end_mentorships(conn, &member, &settings.base_url)?;
-        withdraw_rsvps(conn, &member, &settings.base_url)?;
-        dismiss_reports(conn, member.id)?;
-        erase_mentor_profile(conn, member.id)?;
+        let erasing = Erasing {
+            member: &member,
+            reference: &reference,
+            base_url: &settings.base_url,
+        };
+        for step in &settings.steps.0 {
+            step(conn, &erasing)?;
+        }
         delete_personal_rows(conn, member.id)?;
         forget_mail(conn, &member)?;
-        anonymise_log(conn, &member, &reference)?;
-        if let Eraser::Admin { admin, reason } = by {
-            log_deletion(conn, admin, &reference, &scrubbed(reason, &member))?;
-        }
-        resync_content(conn, member.id)?;
-        Ok(())
+        Ok(Erased { member, reference })
     })
 }
 
@@ -155,108 +172,6 @@ fn reserve_username(conn: &mut PgConnection, username: &str, days: u32) -> Query
     .bind::<Timestamptz, _>(Utc::now() + Duration::days(i64::from(days)))
     .execute(conn)
     .map(drop)
-}
-
-#[derive(QueryableByName)]
-struct OpenRequest {
-    #[diesel(sql_type = BigInt)]
-    id: i64,
-    #[diesel(sql_type = BigInt)]
-    mentor_id: i64,
-    #[diesel(sql_type = Text)]
-    status: String,
-}
-
-/// What the member's side does with an open request, as the lifecycle allows it: a mentee
-/// withdraws a pending request, a mentor declines one, and an accepted one is completed.
-pub fn closing_action(status: &str, is_mentor: bool) -> Option<Action> {
-    match (status, is_mentor) {
-        ("pending", false) => Some(Action::Withdraw),
-        ("pending", true) => Some(Action::Decline),
-        ("accepted", _) => Some(Action::Complete),
-        _ => None,
-    }
-}
-
-fn end_mentorships(conn: &mut PgConnection, member: &User, base_url: &str) -> Result<(), ApiError> {
-    let open: Vec<OpenRequest> = diesel::sql_query(
-        "SELECT id, mentor_id, status FROM mentorship_requests \
-         WHERE (mentee_id = $1 OR mentor_id = $1) AND status IN ('pending', 'accepted') \
-         ORDER BY id",
-    )
-    .bind::<BigInt, _>(member.id)
-    .load(conn)?;
-    for request in open {
-        let is_mentor = request.mentor_id == member.id.get();
-        let Some(action) = closing_action(&request.status, is_mentor) else {
-            continue;
-        };
-        let reason = (action == Action::Decline).then_some("The mentor's account was deleted.");
-        crate::mentorship::service::transition(
-            conn,
-            MentorshipRequestId(request.id),
-            member,
-            action,
-            reason,
-            base_url,
-        )?;
-    }
-    Ok(())
-}
-
-#[derive(QueryableByName)]
-struct Rsvp {
-    #[diesel(sql_type = BigInt)]
-    meetup_id: i64,
-}
-
-/// Withdraws the member's RSVPs to meetups still ahead, so their waitlists move on; RSVPs to
-/// meetups that have begun are history and stay (under "deleted member").
-fn withdraw_rsvps(conn: &mut PgConnection, member: &User, base_url: &str) -> Result<(), ApiError> {
-    let upcoming: Vec<Rsvp> = diesel::sql_query(
-        "SELECT r.meetup_id FROM meetup_rsvps r JOIN meetups m ON m.id = r.meetup_id \
-         WHERE r.user_id = $1 AND m.starts_at > now() ORDER BY r.meetup_id",
-    )
-    .bind::<BigInt, _>(member.id)
-    .load(conn)?;
-    for rsvp in upcoming {
-        let id = MeetupId(rsvp.meetup_id);
-        match crate::meetups::service::withdraw_rsvp(conn, id, member, base_url) {
-            Ok(()) => {}
-            // A meetup hidden from members: its RSVP goes without moving the waitlist, which
-            // staff settle when they restore it.
-            Err(ApiError::NotFound) => {
-                diesel::sql_query("DELETE FROM meetup_rsvps WHERE meetup_id = $1 AND user_id = $2")
-                    .bind::<BigInt, _>(id)
-                    .bind::<BigInt, _>(member.id)
-                    .execute(conn)?;
-            }
-            Err(error) => return Err(error),
-        }
-    }
-    Ok(())
-}
-
-fn dismiss_reports(conn: &mut PgConnection, id: UserId) -> QueryResult<()> {
-    diesel::sql_query(
-        "UPDATE reports SET status = 'dismissed', handled_at = now(), \
-             note = 'The reporter deleted their account.' \
-         WHERE reporter_id = $1 AND status = 'open'",
-    )
-    .bind::<BigInt, _>(id)
-    .execute(conn)
-    .map(drop)
-}
-
-/// The profile goes, and with it the mentor's search document.
-fn erase_mentor_profile(conn: &mut PgConnection, id: UserId) -> QueryResult<()> {
-    let deleted = diesel::sql_query("DELETE FROM mentor_profiles WHERE user_id = $1")
-        .bind::<BigInt, _>(id)
-        .execute(conn)?;
-    if deleted > 0 {
-        crate::search::enqueue(conn, crate::search::document::DocRef::mentor(id))?;
-    }
-    Ok(())
 }
 
 /// Rows that are the member's alone: sessions, link tokens, their blocks, follows, inbox,
@@ -340,95 +255,6 @@ fn replace_ignoring_case(text: &str, needle: &str, with: &str) -> String {
     result
 }
 
-#[derive(QueryableByName)]
-struct LogReason {
-    #[diesel(sql_type = BigInt)]
-    id: i64,
-    #[diesel(sql_type = Text)]
-    reason: String,
-}
-
-/// The log keeps every action; the member's id gives way to the reference, and their names
-/// leave the reasons. The log's trigger allows exactly this, inside this transaction.
-fn anonymise_log(conn: &mut PgConnection, member: &User, reference: &str) -> QueryResult<()> {
-    diesel::sql_query("SET LOCAL devforum.erasing = 'on'").execute(conn)?;
-    diesel::sql_query(
-        "UPDATE moderation_log SET actor_id = NULL, actor_ref = $2 WHERE actor_id = $1",
-    )
-    .bind::<BigInt, _>(member.id)
-    .bind::<Text, _>(reference)
-    .execute(conn)?;
-    diesel::sql_query(
-        "UPDATE moderation_log SET target_id = 0, target_ref = $2 \
-         WHERE target_type = 'user' AND target_id = $1",
-    )
-    .bind::<BigInt, _>(member.id)
-    .bind::<Text, _>(reference)
-    .execute(conn)?;
-    let mut patterns = vec![
-        format!("%{}%", like_escaped(&member.username)),
-        format!("%{}%", like_escaped(&member.email)),
-    ];
-    if let Some(display_name) = &member.display_name {
-        patterns.push(format!("%{}%", like_escaped(display_name)));
-    }
-    let mentioning: Vec<LogReason> =
-        diesel::sql_query("SELECT id, reason FROM moderation_log WHERE reason ILIKE ANY ($1)")
-            .bind::<diesel::sql_types::Array<Text>, _>(patterns)
-            .load(conn)?;
-    for entry in mentioning {
-        diesel::sql_query("UPDATE moderation_log SET reason = $2 WHERE id = $1")
-            .bind::<BigInt, _>(entry.id)
-            .bind::<Text, _>(scrubbed(&entry.reason, member))
-            .execute(conn)?;
-    }
-    diesel::sql_query("SET LOCAL devforum.erasing = 'off'").execute(conn)?;
-    Ok(())
-}
-
-fn like_escaped(text: &str) -> String {
-    text.replace('\\', "\\\\")
-        .replace('%', "\\%")
-        .replace('_', "\\_")
-}
-
-fn log_deletion(
-    conn: &mut PgConnection,
-    admin: &User,
-    reference: &str,
-    reason: &str,
-) -> QueryResult<()> {
-    diesel::sql_query(
-        "INSERT INTO moderation_log (actor_id, action, target_type, target_id, target_ref, reason) \
-         VALUES ($1, $2, $3, 0, $4, $5)",
-    )
-    .bind::<BigInt, _>(admin.id)
-    .bind::<Text, _>(LogAction::DeleteAccount.as_str())
-    .bind::<Text, _>(LogTargetType::User.as_str())
-    .bind::<Text, _>(reference)
-    .bind::<Text, _>(reason)
-    .execute(conn)
-    .map(drop)
-}
-
-/// Every search document of the member's content is written again (its author is now the
-/// reference), by the search worker, as any change is.
-fn resync_content(conn: &mut PgConnection, id: UserId) -> QueryResult<()> {
-    diesel::sql_query(
-        "INSERT INTO jobs (kind, payload, max_attempts) \
-         SELECT $2, jsonb_build_object('type', kind, 'id', source_id), $3 FROM ( \
-             SELECT 'thread' AS kind, id AS source_id FROM threads WHERE author_id = $1 \
-             UNION ALL SELECT 'reply', id FROM replies WHERE author_id = $1 \
-             UNION ALL SELECT 'meetup', id FROM meetups WHERE organizer_id = $1 \
-         ) AS content ORDER BY kind, source_id",
-    )
-    .bind::<BigInt, _>(id)
-    .bind::<Text, _>(crate::search::SEARCH_SYNC_JOB)
-    .bind::<diesel::sql_types::Integer, _>(crate::jobs::DEFAULT_MAX_ATTEMPTS)
-    .execute(conn)
-    .map(drop)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -443,23 +269,6 @@ mod tests {
         }
         assert_eq!(username_key("Ada"), username_key("ada"));
         assert_ne!(username_key("ada"), "ada");
-    }
-
-    #[test]
-    fn the_member_closes_each_open_request_as_their_side_may() {
-        assert_eq!(closing_action("pending", false), Some(Action::Withdraw));
-        assert_eq!(closing_action("pending", true), Some(Action::Decline));
-        assert_eq!(closing_action("accepted", false), Some(Action::Complete));
-        assert_eq!(closing_action("accepted", true), Some(Action::Complete));
-        assert_eq!(closing_action("declined", true), None);
-        // Every move proposed is one the lifecycle allows the member's side.
-        use crate::mentorship::lifecycle::{apply, Party, Status};
-        for (status, state) in [("pending", Status::Pending), ("accepted", Status::Accepted)] {
-            for (is_mentor, party) in [(false, Party::Mentee), (true, Party::Mentor)] {
-                let action = closing_action(status, is_mentor).unwrap();
-                assert!(apply(state, action, party).is_ok(), "{status} {is_mentor}");
-            }
-        }
     }
 
     #[test]

@@ -2,6 +2,7 @@
 //! refresh tokens), password reset, profiles, and `create-admin`.
 
 pub mod admin;
+pub mod auth;
 pub mod browser;
 pub mod domain;
 pub mod erasure;
@@ -15,7 +16,7 @@ pub mod service;
 pub mod tokens;
 pub mod views;
 
-pub use domain::{EmailAddress, Password, Role, Username};
+pub use domain::{EmailAddress, Password, Role, TrustLevel, Username};
 pub use model::User;
 
 use utoipa::OpenApi;

@@ -35,7 +35,7 @@ pub struct User {
     pub session_generation: i32,
     pub failed_login_count: i32,
     pub last_failed_login_at: Option<DateTime<Utc>>,
-    pub trust_level: crate::trust::TrustLevel,
+    pub trust_level: super::domain::TrustLevel,
     pub trust_level_pinned: bool,
     /// Set when mail to the address bounced for good (`email::bounces`).
     pub email_undeliverable_at: Option<DateTime<Utc>>,
@@ -647,7 +647,7 @@ pub fn fixture(id: i64, role: Role) -> User {
         session_generation: 0,
         failed_login_count: 0,
         last_failed_login_at: None,
-        trust_level: crate::trust::TrustLevel::New,
+        trust_level: super::domain::TrustLevel::New,
         trust_level_pinned: false,
         email_undeliverable_at: None,
     }

@@ -15,7 +15,7 @@ use super::service::{self, LoginAttempt};
 use super::tokens::RefreshPolicy;
 use super::views::{SessionList, SessionView, TokenPair, UserView};
 use super::{EmailAddress, User};
-use crate::auth::{ActiveUser, AuthUser, MaybeUser, SignedIn};
+use crate::accounts::auth::{ActiveUser, AuthUser, MaybeUser, SignedIn};
 use crate::config::Settings;
 use crate::db::{self, DbPool};
 use crate::error::ApiError;
@@ -850,10 +850,14 @@ pub struct DeleteAccountRequest {
 }
 
 /// The settings an erasure needs.
-pub fn erasure_settings(settings: &Settings) -> super::erasure::ErasureSettings {
+pub fn erasure_settings(
+    settings: &Settings,
+    steps: &super::erasure::ErasureSteps,
+) -> super::erasure::ErasureSettings {
     super::erasure::ErasureSettings {
         base_url: settings.web.base_url.clone(),
         username_reserved_days: settings.auth.username_reserved_days,
+        steps: steps.clone(),
     }
 }
 
@@ -878,6 +882,8 @@ pub fn erasure_settings(settings: &Settings) -> super::erasure::ErasureSettings 
     )
 )]
 #[delete("/users/me")]
+// Extractors, each one thing the handler needs; a struct of them would only rename them.
+#[allow(clippy::too_many_arguments)]
 pub async fn delete_me(
     req: HttpRequest,
     AuthUser(user): AuthUser,
@@ -886,11 +892,12 @@ pub async fn delete_me(
     limits: web::Data<AuthRateLimits>,
     hashing: web::Data<HashingPool>,
     settings: web::Data<Settings>,
+    steps: web::Data<super::erasure::ErasureSteps>,
 ) -> Result<HttpResponse, ApiError> {
     let mode = browser::mode_of(&req)?;
     let password = domain::parse_confirming_password(body.into_inner().password.as_deref())?;
     confirm_password(&req, &user, password, &pool, &limits, &hashing, &settings).await?;
-    let erasure = erasure_settings(&settings);
+    let erasure = erasure_settings(&settings, &steps);
     let user_id = user.id;
     db::run(&pool, move |conn| {
         service::delete_own_account(conn, user_id, &erasure)

@@ -6,7 +6,7 @@ use diesel::prelude::*;
 use diesel::result::{DatabaseErrorKind, Error as DieselError};
 
 use super::domain::{ProfileChanges, Purpose};
-use super::erasure::{self, Eraser, ErasureSettings};
+use super::erasure::{self, ErasureSettings};
 use super::model::{self, Rotation};
 use super::model::{NewUser, User};
 use super::rules::login_delay;
@@ -429,17 +429,5 @@ pub fn delete_own_account(
     user_id: UserId,
     settings: &ErasureSettings,
 ) -> Result<(), ApiError> {
-    erasure::erase(conn, user_id, Eraser::Themselves, settings)
-}
-
-/// An admin deletes the account named `username`; the moderation log records it.
-pub fn delete_account_as_admin(
-    conn: &mut PgConnection,
-    admin: &User,
-    username: &str,
-    reason: &str,
-    settings: &ErasureSettings,
-) -> Result<(), ApiError> {
-    let member = member_named(conn, username)?;
-    erasure::erase(conn, member.id, Eraser::Admin { admin, reason }, settings)
+    erasure::erase(conn, user_id, settings).map(drop)
 }

@@ -34,7 +34,7 @@ pub struct UserView {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub suspended_until: Option<SuspensionView>,
     /// Computed from the member's activity (`new`, `basic`, `member`, `regular`).
-    pub trust_level: crate::trust::TrustLevel,
+    pub trust_level: super::domain::TrustLevel,
     /// Only to staff: whether an admin pinned the level.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub trust_level_pinned: Option<bool>,

@@ -604,3 +604,31 @@ pub fn occurrences(conn: &mut PgConnection, series_id: i64) -> QueryResult<Vec<M
         .select(MeetupRow::as_select())
         .load(conn)
 }
+
+/// The meetups still ahead the member has an RSVP to, by id.
+pub fn upcoming_rsvps_of(conn: &mut PgConnection, member: UserId) -> QueryResult<Vec<MeetupId>> {
+    use crate::schema::{meetup_rsvps, meetups};
+    meetup_rsvps::table
+        .inner_join(meetups::table)
+        .filter(meetup_rsvps::user_id.eq(member))
+        .filter(meetups::starts_at.gt(diesel::dsl::now))
+        .order(meetup_rsvps::meetup_id)
+        .select(meetup_rsvps::meetup_id)
+        .load(conn)
+}
+
+/// Drops one RSVP without moving the waitlist.
+pub fn delete_rsvp_of(
+    conn: &mut PgConnection,
+    meetup: MeetupId,
+    member: UserId,
+) -> QueryResult<()> {
+    use crate::schema::meetup_rsvps;
+    diesel::delete(
+        meetup_rsvps::table
+            .filter(meetup_rsvps::meetup_id.eq(meetup))
+            .filter(meetup_rsvps::user_id.eq(member)),
+    )
+    .execute(conn)
+    .map(drop)
+}

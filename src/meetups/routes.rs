@@ -13,7 +13,7 @@ use super::domain::{self, RawMeetup, VenueInput};
 use super::model::MeetupFilter;
 use super::service::{self, LISTING};
 use super::views::{AttendeeList, MeetupSummary, MeetupView, RsvpView};
-use crate::auth::{ActiveUser, AuthUser, MaybeUser, Member};
+use crate::accounts::auth::{ActiveUser, AuthUser, MaybeUser, Member};
 use crate::config::Settings;
 use crate::db::{self, DbPool};
 use crate::error::ApiError;

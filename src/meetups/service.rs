@@ -643,3 +643,22 @@ fn series_of(conn: &mut PgConnection, id: MeetupId, actor: &User) -> Result<i64,
 fn not_in_series() -> ApiError {
     ApiError::invalid_field("scope", "this meetup is not part of a series")
 }
+
+/// An account is erased: its RSVPs to meetups still ahead are withdrawn, so their waitlists
+/// move on; RSVPs to meetups that have begun are history and stay (under "deleted member").
+pub fn on_member_erased(
+    conn: &mut PgConnection,
+    erasing: &crate::accounts::erasure::Erasing<'_>,
+) -> Result<(), ApiError> {
+    let member = erasing.member;
+    for id in model::upcoming_rsvps_of(conn, member.id)? {
+        match withdraw_rsvp(conn, id, member, erasing.base_url) {
+            Ok(()) => {}
+            // A meetup hidden from members: its RSVP goes without moving the waitlist, which
+            // staff settle when they restore it.
+            Err(ApiError::NotFound) => model::delete_rsvp_of(conn, id, member.id)?,
+            Err(error) => return Err(error),
+        }
+    }
+    Ok(())
+}

@@ -31,11 +31,11 @@ impl From<Venue> for VenueView {
     }
 }
 
-impl From<&MemberRow> for MemberSummary {
-    fn from(member: &MemberRow) -> Self {
+impl MemberRow {
+    pub fn summary(&self) -> MemberSummary {
         MemberSummary {
-            username: member.username.clone(),
-            display_name: member.display_name.clone(),
+            username: self.username.clone(),
+            display_name: self.display_name.clone(),
         }
     }
 }
@@ -94,7 +94,7 @@ impl MeetupView {
             online_url: row.online_url,
             capacity: row.capacity,
             tags: row.tags,
-            organizer: organizer.into(),
+            organizer: organizer.summary(),
             going_count: row.going_count,
             waitlist_count: row.waitlist_count,
             status,

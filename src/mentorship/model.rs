@@ -362,3 +362,33 @@ pub fn people(conn: &mut PgConnection, ids: &[UserId]) -> QueryResult<Vec<Person
         .select(PersonRow::as_select())
         .load(conn)
 }
+
+/// A request still open, as an erasure settles it.
+#[derive(QueryableByName)]
+pub struct OpenRequest {
+    #[diesel(sql_type = BigInt)]
+    pub id: i64,
+    #[diesel(sql_type = BigInt)]
+    pub mentor_id: i64,
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    pub status: String,
+}
+
+/// The member's pending and accepted requests, either side, oldest first.
+pub fn open_requests_of(conn: &mut PgConnection, member: UserId) -> QueryResult<Vec<OpenRequest>> {
+    diesel::sql_query(
+        "SELECT id, mentor_id, status FROM mentorship_requests \
+         WHERE (mentee_id = $1 OR mentor_id = $1) AND status IN ('pending', 'accepted') \
+         ORDER BY id",
+    )
+    .bind::<BigInt, _>(member)
+    .load(conn)
+}
+
+/// Deletes the member's mentor profile; whether there was one.
+pub fn delete_profile(conn: &mut PgConnection, member: UserId) -> QueryResult<bool> {
+    diesel::sql_query("DELETE FROM mentor_profiles WHERE user_id = $1")
+        .bind::<BigInt, _>(member)
+        .execute(conn)
+        .map(|deleted| deleted > 0)
+}

@@ -11,7 +11,7 @@ use super::lifecycle::{Action, Status};
 use super::model::{DirectoryFilter, RequestFilter, RequestRole};
 use super::service::{self, DIRECTORY_LISTING, REQUESTS_LISTING};
 use super::views::{MentorSummary, MentorView, RequestView};
-use crate::auth::{ActiveUser, AuthUser, MaybeUser, Member};
+use crate::accounts::auth::{ActiveUser, AuthUser, MaybeUser, Member};
 use crate::config::Settings;
 use crate::db::{self, DbPool};
 use crate::error::ApiError;

@@ -13,6 +13,7 @@ use super::lifecycle::{self, Action, Party, Status};
 use super::model::{self, DirectoryFilter, NewRequest, PersonRow, RequestFilter, RequestRow};
 use super::rules;
 use super::views::{MentorSummary, MentorView, RequestView};
+use crate::accounts::erasure::Erasing;
 use crate::accounts::User;
 use crate::error::ApiError;
 use crate::ids::{MentorshipRequestId, UserId};
@@ -296,4 +297,56 @@ pub fn transition(
         tell_parties(conn, &row, to, actor, mail)?;
         Ok(RequestView::new(row, mentor, mentee))
     })
+}
+
+/// What the member's side does with an open request, as the lifecycle allows it: a mentee
+/// withdraws a pending request, a mentor declines one, and an accepted one is completed.
+pub fn closing_action(status: &str, is_mentor: bool) -> Option<Action> {
+    match (status, is_mentor) {
+        ("pending", false) => Some(Action::Withdraw),
+        ("pending", true) => Some(Action::Decline),
+        ("accepted", _) => Some(Action::Complete),
+        _ => None,
+    }
+}
+
+/// An account is erased: its open requests end as its side may end them, with the other side
+/// told; its mentor profile goes, and with it the mentor's search document.
+pub fn on_member_erased(conn: &mut PgConnection, erasing: &Erasing<'_>) -> Result<(), ApiError> {
+    let member = erasing.member;
+    for request in model::open_requests_of(conn, member.id)? {
+        let is_mentor = request.mentor_id == member.id.get();
+        let Some(action) = closing_action(&request.status, is_mentor) else {
+            continue;
+        };
+        let reason = (action == Action::Decline).then_some("The mentor's account was deleted.");
+        let id = MentorshipRequestId(request.id);
+        transition(conn, id, member, action, reason, erasing.base_url)?;
+    }
+    if model::delete_profile(conn, member.id)? {
+        search::enqueue(conn, search::document::DocRef::mentor(member.id))?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod erasure_tests {
+    use super::*;
+
+    #[test]
+    fn the_member_closes_each_open_request_as_their_side_may() {
+        assert_eq!(closing_action("pending", false), Some(Action::Withdraw));
+        assert_eq!(closing_action("pending", true), Some(Action::Decline));
+        assert_eq!(closing_action("accepted", false), Some(Action::Complete));
+        assert_eq!(closing_action("accepted", true), Some(Action::Complete));
+        assert_eq!(closing_action("declined", true), None);
+        // Every move proposed is one the lifecycle allows the member's side.
+        use crate::mentorship::lifecycle::{apply, Party, Status};
+        for (status, state) in [("pending", Status::Pending), ("accepted", Status::Accepted)] {
+            for (is_mentor, party) in [(false, Party::Mentee), (true, Party::Mentor)] {
+                let action = closing_action(status, is_mentor).unwrap();
+                assert!(apply(state, action, party).is_ok(), "{status} {is_mentor}");
+            }
+        }
+    }
 }

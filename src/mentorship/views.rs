@@ -110,11 +110,11 @@ impl MentorSummary {
     }
 }
 
-impl From<&PersonRow> for MemberSummary {
-    fn from(person: &PersonRow) -> Self {
+impl PersonRow {
+    pub fn summary(&self) -> MemberSummary {
         MemberSummary {
-            username: person.username.clone(),
-            display_name: person.display_name.clone(),
+            username: self.username.clone(),
+            display_name: self.display_name.clone(),
         }
     }
 }
@@ -142,8 +142,8 @@ impl RequestView {
         RequestView {
             id: row.id,
             status: row.status(),
-            mentor: mentor.into(),
-            mentee: mentee.into(),
+            mentor: mentor.summary(),
+            mentee: mentee.summary(),
             message: row.message,
             goals: row.goals,
             reason: row.reason,

@@ -9,9 +9,9 @@ use super::domain::{
     LogAction, LogTargetType, QueueSort, ReportReason, ReportStatus, ResolveAction, Target,
     TargetType,
 };
+use crate::accounts::TrustLevel;
 use crate::ids::{ModerationLogId, ReportId, UserId};
 use crate::schema::{moderation_log, report_claims, reports, users};
-use crate::trust::TrustLevel;
 
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = reports)]
@@ -452,4 +452,95 @@ pub fn author_levels(
         .into_iter()
         .map(|row| ((row.kind, row.id), row.trust_level))
         .collect())
+}
+
+/// The member's open reports are dismissed (their account is being erased).
+pub fn dismiss_reports_by(conn: &mut PgConnection, id: UserId) -> QueryResult<()> {
+    diesel::sql_query(
+        "UPDATE reports SET status = 'dismissed', handled_at = now(), \
+             note = 'The reporter deleted their account.' \
+         WHERE reporter_id = $1 AND status = 'open'",
+    )
+    .bind::<diesel::sql_types::BigInt, _>(id)
+    .execute(conn)
+    .map(drop)
+}
+
+#[derive(QueryableByName)]
+struct LogReason {
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    id: i64,
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    reason: String,
+}
+
+/// The log keeps every action; the member's id gives way to the reference, and their names
+/// leave the reasons. The log's trigger allows exactly this, inside this transaction.
+pub fn anonymise_log(
+    conn: &mut PgConnection,
+    member: &crate::accounts::User,
+    reference: &str,
+) -> QueryResult<()> {
+    diesel::sql_query("SET LOCAL devforum.erasing = 'on'").execute(conn)?;
+    diesel::sql_query(
+        "UPDATE moderation_log SET actor_id = NULL, actor_ref = $2 WHERE actor_id = $1",
+    )
+    .bind::<diesel::sql_types::BigInt, _>(member.id)
+    .bind::<diesel::sql_types::Text, _>(reference)
+    .execute(conn)?;
+    diesel::sql_query(
+        "UPDATE moderation_log SET target_id = 0, target_ref = $2 \
+         WHERE target_type = 'user' AND target_id = $1",
+    )
+    .bind::<diesel::sql_types::BigInt, _>(member.id)
+    .bind::<diesel::sql_types::Text, _>(reference)
+    .execute(conn)?;
+    let mut patterns = vec![
+        format!("%{}%", like_escaped(&member.username)),
+        format!("%{}%", like_escaped(&member.email)),
+    ];
+    if let Some(display_name) = &member.display_name {
+        patterns.push(format!("%{}%", like_escaped(display_name)));
+    }
+    let mentioning: Vec<LogReason> =
+        diesel::sql_query("SELECT id, reason FROM moderation_log WHERE reason ILIKE ANY ($1)")
+            .bind::<diesel::sql_types::Array<diesel::sql_types::Text>, _>(patterns)
+            .load(conn)?;
+    for entry in mentioning {
+        diesel::sql_query("UPDATE moderation_log SET reason = $2 WHERE id = $1")
+            .bind::<diesel::sql_types::BigInt, _>(entry.id)
+            .bind::<diesel::sql_types::Text, _>(crate::accounts::erasure::scrubbed(
+                &entry.reason,
+                member,
+            ))
+            .execute(conn)?;
+    }
+    diesel::sql_query("SET LOCAL devforum.erasing = 'off'").execute(conn)?;
+    Ok(())
+}
+
+fn like_escaped(text: &str) -> String {
+    text.replace('\\', "\\\\")
+        .replace('%', "\\%")
+        .replace('_', "\\_")
+}
+
+/// An admin's erasure of an account, logged under the account's reference.
+pub fn log_deletion(
+    conn: &mut PgConnection,
+    admin: &crate::accounts::User,
+    reference: &str,
+    reason: &str,
+) -> QueryResult<()> {
+    diesel::sql_query(
+        "INSERT INTO moderation_log (actor_id, action, target_type, target_id, target_ref, reason) \
+         VALUES ($1, $2, $3, 0, $4, $5)",
+    )
+    .bind::<diesel::sql_types::BigInt, _>(admin.id)
+    .bind::<diesel::sql_types::Text, _>(LogAction::DeleteAccount.as_str())
+    .bind::<diesel::sql_types::Text, _>(LogTargetType::User.as_str())
+    .bind::<diesel::sql_types::Text, _>(reference)
+    .bind::<diesel::sql_types::Text, _>(reason)
+    .execute(conn)
+    .map(drop)
 }

@@ -17,9 +17,11 @@ use super::member_content::{self, MemberContentView};
 use super::model::QueueFilter;
 use super::service::{self, Policy};
 use super::views::{AppealView, LogEntryView, ReportView};
+use crate::accounts::auth::{Admin, AuthUser, Member, Moderator};
+use crate::accounts::erasure::ErasureSteps;
 use crate::accounts::views::UserView;
 use crate::accounts::Role;
-use crate::auth::{Admin, AuthUser, Member, Moderator};
+use crate::accounts::TrustLevel;
 use crate::config::Settings;
 use crate::db::{self, DbPool};
 use crate::error::ApiError;
@@ -28,7 +30,6 @@ use crate::ids::{AppealId, MeetupId, ModerationLogId, ReplyId, ReportId, ThreadI
 use crate::pagination::{self, Page};
 use crate::threads::model::ThreadFlag;
 use crate::threads::views::ThreadView;
-use crate::trust::TrustLevel;
 
 pub fn configure(cfg: &mut ServiceConfig) {
     cfg.service(create_report)
@@ -595,14 +596,13 @@ pub async fn delete_user(
     body: Json<DeleteUserRequest>,
     pool: web::Data<DbPool>,
     settings: web::Data<Settings>,
+    steps: web::Data<ErasureSteps>,
 ) -> Result<HttpResponse, ApiError> {
     let reason = domain::parse_deletion_reason(body.into_inner().reason.as_deref())?;
     let username = username.into_inner();
-    let erasure = crate::accounts::routes::erasure_settings(&settings);
+    let erasure = crate::accounts::routes::erasure_settings(&settings, &steps);
     db::run(&pool, move |conn| {
-        crate::accounts::service::delete_account_as_admin(
-            conn, &admin, &username, &reason, &erasure,
-        )
+        service::delete_account(conn, &admin, &username, &reason, &erasure)
     })
     .await?;
     Ok(HttpResponse::NoContent().finish())

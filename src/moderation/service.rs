@@ -15,6 +15,7 @@ use super::model::{self, NewLogEntry, NewReport, QueueFilter, ReportRow};
 use super::rules;
 use super::views::{ClaimView, LogEntryView, ReportPeople, ReportView};
 use crate::accounts::views::UserView;
+use crate::accounts::TrustLevel;
 use crate::accounts::{self, Role, User};
 use crate::config::{Settings, TrustSettings};
 use crate::error::ApiError;
@@ -25,7 +26,6 @@ use crate::pagination::{self, Page};
 use crate::search;
 use crate::threads;
 use crate::trust;
-use crate::trust::TrustLevel;
 use crate::visibility;
 
 pub const QUEUE_LISTING: &str = "mod:reports";
@@ -853,5 +853,34 @@ pub fn pin_trust_level(
         )?;
         let user = User::find(conn, target.id)?;
         Ok(UserView::for_viewer(&user, Some(admin)))
+    })
+}
+
+/// An account is erased: its open reports are dismissed, and the moderation log keeps every
+/// action with the member's id given way to their reference and their names scrubbed.
+pub fn on_member_erased(
+    conn: &mut PgConnection,
+    erasing: &accounts::erasure::Erasing<'_>,
+) -> Result<(), ApiError> {
+    model::dismiss_reports_by(conn, erasing.member.id)?;
+    model::anonymise_log(conn, erasing.member, erasing.reference)?;
+    Ok(())
+}
+
+/// An admin deletes the account named `username`; the moderation log records it, with the
+/// member's names scrubbed from the reason.
+pub fn delete_account(
+    conn: &mut PgConnection,
+    admin: &User,
+    username: &str,
+    reason: &str,
+    erasure: &accounts::erasure::ErasureSettings,
+) -> Result<(), ApiError> {
+    conn.transaction(|conn| {
+        let member = accounts::service::member_named(conn, username)?;
+        let erased = accounts::erasure::erase(conn, member.id, erasure)?;
+        let reason = accounts::erasure::scrubbed(reason, &erased.member);
+        model::log_deletion(conn, admin, &erased.reference, &reason)?;
+        Ok(())
     })
 }

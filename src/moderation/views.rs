@@ -8,8 +8,8 @@ use super::domain::{
     AppealStatus, LogAction, LogTargetType, ReportReason, ReportStatus, ResolveAction, TargetType,
 };
 use super::model::{LogRow, ReportRow};
+use crate::accounts::TrustLevel;
 use crate::ids::{AppealId, ModerationLogId, ReportId};
-use crate::trust::TrustLevel;
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ReportView {

@@ -11,7 +11,7 @@ use super::domain::{
     DigestFrequency, EmailPreference, NotificationKind, SubscriptionLevel, SubscriptionReason,
     TagLevel,
 };
-use crate::auth::StoredSession;
+use crate::accounts::auth::StoredSession;
 use crate::ids::{MeetupId, MentorshipRequestId, NotificationId, ReplyId, ThreadId, UserId};
 use crate::schema::thread_subscriptions;
 
@@ -551,4 +551,19 @@ pub fn set_mail_settings(
         ))
         .returning((u::email_notifications, u::digest))
         .get_result(conn)
+}
+
+/// Whether a thread is hidden or deleted; `None` when there is none.
+pub fn thread_flags(
+    conn: &mut PgConnection,
+    thread: ThreadId,
+) -> QueryResult<Option<crate::visibility::Flags>> {
+    use crate::schema::threads::dsl as t;
+    let found: Option<(bool, Option<chrono::DateTime<chrono::Utc>>)> = t::threads
+        .find(thread)
+        .select((t::hidden, t::deleted_at))
+        .first(conn)
+        .optional()?;
+    Ok(found
+        .map(|(hidden, deleted_at)| crate::visibility::Flags::new(hidden, deleted_at.is_some())))
 }

@@ -15,7 +15,7 @@ use super::unsubscribe::{self as one_click, UnsubscribeKeys, UnsubscribeView};
 use super::views::{
     NotificationSettingsView, NotificationView, SubscriptionView, TagSubscriptionView, UnreadCount,
 };
-use crate::auth::{AuthUser, BearerClaims};
+use crate::accounts::auth::{AuthUser, BearerClaims};
 use crate::config::Settings;
 use crate::db::{self, DbPool};
 use crate::error::ApiError;

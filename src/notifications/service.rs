@@ -10,12 +10,11 @@ use super::model;
 use super::views::{
     NotificationSettingsView, NotificationView, SubscriptionView, TagSubscriptionView, UnreadCount,
 };
+use crate::accounts::auth::{self, BearerClaims};
 use crate::accounts::{self, User};
-use crate::auth::{self, BearerClaims};
 use crate::error::ApiError;
 use crate::ids::{NotificationId, ThreadId};
 use crate::pagination::{self, Page};
-use crate::threads;
 
 pub const INBOX_LISTING: &str = "notifications";
 
@@ -101,6 +100,14 @@ pub fn mark_read_up_to(
     Ok(())
 }
 
+/// 404 unless the thread exists and the member may see it.
+fn ensure_visible(conn: &mut PgConnection, thread: ThreadId, user: &User) -> Result<(), ApiError> {
+    match model::thread_flags(conn, thread)? {
+        Some(flags) if crate::visibility::can_see(Some(user), flags) => Ok(()),
+        _ => Err(ApiError::NotFound),
+    }
+}
+
 /// How the member follows a thread they can see (`normal` without a reason when they never
 /// did).
 pub fn subscription(
@@ -108,7 +115,7 @@ pub fn subscription(
     user: &User,
     thread: ThreadId,
 ) -> Result<SubscriptionView, ApiError> {
-    threads::service::ensure_visible(conn, thread, user)?;
+    ensure_visible(conn, thread, user)?;
     Ok(match model::subscription(conn, user.id, thread)? {
         Some(row) => SubscriptionView {
             level: row.level,
@@ -128,7 +135,7 @@ pub fn choose_subscription(
     level: SubscriptionLevel,
 ) -> Result<SubscriptionView, ApiError> {
     conn.transaction(|conn| {
-        threads::service::ensure_visible(conn, thread, user)?;
+        ensure_visible(conn, thread, user)?;
         model::choose(conn, user.id, thread, level)?;
         Ok(SubscriptionView {
             level,

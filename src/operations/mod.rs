@@ -3,7 +3,6 @@
 pub mod metrics;
 pub mod probes;
 
-pub use metrics::Metrics;
 pub use probes::{health, ready, HealthStatus, ReadyStatus};
 
 use utoipa::OpenApi;

@@ -464,7 +464,8 @@ pub fn visible(conn: &mut PgConnection, refs: &[DocRef]) -> QueryResult<Vec<DocR
     if !wanted.is_empty() {
         let ids = meetups::table
             .filter(meetups::id.eq_any(&wanted))
-            .filter(meetups::status.eq(crate::meetups::domain::MeetupStatus::Scheduled))
+            // `MeetupStatus::Scheduled` as stored: search sits below meetups and names no type of it.
+            .filter(meetups::status.eq("scheduled"))
             .filter(visibility::public_meetups())
             .select(meetups::id)
             .load(conn)?;

@@ -8,7 +8,7 @@ use super::domain::{SearchParams, SearchQuery};
 use super::views::SearchResults;
 use super::SearchEngine;
 use crate::error::ApiError;
-use crate::operations::Metrics;
+use crate::metrics::Metrics;
 use crate::reads::ReadPool;
 
 pub fn configure(cfg: &mut ServiceConfig) {

@@ -198,6 +198,28 @@ pub fn index_being_rebuilt(conn: &mut PgConnection) -> QueryResult<Option<String
     )
 }
 
+/// An account is erased: every search document of the member's content is written again (its
+/// author is now the reference), by the search worker, as any change is.
+pub fn on_member_erased(
+    conn: &mut PgConnection,
+    erasing: &crate::accounts::erasure::Erasing<'_>,
+) -> Result<(), crate::error::ApiError> {
+    let id = erasing.member.id;
+    diesel::sql_query(
+        "INSERT INTO jobs (kind, payload, max_attempts) \
+         SELECT $2, jsonb_build_object('type', kind, 'id', source_id), $3 FROM ( \
+             SELECT 'thread' AS kind, id AS source_id FROM threads WHERE author_id = $1 \
+             UNION ALL SELECT 'reply', id FROM replies WHERE author_id = $1 \
+             UNION ALL SELECT 'meetup', id FROM meetups WHERE organizer_id = $1 \
+         ) AS content ORDER BY kind, source_id",
+    )
+    .bind::<BigInt, _>(id)
+    .bind::<Text, _>(SEARCH_SYNC_JOB)
+    .bind::<diesel::sql_types::Integer, _>(crate::jobs::DEFAULT_MAX_ATTEMPTS)
+    .execute(conn)?;
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -10,7 +10,7 @@ use super::domain::{self, Sort};
 use super::model::{ThreadFilter, VoteTarget};
 use super::service;
 use super::views::{PreviewView, ReplyView, TagList, ThreadSummary, ThreadView, VoteView};
-use crate::auth::{ActiveUser, MaybeUser, Member};
+use crate::accounts::auth::{ActiveUser, MaybeUser, Member};
 use crate::config::Settings;
 use crate::db::{self, DbPool};
 use crate::error::ApiError;

@@ -9,11 +9,11 @@ use crate::ids::{ReplyId, ThreadId};
 
 use super::model::{AuthorRow, ReplyRow, ThreadRow, ThreadSummaryRow};
 
-impl From<AuthorRow> for MemberSummary {
-    fn from(row: AuthorRow) -> Self {
+impl AuthorRow {
+    pub fn summary(self) -> MemberSummary {
         MemberSummary {
-            username: row.username,
-            display_name: row.display_name,
+            username: self.username,
+            display_name: self.display_name,
         }
     }
 }
@@ -50,7 +50,7 @@ impl ThreadView {
             body: row.body,
             body_html: row.body_html,
             tags: row.tags,
-            author: author.into(),
+            author: author.summary(),
             reply_count: row.reply_count,
             score: row.score,
             pinned: row.pinned,
@@ -89,7 +89,7 @@ impl ThreadSummary {
             title: row.title,
             excerpt: row.excerpt,
             tags: row.tags,
-            author: author.into(),
+            author: author.summary(),
             reply_count: row.reply_count,
             score: row.score,
             pinned: row.pinned,
@@ -122,7 +122,7 @@ impl ReplyView {
             thread_id: row.thread_id,
             body: row.body,
             body_html: row.body_html,
-            author: author.into(),
+            author: author.summary(),
             score: row.score,
             hidden: row.hidden,
             created_at: row.created_at,

@@ -2,12 +2,11 @@
 //! their activity, what a `new` account may post, and how much a report weighs by its
 //! reporter's level.
 
-pub mod domain;
 pub mod model;
 pub mod rules;
 pub mod service;
 
-pub use domain::TrustLevel;
+pub use crate::accounts::TrustLevel;
 
 /// The periodic recomputation of every member's level.
 pub const RECOMPUTE_JOB: &str = "trust.recompute";

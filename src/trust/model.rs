@@ -4,8 +4,8 @@ use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Bool, Nullable, Text, Timestamptz};
 
-use super::domain::TrustLevel;
 use super::rules::{Activity, PostKind};
+use crate::accounts::TrustLevel;
 use crate::ids::UserId;
 use crate::schema::users;
 

@@ -3,7 +3,7 @@
 
 use chrono::{DateTime, Duration, Utc};
 
-use super::domain::TrustLevel;
+use crate::accounts::TrustLevel;
 use crate::config::{LevelThresholds, NewAccountLimits, ReportWeights, TrustSettings};
 use crate::error::ApiError;
 use crate::markdown::Embeds;

@@ -3,9 +3,9 @@
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 
-use super::domain::TrustLevel;
 use super::model;
 use super::rules::{self, PostKind};
+use crate::accounts::TrustLevel;
 use crate::accounts::User;
 use crate::config::TrustSettings;
 use crate::error::ApiError;

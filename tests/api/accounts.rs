@@ -4,7 +4,7 @@
 use std::time::{Duration, Instant};
 
 use actix_web::{web, HttpResponse};
-use devforum::auth::{Admin, Member, Moderator};
+use devforum::accounts::auth::{Admin, Member, Moderator};
 use devforum::startup::BuildOptions;
 use reqwest::Method;
 use serde_json::{json, Value};

@@ -456,7 +456,7 @@ async fn a_suspended_member_keeps_exactly_the_writes_that_concern_only_themselve
         .map(|(method, path, _)| format!("{method} {path}"))
         .collect();
     assert_eq!(table, documented);
-    for (method, path) in devforum::auth::SUSPENDED_MAY {
+    for (method, path) in devforum::accounts::auth::SUSPENDED_MAY {
         assert!(
             table.contains(&format!("{method} {path}")),
             "SUSPENDED_MAY names {method} {path}, which the API does not have"
@@ -464,7 +464,7 @@ async fn a_suspended_member_keeps_exactly_the_writes_that_concern_only_themselve
     }
 
     for (method, template, body) in member_writes() {
-        let allowed = devforum::auth::SUSPENDED_MAY
+        let allowed = devforum::accounts::auth::SUSPENDED_MAY
             .iter()
             .any(|(m, p)| *m == method.as_str() && *p == template);
         let path = template

@@ -22,8 +22,9 @@ use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
 
+use super::domain::Role;
+use super::model::User;
 use crate::accounts::jwt::JwtKeys;
-use crate::accounts::{Role, User};
 use crate::db::{self, DbPool};
 use crate::error::ApiError;
 use crate::ids::UserId;
