@@ -91,6 +91,11 @@ entity_id! {
 }
 
 entity_id! {
+    /// A meetup series' id: the rule its occurrences were made from.
+    pub struct SeriesId;
+}
+
+entity_id! {
     /// An RSVP's id (its order is the order of arrival on a meetup).
     pub struct RsvpId;
 }

@@ -53,9 +53,24 @@ const PROFILE_PATH: &str = "/users/";
 /// links marked `rel="nofollow ugc noopener"`; `@name` outside code, quotes and links becomes
 /// a link to the member's profile.
 pub fn render(markdown: &str) -> String {
+    render_counting(markdown).html
+}
+
+/// A post rendered, with what it embeds counted in the same pass.
+#[derive(Debug, Clone)]
+pub struct Rendered {
+    pub html: String,
+    pub embeds: Embeds,
+}
+
+/// [`render`], counting links and images ([`embeds`]) as it goes: a post is parsed once for
+/// both its HTML and the checks of what `new` accounts may embed.
+pub fn render_counting(markdown: &str) -> Rendered {
     let mut unsafe_html = String::with_capacity(markdown.len() * 3 / 2);
     let mut context = Context::default();
+    let mut embeds = Embeds::default();
     let events = Parser::new_ext(markdown, options()).flat_map(|event| {
+        count_embed(&event, &mut embeds);
         context.enter(&event);
         match event {
             Event::Text(text) if context.mentions_count() && text.contains('@') => {
@@ -65,7 +80,10 @@ pub fn render(markdown: &str) -> String {
         }
     });
     html::push_html(&mut unsafe_html, events);
-    SANITIZER.clean(&unsafe_html).to_string()
+    Rendered {
+        html: SANITIZER.clean(&unsafe_html).to_string(),
+        embeds,
+    }
 }
 
 /// The members a post mentions (`@name` in its text, not in code spans, code blocks, quotes or
@@ -102,15 +120,19 @@ pub struct Embeds {
 pub fn embeds(markdown: &str) -> Embeds {
     let mut found = Embeds::default();
     for event in Parser::new_ext(markdown, options()) {
-        match event {
-            Event::Start(Tag::Link { dest_url, .. }) if profile_links_only(&dest_url).is_none() => {
-                found.links += 1;
-            }
-            Event::Start(Tag::Image { .. }) => found.images += 1,
-            _ => {}
-        }
+        count_embed(&event, &mut found);
     }
     found
+}
+
+fn count_embed(event: &Event<'_>, found: &mut Embeds) {
+    match event {
+        Event::Start(Tag::Link { dest_url, .. }) if profile_links_only(dest_url).is_none() => {
+            found.links += 1;
+        }
+        Event::Start(Tag::Image { .. }) => found.images += 1,
+        _ => {}
+    }
 }
 
 /// Where in the document the parser is: mentions count only in plain text.
@@ -239,6 +261,18 @@ pub fn plain_text(markdown: &str, budget: usize) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn one_pass_counts_what_the_embed_count_counts() {
+        for post in [
+            "plain",
+            "[a](https://a.example) and ![img](https://i.example/x.png) and @ada",
+            "[ada](/u/ada) `[not](https://x.example)` [b](https://b.example)",
+        ] {
+            assert_eq!(render_counting(post).embeds, embeds(post), "{post}");
+            assert_eq!(render_counting(post).html, render(post), "{post}");
+        }
+    }
 
     #[test]
     fn embeds_count_links_and_images_but_not_profile_links() {

@@ -7,7 +7,7 @@ use diesel::sql_types::{BigInt, Bool, Timestamptz};
 
 use super::domain::{MeetupInput, Venue};
 use super::domain::{MeetupStatus, RsvpStatus};
-use crate::ids::{MeetupId, RsvpId, UserId};
+use crate::ids::{MeetupId, RsvpId, SeriesId, UserId};
 use crate::schema::{meetup_rsvps, meetups, users};
 use crate::visibility::{self, Audience, Flags};
 
@@ -38,7 +38,7 @@ pub struct MeetupRow {
     pub cancelled_at: Option<DateTime<Utc>>,
     pub hidden: bool,
     /// The series it is an occurrence of, and its place in it (0 is the first).
-    pub series_id: Option<i64>,
+    pub series_id: Option<SeriesId>,
     pub occurrence: Option<i32>,
 }
 
@@ -497,7 +497,7 @@ pub fn accepted_mentorships(
 #[derive(Debug, QueryableByName)]
 pub struct SeriesRow {
     #[diesel(sql_type = BigInt)]
-    pub id: i64,
+    pub id: SeriesId,
     #[diesel(sql_type = BigInt)]
     pub organizer_id: i64,
     #[diesel(sql_type = diesel::sql_types::Jsonb)]
@@ -511,7 +511,7 @@ pub fn insert_series(
     organizer_id: UserId,
     rule: &serde_json::Value,
     duration_secs: i64,
-) -> QueryResult<i64> {
+) -> QueryResult<SeriesId> {
     diesel::sql_query(
         "INSERT INTO meetup_series (organizer_id, rule, duration_secs) VALUES ($1, $2, $3) \
          RETURNING id AS n",
@@ -520,11 +520,11 @@ pub fn insert_series(
     .bind::<diesel::sql_types::Jsonb, _>(rule)
     .bind::<BigInt, _>(duration_secs)
     .get_result::<crate::db::Count>(conn)
-    .map(|row| row.n)
+    .map(|row| SeriesId(row.n))
 }
 
 /// A series, locked for the rest of the transaction (extending or editing it one at a time).
-pub fn lock_series(conn: &mut PgConnection, id: i64) -> QueryResult<Option<SeriesRow>> {
+pub fn lock_series(conn: &mut PgConnection, id: SeriesId) -> QueryResult<Option<SeriesRow>> {
     diesel::sql_query(
         "SELECT id, organizer_id, rule, duration_secs FROM meetup_series WHERE id = $1 FOR UPDATE",
     )
@@ -534,19 +534,19 @@ pub fn lock_series(conn: &mut PgConnection, id: i64) -> QueryResult<Option<Serie
 }
 
 /// Series still making occurrences.
-pub fn open_series_ids(conn: &mut PgConnection) -> QueryResult<Vec<i64>> {
+pub fn open_series_ids(conn: &mut PgConnection) -> QueryResult<Vec<SeriesId>> {
     Ok(
         diesel::sql_query("SELECT id AS n FROM meetup_series WHERE ended_at IS NULL ORDER BY id")
             .load::<crate::db::Count>(conn)?
             .into_iter()
-            .map(|row| row.n)
+            .map(|row| SeriesId(row.n))
             .collect(),
     )
 }
 
 pub fn set_series_rule(
     conn: &mut PgConnection,
-    id: i64,
+    id: SeriesId,
     rule: &serde_json::Value,
     duration_secs: i64,
 ) -> QueryResult<()> {
@@ -558,7 +558,7 @@ pub fn set_series_rule(
         .map(drop)
 }
 
-pub fn end_series(conn: &mut PgConnection, id: i64) -> QueryResult<()> {
+pub fn end_series(conn: &mut PgConnection, id: SeriesId) -> QueryResult<()> {
     diesel::sql_query(
         "UPDATE meetup_series SET ended_at = now() WHERE id = $1 AND ended_at IS NULL",
     )
@@ -572,7 +572,7 @@ pub fn insert_occurrence(
     conn: &mut PgConnection,
     organizer_id: UserId,
     input: &MeetupInput,
-    series_id: i64,
+    series_id: SeriesId,
     occurrence: i32,
 ) -> QueryResult<Option<MeetupRow>> {
     let taken: i64 = meetups::table
@@ -597,7 +597,7 @@ pub fn insert_occurrence(
 }
 
 /// A series' occurrences, in order.
-pub fn occurrences(conn: &mut PgConnection, series_id: i64) -> QueryResult<Vec<MeetupRow>> {
+pub fn occurrences(conn: &mut PgConnection, series_id: SeriesId) -> QueryResult<Vec<MeetupRow>> {
     meetups::table
         .filter(meetups::series_id.eq(series_id))
         .order(meetups::occurrence.asc())

@@ -12,7 +12,7 @@ use super::rules;
 use super::views::{AttendeeList, AttendeeView, MeetupSummary, MeetupView, RsvpView};
 use crate::accounts::User;
 use crate::error::ApiError;
-use crate::ids::{MeetupId, UserId};
+use crate::ids::{MeetupId, SeriesId, UserId};
 use crate::notifications::{self, NotificationKind};
 use crate::pagination::{self, Page};
 use crate::search;
@@ -517,7 +517,11 @@ pub fn extend_series(conn: &mut PgConnection, now: DateTime<Utc>) -> Result<usiz
     Ok(made)
 }
 
-fn extend_one(conn: &mut PgConnection, id: i64, now: DateTime<Utc>) -> Result<usize, ApiError> {
+fn extend_one(
+    conn: &mut PgConnection,
+    id: SeriesId,
+    now: DateTime<Utc>,
+) -> Result<usize, ApiError> {
     let Some(series) = model::lock_series(conn, id)? else {
         return Ok(0);
     };
@@ -633,7 +637,7 @@ pub fn cancel_following(
 }
 
 /// The series of a meetup the actor may see (read without a lock: it never changes).
-fn series_of(conn: &mut PgConnection, id: MeetupId, actor: &User) -> Result<i64, ApiError> {
+fn series_of(conn: &mut PgConnection, id: MeetupId, actor: &User) -> Result<SeriesId, ApiError> {
     let (meetup, _) = model::find(conn, id)?
         .filter(|(row, _)| row.is_visible_to(Some(actor)))
         .ok_or(ApiError::NotFound)?;

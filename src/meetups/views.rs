@@ -5,7 +5,7 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use crate::accounts::views::MemberSummary;
-use crate::ids::MeetupId;
+use crate::ids::{MeetupId, SeriesId};
 
 use super::domain::Venue;
 use super::domain::{MeetupStatus, RsvpStatus};
@@ -69,7 +69,8 @@ pub struct MeetupView {
     /// Only staff ever see `true`.
     pub hidden: bool,
     /// The series this meetup is an occurrence of (a recurring meetup); `null` for a one-off.
-    pub series_id: Option<i64>,
+    #[schema(value_type = Option<i64>)]
+    pub series_id: Option<SeriesId>,
     /// The caller's RSVP, when signed in (`null`: none).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub my_rsvp: Option<Option<RsvpStatus>>,
@@ -128,7 +129,8 @@ pub struct MeetupSummary {
     pub status: MeetupStatus,
     pub hidden: bool,
     /// The series this meetup is an occurrence of; `null` for a one-off.
-    pub series_id: Option<i64>,
+    #[schema(value_type = Option<i64>)]
+    pub series_id: Option<SeriesId>,
 }
 
 impl MeetupSummary {

@@ -20,7 +20,6 @@ use crate::pagination::{self, Page};
 use crate::rate_limit::PostingLimits;
 use crate::reads::ReadPool;
 use crate::tags::TagNameSchema;
-use crate::trust::{self, rules::PostKind};
 use crate::visibility::Audience;
 
 pub fn configure(cfg: &mut ServiceConfig) {
@@ -146,12 +145,11 @@ pub async fn create_thread(
         body.tags.as_deref(),
     )?;
     let thread = db::run(&pool, move |conn| {
-        let trust = &settings.trust;
-        trust::service::check_post(conn, &author, Some(PostKind::Thread), &input.body, trust)?;
-        limits.threads.check_on(conn, &author.id)?;
-        let thread = service::create_thread(conn, &author, &input)?;
-        trust::service::after_post_logged(conn, &author, None, trust);
-        Ok(thread)
+        let posting = service::Posting {
+            limits: &limits,
+            trust: &settings.trust,
+        };
+        service::create_thread(conn, &author, &input, &posting)
     })
     .await?;
     Ok(HttpResponse::Created().json(thread))
@@ -227,10 +225,7 @@ pub async fn update_thread(
     )?;
     let id = id.into_inner();
     let thread = db::run(&pool, move |conn| {
-        if let Some(body) = &patch.body {
-            trust::service::check_post(conn, &actor, None, body, &settings.trust)?;
-        }
-        service::update_thread(conn, id, &actor, &patch)
+        service::update_thread(conn, id, &actor, &patch, &settings.trust)
     })
     .await?;
     Ok(HttpResponse::Ok().json(thread))
@@ -332,12 +327,11 @@ pub async fn create_reply(
     let id = id.into_inner();
     // The limits are counted on the reply's own connection: one hand-off to the blocking pool.
     let reply = db::run(&pool, move |conn| {
-        let trust = &settings.trust;
-        trust::service::check_post(conn, &author, Some(PostKind::Reply), &body, trust)?;
-        limits.replies.check_on(conn, &author.id)?;
-        let outcome = service::create_reply(conn, id, &author, &body)?;
-        trust::service::after_post_logged(conn, &author, outcome.thread_author_may_rise, trust);
-        Ok(outcome.reply)
+        let posting = service::Posting {
+            limits: &limits,
+            trust: &settings.trust,
+        };
+        service::create_reply(conn, id, &author, &body, &posting)
     })
     .await?;
     Ok(HttpResponse::Created().json(reply))
@@ -366,8 +360,7 @@ pub async fn update_reply(
     let body = domain::parse_reply_body(body.into_inner().body.as_deref())?;
     let id = id.into_inner();
     let reply = db::run(&pool, move |conn| {
-        trust::service::check_post(conn, &actor, None, &body, &settings.trust)?;
-        service::update_reply(conn, id, &actor, &body)
+        service::update_reply(conn, id, &actor, &body, &settings.trust)
     })
     .await?;
     Ok(HttpResponse::Ok().json(reply))

@@ -9,21 +9,49 @@ use super::model::{self, NewReply, NewThread, ThreadChanges, ThreadFilter, VoteT
 use super::rules;
 use super::views::{ReplyView, TagList, TagView, ThreadSummary, ThreadView, VoteView};
 use crate::accounts::User;
+use crate::config::TrustSettings;
 use crate::error::ApiError;
 use crate::ids::{ReplyId, ThreadId, UserId};
 use crate::jobs;
 use crate::markdown;
 use crate::notifications;
 use crate::pagination::{self, Page};
+use crate::rate_limit::PostingLimits;
 use crate::search;
+use crate::trust::{self, rules::PostKind};
 use crate::visibility::{self, Audience};
 
+/// What posting asks besides the post: the author's posting limits and what a `new` account
+/// may post.
+pub struct Posting<'a> {
+    pub limits: &'a PostingLimits,
+    pub trust: &'a TrustSettings,
+}
+
+/// A member starts a thread: a `new` account's limits and the posting limit are checked, the
+/// thread is written with its index update and notifications in one transaction, and the
+/// author's trust level is looked at again.
 pub fn create_thread(
     conn: &mut PgConnection,
     author: &User,
     input: &ThreadInput,
+    posting: &Posting<'_>,
 ) -> Result<ThreadView, ApiError> {
-    let body_html = markdown::render(&input.body);
+    let rendered = markdown::render_counting(&input.body);
+    let kind = Some(PostKind::Thread);
+    trust::service::check_post(conn, author, kind, rendered.embeds, posting.trust)?;
+    posting.limits.threads.check_on(conn, &author.id)?;
+    let thread = insert_thread(conn, author, input, &rendered.html)?;
+    trust::service::after_post_logged(conn, author, None, posting.trust);
+    Ok(thread)
+}
+
+fn insert_thread(
+    conn: &mut PgConnection,
+    author: &User,
+    input: &ThreadInput,
+    body_html: &str,
+) -> Result<ThreadView, ApiError> {
     let excerpt = markdown::excerpt(&input.body, rules::EXCERPT_CHARS);
     conn.transaction(|conn| {
         let row = model::insert_thread(
@@ -32,7 +60,7 @@ pub fn create_thread(
                 author_id: author.id,
                 title: &input.title,
                 body: &input.body,
-                body_html: &body_html,
+                body_html,
                 excerpt: &excerpt,
                 tags: &input.tags,
             },
@@ -108,13 +136,20 @@ pub fn list_threads(
     ))
 }
 
+/// Its author or a moderator edits a thread; a `new` account's limits on what a new body
+/// embeds hold.
 pub fn update_thread(
     conn: &mut PgConnection,
     id: ThreadId,
     actor: &User,
     patch: &ThreadPatch,
+    trust: &TrustSettings,
 ) -> Result<ThreadView, ApiError> {
-    let changes = changes_of(patch);
+    let rendered = patch.body.as_deref().map(markdown::render_counting);
+    if let Some(rendered) = &rendered {
+        trust::service::check_post(conn, actor, None, rendered.embeds, trust)?;
+    }
+    let changes = changes_of(patch, rendered.map(|r| r.html));
     conn.transaction(|conn| {
         let row = visible_thread_for_update(conn, id, actor)?;
         rules::ensure_can_modify(actor, row.author_id)?;
@@ -135,11 +170,11 @@ pub fn update_thread(
 }
 
 /// The columns an edit writes: a new body is rendered once, here.
-fn changes_of(patch: &ThreadPatch) -> ThreadChanges {
+fn changes_of(patch: &ThreadPatch, body_html: Option<String>) -> ThreadChanges {
     ThreadChanges {
         title: patch.title.clone(),
         body: patch.body.clone(),
-        body_html: patch.body.as_deref().map(markdown::render),
+        body_html,
         excerpt: patch
             .body
             .as_deref()
@@ -197,18 +232,38 @@ pub fn list_replies(
 
 /// A reply just posted, and the thread's author when they may still rise in trust (not
 /// `regular` yet, not pinned); `trust::service` decides what a reply to one's own thread counts.
-pub struct NewReplyOutcome {
-    pub reply: ReplyView,
-    pub thread_author_may_rise: Option<UserId>,
+struct NewReplyOutcome {
+    reply: ReplyView,
+    thread_author_may_rise: Option<UserId>,
 }
 
+/// A member replies: a `new` account's limits and the posting limit are checked (on this
+/// connection, outside the transaction), the reply is written with its counters, index update
+/// and notifications in one transaction, and trust levels are looked at again.
 pub fn create_reply(
     conn: &mut PgConnection,
     thread_id: ThreadId,
     author: &User,
     body: &str,
+    posting: &Posting<'_>,
+) -> Result<ReplyView, ApiError> {
+    let rendered = markdown::render_counting(body);
+    let kind = Some(PostKind::Reply);
+    trust::service::check_post(conn, author, kind, rendered.embeds, posting.trust)?;
+    posting.limits.replies.check_on(conn, &author.id)?;
+    let outcome = insert_reply(conn, thread_id, author, body, &rendered.html)?;
+    let may_rise = outcome.thread_author_may_rise;
+    trust::service::after_post_logged(conn, author, may_rise, posting.trust);
+    Ok(outcome.reply)
+}
+
+fn insert_reply(
+    conn: &mut PgConnection,
+    thread_id: ThreadId,
+    author: &User,
+    body: &str,
+    body_html: &str,
 ) -> Result<NewReplyOutcome, ApiError> {
-    let body_html = markdown::render(body);
     conn.transaction(|conn| {
         // Counting the reply takes the thread's row lock, which orders this reply against
         // concurrent ones, locks and deletes; a refusal below rolls the count back.
@@ -224,7 +279,7 @@ pub fn create_reply(
                 thread_id,
                 author_id: author.id,
                 body,
-                body_html: &body_html,
+                body_html,
             },
         )?;
         let notify = notifications::events::reply_posted(conn, author.id, thread_id, row.id)?;
@@ -253,13 +308,17 @@ fn visible_reply_for_update(
     Ok(reply)
 }
 
+/// Its author or a moderator edits a reply; a `new` account's limits on what it embeds hold.
 pub fn update_reply(
     conn: &mut PgConnection,
     id: ReplyId,
     actor: &User,
     body: &str,
+    trust: &TrustSettings,
 ) -> Result<ReplyView, ApiError> {
-    let body_html = markdown::render(body);
+    let rendered = markdown::render_counting(body);
+    trust::service::check_post(conn, actor, None, rendered.embeds, trust)?;
+    let body_html = rendered.html;
     conn.transaction(|conn| {
         let reply = visible_reply_for_update(conn, id, actor)?;
         rules::ensure_can_modify(actor, reply.author_id)?;

@@ -78,20 +78,21 @@ pub fn after_post_logged(
     }
 }
 
-/// What `new` accounts may not post: too many links, images, more posts of a kind than a day
-/// allows (`kind` is `None` for an edit, which posts nothing new).
+/// What `new` accounts may not post: too many links, images (`embeds`, counted as the post was
+/// rendered), more posts of a kind than a day allows (`kind` is `None` for an edit, which
+/// posts nothing new).
 pub fn check_post(
     conn: &mut PgConnection,
     author: &User,
     kind: Option<PostKind>,
-    body: &str,
+    embeds: markdown::Embeds,
     settings: &TrustSettings,
 ) -> Result<(), ApiError> {
     let level = author.trust_level;
     if level != TrustLevel::New || author.is_staff() {
         return Ok(());
     }
-    rules::ensure_embeds_allowed(level, markdown::embeds(body), settings)?;
+    rules::ensure_embeds_allowed(level, embeds, settings)?;
     if let Some(kind) = kind {
         let now = Utc::now();
         let (posted, oldest) = model::posted_in_last_day(conn, author.id, kind, now)?;
