@@ -3,7 +3,7 @@
 
 use utoipa_actix_web::service_config::ServiceConfig;
 
-use crate::accounts::erasure::ErasureSteps;
+use crate::accounts::service::erasure::ErasureSteps;
 use crate::config::Settings;
 use crate::feature::{Feature, Mount, API_PREFIX};
 use crate::jobs::JobRegistry;

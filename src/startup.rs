@@ -212,7 +212,7 @@ struct Shared {
     refresh_policy: web::Data<RefreshPolicy>,
     web_client: web::Data<Option<WebClient>>,
     known_routes: web::Data<KnownRoutes>,
-    erasure_steps: web::Data<crate::accounts::erasure::ErasureSteps>,
+    erasure_steps: web::Data<crate::accounts::service::erasure::ErasureSteps>,
     hashing: web::Data<HashingPool>,
     rate_limits: web::Data<AuthRateLimits>,
     posting_limits: web::Data<PostingLimits>,

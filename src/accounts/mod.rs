@@ -5,7 +5,6 @@ pub mod admin;
 pub mod auth;
 pub mod browser;
 pub mod domain;
-pub mod erasure;
 pub mod export;
 pub mod jwt;
 pub mod model;

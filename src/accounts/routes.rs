@@ -852,9 +852,9 @@ pub struct DeleteAccountRequest {
 /// The settings an erasure needs.
 pub fn erasure_settings(
     settings: &Settings,
-    steps: &super::erasure::ErasureSteps,
-) -> super::erasure::ErasureSettings {
-    super::erasure::ErasureSettings {
+    steps: &super::service::erasure::ErasureSteps,
+) -> super::service::erasure::ErasureSettings {
+    super::service::erasure::ErasureSettings {
         base_url: settings.web.base_url.clone(),
         username_reserved_days: settings.auth.username_reserved_days,
         steps: steps.clone(),
@@ -892,7 +892,7 @@ pub async fn delete_me(
     limits: web::Data<AuthRateLimits>,
     hashing: web::Data<HashingPool>,
     settings: web::Data<Settings>,
-    steps: web::Data<super::erasure::ErasureSteps>,
+    steps: web::Data<super::service::erasure::ErasureSteps>,
 ) -> Result<HttpResponse, ApiError> {
     let mode = browser::mode_of(&req)?;
     let password = domain::parse_confirming_password(body.into_inner().password.as_deref())?;

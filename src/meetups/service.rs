@@ -652,7 +652,7 @@ fn not_in_series() -> ApiError {
 /// move on; RSVPs to meetups that have begun are history and stay (under "deleted member").
 pub fn on_member_erased(
     conn: &mut PgConnection,
-    erasing: &crate::accounts::erasure::Erasing<'_>,
+    erasing: &crate::accounts::service::erasure::Erasing<'_>,
 ) -> Result<(), ApiError> {
     let member = erasing.member;
     for id in model::upcoming_rsvps_of(conn, member.id)? {

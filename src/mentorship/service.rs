@@ -13,7 +13,7 @@ use super::lifecycle::{self, Action, Party, Status};
 use super::model::{self, DirectoryFilter, NewRequest, PersonRow, RequestFilter, RequestRow};
 use super::rules;
 use super::views::{MentorSummary, MentorView, RequestView};
-use crate::accounts::erasure::Erasing;
+use crate::accounts::service::erasure::Erasing;
 use crate::accounts::User;
 use crate::error::ApiError;
 use crate::ids::{MentorshipRequestId, UserId};

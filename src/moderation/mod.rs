@@ -2,9 +2,7 @@
 //! content, locking and pinning threads, suspensions, roles, and the append-only log every
 //! action writes to in its own transaction.
 
-pub mod appeals;
 pub mod domain;
-pub mod member_content;
 pub mod model;
 pub mod routes;
 pub mod rules;

@@ -7,18 +7,18 @@ use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
 use utoipa_actix_web::service_config::ServiceConfig;
 
-use super::appeals;
 use super::domain::AppealOutcome;
 use super::domain::{
     self, parse_note, Content, LogAction, QueueSort, ReportInput, ReportReason, ReportStatus,
     ResolveAction, TargetType,
 };
-use super::member_content::{self, MemberContentView};
 use super::model::QueueFilter;
+use super::service::appeals;
+use super::service::member_content::{self, MemberContentView};
 use super::service::{self, Policy};
 use super::views::{AppealView, LogEntryView, ReportView};
 use crate::accounts::auth::{Admin, AuthUser, Member, Moderator};
-use crate::accounts::erasure::ErasureSteps;
+use crate::accounts::service::erasure::ErasureSteps;
 use crate::accounts::views::UserView;
 use crate::accounts::Role;
 use crate::accounts::TrustLevel;

@@ -202,7 +202,7 @@ pub fn index_being_rebuilt(conn: &mut PgConnection) -> QueryResult<Option<String
 /// author is now the reference), by the search worker, as any change is.
 pub fn on_member_erased(
     conn: &mut PgConnection,
-    erasing: &crate::accounts::erasure::Erasing<'_>,
+    erasing: &crate::accounts::service::erasure::Erasing<'_>,
 ) -> Result<(), crate::error::ApiError> {
     let id = erasing.member.id;
     diesel::sql_query(

@@ -1,12 +1,13 @@
 //! Account operations over a database connection: each is one transaction, and each
 //! email it causes is enqueued inside that transaction.
 
+pub mod erasure;
+
 use chrono::{Duration, Utc};
 use diesel::prelude::*;
 use diesel::result::{DatabaseErrorKind, Error as DieselError};
 
 use super::domain::{ProfileChanges, Purpose};
-use super::erasure::{self, ErasureSettings};
 use super::model::{self, Rotation};
 use super::model::{NewUser, User};
 use super::rules::login_delay;
@@ -15,6 +16,7 @@ use super::{EmailAddress, Role, Username};
 use crate::config::AuthSettings;
 use crate::error::ApiError;
 use crate::ids::UserId;
+use erasure::ErasureSettings;
 
 fn username_taken() -> ApiError {
     ApiError::conflict("username_taken", "That username is taken.")
@@ -32,7 +34,7 @@ pub fn ensure_available(
     email: &EmailAddress,
 ) -> Result<(), ApiError> {
     if User::find_by_username(conn, username.as_str())?.is_some()
-        || erasure::is_reserved(conn, username.as_str())?
+        || crate::accounts::model::erasure::is_reserved(conn, username.as_str())?
     {
         return Err(username_taken());
     }
@@ -51,7 +53,7 @@ pub fn register(
     base_url: &str,
 ) -> Result<User, ApiError> {
     conn.transaction(|conn| {
-        if erasure::is_reserved(conn, username.as_str())? {
+        if crate::accounts::model::erasure::is_reserved(conn, username.as_str())? {
             return Err(username_taken());
         }
         let user = User::insert(

@@ -7,12 +7,13 @@ use diesel::sql_types::{BigInt, Text, Timestamptz};
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use super::domain::{self, Content, LogAction, LogTargetType};
-use super::rules;
-use super::service::{apply_hidden, log, Actor, Policy};
 use crate::accounts::{self, User};
 use crate::error::ApiError;
-use crate::ids::{ModerationLogId, UserId};
+use crate::ids::ModerationLogId;
+use crate::moderation::domain::{self, Content, LogAction};
+use crate::moderation::model::member_content::*;
+use crate::moderation::rules;
+use crate::moderation::service::{apply_hidden, log, Actor, Policy};
 use crate::notifications::{self, NotificationKind};
 use crate::trust;
 
@@ -29,38 +30,10 @@ pub struct MemberContentView {
     pub meetups: i64,
 }
 
-#[derive(QueryableByName)]
-struct Item {
-    #[diesel(sql_type = Text)]
-    kind: LogTargetType,
-    #[diesel(sql_type = BigInt)]
-    id: i64,
-}
-
 impl Item {
     fn content(&self) -> Option<Content> {
         self.kind.content(self.id)
     }
-}
-
-/// The member's threads, replies and meetups since `since` that are shown now.
-fn shown_since(
-    conn: &mut PgConnection,
-    member: UserId,
-    since: DateTime<Utc>,
-) -> QueryResult<Vec<Item>> {
-    diesel::sql_query(
-        "SELECT 'thread' AS kind, id FROM threads \
-             WHERE author_id = $1 AND created_at >= $2 AND deleted_at IS NULL AND NOT hidden \
-         UNION ALL SELECT 'reply', id FROM replies \
-             WHERE author_id = $1 AND created_at >= $2 AND deleted_at IS NULL AND NOT hidden \
-         UNION ALL SELECT 'meetup', id FROM meetups \
-             WHERE organizer_id = $1 AND created_at >= $2 AND NOT hidden \
-         ORDER BY 1, 2",
-    )
-    .bind::<BigInt, _>(member)
-    .bind::<Timestamptz, _>(since)
-    .load(conn)
 }
 
 #[derive(Default)]
@@ -181,27 +154,6 @@ pub fn hide(
         )?;
         Ok(counts.view(entry, &member, since))
     })
-}
-
-#[derive(QueryableByName)]
-struct ActionRow {
-    #[diesel(sql_type = BigInt)]
-    member_id: UserId,
-    #[diesel(sql_type = Timestamptz)]
-    since: DateTime<Utc>,
-    #[diesel(sql_type = diesel::sql_types::Nullable<BigInt>)]
-    undone_by: Option<i64>,
-}
-
-/// The action logged as `entry`, locked; `None` when it is no member-content action.
-fn lock_action(conn: &mut PgConnection, entry: ModerationLogId) -> QueryResult<Option<ActionRow>> {
-    diesel::sql_query(
-        "SELECT member_id, since, undone_by FROM member_content_actions \
-         WHERE log_id = $1 FOR UPDATE",
-    )
-    .bind::<BigInt, _>(entry)
-    .get_result(conn)
-    .optional()
 }
 
 /// Whether the action logged as `entry` still stands (not undone).

@@ -2,6 +2,10 @@
 //! moderation log and enqueues what follows from it (search updates, the member's email), so
 //! an action and its record never part.
 
+pub mod member_content;
+
+pub mod appeals;
+
 use std::collections::HashMap;
 
 use diesel::prelude::*;
@@ -860,7 +864,7 @@ pub fn pin_trust_level(
 /// action with the member's id given way to their reference and their names scrubbed.
 pub fn on_member_erased(
     conn: &mut PgConnection,
-    erasing: &accounts::erasure::Erasing<'_>,
+    erasing: &accounts::service::erasure::Erasing<'_>,
 ) -> Result<(), ApiError> {
     model::dismiss_reports_by(conn, erasing.member.id)?;
     model::anonymise_log(conn, erasing.member, erasing.reference)?;
@@ -874,12 +878,12 @@ pub fn delete_account(
     admin: &User,
     username: &str,
     reason: &str,
-    erasure: &accounts::erasure::ErasureSettings,
+    erasure: &accounts::service::erasure::ErasureSettings,
 ) -> Result<(), ApiError> {
     conn.transaction(|conn| {
         let member = accounts::service::member_named(conn, username)?;
-        let erased = accounts::erasure::erase(conn, member.id, erasure)?;
-        let reason = accounts::erasure::scrubbed(reason, &erased.member);
+        let erased = accounts::service::erasure::erase(conn, member.id, erasure)?;
+        let reason = accounts::service::erasure::scrubbed(reason, &erased.member);
         model::log_deletion(conn, admin, &erased.reference, &reason)?;
         Ok(())
     })

@@ -1,5 +1,9 @@
 //! Rows of `reports` and `moderation_log`, and the queries on them.
 
+pub mod member_content;
+
+pub mod appeals;
+
 use chrono::{DateTime, Utc};
 use diesel::dsl::sql;
 use diesel::prelude::*;
@@ -509,7 +513,7 @@ pub fn anonymise_log(
     for entry in mentioning {
         diesel::sql_query("UPDATE moderation_log SET reason = $2 WHERE id = $1")
             .bind::<diesel::sql_types::BigInt, _>(entry.id)
-            .bind::<diesel::sql_types::Text, _>(crate::accounts::erasure::scrubbed(
+            .bind::<diesel::sql_types::Text, _>(crate::accounts::service::erasure::scrubbed(
                 &entry.reason,
                 member,
             ))

@@ -9,36 +9,24 @@ use diesel::prelude::*;
 use diesel::result::{DatabaseErrorKind, Error as DieselError};
 use diesel::sql_types::{BigInt, Bool, Integer, Timestamptz};
 
-use super::domain::{self, AppealOutcome, AppealStatus, Content, LogAction, LogTargetType, Target};
-use super::member_content;
-use super::model::{self, LogRow};
-use super::rules;
-use super::service::{self, log, set_hidden, Actor, Policy};
-use super::views::{AppealView, LogEntryView};
 use crate::accounts::User;
 use crate::error::ApiError;
 use crate::ids::{AppealId, ModerationLogId, UserId};
+use crate::moderation::domain::{
+    self, AppealOutcome, AppealStatus, LogAction, LogTargetType, Target,
+};
+use crate::moderation::model::appeals::*;
+use crate::moderation::model::{self, LogRow};
+use crate::moderation::rules;
+use crate::moderation::service::member_content;
+use crate::moderation::service::{self, log, set_hidden, Actor, Policy};
+use crate::moderation::views::{AppealView, LogEntryView};
 use crate::notifications::{self, NotificationKind};
 use crate::pagination::{self, Page};
-use crate::schema::{appeals, meetups, replies, threads};
+use crate::schema::appeals;
 use crate::trust;
 
 pub const QUEUE_LISTING: &str = "mod:appeals";
-
-#[derive(Debug, Clone, Queryable, Selectable)]
-#[diesel(table_name = appeals)]
-pub struct AppealRow {
-    pub id: AppealId,
-    pub log_id: ModerationLogId,
-    pub appellant_id: UserId,
-    pub text: String,
-    pub automatic: bool,
-    pub status: AppealStatus,
-    pub decided_by: Option<UserId>,
-    pub note: Option<String>,
-    pub decided_at: Option<DateTime<Utc>>,
-    pub created_at: DateTime<Utc>,
-}
 
 /// Which appeals the queue lists.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize, utoipa::ToSchema)]
@@ -46,51 +34,6 @@ pub struct AppealRow {
 pub enum QueueStatus {
     Open,
     Decided,
-}
-
-/// Who wrote a thread, reply or meetup (deleted ones too).
-fn author_of(conn: &mut PgConnection, content: Content) -> QueryResult<Option<UserId>> {
-    match content {
-        Content::Thread(id) => threads::table
-            .find(id)
-            .select(threads::author_id)
-            .first(conn)
-            .optional(),
-        Content::Reply(id) => replies::table
-            .find(id)
-            .select(replies::author_id)
-            .first(conn)
-            .optional(),
-        Content::Meetup(id) => meetups::table
-            .find(id)
-            .select(meetups::organizer_id)
-            .first(conn)
-            .optional(),
-    }
-}
-
-/// Whether content is hidden now (and not deleted).
-fn is_hidden(conn: &mut PgConnection, content: Content) -> QueryResult<bool> {
-    let hidden: Option<bool> = match content {
-        Content::Thread(id) => threads::table
-            .find(id)
-            .filter(threads::deleted_at.is_null())
-            .select(threads::hidden)
-            .first(conn)
-            .optional()?,
-        Content::Reply(id) => replies::table
-            .find(id)
-            .filter(replies::deleted_at.is_null())
-            .select(replies::hidden)
-            .first(conn)
-            .optional()?,
-        Content::Meetup(id) => meetups::table
-            .find(id)
-            .select(meetups::hidden)
-            .first(conn)
-            .optional()?,
-    };
-    Ok(hidden.unwrap_or(false))
 }
 
 /// Whether the logged action is against `member`: a hide of their content, or an action on
@@ -167,55 +110,6 @@ fn appeal_exists() -> ApiError {
         "appeal_exists",
         "You have appealed this action already; each action can be appealed once.",
     )
-}
-
-/// A page of appeals, automatic hides first, then oldest first; each with the action and
-/// the content as staff see them.
-pub fn queue(
-    conn: &mut PgConnection,
-    staff: &User,
-    status: QueueStatus,
-    cursor: Option<&str>,
-    limit: i64,
-) -> Result<Page<AppealView>, ApiError> {
-    let after: Option<(i32, DateTime<Utc>, AppealId)> =
-        pagination::decode_optional(QUEUE_LISTING, cursor)?;
-    let mut query = appeals::table
-        .select(AppealRow::as_select())
-        .order((
-            appeals::automatic.desc(),
-            appeals::created_at.asc(),
-            appeals::id.asc(),
-        ))
-        .limit(limit + 1)
-        .into_boxed();
-    query = match status {
-        QueueStatus::Open => query.filter(appeals::status.eq(AppealStatus::Open)),
-        QueueStatus::Decided => query.filter(appeals::status.ne(AppealStatus::Open)),
-    };
-    if let Some((rank, created_at, id)) = after {
-        query = query.filter(
-            sql::<Bool>(
-                "(CASE WHEN appeals.automatic THEN 0 ELSE 1 END, appeals.created_at, appeals.id) > (",
-            )
-            .bind::<Integer, _>(rank)
-            .sql(", ")
-            .bind::<Timestamptz, _>(created_at)
-            .sql(", ")
-            .bind::<BigInt, _>(id)
-            .sql(")"),
-        );
-    }
-    let rows = query.load(conn)?;
-    let (rows, next_cursor) = pagination::split_page(rows, limit, |r| {
-        let rank = if r.automatic { 0 } else { 1 };
-        pagination::encode(QUEUE_LISTING, &(rank, r.created_at, r.id))
-    });
-    let items = rows
-        .into_iter()
-        .map(|row| view(conn, row, Some(staff)))
-        .collect::<Result<_, _>>()?;
-    Ok(Page { items, next_cursor })
 }
 
 /// Decides an appeal: upheld leaves the action; overturned undoes it (restores the content,
@@ -404,4 +298,53 @@ fn view(
         action,
         content,
     })
+}
+
+/// A page of appeals, automatic hides first, then oldest first; each with the action and
+/// the content as staff see them.
+pub fn queue(
+    conn: &mut PgConnection,
+    staff: &User,
+    status: QueueStatus,
+    cursor: Option<&str>,
+    limit: i64,
+) -> Result<Page<AppealView>, ApiError> {
+    let after: Option<(i32, DateTime<Utc>, AppealId)> =
+        pagination::decode_optional(QUEUE_LISTING, cursor)?;
+    let mut query = appeals::table
+        .select(AppealRow::as_select())
+        .order((
+            appeals::automatic.desc(),
+            appeals::created_at.asc(),
+            appeals::id.asc(),
+        ))
+        .limit(limit + 1)
+        .into_boxed();
+    query = match status {
+        QueueStatus::Open => query.filter(appeals::status.eq(AppealStatus::Open)),
+        QueueStatus::Decided => query.filter(appeals::status.ne(AppealStatus::Open)),
+    };
+    if let Some((rank, created_at, id)) = after {
+        query = query.filter(
+            sql::<Bool>(
+                "(CASE WHEN appeals.automatic THEN 0 ELSE 1 END, appeals.created_at, appeals.id) > (",
+            )
+            .bind::<Integer, _>(rank)
+            .sql(", ")
+            .bind::<Timestamptz, _>(created_at)
+            .sql(", ")
+            .bind::<BigInt, _>(id)
+            .sql(")"),
+        );
+    }
+    let rows = query.load(conn)?;
+    let (rows, next_cursor) = pagination::split_page(rows, limit, |r| {
+        let rank = if r.automatic { 0 } else { 1 };
+        pagination::encode(QUEUE_LISTING, &(rank, r.created_at, r.id))
+    });
+    let items = rows
+        .into_iter()
+        .map(|row| view(conn, row, Some(staff)))
+        .collect::<Result<_, _>>()?;
+    Ok(Page { items, next_cursor })
 }

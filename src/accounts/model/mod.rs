@@ -2,6 +2,8 @@
 //! every use, reuse revokes the family, RFC 9700 §4.14); the single-use tokens behind email
 //! links.
 
+pub mod erasure;
+
 use chrono::{DateTime, Duration, Utc};
 use diesel::prelude::*;
 use uuid::Uuid;
