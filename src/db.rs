@@ -17,6 +17,41 @@
 //!   whether a COMMIT had been sent. [`run`] retries a write once on a fresh connection only
 //!   when it is certain nothing committed; [`read`] retries a read always. Otherwise the
 //!   caller gets `503 database_unavailable` with `Retry-After`, never a 500.
+//!
+//! # When the database goes away
+//!
+//! A restart, a failover or a network blip must cost members no 500 and no lost post.
+//! `db.rs` wraps diesel's r2d2 manager:
+//!
+//! - **Dead connections are never handed out.** A server that ends a session (shutdown,
+//!   restart, `pg_terminate_backend`) writes its FATAL message and closes the socket. At
+//!   checkout the pool reads the socket without blocking (`PQconsumeInput` twice, through
+//!   diesel's notification reader): a healthy connection answers "nothing yet" at the cost of
+//!   two `recv` calls, a closed one shows its end and is dropped. No `SELECT 1` per checkout.
+//! - **After a loss, older connections are pinged once.** Every connection carries the pool's
+//!   epoch from when it was last known good; any detected loss bumps the epoch, so the next
+//!   checkout of each older connection pays one `SELECT 1` (for the failures a socket read
+//!   cannot see, such as a silent network partition).
+//! - **Each unit of work knows what happened to it.** Every pooled connection carries a diesel
+//!   `Instrumentation` that records, per attempt, the transaction depth, whether a top-level
+//!   `COMMIT` was sent, how many statements completed in autocommit, and whether (and where) the
+//!   connection was lost. A lost connection is never returned to the pool (`has_broken`).
+//! - **Retry once, only when safe.** `db::read` retries a lost read once on a fresh connection.
+//!   `db::run` retries a write only when nothing of it can have committed: no `COMMIT` sent, no
+//!   autocommit statement completed, and the loss struck inside a transaction (which the server
+//!   rolls back) or before the statement left the process. Every other loss is
+//!   `503 database_unavailable` with `Retry-After`, and when a `COMMIT` was in flight the detail
+//!   says the change may or may not have been saved.
+//! - **Fail fast while down.** Once a connection attempt has failed, a request waits at most
+//!   half a second for a connection (not `connection_timeout_secs`) and answers 503; r2d2 keeps
+//!   reconnecting in the background and the first success ends the outage.
+//! - **The worker waits it out.** A claim that fails because the database is unreachable pauses
+//!   the lane, which checks back with a growing pause (200 ms to 5 s) and resumes by itself. A
+//!   job whose handler failed because of the outage (`db::is_outage`: a lost connection, an
+//!   unreachable pool) is released with its attempt given back (`jobs::release`); recording any
+//!   outcome waits for the database rather than leaving the job to its lease.
+//! - **Seen in `/metrics`**: `devforum_db_errors_total{kind}`, `devforum_db_available`,
+//!   `devforum_db_retries_total{outcome}`.
 
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
@@ -211,7 +246,7 @@ where
 /// row): when a connection is idle it runs **on the calling thread**, with no hand-off to the
 /// blocking pool and back. The hand-off is two thread wake-ups per request; the profile of
 /// `GET /threads/{id}` showed the server spending more CPU in the scheduler switching threads
-/// than in devforum itself (docs/PERFORMANCE.md, "Per-request cost"). The price: the async
+/// than in devforum itself (docs/performance-log.md, "Per-request cost"). The price: the async
 /// worker waits for the database meanwhile (one indexed statement, tens of microseconds), so
 /// only reads with a bounded, small cost may use it. With no idle connection, or when the
 /// connection is lost, it is [`read`].

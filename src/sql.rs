@@ -16,7 +16,7 @@ diesel::define_sql_function! {
 /// cached statement ending in a bound limit over a large table never gets its generic plan
 /// and is planned anew on every execution. On the thread list's statement that planning was
 /// most of PostgreSQL's work: `pgbench -M prepared` ran it ~9,000 times a second with a bound
-/// limit and ~25,800 with a literal one (docs/PERFORMANCE.md). Each limit is its own
+/// limit and ~25,800 with a literal one (docs/performance-log.md). Each limit is its own
 /// statement in diesel's cache (keyed by SQL); pages take one of at most 100 limits.
 #[derive(Debug, Clone)]
 pub struct LiteralLimit<Q> {

@@ -71,7 +71,7 @@ pub fn can_see_reply(viewer: Option<&User>, reply: Flags, thread: Flags) -> bool
 /// `NOT hidden` is written into the SQL, never bound as `hidden = $n`: a cached statement's
 /// generic plan can then use a partial index whose predicate says `NOT hidden`, and with a
 /// bound value it cannot, so PostgreSQL plans the statement anew on every execution. That
-/// is what the replies page did while its index said `NOT hidden` (docs/PERFORMANCE.md);
+/// is what the replies page did while its index said `NOT hidden` (docs/performance-log.md);
 /// the listing indexes now cover all live content, and the rule keeps later ones safe.
 pub fn public_threads() -> dsl::And<dsl::IsNull<threads::deleted_at>, dsl::not<threads::hidden>> {
     threads::deleted_at.is_null().and(dsl::not(threads::hidden))

@@ -9,6 +9,67 @@
 //! - `MaybeUser`: anonymous callers welcome; a token, if sent, must be valid.
 //! - `BearerClaims`: a verified token whose handler checks the session itself, in the
 //!   statement that answers it (the unread badge: one round trip).
+//!
+//! # Who is calling
+//!
+//! Access tokens are HS256 JWTs (`sub`, `iat`, `exp`, `jti`, and `gen`, the account's session
+//! generation), valid at most 15 minutes. Every authenticated request loads the account by id
+//! (one primary-key lookup), so a role change or a suspension applies to the next request, and a
+//! password reset (which bumps `gen`) ends every access token at once. The extractors encode the
+//! rules in handler signatures: `AuthUser` (any valid token), `ActiveUser` (not suspended:
+//! every write), `Member` (also a verified email: publishing), `Moderator`, `Admin`. One hot read
+//! takes `BearerClaims` instead (the verified token, no database): the unread count reads the
+//! account's generation with the member's counter in one statement, and applies the same rule
+//! (`auth::ensure_current_session`), one round trip instead of two.
+//!
+//! Refresh tokens are 256-bit random strings stored as SHA-256 hashes. Each login starts a
+//! family; `refresh` marks the presented token used and issues its successor under a row lock;
+//! presenting a used token again revokes the whole family (RFC 9700). Logout revokes the family.
+//!
+//! **Sessions (devices).** A family is a row of `sessions` (its id is the family id): when the
+//! login began, when it was last refreshed, the `User-Agent` it came with (at most 512
+//! characters), and `revoked_at`. Access tokens carry it as `sid`, so `GET /users/me/sessions`
+//! marks the caller's own (`SignedIn`, the extractor that gives the account with its session).
+//! Ending one session (`DELETE /users/me/sessions/{id}`, logout) revokes its family: the next
+//! refresh fails. Ending all of them (`logout-everywhere`, undoing an email change) also bumps
+//! the generation, so every access token stops at once; a password change bumps it too and
+//! revokes every family but the caller's, whose client refreshes and goes on.
+//!
+//! **Email links** (`user_tokens`) are single-use, hashed, with a purpose and a lifetime:
+//! verification (24 h), password reset (1 h), an email change (24 h; the token carries the new
+//! address, and `POST /auth/verify-email` applies it, refused if another account took the
+//! address meanwhile), and its undo (7 days; sent to the old address, it cancels a pending
+//! change or puts the old address back and signs everyone out). Asking for another
+//! verification mail is limited per client IP (429) and per address (silently: the answer is
+//! 202 whatever the address).
+//!
+//! **In a browser** (`accounts/browser.rs`, API.md "Sessions in a browser"): `login`, `refresh`
+//! and `logout` sent with `X-Session-Mode: cookie` keep the refresh token in an HttpOnly
+//! `__Host-devforum_refresh` cookie (`Secure; SameSite=Strict; Path=/`) and out of the body, so
+//! no script can read it; the access token lives only in the page's memory. The cookie is
+//! honoured only with that header (a cross-site form cannot send one) and when `Origin`, if
+//! sent, is the server's own, `web.base_url`'s, or one named in `server.cors_allowed_origins`;
+//! a request carrying only the cookie is `401 session_mode_required`. A token's successor is
+//! derived from it (HMAC-SHA256 under a key derived from `auth.jwt_secret`), so a token presented
+//! again within `auth.refresh_reuse_grace_secs` is answered with the same successor — two tabs
+//! refreshing at once both stay signed in — without any token being stored; after the grace
+//! period, reuse revokes the login as before.
+//!
+//! **The web client** is served from the same origin (`http/web_client.rs`): files of
+//! `web.dist_dir`, hashed `/assets/*` cached for a year, anything else revalidated, any other
+//! `GET` outside `/api`, `/docs` and the probes answered by `index.html` (the client's router
+//! takes it from there), `.br`/`.gz` siblings sent to browsers that accept them, and on pages a
+//! Content-Security-Policy with scripts and styles from this origin only and `frame-ancestors
+//! 'none'`. Every response carries `X-Content-Type-Options: nosniff` and a `Referrer-Policy`;
+//! answers are compressed (gzip, brotli, zstd) for clients that ask (gzip when the client weighs
+//! it as high as any other, as browsers do: `http::compression` makes it on the worker, with one
+//! deflate state per thread, for answers up to 256 KiB; the rest is actix's `Compress`), and sockets use
+//! `TCP_NODELAY` (a compressed body is written after its headers; Nagle's algorithm and delayed
+//! ACKs held it back 40 ms).
+//!
+//! Login looks the account up, applies the per-account delay (`accounts::rules::login_delay`),
+//! then verifies the password on the blocking pool behind a semaphore (`HashingPool`): an
+//! unknown login is verified against a dummy hash, so it costs what a wrong password costs.
 
 use std::future::Future;
 use std::pin::Pin;

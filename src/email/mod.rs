@@ -3,6 +3,19 @@
 //! (with the headers of `compose`, signed by `dkim`) through the configured transport and
 //! retries with backoff while the SMTP server is away; `bounces` stops notification mail to
 //! addresses that bounce.
+//!
+//! # Mail
+//!
+//! `email::enqueue(conn, to, template, context)` renders the subject, text and HTML parts and
+//! inserts an `email.send` job on the caller's connection, inside its transaction; the message's
+//! `Message-ID` and category are fixed then. The worker's handler (`email::deliver`) looks the
+//! address up (the member it belongs to, whether it bounced), drops notification mail and
+//! digests to an undeliverable address (`rules::may_send`), composes the MIME message, signs it
+//! and sends it through the configured transport; an SMTP failure is a failed attempt, retried
+//! with backoff until the server is back (`worker.max_attempts`, then kept as `failed` for
+//! `devforum jobs retry-failed`). The periodic `email.bounces` task reads the bounce mailbox
+//! (each report recorded once, by its Message-ID) and marks addresses undeliverable; verifying
+//! an address or changing it (`accounts::model`) clears the mark and forgets its bounces.
 
 pub mod bounces;
 mod compose;

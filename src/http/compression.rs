@@ -38,7 +38,7 @@ pub const IN_PLACE_LIMIT: u64 = 256 * 1024;
 /// when named) above it. Where the client weighs several alike, as browsers do
 /// (`gzip, deflate, br, zstd`), the server chooses (RFC 9110, 12.5.3), and for answers made on
 /// each request it chooses gzip: at level 1 on the worker it serves three times as many pages
-/// as brotli does, for a body about a third larger (docs/PERFORMANCE.md). No header, or one
+/// as brotli does, for a body about a third larger (docs/performance-log.md). No header, or one
 /// that does not parse, is identity.
 pub fn negotiates_gzip(request: &impl HttpMessage) -> bool {
     let Some(AcceptEncoding(accepted)) = request.get_header::<AcceptEncoding>() else {

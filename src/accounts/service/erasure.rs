@@ -9,6 +9,42 @@
 //! The account's row stays as a tombstone, because threads, replies, votes, meetups and
 //! requests point at it: its username becomes a stable anonymous reference
 //! (`deleted-` and 12 hex digits), which also replaces the account's id in the moderation log.
+//!
+//! # Deleting an account
+//!
+//! `DELETE /users/me` (with the password) and `DELETE /admin/users/{username}` (with a reason,
+//! logged) run [`erase`], one transaction:
+//!
+//! - **Admins first.** When the account is an admin, every admin row is locked before the
+//!   account's (the order role changes use) and the last admin is refused (`409 last_admin`).
+//! - **A tombstone, not a gap.** The `users` row stays, because threads, replies, votes,
+//!   meetups and requests point at it: username → a fresh anonymous reference
+//!   (`deleted-` + 12 hex digits), email → `<reference>@deleted.invalid`, display name →
+//!   "deleted member", password hash `!` (matches nothing), bio, location, time zone, skills,
+//!   suspension, mail settings cleared, `deleted_at` set, the generation bumped (every access
+//!   token ends). Lookups by username or email skip tombstones. The old username is reserved
+//!   for `auth.username_reserved_days` (90) in `reserved_usernames`, kept as a SHA-256 of the
+//!   lower-cased name; registration refuses it (`409 username_taken`).
+//! - **Other people's side, as if the member had acted**, by each feature's own
+//!   `on_member_erased` step (an [`ErasureStep`], handed to accounts by
+//!   `features::erasure_steps`, so locks, counters, notifications and mail are theirs): RSVPs to meetups ahead withdrawn
+//!   (the waitlist moves on, the promoted member is mailed); pending requests withdrawn (as
+//!   mentee) or declined (as mentor), accepted ones completed, the other side told; open
+//!   reports the member filed dismissed. The mentor profile is deleted (requests point at the
+//!   account, not the profile) and its search document removed.
+//! - **Personal rows deleted**: sessions and refresh tokens, link tokens, the member's blocks,
+//!   tag and thread follows, their inbox, deliveries, counter, used unsubscribe tokens. Stored
+//!   mail drafts of notifications the member caused are dropped (they are written again from
+//!   the tombstone when they go); queued mail to the member and failed mail naming them go.
+//! - **The log keeps every action**: the account's id gives way to the reference (`actor_ref`,
+//!   `target_ref`, `target_id = 0`) and its names leave the reasons. The append-only trigger
+//!   allows exactly this (ids to references, reasons), only inside a transaction that has
+//!   `SET LOCAL devforum.erasing = 'on'`; anything else is refused as before.
+//! - **Search**: a `search.sync` job for each thread, reply and meetup of the member (one
+//!   `INSERT … SELECT`), so both engines show the reference as author.
+//!
+//! `tests/api/account_deletion.rs` reads every text, array and JSON column of every table for
+//! the member's email, names, bio and location after a deletion.
 
 use diesel::prelude::*;
 use rand::RngCore;
