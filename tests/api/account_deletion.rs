@@ -9,6 +9,7 @@ use reqwest::Method;
 use serde_json::{json, Value};
 
 use crate::helpers::{assert_problem, spawn_app, wait_until, TestApp, TestUser, PASSWORD};
+use crate::support::a_meetup;
 
 const EMAIL: &str = "ada.byron@example.com";
 const DISPLAY_NAME: &str = "Augusta Byron-King";
@@ -75,26 +76,20 @@ async fn jobs_done(app: &TestApp) {
     assert!(drained, "jobs did not run");
 }
 
-/// A meetup `days` ahead with `seats`, organised by `by`; its id.
+/// A meetup a week ahead with `seats`, organised by `by` in London; its id.
 async fn meetup(app: &TestApp, by: &TestUser, title: &str, seats: i64) -> i64 {
-    let starts = chrono::Utc::now() + chrono::Duration::days(7);
-    let body = json!({
-        "title": title,
-        "description": "Talks, then pizza.",
-        "starts_at": starts.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
-        "ends_at": (starts + chrono::Duration::hours(2)).to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
-        "timezone": "Europe/London",
-        "venue": {"name": "Hall", "address": "Main St 1", "city": "London", "country": "GB"},
-        "capacity": seats,
-        "tags": ["rust"],
-    });
-    let created = ok(
-        app.send_as(Method::POST, "/api/v1/meetups", &by.access_token, &body)
-            .await,
-        201,
-    )
-    .await;
-    created["id"].as_i64().unwrap()
+    a_meetup(app, by)
+        .titled(title)
+        .seats(seats)
+        .with("description", json!("Talks, then pizza."))
+        .with("timezone", json!("Europe/London"))
+        .with(
+            "venue",
+            json!({"name": "Hall", "address": "Main St 1", "city": "London", "country": "GB"}),
+        )
+        .with("tags", json!(["rust"]))
+        .create()
+        .await
 }
 
 async fn mentor_profile(app: &TestApp, user: &TestUser) {

@@ -36,6 +36,7 @@ mod relevance;
 mod relevance_corpus;
 mod scale_out;
 mod search;
+mod support;
 mod threads;
 mod trust;
 mod web_client;

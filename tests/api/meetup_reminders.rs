@@ -8,6 +8,7 @@ use reqwest::Method;
 use serde_json::json;
 
 use crate::helpers::{json, spawn_app_with, TestApp, TestUser};
+use crate::support::{a_meetup, a_member};
 
 const BEFORE: Duration = Duration::hours(24);
 
@@ -16,21 +17,11 @@ fn rfc3339(at: DateTime<Utc>) -> String {
 }
 
 async fn meetup(app: &TestApp, by: &TestUser, title: &str, starts: DateTime<Utc>) -> i64 {
-    let body = json!({
-        "title": title,
-        "description": "Talks.",
-        "starts_at": rfc3339(starts),
-        "ends_at": rfc3339(starts + Duration::hours(2)),
-        "timezone": "Europe/Berlin",
-        "venue": {"name": "Hall", "address": "Main St 1", "city": "Berlin", "country": "DE"},
-        "capacity": 20,
-        "tags": [],
-    });
-    let response = app
-        .send_as(Method::POST, "/api/v1/meetups", &by.access_token, &body)
-        .await;
-    assert_eq!(response.status().as_u16(), 201);
-    json(response).await["id"].as_i64().unwrap()
+    a_meetup(app, by)
+        .titled(title)
+        .starting(starts)
+        .create()
+        .await
 }
 
 async fn going(app: &TestApp, user: &TestUser, id: i64) {
@@ -74,10 +65,10 @@ fn send(app: &TestApp, now: DateTime<Utc>) -> usize {
 async fn members_going_are_reminded_once_per_start_in_their_own_timezone_and_never_for_a_cancelled_meetup_or_a_withdrawn_rsvp(
 ) {
     let app = spawn_app_with(|s| s.worker.enabled = false, Default::default()).await;
-    let grace = app.member("grace").await;
-    let ada = app.member("ada").await;
-    let linus = app.member("linus").await;
-    let quiet = app.member("quiet").await;
+    let grace = a_member(&app, "grace").await;
+    let ada = a_member(&app, "ada").await;
+    let linus = a_member(&app, "linus").await;
+    let quiet = a_member(&app, "quiet").await;
     let patch = app
         .send_as(
             Method::PATCH,
@@ -165,12 +156,12 @@ async fn members_going_are_reminded_once_per_start_in_their_own_timezone_and_nev
 #[tokio::test]
 async fn workers_sending_reminders_at_once_send_each_once() {
     let app = spawn_app_with(|s| s.worker.enabled = false, Default::default()).await;
-    let grace = app.member("grace").await;
+    let grace = a_member(&app, "grace").await;
     let now = Utc::now();
     let id = meetup(&app, &grace, "Busy night", now + Duration::hours(2)).await;
     let mut members: Vec<TestUser> = Vec::new();
     for n in 0..12 {
-        members.push(app.member(&format!("member{n}")).await);
+        members.push(a_member(&app, &format!("member{n}")).await);
     }
     for member in &members {
         going(&app, member, id).await;
@@ -197,11 +188,11 @@ async fn workers_sending_reminders_at_once_send_each_once() {
 #[tokio::test]
 async fn a_worker_stopped_halfway_leaves_nothing_half_done_and_the_next_run_sends_each_once() {
     let app = spawn_app_with(|s| s.worker.enabled = false, Default::default()).await;
-    let grace = app.member("grace").await;
+    let grace = a_member(&app, "grace").await;
     let now = Utc::now();
     let id = meetup(&app, &grace, "Interrupted night", now + Duration::hours(3)).await;
     for n in 0..3 {
-        let member = app.member(&format!("guest{n}")).await;
+        let member = a_member(&app, &format!("guest{n}")).await;
         going(&app, &member, id).await;
     }
     // A run that dies before it commits (the worker killed mid-batch): its marks and its mail

@@ -6,24 +6,15 @@ use reqwest::Method;
 use serde_json::json;
 
 use crate::helpers::{assert_problem, json, spawn_app, TestApp, TestUser};
+use crate::support::{a_meetup, a_member};
 
 async fn meetup(app: &TestApp, by: &TestUser, title: &str, seats: i64, in_days: i64) -> i64 {
-    let starts = chrono::Utc::now() + chrono::Duration::days(in_days);
-    let body = json!({
-        "title": title,
-        "description": "Talks.",
-        "starts_at": starts.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
-        "ends_at": (starts + chrono::Duration::hours(2)).to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
-        "timezone": "Europe/Berlin",
-        "venue": {"name": "Hall", "address": "Main St 1", "city": "Berlin", "country": "DE"},
-        "capacity": seats,
-        "tags": [],
-    });
-    let response = app
-        .send_as(Method::POST, "/api/v1/meetups", &by.access_token, &body)
-        .await;
-    assert_eq!(response.status().as_u16(), 201);
-    json(response).await["id"].as_i64().unwrap()
+    a_meetup(app, by)
+        .titled(title)
+        .seats(seats)
+        .in_days(in_days)
+        .create()
+        .await
 }
 
 async fn rsvp(app: &TestApp, user: &TestUser, id: i64) -> String {
@@ -86,8 +77,8 @@ async fn events(app: &TestApp, path: &str) -> Vec<(String, String)> {
 async fn a_personal_feed_lists_what_the_member_organises_or_goes_to_and_its_url_can_be_rotated_and_revoked(
 ) {
     let app = spawn_app().await;
-    let ada = app.member("ada").await;
-    let grace = app.member("grace").await;
+    let ada = a_member(&app, "ada").await;
+    let grace = a_member(&app, "grace").await;
     let moderator = app.staff("moderator", "moderator").await;
     let own = meetup(&app, &ada, "Ada's own meetup", 10, 3).await;
     let going = meetup(&app, &grace, "Going to this", 10, 5).await;
@@ -208,8 +199,8 @@ async fn a_personal_feed_lists_what_the_member_organises_or_goes_to_and_its_url_
 #[tokio::test]
 async fn the_feed_carries_each_accepted_mentorships_check_in_day() {
     let app = spawn_app().await;
-    let grace = app.member("grace").await;
-    let ada = app.member("ada").await;
+    let grace = a_member(&app, "grace").await;
+    let ada = a_member(&app, "ada").await;
     let profile = json!({
         "headline": "Rust mentor", "bio": "", "skills": ["rust"], "languages": ["en"],
         "timezone": "UTC", "capacity": 3, "accepting_requests": true,

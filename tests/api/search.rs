@@ -205,16 +205,12 @@ impl TestApp {
         body: &str,
         tags: &[&str],
     ) -> i64 {
-        let response = self
-            .send_as(
-                reqwest::Method::POST,
-                "/api/v1/threads",
-                &user.access_token,
-                &json!({"title": title, "body": body, "tags": tags}),
-            )
-            .await;
-        assert_eq!(response.status().as_u16(), 201);
-        json(response).await["id"].as_i64().expect("id")
+        crate::support::a_thread(self, user)
+            .titled(title)
+            .body(body)
+            .tags(tags)
+            .create()
+            .await
     }
 
     async fn post_reply(&self, user: &TestUser, thread_id: i64, body: &str) -> i64 {

@@ -8,19 +8,16 @@ use diesel::Connection;
 use serde_json::{json, Value};
 
 use crate::helpers::{assert_problem, json, spawn_app, spawn_app_with, TestApp, TestUser};
+use crate::support::a_thread;
 
 impl TestApp {
     pub async fn create_thread(&self, user: &TestUser, title: &str, tags: &[&str]) -> i64 {
-        let response = self
-            .send_as(
-                reqwest::Method::POST,
-                "/api/v1/threads",
-                &user.access_token,
-                &json!({"title": title, "body": format!("Body of *{title}*"), "tags": tags}),
-            )
-            .await;
-        assert_eq!(response.status().as_u16(), 201);
-        json(response).await["id"].as_i64().expect("id")
+        a_thread(self, user)
+            .titled(title)
+            .body(&format!("Body of *{title}*"))
+            .tags(tags)
+            .create()
+            .await
     }
 
     pub async fn create_reply(
