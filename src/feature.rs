@@ -36,6 +36,20 @@ pub struct Feature {
 }
 
 impl Feature {
+    /// A feature under `/api/v1`.
+    pub const fn api(
+        doc: fn() -> OpenApi,
+        routes: fn(&mut ServiceConfig),
+        jobs: fn(&Settings, &mut JobRegistry) -> anyhow::Result<()>,
+    ) -> Self {
+        Feature {
+            mount: Mount::Api,
+            doc,
+            routes,
+            jobs,
+        }
+    }
+
     /// A feature without HTTP routes (mail, for one).
     pub const fn background(jobs: fn(&Settings, &mut JobRegistry) -> anyhow::Result<()>) -> Self {
         Feature {

@@ -29,21 +29,14 @@ pub const CHUNK_BYTES: usize = 256 * 1024;
 /// Rows read at a time.
 const PAGE_ROWS: i64 = 200;
 
-impl crate::jobs::Task for ExportWork {
+impl crate::jobs::ConnTask for ExportWork {
     const KIND: &'static str = EXPORT_JOB;
     /// The site's URL, for the links in the mail.
     type Needs = String;
 
-    async fn run(
-        self,
-        ctx: crate::jobs::JobContext,
-        base_url: std::sync::Arc<String>,
-    ) -> anyhow::Result<()> {
-        ctx.with_conn(move |conn| {
-            build(conn, self.user_id, &base_url)?;
-            Ok(())
-        })
-        .await
+    fn run(self, conn: &mut PgConnection, base_url: &String) -> anyhow::Result<()> {
+        build(conn, self.user_id, base_url)?;
+        Ok(())
     }
 }
 

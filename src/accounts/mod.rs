@@ -21,15 +21,10 @@ pub use model::User;
 use utoipa::OpenApi;
 
 use crate::config::Settings;
-use crate::feature::{Feature, Mount};
+use crate::feature::Feature;
 use crate::jobs::JobRegistry;
 
-pub const FEATURE: Feature = Feature {
-    mount: Mount::Api,
-    doc: Doc::openapi,
-    routes: routes::configure,
-    jobs,
-};
+pub const FEATURE: Feature = Feature::api(Doc::openapi, routes::configure, jobs);
 
 #[derive(OpenApi)]
 #[openapi(tags((

@@ -55,7 +55,7 @@ pub use queue::{
     pending_of_kind, queue_depth, record_failure, release, requeue_abandoned, retry_failed, Job,
     JobSpec, JobStatus, NewJob, QueueDepth, DEFAULT_MAX_ATTEMPTS,
 };
-pub use registry::{BatchOutcome, JobContext, JobHandler, JobRegistry, Task};
+pub use registry::{BatchOutcome, ConnTask, JobContext, JobHandler, JobRegistry, Task};
 pub use worker::{spawn_listener, Worker, WorkerHandle};
 
 /// The NOTIFY channel the `jobs` insert trigger signals.

@@ -3,14 +3,15 @@
 //! `FEATURE.jobs`; the registry turns each into the untyped handler the worker runs.
 //!
 //! ```ignore
-//! #[derive(Serialize, Deserialize)]
+//! #[derive(Deserialize)]
 //! pub struct Sweep {}
 //!
-//! impl Task for Sweep {
+//! impl ConnTask for Sweep {          // work on one connection; `Task` for async work
 //!     const KIND: &'static str = "mentorship.sweep";
 //!     type Needs = Timers;
-//!     async fn run(self, ctx: JobContext, timers: Arc<Timers>) -> anyhow::Result<()> {
-//!         ctx.with_conn(move |conn| { timers.sweep(conn, Utc::now())?; Ok(()) }).await
+//!     fn run(self, conn: &mut PgConnection, timers: &Timers) -> anyhow::Result<()> {
+//!         timers.sweep(conn, Utc::now())?;
+//!         Ok(())
 //!     }
 //! }
 //!
@@ -150,6 +151,25 @@ pub trait Task: DeserializeOwned + Send + 'static {
         ctx: JobContext,
         needs: Arc<Self::Needs>,
     ) -> impl Future<Output = anyhow::Result<()>> + Send;
+}
+
+/// A job whose work needs one connection and nothing asynchronous: most of them. Implement
+/// this and the type is a [`Task`] that runs on the blocking pool.
+pub trait ConnTask: DeserializeOwned + Send + 'static {
+    const KIND: &'static str;
+    type Needs: Send + Sync + 'static;
+
+    fn run(self, conn: &mut PgConnection, needs: &Self::Needs) -> anyhow::Result<()>;
+}
+
+impl<T: ConnTask> Task for T {
+    const KIND: &'static str = <T as ConnTask>::KIND;
+    type Needs = <T as ConnTask>::Needs;
+
+    async fn run(self, ctx: JobContext, needs: Arc<Self::Needs>) -> anyhow::Result<()> {
+        ctx.with_conn(move |conn| ConnTask::run(self, conn, &needs))
+            .await
+    }
 }
 
 impl JobContext {

@@ -73,15 +73,10 @@ use std::time::Duration;
 use utoipa::OpenApi;
 
 use crate::config::Settings;
-use crate::feature::{Feature, Mount};
+use crate::feature::Feature;
 use crate::jobs::JobRegistry;
 
-pub const FEATURE: Feature = Feature {
-    mount: Mount::Api,
-    doc: Doc::openapi,
-    routes: routes::configure,
-    jobs,
-};
+pub const FEATURE: Feature = Feature::api(Doc::openapi, routes::configure, jobs);
 
 #[derive(OpenApi)]
 #[openapi(tags((name = "meetups", description = "Meetups, RSVPs with waitlists, and iCalendar feeds")))]

@@ -29,21 +29,14 @@ pub struct Reminders {
     pub base_url: String,
 }
 
-impl crate::jobs::Task for SendReminders {
+impl crate::jobs::ConnTask for SendReminders {
     const KIND: &'static str = REMINDERS_JOB;
     type Needs = Reminders;
 
-    async fn run(
-        self,
-        ctx: crate::jobs::JobContext,
-        reminders: std::sync::Arc<Reminders>,
-    ) -> anyhow::Result<()> {
-        ctx.with_conn(move |conn| {
-            let sent = send_due(conn, reminders.before, Utc::now(), &reminders.base_url)?;
-            tracing::info!(sent, "meetup reminders");
-            Ok(())
-        })
-        .await
+    fn run(self, conn: &mut PgConnection, reminders: &Reminders) -> anyhow::Result<()> {
+        let sent = send_due(conn, reminders.before, Utc::now(), &reminders.base_url)?;
+        tracing::info!(sent, "meetup reminders");
+        Ok(())
     }
 }
 /// RSVPs reminded per transaction.

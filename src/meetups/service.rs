@@ -435,17 +435,14 @@ pub const SERIES_JOB: &str = "meetups.series";
 #[derive(serde::Deserialize)]
 pub struct ExtendSeries {}
 
-impl crate::jobs::Task for ExtendSeries {
+impl crate::jobs::ConnTask for ExtendSeries {
     const KIND: &'static str = SERIES_JOB;
     type Needs = ();
 
-    async fn run(self, ctx: crate::jobs::JobContext, _: std::sync::Arc<()>) -> anyhow::Result<()> {
-        ctx.with_conn(move |conn| {
-            let made = extend_series(conn, Utc::now())?;
-            tracing::info!(made, "meetup series topped up");
-            Ok(())
-        })
-        .await
+    fn run(self, conn: &mut PgConnection, _: &()) -> anyhow::Result<()> {
+        let made = extend_series(conn, Utc::now())?;
+        tracing::info!(made, "meetup series topped up");
+        Ok(())
     }
 }
 

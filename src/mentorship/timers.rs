@@ -30,21 +30,14 @@ pub struct SweepNeeds {
     pub base_url: String,
 }
 
-impl crate::jobs::Task for Sweep {
+impl crate::jobs::ConnTask for Sweep {
     const KIND: &'static str = SWEEP_JOB;
     type Needs = SweepNeeds;
 
-    async fn run(
-        self,
-        ctx: crate::jobs::JobContext,
-        needs: std::sync::Arc<SweepNeeds>,
-    ) -> anyhow::Result<()> {
-        ctx.with_conn(move |conn| {
-            let report = sweep(conn, needs.timers, &needs.keys, Utc::now(), &needs.base_url)?;
-            tracing::info!(?report, "mentorship sweep");
-            Ok(())
-        })
-        .await
+    fn run(self, conn: &mut PgConnection, needs: &SweepNeeds) -> anyhow::Result<()> {
+        let report = sweep(conn, needs.timers, &needs.keys, Utc::now(), &needs.base_url)?;
+        tracing::info!(?report, "mentorship sweep");
+        Ok(())
     }
 }
 /// Requests expired per transaction (a sweep goes on until none is left).

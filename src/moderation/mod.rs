@@ -38,14 +38,9 @@ pub mod views;
 
 use utoipa::OpenApi;
 
-use crate::feature::{no_jobs, Feature, Mount};
+use crate::feature::{no_jobs, Feature};
 
-pub const FEATURE: Feature = Feature {
-    mount: Mount::Api,
-    doc: Doc::openapi,
-    routes: routes::configure,
-    jobs: no_jobs,
-};
+pub const FEATURE: Feature = Feature::api(Doc::openapi, routes::configure, no_jobs);
 
 #[derive(OpenApi)]
 #[openapi(tags((

@@ -22,21 +22,14 @@ pub const DIGEST_JOB: &str = "notification.digests";
 #[derive(serde::Deserialize)]
 pub struct DigestRun {}
 
-impl crate::jobs::Task for DigestRun {
+impl crate::jobs::ConnTask for DigestRun {
     const KIND: &'static str = DIGEST_JOB;
     type Needs = MailContext;
 
-    async fn run(
-        self,
-        ctx: crate::jobs::JobContext,
-        mail: std::sync::Arc<MailContext>,
-    ) -> anyhow::Result<()> {
-        ctx.with_conn(move |conn| {
-            let sent = run(conn, &mail, Utc::now())?;
-            tracing::info!(sent, "digest run");
-            Ok(())
-        })
-        .await
+    fn run(self, conn: &mut PgConnection, mail: &MailContext) -> anyhow::Result<()> {
+        let sent = run(conn, mail, Utc::now())?;
+        tracing::info!(sent, "digest run");
+        Ok(())
     }
 }
 

@@ -19,29 +19,23 @@ pub const NOTIFY_REPLY_JOB: &str = "notify_reply";
 /// The job that tells the right members about a new or edited thread.
 pub const NOTIFY_THREAD_JOB: &str = "notify_thread";
 
-impl crate::jobs::Task for NotifyReply {
+impl crate::jobs::ConnTask for NotifyReply {
     const KIND: &'static str = NOTIFY_REPLY_JOB;
     type Needs = ();
 
-    async fn run(self, ctx: crate::jobs::JobContext, _: std::sync::Arc<()>) -> anyhow::Result<()> {
-        ctx.with_conn(move |conn| {
-            super::service::deliver_reply(conn, &self)?;
-            Ok(())
-        })
-        .await
+    fn run(self, conn: &mut PgConnection, _: &()) -> anyhow::Result<()> {
+        super::service::deliver_reply(conn, &self)?;
+        Ok(())
     }
 }
 
-impl crate::jobs::Task for NotifyThread {
+impl crate::jobs::ConnTask for NotifyThread {
     const KIND: &'static str = NOTIFY_THREAD_JOB;
     type Needs = ();
 
-    async fn run(self, ctx: crate::jobs::JobContext, _: std::sync::Arc<()>) -> anyhow::Result<()> {
-        ctx.with_conn(move |conn| {
-            super::service::deliver_thread(conn, &self)?;
-            Ok(())
-        })
-        .await
+    fn run(self, conn: &mut PgConnection, _: &()) -> anyhow::Result<()> {
+        super::service::deliver_thread(conn, &self)?;
+        Ok(())
     }
 }
 

@@ -21,21 +21,14 @@ use crate::ids::{NotificationId, ThreadId, UserId};
 /// The job that decides about, and sends, one notification's mail.
 pub const MAIL_JOB: &str = "notification.mail";
 
-impl crate::jobs::Task for MailWork {
+impl crate::jobs::ConnTask for MailWork {
     const KIND: &'static str = MAIL_JOB;
     type Needs = MailContext;
 
-    async fn run(
-        self,
-        ctx: crate::jobs::JobContext,
-        context: std::sync::Arc<MailContext>,
-    ) -> anyhow::Result<()> {
-        ctx.with_conn(move |conn| {
-            let decision = deliver(conn, &context, &self, Utc::now())?;
-            tracing::debug!(notification = %self.notification_id, ?decision, "notification mail");
-            Ok(())
-        })
-        .await
+    fn run(self, conn: &mut PgConnection, context: &MailContext) -> anyhow::Result<()> {
+        let decision = deliver(conn, context, &self, Utc::now())?;
+        tracing::debug!(notification = %self.notification_id, ?decision, "notification mail");
+        Ok(())
     }
 }
 

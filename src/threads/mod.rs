@@ -34,14 +34,9 @@ pub mod views;
 
 use utoipa::OpenApi;
 
-use crate::feature::{no_jobs, Feature, Mount};
+use crate::feature::{no_jobs, Feature};
 
-pub const FEATURE: Feature = Feature {
-    mount: Mount::Api,
-    doc: Doc::openapi,
-    routes: routes::configure,
-    jobs: no_jobs,
-};
+pub const FEATURE: Feature = Feature::api(Doc::openapi, routes::configure, no_jobs);
 
 /// `Sort` is named only by a query parameter, which does not collect its schema.
 #[derive(OpenApi)]

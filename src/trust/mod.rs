@@ -11,12 +11,11 @@ pub use crate::accounts::TrustLevel;
 /// The periodic recomputation of every member's level.
 pub const RECOMPUTE_JOB: &str = "trust.recompute";
 
-use std::sync::Arc;
 use std::time::Duration;
 
 use crate::config::{Settings, TrustSettings};
 use crate::feature::Feature;
-use crate::jobs::{JobContext, JobRegistry, Task};
+use crate::jobs::JobRegistry;
 
 /// Levels are kept current in the background; admins pin them through moderation.
 pub const FEATURE: Feature = Feature::background(jobs);
@@ -31,16 +30,13 @@ fn jobs(settings: &Settings, registry: &mut JobRegistry) -> anyhow::Result<()> {
 #[derive(serde::Deserialize)]
 pub struct Recompute {}
 
-impl Task for Recompute {
+impl crate::jobs::ConnTask for Recompute {
     const KIND: &'static str = RECOMPUTE_JOB;
     type Needs = TrustSettings;
 
-    async fn run(self, ctx: JobContext, trust: Arc<TrustSettings>) -> anyhow::Result<()> {
-        ctx.with_conn(move |conn| {
-            let changed = service::recompute_all(conn, &trust, chrono::Utc::now())?;
-            tracing::info!(changed, "trust levels recomputed");
-            Ok(())
-        })
-        .await
+    fn run(self, conn: &mut diesel::PgConnection, trust: &TrustSettings) -> anyhow::Result<()> {
+        let changed = service::recompute_all(conn, trust, chrono::Utc::now())?;
+        tracing::info!(changed, "trust levels recomputed");
+        Ok(())
     }
 }
