@@ -74,7 +74,7 @@ pub struct Settings {
     pub log: LogSettings,
 }
 
-/// Meetups over time (`meetups::reminders`).
+/// Meetups over time (`meetups::service::reminders`).
 #[derive(Debug, Clone, Deserialize)]
 pub struct MeetupSettings {
     /// Members going are reminded this many hours before the start.
@@ -85,7 +85,7 @@ pub struct MeetupSettings {
     pub series_every_secs: u64,
 }
 
-/// Mentorship requests over time (`mentorship::timers`).
+/// Mentorship requests over time (`mentorship::service::timers`).
 #[derive(Debug, Clone, Deserialize)]
 pub struct MentorshipSettings {
     /// A request nobody answered expires after this many days.

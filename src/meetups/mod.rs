@@ -62,7 +62,6 @@ pub mod calendar;
 pub mod domain;
 pub mod model;
 pub mod recurrence;
-pub mod reminders;
 pub mod routes;
 pub mod rules;
 pub mod service;
@@ -84,12 +83,12 @@ struct Doc;
 
 fn jobs(settings: &Settings, registry: &mut JobRegistry) -> anyhow::Result<()> {
     let meetups = &settings.meetups;
-    let reminders = reminders::Reminders {
+    let reminders = service::reminders::Reminders {
         before: chrono::Duration::hours(i64::from(meetups.reminder_before_hours)),
         base_url: settings.web.base_url.clone(),
     };
     registry
-        .add_periodic::<reminders::SendReminders>(
+        .add_periodic::<service::reminders::SendReminders>(
             Duration::from_secs(meetups.reminders_every_secs),
             reminders,
         )

@@ -632,3 +632,48 @@ pub fn delete_rsvp_of(
     .execute(conn)
     .map(drop)
 }
+
+/// A reminder claimed for sending: the RSVP's meetup and who gets it.
+#[derive(QueryableByName)]
+pub struct DueReminder {
+    #[diesel(sql_type = BigInt)]
+    pub meetup_id: i64,
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    pub username: String,
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    pub email: String,
+    #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::Text>)]
+    pub timezone: Option<String>,
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    pub mail_choice: String,
+}
+
+/// Claims up to `limit` reminders due at `now` (meetups starting within `before`) and marks
+/// them sent for the meetup's current start, skipping rows another worker holds: a moved
+/// meetup is reminded again, a reminded one never twice.
+pub fn claim_due_reminders(
+    conn: &mut PgConnection,
+    now: DateTime<Utc>,
+    before: chrono::Duration,
+    limit: i64,
+) -> QueryResult<Vec<DueReminder>> {
+    diesel::sql_query(
+        "WITH picked AS ( \
+             SELECT r.id, m.starts_at FROM meetup_rsvps r JOIN meetups m ON m.id = r.meetup_id \
+             WHERE r.status = 'going' AND m.status = 'scheduled' AND NOT m.hidden \
+               AND m.starts_at > $1 AND m.starts_at <= $1 + $2 \
+               AND r.reminded_for IS DISTINCT FROM m.starts_at \
+             ORDER BY m.starts_at, r.id LIMIT $3 FOR UPDATE OF r SKIP LOCKED), \
+         marked AS ( \
+             UPDATE meetup_rsvps r SET reminded_for = picked.starts_at FROM picked \
+             WHERE r.id = picked.id RETURNING r.meetup_id, r.user_id) \
+         SELECT marked.meetup_id, u.username, u.email, u.timezone, \
+                u.email_notifications AS mail_choice \
+         FROM marked JOIN users u ON u.id = marked.user_id \
+         ORDER BY marked.meetup_id, u.id",
+    )
+    .bind::<diesel::sql_types::Timestamptz, _>(now)
+    .bind::<diesel::sql_types::Interval, _>(before)
+    .bind::<BigInt, _>(limit)
+    .load(conn)
+}

@@ -54,7 +54,6 @@ pub mod model;
 pub mod routes;
 pub mod rules;
 pub mod service;
-pub mod timers;
 pub mod views;
 
 use std::time::Duration;
@@ -75,12 +74,12 @@ pub const FEATURE: Feature = Feature::api(Doc::openapi, routes::configure, jobs)
 struct Doc;
 
 fn jobs(settings: &Settings, registry: &mut JobRegistry) -> anyhow::Result<()> {
-    let needs = timers::SweepNeeds {
-        timers: timers::Timers::from_settings(&settings.mentorship),
+    let needs = service::timers::SweepNeeds {
+        timers: service::timers::Timers::from_settings(&settings.mentorship),
         keys: check_in::CheckInKeys::new(&settings.auth.jwt_secret),
         base_url: settings.web.base_url.clone(),
     };
     let every = Duration::from_secs(settings.mentorship.sweep_every_secs);
-    registry.add_periodic::<timers::Sweep>(every, needs);
+    registry.add_periodic::<service::timers::Sweep>(every, needs);
     Ok(())
 }

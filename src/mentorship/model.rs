@@ -392,3 +392,72 @@ pub fn delete_profile(conn: &mut PgConnection, member: UserId) -> QueryResult<bo
         .execute(conn)
         .map(|deleted| deleted > 0)
 }
+
+#[derive(QueryableByName)]
+pub struct DueReminder {
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    pub id: i64,
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    pub mentor_email: String,
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    pub mentor_username: String,
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    pub mail_choice: String,
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    pub mentee_username: String,
+    #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::Text>)]
+    pub mentee_display_name: Option<String>,
+}
+
+/// Marks every pending request due for its reminder (older than `reminder_after`, not yet
+/// past `ttl`) as reminded at `now`; each with its mentor's address and mail choice.
+pub fn mark_due_reminders(
+    conn: &mut PgConnection,
+    now: DateTime<Utc>,
+    reminder_after: chrono::Duration,
+    ttl: chrono::Duration,
+) -> QueryResult<Vec<DueReminder>> {
+    diesel::sql_query(
+        "WITH due AS ( \
+             UPDATE mentorship_requests SET reminded_at = $1 \
+             WHERE status = 'pending' AND reminded_at IS NULL \
+               AND created_at <= $1 - $2 AND created_at > $1 - $3 \
+             RETURNING id, mentor_id, mentee_id) \
+         SELECT due.id, mentor.email AS mentor_email, mentor.username AS mentor_username, \
+                mentor.email_notifications AS mail_choice, \
+                mentee.username AS mentee_username, mentee.display_name AS mentee_display_name \
+         FROM due JOIN users mentor ON mentor.id = due.mentor_id \
+                  JOIN users mentee ON mentee.id = due.mentee_id \
+         ORDER BY due.id",
+    )
+    .bind::<diesel::sql_types::Timestamptz, _>(now)
+    .bind::<diesel::sql_types::Interval, _>(reminder_after)
+    .bind::<diesel::sql_types::Interval, _>(ttl)
+    .load(conn)
+}
+
+#[derive(QueryableByName)]
+pub struct Overdue {
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    pub id: i64,
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    pub mentor_id: i64,
+}
+
+/// Up to `limit` pending requests older than `ttl`, oldest first.
+pub fn overdue_requests(
+    conn: &mut PgConnection,
+    now: DateTime<Utc>,
+    ttl: chrono::Duration,
+    limit: i64,
+) -> QueryResult<Vec<Overdue>> {
+    diesel::sql_query(
+        "SELECT id, mentor_id FROM mentorship_requests \
+         WHERE status = 'pending' AND created_at <= $1 - $2 \
+         ORDER BY created_at, id LIMIT $3",
+    )
+    .bind::<diesel::sql_types::Timestamptz, _>(now)
+    .bind::<diesel::sql_types::Interval, _>(ttl)
+    .bind::<diesel::sql_types::BigInt, _>(limit)
+    .load(conn)
+}

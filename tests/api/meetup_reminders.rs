@@ -3,7 +3,7 @@
 //! passed as `now`; the worker is off, so every mail stays queued to be read.
 
 use chrono::{DateTime, Duration, Utc};
-use devforum::meetups::reminders;
+use devforum::meetups::service::reminders;
 use reqwest::Method;
 use serde_json::json;
 

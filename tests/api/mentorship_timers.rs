@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use chrono::Utc;
 use devforum::jobs::schedule::{self, Periodic};
-use devforum::mentorship::timers::{self, Timers};
+use devforum::mentorship::service::timers::{self, Timers};
 use reqwest::Method;
 use serde_json::{json, Value};
 

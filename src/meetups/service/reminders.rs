@@ -10,11 +10,10 @@
 
 use chrono::{DateTime, Duration, Utc};
 use diesel::prelude::*;
-use diesel::sql_types::{BigInt, Interval, Nullable, Text, Timestamptz};
 
-use super::model::{self, MeetupRow};
 use crate::error::ApiError;
 use crate::ids::MeetupId;
+use crate::meetups::model::{self, MeetupRow};
 
 /// The periodic task.
 pub const REMINDERS_JOB: &str = "meetups.reminders";
@@ -42,20 +41,6 @@ impl crate::jobs::ConnTask for SendReminders {
 /// RSVPs reminded per transaction.
 const BATCH: i64 = 200;
 
-#[derive(QueryableByName)]
-struct Due {
-    #[diesel(sql_type = BigInt)]
-    meetup_id: i64,
-    #[diesel(sql_type = Text)]
-    username: String,
-    #[diesel(sql_type = Text)]
-    email: String,
-    #[diesel(sql_type = Nullable<Text>)]
-    timezone: Option<String>,
-    #[diesel(sql_type = Text)]
-    mail_choice: String,
-}
-
 /// Sends every reminder due at `now` (meetups starting within `before`); how many went.
 pub fn send_due(
     conn: &mut PgConnection,
@@ -80,25 +65,7 @@ fn send_batch(
     base_url: &str,
 ) -> Result<(usize, usize), ApiError> {
     conn.transaction(|conn| {
-        let due: Vec<Due> = diesel::sql_query(
-            "WITH picked AS ( \
-                 SELECT r.id, m.starts_at FROM meetup_rsvps r JOIN meetups m ON m.id = r.meetup_id \
-                 WHERE r.status = 'going' AND m.status = 'scheduled' AND NOT m.hidden \
-                   AND m.starts_at > $1 AND m.starts_at <= $1 + $2 \
-                   AND r.reminded_for IS DISTINCT FROM m.starts_at \
-                 ORDER BY m.starts_at, r.id LIMIT $3 FOR UPDATE OF r SKIP LOCKED), \
-             marked AS ( \
-                 UPDATE meetup_rsvps r SET reminded_for = picked.starts_at FROM picked \
-                 WHERE r.id = picked.id RETURNING r.meetup_id, r.user_id) \
-             SELECT marked.meetup_id, u.username, u.email, u.timezone, \
-                    u.email_notifications AS mail_choice \
-             FROM marked JOIN users u ON u.id = marked.user_id \
-             ORDER BY marked.meetup_id, u.id",
-        )
-        .bind::<Timestamptz, _>(now)
-        .bind::<Interval, _>(before)
-        .bind::<BigInt, _>(BATCH)
-        .load(conn)?;
+        let due = model::claim_due_reminders(conn, now, before, BATCH)?;
         let mut mailed = 0;
         let mut current: Option<MeetupRow> = None;
         for reminder in &due {
@@ -124,8 +91,8 @@ fn send_batch(
                         .as_deref()
                         .filter(|zone| *zone != meetup.timezone)
                         .map(|zone| in_zone(meetup, zone)),
-                    "place": super::service::place_of(meetup),
-                    "link": super::calendar::page_link(meetup.id, base_url),
+                    "place": crate::meetups::service::place_of(meetup),
+                    "link": crate::meetups::calendar::page_link(meetup.id, base_url),
                 }),
             )?;
             mailed += 1;

@@ -2,6 +2,8 @@
 //! (mentor profile, then request), enqueues the email it causes, and — for profiles — the
 //! search index update.
 
+pub mod timers;
+
 use std::collections::HashMap;
 
 use chrono::Utc;

@@ -8,12 +8,11 @@
 
 use chrono::{DateTime, Duration, Utc};
 use diesel::prelude::*;
-use diesel::sql_types::{BigInt, Interval, Text, Timestamptz};
 
-use super::lifecycle::{self, Action, Party, Status};
-use super::model;
 use crate::error::ApiError;
 use crate::ids::{MentorshipRequestId, UserId};
+use crate::mentorship::lifecycle::{self, Action, Party, Status};
+use crate::mentorship::model;
 use crate::notifications::{self, NotificationKind};
 
 /// The periodic task.
@@ -26,7 +25,7 @@ pub struct Sweep {}
 /// What a sweep needs: the timers, the check-in link keys and the site's URL.
 pub struct SweepNeeds {
     pub timers: Timers,
-    pub keys: super::check_in::CheckInKeys,
+    pub keys: crate::mentorship::check_in::CheckInKeys,
     pub base_url: String,
 }
 
@@ -73,7 +72,7 @@ pub struct SweepReport {
 pub fn sweep(
     conn: &mut PgConnection,
     timers: Timers,
-    keys: &super::check_in::CheckInKeys,
+    keys: &crate::mentorship::check_in::CheckInKeys,
     now: DateTime<Utc>,
     base_url: &str,
 ) -> Result<SweepReport, ApiError> {
@@ -86,28 +85,13 @@ pub fn sweep(
             break;
         }
     }
-    let checked_in = super::check_in::send_due(conn, keys, timers.check_in_after, now, base_url)?;
+    let checked_in =
+        crate::mentorship::check_in::send_due(conn, keys, timers.check_in_after, now, base_url)?;
     Ok(SweepReport {
         reminded,
         expired,
         checked_in,
     })
-}
-
-#[derive(QueryableByName)]
-struct Reminder {
-    #[diesel(sql_type = BigInt)]
-    id: i64,
-    #[diesel(sql_type = Text)]
-    mentor_email: String,
-    #[diesel(sql_type = Text)]
-    mentor_username: String,
-    #[diesel(sql_type = Text)]
-    mail_choice: String,
-    #[diesel(sql_type = Text)]
-    mentee_username: String,
-    #[diesel(sql_type = diesel::sql_types::Nullable<Text>)]
-    mentee_display_name: Option<String>,
 }
 
 /// Marks each pending request due for its reminder as reminded and mails its mentor (unless
@@ -119,23 +103,7 @@ fn remind(
     base_url: &str,
 ) -> Result<usize, ApiError> {
     conn.transaction(|conn| {
-        let due: Vec<Reminder> = diesel::sql_query(
-            "WITH due AS ( \
-                 UPDATE mentorship_requests SET reminded_at = $1 \
-                 WHERE status = 'pending' AND reminded_at IS NULL \
-                   AND created_at <= $1 - $2 AND created_at > $1 - $3 \
-                 RETURNING id, mentor_id, mentee_id) \
-             SELECT due.id, mentor.email AS mentor_email, mentor.username AS mentor_username, \
-                    mentor.email_notifications AS mail_choice, \
-                    mentee.username AS mentee_username, mentee.display_name AS mentee_display_name \
-             FROM due JOIN users mentor ON mentor.id = due.mentor_id \
-                      JOIN users mentee ON mentee.id = due.mentee_id \
-             ORDER BY due.id",
-        )
-        .bind::<Timestamptz, _>(now)
-        .bind::<Interval, _>(timers.reminder_after)
-        .bind::<Interval, _>(timers.request_ttl)
-        .load(conn)?;
+        let due = model::mark_due_reminders(conn, now, timers.reminder_after, timers.request_ttl)?;
         for reminder in &due {
             if reminder.mail_choice == "never" {
                 continue;
@@ -153,20 +121,12 @@ fn remind(
                     "mentor": reminder.mentor_username,
                     "mentee": mentee,
                     "days": expires,
-                    "link": super::service::request_link(base_url, MentorshipRequestId(reminder.id)),
+                    "link": crate::mentorship::service::request_link(base_url, MentorshipRequestId(reminder.id)),
                 }),
             )?;
         }
         Ok(due.len())
     })
-}
-
-#[derive(QueryableByName)]
-struct Overdue {
-    #[diesel(sql_type = BigInt)]
-    id: i64,
-    #[diesel(sql_type = BigInt)]
-    mentor_id: i64,
 }
 
 /// Expires up to `EXPIRE_BATCH` overdue requests in one transaction; how many.
@@ -177,15 +137,7 @@ fn expire_some(
     base_url: &str,
 ) -> Result<usize, ApiError> {
     conn.transaction(|conn| {
-        let overdue: Vec<Overdue> = diesel::sql_query(
-            "SELECT id, mentor_id FROM mentorship_requests \
-             WHERE status = 'pending' AND created_at <= $1 - $2 \
-             ORDER BY created_at, id LIMIT $3",
-        )
-        .bind::<Timestamptz, _>(now)
-        .bind::<Interval, _>(timers.request_ttl)
-        .bind::<BigInt, _>(EXPIRE_BATCH)
-        .load(conn)?;
+        let overdue = model::overdue_requests(conn, now, timers.request_ttl, EXPIRE_BATCH)?;
         let mut expired = 0;
         for request in &overdue {
             // The order every transition takes: the mentor's profile, then the request.
@@ -206,14 +158,6 @@ fn expire_some(
     })
 }
 
-#[derive(QueryableByName)]
-struct Person {
-    #[diesel(sql_type = BigInt)]
-    id: i64,
-    #[diesel(sql_type = Text)]
-    username: String,
-}
-
 /// Both sides hear of it in the app, and by mail as their mail settings say (the notification
 /// mail's rules: at once, when away, or never).
 fn tell_both(
@@ -222,15 +166,11 @@ fn tell_both(
     timers: Timers,
     base_url: &str,
 ) -> Result<(), ApiError> {
-    let people: Vec<Person> =
-        diesel::sql_query("SELECT id, username FROM users WHERE id IN ($1, $2)")
-            .bind::<BigInt, _>(row.mentor_id)
-            .bind::<BigInt, _>(row.mentee_id)
-            .load(conn)?;
+    let people = model::people(conn, &[row.mentor_id, row.mentee_id])?;
     let name_of = |id: UserId| {
         people
             .iter()
-            .find(|p| p.id == id.get())
+            .find(|p| p.id == id)
             .map(|p| p.username.clone())
             .unwrap_or_default()
     };
@@ -247,7 +187,7 @@ fn tell_both(
                 "other": name_of(other),
                 "as_mentor": as_mentor,
                 "days": timers.request_ttl.num_days(),
-                "link": super::service::request_link(base_url, row.id),
+                "link": crate::mentorship::service::request_link(base_url, row.id),
             }),
         );
         notifications::events::tell(

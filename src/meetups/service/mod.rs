@@ -2,6 +2,8 @@
 //! locks the meetup's row, so seats are given one at a time; the emails and the search index
 //! update it causes are enqueued in the same transaction.
 
+pub mod reminders;
+
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 
