@@ -47,7 +47,6 @@
 //!   enqueues its `search.sync` job in the same transaction: mentors are found by headline,
 //!   skills (their tags, so `tag=` filters them) and bio, with `skills` and `languages` on the hit.
 
-pub mod check_in;
 pub mod domain;
 pub mod lifecycle;
 pub mod model;
@@ -76,7 +75,7 @@ struct Doc;
 fn jobs(settings: &Settings, registry: &mut JobRegistry) -> anyhow::Result<()> {
     let needs = service::timers::SweepNeeds {
         timers: service::timers::Timers::from_settings(&settings.mentorship),
-        keys: check_in::CheckInKeys::new(&settings.auth.jwt_secret),
+        keys: service::check_in::CheckInKeys::new(&settings.auth.jwt_secret),
         base_url: settings.web.base_url.clone(),
     };
     let every = Duration::from_secs(settings.mentorship.sweep_every_secs);

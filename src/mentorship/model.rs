@@ -461,3 +461,88 @@ pub fn overdue_requests(
     .bind::<diesel::sql_types::BigInt, _>(limit)
     .load(conn)
 }
+
+#[derive(QueryableByName)]
+pub struct CheckInDue {
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    pub id: i64,
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    pub mentor_id: i64,
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    pub mentee_id: i64,
+}
+
+/// Marks every mentorship accepted `after` ago and not asked yet as asked at `now`; which.
+pub fn mark_check_ins_due(
+    conn: &mut PgConnection,
+    now: DateTime<Utc>,
+    after: chrono::Duration,
+) -> QueryResult<Vec<CheckInDue>> {
+    diesel::sql_query(
+        "UPDATE mentorship_requests SET check_in_sent_at = $1 \
+         WHERE status = 'accepted' AND check_in_sent_at IS NULL AND answered_at <= $1 - $2 \
+         RETURNING id, mentor_id, mentee_id",
+    )
+    .bind::<diesel::sql_types::Timestamptz, _>(now)
+    .bind::<diesel::sql_types::Interval, _>(after)
+    .load(conn)
+}
+
+#[derive(QueryableByName)]
+pub struct CheckInPerson {
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    pub id: i64,
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    pub username: String,
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    pub email: String,
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    pub mail_choice: String,
+}
+
+/// Both sides of a mentorship, with their addresses and mail choices.
+pub fn check_in_people(
+    conn: &mut PgConnection,
+    mentor: i64,
+    mentee: i64,
+) -> QueryResult<Vec<CheckInPerson>> {
+    diesel::sql_query(
+        "SELECT id, username, email, email_notifications AS mail_choice FROM users \
+         WHERE id IN ($1, $2)",
+    )
+    .bind::<diesel::sql_types::BigInt, _>(mentor)
+    .bind::<diesel::sql_types::BigInt, _>(mentee)
+    .load(conn)
+}
+
+#[derive(QueryableByName)]
+pub struct CheckInAnswers {
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    pub status: String,
+    #[diesel(sql_type = diesel::sql_types::Bool)]
+    pub both_done: bool,
+}
+
+/// Records one side's check-in answer (`done_at` set when it is done): the request's status
+/// and whether both sides are done, or `None` when the link names no mentorship of theirs that
+/// was asked.
+pub fn record_check_in_answer(
+    conn: &mut PgConnection,
+    request: MentorshipRequestId,
+    member: UserId,
+    done_at: Option<DateTime<Utc>>,
+) -> QueryResult<Option<CheckInAnswers>> {
+    diesel::sql_query(
+        "UPDATE mentorship_requests SET \
+             mentor_done_at = CASE WHEN mentor_id = $2 THEN $3 ELSE mentor_done_at END, \
+             mentee_done_at = CASE WHEN mentee_id = $2 THEN $3 ELSE mentee_done_at END \
+         WHERE id = $1 AND (mentor_id = $2 OR mentee_id = $2) AND check_in_sent_at IS NOT NULL \
+         RETURNING status, \
+             (mentor_done_at IS NOT NULL AND mentee_done_at IS NOT NULL) AS both_done",
+    )
+    .bind::<diesel::sql_types::BigInt, _>(request)
+    .bind::<diesel::sql_types::BigInt, _>(member)
+    .bind::<diesel::sql_types::Nullable<diesel::sql_types::Timestamptz>, _>(done_at)
+    .get_result(conn)
+    .optional()
+}

@@ -463,7 +463,7 @@ pub struct CheckInRequest {
     /// The token from the check-in mail's link.
     #[schema(min_length = 1, max_length = 2000)]
     pub token: String,
-    pub answer: super::check_in::Answer,
+    pub answer: super::service::check_in::Answer,
 }
 
 /// Answer a check-in from its mailed link (no sign-in: the link names the member and the
@@ -472,7 +472,7 @@ pub struct CheckInRequest {
     tag = "mentorship",
     request_body = CheckInRequest,
     responses(
-        (status = 200, description = "The answer is kept; `status` is the request's now", body = super::check_in::CheckInView),
+        (status = 200, description = "The answer is kept; `status` is the request's now", body = super::service::check_in::CheckInView),
         (status = 400, description = "Unknown or expired link (`invalid_token`)"),
         (status = 422, description = "An answer other than `active` or `done`"),
     )
@@ -484,10 +484,10 @@ pub async fn check_in(
     settings: web::Data<Settings>,
 ) -> Result<HttpResponse, ApiError> {
     let CheckInRequest { token, answer } = body.into_inner();
-    let keys = super::check_in::CheckInKeys::new(&settings.auth.jwt_secret);
+    let keys = super::service::check_in::CheckInKeys::new(&settings.auth.jwt_secret);
     let base_url = settings.web.base_url.clone();
     let view = db::run(&pool, move |conn| {
-        super::check_in::answer(conn, &keys, &token, answer, &base_url)
+        super::service::check_in::answer(conn, &keys, &token, answer, &base_url)
     })
     .await?;
     Ok(HttpResponse::Ok().json(view))

@@ -20,9 +20,9 @@ const TIMERS: Timers = Timers {
     check_in_after: chrono::Duration::days(30),
 };
 
-fn keys() -> devforum::mentorship::check_in::CheckInKeys {
+fn keys() -> devforum::mentorship::service::check_in::CheckInKeys {
     let settings = crate::helpers::test_settings("postgres://unused/unused");
-    devforum::mentorship::check_in::CheckInKeys::new(&settings.auth.jwt_secret)
+    devforum::mentorship::service::check_in::CheckInKeys::new(&settings.auth.jwt_secret)
 }
 
 async fn mentor(app: &TestApp, username: &str) -> TestUser {

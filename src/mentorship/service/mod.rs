@@ -2,6 +2,7 @@
 //! (mentor profile, then request), enqueues the email it causes, and — for profiles — the
 //! search index update.
 
+pub mod check_in;
 pub mod timers;
 
 use std::collections::HashMap;

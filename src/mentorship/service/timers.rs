@@ -25,7 +25,7 @@ pub struct Sweep {}
 /// What a sweep needs: the timers, the check-in link keys and the site's URL.
 pub struct SweepNeeds {
     pub timers: Timers,
-    pub keys: crate::mentorship::check_in::CheckInKeys,
+    pub keys: crate::mentorship::service::check_in::CheckInKeys,
     pub base_url: String,
 }
 
@@ -72,7 +72,7 @@ pub struct SweepReport {
 pub fn sweep(
     conn: &mut PgConnection,
     timers: Timers,
-    keys: &crate::mentorship::check_in::CheckInKeys,
+    keys: &crate::mentorship::service::check_in::CheckInKeys,
     now: DateTime<Utc>,
     base_url: &str,
 ) -> Result<SweepReport, ApiError> {
@@ -85,8 +85,13 @@ pub fn sweep(
             break;
         }
     }
-    let checked_in =
-        crate::mentorship::check_in::send_due(conn, keys, timers.check_in_after, now, base_url)?;
+    let checked_in = crate::mentorship::service::check_in::send_due(
+        conn,
+        keys,
+        timers.check_in_after,
+        now,
+        base_url,
+    )?;
     Ok(SweepReport {
         reminded,
         expired,

@@ -5,17 +5,17 @@
 //! is done, the mentorship completes through the lifecycle, as if the last of them had
 //! completed it in the app.
 
+use crate::mentorship::model;
 use chrono::{DateTime, Duration, Utc};
 use diesel::prelude::*;
-use diesel::sql_types::{BigInt, Interval, Text, Timestamptz};
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use secrecy::ExposeSecret;
 use serde::{Deserialize, Serialize};
 
-use super::lifecycle::{Action, Status};
 use crate::accounts::User;
 use crate::error::ApiError;
 use crate::ids::{MentorshipRequestId, UserId};
+use crate::mentorship::lifecycle::{Action, Status};
 
 const AUDIENCE: &str = "devforum-check-in";
 /// How long a check-in link works.
@@ -79,28 +79,6 @@ impl CheckInKeys {
     }
 }
 
-#[derive(QueryableByName)]
-struct Due {
-    #[diesel(sql_type = BigInt)]
-    id: i64,
-    #[diesel(sql_type = BigInt)]
-    mentor_id: i64,
-    #[diesel(sql_type = BigInt)]
-    mentee_id: i64,
-}
-
-#[derive(QueryableByName)]
-struct Person {
-    #[diesel(sql_type = BigInt)]
-    id: i64,
-    #[diesel(sql_type = Text)]
-    username: String,
-    #[diesel(sql_type = Text)]
-    email: String,
-    #[diesel(sql_type = Text)]
-    mail_choice: String,
-}
-
 /// Asks both sides of every mentorship accepted `after` ago and not asked yet; how many
 /// mentorships were asked.
 pub fn send_due(
@@ -111,22 +89,9 @@ pub fn send_due(
     base_url: &str,
 ) -> Result<usize, ApiError> {
     conn.transaction(|conn| {
-        let due: Vec<Due> = diesel::sql_query(
-            "UPDATE mentorship_requests SET check_in_sent_at = $1 \
-             WHERE status = 'accepted' AND check_in_sent_at IS NULL AND answered_at <= $1 - $2 \
-             RETURNING id, mentor_id, mentee_id",
-        )
-        .bind::<Timestamptz, _>(now)
-        .bind::<Interval, _>(after)
-        .load(conn)?;
+        let due = model::mark_check_ins_due(conn, now, after)?;
         for request in &due {
-            let people: Vec<Person> = diesel::sql_query(
-                "SELECT id, username, email, email_notifications AS mail_choice FROM users \
-                 WHERE id IN ($1, $2)",
-            )
-            .bind::<BigInt, _>(request.mentor_id)
-            .bind::<BigInt, _>(request.mentee_id)
-            .load(conn)?;
+            let people = model::check_in_people(conn, request.mentor_id, request.mentee_id)?;
             for person in &people {
                 let Some(other) = people.iter().find(|p| p.id != person.id) else {
                     continue;
@@ -189,14 +154,6 @@ fn invalid_link() -> ApiError {
     )
 }
 
-#[derive(QueryableByName)]
-struct Answers {
-    #[diesel(sql_type = Text)]
-    status: String,
-    #[diesel(sql_type = diesel::sql_types::Bool)]
-    both_done: bool,
-}
-
 /// Records the answer a link gives; completes the mentorship once both sides said done.
 pub fn answer(
     conn: &mut PgConnection,
@@ -208,19 +165,7 @@ pub fn answer(
     let (user_id, request_id) = keys.verify(token).ok_or_else(invalid_link)?;
     conn.transaction(|conn| {
         let done_at = (answer == Answer::Done).then(Utc::now);
-        let row: Option<Answers> = diesel::sql_query(
-            "UPDATE mentorship_requests SET \
-                 mentor_done_at = CASE WHEN mentor_id = $2 THEN $3 ELSE mentor_done_at END, \
-                 mentee_done_at = CASE WHEN mentee_id = $2 THEN $3 ELSE mentee_done_at END \
-             WHERE id = $1 AND (mentor_id = $2 OR mentee_id = $2) AND check_in_sent_at IS NOT NULL \
-             RETURNING status, \
-                 (mentor_done_at IS NOT NULL AND mentee_done_at IS NOT NULL) AS both_done",
-        )
-        .bind::<BigInt, _>(request_id)
-        .bind::<BigInt, _>(user_id)
-        .bind::<diesel::sql_types::Nullable<Timestamptz>, _>(done_at)
-        .get_result(conn)
-        .optional()?;
+        let row = model::record_check_in_answer(conn, request_id, user_id, done_at)?;
         let row = row.ok_or_else(invalid_link)?;
         let mut status: Status = row
             .status
@@ -228,7 +173,7 @@ pub fn answer(
             .map_err(|e| ApiError::Internal(anyhow::anyhow!("{e}")))?;
         if row.both_done && status == Status::Accepted {
             let actor = User::find(conn, user_id)?;
-            let view = super::service::transition(
+            let view = crate::mentorship::service::transition(
                 conn,
                 request_id,
                 &actor,
