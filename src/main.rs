@@ -5,7 +5,7 @@ use std::io::{BufRead, IsTerminal};
 use anyhow::Context;
 use clap::{Parser, Subcommand};
 
-use devforum::accounts::admin::{create_admin, CreateAdminOutcome};
+use devforum::accounts::service::admin::{create_admin, CreateAdminOutcome};
 use devforum::accounts::{EmailAddress, Password, Username};
 use devforum::config::{DkimAlgorithm, Environment, Settings};
 use devforum::search::{reindex, SearchEngine};

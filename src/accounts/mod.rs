@@ -1,7 +1,6 @@
 //! Accounts: registration, email verification, sessions (JWT access tokens and rotating
 //! refresh tokens), password reset, profiles, and `create-admin`.
 
-pub mod admin;
 pub mod auth;
 pub mod browser;
 pub mod domain;

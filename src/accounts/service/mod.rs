@@ -1,6 +1,7 @@
 //! Account operations over a database connection: each is one transaction, and each
 //! email it causes is enqueued inside that transaction.
 
+pub mod admin;
 pub mod erasure;
 
 use chrono::{Duration, Utc};

@@ -521,7 +521,7 @@ async fn create_admin_accounts_can_sign_in_as_admin() {
     let username = devforum::accounts::Username::parse("root_rae").expect("username");
     let email = devforum::accounts::EmailAddress::parse("root@example.com").expect("email");
     let password = devforum::accounts::Password::parse(PASSWORD).expect("password");
-    devforum::accounts::admin::create_admin(&mut app.conn(), &username, &email, &password)
+    devforum::accounts::service::admin::create_admin(&mut app.conn(), &username, &email, &password)
         .expect("create admin");
     let body = json(app.login("root_rae", PASSWORD).await).await;
     assert_eq!(body["user"]["role"], "admin");

@@ -2,9 +2,9 @@
 
 use diesel::prelude::*;
 
-use super::model::{NewUser, User};
-use super::password;
-use super::{EmailAddress, Password, Role, Username};
+use crate::accounts::model::{NewUser, User};
+use crate::accounts::password;
+use crate::accounts::{EmailAddress, Password, Role, Username};
 
 #[derive(Debug, PartialEq, Eq)]
 pub enum CreateAdminOutcome {
