@@ -33,7 +33,7 @@
 //!   occurrence** rather than one `RRULE` with `EXDATE`s: every occurrence has its own RSVPs,
 //!   edits (title, time), `SEQUENCE` and cancellation, which an `RRULE` could only express
 //!   with `RECURRENCE-ID` overrides for each, and subscribers see exactly the meetups there are.
-//! - **Reminders** (`reminders.rs`, the periodic `meetups.reminders`): each member going gets
+//! - **Reminders** (`service/reminders.rs`, the periodic `meetups.reminders`): each member going gets
 //!   one mail `meetups.reminder_before_hours` before the start, with the time in the meetup's
 //!   zone and, when their profile has another, in theirs. The RSVP keeps the start it was
 //!   reminded for (`reminded_for`): never twice for one start, again after the meetup moves,

@@ -9,14 +9,14 @@
 //!   withdraws, either completes, the system expires). Who is checked before what: an action the
 //!   caller can never take is `403 wrong_participant`; a move the state does not allow is
 //!   `409 invalid_transition`. A unit test walks all 120 (state, action, party) triples.
-//! - **Requests that keep themselves** (`timers.rs`, the periodic `mentorship.sweep`): the
+//! - **Requests that keep themselves** (`service/timers.rs`, the periodic `mentorship.sweep`): the
 //!   mentor of a request pending `mentorship.reminder_after_days` is mailed once (`reminded_at`
 //!   is set in the statement that picks the request, so a reminder never goes twice); a request
 //!   pending `mentorship.request_ttl_days` expires through the lifecycle (`expire` by the
 //!   system), under the same locks as any transition (profile, then request), and both sides
 //!   are told in the app and by mail as their settings say; the open-pair index no longer counts
 //!   it, so the mentee may ask again. Every function takes `now`: tests move time by passing it.
-//! - **Check-ins** (`check_in.rs`, in the same sweep): `mentorship.check_in_after_days` after a
+//! - **Check-ins** (`service/check_in.rs`, in the same sweep): `mentorship.check_in_after_days` after a
 //!   request was accepted, both sides are mailed once (`check_in_sent_at`) and asked whether
 //!   it goes on, with links that need no sign-in: HS256 tokens under a key of their own
 //!   (audience `devforum-check-in`) naming the member and the request, valid 30 days. The page
