@@ -37,22 +37,38 @@ impl KnownRoutes {
         KnownRoutes { routes }
     }
 
-    /// The methods `path` answers, if any route has it (GET implies HEAD).
+    /// The methods `path` answers, if any route has it (GET implies HEAD), in a fixed order.
+    /// A path written out in full wins over a template that would also take it:
+    /// `/meetups/calendar.ics` is not `/meetups/{id}` (whose routes take digits only).
     pub fn allowed(&self, path: &str) -> Option<Vec<Method>> {
-        let mut allowed: Vec<Method> = self
+        let matching: Vec<&(ResourceDef, Vec<Method>)> = self
             .routes
             .iter()
             .filter(|(resource, _)| resource.is_match(path))
+            .collect();
+        let literal = matching
+            .iter()
+            .any(|(resource, _)| !resource.is_prefix() && resource.pattern() == Some(path));
+        let mut found: Vec<Method> = matching
+            .iter()
+            .filter(|(resource, _)| !literal || resource.pattern() == Some(path))
             .flat_map(|(_, methods)| methods.iter().cloned())
             .collect();
-        if allowed.is_empty() {
+        if found.is_empty() {
             return None;
         }
-        if allowed.contains(&Method::GET) {
-            allowed.push(Method::HEAD);
+        if found.contains(&Method::GET) {
+            found.push(Method::HEAD);
         }
-        allowed.dedup();
-        Some(allowed)
+        let order = [
+            Method::GET,
+            Method::HEAD,
+            Method::POST,
+            Method::PUT,
+            Method::PATCH,
+            Method::DELETE,
+        ];
+        Some(order.into_iter().filter(|m| found.contains(m)).collect())
     }
 
     /// `405` with `Allow` when `req`'s path exists under other methods.
@@ -100,6 +116,14 @@ mod tests {
                     .path(
                         "/api/v1/auth/login",
                         PathItem::new(HttpMethod::Post, OperationBuilder::new().build()),
+                    )
+                    .path(
+                        "/api/v1/meetups/{id}",
+                        PathItem::new(HttpMethod::Patch, OperationBuilder::new().build()),
+                    )
+                    .path(
+                        "/api/v1/meetups/calendar.ics",
+                        PathItem::new(HttpMethod::Get, OperationBuilder::new().build()),
                     ),
             )
             .build();
@@ -130,5 +154,14 @@ mod tests {
             .to_http_request();
         let response = routes.method_not_allowed(&login).expect("405");
         assert_eq!(response.headers().get(header::ALLOW).unwrap(), "POST");
+    }
+
+    #[test]
+    fn a_path_written_out_wins_over_a_template_that_would_take_it() {
+        let feed = TestRequest::patch()
+            .uri("/api/v1/meetups/calendar.ics")
+            .to_http_request();
+        let response = routes().method_not_allowed(&feed).expect("405");
+        assert_eq!(response.headers().get(header::ALLOW).unwrap(), "GET, HEAD");
     }
 }

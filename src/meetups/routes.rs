@@ -222,7 +222,7 @@ pub async fn list_meetups(
         (status = 404, description = "No such meetup"),
     )
 )]
-#[get("/meetups/{id}")]
+#[get("/meetups/{id:\\d+}")]
 pub async fn get_meetup(
     MaybeUser(viewer): MaybeUser,
     id: web::Path<MeetupId>,
@@ -287,7 +287,7 @@ pub struct UpdateMeetupRequest {
         (status = 422, description = "Invalid fields; `scope=following` on a one-off, or moving a series to another day"),
     )
 )]
-#[patch("/meetups/{id}")]
+#[patch("/meetups/{id:\\d+}")]
 pub async fn update_meetup(
     ActiveUser(actor): ActiveUser,
     id: web::Path<MeetupId>,

@@ -181,6 +181,38 @@ async fn a_wrong_method_is_a_405_problem() {
         .await
         .expect("request");
     assert_problem(response, 405, "method_not_allowed").await;
+
+    // A handler is its own resource: a path the API has, asked with a method none of its
+    // handlers takes, is a 405 naming the methods it does take, also where a neighbouring
+    // route with a parameter would take the method (`PATCH /meetups/{id}`).
+    for (method, path, allow) in [
+        (
+            reqwest::Method::PATCH,
+            "/api/v1/meetups/calendar.ics",
+            "GET, HEAD",
+        ),
+        (reqwest::Method::GET, "/api/v1/auth/login", "POST"),
+        (
+            reqwest::Method::PUT,
+            "/api/v1/threads/7",
+            "GET, HEAD, PATCH, DELETE",
+        ),
+    ] {
+        let response = app
+            .client
+            .request(method.clone(), app.url(path))
+            .send()
+            .await
+            .expect("request");
+        let allowed = response
+            .headers()
+            .get(reqwest::header::ALLOW)
+            .map(|v| v.to_str().unwrap().to_string());
+        assert_eq!(allowed.as_deref(), Some(allow), "{method} {path}");
+        assert_problem(response, 405, "method_not_allowed").await;
+    }
+    // A segment that is not an id names nothing.
+    assert_problem(app.get("/api/v1/meetups/tomorrow").await, 404, "not_found").await;
     let app = self::app().await;
     let response = app
         .client
