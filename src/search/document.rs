@@ -11,6 +11,10 @@ use crate::ids::{MeetupId, ReplyId, ThreadId, UserId};
 use crate::markdown;
 use crate::visibility;
 
+/// `MeetupStatus::Scheduled` as stored: search sits below meetups and names no type of it
+/// (a test holds the two together).
+const SCHEDULED: &str = "scheduled";
+
 /// The kinds of things one search box finds.
 #[derive(
     Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, ToSchema,
@@ -464,8 +468,7 @@ pub fn visible(conn: &mut PgConnection, refs: &[DocRef]) -> QueryResult<Vec<DocR
     if !wanted.is_empty() {
         let ids = meetups::table
             .filter(meetups::id.eq_any(&wanted))
-            // `MeetupStatus::Scheduled` as stored: search sits below meetups and names no type of it.
-            .filter(meetups::status.eq("scheduled"))
+            .filter(meetups::status.eq(SCHEDULED))
             .filter(visibility::public_meetups())
             .select(meetups::id)
             .load(conn)?;
@@ -477,6 +480,14 @@ pub fn visible(conn: &mut PgConnection, refs: &[DocRef]) -> QueryResult<Vec<DocR
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_scheduled_status_is_the_one_meetups_store() {
+        assert_eq!(
+            SCHEDULED,
+            crate::meetups::domain::MeetupStatus::Scheduled.as_str()
+        );
+    }
 
     #[test]
     fn kinds_round_trip() {

@@ -71,7 +71,7 @@ pub struct Erasing<'a> {
 pub type ErasureStep = fn(&mut PgConnection, &Erasing<'_>) -> Result<(), ApiError>;
 
 /// The steps of every feature, in the order they run.
-#[derive(Clone, Default)]
+#[derive(Clone)]
 pub struct ErasureSteps(pub Vec<ErasureStep>);
 
 /// What the erasure needs from the settings and the other features.
