@@ -1,6 +1,11 @@
-//! The PostgreSQL pool, embedded migrations, and the ways async code reaches the database:
-//! [`run`] and [`read`] for a request's work, [`blocking`] for batch work with connections of
-//! its own; all of it on the blocking thread pool.
+//! The PostgreSQL pool, embedded migrations, and the ways async code reaches the database.
+//!
+//! **Two ways in for request code**: [`read()`] when the work only reads and may see data a
+//! moment old (it may run on the replica, and on the calling thread when [`Cost::Small`]), and
+//! [`write()`] for everything else (always the primary; retried only when nothing can have
+//! committed). Batch work that holds connections of its own (the job worker, `reindex`) uses
+//! [`blocking`]. Handlers extract a [`ReadPool`](crate::reads::ReadPool) for reads and
+//! `web::Data<DbPool>` for writes.
 //!
 //! A database restart, a failover or a network blip must cost no request a 500, so the pool
 //! knows three things about its connections:
@@ -14,8 +19,8 @@
 //!   epoch, so each older connection pays one round trip at its next checkout.
 //! - **Each unit of work knows what happened on its connection** (a diesel instrumentation
 //!   per connection): whether the connection was lost, inside a transaction or not, and
-//!   whether a COMMIT had been sent. [`run`] retries a write once on a fresh connection only
-//!   when it is certain nothing committed; [`read`] retries a read always. Otherwise the
+//!   whether a COMMIT had been sent. [`write()`] retries a write once on a fresh connection only
+//!   when it is certain nothing committed; [`read()`] retries a read always. Otherwise the
 //!   caller gets `503 database_unavailable` with `Retry-After`, never a 500.
 //!
 //! # When the database goes away
@@ -37,7 +42,7 @@
 //!   `COMMIT` was sent, how many statements completed in autocommit, and whether (and where) the
 //!   connection was lost. A lost connection is never returned to the pool (`has_broken`).
 //! - **Retry once, only when safe.** `db::read` retries a lost read once on a fresh connection.
-//!   `db::run` retries a write only when nothing of it can have committed: no `COMMIT` sent, no
+//!   `db::write` retries a write only when nothing of it can have committed: no `COMMIT` sent, no
 //!   autocommit statement completed, and the loss struck inside a transaction (which the server
 //!   rolls back) or before the statement left the process. Every other loss is
 //!   `503 database_unavailable` with `Retry-After`, and when a `COMMIT` was in flight the detail
@@ -201,12 +206,89 @@ pub enum Access {
     Write,
 }
 
-/// Runs `work` with a pooled connection on the blocking thread pool; a lost connection is
-/// retried once when certain that nothing committed (see the module documentation).
+/// How much a read costs, which decides the thread it runs on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Cost {
+    /// One or a few indexed statements returning a bounded number of rows: a thread page, a
+    /// list page, a member's own row. When a connection is idle the read runs **on the calling
+    /// async worker**, with no hand-off to the blocking pool and back; that hand-off is two
+    /// thread wake-ups, and the profile of `GET /threads/{id}` showed the server spending more
+    /// CPU switching threads than in devforum itself (docs/performance-log.md, "Per-request
+    /// cost"). The price is that the worker waits for PostgreSQL meanwhile, so nothing whose
+    /// cost grows with the data (a scan, an export, a search) may say `Small`.
+    Small,
+    /// Anything else: always on the blocking thread pool.
+    Large,
+}
+
+/// Where a read may run: the primary's pool, or a [`ReadPool`](crate::reads::ReadPool) that
+/// may be the replica's (with the primary to fall back on).
+pub trait ReadSource {
+    /// The pool the read runs on first.
+    fn first(&self) -> &DbPool;
+    /// The pool to read again on when `first` cannot be reached (the primary, when `first` is
+    /// a replica).
+    fn fallback(&self) -> Option<&DbPool> {
+        None
+    }
+}
+
+impl ReadSource for DbPool {
+    fn first(&self) -> &DbPool {
+        self
+    }
+}
+
+macro_rules! read_source_through {
+    ($($pointer:ty),*) => {$(
+        impl<S: ReadSource + ?Sized> ReadSource for $pointer {
+            fn first(&self) -> &DbPool {
+                (**self).first()
+            }
+            fn fallback(&self) -> Option<&DbPool> {
+                (**self).fallback()
+            }
+        }
+    )*};
+}
+read_source_through!(&S, Arc<S>, web::Data<S>);
+
+/// Reads: the one way request code reads the database.
 ///
-/// The connection is taken *inside* the blocking task so waiting for one never stalls an
-/// async worker; the caller's tracing span (with its request id) follows the work.
-pub async fn run<T, F>(pool: &DbPool, work: F) -> Result<T, ApiError>
+/// - Runs on `source`: a [`DbPool`] (the primary) or a
+///   [`ReadPool`](crate::reads::ReadPool), which may be the replica's; a read that cannot
+///   reach the replica runs again on the primary.
+/// - A lost connection is always retried once on a fresh one (a read is safe to repeat).
+/// - `cost` picks the thread (see [`Cost`]).
+///
+/// The connection is taken inside the blocking task (for [`Cost::Large`], or when no
+/// connection is idle), so waiting for one never stalls an async worker; the caller's tracing
+/// span (with its request id) follows the work.
+pub async fn read<S, T, F>(source: &S, cost: Cost, work: F) -> Result<T, ApiError>
+where
+    S: ReadSource + ?Sized,
+    F: Fn(&mut PgConnection) -> Result<T, ApiError> + Send + Sync + 'static,
+    T: Send + 'static,
+{
+    let Some(primary) = source.fallback() else {
+        return read_on(source.first(), cost, work).await;
+    };
+    let work = Arc::new(work);
+    let shared = work.clone();
+    match read_on(source.first(), cost, move |conn| shared(conn)).await {
+        Err(error) if error.is_database_outage() => {
+            tracing::info!("read replica unreachable; read again on the primary");
+            read_on(primary, cost, move |conn| work(conn)).await
+        }
+        result => result,
+    }
+}
+
+/// Writes (and reads that must see the latest writes, or that lock): the one way request
+/// code changes the database. Always on the primary's pool, on the blocking thread pool; a
+/// lost connection is retried once only when certain that nothing committed (see the module
+/// documentation), otherwise the caller gets `503 database_unavailable`.
+pub async fn write<T, F>(pool: &DbPool, work: F) -> Result<T, ApiError>
 where
     F: Fn(&mut PgConnection) -> Result<T, ApiError> + Send + 'static,
     T: Send + 'static,
@@ -214,19 +296,10 @@ where
     run_as(pool, Access::Write, work).await
 }
 
-/// Like [`run`], for work that only reads: a lost connection is always retried once.
-pub async fn read<T, F>(pool: &DbPool, work: F) -> Result<T, ApiError>
-where
-    F: Fn(&mut PgConnection) -> Result<T, ApiError> + Send + 'static,
-    T: Send + 'static,
-{
-    run_as(pool, Access::Read, work).await
-}
-
-/// Runs batch work that needs connections of its own (several at once, or one held across
-/// many transactions, as `devforum reindex` does) on the blocking thread pool, never on an
-/// async worker. The work takes its connections from `pool` itself; request work uses
-/// [`run`] or [`read`] instead, one connection per closure.
+/// Batch work that needs connections of its own (several at once, or one held across many
+/// transactions, as `devforum reindex` and the job worker do), on the blocking thread pool,
+/// never on an async worker. Not for request handlers: they use [`read()`] or [`write()`], one
+/// connection per closure.
 pub async fn blocking<T, F>(pool: &DbPool, work: F) -> anyhow::Result<T>
 where
     F: FnOnce(&DbPool) -> anyhow::Result<T> + Send + 'static,
@@ -242,29 +315,23 @@ where
     .context("the blocking database work stopped")?
 }
 
-/// Like [`read`], for short indexed reads on hot paths (a thread page, a list, a member's own
-/// row): when a connection is idle it runs **on the calling thread**, with no hand-off to the
-/// blocking pool and back. The hand-off is two thread wake-ups per request; the profile of
-/// `GET /threads/{id}` showed the server spending more CPU in the scheduler switching threads
-/// than in devforum itself (docs/performance-log.md, "Per-request cost"). The price: the async
-/// worker waits for the database meanwhile (one indexed statement, tens of microseconds), so
-/// only reads with a bounded, small cost may use it. With no idle connection, or when the
-/// connection is lost, it is [`read`].
-pub async fn read_quick<T, F>(pool: &DbPool, work: F) -> Result<T, ApiError>
+async fn read_on<T, F>(pool: &DbPool, cost: Cost, work: F) -> Result<T, ApiError>
 where
     F: Fn(&mut PgConnection) -> Result<T, ApiError> + Send + 'static,
     T: Send + 'static,
 {
-    if let Some(mut conn) = pool.pool.try_get() {
-        let (result, log) = attempt(&mut conn, &work);
-        if log.loss.is_none() {
-            return result;
+    if cost == Cost::Small {
+        if let Some(mut conn) = pool.pool.try_get() {
+            let (result, log) = attempt(&mut conn, &work);
+            if log.loss.is_none() {
+                return result;
+            }
+            drop(conn);
+            pool.health.connection_lost();
+            tracing::info!("database connection lost; reading again");
         }
-        drop(conn);
-        pool.health.connection_lost();
-        tracing::info!("database connection lost; reading again");
     }
-    read(pool, work).await
+    run_as(pool, Access::Read, work).await
 }
 
 async fn run_as<T, F>(pool: &DbPool, access: Access, work: F) -> Result<T, ApiError>

@@ -306,7 +306,7 @@ impl From<diesel::result::Error> for ApiError {
     fn from(error: diesel::result::Error) -> Self {
         match error {
             diesel::result::Error::NotFound => ApiError::NotFound,
-            // `db::run` refines this (retry, or "may have been saved") from what it saw on
+            // `db::write` refines this (retry, or "may have been saved") from what it saw on
             // the connection; code that converts on its own still answers 503, not 500.
             other if is_connection_loss(&other) => {
                 tracing::warn!(error = %other, "database connection lost");

@@ -1,6 +1,6 @@
 //! What a feature declares about itself, once: its routes with their OpenAPI operations, its
 //! OpenAPI tag, and its background jobs. `startup` and `openapi` only list features
-//! ([`crate::FEATURES`]); adding an endpoint or a job touches the feature's folder alone.
+//! ([`crate::features::ALL`]); adding an endpoint or a job touches the feature's folder alone.
 
 use utoipa::openapi::OpenApi;
 use utoipa_actix_web::service_config::ServiceConfig;

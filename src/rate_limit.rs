@@ -60,7 +60,7 @@ impl Store {
     /// Drops the shared buckets whose budget is full again (any process may; all do).
     pub async fn forget_idle(&self) {
         if let Store::Postgres { pool, .. } = self {
-            let swept = db::run(pool, |conn| {
+            let swept = db::write(pool, |conn| {
                 Ok(diesel::sql_query(
                     "DELETE FROM rate_limit_buckets WHERE tat < clock_timestamp()",
                 )
@@ -210,7 +210,7 @@ impl<K: Hash + Eq + Clone + Display> KeyedLimit<K> {
             Store::Postgres { pool, .. } => {
                 let shared_key = format!("{}:{key}", self.name);
                 let budget = self.budget;
-                let checked = db::run(pool, move |conn| {
+                let checked = db::write(pool, move |conn| {
                     Ok(shared_check(conn, &shared_key, budget)?)
                 })
                 .await;

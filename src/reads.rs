@@ -34,8 +34,7 @@ use secrecy::SecretString;
 use tokio_util::sync::CancellationToken;
 
 use crate::config::DatabaseSettings;
-use crate::db::{self, DbPool};
-use crate::error::ApiError;
+use crate::db::{self, Cost, DbPool};
 use crate::ids::UserId;
 
 /// How often the monitor asks the replica how far it has replayed.
@@ -243,7 +242,11 @@ impl Reads {
         }
         let own_write = match viewer {
             Some(user) => {
-                match db::read(&self.primary, move |conn| Ok(last_write(conn, user)?)).await {
+                match db::read(&self.primary, Cost::Large, move |conn| {
+                    Ok(last_write(conn, user)?)
+                })
+                .await
+                {
                     Ok(lsn) => lsn,
                     // Unknown: the primary is the safe answer.
                     Err(_) => return primary,
@@ -262,7 +265,7 @@ impl Reads {
 
     /// Notes on the primary that `user` has just written, before their response leaves.
     async fn remember_write(&self, user: UserId) {
-        let remembered = db::run(&self.primary, move |conn| {
+        let remembered = db::write(&self.primary, move |conn| {
             Ok(diesel::sql_query(
                 "INSERT INTO recent_writes (user_id, lsn, written_at) \
                  VALUES ($1, pg_current_wal_lsn() - '0/0', now()) \
@@ -402,66 +405,19 @@ pub struct ReadPool {
 }
 
 impl ReadPool {
-    /// Runs a read like [`db::read`]; on the replica, a read that cannot reach it runs again
-    /// on the primary.
-    pub async fn read<T, F>(&self, work: F) -> Result<T, ApiError>
-    where
-        F: Fn(&mut PgConnection) -> Result<T, ApiError> + Send + Sync + 'static,
-        T: Send + 'static,
-    {
-        self.read_with(Hop::BlockingPool, work).await
-    }
-
-    /// Like [`ReadPool::read`], for short indexed reads (see [`db::read_quick`]): on the
-    /// calling thread when a connection is idle.
-    pub async fn read_quick<T, F>(&self, work: F) -> Result<T, ApiError>
-    where
-        F: Fn(&mut PgConnection) -> Result<T, ApiError> + Send + Sync + 'static,
-        T: Send + 'static,
-    {
-        self.read_with(Hop::InPlace, work).await
-    }
-
-    async fn read_with<T, F>(&self, hop: Hop, work: F) -> Result<T, ApiError>
-    where
-        F: Fn(&mut PgConnection) -> Result<T, ApiError> + Send + Sync + 'static,
-        T: Send + 'static,
-    {
-        let work = Arc::new(work);
-        let first = hop.read(&self.pool, work.clone()).await;
-        match (first, &self.fallback) {
-            (Err(error), Some(primary)) if error.is_database_outage() => {
-                tracing::info!("read replica unreachable; read again on the primary");
-                hop.read(primary, work).await
-            }
-            (result, _) => result,
-        }
-    }
-
     /// Whether this read goes to the replica.
     pub fn is_replica(&self) -> bool {
         self.fallback.is_some()
     }
 }
 
-/// How a read reaches its connection: [`db::read`] or [`db::read_quick`].
-#[derive(Clone, Copy)]
-enum Hop {
-    BlockingPool,
-    InPlace,
-}
+impl db::ReadSource for ReadPool {
+    fn first(&self) -> &DbPool {
+        &self.pool
+    }
 
-impl Hop {
-    async fn read<T, F>(self, pool: &DbPool, work: Arc<F>) -> Result<T, ApiError>
-    where
-        F: Fn(&mut PgConnection) -> Result<T, ApiError> + Send + Sync + 'static,
-        T: Send + 'static,
-    {
-        let work = move |conn: &mut PgConnection| work(conn);
-        match self {
-            Hop::BlockingPool => db::read(pool, work).await,
-            Hop::InPlace => db::read_quick(pool, work).await,
-        }
+    fn fallback(&self) -> Option<&DbPool> {
+        self.fallback.as_ref()
     }
 }
 

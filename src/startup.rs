@@ -373,7 +373,7 @@ async fn docs_redirect() -> HttpResponse {
 }
 
 /// HTTP worker threads: the configured number, or two per core. Short reads run on the worker
-/// thread itself (`db::read_quick`), which then waits for PostgreSQL; a second worker per core
+/// thread itself (`db::read` with `Cost::Small`), which then waits for PostgreSQL; a second worker per core
 /// keeps the core busy meanwhile (measured in docs/performance-log.md, "Per-request cost").
 fn http_workers(configured: usize) -> usize {
     if configured > 0 {

@@ -86,7 +86,7 @@ use chrono::{DateTime, Utc};
 use super::domain::Role;
 use super::model::User;
 use crate::accounts::jwt::JwtKeys;
-use crate::db::{self, DbPool};
+use crate::db::{self, Cost, DbPool};
 use crate::error::ApiError;
 use crate::ids::UserId;
 use crate::reads::{ReadPool, Reads, Viewer};
@@ -180,7 +180,7 @@ async fn authenticate_session(
         .clone();
     let claims = verify(req, &token)?;
     let (user_id, session) = (claims.user_id, claims.session);
-    let found = db::read_quick(&pool, move |conn| {
+    let found = db::read(&pool, Cost::Small, move |conn| {
         Ok(User::find_signed_in(conn, user_id, session)?)
     })
     .await?;
@@ -278,7 +278,7 @@ impl Activity {
     /// Writes the visit in the background; a failure only costs an away-mail its precision.
     fn record(&self, pool: DbPool, user: UserId, at: DateTime<Utc>) {
         actix_web::rt::spawn(async move {
-            let written = db::run(&pool, move |conn| {
+            let written = db::write(&pool, move |conn| {
                 Ok(crate::accounts::model::record_visit(conn, user, at)?)
             })
             .await;

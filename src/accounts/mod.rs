@@ -4,7 +4,6 @@
 pub mod auth;
 pub mod browser;
 pub mod domain;
-pub mod export;
 pub mod jwt;
 pub mod model;
 pub mod password;
@@ -33,6 +32,6 @@ pub const FEATURE: Feature = Feature::api(Doc::openapi, routes::configure, jobs)
 struct Doc;
 
 fn jobs(settings: &Settings, registry: &mut JobRegistry) -> anyhow::Result<()> {
-    registry.add::<export::ExportWork>(settings.web.base_url.clone());
+    registry.add::<service::export::ExportWork>(settings.web.base_url.clone());
     Ok(())
 }

@@ -17,7 +17,7 @@ use super::views::{SessionList, SessionView, TokenPair, UserView};
 use super::{EmailAddress, User};
 use crate::accounts::auth::{ActiveUser, AuthUser, MaybeUser, SignedIn};
 use crate::config::Settings;
-use crate::db::{self, DbPool};
+use crate::db::{self, Cost, DbPool};
 use crate::error::ApiError;
 use crate::http::client_ip::client_ip;
 use crate::http::{Json, OptionalJson};
@@ -103,7 +103,7 @@ pub async fn register(
         display_name: body.display_name.as_deref(),
     })?;
     let (username, email) = (account.username.clone(), account.email.clone());
-    db::read(&pool, move |conn| {
+    db::read(&pool, Cost::Large, move |conn| {
         service::ensure_available(conn, &username, &email)
     })
     .await?;
@@ -111,7 +111,7 @@ pub async fn register(
     let password_hash = hashing.run(move || password::hash(&password)).await??;
     let base_url = settings.web.base_url.clone();
     let (username, email, display_name) = (account.username, account.email, account.display_name);
-    let user = db::run(&pool, move |conn| {
+    let user = db::write(&pool, move |conn| {
         service::register(
             conn,
             &username,
@@ -153,7 +153,7 @@ pub async fn verify_email(
     limits.verify_email.check(&client_ip(&req)).await?;
     let token =
         domain::emailed_token(&body.token).map_err(|m| ApiError::invalid_field("token", m))?;
-    let user = db::run(&pool, move |conn| service::verify_email(conn, &token)).await?;
+    let user = db::write(&pool, move |conn| service::verify_email(conn, &token)).await?;
     Ok(HttpResponse::Ok().json(UserView::private(&user)))
 }
 
@@ -207,7 +207,7 @@ pub async fn login(
     let ttl = policy.ttl;
     let user_id = user.id;
     let agent = user_agent(&req);
-    let (session, refresh_token) = db::run(&pool, move |conn| {
+    let (session, refresh_token) = db::write(&pool, move |conn| {
         service::complete_login(conn, user_id, ttl, agent.as_deref())
     })
     .await?;
@@ -227,7 +227,10 @@ async fn authenticate(
         password,
     } = credentials;
     let auth = settings.auth.clone();
-    let attempt = db::read(pool, move |conn| service::begin_login(conn, &name, &auth)).await?;
+    let attempt = db::read(pool, Cost::Large, move |conn| {
+        service::begin_login(conn, &name, &auth)
+    })
+    .await?;
     let (user, stored_hash) = match attempt {
         LoginAttempt::Throttled { retry_after_secs } => {
             return Err(ApiError::RateLimited { retry_after_secs })
@@ -245,7 +248,7 @@ async fn authenticate(
         Some(user) if matches => Ok(user),
         Some(user) => {
             let user_id = user.id;
-            db::run(pool, move |conn| {
+            db::write(pool, move |conn| {
                 service::record_failed_login(conn, user_id)
             })
             .await?;
@@ -361,7 +364,7 @@ pub async fn refresh(
     let token = presented(&req, mode, body, &settings)?;
     let rotation_policy = policy.clone();
     let agent = user_agent(&req);
-    let (user, session, refresh_token) = db::run(&pool, move |conn| {
+    let (user, session, refresh_token) = db::write(&pool, move |conn| {
         service::refresh(conn, &token, &rotation_policy, agent.as_deref())
     })
     .await?;
@@ -391,7 +394,7 @@ pub async fn logout(
     limits.refresh.check(&client_ip(&req)).await?;
     let mode = browser::mode_of(&req)?;
     let token = presented(&req, mode, body, &settings)?;
-    db::run(&pool, move |conn| service::logout(conn, &token)).await?;
+    db::write(&pool, move |conn| service::logout(conn, &token)).await?;
     let mut response = HttpResponse::NoContent();
     if mode == SessionMode::Cookie {
         response.cookie(browser::removal_cookie());
@@ -427,7 +430,7 @@ pub async fn request_password_reset(
     let email =
         EmailAddress::parse(&body.email).map_err(|e| ApiError::invalid_field("email", e))?;
     let base_url = settings.web.base_url.clone();
-    db::run(&pool, move |conn| {
+    db::write(&pool, move |conn| {
         service::request_password_reset(conn, &email, &base_url)
     })
     .await?;
@@ -470,7 +473,7 @@ pub async fn confirm_password_reset(
         new_password,
     } = domain::parse_password_reset(body.token.as_deref(), body.new_password.as_deref())?;
     let password_hash = hashing.run(move || password::hash(&new_password)).await??;
-    db::run(&pool, move |conn| {
+    db::write(&pool, move |conn| {
         service::reset_password(conn, &token, &password_hash)
     })
     .await?;
@@ -511,7 +514,7 @@ pub async fn update_me(
 ) -> Result<HttpResponse, ApiError> {
     let changes = domain::parse_profile_changes(body.into_inner())?;
     let user_id = user.id;
-    let user = db::run(&pool, move |conn| {
+    let user = db::write(&pool, move |conn| {
         service::update_profile(conn, user_id, &changes)
     })
     .await?;
@@ -535,9 +538,10 @@ pub async fn get_user(
     pool: ReadPool,
 ) -> Result<HttpResponse, ApiError> {
     let username = username.into_inner();
-    let user = pool
-        .read_quick(move |conn| service::member_named(conn, &username))
-        .await?;
+    let user = db::read(&pool, Cost::Small, move |conn| {
+        service::member_named(conn, &username)
+    })
+    .await?;
     Ok(HttpResponse::Ok().json(UserView::for_viewer(&user, viewer.as_ref())))
 }
 
@@ -575,7 +579,7 @@ pub async fn resend_verification(
         .await
     {
         let base_url = settings.web.base_url.clone();
-        db::run(&pool, move |conn| {
+        db::write(&pool, move |conn| {
             service::resend_verification(conn, &email, &base_url)
         })
         .await?;
@@ -607,7 +611,7 @@ async fn confirm_password(
         return Ok(());
     }
     let user_id = user.id;
-    db::run(pool, move |conn| {
+    db::write(pool, move |conn| {
         service::record_failed_login(conn, user_id)
     })
     .await?;
@@ -671,7 +675,7 @@ pub async fn change_password(
     let new_password = change.new_password;
     let password_hash = hashing.run(move || password::hash(&new_password)).await??;
     let base_url = settings.web.base_url.clone();
-    db::run(&pool, move |conn| {
+    db::write(&pool, move |conn| {
         service::change_password(conn, &user, session, &password_hash, &base_url)
     })
     .await?;
@@ -729,7 +733,7 @@ pub async fn change_email(
     .await?;
     let base_url = settings.web.base_url.clone();
     let new_email = change.new_email;
-    db::run(&pool, move |conn| {
+    db::write(&pool, move |conn| {
         service::request_email_change(conn, &user, &new_email, &base_url)
     })
     .await?;
@@ -758,7 +762,7 @@ pub async fn undo_email_change(
     limits.password_reset.check(&client_ip(&req)).await?;
     let token =
         domain::emailed_token(&body.token).map_err(|m| ApiError::invalid_field("token", m))?;
-    db::run(&pool, move |conn| service::undo_email_change(conn, &token)).await?;
+    db::write(&pool, move |conn| service::undo_email_change(conn, &token)).await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -777,7 +781,10 @@ pub async fn list_sessions(
     pool: web::Data<DbPool>,
 ) -> Result<HttpResponse, ApiError> {
     let user_id = user.id;
-    let sessions = db::read(&pool, move |conn| service::sessions(conn, user_id)).await?;
+    let sessions = db::read(&pool, Cost::Large, move |conn| {
+        service::sessions(conn, user_id)
+    })
+    .await?;
     let items = sessions
         .into_iter()
         .map(|row| SessionView::new(row, session))
@@ -806,7 +813,7 @@ pub async fn end_session(
 ) -> Result<HttpResponse, ApiError> {
     let session = uuid::Uuid::parse_str(&id).map_err(|_| ApiError::NotFound)?;
     let user_id = user.id;
-    db::run(&pool, move |conn| {
+    db::write(&pool, move |conn| {
         service::end_session(conn, user_id, session)
     })
     .await?;
@@ -833,7 +840,7 @@ pub async fn logout_everywhere(
 ) -> Result<HttpResponse, ApiError> {
     let mode = browser::mode_of(&req)?;
     let user_id = user.id;
-    db::run(&pool, move |conn| service::logout_everywhere(conn, user_id)).await?;
+    db::write(&pool, move |conn| service::logout_everywhere(conn, user_id)).await?;
     let mut response = HttpResponse::NoContent();
     if mode == SessionMode::Cookie {
         response.cookie(browser::removal_cookie());
@@ -899,7 +906,7 @@ pub async fn delete_me(
     confirm_password(&req, &user, password, &pool, &limits, &hashing, &settings).await?;
     let erasure = erasure_settings(&settings, &steps);
     let user_id = user.id;
-    db::run(&pool, move |conn| {
+    db::write(&pool, move |conn| {
         service::delete_own_account(conn, user_id, &erasure)
     })
     .await?;
@@ -930,8 +937,8 @@ pub async fn request_export(
 ) -> Result<HttpResponse, ApiError> {
     limits.exports.check(&user.id).await?;
     let user_id = user.id;
-    db::run(&pool, move |conn| {
-        Ok(super::export::request(conn, user_id)?)
+    db::write(&pool, move |conn| {
+        Ok(service::export::request(conn, user_id)?)
     })
     .await?;
     Ok(HttpResponse::Accepted().finish())
@@ -953,7 +960,7 @@ pub async fn download_export(
     pool: web::Data<DbPool>,
 ) -> Result<HttpResponse, ApiError> {
     let token = domain::emailed_token(&token).map_err(|_| ApiError::NotFound)?;
-    let claimed = db::run(&pool, move |conn| super::export::claim(conn, &token)).await?;
+    let claimed = db::write(&pool, move |conn| service::export::claim(conn, &token)).await?;
     let filename = format!(
         "devforum-{}-{}.json",
         claimed.username,
@@ -965,15 +972,15 @@ pub async fn download_export(
         let pool = pool.clone();
         async move {
             let seq = state?;
-            let read = db::read(&pool, move |conn| {
-                Ok(super::export::chunk(conn, export_id, seq)?)
+            let read = db::read(&pool, Cost::Large, move |conn| {
+                Ok(service::export::chunk(conn, export_id, seq)?)
             })
             .await;
             match read {
                 Ok(Some(data)) => Some((Ok(web::Bytes::from(data)), Some(seq + 1))),
                 Ok(None) => {
-                    let discarded = db::run(&pool, move |conn| {
-                        Ok(super::export::discard_chunks(conn, export_id)?)
+                    let discarded = db::write(&pool, move |conn| {
+                        Ok(service::export::discard_chunks(conn, export_id)?)
                     })
                     .await;
                     if let Err(error) = discarded {

@@ -21,7 +21,7 @@ use super::registry::{BatchHandler, BatchKind, JobContext, JobRegistry};
 use super::schedule;
 use super::NOTIFY_CHANNEL;
 use crate::config::{DatabaseSettings, WorkerSettings};
-use crate::db::{self, DbPool};
+use crate::db::{self, Cost, DbPool};
 use crate::error::ApiError;
 
 /// The longest pause between checks while the database is down.
@@ -171,7 +171,7 @@ impl Worker {
                 _ = shutdown.cancelled() => break,
                 _ = interval.tick() => {
                     let tasks = tasks.clone();
-                    let enqueued = db::run(&self.pool, move |conn| {
+                    let enqueued = db::write(&self.pool, move |conn| {
                         Ok(schedule::enqueue_due(conn, &tasks, chrono::Utc::now())?)
                     })
                     .await;
@@ -188,7 +188,7 @@ impl Worker {
     async fn renew_leases(&self) {
         let id = self.id.clone();
         if let Err(error) =
-            db::run(&self.pool, move |conn| Ok(queue::renew_leases(conn, &id)?)).await
+            db::write(&self.pool, move |conn| Ok(queue::renew_leases(conn, &id)?)).await
         {
             tracing::warn!(%error, "could not renew the leases of running jobs");
         }
@@ -286,7 +286,7 @@ impl Worker {
         let kinds = kinds.to_vec();
         let id = self.id.clone();
         let limit = i64::try_from(limit).unwrap_or(i64::MAX);
-        db::run(&self.pool, move |conn| {
+        db::write(&self.pool, move |conn| {
             Ok(queue::claim(conn, &id, &kinds, limit)?)
         })
         .await
@@ -302,7 +302,7 @@ impl Worker {
                 _ = shutdown.cancelled() => return,
                 _ = tokio::time::sleep(pause) => {}
             }
-            let reachable = db::read(&self.pool, |conn| {
+            let reachable = db::read(&self.pool, Cost::Large, |conn| {
                 diesel::sql_query("SELECT 1").execute(conn)?;
                 Ok(())
             })
@@ -324,7 +324,7 @@ impl Worker {
     {
         loop {
             let attempt = record.clone();
-            match db::run(&self.pool, move |conn| Ok(attempt(conn)?)).await {
+            match db::write(&self.pool, move |conn| Ok(attempt(conn)?)).await {
                 Ok(()) => return,
                 Err(error) if error.is_database_outage() && !shutdown.is_cancelled() => {
                     self.wait_for_database(shutdown).await;
@@ -340,7 +340,7 @@ impl Worker {
 
     async fn time_until_next_job(&self, kinds: &[String], poll: Duration) -> Duration {
         let kinds = kinds.to_vec();
-        let next = db::read(&self.pool, move |conn| {
+        let next = db::read(&self.pool, Cost::Large, move |conn| {
             Ok(queue::next_run_at(conn, &kinds)?)
         })
         .await;
@@ -355,7 +355,7 @@ impl Worker {
 
     async fn requeue_abandoned(&self) {
         let lease = Duration::from_secs(self.settings.lease_secs);
-        match db::run(&self.pool, move |conn| {
+        match db::write(&self.pool, move |conn| {
             Ok(queue::requeue_abandoned(conn, lease)?)
         })
         .await

@@ -15,7 +15,7 @@ use super::service::{self, LISTING};
 use super::views::{AttendeeList, MeetupSummary, MeetupView, RsvpView};
 use crate::accounts::auth::{ActiveUser, AuthUser, MaybeUser, Member};
 use crate::config::Settings;
-use crate::db::{self, DbPool};
+use crate::db::{self, Cost, DbPool};
 use crate::error::ApiError;
 use crate::http::Json;
 use crate::ids::MeetupId;
@@ -141,7 +141,7 @@ pub async fn create_meetup(
         &settings.trust,
     )?;
     limits.meetups.check(&organizer.id).await?;
-    let meetup = db::run(&pool, move |conn| match &rule {
+    let meetup = db::write(&pool, move |conn| match &rule {
         Some(rule) => service::create_series(conn, &organizer, &input, rule),
         None => service::create(conn, &organizer, &input),
     })
@@ -206,9 +206,7 @@ pub async fn list_meetups(
         after: pagination::decode_optional(LISTING, query.cursor.as_deref())?,
         limit: pagination::limit(query.limit)?,
     };
-    let page = pool
-        .read_quick(move |conn| service::list(conn, &filter))
-        .await?;
+    let page = db::read(&pool, Cost::Small, move |conn| service::list(conn, &filter)).await?;
     Ok(HttpResponse::Ok().json(page))
 }
 
@@ -229,9 +227,10 @@ pub async fn get_meetup(
     pool: ReadPool,
 ) -> Result<HttpResponse, ApiError> {
     let id = id.into_inner();
-    let meetup = pool
-        .read_quick(move |conn| service::get(conn, id, viewer.as_ref()))
-        .await?;
+    let meetup = db::read(&pool, Cost::Small, move |conn| {
+        service::get(conn, id, viewer.as_ref())
+    })
+    .await?;
     Ok(HttpResponse::Ok().json(meetup))
 }
 
@@ -305,7 +304,7 @@ pub async fn update_meetup(
         &settings.trust,
     )?;
     let base_url = settings.web.base_url.clone();
-    let meetup = db::run(&pool, move |conn| {
+    let meetup = db::write(&pool, move |conn| {
         let raw = RawMeetup {
             title: body.title.as_deref(),
             description: body.description.as_deref(),
@@ -351,7 +350,7 @@ pub async fn cancel_meetup(
 ) -> Result<HttpResponse, ApiError> {
     let id = id.into_inner();
     let base_url = settings.web.base_url.clone();
-    let meetup = db::run(&pool, move |conn| match scope.scope.unwrap_or_default() {
+    let meetup = db::write(&pool, move |conn| match scope.scope.unwrap_or_default() {
         service::Scope::This => service::cancel(conn, id, &actor, &base_url),
         service::Scope::Following => service::cancel_following(conn, id, &actor, &base_url),
     })
@@ -378,7 +377,7 @@ pub async fn rsvp(
     pool: web::Data<DbPool>,
 ) -> Result<HttpResponse, ApiError> {
     let id = id.into_inner();
-    let rsvp = db::run(&pool, move |conn| service::rsvp(conn, id, &member)).await?;
+    let rsvp = db::write(&pool, move |conn| service::rsvp(conn, id, &member)).await?;
     Ok(HttpResponse::Ok().json(rsvp))
 }
 
@@ -403,7 +402,7 @@ pub async fn withdraw_rsvp(
 ) -> Result<HttpResponse, ApiError> {
     let id = id.into_inner();
     let base_url = settings.web.base_url.clone();
-    db::run(&pool, move |conn| {
+    db::write(&pool, move |conn| {
         service::withdraw_rsvp(conn, id, &member, &base_url)
     })
     .await?;
@@ -428,7 +427,10 @@ pub async fn attendees(
     pool: web::Data<DbPool>,
 ) -> Result<HttpResponse, ApiError> {
     let id = id.into_inner();
-    let list = db::read(&pool, move |conn| service::attendees(conn, id, &viewer)).await?;
+    let list = db::read(&pool, Cost::Large, move |conn| {
+        service::attendees(conn, id, &viewer)
+    })
+    .await?;
     Ok(HttpResponse::Ok().json(list))
 }
 
@@ -455,9 +457,10 @@ pub async fn meetup_calendar(
 ) -> Result<HttpResponse, ApiError> {
     let id = id.into_inner();
     let base_url = settings.web.base_url.clone();
-    let body = pool
-        .read(move |conn| service::calendar_of(conn, id, &base_url))
-        .await?;
+    let body = db::read(&pool, Cost::Large, move |conn| {
+        service::calendar_of(conn, id, &base_url)
+    })
+    .await?;
     Ok(ics(body))
 }
 
@@ -474,9 +477,10 @@ pub async fn upcoming_calendar(
     settings: web::Data<Settings>,
 ) -> Result<HttpResponse, ApiError> {
     let base_url = settings.web.base_url.clone();
-    let body = pool
-        .read(move |conn| service::upcoming_calendar(conn, &base_url))
-        .await?;
+    let body = db::read(&pool, Cost::Large, move |conn| {
+        service::upcoming_calendar(conn, &base_url)
+    })
+    .await?;
     Ok(ics(body))
 }
 
@@ -504,7 +508,7 @@ pub async fn rotate_calendar_feed(
     settings: web::Data<Settings>,
 ) -> Result<HttpResponse, ApiError> {
     let base_url = settings.web.base_url.clone();
-    let url = db::run(&pool, move |conn| {
+    let url = db::write(&pool, move |conn| {
         service::rotate_calendar_feed(conn, user.id, &base_url)
     })
     .await?;
@@ -527,7 +531,7 @@ pub async fn revoke_calendar_feed(
     AuthUser(user): AuthUser,
     pool: web::Data<DbPool>,
 ) -> Result<HttpResponse, ApiError> {
-    db::run(&pool, move |conn| {
+    db::write(&pool, move |conn| {
         service::revoke_calendar_feed(conn, user.id)
     })
     .await?;
@@ -554,9 +558,10 @@ pub async fn personal_calendar(
     let token = token.into_inner();
     let base_url = settings.web.base_url.clone();
     let check_in_after = chrono::Duration::days(i64::from(settings.mentorship.check_in_after_days));
-    let body = pool
-        .read(move |conn| service::personal_calendar(conn, &token, check_in_after, &base_url))
-        .await?;
+    let body = db::read(&pool, Cost::Large, move |conn| {
+        service::personal_calendar(conn, &token, check_in_after, &base_url)
+    })
+    .await?;
     let mut response = ics(body);
     response.headers_mut().insert(
         actix_web::http::header::CACHE_CONTROL,

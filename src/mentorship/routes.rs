@@ -13,7 +13,7 @@ use super::service::{self, DIRECTORY_LISTING, REQUESTS_LISTING};
 use super::views::{MentorSummary, MentorView, RequestView};
 use crate::accounts::auth::{ActiveUser, AuthUser, MaybeUser, Member};
 use crate::config::Settings;
-use crate::db::{self, DbPool};
+use crate::db::{self, Cost, DbPool};
 use crate::error::ApiError;
 use crate::http::{Json, OptionalJson};
 use crate::ids::MentorshipRequestId;
@@ -101,7 +101,7 @@ pub async fn put_my_profile(
         away_until: body.away_until,
         now: chrono::Utc::now(),
     })?;
-    let mentor = db::run(&pool, move |conn| service::put_profile(conn, &user, &input)).await?;
+    let mentor = db::write(&pool, move |conn| service::put_profile(conn, &user, &input)).await?;
     Ok(HttpResponse::Ok().json(mentor))
 }
 
@@ -119,7 +119,10 @@ pub async fn get_my_profile(
     AuthUser(user): AuthUser,
     pool: web::Data<DbPool>,
 ) -> Result<HttpResponse, ApiError> {
-    let mentor = db::read(&pool, move |conn| service::mentor_of(conn, user.id)).await?;
+    let mentor = db::read(&pool, Cost::Large, move |conn| {
+        service::mentor_of(conn, user.id)
+    })
+    .await?;
     Ok(HttpResponse::Ok().json(mentor))
 }
 
@@ -167,9 +170,10 @@ pub async fn list_mentors(
         after: pagination::decode_optional(DIRECTORY_LISTING, query.cursor.as_deref())?,
         limit: pagination::limit(query.limit)?,
     };
-    let page = pool
-        .read_quick(move |conn| service::list_mentors(conn, &filter))
-        .await?;
+    let page = db::read(&pool, Cost::Small, move |conn| {
+        service::list_mentors(conn, &filter)
+    })
+    .await?;
     Ok(HttpResponse::Ok().json(page))
 }
 
@@ -190,9 +194,10 @@ pub async fn get_mentor(
     pool: ReadPool,
 ) -> Result<HttpResponse, ApiError> {
     let username = username.into_inner();
-    let mentor = pool
-        .read_quick(move |conn| service::get_mentor(conn, &username))
-        .await?;
+    let mentor = db::read(&pool, Cost::Small, move |conn| {
+        service::get_mentor(conn, &username)
+    })
+    .await?;
     Ok(HttpResponse::Ok().json(mentor))
 }
 
@@ -242,7 +247,7 @@ pub async fn create_request(
     )?;
     limits.mentorship_requests.check(&mentee.id).await?;
     let base_url = settings.web.base_url.clone();
-    let request = db::run(&pool, move |conn| {
+    let request = db::write(&pool, move |conn| {
         service::create_request(conn, &mentee, &input, &base_url)
     })
     .await?;
@@ -287,7 +292,10 @@ pub async fn list_requests(
         after: pagination::decode_optional(REQUESTS_LISTING, query.cursor.as_deref())?,
         limit: pagination::limit(query.limit)?,
     };
-    let page = db::read(&pool, move |conn| service::list_requests(conn, &filter)).await?;
+    let page = db::read(&pool, Cost::Large, move |conn| {
+        service::list_requests(conn, &filter)
+    })
+    .await?;
     Ok(HttpResponse::Ok().json(page))
 }
 
@@ -308,7 +316,10 @@ pub async fn get_request(
     pool: web::Data<DbPool>,
 ) -> Result<HttpResponse, ApiError> {
     let id = id.into_inner();
-    let request = db::read(&pool, move |conn| service::get_request(conn, id, &viewer)).await?;
+    let request = db::read(&pool, Cost::Large, move |conn| {
+        service::get_request(conn, id, &viewer)
+    })
+    .await?;
     Ok(HttpResponse::Ok().json(request))
 }
 
@@ -339,7 +350,7 @@ async fn run_transition(
         None => None,
     };
     let base_url = settings.web.base_url.clone();
-    let request = db::run(pool, move |conn| {
+    let request = db::write(pool, move |conn| {
         service::transition(conn, id, &actor, action, reason.as_deref(), &base_url)
     })
     .await?;
@@ -486,7 +497,7 @@ pub async fn check_in(
     let CheckInRequest { token, answer } = body.into_inner();
     let keys = super::service::check_in::CheckInKeys::new(&settings.auth.jwt_secret);
     let base_url = settings.web.base_url.clone();
-    let view = db::run(&pool, move |conn| {
+    let view = db::write(&pool, move |conn| {
         super::service::check_in::answer(conn, &keys, &token, answer, &base_url)
     })
     .await?;

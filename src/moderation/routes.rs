@@ -23,7 +23,7 @@ use crate::accounts::views::UserView;
 use crate::accounts::Role;
 use crate::accounts::TrustLevel;
 use crate::config::Settings;
-use crate::db::{self, DbPool};
+use crate::db::{self, Cost, DbPool};
 use crate::error::ApiError;
 use crate::http::{Json, OptionalJson};
 use crate::ids::{AppealId, MeetupId, ModerationLogId, ReplyId, ReportId, ThreadId};
@@ -98,7 +98,7 @@ pub async fn create_report(
         details: parse_note("details", body.details.as_deref())?,
     };
     let policy = Policy::from_settings(&settings);
-    let report = db::run(&pool, move |conn| {
+    let report = db::write(&pool, move |conn| {
         service::report(conn, &reporter, &input, &policy)
     })
     .await?;
@@ -175,7 +175,7 @@ pub async fn review_queue(
         sort: query.sort.unwrap_or(QueueSort::Oldest),
         unclaimed_for: query.unclaimed.unwrap_or(false).then_some(staff.id),
     };
-    let page = db::read(&pool, move |conn| {
+    let page = db::read(&pool, Cost::Large, move |conn| {
         service::queue(conn, &staff, &filter, query.cursor.as_deref(), limit)
     })
     .await?;
@@ -221,7 +221,7 @@ pub async fn resolve_report(
     let note = parse_note("note", body.note.as_deref())?;
     let id = id.into_inner();
     let policy = Policy::from_settings(&settings);
-    let report = db::run(&pool, move |conn| {
+    let report = db::write(&pool, move |conn| {
         service::resolve(
             conn,
             &staff,
@@ -271,7 +271,7 @@ pub async fn dismiss_report(
         body.into_inner().unwrap_or_default().note.as_deref(),
     )?;
     let id = id.into_inner();
-    let report = db::run(&pool, move |conn| {
+    let report = db::write(&pool, move |conn| {
         service::dismiss(conn, &staff, id, note.as_deref())
     })
     .await?;
@@ -302,7 +302,7 @@ async fn moderate(
         body.into_inner().unwrap_or_default().reason.as_deref(),
     )?;
     let policy = Policy::from_settings(settings);
-    let view = db::run(pool, move |conn| {
+    let view = db::write(pool, move |conn| {
         service::moderate_content(conn, &staff, content, hidden, reason.as_deref(), &policy)
     })
     .await?;
@@ -410,7 +410,7 @@ macro_rules! thread_action {
             pool: web::Data<DbPool>,
         ) -> Result<HttpResponse, ApiError> {
             let id = id.into_inner();
-            let thread = db::run(&pool, move |conn| {
+            let thread = db::write(&pool, move |conn| {
                 service::set_thread_flag(conn, &staff, id, $flag, $on, $action)
             })
             .await?;
@@ -493,7 +493,7 @@ pub async fn suspend(
     let suspension = domain::parse_suspension(&body.reason, body.until, Utc::now())?;
     let username = username.into_inner();
     let policy = Policy::from_settings(&settings);
-    let user = db::run(&pool, move |conn| {
+    let user = db::write(&pool, move |conn| {
         service::suspend(conn, &staff, &username, &suspension, &policy)
     })
     .await?;
@@ -518,7 +518,7 @@ pub async fn unsuspend(
     pool: web::Data<DbPool>,
 ) -> Result<HttpResponse, ApiError> {
     let username = username.into_inner();
-    let user = db::run(&pool, move |conn| {
+    let user = db::write(&pool, move |conn| {
         service::unsuspend(conn, &staff, &username)
     })
     .await?;
@@ -553,7 +553,7 @@ pub async fn set_role(
 ) -> Result<HttpResponse, ApiError> {
     let role = body.into_inner().role;
     let username = username.into_inner();
-    let user = db::run(&pool, move |conn| {
+    let user = db::write(&pool, move |conn| {
         service::set_role(conn, &admin, &username, role)
     })
     .await?;
@@ -601,7 +601,7 @@ pub async fn delete_user(
     let reason = domain::parse_deletion_reason(body.into_inner().reason.as_deref())?;
     let username = username.into_inner();
     let erasure = crate::accounts::routes::erasure_settings(&settings, &steps);
-    db::run(&pool, move |conn| {
+    db::write(&pool, move |conn| {
         service::delete_account(conn, &admin, &username, &reason, &erasure)
     })
     .await?;
@@ -635,7 +635,7 @@ pub async fn moderation_log(
 ) -> Result<HttpResponse, ApiError> {
     let query = query.into_inner();
     let limit = pagination::limit(query.limit)?;
-    let page = db::read(&pool, move |conn| {
+    let page = db::read(&pool, Cost::Large, move |conn| {
         service::log_page(conn, query.cursor.as_deref(), limit)
     })
     .await?;
@@ -694,7 +694,7 @@ pub async fn file_appeal(
 ) -> Result<HttpResponse, ApiError> {
     let body = body.into_inner();
     let text = domain::parse_required_text("text", body.text.as_deref())?;
-    let appeal = db::run(&pool, move |conn| {
+    let appeal = db::write(&pool, move |conn| {
         appeals::file(conn, &member, body.log_id, &text)
     })
     .await?;
@@ -733,7 +733,7 @@ pub async fn appeal_queue(
     let query = query.into_inner();
     let limit = pagination::limit(query.limit)?;
     let status = query.status.unwrap_or(appeals::QueueStatus::Open);
-    let page = db::read(&pool, move |conn| {
+    let page = db::read(&pool, Cost::Large, move |conn| {
         appeals::queue(conn, &staff, status, query.cursor.as_deref(), limit)
     })
     .await?;
@@ -784,7 +784,7 @@ pub async fn decide_appeal(
     let note = domain::parse_required_text("note", body.note.as_deref())?;
     let id = id.into_inner();
     let policy = Policy::from_settings(&settings);
-    let appeal = db::run(&pool, move |conn| {
+    let appeal = db::write(&pool, move |conn| {
         appeals::decide(conn, &staff, id, body.outcome, &note, &policy)
     })
     .await?;
@@ -812,7 +812,7 @@ pub async fn claim_report(
 ) -> Result<HttpResponse, ApiError> {
     let id = id.into_inner();
     let policy = Policy::from_settings(&settings);
-    let report = db::run(&pool, move |conn| service::claim(conn, &staff, id, &policy)).await?;
+    let report = db::write(&pool, move |conn| service::claim(conn, &staff, id, &policy)).await?;
     Ok(HttpResponse::Ok().json(report))
 }
 
@@ -834,7 +834,7 @@ pub async fn release_report(
     pool: web::Data<DbPool>,
 ) -> Result<HttpResponse, ApiError> {
     let id = id.into_inner();
-    db::run(&pool, move |conn| service::release(conn, &staff, id)).await?;
+    db::write(&pool, move |conn| service::release(conn, &staff, id)).await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -894,7 +894,7 @@ pub async fn bulk_resolve(
         ));
     }
     let policy = Policy::from_settings(&settings);
-    let items = db::run(&pool, move |conn| {
+    let items = db::write(&pool, move |conn| {
         service::resolve_many(conn, &staff, &ids, body.action, note.as_deref(), &policy)
     })
     .await?;
@@ -954,7 +954,7 @@ pub async fn hide_member_content(
     let reason = crate::validation::validated(reason)?;
     let username = username.into_inner();
     let policy = Policy::from_settings(&settings);
-    let done = db::run(&pool, move |conn| {
+    let done = db::write(&pool, move |conn| {
         member_content::hide(conn, &staff, &username, body.since, &reason, &policy)
     })
     .await?;
@@ -989,7 +989,7 @@ pub async fn undo_action(
     )?;
     let id = id.into_inner();
     let policy = Policy::from_settings(&settings);
-    let done = db::run(&pool, move |conn| {
+    let done = db::write(&pool, move |conn| {
         member_content::undo(conn, &staff, id, reason.as_deref(), &policy)
     })
     .await?;
@@ -1026,7 +1026,7 @@ pub async fn pin_level(
     let level = body.into_inner().level;
     let username = username.into_inner();
     let trust = settings.trust.clone();
-    let user = db::run(&pool, move |conn| {
+    let user = db::write(&pool, move |conn| {
         service::pin_trust_level(conn, &admin, &username, level, &trust)
     })
     .await?;

@@ -21,7 +21,7 @@ use tokio_util::sync::CancellationToken;
 use super::model;
 use super::views::{NotificationView, UnreadCount};
 use crate::config::DatabaseSettings;
-use crate::db::{self, DbPool};
+use crate::db::{self, Cost, DbPool};
 use crate::error::ApiError;
 use crate::ids::{NotificationId, UserId};
 
@@ -275,7 +275,11 @@ impl Stream {
             self.started = true;
             if !self.replay {
                 let (pool, user) = (self.pool.clone(), self.user);
-                match db::read(&pool, move |conn| Ok(model::latest_id(conn, user)?)).await {
+                match db::read(&pool, Cost::Large, move |conn| {
+                    Ok(model::latest_id(conn, user)?)
+                })
+                .await
+                {
                     Ok(latest) => self.last = latest,
                     Err(error) => return Some(Err(error.into())),
                 }
@@ -324,7 +328,7 @@ impl Stream {
         let mut also = also.to_vec();
         loop {
             let (pool, user, after, ids) = (self.pool.clone(), self.user, self.last, also.clone());
-            let rows = db::read(&pool, move |conn| {
+            let rows = db::read(&pool, Cost::Large, move |conn| {
                 Ok(model::inbox_after(conn, user, after, &ids, REPLAY_PAGE)?)
             })
             .await?;
@@ -342,7 +346,10 @@ impl Stream {
             }
         }
         let (pool, user) = (self.pool.clone(), self.user);
-        let unread = db::read(&pool, move |conn| Ok(model::unread_count(conn, user)?)).await?;
+        let unread = db::read(&pool, Cost::Large, move |conn| {
+            Ok(model::unread_count(conn, user)?)
+        })
+        .await?;
         out.extend_from_slice(
             &event("unread", None, &UnreadCount { unread }).map_err(anyhow::Error::from)?,
         );

@@ -17,7 +17,7 @@ use super::views::{
 };
 use crate::accounts::auth::{AuthUser, BearerClaims};
 use crate::config::Settings;
-use crate::db::{self, DbPool};
+use crate::db::{self, Cost, DbPool};
 use crate::error::ApiError;
 use crate::http::Json;
 use crate::ids::{NotificationId, ThreadId};
@@ -75,7 +75,10 @@ pub async fn list_notifications(
             .map(NotificationId),
         limit: pagination::limit(query.limit)?,
     };
-    let page = db::read(&pool, move |conn| service::inbox(conn, &user, &inbox)).await?;
+    let page = db::read(&pool, Cost::Large, move |conn| {
+        service::inbox(conn, &user, &inbox)
+    })
+    .await?;
     Ok(HttpResponse::Ok().json(page))
 }
 
@@ -90,7 +93,10 @@ pub async fn unread_count(
     claims: BearerClaims,
     pool: web::Data<DbPool>,
 ) -> Result<HttpResponse, ApiError> {
-    let count = db::read(&pool, move |conn| service::unread_count(conn, &claims)).await?;
+    let count = db::read(&pool, Cost::Large, move |conn| {
+        service::unread_count(conn, &claims)
+    })
+    .await?;
     Ok(HttpResponse::Ok().json(count))
 }
 
@@ -111,7 +117,7 @@ pub async fn mark_read(
     pool: web::Data<DbPool>,
 ) -> Result<HttpResponse, ApiError> {
     let id = id.into_inner();
-    db::run(&pool, move |conn| service::mark_read(conn, &user, id)).await?;
+    db::write(&pool, move |conn| service::mark_read(conn, &user, id)).await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -140,7 +146,7 @@ pub async fn mark_read_up_to(
     pool: web::Data<DbPool>,
 ) -> Result<HttpResponse, ApiError> {
     let up_to = domain::parse_up_to(body.up_to_id.as_ref())?;
-    db::run(&pool, move |conn| {
+    db::write(&pool, move |conn| {
         service::mark_read_up_to(conn, &user, up_to)
     })
     .await?;
@@ -164,7 +170,10 @@ pub async fn get_subscription(
     pool: web::Data<DbPool>,
 ) -> Result<HttpResponse, ApiError> {
     let id = id.into_inner();
-    let view = db::read(&pool, move |conn| service::subscription(conn, &user, id)).await?;
+    let view = db::read(&pool, Cost::Large, move |conn| {
+        service::subscription(conn, &user, id)
+    })
+    .await?;
     Ok(HttpResponse::Ok().json(view))
 }
 
@@ -197,7 +206,7 @@ pub async fn put_subscription(
 ) -> Result<HttpResponse, ApiError> {
     let level = domain::parse_level(body.level)?;
     let id = id.into_inner();
-    let view = db::run(&pool, move |conn| {
+    let view = db::write(&pool, move |conn| {
         service::choose_subscription(conn, &user, id, level)
     })
     .await?;
@@ -221,7 +230,7 @@ pub async fn get_tag_subscription(
     pool: web::Data<DbPool>,
 ) -> Result<HttpResponse, ApiError> {
     let name = name.into_inner();
-    let view = db::read(&pool, move |conn| {
+    let view = db::read(&pool, Cost::Large, move |conn| {
         service::tag_subscription(conn, &user, &name)
     })
     .await?;
@@ -257,7 +266,7 @@ pub async fn put_tag_subscription(
 ) -> Result<HttpResponse, ApiError> {
     let level = domain::parse_level(body.level)?;
     let name = name.into_inner();
-    let view = db::run(&pool, move |conn| {
+    let view = db::write(&pool, move |conn| {
         service::choose_tag_subscription(conn, &user, &name, level)
     })
     .await?;
@@ -283,7 +292,7 @@ pub async fn block(
     pool: web::Data<DbPool>,
 ) -> Result<HttpResponse, ApiError> {
     let username = username.into_inner();
-    db::run(&pool, move |conn| service::block(conn, &user, &username)).await?;
+    db::write(&pool, move |conn| service::block(conn, &user, &username)).await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -304,7 +313,7 @@ pub async fn unblock(
     pool: web::Data<DbPool>,
 ) -> Result<HttpResponse, ApiError> {
     let username = username.into_inner();
-    db::run(&pool, move |conn| service::unblock(conn, &user, &username)).await?;
+    db::write(&pool, move |conn| service::unblock(conn, &user, &username)).await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -376,7 +385,10 @@ pub async fn get_settings(
     AuthUser(user): AuthUser,
     pool: web::Data<DbPool>,
 ) -> Result<HttpResponse, ApiError> {
-    let view = db::read(&pool, move |conn| service::settings(conn, &user)).await?;
+    let view = db::read(&pool, Cost::Large, move |conn| {
+        service::settings(conn, &user)
+    })
+    .await?;
     Ok(HttpResponse::Ok().json(view))
 }
 
@@ -406,7 +418,7 @@ pub async fn patch_settings(
     pool: web::Data<DbPool>,
 ) -> Result<HttpResponse, ApiError> {
     let (email, digest) = (body.email, body.digest);
-    let view = db::run(&pool, move |conn| {
+    let view = db::write(&pool, move |conn| {
         service::update_settings(conn, &user, email, digest)
     })
     .await?;
@@ -436,7 +448,10 @@ pub async fn preview_unsubscribe(
     pool: web::Data<DbPool>,
 ) -> Result<HttpResponse, ApiError> {
     let token = query.into_inner().token.unwrap_or_default();
-    let view = db::read(&pool, move |conn| one_click::preview(conn, &keys, &token)).await?;
+    let view = db::read(&pool, Cost::Large, move |conn| {
+        one_click::preview(conn, &keys, &token)
+    })
+    .await?;
     Ok(HttpResponse::Ok().json(view))
 }
 
@@ -472,6 +487,6 @@ pub async fn unsubscribe(
         ));
     }
     let token = query.into_inner().token.unwrap_or_default();
-    let view = db::run(&pool, move |conn| one_click::apply(conn, &keys, &token)).await?;
+    let view = db::write(&pool, move |conn| one_click::apply(conn, &keys, &token)).await?;
     Ok(HttpResponse::Ok().json(view))
 }

@@ -1,7 +1,7 @@
 //! `GET /metrics`: Prometheus text. Request counts and latencies come from the
 //! actix-web-prom middleware; pool and job-queue gauges are refreshed on each scrape.
 
-use crate::db::{self, DbPool};
+use crate::db::{self, Cost, DbPool};
 use crate::metrics::Metrics;
 use crate::{jobs, search};
 use actix_web::get;
@@ -17,7 +17,7 @@ pub async fn metrics(metrics: web::Data<Metrics>, pool: web::Data<DbPool>) -> Ht
     metrics.observe_pool(&pool);
     // Scrapes still answer while the database is down; the queue gauges then keep their
     // last value and the pool gauges show the trouble.
-    let depths = db::read(&pool, |conn| {
+    let depths = db::read(&pool, Cost::Large, |conn| {
         let depth = jobs::queue_depth(conn)?;
         let search_backlog = jobs::pending_of_kind(conn, search::SEARCH_SYNC_JOB)?;
         Ok((depth, search_backlog))

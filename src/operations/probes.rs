@@ -6,7 +6,7 @@ use diesel::prelude::*;
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use crate::db::{self, DbPool};
+use crate::db::{self, Cost, DbPool};
 use crate::error::ApiError;
 use crate::reads::Reads;
 use crate::search::SearchEngine;
@@ -84,7 +84,7 @@ pub async fn ready(
     reads: web::Data<Reads>,
 ) -> HttpResponse {
     let started = std::time::Instant::now();
-    let database = db::read(&pool, |conn| {
+    let database = db::read(&pool, Cost::Large, |conn| {
         diesel::sql_query("SELECT 1").execute(conn)?;
         Ok(())
     })

@@ -8,7 +8,7 @@ use anyhow::Context;
 use diesel::prelude::*;
 
 use crate::config::{SearchEngineKind, SearchSettings};
-use crate::db::{self, DbPool};
+use crate::db::{self, Cost, DbPool};
 use crate::error::ApiError;
 use crate::jobs::{self, BatchOutcome, Job};
 use crate::reads::ReadPool;
@@ -65,7 +65,7 @@ impl SearchEngine {
     /// answers and the index is prepared (a missing preparation is started).
     pub async fn is_up(&self, pool: &DbPool) -> bool {
         match self {
-            SearchEngine::Postgres(_) => db::read(pool, |conn| {
+            SearchEngine::Postgres(_) => db::read(pool, Cost::Large, |conn| {
                 diesel::sql_query("SELECT 1 FROM search_documents LIMIT 1").execute(conn)?;
                 Ok(())
             })
@@ -91,7 +91,7 @@ impl SearchEngine {
         let (hits, total, facets) = match self {
             SearchEngine::Postgres(engine) => {
                 let engine = engine.clone();
-                pool.read(move |conn| {
+                db::read(&pool, Cost::Large, move |conn| {
                     let found = engine.search(conn, &query)?;
                     let refs: Vec<DocRef> = found.hits.iter().map(Hit::doc_ref).collect();
                     let visible = visible_set(conn, &refs)?;
@@ -115,7 +115,10 @@ impl SearchEngine {
                     )
                 })?;
                 let refs: Vec<DocRef> = found.hits.iter().map(Hit::doc_ref).collect();
-                let visible = pool.read(move |conn| Ok(visible_set(conn, &refs)?)).await?;
+                let visible = db::read(&pool, Cost::Large, move |conn| {
+                    Ok(visible_set(conn, &refs)?)
+                })
+                .await?;
                 let hits = keep_visible(found.hits, &visible);
                 (hits, found.total, found.facets)
             }
@@ -134,7 +137,7 @@ impl SearchEngine {
     pub async fn sync(&self, pool: &DbPool, requests: Vec<SyncRequest>) -> anyhow::Result<()> {
         match self {
             SearchEngine::Postgres(_) => {
-                db::run(pool, move |conn| {
+                db::write(pool, move |conn| {
                     conn.transaction(|conn| {
                         sync::lock_writers(conn)?;
                         let changes = sync::plan(conn, &requests)?;
@@ -151,7 +154,7 @@ impl SearchEngine {
                 let runtime = tokio::runtime::Handle::current();
                 // Read the rows and hand the writes to the engine under the writers' lock,
                 // so the engine's task order is the order of the reads.
-                let tasks = db::run(pool, move |conn| {
+                let tasks = db::write(pool, move |conn| {
                     conn.transaction(|conn| {
                         sync::lock_writers(conn)?;
                         let changes = sync::plan(conn, &requests)?;

@@ -20,7 +20,7 @@ use super::document::{self, Kind};
 use super::engine::SearchEngine;
 use super::meili::Meilisearch;
 use super::{postgres, sync};
-use crate::db::{self, DbPool};
+use crate::db::{self, Cost, DbPool};
 use crate::error::ApiError;
 use crate::progress::Progress;
 
@@ -214,7 +214,7 @@ async fn rebuild_meilisearch(
     meili.prepare_index(&rebuild).await?;
     set_rebuild(pool, Some(rebuild.clone())).await?;
 
-    let totals = db::read(pool, |conn| Ok(totals(conn)?)).await?;
+    let totals = db::read(pool, Cost::Large, |conn| Ok(totals(conn)?)).await?;
     let runtime = tokio::runtime::Handle::current();
     let mut tasks = Vec::new();
     let mut written = 0u64;
@@ -224,7 +224,7 @@ async fn rebuild_meilisearch(
         progress.update(kind.as_str(), 0, total);
         loop {
             let (writer, target, runtime) = (meili.clone(), rebuild.clone(), runtime.clone());
-            let step = db::run(pool, move |conn| {
+            let step = db::write(pool, move |conn| {
                 conn.transaction(|conn| {
                     sync::lock_writers(conn)?;
                     let page = document::load_page(conn, kind, after, PAGE)?;
@@ -261,7 +261,7 @@ async fn rebuild_meilisearch(
         live.clone(),
         rebuild.clone(),
     );
-    db::run(pool, move |conn| {
+    db::write(pool, move |conn| {
         conn.transaction(|conn| {
             sync::lock_writers(conn)?;
             runtime
@@ -279,7 +279,7 @@ async fn rebuild_meilisearch(
 
 /// Records (or, with `None`, forgets) the index being rebuilt, under the writers' lock.
 async fn set_rebuild(pool: &DbPool, index: Option<String>) -> anyhow::Result<()> {
-    db::run(pool, move |conn| {
+    db::write(pool, move |conn| {
         conn.transaction(|conn| {
             sync::lock_writers(conn)?;
             diesel::sql_query("DELETE FROM search_rebuilds").execute(conn)?;

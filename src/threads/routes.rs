@@ -12,7 +12,7 @@ use super::service;
 use super::views::{PreviewView, ReplyView, TagList, ThreadSummary, ThreadView, VoteView};
 use crate::accounts::auth::{ActiveUser, MaybeUser, Member};
 use crate::config::Settings;
-use crate::db::{self, DbPool};
+use crate::db::{self, Cost, DbPool};
 use crate::error::ApiError;
 use crate::http::Json;
 use crate::ids::{ReplyId, ThreadId};
@@ -45,7 +45,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
 )]
 #[get("/tags")]
 pub async fn list_tags(pool: ReadPool) -> Result<HttpResponse, ApiError> {
-    let tags = pool.read_quick(service::list_tags).await?;
+    let tags = db::read(&pool, Cost::Small, service::list_tags).await?;
     Ok(HttpResponse::Ok().json(tags))
 }
 
@@ -97,9 +97,10 @@ pub async fn list_threads(
         limit: listing.limit,
     };
     let author = query.author;
-    let page = pool
-        .read_quick(move |conn| service::list_threads(conn, &filter, author.as_deref()))
-        .await?;
+    let page = db::read(&pool, Cost::Small, move |conn| {
+        service::list_threads(conn, &filter, author.as_deref())
+    })
+    .await?;
     Ok(HttpResponse::Ok().json(page))
 }
 
@@ -144,7 +145,7 @@ pub async fn create_thread(
         body.body.as_deref(),
         body.tags.as_deref(),
     )?;
-    let thread = db::run(&pool, move |conn| {
+    let thread = db::write(&pool, move |conn| {
         let posting = service::Posting {
             limits: &limits,
             trust: &settings.trust,
@@ -172,9 +173,10 @@ pub async fn get_thread(
     pool: ReadPool,
 ) -> Result<HttpResponse, ApiError> {
     let id = id.into_inner();
-    let thread = pool
-        .read_quick(move |conn| service::get_thread(conn, id, viewer.as_ref()))
-        .await?;
+    let thread = db::read(&pool, Cost::Small, move |conn| {
+        service::get_thread(conn, id, viewer.as_ref())
+    })
+    .await?;
     Ok(HttpResponse::Ok().json(thread))
 }
 
@@ -224,7 +226,7 @@ pub async fn update_thread(
         body.tags.as_deref(),
     )?;
     let id = id.into_inner();
-    let thread = db::run(&pool, move |conn| {
+    let thread = db::write(&pool, move |conn| {
         service::update_thread(conn, id, &actor, &patch, &settings.trust)
     })
     .await?;
@@ -249,7 +251,7 @@ pub async fn delete_thread(
     pool: web::Data<DbPool>,
 ) -> Result<HttpResponse, ApiError> {
     let id = id.into_inner();
-    db::run(&pool, move |conn| service::delete_thread(conn, id, &actor)).await?;
+    db::write(&pool, move |conn| service::delete_thread(conn, id, &actor)).await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -283,11 +285,10 @@ pub async fn list_replies(
     let limit = pagination::limit(query.limit)?;
     let cursor = query.into_inner().cursor.filter(|c| !c.is_empty());
     let id = id.into_inner();
-    let page = pool
-        .read_quick(move |conn| {
-            service::list_replies(conn, id, viewer.as_ref(), cursor.as_deref(), limit)
-        })
-        .await?;
+    let page = db::read(&pool, Cost::Small, move |conn| {
+        service::list_replies(conn, id, viewer.as_ref(), cursor.as_deref(), limit)
+    })
+    .await?;
     Ok(HttpResponse::Ok().json(page))
 }
 
@@ -326,7 +327,7 @@ pub async fn create_reply(
     let body = domain::parse_reply_body(body.into_inner().body.as_deref())?;
     let id = id.into_inner();
     // The limits are counted on the reply's own connection: one hand-off to the blocking pool.
-    let reply = db::run(&pool, move |conn| {
+    let reply = db::write(&pool, move |conn| {
         let posting = service::Posting {
             limits: &limits,
             trust: &settings.trust,
@@ -359,7 +360,7 @@ pub async fn update_reply(
 ) -> Result<HttpResponse, ApiError> {
     let body = domain::parse_reply_body(body.into_inner().body.as_deref())?;
     let id = id.into_inner();
-    let reply = db::run(&pool, move |conn| {
+    let reply = db::write(&pool, move |conn| {
         service::update_reply(conn, id, &actor, &body, &settings.trust)
     })
     .await?;
@@ -384,7 +385,7 @@ pub async fn delete_reply(
     pool: web::Data<DbPool>,
 ) -> Result<HttpResponse, ApiError> {
     let id = id.into_inner();
-    db::run(&pool, move |conn| service::delete_reply(conn, id, &actor)).await?;
+    db::write(&pool, move |conn| service::delete_reply(conn, id, &actor)).await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -449,7 +450,7 @@ async fn vote(
     pool: web::Data<DbPool>,
 ) -> Result<HttpResponse, ApiError> {
     let value = domain::parse_vote(body.value)?;
-    let vote = db::run(&pool, move |conn| {
+    let vote = db::write(&pool, move |conn| {
         service::vote(conn, target, &actor, value)
     })
     .await?;

@@ -297,7 +297,7 @@ async fn the_worker_waits_out_an_outage_without_spending_attempts() {
                     started.notify_one();
                     release.notified().await;
                 }
-                let result = devforum::db::read(&ctx.pool, |conn| {
+                let result = devforum::db::read(&ctx.pool, devforum::db::Cost::Large, |conn| {
                     use diesel::RunQueryDsl;
                     diesel::sql_query("SELECT 1").execute(conn)?;
                     Ok(())

@@ -3,6 +3,7 @@
 //! links.
 
 pub mod erasure;
+pub mod export;
 
 use chrono::{DateTime, Duration, Utc};
 use diesel::prelude::*;

@@ -3,6 +3,7 @@
 
 pub mod admin;
 pub mod erasure;
+pub mod export;
 
 use chrono::{Duration, Utc};
 use diesel::prelude::*;

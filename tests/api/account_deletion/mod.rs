@@ -591,7 +591,7 @@ async fn an_archive_asked_for_before_a_deletion_is_never_built_or_mailed() {
         )
         .await;
     assert_eq!(response.status().as_u16(), 204);
-    let built = devforum::accounts::export::build(
+    let built = devforum::accounts::service::export::build(
         &mut app.conn(),
         devforum::ids::UserId(ada.id),
         "https://forum.example",

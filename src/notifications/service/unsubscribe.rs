@@ -11,11 +11,11 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use super::domain::SubscriptionLevel;
-use super::model;
 use crate::config::Settings;
 use crate::error::ApiError;
 use crate::ids::{ThreadId, UserId};
+use crate::notifications::domain::SubscriptionLevel;
+use crate::notifications::model::{self, unsubscribe as links};
 
 const AUDIENCE: &str = "devforum-unsubscribe";
 
@@ -157,15 +157,7 @@ fn view(conn: &mut PgConnection, ticket: &Ticket, done: bool) -> QueryResult<Uns
     let (scope, thread_id, title) = match ticket.scope {
         Scope::Mail => ("all", None, None),
         Scope::Digest => ("digest", None, None),
-        Scope::Thread(thread) => {
-            use crate::schema::threads::dsl as t;
-            let title: Option<String> = t::threads
-                .find(thread)
-                .select(t::title)
-                .first(conn)
-                .optional()?;
-            ("thread", Some(thread), title)
-        }
+        Scope::Thread(thread) => ("thread", Some(thread), links::thread_title(conn, thread)?),
     };
     Ok(UnsubscribeView {
         scope: scope.to_string(),
@@ -175,14 +167,6 @@ fn view(conn: &mut PgConnection, ticket: &Ticket, done: bool) -> QueryResult<Uns
     })
 }
 
-fn used(conn: &mut PgConnection, ticket: &Ticket) -> QueryResult<bool> {
-    use crate::schema::unsubscribe_tokens_used::dsl as u;
-    diesel::select(diesel::dsl::exists(
-        u::unsubscribe_tokens_used.find(ticket.id),
-    ))
-    .get_result(conn)
-}
-
 /// What `token` would do, changing nothing.
 pub fn preview(
     conn: &mut PgConnection,
@@ -190,7 +174,7 @@ pub fn preview(
     token: &str,
 ) -> Result<UnsubscribeView, ApiError> {
     let ticket = keys.verify(token).ok_or_else(invalid)?;
-    if used(conn, &ticket)? {
+    if links::token_used(conn, ticket.id)? {
         return Err(invalid());
     }
     Ok(view(conn, &ticket, false)?)
@@ -204,13 +188,8 @@ pub fn apply(
 ) -> Result<UnsubscribeView, ApiError> {
     let ticket = keys.verify(token).ok_or_else(invalid)?;
     conn.transaction(|conn| {
-        use crate::schema::unsubscribe_tokens_used::dsl as u;
-        use crate::schema::users::dsl as users;
-        let claimed = diesel::insert_into(u::unsubscribe_tokens_used)
-            .values((u::token_id.eq(ticket.id), u::user_id.eq(ticket.user)))
-            .on_conflict_do_nothing()
-            .execute(conn)
-            .map_err(|error| match error {
+        let claimed =
+            links::use_token(conn, ticket.id, ticket.user).map_err(|error| match error {
                 // The member is gone: the link is as good as forged.
                 diesel::result::Error::DatabaseError(
                     diesel::result::DatabaseErrorKind::ForeignKeyViolation,
@@ -218,28 +197,14 @@ pub fn apply(
                 ) => invalid(),
                 other => other.into(),
             })?;
-        if claimed == 0 {
+        if !claimed {
             return Err(invalid());
         }
         match ticket.scope {
-            Scope::Mail => {
-                diesel::update(users::users.find(ticket.user))
-                    .set((
-                        users::email_notifications.eq("never"),
-                        users::digest.eq("never"),
-                    ))
-                    .execute(conn)?;
-            }
-            Scope::Digest => {
-                diesel::update(users::users.find(ticket.user))
-                    .set(users::digest.eq("never"))
-                    .execute(conn)?;
-            }
+            Scope::Mail => links::stop_mail(conn, ticket.user)?,
+            Scope::Digest => links::stop_digest(conn, ticket.user)?,
             Scope::Thread(thread) => {
-                use crate::schema::threads::dsl as t;
-                let exists: bool = diesel::select(diesel::dsl::exists(t::threads.find(thread)))
-                    .get_result(conn)?;
-                if exists {
+                if links::thread_title(conn, thread)?.is_some() {
                     model::choose(conn, ticket.user, thread, SubscriptionLevel::Muted)?;
                 }
             }

@@ -10,13 +10,13 @@
 
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
-use diesel::sql_types::{BigInt, Bool, Integer, Jsonb, Nullable, Text, Timestamptz};
 use serde::{Deserialize, Serialize};
 
-use super::domain::{EmailPreference, NotificationKind};
 use super::unsubscribe::{Scope, UnsubscribeKeys};
 use crate::email::{self, OutgoingEmail};
-use crate::ids::{NotificationId, ThreadId, UserId};
+use crate::ids::NotificationId;
+use crate::notifications::domain::{EmailPreference, NotificationKind};
+use crate::notifications::model::mail::{self as model, MailRow};
 
 /// The job that decides about, and sends, one notification's mail.
 pub const MAIL_JOB: &str = "notification.mail";
@@ -137,101 +137,18 @@ pub fn decide(
     Decision::Send
 }
 
-#[derive(Debug, QueryableByName)]
-struct MailRow {
-    #[diesel(sql_type = BigInt)]
-    user_id: UserId,
-    #[diesel(sql_type = Text)]
-    kind: NotificationKind,
-    #[diesel(sql_type = Bool)]
-    read: bool,
-    #[diesel(sql_type = Bool)]
-    hidden: bool,
-    #[diesel(sql_type = Bool)]
-    mailed: bool,
-    #[diesel(sql_type = Timestamptz)]
-    created_at: DateTime<Utc>,
-    #[diesel(sql_type = Integer)]
-    count: i32,
-    #[diesel(sql_type = Nullable<Jsonb>)]
-    mail: Option<serde_json::Value>,
-    #[diesel(sql_type = Nullable<BigInt>)]
-    thread_id: Option<ThreadId>,
-    #[diesel(sql_type = Nullable<BigInt>)]
-    reply_id: Option<i64>,
-    #[diesel(sql_type = Nullable<BigInt>)]
-    meetup_id: Option<i64>,
-    #[diesel(sql_type = Nullable<BigInt>)]
-    mentorship_request_id: Option<i64>,
-    #[diesel(sql_type = Nullable<Text>)]
-    title: Option<String>,
-    #[diesel(sql_type = Nullable<Text>)]
-    body: Option<String>,
-    #[diesel(sql_type = Nullable<Text>)]
-    actor: Option<String>,
-    #[diesel(sql_type = Text)]
-    email: String,
-    #[diesel(sql_type = Text)]
-    username: String,
-    #[diesel(sql_type = Text)]
-    preference: EmailPreference,
-    #[diesel(sql_type = Nullable<Timestamptz>)]
-    last_seen_at: Option<DateTime<Utc>>,
-    #[diesel(sql_type = Bool)]
-    reachable: bool,
-    #[diesel(sql_type = BigInt)]
-    sent_today: i64,
-}
-
-impl MailRow {
-    fn facts(&self) -> Facts {
-        Facts {
-            read: self.read,
-            hidden: self.hidden,
-            mailed: self.mailed,
-            created_at: self.created_at,
-            preference: self.preference,
-            last_seen_at: self.last_seen_at,
-            sent_today: self.sent_today,
-            reachable: self.reachable,
-        }
+/// What [`decide`] weighs, from the loaded row.
+fn facts_of(row: &MailRow) -> Facts {
+    Facts {
+        read: row.read,
+        hidden: row.hidden,
+        mailed: row.mailed,
+        created_at: row.created_at,
+        preference: row.preference,
+        last_seen_at: row.last_seen_at,
+        sent_today: row.sent_today,
+        reachable: row.reachable,
     }
-}
-
-/// The notification and its member, locked: the member's row first, in a statement of its
-/// own, so the count of their mails today is read after any other decision for them has
-/// committed (the daily cap holds when several of their mails are decided at once).
-fn load(conn: &mut PgConnection, id: NotificationId) -> QueryResult<Option<MailRow>> {
-    diesel::sql_query(
-        "SELECT 1 FROM users WHERE id = (SELECT user_id FROM notifications WHERE id = $1) \
-         FOR NO KEY UPDATE",
-    )
-    .bind::<BigInt, _>(id)
-    .execute(conn)?;
-    diesel::sql_query(
-        "SELECT n.user_id, n.kind, n.read_at IS NOT NULL AS read, n.hidden, \
-                n.mailed_at IS NOT NULL AS mailed, n.created_at, n.count, n.mail, n.thread_id, \
-                n.reply_id, n.meetup_id, n.mentorship_request_id, COALESCE(t.title, m.title) AS title, \
-                COALESCE(r.body, t.body) AS body, \
-                COALESCE(a.display_name, a.username) AS actor, \
-                u.email, u.username, u.email_notifications AS preference, u.last_seen_at, \
-                (u.email_verified AND u.email_undeliverable_at IS NULL \
-                  AND (u.suspended_at IS NULL OR u.suspended_until <= now())) \
-                  AS reachable, \
-                (SELECT count(*) FROM notifications s \
-                  WHERE s.user_id = n.user_id AND s.mailed_at > now() - interval '1 day') \
-                  AS sent_today \
-         FROM notifications n JOIN users u ON u.id = n.user_id \
-         LEFT JOIN threads t ON t.id = n.thread_id \
-         LEFT JOIN replies r ON r.id = n.reply_id \
-         LEFT JOIN meetups m ON m.id = n.meetup_id \
-         LEFT JOIN users a ON a.id = n.actor_id \
-         WHERE n.id = $1 \
-         FOR NO KEY UPDATE OF n, u",
-    )
-    .bind::<BigInt, _>(id)
-    .get_result(conn)
-    .optional()
 }
 
 /// Runs one mail job: sends, asks again later, or lets it go. Safe to run twice.
@@ -242,15 +159,13 @@ pub fn deliver(
     now: DateTime<Utc>,
 ) -> anyhow::Result<Decision> {
     conn.transaction(|conn| {
-        let Some(row) = load(conn, work.notification_id)? else {
+        let Some(row) = model::load(conn, work.notification_id)? else {
             return Ok(Decision::Skip("gone"));
         };
-        let decision = decide(&row.facts(), context.wait, context.daily_cap, now);
+        let decision = decide(&facts_of(&row), context.wait, context.daily_cap, now);
         match decision {
             Decision::Send => {
-                diesel::sql_query("UPDATE notifications SET mailed_at = now() WHERE id = $1")
-                    .bind::<BigInt, _>(work.notification_id)
-                    .execute(conn)?;
+                model::mark_mailed(conn, work.notification_id)?;
                 let message = compose(&row, context)?;
                 email::enqueue_message(conn, &message)?;
             }

@@ -1,4 +1,9 @@
-//! Notification use cases: the inbox, following threads, and the fan-out job.
+//! Notification use cases: the inbox, following threads, and the fan-out job; mail, the
+//! digest and unsubscribe links in their own files.
+
+pub mod digest;
+pub mod mail;
+pub mod unsubscribe;
 
 use diesel::prelude::*;
 

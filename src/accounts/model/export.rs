@@ -1,84 +1,23 @@
-//! A member's data as one JSON archive (API.md "Members own their accounts", GDPR art. 20;
-//! the format is `docs/account-export.md`).
-//!
-//! `POST /users/me/export` enqueues an `account.export` job; the job writes the archive in
-//! one repeatable-read transaction (a consistent snapshot), page by page, into 256 KiB chunks
-//! in `account_export_chunks`, and mails a link that works once for 7 days. Neither building
-//! nor downloading ever holds more than a page of rows and a chunk in memory, and any serve
-//! process can hand the archive out.
+//! The statements of a member's archive (`service::export` holds the use cases): what each
+//! section reads, the archive's row and its stored pieces.
 
-use chrono::{Duration, Utc};
+use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Binary, Integer, Nullable, Text, Timestamptz};
-use serde::{Deserialize, Serialize};
 
-use super::model::User;
-use super::tokens;
+use crate::accounts::tokens;
 use crate::error::ApiError;
 use crate::ids::UserId;
-
-/// The job that builds an archive.
-pub const EXPORT_JOB: &str = "account.export";
-/// The archive format's name and version (`docs/account-export.md`).
-pub const FORMAT: &str = "devforum-account-export";
-pub const VERSION: i32 = 1;
-/// How long the emailed link works.
-pub const LINK_LIFETIME_DAYS: i64 = 7;
-/// The size of each stored piece of an archive.
-pub const CHUNK_BYTES: usize = 256 * 1024;
-/// Rows read at a time.
-const PAGE_ROWS: i64 = 200;
-
-impl crate::jobs::ConnTask for ExportWork {
-    const KIND: &'static str = EXPORT_JOB;
-    /// The site's URL, for the links in the mail.
-    type Needs = String;
-
-    fn run(self, conn: &mut PgConnection, base_url: &String) -> anyhow::Result<()> {
-        build(conn, self.user_id, base_url)?;
-        Ok(())
-    }
-}
-
-#[derive(Debug, Serialize, Deserialize)]
-pub struct ExportWork {
-    pub user_id: UserId,
-}
-
-/// Enqueues the member's archive unless one is being built already; whether it enqueued.
-pub fn request(conn: &mut PgConnection, user_id: UserId) -> QueryResult<bool> {
-    conn.transaction(|conn| {
-        // One request at a time per member: concurrent requests queue on the member's row.
-        diesel::sql_query("SELECT id FROM users WHERE id = $1 FOR NO KEY UPDATE")
-            .bind::<BigInt, _>(user_id)
-            .execute(conn)?;
-        let pending: i64 = diesel::sql_query(
-            "SELECT count(*) AS n FROM jobs WHERE kind = $1 AND status <> 'failed' \
-               AND payload->>'user_id' = $2::text",
-        )
-        .bind::<Text, _>(EXPORT_JOB)
-        .bind::<BigInt, _>(user_id)
-        .get_result::<crate::db::Count>(conn)?
-        .n;
-        if pending > 0 {
-            return Ok(false);
-        }
-        let payload = serde_json::to_value(ExportWork { user_id })
-            .map_err(|e| diesel::result::Error::SerializationError(Box::new(e)))?;
-        crate::jobs::enqueue(conn, EXPORT_JOB, &payload)?;
-        Ok(true)
-    })
-}
 
 /// One part of the archive: a JSON array of the member's rows, read `PAGE_ROWS` at a time.
 /// The query takes the member's id (`$1`), the last key read (`$2`) and the page size (`$3`),
 /// and answers `key` (ascending) and `item` (one JSON object as text).
-struct Section {
-    name: &'static str,
+pub struct Section {
+    pub name: &'static str,
     query: &'static str,
 }
 
-const SECTIONS: &[Section] = &[
+pub const SECTIONS: &[Section] = &[
     Section {
         name: "threads",
         query: "SELECT id AS key, json_build_object('id', id, 'title', title, 'body', body, \
@@ -186,11 +125,11 @@ const ACCOUNT_QUERY: &str = "SELECT json_build_object( \
     )::text AS item FROM users u WHERE u.id = $1 AND u.deleted_at IS NULL";
 
 #[derive(QueryableByName)]
-struct Row {
+pub struct Row {
     #[diesel(sql_type = BigInt)]
-    key: i64,
+    pub key: i64,
     #[diesel(sql_type = Text)]
-    item: String,
+    pub item: String,
 }
 
 #[derive(QueryableByName)]
@@ -199,159 +138,100 @@ struct Item {
     item: String,
 }
 
-/// Bytes on their way into `account_export_chunks`: whole chunks are stored as they fill.
-struct ChunkWriter {
-    export_id: i64,
-    next_seq: i32,
-    buffer: Vec<u8>,
-    size: i64,
-}
-
-impl ChunkWriter {
-    fn new(export_id: i64) -> Self {
-        ChunkWriter {
-            export_id,
-            next_seq: 0,
-            buffer: Vec::with_capacity(CHUNK_BYTES * 2),
-            size: 0,
-        }
-    }
-
-    fn push(&mut self, conn: &mut PgConnection, text: &str) -> QueryResult<()> {
-        self.buffer.extend_from_slice(text.as_bytes());
-        while self.buffer.len() >= CHUNK_BYTES {
-            let rest = self.buffer.split_off(CHUNK_BYTES);
-            let full = std::mem::replace(&mut self.buffer, rest);
-            self.store(conn, &full)?;
-        }
-        Ok(())
-    }
-
-    fn finish(mut self, conn: &mut PgConnection) -> QueryResult<i64> {
-        if !self.buffer.is_empty() {
-            let last = std::mem::take(&mut self.buffer);
-            self.store(conn, &last)?;
-        }
-        Ok(self.size)
-    }
-
-    fn store(&mut self, conn: &mut PgConnection, data: &[u8]) -> QueryResult<()> {
-        diesel::sql_query(
-            "INSERT INTO account_export_chunks (export_id, seq, data) VALUES ($1, $2, $3)",
-        )
-        .bind::<BigInt, _>(self.export_id)
-        .bind::<Integer, _>(self.next_seq)
-        .bind::<Binary, _>(data)
+/// Holds the member's row until the transaction ends: concurrent requests for an archive
+/// queue here, one at a time per member.
+pub fn lock_member(conn: &mut PgConnection, user_id: UserId) -> QueryResult<()> {
+    diesel::sql_query("SELECT id FROM users WHERE id = $1 FOR NO KEY UPDATE")
+        .bind::<BigInt, _>(user_id)
         .execute(conn)?;
-        self.next_seq += 1;
-        self.size += data.len() as i64;
-        Ok(())
-    }
+    Ok(())
 }
 
-/// A built archive: where it is and what its link is.
-pub struct Built {
-    pub export_id: i64,
-    pub size_bytes: i64,
+/// Archive jobs of the member's that are waiting or running.
+pub fn pending_jobs(conn: &mut PgConnection, kind: &str, user_id: UserId) -> QueryResult<i64> {
+    Ok(diesel::sql_query(
+        "SELECT count(*) AS n FROM jobs WHERE kind = $1 AND status <> 'failed' \
+           AND payload->>'user_id' = $2::text",
+    )
+    .bind::<Text, _>(kind)
+    .bind::<BigInt, _>(user_id)
+    .get_result::<crate::db::Count>(conn)?
+    .n)
 }
 
-/// Builds the member's archive and mails them its link; nothing when the account is gone.
-/// Expired and long-downloaded archives of everyone are swept first.
-pub fn build(
-    conn: &mut PgConnection,
-    user_id: UserId,
-    base_url: &str,
-) -> anyhow::Result<Option<Built>> {
-    sweep(conn)?;
-    conn.build_transaction().repeatable_read().run(|conn| {
-        let Some(user) = diesel::OptionalExtension::optional(User::find(conn, user_id))? else {
-            return Ok(None);
-        };
-        // Deleted while the job waited: there is nothing of theirs left to send, nor anyone.
-        if is_deleted(conn, user_id)? {
-            return Ok(None);
-        }
-        diesel::sql_query("SET LOCAL TimeZone = 'UTC'").execute(conn)?;
-        let token = tokens::generate();
-        let export_id: i64 = diesel::sql_query(
-            "INSERT INTO account_exports (user_id, token_hash, size_bytes, expires_at) \
-             VALUES ($1, $2, 0, $3) RETURNING id AS n",
-        )
-        .bind::<BigInt, _>(user.id)
-        .bind::<Text, _>(tokens::hash(&token))
-        .bind::<Timestamptz, _>(Utc::now() + Duration::days(LINK_LIFETIME_DAYS))
-        .get_result::<crate::db::Count>(conn)?
-        .n;
-        let mut out = ChunkWriter::new(export_id);
-        write_archive(conn, &mut out, user.id)?;
-        let size_bytes = out.finish(conn)?;
-        diesel::sql_query("UPDATE account_exports SET size_bytes = $2 WHERE id = $1")
-            .bind::<BigInt, _>(export_id)
-            .bind::<BigInt, _>(size_bytes)
-            .execute(conn)?;
-        crate::email::enqueue(
-            conn,
-            &user.email,
-            "export_ready",
-            serde_json::json!({
-                "username": user.username,
-                "link": download_link(base_url, &token),
-                "size": human_size(size_bytes),
-            }),
-        )?;
-        Ok(Some(Built {
-            export_id,
-            size_bytes,
-        }))
-    })
+/// Dates in the archive's JSON are written in UTC, whatever the session's zone.
+pub fn write_dates_in_utc(conn: &mut PgConnection) -> QueryResult<()> {
+    diesel::sql_query("SET LOCAL TimeZone = 'UTC'").execute(conn)?;
+    Ok(())
 }
 
-fn write_archive(
-    conn: &mut PgConnection,
-    out: &mut ChunkWriter,
-    user_id: UserId,
-) -> QueryResult<()> {
+/// The account itself as one JSON object.
+pub fn account_item(conn: &mut PgConnection, user_id: UserId) -> QueryResult<String> {
     let account: Item = diesel::sql_query(ACCOUNT_QUERY)
         .bind::<BigInt, _>(user_id)
         .get_result(conn)?;
-    let header = serde_json::json!({
-        "format": FORMAT,
-        "version": VERSION,
-        "generated_at": Utc::now(),
-    })
-    .to_string();
-    // The header's object, opened up to take the rest of the archive's members.
-    out.push(conn, header.trim_end_matches('}'))?;
-    out.push(conn, ",\"account\":")?;
-    out.push(conn, &account.item)?;
-    for section in SECTIONS {
-        out.push(conn, &format!(",\"{}\":[", section.name))?;
-        let mut after = 0_i64;
-        let mut first = true;
-        loop {
-            let rows: Vec<Row> = diesel::sql_query(section.query)
-                .bind::<BigInt, _>(user_id)
-                .bind::<BigInt, _>(after)
-                .bind::<BigInt, _>(PAGE_ROWS)
-                .load(conn)?;
-            for row in &rows {
-                if !first {
-                    out.push(conn, ",")?;
-                }
-                first = false;
-                out.push(conn, &row.item)?;
-            }
-            match rows.last() {
-                Some(last) if rows.len() as i64 == PAGE_ROWS => after = last.key,
-                _ => break,
-            }
-        }
-        out.push(conn, "]")?;
-    }
-    out.push(conn, "}\n")
+    Ok(account.item)
 }
 
-fn is_deleted(conn: &mut PgConnection, user_id: UserId) -> QueryResult<bool> {
+/// Up to `limit` rows of `section` with keys after `after`, in key order.
+pub fn section_page(
+    conn: &mut PgConnection,
+    section: &Section,
+    user_id: UserId,
+    after: i64,
+    limit: i64,
+) -> QueryResult<Vec<Row>> {
+    diesel::sql_query(section.query)
+        .bind::<BigInt, _>(user_id)
+        .bind::<BigInt, _>(after)
+        .bind::<BigInt, _>(limit)
+        .load(conn)
+}
+
+/// A new, empty archive behind `token_hash`; its id.
+pub fn start_archive(
+    conn: &mut PgConnection,
+    user_id: UserId,
+    token_hash: &str,
+    expires_at: DateTime<Utc>,
+) -> QueryResult<i64> {
+    Ok(diesel::sql_query(
+        "INSERT INTO account_exports (user_id, token_hash, size_bytes, expires_at) \
+         VALUES ($1, $2, 0, $3) RETURNING id AS n",
+    )
+    .bind::<BigInt, _>(user_id)
+    .bind::<Text, _>(token_hash)
+    .bind::<Timestamptz, _>(expires_at)
+    .get_result::<crate::db::Count>(conn)?
+    .n)
+}
+
+/// Stores the `seq`th piece of an archive.
+pub fn store_chunk(
+    conn: &mut PgConnection,
+    export_id: i64,
+    seq: i32,
+    data: &[u8],
+) -> QueryResult<()> {
+    diesel::sql_query(
+        "INSERT INTO account_export_chunks (export_id, seq, data) VALUES ($1, $2, $3)",
+    )
+    .bind::<BigInt, _>(export_id)
+    .bind::<Integer, _>(seq)
+    .bind::<Binary, _>(data)
+    .execute(conn)?;
+    Ok(())
+}
+
+pub fn finish_archive(conn: &mut PgConnection, export_id: i64, size_bytes: i64) -> QueryResult<()> {
+    diesel::sql_query("UPDATE account_exports SET size_bytes = $2 WHERE id = $1")
+        .bind::<BigInt, _>(export_id)
+        .bind::<BigInt, _>(size_bytes)
+        .execute(conn)?;
+    Ok(())
+}
+
+pub fn is_deleted(conn: &mut PgConnection, user_id: UserId) -> QueryResult<bool> {
     use crate::schema::users;
     users::table
         .find(user_id)
@@ -368,19 +248,6 @@ pub fn sweep(conn: &mut PgConnection) -> QueryResult<usize> {
     .execute(conn)
 }
 
-fn download_link(base_url: &str, token: &str) -> String {
-    format!("{}/api/v1/exports/{token}", base_url.trim_end_matches('/'))
-}
-
-/// "1.2 MB", "532 KB", "900 bytes".
-pub fn human_size(bytes: i64) -> String {
-    match bytes {
-        b if b >= 1_000_000 => format!("{:.1} MB", b as f64 / 1_000_000.0),
-        b if b >= 1_000 => format!("{} KB", b / 1_000),
-        b => format!("{b} bytes"),
-    }
-}
-
 /// An archive claimed for download: the link is used up.
 #[derive(Debug, QueryableByName)]
 pub struct Claimed {
@@ -391,7 +258,7 @@ pub struct Claimed {
     #[diesel(sql_type = Text)]
     pub username: String,
     #[diesel(sql_type = Timestamptz)]
-    pub created_at: chrono::DateTime<Utc>,
+    pub created_at: DateTime<Utc>,
 }
 
 /// Uses up a download link: the archive it names, if unused and unexpired (404 otherwise).
@@ -436,13 +303,6 @@ pub fn discard_chunks(conn: &mut PgConnection, export_id: i64) -> QueryResult<us
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn sizes_read_as_people_say_them() {
-        assert_eq!(human_size(900), "900 bytes");
-        assert_eq!(human_size(532_100), "532 KB");
-        assert_eq!(human_size(1_234_567), "1.2 MB");
-    }
 
     #[test]
     fn every_section_pages_by_a_key_and_names_itself_once() {

@@ -3,6 +3,10 @@
 //! thread or meetup is hidden or deleted (the triggers of the notifications migration), so the
 //! two can never disagree and no code path that hides content has to remember notifications.
 
+pub mod digest;
+pub mod mail;
+pub mod unsubscribe;
+
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use diesel::sql_types::{Array, BigInt, Bool, Integer, Jsonb, Nullable, Text, Timestamptz};
@@ -366,7 +370,7 @@ impl Subject {
 
 /// Records a direct event for `recipients` under `event`: each is told once, never of their
 /// own action nor of one by a member they blocked. `mail`: the message prepared for it (a
-/// [`super::mail::Draft`]), sent or not as the recipient's preferences say.
+/// [`Draft`](crate::notifications::Draft)), sent or not as the recipient's preferences say.
 pub fn insert_direct(
     conn: &mut PgConnection,
     event: &str,
