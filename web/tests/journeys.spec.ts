@@ -1,6 +1,6 @@
 import AxeBuilder from '@axe-core/playwright';
 import { expect, test, type Page } from '@playwright/test';
-import { admin, logIn, member, memberIn, PASSWORD, screenshot, signedIn } from './helpers';
+import { admin, logIn, member, memberIn, PASSWORD, postThread, screenshot, signedIn } from './helpers';
 import { bounce, linkFor, mailLink, returnPath } from './mail';
 
 test('register with field errors shown, verify by the emailed link, log in', async ({ page }) => {
@@ -329,4 +329,50 @@ test('a bouncing address: the member sees why mail stopped and fixes it; staff s
   await page.goto('/');
   await expect(signedIn(page, 'journey_bounced')).toBeVisible();
   await expect(banner).toBeHidden();
+});
+
+test('routes: deep links and reloads land on their page, back and forward stay in the app, unknown paths say so, file links download', async ({
+  page,
+}) => {
+  await member(page, 'journey_routes');
+  const id = await postThread(page, 'Routing around', 'Deep links work.', 'routing');
+
+  // A deep link, and a reload of it, open the page itself.
+  await page.goto(`/threads/${id}`);
+  await expect(page.getByRole('heading', { level: 1, name: 'Routing around' })).toBeVisible();
+  await page.reload();
+  await expect(page.getByRole('heading', { level: 1, name: 'Routing around' })).toBeVisible();
+  // The query string is the page's state.
+  await page.goto('/threads?sort=top&tag=routing');
+  await expect(page.getByRole('heading', { level: 1, name: 'Top threads tagged routing' })).toBeVisible();
+  await expect(page.getByRole('link', { name: 'Routing around' })).toBeVisible();
+
+  // Links and the browser's back and forward move between pages without a reload, and the
+  // next Tab starts at the new page's content.
+  await page.evaluate(() => ((window as unknown as { stayed: boolean }).stayed = true));
+  await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Mentors' }).click();
+  await expect(page.getByRole('heading', { level: 1, name: 'Mentors' })).toBeVisible();
+  await expect.poll(() => page.evaluate(() => document.activeElement?.id)).toBe('main');
+  await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Meetups' }).click();
+  await expect(page.getByRole('heading', { level: 1, name: /^Upcoming meetups/ })).toBeVisible();
+  await page.goBack();
+  await expect(page.getByRole('heading', { level: 1, name: 'Mentors' })).toBeVisible();
+  await page.goForward();
+  await expect(page).toHaveURL(/\/meetups$/);
+  await page.goBack();
+  await page.goBack();
+  await expect(page.getByRole('heading', { level: 1, name: 'Top threads tagged routing' })).toBeVisible();
+  expect(await page.evaluate(() => (window as unknown as { stayed?: boolean }).stayed)).toBe(true);
+
+  // What is not there says so.
+  await page.goto('/no/such/page');
+  await expect(page.getByRole('heading', { level: 1, name: 'Page not found' })).toBeVisible();
+  await page.goto('/threads/not-a-number');
+  await expect(page.getByRole('heading', { level: 1, name: 'No such thread' })).toBeVisible();
+
+  // A link to a file of the API is a download, not a page of the app.
+  await page.goto('/meetups');
+  const download = page.waitForEvent('download');
+  await page.getByRole('link', { name: 'Calendar feed (.ics)' }).click();
+  expect((await download).suggestedFilename()).toMatch(/\.ics$/);
 });
