@@ -81,7 +81,7 @@ pub fn split_page<R>(
     (rows, next_cursor)
 }
 
-#[derive(Debug, Serialize, ToSchema)]
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct Page<T: ToSchema> {
     pub items: Vec<T>,
     /// Pass as `cursor` for the next page; `null` on the last page.

@@ -1,20 +1,20 @@
 //! What the API shows of an account.
 
 use chrono::{DateTime, Utc};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::{Role, User};
 use crate::ids::UserId;
 
 /// A member as the content they wrote, organise or take part in shows them.
-#[derive(Debug, Clone, Serialize, ToSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct MemberSummary {
     pub username: String,
     pub display_name: Option<String>,
 }
 
-#[derive(Debug, Serialize, ToSchema)]
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct UserView {
     pub id: UserId,
     pub username: String,
@@ -45,7 +45,7 @@ pub struct UserView {
     pub email_deliverable: Option<bool>,
 }
 
-#[derive(Debug, Serialize, ToSchema)]
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct SuspensionView {
     /// When the suspension ends by itself; absent for an indefinite one.
     pub until: Option<DateTime<Utc>>,
@@ -102,7 +102,7 @@ impl UserView {
     }
 }
 
-#[derive(Debug, Serialize, ToSchema)]
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct TokenPair {
     pub access_token: String,
     /// Always `Bearer`.
@@ -116,7 +116,7 @@ pub struct TokenPair {
 }
 
 /// One signed-in device: a login and the refresh tokens descended from it.
-#[derive(Debug, Serialize, ToSchema)]
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct SessionView {
     pub id: uuid::Uuid,
     pub created_at: DateTime<Utc>,
@@ -141,7 +141,7 @@ impl SessionView {
 }
 
 /// `GET /users/me/sessions`.
-#[derive(Debug, Serialize, ToSchema)]
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct SessionList {
     pub items: Vec<SessionView>,
 }

@@ -20,7 +20,7 @@ pub const URL_CHARS: usize = 2_000;
 
 crate::text_enum! {
     /// Whether a meetup still takes place.
-    #[derive(Serialize, ToSchema)]
+    #[derive(Serialize, Deserialize, ToSchema)]
     #[serde(rename_all = "lowercase")]
     pub enum MeetupStatus ("meetup status") {
         Scheduled => "scheduled",
@@ -29,7 +29,7 @@ crate::text_enum! {
 }
 
 crate::text_enum! {
-    #[derive(Serialize, ToSchema)]
+    #[derive(Serialize, serde::Deserialize, ToSchema)]
     #[serde(rename_all = "lowercase")]
     pub enum RsvpStatus ("RSVP status") {
         Going => "going",

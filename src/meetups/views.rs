@@ -1,7 +1,7 @@
 //! What the API shows of meetups, RSVPs and attendee lists.
 
 use chrono::{DateTime, Utc};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use crate::accounts::views::MemberSummary;
@@ -11,7 +11,7 @@ use super::domain::Venue;
 use super::domain::{MeetupStatus, RsvpStatus};
 use super::model::{MeetupRow, MemberRow, RsvpRow};
 
-#[derive(Debug, Serialize, ToSchema)]
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct VenueView {
     pub name: String,
     pub address: String,
@@ -40,7 +40,7 @@ impl MemberRow {
     }
 }
 
-#[derive(Debug, Serialize, ToSchema)]
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct MeetupView {
     pub id: MeetupId,
     pub title: String,
@@ -112,7 +112,7 @@ impl MeetupView {
 }
 
 /// A listing entry: the meetup without its description.
-#[derive(Debug, Serialize, ToSchema)]
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct MeetupSummary {
     pub id: MeetupId,
     pub title: String,
@@ -156,7 +156,7 @@ impl MeetupSummary {
     }
 }
 
-#[derive(Debug, Serialize, ToSchema)]
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct RsvpView {
     pub meetup_id: MeetupId,
     pub status: RsvpStatus,
@@ -165,7 +165,7 @@ pub struct RsvpView {
     pub waitlist_position: Option<i64>,
 }
 
-#[derive(Debug, Serialize, ToSchema)]
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct AttendeeView {
     pub username: String,
     pub display_name: Option<String>,
@@ -184,7 +184,7 @@ impl AttendeeView {
 }
 
 /// Going and waitlisted members, each in RSVP order.
-#[derive(Debug, Serialize, ToSchema)]
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct AttendeeList {
     pub going: Vec<AttendeeView>,
     pub waitlisted: Vec<AttendeeView>,

@@ -1,7 +1,7 @@
 //! What the API shows of mentors and mentorship requests.
 
 use chrono::{DateTime, Utc};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use crate::accounts::views::MemberSummary;
@@ -14,7 +14,7 @@ use super::rules;
 use crate::tags::TagNameSchema;
 
 /// A mentor's full profile.
-#[derive(Debug, Serialize, ToSchema)]
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct MentorView {
     pub username: String,
     pub display_name: Option<String>,
@@ -69,7 +69,7 @@ impl MentorView {
 }
 
 /// A mentor as the directory lists them (no bio: pages stay small).
-#[derive(Debug, Serialize, ToSchema)]
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct MentorSummary {
     pub username: String,
     pub display_name: Option<String>,
@@ -119,7 +119,7 @@ impl PersonRow {
     }
 }
 
-#[derive(Debug, Serialize, ToSchema)]
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct RequestView {
     pub id: MentorshipRequestId,
     pub status: Status,

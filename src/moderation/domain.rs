@@ -70,7 +70,7 @@ crate::text_enum! {
 
 crate::text_enum! {
     /// What a moderation log entry records.
-    #[derive(Serialize, ToSchema)]
+    #[derive(Serialize, Deserialize, ToSchema)]
     #[serde(rename_all = "snake_case")]
     pub enum LogAction ("moderation log action") {
         Hide => "hide",
@@ -101,7 +101,7 @@ crate::text_enum! {
 
 crate::text_enum! {
     /// What a moderation log entry is about.
-    #[derive(Serialize, ToSchema)]
+    #[derive(Serialize, Deserialize, ToSchema)]
     #[serde(rename_all = "lowercase")]
     pub enum LogTargetType ("moderation log target type") {
         Thread => "thread",

@@ -1,7 +1,7 @@
 //! What the API shows of reports and the moderation log.
 
 use chrono::{DateTime, Utc};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::domain::{
@@ -11,7 +11,7 @@ use super::model::{LogRow, ReportRow};
 use crate::accounts::TrustLevel;
 use crate::ids::{AppealId, ModerationLogId, ReportId};
 
-#[derive(Debug, Serialize, ToSchema)]
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct ReportView {
     pub id: ReportId,
     pub target_type: TargetType,
@@ -43,7 +43,7 @@ pub struct ReportView {
     pub target: Option<Option<serde_json::Value>>,
 }
 
-#[derive(Debug, Clone, Serialize, ToSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct ClaimView {
     /// The claiming moderator's username.
     pub moderator: String,
@@ -89,7 +89,7 @@ impl ReportView {
     }
 }
 
-#[derive(Debug, Serialize, ToSchema)]
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct LogEntryView {
     pub id: ModerationLogId,
     /// The acting moderator's or admin's username (a deleted account's anonymous reference,
@@ -123,7 +123,7 @@ impl LogEntryView {
 }
 
 /// An appeal. Its appellant sees it without `action` and `content`; staff see both.
-#[derive(Debug, Serialize, ToSchema)]
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct AppealView {
     pub id: AppealId,
     /// The appealed action's moderation log entry.

@@ -9,7 +9,7 @@ use crate::ids::NotificationId;
 crate::text_enum! {
     /// What a notification is about (the contract's list; `mention` and the others arrive
     /// with the features that produce them).
-    #[derive(Serialize, ToSchema)]
+    #[derive(Serialize, Deserialize, ToSchema)]
     #[serde(rename_all = "snake_case")]
     pub enum NotificationKind ("notification kind") {
         /// A reply in a thread the member started.
@@ -52,7 +52,7 @@ crate::text_enum! {
 
 crate::text_enum! {
     /// Why a member follows a thread the way they do.
-    #[derive(Serialize, ToSchema)]
+    #[derive(Serialize, Deserialize, ToSchema)]
     #[serde(rename_all = "snake_case")]
     pub enum SubscriptionReason ("subscription reason") {
         /// They started it (automatic).

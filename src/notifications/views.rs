@@ -1,7 +1,7 @@
 //! What the API shows of notifications and subscriptions.
 
 use chrono::{DateTime, Utc};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::domain::{
@@ -12,7 +12,7 @@ use super::model::InboxRow;
 use crate::accounts::views::MemberSummary;
 use crate::ids::{MeetupId, MentorshipRequestId, NotificationId, ReplyId, ThreadId};
 
-#[derive(Debug, Serialize, ToSchema)]
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct NotificationView {
     pub id: NotificationId,
     pub kind: NotificationKind,
@@ -60,12 +60,12 @@ impl NotificationView {
     }
 }
 
-#[derive(Debug, Serialize, ToSchema)]
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct UnreadCount {
     pub unread: i64,
 }
 
-#[derive(Debug, Serialize, ToSchema)]
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct SubscriptionView {
     pub level: SubscriptionLevel,
     /// Why: `created` and `replied` are automatic, `chosen` the member's own; `null` when the
@@ -73,13 +73,13 @@ pub struct SubscriptionView {
     pub reason: Option<SubscriptionReason>,
 }
 
-#[derive(Debug, Serialize, ToSchema)]
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct TagSubscriptionView {
     pub level: TagLevel,
 }
 
 /// A member's email preferences.
-#[derive(Debug, Serialize, ToSchema)]
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct NotificationSettingsView {
     pub email: EmailPreference,
     pub digest: DigestFrequency,

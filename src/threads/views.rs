@@ -1,7 +1,7 @@
 //! What the API shows of threads, replies, votes and tags.
 
 use chrono::{DateTime, Utc};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use crate::accounts::views::MemberSummary;
@@ -18,7 +18,7 @@ impl AuthorRow {
     }
 }
 
-#[derive(Debug, Serialize, ToSchema)]
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct ThreadView {
     pub id: ThreadId,
     pub title: String,
@@ -64,7 +64,7 @@ impl ThreadView {
     }
 }
 
-#[derive(Debug, Serialize, ToSchema)]
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct ThreadSummary {
     pub id: ThreadId,
     pub title: String,
@@ -102,7 +102,7 @@ impl ThreadSummary {
     }
 }
 
-#[derive(Debug, Serialize, ToSchema)]
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct ReplyView {
     pub id: ReplyId,
     pub thread_id: ThreadId,
@@ -131,26 +131,26 @@ impl ReplyView {
     }
 }
 
-#[derive(Debug, Serialize, ToSchema)]
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct VoteView {
     pub score: i32,
     pub my_vote: i16,
 }
 
-#[derive(Debug, Serialize, ToSchema)]
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct TagView {
     pub name: String,
     /// Visible threads carrying the tag.
     pub thread_count: i32,
 }
 
-#[derive(Debug, Serialize, ToSchema)]
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct TagList {
     pub items: Vec<TagView>,
 }
 
 /// A Markdown body as a post would show it.
-#[derive(Debug, Serialize, ToSchema)]
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct PreviewView {
     /// Rendered and sanitised HTML.
     pub body_html: String,

@@ -518,3 +518,15 @@ impl TestApp {
 pub async fn json(response: reqwest::Response) -> serde_json::Value {
     response.json().await.expect("json body")
 }
+
+/// A 200 answer read as one of the API's own view types (`devforum::threads::views::ThreadView`
+/// and the like), so a test reads fields by name and type and fails when the answer's shape
+/// drifts from the type the server serialises. Tests about the wire format itself (how a
+/// date or a null is written) read the JSON instead.
+pub async fn read_as<T: serde::de::DeserializeOwned>(response: reqwest::Response) -> T {
+    let status = response.status();
+    let text = response.text().await.expect("a body");
+    assert!(status.is_success(), "status {status}: {text}");
+    serde_json::from_str(&text)
+        .unwrap_or_else(|error| panic!("not a {}: {error}\n{text}", std::any::type_name::<T>()))
+}

@@ -10,7 +10,10 @@ use icalendar::{Calendar, CalendarDateTime, Component, DatePerhapsTime, EventLik
 use reqwest::Method;
 use serde_json::{json, Value};
 
-use crate::helpers::{assert_problem, json, spawn_app, TestApp, TestUser};
+use devforum::meetups::domain::RsvpStatus;
+use devforum::meetups::views::{MeetupView, RsvpView};
+
+use crate::helpers::{assert_problem, json, read_as, spawn_app, TestApp, TestUser};
 use crate::mail::{spawn_app_with_mail, MailServer, MAIL_WAIT};
 
 fn rfc3339(at: DateTime<Utc>) -> String {

@@ -14,30 +14,28 @@ async fn seats_fill_then_the_waitlist_and_rsvps_are_idempotent() {
         let member = app.member(name).await;
         let response = app.rsvp(&member, id).await;
         assert_eq!(response.status().as_u16(), 200);
-        answers.push((member, json(response).await));
+        let answer: RsvpView = read_as(response).await;
+        answers.push((member, answer));
     }
-    let statuses: Vec<&str> = answers
-        .iter()
-        .map(|(_, a)| a["status"].as_str().expect("status"))
-        .collect();
-    assert_eq!(statuses, ["going", "going", "waitlisted", "waitlisted"]);
-    assert_eq!(answers[2].1["waitlist_position"], 1);
-    assert_eq!(answers[3].1["waitlist_position"], 2);
+    let statuses: Vec<RsvpStatus> = answers.iter().map(|(_, a)| a.status).collect();
+    use RsvpStatus::{Going, Waitlisted};
+    assert_eq!(statuses, [Going, Going, Waitlisted, Waitlisted]);
+    assert_eq!(answers[2].1.waitlist_position, Some(1));
+    assert_eq!(answers[3].1.waitlist_position, Some(2));
 
     // Asking again changes nothing.
-    let again = json(app.rsvp(&answers[0].0, id).await).await;
-    assert_eq!(again["status"], "going");
-    let again = json(app.rsvp(&answers[3].0, id).await).await;
-    assert_eq!(again["status"], "waitlisted");
-    let meetup = json(
+    let again: RsvpView = read_as(app.rsvp(&answers[0].0, id).await).await;
+    assert_eq!(again.status, Going);
+    let again: RsvpView = read_as(app.rsvp(&answers[3].0, id).await).await;
+    assert_eq!(again.status, Waitlisted);
+    let meetup: MeetupView = read_as(
         app.get_as(&format!("/api/v1/meetups/{id}"), &answers[3].0.access_token)
             .await,
     )
     .await;
-    assert_eq!(meetup["going_count"], 2);
-    assert_eq!(meetup["waitlist_count"], 2);
-    assert_eq!(meetup["my_rsvp"], "waitlisted");
-    assert_eq!(meetup["my_waitlist_position"], 2);
+    assert_eq!((meetup.going_count, meetup.waitlist_count), (2, 2));
+    assert_eq!(meetup.my_rsvp, Some(Some(Waitlisted)));
+    assert_eq!(meetup.my_waitlist_position, Some(2));
 
     let (going, waitlisted) = app.attendee_names(&ada, id).await;
     assert_eq!(going, ["bob", "cyd"]);
@@ -157,9 +155,8 @@ async fn fifty_simultaneous_rsvps_for_five_seats_leave_five_going_and_forty_five
         )),
         0
     );
-    let meetup = json(app.get(&format!("/api/v1/meetups/{id}")).await).await;
-    assert_eq!(meetup["going_count"], 5);
-    assert_eq!(meetup["waitlist_count"], 45);
+    let meetup: MeetupView = read_as(app.get(&format!("/api/v1/meetups/{id}")).await).await;
+    assert_eq!((meetup.going_count, meetup.waitlist_count), (5, 45));
 }
 
 #[tokio::test]
@@ -186,9 +183,12 @@ async fn simultaneous_withdrawals_and_rsvps_keep_the_count_right() {
     assert!(left.iter().all(|r| r.status().as_u16() == 204));
     assert!(arrived.iter().all(|r| r.status().as_u16() == 200));
 
-    let meetup = json(app.get(&format!("/api/v1/meetups/{id}")).await).await;
-    assert_eq!(meetup["going_count"], 5, "{meetup}");
-    assert_eq!(meetup["waitlist_count"], 8, "{meetup}");
+    let meetup: MeetupView = read_as(app.get(&format!("/api/v1/meetups/{id}")).await).await;
+    assert_eq!(
+        (meetup.going_count, meetup.waitlist_count),
+        (5, 8),
+        "{meetup:?}"
+    );
     assert_eq!(
         app.count(&format!(
             "SELECT count(*) AS n FROM meetup_rsvps WHERE meetup_id = {id} AND status = 'going'"

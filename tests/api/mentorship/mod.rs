@@ -6,7 +6,10 @@ mod requests;
 use reqwest::Method;
 use serde_json::{json, Value};
 
-use crate::helpers::{assert_problem, json, spawn_app, TestApp, TestUser};
+use devforum::mentorship::views::MentorSummary;
+use devforum::pagination::Page;
+
+use crate::helpers::{assert_problem, json, read_as, spawn_app, TestApp, TestUser};
 use crate::mail::{spawn_app_with_mail, MailServer, MAIL_WAIT};
 
 fn profile(capacity: i64, accepting: bool) -> Value {
@@ -268,33 +271,35 @@ async fn the_directory_filters_by_skill_language_and_availability() {
         assert!(first.get(field).is_some(), "{field} missing: {first}");
     }
 
-    let rust = json(app.get("/api/v1/mentors?skill=rust").await).await;
-    assert_eq!(usernames(&rust), ["cyd", "ada"]);
-    let rust = json(app.get("/api/v1/mentors?skill=Rust").await).await;
-    assert_eq!(usernames(&rust), ["cyd", "ada"], "skills are normalised");
-    let french = json(app.get("/api/v1/mentors?language=fr").await).await;
-    assert_eq!(usernames(&french), ["bob"]);
-    let open = json(app.get("/api/v1/mentors?accepting=true").await).await;
-    assert_eq!(usernames(&open), ["bob", "ada"]);
+    let names = |page: &Page<MentorSummary>| -> Vec<String> {
+        page.items.iter().map(|m| m.username.clone()).collect()
+    };
+    let rust: Page<MentorSummary> = read_as(app.get("/api/v1/mentors?skill=rust").await).await;
+    assert_eq!(names(&rust), ["cyd", "ada"]);
+    let rust: Page<MentorSummary> = read_as(app.get("/api/v1/mentors?skill=Rust").await).await;
+    assert_eq!(names(&rust), ["cyd", "ada"], "skills are normalised");
+    let french: Page<MentorSummary> = read_as(app.get("/api/v1/mentors?language=fr").await).await;
+    assert_eq!(names(&french), ["bob"]);
+    let open: Page<MentorSummary> = read_as(app.get("/api/v1/mentors?accepting=true").await).await;
+    assert_eq!(names(&open), ["bob", "ada"]);
 
     // Ada takes one mentee and is full: she no longer counts as accepting.
     let mentee = app.member("dee").await;
     let id = app.asked(&mentee, &ada).await;
     assert_eq!(app.act(&ada, id, "accept").await.status().as_u16(), 200);
-    let open = json(app.get("/api/v1/mentors?accepting=true").await).await;
-    assert_eq!(usernames(&open), ["bob"]);
-    let closed = json(app.get("/api/v1/mentors?accepting=false").await).await;
-    assert_eq!(usernames(&closed), ["cyd", "ada"]);
-    let ada_now = &closed["items"][1];
-    assert_eq!(ada_now["active_mentees"], 1);
-    assert_eq!(ada_now["capacity"], 1);
-    assert_eq!(ada_now["accepting_requests"], false);
-    assert_eq!(ada_now["open_to_requests"], true);
+    let open: Page<MentorSummary> = read_as(app.get("/api/v1/mentors?accepting=true").await).await;
+    assert_eq!(names(&open), ["bob"]);
+    let closed: Page<MentorSummary> =
+        read_as(app.get("/api/v1/mentors?accepting=false").await).await;
+    assert_eq!(names(&closed), ["cyd", "ada"]);
+    let ada_now = &closed.items[1];
+    assert_eq!((ada_now.active_mentees, ada_now.capacity), (1, 1));
+    assert!(!ada_now.accepting_requests && ada_now.open_to_requests);
 
     // A suspended mentor takes no requests either.
     app.suspend(&bob);
-    let open = json(app.get("/api/v1/mentors?accepting=true").await).await;
-    assert_eq!(usernames(&open), Vec::<String>::new());
+    let open: Page<MentorSummary> = read_as(app.get("/api/v1/mentors?accepting=true").await).await;
+    assert_eq!(names(&open), Vec::<String>::new());
 }
 
 #[tokio::test]

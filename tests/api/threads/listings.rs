@@ -14,12 +14,12 @@ async fn listings_sort_filter_and_put_pinned_threads_first() {
         .await;
 
     assert_eq!(
-        ids(&json(app.get("/api/v1/threads").await).await),
+        ids(&read_as(app.get("/api/v1/threads").await).await),
         [third, second, first]
     );
     app.create_reply(&bob, first, "bump").await;
     assert_eq!(
-        ids(&json(app.get("/api/v1/threads?sort=active").await).await),
+        ids(&read_as(app.get("/api/v1/threads?sort=active").await).await),
         [first, third, second]
     );
     app.send_as(
@@ -30,19 +30,19 @@ async fn listings_sort_filter_and_put_pinned_threads_first() {
     )
     .await;
     assert_eq!(
-        ids(&json(app.get("/api/v1/threads?sort=top").await).await)[0],
+        ids(&read_as(app.get("/api/v1/threads?sort=top").await).await)[0],
         second
     );
     assert_eq!(
-        ids(&json(app.get("/api/v1/threads?tag=rust").await).await),
+        ids(&read_as(app.get("/api/v1/threads?tag=rust").await).await),
         [third, first]
     );
     assert_eq!(
-        ids(&json(app.get("/api/v1/threads?author=BOB").await).await),
+        ids(&read_as(app.get("/api/v1/threads?author=BOB").await).await),
         [second]
     );
     assert_eq!(
-        ids(&json(app.get("/api/v1/threads?author=nobody").await).await),
+        ids(&read_as(app.get("/api/v1/threads?author=nobody").await).await),
         Vec::<i64>::new()
     );
 
@@ -50,11 +50,11 @@ async fn listings_sort_filter_and_put_pinned_threads_first() {
         "UPDATE threads SET pinned = true WHERE id = {first}"
     ));
     assert_eq!(
-        ids(&json(app.get("/api/v1/threads").await).await),
+        ids(&read_as(app.get("/api/v1/threads").await).await),
         [first, third, second]
     );
     assert_eq!(
-        ids(&json(app.get("/api/v1/threads?sort=active").await).await)[0],
+        ids(&read_as(app.get("/api/v1/threads?sort=active").await).await)[0],
         first
     );
 
@@ -85,22 +85,22 @@ async fn cursors_stay_correct_while_threads_are_posted_and_garbage_is_refused() 
                 .await,
         );
     }
-    let page1 = json(app.get("/api/v1/threads?limit=3").await).await;
+    let page1: Page<ThreadSummary> = read_as(app.get("/api/v1/threads?limit=3").await).await;
     // New threads arrive between page requests; they must neither shift nor repeat items.
     for n in 0..3 {
         app.create_thread(&ada, &format!("Newcomer number {n}"), &[])
             .await;
     }
     let mut seen = ids(&page1);
-    let mut cursor = page1["next_cursor"].as_str().map(str::to_string);
+    let mut cursor = page1.next_cursor.clone();
     while let Some(c) = cursor {
-        let page = json(
+        let page: Page<ThreadSummary> = read_as(
             app.get(&format!("/api/v1/threads?limit=3&cursor={c}"))
                 .await,
         )
         .await;
         seen.extend(ids(&page));
-        cursor = page["next_cursor"].as_str().map(str::to_string);
+        cursor = page.next_cursor;
     }
     created.reverse();
     assert_eq!(seen, created, "the original seven, newest first, once each");
@@ -113,7 +113,7 @@ async fn cursors_stay_correct_while_threads_are_posted_and_garbage_is_refused() 
         )
         .await;
     }
-    let latest_cursor = page1["next_cursor"].as_str().expect("cursor");
+    let latest_cursor = page1.next_cursor.as_deref().expect("cursor");
     assert_problem(
         app.get(&format!("/api/v1/threads?sort=top&cursor={latest_cursor}"))
             .await,

@@ -10,7 +10,10 @@ use diesel::connection::{Instrumentation, InstrumentationEvent};
 use diesel::Connection;
 use serde_json::{json, Value};
 
-use crate::helpers::{assert_problem, json, spawn_app, spawn_app_with, TestApp, TestUser};
+use devforum::pagination::Page;
+use devforum::threads::views::{ReplyView, ThreadSummary, ThreadView};
+
+use crate::helpers::{assert_problem, json, read_as, spawn_app, spawn_app_with, TestApp, TestUser};
 use crate::support::a_thread;
 
 impl TestApp {
@@ -338,7 +341,7 @@ async fn replies_are_listed_oldest_first_and_keep_the_thread_counters() {
     let ada = app.member("ada").await;
     let bob = app.member("bob").await;
     let id = app.create_thread(&ada, "A thread to reply to", &[]).await;
-    let before = json(app.get(&format!("/api/v1/threads/{id}")).await).await;
+    let before: ThreadView = read_as(app.get(&format!("/api/v1/threads/{id}")).await).await;
     for n in 0..5 {
         assert_eq!(
             app.create_reply(&bob, id, &format!("reply {n}"))
@@ -348,42 +351,32 @@ async fn replies_are_listed_oldest_first_and_keep_the_thread_counters() {
             201
         );
     }
-    let thread = json(app.get(&format!("/api/v1/threads/{id}")).await).await;
-    assert_eq!(thread["reply_count"], 5);
-    assert!(thread["last_activity_at"].as_str() > before["last_activity_at"].as_str());
+    let thread: ThreadView = read_as(app.get(&format!("/api/v1/threads/{id}")).await).await;
+    assert_eq!(thread.reply_count, 5);
+    assert!(thread.last_activity_at > before.last_activity_at);
 
-    let first = json(
+    let first: Page<ReplyView> = read_as(
         app.get(&format!("/api/v1/threads/{id}/replies?limit=2"))
             .await,
     )
     .await;
-    let bodies: Vec<&str> = first["items"]
-        .as_array()
-        .expect("items")
-        .iter()
-        .filter_map(|r| r["body"].as_str())
-        .collect();
+    let bodies: Vec<&str> = first.items.iter().map(|r| r.body.as_str()).collect();
     assert_eq!(bodies, ["reply 0", "reply 1"]);
-    let cursor = first["next_cursor"].as_str().expect("more pages");
-    let rest = json(
+    let cursor = first.next_cursor.as_deref().expect("more pages");
+    let rest: Page<ReplyView> = read_as(
         app.get(&format!(
             "/api/v1/threads/{id}/replies?limit=10&cursor={cursor}"
         ))
         .await,
     )
     .await;
-    let bodies: Vec<&str> = rest["items"]
-        .as_array()
-        .expect("items")
-        .iter()
-        .filter_map(|r| r["body"].as_str())
-        .collect();
+    let bodies: Vec<&str> = rest.items.iter().map(|r| r.body.as_str()).collect();
     assert_eq!(bodies, ["reply 2", "reply 3", "reply 4"]);
-    assert!(rest["next_cursor"].is_null());
-    assert_eq!(rest["items"][0]["author"]["username"], "bob");
+    assert!(rest.next_cursor.is_none());
+    assert_eq!(rest.items[0].author.username, "bob");
 
     // Edit and delete: author and moderators only; a deleted reply leaves the count.
-    let reply_id = rest["items"][0]["id"].as_i64().expect("id");
+    let reply_id = rest.items[0].id.get();
     let path = format!("/api/v1/replies/{reply_id}");
     assert_problem(
         app.send_as(
@@ -548,13 +541,8 @@ async fn hidden_threads_vanish_for_members_but_staff_see_them_marked() {
     );
 }
 
-fn ids(page: &Value) -> Vec<i64> {
-    page["items"]
-        .as_array()
-        .expect("items")
-        .iter()
-        .filter_map(|t| t["id"].as_i64())
-        .collect()
+fn ids(page: &Page<ThreadSummary>) -> Vec<i64> {
+    page.items.iter().map(|thread| thread.id.get()).collect()
 }
 
 #[tokio::test]

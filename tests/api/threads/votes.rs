@@ -132,7 +132,7 @@ async fn concurrent_votes_and_replies_converge_to_the_right_counts() {
     for task in tasks {
         assert_eq!(task.await.expect("task"), 201);
     }
-    let thread = json(app.get(&format!("/api/v1/threads/{id}")).await).await;
-    assert_eq!(thread["score"], 8 - 4, "8 up, 4 down");
-    assert_eq!(thread["reply_count"], 12);
+    let thread: ThreadView = read_as(app.get(&format!("/api/v1/threads/{id}")).await).await;
+    assert_eq!(thread.score, 8 - 4, "8 up, 4 down");
+    assert_eq!(thread.reply_count, 12);
 }
