@@ -4,12 +4,20 @@
 //! blocks-and-tag-follows migration; the payload is ids only). Each serve process holds one
 //! connection in `LISTEN` and hands each signal to the streams its member has open in that
 //! process ([`Hub`]), so a notification written through any process, or by any worker, reaches
-//! every stream. A stream reads what it sends from the table with the inbox's own filter, so
-//! it shows nothing the inbox would not, and a reconnect with `Last-Event-ID` replays every
+//! every stream. What a stream sends is read from the table with the inbox's own filter, so it
+//! shows nothing the inbox would not, and a reconnect with `Last-Event-ID` replays every
 //! notification after that id.
+//!
+//! The reads are batched: the listener drains every signal that has arrived, then reads the
+//! new entries of all the signalled members that have a stream open here in one statement
+//! (from the lowest id their streams have sent) and their unread counts from the counter table
+//! in another, on its own connection, and hands each member's part to their streams. A reply
+//! that notifies a thousand members with streams open costs two statements, not two thousand.
+//! A stream that falls behind (its buffer full), a member with more new entries than a batch
+//! holds, and every stream after the listener reconnects read the table themselves.
 
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
@@ -18,7 +26,7 @@ use diesel::prelude::*;
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
-use super::model;
+use super::model::{self, InboxRow};
 use super::views::{NotificationView, UnreadCount};
 use crate::config::DatabaseSettings;
 use crate::db::{self, Cost, DbPool};
@@ -48,17 +56,46 @@ pub fn parse_payload(payload: &str) -> Option<(UserId, Signal)> {
     parts.next().is_none().then_some((user, signal))
 }
 
-/// How many signals a stream may hold before it is "behind": it then stops taking signals and
-/// replays from the table instead, so a slow reader never grows the process's memory.
+/// How many deliveries a stream may hold before it is "behind": it then stops taking them and
+/// reads from the table instead, so a slow reader never grows the process's memory.
 const STREAM_BUFFER: usize = 64;
 
-/// The open streams of this process, by member.
-/// The streams one member has open here: (registration id, where its signals go).
-type MemberStreams = Vec<(u64, mpsc::Sender<Signal>)>;
+/// What the hub hands a stream.
+#[derive(Debug)]
+pub enum Delivery {
+    /// The member's new entries and unread count, read for all their streams at once.
+    Batch(Arc<MemberBatch>),
+    /// Read from the table: the listener reconnected and may have missed signals.
+    Resync,
+}
 
+/// One member's part of a batch.
+#[derive(Debug)]
+pub struct MemberBatch {
+    /// Entries above the lowest id the member's streams had sent, or among `also`, oldest first.
+    rows: Vec<InboxRow>,
+    /// The ids the signals named: an entry among them is sent even below a stream's position
+    /// (it committed after a newer one had been sent).
+    also: Vec<NotificationId>,
+    unread: i64,
+    /// False when the batch held as many entries as it may: the stream reads the rest itself.
+    complete: bool,
+}
+
+/// One open stream as the hub sees it.
+struct Registration {
+    id: u64,
+    sender: mpsc::Sender<Delivery>,
+    /// The highest id the stream has sent; `i64::MAX` until it has read where it starts.
+    position: Arc<AtomicI64>,
+    /// Set when a delivery found the stream's buffer full.
+    behind: Arc<AtomicBool>,
+}
+
+/// The open streams of this process, by member.
 #[derive(Default)]
 pub struct Hub {
-    streams: Mutex<HashMap<UserId, MemberStreams>>,
+    streams: Mutex<HashMap<UserId, Vec<Registration>>>,
     next_id: AtomicU64,
 }
 
@@ -67,7 +104,9 @@ pub struct Subscription {
     hub: Arc<Hub>,
     user: UserId,
     id: u64,
-    pub signals: mpsc::Receiver<Signal>,
+    deliveries: mpsc::Receiver<Delivery>,
+    position: Arc<AtomicI64>,
+    behind: Arc<AtomicBool>,
 }
 
 impl Drop for Subscription {
@@ -78,7 +117,7 @@ impl Drop for Subscription {
             .lock()
             .unwrap_or_else(PoisonError::into_inner);
         if let Some(list) = streams.get_mut(&self.user) {
-            list.retain(|(id, _)| *id != self.id);
+            list.retain(|registration| registration.id != self.id);
             if list.is_empty() {
                 streams.remove(&self.user);
             }
@@ -88,31 +127,28 @@ impl Drop for Subscription {
 
 impl Hub {
     pub fn subscribe(self: &Arc<Self>, user: UserId) -> Subscription {
-        let (sender, signals) = mpsc::channel(STREAM_BUFFER);
+        let (sender, deliveries) = mpsc::channel(STREAM_BUFFER);
         let id = self.next_id.fetch_add(1, Ordering::Relaxed);
+        let position = Arc::new(AtomicI64::new(i64::MAX));
+        let behind = Arc::new(AtomicBool::new(false));
         self.streams
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
             .entry(user)
             .or_default()
-            .push((id, sender));
+            .push(Registration {
+                id,
+                sender,
+                position: position.clone(),
+                behind: behind.clone(),
+            });
         Subscription {
             hub: self.clone(),
             user,
             id,
-            signals,
-        }
-    }
-
-    /// Hands a signal to every stream `user` has open here. A full stream gets a `Count`
-    /// later or nothing: it notices the lag itself (see [`Subscription`]'s reader).
-    pub fn dispatch(&self, user: UserId, signal: Signal) {
-        let streams = self.streams.lock().unwrap_or_else(PoisonError::into_inner);
-        if let Some(list) = streams.get(&user) {
-            for (_, sender) in list {
-                // Full: the stream is behind and will replay from the table.
-                let _ = sender.try_send(signal);
-            }
+            deliveries,
+            position,
+            behind,
         }
     }
 
@@ -126,7 +162,6 @@ impl Hub {
             .sum()
     }
 
-    /// Starts the LISTEN thread that feeds this hub until `shutdown`.
     pub fn start(
         database: DatabaseSettings,
         shutdown: CancellationToken,
@@ -142,8 +177,7 @@ impl Hub {
                         Ok(()) => break,
                         Err(error) => {
                             tracing::warn!(%error, "live listener lost its connection; reconnecting");
-                            // Streams replay what they may have missed.
-                            feeding.wake_all();
+                            feeding.resync_all();
                             std::thread::sleep(pause);
                             pause = (pause * 2).min(Duration::from_secs(10));
                         }
@@ -153,17 +187,102 @@ impl Hub {
         Ok((hub, thread))
     }
 
-    /// Tells every stream to look at the table again (after the listener lost signals).
-    fn wake_all(&self) {
+    /// Every stream reads from the table: signals may have been missed.
+    fn resync_all(&self) {
         let streams = self.streams.lock().unwrap_or_else(PoisonError::into_inner);
-        for list in streams.values() {
-            for (_, sender) in list {
-                let _ = sender.try_send(Signal::Count);
+        for registration in streams.values().flatten() {
+            if registration.sender.try_send(Delivery::Resync).is_err() {
+                registration.behind.store(true, Ordering::Relaxed);
+            }
+        }
+    }
+
+    /// The members among `signalled` with a stream open here, each with the lowest id their
+    /// streams have sent.
+    fn positions(
+        &self,
+        signalled: &HashMap<UserId, Vec<NotificationId>>,
+    ) -> Vec<(UserId, NotificationId)> {
+        let streams = self.streams.lock().unwrap_or_else(PoisonError::into_inner);
+        signalled
+            .keys()
+            .filter_map(|user| {
+                let lowest = streams
+                    .get(user)?
+                    .iter()
+                    .map(|registration| registration.position.load(Ordering::Relaxed))
+                    .min()?;
+                Some((*user, NotificationId(lowest)))
+            })
+            .collect()
+    }
+
+    /// Reads what the signalled members' streams have not sent, in two statements on the
+    /// listener's connection, and hands each member's part to their streams.
+    fn deliver(
+        &self,
+        conn: &mut PgConnection,
+        mut signalled: HashMap<UserId, Vec<NotificationId>>,
+    ) -> QueryResult<()> {
+        let members = self.positions(&signalled);
+        if members.is_empty() {
+            return Ok(());
+        }
+        let also: Vec<NotificationId> = members
+            .iter()
+            .flat_map(|(user, _)| signalled.get(user).into_iter().flatten().copied())
+            .collect();
+        let rows = model::inbox_after_for_many(conn, &members, &also, REPLAY_PAGE)?;
+        let users: Vec<UserId> = members.iter().map(|(user, _)| *user).collect();
+        let counts: HashMap<UserId, i64> = model::unread_counts(conn, &users)?
+            .into_iter()
+            .map(|(user, unread)| (user, i64::from(unread)))
+            .collect();
+        let mut by_member: HashMap<UserId, Vec<InboxRow>> = HashMap::new();
+        for entry in rows {
+            by_member.entry(entry.member).or_default().push(entry.row);
+        }
+        let batches = users
+            .into_iter()
+            .map(|user| {
+                let rows = by_member.remove(&user).unwrap_or_default();
+                let batch = MemberBatch {
+                    complete: (rows.len() as i64) < REPLAY_PAGE,
+                    rows,
+                    also: signalled.remove(&user).unwrap_or_default(),
+                    unread: counts.get(&user).copied().unwrap_or(0),
+                };
+                (user, batch)
+            })
+            .collect();
+        self.hand_out(batches);
+        Ok(())
+    }
+
+    /// Gives each member's batch to every stream they have open here; a stream whose buffer
+    /// is full is marked behind instead (it will read the table).
+    fn hand_out(&self, batches: Vec<(UserId, MemberBatch)>) {
+        let streams = self.streams.lock().unwrap_or_else(PoisonError::into_inner);
+        for (user, batch) in batches {
+            let Some(list) = streams.get(&user) else {
+                continue;
+            };
+            let batch = Arc::new(batch);
+            for registration in list {
+                if registration
+                    .sender
+                    .try_send(Delivery::Batch(batch.clone()))
+                    .is_err()
+                {
+                    registration.behind.store(true, Ordering::Relaxed);
+                }
             }
         }
     }
 }
 
+/// Holds `LISTEN` on a connection of its own; each round drains every signal that has
+/// arrived and delivers them as one batch.
 fn listen(
     database: &DatabaseSettings,
     hub: &Hub,
@@ -171,18 +290,26 @@ fn listen(
 ) -> anyhow::Result<()> {
     let mut conn = db::connect(database)?;
     diesel::sql_query(format!("LISTEN {CHANNEL}")).execute(&mut conn)?;
-    hub.wake_all();
+    hub.resync_all();
     while !shutdown.is_cancelled() {
+        let mut signalled: HashMap<UserId, Vec<NotificationId>> = HashMap::new();
         for notification in conn.notifications_iter() {
             let notification = notification?;
             match parse_payload(&notification.payload) {
-                Some((user, signal)) => hub.dispatch(user, signal),
+                Some((user, signal)) => {
+                    let ids = signalled.entry(user).or_default();
+                    if let Signal::New(id) = signal {
+                        ids.push(id);
+                    }
+                }
                 None => tracing::warn!(payload = %notification.payload, "unreadable live signal"),
             }
         }
-        // libpq offers no blocking wait through diesel; a 10 ms nap bounds the added latency
-        // at the cost of a non-blocking socket read.
-        std::thread::sleep(Duration::from_millis(10));
+        if signalled.is_empty() {
+            std::thread::sleep(Duration::from_millis(10));
+        } else {
+            hub.deliver(&mut conn, signalled)?;
+        }
     }
     Ok(())
 }
@@ -202,44 +329,39 @@ pub fn event(
     Ok(Bytes::from(text))
 }
 
-/// A comment line: keeps proxies from closing an idle stream.
+/// A comment line that keeps proxies from closing an idle stream.
 pub fn heartbeat() -> Bytes {
     Bytes::from_static(b": keep-alive\n\n")
 }
 
-/// How many notifications one catch-up reads; a stream reads again while pages are full.
+/// Entries read at a time, by a batch or by a stream catching up.
 pub const REPLAY_PAGE: i64 = 100;
 
-/// How often an idle stream sends a heartbeat.
+/// How long a stream stays quiet before it sends a heartbeat.
 pub const HEARTBEAT: Duration = Duration::from_secs(15);
 
-/// What the stream endpoint needs from its process: the hub and the shutdown signal.
+/// What the stream endpoint needs: the hub and the server's shutdown.
 #[derive(Clone)]
 pub struct LiveStreams {
     pub hub: Arc<Hub>,
     pub shutdown: CancellationToken,
 }
 
-/// One member's stream: where it is, and what wakes it.
 struct Stream {
     pool: DbPool,
     user: UserId,
     subscription: Subscription,
-    /// The newest notification id sent (or present when the stream opened).
     last: NotificationId,
     shutdown: CancellationToken,
-    /// When the stream ends so the client reconnects with a fresh token (a suspended or
-    /// signed-out member's stream does not outlive their access token).
     deadline: tokio::time::Instant,
     heartbeat: Duration,
     started: bool,
     replay: bool,
 }
 
-/// The Server-Sent Events of `user`'s stream: on opening, `retry`, the notifications after
-/// `last_event_id` (when reconnecting) and the unread count; then each new notification and
-/// each change of the count, as they commit, in any process; heartbeats while idle. Ends at
-/// `lifetime` or when the process stops.
+/// Opens a member's stream: first what they have not seen (after `last_event_id`, or only the
+/// unread count for a new stream), then each notification as it comes, until the access
+/// token's lifetime ends (the client reconnects with a fresh token) or the server stops.
 pub fn open(
     pool: DbPool,
     hub: &Arc<Hub>,
@@ -249,7 +371,6 @@ pub fn open(
     lifetime: Duration,
     heartbeat: Duration,
 ) -> impl futures_util::Stream<Item = Result<Bytes, actix_web::Error>> {
-    // Subscribe before reading the table, so nothing committed in between is missed.
     let subscription = hub.subscribe(user);
     let stream = Stream {
         pool,
@@ -269,7 +390,6 @@ pub fn open(
 }
 
 impl Stream {
-    /// The next bytes to send; `None` ends the stream.
     async fn next_chunk(&mut self) -> Option<Result<Bytes, actix_web::Error>> {
         if !self.started {
             self.started = true;
@@ -294,24 +414,34 @@ impl Stream {
             });
         }
         loop {
-            let signal = tokio::select! {
+            let delivery = tokio::select! {
                 _ = self.shutdown.cancelled() => return None,
                 _ = tokio::time::sleep_until(self.deadline) => return None,
                 _ = tokio::time::sleep(self.heartbeat) => return Some(Ok(heartbeat())),
-                signal = self.subscription.signals.recv() => signal?,
+                delivery = self.subscription.deliveries.recv() => delivery?,
             };
-            // Everything that queued up meanwhile is one catch-up.
-            let mut also = Vec::new();
-            let mut next = Some(signal);
-            while let Some(signal) = next {
-                if let Signal::New(id) = signal {
-                    if id <= self.last {
-                        also.push(id);
-                    }
+            let mut batches = Vec::new();
+            let mut resync = false;
+            let mut next = Some(delivery);
+            while let Some(delivery) = next {
+                match delivery {
+                    Delivery::Batch(batch) => batches.push(batch),
+                    Delivery::Resync => resync = true,
                 }
-                next = self.subscription.signals.try_recv().ok();
+                next = self.subscription.deliveries.try_recv().ok();
             }
-            match self.catch_up(&also).await {
+            let behind = self.subscription.behind.swap(false, Ordering::Relaxed);
+            let events = if resync || behind || batches.iter().any(|batch| !batch.complete) {
+                let also: Vec<NotificationId> = batches
+                    .iter()
+                    .flat_map(|batch| batch.also.iter().copied())
+                    .filter(|id| *id <= self.last)
+                    .collect();
+                self.catch_up(&also).await
+            } else {
+                self.send(&batches)
+            };
+            match events {
                 Ok(events) if events.is_empty() => continue,
                 Ok(events) => return Some(Ok(Bytes::from(events))),
                 Err(error) => {
@@ -322,7 +452,36 @@ impl Stream {
         }
     }
 
-    /// The notifications not sent yet, oldest first, then the unread count.
+    /// The events of batches read for this member: each entry above what this stream has sent
+    /// (or named by a signal below it), then the newest unread count.
+    fn send(&mut self, batches: &[Arc<MemberBatch>]) -> Result<Vec<u8>, ApiError> {
+        let mut out = Vec::new();
+        let Some(newest) = batches.last() else {
+            return Ok(out);
+        };
+        let before = self.last;
+        for batch in batches {
+            for row in &batch.rows {
+                if row.id > self.last || (row.id <= before && batch.also.contains(&row.id)) {
+                    let view = NotificationView::new(row.clone());
+                    self.last = self.last.max(view.id);
+                    out.extend_from_slice(
+                        &event("notification", Some(view.id), &view)
+                            .map_err(anyhow::Error::from)?,
+                    );
+                }
+            }
+        }
+        self.subscription
+            .position
+            .store(self.last.0, Ordering::Relaxed);
+        let unread = UnreadCount {
+            unread: newest.unread,
+        };
+        out.extend_from_slice(&event("unread", None, &unread).map_err(anyhow::Error::from)?);
+        Ok(out)
+    }
+
     async fn catch_up(&mut self, also: &[NotificationId]) -> Result<Vec<u8>, ApiError> {
         let mut out = Vec::new();
         let mut also = also.to_vec();
@@ -345,6 +504,9 @@ impl Stream {
                 break;
             }
         }
+        self.subscription
+            .position
+            .store(self.last.0, Ordering::Relaxed);
         let (pool, user) = (self.pool.clone(), self.user);
         let unread = db::read(&pool, Cost::Large, move |conn| {
             Ok(model::unread_count(conn, user)?)
@@ -373,34 +535,71 @@ mod tests {
         assert_eq!(parse_payload(""), None);
     }
 
+    fn batch(unread: i64) -> MemberBatch {
+        MemberBatch {
+            rows: Vec::new(),
+            also: Vec::new(),
+            unread,
+            complete: true,
+        }
+    }
+
+    fn unread_of(delivery: Option<Delivery>) -> Option<i64> {
+        match delivery? {
+            Delivery::Batch(batch) => Some(batch.unread),
+            Delivery::Resync => None,
+        }
+    }
+
     #[tokio::test]
     async fn the_hub_reaches_only_the_members_streams_and_forgets_closed_ones() {
         let hub = Arc::new(Hub::default());
         let mut ada = hub.subscribe(UserId(1));
         let mut ada_again = hub.subscribe(UserId(1));
         let mut bob = hub.subscribe(UserId(2));
-        hub.dispatch(UserId(1), Signal::New(NotificationId(5)));
-        assert_eq!(
-            ada.signals.recv().await,
-            Some(Signal::New(NotificationId(5)))
-        );
-        assert_eq!(
-            ada_again.signals.recv().await,
-            Some(Signal::New(NotificationId(5)))
-        );
-        assert!(bob.signals.try_recv().is_err());
+        hub.hand_out(vec![(UserId(1), batch(3))]);
+        assert_eq!(unread_of(ada.deliveries.recv().await), Some(3));
+        assert_eq!(unread_of(ada_again.deliveries.recv().await), Some(3));
+        assert!(bob.deliveries.try_recv().is_err());
         assert_eq!(hub.open_streams(), 3);
         drop(ada_again);
         drop(bob);
         assert_eq!(hub.open_streams(), 1);
-        // A stream that does not read is never given more than its buffer.
+        // A stream that does not read is never given more than its buffer, and knows it.
         for n in 0..1000 {
-            hub.dispatch(UserId(1), Signal::New(NotificationId(n)));
+            hub.hand_out(vec![(UserId(1), batch(n))]);
         }
         let mut held = 0;
-        while ada.signals.try_recv().is_ok() {
+        while ada.deliveries.try_recv().is_ok() {
             held += 1;
         }
         assert_eq!(held, STREAM_BUFFER);
+        assert!(ada.behind.load(Ordering::Relaxed));
+    }
+
+    #[test]
+    fn a_batch_reads_each_member_from_the_lowest_position_of_their_streams() {
+        let hub = Arc::new(Hub::default());
+        let ada = hub.subscribe(UserId(1));
+        let ada_again = hub.subscribe(UserId(1));
+        let _bob = hub.subscribe(UserId(2));
+        ada.position.store(40, Ordering::Relaxed);
+        ada_again.position.store(25, Ordering::Relaxed);
+        let signalled = HashMap::from([
+            (UserId(1), vec![NotificationId(41)]),
+            (UserId(3), vec![NotificationId(9)]),
+        ]);
+        // Bob was not signalled and Cyd has no stream here: only Ada is read, from 25.
+        assert_eq!(
+            hub.positions(&signalled),
+            vec![(UserId(1), NotificationId(25))]
+        );
+        // A stream that has not read where it starts holds no one back.
+        let _new = hub.subscribe(UserId(2));
+        let signalled = HashMap::from([(UserId(2), vec![])]);
+        assert_eq!(
+            hub.positions(&signalled),
+            vec![(UserId(2), NotificationId(i64::MAX))]
+        );
     }
 }

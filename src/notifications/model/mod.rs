@@ -26,7 +26,7 @@ const FROM_INBOX: &str = "FROM notifications n \
      LEFT JOIN users a ON a.id = n.actor_id";
 
 /// One inbox entry with what it shows of its actor and subject.
-#[derive(Debug, QueryableByName)]
+#[derive(Debug, Clone, QueryableByName)]
 pub struct InboxRow {
     #[diesel(sql_type = BigInt)]
     pub id: NotificationId,
@@ -102,6 +102,55 @@ pub fn inbox_after(
         .bind::<BigInt, _>(after)
         .bind::<Array<BigInt>, _>(also)
         .bind::<BigInt, _>(limit)
+        .load(conn)
+}
+
+/// One entry of a live batch, with the member whose inbox it is in.
+#[derive(Debug, QueryableByName)]
+pub struct MemberInboxRow {
+    #[diesel(sql_type = BigInt)]
+    pub member: UserId,
+    #[diesel(embed)]
+    pub row: InboxRow,
+}
+
+/// [`inbox_after`] for many members in one statement: for each `(member, after)`, the
+/// member's entries above `after` or among `also`, oldest first, at most `limit` each. The
+/// live streams' hub reads every signalled member of a batch of signals with it.
+pub fn inbox_after_for_many(
+    conn: &mut PgConnection,
+    members: &[(UserId, NotificationId)],
+    also: &[NotificationId],
+    limit: i64,
+) -> QueryResult<Vec<MemberInboxRow>> {
+    let ids: Vec<i64> = members.iter().map(|(user, _)| user.0).collect();
+    let afters: Vec<i64> = members.iter().map(|(_, after)| after.0).collect();
+    let also: Vec<i64> = also.iter().map(|id| id.0).collect();
+    let query = format!(
+        "SELECT s.member, x.* FROM unnest($1::int8[], $2::int8[]) AS s (member, after) \
+         CROSS JOIN LATERAL ({INBOX_COLUMNS} {FROM_INBOX} \
+             WHERE n.user_id = s.member AND NOT n.hidden AND (n.id > s.after OR n.id = ANY ($3)) \
+             ORDER BY n.id LIMIT $4) x \
+         ORDER BY s.member, x.id"
+    );
+    diesel::sql_query(query)
+        .bind::<Array<BigInt>, _>(ids)
+        .bind::<Array<BigInt>, _>(afters)
+        .bind::<Array<BigInt>, _>(also)
+        .bind::<BigInt, _>(limit)
+        .load(conn)
+}
+
+/// The unread counts of `members` from `notification_counters` (kept equal to
+/// [`unread_count`] by the database's triggers); a member with no row has none.
+pub fn unread_counts(
+    conn: &mut PgConnection,
+    members: &[UserId],
+) -> QueryResult<Vec<(UserId, i32)>> {
+    use crate::schema::notification_counters as c;
+    c::table
+        .filter(c::user_id.eq_any(members))
+        .select((c::user_id, c::unread))
         .load(conn)
 }
 

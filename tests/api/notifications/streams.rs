@@ -92,3 +92,75 @@ async fn the_stream_needs_a_token_and_a_numeric_last_event_id() {
         .unwrap();
     assert_problem(bad, 400, "invalid_last_event_id").await;
 }
+
+#[tokio::test]
+async fn one_batch_gives_each_stream_its_own_members_events_once() {
+    let app = spawn_app().await;
+    let (other, _other_shutdown) = second_server(&app).await;
+    let ada = app.member("ada").await;
+    let bob = app.member("bob").await;
+    let cyd = app.member("cyd").await;
+    let thread = app.create_thread(&ada, "Heard by two members", &[]).await;
+    let cyds = app.create_thread(&cyd, "Heard by one", &[]).await;
+    assert_eq!(app.subscribe(&cyd, thread, "watching").await.status(), 200);
+
+    // Ada has two streams open (two tabs), cyd one; all on the same server.
+    let mut ada_one = EventReader::open(&other, &app.client, &ada, None).await;
+    let mut ada_two = EventReader::open(&other, &app.client, &ada, None).await;
+    let mut cyd_one = EventReader::open(&other, &app.client, &cyd, None).await;
+    for stream in [&mut ada_one, &mut ada_two, &mut cyd_one] {
+        assert_eq!(stream.next_named("unread").await.data, json!({"unread": 0}));
+    }
+
+    // One reply notifies both members: each stream gets its member's notification, then the
+    // member's count, and nothing of the other member's.
+    let reply = app.reply_id(&bob, thread, "For both of you").await;
+    let mut ada_ids = Vec::new();
+    for stream in [&mut ada_one, &mut ada_two] {
+        let told = stream.next().await.expect("an event");
+        assert_eq!(
+            (told.name.as_str(), told.data["reply_id"].as_i64()),
+            ("notification", Some(reply))
+        );
+        ada_ids.push(told.id.expect("an id"));
+        assert_eq!(
+            stream.next().await.expect("the count").data,
+            json!({"unread": 1})
+        );
+    }
+    assert_eq!(ada_ids[0], ada_ids[1], "the same notification in both tabs");
+    let told = cyd_one.next().await.expect("an event");
+    assert_eq!(told.name, "notification");
+    assert_ne!(told.id, Some(ada_ids[0]), "cyd's own notification");
+    assert_eq!(
+        cyd_one.next().await.expect("the count").data,
+        json!({"unread": 1})
+    );
+
+    // A reply only cyd hears of reaches cyd alone: after it, ada's streams show no
+    // notification, only counts, until the count her reading makes.
+    app.reply_id(&bob, cyds, "For cyd only").await;
+    assert_eq!(
+        cyd_one.next_named("unread").await.data,
+        json!({"unread": 2})
+    );
+    let read = ada_ids[0];
+    app.post_as(
+        &format!("/api/v1/notifications/{read}/read"),
+        &ada.access_token,
+    )
+    .await;
+    for stream in [&mut ada_one, &mut ada_two] {
+        loop {
+            let next = stream.next().await.expect("an event");
+            assert_eq!(
+                next.name, "unread",
+                "no other member's notification: {:?}",
+                next.data
+            );
+            if next.data == json!({"unread": 0}) {
+                break;
+            }
+        }
+    }
+}
