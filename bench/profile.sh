@@ -51,6 +51,11 @@ esac
 
 wrk -t2 -c32 -d3s "${args[@]}" >/dev/null   # warm up
 psql -q "$url" -c "SELECT pg_stat_statements_reset()" >/dev/null
+# What the database wrote: WAL bytes, and row updates per table with how many were HOT.
+tables="SELECT relname, n_tup_ins, n_tup_upd, n_tup_hot_upd FROM pg_stat_user_tables
+        WHERE relname IN ('threads', 'replies', 'users', 'jobs', 'rate_limit_buckets', 'thread_subscriptions', 'notifications')"
+wal_before=$(psql -tA "$url" -c "SELECT pg_current_wal_lsn()")
+psql -tA -F' ' "$url" -c "$tables" > "${TMPDIR:-/tmp}/profile-tables-before"
 data="$(mktemp)"
 wrk -t2 -c32 -d10s "${args[@]}" > "$data.wrk" &
 load=$!
@@ -68,4 +73,10 @@ psql -q "$url" -c "SELECT round(calls::numeric / $requests, 2) AS per_request,
         round(mean_exec_time::numeric, 3) AS mean_ms, left(regexp_replace(query, '\s+', ' ', 'g'), 110) AS statement
     FROM pg_stat_statements WHERE dbid = (SELECT oid FROM pg_database WHERE datname = current_database())
       AND calls > $requests / 20 ORDER BY calls DESC LIMIT 12"
-rm -f "$data" "$data.wrk"
+sleep 1   # table statistics reach the shared counters within a second
+echo "== what the database wrote per request"
+psql -tA "$url" -c "SELECT round(pg_wal_lsn_diff(pg_current_wal_lsn(), '$wal_before') / $requests) || ' WAL bytes'"
+psql -tA -F' ' "$url" -c "$tables" | sort | join - <(sort "${TMPDIR:-/tmp}/profile-tables-before") \
+    | awk -v n="$requests" '{ ins = $2 - $5; upd = $3 - $6; hot = $4 - $7;
+        if (ins + upd > 0) printf "%-22s %5.2f inserts, %5.2f updates (%d%% HOT)\n", $1, ins / n, upd / n, upd ? 100 * hot / upd : 0 }'
+rm -f "$data" "$data.wrk" "${TMPDIR:-/tmp}/profile-tables-before"
