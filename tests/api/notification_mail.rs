@@ -435,3 +435,72 @@ async fn two_digest_runs_at_once_send_one_digest_and_a_member_with_nothing_new_g
         json!({ "email": "away", "digest": "never" })
     );
 }
+
+#[tokio::test]
+async fn a_digest_lists_watched_threads_new_threads_in_watched_tags_and_the_most_active_and_leaves_out_what_the_member_should_not_see(
+) {
+    let mail = MailServer::start();
+    let app = spawn_app_with_mail(&mail).await;
+    let ada = app.member("ada").await;
+    let bob = app.member("bob").await;
+    let cyd = app.member("cyd").await;
+    let dee = app.member("dee").await;
+    assert_eq!(app.block(&ada, "dee", Method::PUT).await, 204);
+
+    // Watched by ada: cyd's two replies count; ada's own and blocked dee's do not.
+    let watched = app.create_thread(&bob, "Async traits", &[]).await;
+    assert_eq!(app.subscribe(&ada, watched, "watching").await.status(), 200);
+    app.reply_id(&cyd, watched, "One").await;
+    app.reply_id(&cyd, watched, "Two").await;
+    app.reply_id(&ada, watched, "Mine").await;
+    app.reply_id(&dee, watched, "Blocked").await;
+    // A new thread in a tag ada watches; and the most active thread she does not follow.
+    let tagged = app
+        .create_thread(&cyd, "Rust to WebAssembly", &["wasm"])
+        .await;
+    // (A tag can be followed once a thread carries it; the digest reads follows when it runs.)
+    let follow = app.put_tag(&ada, "wasm", "watching_first_post").await;
+    assert_eq!(follow.status(), 200);
+    let busy = app.create_thread(&cyd, "Which editor", &[]).await;
+    for n in 0..3 {
+        app.reply_id(&bob, busy, &format!("Reply {n}")).await;
+    }
+    // Left out: a thread ada muted, and a thread by the member she blocked.
+    let muted = app.create_thread(&bob, "Muted chatter", &[]).await;
+    assert_eq!(app.subscribe(&ada, muted, "muted").await.status(), 200);
+    let blocked = app.create_thread(&dee, "From a blocked member", &[]).await;
+    for thread in [muted, blocked] {
+        for n in 0..4 {
+            app.reply_id(&cyd, thread, &format!("Noise {n}")).await;
+        }
+    }
+    app.notified().await;
+    app.mails_settled().await;
+
+    app.sql(&format!(
+        "UPDATE users SET last_digest_at = now() - interval '8 days', last_seen_at = NULL \
+         WHERE id = {}",
+        ada.id
+    ));
+    app.sql("INSERT INTO jobs (kind, payload) VALUES ('notification.digests', '{}')");
+    let digest = mail.wait_for_subject(&ada.email, "digest", MAIL_WAIT).await;
+    let text = &digest.text;
+    let base = "https://forum.example/threads";
+    let watched_line = format!("- Async traits (2 new replies): {base}/{watched}");
+    let tagged_line = format!("- Rust to WebAssembly: {base}/{tagged}");
+    let busy_line = format!("- Which editor (3 new replies): {base}/{busy}");
+    for line in [&watched_line, &tagged_line, &busy_line] {
+        assert!(text.contains(line.as_str()), "{line} missing from:\n{text}");
+    }
+    let (in_watched, in_tagged, in_popular) = (
+        text.find("In threads you watch:"),
+        text.find("New threads in tags you watch:"),
+        text.find("Most active this week:"),
+    );
+    assert!(in_watched < in_tagged && in_tagged < in_popular, "{text}");
+    assert!(text.find(&watched_line) < in_tagged, "{text}");
+    assert!(text.find(&busy_line) > in_popular, "{text}");
+    for absent in ["Muted chatter", "From a blocked member"] {
+        assert!(!text.contains(absent), "{absent} in:\n{text}");
+    }
+}

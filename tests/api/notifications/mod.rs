@@ -31,7 +31,12 @@ impl TestApp {
             .collect()
     }
 
-    async fn put_tag(&self, user: &TestUser, tag: &str, level: &str) -> reqwest::Response {
+    pub(crate) async fn put_tag(
+        &self,
+        user: &TestUser,
+        tag: &str,
+        level: &str,
+    ) -> reqwest::Response {
         self.send_as(
             Method::PUT,
             &format!("/api/v1/tags/{tag}/subscription"),
@@ -41,7 +46,7 @@ impl TestApp {
         .await
     }
 
-    async fn block(&self, user: &TestUser, username: &str, method: Method) -> u16 {
+    pub(crate) async fn block(&self, user: &TestUser, username: &str, method: Method) -> u16 {
         self.call(
             method,
             &format!("/api/v1/users/{username}/block"),
@@ -90,7 +95,12 @@ impl TestApp {
         json(response).await["id"].as_i64().expect("id")
     }
 
-    async fn subscribe(&self, user: &TestUser, thread: i64, level: &str) -> reqwest::Response {
+    pub(crate) async fn subscribe(
+        &self,
+        user: &TestUser,
+        thread: i64,
+        level: &str,
+    ) -> reqwest::Response {
         self.send_as(
             Method::PUT,
             &format!("/api/v1/threads/{thread}/subscription"),
