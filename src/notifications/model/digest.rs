@@ -1,7 +1,6 @@
 //! The statements of the digest (`service::digest` holds the use case).
 
 use chrono::{DateTime, Utc};
-use diesel::connection::SimpleConnection;
 use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Nullable, Text, Timestamptz};
 use serde::Serialize;
@@ -90,50 +89,9 @@ pub fn claim(
     .optional()
 }
 
-/// Copies what any digest of this run can show into two temporary tables on this connection,
-/// once per run: the visible replies written after `from` (the start of the longest period),
-/// and the visible threads that have such replies or were started after it. Each member's
-/// digest then reads these few thousand rows instead of scanning a million replies and a
-/// hundred thousand threads (the statement of [`threads`]). Replaces the tables a previous,
-/// interrupted run left on this connection.
-pub fn snapshot_period(conn: &mut PgConnection, from: DateTime<Utc>) -> QueryResult<()> {
-    conn.batch_execute(
-        "DROP TABLE IF EXISTS digest_replies, digest_threads; \
-         CREATE TEMPORARY TABLE digest_replies ( \
-             thread_id int8 NOT NULL, author_id int8 NOT NULL, created_at timestamptz NOT NULL); \
-         CREATE TEMPORARY TABLE digest_threads ( \
-             id int8 PRIMARY KEY, title text NOT NULL, author_id int8 NOT NULL, \
-             tags text[] NOT NULL, created_at timestamptz NOT NULL, reply_count int4 NOT NULL)",
-    )?;
-    diesel::sql_query(
-        "INSERT INTO digest_replies (thread_id, author_id, created_at) \
-         SELECT r.thread_id, r.author_id, r.created_at FROM replies r \
-         WHERE r.created_at > $1 AND NOT r.hidden AND r.deleted_at IS NULL",
-    )
-    .bind::<Timestamptz, _>(from)
-    .execute(conn)?;
-    diesel::sql_query(
-        "INSERT INTO digest_threads (id, title, author_id, tags, created_at, reply_count) \
-         SELECT t.id, t.title, t.author_id, t.tags, t.created_at, t.reply_count FROM threads t \
-         WHERE NOT t.hidden AND t.deleted_at IS NULL \
-           AND (t.created_at > $1 OR t.id IN (SELECT thread_id FROM digest_replies))",
-    )
-    .bind::<Timestamptz, _>(from)
-    .execute(conn)?;
-    conn.batch_execute(
-        "CREATE INDEX ON digest_replies (thread_id); ANALYZE digest_replies, digest_threads",
-    )
-}
-
-/// Drops the tables of [`snapshot_period`].
-pub fn drop_snapshot(conn: &mut PgConnection) -> QueryResult<()> {
-    conn.batch_execute("DROP TABLE IF EXISTS digest_replies, digest_threads")
-}
-
 /// The threads of a digest since `since`, up to `per_section` per section: watched threads
 /// with new replies, new threads in watched tags, then the most active of the rest; each
 /// without what the member cannot see, muted, or wrote, nor anything by a member they blocked.
-/// Reads the run's [`snapshot_period`], which must cover `since`.
 pub fn threads(
     conn: &mut PgConnection,
     member: UserId,
@@ -143,14 +101,16 @@ pub fn threads(
     diesel::sql_query(
         "WITH fresh AS ( \
              SELECT r.thread_id, count(*) AS replies, max(r.created_at) AS latest \
-             FROM digest_replies r \
-             WHERE r.created_at > $2 AND r.author_id <> $1 \
+             FROM replies r \
+             WHERE r.created_at > $2 AND r.author_id <> $1 AND NOT r.hidden \
+               AND r.deleted_at IS NULL \
                AND NOT EXISTS (SELECT 1 FROM user_blocks b \
                                WHERE b.blocker_id = $1 AND b.blocked_id = r.author_id) \
              GROUP BY r.thread_id \
          ), visible AS ( \
-             SELECT t.* FROM digest_threads t \
-             WHERE NOT EXISTS (SELECT 1 FROM thread_subscriptions s \
+             SELECT t.* FROM threads t \
+             WHERE NOT t.hidden AND t.deleted_at IS NULL \
+               AND NOT EXISTS (SELECT 1 FROM thread_subscriptions s \
                                WHERE s.user_id = $1 AND s.thread_id = t.id AND s.level = 'muted') \
                AND NOT EXISTS (SELECT 1 FROM user_blocks b \
                                WHERE b.blocker_id = $1 AND b.blocked_id = t.author_id) \

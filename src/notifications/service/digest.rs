@@ -67,30 +67,8 @@ pub fn since(
         .unwrap_or(now - period)
 }
 
-/// Sends every digest due at `now`; returns how many were sent. What any digest of the run
-/// can show is copied once ([`model::snapshot_period`], from the start of the longest
-/// period), then each due member's digest is assembled from that copy.
+/// Sends every digest due at `now`; returns how many were sent.
 pub fn run(
-    conn: &mut PgConnection,
-    context: &MailContext,
-    now: DateTime<Utc>,
-) -> anyhow::Result<usize> {
-    model::snapshot_period(conn, now - longest_period())?;
-    let sent = send_due(conn, context, now);
-    model::drop_snapshot(conn)?;
-    sent
-}
-
-/// The longest period a digest covers: every digest of a run starts within it.
-fn longest_period() -> chrono::Duration {
-    DigestFrequency::ALL
-        .iter()
-        .filter_map(|frequency| frequency.period())
-        .max()
-        .unwrap_or_default()
-}
-
-fn send_due(
     conn: &mut PgConnection,
     context: &MailContext,
     now: DateTime<Utc>,
@@ -174,11 +152,6 @@ fn content(conn: &mut PgConnection, member: UserId, since: DateTime<Utc>) -> Que
 mod tests {
     use super::*;
     use chrono::Duration;
-
-    #[test]
-    fn the_snapshot_reaches_back_as_far_as_the_longest_digest() {
-        assert_eq!(longest_period(), Duration::days(7));
-    }
 
     #[test]
     fn a_digest_starts_at_the_later_of_the_last_digest_and_visit_within_one_period() {
