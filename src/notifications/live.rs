@@ -507,11 +507,13 @@ impl Stream {
         self.subscription
             .position
             .store(self.last.0, Ordering::Relaxed);
+        // The same counter table the hub's batches read.
         let (pool, user) = (self.pool.clone(), self.user);
-        let unread = db::read(&pool, Cost::Large, move |conn| {
-            Ok(model::unread_count(conn, user)?)
+        let counted = db::read(&pool, Cost::Large, move |conn| {
+            Ok(model::unread_counts(conn, &[user])?)
         })
         .await?;
+        let unread = counted.first().map_or(0, |(_, unread)| i64::from(*unread));
         out.extend_from_slice(
             &event("unread", None, &UnreadCount { unread }).map_err(anyhow::Error::from)?,
         );

@@ -91,18 +91,8 @@ pub fn inbox_after(
     also: &[NotificationId],
     limit: i64,
 ) -> QueryResult<Vec<InboxRow>> {
-    let also: Vec<i64> = also.iter().map(|id| id.0).collect();
-    let query = format!(
-        "{INBOX_COLUMNS} {FROM_INBOX} \
-         WHERE n.user_id = $1 AND NOT n.hidden AND (n.id > $2 OR n.id = ANY ($3)) \
-         ORDER BY n.id LIMIT $4"
-    );
-    diesel::sql_query(query)
-        .bind::<BigInt, _>(user)
-        .bind::<BigInt, _>(after)
-        .bind::<Array<BigInt>, _>(also)
-        .bind::<BigInt, _>(limit)
-        .load(conn)
+    let rows = inbox_after_for_many(conn, &[(user, after)], also, limit)?;
+    Ok(rows.into_iter().map(|entry| entry.row).collect())
 }
 
 /// One entry of a live batch, with the member whose inbox it is in.
@@ -114,9 +104,10 @@ pub struct MemberInboxRow {
     pub row: InboxRow,
 }
 
-/// [`inbox_after`] for many members in one statement: for each `(member, after)`, the
-/// member's entries above `after` or among `also`, oldest first, at most `limit` each. The
-/// live streams' hub reads every signalled member of a batch of signals with it.
+/// What live streams have not sent, for many members in one statement: for each
+/// `(member, after)`, the member's entries above `after` or among `also`, oldest first, at most
+/// `limit` each. The live streams' hub reads every signalled member of a batch of signals
+/// with it; [`inbox_after`] is its one-member case.
 pub fn inbox_after_for_many(
     conn: &mut PgConnection,
     members: &[(UserId, NotificationId)],
