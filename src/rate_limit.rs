@@ -147,11 +147,11 @@ struct SharedVerdict {
 
 fn shared_check(conn: &mut PgConnection, key: &str, budget: Budget) -> QueryResult<Verdict> {
     let micros = |d: Duration| i64::try_from(d.as_micros()).unwrap_or(i64::MAX);
-    let row: SharedVerdict = diesel::sql_query(SHARED_CHECK)
+    let query = diesel::sql_query(SHARED_CHECK)
         .bind::<Text, _>(key)
         .bind::<BigInt, _>(micros(budget.emission_interval()))
-        .bind::<BigInt, _>(micros(budget.period))
-        .get_result(conn)?;
+        .bind::<BigInt, _>(micros(budget.period));
+    let row: SharedVerdict = crate::sql::prepared(query).get_result(conn)?;
     Ok(if row.allowed {
         Verdict::Allowed
     } else {

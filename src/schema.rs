@@ -390,6 +390,19 @@ diesel::table! {
 }
 
 diesel::table! {
+    thread_activity (thread_id) {
+        thread_id -> Int8,
+        reply_count -> Int4,
+        last_activity_at -> Timestamptz,
+        author_id -> Int8,
+        pinned -> Bool,
+        locked -> Bool,
+        hidden -> Bool,
+        deleted -> Bool,
+    }
+}
+
+diesel::table! {
     thread_subscriptions (user_id, thread_id) {
         user_id -> Int8,
         thread_id -> Int8,
@@ -417,7 +430,6 @@ diesel::table! {
         body_html -> Text,
         excerpt -> Text,
         tags -> Array<Text>,
-        reply_count -> Int4,
         score -> Int4,
         pinned -> Bool,
         locked -> Bool,
@@ -425,7 +437,6 @@ diesel::table! {
         deleted_at -> Nullable<Timestamptz>,
         created_at -> Timestamptz,
         updated_at -> Timestamptz,
-        last_activity_at -> Timestamptz,
     }
 }
 
@@ -520,6 +531,7 @@ diesel::joinable!(reply_votes -> users (user_id));
 diesel::joinable!(report_claims -> users (moderator_id));
 diesel::joinable!(sessions -> users (user_id));
 diesel::joinable!(tag_subscriptions -> users (user_id));
+diesel::joinable!(thread_activity -> threads (thread_id));
 diesel::joinable!(thread_subscriptions -> threads (thread_id));
 diesel::joinable!(thread_subscriptions -> users (user_id));
 diesel::joinable!(thread_votes -> threads (thread_id));
@@ -561,6 +573,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     sessions,
     tag_subscriptions,
     tags,
+    thread_activity,
     thread_subscriptions,
     thread_votes,
     threads,

@@ -55,6 +55,44 @@ impl<Q: QueryFragment<Pg>> QueryFragment<Pg> for LiteralLimit<Q> {
 
 impl<Q> RunQueryDsl<PgConnection> for LiteralLimit<Q> {}
 
+/// `query` kept as a prepared statement on its connection, keyed by its SQL text.
+///
+/// Diesel prepares every statement but keeps only those it can prove have a bounded number of
+/// texts: never an `UPDATE` (its `SET` list may vary), a `sql_query` or a SQL literal. Those
+/// are parsed and planned anew on every execution. On a hot path whose SQL is fixed at its
+/// call site (the reply's counter update, the rate-limit check) that work is wasted; this
+/// wrapper states what diesel cannot see. Only for statements whose text does not depend on
+/// data: each distinct text is one statement kept on every pooled connection.
+#[derive(Debug, Clone)]
+pub struct Prepared<Q>(Q);
+
+/// `query`, kept prepared by its SQL text (see [`Prepared`]).
+pub fn prepared<Q>(query: Q) -> Prepared<Q> {
+    Prepared(query)
+}
+
+impl<Q> QueryId for Prepared<Q> {
+    type QueryId = ();
+    // Cached by its text, never by type: the inner query's type may stand for several texts.
+    const HAS_STATIC_QUERY_ID: bool = false;
+}
+
+impl<Q: Query> Query for Prepared<Q> {
+    type SqlType = Q::SqlType;
+}
+
+impl<Q: QueryFragment<Pg>> QueryFragment<Pg> for Prepared<Q> {
+    fn walk_ast<'b>(&'b self, out: AstPass<'_, 'b, Pg>) -> QueryResult<()> {
+        self.0.walk_ast(out)
+    }
+
+    fn is_safe_to_cache_prepared(&self, _backend: &Pg) -> QueryResult<bool> {
+        Ok(true)
+    }
+}
+
+impl<Q> RunQueryDsl<PgConnection> for Prepared<Q> {}
+
 #[cfg(test)]
 mod tests {
     use diesel::prelude::*;
@@ -70,5 +108,19 @@ mod tests {
         let negative = literal_limit(threads::table.select(threads::id), -5);
         let sql = diesel::debug_query::<Pg, _>(&negative).to_string();
         assert!(sql.contains(" LIMIT 0 "), "{sql}");
+    }
+
+    #[test]
+    fn a_prepared_update_is_kept_where_diesel_would_not_keep_it() {
+        let update = || diesel::update(threads::table.find(1)).set(threads::score.eq(2));
+        assert!(!update().is_safe_to_cache_prepared(&Pg).expect("walk"));
+        assert!(prepared(update())
+            .is_safe_to_cache_prepared(&Pg)
+            .expect("walk"));
+        let sql = diesel::debug_query::<Pg, _>(&prepared(update())).to_string();
+        assert!(
+            sql.starts_with(r#"UPDATE "threads" SET "score" = $1"#),
+            "{sql}"
+        );
     }
 }

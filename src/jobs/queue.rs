@@ -75,9 +75,8 @@ pub fn enqueue_all(conn: &mut PgConnection, specs: &[JobSpec]) -> QueryResult<()
             run_at: now,
         })
         .collect();
-    diesel::insert_into(jobs::table)
-        .values(&rows)
-        .execute(conn)?;
+    // A text per number of rows, and callers pass a fixed few (a reply: two).
+    crate::sql::prepared(diesel::insert_into(jobs::table).values(&rows)).execute(conn)?;
     Ok(())
 }
 

@@ -128,7 +128,6 @@ struct SeedThread {
     pinned: bool,
     created_at: DateTime<Utc>,
     updated_at: DateTime<Utc>,
-    last_activity_at: DateTime<Utc>,
 }
 
 #[derive(Insertable)]
@@ -272,7 +271,6 @@ fn seed_threads(
                     pinned: i % 20_000 == 7,
                     created_at,
                     updated_at: created_at,
-                    last_activity_at: created_at,
                 }
             })
             .collect();
@@ -373,10 +371,11 @@ fn seed_votes(
 fn recount(conn: &mut PgConnection, progress: &mut dyn Progress) -> anyhow::Result<()> {
     progress.update("counters", 0, 1);
     diesel::sql_query(
-        "UPDATE threads SET reply_count = r.n, last_activity_at = greatest(threads.last_activity_at, r.last) \
+        "UPDATE thread_activity a \
+         SET reply_count = r.n, last_activity_at = greatest(a.last_activity_at, r.last) \
          FROM (SELECT thread_id, count(*) AS n, max(created_at) AS last FROM replies \
                WHERE deleted_at IS NULL AND NOT hidden GROUP BY thread_id) r \
-         WHERE threads.id = r.thread_id",
+         WHERE a.thread_id = r.thread_id",
     )
     .execute(conn)?;
     diesel::sql_query(
@@ -385,7 +384,7 @@ fn recount(conn: &mut PgConnection, progress: &mut dyn Progress) -> anyhow::Resu
     )
     .execute(conn)?;
     diesel::sql_query(
-        "ANALYZE users, threads, replies, thread_votes, tags, mentor_profiles, meetups, meetup_rsvps",
+        "ANALYZE users, threads, thread_activity, replies, thread_votes, tags, mentor_profiles, meetups, meetup_rsvps",
     )
     .execute(conn)?;
     progress.update("counters", 1, 1);

@@ -2,14 +2,19 @@
 //!
 //! # The forum
 //!
-//! - **Counters under concurrency.** Every write that changes a thread's counters (a reply, a
-//!   vote, a delete) first takes the thread's row lock (`SELECT … FOR NO KEY UPDATE`) inside its
-//!   transaction, then updates `reply_count`/`score`/`last_activity_at` with relative updates.
-//!   Votes are one row per (member, target), so a repeated vote changes nothing.
+//! - **Counters under concurrency.** What every reply changes (`reply_count`,
+//!   `last_activity_at`) lives in `thread_activity`, a narrow row beside the thread's with two
+//!   indexes, so a reply never rewrites the wide `threads` row and its six. Counting a reply is
+//!   one relative `UPDATE` of that row, which also returns the thread's switches (copied there
+//!   by a trigger on `threads`, so moderation's changes take the same row lock and are ordered
+//!   with replies). Votes, edits and moderation lock both rows (`FOR NO KEY UPDATE`, thread
+//!   first) and move `score` with relative updates. Votes are one row per (member, target), so
+//!   a repeated vote changes nothing.
 //! - **Tag counts** live in `tags` and are kept by a trigger on `threads` that compares the
 //!   visible tags before and after each write; hiding, deleting and re-tagging all go through it.
 //! - **Listings** are keyset-paginated: the cursor is the sort key of the last row served
-//!   (`(pinned, created_at, id)`, `(pinned, last_activity_at, id)` or `(score, id)`), compared as
+//!   (`(pinned, created_at, id)`, the activity row's `(pinned, last_activity_at, thread_id)`
+//!   or `(score, id)`), compared as
 //!   a row value so each page is one range scan of a partial index over live (not deleted)
 //!   threads; the public's queries skip the few hidden rows as they read them, and staff, who
 //!   see those, use the same index. `NOT hidden` is written into the SQL, never bound as

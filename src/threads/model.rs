@@ -1,13 +1,19 @@
 //! Rows of `threads`, `replies` and the vote tables, and the queries on them.
 //!
 //! Every listing is one query joining the author: its cost does not depend on the page size.
+//!
+//! What each reply changes (`reply_count`, `last_activity_at`) lives in `thread_activity`, a
+//! narrow row next to the thread's, so a reply never rewrites the wide, heavily indexed thread
+//! row. A thread is read with its activity row joined; counting a reply writes only the
+//! latter, which also carries (copied by a trigger) the switches that decide whether the
+//! thread may take it.
 
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 
 use super::domain::{Sort, ThreadKey};
 use crate::ids::{ReplyId, ThreadId, UserId};
-use crate::schema::{replies, reply_votes, tags, thread_votes, threads, users};
+use crate::schema::{replies, reply_votes, tags, thread_activity, thread_votes, threads, users};
 use crate::sql;
 use crate::trust;
 use crate::visibility::{self, Audience, Flags};
@@ -30,6 +36,7 @@ pub struct ThreadRow {
     pub body_html: String,
     pub excerpt: String,
     pub tags: Vec<String>,
+    #[diesel(select_expression = thread_activity::reply_count)]
     pub reply_count: i32,
     pub score: i32,
     pub pinned: bool,
@@ -38,6 +45,7 @@ pub struct ThreadRow {
     pub deleted_at: Option<DateTime<Utc>>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+    #[diesel(select_expression = thread_activity::last_activity_at)]
     pub last_activity_at: DateTime<Utc>,
 }
 
@@ -55,6 +63,7 @@ pub struct ThreadSummaryRow {
     pub title: String,
     pub excerpt: String,
     pub tags: Vec<String>,
+    #[diesel(select_expression = thread_activity::reply_count)]
     pub reply_count: i32,
     pub score: i32,
     pub pinned: bool,
@@ -62,6 +71,7 @@ pub struct ThreadSummaryRow {
     pub hidden: bool,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+    #[diesel(select_expression = thread_activity::last_activity_at)]
     pub last_activity_at: DateTime<Utc>,
 }
 
@@ -145,6 +155,7 @@ pub fn list_threads(
 ) -> QueryResult<Vec<(ThreadSummaryRow, AuthorRow)>> {
     let mut query = threads::table
         .inner_join(users::table)
+        .inner_join(thread_activity::table)
         .filter(threads::deleted_at.is_null())
         .select((ThreadSummaryRow::as_select(), AuthorRow::as_select()))
         .into_boxed();
@@ -172,7 +183,8 @@ pub fn list_threads(
         ),
         (Sort::Active, Some(ThreadKey::Timed(pinned, at, id))) => query.filter(
             diesel::dsl::sql::<diesel::sql_types::Bool>(
-                "(threads.pinned, threads.last_activity_at, threads.id) < (",
+                "(thread_activity.pinned, thread_activity.last_activity_at, \
+                 thread_activity.thread_id) < (",
             )
             .bind::<diesel::sql_types::Bool, _>(*pinned)
             .sql(", ")
@@ -198,10 +210,12 @@ pub fn list_threads(
             threads::created_at.desc(),
             threads::id.desc(),
         )),
-        Sort::Active => query.order((
-            threads::pinned.desc(),
-            threads::last_activity_at.desc(),
-            threads::id.desc(),
+        // The activity row's own columns, so the page is a range of its index; its copy of
+        // `deleted` states the index's predicate.
+        Sort::Active => query.filter(thread_activity::deleted.eq(false)).order((
+            thread_activity::pinned.desc(),
+            thread_activity::last_activity_at.desc(),
+            thread_activity::thread_id.desc(),
         )),
         Sort::Top => query.order((threads::score.desc(), threads::id.desc())),
     };
@@ -215,15 +229,28 @@ pub fn find_thread(
 ) -> QueryResult<Option<(ThreadRow, AuthorRow)>> {
     threads::table
         .inner_join(users::table)
+        .inner_join(thread_activity::table)
         .filter(threads::id.eq(id))
         .select((ThreadRow::as_select(), AuthorRow::as_select()))
         .first(conn)
         .optional()
 }
 
-/// Locks the thread row for the rest of the transaction (votes, replies, edits).
+/// The thread as it now is, without its author (after a write of this transaction).
+fn thread_row(conn: &mut PgConnection, id: ThreadId) -> QueryResult<ThreadRow> {
+    threads::table
+        .inner_join(thread_activity::table)
+        .filter(threads::id.eq(id))
+        .select(ThreadRow::as_select())
+        .first(conn)
+}
+
+/// Locks the thread for the rest of the transaction (votes, edits, moderation): its row and
+/// its activity row, in that order (the order of the join), so it also waits for replies
+/// being counted.
 pub fn lock_thread(conn: &mut PgConnection, id: ThreadId) -> QueryResult<Option<ThreadRow>> {
     threads::table
+        .inner_join(thread_activity::table)
         .filter(threads::id.eq(id))
         .select(ThreadRow::as_select())
         .for_no_key_update()
@@ -231,11 +258,13 @@ pub fn lock_thread(conn: &mut PgConnection, id: ThreadId) -> QueryResult<Option<
         .optional()
 }
 
+/// Writes a thread; a trigger adds its activity row (no replies, active since now).
 pub fn insert_thread(conn: &mut PgConnection, new: &NewThread<'_>) -> QueryResult<ThreadRow> {
-    diesel::insert_into(threads::table)
+    let id = diesel::insert_into(threads::table)
         .values(new)
-        .returning(ThreadRow::as_returning())
-        .get_result(conn)
+        .returning(threads::id)
+        .get_result(conn)?;
+    thread_row(conn, id)
 }
 
 pub fn update_thread(
@@ -245,8 +274,8 @@ pub fn update_thread(
 ) -> QueryResult<ThreadRow> {
     diesel::update(threads::table.find(id))
         .set((changes, threads::updated_at.eq(diesel::dsl::now)))
-        .returning(ThreadRow::as_returning())
-        .get_result(conn)
+        .execute(conn)?;
+    thread_row(conn, id)
 }
 
 pub fn soft_delete_thread(conn: &mut PgConnection, id: ThreadId) -> QueryResult<()> {
@@ -263,40 +292,54 @@ pub fn bump_reply_count(
     delta: i32,
     touch_activity: bool,
 ) -> QueryResult<()> {
+    let target = thread_activity::table.find(thread_id);
+    let count = thread_activity::reply_count.eq(thread_activity::reply_count + delta);
     if touch_activity {
-        diesel::update(threads::table.find(thread_id))
+        diesel::update(target)
             .set((
-                threads::reply_count.eq(threads::reply_count + delta),
-                threads::last_activity_at.eq(diesel::dsl::now),
+                count,
+                thread_activity::last_activity_at.eq(diesel::dsl::now),
             ))
             .execute(conn)?;
     } else {
-        diesel::update(threads::table.find(thread_id))
-            .set(threads::reply_count.eq(threads::reply_count + delta))
-            .execute(conn)?;
+        diesel::update(target).set(count).execute(conn)?;
     }
     Ok(())
 }
 
-/// Counts a new reply on the thread and returns the thread as it now is, with its row locked
-/// for the rest of the transaction: one statement where a locking read and an update were
-/// two. The caller checks the thread may take the reply and rolls back when it may not.
-/// Also answers whether the thread's author may rise in trust from the reply.
-pub fn count_new_reply(
-    conn: &mut PgConnection,
-    id: ThreadId,
-) -> QueryResult<Option<(ThreadRow, bool)>> {
-    diesel::update(threads::table.find(id))
+/// What counting a reply learns of its thread: whether it may take the reply, and whose it is.
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = thread_activity)]
+pub struct ReplyTarget {
+    pub author_id: UserId,
+    pub locked: bool,
+    pub hidden: bool,
+    pub deleted: bool,
+    /// Whether the thread's author may rise in trust from the reply.
+    #[diesel(select_expression = trust::model::activity_author_may_rise())]
+    #[diesel(select_expression_type = diesel::expression::SqlLiteral<diesel::sql_types::Bool>)]
+    pub author_may_rise: bool,
+}
+
+impl ReplyTarget {
+    pub fn flags(&self) -> Flags {
+        Flags::new(self.hidden, self.deleted)
+    }
+}
+
+/// Counts a new reply on the thread, in one statement that writes only its activity row and
+/// keeps that row locked for the rest of the transaction. Moderation's changes to the thread
+/// write the same row (by trigger), so the switches returned are the thread's as of after
+/// any such change that came first; one that comes later waits for this transaction. The
+/// caller checks the thread may take the reply and rolls back when it may not.
+pub fn count_new_reply(conn: &mut PgConnection, id: ThreadId) -> QueryResult<Option<ReplyTarget>> {
+    let count = diesel::update(thread_activity::table.find(id))
         .set((
-            threads::reply_count.eq(threads::reply_count + 1),
-            threads::last_activity_at.eq(diesel::dsl::now),
+            thread_activity::reply_count.eq(thread_activity::reply_count + 1),
+            thread_activity::last_activity_at.eq(diesel::dsl::now),
         ))
-        .returning((
-            ThreadRow::as_returning(),
-            trust::model::thread_author_may_rise(),
-        ))
-        .get_result(conn)
-        .optional()
+        .returning(ReplyTarget::as_returning());
+    sql::prepared(count).get_result(conn).optional()
 }
 
 /// A page of a thread's replies with their authors. The thread's own visibility is part of

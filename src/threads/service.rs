@@ -265,10 +265,9 @@ fn insert_reply(
     body_html: &str,
 ) -> Result<NewReplyOutcome, ApiError> {
     conn.transaction(|conn| {
-        // Counting the reply takes the thread's row lock, which orders this reply against
-        // concurrent ones, locks and deletes; a refusal below rolls the count back.
-        let (thread, author_may_rise) =
-            model::count_new_reply(conn, thread_id)?.ok_or(ApiError::NotFound)?;
+        // Counting the reply takes the lock of the thread's activity row, which orders this
+        // reply against concurrent ones, locks and deletes; a refusal below rolls it back.
+        let thread = model::count_new_reply(conn, thread_id)?.ok_or(ApiError::NotFound)?;
         if !visibility::can_see(Some(author), thread.flags()) {
             return Err(ApiError::NotFound);
         }
@@ -286,7 +285,7 @@ fn insert_reply(
         jobs::enqueue_all(conn, &[search::sync_job(row.id)?, notify])?;
         Ok(NewReplyOutcome {
             reply: ReplyView::new((row, author_row(author))),
-            thread_author_may_rise: author_may_rise.then_some(thread.author_id),
+            thread_author_may_rise: thread.author_may_rise.then_some(thread.author_id),
         })
     })
 }

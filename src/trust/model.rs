@@ -177,12 +177,12 @@ pub fn refresh_last_moderated(conn: &mut PgConnection, user: UserId) -> QueryRes
     .map(drop)
 }
 
-/// For a statement on `threads`: whether the thread's author could still rise (not
+/// For a statement on `thread_activity`: whether the thread's author could still rise (not
 /// `regular` yet, not pinned), so a reply to their thread is worth recomputing their level
 /// for. Asked within the statement that counts the reply, it costs no round trip of its own.
-pub fn thread_author_may_rise() -> diesel::expression::SqlLiteral<Bool> {
+pub fn activity_author_may_rise() -> diesel::expression::SqlLiteral<Bool> {
     diesel::dsl::sql::<Bool>(
-        "EXISTS (SELECT 1 FROM users u WHERE u.id = threads.author_id \
+        "EXISTS (SELECT 1 FROM users u WHERE u.id = thread_activity.author_id \
                  AND u.trust_level <> 'regular' AND NOT u.trust_level_pinned)",
     )
 }

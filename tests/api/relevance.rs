@@ -43,10 +43,10 @@ impl<'a> Forum<'a> {
     fn thread(&mut self, title: &str, body: &str, tags: &[&str], days_ago: i64, score: i32) -> i64 {
         diesel::sql_query(
             "INSERT INTO threads (author_id, title, body, body_html, excerpt, tags, score, \
-                                  created_at, updated_at, last_activity_at) \
+                                  created_at, updated_at) \
              VALUES ($1, $2, $3, $3, left($3, 200), $4, $5, \
-                     now() - make_interval(days => $6), now() - make_interval(days => $6), \
-                     now() - make_interval(days => $6)) RETURNING id",
+                     now() - make_interval(days => $6), now() - make_interval(days => $6)) \
+             RETURNING id",
         )
         .bind::<BigInt, _>(self.author)
         .bind::<diesel::sql_types::Text, _>(title)

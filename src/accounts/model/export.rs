@@ -20,11 +20,13 @@ pub struct Section {
 pub const SECTIONS: &[Section] = &[
     Section {
         name: "threads",
-        query: "SELECT id AS key, json_build_object('id', id, 'title', title, 'body', body, \
-                    'tags', tags, 'score', score, 'reply_count', reply_count, 'locked', locked, \
-                    'hidden', hidden, 'created_at', created_at, 'updated_at', updated_at)::text AS item \
-                FROM threads WHERE author_id = $1 AND deleted_at IS NULL AND id > $2 \
-                ORDER BY id LIMIT $3",
+        query: "SELECT t.id AS key, json_build_object('id', t.id, 'title', t.title, \
+                    'body', t.body, 'tags', t.tags, 'score', t.score, \
+                    'reply_count', a.reply_count, 'locked', t.locked, 'hidden', t.hidden, \
+                    'created_at', t.created_at, 'updated_at', t.updated_at)::text AS item \
+                FROM threads t JOIN thread_activity a ON a.thread_id = t.id \
+                WHERE t.author_id = $1 AND t.deleted_at IS NULL AND t.id > $2 \
+                ORDER BY t.id LIMIT $3",
     },
     Section {
         name: "replies",

@@ -121,8 +121,8 @@ pub fn threads(
                                         AND s.level = 'watching' \
              ORDER BY f.latest DESC LIMIT $3 \
          ), tagged AS ( \
-             SELECT t.id, t.title, t.reply_count::int8 AS replies, 'tagged' AS section \
-             FROM visible t \
+             SELECT t.id, t.title, a.reply_count::int8 AS replies, 'tagged' AS section \
+             FROM visible t JOIN thread_activity a ON a.thread_id = t.id \
              WHERE t.created_at > $2 AND t.author_id <> $1 \
                AND EXISTS (SELECT 1 FROM tag_subscriptions ts \
                            WHERE ts.user_id = $1 AND ts.level = 'watching_first_post' \

@@ -231,6 +231,64 @@ async fn locked_threads_take_no_replies_and_pinned_ones_come_first() {
     assert_eq!(app.log_actions(), ["lock", "unlock", "pin", "unpin"]);
 }
 
+/// A lock racing replies: a reply is counted on the thread's activity row, and the lock
+/// writes that row too (a trigger copies the switch), so each reply lands wholly before the
+/// lock or is refused after it: the count is the replies accepted, and nothing sent after the
+/// lock answered gets in.
+#[tokio::test]
+async fn a_lock_racing_replies_lets_in_only_what_came_first_and_the_count_agrees() {
+    let app = spawn_app().await;
+    let moderator = app.staff("mod", "moderator").await;
+    let ada = app.member("ada").await;
+    let thread = app.create_thread(&ada, "Heated thread", &[]).await;
+    let mut posters = Vec::new();
+    for n in 0..8 {
+        posters.push(app.member(&format!("poster{n}")).await);
+    }
+    let app = std::sync::Arc::new(app);
+    let mut tasks = Vec::new();
+    for poster in posters {
+        let app = app.clone();
+        tasks.push(tokio::spawn(async move {
+            let mut answers = Vec::new();
+            for n in 0..4 {
+                let sent = std::time::Instant::now();
+                let response = app
+                    .create_reply(&poster, thread, &format!("take {n}"))
+                    .await;
+                answers.push((sent, response.status().as_u16()));
+            }
+            answers
+        }));
+    }
+    tokio::time::sleep(std::time::Duration::from_millis(30)).await;
+    let locked = app
+        .moderate(&moderator, &format!("/api/v1/mod/threads/{thread}/lock"))
+        .await;
+    let lock_answered = std::time::Instant::now();
+    assert_eq!(locked.status().as_u16(), 200);
+
+    let mut accepted = 0;
+    for task in tasks {
+        for (sent, status) in task.await.expect("poster") {
+            assert!(status == 201 || status == 409, "{status}");
+            if sent > lock_answered {
+                assert_eq!(status, 409, "a reply sent after the lock answered got in");
+            }
+            accepted += usize::from(status == 201);
+        }
+    }
+    let view = json(app.get(&format!("/api/v1/threads/{thread}")).await).await;
+    assert_eq!(view["reply_count"], accepted);
+    assert_eq!(view["locked"], true);
+    let page = json(
+        app.get(&format!("/api/v1/threads/{thread}/replies?limit=100"))
+            .await,
+    )
+    .await;
+    assert_eq!(page["items"].as_array().expect("items").len(), accepted);
+}
+
 #[tokio::test]
 async fn suspensions_stop_writes_at_once_lift_by_themselves_and_spare_staff() {
     let mail = MailServer::start();

@@ -58,6 +58,33 @@ async fn listings_sort_filter_and_put_pinned_threads_first() {
         first
     );
 
+    // The active order follows moderation too: a hidden thread leaves the public's list but
+    // not staff's, and a deleted one leaves both.
+    let moderator = app.staff("mod", "moderator").await;
+    app.sql(&format!(
+        "UPDATE threads SET hidden = true WHERE id = {third}"
+    ));
+    assert_eq!(
+        ids(&read_as(app.get("/api/v1/threads?sort=active").await).await),
+        [first, second]
+    );
+    let staff_active = app.get_as("/api/v1/threads?sort=active", &moderator.access_token);
+    assert_eq!(
+        ids(&read_as(staff_active.await).await),
+        [first, third, second]
+    );
+    let deleted = app
+        .send_as(
+            reqwest::Method::DELETE,
+            &format!("/api/v1/threads/{second}"),
+            &bob.access_token,
+            &json!({}),
+        )
+        .await;
+    assert_eq!(deleted.status().as_u16(), 204);
+    let staff_active = app.get_as("/api/v1/threads?sort=active", &moderator.access_token);
+    assert_eq!(ids(&read_as(staff_active.await).await), [first, third]);
+
     // Each bad query, its status and code, and the field a 422 names.
     for (bad, status, code, field) in [
         ("sort=hot", 400, "invalid_query", None),
