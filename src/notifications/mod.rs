@@ -9,6 +9,7 @@ pub mod domain;
 pub mod events;
 pub mod live;
 pub mod model;
+pub mod period;
 pub mod routes;
 pub mod service;
 pub mod views;

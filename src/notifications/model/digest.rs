@@ -2,8 +2,7 @@
 
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
-use diesel::sql_types::{BigInt, Nullable, Text, Timestamptz};
-use serde::Serialize;
+use diesel::sql_types::{Array, BigInt, Integer, Nullable, Text, Timestamptz};
 
 use crate::ids::{ThreadId, UserId};
 use crate::notifications::domain::DigestFrequency;
@@ -30,21 +29,6 @@ pub struct Claimed {
     pub previous: Option<DateTime<Utc>>,
     #[diesel(sql_type = Nullable<Timestamptz>)]
     pub last_seen_at: Option<DateTime<Utc>>,
-}
-
-/// A thread in a digest, and the section it goes in.
-#[derive(Debug, QueryableByName, Serialize)]
-pub struct DigestThread {
-    #[diesel(sql_type = BigInt)]
-    pub id: ThreadId,
-    #[diesel(sql_type = Text)]
-    pub title: String,
-    #[diesel(sql_type = BigInt)]
-    pub replies: i64,
-    #[diesel(sql_type = Text)]
-    #[serde(skip)]
-    #[allow(dead_code)]
-    pub section: String,
 }
 
 #[derive(QueryableByName)]
@@ -89,61 +73,100 @@ pub fn claim(
     .optional()
 }
 
-/// The threads of a digest since `since`, up to `per_section` per section: watched threads
-/// with new replies, new threads in watched tags, then the most active of the rest; each
-/// without what the member cannot see, muted, or wrote, nor anything by a member they blocked.
-pub fn threads(
+/// A visible reply of the period: where, by whom, when.
+#[derive(Debug, Clone, QueryableByName)]
+pub struct PeriodReply {
+    #[diesel(sql_type = BigInt)]
+    pub thread_id: ThreadId,
+    #[diesel(sql_type = BigInt)]
+    pub author_id: UserId,
+    #[diesel(sql_type = Timestamptz)]
+    pub created_at: DateTime<Utc>,
+}
+
+/// A visible thread that a digest of the period may show.
+#[derive(Debug, Clone, QueryableByName)]
+pub struct PeriodThread {
+    #[diesel(sql_type = BigInt)]
+    pub id: ThreadId,
+    #[diesel(sql_type = Text)]
+    pub title: String,
+    #[diesel(sql_type = BigInt)]
+    pub author_id: UserId,
+    #[diesel(sql_type = Array<Text>)]
+    pub tags: Vec<String>,
+    #[diesel(sql_type = Timestamptz)]
+    pub created_at: DateTime<Utc>,
+    #[diesel(sql_type = Integer)]
+    pub reply_count: i32,
+}
+
+/// What one member follows, mutes and blocks: what their digest is cut to.
+#[derive(Debug, Clone, Default, QueryableByName)]
+pub struct MemberLists {
+    #[diesel(sql_type = Array<BigInt>)]
+    pub blocked: Vec<UserId>,
+    #[diesel(sql_type = Array<BigInt>)]
+    pub watched_threads: Vec<ThreadId>,
+    #[diesel(sql_type = Array<BigInt>)]
+    pub muted_threads: Vec<ThreadId>,
+    #[diesel(sql_type = Array<Text>)]
+    pub watched_tags: Vec<String>,
+    #[diesel(sql_type = Array<Text>)]
+    pub muted_tags: Vec<String>,
+}
+
+/// Every visible reply (in a visible thread) written after `from` and up to `to`: one scan of
+/// the period for the whole run, whatever the number of members.
+pub fn period_replies(
     conn: &mut PgConnection,
-    member: UserId,
-    since: DateTime<Utc>,
-    per_section: i64,
-) -> QueryResult<Vec<DigestThread>> {
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+) -> QueryResult<Vec<PeriodReply>> {
     diesel::sql_query(
-        "WITH fresh AS ( \
-             SELECT r.thread_id, count(*) AS replies, max(r.created_at) AS latest \
-             FROM replies r \
-             WHERE r.created_at > $2 AND r.author_id <> $1 AND NOT r.hidden \
-               AND r.deleted_at IS NULL \
-               AND NOT EXISTS (SELECT 1 FROM user_blocks b \
-                               WHERE b.blocker_id = $1 AND b.blocked_id = r.author_id) \
-             GROUP BY r.thread_id \
-         ), visible AS ( \
-             SELECT t.* FROM threads t \
-             WHERE NOT t.hidden AND t.deleted_at IS NULL \
-               AND NOT EXISTS (SELECT 1 FROM thread_subscriptions s \
-                               WHERE s.user_id = $1 AND s.thread_id = t.id AND s.level = 'muted') \
-               AND NOT EXISTS (SELECT 1 FROM user_blocks b \
-                               WHERE b.blocker_id = $1 AND b.blocked_id = t.author_id) \
-         ), watched AS ( \
-             SELECT t.id, t.title, f.replies, 'watched' AS section FROM visible t \
-             JOIN fresh f ON f.thread_id = t.id \
-             JOIN thread_subscriptions s ON s.thread_id = t.id AND s.user_id = $1 \
-                                        AND s.level = 'watching' \
-             ORDER BY f.latest DESC LIMIT $3 \
-         ), tagged AS ( \
-             SELECT t.id, t.title, a.reply_count::int8 AS replies, 'tagged' AS section \
-             FROM visible t JOIN thread_activity a ON a.thread_id = t.id \
-             WHERE t.created_at > $2 AND t.author_id <> $1 \
-               AND EXISTS (SELECT 1 FROM tag_subscriptions ts \
-                           WHERE ts.user_id = $1 AND ts.level = 'watching_first_post' \
-                             AND ts.tag = ANY (t.tags)) \
-               AND NOT EXISTS (SELECT 1 FROM tag_subscriptions ts \
-                               WHERE ts.user_id = $1 AND ts.level = 'muted' \
-                                 AND ts.tag = ANY (t.tags)) \
-             ORDER BY t.created_at DESC LIMIT $3 \
-         ), popular AS ( \
-             SELECT t.id, t.title, f.replies, 'popular' AS section FROM visible t \
-             JOIN fresh f ON f.thread_id = t.id \
-             WHERE t.id NOT IN (SELECT id FROM watched) AND t.id NOT IN (SELECT id FROM tagged) \
-               AND NOT EXISTS (SELECT 1 FROM tag_subscriptions ts \
-                               WHERE ts.user_id = $1 AND ts.level = 'muted' \
-                                 AND ts.tag = ANY (t.tags)) \
-             ORDER BY f.replies DESC, t.id DESC LIMIT 5 \
-         ) \
-         SELECT * FROM watched UNION ALL SELECT * FROM tagged UNION ALL SELECT * FROM popular",
+        "SELECT r.thread_id, r.author_id, r.created_at FROM replies r \
+         JOIN threads t ON t.id = r.thread_id \
+         WHERE r.created_at > $1 AND r.created_at <= $2 AND NOT r.hidden \
+           AND r.deleted_at IS NULL AND NOT t.hidden AND t.deleted_at IS NULL",
+    )
+    .bind::<Timestamptz, _>(from)
+    .bind::<Timestamptz, _>(to)
+    .load(conn)
+}
+
+/// The visible threads among `ids` (those with replies in the period) or started after `from`
+/// and up to `to`.
+pub fn period_threads(
+    conn: &mut PgConnection,
+    ids: &[ThreadId],
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+) -> QueryResult<Vec<PeriodThread>> {
+    diesel::sql_query(
+        "SELECT t.id, t.title, t.author_id, t.tags, t.created_at, a.reply_count \
+         FROM threads t JOIN thread_activity a ON a.thread_id = t.id \
+         WHERE (t.id = ANY ($1) OR (t.created_at > $2 AND t.created_at <= $3)) \
+           AND NOT t.hidden AND t.deleted_at IS NULL",
+    )
+    .bind::<Array<BigInt>, _>(ids)
+    .bind::<Timestamptz, _>(from)
+    .bind::<Timestamptz, _>(to)
+    .load(conn)
+}
+
+/// The threads and tags `member` watches or muted, and the members they blocked.
+pub fn member_lists(conn: &mut PgConnection, member: UserId) -> QueryResult<MemberLists> {
+    diesel::sql_query(
+        "SELECT ARRAY(SELECT blocked_id FROM user_blocks WHERE blocker_id = $1) AS blocked, \
+                ARRAY(SELECT thread_id FROM thread_subscriptions \
+                      WHERE user_id = $1 AND level = 'watching') AS watched_threads, \
+                ARRAY(SELECT thread_id FROM thread_subscriptions \
+                      WHERE user_id = $1 AND level = 'muted') AS muted_threads, \
+                ARRAY(SELECT tag FROM tag_subscriptions \
+                      WHERE user_id = $1 AND level = 'watching_first_post') AS watched_tags, \
+                ARRAY(SELECT tag FROM tag_subscriptions \
+                      WHERE user_id = $1 AND level = 'muted') AS muted_tags",
     )
     .bind::<BigInt, _>(member)
-    .bind::<Timestamptz, _>(since)
-    .bind::<BigInt, _>(per_section)
-    .load(conn)
+    .get_result(conn)
 }

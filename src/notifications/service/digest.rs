@@ -2,18 +2,20 @@
 //! digest or visit, and the most active threads of the period. A run walks the members whose
 //! daily or weekly digest is due; each member is claimed with one conditional update under
 //! their row's lock, so two runs at once send one digest. Nothing is sent when nothing is new.
+//! The run reads the period once, on reaching its first due member, and cuts each digest from
+//! that picture (`notifications::period`).
 //! A periodic task runs it every `digest_interval_secs` (0 leaves running it to whoever
 //! enqueues the job, as the tests do).
 
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
-use serde::Serialize;
 
 use super::mail::{Draft, MailContext, Unsubscribe};
 use super::unsubscribe::Scope;
 use crate::ids::UserId;
 use crate::notifications::domain::DigestFrequency;
-use crate::notifications::model::digest::{self as model, DigestThread};
+use crate::notifications::model::digest as model;
+use crate::notifications::period::{Limits, Period};
 
 /// The job that sends the digests that are due.
 pub const DIGEST_JOB: &str = "notification.digests";
@@ -36,21 +38,13 @@ impl crate::jobs::ConnTask for DigestRun {
 /// Members claimed per query while a run walks the due ones.
 const BATCH: i64 = 200;
 /// Threads shown per section.
-const SECTION: i64 = 10;
-
-/// What one digest holds.
-#[derive(Debug, Serialize)]
-struct Content {
-    watched: Vec<DigestThread>,
-    tagged: Vec<DigestThread>,
-    popular: Vec<DigestThread>,
-}
-
-impl Content {
-    fn is_empty(&self) -> bool {
-        self.watched.is_empty() && self.tagged.is_empty() && self.popular.is_empty()
-    }
-}
+const LIMITS: Limits = Limits {
+    watched: 10,
+    tagged: 10,
+    popular: 5,
+};
+/// The longest period a digest covers (weekly); a run reads this much once.
+const LONGEST: chrono::Duration = chrono::Duration::days(7);
 
 /// Where a digest starts: the last digest or visit, whichever is later, and never further back
 /// than one period.
@@ -75,13 +69,18 @@ pub fn run(
 ) -> anyhow::Result<usize> {
     let mut sent = 0;
     let mut after = UserId(0);
+    let mut period = None;
     loop {
         let due = model::due_members(conn, now, after, BATCH)?;
         let Some(&last) = due.last() else {
             return Ok(sent);
         };
+        let period = match &mut period {
+            Some(period) => period,
+            None => period.insert(read_period(conn, now)?),
+        };
         for member in due {
-            if send_one(conn, context, member, now)? {
+            if send_one(conn, context, period, member, now)? {
                 sent += 1;
             }
         }
@@ -89,11 +88,20 @@ pub fn run(
     }
 }
 
+/// What happened in the longest period up to `now`, read once for the whole run.
+fn read_period(conn: &mut PgConnection, now: DateTime<Utc>) -> QueryResult<Period> {
+    let from = now - LONGEST;
+    let replies = model::period_replies(conn, from, now)?;
+    let threads = model::period_threads(conn, &Period::threads_of(&replies), from, now)?;
+    Ok(Period::new(replies, threads))
+}
+
 /// Claims `member`'s digest (if still due: another run may have taken it) and sends it when
 /// there is something new; one transaction, so a claimed digest is always sent.
 fn send_one(
     conn: &mut PgConnection,
     context: &MailContext,
+    picture: &Period,
     member: UserId,
     now: DateTime<Utc>,
 ) -> anyhow::Result<bool> {
@@ -105,7 +113,8 @@ fn send_one(
             return Ok(false);
         };
         let from = since(claimed.previous, claimed.last_seen_at, period, now);
-        let content = content(conn, claimed.id, from)?;
+        let lists = model::member_lists(conn, claimed.id)?;
+        let content = picture.digest(claimed.id, &lists, from, LIMITS);
         if content.is_empty() {
             return Ok(false);
         }
@@ -127,25 +136,6 @@ fn send_one(
         crate::email::enqueue_message(conn, &message)?;
         Ok(true)
     })
-}
-
-/// The three sections, each without what the member cannot see, muted, or wrote, nor anything
-/// by a member they blocked.
-fn content(conn: &mut PgConnection, member: UserId, since: DateTime<Utc>) -> QueryResult<Content> {
-    let rows = model::threads(conn, member, since, SECTION)?;
-    let mut content = Content {
-        watched: Vec::new(),
-        tagged: Vec::new(),
-        popular: Vec::new(),
-    };
-    for row in rows {
-        match row.section.as_str() {
-            "watched" => content.watched.push(row),
-            "tagged" => content.tagged.push(row),
-            _ => content.popular.push(row),
-        }
-    }
-    Ok(content)
 }
 
 #[cfg(test)]
