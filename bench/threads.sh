@@ -53,6 +53,7 @@ run() {
 }
 
 run "GET /api/v1/threads?limit=20" "http://127.0.0.1:$port/api/v1/threads?limit=20"
+run "GET /api/v1/threads?sort=active&limit=20" "http://127.0.0.1:$port/api/v1/threads?sort=active&limit=20"
 PATH_TEMPLATE="/api/v1/threads/{id}" run "GET /api/v1/threads/{id} (random among the newest 5,000)" \
     -s bench/random_get.lua "http://127.0.0.1:$port"
 PATH_TEMPLATE="/api/v1/threads/{id}" run "GET /api/v1/threads/{id} signed in (random among the newest 5,000)" \

@@ -211,12 +211,15 @@ pub fn list_threads(
             threads::id.desc(),
         )),
         // The activity row's own columns, so the page is a range of its index; its copy of
-        // `deleted` states the index's predicate.
-        Sort::Active => query.filter(thread_activity::deleted.eq(false)).order((
-            thread_activity::pinned.desc(),
-            thread_activity::last_activity_at.desc(),
-            thread_activity::thread_id.desc(),
-        )),
+        // `deleted` states the index's predicate, written into the SQL (`NOT deleted`) so a
+        // generic plan can use that partial index (a bound `deleted = $n` cannot).
+        Sort::Active => query
+            .filter(diesel::dsl::not(thread_activity::deleted))
+            .order((
+                thread_activity::pinned.desc(),
+                thread_activity::last_activity_at.desc(),
+                thread_activity::thread_id.desc(),
+            )),
         Sort::Top => query.order((threads::score.desc(), threads::id.desc())),
     };
     // One row more than the page tells whether another page follows.

@@ -101,7 +101,7 @@ fn read_period(conn: &mut PgConnection, now: DateTime<Utc>) -> QueryResult<Perio
 fn send_one(
     conn: &mut PgConnection,
     context: &MailContext,
-    picture: &Period,
+    picture: &mut Period,
     member: UserId,
     now: DateTime<Utc>,
 ) -> anyhow::Result<bool> {
