@@ -41,6 +41,8 @@ started=$(date +%s.%N)
 until [ -z "$(sql "SELECT 1 FROM jobs WHERE id = $job AND status IN ('pending', 'running')")" ]; do sleep 0.2; done
 ended=$(date +%s.%N)
 status=$(sql "SELECT coalesce((SELECT status FROM jobs WHERE id = $job), 'done')")
-digests=$(sql "SELECT count(*) FROM jobs WHERE kind = 'email.send' AND payload::text LIKE '%digest%'")
-echo "== digest run: $status in $(python3 -c "print(round($ended - $started, 1))") s; $digests digests enqueued"
+# The run's own count (its log line): the worker's mail lane sends some while the run goes on.
+for _ in $(seq 50); do grep -q "digest run" "$log" && break; sleep 0.1; done
+digests=$(grep "digest run" "$log" | grep -oE "sent=[0-9]+" | tail -1 | cut -d= -f2)
+echo "== digest run: $status in $(python3 -c "print(round($ended - $started, 1))") s; ${digests:-?} digests sent"
 sql "DELETE FROM jobs WHERE kind = 'email.send'"

@@ -186,12 +186,14 @@ async def main():
         log(f"{STREAMS} streams open: RSS {before} KiB -> {after} KiB")
 
         sent = {}
+        posted = {}  # reply id -> its created_at (the database's clock)
         for thread in threads:
             started = time.monotonic()
             reply = await loop.run_in_executor(None, lambda thread=thread: call(
                 "POST", f"/threads/{thread}/replies", {"body": "A reply for everyone."},
                 replier["access_token"]))
             sent[reply["id"]] = time.monotonic()
+            posted[reply["id"]] = reply["created_at"]
             # Replies a second apart, each in a thread of its own: one new notification each.
             await asyncio.sleep(max(0.0, 1.0 - (time.monotonic() - started)))
         await asyncio.sleep(5)
@@ -206,6 +208,25 @@ async def main():
                     latencies.append((arrived - at) * 1000)
         for task in tasks:
             task.cancel()
+        # Where the time goes, per reply: the worker's start on the fan-out (the notification
+        # rows' time, the fan-out transaction's start, against the reply's, both the
+        # database's clock), then the first and the last of the streams' arrivals after the
+        # reply's 201 (the spread is the delivery to 1,000 streams and this client's reading).
+        ids = ",".join(str(i) for i in sent)
+        pickup = [float(x) * 1000 for x in psql(url, f"""
+            SELECT extract(epoch FROM min(n.created_at) - r.created_at) FROM notifications n
+            JOIN replies r ON r.id = n.reply_id WHERE n.reply_id IN ({ids})
+            GROUP BY r.id, r.created_at""").split()]
+        firsts, lasts = [], []
+        for reply_id, at in sent.items():
+            arrived = [s.arrivals[reply_id] for s in streams if reply_id in s.arrivals]
+            if arrived:
+                firsts.append((min(arrived) - at) * 1000)
+                lasts.append((max(arrived) - at) * 1000)
+        med = statistics.median
+        log(f"per reply (median of {len(sent)}): fan-out started {med(pickup):.0f} ms after the "
+            f"reply; first stream {med(firsts):.0f} ms, last stream {med(lasts):.0f} ms after "
+            f"its 201")
         latencies.sort()
         p = lambda q: latencies[min(len(latencies) - 1, int(q * len(latencies)))]
         print(f"| streams | RSS before | RSS with streams | per stream | deliveries | missing "
