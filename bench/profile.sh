@@ -53,7 +53,7 @@ wrk -t2 -c32 -d3s "${args[@]}" >/dev/null   # warm up
 psql -q "$url" -c "SELECT pg_stat_statements_reset()" >/dev/null
 # What the database wrote: WAL bytes, and row updates per table with how many were HOT.
 tables="SELECT relname, n_tup_ins, n_tup_upd, n_tup_hot_upd FROM pg_stat_user_tables
-        WHERE relname IN ('threads', 'replies', 'users', 'jobs', 'rate_limit_buckets', 'thread_subscriptions', 'notifications')"
+        WHERE relname IN ('threads', 'thread_activity', 'replies', 'users', 'jobs', 'rate_limit_buckets', 'thread_subscriptions', 'notifications')"
 wal_before=$(psql -tA "$url" -c "SELECT pg_current_wal_lsn()")
 psql -tA -F' ' "$url" -c "$tables" > "${TMPDIR:-/tmp}/profile-tables-before"
 data="$(mktemp)"

@@ -1,0 +1,4 @@
+\set tid random(95000, 100000)
+\set uid random(1, 2000)
+SELECT id, username, email, password_hash, role FROM users WHERE id = :uid;
+WITH t AS (UPDATE thread_activity SET reply_count = reply_count + 1, last_activity_at = now() WHERE thread_id = :tid AND NOT locked AND NOT deleted AND NOT hidden RETURNING thread_id, author_id), r AS (INSERT INTO replies (thread_id, author_id, body, body_html) SELECT thread_id, :uid, 'A reply with some words in it to store.', '<p>A reply with some words in it to store.</p>' FROM t RETURNING id, thread_id, created_at), s AS (INSERT INTO thread_subscriptions (user_id, thread_id, level, reason) SELECT :uid, thread_id, 'watching', 'replied' FROM r ON CONFLICT DO NOTHING), j AS (INSERT INTO jobs (kind, payload, max_attempts, run_at) SELECT k, jsonb_build_object('reply_id', r.id), 5, now() FROM r, (VALUES ('bench.a'), ('bench.b')) v(k)) SELECT r.id, r.created_at, t.author_id FROM r, t;
