@@ -2,10 +2,11 @@
 -- on the seeded database: psql "$URL" -v tid=<thread id> -f bench/plans.sql
 \echo '== GET /api/v1/threads?limit=20 (first page, then a later page)'
 EXPLAIN (ANALYZE, COSTS OFF, SUMMARY OFF)
-SELECT threads.id, threads.title, threads.excerpt, threads.tags, threads.reply_count, threads.score,
-       threads.pinned, threads.locked, threads.hidden, threads.created_at, threads.updated_at,
-       threads.last_activity_at, users.username, users.display_name
+SELECT threads.id, threads.title, threads.excerpt, threads.tags, thread_activity.reply_count,
+       threads.score, threads.pinned, threads.locked, threads.hidden, threads.created_at,
+       threads.updated_at, thread_activity.last_activity_at, users.username, users.display_name
 FROM threads INNER JOIN users ON users.id = threads.author_id
+             INNER JOIN thread_activity ON thread_activity.thread_id = threads.id
 WHERE threads.deleted_at IS NULL AND NOT threads.hidden
 ORDER BY threads.pinned DESC, threads.created_at DESC, threads.id DESC LIMIT 21;
 EXPLAIN (ANALYZE, COSTS OFF, SUMMARY OFF)
