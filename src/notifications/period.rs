@@ -54,7 +54,7 @@ pub struct Limits {
 }
 
 /// The period as one run read it.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct Period {
     /// Visible replies, oldest first.
     replies: Vec<PeriodReply>,
@@ -64,7 +64,7 @@ pub struct Period {
     by_author: HashMap<UserId, Vec<usize>>,
     /// The visible threads those replies are in, and those started in the period.
     threads: HashMap<ThreadId, PeriodThread>,
-    /// The threads started in the period, newest first.
+    /// Every thread of `threads`, newest first (the tagged section reads down to `since`).
     started: Vec<ThreadId>,
     /// Per `since` asked for, every thread's replies after it, most first: shared by the
     /// members whose digest starts there (all who have not visited since their last one).
@@ -209,19 +209,18 @@ impl Period {
             .iter()
             .filter(|id| self.threads.get(id).is_some_and(|t| cut.shows(t)))
             .filter_map(|id| {
-                let indexes = self.by_thread.get(id)?;
-                let first = indexes.partition_point(|&i| self.replies[i].created_at <= since);
-                let counted = indexes[first..]
-                    .iter()
-                    .map(|&i| &self.replies[i])
-                    .filter(|reply| cut.counts(reply));
-                let fresh = counted.fold(None, |fresh: Option<Fresh>, reply| {
-                    Some(Fresh {
-                        replies: fresh.map_or(0, |f| f.replies) + 1,
-                        latest: fresh.map_or(reply.created_at, |f| f.latest.max(reply.created_at)),
-                    })
-                })?;
-                Some((*id, fresh))
+                // Oldest first, so the last reply counted is the latest.
+                let (replies, latest) = self
+                    .after(self.by_thread.get(id)?, since)
+                    .filter(|reply| cut.counts(reply))
+                    .fold((0, None), |(n, _), reply| (n + 1, Some(reply.created_at)));
+                Some((
+                    *id,
+                    Fresh {
+                        replies,
+                        latest: latest?,
+                    },
+                ))
             })
             .collect();
         watched.sort_unstable_by(|(a, fa), (b, fb)| (fb.latest, b).cmp(&(fa.latest, a)));
@@ -258,9 +257,8 @@ impl Period {
             let Some(indexes) = self.by_author.get(author) else {
                 continue;
             };
-            let first = indexes.partition_point(|&i| self.replies[i].created_at <= since);
-            for &i in &indexes[first..] {
-                *deducted.entry(self.replies[i].thread_id).or_default() += 1;
+            for reply in self.after(indexes, since) {
+                *deducted.entry(reply.thread_id).or_default() += 1;
             }
         }
         self.ensure_totals(since);
@@ -288,6 +286,16 @@ impl Period {
             }
         }
         picked
+    }
+
+    /// The replies among `indexes` (oldest first) written after `since`.
+    fn after<'s>(
+        &'s self,
+        indexes: &'s [usize],
+        since: DateTime<Utc>,
+    ) -> impl Iterator<Item = &'s PeriodReply> + 's {
+        let first = indexes.partition_point(|&i| self.replies[i].created_at <= since);
+        indexes[first..].iter().map(|&i| &self.replies[i])
     }
 
     /// Counts every thread's replies after `since` once, for every member starting there.
