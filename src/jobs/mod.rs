@@ -3,9 +3,9 @@
 //! # Background jobs
 //!
 //! ```text
-//! feature transaction ──INSERT INTO jobs──► jobs table ──AFTER INSERT trigger──► NOTIFY devforum_jobs
-//!                                                                                │ (delivered on commit)
-//! listener thread (LISTEN, own connection) ◄─────────────────────────────────────┘
+//! feature transaction ──INSERT INTO jobs──► jobs table (committed with the feature's change)
+//!                                                │
+//! probe thread (own connection; every 25 ms: EXISTS a due pending job of my kinds?)
 //!         │ wakes
 //!         ▼
 //! worker loop ── claim: UPDATE … WHERE id IN (SELECT … FOR UPDATE SKIP LOCKED LIMIT n) ──► handlers
@@ -25,10 +25,11 @@
 //!   never does.
 //! - `FOR UPDATE SKIP LOCKED` lets any number of workers (in `serve` processes or
 //!   `devforum worker`) claim concurrently without ever running one job twice.
-//! - The NOTIFY wake-up makes pick-up latency tens of milliseconds; the poll interval
-//!   (`worker.poll_interval_ms`) only covers retries falling due and notifications missed while
-//!   the listener reconnects. When idle, the worker sleeps until the next due retry or the poll
-//!   interval, whichever is sooner.
+//! - The probe makes pick-up latency tens of milliseconds, for new jobs and retries falling
+//!   due alike, in every worker process. It replaced a `NOTIFY` from an insert trigger, whose
+//!   lock made every enqueueing commit (each reply's) wait for the one before it
+//!   (`migrations/2026-12-10-000100_jobs_without_notify`). The poll interval
+//!   (`worker.poll_interval_ms`) only covers the time the probe reconnects.
 //! - A worker only claims kinds it has handlers for (`startup::job_registry`), so two versions
 //!   can run side by side during a deploy.
 //! - Kinds registered with `register_batch` (`search.sync`) are claimed up to their batch size at
@@ -51,12 +52,9 @@ pub mod schedule;
 mod worker;
 
 pub use queue::{
-    backoff_delay, claim, complete, enqueue, enqueue_all, enqueue_at, mark_failed, next_run_at,
-    pending_of_kind, queue_depth, record_failure, release, requeue_abandoned, retry_failed, Job,
-    JobSpec, JobStatus, NewJob, QueueDepth, DEFAULT_MAX_ATTEMPTS,
+    backoff_delay, claim, complete, enqueue, enqueue_all, enqueue_at, mark_failed, new_row_binds,
+    next_run_at, pending_of_kind, queue_depth, record_failure, release, requeue_abandoned,
+    retry_failed, Job, JobForNewRow, JobSpec, JobStatus, NewJob, QueueDepth, DEFAULT_MAX_ATTEMPTS,
 };
 pub use registry::{BatchOutcome, ConnTask, JobContext, JobHandler, JobRegistry, Task};
-pub use worker::{spawn_listener, Worker, WorkerHandle};
-
-/// The NOTIFY channel the `jobs` insert trigger signals.
-pub const NOTIFY_CHANNEL: &str = "devforum_jobs";
+pub use worker::{spawn_probe, Worker, WorkerHandle, PROBE_INTERVAL};

@@ -62,6 +62,34 @@ pub struct JobSpec {
     pub payload: Value,
 }
 
+/// A job for a row the statement enqueueing it also inserts (a reply): the statement writes
+/// the new row's id into `payload` under the key `id_at` (`jsonb_set`), so the row and its
+/// jobs go in with one round trip (`threads::model::post_reply`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct JobForNewRow {
+    pub spec: JobSpec,
+    pub id_at: &'static str,
+}
+
+impl JobForNewRow {
+    /// The job as the statement enqueues it for the row `id`.
+    pub fn for_row(&self, id: i64) -> JobSpec {
+        let mut spec = self.spec.clone();
+        spec.payload[self.id_at] = Value::from(id);
+        spec
+    }
+}
+
+/// Jobs for a new row as the arrays a statement unnests: kinds, payloads, the keys that take
+/// the row's id.
+pub fn new_row_binds(jobs: &[JobForNewRow]) -> (Vec<&'static str>, Vec<Value>, Vec<&'static str>) {
+    (
+        jobs.iter().map(|job| job.spec.kind).collect(),
+        jobs.iter().map(|job| job.spec.payload.clone()).collect(),
+        jobs.iter().map(|job| job.id_at).collect(),
+    )
+}
+
 /// Enqueues several jobs due now in one statement (a write that starts more than one kind of
 /// work pays one round trip for all of them).
 pub fn enqueue_all(conn: &mut PgConnection, specs: &[JobSpec]) -> QueryResult<()> {
@@ -234,6 +262,18 @@ pub fn requeue_abandoned(conn: &mut PgConnection, lease: Duration) -> QueryResul
 }
 
 /// When the next pending job of these kinds becomes due, if any is waiting.
+/// Whether a pending job of one of `kinds` is due now: the worker's probe, one index probe on
+/// `jobs_pending_run_at_idx`.
+pub fn any_due(conn: &mut PgConnection, kinds: &[String]) -> QueryResult<bool> {
+    diesel::select(diesel::dsl::exists(
+        jobs::table
+            .filter(jobs::status.eq(JobStatus::Pending))
+            .filter(jobs::run_at.le(diesel::dsl::now))
+            .filter(jobs::kind.eq_any(kinds)),
+    ))
+    .get_result(conn)
+}
+
 pub fn next_run_at(
     conn: &mut PgConnection,
     kinds: &[String],

@@ -1,8 +1,10 @@
 //! The background worker: claims due jobs, runs their handlers, records the outcome.
 //!
-//! A listener thread holds one connection in `LISTEN devforum_jobs` and wakes the worker as
-//! soon as a job is committed; a poll interval covers retries that fall due later and any
-//! notification missed while reconnecting.
+//! A probe thread holds one connection and asks, every [`PROBE_INTERVAL`], whether a job of
+//! the worker's kinds is due (one indexed `EXISTS`); if so it wakes the lanes. So a committed
+//! job, or a retry falling due, is picked up within tens of milliseconds by any worker process,
+//! and no enqueueing transaction pays for a `NOTIFY` (whose lock makes commits that notify
+//! happen one at a time). The poll interval covers the time the probe is reconnecting.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -19,13 +21,17 @@ use tracing::Instrument;
 use super::queue::{self, Job};
 use super::registry::{BatchHandler, BatchKind, JobContext, JobRegistry};
 use super::schedule;
-use super::NOTIFY_CHANNEL;
 use crate::config::{DatabaseSettings, WorkerSettings};
 use crate::db::{self, Cost, DbPool};
 use crate::error::ApiError;
 
 /// The longest pause between checks while the database is down.
 const MAX_OUTAGE_PAUSE: Duration = Duration::from_secs(5);
+
+/// How often the probe asks whether a job is due: the pick-up latency's bound, at the cost
+/// of one index probe per interval per worker process (40 a second: ~2 ms of the database's
+/// CPU a second, docs/PERFORMANCE.md).
+pub const PROBE_INTERVAL: Duration = Duration::from_millis(25);
 
 pub struct Worker {
     pool: DbPool,
@@ -47,7 +53,7 @@ struct Lane {
 pub struct WorkerHandle {
     shutdown: CancellationToken,
     task: JoinHandle<()>,
-    listener: Option<std::thread::JoinHandle<()>>,
+    probe: Option<std::thread::JoinHandle<()>>,
 }
 
 impl WorkerHandle {
@@ -65,8 +71,8 @@ impl WorkerHandle {
         if let Err(error) = self.task.await {
             tracing::error!(%error, "worker task ended abnormally");
         }
-        if let Some(listener) = self.listener {
-            let _ = tokio::task::spawn_blocking(move || listener.join()).await;
+        if let Some(probe) = self.probe {
+            let _ = tokio::task::spawn_blocking(move || probe.join()).await;
         }
     }
 }
@@ -87,17 +93,18 @@ impl Worker {
         }
     }
 
-    /// Starts the worker loop and its LISTEN thread.
+    /// Starts the worker loop and its probe thread.
     pub fn start(self, database: &DatabaseSettings, shutdown: CancellationToken) -> WorkerHandle {
         let lanes = self.lanes();
         let wakeups = lanes.iter().map(|lane| lane.wakeup.clone()).collect();
-        let listener = spawn_listener(database.clone(), wakeups, shutdown.clone());
+        let kinds = self.registry.kinds();
+        let probe = spawn_probe(database.clone(), kinds, wakeups, shutdown.clone());
         let token = shutdown.clone();
         let task = tokio::spawn(async move { self.run(lanes, token).await });
         WorkerHandle {
             shutdown,
             task,
-            listener: Some(listener),
+            probe: Some(probe),
         }
     }
 
@@ -504,20 +511,22 @@ impl Worker {
     }
 }
 
-/// Holds a dedicated connection in `LISTEN` and turns notifications into wake-ups.
-pub fn spawn_listener(
+/// Asks on a connection of its own, every [`PROBE_INTERVAL`], whether a job of `kinds` is
+/// due, and wakes the lanes when one is.
+pub fn spawn_probe(
     database: DatabaseSettings,
+    kinds: Vec<String>,
     wakeups: Vec<Arc<Notify>>,
     shutdown: CancellationToken,
 ) -> std::thread::JoinHandle<()> {
     let wake_all = move || wakeups.iter().for_each(|w| w.notify_one());
     std::thread::Builder::new()
-        .name("devforum-job-listener".into())
+        .name("devforum-job-probe".into())
         .spawn(move || {
             let mut pause = Duration::from_millis(250);
             while !shutdown.is_cancelled() {
                 let started = std::time::Instant::now();
-                match listen_until_error(&database, &wake_all, &shutdown) {
+                match probe_until_error(&database, &kinds, &wake_all, &shutdown) {
                     Ok(()) => break,
                     Err(error) => {
                         // Back off while the database stays down; start over after a
@@ -526,12 +535,11 @@ pub fn spawn_listener(
                             pause = Duration::from_millis(250);
                         }
                         if pause <= Duration::from_millis(250) {
-                            tracing::warn!(error = %error, "job listener lost its connection; reconnecting");
+                            tracing::warn!(error = %error, "job probe lost its connection; reconnecting");
                         } else {
-                            tracing::debug!(error = %error, "job listener still reconnecting");
+                            tracing::debug!(error = %error, "job probe still reconnecting");
                         }
-                        // Wake the worker so nothing committed meanwhile waits for a poll.
-                        wake_all();
+                        // The lanes' own poll covers the time until the probe is back.
                         std::thread::sleep(pause);
                         pause = (pause * 2).min(MAX_OUTAGE_PAUSE);
                     }
@@ -539,30 +547,23 @@ pub fn spawn_listener(
             }
         })
         .unwrap_or_else(|error| {
-            tracing::error!(%error, "could not start the job listener; relying on polling");
+            tracing::error!(%error, "could not start the job probe; relying on polling");
             std::thread::spawn(|| {})
         })
 }
 
-fn listen_until_error(
+fn probe_until_error(
     database: &DatabaseSettings,
+    kinds: &[String],
     wake_all: &dyn Fn(),
     shutdown: &CancellationToken,
 ) -> anyhow::Result<()> {
     let mut conn = db::connect(database)?;
-    diesel::sql_query(format!("LISTEN {NOTIFY_CHANNEL}")).execute(&mut conn)?;
     while !shutdown.is_cancelled() {
-        let mut woke = false;
-        for notification in conn.notifications_iter() {
-            notification?;
-            woke = true;
-        }
-        if woke {
+        if queue::any_due(&mut conn, kinds)? {
             wake_all();
         }
-        // libpq offers no blocking wait through diesel; a short sleep keeps the pick-up
-        // latency far under a second at negligible cost (a non-blocking socket read).
-        std::thread::sleep(Duration::from_millis(25));
+        std::thread::sleep(PROBE_INTERVAL);
     }
     Ok(())
 }

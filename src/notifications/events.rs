@@ -97,24 +97,20 @@ pub fn thread_edited(
     enqueue(conn, NOTIFY_THREAD_JOB, &work)
 }
 
-/// The replier follows the thread (unless they already chose how), and the reply's fan-out is
-/// enqueued in the same transaction as the reply.
-/// The author follows the thread they replied to; the job returned tells its watchers (the
-/// caller enqueues it with the reply's other jobs, in one statement).
-pub fn reply_posted(
-    conn: &mut PgConnection,
-    author: UserId,
-    thread: ThreadId,
-    reply: ReplyId,
-) -> Result<crate::jobs::JobSpec, ApiError> {
-    model::follow(conn, author, thread, SubscriptionReason::Replied)?;
+/// The fan-out job of a reply the same statement inserts (`jobs::JobForNewRow`); that
+/// statement also makes the replier follow the thread unless they already chose how
+/// (`threads::model::post_reply`), so both commit with the reply.
+pub fn new_reply_job() -> Result<crate::jobs::JobForNewRow, ApiError> {
     let work = NotifyReply {
-        reply_id: reply,
+        reply_id: ReplyId(0),
         edited: false,
     };
-    Ok(crate::jobs::JobSpec {
-        kind: NOTIFY_REPLY_JOB,
-        payload: serde_json::to_value(work).map_err(anyhow::Error::from)?,
+    Ok(crate::jobs::JobForNewRow {
+        spec: crate::jobs::JobSpec {
+            kind: NOTIFY_REPLY_JOB,
+            payload: serde_json::to_value(work).map_err(anyhow::Error::from)?,
+        },
+        id_at: "reply_id",
     })
 }
 
@@ -156,4 +152,17 @@ pub fn tell(
         mail.as_ref(),
     )?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_new_reply_s_fan_out_takes_its_id_where_the_payload_names_the_reply() {
+        let job = new_reply_job().expect("job").for_row(7);
+        assert_eq!(job.kind, NOTIFY_REPLY_JOB);
+        let work: NotifyReply = serde_json::from_value(job.payload).expect("a NotifyReply");
+        assert_eq!((work.reply_id, work.edited), (ReplyId(7), false));
+    }
 }

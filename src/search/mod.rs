@@ -11,7 +11,7 @@
 //!
 //! ```text
 //! thread/reply write ──same transaction──► search.sync job {type, id, with_replies}
-//!                                                 │ NOTIFY, worker's search lane
+//!                                                 │ the worker's probe wakes its search lane
 //!                                                 ▼
 //! batch of ≤500 jobs ── BEGIN; pg_advisory_xact_lock(writers) ──► read the rows' current state
 //!         │              (visible → document; hidden/deleted/gone → removal; a thread's title,
@@ -99,7 +99,9 @@ pub mod views;
 pub use document::{votes_bucket, DocRef, Kind};
 pub use domain::{SearchParams, SearchQuery};
 pub use engine::SearchEngine;
-pub use sync::{enqueue, enqueue_thread_and_replies, sync_job, SyncRequest, SEARCH_SYNC_JOB};
+pub use sync::{
+    enqueue, enqueue_thread_and_replies, sync_job, sync_new_reply_job, SyncRequest, SEARCH_SYNC_JOB,
+};
 pub use views::SearchResults;
 
 use utoipa::OpenApi;

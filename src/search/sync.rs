@@ -17,7 +17,7 @@ use diesel::sql_types::{BigInt, Text};
 use serde::{Deserialize, Serialize};
 
 use super::document::{self, DocRef, Document, Kind};
-use crate::ids::{JobId, ThreadId};
+use crate::ids::{JobId, ReplyId, ThreadId};
 use crate::jobs::{self, Job};
 
 pub const SEARCH_SYNC_JOB: &str = "search.sync";
@@ -73,6 +73,14 @@ pub fn sync_job(target: impl Into<DocRef>) -> QueryResult<jobs::JobSpec> {
     request_job(SyncRequest {
         target: target.into(),
         with_replies: false,
+    })
+}
+
+/// The sync job of a reply the same statement inserts (`jobs::JobForNewRow`).
+pub fn sync_new_reply_job() -> QueryResult<jobs::JobForNewRow> {
+    Ok(jobs::JobForNewRow {
+        spec: sync_job(ReplyId(0))?,
+        id_at: "id",
     })
 }
 
@@ -223,6 +231,12 @@ pub fn on_member_erased(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_new_reply_s_job_takes_its_id_where_the_payload_names_the_row() {
+        let template = sync_new_reply_job().expect("job");
+        assert_eq!(template.for_row(7), sync_job(ReplyId(7)).expect("job"));
+    }
 
     #[test]
     fn payloads_round_trip_and_default_to_the_row_alone() {

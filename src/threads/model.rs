@@ -8,11 +8,15 @@
 //! latter, which also carries (copied by a trigger) the switches that decide whether the
 //! thread may take it.
 
+use std::sync::LazyLock;
+
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
+use diesel::sql_types::{BigInt, Bool};
 
 use super::domain::{Sort, ThreadKey};
 use crate::ids::{ReplyId, ThreadId, UserId};
+use crate::notifications::domain::{SubscriptionLevel, SubscriptionReason};
 use crate::schema::{replies, reply_votes, tags, thread_activity, thread_votes, threads, users};
 use crate::sql;
 use crate::trust;
@@ -75,7 +79,7 @@ pub struct ThreadSummaryRow {
     pub last_activity_at: DateTime<Utc>,
 }
 
-#[derive(Debug, Clone, Queryable, Selectable)]
+#[derive(Debug, Clone, Queryable, QueryableByName, Selectable)]
 #[diesel(table_name = replies)]
 pub struct ReplyRow {
     pub id: ReplyId,
@@ -310,18 +314,13 @@ pub fn bump_reply_count(
     Ok(())
 }
 
-/// What counting a reply learns of its thread: whether it may take the reply, and whose it is.
+/// A thread's switches as a reply sees them: whether it may take the reply.
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = thread_activity)]
 pub struct ReplyTarget {
-    pub author_id: UserId,
     pub locked: bool,
     pub hidden: bool,
     pub deleted: bool,
-    /// Whether the thread's author may rise in trust from the reply.
-    #[diesel(select_expression = trust::model::activity_author_may_rise())]
-    #[diesel(select_expression_type = diesel::expression::SqlLiteral<diesel::sql_types::Bool>)]
-    pub author_may_rise: bool,
 }
 
 impl ReplyTarget {
@@ -330,19 +329,83 @@ impl ReplyTarget {
     }
 }
 
-/// Counts a new reply on the thread, in one statement that writes only its activity row and
-/// keeps that row locked for the rest of the transaction. Moderation's changes to the thread
-/// write the same row (by trigger), so the switches returned are the thread's as of after
-/// any such change that came first; one that comes later waits for this transaction. The
-/// caller checks the thread may take the reply and rolls back when it may not.
-pub fn count_new_reply(conn: &mut PgConnection, id: ThreadId) -> QueryResult<Option<ReplyTarget>> {
-    let count = diesel::update(thread_activity::table.find(id))
-        .set((
-            thread_activity::reply_count.eq(thread_activity::reply_count + 1),
-            thread_activity::last_activity_at.eq(diesel::dsl::now),
-        ))
-        .returning(ReplyTarget::as_returning());
-    sql::prepared(count).get_result(conn).optional()
+/// A reply [`post_reply`] put in, and what it learned of the thread on the way.
+#[derive(Debug, QueryableByName)]
+pub struct PostedReply {
+    #[diesel(embed)]
+    pub reply: ReplyRow,
+    #[diesel(sql_type = BigInt)]
+    pub thread_author_id: UserId,
+    /// Whether the thread's author may rise in trust from the reply.
+    #[diesel(sql_type = Bool)]
+    pub thread_author_may_rise: bool,
+}
+
+/// Posts a reply in one statement, so one round trip and one commit: counts it on the
+/// thread's activity row, inserts it, makes its author follow the thread (unless they already
+/// chose how) and enqueues `jobs` with the reply's id. Nothing is written unless the thread
+/// takes the reply: not locked, not deleted, not hidden unless `staff` (the rule of
+/// `visibility::can_see`; the refusal is told from [`reply_target`] when this returns `None`).
+///
+/// The activity row's lock orders the reply against other replies and against moderation,
+/// whose changes write the same row (by trigger): a lock that commits first makes this
+/// `UPDATE` re-check its condition on the locked row and write nothing.
+pub fn post_reply(
+    conn: &mut PgConnection,
+    new: &NewReply<'_>,
+    staff: bool,
+    jobs: &[crate::jobs::JobForNewRow],
+) -> QueryResult<Option<PostedReply>> {
+    use diesel::sql_types::{Array, Jsonb, Text};
+    let (kinds, payloads, id_keys) = crate::jobs::new_row_binds(jobs);
+    static STATEMENT: LazyLock<String> = LazyLock::new(|| {
+        format!(
+            "WITH t AS ( \
+             UPDATE thread_activity \
+                SET reply_count = reply_count + 1, last_activity_at = now() \
+              WHERE thread_id = $1 AND NOT locked AND NOT deleted AND (NOT hidden OR $2) \
+          RETURNING thread_id, author_id, {may_rise} AS may_rise \
+         ), r AS ( \
+             INSERT INTO replies (thread_id, author_id, body, body_html) \
+             SELECT thread_id, $3, $4, $5 FROM t \
+          RETURNING id, thread_id, author_id, body, body_html, score, hidden, deleted_at, \
+                    created_at, updated_at \
+         ), followed AS ( \
+             INSERT INTO thread_subscriptions (user_id, thread_id, level, reason) \
+             SELECT author_id, thread_id, $6, $7 FROM r \
+             ON CONFLICT DO NOTHING \
+         ), queued AS ( \
+             INSERT INTO jobs (kind, payload, max_attempts, run_at) \
+             SELECT job.kind, jsonb_set(job.payload, ARRAY[job.id_at], to_jsonb(r.id)), $11, now() \
+               FROM r, unnest($8::text[], $9::jsonb[], $10::text[]) AS job(kind, payload, id_at) \
+         ) \
+         SELECT r.*, t.author_id AS thread_author_id, t.may_rise AS thread_author_may_rise \
+           FROM r, t",
+            may_rise = trust::model::ACTIVITY_AUTHOR_MAY_RISE,
+        )
+    });
+    let statement = diesel::sql_query(STATEMENT.as_str())
+        .bind::<BigInt, _>(new.thread_id)
+        .bind::<Bool, _>(staff)
+        .bind::<BigInt, _>(new.author_id)
+        .bind::<Text, _>(new.body)
+        .bind::<Text, _>(new.body_html)
+        .bind::<Text, _>(SubscriptionLevel::Watching)
+        .bind::<Text, _>(SubscriptionReason::Replied)
+        .bind::<Array<Text>, _>(kinds)
+        .bind::<Array<Jsonb>, _>(payloads)
+        .bind::<Array<Text>, _>(id_keys)
+        .bind::<diesel::sql_types::Int4, _>(crate::jobs::DEFAULT_MAX_ATTEMPTS);
+    sql::prepared(statement).get_result(conn).optional()
+}
+
+/// The thread's switches as a refused reply found them (`None`: no such thread).
+pub fn reply_target(conn: &mut PgConnection, id: ThreadId) -> QueryResult<Option<ReplyTarget>> {
+    thread_activity::table
+        .find(id)
+        .select(ReplyTarget::as_select())
+        .first(conn)
+        .optional()
 }
 
 /// A page of a thread's replies with their authors. The thread's own visibility is part of

@@ -12,7 +12,6 @@ use crate::accounts::User;
 use crate::config::TrustSettings;
 use crate::error::ApiError;
 use crate::ids::{ReplyId, ThreadId, UserId};
-use crate::jobs;
 use crate::markdown;
 use crate::notifications;
 use crate::pagination::{self, Page};
@@ -264,30 +263,38 @@ fn insert_reply(
     body: &str,
     body_html: &str,
 ) -> Result<NewReplyOutcome, ApiError> {
-    conn.transaction(|conn| {
-        // Counting the reply takes the lock of the thread's activity row, which orders this
-        // reply against concurrent ones, locks and deletes; a refusal below rolls it back.
-        let thread = model::count_new_reply(conn, thread_id)?.ok_or(ApiError::NotFound)?;
-        if !visibility::can_see(Some(author), thread.flags()) {
-            return Err(ApiError::NotFound);
+    let new = NewReply {
+        thread_id,
+        author_id: author.id,
+        body,
+        body_html,
+    };
+    let jobs = [
+        search::sync_new_reply_job()?,
+        notifications::events::new_reply_job()?,
+    ];
+    match model::post_reply(conn, &new, author.is_staff(), &jobs)? {
+        Some(posted) => Ok(NewReplyOutcome {
+            reply: ReplyView::new((posted.reply, author_row(author))),
+            thread_author_may_rise: posted
+                .thread_author_may_rise
+                .then_some(posted.thread_author_id),
+        }),
+        None => Err(reply_refusal(conn, thread_id, author)),
+    }
+}
+
+/// Why the thread took no reply, as it stands now: unknown or unseen (`404`), else locked.
+/// A thread that was refused and is open again by now (unlocked in between) reads as locked,
+/// which it was when the reply came.
+fn reply_refusal(conn: &mut PgConnection, thread_id: ThreadId, author: &User) -> ApiError {
+    match model::reply_target(conn, thread_id) {
+        Ok(Some(thread)) if visibility::can_see(Some(author), thread.flags()) => {
+            rules::thread_locked()
         }
-        rules::ensure_open_for_replies(thread.locked)?;
-        let row = model::insert_reply(
-            conn,
-            &NewReply {
-                thread_id,
-                author_id: author.id,
-                body,
-                body_html,
-            },
-        )?;
-        let notify = notifications::events::reply_posted(conn, author.id, thread_id, row.id)?;
-        jobs::enqueue_all(conn, &[search::sync_job(row.id)?, notify])?;
-        Ok(NewReplyOutcome {
-            reply: ReplyView::new((row, author_row(author))),
-            thread_author_may_rise: thread.author_may_rise.then_some(thread.author_id),
-        })
-    })
+        Ok(_) => ApiError::NotFound,
+        Err(error) => error.into(),
+    }
 }
 
 /// A reply the actor may see, in a thread the actor may see, locked for update.

@@ -1,4 +1,4 @@
-//! The job queue against a real database: retries, backoff, failure, LISTEN/NOTIFY pick-up,
+//! The job queue against a real database: retries, backoff, failure, the probe's quick pick-up,
 //! SKIP LOCKED across workers, graceful stop, abandoned jobs.
 
 use std::sync::{Arc, Mutex};
@@ -155,13 +155,13 @@ async fn a_job_that_fails_then_succeeds_is_completed() {
 }
 
 #[tokio::test]
-async fn a_committed_job_is_picked_up_through_notify_not_the_poll() {
-    // With a one-minute poll, only the NOTIFY wake-up can explain a quick pick-up.
+async fn a_committed_job_is_picked_up_through_the_probe_not_the_poll() {
+    // With a one-minute poll, only the probe's wake-up can explain a quick pick-up.
     let h = harness(|w| w.poll_interval_ms = 60_000);
     let mut registry = JobRegistry::new();
     registry.register("test.noop", |_ctx, _job| async { Ok(()) });
     let worker = h.start(registry);
-    // Let the worker go to sleep on its empty queue and the listener subscribe.
+    // Let the worker go to sleep on its empty queue and the probe connect.
     tokio::time::sleep(Duration::from_millis(500)).await;
     let enqueued_at = Instant::now();
     let id =

@@ -490,6 +490,7 @@ async fn a_locked_thread_takes_no_replies() {
     let ada = app.member("ada").await;
     let id = app.create_thread(&ada, "Soon to be locked", &[]).await;
     app.sql(&format!("UPDATE threads SET locked = true WHERE id = {id}"));
+    let before = reply_traces(&app, id, ada.id);
     assert_problem(
         app.create_reply(&ada, id, "one more thing").await,
         409,
@@ -497,9 +498,94 @@ async fn a_locked_thread_takes_no_replies() {
     )
     .await;
     assert_eq!(
+        reply_traces(&app, id, ada.id),
+        before,
+        "a refused reply wrote"
+    );
+    assert_eq!(
         json(app.get(&format!("/api/v1/threads/{id}")).await).await["locked"],
         true
     );
+}
+
+/// What one reply leaves behind: its row, its count, its follow, its two jobs.
+fn reply_traces(app: &TestApp, thread: i64, member: i64) -> [i64; 4] {
+    [
+        app.count(&format!(
+            "SELECT count(*) AS n FROM replies WHERE thread_id = {thread}"
+        )),
+        app.count(&format!(
+            "SELECT reply_count::int8 AS n FROM thread_activity WHERE thread_id = {thread}"
+        )),
+        app.count(&format!(
+            "SELECT count(*) AS n FROM thread_subscriptions \
+             WHERE thread_id = {thread} AND user_id = {member}"
+        )),
+        app.count(
+            "SELECT count(*) AS n FROM jobs WHERE kind IN ('search.sync', 'notify_reply') \
+                   AND (payload->>'id' IS NOT NULL AND payload->>'type' = 'reply' \
+                        OR payload ? 'reply_id')",
+        ),
+    ]
+}
+
+#[tokio::test]
+async fn a_reply_needs_a_thread_its_author_may_see_and_a_refused_one_writes_nothing() {
+    // No worker: the jobs a reply enqueues stay to be counted.
+    let app = spawn_app_with(|s| s.worker.enabled = false, Default::default()).await;
+    let ada = app.member("ada").await;
+    let bob = app.member("bob").await;
+    let moderator = app.staff("mod", "moderator").await;
+    let id = app
+        .create_thread(&ada, "Soon hidden, then deleted", &[])
+        .await;
+    app.sql(&format!("UPDATE threads SET hidden = true WHERE id = {id}"));
+    let before = reply_traces(&app, id, bob.id);
+    assert_eq!(before, [0, 0, 0, 0]);
+    assert_problem(app.create_reply(&bob, id, "can I?").await, 404, "not_found").await;
+    assert_eq!(
+        reply_traces(&app, id, bob.id),
+        before,
+        "a refused reply wrote"
+    );
+
+    // Staff reply in a hidden thread (to explain why it is hidden): all four traces, and the
+    // jobs carry the new reply's id, as the workers read it.
+    let response = app
+        .create_reply(&moderator, id, "Hidden while we look into it")
+        .await;
+    assert_eq!(response.status().as_u16(), 201);
+    let reply: ReplyView = read_as(response).await;
+    assert_eq!(reply_traces(&app, id, moderator.id), [1, 1, 1, 2]);
+    let fan_out = app.count(&format!(
+        "SELECT count(*) AS n FROM jobs WHERE kind = 'notify_reply' \
+         AND payload = '{{\"reply_id\": {}, \"edited\": false}}'::jsonb",
+        reply.id
+    ));
+    let sync = app.count(&format!(
+        "SELECT count(*) AS n FROM jobs WHERE kind = 'search.sync' \
+         AND payload = '{{\"type\": \"reply\", \"id\": {}, \"with_replies\": false}}'::jsonb",
+        reply.id
+    ));
+    assert_eq!((fan_out, sync), (1, 1));
+
+    app.sql(&format!(
+        "UPDATE threads SET deleted_at = now() WHERE id = {id}"
+    ));
+    let before = reply_traces(&app, id, moderator.id);
+    assert_problem(
+        app.create_reply(&moderator, id, "and now?").await,
+        404,
+        "not_found",
+    )
+    .await;
+    assert_eq!(reply_traces(&app, id, moderator.id), before);
+    assert_problem(
+        app.create_reply(&bob, 999_999, "anyone?").await,
+        404,
+        "not_found",
+    )
+    .await;
 }
 
 #[tokio::test]
