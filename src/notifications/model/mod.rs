@@ -25,6 +25,12 @@ const FROM_INBOX: &str = "FROM notifications n \
      LEFT JOIN meetups m ON m.id = n.meetup_id \
      LEFT JOIN users a ON a.id = n.actor_id";
 
+/// [`FROM_INBOX`] for entries already chosen: `picked (member, id)`.
+const FROM_PICKED: &str = "FROM picked JOIN notifications n ON n.id = picked.id \
+     LEFT JOIN threads t ON t.id = n.thread_id \
+     LEFT JOIN meetups m ON m.id = n.meetup_id \
+     LEFT JOIN users a ON a.id = n.actor_id";
+
 /// One inbox entry with what it shows of its actor and subject.
 #[derive(Debug, Clone, QueryableByName)]
 pub struct InboxRow {
@@ -105,9 +111,20 @@ pub struct MemberInboxRow {
 }
 
 /// What live streams have not sent, for many members in one statement: for each
-/// `(member, after)`, the member's entries above `after` or among `also`, oldest first, at most
-/// `limit` each. The live streams' hub reads every signalled member of a batch of signals
-/// with it; [`inbox_after`] is its one-member case.
+/// `(member, after)`, the member's entries above `after` (at most `limit`), and those among
+/// `also` at or below it (entries signalled again: a grouped reply counted once more), oldest
+/// first. The live streams' hub reads every signalled member of a batch of signals with it;
+/// [`inbox_after`] is its one-member case.
+///
+/// The entries are chosen first and decorated (thread, meetup, actor) once for all of them:
+/// joined inside the per-member part, PostgreSQL planned a scan of `users` for each member
+/// (0.33 ms × 1,000). The two parts are apart on purpose: one condition
+/// `n.id > after OR n.id = ANY (also)` made every member's scan read all their entries and
+/// compare each with every id of the batch (1,000 members × 1,000 ids). Either made a batch
+/// take up to 265–363 ms at the benchmark's twentieth reply (docs/performance-log.md). Here
+/// the first part is a range on `notifications_inbox` per member and the second looks `also`
+/// up by primary key once (`MATERIALIZED`, or the planner probes each member's entries with
+/// the whole array again).
 pub fn inbox_after_for_many(
     conn: &mut PgConnection,
     members: &[(UserId, NotificationId)],
@@ -118,11 +135,19 @@ pub fn inbox_after_for_many(
     let afters: Vec<i64> = members.iter().map(|(_, after)| after.0).collect();
     let also: Vec<i64> = also.iter().map(|id| id.0).collect();
     let query = format!(
-        "SELECT s.member, x.* FROM unnest($1::int8[], $2::int8[]) AS s (member, after) \
-         CROSS JOIN LATERAL ({INBOX_COLUMNS} {FROM_INBOX} \
-             WHERE n.user_id = s.member AND NOT n.hidden AND (n.id > s.after OR n.id = ANY ($3)) \
-             ORDER BY n.id LIMIT $4) x \
-         ORDER BY s.member, x.id"
+        "WITH s AS (SELECT * FROM unnest($1::int8[], $2::int8[]) AS s (member, after)), \
+         signalled AS MATERIALIZED ( \
+             SELECT n.id, n.user_id FROM notifications n WHERE n.id = ANY ($3) AND NOT n.hidden), \
+         picked AS ( \
+             SELECT s.member, p.id FROM s CROSS JOIN LATERAL ( \
+                 SELECT n.id FROM notifications n \
+                 WHERE n.user_id = s.member AND NOT n.hidden AND n.id > s.after \
+                 ORDER BY n.id LIMIT $4) p \
+             UNION ALL \
+             SELECT s.member, signalled.id FROM signalled \
+             JOIN s ON s.member = signalled.user_id AND signalled.id <= s.after) \
+         {INBOX_COLUMNS}, picked.member {FROM_PICKED} \
+         ORDER BY picked.member, n.id"
     );
     diesel::sql_query(query)
         .bind::<Array<BigInt>, _>(ids)
