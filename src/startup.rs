@@ -25,7 +25,7 @@ use crate::http::json::JsonLimit;
 use crate::http::methods::KnownRoutes;
 use crate::http::web_client::{self, WebClient};
 use crate::http::{caching, compression, head, problems, request_id};
-use crate::jobs::{JobRegistry, Worker, WorkerHandle};
+use crate::jobs::{self, JobRegistry, Worker, WorkerHandle};
 use crate::metrics::Metrics;
 use crate::notifications;
 use crate::rate_limit::{self, AuthRateLimits, PostingLimits};
@@ -93,19 +93,18 @@ impl Application {
         };
         let reads = Reads::start(pool.clone(), &settings.database, shutdown.clone())
             .context("setting up the read replica")?;
-        let server = build_server(
-            listener,
-            settings.clone(),
-            pool.clone(),
-            reads,
-            engine,
-            live,
-            options.extra_routes,
-        )?;
         let worker = settings.worker.enabled.then(|| {
             Worker::new(pool.clone(), registry, settings.worker.clone())
                 .start(&settings.database, shutdown.clone())
         });
+        let backends = Backends {
+            pool: pool.clone(),
+            reads,
+            engine,
+            live,
+            jobs: worker.as_ref().map(WorkerHandle::waker).unwrap_or_default(),
+        };
+        let server = build_server(listener, settings.clone(), backends, options.extra_routes)?;
         tracing::info!(
             address = %format!("{}:{port}", settings.server.host),
             environment = settings.environment.as_str(),
@@ -216,18 +215,23 @@ struct Shared {
     hashing: web::Data<HashingPool>,
     rate_limits: web::Data<AuthRateLimits>,
     posting_limits: web::Data<PostingLimits>,
+    jobs: web::Data<jobs::Waker>,
 }
 
 impl Shared {
     fn new(
         settings: Settings,
-        pool: DbPool,
-        reads: Reads,
-        engine: SearchEngine,
-        live: notifications::live::LiveStreams,
+        backends: Backends,
         metrics: Metrics,
         openapi: &utoipa::openapi::OpenApi,
     ) -> anyhow::Result<Self> {
+        let Backends {
+            pool,
+            reads,
+            engine,
+            live,
+            jobs,
+        } = backends;
         let limit_store = rate_limit::Store::new(settings.rate_limits.store, &pool)
             .context("creating the rate-limit metrics")?;
         limit_store
@@ -262,6 +266,7 @@ impl Shared {
             metrics: web::Data::new(metrics),
             engine: web::Data::new(engine),
             live: web::Data::new(live),
+            jobs: web::Data::new(jobs),
         })
     }
 
@@ -284,6 +289,7 @@ impl Shared {
             .app_data(self.hashing.clone())
             .app_data(self.rate_limits.clone())
             .app_data(self.posting_limits.clone())
+            .app_data(self.jobs.clone())
             .app_data(JsonLimit(json_limit))
             .app_data(web::PayloadConfig::new(json_limit))
             .app_data(problems::json_config(json_limit))
@@ -304,16 +310,25 @@ fn http_metrics(metrics: &Metrics) -> anyhow::Result<actix_web_prom::PrometheusM
         .context("creating HTTP metrics")
 }
 
-fn build_server(
-    listener: TcpListener,
-    settings: Settings,
+/// What the API reaches beyond itself: the databases, the search engine, the live streams'
+/// hub, and this process's job worker.
+struct Backends {
     pool: DbPool,
     reads: Reads,
     engine: SearchEngine,
     live: notifications::live::LiveStreams,
+    /// Wakes this process's worker (none: a no-op; another process's probe finds the jobs).
+    jobs: jobs::Waker,
+}
+
+fn build_server(
+    listener: TcpListener,
+    settings: Settings,
+    backends: Backends,
     extra_routes: Option<RouteExtension>,
 ) -> anyhow::Result<Server> {
     let metrics = Metrics::new().context("creating metrics")?;
+    let Backends { pool, reads, .. } = &backends;
     pool.metrics()
         .register(&metrics.registry)
         .context("registering the database metrics")?;
@@ -326,7 +341,7 @@ fn build_server(
         settings.server.shutdown_timeout_secs,
         settings.server.workers,
     );
-    let shared = Shared::new(settings, pool, reads, engine, live, metrics, &openapi)?;
+    let shared = Shared::new(settings, backends, metrics, &openapi)?;
 
     let server = HttpServer::new(move || {
         App::new()

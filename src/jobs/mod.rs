@@ -29,7 +29,9 @@
 //!   due alike, in every worker process. It replaced a `NOTIFY` from an insert trigger, whose
 //!   lock made every enqueueing commit (each reply's) wait for the one before it
 //!   (`migrations/2026-12-10-000100_jobs_without_notify`). The poll interval
-//!   (`worker.poll_interval_ms`) only covers the time the probe reconnects.
+//!   (`worker.poll_interval_ms`) only covers the time the probe reconnects. A request that has
+//!   just committed jobs in a process with a worker (a new thread or reply) wakes it at once
+//!   through its [`Waker`] instead of waiting for the probe.
 //! - A worker only claims kinds it has handlers for (`startup::job_registry`), so two versions
 //!   can run side by side during a deploy.
 //! - Kinds registered with `register_batch` (`search.sync`) are claimed up to their batch size at
@@ -57,4 +59,4 @@ pub use queue::{
     retry_failed, Job, JobForNewRow, JobSpec, JobStatus, NewJob, QueueDepth, DEFAULT_MAX_ATTEMPTS,
 };
 pub use registry::{BatchOutcome, ConnTask, JobContext, JobHandler, JobRegistry, Task};
-pub use worker::{spawn_probe, Worker, WorkerHandle, PROBE_INTERVAL};
+pub use worker::{spawn_probe, Waker, Worker, WorkerHandle, PROBE_INTERVAL};

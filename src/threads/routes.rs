@@ -138,6 +138,7 @@ pub async fn create_thread(
     pool: web::Data<DbPool>,
     limits: web::Data<PostingLimits>,
     settings: web::Data<Settings>,
+    jobs: web::Data<crate::jobs::Waker>,
 ) -> Result<HttpResponse, ApiError> {
     let body = body.into_inner();
     let input = domain::parse_new_thread(
@@ -153,6 +154,7 @@ pub async fn create_thread(
         service::create_thread(conn, &author, &input, &posting)
     })
     .await?;
+    jobs.wake();
     Ok(HttpResponse::Created().json(thread))
 }
 
@@ -323,6 +325,7 @@ pub async fn create_reply(
     pool: web::Data<DbPool>,
     limits: web::Data<PostingLimits>,
     settings: web::Data<Settings>,
+    jobs: web::Data<crate::jobs::Waker>,
 ) -> Result<HttpResponse, ApiError> {
     let body = domain::parse_reply_body(body.into_inner().body.as_deref())?;
     let id = id.into_inner();
@@ -335,6 +338,8 @@ pub async fn create_reply(
         service::create_reply(conn, id, &author, &body, &posting)
     })
     .await?;
+    // Its notifications and search sync are committed: this process's worker starts them now.
+    jobs.wake();
     Ok(HttpResponse::Created().json(reply))
 }
 
