@@ -328,6 +328,153 @@ pub struct AuthSettings {
     pub hashing_concurrency: usize,
     /// A deleted account's username cannot be registered again for this many days.
     pub username_reserved_days: u32,
+    /// Sign-in providers (`[[auth.providers]]`), in the order the sign-in page shows them.
+    #[serde(default)]
+    pub providers: Vec<ProviderSettings>,
+}
+
+/// How a sign-in provider speaks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, serde::Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum ProviderKind {
+    /// Any OpenID Connect issuer (GitLab, Keycloak, Authentik, Google, a company's SSO),
+    /// found through its discovery document.
+    Oidc,
+    /// GitHub: OAuth 2.0 with its REST user and emails endpoints.
+    Github,
+}
+
+/// One sign-in provider the operator configured.
+#[derive(Debug, Clone, Deserialize)]
+pub struct ProviderSettings {
+    /// In URLs (`/auth/oauth/{id}/start`): lower-case letters, digits and `-`.
+    pub id: String,
+    /// On the sign-in button.
+    pub name: String,
+    pub kind: ProviderKind,
+    /// `oidc`: the issuer URL; `{issuer}/.well-known/openid-configuration` says the rest.
+    #[serde(default)]
+    pub issuer: Option<String>,
+    pub client_id: String,
+    /// Set from the environment as `DEVFORUM_PROVIDER_<ID>_CLIENT_SECRET` (the id upper-cased,
+    /// `-` as `_`), which wins over the file; a file may hold it only outside production.
+    #[serde(default = "empty_secret")]
+    pub client_secret: SecretString,
+    /// Scopes asked for; empty: `openid email profile` (oidc), `read:user user:email` (github).
+    #[serde(default)]
+    pub scopes: Vec<String>,
+    /// `github`: where GitHub answers, for GitHub Enterprise or a test stand-in.
+    #[serde(default = "github_authorize_url")]
+    pub authorize_url: String,
+    #[serde(default = "github_token_url")]
+    pub token_url: String,
+    #[serde(default = "github_api_url")]
+    pub api_url: String,
+}
+
+impl ProviderSettings {
+    /// The environment variable that holds this provider's client secret.
+    pub fn secret_variable(&self) -> String {
+        format!(
+            "DEVFORUM_PROVIDER_{}_CLIENT_SECRET",
+            self.id.to_ascii_uppercase().replace('-', "_")
+        )
+    }
+
+    /// The scopes asked for (the kind's defaults when none are configured).
+    pub fn scopes(&self) -> Vec<String> {
+        if !self.scopes.is_empty() {
+            return self.scopes.clone();
+        }
+        let defaults: &[&str] = match self.kind {
+            ProviderKind::Oidc => &["openid", "email", "profile"],
+            ProviderKind::Github => &["read:user", "user:email"],
+        };
+        defaults.iter().map(|s| s.to_string()).collect()
+    }
+}
+
+fn empty_secret() -> SecretString {
+    SecretString::from(String::new())
+}
+
+fn github_authorize_url() -> String {
+    "https://github.com/login/oauth/authorize".into()
+}
+
+fn github_token_url() -> String {
+    "https://github.com/login/oauth/access_token".into()
+}
+
+fn github_api_url() -> String {
+    "https://api.github.com".into()
+}
+
+/// What a provider list must be: ids unique and fit for a URL, a name, a client id, an issuer
+/// for OpenID Connect (an `http` one only on loopback) and none for GitHub, and (in
+/// production) a client secret.
+pub fn check_providers(providers: &[ProviderSettings], production: bool) -> Result<(), String> {
+    let mut seen = std::collections::HashSet::new();
+    for p in providers {
+        let id = &p.id;
+        let id_ok = !id.is_empty()
+            && id.len() <= 32
+            && id
+                .chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
+        if !id_ok {
+            return Err(format!(
+                "provider id {id:?}: 1-32 lower-case letters, digits or '-'"
+            ));
+        }
+        if !seen.insert(id.as_str()) {
+            return Err(format!("provider id {id:?} is configured twice"));
+        }
+        if p.name.trim().is_empty() || p.client_id.trim().is_empty() {
+            return Err(format!("provider {id:?} needs a name and a client_id"));
+        }
+        match (p.kind, p.issuer.as_deref()) {
+            (ProviderKind::Oidc, None) => {
+                return Err(format!("provider {id:?} (oidc) needs an issuer"))
+            }
+            (ProviderKind::Oidc, Some(issuer)) => check_provider_url(id, issuer)?,
+            (ProviderKind::Github, Some(_)) => {
+                return Err(format!(
+                    "provider {id:?} (github) takes no issuer: GitHub has no discovery"
+                ))
+            }
+            (ProviderKind::Github, None) => {
+                for url in [&p.authorize_url, &p.token_url, &p.api_url] {
+                    check_provider_url(id, url)?;
+                }
+            }
+        }
+        if production && p.client_secret.expose_secret().is_empty() {
+            return Err(format!(
+                "provider {id:?} has no client secret: set {}",
+                p.secret_variable()
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// A provider's address: `https`, or `http` on loopback only (a provider on this machine).
+fn check_provider_url(id: &str, raw: &str) -> Result<(), String> {
+    let url = url::Url::parse(raw).map_err(|e| format!("provider {id:?}: {raw:?}: {e}"))?;
+    let loopback = match url.host() {
+        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+        Some(url::Host::Domain(name)) => name == "localhost",
+        None => false,
+    };
+    match url.scheme() {
+        "https" if url.host().is_some() => Ok(()),
+        "http" if loopback => Ok(()),
+        _ => Err(format!(
+            "provider {id:?}: {raw:?} must be https (http only on loopback)"
+        )),
+    }
 }
 
 /// Where rate-limit buckets are kept (`rate_limit`).
@@ -525,6 +672,11 @@ impl Settings {
             .source(Some(vars.clone()));
         let mut settings: Settings = builder.add_source(env_source).build()?.try_deserialize()?;
         settings.environment = environment;
+        for provider in &mut settings.auth.providers {
+            if let Some(secret) = vars.get(&provider.secret_variable()) {
+                provider.client_secret = SecretString::from(secret.clone());
+            }
+        }
         settings.check()?;
         Ok(settings)
     }
@@ -549,6 +701,11 @@ impl Settings {
                 "auth.access_token_ttl_secs must be between 1 and 900 (15 minutes)".into(),
             ));
         }
+        check_providers(
+            &self.auth.providers,
+            self.environment == Environment::Production,
+        )
+        .map_err(|e| ConfigError::Invalid(format!("auth.providers: {e}")))?;
         for group in &self.search.synonyms {
             check_synonym_group(group)
                 .map_err(|e| ConfigError::Invalid(format!("search.synonyms: {e}")))?;
@@ -590,6 +747,90 @@ pub fn check_production_secret(secret: &str) -> Result<(), ConfigError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn provider(id: &str, kind: ProviderKind, issuer: Option<&str>) -> ProviderSettings {
+        ProviderSettings {
+            id: id.into(),
+            name: "A provider".into(),
+            kind,
+            issuer: issuer.map(str::to_string),
+            client_id: "devforum".into(),
+            client_secret: SecretString::from("s3cret".to_string()),
+            scopes: vec![],
+            authorize_url: github_authorize_url(),
+            token_url: github_token_url(),
+            api_url: github_api_url(),
+        }
+    }
+
+    #[test]
+    fn providers_need_fit_ids_an_issuer_for_oidc_and_https_off_loopback() {
+        let gitlab = provider("gitlab", ProviderKind::Oidc, Some("https://gitlab.com"));
+        let github = provider("github", ProviderKind::Github, None);
+        let local = provider("dev-sso", ProviderKind::Oidc, Some("http://127.0.0.1:9000"));
+        assert_eq!(
+            check_providers(&[gitlab.clone(), github.clone(), local], true),
+            Ok(())
+        );
+        let refused = |p: ProviderSettings| check_providers(&[p], false).is_err();
+        assert!(refused(provider(
+            "GitLab",
+            ProviderKind::Oidc,
+            Some("https://gitlab.com")
+        )));
+        assert!(refused(provider("", ProviderKind::Github, None)));
+        assert!(refused(provider(
+            &"a".repeat(33),
+            ProviderKind::Github,
+            None
+        )));
+        assert!(refused(provider("sso", ProviderKind::Oidc, None)));
+        assert!(refused(provider(
+            "sso",
+            ProviderKind::Oidc,
+            Some("http://sso.example")
+        )));
+        assert!(refused(provider(
+            "sso",
+            ProviderKind::Oidc,
+            Some("not a url")
+        )));
+        assert!(refused(provider(
+            "gh",
+            ProviderKind::Github,
+            Some("https://github.com")
+        )));
+        let mut plain_api = github.clone();
+        plain_api.api_url = "http://api.github.com".into();
+        assert!(refused(plain_api));
+        assert!(
+            check_providers(&[github.clone(), github.clone()], false).is_err(),
+            "an id twice"
+        );
+        let mut no_secret = gitlab;
+        no_secret.client_secret = empty_secret();
+        assert!(check_providers(std::slice::from_ref(&no_secret), false).is_ok());
+        let error = check_providers(&[no_secret], true).expect_err("production needs it");
+        assert!(
+            error.contains("DEVFORUM_PROVIDER_GITLAB_CLIENT_SECRET"),
+            "{error}"
+        );
+    }
+
+    #[test]
+    fn a_provider_s_scopes_default_by_kind() {
+        let oidc = provider("sso", ProviderKind::Oidc, Some("https://sso.example"));
+        assert_eq!(oidc.scopes(), ["openid", "email", "profile"]);
+        let mut github = provider("github", ProviderKind::Github, None);
+        assert_eq!(github.scopes(), ["read:user", "user:email"]);
+        github.scopes = vec!["read:user".into()];
+        assert_eq!(github.scopes(), ["read:user"]);
+        let dashed = provider("my-sso", ProviderKind::Github, None);
+        assert_eq!(
+            dashed.secret_variable(),
+            "DEVFORUM_PROVIDER_MY_SSO_CLIENT_SECRET"
+        );
+    }
 
     #[test]
     fn production_rejects_default_empty_and_short_secrets() {

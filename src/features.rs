@@ -8,14 +8,15 @@ use crate::config::Settings;
 use crate::feature::{Feature, Mount, API_PREFIX};
 use crate::jobs::JobRegistry;
 use crate::{
-    accounts, email, meetups, mentorship, moderation, notifications, operations, search, threads,
-    trust,
+    accounts, email, identities, meetups, mentorship, moderation, notifications, operations,
+    search, threads, trust,
 };
 
 /// Every feature, in the order their tags appear in the OpenAPI document.
 pub const ALL: &[&Feature] = &[
     &operations::FEATURE,
     &accounts::FEATURE,
+    &identities::FEATURE,
     &threads::FEATURE,
     &search::FEATURE,
     &mentorship::FEATURE,

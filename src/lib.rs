@@ -13,6 +13,7 @@ pub mod error;
 pub mod feature;
 pub mod features;
 pub mod http;
+pub mod identities;
 pub mod ids;
 pub mod jobs;
 pub mod markdown;

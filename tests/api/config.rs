@@ -159,3 +159,65 @@ fn secrets_never_appear_in_debug_output() {
         assert!(!printed.contains(secret), "{secret} leaked: {printed}");
     }
 }
+
+#[test]
+fn sign_in_providers_come_from_the_file_and_their_secrets_from_the_environment() {
+    use devforum::config::ProviderKind;
+    let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR"))
+        .join(format!("providers-config-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("a config folder");
+    std::fs::copy(config_dir().join("default.toml"), dir.join("default.toml")).expect("copy");
+    std::fs::write(
+        dir.join("test.toml"),
+        r#"
+[[auth.providers]]
+id = "gitlab"
+name = "GitLab"
+kind = "oidc"
+issuer = "https://gitlab.example"
+client_id = "devforum"
+client_secret = "from-the-file"
+
+[[auth.providers]]
+id = "github"
+name = "GitHub"
+kind = "github"
+client_id = "Iv1.abc"
+"#,
+    )
+    .expect("write");
+    let vars: HashMap<String, String> = [
+        ("DEVFORUM_ENV", "test"),
+        (
+            "DEVFORUM_PROVIDER_GITHUB_CLIENT_SECRET",
+            "from-the-environment",
+        ),
+    ]
+    .iter()
+    .map(|(k, v)| (k.to_string(), v.to_string()))
+    .collect();
+    let settings = Settings::load_from(&dir, &vars).expect("providers load");
+    let providers = &settings.auth.providers;
+    assert_eq!(providers.len(), 2);
+    assert_eq!(
+        (providers[0].id.as_str(), providers[0].kind),
+        ("gitlab", ProviderKind::Oidc)
+    );
+    assert_eq!(providers[0].client_secret.expose_secret(), "from-the-file");
+    assert_eq!(providers[1].kind, ProviderKind::Github);
+    assert_eq!(
+        providers[1].client_secret.expose_secret(),
+        "from-the-environment"
+    );
+    assert_eq!(providers[1].api_url, "https://api.github.com");
+
+    // An OpenID Connect provider without an issuer does not start.
+    std::fs::write(
+        dir.join("test.toml"),
+        "[[auth.providers]]\nid = \"sso\"\nname = \"SSO\"\nkind = \"oidc\"\nclient_id = \"x\"\n",
+    )
+    .expect("write");
+    let error = Settings::load_from(&dir, &vars).expect_err("refused");
+    assert!(error.to_string().contains("needs an issuer"), "{error}");
+    std::fs::remove_dir_all(&dir).ok();
+}

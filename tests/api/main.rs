@@ -13,6 +13,7 @@ mod deliverability;
 mod hardening;
 mod helpers;
 mod http_errors;
+mod identities;
 mod imap;
 mod jobs;
 mod mail;

@@ -190,6 +190,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/auth/providers": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The sign-in providers the operator configured (none by default). */
+        get: operations["list_providers"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/auth/refresh": {
         parameters: {
             query?: never;
@@ -2444,6 +2461,23 @@ export interface components {
             /** @description A URI reference naming the kind of problem: `/problems/<code>`. */
             type: string;
         };
+        /**
+         * @description How a sign-in provider speaks.
+         * @enum {string}
+         */
+        ProviderKind: "oidc" | "github";
+        /** @description The configured providers, in the order the operator listed them. */
+        ProviderList: {
+            items: components["schemas"]["ProviderView"][];
+        };
+        /** @description A sign-in provider, as the sign-in page shows it. */
+        ProviderView: {
+            /** @description In the provider's URLs (`/auth/oauth/{id}/start`). */
+            id: string;
+            kind: components["schemas"]["ProviderKind"];
+            /** @description On its button. */
+            name: string;
+        };
         ReadUpToRequest: {
             /**
              * Format: int64
@@ -3835,6 +3869,35 @@ export interface operations {
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database cannot be reached (`database_unavailable`); nothing was changed unless the problem says so; try again after `Retry-After` seconds */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    list_providers: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The providers, in the operator's order */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProviderList"];
                 };
             };
             /** @description The database cannot be reached (`database_unavailable`); nothing was changed unless the problem says so; try again after `Retry-After` seconds */

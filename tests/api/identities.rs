@@ -1,0 +1,74 @@
+//! Signing in with other accounts: the providers the operator configured.
+
+use devforum::config::{ProviderKind, ProviderSettings};
+use devforum::identities::views::{ProviderList, ProviderView};
+use secrecy::SecretString;
+
+use crate::helpers::{read_as, spawn_app, spawn_app_with};
+
+fn provider(id: &str, name: &str, kind: ProviderKind, issuer: Option<&str>) -> ProviderSettings {
+    ProviderSettings {
+        id: id.into(),
+        name: name.into(),
+        kind,
+        issuer: issuer.map(str::to_string),
+        client_id: "devforum-client".into(),
+        client_secret: SecretString::from("never-shown".to_string()),
+        scopes: vec![],
+        authorize_url: "https://github.com/login/oauth/authorize".into(),
+        token_url: "https://github.com/login/oauth/access_token".into(),
+        api_url: "https://api.github.com".into(),
+    }
+}
+
+#[tokio::test]
+async fn the_sign_in_page_lists_the_configured_providers_and_nothing_secret() {
+    let app = spawn_app_with(
+        |s| {
+            s.auth.providers = vec![
+                provider("github", "GitHub", ProviderKind::Github, None),
+                provider(
+                    "gitlab",
+                    "GitLab",
+                    ProviderKind::Oidc,
+                    Some("http://127.0.0.1:9/"),
+                ),
+            ]
+        },
+        Default::default(),
+    )
+    .await;
+    let response = app.get("/api/v1/auth/providers").await;
+    let text = response.text().await.expect("a body");
+    for secret in [
+        "never-shown",
+        "devforum-client",
+        "127.0.0.1",
+        "api.github.com",
+    ] {
+        assert!(!text.contains(secret), "{secret} shown: {text}");
+    }
+    let list: ProviderList = serde_json::from_str(&text).expect("a provider list");
+    assert_eq!(
+        list.items,
+        [
+            ProviderView {
+                id: "github".into(),
+                name: "GitHub".into(),
+                kind: ProviderKind::Github
+            },
+            ProviderView {
+                id: "gitlab".into(),
+                name: "GitLab".into(),
+                kind: ProviderKind::Oidc
+            },
+        ]
+    );
+}
+
+#[tokio::test]
+async fn without_providers_the_list_is_empty() {
+    let app = spawn_app().await;
+    let list: ProviderList = read_as(app.get("/api/v1/auth/providers").await).await;
+    assert!(list.items.is_empty());
+}
