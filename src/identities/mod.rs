@@ -3,6 +3,7 @@
 //! lists them (`GET /auth/providers`); the code flow, linked identities and second factors
 //! (issue 39) build on it.
 
+pub mod oidc;
 pub mod routes;
 pub mod views;
 

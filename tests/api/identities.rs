@@ -72,3 +72,30 @@ async fn without_providers_the_list_is_empty() {
     let list: ProviderList = read_as(app.get("/api/v1/auth/providers").await).await;
     assert!(list.items.is_empty());
 }
+
+#[tokio::test]
+async fn an_issuer_is_discovered_with_its_keys_and_must_name_itself_exactly() {
+    use devforum::identities::oidc;
+    let provider = crate::oidc_provider::OidcProvider::start("http://127.0.0.1:1/cb").await;
+    let client = oidc::http_client().expect("client");
+    let metadata = oidc::discover(&client, &provider.issuer())
+        .await
+        .expect("discovered");
+    assert_eq!(metadata.issuer().as_str(), provider.issuer());
+    assert_eq!(
+        metadata.authorization_endpoint().as_str(),
+        format!("{}/auth", provider.issuer())
+    );
+    assert!(!metadata.jwks().keys().is_empty(), "its signing keys");
+
+    // The same provider under another name is not itself: its document says 127.0.0.1.
+    let other_name = format!("http://localhost:{}", provider.port);
+    let error = oidc::discover(&client, &other_name)
+        .await
+        .expect_err("an issuer that does not match");
+    assert!(error.to_string().contains("unexpected issuer"), "{error}");
+    // Nothing listens there: refused, not hung.
+    let closed = format!("http://127.0.0.1:{}", crate::mail::free_port());
+    assert!(oidc::discover(&client, &closed).await.is_err());
+    assert!(oidc::discover(&client, "not a url").await.is_err());
+}

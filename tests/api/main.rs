@@ -27,6 +27,7 @@ mod migrations;
 mod moderation;
 mod notification_mail;
 mod notifications;
+mod oidc_provider;
 mod operations;
 mod outage;
 mod own_account;
