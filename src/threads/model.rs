@@ -457,13 +457,6 @@ pub fn find_reply(
         .optional()
 }
 
-pub fn insert_reply(conn: &mut PgConnection, new: &NewReply<'_>) -> QueryResult<ReplyRow> {
-    diesel::insert_into(replies::table)
-        .values(new)
-        .returning(ReplyRow::as_returning())
-        .get_result(conn)
-}
-
 pub fn update_reply_body(
     conn: &mut PgConnection,
     id: ReplyId,

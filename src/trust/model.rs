@@ -179,12 +179,8 @@ pub fn refresh_last_moderated(conn: &mut PgConnection, user: UserId) -> QueryRes
 
 /// For a statement on `thread_activity`: whether the thread's author could still rise (not
 /// `regular` yet, not pinned), so a reply to their thread is worth recomputing their level
-/// for. Asked within the statement that counts the reply, it costs no round trip of its own.
-pub fn activity_author_may_rise() -> diesel::expression::SqlLiteral<Bool> {
-    diesel::dsl::sql::<Bool>(ACTIVITY_AUTHOR_MAY_RISE)
-}
-
-/// [`activity_author_may_rise`] as SQL text, for a statement written out in full.
+/// for. Asked within the statement that posts the reply (`threads::model::post_reply`), it
+/// costs no round trip of its own.
 pub const ACTIVITY_AUTHOR_MAY_RISE: &str =
     "EXISTS (SELECT 1 FROM users u WHERE u.id = thread_activity.author_id \
              AND u.trust_level <> 'regular' AND NOT u.trust_level_pinned)";
