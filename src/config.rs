@@ -328,6 +328,10 @@ pub struct AuthSettings {
     pub hashing_concurrency: usize,
     /// A deleted account's username cannot be registered again for this many days.
     pub username_reserved_days: u32,
+    /// Staff (moderators, admins) without a second factor are refused on `/mod` and `/admin`
+    /// (`403 second_factor_required`).
+    #[serde(default)]
+    pub require_second_factor_for_staff: bool,
     /// Sign-in providers (`[[auth.providers]]`), in the order the sign-in page shows them.
     #[serde(default)]
     pub providers: Vec<ProviderSettings>,
@@ -500,6 +504,11 @@ pub struct RateLimitSettings {
     /// The same, per address: past it the answer stays 202 and no mail goes.
     pub verification_resend_per_address_per_hour: u32,
     pub refresh_per_minute: u32,
+    /// `POST /auth/oauth/{provider}/start`, its callback, and `POST /auth/oauth/exchange`,
+    /// each per client IP.
+    pub oauth_per_minute: u32,
+    /// Answers at the login's second step, TOTP set-up and passkey ceremonies, per client IP.
+    pub second_factor_per_minute: u32,
     /// Per account.
     pub threads_per_hour: u32,
     pub replies_per_hour: u32,

@@ -279,6 +279,10 @@ pub struct AuthRateLimits {
     pub verify_email: KeyedLimit<IpAddr>,
     /// Keyed by the address asked for, lower-cased; silent (see `allows`).
     pub verification_resend_per_address: KeyedLimit<String>,
+    pub oauth_start: KeyedLimit<IpAddr>,
+    pub oauth_callback: KeyedLimit<IpAddr>,
+    pub oauth_exchange: KeyedLimit<IpAddr>,
+    pub second_factor: KeyedLimit<IpAddr>,
 }
 
 const MINUTE: Duration = Duration::from_secs(60);
@@ -315,6 +319,25 @@ impl AuthRateLimits {
                 HOUR,
                 store,
             ),
+            oauth_start: KeyedLimit::new("oauth_start", settings.oauth_per_minute, MINUTE, store),
+            oauth_callback: KeyedLimit::new(
+                "oauth_callback",
+                settings.oauth_per_minute,
+                MINUTE,
+                store,
+            ),
+            oauth_exchange: KeyedLimit::new(
+                "oauth_exchange",
+                settings.oauth_per_minute,
+                MINUTE,
+                store,
+            ),
+            second_factor: KeyedLimit::new(
+                "second_factor",
+                settings.second_factor_per_minute,
+                MINUTE,
+                store,
+            ),
         }
     }
 
@@ -326,6 +349,10 @@ impl AuthRateLimits {
         self.verification_resend.forget_idle();
         self.verify_email.forget_idle();
         self.verification_resend_per_address.forget_idle();
+        self.oauth_start.forget_idle();
+        self.oauth_callback.forget_idle();
+        self.oauth_exchange.forget_idle();
+        self.second_factor.forget_idle();
     }
 }
 

@@ -50,6 +50,18 @@ diesel::table! {
 }
 
 diesel::table! {
+    identities (id) {
+        id -> Int8,
+        user_id -> Int8,
+        provider -> Text,
+        subject -> Text,
+        email -> Nullable<Text>,
+        linked_at -> Timestamptz,
+        last_used_at -> Nullable<Timestamptz>,
+    }
+}
+
+diesel::table! {
     jobs (id) {
         id -> Int8,
         kind -> Text,
@@ -187,6 +199,17 @@ diesel::table! {
 }
 
 diesel::table! {
+    mfa_challenges (token_hash) {
+        token_hash -> Text,
+        user_id -> Int8,
+        method -> Text,
+        tries -> Int4,
+        expires_at -> Timestamptz,
+        used_at -> Nullable<Timestamptz>,
+    }
+}
+
+diesel::table! {
     moderation_log (id) {
         id -> Int8,
         actor_id -> Nullable<Int8>,
@@ -234,6 +257,28 @@ diesel::table! {
 }
 
 diesel::table! {
+    oauth_codes (code_hash) {
+        code_hash -> Text,
+        user_id -> Int8,
+        provider -> Text,
+        expires_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    oauth_states (state_hash) {
+        state_hash -> Text,
+        provider -> Text,
+        intent -> Text,
+        user_id -> Nullable<Int8>,
+        nonce -> Text,
+        pkce_verifier -> Text,
+        return_to -> Nullable<Text>,
+        expires_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
     rate_limit_buckets (key) {
         key -> Text,
         tat -> Timestamptz,
@@ -245,6 +290,15 @@ diesel::table! {
         user_id -> Int8,
         lsn -> Int8,
         written_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    recovery_codes (id) {
+        id -> Int8,
+        user_id -> Int8,
+        code_hash -> Text,
+        used_at -> Nullable<Timestamptz>,
     }
 }
 
@@ -370,6 +424,7 @@ diesel::table! {
         expires_at -> Timestamptz,
         user_agent -> Nullable<Text>,
         revoked_at -> Nullable<Timestamptz>,
+        method -> Text,
     }
 }
 
@@ -441,6 +496,16 @@ diesel::table! {
 }
 
 diesel::table! {
+    totp_secrets (user_id) {
+        user_id -> Int8,
+        secret -> Bytea,
+        created_at -> Timestamptz,
+        confirmed_at -> Nullable<Timestamptz>,
+        last_step -> Nullable<Int8>,
+    }
+}
+
+diesel::table! {
     unsubscribe_tokens_used (token_id) {
         token_id -> Uuid,
         user_id -> Int8,
@@ -499,6 +564,8 @@ diesel::table! {
         trust_level_pinned -> Bool,
         last_moderated_at -> Nullable<Timestamptz>,
         email_undeliverable_at -> Nullable<Timestamptz>,
+        username_pending -> Bool,
+        two_factor -> Bool,
     }
 }
 
@@ -506,6 +573,7 @@ diesel::joinable!(account_export_chunks -> account_exports (export_id));
 diesel::joinable!(account_exports -> users (user_id));
 diesel::joinable!(appeals -> moderation_log (log_id));
 diesel::joinable!(calendar_feeds -> users (user_id));
+diesel::joinable!(identities -> users (user_id));
 diesel::joinable!(mail_bounces -> users (user_id));
 diesel::joinable!(meetup_rsvps -> meetups (meetup_id));
 diesel::joinable!(meetup_rsvps -> users (user_id));
@@ -515,6 +583,7 @@ diesel::joinable!(meetups -> users (organizer_id));
 diesel::joinable!(member_content_action_items -> member_content_actions (log_id));
 diesel::joinable!(member_content_actions -> users (member_id));
 diesel::joinable!(mentor_profiles -> users (user_id));
+diesel::joinable!(mfa_challenges -> users (user_id));
 diesel::joinable!(moderation_log -> users (actor_id));
 diesel::joinable!(notification_counters -> users (user_id));
 diesel::joinable!(notification_deliveries -> users (user_id));
@@ -522,6 +591,9 @@ diesel::joinable!(notifications -> meetups (meetup_id));
 diesel::joinable!(notifications -> mentorship_requests (mentorship_request_id));
 diesel::joinable!(notifications -> replies (reply_id));
 diesel::joinable!(notifications -> threads (thread_id));
+diesel::joinable!(oauth_codes -> users (user_id));
+diesel::joinable!(oauth_states -> users (user_id));
+diesel::joinable!(recovery_codes -> users (user_id));
 diesel::joinable!(refresh_tokens -> sessions (family_id));
 diesel::joinable!(refresh_tokens -> users (user_id));
 diesel::joinable!(replies -> threads (thread_id));
@@ -537,6 +609,7 @@ diesel::joinable!(thread_subscriptions -> users (user_id));
 diesel::joinable!(thread_votes -> threads (thread_id));
 diesel::joinable!(thread_votes -> users (user_id));
 diesel::joinable!(threads -> users (author_id));
+diesel::joinable!(totp_secrets -> users (user_id));
 diesel::joinable!(unsubscribe_tokens_used -> users (user_id));
 diesel::joinable!(user_tokens -> users (user_id));
 
@@ -545,6 +618,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     account_exports,
     appeals,
     calendar_feeds,
+    identities,
     jobs,
     mail_bounces,
     meetup_rsvps,
@@ -554,12 +628,16 @@ diesel::allow_tables_to_appear_in_same_query!(
     member_content_actions,
     mentor_profiles,
     mentorship_requests,
+    mfa_challenges,
     moderation_log,
     notification_counters,
     notification_deliveries,
     notifications,
+    oauth_codes,
+    oauth_states,
     rate_limit_buckets,
     recent_writes,
+    recovery_codes,
     refresh_tokens,
     replies,
     reply_votes,
@@ -577,6 +655,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     thread_subscriptions,
     thread_votes,
     threads,
+    totp_secrets,
     unsubscribe_tokens_used,
     user_blocks,
     user_tokens,

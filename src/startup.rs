@@ -216,6 +216,7 @@ struct Shared {
     rate_limits: web::Data<AuthRateLimits>,
     posting_limits: web::Data<PostingLimits>,
     jobs: web::Data<jobs::Waker>,
+    sign_in_providers: web::Data<crate::identities::providers::Providers>,
 }
 
 impl Shared {
@@ -257,6 +258,10 @@ impl Shared {
             web_client: web::Data::new(WebClient::load(&settings.web.dist_dir)),
             known_routes: web::Data::new(KnownRoutes::from_openapi(openapi)),
             erasure_steps: web::Data::new(features::erasure_steps()),
+            sign_in_providers: web::Data::new(
+                crate::identities::providers::Providers::new(&settings)
+                    .context("the sign-in providers' HTTP client")?,
+            ),
             hashing: web::Data::new(HashingPool::new(settings.auth.hashing_concurrency)),
             rate_limits,
             posting_limits,
@@ -290,6 +295,7 @@ impl Shared {
             .app_data(self.rate_limits.clone())
             .app_data(self.posting_limits.clone())
             .app_data(self.jobs.clone())
+            .app_data(self.sign_in_providers.clone())
             .app_data(JsonLimit(json_limit))
             .app_data(web::PayloadConfig::new(json_limit))
             .app_data(problems::json_config(json_limit))

@@ -291,7 +291,7 @@ impl Activity {
 
 /// What a suspended member may still do: whatever concerns only themselves (signing out, their
 /// devices, password, address and mail, what they follow and have read, whom they block, their
-/// calendar feed, their data, closing their account) and contesting the suspension. Everything
+/// calendar feed, their data, their ways to sign in, closing their account) and contesting the suspension. Everything
 /// others would see or receive (posts, edits, votes, reports, requests, RSVPs, meetups, the
 /// public profile) is `403 account_suspended`: those handlers take `ActiveUser` (or `Member`),
 /// these take `AuthUser`. `tests/api/hardening.rs` holds every write operation of the API to
@@ -313,6 +313,10 @@ pub const SUSPENDED_MAY: &[(&str, &str)] = &[
     ("DELETE", "/api/v1/users/me/calendar-feed"),
     ("POST", "/api/v1/users/me/export"),
     ("DELETE", "/api/v1/users/me"),
+    ("POST", "/api/v1/users/me/2fa/totp"),
+    ("POST", "/api/v1/users/me/2fa/totp/confirm"),
+    ("DELETE", "/api/v1/users/me/2fa/totp"),
+    ("DELETE", "/api/v1/users/me/identities/{id}"),
 ];
 
 pub struct AuthUser(pub User);
@@ -412,8 +416,28 @@ pub fn ensure_role(user: &User, at_least: Role) -> Result<(), ApiError> {
     Ok(())
 }
 
+/// With `[auth] require_second_factor_for_staff`, staff act only from an account a second
+/// factor guards.
+pub fn ensure_staff_second_factor(user: &User, required: bool) -> Result<(), ApiError> {
+    if required && user.is_staff() && !user.two_factor {
+        return Err(ApiError::forbidden(
+            "second_factor_required",
+            "Staff must turn on two-factor sign-in (account settings) before moderating.",
+        ));
+    }
+    Ok(())
+}
+
+fn staff_second_factor_required(req: &HttpRequest) -> bool {
+    req.app_data::<actix_web::web::Data<crate::config::Settings>>()
+        .is_some_and(|settings| settings.auth.require_second_factor_for_staff)
+}
+
 macro_rules! refined_extractor {
     ($(#[$doc:meta])* $name:ident, $rule:expr) => {
+        refined_extractor!($(#[$doc])* $name, $rule, false);
+    };
+    ($(#[$doc:meta])* $name:ident, $rule:expr, $staff:expr) => {
         $(#[$doc])*
         pub struct $name(pub User);
 
@@ -423,10 +447,12 @@ macro_rules! refined_extractor {
 
             fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
                 let user = AuthUser::from_request(req, payload);
+                let second_factor = $staff && staff_second_factor_required(req);
                 Box::pin(async move {
                     let AuthUser(user) = user.await?;
                     let rule: fn(&User) -> Result<(), ApiError> = $rule;
                     rule(&user)?;
+                    ensure_staff_second_factor(&user, second_factor)?;
                     Ok($name(user))
                 })
             }
@@ -445,14 +471,17 @@ refined_extractor!(
     ensure_can_publish
 );
 refined_extractor!(
-    /// A moderator or an admin, not suspended.
+    /// A moderator or an admin, not suspended (and with a second factor, when the policy
+    /// asks for one).
     Moderator,
-    |user| ensure_role(user, Role::Moderator)
+    |user| ensure_role(user, Role::Moderator),
+    true
 );
 refined_extractor!(
-    /// An admin, not suspended.
+    /// An admin, not suspended (and with a second factor, when the policy asks for one).
     Admin,
-    |user| ensure_role(user, Role::Admin)
+    |user| ensure_role(user, Role::Admin),
+    true
 );
 
 /// The read pool routed for the signed-in viewer (replica when it has caught up with their

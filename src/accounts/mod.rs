@@ -9,6 +9,7 @@ pub mod model;
 pub mod password;
 pub mod routes;
 pub mod rules;
+pub mod second_factor;
 pub mod service;
 pub mod tokens;
 pub mod views;

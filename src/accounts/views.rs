@@ -43,6 +43,18 @@ pub struct UserView {
     /// changed.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub email_deliverable: Option<bool>,
+    /// Only to the account's owner and to staff: whether a second factor (TOTP) guards the
+    /// account.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub two_factor: Option<bool>,
+    /// Only to the account's owner and to staff: whether a password opens it (an account made
+    /// through a provider has none until its member sets one by the reset link).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub has_password: Option<bool>,
+    /// Only to the account's owner: the username was suggested from a provider's and waits for
+    /// the member to confirm or change it (`PUT /users/me/username`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub username_pending: Option<bool>,
 }
 
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
@@ -71,6 +83,9 @@ impl UserView {
             trust_level: user.trust_level,
             trust_level_pinned: None,
             email_deliverable: None,
+            two_factor: None,
+            has_password: None,
+            username_pending: None,
         }
     }
 
@@ -79,6 +94,9 @@ impl UserView {
         let mut view = Self::public(user);
         view.email = Some(user.email.clone());
         view.email_deliverable = Some(user.email_undeliverable_at.is_none());
+        view.two_factor = Some(user.two_factor);
+        view.has_password = Some(user.has_password());
+        view.username_pending = Some(user.username_pending);
         if user.is_suspended_at(Utc::now()) {
             view.suspended_until = Some(SuspensionView {
                 until: user.suspended_until,
@@ -115,6 +133,34 @@ pub struct TokenPair {
     pub user: UserView,
 }
 
+/// The second step a login must take: `POST /auth/login/mfa` with this token.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct MfaRequired {
+    /// Always `true`.
+    pub mfa_required: bool,
+    /// For `POST /auth/login/mfa`: 5 minutes, 5 tries.
+    pub mfa_token: String,
+    /// The second factors the account can give.
+    pub methods: Vec<MfaMethod>,
+}
+
+/// A second factor.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum MfaMethod {
+    Totp,
+    Recovery,
+    Passkey,
+}
+
+/// What `POST /auth/login` (and every other sign-in) answers: the session, or the second step.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+#[serde(untagged)]
+pub enum LoginAnswer {
+    SignedIn(Box<TokenPair>),
+    SecondFactor(MfaRequired),
+}
+
 /// One signed-in device: a login and the refresh tokens descended from it.
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct SessionView {
@@ -126,6 +172,9 @@ pub struct SessionView {
     pub user_agent: Option<String>,
     /// Whether this is the session of the token that asked.
     pub current: bool,
+    /// How the login began: `password`, `passkey` or a sign-in provider's id, with `+totp` or
+    /// `+recovery` when a second factor was given.
+    pub method: String,
 }
 
 impl SessionView {
@@ -136,6 +185,7 @@ impl SessionView {
             created_at: session.created_at,
             last_used_at: session.last_used_at,
             user_agent: session.user_agent,
+            method: session.method,
         }
     }
 }

@@ -66,6 +66,7 @@ mod tests {
             "verify_email",
             "password_reset",
             "password_changed",
+            "two_factor_changed",
             "email_change_verify",
             "email_change_notice",
             "export_ready",

@@ -1,18 +1,51 @@
 //! Signing in with other accounts: the OpenID Connect and GitHub providers an operator
-//! configures (`[[auth.providers]]`, checked by `config::check_providers`). This first part
-//! lists them (`GET /auth/providers`); the code flow, linked identities and second factors
-//! (issue 39) build on it.
+//! configures (`[[auth.providers]]`, checked by `config::check_providers`), the authorization
+//! code flow with PKCE through them (`providers`, `oidc`, `github`), and the identities linked
+//! to members' accounts. The login's second factors live in `accounts`, which every way of
+//! signing in goes through.
 
+pub mod domain;
+pub mod github;
+pub mod model;
 pub mod oidc;
+pub mod providers;
 pub mod routes;
+pub mod rules;
+pub mod service;
 pub mod views;
+
+use std::time::Duration;
 
 use utoipa::OpenApi;
 
+use crate::config::Settings;
 use crate::feature::Feature;
+use crate::jobs::{ConnTask, JobRegistry};
 
-pub const FEATURE: Feature = Feature::api(Doc::openapi, routes::configure, |_, _| Ok(()));
+pub const FEATURE: Feature = Feature::api(Doc::openapi, routes::configure, jobs);
 
 #[derive(OpenApi)]
-#[openapi(tags((name = "identities", description = "Signing in with other accounts: the configured OpenID Connect and GitHub providers")))]
+#[openapi(tags((name = "identities", description = "Signing in with other accounts: the configured OpenID Connect and GitHub providers, and the identities linked to an account")))]
 struct Doc;
+
+fn jobs(_settings: &Settings, registry: &mut JobRegistry) -> anyhow::Result<()> {
+    registry.add_periodic::<ForgetExpired>(Duration::from_secs(3600), ());
+    Ok(())
+}
+
+/// Hourly: sign-ins, codes and second steps past their time are forgotten (they never work
+/// once expired; this only keeps the tables small).
+#[derive(serde::Deserialize)]
+struct ForgetExpired {}
+
+impl ConnTask for ForgetExpired {
+    const KIND: &'static str = "identities.forget_expired";
+    type Needs = ();
+
+    fn run(self, conn: &mut diesel::PgConnection, _needs: &()) -> anyhow::Result<()> {
+        let gone = service::forget_expired(conn)?
+            + crate::accounts::service::second_factor::forget_expired_challenges(conn)?;
+        tracing::debug!(gone, "expired sign-ins forgotten");
+        Ok(())
+    }
+}

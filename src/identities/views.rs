@@ -31,3 +31,40 @@ impl From<&ProviderSettings> for ProviderView {
 pub struct ProviderList {
     pub items: Vec<ProviderView>,
 }
+
+/// Where to send the member to sign in at the provider.
+#[derive(Debug, Clone, Serialize, serde::Deserialize, ToSchema)]
+pub struct AuthorizationView {
+    pub authorization_url: String,
+}
+
+/// An account at a provider linked to the member's.
+#[derive(Debug, Clone, Serialize, serde::Deserialize, ToSchema)]
+pub struct IdentityView {
+    pub id: i64,
+    /// The provider's id (`GET /auth/providers`).
+    pub provider: String,
+    /// The provider's id for the account.
+    pub subject: String,
+    /// The address the provider gave when it was linked.
+    pub email: Option<String>,
+    pub linked_at: chrono::DateTime<chrono::Utc>,
+}
+
+impl From<super::model::Identity> for IdentityView {
+    fn from(identity: super::model::Identity) -> Self {
+        IdentityView {
+            id: identity.id,
+            provider: identity.provider,
+            subject: identity.subject,
+            email: identity.email,
+            linked_at: identity.linked_at,
+        }
+    }
+}
+
+/// `GET /users/me/identities`.
+#[derive(Debug, Clone, Serialize, serde::Deserialize, ToSchema)]
+pub struct IdentityList {
+    pub items: Vec<IdentityView>,
+}

@@ -301,6 +301,23 @@ fn member_writes() -> Vec<(Method, &'static str, Option<Value>)> {
         (Method::POST, "/api/v1/users/me/calendar-feed", None),
         (Method::DELETE, "/api/v1/users/me/calendar-feed", None),
         (Method::POST, "/api/v1/users/me/export", None),
+        (Method::POST, "/api/v1/users/me/2fa/totp", None),
+        (
+            Method::POST,
+            "/api/v1/users/me/2fa/totp/confirm",
+            Some(json!({"code": "123456"})),
+        ),
+        (
+            Method::DELETE,
+            "/api/v1/users/me/2fa/totp",
+            Some(json!({"password": "wrong password!"})),
+        ),
+        (Method::DELETE, "/api/v1/users/me/identities/{id}", None),
+        (
+            Method::PUT,
+            "/api/v1/users/me/username",
+            Some(json!({"username": "new_name"})),
+        ),
         (
             Method::DELETE,
             "/api/v1/users/me",
@@ -423,6 +440,9 @@ const ANONYMOUS_WRITES: &[&str] = &[
     "POST /api/v1/auth/email-change/undo",
     "POST /api/v1/unsubscribe",
     "POST /api/v1/mentorship-check-ins",
+    "POST /api/v1/auth/oauth/{provider}/start",
+    "POST /api/v1/auth/oauth/exchange",
+    "POST /api/v1/auth/login/mfa",
 ];
 
 #[tokio::test]

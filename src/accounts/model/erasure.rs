@@ -68,8 +68,9 @@ pub fn reserve_username(conn: &mut PgConnection, username: &str, days: u32) -> Q
     .map(drop)
 }
 
-/// Rows that are the member's alone: sessions, link tokens, their blocks, follows, inbox,
-/// mail settings' traces, archives of their data, their calendar feed.
+/// Rows that are the member's alone: sessions, link tokens, linked identities and second
+/// factors, their blocks, follows, inbox, mail settings' traces, archives of their data, their
+/// calendar feed.
 pub fn delete_personal_rows(conn: &mut PgConnection, id: UserId) -> QueryResult<()> {
     for statement in [
         "DELETE FROM sessions WHERE user_id = $1",
@@ -85,6 +86,14 @@ pub fn delete_personal_rows(conn: &mut PgConnection, id: UserId) -> QueryResult<
         "DELETE FROM account_exports WHERE user_id = $1",
         "DELETE FROM calendar_feeds WHERE user_id = $1",
         "DELETE FROM mail_bounces WHERE user_id = $1",
+        // Ways to sign in: linked identities, second factors, sign-ins under way.
+        "DELETE FROM identities WHERE user_id = $1",
+        "DELETE FROM oauth_states WHERE user_id = $1",
+        "DELETE FROM oauth_codes WHERE user_id = $1",
+        "DELETE FROM totp_secrets WHERE user_id = $1",
+        "DELETE FROM recovery_codes WHERE user_id = $1",
+        "DELETE FROM mfa_challenges WHERE user_id = $1",
+        "UPDATE users SET two_factor = false, username_pending = false WHERE id = $1",
         // An appeal's text is the member's own words; the log keeps its decision.
         "DELETE FROM appeals WHERE appellant_id = $1",
         "DELETE FROM report_claims WHERE moderator_id = $1",

@@ -4,6 +4,7 @@
 
 pub mod erasure;
 pub mod export;
+pub mod second_factor;
 
 use chrono::{DateTime, Duration, Utc};
 use diesel::prelude::*;
@@ -42,6 +43,10 @@ pub struct User {
     pub trust_level_pinned: bool,
     /// Set when mail to the address bounced for good (`email::bounces`).
     pub email_undeliverable_at: Option<DateTime<Utc>>,
+    /// Made by a provider sign-in with a suggested username the member has not confirmed.
+    pub username_pending: bool,
+    /// A second factor (a confirmed TOTP secret) guards the account.
+    pub two_factor: bool,
 }
 
 #[derive(Debug, Insertable)]
@@ -53,9 +58,19 @@ pub struct NewUser<'a> {
     pub role: Role,
     pub email_verified: bool,
     pub display_name: Option<&'a str>,
+    pub username_pending: bool,
 }
 
+/// The password of an account that has none (made through a provider, or erased): no hash
+/// parses from it, so nothing verifies against it.
+pub const NO_PASSWORD: &str = "!";
+
 impl User {
+    /// Whether a password opens the account.
+    pub fn has_password(&self) -> bool {
+        self.password_hash != NO_PASSWORD
+    }
+
     pub fn role(&self) -> Role {
         self.role
     }
@@ -85,6 +100,15 @@ impl User {
             .select((User::as_select(), live_session(id, session)))
             .first(conn)
             .optional()
+    }
+
+    /// The account, its row locked until the transaction ends.
+    pub fn lock(conn: &mut PgConnection, id: UserId) -> QueryResult<User> {
+        users::table
+            .find(id)
+            .for_update()
+            .select(User::as_select())
+            .first(conn)
     }
 
     pub fn find_by_username(conn: &mut PgConnection, username: &str) -> QueryResult<Option<User>> {
@@ -144,6 +168,22 @@ impl User {
         }
         diesel::update(users::table.find(user_id))
             .set((changes, users::updated_at.eq(diesel::dsl::now)))
+            .returning(User::as_returning())
+            .get_result(conn)
+    }
+
+    /// Sets the username and marks it chosen.
+    pub fn choose_username(
+        conn: &mut PgConnection,
+        user_id: UserId,
+        username: &str,
+    ) -> QueryResult<User> {
+        diesel::update(users::table.find(user_id))
+            .set((
+                users::username.eq(username),
+                users::username_pending.eq(false),
+                users::updated_at.eq(diesel::dsl::now),
+            ))
             .returning(User::as_returning())
             .get_result(conn)
     }
@@ -288,12 +328,14 @@ fn kept_user_agent(user_agent: Option<&str>) -> Option<String> {
     (!agent.is_empty()).then(|| agent.to_string())
 }
 
-/// Starts a new login: its session and the first token of its family.
+/// Starts a new login: its session and the first token of its family. `method` says how it
+/// began (`password`, `passkey` or a provider's id, with `+totp` or `+recovery`).
 pub fn start_family(
     conn: &mut PgConnection,
     user_id: UserId,
     ttl: Duration,
     user_agent: Option<&str>,
+    method: &str,
 ) -> QueryResult<(Uuid, String)> {
     let session = Uuid::new_v4();
     diesel::insert_into(sessions::table)
@@ -302,6 +344,7 @@ pub fn start_family(
             sessions::user_id.eq(user_id),
             sessions::expires_at.eq(Utc::now() + ttl),
             sessions::user_agent.eq(kept_user_agent(user_agent)),
+            sessions::method.eq(method),
         ))
         .execute(conn)?;
     let token = tokens::generate();
@@ -523,6 +566,7 @@ pub struct Session {
     pub created_at: DateTime<Utc>,
     pub last_used_at: DateTime<Utc>,
     pub user_agent: Option<String>,
+    pub method: String,
 }
 
 /// The account's logins that still work, the most recently used first.
@@ -653,6 +697,8 @@ pub fn fixture(id: i64, role: Role) -> User {
         trust_level: super::domain::TrustLevel::New,
         trust_level_pinned: false,
         email_undeliverable_at: None,
+        username_pending: false,
+        two_factor: false,
     }
 }
 

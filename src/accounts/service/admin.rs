@@ -43,6 +43,7 @@ pub fn create_admin(
                 role: Role::Admin,
                 email_verified: true,
                 display_name: None,
+                username_pending: false,
             },
         )?;
         Ok(CreateAdminOutcome::Created)

@@ -4,6 +4,7 @@
 pub mod admin;
 pub mod erasure;
 pub mod export;
+pub mod second_factor;
 
 use chrono::{Duration, Utc};
 use diesel::prelude::*;
@@ -67,6 +68,7 @@ pub fn register(
                 role: Role::Member,
                 email_verified: false,
                 display_name,
+                username_pending: false,
             },
         )
         .map_err(|error| match &error {
@@ -84,7 +86,8 @@ pub fn register(
     })
 }
 
-fn send_verification_email(
+/// Mails `user` a link that verifies their address.
+pub fn send_verification_email(
     conn: &mut PgConnection,
     user: &User,
     base_url: &str,
@@ -322,16 +325,18 @@ pub fn seconds_to_wait(user: &User, auth: &AuthSettings) -> Option<u64> {
     })
 }
 
-/// A correct password: the failure count resets and a new login (token family) begins.
+/// Every factor given: the failure count resets and a new login (token family) begins,
+/// remembering its `method`.
 pub fn complete_login(
     conn: &mut PgConnection,
     user_id: UserId,
     ttl: Duration,
     user_agent: Option<&str>,
+    method: &str,
 ) -> Result<(uuid::Uuid, String), ApiError> {
     conn.transaction(|conn| {
         User::clear_failed_logins(conn, user_id)?;
-        Ok(model::start_family(conn, user_id, ttl, user_agent)?)
+        Ok(model::start_family(conn, user_id, ttl, user_agent, method)?)
     })
 }
 
@@ -420,6 +425,33 @@ pub fn update_profile(
     changes: &ProfileChanges,
 ) -> Result<User, ApiError> {
     Ok(User::update_profile(conn, user_id, changes)?)
+}
+
+/// A member whose account a provider made confirms or changes the suggested username, once.
+pub fn choose_username(
+    conn: &mut PgConnection,
+    user_id: UserId,
+    username: &Username,
+) -> Result<User, ApiError> {
+    conn.transaction(|conn| {
+        let user = User::lock(conn, user_id)?;
+        if !user.username_pending {
+            return Err(ApiError::conflict(
+                "username_chosen",
+                "The username was chosen already.",
+            ));
+        }
+        let taken = User::find_by_username(conn, username.as_str())?
+            .is_some_and(|other| other.id != user_id)
+            || crate::accounts::model::erasure::is_reserved(conn, username.as_str())?;
+        if taken {
+            return Err(username_taken());
+        }
+        User::choose_username(conn, user_id, username.as_str()).map_err(|error| match error {
+            DieselError::DatabaseError(DatabaseErrorKind::UniqueViolation, _) => username_taken(),
+            error => error.into(),
+        })
+    })
 }
 
 /// The account with this username (any case), or 404.

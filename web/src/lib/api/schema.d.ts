@@ -110,9 +110,31 @@ export interface paths {
         put?: never;
         /**
          * Sign in with a username or email and a password. With `X-Session-Mode: cookie` the refresh
-         *     token is set as an HttpOnly cookie instead of sent in the body.
+         *     token is set as an HttpOnly cookie instead of sent in the body. With a second factor set,
+         *     the answer is `{mfa_required, mfa_token, methods}` for `POST /auth/login/mfa`, and no token.
          */
         post: operations["login"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/auth/login/mfa": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * The login's second step: a code from the authenticator, or a recovery code. An
+         *     `mfa_token` lives 5 minutes and allows 5 tries; each wrong try counts toward the account's
+         *     login delay; a TOTP code is accepted once, a recovery code never again.
+         */
+        post: operations["login_mfa"];
         delete?: never;
         options?: never;
         head?: never;
@@ -150,6 +172,72 @@ export interface paths {
          *     at once, the caller's included.
          */
         post: operations["logout_everywhere"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/auth/oauth/exchange": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Exchange the callback's one-time code for a login: the same answer as `POST /auth/login`
+         *     (cookie mode honoured; with a second factor set, the second step). A code works once,
+         *     for 60 seconds.
+         */
+        post: operations["exchange"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/auth/oauth/{provider}/callback": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The provider sends the browser back here. The state is checked and used up, the code
+         *     exchanged with the PKCE verifier, the ID token verified (or GitHub's user and verified
+         *     emails read); then the browser goes to the client's `/auth/callback` with a one-time `code`
+         *     for `POST /auth/oauth/exchange`, `linked`, or an `error`: `invalid_state`, `cancelled`,
+         *     `provider_error`, `verification_failed`, `account_exists`, `identity_taken`,
+         *     `email_required`, `rate_limited`.
+         */
+        get: operations["callback"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/auth/oauth/{provider}/start": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Begin signing in (or linking) through a provider: the answer is the provider's address,
+         *     where the browser goes next. `state`, `nonce` and the PKCE verifier stay on the server for
+         *     10 minutes and work once.
+         */
+        post: operations["start"];
         delete?: never;
         options?: never;
         head?: never;
@@ -1387,6 +1475,47 @@ export interface paths {
         patch: operations["update_me"];
         trace?: never;
     };
+    "/api/v1/users/me/2fa/totp": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Begin setting up two-factor sign-in: a new pending RFC 6238 secret (SHA-1, 6 digits, 30 s),
+         *     confirmed by `POST /users/me/2fa/totp/confirm`.
+         */
+        post: operations["start_totp"];
+        /** Turn two-factor sign-in off (the recovery codes go too); the member is mailed. */
+        delete: operations["disable_totp"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/users/me/2fa/totp/confirm": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Confirm the pending secret with a first code: two-factor sign-in is on, the member is
+         *     mailed, and the ten recovery codes are returned (never again).
+         */
+        post: operations["confirm_totp"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/users/me/calendar-feed": {
         parameters: {
             query?: never;
@@ -1445,6 +1574,43 @@ export interface paths {
          */
         post: operations["request_export"];
         delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/users/me/identities": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The accounts at providers linked to the caller's. */
+        get: operations["list_identities"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/users/me/identities/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /**
+         * Unlink an account at a provider. The last way to sign in cannot go: an account without a
+         *     password keeps at least one identity (or passkey).
+         */
+        delete: operations["unlink"];
         options?: never;
         head?: never;
         patch?: never;
@@ -1517,6 +1683,23 @@ export interface paths {
         post?: never;
         /** Sign one device out: its refresh and access tokens stop working at once. */
         delete: operations["end_session"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/users/me/username": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /** Confirm or change the username a provider sign-up suggested (`username_pending`); once. */
+        put: operations["choose_username"];
+        post?: never;
+        delete?: never;
         options?: never;
         head?: never;
         patch?: never;
@@ -1690,6 +1873,10 @@ export interface components {
             rsvp_at: string;
             username: string;
         };
+        /** @description Where to send the member to sign in at the provider. */
+        AuthorizationView: {
+            authorization_url: string;
+        };
         BTreeMap: {
             [key: string]: string[];
         };
@@ -1731,6 +1918,10 @@ export interface components {
             request_id: components["schemas"]["MentorshipRequestId"];
             /** @description The request's status now: `completed` once both sides said it is done. */
             status: components["schemas"]["Status"];
+        };
+        ChooseUsernameRequest: {
+            /** @example ada_l */
+            username: string;
         };
         ClaimView: {
             /**
@@ -1810,12 +2001,24 @@ export interface components {
          * @enum {string}
          */
         DigestFrequency: "daily" | "weekly" | "never";
+        DisableTotpRequest: {
+            code?: string | null;
+            /**
+             * Format: password
+             * @description The account's password; an account without one gives a current `code` instead.
+             */
+            password?: string | null;
+        };
         /**
          * @description When a member gets mail for direct events (replies to them, mentions, mentorship,
          *     meetups).
          * @enum {string}
          */
         EmailPreference: "always" | "away" | "never";
+        ExchangeRequest: {
+            /** @description The `code` the callback gave the client. */
+            code: string;
+        };
         Facets: {
             /** @description Matches by tag, the most frequent first 20. */
             tags: {
@@ -1870,6 +2073,29 @@ export interface components {
             title: string;
             type: components["schemas"]["Kind"];
         };
+        /** @description `GET /users/me/identities`. */
+        IdentityList: {
+            items: components["schemas"]["IdentityView"][];
+        };
+        /** @description An account at a provider linked to the member's. */
+        IdentityView: {
+            /** @description The address the provider gave when it was linked. */
+            email?: string | null;
+            /** Format: int64 */
+            id: number;
+            /** Format: date-time */
+            linked_at: string;
+            /** @description The provider's id (`GET /auth/providers`). */
+            provider: string;
+            /** @description The provider's id for the account. */
+            subject: string;
+        };
+        /**
+         * @description Why the member went to the provider: to sign in (or up), or to link it to the account
+         *     they are signed in to.
+         * @enum {string}
+         */
+        Intent: "login" | "link";
         /**
          * @description The kinds of things one search box finds.
          * @enum {string}
@@ -1913,6 +2139,8 @@ export interface components {
          * @enum {string}
          */
         LogTargetType: "thread" | "reply" | "meetup" | "user" | "report" | "appeal";
+        /** @description What `POST /auth/login` (and every other sign-in) answers: the session, or the second step. */
+        LoginAnswer: components["schemas"]["TokenPair"] | components["schemas"]["MfaRequired"];
         LoginRequest: {
             /** @description A username or an email address. */
             login: string;
@@ -2124,6 +2352,28 @@ export interface components {
          * @description A mentorship request's id.
          */
         MentorshipRequestId: number;
+        MfaLoginRequest: {
+            /** @description The 6 digits the authenticator shows; or instead, */
+            code?: string | null;
+            /** @description From the `mfa_required` answer of the first step. */
+            mfa_token: string;
+            /** @description one of the recovery codes. */
+            recovery_code?: string | null;
+        };
+        /**
+         * @description A second factor.
+         * @enum {string}
+         */
+        MfaMethod: "totp" | "recovery" | "passkey";
+        /** @description The second step a login must take: `POST /auth/login/mfa` with this token. */
+        MfaRequired: {
+            /** @description The second factors the account can give. */
+            methods: components["schemas"]["MfaMethod"][];
+            /** @description Always `true`. */
+            mfa_required: boolean;
+            /** @description For `POST /auth/login/mfa`: 5 minutes, 5 tries. */
+            mfa_token: string;
+        };
         /**
          * Format: int64
          * @description A moderation log entry's id.
@@ -2496,6 +2746,11 @@ export interface components {
             /** @description Told to the author and written to the log. */
             reason?: string | null;
         };
+        /** @description The recovery codes, shown this once. */
+        RecoveryCodes: {
+            /** @description Ten one-time codes for when the authenticator is lost. */
+            recovery_codes: string[];
+        };
         /** @description `recurrence` as a request sends it. */
         RecurrenceRequest: {
             /**
@@ -2732,6 +2987,11 @@ export interface components {
              * @description The last refresh (the login itself until then).
              */
             last_used_at: string;
+            /**
+             * @description How the login began: `password`, `passkey` or a sign-in provider's id, with `+totp` or
+             *     `+recovery` when a second factor was given.
+             */
+            method: string;
             /** @description The browser or client the login came from, as it named itself (at most 512 characters). */
             user_agent?: string | null;
         };
@@ -2740,6 +3000,12 @@ export interface components {
          * @enum {string}
          */
         Sort: "latest" | "active" | "top";
+        StartRequest: {
+            /** @description `login` signs in (or up); `link` adds the provider's account to the signed-in member's. */
+            intent: components["schemas"]["Intent"];
+            /** @description A path of the web client to come back to (`/threads/7`). */
+            return_to?: string | null;
+        };
         /** @enum {string} */
         Status: "pending" | "accepted" | "declined" | "withdrawn" | "completed" | "expired";
         /**
@@ -2881,6 +3147,20 @@ export interface components {
             /** @description The token from the emailed link. */
             token: string;
         };
+        TotpCodeRequest: {
+            /**
+             * @description The 6 digits the authenticator shows.
+             * @example 123456
+             */
+            code: string;
+        };
+        /** @description A pending TOTP secret, for the member's authenticator app. */
+        TotpSetupView: {
+            /** @description `otpauth://totp/…`, for a QR code. */
+            otpauth_url: string;
+            /** @description Base32, for typing into the app. */
+            secret: string;
+        };
         /**
          * @description A member's trust level, computed from their activity (or pinned by an admin).
          * @enum {string}
@@ -2959,6 +3239,11 @@ export interface components {
              */
             email_deliverable?: boolean | null;
             email_verified: boolean;
+            /**
+             * @description Only to the account's owner and to staff: whether a password opens it (an account made
+             *     through a provider has none until its member sets one by the reset link).
+             */
+            has_password?: boolean | null;
             id: components["schemas"]["UserId"];
             location?: string | null;
             role: components["schemas"]["Role"];
@@ -2970,7 +3255,17 @@ export interface components {
             trust_level: components["schemas"]["TrustLevel"];
             /** @description Only to staff: whether an admin pinned the level. */
             trust_level_pinned?: boolean | null;
+            /**
+             * @description Only to the account's owner and to staff: whether a second factor (TOTP) guards the
+             *     account.
+             */
+            two_factor?: boolean | null;
             username: string;
+            /**
+             * @description Only to the account's owner: the username was suggested from a provider's and waits for
+             *     the member to confirm or change it (`PUT /users/me/username`).
+             */
+            username_pending?: boolean | null;
         };
         /** @description Where a meetup is held in person. */
         VenueInput: {
@@ -3519,13 +3814,13 @@ export interface operations {
             };
         };
         responses: {
-            /** @description Signed in */
+            /** @description Signed in, or (with a second factor set) the second step to take */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["TokenPair"];
+                    "application/json": components["schemas"]["LoginAnswer"];
                 };
             };
             /** @description An `X-Session-Mode` other than `cookie` (`invalid_session_mode`) */
@@ -3574,6 +3869,96 @@ export interface operations {
                 };
             };
             /** @description Too many attempts from this address or on this account */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database cannot be reached (`database_unavailable`); nothing was changed unless the problem says so; try again after `Retry-After` seconds */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    login_mfa: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description `cookie`: the refresh token travels in the `__Host-devforum_refresh` cookie. */
+                "X-Session-Mode"?: "cookie";
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["MfaLoginRequest"];
+            };
+        };
+        responses: {
+            /** @description Signed in */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TokenPair"];
+                };
+            };
+            /** @description The body is not valid JSON (`malformed_json`) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A wrong code (`invalid_otp`); an unknown, used, expired or exhausted `mfa_token` (`invalid_mfa_token`) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is larger than `server.json_limit` (`payload_too_large`) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is not `application/json` (`unsupported_media_type`) */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Neither or both of `code` and `recovery_code` */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many tries from this address, or the account's login delay */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -3720,6 +4105,251 @@ export interface operations {
                 };
             };
             /** @description The database cannot be reached (`database_unavailable`); nothing was changed unless the problem says so; try again after `Retry-After` seconds */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    exchange: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description `cookie`: the refresh token travels in the `__Host-devforum_refresh` cookie. */
+                "X-Session-Mode"?: "cookie";
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ExchangeRequest"];
+            };
+        };
+        responses: {
+            /** @description Signed in, or the second step to take */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LoginAnswer"];
+                };
+            };
+            /** @description An `X-Session-Mode` other than `cookie` (`invalid_session_mode`) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An unknown, used or expired code (`invalid_code`); in cookie mode, an origin that may not use the cookie */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is larger than `server.json_limit` (`payload_too_large`) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is not `application/json` (`unsupported_media_type`) */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body has the wrong shape or invalid fields (`validation_failed`, each field named in `errors`) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many exchanges from this address */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database cannot be reached (`database_unavailable`); nothing was changed unless the problem says so; try again after `Retry-After` seconds */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    callback: {
+        parameters: {
+            query?: {
+                /** @description The authorization code. */
+                code?: string | null;
+                /** @description The `state` `start` made. */
+                state?: string | null;
+                /** @description Set by the provider instead of `code` when the member declined or it failed. */
+                error?: string | null;
+                error_description?: string | null;
+            };
+            header?: never;
+            path: {
+                /** @description A provider's id */
+                provider: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description To the client's `/auth/callback`, with `code`, `linked` or `error` */
+            303: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description A query parameter is not of its type (`invalid_query`), or the cursor is not one this listing gave (`invalid_cursor`) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No provider by that id */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database cannot be reached (`database_unavailable`); nothing was changed unless the problem says so; try again after `Retry-After` seconds */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    start: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description A provider's id from `GET /auth/providers` */
+                provider: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["StartRequest"];
+            };
+        };
+        responses: {
+            /** @description Where to send the browser */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AuthorizationView"];
+                };
+            };
+            /** @description The body is not valid JSON (`malformed_json`) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `link` without being signed in */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No provider by that id */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is larger than `server.json_limit` (`payload_too_large`) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is not `application/json` (`unsupported_media_type`) */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A bad `intent` or `return_to` */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many sign-ins begun from this address */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The provider cannot be reached (`provider_unavailable`) */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -10008,6 +10638,261 @@ export interface operations {
             };
         };
     };
+    start_totp: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The pending secret */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TotpSetupView"];
+                };
+            };
+            /** @description Missing, invalid or expired token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Two-factor sign-in is on already (`totp_enabled`) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many second-factor requests from this address */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database cannot be reached (`database_unavailable`); nothing was changed unless the problem says so; try again after `Retry-After` seconds */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    disable_totp: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["DisableTotpRequest"];
+            };
+        };
+        responses: {
+            /** @description Two-factor sign-in is off */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description The body is not valid JSON (`malformed_json`) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, invalid or expired token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A wrong password (`wrong_password`) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Two-factor sign-in was not on */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is larger than `server.json_limit` (`payload_too_large`) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is not `application/json` (`unsupported_media_type`) */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No password given (`password`), or for an account without one, a wrong or missing `code` (`invalid_otp`) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many tries */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database cannot be reached (`database_unavailable`); nothing was changed unless the problem says so; try again after `Retry-After` seconds */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    confirm_totp: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["TotpCodeRequest"];
+            };
+        };
+        responses: {
+            /** @description Two-factor sign-in is on */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RecoveryCodes"];
+                };
+            };
+            /** @description The body is not valid JSON (`malformed_json`) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, invalid or expired token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No set-up begun (`totp_not_started`), or on already (`totp_enabled`) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is larger than `server.json_limit` (`payload_too_large`) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is not `application/json` (`unsupported_media_type`) */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not the code the authenticator shows now (`invalid_otp`) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many second-factor requests from this address */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database cannot be reached (`database_unavailable`); nothing was changed unless the problem says so; try again after `Retry-After` seconds */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     rotate_calendar_feed: {
         parameters: {
             query?: never;
@@ -10212,6 +11097,101 @@ export interface operations {
             };
             /** @description Too many archives asked for today (`rate_limits.exports_per_day`) */
             429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database cannot be reached (`database_unavailable`); nothing was changed unless the problem says so; try again after `Retry-After` seconds */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    list_identities: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Oldest first */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["IdentityList"];
+                };
+            };
+            /** @description Missing, invalid or expired token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database cannot be reached (`database_unavailable`); nothing was changed unless the problem says so; try again after `Retry-After` seconds */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    unlink: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description An identity's id from `GET /users/me/identities` */
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Unlinked */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Missing, invalid or expired token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller has no identity by that id */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description It is the account's last way to sign in (`last_sign_in_method`) */
+            409: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -10508,6 +11488,102 @@ export interface operations {
             };
             /** @description The caller has no working session with that id */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database cannot be reached (`database_unavailable`); nothing was changed unless the problem says so; try again after `Retry-After` seconds */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    choose_username: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ChooseUsernameRequest"];
+            };
+        };
+        responses: {
+            /** @description The profile with its chosen username */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UserView"];
+                };
+            };
+            /** @description The body is not valid JSON (`malformed_json`) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, invalid or expired token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Suspended (`account_suspended`) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Taken (`username_taken`), or chosen already (`username_chosen`) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is larger than `server.json_limit` (`payload_too_large`) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is not `application/json` (`unsupported_media_type`) */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not a valid username */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };

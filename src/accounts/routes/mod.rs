@@ -1,7 +1,9 @@
 //! `/auth/*` and `/users/*`: extract, call the account logic, shape the answer.
 
+pub mod second_factor;
+
 use actix_web::http::header;
-use actix_web::{delete, get, patch, post};
+use actix_web::{delete, get, patch, post, put};
 use actix_web::{web, HttpRequest, HttpResponse};
 use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
@@ -13,7 +15,9 @@ use super::jwt::JwtKeys;
 use super::password::{self, HashingPool};
 use super::service::{self, LoginAttempt};
 use super::tokens::RefreshPolicy;
-use super::views::{SessionList, SessionView, TokenPair, UserView};
+use super::views::{
+    LoginAnswer, MfaMethod, MfaRequired, SessionList, SessionView, TokenPair, UserView,
+};
 use super::{EmailAddress, User};
 use crate::accounts::auth::{ActiveUser, AuthUser, MaybeUser, SignedIn};
 use crate::config::Settings;
@@ -37,6 +41,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
         .service(confirm_password_reset)
         .service(get_me)
         .service(update_me)
+        .service(choose_username)
         .service(delete_me)
         .service(change_password)
         .service(change_email)
@@ -45,10 +50,11 @@ pub fn configure(cfg: &mut ServiceConfig) {
         .service(download_export)
         .service(end_session)
         .service(get_user);
+    second_factor::configure(cfg);
 }
 
 /// The `User-Agent` a login or refresh came with, as text (a session keeps it).
-fn user_agent(req: &HttpRequest) -> Option<String> {
+pub fn user_agent(req: &HttpRequest) -> Option<String> {
     req.headers()
         .get(header::USER_AGENT)
         .and_then(|value| value.to_str().ok())
@@ -168,13 +174,14 @@ pub struct LoginRequest {
 }
 
 /// Sign in with a username or email and a password. With `X-Session-Mode: cookie` the refresh
-/// token is set as an HttpOnly cookie instead of sent in the body.
+/// token is set as an HttpOnly cookie instead of sent in the body. With a second factor set,
+/// the answer is `{mfa_required, mfa_token, methods}` for `POST /auth/login/mfa`, and no token.
 #[utoipa::path(
     tag = "accounts",
     params(SessionModeHeader),
     request_body = LoginRequest,
     responses(
-        (status = 200, description = "Signed in", body = TokenPair),
+        (status = 200, description = "Signed in, or (with a second factor set) the second step to take", body = LoginAnswer),
         (status = 400, description = "An `X-Session-Mode` other than `cookie` (`invalid_session_mode`)"),
         (status = 401, description = "Wrong login or password (`invalid_credentials`), the same for an unknown user; in cookie mode, an origin that may not use the cookie (`origin_not_allowed`)"),
         (status = 429, description = "Too many attempts from this address or on this account"),
@@ -193,25 +200,60 @@ pub async fn login(
     settings: web::Data<Settings>,
 ) -> Result<HttpResponse, ApiError> {
     limits.login.check(&client_ip(&req)).await?;
-    let mode = browser::mode_of(&req)?;
+    let mode = session_mode(&req, &settings)?;
+    let LoginRequest { login, password } = body.into_inner();
+    let credentials = domain::parse_credentials(login, password)?;
+    let user = authenticate(credentials, &pool, &hashing, &settings).await?;
+    first_factor_passed(&req, mode, user, "password", &pool, &keys, &policy).await
+}
+
+/// The session mode a sign-in asks for; in cookie mode, only from an origin that may hold the
+/// cookie.
+pub fn session_mode(req: &HttpRequest, settings: &Settings) -> Result<SessionMode, ApiError> {
+    let mode = browser::mode_of(req)?;
     if mode == SessionMode::Cookie {
         browser::check_origin(
-            &req,
+            req,
             &settings.web.base_url,
             &settings.server.cors_allowed_origins,
         )?;
     }
-    let LoginRequest { login, password } = body.into_inner();
-    let credentials = domain::parse_credentials(login, password)?;
-    let user = authenticate(credentials, &pool, &hashing, &settings).await?;
-    let ttl = policy.ttl;
+    Ok(mode)
+}
+
+/// The answer to a sign-in whose first factor (`method`: `password` or a provider's id)
+/// passed: the session, or with a second factor set, the second step's token.
+pub async fn first_factor_passed(
+    req: &HttpRequest,
+    mode: SessionMode,
+    user: User,
+    method: &str,
+    pool: &DbPool,
+    keys: &JwtKeys,
+    policy: &RefreshPolicy,
+) -> Result<HttpResponse, ApiError> {
     let user_id = user.id;
-    let agent = user_agent(&req);
-    let (session, refresh_token) = db::write(&pool, move |conn| {
-        service::complete_login(conn, user_id, ttl, agent.as_deref())
+    let method = method.to_string();
+    if user.two_factor {
+        let mfa_token = db::write(pool, move |conn| {
+            service::second_factor::open_challenge(conn, user_id, &method)
+        })
+        .await?;
+        return Ok(HttpResponse::Ok()
+            .insert_header((header::CACHE_CONTROL, "no-store"))
+            .json(MfaRequired {
+                mfa_required: true,
+                mfa_token,
+                methods: vec![MfaMethod::Totp, MfaMethod::Recovery],
+            }));
+    }
+    let ttl = policy.ttl;
+    let agent = user_agent(req);
+    let (session, refresh_token) = db::write(pool, move |conn| {
+        service::complete_login(conn, user_id, ttl, agent.as_deref(), &method)
     })
     .await?;
-    signed_in(mode, &keys, &policy, &user, session, refresh_token)
+    signed_in(mode, keys, policy, &user, session, refresh_token)
 }
 
 /// The account these credentials open, after the account's login delay and a password check
@@ -267,7 +309,7 @@ fn invalid_credentials() -> ApiError {
 
 /// The answer to a login or a refresh: the token pair, or in cookie mode the access token
 /// with the refresh token set as the cookie.
-fn signed_in(
+pub fn signed_in(
     mode: SessionMode,
     keys: &JwtKeys,
     policy: &RefreshPolicy,
@@ -494,6 +536,42 @@ pub async fn get_me(AuthUser(user): AuthUser) -> HttpResponse {
     HttpResponse::Ok().json(UserView::private(&user))
 }
 
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ChooseUsernameRequest {
+    #[schema(pattern = "^[A-Za-z0-9_-]{3,32}$", example = "ada_l")]
+    pub username: String,
+}
+
+/// Confirm or change the username a provider sign-up suggested (`username_pending`); once.
+#[utoipa::path(
+    tag = "accounts",
+    security(("bearer_auth" = [])),
+    request_body = ChooseUsernameRequest,
+    responses(
+        (status = 200, description = "The profile with its chosen username", body = UserView),
+        (status = 401, description = "Missing, invalid or expired token"),
+        (status = 403, description = "Suspended (`account_suspended`)"),
+        (status = 409, description = "Taken (`username_taken`), or chosen already (`username_chosen`)"),
+        (status = 422, description = "Not a valid username"),
+    )
+)]
+#[put("/users/me/username")]
+pub async fn choose_username(
+    ActiveUser(user): ActiveUser,
+    body: Json<ChooseUsernameRequest>,
+    pool: web::Data<DbPool>,
+) -> Result<HttpResponse, ApiError> {
+    let username = super::Username::parse(&body.username)
+        .map_err(|e| ApiError::invalid_field("username", e))?;
+    let user_id = user.id;
+    let user = db::write(&pool, move |conn| {
+        service::choose_username(conn, user_id, &username)
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(UserView::private(&user)))
+}
+
 /// Change one's profile. `role`, `email_verified`, `id` and other fields are refused (422).
 #[utoipa::path(
     tag = "accounts",
@@ -590,7 +668,7 @@ pub async fn resend_verification(
 /// Checks `password` against the caller's account, as login does: per-address limit, the
 /// account's delay after repeated failures, the hash on the hashing pool. A wrong password is
 /// `403 wrong_password` and counts as a failed login.
-async fn confirm_password(
+pub async fn confirm_password(
     req: &HttpRequest,
     user: &User,
     password: String,

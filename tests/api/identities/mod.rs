@@ -1,4 +1,9 @@
-//! Signing in with other accounts: the providers the operator configured.
+//! Signing in with other accounts: the providers the operator configured, the code flow
+//! through a real OpenID Provider (`oidc`) and through a stand-in of GitHub's documented
+//! endpoints (`github`), and the identities linked to an account.
+
+mod github;
+mod oidc;
 
 use devforum::config::{ProviderKind, ProviderSettings};
 use devforum::identities::views::{ProviderList, ProviderView};
