@@ -279,6 +279,18 @@ diesel::table! {
 }
 
 diesel::table! {
+    passkeys (id) {
+        id -> Int8,
+        user_id -> Int8,
+        name -> Text,
+        credential_id -> Bytea,
+        credential -> Jsonb,
+        created_at -> Timestamptz,
+        last_used_at -> Nullable<Timestamptz>,
+    }
+}
+
+diesel::table! {
     rate_limit_buckets (key) {
         key -> Text,
         tat -> Timestamptz,
@@ -566,6 +578,17 @@ diesel::table! {
         email_undeliverable_at -> Nullable<Timestamptz>,
         username_pending -> Bool,
         two_factor -> Bool,
+        webauthn_id -> Uuid,
+    }
+}
+
+diesel::table! {
+    webauthn_ceremonies (id) {
+        id -> Uuid,
+        user_id -> Nullable<Int8>,
+        kind -> Text,
+        state -> Jsonb,
+        expires_at -> Timestamptz,
     }
 }
 
@@ -593,6 +616,7 @@ diesel::joinable!(notifications -> replies (reply_id));
 diesel::joinable!(notifications -> threads (thread_id));
 diesel::joinable!(oauth_codes -> users (user_id));
 diesel::joinable!(oauth_states -> users (user_id));
+diesel::joinable!(passkeys -> users (user_id));
 diesel::joinable!(recovery_codes -> users (user_id));
 diesel::joinable!(refresh_tokens -> sessions (family_id));
 diesel::joinable!(refresh_tokens -> users (user_id));
@@ -612,6 +636,7 @@ diesel::joinable!(threads -> users (author_id));
 diesel::joinable!(totp_secrets -> users (user_id));
 diesel::joinable!(unsubscribe_tokens_used -> users (user_id));
 diesel::joinable!(user_tokens -> users (user_id));
+diesel::joinable!(webauthn_ceremonies -> users (user_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     account_export_chunks,
@@ -635,6 +660,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     notifications,
     oauth_codes,
     oauth_states,
+    passkeys,
     rate_limit_buckets,
     recent_writes,
     recovery_codes,
@@ -660,4 +686,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     user_blocks,
     user_tokens,
     users,
+    webauthn_ceremonies,
 );

@@ -217,6 +217,7 @@ struct Shared {
     posting_limits: web::Data<PostingLimits>,
     jobs: web::Data<jobs::Waker>,
     sign_in_providers: web::Data<crate::identities::providers::Providers>,
+    relying_party: web::Data<crate::accounts::routes::passkeys::RelyingParty>,
 }
 
 impl Shared {
@@ -258,6 +259,9 @@ impl Shared {
             web_client: web::Data::new(WebClient::load(&settings.web.dist_dir)),
             known_routes: web::Data::new(KnownRoutes::from_openapi(openapi)),
             erasure_steps: web::Data::new(features::erasure_steps()),
+            relying_party: web::Data::new(crate::accounts::routes::passkeys::RelyingParty(
+                crate::accounts::passkeys::relying_party(&settings.web.base_url),
+            )),
             sign_in_providers: web::Data::new(
                 crate::identities::providers::Providers::new(&settings)
                     .context("the sign-in providers' HTTP client")?,
@@ -296,6 +300,7 @@ impl Shared {
             .app_data(self.posting_limits.clone())
             .app_data(self.jobs.clone())
             .app_data(self.sign_in_providers.clone())
+            .app_data(self.relying_party.clone())
             .app_data(JsonLimit(json_limit))
             .app_data(web::PayloadConfig::new(json_limit))
             .app_data(problems::json_config(json_limit))

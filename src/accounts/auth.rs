@@ -317,6 +317,9 @@ pub const SUSPENDED_MAY: &[(&str, &str)] = &[
     ("POST", "/api/v1/users/me/2fa/totp/confirm"),
     ("DELETE", "/api/v1/users/me/2fa/totp"),
     ("DELETE", "/api/v1/users/me/identities/{id}"),
+    ("POST", "/api/v1/users/me/passkeys/register/start"),
+    ("POST", "/api/v1/users/me/passkeys/register/finish"),
+    ("DELETE", "/api/v1/users/me/passkeys/{id}"),
 ];
 
 pub struct AuthUser(pub User);

@@ -6,6 +6,7 @@ pub mod browser;
 pub mod domain;
 pub mod jwt;
 pub mod model;
+pub mod passkeys;
 pub mod password;
 pub mod routes;
 pub mod rules;

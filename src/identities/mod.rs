@@ -33,7 +33,7 @@ fn jobs(_settings: &Settings, registry: &mut JobRegistry) -> anyhow::Result<()> 
     Ok(())
 }
 
-/// Hourly: sign-ins, codes and second steps past their time are forgotten (they never work
+/// Hourly: sign-ins, codes, second steps and passkey ceremonies past their time are forgotten (they never work
 /// once expired; this only keeps the tables small).
 #[derive(serde::Deserialize)]
 struct ForgetExpired {}
@@ -44,7 +44,8 @@ impl ConnTask for ForgetExpired {
 
     fn run(self, conn: &mut diesel::PgConnection, _needs: &()) -> anyhow::Result<()> {
         let gone = service::forget_expired(conn)?
-            + crate::accounts::service::second_factor::forget_expired_challenges(conn)?;
+            + crate::accounts::service::second_factor::forget_expired_challenges(conn)?
+            + crate::accounts::service::passkeys::forget_expired(conn)?;
         tracing::debug!(gone, "expired sign-ins forgotten");
         Ok(())
     }

@@ -240,7 +240,7 @@ pub fn unlink(conn: &mut PgConnection, user: &User, id: i64) -> Result<(), ApiEr
         if !linked.iter().any(|identity| identity.id == id) {
             return Err(ApiError::NotFound);
         }
-        let passkeys = 0;
+        let passkeys = crate::accounts::model::passkeys::count_of_user(conn, user.id)?;
         if !rules::may_unlink(user.has_password(), linked.len() as i64, passkeys) {
             return Err(last_sign_in_method());
         }

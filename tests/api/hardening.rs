@@ -314,6 +314,17 @@ fn member_writes() -> Vec<(Method, &'static str, Option<Value>)> {
         ),
         (Method::DELETE, "/api/v1/users/me/identities/{id}", None),
         (
+            Method::POST,
+            "/api/v1/users/me/passkeys/register/start",
+            None,
+        ),
+        (
+            Method::POST,
+            "/api/v1/users/me/passkeys/register/finish",
+            Some(json!({"name": "Laptop", "credential": {"id": "AAAA"}})),
+        ),
+        (Method::DELETE, "/api/v1/users/me/passkeys/{id}", None),
+        (
             Method::PUT,
             "/api/v1/users/me/username",
             Some(json!({"username": "new_name"})),
@@ -443,6 +454,8 @@ const ANONYMOUS_WRITES: &[&str] = &[
     "POST /api/v1/auth/oauth/{provider}/start",
     "POST /api/v1/auth/oauth/exchange",
     "POST /api/v1/auth/login/mfa",
+    "POST /api/v1/auth/passkey/start",
+    "POST /api/v1/auth/passkey/finish",
 ];
 
 #[tokio::test]

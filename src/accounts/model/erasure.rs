@@ -93,7 +93,9 @@ pub fn delete_personal_rows(conn: &mut PgConnection, id: UserId) -> QueryResult<
         "DELETE FROM totp_secrets WHERE user_id = $1",
         "DELETE FROM recovery_codes WHERE user_id = $1",
         "DELETE FROM mfa_challenges WHERE user_id = $1",
-        "UPDATE users SET two_factor = false, username_pending = false WHERE id = $1",
+        "DELETE FROM passkeys WHERE user_id = $1",
+        "DELETE FROM webauthn_ceremonies WHERE user_id = $1",
+        "UPDATE users SET two_factor = false, username_pending = false, webauthn_id = gen_random_uuid() WHERE id = $1",
         // An appeal's text is the member's own words; the log keeps its decision.
         "DELETE FROM appeals WHERE appellant_id = $1",
         "DELETE FROM report_claims WHERE moderator_id = $1",

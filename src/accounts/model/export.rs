@@ -109,13 +109,20 @@ pub const SECTIONS: &[Section] = &[
     },
 ];
 
-/// The account itself: profile, settings, followed tags, the mentor profile.
+/// The account itself: profile, settings, ways to sign in (linked identities, passkey names;
+/// never a secret), followed tags, the mentor profile.
 const ACCOUNT_QUERY: &str = "SELECT json_build_object( \
         'id', u.id, 'username', u.username, 'email', u.email, \
         'email_verified', u.email_verified, 'display_name', u.display_name, 'role', u.role, \
         'bio', u.bio, 'location', u.location, 'timezone', u.timezone, 'skills', u.skills, \
         'created_at', u.created_at, 'email_notifications', u.email_notifications, \
-        'digest', u.digest, \
+        'digest', u.digest, 'two_factor', u.two_factor, \
+        'linked_identities', COALESCE((SELECT json_agg(json_build_object('provider', \
+            i.provider, 'subject', i.subject, 'email', i.email, 'linked_at', i.linked_at) \
+            ORDER BY i.linked_at, i.id) FROM identities i WHERE i.user_id = u.id), '[]'::json), \
+        'passkeys', COALESCE((SELECT json_agg(json_build_object('name', k.name, \
+            'created_at', k.created_at, 'last_used_at', k.last_used_at) \
+            ORDER BY k.created_at, k.id) FROM passkeys k WHERE k.user_id = u.id), '[]'::json), \
         'followed_tags', COALESCE((SELECT json_agg(json_build_object('tag', t.tag, \
             'level', t.level) ORDER BY t.tag) FROM tag_subscriptions t \
             WHERE t.user_id = u.id), '[]'::json), \

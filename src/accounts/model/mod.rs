@@ -4,6 +4,7 @@
 
 pub mod erasure;
 pub mod export;
+pub mod passkeys;
 pub mod second_factor;
 
 use chrono::{DateTime, Duration, Utc};
@@ -45,8 +46,10 @@ pub struct User {
     pub email_undeliverable_at: Option<DateTime<Utc>>,
     /// Made by a provider sign-in with a suggested username the member has not confirmed.
     pub username_pending: bool,
-    /// A second factor (a confirmed TOTP secret) guards the account.
+    /// A second factor (a confirmed TOTP secret, or a passkey) guards the account.
     pub two_factor: bool,
+    /// The user handle its passkeys carry (random; says nothing of the account).
+    pub webauthn_id: Uuid,
 }
 
 #[derive(Debug, Insertable)]
@@ -699,6 +702,7 @@ pub fn fixture(id: i64, role: Role) -> User {
         email_undeliverable_at: None,
         username_pending: false,
         two_factor: false,
+        webauthn_id: Uuid::nil(),
     }
 }
 

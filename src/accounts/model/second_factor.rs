@@ -1,13 +1,14 @@
 //! The rows of second factors: `totp_secrets` (pending until confirmed), `recovery_codes`
 //! (hashes, each used once), `mfa_challenges` (a login waiting for its second factor: 5
-//! minutes, 5 tries, kept as a hash) and the `users.two_factor` flag kept with them.
+//! minutes, 5 tries, kept as a hash) and the `users.two_factor` flag kept with them (a
+//! confirmed TOTP secret or a passkey).
 
 use chrono::{DateTime, Duration, Utc};
 use diesel::prelude::*;
 
 use crate::accounts::tokens;
 use crate::ids::UserId;
-use crate::schema::{mfa_challenges, recovery_codes, totp_secrets, users};
+use crate::schema::{mfa_challenges, passkeys, recovery_codes, totp_secrets, users};
 
 pub const CHALLENGE_LIFETIME: Duration = Duration::minutes(5);
 pub const CHALLENGE_TRIES: i32 = 5;
@@ -66,7 +67,7 @@ impl TotpSecret {
                 totp_secrets::last_step.eq(step),
             ))
             .execute(conn)?;
-        set_two_factor(conn, user, true)
+        refresh_two_factor(conn, user)
     }
 
     pub fn used_step(conn: &mut PgConnection, user: UserId, step: i64) -> QueryResult<()> {
@@ -81,15 +82,38 @@ impl TotpSecret {
         diesel::delete(totp_secrets::table.find(user)).execute(conn)?;
         diesel::delete(recovery_codes::table.filter(recovery_codes::user_id.eq(user)))
             .execute(conn)?;
-        set_two_factor(conn, user, false)
+        refresh_two_factor(conn, user)
     }
 }
 
-fn set_two_factor(conn: &mut PgConnection, user: UserId, on: bool) -> QueryResult<()> {
+/// Sets `users.two_factor` from what the account has: a confirmed TOTP secret or a passkey.
+/// Every statement that adds or removes one calls it in its transaction.
+pub fn refresh_two_factor(conn: &mut PgConnection, user: UserId) -> QueryResult<()> {
+    let totp = diesel::dsl::exists(
+        totp_secrets::table
+            .filter(totp_secrets::user_id.eq(user))
+            .filter(totp_secrets::confirmed_at.is_not_null()),
+    );
+    let passkey = diesel::dsl::exists(passkeys::table.filter(passkeys::user_id.eq(user)));
     diesel::update(users::table.find(user))
-        .set(users::two_factor.eq(on))
+        .set(users::two_factor.eq(totp.or(passkey)))
         .execute(conn)
         .map(drop)
+}
+
+/// The second factors `user` can give at a login's second step.
+pub fn methods(conn: &mut PgConnection, user: UserId) -> QueryResult<(bool, bool)> {
+    let totp = diesel::select(diesel::dsl::exists(
+        totp_secrets::table
+            .filter(totp_secrets::user_id.eq(user))
+            .filter(totp_secrets::confirmed_at.is_not_null()),
+    ))
+    .get_result(conn)?;
+    let passkey = diesel::select(diesel::dsl::exists(
+        passkeys::table.filter(passkeys::user_id.eq(user)),
+    ))
+    .get_result(conn)?;
+    Ok((totp, passkey))
 }
 
 /// Replaces the account's recovery codes with these hashes.

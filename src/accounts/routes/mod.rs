@@ -1,5 +1,6 @@
 //! `/auth/*` and `/users/*`: extract, call the account logic, shape the answer.
 
+pub mod passkeys;
 pub mod second_factor;
 
 use actix_web::http::header;
@@ -15,9 +16,7 @@ use super::jwt::JwtKeys;
 use super::password::{self, HashingPool};
 use super::service::{self, LoginAttempt};
 use super::tokens::RefreshPolicy;
-use super::views::{
-    LoginAnswer, MfaMethod, MfaRequired, SessionList, SessionView, TokenPair, UserView,
-};
+use super::views::{LoginAnswer, MfaRequired, SessionList, SessionView, TokenPair, UserView};
 use super::{EmailAddress, User};
 use crate::accounts::auth::{ActiveUser, AuthUser, MaybeUser, SignedIn};
 use crate::config::Settings;
@@ -51,6 +50,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
         .service(end_session)
         .service(get_user);
     second_factor::configure(cfg);
+    passkeys::configure(cfg);
 }
 
 /// The `User-Agent` a login or refresh came with, as text (a session keeps it).
@@ -235,7 +235,7 @@ pub async fn first_factor_passed(
     let user_id = user.id;
     let method = method.to_string();
     if user.two_factor {
-        let mfa_token = db::write(pool, move |conn| {
+        let (mfa_token, methods) = db::write(pool, move |conn| {
             service::second_factor::open_challenge(conn, user_id, &method)
         })
         .await?;
@@ -244,7 +244,7 @@ pub async fn first_factor_passed(
             .json(MfaRequired {
                 mfa_required: true,
                 mfa_token,
-                methods: vec![MfaMethod::Totp, MfaMethod::Recovery],
+                methods,
             }));
     }
     let ttl = policy.ttl;

@@ -4,6 +4,7 @@
 pub mod admin;
 pub mod erasure;
 pub mod export;
+pub mod passkeys;
 pub mod second_factor;
 
 use chrono::{Duration, Utc};

@@ -8,6 +8,7 @@ use diesel::prelude::*;
 use super::super::model::second_factor::{self as model, TotpSecret};
 use super::super::model::{self as accounts_model, User};
 use super::super::second_factor as rules;
+use super::super::views::MfaMethod;
 use super::seconds_to_wait;
 use crate::config::AuthSettings;
 use crate::error::ApiError;
@@ -145,13 +146,25 @@ pub fn check_code(
     })
 }
 
-/// Opens the second step of a login whose first factor (`method`) passed; its token.
+/// Opens the second step of a login whose first factor (`method`) passed: its token, and the
+/// second factors the account can give (a passkey signs in on its own instead).
 pub fn open_challenge(
     conn: &mut PgConnection,
     user: UserId,
     method: &str,
-) -> Result<String, ApiError> {
-    Ok(model::open_challenge(conn, user, method)?)
+) -> Result<(String, Vec<MfaMethod>), ApiError> {
+    conn.transaction(|conn| {
+        let token = model::open_challenge(conn, user, method)?;
+        let (totp, passkey) = model::methods(conn, user)?;
+        let mut methods = Vec::new();
+        if totp {
+            methods.extend([MfaMethod::Totp, MfaMethod::Recovery]);
+        }
+        if passkey {
+            methods.push(MfaMethod::Passkey);
+        }
+        Ok((token, methods))
+    })
 }
 
 /// What the member gives at the second step.

@@ -362,6 +362,17 @@ async fn deleting_an_account_erases_every_personal_trace_and_keeps_what_others_r
     )
     .await;
     assert_eq!(app.login("adalove", PASSWORD).await.status().as_u16(), 200);
+    // Her ways to sign in: a linked identity (holding her address), a passkey, a second factor.
+    let ada = w.ada.id;
+    app.sql(&format!("INSERT INTO identities (user_id, provider, subject, email) VALUES ({ada}, 'github', '1815', '{EMAIL}')"));
+    app.sql(&format!("INSERT INTO passkeys (user_id, name, credential_id, credential) VALUES ({ada}, 'Analytical engine', '\\x0102', '{{}}')"));
+    app.sql(&format!("INSERT INTO totp_secrets (user_id, secret, confirmed_at) VALUES ({ada}, '\\x000102030405060708090a0b0c0d0e0f10111213', now())"));
+    app.sql(&format!(
+        "INSERT INTO recovery_codes (user_id, code_hash) VALUES ({ada}, 'hash')"
+    ));
+    app.sql(&format!(
+        "UPDATE users SET two_factor = true WHERE id = {ada}"
+    ));
 
     let response = app
         .send_as(
@@ -373,6 +384,22 @@ async fn deleting_an_account_erases_every_personal_trace_and_keeps_what_others_r
         .await;
     assert_eq!(response.status().as_u16(), 204);
     jobs_done(&app).await;
+
+    for table in ["identities", "passkeys", "totp_secrets", "recovery_codes"] {
+        assert_eq!(
+            app.count(&format!(
+                "SELECT count(*) AS n FROM {table} WHERE user_id = {ada}"
+            )),
+            0,
+            "{table}"
+        );
+    }
+    assert_eq!(
+        app.count(&format!(
+            "SELECT count(*) AS n FROM users WHERE id = {ada} AND two_factor"
+        )),
+        0
+    );
 
     // Nothing holds her email or names, in any text of any table.
     for needle in [

@@ -85,6 +85,14 @@ async fn an_export_holds_everything_the_member_did_and_nothing_private_of_anyone
         .await;
     assert_eq!(appeal.status().as_u16(), 201);
 
+    // Ways to sign in: the archive names them, never their secrets.
+    for statement in [
+        "INSERT INTO identities (user_id, provider, subject, email) VALUES ({id}, 'github', '583231', 'ada@github.test')",
+        "INSERT INTO passkeys (user_id, name, credential_id, credential) VALUES ({id}, 'Ada''s laptop', '\\x0102', '{\"cred\": \"public-key-material\"}')",
+        "INSERT INTO totp_secrets (user_id, secret, confirmed_at) VALUES ({id}, '\\x000102030405060708090a0b0c0d0e0f10111213', now())",
+    ] {
+        app.sql(&statement.replace("{id}", &ada.id.to_string()));
+    }
     assert_problem(
         app.post_json("/api/v1/users/me/export", &json!({})).await,
         401,
@@ -120,6 +128,18 @@ async fn an_export_holds_everything_the_member_did_and_nothing_private_of_anyone
     assert_eq!(archive["version"], 1);
     assert_eq!(archive["account"]["email"], ada.email.as_str());
     assert_eq!(archive["account"]["username"], "ada");
+    assert_eq!(
+        archive["account"]["linked_identities"][0]["provider"],
+        "github"
+    );
+    assert_eq!(
+        archive["account"]["linked_identities"][0]["subject"],
+        "583231"
+    );
+    assert_eq!(archive["account"]["passkeys"][0]["name"], "Ada's laptop");
+    for secret in ["public-key-material", "000102030405"] {
+        assert!(!text.contains(secret), "the archive holds {secret}");
+    }
     let threads = archive["threads"].as_array().unwrap();
     assert_eq!(threads.len(), 1);
     // Hidden from everyone else, it is still hers.

@@ -3,6 +3,7 @@
 //! turning it off, and the staff policy. Codes are computed by `totp` from the secret the
 //! server showed, never read back from the server.
 
+mod passkeys;
 pub mod totp;
 
 use devforum::accounts::views::{SessionList, TokenPair};
