@@ -108,6 +108,8 @@ test('every page passes axe-core (WCAG 2.2 AA) at desktop and 390 × 844, light 
     '/settings/mentor',
     '/settings/profile',
     '/settings/account',
+    '/settings/security',
+    '/welcome',
     '/settings/notifications',
     '/mentorship-requests?role=mentor',
     `/mentorship-requests/${requestId}`,
@@ -124,7 +126,7 @@ test('every page passes axe-core (WCAG 2.2 AA) at desktop and 390 × 844, light 
     '/admin',
     '/notifications',
   ];
-  const anonymousPages = ['/', '/login', '/register', '/reset-password', '/reset-password?token=x', '/verify-email?token=x', '/undo-email-change?token=x', '/mentorship-check-in?answer=done&token=x', '/no-such-page'];
+  const anonymousPages = ['/', '/login', '/register', '/reset-password', '/reset-password?token=x', '/verify-email?token=x', '/undo-email-change?token=x', '/mentorship-check-in?answer=done&token=x', '/auth/callback?error=account_exists', '/no-such-page'];
   const anonymous = await (await browser.newContext()).newPage();
   // Contrast depends on the theme, layout on the width: light at both sizes, dark at one.
   const settings = [

@@ -2,7 +2,7 @@
 //! the login's second step.
 
 use actix_web::http::header;
-use actix_web::{delete, post};
+use actix_web::{delete, get, post};
 use actix_web::{web, HttpRequest, HttpResponse};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -23,7 +23,8 @@ use crate::http::Json;
 use crate::rate_limit::AuthRateLimits;
 
 pub fn configure(cfg: &mut ServiceConfig) {
-    cfg.service(start_totp)
+    cfg.service(second_factor_status)
+        .service(start_totp)
         .service(confirm_totp)
         .service(disable_totp)
         .service(login_mfa);
@@ -31,6 +32,41 @@ pub fn configure(cfg: &mut ServiceConfig) {
 
 fn now_secs() -> u64 {
     chrono::Utc::now().timestamp().max(0) as u64
+}
+
+/// The account's second factors, for its security settings.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct SecondFactorStatus {
+    /// Whether TOTP is on (a confirmed secret).
+    pub totp: bool,
+    /// Recovery codes not used yet.
+    pub recovery_codes_left: i64,
+    /// The account's passkeys (`GET /users/me/passkeys` lists them).
+    pub passkeys: i64,
+}
+
+/// Which second factors guard the caller's account.
+#[utoipa::path(
+    tag = "accounts",
+    security(("bearer_auth" = [])),
+    responses(
+        (status = 200, description = "The account's second factors", body = SecondFactorStatus),
+        (status = 401, description = "Missing, invalid or expired token"),
+    )
+)]
+#[get("/users/me/2fa")]
+pub async fn second_factor_status(
+    AuthUser(user): AuthUser,
+    pool: web::Data<DbPool>,
+) -> Result<HttpResponse, ApiError> {
+    let user_id = user.id;
+    let (totp, recovery_codes_left, passkeys) =
+        db::write(&pool, move |conn| service::status(conn, user_id)).await?;
+    Ok(HttpResponse::Ok().json(SecondFactorStatus {
+        totp,
+        recovery_codes_left,
+        passkeys,
+    }))
 }
 
 /// A pending TOTP secret, for the member's authenticator app.

@@ -250,9 +250,12 @@ pub fn answer_challenge(
     })
 }
 
-/// Recovery codes the account has left.
-pub fn recovery_codes_left(conn: &mut PgConnection, user: UserId) -> Result<i64, ApiError> {
-    Ok(model::recovery_codes_left(conn, user)?)
+/// Whether TOTP is on, the recovery codes left, and how many passkeys the account has.
+pub fn status(conn: &mut PgConnection, user: UserId) -> Result<(bool, i64, i64), ApiError> {
+    let totp = TotpSecret::find(conn, user)?.is_some_and(|s| s.confirmed_at.is_some());
+    let left = model::recovery_codes_left(conn, user)?;
+    let passkeys = super::super::model::passkeys::count_of_user(conn, user)?;
+    Ok((totp, left, passkeys))
 }
 
 /// Forgets second steps past their time.

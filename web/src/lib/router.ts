@@ -40,6 +40,9 @@ export const { route, isActive, navigate: go } = createRouter({
   '/undo-email-change': () => import('../pages/account/UndoEmailChange.svelte'),
   '/settings/profile': () => import('../pages/account/Profile.svelte'),
   '/settings/account': () => import('../pages/account/Account.svelte'),
+  '/settings/security': () => import('../pages/account/Security.svelte'),
+  '/auth/callback': () => import('../pages/account/AuthCallback.svelte'),
+  '/welcome': () => import('../pages/account/ChooseUsername.svelte'),
   '/users/:username': () => import('../pages/account/User.svelte'),
 
   '*': () => import('../pages/NotFound.svelte'),

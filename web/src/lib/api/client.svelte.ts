@@ -26,6 +26,19 @@ function signedIn(pair: Schemas['TokenPair']) {
   me.user = pair.user;
 }
 
+/** A login's answer: signed in, or the second step to take. */
+export type LoginAnswer = Schemas['TokenPair'] | Schemas['MfaRequired'];
+
+export function needsSecondFactor(answer: LoginAnswer): answer is Schemas['MfaRequired'] {
+  return 'mfa_required' in answer && answer.mfa_required === true;
+}
+
+/** Keeps the session an answer carries (a provider's code exchanged, a second factor, a
+ * passkey); a second step's answer keeps nothing yet. */
+export function keepSession(answer: LoginAnswer) {
+  if (!needsSecondFactor(answer)) signedIn(answer);
+}
+
 function signedOut() {
   accessToken = null;
   me.user = null;
@@ -87,7 +100,7 @@ export async function login(login: string, password: string) {
     headers: SESSION_HEADERS,
     body: { login, password },
   });
-  if (result.data) signedIn(result.data);
+  if (result.data) keepSession(result.data as LoginAnswer);
   return result;
 }
 

@@ -1512,6 +1512,23 @@ export interface paths {
         patch: operations["update_me"];
         trace?: never;
     };
+    "/api/v1/users/me/2fa": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Which second factors guard the caller's account. */
+        get: operations["second_factor_status"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/users/me/2fa/totp": {
         parameters: {
             query?: never;
@@ -3123,6 +3140,21 @@ export interface components {
             engine: string;
             /** @description `up` or `down`. */
             state: string;
+        };
+        /** @description The account's second factors, for its security settings. */
+        SecondFactorStatus: {
+            /**
+             * Format: int64
+             * @description The account's passkeys (`GET /users/me/passkeys` lists them).
+             */
+            passkeys: number;
+            /**
+             * Format: int64
+             * @description Recovery codes not used yet.
+             */
+            recovery_codes_left: number;
+            /** @description Whether TOTP is on (a confirmed secret). */
+            totp: boolean;
         };
         /** @description `GET /users/me/sessions`. */
         SessionList: {
@@ -10902,6 +10934,44 @@ export interface operations {
             };
             /** @description Invalid or unknown fields */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database cannot be reached (`database_unavailable`); nothing was changed unless the problem says so; try again after `Retry-After` seconds */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    second_factor_status: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The account's second factors */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SecondFactorStatus"];
+                };
+            };
+            /** @description Missing, invalid or expired token */
+            401: {
                 headers: {
                     [name: string]: unknown;
                 };
