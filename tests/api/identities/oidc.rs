@@ -678,3 +678,49 @@ async fn a_provider_sign_in_to_an_account_with_totp_asks_for_the_code() {
         "oidc+totp"
     );
 }
+
+#[tokio::test]
+async fn starts_callbacks_and_exchanges_are_rate_limited() {
+    let idp = OidcProvider::start_with(options()).await;
+    let issuer = idp.issuer();
+    let app = spawn_app_with(
+        move |s| {
+            let mut oidc = provider("oidc", "SSO", ProviderKind::Oidc, Some(&issuer));
+            oidc.client_id = "devforum".into();
+            s.auth.providers = vec![oidc];
+            s.rate_limits.oauth_per_minute = 1;
+        },
+        Default::default(),
+    )
+    .await;
+    let start = "/api/v1/auth/oauth/oidc/start";
+    assert_eq!(
+        app.post_json(start, &json!({"intent": "login"}))
+            .await
+            .status(),
+        200
+    );
+    let again = app.post_json(start, &json!({"intent": "login"})).await;
+    assert_eq!(again.status(), 429);
+    for _ in 0..2 {
+        let response = exchange(&app, "made-up").await;
+        if response.status() == 429 {
+            break;
+        }
+        assert_eq!(response.status(), 401);
+    }
+    assert_eq!(exchange(&app, "made-up").await.status(), 429);
+    let browser = ProviderBrowser::new();
+    let callback = format!(
+        "{}/api/v1/auth/oauth/oidc/callback?code=a&state=b",
+        crate::oidc_provider::CLIENT_BASE
+    );
+    assert_eq!(
+        browser.callback(&app, &callback).await.error(),
+        Some("invalid_state")
+    );
+    assert_eq!(
+        browser.callback(&app, &callback).await.error(),
+        Some("rate_limited")
+    );
+}

@@ -430,3 +430,64 @@ async fn setting_up_totp_needs_a_signed_in_member_and_a_started_set_up() {
         assert_problem(response, 422, "invalid_otp").await;
     }
 }
+
+#[tokio::test]
+async fn the_settings_page_learns_which_factors_are_on() {
+    let app = spawn_app().await;
+    let fay = app.member("fay").await;
+    let path = "/api/v1/users/me/2fa";
+    let off = json(app.get_as(path, &fay.access_token).await).await;
+    assert_eq!(
+        off,
+        json!({"totp": false, "recovery_codes_left": 0, "passkeys": 0})
+    );
+    let (_, codes) = enable_totp(&app, &fay).await;
+    let token = first_step(&app, "fay").await;
+    let used = second_step(&app, json!({"mfa_token": token, "recovery_code": codes[0]})).await;
+    assert_eq!(used.status(), 200);
+    let on = json(app.get_as(path, &fay.access_token).await).await;
+    assert_eq!(
+        on,
+        json!({"totp": true, "recovery_codes_left": 9, "passkeys": 0})
+    );
+    app.assert_refusals(
+        Method::GET,
+        path,
+        None,
+        &[(None, 401, "unauthorized", None)],
+    )
+    .await;
+}
+
+/// Second steps and passkey ceremonies share one budget per address (here one a minute).
+#[tokio::test]
+async fn second_factor_and_passkey_endpoints_are_rate_limited() {
+    let app = spawn_app_with(
+        |s| s.rate_limits.second_factor_per_minute = 1,
+        Default::default(),
+    )
+    .await;
+    let mfa = json!({"mfa_token": "x", "code": "123456"});
+    let first = app.post_json("/api/v1/auth/login/mfa", &mfa).await;
+    assert_problem(first, 401, "invalid_mfa_token").await;
+    for (path, body) in [
+        ("/api/v1/auth/login/mfa", mfa),
+        ("/api/v1/auth/passkey/start", json!({})),
+        (
+            "/api/v1/auth/passkey/finish",
+            json!({"challenge_id": uuid::Uuid::new_v4(), "credential": {
+                "id": "AAAA", "rawId": "AAAA", "type": "public-key", "extensions": {},
+                "response": {"authenticatorData": "AAAA", "clientDataJSON": "AAAA", "signature": "AAAA", "userHandle": "AAAA"},
+            }}),
+        ),
+    ] {
+        let response = app.post_json(path, &body).await;
+        let status = response.status();
+        assert_eq!(
+            status,
+            429,
+            "{path}: {}",
+            response.text().await.unwrap_or_default()
+        );
+    }
+}
