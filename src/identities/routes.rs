@@ -7,7 +7,8 @@ use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
 use utoipa_actix_web::service_config::ServiceConfig;
 
-use super::domain::{Intent, ProviderError, ReturnTo};
+use super::domain::{Intent, ProviderAccount, ProviderError, ReturnTo};
+use super::model::PendingSignIn;
 use super::providers::Providers;
 use super::service::{self, Finished};
 use super::views::{AuthorizationView, IdentityList, IdentityView, ProviderList, ProviderView};
@@ -16,7 +17,7 @@ use crate::accounts::jwt::JwtKeys;
 use crate::accounts::routes::{first_factor_passed, session_mode, SessionModeHeader};
 use crate::accounts::tokens::RefreshPolicy;
 use crate::accounts::views::LoginAnswer;
-use crate::config::Settings;
+use crate::config::{ProviderSettings, Settings};
 use crate::db::{self, DbPool};
 use crate::error::ApiError;
 use crate::http::client_ip::client_ip;
@@ -210,6 +211,7 @@ pub async fn callback(
         error,
         error_description,
     } = query.into_inner();
+    let error = error.map(|error| (error, error_description));
     let id = provider.id.clone();
     let pending = match state {
         Some(state) => {
@@ -223,32 +225,9 @@ pub async fn callback(
     };
     let return_to = pending.return_to.clone();
     let back = |outcome: &[(&str, &str)]| to_client(&base_url, outcome, return_to.as_deref());
-    if let Some(error) = error {
-        tracing::info!(provider = %provider.id, %error, description = ?error_description, "the provider sent an error back");
-        let code = if error == "access_denied" {
-            "cancelled"
-        } else {
-            "provider_error"
-        };
-        return back(&[("error", code)]);
-    }
-    let Some(code) = code.filter(|c| !c.is_empty()) else {
-        return back(&[("error", "provider_error")]);
-    };
-    let nonce = (!pending.nonce.is_empty()).then_some(pending.nonce.as_str());
-    let account = match providers
-        .account(provider, &code, &pending.pkce_verifier, nonce)
-        .await
-    {
+    let account = match verified_account(&providers, provider, &pending, code, error).await {
         Ok(account) => account,
-        Err(ProviderError::Unavailable(reason)) => {
-            tracing::warn!(provider = %provider.id, %reason, "sign-in provider unavailable at the callback");
-            return back(&[("error", "provider_error")]);
-        }
-        Err(ProviderError::Refused(reason)) => {
-            tracing::warn!(provider = %provider.id, %reason, "sign-in refused: the provider's answer failed verification");
-            return back(&[("error", "verification_failed")]);
-        }
+        Err(refusal) => return back(&[("error", refusal)]),
     };
     let base = settings.web.base_url.clone();
     let provider_id = provider.id.clone();
@@ -270,6 +249,40 @@ pub async fn callback(
             back(&[("error", refusal.code())])
         }
     }
+}
+
+/// The account the provider vouches for, back from it with `code` (or an `error` it sent);
+/// the `error` the client is told otherwise. Every refusal is logged.
+async fn verified_account(
+    providers: &Providers,
+    provider: &ProviderSettings,
+    pending: &PendingSignIn,
+    code: Option<String>,
+    error: Option<(String, Option<String>)>,
+) -> Result<ProviderAccount, &'static str> {
+    if let Some((error, description)) = error {
+        tracing::info!(provider = %provider.id, %error, ?description, "the provider sent an error back");
+        return Err(if error == "access_denied" {
+            "cancelled"
+        } else {
+            "provider_error"
+        });
+    }
+    let code = code.filter(|c| !c.is_empty()).ok_or("provider_error")?;
+    let nonce = (!pending.nonce.is_empty()).then_some(pending.nonce.as_str());
+    providers
+        .account(provider, &code, &pending.pkce_verifier, nonce)
+        .await
+        .map_err(|error| match error {
+            ProviderError::Unavailable(reason) => {
+                tracing::warn!(provider = %provider.id, %reason, "sign-in provider unavailable at the callback");
+                "provider_error"
+            }
+            ProviderError::Refused(reason) => {
+                tracing::warn!(provider = %provider.id, %reason, "sign-in refused: the provider's answer failed verification");
+                "verification_failed"
+            }
+        })
 }
 
 #[derive(Debug, Deserialize, ToSchema)]

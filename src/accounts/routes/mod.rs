@@ -929,9 +929,15 @@ pub async fn logout_everywhere(
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct DeleteAccountRequest {
+    /// The account's password (required when it has one).
     #[serde(default)]
-    #[schema(value_type = String, required = true, min_length = 1, max_length = 1024, format = Password)]
+    #[schema(value_type = String, min_length = 1, max_length = 1024, format = Password)]
     pub password: Option<String>,
+    /// For an account without a password (made through a provider): its username, typed to
+    /// confirm.
+    #[serde(default)]
+    #[schema(value_type = String, min_length = 1, max_length = 32)]
+    pub confirm_username: Option<String>,
 }
 
 /// The settings an erasure needs.
@@ -962,7 +968,7 @@ pub fn erasure_settings(
         (status = 401, description = "Missing, invalid or expired token"),
         (status = 403, description = "The password is wrong (`wrong_password`)"),
         (status = 409, description = "The only admin (`last_admin`): make someone else an admin first"),
-        (status = 422, description = "No password"),
+        (status = 422, description = "No password; for an account without one, no or another `confirm_username`"),
         (status = 429, description = "Too many attempts from this address or on this account"),
     )
 )]
@@ -980,8 +986,24 @@ pub async fn delete_me(
     steps: web::Data<super::service::erasure::ErasureSteps>,
 ) -> Result<HttpResponse, ApiError> {
     let mode = browser::mode_of(&req)?;
-    let password = domain::parse_confirming_password(body.into_inner().password.as_deref())?;
-    confirm_password(&req, &user, password, &pool, &limits, &hashing, &settings).await?;
+    let DeleteAccountRequest {
+        password,
+        confirm_username,
+    } = body.into_inner();
+    if user.has_password() {
+        let password = domain::parse_confirming_password(password.as_deref())?;
+        confirm_password(&req, &user, password, &pool, &limits, &hashing, &settings).await?;
+    } else if !confirm_username
+        .as_deref()
+        .is_some_and(|typed| typed.trim().eq_ignore_ascii_case(&user.username))
+    {
+        // No password to ask for: the member types the account's name, as for any deletion
+        // that cannot be undone.
+        return Err(ApiError::invalid_field(
+            "confirm_username",
+            "type your username to confirm",
+        ));
+    }
     let erasure = erasure_settings(&settings, &steps);
     let user_id = user.id;
     db::write(&pool, move |conn| {

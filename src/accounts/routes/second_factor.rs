@@ -204,6 +204,11 @@ pub async fn disable_totp(
         confirm_password(&req, &user, password, &pool, &limits, &hashing, &settings).await?;
     } else {
         limits.second_factor.check(&client_ip(&req)).await?;
+        if let Some(retry_after_secs) =
+            crate::accounts::service::seconds_to_wait(&user, &settings.auth)
+        {
+            return Err(ApiError::RateLimited { retry_after_secs });
+        }
         let code = code.unwrap_or_default();
         let user_id = user.id;
         let right = db::write(&pool, move |conn| {

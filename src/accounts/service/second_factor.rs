@@ -124,7 +124,8 @@ fn tell(
 }
 
 /// Checks a code against the account's confirmed secret, accepting it once; whether it was
-/// right. For actions confirmed with a second factor (disabling it without a password).
+/// right (a wrong one counts toward the account's login delay). For actions confirmed with a
+/// second factor (disabling it without a password).
 pub fn check_code(
     conn: &mut PgConnection,
     user: UserId,
@@ -141,7 +142,10 @@ pub fn check_code(
                 TotpSecret::used_step(conn, user, step)?;
                 Ok(true)
             }
-            None => Ok(false),
+            None => {
+                User::record_failed_login(conn, user)?;
+                Ok(false)
+            }
         }
     })
 }

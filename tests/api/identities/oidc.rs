@@ -677,6 +677,31 @@ async fn a_provider_sign_in_to_an_account_with_totp_asks_for_the_code() {
         sessions.items.iter().find(|s| s.current).unwrap().method,
         "oidc+totp"
     );
+
+    // Without a password, turning it off takes a fresh code instead.
+    let path = "/api/v1/users/me/2fa/totp";
+    app.assert_refusals(
+        Method::DELETE,
+        path,
+        Some(&pair.access_token),
+        &[
+            (Some(json!({})), 422, "invalid_otp", None),
+            (Some(json!({"password": "guess"})), 422, "invalid_otp", None),
+        ],
+    )
+    .await;
+    // Half a minute on (the codes used so far are spent).
+    app.sql("UPDATE totp_secrets SET last_step = NULL");
+    let fresh = crate::second_factor::totp::code_at(&secret, crate::second_factor::totp::now());
+    let response = app
+        .send_as(
+            Method::DELETE,
+            path,
+            &pair.access_token,
+            &json!({"code": fresh}),
+        )
+        .await;
+    assert_eq!(response.status(), 204);
 }
 
 #[tokio::test]
@@ -723,4 +748,79 @@ async fn starts_callbacks_and_exchanges_are_rate_limited() {
         browser.callback(&app, &callback).await.error(),
         Some("rate_limited")
     );
+}
+
+#[tokio::test]
+async fn a_suspended_or_deleted_members_provider_account_opens_no_more_than_a_password_would() {
+    let idp = OidcProvider::start_with(options()).await;
+    let app = app_with(&idp).await;
+    let landing = ProviderBrowser::new()
+        .sign_in(&app, "oidc", "suki", "login", None)
+        .await;
+    let suki = signed_in(&app, landing.code()).await;
+    app.sql(&format!(
+        "UPDATE users SET email_verified = true, suspended_at = now(), suspension_reason = 'spam' WHERE id = {}",
+        suki.user.id.get()
+    ));
+    // Signed in, as a password would be, and held to the suspension like one.
+    let again = ProviderBrowser::new()
+        .sign_in(&app, "oidc", "suki", "login", None)
+        .await;
+    let pair = signed_in(&app, again.code()).await;
+    assert!(pair.user.suspended_until.is_some());
+    let post = app
+        .send_as(
+            Method::POST,
+            "/api/v1/threads",
+            &pair.access_token,
+            &json!({"title": "Back again", "body": "Hello.", "tags": []}),
+        )
+        .await;
+    assert_problem(post, 403, "account_suspended").await;
+
+    // Deleted: the identity went with the account; the provider's account is a stranger.
+    app.sql(&format!(
+        "UPDATE users SET suspended_at = NULL WHERE id = {}",
+        suki.user.id.get()
+    ));
+    app.assert_refusals(
+        Method::DELETE,
+        "/api/v1/users/me",
+        Some(&pair.access_token),
+        &[
+            (
+                Some(json!({})),
+                422,
+                "validation_failed",
+                Some("confirm_username"),
+            ),
+            (
+                Some(json!({"confirm_username": "someone"})),
+                422,
+                "validation_failed",
+                Some("confirm_username"),
+            ),
+        ],
+    )
+    .await;
+    let response = app
+        .send_as(
+            Method::DELETE,
+            "/api/v1/users/me",
+            &pair.access_token,
+            &json!({"confirm_username": "SUKI"}),
+        )
+        .await;
+    assert_eq!(
+        response.status(),
+        204,
+        "{}",
+        response.text().await.unwrap_or_default()
+    );
+    let after = ProviderBrowser::new()
+        .sign_in(&app, "oidc", "suki", "login", None)
+        .await;
+    assert_eq!(after.get("new_account"), Some("1"));
+    let fresh = signed_in(&app, after.code()).await;
+    assert_ne!(fresh.user.id, suki.user.id);
 }

@@ -2113,8 +2113,16 @@ export interface components {
             outcome: components["schemas"]["AppealOutcome"];
         };
         DeleteAccountRequest: {
-            /** Format: password */
-            password: string;
+            /**
+             * @description For an account without a password (made through a provider): its username, typed to
+             *     confirm.
+             */
+            confirm_username?: string;
+            /**
+             * Format: password
+             * @description The account's password (required when it has one).
+             */
+            password?: string;
         };
         DeleteUserRequest: {
             /** @description Written to the moderation log (with the member's names taken out). */
@@ -10836,7 +10844,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description No password */
+            /** @description No password; for an account without one, no or another `confirm_username` */
             422: {
                 headers: {
                     [name: string]: unknown;
