@@ -332,6 +332,10 @@ pub struct AuthSettings {
     /// (`403 second_factor_required`).
     #[serde(default)]
     pub require_second_factor_for_staff: bool,
+    /// How often sign-ins, codes, second steps and passkey ceremonies past their time are
+    /// deleted (they never work once expired; this keeps their tables small); 0: never.
+    #[serde(default = "forget_expired_every_secs")]
+    pub forget_expired_every_secs: u64,
     /// Sign-in providers (`[[auth.providers]]`), in the order the sign-in page shows them.
     #[serde(default)]
     pub providers: Vec<ProviderSettings>,
@@ -396,6 +400,10 @@ impl ProviderSettings {
         };
         defaults.iter().map(|s| s.to_string()).collect()
     }
+}
+
+fn forget_expired_every_secs() -> u64 {
+    3600
 }
 
 fn empty_secret() -> SecretString {

@@ -28,12 +28,14 @@ pub const FEATURE: Feature = Feature::api(Doc::openapi, routes::configure, jobs)
 #[openapi(tags((name = "identities", description = "Signing in with other accounts: the configured OpenID Connect and GitHub providers, and the identities linked to an account")))]
 struct Doc;
 
-fn jobs(_settings: &Settings, registry: &mut JobRegistry) -> anyhow::Result<()> {
-    registry.add_periodic::<ForgetExpired>(Duration::from_secs(3600), ());
+fn jobs(settings: &Settings, registry: &mut JobRegistry) -> anyhow::Result<()> {
+    let every = Duration::from_secs(settings.auth.forget_expired_every_secs);
+    registry.add_periodic::<ForgetExpired>(every, ());
     Ok(())
 }
 
-/// Hourly: sign-ins, codes, second steps and passkey ceremonies past their time are forgotten (they never work
+/// Every `auth.forget_expired_every_secs`: sign-ins, codes, second steps and passkey ceremonies
+/// past their time are forgotten (they never work
 /// once expired; this only keeps the tables small).
 #[derive(serde::Deserialize)]
 struct ForgetExpired {}

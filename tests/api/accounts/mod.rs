@@ -179,6 +179,7 @@ async fn users_me_needs_a_valid_token() {
         login_max_delay_secs: 900,
         hashing_concurrency: 1,
         username_reserved_days: 90,
+        forget_expired_every_secs: 0,
         require_second_factor_for_staff: false,
         providers: vec![],
     })

@@ -308,6 +308,77 @@ fn matrix() -> Vec<(Method, &'static str, Option<Value>, [u16; 4])> {
             Some(json!({"token": "forged"})),
             [400, 400, 400, 400],
         ),
+        // Ways to sign in: every member's own (a password account here, so its username was
+        // chosen at registration; no factor, identity or passkey by those ids).
+        (
+            Method::GET,
+            "/api/v1/users/me/2fa",
+            None,
+            [401, 200, 200, 200],
+        ),
+        (
+            Method::POST,
+            "/api/v1/users/me/2fa/totp",
+            None,
+            [401, 200, 200, 200],
+        ),
+        (
+            Method::POST,
+            "/api/v1/users/me/2fa/totp/confirm",
+            Some(json!({"code": "000000"})),
+            [401, 422, 422, 422],
+        ),
+        (
+            Method::DELETE,
+            "/api/v1/users/me/2fa/totp",
+            Some(json!({})),
+            [401, 422, 422, 422],
+        ),
+        (
+            Method::GET,
+            "/api/v1/users/me/identities",
+            None,
+            [401, 200, 200, 200],
+        ),
+        (
+            Method::DELETE,
+            "/api/v1/users/me/identities/{id}",
+            None,
+            [401, 404, 404, 404],
+        ),
+        (
+            Method::GET,
+            "/api/v1/users/me/passkeys",
+            None,
+            [401, 200, 200, 200],
+        ),
+        (
+            Method::POST,
+            "/api/v1/users/me/passkeys/register/start",
+            None,
+            [401, 200, 200, 200],
+        ),
+        (
+            Method::POST,
+            "/api/v1/users/me/passkeys/register/finish",
+            Some(json!({"name": "Laptop", "credential": {
+                "id": "AAAA", "rawId": "AAAA", "type": "public-key", "extensions": {},
+                "response": {"attestationObject": "AAAA", "clientDataJSON": "AAAA"},
+            }})),
+            [401, 422, 422, 422],
+        ),
+        (
+            Method::DELETE,
+            "/api/v1/users/me/passkeys/{id}",
+            None,
+            [401, 404, 404, 404],
+        ),
+        (
+            Method::PUT,
+            "/api/v1/users/me/username",
+            Some(json!({"username": "another_name"})),
+            [401, 409, 409, 409],
+        ),
         // Last: it ends the caller's sessions.
         (
             Method::POST,
@@ -382,6 +453,11 @@ async fn every_moderation_endpoint_answers_each_kind_of_caller_as_the_matrix_say
                 403 if path.starts_with("/api/v1/users/me") => "wrong_password",
                 403 => "insufficient_role",
                 404 => "not_found",
+                // The ways to sign in refuse what no authenticator made, and a second choice.
+                409 => "username_chosen",
+                422 if path.ends_with("/totp/confirm") => "invalid_otp",
+                422 if path.ends_with("/register/finish") => "invalid_credential",
+                422 => "validation_failed",
                 other => panic!("the matrix has no code for {other}"),
             };
             let problem = assert_problem(response, want, code).await;
