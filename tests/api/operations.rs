@@ -208,7 +208,12 @@ async fn interactive_docs_are_served_without_reaching_the_internet() {
     );
 }
 
+/// Set when `/test/slow` has begun: the shutdown test stops the server only once its request
+/// is truly in flight (a fixed pause lost that race on a busy machine).
+static SLOW_STARTED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
 async fn slow() -> actix_web::HttpResponse {
+    SLOW_STARTED.store(true, std::sync::atomic::Ordering::SeqCst);
     tokio::time::sleep(std::time::Duration::from_millis(800)).await;
     actix_web::HttpResponse::Ok().body("finished")
 }
@@ -234,7 +239,13 @@ async fn graceful_shutdown_lets_in_flight_requests_finish_then_refuses_new_ones(
         let response = client.get(url).send().await?;
         Ok::<_, reqwest::Error>((response.status().as_u16(), response.text().await?))
     });
-    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    assert!(
+        crate::helpers::wait_until(std::time::Duration::from_secs(20), || {
+            SLOW_STARTED.load(std::sync::atomic::Ordering::SeqCst)
+        })
+        .await,
+        "the slow request never reached the server"
+    );
     app.stop().await.expect("clean stop");
     let (status, body) = in_flight
         .await
