@@ -59,3 +59,25 @@ mod tests {
         assert_eq!(login_delay(5, Some(earlier), now, 5, max), None);
     }
 }
+
+/// Whether an account still has a way to sign in once one of its identities or passkeys goes:
+/// a password, or any identity or passkey besides it (`identities` and `passkeys` count the
+/// one going). Unlinking an identity and removing a passkey both ask it.
+pub fn keeps_a_way_to_sign_in(has_password: bool, identities: i64, passkeys: i64) -> bool {
+    has_password || identities + passkeys > 1
+}
+
+#[cfg(test)]
+mod sign_in_method_tests {
+    use super::keeps_a_way_to_sign_in;
+
+    #[test]
+    fn the_last_way_to_sign_in_stays() {
+        assert!(!keeps_a_way_to_sign_in(false, 1, 0));
+        assert!(!keeps_a_way_to_sign_in(false, 0, 1));
+        assert!(keeps_a_way_to_sign_in(true, 1, 0));
+        assert!(keeps_a_way_to_sign_in(false, 2, 0));
+        assert!(keeps_a_way_to_sign_in(false, 1, 1));
+        assert!(keeps_a_way_to_sign_in(false, 0, 2));
+    }
+}

@@ -34,12 +34,6 @@ pub fn candidates(base: &str) -> impl Iterator<Item = String> + '_ {
     }))
 }
 
-/// Whether an account keeps a way to sign in once one identity goes: a password, another
-/// identity, or a passkey.
-pub fn may_unlink(has_password: bool, identities: i64, passkeys: i64) -> bool {
-    has_password || identities > 1 || passkeys > 0
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -69,13 +63,5 @@ mod tests {
         let second = all.next().unwrap();
         assert_eq!(second, format!("{}2", "y".repeat(31)));
         assert!(candidates("ada").take(200).all(|c| c.len() <= 32));
-    }
-
-    #[test]
-    fn the_last_way_to_sign_in_stays() {
-        assert!(!may_unlink(false, 1, 0));
-        assert!(may_unlink(true, 1, 0));
-        assert!(may_unlink(false, 2, 0));
-        assert!(may_unlink(false, 1, 1));
     }
 }

@@ -241,7 +241,11 @@ pub fn unlink(conn: &mut PgConnection, user: &User, id: i64) -> Result<(), ApiEr
             return Err(ApiError::NotFound);
         }
         let passkeys = crate::accounts::model::passkeys::count_of_user(conn, user.id)?;
-        if !rules::may_unlink(user.has_password(), linked.len() as i64, passkeys) {
+        if !crate::accounts::rules::keeps_a_way_to_sign_in(
+            user.has_password(),
+            linked.len() as i64,
+            passkeys,
+        ) {
             return Err(last_sign_in_method());
         }
         Identity::unlink(conn, user.id, id)?;

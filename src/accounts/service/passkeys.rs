@@ -118,15 +118,16 @@ pub fn passkeys(conn: &mut PgConnection, user: UserId) -> Result<Vec<PasskeyRow>
 pub fn remove(conn: &mut PgConnection, user: UserId, id: i64) -> Result<(), ApiError> {
     conn.transaction(|conn| {
         let user = User::lock(conn, user)?;
-        let passkeys = model::count_of_user(conn, user.id)?;
+        let passkeys = model::of_user(conn, user.id)?;
         let identities = crate::schema::identities::table
             .filter(crate::schema::identities::user_id.eq(user.id))
             .count()
             .get_result::<i64>(conn)?;
-        if !model::of_user(conn, user.id)?.iter().any(|p| p.id == id) {
+        if !passkeys.iter().any(|p| p.id == id) {
             return Err(ApiError::NotFound);
         }
-        if !user.has_password() && identities == 0 && passkeys <= 1 {
+        let count = passkeys.len() as i64;
+        if !super::super::rules::keeps_a_way_to_sign_in(user.has_password(), identities, count) {
             return Err(ApiError::conflict(
                 "last_sign_in_method",
                 "This is your last way to sign in: set a password or add another first.",
