@@ -71,7 +71,86 @@ pub struct Settings {
     pub notifications: NotificationSettings,
     pub mentorship: MentorshipSettings,
     pub meetups: MeetupSettings,
+    pub uploads: UploadSettings,
     pub log: LogSettings,
+}
+
+/// Where uploads are kept (`uploads::storage`).
+#[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum StorageBackend {
+    Filesystem,
+    S3,
+}
+
+/// How `/files/...` hands a file out.
+#[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum ServeMode {
+    /// devforum reads the object and answers it (ranges, `ETag`, `304`).
+    Proxy,
+    /// A redirect to a short-lived pre-signed URL of the S3 store.
+    Redirect,
+}
+
+/// Screenshots, avatars and attachments (`uploads`).
+#[derive(Debug, Clone, Deserialize)]
+pub struct UploadSettings {
+    pub backend: StorageBackend,
+    /// The filesystem backend's folder (objects sharded by hash below it).
+    pub dir: PathBuf,
+    pub serve: ServeMode,
+    /// How long a pre-signed URL of the redirect mode works.
+    pub presigned_url_secs: u64,
+    pub max_image_bytes: u64,
+    pub max_attachment_bytes: u64,
+    /// An image wider × higher than this is refused before it is decoded.
+    pub max_pixels: u64,
+    /// Memory one image's decode may take.
+    pub max_decode_bytes: u64,
+    /// Types accepted besides images, as attachments (by the extension their bytes say).
+    pub attachment_types: Vec<String>,
+    /// An upload no post or avatar uses is removed this many hours after it arrived.
+    pub unused_after_hours: u32,
+    /// How often the sweep of unused uploads runs (0: never on its own).
+    pub sweep_every_secs: u64,
+    /// Seconds a serving process remembers whether a file may be shown (0: asks every time).
+    pub serve_cache_secs: u64,
+    /// Images decoded at once; 0 means one per core.
+    pub processing_concurrency: usize,
+    pub s3: S3Settings,
+    pub daily: UploadQuotas,
+}
+
+/// An S3-compatible object store.
+#[derive(Debug, Clone, Deserialize)]
+pub struct S3Settings {
+    pub endpoint: String,
+    pub bucket: String,
+    pub region: String,
+    pub access_key_id: String,
+    pub secret_access_key: SecretString,
+    /// `https://endpoint/bucket/key` rather than `https://bucket.endpoint/key`.
+    pub path_style: bool,
+}
+
+/// What each trust level may upload per day.
+#[derive(Debug, Clone, Copy, Deserialize)]
+pub struct UploadQuotas {
+    pub new: UploadQuota,
+    pub basic: UploadQuota,
+    pub member: UploadQuota,
+    pub regular: UploadQuota,
+}
+
+#[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq)]
+pub struct UploadQuota {
+    /// Uploads in the last 24 hours.
+    pub count: u32,
+    /// Bytes stored in the last 24 hours, in MiB.
+    pub megabytes: u64,
+    /// Whether files other than images are allowed.
+    pub attachments: bool,
 }
 
 /// Meetups over time (`meetups::service::reminders`).
@@ -685,6 +764,7 @@ impl Settings {
             .with_list_parse_key("server.cors_allowed_origins")
             .with_list_parse_key("server.trusted_proxies")
             .with_list_parse_key("search.synonyms")
+            .with_list_parse_key("uploads.attachment_types")
             .try_parsing(true)
             .source(Some(vars.clone()));
         let mut settings: Settings = builder.add_source(env_source).build()?.try_deserialize()?;
@@ -730,6 +810,11 @@ impl Settings {
         if self.email.bounces.soft_limit == 0 || self.email.bounces.soft_window_days == 0 {
             return Err(ConfigError::Invalid(
                 "email.bounces.soft_limit and soft_window_days must be at least 1".into(),
+            ));
+        }
+        if self.uploads.serve == ServeMode::Redirect && self.uploads.backend != StorageBackend::S3 {
+            return Err(ConfigError::Invalid(
+                "uploads.serve = \"redirect\" needs uploads.backend = \"s3\"".into(),
             ));
         }
         if self.worker.max_attempts < 1 {

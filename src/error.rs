@@ -110,9 +110,9 @@ pub enum ApiError {
     #[error("{detail}")]
     Unprocessable { code: &'static str, detail: String },
     #[error("{detail}")]
-    PayloadTooLarge { detail: String },
+    PayloadTooLarge { code: &'static str, detail: String },
     #[error("{detail}")]
-    UnsupportedMediaType { detail: String },
+    UnsupportedMediaType { code: &'static str, detail: String },
     #[error("rate limited")]
     RateLimited { retry_after_secs: u64 },
     /// A limit of the member's own (a `new` account's posts a day), told in words.
@@ -141,6 +141,22 @@ impl fmt::Debug for ApiError {
 }
 
 impl ApiError {
+    /// `413` with its own code.
+    pub fn too_large(code: &'static str, detail: impl Into<String>) -> Self {
+        ApiError::PayloadTooLarge {
+            code,
+            detail: detail.into(),
+        }
+    }
+
+    /// `415` with its own code.
+    pub fn unsupported_media_type(code: &'static str, detail: impl Into<String>) -> Self {
+        ApiError::UnsupportedMediaType {
+            code,
+            detail: detail.into(),
+        }
+    }
+
     pub fn bad_request(code: &'static str, detail: impl Into<String>) -> Self {
         ApiError::BadRequest {
             code,
@@ -228,16 +244,12 @@ impl ApiError {
             | ApiError::Conflict { code, detail }
             | ApiError::Unprocessable { code, detail }
             | ApiError::Unavailable { code, detail }
-            | ApiError::LimitReached { code, detail, .. } => {
+            | ApiError::LimitReached { code, detail, .. }
+            | ApiError::PayloadTooLarge { code, detail }
+            | ApiError::UnsupportedMediaType { code, detail } => {
                 Problem::new(status, code, detail.clone())
             }
             ApiError::NotFound => Problem::new(status, "not_found", "No such resource."),
-            ApiError::PayloadTooLarge { detail } => {
-                Problem::new(status, "payload_too_large", detail.clone())
-            }
-            ApiError::UnsupportedMediaType { detail } => {
-                Problem::new(status, "unsupported_media_type", detail.clone())
-            }
             ApiError::RateLimited { retry_after_secs } => Problem::new(
                 status,
                 "rate_limited",

@@ -9,7 +9,7 @@ use crate::feature::{Feature, Mount, API_PREFIX};
 use crate::jobs::JobRegistry;
 use crate::{
     accounts, email, identities, meetups, mentorship, moderation, notifications, operations,
-    search, threads, trust,
+    search, threads, trust, uploads,
 };
 
 /// Every feature, in the order their tags appear in the OpenAPI document.
@@ -18,6 +18,8 @@ pub const ALL: &[&Feature] = &[
     &accounts::FEATURE,
     &identities::FEATURE,
     &threads::FEATURE,
+    &uploads::FEATURE,
+    &uploads::FILES,
     &search::FEATURE,
     &mentorship::FEATURE,
     &meetups::FEATURE,
@@ -56,6 +58,7 @@ pub fn erasure_steps() -> ErasureSteps {
         meetups::service::on_member_erased,
         moderation::service::on_member_erased,
         search::sync::on_member_erased,
+        uploads::service::on_member_erased,
     ])
 }
 

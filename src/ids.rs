@@ -140,6 +140,11 @@ entity_id! {
     pub struct UserTokenId;
 }
 
+entity_id! {
+    /// An uploaded file's id (a screenshot, an avatar, an attachment).
+    pub struct UploadId;
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -11,8 +11,8 @@ static SANITIZER: LazyLock<ammonia::Builder<'static>> = LazyLock::new(|| {
         .url_schemes(HashSet::from(["http", "https", "mailto"]))
         .link_rel(Some("nofollow ugc noopener"))
         // Members' links must be absolute; the only relative links are the profile links
-        // that mentions become.
-        .url_relative(ammonia::UrlRelative::Custom(Box::new(profile_links_only)))
+        // that mentions become, and uploaded files.
+        .url_relative(ammonia::UrlRelative::Custom(Box::new(site_links_only)))
         .add_allowed_classes("a", ["mention"])
         .add_allowed_classes(
             "code",
@@ -41,9 +41,25 @@ fn options() -> Options {
     Options::ENABLE_TABLES | Options::ENABLE_STRIKETHROUGH | Options::ENABLE_TASKLISTS
 }
 
-fn profile_links_only(url: &str) -> Option<std::borrow::Cow<'_, str>> {
-    let name = url.strip_prefix(PROFILE_PATH)?;
-    is_username(name).then_some(std::borrow::Cow::Borrowed(url))
+/// The relative links a post may hold: profiles (what mentions become) and uploaded files.
+fn site_links_only(url: &str) -> Option<std::borrow::Cow<'_, str>> {
+    let allowed = match url.strip_prefix(PROFILE_PATH) {
+        Some(name) => is_username(name),
+        None => url.strip_prefix(FILES_PATH).is_some_and(is_file_name),
+    };
+    allowed.then_some(std::borrow::Cow::Borrowed(url))
+}
+
+/// Where uploaded files are served, relative to the site.
+pub const FILES_PATH: &str = "/files/";
+
+/// `<64 hex>[_small|_large].<ext>`: the names `/files/` serves.
+fn is_file_name(name: &str) -> bool {
+    name.len() <= 80
+        && name.len() > 65
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_' || b == b'.')
 }
 
 /// Where a member's profile page is, relative to the site.
@@ -112,7 +128,8 @@ pub fn mentions(markdown: &str) -> Vec<String> {
 pub struct Embeds {
     /// Links to other sites (links to members' profiles are not counted).
     pub links: usize,
-    /// Images: always on another site, since members cannot upload any.
+    /// Images on other sites (what a spammer or a tracking pixel shows); files uploaded here
+    /// are not counted: the daily upload quota of the member's trust level limits those.
     pub images: usize,
 }
 
@@ -127,10 +144,12 @@ pub fn embeds(markdown: &str) -> Embeds {
 
 fn count_embed(event: &Event<'_>, found: &mut Embeds) {
     match event {
-        Event::Start(Tag::Link { dest_url, .. }) if profile_links_only(dest_url).is_none() => {
+        Event::Start(Tag::Link { dest_url, .. }) if site_links_only(dest_url).is_none() => {
             found.links += 1;
         }
-        Event::Start(Tag::Image { .. }) => found.images += 1,
+        Event::Start(Tag::Image { dest_url, .. }) if site_links_only(dest_url).is_none() => {
+            found.images += 1;
+        }
         _ => {}
     }
 }
@@ -287,6 +306,28 @@ mod tests {
             }
         );
         assert_eq!(embeds("plain words"), Embeds::default());
+    }
+
+    #[test]
+    fn uploaded_files_are_neither_links_nor_images_from_elsewhere() {
+        let file = format!("/files/{}.png", "ab".repeat(32));
+        let post = format!("![shot]({file}) and [log]({file}) but ![x](https://img.example/x.png)");
+        assert_eq!(
+            embeds(&post),
+            Embeds {
+                links: 0,
+                images: 1
+            }
+        );
+        let html = render(&post);
+        assert!(
+            html.contains(&format!("<img src=\"{file}\" alt=\"shot\"")),
+            "{html}"
+        );
+        assert!(
+            !render("![x](/files/../etc/passwd.png)").contains("src="),
+            "only file names"
+        );
     }
 
     #[test]

@@ -526,6 +526,41 @@ diesel::table! {
 }
 
 diesel::table! {
+    upload_objects (sha256) {
+        sha256 -> Text,
+        size -> Int8,
+        last_put_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    upload_uses (id) {
+        id -> Int8,
+        upload_id -> Int8,
+        thread_id -> Nullable<Int8>,
+        reply_id -> Nullable<Int8>,
+    }
+}
+
+diesel::table! {
+    uploads (id) {
+        id -> Int8,
+        user_id -> Nullable<Int8>,
+        purpose -> Text,
+        sha256 -> Text,
+        extension -> Text,
+        content_type -> Text,
+        size -> Int8,
+        width -> Nullable<Int4>,
+        height -> Nullable<Int4>,
+        thumbnail_extension -> Nullable<Text>,
+        original_name -> Text,
+        avatar_of -> Nullable<Int8>,
+        created_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
     user_blocks (blocker_id, blocked_id) {
         blocker_id -> Int8,
         blocked_id -> Int8,
@@ -579,6 +614,7 @@ diesel::table! {
         username_pending -> Bool,
         two_factor -> Bool,
         webauthn_id -> Uuid,
+        avatar_url -> Nullable<Text>,
     }
 }
 
@@ -635,6 +671,9 @@ diesel::joinable!(thread_votes -> users (user_id));
 diesel::joinable!(threads -> users (author_id));
 diesel::joinable!(totp_secrets -> users (user_id));
 diesel::joinable!(unsubscribe_tokens_used -> users (user_id));
+diesel::joinable!(upload_uses -> replies (reply_id));
+diesel::joinable!(upload_uses -> threads (thread_id));
+diesel::joinable!(upload_uses -> uploads (upload_id));
 diesel::joinable!(user_tokens -> users (user_id));
 diesel::joinable!(webauthn_ceremonies -> users (user_id));
 
@@ -683,6 +722,9 @@ diesel::allow_tables_to_appear_in_same_query!(
     threads,
     totp_secrets,
     unsubscribe_tokens_used,
+    upload_objects,
+    upload_uses,
+    uploads,
     user_blocks,
     user_tokens,
     users,

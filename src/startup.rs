@@ -218,6 +218,7 @@ struct Shared {
     jobs: web::Data<jobs::Waker>,
     sign_in_providers: web::Data<crate::identities::providers::Providers>,
     relying_party: web::Data<crate::accounts::routes::passkeys::RelyingParty>,
+    uploads: web::Data<crate::uploads::shared::Uploads>,
 }
 
 impl Shared {
@@ -267,6 +268,9 @@ impl Shared {
                     .context("the sign-in providers' HTTP client")?,
             ),
             hashing: web::Data::new(HashingPool::new(settings.auth.hashing_concurrency)),
+            uploads: web::Data::new(
+                crate::uploads::shared::Uploads::new(&settings).context("the uploads' storage")?,
+            ),
             rate_limits,
             posting_limits,
             settings: web::Data::new(settings),
@@ -301,6 +305,7 @@ impl Shared {
             .app_data(self.jobs.clone())
             .app_data(self.sign_in_providers.clone())
             .app_data(self.relying_party.clone())
+            .app_data(self.uploads.clone())
             .app_data(JsonLimit(json_limit))
             .app_data(web::PayloadConfig::new(json_limit))
             .app_data(problems::json_config(json_limit))

@@ -320,6 +320,8 @@ pub const SUSPENDED_MAY: &[(&str, &str)] = &[
     ("POST", "/api/v1/users/me/passkeys/register/start"),
     ("POST", "/api/v1/users/me/passkeys/register/finish"),
     ("DELETE", "/api/v1/users/me/passkeys/{id}"),
+    // Taking one's picture down (what a suspension may be about); a new one waits.
+    ("DELETE", "/api/v1/users/me/avatar"),
 ];
 
 pub struct AuthUser(pub User);

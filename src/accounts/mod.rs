@@ -18,6 +18,7 @@ pub mod views;
 pub use domain::{EmailAddress, Password, Role, TrustLevel, Username};
 pub use model::User;
 
+use secrecy::ExposeSecret;
 use utoipa::OpenApi;
 
 use crate::config::Settings;
@@ -34,6 +35,9 @@ pub const FEATURE: Feature = Feature::api(Doc::openapi, routes::configure, jobs)
 struct Doc;
 
 fn jobs(settings: &Settings, registry: &mut JobRegistry) -> anyhow::Result<()> {
-    registry.add::<service::export::ExportWork>(settings.web.base_url.clone());
+    registry.add::<service::export::ExportWork>(service::export::ExportNeeds {
+        base_url: settings.web.base_url.clone(),
+        links: crate::signed_urls::UrlSigner::new(settings.auth.jwt_secret.expose_secret()),
+    });
     Ok(())
 }

@@ -12,6 +12,8 @@ use crate::ids::UserId;
 pub struct MemberSummary {
     pub username: String,
     pub display_name: Option<String>,
+    /// The member's picture (200 px square), or null.
+    pub avatar_url: Option<String>,
 }
 
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
@@ -55,6 +57,8 @@ pub struct UserView {
     /// the member to confirm or change it (`PUT /users/me/username`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub username_pending: Option<bool>,
+    /// The member's picture (200 px square), or null.
+    pub avatar_url: Option<String>,
 }
 
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
@@ -86,6 +90,7 @@ impl UserView {
             two_factor: None,
             has_password: None,
             username_pending: None,
+            avatar_url: user.avatar_url.clone(),
         }
     }
 

@@ -121,6 +121,7 @@ fn ensure_json_content_type(ok: bool) -> Result<(), ApiError> {
         Ok(())
     } else {
         Err(ApiError::UnsupportedMediaType {
+            code: "unsupported_media_type",
             detail: "Request bodies must be JSON: send `Content-Type: application/json`.".into(),
         })
     }
@@ -128,6 +129,7 @@ fn ensure_json_content_type(ok: bool) -> Result<(), ApiError> {
 
 fn too_large(limit: usize) -> ApiError {
     ApiError::PayloadTooLarge {
+        code: "payload_too_large",
         detail: format!("The request body is larger than the limit of {limit} bytes."),
     }
 }

@@ -50,9 +50,11 @@ pub fn json_config(limit: usize) -> web::JsonConfig {
             let api_error = match &err {
                 error::JsonPayloadError::OverflowKnownLength { .. }
                 | error::JsonPayloadError::Overflow { .. } => ApiError::PayloadTooLarge {
+                    code: "payload_too_large",
                     detail: err.to_string(),
                 },
                 error::JsonPayloadError::ContentType => ApiError::UnsupportedMediaType {
+                    code: "unsupported_media_type",
                     detail: "Request bodies must be JSON: send `Content-Type: application/json`."
                         .into(),
                 },
@@ -99,7 +101,12 @@ fn ensure_problem_document<B: MessageBody + 'static>(
         );
     }
     let mut problem_response = Problem::new(status, code_for_status(status), detail).to_response();
-    for name in [header::ALLOW, header::RETRY_AFTER, header::WWW_AUTHENTICATE] {
+    for name in [
+        header::ALLOW,
+        header::RETRY_AFTER,
+        header::WWW_AUTHENTICATE,
+        header::CONTENT_RANGE,
+    ] {
         if let Some(value) = res.headers().get(&name) {
             problem_response
                 .headers_mut()

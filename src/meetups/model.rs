@@ -89,6 +89,7 @@ pub struct MemberRow {
     pub username: String,
     pub display_name: Option<String>,
     pub email: String,
+    pub avatar_url: Option<String>,
 }
 
 #[derive(Debug, Insertable, AsChangeset)]

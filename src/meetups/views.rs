@@ -36,6 +36,7 @@ impl MemberRow {
         MemberSummary {
             username: self.username.clone(),
             display_name: self.display_name.clone(),
+            avatar_url: self.avatar_url.clone(),
         }
     }
 }

@@ -45,6 +45,7 @@ pub struct PersonRow {
     pub email: String,
     pub suspended_at: Option<DateTime<Utc>>,
     pub suspended_until: Option<DateTime<Utc>>,
+    pub avatar_url: Option<String>,
 }
 
 impl PersonRow {

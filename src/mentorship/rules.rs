@@ -102,6 +102,7 @@ mod tests {
             email: "m@example.com".into(),
             suspended_at: suspended_for.map(|_| now),
             suspended_until: suspended_for.map(|d| now + d),
+            avatar_url: None,
         }
     }
 

@@ -115,6 +115,7 @@ impl PersonRow {
         MemberSummary {
             username: self.username.clone(),
             display_name: self.display_name.clone(),
+            avatar_url: self.avatar_url.clone(),
         }
     }
 }

@@ -43,6 +43,7 @@ impl NotificationView {
         let actor = row.actor_username.map(|username| MemberSummary {
             username,
             display_name: row.actor_display_name,
+            avatar_url: row.actor_avatar_url,
         });
         NotificationView {
             id: row.id,

@@ -28,6 +28,7 @@ use crate::visibility::{self, Audience, Flags};
 pub struct AuthorRow {
     pub username: String,
     pub display_name: Option<String>,
+    pub avatar_url: Option<String>,
 }
 
 #[derive(Debug, Clone, Queryable, Selectable)]

@@ -11,13 +11,14 @@ use super::views::{ReplyView, TagList, TagView, ThreadSummary, ThreadView, VoteV
 use crate::accounts::User;
 use crate::config::TrustSettings;
 use crate::error::ApiError;
-use crate::ids::{ReplyId, ThreadId, UserId};
+use crate::ids::{ReplyId, ThreadId, UploadId, UserId};
 use crate::markdown;
 use crate::notifications;
 use crate::pagination::{self, Page};
 use crate::rate_limit::PostingLimits;
 use crate::search;
 use crate::trust::{self, rules::PostKind};
+use crate::uploads::{self, service::Post};
 use crate::visibility::{self, Audience};
 
 /// What posting asks besides the post: the author's posting limits and what a `new` account
@@ -40,7 +41,8 @@ pub fn create_thread(
     let kind = Some(PostKind::Thread);
     trust::service::check_post(conn, author, kind, rendered.embeds, posting.trust)?;
     posting.limits.threads.check_on(conn, &author.id)?;
-    let thread = insert_thread(conn, author, input, &rendered.html)?;
+    let shown = uploads::service::embeds(conn, &input.body, &[author.id])?;
+    let thread = insert_thread(conn, author, input, &rendered.html, &shown)?;
     trust::service::after_post_logged(conn, author, None, posting.trust);
     Ok(thread)
 }
@@ -50,6 +52,7 @@ fn insert_thread(
     author: &User,
     input: &ThreadInput,
     body_html: &str,
+    shown: &[UploadId],
 ) -> Result<ThreadView, ApiError> {
     let excerpt = markdown::excerpt(&input.body, rules::EXCERPT_CHARS);
     conn.transaction(|conn| {
@@ -65,6 +68,9 @@ fn insert_thread(
             },
         )?;
         search::enqueue(conn, row.id)?;
+        if !shown.is_empty() {
+            uploads::service::use_in(conn, Post::Thread(row.id), shown)?;
+        }
         notifications::events::thread_started(conn, author.id, row.id, &input.body, &input.tags)?;
         Ok(ThreadView::new(row, author_row(author), Some(0)))
     })
@@ -74,6 +80,7 @@ fn author_row(user: &User) -> model::AuthorRow {
     model::AuthorRow {
         username: user.username.clone(),
         display_name: user.display_name.clone(),
+        avatar_url: user.avatar_url.clone(),
     }
 }
 
@@ -155,6 +162,8 @@ pub fn update_thread(
         if !patch.is_empty() {
             model::update_thread(conn, id, &changes)?;
             if let Some(body) = &patch.body {
+                let shown = uploads::service::embeds(conn, body, &[row.author_id, actor.id])?;
+                uploads::service::use_in(conn, Post::Thread(id), &shown)?;
                 notifications::events::thread_edited(conn, id, body)?;
             }
             // Replies' documents carry their thread's title and tags.
@@ -250,7 +259,17 @@ pub fn create_reply(
     let kind = Some(PostKind::Reply);
     trust::service::check_post(conn, author, kind, rendered.embeds, posting.trust)?;
     posting.limits.replies.check_on(conn, &author.id)?;
-    let outcome = insert_reply(conn, thread_id, author, body, &rendered.html)?;
+    let shown = uploads::service::embeds(conn, body, &[author.id])?;
+    let outcome = if shown.is_empty() {
+        insert_reply(conn, thread_id, author, body, &rendered.html)?
+    } else {
+        // Only a reply that shows uploads needs a transaction around its one statement.
+        conn.transaction(|conn| {
+            let outcome = insert_reply(conn, thread_id, author, body, &rendered.html)?;
+            uploads::service::use_in(conn, Post::Reply(outcome.reply.id), &shown)?;
+            Ok::<_, ApiError>(outcome)
+        })?
+    };
     let may_rise = outcome.thread_author_may_rise;
     trust::service::after_post_logged(conn, author, may_rise, posting.trust);
     Ok(outcome.reply)
@@ -328,7 +347,9 @@ pub fn update_reply(
     conn.transaction(|conn| {
         let reply = visible_reply_for_update(conn, id, actor)?;
         rules::ensure_can_modify(actor, reply.author_id)?;
+        let shown = uploads::service::embeds(conn, body, &[reply.author_id, actor.id])?;
         model::update_reply_body(conn, id, body, &body_html)?;
+        uploads::service::use_in(conn, Post::Reply(id), &shown)?;
         search::enqueue(conn, id)?;
         notifications::events::reply_edited(conn, id, body)?;
         let row = model::find_reply(conn, id)?.ok_or(ApiError::NotFound)?;

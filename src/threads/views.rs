@@ -14,6 +14,7 @@ impl AuthorRow {
         MemberSummary {
             username: self.username,
             display_name: self.display_name,
+            avatar_url: self.avatar_url,
         }
     }
 }

@@ -433,6 +433,15 @@ fn member_writes() -> Vec<(Method, &'static str, Option<Value>)> {
         (Method::POST, "/api/v1/meetups/{id}/cancel", Some(json!({}))),
         (Method::PUT, "/api/v1/meetups/{id}/rsvp", None),
         (Method::DELETE, "/api/v1/meetups/{id}/rsvp", None),
+        // A JSON body is the wrong shape (415) for a member who may upload; the suspended
+        // member is refused before the form is read.
+        (Method::POST, "/api/v1/uploads", Some(json!({}))),
+        (
+            Method::PUT,
+            "/api/v1/users/me/avatar",
+            Some(json!({"upload_id": 999999})),
+        ),
+        (Method::DELETE, "/api/v1/users/me/avatar", None),
         // Last: it ends every login, the caller's too.
         (Method::POST, "/api/v1/auth/logout-everywhere", None),
     ]

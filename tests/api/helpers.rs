@@ -273,6 +273,11 @@ async fn spawn_on(
     let mut settings = test_settings(&db.url);
     // The template is migrated already; checking again costs a connection per test.
     settings.database.migrate_on_start = false;
+    // Each test's uploads in a folder of its own (the filesystem backend; S3 tests point
+    // elsewhere).
+    settings.uploads.dir = std::env::temp_dir()
+        .join("devforum-test-uploads")
+        .join(&db.name);
     customise(&mut settings);
     let application = Application::build_with(settings, options)
         .await

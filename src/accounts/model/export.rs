@@ -101,6 +101,17 @@ pub const SECTIONS: &[Section] = &[
                 FROM appeals WHERE appellant_id = $1 AND id > $2 ORDER BY id LIMIT $3",
     },
     Section {
+        // The member's files; the archive adds each one's `url`, signed to work as long as the
+        // archive does.
+        name: "uploads",
+        query: "SELECT id AS key, json_build_object('id', id, 'purpose', purpose, \
+                    'file', sha256 || '.' || extension, 'content_type', content_type, \
+                    'size', size, 'width', width, 'height', height, \
+                    'original_name', original_name, 'avatar', avatar_of IS NOT NULL, \
+                    'created_at', created_at)::text AS item \
+                FROM uploads WHERE user_id = $1 AND id > $2 ORDER BY id LIMIT $3",
+    },
+    Section {
         name: "blocks",
         query: "SELECT b.blocked_id AS key, json_build_object('username', u.username, \
                     'created_at', b.created_at)::text AS item \

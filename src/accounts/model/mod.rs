@@ -50,6 +50,8 @@ pub struct User {
     pub two_factor: bool,
     /// The user handle its passkeys carry (random; says nothing of the account).
     pub webauthn_id: Uuid,
+    /// Where the member's picture is served (`/files/…`), or none.
+    pub avatar_url: Option<String>,
 }
 
 #[derive(Debug, Insertable)]
@@ -703,6 +705,7 @@ pub fn fixture(id: i64, role: Role) -> User {
         username_pending: false,
         two_factor: false,
         webauthn_id: Uuid::nil(),
+        avatar_url: None,
     }
 }
 

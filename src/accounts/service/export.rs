@@ -30,13 +30,20 @@ pub const CHUNK_BYTES: usize = 256 * 1024;
 /// Rows read at a time.
 const PAGE_ROWS: i64 = 200;
 
+/// What building an archive needs besides the database.
+pub struct ExportNeeds {
+    /// The site's URL, for the links in the mail and the archive.
+    pub base_url: String,
+    /// Signs the links to the member's files, to work as long as the archive does.
+    pub links: crate::signed_urls::UrlSigner,
+}
+
 impl crate::jobs::ConnTask for ExportWork {
     const KIND: &'static str = EXPORT_JOB;
-    /// The site's URL, for the links in the mail.
-    type Needs = String;
+    type Needs = ExportNeeds;
 
-    fn run(self, conn: &mut PgConnection, base_url: &String) -> anyhow::Result<()> {
-        build(conn, self.user_id, base_url)?;
+    fn run(self, conn: &mut PgConnection, needs: &ExportNeeds) -> anyhow::Result<()> {
+        build(conn, self.user_id, needs)?;
         Ok(())
     }
 }
@@ -116,8 +123,9 @@ pub struct Built {
 pub fn build(
     conn: &mut PgConnection,
     user_id: UserId,
-    base_url: &str,
+    needs: &ExportNeeds,
 ) -> anyhow::Result<Option<Built>> {
+    let base_url = needs.base_url.as_str();
     sweep(conn)?;
     conn.build_transaction().repeatable_read().run(|conn| {
         let Some(user) = diesel::OptionalExtension::optional(User::find(conn, user_id))? else {
@@ -132,7 +140,12 @@ pub fn build(
         let expires_at = Utc::now() + Duration::days(LINK_LIFETIME_DAYS);
         let export_id = model::start_archive(conn, user.id, &tokens::hash(&token), expires_at)?;
         let mut out = ChunkWriter::new(export_id);
-        write_archive(conn, &mut out, user.id)?;
+        let files = FileLinks {
+            base_url,
+            signer: &needs.links,
+            expires: expires_at.timestamp(),
+        };
+        write_archive(conn, &mut out, user.id, &files)?;
         let size_bytes = out.finish(conn)?;
         model::finish_archive(conn, export_id, size_bytes)?;
         crate::email::enqueue(
@@ -152,10 +165,34 @@ pub fn build(
     })
 }
 
+/// How the archive links the member's files: signed links that expire with the archive.
+struct FileLinks<'a> {
+    base_url: &'a str,
+    signer: &'a crate::signed_urls::UrlSigner,
+    expires: i64,
+}
+
+impl FileLinks<'_> {
+    /// An `uploads` item with its `url` added.
+    fn linked(&self, item: &str) -> QueryResult<String> {
+        let mut value: serde_json::Value = serde_json::from_str(item)
+            .map_err(|e| diesel::result::Error::DeserializationError(Box::new(e)))?;
+        let file = value["file"].as_str().unwrap_or_default().to_string();
+        let path = format!("/files/{file}");
+        value["url"] = serde_json::Value::String(format!(
+            "{}{}",
+            self.base_url.trim_end_matches('/'),
+            self.signer.sign(&path, self.expires)
+        ));
+        Ok(value.to_string())
+    }
+}
+
 fn write_archive(
     conn: &mut PgConnection,
     out: &mut ChunkWriter,
     user_id: UserId,
+    files: &FileLinks<'_>,
 ) -> QueryResult<()> {
     let account = model::account_item(conn, user_id)?;
     let header = serde_json::json!({
@@ -179,7 +216,11 @@ fn write_archive(
                     out.push(conn, ",")?;
                 }
                 first = false;
-                out.push(conn, &row.item)?;
+                if section.name == "uploads" {
+                    out.push(conn, &files.linked(&row.item)?)?;
+                } else {
+                    out.push(conn, &row.item)?;
+                }
             }
             match rows.last() {
                 Some(last) if rows.len() as i64 == PAGE_ROWS => after = last.key,

@@ -27,6 +27,7 @@ fn member_of(user: &User) -> MemberRow {
         username: user.username.clone(),
         display_name: user.display_name.clone(),
         email: user.email.clone(),
+        avatar_url: user.avatar_url.clone(),
     }
 }
 

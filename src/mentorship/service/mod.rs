@@ -133,6 +133,7 @@ fn person_of(user: &User) -> PersonRow {
         email: user.email.clone(),
         suspended_at: user.suspended_at,
         suspended_until: user.suspended_until,
+        avatar_url: user.avatar_url.clone(),
     }
 }
 

@@ -57,6 +57,8 @@ pub struct InboxRow {
     #[diesel(sql_type = Nullable<Text>)]
     pub actor_display_name: Option<String>,
     #[diesel(sql_type = Nullable<Text>)]
+    pub actor_avatar_url: Option<String>,
+    #[diesel(sql_type = Nullable<Text>)]
     pub title: Option<String>,
 }
 
@@ -64,6 +66,7 @@ pub struct InboxRow {
 const INBOX_COLUMNS: &str = "SELECT n.id, n.kind, n.created_at, n.read_at, n.count, n.thread_id, \
         n.reply_id, n.meetup_id, n.mentorship_request_id, \
         a.username AS actor_username, a.display_name AS actor_display_name, \
+        a.avatar_url AS actor_avatar_url, \
         COALESCE(t.title, m.title) AS title";
 
 /// A page of `user`'s inbox, newest first, after the id `before` (exclusive).

@@ -621,7 +621,10 @@ async fn an_archive_asked_for_before_a_deletion_is_never_built_or_mailed() {
     let built = devforum::accounts::service::export::build(
         &mut app.conn(),
         devforum::ids::UserId(ada.id),
-        "https://forum.example",
+        &devforum::accounts::service::export::ExportNeeds {
+            base_url: "https://forum.example".into(),
+            links: devforum::signed_urls::UrlSigner::new("test"),
+        },
     )
     .unwrap();
     assert!(built.is_none());

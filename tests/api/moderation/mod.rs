@@ -379,6 +379,19 @@ fn matrix() -> Vec<(Method, &'static str, Option<Value>, [u16; 4])> {
             Some(json!({"username": "another_name"})),
             [401, 409, 409, 409],
         ),
+        // A picture: only one's own avatar upload (none by that id).
+        (
+            Method::PUT,
+            "/api/v1/users/me/avatar",
+            Some(json!({"upload_id": 999999})),
+            [401, 404, 404, 404],
+        ),
+        (
+            Method::DELETE,
+            "/api/v1/users/me/avatar",
+            None,
+            [401, 204, 204, 204],
+        ),
         // Last: it ends the caller's sessions.
         (
             Method::POST,

@@ -69,7 +69,7 @@ async fn a_member_starts_a_thread_and_anyone_reads_it() {
     assert_eq!(thread["tags"], json!(["rust", "help"]));
     assert_eq!(
         thread["author"],
-        json!({"username": "ada", "display_name": null})
+        json!({"username": "ada", "display_name": null, "avatar_url": null})
     );
     for field in ["reply_count", "score"] {
         assert_eq!(thread[field], 0);

@@ -1486,6 +1486,47 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/uploads": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Upload a screenshot, an avatar or an attachment (multipart: `file`, `purpose`). Images are
+         *     stored without their metadata, with 200 and 1,200 px wide thumbnails; identical bytes are
+         *     stored once. Unused uploads are removed a day after they arrived.
+         */
+        post: operations["create_upload"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/uploads/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * An upload's metadata: to its uploader, staff, and whoever may see a post using it. When
+         *     only hidden or deleted content uses it, its URLs are signed (they work for an hour).
+         */
+        get: operations["get_upload"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/users/me": {
         parameters: {
             query?: never;
@@ -1565,6 +1606,24 @@ export interface paths {
          */
         post: operations["confirm_totp"];
         delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/users/me/avatar": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /** Set one's avatar: an upload of one's own made with `purpose: avatar`. */
+        put: operations["set_avatar"];
+        post?: never;
+        /** Remove one's avatar. */
+        delete: operations["remove_avatar"];
         options?: never;
         head?: never;
         patch?: never;
@@ -1868,6 +1927,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/files/{name}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A stored file. Images are shown inline; every other file is a download. */
+        get: operations["serve_file"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/health": {
         parameters: {
             query?: never;
@@ -2001,6 +2077,10 @@ export interface components {
         /** @description Where to send the member to sign in at the provider. */
         AuthorizationView: {
             authorization_url: string;
+        };
+        AvatarRequest: {
+            /** @description One of the member's own uploads made with `purpose: avatar`. */
+            upload_id: components["schemas"]["UploadId"];
         };
         BTreeMap: {
             [key: string]: string[];
@@ -2405,6 +2485,8 @@ export interface components {
         };
         /** @description A member as the content they wrote, organise or take part in shows them. */
         MemberSummary: {
+            /** @description The member's picture (200 px square), or null. */
+            avatar_url?: string | null;
             display_name?: string | null;
             username: string;
         };
@@ -2894,6 +2976,11 @@ export interface components {
             /** @description On its button. */
             name: string;
         };
+        /**
+         * @description What a member uploads a file for.
+         * @enum {string}
+         */
+        Purpose: "post" | "avatar";
         ReadUpToRequest: {
             /**
              * Format: int64
@@ -3319,6 +3406,11 @@ export interface components {
             /** Format: date-time */
             updated_at: string;
         };
+        /** @description Smaller copies of an image: `small` 200 px wide, `large` 1,200 px wide (never enlarged). */
+        ThumbnailsView: {
+            large: string;
+            small: string;
+        };
         /**
          * @description An IANA time zone name such as `Europe/Berlin`.
          * @enum {string}
@@ -3414,12 +3506,55 @@ export interface components {
             tags?: components["schemas"]["TagNameSchema"][] | null;
             title?: string | null;
         };
+        /** @description The form of `POST /uploads`. */
+        UploadForm: {
+            /**
+             * Format: binary
+             * @description The file. Its type is read from its bytes.
+             */
+            file: string;
+            /** @description `post` (the default) or `avatar` (an image, square-cropped). */
+            purpose?: components["schemas"]["Purpose"];
+        };
+        /**
+         * Format: int64
+         * @description An uploaded file's id (a screenshot, an avatar, an attachment).
+         */
+        UploadId: number;
+        UploadView: {
+            /** @description What the bytes are (read from them), e.g. `image/png`. */
+            content_type: string;
+            /** Format: date-time */
+            created_at: string;
+            /** Format: int32 */
+            height?: number | null;
+            id: components["schemas"]["UploadId"];
+            /** @description The name the file was uploaded with (attachments are downloaded under it). */
+            original_name: string;
+            /** @description SHA-256 of the stored bytes, in hex. */
+            sha256: string;
+            /**
+             * Format: int64
+             * @description Bytes stored (images: after their metadata was removed).
+             */
+            size: number;
+            thumbnails?: null | components["schemas"]["ThumbnailsView"];
+            /**
+             * @description Where the file is served (`/files/<sha256>.<ext>`); use it in Markdown as
+             *     `![alt](url)` or `[name](url)`.
+             */
+            url: string;
+            /** Format: int32 */
+            width?: number | null;
+        };
         /**
          * Format: int64
          * @description A member's id.
          */
         UserId: number;
         UserView: {
+            /** @description The member's picture (200 px square), or null. */
+            avatar_url?: string | null;
             bio: string;
             /** Format: date-time */
             created_at: string;
@@ -10729,6 +10864,142 @@ export interface operations {
             };
         };
     };
+    create_upload: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "multipart/form-data": components["schemas"]["UploadForm"];
+            };
+        };
+        responses: {
+            /** @description Stored */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UploadView"];
+                };
+            };
+            /** @description The body is not valid JSON (`malformed_json`) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, invalid or expired token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Suspended (`account_suspended`) or not verified (`email_unverified`) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Bigger than its type allows (`upload_too_large`) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A type not allowed (`unsupported_upload_type`), or not multipart */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An image over the pixel or memory limit (`image_too_large`), an unreadable one (`invalid_image`), or bad fields */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Over the daily quota of the member's trust level (`upload_quota`) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database cannot be reached (`database_unavailable`); nothing was changed unless the problem says so; try again after `Retry-After` seconds */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    get_upload: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: components["schemas"]["UploadId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The upload */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UploadView"];
+                };
+            };
+            /** @description No such upload, or not one the caller may see */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database cannot be reached (`database_unavailable`); nothing was changed unless the problem says so; try again after `Retry-After` seconds */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     get_me: {
         parameters: {
             query?: never;
@@ -11235,6 +11506,138 @@ export interface operations {
             };
             /** @description Too many second-factor requests from this address */
             429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database cannot be reached (`database_unavailable`); nothing was changed unless the problem says so; try again after `Retry-After` seconds */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    set_avatar: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["AvatarRequest"];
+            };
+        };
+        responses: {
+            /** @description The profile with its `avatar_url` */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UserView"];
+                };
+            };
+            /** @description The body is not valid JSON (`malformed_json`) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, invalid or expired token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Suspended (`account_suspended`) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such upload of the member's */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is larger than `server.json_limit` (`payload_too_large`) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is not `application/json` (`unsupported_media_type`) */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not an avatar upload */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database cannot be reached (`database_unavailable`); nothing was changed unless the problem says so; try again after `Retry-After` seconds */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    remove_avatar: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Removed (or there was none); a suspended member may too */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Missing, invalid or expired token */
+            401: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -12355,6 +12758,82 @@ export interface operations {
             };
             /** @description The database cannot be reached (`database_unavailable`); nothing was changed unless the problem says so; try again after `Retry-After` seconds */
             503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    serve_file: {
+        parameters: {
+            query?: {
+                /** @description With `signature`: the Unix time the link stops working. */
+                expires?: number | null;
+                /** @description With `expires`: the link's signature (64 hex digits). */
+                signature?: string | null;
+            };
+            header?: never;
+            path: {
+                /** @description `<sha256>[_small|_large].<ext>` */
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The file */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/octet-stream": number[];
+                };
+            };
+            /** @description The range asked for (`Range: bytes=…`) */
+            206: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Redirect mode: a pre-signed URL of the S3 store */
+            302: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Not modified (`If-None-Match`) */
+            304: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description A query parameter is not of its type (`invalid_query`), or the cursor is not one this listing gave (`invalid_cursor`) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such file, or only hidden or deleted content uses it */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The range is outside the file */
+            416: {
                 headers: {
                     [name: string]: unknown;
                 };
