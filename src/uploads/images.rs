@@ -123,12 +123,19 @@ fn refusal(error: image::ImageError) -> ImageRefusal {
 }
 
 /// 8 bits per channel, RGB or RGBA: what the encoders and the resizer take. Moves the pixels
-/// when they are already so (the common case: JPEG and PNG screenshots).
+/// when they are already so (the common case: JPEG photos). An alpha channel that is opaque
+/// everywhere (most screenshots) is dropped, so thumbnails can be JPEG.
 fn normalised(image: DynamicImage) -> DynamicImage {
-    match image {
+    let image = match image {
         DynamicImage::ImageRgb8(_) | DynamicImage::ImageRgba8(_) => image,
         other if other.color().has_alpha() => DynamicImage::ImageRgba8(other.into_rgba8()),
         other => DynamicImage::ImageRgb8(other.into_rgb8()),
+    };
+    match image {
+        DynamicImage::ImageRgba8(rgba) if rgba.pixels().all(|p| p.0[3] == u8::MAX) => {
+            DynamicImage::ImageRgb8(DynamicImage::ImageRgba8(rgba).into_rgb8())
+        }
+        other => other,
     }
 }
 
@@ -250,6 +257,23 @@ mod tests {
         let cleaned = clean(&path, ImageKind::Png, LIMITS, true).expect("clean");
         assert_eq!((cleaned.width, cleaned.height), (100, 100));
         assert_eq!(cleaned.small.extension, "png");
+    }
+
+    #[test]
+    fn an_opaque_alpha_channel_is_dropped() {
+        let opaque = DynamicImage::ImageRgba8(image::RgbaImage::from_pixel(
+            300,
+            200,
+            image::Rgba([10, 20, 30, 255]),
+        ));
+        let mut bytes = Cursor::new(Vec::new());
+        opaque
+            .write_to(&mut bytes, image::ImageFormat::Png)
+            .expect("encode");
+        let path = write("opaque.png", &bytes.into_inner());
+        let cleaned = clean(&path, ImageKind::Png, LIMITS, false).expect("clean");
+        assert_eq!(cleaned.small.extension, "jpg");
+        assert_eq!(cleaned.original.extension, "png");
     }
 
     #[test]

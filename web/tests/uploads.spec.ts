@@ -5,21 +5,29 @@ import { memberIn, postThread, screenshot } from './helpers';
 const WCAG_22_AA = ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa'];
 
 /** A PNG drawn by the page itself (a build log's red line on grey): no fixture files. */
-async function drawnPng(page: Page, width: number, height: number, label: string): Promise<Buffer> {
+async function drawnPng(
+  page: Page,
+  width: number,
+  height: number,
+  label: string,
+  colours = { background: '#eef1f4', text: '#b42318', font: '20px monospace' },
+): Promise<Buffer> {
   const dataUrl = await page.evaluate(
-    ([w, h, text]) => {
+    ([w, h, text, c]) => {
       const canvas = document.createElement('canvas');
       canvas.width = w;
       canvas.height = h;
       const g = canvas.getContext('2d')!;
-      g.fillStyle = '#eef1f4';
+      g.fillStyle = c.background;
       g.fillRect(0, 0, w, h);
-      g.fillStyle = '#b42318';
-      g.font = '20px monospace';
-      g.fillText(text, 16, h / 2);
+      g.fillStyle = c.text;
+      g.font = c.font;
+      g.textAlign = c.font.startsWith('20px') ? 'left' : 'center';
+      g.textBaseline = 'middle';
+      g.fillText(text, c.font.startsWith('20px') ? 16 : w / 2, h / 2);
       return canvas.toDataURL('image/png');
     },
-    [width, height, label] as const,
+    [width, height, label, colours] as const,
   );
   return Buffer.from(dataUrl.split(',')[1], 'base64');
 }
@@ -68,7 +76,7 @@ test('a screenshot pasted into a reply shows in the thread, and a picture follow
   await expect(page.getByRole('heading', { name: 'Picture' })).toBeVisible();
   const picker = page.waitForEvent('filechooser');
   await page.getByRole('button', { name: 'Upload a picture' }).click();
-  await (await picker).setFiles({ name: 'pia.png', mimeType: 'image/png', buffer: await drawnPng(page, 300, 200, 'PIA') });
+  await (await picker).setFiles({ name: 'pia.png', mimeType: 'image/png', buffer: await drawnPng(page, 300, 200, 'P', { background: '#0f766e', text: '#ffffff', font: 'bold 120px sans-serif' }) });
   await expect(page.getByText('Your picture was saved.')).toBeVisible();
   await expect(page.getByRole('button', { name: 'Remove picture' })).toBeVisible();
   const header = page.getByRole('link', { name: 'Your profile (signed in as pia)' }).locator('img');
