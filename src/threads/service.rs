@@ -40,8 +40,9 @@ pub fn create_thread(
     let rendered = markdown::render_counting(&input.body);
     let kind = Some(PostKind::Thread);
     trust::service::check_post(conn, author, kind, rendered.embeds, posting.trust)?;
-    posting.limits.threads.check_on(conn, &author.id)?;
+    // The uploads it shows before the posting limit: a refused post takes no turn.
     let shown = uploads::service::embeds(conn, &input.body, &[author.id])?;
+    posting.limits.threads.check_on(conn, &author.id)?;
     let thread = insert_thread(conn, author, input, &rendered.html, &shown)?;
     trust::service::after_post_logged(conn, author, None, posting.trust);
     Ok(thread)
@@ -258,8 +259,8 @@ pub fn create_reply(
     let rendered = markdown::render_counting(body);
     let kind = Some(PostKind::Reply);
     trust::service::check_post(conn, author, kind, rendered.embeds, posting.trust)?;
-    posting.limits.replies.check_on(conn, &author.id)?;
     let shown = uploads::service::embeds(conn, body, &[author.id])?;
+    posting.limits.replies.check_on(conn, &author.id)?;
     let outcome = if shown.is_empty() {
         insert_reply(conn, thread_id, author, body, &rendered.html)?
     } else {

@@ -313,24 +313,32 @@ pub fn set_avatar(
     Ok(())
 }
 
+/// Text other than posts that may show an upload (a meetup's description, a mentor's or a
+/// member's bio): it records no uses, so an upload it names is kept as long as it names it.
+/// A substring search, run only for the sweep's few candidates.
+const NAMED_ELSEWHERE: &str = "EXISTS (SELECT 1 FROM meetups m \
+         WHERE strpos(m.description, '/files/' || u.sha256) > 0) \
+     OR EXISTS (SELECT 1 FROM mentor_profiles p WHERE strpos(p.bio, '/files/' || u.sha256) > 0) \
+     OR EXISTS (SELECT 1 FROM users b WHERE strpos(b.bio, '/files/' || u.sha256) > 0)";
+
 /// Removes uploads nothing uses that arrived before `before`; how many.
 pub fn delete_unused(conn: &mut PgConnection, before: DateTime<Utc>) -> QueryResult<usize> {
-    diesel::sql_query(
+    diesel::sql_query(format!(
         "DELETE FROM uploads u WHERE u.created_at < $1 \
          AND NOT EXISTS (SELECT 1 FROM upload_uses x WHERE x.upload_id = u.id) \
-         AND NOT u.avatar_of IS NOT NULL",
-    )
+         AND u.avatar_of IS NULL AND NOT ({NAMED_ELSEWHERE})",
+    ))
     .bind::<diesel::sql_types::Timestamptz, _>(before)
     .execute(conn)
 }
 
 /// Removes the member's uploads nothing uses (their avatar is cleared first); how many.
 pub fn delete_unused_of(conn: &mut PgConnection, user: UserId) -> QueryResult<usize> {
-    diesel::sql_query(
+    diesel::sql_query(format!(
         "DELETE FROM uploads u WHERE u.user_id = $1 \
          AND NOT EXISTS (SELECT 1 FROM upload_uses x WHERE x.upload_id = u.id) \
-         AND NOT u.avatar_of IS NOT NULL",
-    )
+         AND u.avatar_of IS NULL AND NOT ({NAMED_ELSEWHERE})",
+    ))
     .bind::<BigInt, _>(user)
     .execute(conn)
 }

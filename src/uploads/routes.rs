@@ -28,8 +28,10 @@ pub fn configure(cfg: &mut ServiceConfig) {
         .service(remove_avatar);
 }
 
-/// The form of `POST /uploads`.
-#[derive(ToSchema)]
+/// The form of `POST /uploads`: these two fields and no other (`additionalProperties: false`;
+/// the handler reads the form field by field and refuses any other name with a `422`).
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 #[allow(dead_code)]
 pub struct UploadForm {
     /// The file. Its type is read from its bytes.

@@ -6,7 +6,7 @@ use serde_json::json;
 
 use super::*;
 use crate::helpers::{assert_problem, PASSWORD};
-use crate::support::a_thread;
+use crate::support::{a_meetup, a_thread};
 
 on_every_backend!(
     identical_bytes_are_stored_once,
@@ -50,6 +50,18 @@ async fn the_sweep_removes_unused_uploads_and_keeps_used_ones(backend: Backend) 
         .await;
     let avatar: Value = avatar.json().await.unwrap();
     let fresh_later = png(70, 40);
+    // A meetup's description records no uses, but what it names is kept.
+    let flyer = h.uploaded(&ada, png(61, 40), "flyer.png").await;
+    a_meetup(&h.app, &ada)
+        .with(
+            "description",
+            json!(format!(
+                "Our flyer: ![flyer]({})",
+                flyer["url"].as_str().unwrap()
+            )),
+        )
+        .create()
+        .await;
     let thread = a_thread(&h.app, &ada)
         .body(&format!(
             "The build fails:\n\n![error]({})",
@@ -86,7 +98,7 @@ async fn the_sweep_removes_unused_uploads_and_keeps_used_ones(backend: Backend) 
             .as_u16(),
         404
     );
-    for kept in [&used, &avatar, &recent] {
+    for kept in [&used, &avatar, &recent, &flyer] {
         assert_eq!(
             h.get(kept["url"].as_str().unwrap()).await.status().as_u16(),
             200
@@ -97,7 +109,7 @@ async fn the_sweep_removes_unused_uploads_and_keeps_used_ones(backend: Backend) 
         !h.objects().iter().any(|o| o.contains(unused_sha)),
         "the unused upload's files are gone from the store"
     );
-    assert_eq!(h.objects().len(), 9, "three files each for the three kept");
+    assert_eq!(h.objects().len(), 12, "three files each for the four kept");
 
     // Edited out of its post, the image goes at the next sweep; its thread stays.
     let edit = h

@@ -3506,7 +3506,10 @@ export interface components {
             tags?: components["schemas"]["TagNameSchema"][] | null;
             title?: string | null;
         };
-        /** @description The form of `POST /uploads`. */
+        /**
+         * @description The form of `POST /uploads`: these two fields and no other (`additionalProperties: false`;
+         *     the handler reads the form field by field and refuses any other name with a `422`).
+         */
         UploadForm: {
             /**
              * Format: binary
