@@ -114,16 +114,18 @@ pub fn touch_object(conn: &mut PgConnection, sha256: &str, size: i64) -> QueryRe
     Ok(())
 }
 
-/// Uses, over every upload of these bytes: SQL computing [`Uses`] for the upload under `u`.
-fn uses_sql() -> String {
+/// The two columns of [`Uses`] (`shown`, `used`) for the upload under the alias `u`.
+fn uses_columns() -> String {
     format!(
-        "u.avatar_of IS NOT NULL \
+        "(u.avatar_of IS NOT NULL \
          OR EXISTS (SELECT 1 FROM upload_uses x \
              LEFT JOIN threads t ON t.id = x.thread_id \
              LEFT JOIN replies r ON r.id = x.reply_id \
              LEFT JOIN threads rt ON rt.id = r.thread_id \
              WHERE x.upload_id = u.id AND ((t.id IS NOT NULL AND {}) \
-                 OR (r.id IS NOT NULL AND {} AND {})))",
+                 OR (r.id IS NOT NULL AND {} AND {})))) AS shown, \
+         (u.avatar_of IS NOT NULL \
+             OR EXISTS (SELECT 1 FROM upload_uses x WHERE x.upload_id = u.id)) AS used",
         public_sql("t"),
         public_sql("r"),
         public_sql("rt"),
@@ -141,11 +143,9 @@ struct UsesRow {
 /// How one upload is used.
 pub fn uses_of(conn: &mut PgConnection, id: UploadId) -> QueryResult<Uses> {
     let row: UsesRow = diesel::sql_query(format!(
-        "SELECT ({}) AS shown, \
-             EXISTS (SELECT 1 FROM upload_uses x WHERE x.upload_id = u.id) \
-             OR u.avatar_of IS NOT NULL AS used \
+        "SELECT {} \
          FROM uploads u WHERE u.id = $1",
-        uses_sql()
+        uses_columns()
     ))
     .bind::<BigInt, _>(id)
     .get_result(conn)?;
@@ -174,11 +174,9 @@ struct ServedRow {
 
 pub fn served(conn: &mut PgConnection, sha256: &str) -> QueryResult<Option<Served>> {
     let rows: Vec<ServedRow> = diesel::sql_query(format!(
-        "SELECT u.id, ({}) AS shown, \
-             EXISTS (SELECT 1 FROM upload_uses x WHERE x.upload_id = u.id) \
-             OR u.avatar_of IS NOT NULL AS used \
+        "SELECT u.id, {} \
          FROM uploads u WHERE u.sha256 = $1 ORDER BY u.id",
-        uses_sql()
+        uses_columns()
     ))
     .bind::<Text, _>(sha256)
     .load(conn)?;
@@ -193,11 +191,7 @@ pub fn served(conn: &mut PgConnection, sha256: &str) -> QueryResult<Option<Serve
                 used: row.used,
             })
         })
-        .min_by_key(|exposure| match exposure {
-            Exposure::Public => 0,
-            Exposure::Fresh => 1,
-            Exposure::Withdrawn => 2,
-        })
+        .min()
         .unwrap_or(Exposure::Withdrawn);
     let Some(upload) = find(conn, first.id)? else {
         return Ok(None);
@@ -223,11 +217,9 @@ pub struct Candidate {
 /// Every upload of these hashes.
 pub fn candidates(conn: &mut PgConnection, hashes: &[String]) -> QueryResult<Vec<Candidate>> {
     diesel::sql_query(format!(
-        "SELECT u.id, u.user_id, u.sha256, ({}) AS shown, \
-             EXISTS (SELECT 1 FROM upload_uses x WHERE x.upload_id = u.id) \
-             OR u.avatar_of IS NOT NULL AS used \
+        "SELECT u.id, u.user_id, u.sha256, {} \
          FROM uploads u WHERE u.sha256 = ANY($1) ORDER BY u.id",
-        uses_sql()
+        uses_columns()
     ))
     .bind::<Array<Text>, _>(hashes)
     .load(conn)
@@ -266,30 +258,6 @@ pub fn replace_uses(conn: &mut PgConnection, post: PostRef, ids: &[UploadId]) ->
         .values(rows)
         .execute(conn)?;
     Ok(())
-}
-
-/// Whether the viewer may see some post using the upload (staff see hidden ones).
-pub fn seen_in_a_post(conn: &mut PgConnection, id: UploadId, staff: bool) -> QueryResult<bool> {
-    let rule = |alias: &str| {
-        if staff {
-            format!("{alias}.deleted_at IS NULL")
-        } else {
-            public_sql(alias)
-        }
-    };
-    diesel::select(diesel::dsl::sql::<Bool>(&format!(
-        "EXISTS (SELECT 1 FROM upload_uses x \
-             LEFT JOIN threads t ON t.id = x.thread_id \
-             LEFT JOIN replies r ON r.id = x.reply_id \
-             LEFT JOIN threads rt ON rt.id = r.thread_id \
-             WHERE x.upload_id = {} AND ((t.id IS NOT NULL AND {}) \
-                 OR (r.id IS NOT NULL AND {} AND {})))",
-        id.get(),
-        rule("t"),
-        rule("r"),
-        rule("rt")
-    )))
-    .get_result(conn)
 }
 
 /// The member's picture is this upload (or none) from now on.

@@ -101,8 +101,9 @@ pub struct Uses {
     pub used: bool,
 }
 
-/// Who a file is served to.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// Who a file is served to; ordered from the most exposed (of several uploads of the same
+/// bytes, the most exposed decides).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Exposure {
     /// Everyone, cached by anyone for a year (its name is its content).
     Public,

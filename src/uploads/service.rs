@@ -121,8 +121,8 @@ pub fn metadata(
     let own = viewer.is_some_and(|v| Some(v.id) == upload.user_id);
     let staff = viewer.is_some_and(User::is_staff);
     let exposure = rules::exposure(model::uses_of(conn, id)?);
-    let may_see =
-        own || staff || exposure == Exposure::Public || model::seen_in_a_post(conn, id, false)?;
+    // A post anyone may see showing it makes it public.
+    let may_see = own || staff || exposure == Exposure::Public;
     if !may_see {
         return Err(ApiError::NotFound);
     }
