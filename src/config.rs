@@ -648,6 +648,9 @@ pub struct LevelThresholds {
     pub posts: u32,
     /// Replies by others in the member's threads.
     pub replies_received: u32,
+    /// The member's replies chosen as a thread's solution (and still shown).
+    #[serde(default)]
+    pub solutions: u32,
 }
 
 /// What a `new` account may do.

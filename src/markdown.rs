@@ -249,6 +249,42 @@ pub fn excerpt(markdown: &str, max_chars: usize) -> String {
     cut
 }
 
+/// The start of a post as HTML, for showing an answer under its question: whole top-level
+/// blocks (paragraphs, lists, code) while their text stays within `budget` characters; when
+/// even the first is longer, its plain text cut to the budget.
+pub fn excerpt_html(markdown: &str, budget: usize) -> String {
+    let mut depth = 0usize;
+    let mut end = 0;
+    let mut used = 0;
+    for (event, range) in Parser::new_ext(markdown, options()).into_offset_iter() {
+        match event {
+            Event::Start(_) => depth += 1,
+            Event::End(_) => {
+                depth -= 1;
+                if depth == 0 {
+                    let chars = plain_text(&markdown[end..range.end], budget + 1)
+                        .chars()
+                        .count();
+                    if used + chars > budget {
+                        break;
+                    }
+                    used += chars;
+                    end = range.end;
+                }
+            }
+            _ => {}
+        }
+    }
+    if end == 0 {
+        let text = excerpt(markdown, budget)
+            .replace('&', "&amp;")
+            .replace('<', "&lt;")
+            .replace('>', "&gt;");
+        return format!("<p>{text}</p>");
+    }
+    render(&markdown[..end])
+}
+
 /// The text a reader sees (no markup, whitespace collapsed), about `budget` characters at
 /// most: what search indexes and cuts snippets from.
 pub fn plain_text(markdown: &str, budget: usize) -> String {
@@ -370,6 +406,26 @@ mod tests {
         assert!(!html.contains("/admin"), "{html}");
         let escaped = render("@<script>alert(1)</script>");
         assert!(!escaped.contains("<script"), "{escaped}");
+    }
+
+    #[test]
+    fn html_excerpts_keep_whole_blocks_within_the_budget() {
+        let post = "Use `Arc`:\n\n```rust\nlet a = Arc::new(1);\n```\n\nThen a long tail. "
+            .to_string()
+            + &"word ".repeat(100);
+        let html = excerpt_html(&post, 60);
+        assert!(html.contains("<code>Arc</code>"), "{html}");
+        assert!(html.contains("Arc::new(1)"), "{html}");
+        assert!(!html.contains("long tail"), "{html}");
+        let only_long = excerpt_html(&format!("<b>{}</b>", "x".repeat(100)), 20);
+        assert_eq!(only_long, format!("<p>{}…</p>", "x".repeat(19)));
+        let short = excerpt_html("Just *this* & that", 50);
+        assert!(
+            short.contains("<p>Just <em>this</em> &amp; that</p>"),
+            "{short}"
+        );
+        let escaped = excerpt_html(&format!("`<x>` {}", "y".repeat(50)), 10);
+        assert!(escaped.starts_with("<p>&lt;x&gt; y"), "{escaped}");
     }
 
     #[test]

@@ -411,6 +411,7 @@ diesel::table! {
         votes -> Int4,
         document -> Tsvector,
         title_document -> Tsvector,
+        solved -> Nullable<Bool>,
     }
 }
 
@@ -466,6 +467,17 @@ diesel::table! {
         locked -> Bool,
         hidden -> Bool,
         deleted -> Bool,
+        answers -> Int4,
+        created_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    thread_solutions (thread_id) {
+        thread_id -> Int8,
+        reply_id -> Int8,
+        chosen_by -> Nullable<Int8>,
+        chosen_at -> Timestamptz,
     }
 }
 
@@ -504,6 +516,7 @@ diesel::table! {
         deleted_at -> Nullable<Timestamptz>,
         created_at -> Timestamptz,
         updated_at -> Timestamptz,
+        solved -> Bool,
     }
 }
 
@@ -664,6 +677,9 @@ diesel::joinable!(report_claims -> users (moderator_id));
 diesel::joinable!(sessions -> users (user_id));
 diesel::joinable!(tag_subscriptions -> users (user_id));
 diesel::joinable!(thread_activity -> threads (thread_id));
+diesel::joinable!(thread_solutions -> replies (reply_id));
+diesel::joinable!(thread_solutions -> threads (thread_id));
+diesel::joinable!(thread_solutions -> users (chosen_by));
 diesel::joinable!(thread_subscriptions -> threads (thread_id));
 diesel::joinable!(thread_subscriptions -> users (user_id));
 diesel::joinable!(thread_votes -> threads (thread_id));
@@ -717,6 +733,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     tag_subscriptions,
     tags,
     thread_activity,
+    thread_solutions,
     thread_subscriptions,
     thread_votes,
     threads,

@@ -96,6 +96,10 @@ crate::text_enum! {
         AppealOverturned => "appeal_overturned",
         /// An admin pinned a member's trust level, or let it be computed again.
         SetTrustLevel => "set_trust_level",
+        /// A thread's author or staff marked a reply as its solution (`threads` writes it).
+        MarkSolution => "mark_solution",
+        /// They removed it.
+        UnmarkSolution => "unmark_solution",
     }
 }
 
@@ -384,5 +388,12 @@ mod tests {
         };
         let names: Vec<&str> = fields.keys().map(String::as_str).collect();
         assert_eq!(names, ["reason", "until"]);
+    }
+
+    #[test]
+    fn the_solution_actions_are_the_ones_threads_write() {
+        use crate::threads::model::solutions::{LOG_MARK, LOG_UNMARK};
+        assert_eq!(LogAction::MarkSolution.as_str(), LOG_MARK);
+        assert_eq!(LogAction::UnmarkSolution.as_str(), LOG_UNMARK);
     }
 }

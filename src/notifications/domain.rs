@@ -33,6 +33,8 @@ crate::text_enum! {
         AccountSuspended => "account_suspended",
         AccountUnsuspended => "account_unsuspended",
         AppealDecided => "appeal_decided",
+        /// The member's reply was marked as the solution of its thread.
+        Solution => "solution",
     }
 }
 

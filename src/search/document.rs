@@ -75,6 +75,9 @@ pub struct Document {
     pub languages: Vec<String>,
     /// The votes, bucketed ([`votes_bucket`]): better voted ranks first among equals.
     pub votes: i32,
+    /// Threads: whether a solution readers see is marked.
+    #[serde(default)]
+    pub solved: Option<bool>,
 }
 
 /// Votes as ranking sees them: 0 for none or a negative score, then 1, 2–3, 4–7, 8–15… as 1,
@@ -176,6 +179,9 @@ struct ThreadRow {
     updated_at: DateTime<Utc>,
     #[diesel(sql_type = diesel::sql_types::Integer)]
     score: i32,
+    /// The thread's (a reply carries its thread's, unused).
+    #[diesel(sql_type = diesel::sql_types::Bool)]
+    solved: bool,
 }
 
 impl ThreadRow {
@@ -195,6 +201,7 @@ impl ThreadRow {
             skills: Vec::new(),
             languages: Vec::new(),
             votes: votes_bucket(self.score),
+            solved: (kind == Kind::Thread).then_some(self.solved),
         }
     }
 }
@@ -237,6 +244,7 @@ impl MentorRow {
             skills: self.skills,
             languages: self.languages,
             votes: 0,
+            solved: None,
         }
     }
 }
@@ -280,6 +288,7 @@ impl MeetupRow {
             skills: Vec::new(),
             languages: Vec::new(),
             votes: 0,
+            solved: None,
         }
     }
 }
@@ -288,7 +297,7 @@ impl MeetupRow {
 fn threads_sql() -> String {
     format!(
         "SELECT t.id, NULL::bigint AS parent_id, t.title, t.body, t.tags, \
-                u.username, t.created_at, t.updated_at, t.score \
+                u.username, t.created_at, t.updated_at, t.score, t.solved \
          FROM threads t JOIN users u ON u.id = t.author_id \
          WHERE {}",
         visibility::public_sql("t")
@@ -299,7 +308,7 @@ fn threads_sql() -> String {
 fn replies_sql() -> String {
     format!(
         "SELECT r.id, r.thread_id AS parent_id, t.title, r.body, t.tags, \
-                u.username, r.created_at, r.updated_at, r.score \
+                u.username, r.created_at, r.updated_at, r.score, t.solved \
          FROM replies r JOIN threads t ON t.id = r.thread_id JOIN users u ON u.id = r.author_id \
          WHERE {} AND {}",
         visibility::public_sql("r"),

@@ -36,6 +36,8 @@ pub struct SearchParams {
     pub limit: Option<i64>,
     #[param(minimum = 0, maximum = 1000)]
     pub offset: Option<i64>,
+    /// Only threads with (`true`) or without (`false`) a solution.
+    pub solved: Option<bool>,
     /// Only meetups in this city (any case).
     #[param(min_length = 1, max_length = 100)]
     pub city: Option<String>,
@@ -56,6 +58,8 @@ pub struct SearchQuery {
     pub tag: Option<String>,
     pub limit: usize,
     pub offset: usize,
+    /// Threads only: with or without a solution.
+    pub solved: Option<bool>,
     /// Meetups only: their city, and a range their start falls in.
     pub city: Option<String>,
     pub from: Option<DateTime<Utc>>,
@@ -104,6 +108,18 @@ impl SearchQuery {
                 v.add("to", "must be after from".into());
             }
         }
+        let for_other_kinds = matches!(kind, Some(Some(k)) if k != Kind::Thread)
+            || city.is_some()
+            || from.is_some()
+            || to.is_some();
+        if params.solved.is_some() && for_other_kinds {
+            v.add(
+                "solved",
+                "only threads have solutions: use it without type, or with type=thread, and \
+                 without meetup filters"
+                    .into(),
+            );
+        }
         v.finish()?;
         Ok(SearchQuery {
             text: text.unwrap_or_default(),
@@ -111,6 +127,7 @@ impl SearchQuery {
             tag: tag.flatten(),
             limit: limit.unwrap_or(DEFAULT_LIMIT),
             offset: offset.unwrap_or(0),
+            solved: params.solved,
             city,
             from,
             to,
@@ -164,6 +181,7 @@ mod tests {
             tag: None,
             limit: None,
             offset: None,
+            solved: None,
             city: None,
             from: None,
             to: None,
@@ -188,6 +206,7 @@ mod tests {
             tag: Some("Not A Tag".into()),
             limit: Some(51),
             offset: Some(1001),
+            solved: Some(true),
             city: Some(" ".into()),
             from: Some("yesterday".into()),
             to: Some("2026-13-01T00:00:00Z".into()),
@@ -202,6 +221,23 @@ mod tests {
             fields,
             ["city", "from", "limit", "offset", "q", "tag", "to", "type"]
         );
+    }
+
+    #[test]
+    fn only_threads_are_filtered_by_a_solution() {
+        let mut p = params("x");
+        p.solved = Some(true);
+        assert_eq!(SearchQuery::parse(p).expect("valid").solved, Some(true));
+        for (kind, city) in [(Some("reply"), None), (None, Some("Berlin"))] {
+            let mut p = params("x");
+            p.solved = Some(false);
+            p.kind = kind.map(String::from);
+            p.city = city.map(String::from);
+            let Err(ApiError::Validation(errors)) = SearchQuery::parse(p) else {
+                panic!("accepted solved with {kind:?} {city:?}");
+            };
+            assert!(errors.contains_key("solved"), "{errors:?}");
+        }
     }
 
     #[test]

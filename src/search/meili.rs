@@ -59,6 +59,8 @@ pub struct IndexedDocument {
     pub languages: Vec<String>,
     /// Votes, bucketed: a custom ranking rule puts better-voted documents first among equals.
     pub votes: i32,
+    /// Threads: whether a solution readers see is marked (filterable).
+    pub solved: Option<bool>,
 }
 
 impl IndexedDocument {
@@ -83,6 +85,7 @@ impl IndexedDocument {
             skills: document.skills.clone(),
             languages: document.languages.clone(),
             votes: document.votes,
+            solved: document.solved,
         }
     }
 }
@@ -245,6 +248,7 @@ pub fn index_settings(synonym_groups: &[Vec<String>]) -> Settings {
             "skills",
             "languages",
             "thread_id",
+            "solved",
         ])
         .with_sortable_attributes(["created_at", "starts_at"])
         .with_ranking_rules(RANKING_RULES)
@@ -694,6 +698,20 @@ pub fn filter_of(query: &SearchQuery) -> Option<String> {
     if let Some(tag) = &query.tag {
         parts.push(format!("tags = {}", quoted(tag)));
     }
+    if let Some(solved) = query.solved {
+        if query.kind.is_none() {
+            parts.push(format!("type = {}", quoted(Kind::Thread.as_str())));
+        }
+        // `!=` also matches a document indexed before threads carried the attribute.
+        parts.push(
+            if solved {
+                "solved = true"
+            } else {
+                "solved != true"
+            }
+            .to_string(),
+        );
+    }
     if query.filters_meetups() && query.kind.is_none() {
         parts.push(format!("type = {}", quoted(Kind::Meetup.as_str())));
     }
@@ -761,6 +779,7 @@ mod tests {
             tag: None,
             limit: 20,
             offset: 0,
+            solved: None,
             city: None,
             from: None,
             to: None,
@@ -771,6 +790,12 @@ mod tests {
         assert_eq!(
             filter_of(&query).as_deref(),
             Some("type = \"reply\" AND tags = \"rust\"")
+        );
+        query.kind = None;
+        query.solved = Some(false);
+        assert_eq!(
+            filter_of(&query).as_deref(),
+            Some("tags = \"rust\" AND type = \"thread\" AND solved != true")
         );
     }
 
@@ -783,6 +808,7 @@ mod tests {
             tag: None,
             limit: 20,
             offset: 0,
+            solved: None,
             city: Some("Saint \"Quote\" \\ Town".into()),
             from: Some(from),
             to: None,
@@ -817,6 +843,7 @@ mod tests {
             skills: vec![],
             languages: vec![],
             votes: 2,
+            solved: None,
         };
         let indexed = IndexedDocument::of(&reply);
         assert_eq!(indexed.uid, "reply-9");

@@ -229,6 +229,7 @@ impl Postgres {
 /// A query's filters.
 struct Filters<'a> {
     kind: Option<Kind>,
+    solved: Option<bool>,
     tag: Option<&'a str>,
     city: Option<&'a str>,
     from: Option<DateTime<Utc>>,
@@ -240,9 +241,11 @@ impl<'a> Filters<'a> {
         // Only meetups have a city and a start.
         let kind = query
             .kind
-            .or(query.filters_meetups().then_some(Kind::Meetup));
+            .or(query.filters_meetups().then_some(Kind::Meetup))
+            .or(query.solved.map(|_| Kind::Thread));
         Filters {
             kind,
+            solved: query.solved,
             tag: query.tag.as_deref(),
             city: query.city.as_deref(),
             from: query.from,
@@ -269,7 +272,7 @@ impl<'a> Filters<'a> {
             binds.push(format!("#{tag}"));
             n += 1;
         }
-        let (meetup_columns, more) = self.meetup_conditions(n);
+        let (meetup_columns, more) = self.field_conditions(n);
         binds.extend(more);
         (lexemes, columns + &meetup_columns, binds)
     }
@@ -289,13 +292,18 @@ impl<'a> Filters<'a> {
             binds.push(tag.to_string());
             n += 1;
         }
-        let (columns, more) = self.meetup_conditions(n);
+        let (columns, more) = self.field_conditions(n);
         binds.extend(more);
         (sql + &columns, binds)
     }
 
-    fn meetup_conditions(&self, first_bind: usize) -> (String, Vec<String>) {
-        let mut sql = String::new();
+    fn field_conditions(&self, first_bind: usize) -> (String, Vec<String>) {
+        let mut sql = match self.solved {
+            // A document written before threads carried the column counts as unsolved.
+            Some(true) => " AND d.solved".to_string(),
+            Some(false) => " AND d.solved IS NOT TRUE".to_string(),
+            None => String::new(),
+        };
         let mut binds = Vec::new();
         let mut n = first_bind;
         if let Some(city) = self.city {
@@ -511,7 +519,8 @@ pub fn upsert(conn: &mut PgConnection, documents: &[Document]) -> QueryResult<()
                      parent_id = EXCLUDED.parent_id, title = EXCLUDED.title, \
                      body = EXCLUDED.body, tags = EXCLUDED.tags, username = EXCLUDED.username, \
                      fields = EXCLUDED.fields, created_at = EXCLUDED.created_at, \
-                     updated_at = EXCLUDED.updated_at, votes = EXCLUDED.votes \
+                     updated_at = EXCLUDED.updated_at, votes = EXCLUDED.votes, \
+                     solved = EXCLUDED.solved \
                  RETURNING document) \
              INSERT INTO search_lexemes (lexeme) \
              SELECT DISTINCT lexeme FROM written, unnest(tsvector_to_array(document)) AS lexeme \
@@ -543,6 +552,7 @@ fn row_json(document: &Document) -> serde_json::Value {
         "created_at": document.created_at,
         "updated_at": document.updated_at,
         "votes": document.votes,
+        "solved": document.solved,
     })
 }
 
@@ -676,7 +686,7 @@ pub mod rebuild {
 
 /// The columns a document is written to, and their types in `jsonb_to_recordset`.
 const COLUMNS: &str = "kind, source_id, parent_id, title, body, tags, username, fields, \
-                       created_at, updated_at, votes";
+                       created_at, updated_at, votes, solved";
 const RECORD: &str = "kind text, source_id bigint, parent_id bigint, title text, body text, \
                       tags text[], username text, fields jsonb, created_at timestamptz, \
-                      updated_at timestamptz, votes integer";
+                      updated_at timestamptz, votes integer, solved boolean";

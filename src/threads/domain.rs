@@ -28,6 +28,18 @@ impl Sort {
     }
 }
 
+/// A question listing's filter (`status=`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum ThreadStatus {
+    /// No reply from anyone but the thread's author.
+    Unanswered,
+    /// No solution a reader can see.
+    Unsolved,
+    /// A solution a reader can see.
+    Solved,
+}
+
 /// Where the previous page ended, in the sort's own key.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[serde(untagged)]

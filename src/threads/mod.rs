@@ -43,10 +43,11 @@ use crate::feature::{no_jobs, Feature};
 
 pub const FEATURE: Feature = Feature::api(Doc::openapi, routes::configure, no_jobs);
 
-/// `Sort` is named only by a query parameter, which does not collect its schema.
+/// `Sort` and `ThreadStatus` are named only by query parameters, which do not collect their
+/// schemas.
 #[derive(OpenApi)]
 #[openapi(
     tags((name = "threads", description = "Threads, replies, votes and tags")),
-    components(schemas(domain::Sort))
+    components(schemas(domain::Sort, domain::ThreadStatus))
 )]
 struct Doc;

@@ -6,7 +6,7 @@ use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
 use utoipa_actix_web::service_config::ServiceConfig;
 
-use super::domain::{self, Sort};
+use super::domain::{self, Sort, ThreadStatus};
 use super::model::{ThreadFilter, VoteTarget};
 use super::service;
 use super::views::{PreviewView, ReplyView, TagList, ThreadSummary, ThreadView, VoteView};
@@ -35,6 +35,8 @@ pub fn configure(cfg: &mut ServiceConfig) {
         .service(update_reply)
         .service(delete_reply)
         .service(vote_on_reply)
+        .service(choose_solution)
+        .service(remove_solution)
         .service(preview_markdown);
 }
 
@@ -59,6 +61,9 @@ pub struct ThreadListQuery {
     pub author: Option<String>,
     /// `latest` (default: newest first), `active` (latest activity first) or `top` (score).
     pub sort: Option<Sort>,
+    /// Questions only: `unanswered` (no reply from anyone but the author), `unsolved` (no
+    /// solution) or `solved`.
+    pub status: Option<ThreadStatus>,
     #[param(minimum = 1, maximum = 100)]
     pub limit: Option<i64>,
     /// `next_cursor` of the previous page.
@@ -92,6 +97,7 @@ pub async fn list_threads(
         sort: listing.sort,
         tag: listing.tag,
         author_id: None,
+        status: query.status,
         after: listing.after,
         audience: Audience::of(viewer.as_ref()),
         limit: listing.limit,
@@ -391,6 +397,69 @@ pub async fn delete_reply(
 ) -> Result<HttpResponse, ApiError> {
     let id = id.into_inner();
     db::write(&pool, move |conn| service::delete_reply(conn, id, &actor)).await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SolutionRequest {
+    /// A reply of this thread that readers see.
+    pub reply_id: ReplyId,
+}
+
+/// Mark a reply as the thread's solution (the thread's author or staff); another choice
+/// replaces it. The reply's author is told (`solution`).
+#[utoipa::path(
+    tag = "threads",
+    security(("bearer_auth" = [])),
+    params(("id" = i64, Path, description = "Thread id")),
+    request_body = SolutionRequest,
+    responses(
+        (status = 200, description = "The thread with its `solution`", body = ThreadView),
+        (status = 403, description = "Not the thread's author nor staff (`not_author`), or suspended"),
+        (status = 404, description = "No such thread"),
+        (status = 422, description = "Not a reply of this thread that readers see (`invalid_solution`)"),
+    )
+)]
+#[put("/threads/{id}/solution")]
+pub async fn choose_solution(
+    ActiveUser(actor): ActiveUser,
+    id: web::Path<ThreadId>,
+    body: Json<SolutionRequest>,
+    pool: web::Data<DbPool>,
+    settings: web::Data<Settings>,
+) -> Result<HttpResponse, ApiError> {
+    let (id, reply) = (id.into_inner(), body.reply_id);
+    let thread = db::write(&pool, move |conn| {
+        service::solutions::choose(conn, id, reply, &actor, &settings.trust)
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(thread))
+}
+
+/// Remove the thread's solution (the thread's author or staff).
+#[utoipa::path(
+    tag = "threads",
+    security(("bearer_auth" = [])),
+    params(("id" = i64, Path, description = "Thread id")),
+    responses(
+        (status = 204, description = "No solution now"),
+        (status = 403, description = "Not the thread's author nor staff (`not_author`), or suspended"),
+        (status = 404, description = "No such thread"),
+    )
+)]
+#[delete("/threads/{id}/solution")]
+pub async fn remove_solution(
+    ActiveUser(actor): ActiveUser,
+    id: web::Path<ThreadId>,
+    pool: web::Data<DbPool>,
+    settings: web::Data<Settings>,
+) -> Result<HttpResponse, ApiError> {
+    let id = id.into_inner();
+    db::write(&pool, move |conn| {
+        service::solutions::remove(conn, id, &actor, &settings.trust)
+    })
+    .await?;
     Ok(HttpResponse::NoContent().finish())
 }
 

@@ -19,6 +19,23 @@ pub fn ensure_can_modify(actor: &User, author_id: UserId) -> Result<(), ApiError
     }
 }
 
+/// The thread's author and staff choose (and remove) its solution.
+pub fn ensure_can_choose_solution(actor: &User, thread_author: UserId) -> Result<(), ApiError> {
+    if actor.id == thread_author || actor.is_staff() {
+        Ok(())
+    } else {
+        Err(ApiError::forbidden(
+            "not_author",
+            "Only the thread's author or a moderator can choose its solution.",
+        ))
+    }
+}
+
+/// A solution must be a reply of the thread that readers see.
+pub fn invalid_solution(detail: &str) -> ApiError {
+    ApiError::unprocessable("invalid_solution", detail)
+}
+
 /// Nobody votes on their own post.
 pub fn ensure_can_vote(actor: &User, author_id: UserId) -> Result<(), ApiError> {
     if actor.id == author_id {
@@ -53,6 +70,14 @@ mod tests {
         assert!(ensure_can_modify(&user(2, Role::Member), UserId(1)).is_err());
         assert!(ensure_can_modify(&user(2, Role::Moderator), UserId(1)).is_ok());
         assert!(ensure_can_modify(&user(2, Role::Admin), UserId(1)).is_ok());
+    }
+
+    #[test]
+    fn the_thread_s_author_and_staff_choose_its_solution() {
+        assert!(ensure_can_choose_solution(&user(1, Role::Member), UserId(1)).is_ok());
+        assert!(ensure_can_choose_solution(&user(2, Role::Member), UserId(1)).is_err());
+        assert!(ensure_can_choose_solution(&user(2, Role::Moderator), UserId(1)).is_ok());
+        assert!(ensure_can_choose_solution(&user(2, Role::Admin), UserId(1)).is_ok());
     }
 
     #[test]

@@ -7,7 +7,36 @@ use utoipa::ToSchema;
 use crate::accounts::views::MemberSummary;
 use crate::ids::{ReplyId, ThreadId};
 
+use super::model::solutions::SolutionRow;
 use super::model::{AuthorRow, ReplyRow, ThreadRow, ThreadSummaryRow};
+
+/// How much of a solution the thread shows under its question.
+pub const SOLUTION_EXCERPT_CHARS: usize = 400;
+
+/// The reply chosen as a thread's solution, as the thread shows it under the question.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct SolutionView {
+    pub reply_id: ReplyId,
+    /// The reply's author.
+    pub author: MemberSummary,
+    /// The reply's first blocks, rendered and sanitised like `body_html`.
+    pub excerpt_html: String,
+    /// Who chose it: the thread's author or a moderator (null once their account is gone).
+    pub chosen_by: Option<MemberSummary>,
+    pub chosen_at: DateTime<Utc>,
+}
+
+impl SolutionView {
+    pub fn new(row: SolutionRow) -> Self {
+        SolutionView {
+            reply_id: row.reply_id,
+            author: row.author.summary(),
+            excerpt_html: crate::markdown::excerpt_html(&row.body, SOLUTION_EXCERPT_CHARS),
+            chosen_by: row.chosen_by.map(AuthorRow::summary),
+            chosen_at: row.chosen_at,
+        }
+    }
+}
 
 impl AuthorRow {
     pub fn summary(self) -> MemberSummary {
@@ -41,6 +70,10 @@ pub struct ThreadView {
     /// The caller's vote (1, 0 or -1), when signed in.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub my_vote: Option<i16>,
+    /// Whether a reply readers see is marked as the solution.
+    pub solved: bool,
+    /// That reply, to show under the question (null when unsolved).
+    pub solution: Option<SolutionView>,
 }
 
 impl ThreadView {
@@ -61,6 +94,8 @@ impl ThreadView {
             updated_at: row.updated_at,
             last_activity_at: row.last_activity_at,
             my_vote,
+            solved: row.solved,
+            solution: None,
         }
     }
 }
@@ -81,6 +116,8 @@ pub struct ThreadSummary {
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
     pub last_activity_at: DateTime<Utc>,
+    /// Whether a reply readers see is marked as the solution.
+    pub solved: bool,
 }
 
 impl ThreadSummary {
@@ -99,6 +136,7 @@ impl ThreadSummary {
             created_at: row.created_at,
             updated_at: row.updated_at,
             last_activity_at: row.last_activity_at,
+            solved: row.solved,
         }
     }
 }

@@ -19,6 +19,8 @@ struct ActivityRow {
     posts: i64,
     #[diesel(sql_type = BigInt)]
     replies_received: i64,
+    #[diesel(sql_type = BigInt)]
+    solutions: i64,
     #[diesel(sql_type = Nullable<Timestamptz>)]
     last_moderated_at: Option<DateTime<Utc>>,
     #[diesel(sql_type = Text)]
@@ -45,7 +47,11 @@ pub fn activity(
                 AS posts, \
                 (SELECT count(*) FROM (SELECT 1 FROM threads t JOIN replies r ON r.thread_id = t.id \
                      WHERE t.author_id = u.id AND r.author_id <> u.id \
-                       AND r.deleted_at IS NULL AND NOT r.hidden LIMIT $2) x) AS replies_received \
+                       AND r.deleted_at IS NULL AND NOT r.hidden LIMIT $2) x) AS replies_received, \
+                (SELECT count(*) FROM (SELECT 1 FROM replies r \
+                     JOIN thread_solutions s ON s.reply_id = r.id \
+                     WHERE r.author_id = u.id AND r.deleted_at IS NULL AND NOT r.hidden \
+                     LIMIT $2) s) AS solutions \
          FROM users u WHERE u.id = $1 AND u.deleted_at IS NULL",
     )
     .bind::<BigInt, _>(user)
@@ -61,6 +67,7 @@ pub fn activity(
                 joined_at: row.created_at,
                 posts: row.posts,
                 replies_received: row.replies_received,
+                solutions: row.solutions,
                 last_moderated_at: row.last_moderated_at,
             },
         )

@@ -17,6 +17,9 @@ pub struct Activity {
     pub posts: i64,
     /// Replies by others in the member's threads (counted up to the highest threshold).
     pub replies_received: i64,
+    /// The member's replies chosen as solutions, still shown (counted up to the highest
+    /// threshold).
+    pub solutions: i64,
     /// The last moderation action against the member that still stands.
     pub last_moderated_at: Option<DateTime<Utc>>,
 }
@@ -25,6 +28,7 @@ fn meets(activity: &Activity, needs: &LevelThresholds, now: DateTime<Utc>) -> bo
     now - activity.joined_at >= Duration::days(i64::from(needs.days))
         && activity.posts >= i64::from(needs.posts)
         && activity.replies_received >= i64::from(needs.replies_received)
+        && activity.solutions >= i64::from(needs.solutions)
 }
 
 /// The level a member's activity earns: the highest whose every threshold is met; `member`
@@ -51,7 +55,7 @@ pub fn level_for(activity: &Activity, settings: &TrustSettings, now: DateTime<Ut
 pub fn count_cap(settings: &TrustSettings) -> i64 {
     [&settings.basic, &settings.member, &settings.regular]
         .iter()
-        .map(|t| i64::from(t.posts.max(t.replies_received)))
+        .map(|t| i64::from(t.posts.max(t.replies_received).max(t.solutions)))
         .max()
         .unwrap_or(0)
 }
@@ -62,6 +66,7 @@ pub fn unlock_hint(settings: &TrustSettings) -> String {
         days,
         posts,
         replies_received,
+        solutions,
     } = settings.basic;
     let mut needs = vec![format!(
         "{days} day{} after joining",
@@ -74,6 +79,12 @@ pub fn unlock_hint(settings: &TrustSettings) -> String {
         needs.push(format!(
             "{replies_received} repl{} from others",
             if replies_received == 1 { "y" } else { "ies" }
+        ));
+    }
+    if solutions > 0 {
+        needs.push(format!(
+            "{solutions} repl{} marked as a solution",
+            if solutions == 1 { "y" } else { "ies" }
         ));
     }
     format!(
@@ -245,6 +256,7 @@ mod tests {
             joined_at: now - Duration::days(days),
             posts,
             replies_received: received,
+            solutions: 1,
             last_moderated_at: None,
         }
     }
@@ -275,6 +287,10 @@ mod tests {
             level_for(&activity(30, 50, 20, now), &s, now),
             TrustLevel::Regular
         );
+        // By default a regular has had an answer marked as the solution.
+        let mut unsolved = activity(30, 50, 20, now);
+        unsolved.solutions = 0;
+        assert_eq!(level_for(&unsolved, &s, now), TrustLevel::Member);
         let mut unverified = activity(30, 50, 20, now);
         unverified.email_verified = false;
         assert_eq!(level_for(&unverified, &s, now), TrustLevel::New);

@@ -373,6 +373,12 @@ fn member_writes() -> Vec<(Method, &'static str, Option<Value>)> {
             Some(json!({"value": 1})),
         ),
         (
+            Method::PUT,
+            "/api/v1/threads/{id}/solution",
+            Some(json!({"reply_id": 1})),
+        ),
+        (Method::DELETE, "/api/v1/threads/{id}/solution", None),
+        (
             Method::POST,
             "/api/v1/markdown/preview",
             Some(json!({"body": "*hi*"})),

@@ -23,16 +23,19 @@ fn graduated(s: &mut Settings) {
         days: 0,
         posts: 2,
         replies_received: 0,
+        solutions: 0,
     };
     s.trust.member = devforum::config::LevelThresholds {
         days: 0,
         posts: 2,
         replies_received: 2,
+        solutions: 0,
     };
     s.trust.regular = devforum::config::LevelThresholds {
         days: 30,
         posts: 50,
         replies_received: 20,
+        solutions: 1,
     };
 }
 
@@ -319,6 +322,42 @@ async fn replies_received_raise_the_author_and_a_moderation_action_holds_them_ba
         .await;
     assert_eq!(hidden.status().as_u16(), 200);
     assert_eq!(app.level_of("ada").await, "basic");
+}
+
+#[tokio::test]
+async fn solutions_received_count_towards_trust_while_they_are_shown() {
+    // Regular needs what `member` needs and one solution.
+    let app = spawn_graduated(|s| {
+        s.trust.regular = devforum::config::LevelThresholds {
+            days: 0,
+            posts: 2,
+            replies_received: 0,
+            solutions: 1,
+        };
+    })
+    .await;
+    let (ada, bob) = (app.member("ada").await, app.member("bob").await);
+    let thread = json(app.write_thread(&ada, "How do I do this?", "Help").await).await["id"]
+        .as_i64()
+        .expect("id");
+    let answer = app.reply_id(&bob, thread, "Like this").await;
+    app.reply_id(&bob, thread, "Or like that").await;
+    assert_eq!(app.level_of("bob").await, "basic");
+
+    app.choose_solution(&ada, thread, answer).await;
+    assert_eq!(app.level_of("bob").await, "regular");
+
+    // Removed, the solution no longer counts.
+    let removed = app
+        .call(
+            Method::DELETE,
+            &format!("/api/v1/threads/{thread}/solution"),
+            Some(&ada.access_token),
+            None,
+        )
+        .await;
+    assert_eq!(removed.status().as_u16(), 204);
+    assert_eq!(app.level_of("bob").await, "basic");
 }
 
 #[tokio::test]

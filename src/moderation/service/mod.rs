@@ -200,12 +200,13 @@ pub(super) fn apply_hidden(
             let (thread, _) =
                 threads::model::find_thread(conn, reply.thread_id)?.ok_or(ApiError::NotFound)?;
             threads::model::set_reply_hidden(conn, id, hidden)?;
-            threads::model::bump_reply_count(
+            threads::model::count_reply(
                 conn,
                 reply.thread_id,
+                reply.author_id,
                 if hidden { -1 } else { 1 },
-                false,
             )?;
+            threads::service::solutions::after_reply_changed(conn, id)?;
             search::enqueue(conn, id)?;
             Ok(Some(Hidden {
                 author_id: reply.author_id,

@@ -250,6 +250,7 @@ pub fn headline(kind: NotificationKind, actor: &str, title: &str, count: i32) ->
         K::AccountSuspended => "Your account was suspended".to_string(),
         K::AccountUnsuspended => "Your account's suspension was lifted".to_string(),
         K::AppealDecided => "Your appeal was decided".to_string(),
+        K::Solution => format!("{actor} marked your reply as the solution to “{title}”"),
     }
 }
 

@@ -469,3 +469,59 @@ pub(super) async fn reindex_rebuilds_the_index_from_the_database(engine: Engine)
     app.search_until("q=pelican", FRESHNESS, |b| has_hit(b, "thread", after))
         .await;
 }
+
+pub(super) async fn threads_are_filtered_by_having_a_solution(engine: Engine) {
+    let app = spawn_on(&engine).await;
+    let (ada, bob) = (app.member("ada").await, app.member("bob").await);
+    let open = app
+        .post_thread(&ada, "Quokka question open", "Still open.", &["rust"])
+        .await;
+    let solved = app
+        .post_thread(&ada, "Quokka question solved", "Answered.", &["rust"])
+        .await;
+    let answer = app.post_reply(&bob, solved, "Quokka answer.").await;
+    app.search_until("q=quokka", FRESHNESS, |b| b["estimated_total"] == 3)
+        .await;
+
+    app.choose_solution(&ada, solved, answer).await;
+    let (found, _) = app
+        .search_until("q=quokka&solved=true", FRESHNESS, |b| {
+            hit_refs(b) == [("thread".to_string(), solved)]
+        })
+        .await;
+    assert_eq!(found["estimated_total"], 1);
+    // `solved=false` finds the open thread and no replies; with an empty query too.
+    let unsolved = app.search("q=quokka&solved=false").await;
+    assert_eq!(hit_refs(&unsolved), [("thread".to_string(), open)]);
+    let recent = app.search("solved=true").await;
+    assert_eq!(hit_refs(&recent), [("thread".to_string(), solved)]);
+
+    // Removing the solution is synced like any other change.
+    let removed = app
+        .call(
+            reqwest::Method::DELETE,
+            &format!("/api/v1/threads/{solved}/solution"),
+            Some(&ada.access_token),
+            None,
+        )
+        .await;
+    assert_eq!(removed.status().as_u16(), 204);
+    app.search_until("q=quokka&solved=true", FRESHNESS, |b| {
+        b["hits"] == json!([])
+    })
+    .await;
+
+    // Only threads have solutions: another kind, or a meetup filter, is refused.
+    for query in [
+        "q=quokka&solved=true&type=reply",
+        "solved=false&city=Berlin",
+        "solved=maybe",
+    ] {
+        let response = app.get(&format!("/api/v1/search?{query}")).await;
+        assert!(
+            matches!(response.status().as_u16(), 400 | 422),
+            "{query}: {}",
+            response.status()
+        );
+    }
+}

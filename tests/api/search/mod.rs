@@ -144,6 +144,7 @@ on_every_engine!(
     judged_queries_put_the_expected_thread_in_the_top_three,
     title_matches_come_first_then_votes_then_recency,
     synonyms_find_what_others_spelled_out,
+    threads_are_filtered_by_having_a_solution,
 );
 
 /// The longest a change may take to become searchable.

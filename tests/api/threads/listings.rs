@@ -216,6 +216,7 @@ async fn listings_run_a_fixed_number_of_statements_whatever_the_page_size() {
                 sort: devforum::threads::domain::Sort::Latest,
                 tag: Some("rust".into()),
                 author_id: None,
+                status: Some(devforum::threads::domain::ThreadStatus::Unsolved),
                 after: None,
                 audience: devforum::visibility::Audience::Public,
                 limit,

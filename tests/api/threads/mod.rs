@@ -1,6 +1,7 @@
 //! Threads, replies, tags and votes: every row of the contract's table, happy and unhappy.
 
 mod listings;
+mod solutions;
 mod votes;
 
 use std::sync::{Arc, Mutex};

@@ -1427,6 +1427,27 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/threads/{id}/solution": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /**
+         * Mark a reply as the thread's solution (the thread's author or staff); another choice
+         *     replaces it. The reply's author is told (`solution`).
+         */
+        put: operations["choose_solution"];
+        post?: never;
+        /** Remove the thread's solution (the thread's author or staff). */
+        delete: operations["remove_solution"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/threads/{id}/subscription": {
         parameters: {
             query?: never;
@@ -2340,7 +2361,7 @@ export interface components {
          * @description What a moderation log entry records.
          * @enum {string}
          */
-        LogAction: "hide" | "auto_hide" | "restore" | "lock" | "unlock" | "pin" | "unpin" | "resolve_report" | "dismiss_report" | "suspend" | "unsuspend" | "set_role" | "delete_account" | "hide_member_content" | "restore_member_content" | "appeal_upheld" | "appeal_overturned" | "set_trust_level";
+        LogAction: "hide" | "auto_hide" | "restore" | "lock" | "unlock" | "pin" | "unpin" | "resolve_report" | "dismiss_report" | "suspend" | "unsuspend" | "set_role" | "delete_account" | "hide_member_content" | "restore_member_content" | "appeal_upheld" | "appeal_overturned" | "set_trust_level" | "mark_solution" | "unmark_solution";
         LogEntryView: {
             action: components["schemas"]["LogAction"];
             /**
@@ -2632,7 +2653,7 @@ export interface components {
          *     with the features that produce them).
          * @enum {string}
          */
-        NotificationKind: "reply" | "watched_reply" | "mention" | "new_thread_in_tag" | "mentorship_request" | "mentorship_accepted" | "mentorship_declined" | "mentorship_withdrawn" | "mentorship_completed" | "mentorship_expired" | "meetup_changed" | "meetup_cancelled" | "meetup_seat" | "meetup_reminder" | "content_hidden" | "content_restored" | "account_suspended" | "account_unsuspended" | "appeal_decided";
+        NotificationKind: "reply" | "watched_reply" | "mention" | "new_thread_in_tag" | "mentorship_request" | "mentorship_accepted" | "mentorship_declined" | "mentorship_withdrawn" | "mentorship_completed" | "mentorship_expired" | "meetup_changed" | "meetup_cancelled" | "meetup_seat" | "meetup_reminder" | "content_hidden" | "content_restored" | "account_suspended" | "account_unsuspended" | "appeal_decided" | "solution";
         NotificationSettingsRequest: {
             digest?: null | components["schemas"]["DigestFrequency"];
             email?: null | components["schemas"]["EmailPreference"];
@@ -2902,6 +2923,8 @@ export interface components {
                 reply_count: number;
                 /** Format: int32 */
                 score: number;
+                /** @description Whether a reply readers see is marked as the solution. */
+                solved: boolean;
                 tags: string[];
                 title: string;
                 /** Format: date-time */
@@ -3276,6 +3299,21 @@ export interface components {
             /** @description The browser or client the login came from, as it named itself (at most 512 characters). */
             user_agent?: string | null;
         };
+        SolutionRequest: {
+            /** @description A reply of this thread that readers see. */
+            reply_id: components["schemas"]["ReplyId"];
+        };
+        /** @description The reply chosen as a thread's solution, as the thread shows it under the question. */
+        SolutionView: {
+            /** @description The reply's author. */
+            author: components["schemas"]["MemberSummary"];
+            /** Format: date-time */
+            chosen_at: string;
+            chosen_by?: null | components["schemas"]["MemberSummary"];
+            /** @description The reply's first blocks, rendered and sanitised like `body_html`. */
+            excerpt_html: string;
+            reply_id: components["schemas"]["ReplyId"];
+        };
         /**
          * @description Listing orders. Pinned threads come first in `Latest` and `Active`.
          * @enum {string}
@@ -3356,6 +3394,11 @@ export interface components {
          * @description A thread's id.
          */
         ThreadId: number;
+        /**
+         * @description A question listing's filter (`status=`).
+         * @enum {string}
+         */
+        ThreadStatus: "unanswered" | "unsolved" | "solved";
         ThreadSummary: {
             author: components["schemas"]["MemberSummary"];
             /** Format: date-time */
@@ -3372,6 +3415,8 @@ export interface components {
             reply_count: number;
             /** Format: int32 */
             score: number;
+            /** @description Whether a reply readers see is marked as the solution. */
+            solved: boolean;
             tags: string[];
             title: string;
             /** Format: date-time */
@@ -3401,6 +3446,9 @@ export interface components {
             reply_count: number;
             /** Format: int32 */
             score: number;
+            solution?: null | components["schemas"]["SolutionView"];
+            /** @description Whether a reply readers see is marked as the solution. */
+            solved: boolean;
             tags: string[];
             title: string;
             /** Format: date-time */
@@ -9736,6 +9784,8 @@ export interface operations {
                 tag?: components["schemas"]["TagNameSchema"];
                 limit?: number;
                 offset?: number;
+                /** @description Only threads with (`true`) or without (`false`) a solution. */
+                solved?: boolean;
                 /** @description Only meetups in this city (any case). */
                 city?: string;
                 /** @description Only meetups starting at or after this instant (RFC 3339). */
@@ -9965,6 +10015,11 @@ export interface operations {
                 author?: string;
                 /** @description `latest` (default: newest first), `active` (latest activity first) or `top` (score). */
                 sort?: components["schemas"]["Sort"];
+                /**
+                 * @description Questions only: `unanswered` (no reply from anyone but the author), `unsolved` (no
+                 *     solution) or `solved`.
+                 */
+                status?: components["schemas"]["ThreadStatus"];
                 limit?: number;
                 /** @description `next_cursor` of the previous page. */
                 cursor?: string;
@@ -10495,6 +10550,162 @@ export interface operations {
             };
             /** @description Posting limit reached (`rate_limited`), or a `new` account's replies a day (`new_account_daily_limit`, with `Retry-After`) */
             429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database cannot be reached (`database_unavailable`); nothing was changed unless the problem says so; try again after `Retry-After` seconds */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    choose_solution: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Thread id */
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SolutionRequest"];
+            };
+        };
+        responses: {
+            /** @description The thread with its `solution` */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ThreadView"];
+                };
+            };
+            /** @description The body is not valid JSON (`malformed_json`) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing or invalid token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not the thread's author nor staff (`not_author`), or suspended */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such thread */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is larger than `server.json_limit` (`payload_too_large`) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is not `application/json` (`unsupported_media_type`) */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not a reply of this thread that readers see (`invalid_solution`) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database cannot be reached (`database_unavailable`); nothing was changed unless the problem says so; try again after `Retry-After` seconds */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    remove_solution: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Thread id */
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description No solution now */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Missing or invalid token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not the thread's author nor staff (`not_author`), or suspended */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such thread */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -4,6 +4,12 @@
 
 use diesel::prelude::*;
 
+mod access;
+pub mod solutions;
+
+pub use access::{ensure_visible, get_thread};
+use access::{visible_reply_for_update, visible_thread_for_update};
+
 use super::domain::{ThreadInput, ThreadPatch};
 use super::model::{self, NewReply, NewThread, ThreadChanges, ThreadFilter, VoteTarget};
 use super::rules;
@@ -85,37 +91,6 @@ fn author_row(user: &User) -> model::AuthorRow {
     }
 }
 
-/// A thread the viewer may see, or 404.
-pub fn get_thread(
-    conn: &mut PgConnection,
-    id: ThreadId,
-    viewer: Option<&User>,
-) -> Result<ThreadView, ApiError> {
-    let (row, author) = model::find_thread(conn, id)?.ok_or(ApiError::NotFound)?;
-    if !visibility::can_see(viewer, row.flags()) {
-        return Err(ApiError::NotFound);
-    }
-    let my_vote = match viewer {
-        Some(viewer) => Some(model::vote_of(conn, VoteTarget::Thread(id), viewer.id)?),
-        None => None,
-    };
-    Ok(ThreadView::new(row, author, my_vote))
-}
-
-/// 404 unless the thread exists and the viewer may see it.
-pub fn ensure_visible(
-    conn: &mut PgConnection,
-    id: ThreadId,
-    viewer: &User,
-) -> Result<(), ApiError> {
-    let (row, _) = model::find_thread(conn, id)?.ok_or(ApiError::NotFound)?;
-    if visibility::can_see(Some(viewer), row.flags()) {
-        Ok(())
-    } else {
-        Err(ApiError::NotFound)
-    }
-}
-
 pub fn list_threads(
     conn: &mut PgConnection,
     filter: &ThreadFilter,
@@ -190,18 +165,6 @@ fn changes_of(patch: &ThreadPatch, body_html: Option<String>) -> ThreadChanges {
             .map(|body| markdown::excerpt(body, rules::EXCERPT_CHARS)),
         tags: patch.tags.clone(),
     }
-}
-
-fn visible_thread_for_update(
-    conn: &mut PgConnection,
-    id: ThreadId,
-    viewer: &User,
-) -> Result<model::ThreadRow, ApiError> {
-    let row = model::lock_thread(conn, id)?.ok_or(ApiError::NotFound)?;
-    if !visibility::can_see(Some(viewer), row.flags()) {
-        return Err(ApiError::NotFound);
-    }
-    Ok(row)
 }
 
 pub fn delete_thread(conn: &mut PgConnection, id: ThreadId, actor: &User) -> Result<(), ApiError> {
@@ -317,23 +280,6 @@ fn reply_refusal(conn: &mut PgConnection, thread_id: ThreadId, author: &User) ->
     }
 }
 
-/// A reply the actor may see, in a thread the actor may see, locked for update.
-fn visible_reply_for_update(
-    conn: &mut PgConnection,
-    id: ReplyId,
-    actor: &User,
-) -> Result<model::ReplyRow, ApiError> {
-    let reply = model::lock_reply(conn, id)?.ok_or(ApiError::NotFound)?;
-    if !visibility::can_see(Some(actor), reply.flags()) {
-        return Err(ApiError::NotFound);
-    }
-    let (thread, _) = model::find_thread(conn, reply.thread_id)?.ok_or(ApiError::NotFound)?;
-    if !visibility::can_see(Some(actor), thread.flags()) {
-        return Err(ApiError::NotFound);
-    }
-    Ok(reply)
-}
-
 /// Its author or a moderator edits a reply; a `new` account's limits on what it embeds hold.
 pub fn update_reply(
     conn: &mut PgConnection,
@@ -367,8 +313,9 @@ pub fn delete_reply(conn: &mut PgConnection, id: ReplyId, actor: &User) -> Resul
         model::soft_delete_reply(conn, id)?;
         search::enqueue(conn, id)?;
         if !reply.hidden {
-            model::bump_reply_count(conn, reply.thread_id, -1, false)?;
+            model::count_reply(conn, reply.thread_id, reply.author_id, -1)?;
         }
+        solutions::after_reply_changed(conn, id)?;
         Ok(())
     })
 }

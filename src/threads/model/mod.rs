@@ -14,22 +14,18 @@ use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Bool};
 
-use super::domain::{Sort, ThreadKey};
+mod author;
+pub mod solutions;
+
+pub use author::AuthorRow;
+
+use super::domain::{Sort, ThreadKey, ThreadStatus};
 use crate::ids::{ReplyId, ThreadId, UserId};
 use crate::notifications::domain::{SubscriptionLevel, SubscriptionReason};
 use crate::schema::{replies, reply_votes, tags, thread_activity, thread_votes, threads, users};
 use crate::sql;
 use crate::trust;
 use crate::visibility::{self, Audience, Flags};
-
-/// What listings and single reads show of an author.
-#[derive(Debug, Clone, Queryable, Selectable)]
-#[diesel(table_name = users)]
-pub struct AuthorRow {
-    pub username: String,
-    pub display_name: Option<String>,
-    pub avatar_url: Option<String>,
-}
 
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = threads)]
@@ -52,6 +48,8 @@ pub struct ThreadRow {
     pub updated_at: DateTime<Utc>,
     #[diesel(select_expression = thread_activity::last_activity_at)]
     pub last_activity_at: DateTime<Utc>,
+    /// A solution a reader can see.
+    pub solved: bool,
 }
 
 impl ThreadRow {
@@ -78,6 +76,7 @@ pub struct ThreadSummaryRow {
     pub updated_at: DateTime<Utc>,
     #[diesel(select_expression = thread_activity::last_activity_at)]
     pub last_activity_at: DateTime<Utc>,
+    pub solved: bool,
 }
 
 #[derive(Debug, Clone, Queryable, QueryableByName, Selectable)]
@@ -147,6 +146,7 @@ pub struct ThreadFilter {
     pub sort: Sort,
     pub tag: Option<String>,
     pub author_id: Option<UserId>,
+    pub status: Option<ThreadStatus>,
     pub after: Option<ThreadKey>,
     /// Staff listings include hidden threads.
     pub audience: Audience,
@@ -173,12 +173,29 @@ pub fn list_threads(
     if let Some(author_id) = filter.author_id {
         query = query.filter(threads::author_id.eq(author_id));
     }
+    // Written as literal conditions, not binds, so a generic plan can use the partial indexes
+    // that state them.
+    query = match filter.status {
+        None => query,
+        Some(ThreadStatus::Solved) => query.filter(threads::solved),
+        Some(ThreadStatus::Unsolved) => query.filter(diesel::dsl::not(threads::solved)),
+        Some(ThreadStatus::Unanswered) => query.filter(
+            diesel::dsl::sql::<diesel::sql_types::Bool>("thread_activity.answers = 0"),
+        ),
+    };
+    // Unanswered threads are a range of the activity row's own partial indexes, in either
+    // order; its `created_at` and `pinned` are copies of the thread's, so the keys (and the
+    // cursors) are the same.
+    let on_activity = filter.status == Some(ThreadStatus::Unanswered);
     // Row-value comparisons match the composite indexes, so each page is an index range scan.
     query = match (filter.sort, &filter.after) {
         (Sort::Latest, Some(ThreadKey::Timed(pinned, at, id))) => query.filter(
-            diesel::dsl::sql::<diesel::sql_types::Bool>(
-                "(threads.pinned, threads.created_at, threads.id) < (",
-            )
+            diesel::dsl::sql::<diesel::sql_types::Bool>(if on_activity {
+                "(thread_activity.pinned, thread_activity.created_at, \
+                 thread_activity.thread_id) < ("
+            } else {
+                "(threads.pinned, threads.created_at, threads.id) < ("
+            })
             .bind::<diesel::sql_types::Bool, _>(*pinned)
             .sql(", ")
             .bind::<diesel::sql_types::Timestamptz, _>(*at)
@@ -210,6 +227,13 @@ pub fn list_threads(
         (_, Some(_)) => return Ok(Vec::new()),
     };
     query = match filter.sort {
+        Sort::Latest if on_activity => query
+            .filter(diesel::dsl::not(thread_activity::deleted))
+            .order((
+                thread_activity::pinned.desc(),
+                thread_activity::created_at.desc(),
+                thread_activity::thread_id.desc(),
+            )),
         Sort::Latest => query.order((
             threads::pinned.desc(),
             threads::created_at.desc(),
@@ -293,25 +317,25 @@ pub fn soft_delete_thread(conn: &mut PgConnection, id: ThreadId) -> QueryResult<
     Ok(())
 }
 
-/// A reply arrived (+1) or left (-1): the thread's counters move in the same transaction.
-pub fn bump_reply_count(
+/// A reply came into readers' view (+1: restored) or left it (-1: deleted or hidden): the
+/// thread's reply count and, for a reply by anyone but the thread's author, its answers move
+/// in the same transaction. The last activity stays: nothing was posted.
+pub fn count_reply(
     conn: &mut PgConnection,
     thread_id: ThreadId,
+    reply_author: UserId,
     delta: i32,
-    touch_activity: bool,
 ) -> QueryResult<()> {
-    let target = thread_activity::table.find(thread_id);
-    let count = thread_activity::reply_count.eq(thread_activity::reply_count + delta);
-    if touch_activity {
-        diesel::update(target)
-            .set((
-                count,
-                thread_activity::last_activity_at.eq(diesel::dsl::now),
-            ))
-            .execute(conn)?;
-    } else {
-        diesel::update(target).set(count).execute(conn)?;
-    }
+    diesel::sql_query(
+        "UPDATE thread_activity \
+            SET reply_count = reply_count + $2, \
+                answers = answers + CASE WHEN author_id <> $3 THEN $2 ELSE 0 END \
+          WHERE thread_id = $1",
+    )
+    .bind::<BigInt, _>(thread_id)
+    .bind::<diesel::sql_types::Integer, _>(delta)
+    .bind::<BigInt, _>(reply_author)
+    .execute(conn)?;
     Ok(())
 }
 
@@ -363,7 +387,8 @@ pub fn post_reply(
         format!(
             "WITH t AS ( \
              UPDATE thread_activity \
-                SET reply_count = reply_count + 1, last_activity_at = now() \
+                SET reply_count = reply_count + 1, last_activity_at = now(), \
+                    answers = answers + (author_id <> $3)::int \
               WHERE thread_id = $1 AND NOT locked AND NOT deleted AND (NOT hidden OR $2) \
           RETURNING thread_id, author_id, {may_rise} AS may_rise \
          ), r AS ( \
