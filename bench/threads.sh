@@ -54,6 +54,9 @@ run() {
 
 run "GET /api/v1/threads?limit=20" "http://127.0.0.1:$port/api/v1/threads?limit=20"
 run "GET /api/v1/threads?sort=active&limit=20" "http://127.0.0.1:$port/api/v1/threads?sort=active&limit=20"
+for status in unsolved unanswered solved; do
+    run "GET /api/v1/threads?status=$status&limit=20" "http://127.0.0.1:$port/api/v1/threads?status=$status&limit=20"
+done
 PATH_TEMPLATE="/api/v1/threads/{id}" run "GET /api/v1/threads/{id} (random among the newest 5,000)" \
     -s bench/random_get.lua "http://127.0.0.1:$port"
 PATH_TEMPLATE="/api/v1/threads/{id}" run "GET /api/v1/threads/{id} signed in (random among the newest 5,000)" \
@@ -67,4 +70,8 @@ PATH_TEMPLATE="/api/v1/threads/{id}/replies?limit=50" run "GET /api/v1/threads/{
 PATH_TEMPLATE="/api/v1/threads/{id}/replies?limit=50" run "GET /api/v1/threads/{id}/replies?limit=50, Accept-Encoding: br" \
     -H "Accept-Encoding: br" -s bench/random_get.lua "http://127.0.0.1:$port"
 TOKEN=$token run "POST /api/v1/threads/{id}/replies (random among the newest 5,000)" \
+    -s bench/post_reply.lua "http://127.0.0.1:$port"
+# A reply as answers often are: a sentence and a short Rust block (highlighted since #41).
+REPLY_JSON='{"body":"Clone it before the loop:\n\n```rust\nlet names = users.iter().map(|u| u.name.clone()).collect::<Vec<_>>();\nfor name in &names {\n    println!(\"{name}\");\n}\n```\n\nThat ends the borrow."}' \
+TOKEN=$token run "POST /api/v1/threads/{id}/replies with a 4-line Rust block" \
     -s bench/post_reply.lua "http://127.0.0.1:$port"

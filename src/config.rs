@@ -72,7 +72,50 @@ pub struct Settings {
     pub mentorship: MentorshipSettings,
     pub meetups: MeetupSettings,
     pub uploads: UploadSettings,
+    pub outbound: OutboundSettings,
+    pub onebox: OneboxSettings,
     pub log: LogSettings,
+}
+
+/// The one outbound HTTP client (`outbound`): link previews, webhooks.
+#[derive(Debug, Clone, Deserialize)]
+pub struct OutboundSettings {
+    /// Sent with every request, so site owners know who fetched.
+    pub user_agent: String,
+    /// The whole fetch, redirects included.
+    pub timeout_secs: u64,
+    /// An answer longer than this is refused.
+    pub max_bytes: u64,
+    pub max_redirects: usize,
+}
+
+impl Default for OutboundSettings {
+    fn default() -> Self {
+        OutboundSettings {
+            user_agent: "devforum-link-preview/1 (+https://github.com/devforum)".into(),
+            timeout_secs: 5,
+            max_bytes: 1024 * 1024,
+            max_redirects: 3,
+        }
+    }
+}
+
+/// Link previews: a link alone on its line becomes a card once its page is fetched.
+#[derive(Debug, Clone, Deserialize)]
+pub struct OneboxSettings {
+    pub enabled: bool,
+    /// `host:port` entries exempt from the address rule, and reachable over plain `http`
+    /// (tests, intranets). `DEVFORUM__ONEBOX__ALLOW_HOSTS=a:1,b:2`.
+    #[serde(default)]
+    pub allow_hosts: Vec<String>,
+    /// A card older than this is fetched again when a post names its URL.
+    pub refresh_secs: u64,
+    /// GitHub's REST API, for the state and author of issues and pull requests and the lines
+    /// of file links; when it cannot be reached the card is the page's own.
+    pub github_api: String,
+    /// Hosts (with `:port` unless 443) whose links are read as GitHub's (tests name a
+    /// stand-in on loopback).
+    pub github_hosts: Vec<String>,
 }
 
 /// Where uploads are kept (`uploads::storage`).
@@ -768,6 +811,8 @@ impl Settings {
             .with_list_parse_key("server.trusted_proxies")
             .with_list_parse_key("search.synonyms")
             .with_list_parse_key("uploads.attachment_types")
+            .with_list_parse_key("onebox.allow_hosts")
+            .with_list_parse_key("onebox.github_hosts")
             .try_parsing(true)
             .source(Some(vars.clone()));
         let mut settings: Settings = builder.add_source(env_source).build()?.try_deserialize()?;

@@ -71,6 +71,14 @@ enum Command {
     /// answering: PostgreSQL in one transaction; Meilisearch into a fresh index swapped in
     /// when complete. Shows a progress bar on a terminal.
     Reindex,
+    /// Render every stored post, meetup description and mentor bio again with today's
+    /// renderer (after an upgrade that changes rendering, such as code highlighting). Batches
+    /// of 500 rows, each its own transaction; an interrupted run resumes where it stopped.
+    Rerender {
+        /// Start from the beginning even if a run for this renderer got part of the way.
+        #[arg(long)]
+        restart: bool,
+    },
     /// Inspect and manage the background job queue.
     Jobs {
         #[command(subcommand)]
@@ -137,6 +145,7 @@ async fn main() -> anyhow::Result<()> {
         }
         Command::Jobs { command } => jobs_command(&settings, command),
         Command::Reindex => reindex_command(&settings).await,
+        Command::Rerender { restart } => rerender_command(&settings, restart),
         Command::Openapi | Command::DkimKeygen { .. } => {
             unreachable!("answered before the configuration is read")
         }
@@ -329,6 +338,23 @@ async fn reindex_command(settings: &Settings) -> anyhow::Result<()> {
         report.engine,
         report.elapsed.as_secs_f64()
     );
+    Ok(())
+}
+
+fn rerender_command(settings: &Settings, restart: bool) -> anyhow::Result<()> {
+    let mut conn = db::connect(&settings.database)?;
+    db::run_migrations(&mut conn)?;
+    let started = std::time::Instant::now();
+    let (bar, mut progress) = progress_reporter("rendering");
+    let report = devforum::rerender::rerender(&mut conn, restart, &mut progress)?;
+    bar.finish_and_clear();
+    for kind in &report.already_done {
+        println!("{kind}: already rendered by this version (--restart renders them again)");
+    }
+    for (kind, seen, changed) in &report.kinds {
+        println!("{kind}: {seen} rendered, {changed} changed");
+    }
+    println!("done in {:.1}s", started.elapsed().as_secs_f64());
     Ok(())
 }
 

@@ -279,6 +279,15 @@ diesel::table! {
 }
 
 diesel::table! {
+    onebox_cache (url) {
+        url -> Text,
+        card -> Nullable<Jsonb>,
+        failure -> Nullable<Text>,
+        fetched_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
     passkeys (id) {
         id -> Int8,
         user_id -> Int8,
@@ -375,6 +384,17 @@ diesel::table! {
         handled_at -> Nullable<Timestamptz>,
         created_at -> Timestamptz,
         reporter_trust_level -> Text,
+    }
+}
+
+diesel::table! {
+    rerender_progress (kind) {
+        kind -> Text,
+        render_version -> Int4,
+        last_id -> Int8,
+        rewritten -> Int8,
+        finished_at -> Nullable<Timestamptz>,
+        updated_at -> Timestamptz,
     }
 }
 
@@ -715,6 +735,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     notifications,
     oauth_codes,
     oauth_states,
+    onebox_cache,
     passkeys,
     rate_limit_buckets,
     recent_writes,
@@ -724,6 +745,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     reply_votes,
     report_claims,
     reports,
+    rerender_progress,
     reserved_usernames,
     scheduled_runs,
     search_documents,

@@ -72,6 +72,9 @@ impl Application {
             }
         }
         let pool = db::build_pool(&settings.database)?;
+        // The code highlighter's grammars load once, before the first post with code needs
+        // them, off the async threads.
+        tokio::task::spawn_blocking(crate::markdown::highlight::warm);
         let engine = SearchEngine::from_settings(&settings.search)?;
         // In the background: a search engine that is slow to come up must not hold up the API.
         tokio::spawn({

@@ -372,10 +372,28 @@ fn recount(conn: &mut PgConnection, progress: &mut dyn Progress) -> anyhow::Resu
     progress.update("counters", 0, 1);
     diesel::sql_query(
         "UPDATE thread_activity a \
-         SET reply_count = r.n, last_activity_at = greatest(a.last_activity_at, r.last) \
-         FROM (SELECT thread_id, count(*) AS n, max(created_at) AS last FROM replies \
-               WHERE deleted_at IS NULL AND NOT hidden GROUP BY thread_id) r \
+         SET reply_count = r.n, answers = r.answers, \
+             last_activity_at = greatest(a.last_activity_at, r.last) \
+         FROM (SELECT r.thread_id, count(*) AS n, max(r.created_at) AS last, \
+                      count(*) FILTER (WHERE r.author_id <> t.author_id) AS answers \
+               FROM replies r JOIN threads t ON t.id = r.thread_id \
+               WHERE r.deleted_at IS NULL AND NOT r.hidden GROUP BY r.thread_id) r \
          WHERE a.thread_id = r.thread_id",
+    )
+    .execute(conn)?;
+    // Four questions in ten that were answered have a solution: their first answer, chosen
+    // by the asker.
+    diesel::sql_query(
+        "WITH chosen AS ( \
+             INSERT INTO thread_solutions (thread_id, reply_id, chosen_by, chosen_at) \
+             SELECT DISTINCT ON (r.thread_id) r.thread_id, r.id, t.author_id, r.created_at \
+             FROM replies r JOIN threads t ON t.id = r.thread_id \
+             WHERE r.author_id <> t.author_id AND t.id % 10 < 4 \
+               AND r.deleted_at IS NULL AND NOT r.hidden \
+             ORDER BY r.thread_id, r.created_at, r.id \
+             ON CONFLICT DO NOTHING \
+             RETURNING thread_id) \
+         UPDATE threads SET solved = true FROM chosen WHERE threads.id = chosen.thread_id",
     )
     .execute(conn)?;
     diesel::sql_query(
@@ -384,7 +402,8 @@ fn recount(conn: &mut PgConnection, progress: &mut dyn Progress) -> anyhow::Resu
     )
     .execute(conn)?;
     diesel::sql_query(
-        "ANALYZE users, threads, thread_activity, replies, thread_votes, tags, mentor_profiles, meetups, meetup_rsvps",
+        "ANALYZE users, threads, thread_activity, thread_solutions, replies, thread_votes, tags, \
+         mentor_profiles, meetups, meetup_rsvps",
     )
     .execute(conn)?;
     progress.update("counters", 1, 1);

@@ -32,6 +32,7 @@
 
 pub mod domain;
 pub mod model;
+pub mod previews;
 pub mod routes;
 pub mod rules;
 pub mod service;
@@ -39,9 +40,17 @@ pub mod views;
 
 use utoipa::OpenApi;
 
-use crate::feature::{no_jobs, Feature};
+use crate::config::Settings;
+use crate::feature::Feature;
+use crate::jobs::JobRegistry;
 
-pub const FEATURE: Feature = Feature::api(Doc::openapi, routes::configure, no_jobs);
+pub const FEATURE: Feature = Feature::api(Doc::openapi, routes::configure, jobs);
+
+/// Link previews are fetched by a job (`previews`), never in the request.
+fn jobs(settings: &Settings, registry: &mut JobRegistry) -> anyhow::Result<()> {
+    registry.add::<previews::FetchPreviews>(crate::oneboxes::Previews::new(settings));
+    Ok(())
+}
 
 /// `Sort` and `ThreadStatus` are named only by query parameters, which do not collect their
 /// schemas.

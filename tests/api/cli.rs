@@ -364,6 +364,18 @@ fn seed_fills_every_feature_with_data_the_rules_accept() {
         ),
         12
     );
+    // Answers are counted, and a solution is one of its thread's answers.
+    assert_eq!(
+        count(
+            &mut conn,
+            "SELECT count(*) AS n FROM thread_activity a JOIN threads t ON t.id = a.thread_id \
+             WHERE a.answers <> (SELECT count(*) FROM replies r \
+                                 WHERE r.thread_id = t.id AND r.author_id <> t.author_id) \
+                OR t.solved <> EXISTS (SELECT 1 FROM thread_solutions s WHERE s.thread_id = t.id)"
+        ),
+        0
+    );
+    assert!(count(&mut conn, "SELECT count(*) AS n FROM thread_solutions") > 0);
     // The counters the triggers keep agree with the rows, and nobody is overbooked.
     assert_eq!(
         count(
@@ -389,6 +401,7 @@ fn help_explains_every_subcommand() {
         "worker",
         "create-admin",
         "jobs",
+        "rerender",
         "dkim-keygen",
     ] {
         assert!(
@@ -516,4 +529,123 @@ fn secrets_in_request_paths_never_reach_the_log() {
     );
     let leaks: Vec<&String> = lines.iter().filter(|l| l.contains(secret)).collect();
     assert!(leaks.is_empty(), "the token is in the log: {leaks:#?}");
+}
+
+#[test]
+fn rerender_renders_stored_posts_again_once_and_resumes_where_it_stopped() {
+    let db = TestDatabase::create();
+    let seeded = devforum(&db)
+        .args([
+            "seed",
+            "--users",
+            "10",
+            "--threads",
+            "12",
+            "--replies",
+            "40",
+        ])
+        .args(["--mentors", "3", "--meetups", "4"])
+        .env("DEVFORUM_ENV", "test")
+        .output()
+        .expect("run seed");
+    assert!(seeded.status.success(), "{seeded:?}");
+    let mut conn = db.connect();
+    let count = |conn: &mut PgConnection, sql: &str| -> i64 {
+        diesel::sql_query(sql)
+            .get_result::<devforum::db::Count>(conn)
+            .expect(sql)
+            .n
+    };
+    // HTML from an older renderer, and a code block that has never been highlighted.
+    diesel::sql_query(
+        "UPDATE threads SET body = body || E'\\n\\n```rust\\nfn main() {}\\n```', \
+                            body_html = '<p>stale</p>'",
+    )
+    .execute(&mut conn)
+    .expect("age threads");
+    diesel::sql_query("UPDATE replies SET body_html = '<p>stale</p>'")
+        .execute(&mut conn)
+        .expect("age replies");
+    let edited_before = count(
+        &mut conn,
+        "SELECT count(*) AS n FROM threads WHERE updated_at > created_at",
+    );
+
+    let run = |restart: bool| {
+        let mut command = devforum(&db);
+        command.arg("rerender");
+        if restart {
+            command.arg("--restart");
+        }
+        let output = command.output().expect("run rerender");
+        let stdout = String::from_utf8_lossy(&output.stdout).to_string();
+        assert!(
+            output.status.success(),
+            "{stdout}\n{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        stdout
+    };
+    let first = run(false);
+    assert!(
+        first.contains("threads: 12 rendered, 12 changed"),
+        "{first}"
+    );
+    assert!(
+        first.contains("replies: 40 rendered, 40 changed"),
+        "{first}"
+    );
+    assert!(first.contains("meetups: 4 rendered, 0 changed"), "{first}");
+    assert_eq!(
+        count(
+            &mut conn,
+            "SELECT count(*) AS n FROM threads \
+             WHERE body_html LIKE '%<code class=\"language-rust\"><span class=\"hl-keyword\">fn</span>%'"
+        ),
+        12
+    );
+    // Rendering again is no edit.
+    assert_eq!(
+        count(
+            &mut conn,
+            "SELECT count(*) AS n FROM threads WHERE updated_at > created_at"
+        ),
+        edited_before
+    );
+
+    // Done for this renderer: a second run does nothing.
+    let second = run(false);
+    assert!(second.contains("threads: already rendered"), "{second}");
+
+    // Interrupted half-way through the replies: the next run starts where it stopped.
+    diesel::sql_query("UPDATE replies SET body_html = '<p>stale</p>'")
+        .execute(&mut conn)
+        .expect("age replies");
+    let middle = count(
+        &mut conn,
+        "SELECT (SELECT id FROM replies ORDER BY id OFFSET 19 LIMIT 1) AS n",
+    );
+    diesel::sql_query(format!(
+        "UPDATE rerender_progress SET last_id = {middle}, finished_at = NULL \
+         WHERE kind = 'replies'"
+    ))
+    .execute(&mut conn)
+    .expect("interrupt");
+    let resumed = run(false);
+    assert!(
+        resumed.contains("replies: 20 rendered, 20 changed"),
+        "{resumed}"
+    );
+    assert_eq!(
+        count(
+            &mut conn,
+            "SELECT count(*) AS n FROM replies WHERE body_html = '<p>stale</p>'"
+        ),
+        20
+    );
+    let restarted = run(true);
+    assert!(
+        restarted.contains("replies: 40 rendered, 20 changed"),
+        "{restarted}"
+    );
 }

@@ -29,6 +29,7 @@ mod moderation;
 mod notification_mail;
 mod notifications;
 mod oidc_provider;
+mod oneboxes;
 mod operations;
 mod outage;
 mod own_account;

@@ -4,15 +4,33 @@ import { memberIn, postThread, screenshot } from './helpers';
 
 const WCAG_22_AA = ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa'];
 
-test('ask, get two answers, mark one as the solution and find it under Solved', async ({ browser }) => {
+test('ask, get two answers, mark one as the solution, find it under Solved, see highlighted code and a card', async ({ browser }) => {
   const asker = await memberIn(browser, 'quinn');
   const title = 'Why does my iterator borrow the vector for too long?';
+  const article = `${process.env.FIXTURE_SITE}/async-book.html`;
   const thread = await postThread(
     asker,
     title,
-    'This fails to compile:\n\n```rust\nlet first = v.iter().next();\nv.push(4);\n```',
+    `This fails to compile:\n\n\`\`\`rust\nlet first = v.iter().next();\nv.push(4);\n\`\`\`\n\nI read this first:\n\n${article}`,
     'rust',
   );
+
+  // The code is highlighted by the server, with a button to copy it.
+  const question = asker.locator('article .body').first();
+  await expect(question.locator('code.language-rust .hl-keyword').first()).toHaveText('let');
+  await expect(question.locator('pre').first()).toContainText('v.push(4);');
+  const copy = question.getByRole('button', { name: 'Copy the code' });
+  await copy.click();
+  await expect(copy).toHaveText(/Copied|Select and copy/);
+
+  // The link alone on its line becomes a card once the server has fetched the page.
+  await expect(async () => {
+    await asker.reload();
+    await expect(asker.locator('aside.onebox')).toBeVisible({ timeout: 1000 });
+  }).toPass({ timeout: 20_000 });
+  const card = asker.locator('aside.onebox');
+  await expect(card).toContainText('Pinning · Asynchronous Programming in Rust');
+  await expect(card.getByRole('link')).toHaveAttribute('href', article);
 
   // Two members answer.
   const answers = [

@@ -12,6 +12,7 @@ use access::{visible_reply_for_update, visible_thread_for_update};
 
 use super::domain::{ThreadInput, ThreadPatch};
 use super::model::{self, NewReply, NewThread, ThreadChanges, ThreadFilter, VoteTarget};
+use super::previews::{self, PostRef};
 use super::rules;
 use super::views::{ReplyView, TagList, TagView, ThreadSummary, ThreadView, VoteView};
 use crate::accounts::User;
@@ -49,7 +50,7 @@ pub fn create_thread(
     // The uploads it shows before the posting limit: a refused post takes no turn.
     let shown = uploads::service::embeds(conn, &input.body, &[author.id])?;
     posting.limits.threads.check_on(conn, &author.id)?;
-    let thread = insert_thread(conn, author, input, &rendered.html, &shown)?;
+    let thread = insert_thread(conn, author, input, &rendered, &shown)?;
     trust::service::after_post_logged(conn, author, None, posting.trust);
     Ok(thread)
 }
@@ -58,9 +59,10 @@ fn insert_thread(
     conn: &mut PgConnection,
     author: &User,
     input: &ThreadInput,
-    body_html: &str,
+    rendered: &markdown::Rendered,
     shown: &[UploadId],
 ) -> Result<ThreadView, ApiError> {
+    let body_html = rendered.html.as_str();
     let excerpt = markdown::excerpt(&input.body, rules::EXCERPT_CHARS);
     conn.transaction(|conn| {
         let row = model::insert_thread(
@@ -75,6 +77,7 @@ fn insert_thread(
             },
         )?;
         search::enqueue(conn, row.id)?;
+        previews::enqueue(conn, PostRef::Thread(row.id), &rendered.lone_links)?;
         if !shown.is_empty() {
             uploads::service::use_in(conn, Post::Thread(row.id), shown)?;
         }
@@ -131,6 +134,10 @@ pub fn update_thread(
     if let Some(rendered) = &rendered {
         trust::service::check_post(conn, actor, None, rendered.embeds, trust)?;
     }
+    let lone_links = rendered
+        .as_ref()
+        .map(|r| r.lone_links.clone())
+        .unwrap_or_default();
     let changes = changes_of(patch, rendered.map(|r| r.html));
     conn.transaction(|conn| {
         let row = visible_thread_for_update(conn, id, actor)?;
@@ -140,6 +147,7 @@ pub fn update_thread(
             if let Some(body) = &patch.body {
                 let shown = uploads::service::embeds(conn, body, &[row.author_id, actor.id])?;
                 uploads::service::use_in(conn, Post::Thread(id), &shown)?;
+                previews::enqueue(conn, PostRef::Thread(id), &lone_links)?;
                 notifications::events::thread_edited(conn, id, body)?;
             }
             // Replies' documents carry their thread's title and tags.
@@ -224,12 +232,13 @@ pub fn create_reply(
     trust::service::check_post(conn, author, kind, rendered.embeds, posting.trust)?;
     let shown = uploads::service::embeds(conn, body, &[author.id])?;
     posting.limits.replies.check_on(conn, &author.id)?;
+    let previews = !rendered.lone_links.is_empty();
     let outcome = if shown.is_empty() {
-        insert_reply(conn, thread_id, author, body, &rendered.html)?
+        insert_reply(conn, thread_id, author, body, &rendered.html, previews)?
     } else {
         // Only a reply that shows uploads needs a transaction around its one statement.
         conn.transaction(|conn| {
-            let outcome = insert_reply(conn, thread_id, author, body, &rendered.html)?;
+            let outcome = insert_reply(conn, thread_id, author, body, &rendered.html, previews)?;
             uploads::service::use_in(conn, Post::Reply(outcome.reply.id), &shown)?;
             Ok::<_, ApiError>(outcome)
         })?
@@ -245,6 +254,7 @@ fn insert_reply(
     author: &User,
     body: &str,
     body_html: &str,
+    previews: bool,
 ) -> Result<NewReplyOutcome, ApiError> {
     let new = NewReply {
         thread_id,
@@ -252,10 +262,14 @@ fn insert_reply(
         body,
         body_html,
     };
-    let jobs = [
+    let mut jobs = vec![
         search::sync_new_reply_job()?,
         notifications::events::new_reply_job()?,
     ];
+    // Links alone on their line: their cards are fetched after the reply is in.
+    if previews {
+        jobs.push(previews::new_reply_job()?);
+    }
     match model::post_reply(conn, &new, author.is_staff(), &jobs)? {
         Some(posted) => Ok(NewReplyOutcome {
             reply: ReplyView::new((posted.reply, author_row(author))),
@@ -290,13 +304,14 @@ pub fn update_reply(
 ) -> Result<ReplyView, ApiError> {
     let rendered = markdown::render_counting(body);
     trust::service::check_post(conn, actor, None, rendered.embeds, trust)?;
-    let body_html = rendered.html;
+    let (body_html, lone_links) = (rendered.html, rendered.lone_links);
     conn.transaction(|conn| {
         let reply = visible_reply_for_update(conn, id, actor)?;
         rules::ensure_can_modify(actor, reply.author_id)?;
         let shown = uploads::service::embeds(conn, body, &[reply.author_id, actor.id])?;
         model::update_reply_body(conn, id, body, &body_html)?;
         uploads::service::use_in(conn, Post::Reply(id), &shown)?;
+        previews::enqueue(conn, PostRef::Reply(id), &lone_links)?;
         search::enqueue(conn, id)?;
         notifications::events::reply_edited(conn, id, body)?;
         let row = model::find_reply(conn, id)?.ok_or(ApiError::NotFound)?;

@@ -77,7 +77,9 @@ async fn the_author_marks_a_solution_replaces_it_and_removes_it() {
     assert!(solution["chosen_at"].is_string(), "{solution}");
     let excerpt = solution["excerpt_html"].as_str().expect("excerpt");
     assert!(
-        excerpt.contains("Clone it") && excerpt.contains("a.clone()"),
+        excerpt.contains("Clone it")
+            && excerpt.contains("language-rust")
+            && excerpt.contains("clone"),
         "{excerpt}"
     );
     // Anyone reading the thread sees it; the summary says solved.

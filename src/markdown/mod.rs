@@ -1,9 +1,15 @@
-//! Markdown written by members, rendered once at write time and sanitised.
+//! Markdown written by members, rendered once at write time and sanitised; fenced code is
+//! highlighted then (`highlight`).
 
-use std::collections::HashSet;
+pub mod cards;
+pub mod highlight;
+
+use std::collections::{HashMap, HashSet};
 use std::sync::LazyLock;
 
-use pulldown_cmark::{html, CowStr, Event, Options, Parser, Tag, TagEnd};
+use pulldown_cmark::{html, CodeBlockKind, CowStr, Event, LinkType, Options, Parser, Tag, TagEnd};
+
+pub use cards::Card;
 
 static SANITIZER: LazyLock<ammonia::Builder<'static>> = LazyLock::new(|| {
     let mut builder = ammonia::Builder::default();
@@ -14,28 +20,21 @@ static SANITIZER: LazyLock<ammonia::Builder<'static>> = LazyLock::new(|| {
         // that mentions become, and uploaded files.
         .url_relative(ammonia::UrlRelative::Custom(Box::new(site_links_only)))
         .add_allowed_classes("a", ["mention"])
-        .add_allowed_classes(
-            "code",
-            [
-                "language-rust",
-                "language-python",
-                "language-js",
-                "language-ts",
-                "language-go",
-                "language-sql",
-                "language-sh",
-                "language-json",
-                "language-toml",
-                "language-yaml",
-                "language-html",
-                "language-css",
-                "language-c",
-                "language-cpp",
-                "language-java",
-            ],
-        );
+        .add_allowed_classes("code", CODE_CLASSES.iter().map(String::as_str))
+        .add_allowed_classes("span", highlight::token_classes())
+        // Preview cards (`cards`).
+        .add_tags(["aside"])
+        .add_tag_attributes("aside", ["data-url"])
+        .add_allowed_classes("aside", ["onebox", "onebox-github"])
+        .add_allowed_classes("p", cards::CLASSES.iter().copied())
+        .add_allowed_classes("span", cards::CLASSES.iter().copied())
+        .add_allowed_classes("img", ["onebox-image"]);
     builder
 });
+
+/// The `language-…` classes a code block may carry: the highlighted languages'.
+static CODE_CLASSES: LazyLock<Vec<String>> =
+    LazyLock::new(|| highlight::language_classes().collect());
 
 fn options() -> Options {
     Options::ENABLE_TABLES | Options::ENABLE_STRIKETHROUGH | Options::ENABLE_TASKLISTS
@@ -49,6 +48,10 @@ fn site_links_only(url: &str) -> Option<std::borrow::Cow<'_, str>> {
     };
     allowed.then_some(std::borrow::Cow::Borrowed(url))
 }
+
+/// The renderer's version: raise it when a change to rendering should reach stored posts
+/// (`devforum rerender` renders them all again once per version). 2: highlighted code.
+pub const RENDER_VERSION: i32 = 2;
 
 /// Where uploaded files are served, relative to the site.
 pub const FILES_PATH: &str = "/files/";
@@ -77,29 +80,177 @@ pub fn render(markdown: &str) -> String {
 pub struct Rendered {
     pub html: String,
     pub embeds: Embeds,
+    /// Links alone on their line (`http(s)`), each once: preview cards to fetch.
+    pub lone_links: Vec<String>,
 }
 
 /// [`render`], counting links and images ([`embeds`]) as it goes: a post is parsed once for
 /// both its HTML and the checks of what `new` accounts may embed.
 pub fn render_counting(markdown: &str) -> Rendered {
+    render_counting_with(markdown, true)
+}
+
+/// [`render_counting`], with code highlighting left out when `highlight` is false: what
+/// rendering cost before highlighting (`benches/render.rs` compares the two).
+pub fn render_counting_with(markdown: &str, highlight: bool) -> Rendered {
+    render_full(markdown, highlight, &HashMap::new())
+}
+
+/// [`render_counting`], with the cards fetched so far for links alone on their line (by the
+/// link's URL): each such link whose card is known is shown as that card.
+pub fn render_with_cards(markdown: &str, cards: &HashMap<String, Card>) -> Rendered {
+    render_full(markdown, true, cards)
+}
+
+fn render_full(markdown: &str, highlight: bool, cards: &HashMap<String, Card>) -> Rendered {
     let mut unsafe_html = String::with_capacity(markdown.len() * 3 / 2);
     let mut context = Context::default();
     let mut embeds = Embeds::default();
-    let events = Parser::new_ext(markdown, options()).flat_map(|event| {
+    let mut events: Vec<Event<'_>> = Vec::new();
+    // A fenced block in a highlighted language: its name, grammar and code so far.
+    let mut code: Option<(&str, &syntect::parsing::SyntaxReference, String)> = None;
+    let mut budget = if highlight {
+        highlight::MAX_POST_BYTES
+    } else {
+        0
+    };
+    for event in Parser::new_ext(markdown, options()) {
         count_embed(&event, &mut embeds);
         context.enter(&event);
         match event {
-            Event::Text(text) if context.mentions_count() && text.contains('@') => {
-                link_mentions(text)
+            Event::Start(Tag::CodeBlock(CodeBlockKind::Fenced(ref info))) => {
+                match highlight::language(info) {
+                    Some((name, syntax)) => code = Some((name, syntax, String::new())),
+                    // An unknown language is plain code, with no class to carry.
+                    None => events.push(Event::Start(Tag::CodeBlock(CodeBlockKind::Fenced(
+                        CowStr::Borrowed(""),
+                    )))),
+                }
             }
-            other => vec![other],
+            Event::Text(text) if code.is_some() => {
+                if let Some((_, _, source)) = code.as_mut() {
+                    source.push_str(&text);
+                }
+            }
+            Event::End(TagEnd::CodeBlock) if code.is_some() => {
+                if let Some((name, syntax, source)) = code.take() {
+                    let mut block = String::with_capacity(source.len() * 3);
+                    highlight::block(name, syntax, &source, &mut budget, &mut block);
+                    events.push(Event::Html(CowStr::from(block)));
+                }
+            }
+            Event::Text(text) if context.links_count() => {
+                inline_text(text, context.mentions_count(), &mut embeds, &mut events);
+            }
+            other => events.push(other),
         }
-    });
-    html::push_html(&mut unsafe_html, events);
+    }
+    let lone_links = show_cards(&mut events, cards);
+    html::push_html(&mut unsafe_html, events.into_iter());
     Rendered {
         html: SANITIZER.clean(&unsafe_html).to_string(),
         embeds,
+        lone_links,
     }
+}
+
+/// Plain text as a post shows it: bare `http(s)` URLs become links (as on GitHub), and
+/// `@name` mentions (where they count) links to profiles.
+fn inline_text<'a>(
+    text: CowStr<'a>,
+    mentions: bool,
+    embeds: &mut Embeds,
+    events: &mut Vec<Event<'a>>,
+) {
+    let finder = {
+        let mut finder = linkify::LinkFinder::new();
+        finder.kinds(&[linkify::LinkKind::Url]);
+        finder
+    };
+    let plain = |piece: &str, events: &mut Vec<Event<'a>>| {
+        if piece.is_empty() {
+            return;
+        }
+        let piece = CowStr::from(piece.to_string());
+        if mentions && piece.contains('@') {
+            events.extend(link_mentions(piece));
+        } else {
+            events.push(Event::Text(piece));
+        }
+    };
+    if !text.contains("://") {
+        if mentions && text.contains('@') {
+            events.extend(link_mentions(text));
+        } else {
+            events.push(Event::Text(text));
+        }
+        return;
+    }
+    let mut at = 0;
+    for link in finder.links(&text) {
+        let url = link.as_str();
+        if !(url.starts_with("https://") || url.starts_with("http://")) {
+            continue;
+        }
+        plain(&text[at..link.start()], events);
+        embeds.links += 1;
+        let dest = CowStr::from(url.to_string());
+        events.push(Event::Start(Tag::Link {
+            link_type: LinkType::Autolink,
+            dest_url: dest.clone(),
+            title: CowStr::Borrowed(""),
+            id: CowStr::Borrowed(""),
+        }));
+        events.push(Event::Text(dest));
+        events.push(Event::End(TagEnd::Link));
+        at = link.end();
+    }
+    plain(&text[at..], events);
+}
+
+/// Finds the links alone in a top-level paragraph (an autolink or a bare URL whose text is
+/// the URL) and shows those with a card as the card. Returns every such `http(s)` URL, in
+/// order, each once, up to [`cards::MAX_PER_POST`]: what the preview job fetches.
+fn show_cards(events: &mut Vec<Event<'_>>, cards: &HashMap<String, Card>) -> Vec<String> {
+    let mut found: Vec<String> = Vec::new();
+    let mut depth = 0usize;
+    let mut i = 0;
+    while i < events.len() {
+        let lone = match &events[i..] {
+            [Event::Start(Tag::Paragraph), Event::Start(Tag::Link { dest_url, .. }), Event::Text(text), Event::End(TagEnd::Link), Event::End(TagEnd::Paragraph), ..]
+                if depth == 0
+                    && text.as_ref() == dest_url.as_ref()
+                    && (dest_url.starts_with("https://") || dest_url.starts_with("http://")) =>
+            {
+                Some(dest_url.to_string())
+            }
+            _ => None,
+        };
+        // Past the first few, links stay links: each card is a fetch.
+        let lone = lone.filter(|url| found.contains(url) || found.len() < cards::MAX_PER_POST);
+        if let Some(url) = lone {
+            if !found.contains(&url) {
+                found.push(url.clone());
+            }
+            if let Some(card) = cards.get(&url) {
+                events.splice(i..i + 5, [Event::Html(CowStr::from(cards::html(card)))]);
+                i += 1;
+                continue;
+            }
+        }
+        match &events[i] {
+            Event::Start(_) => depth += 1,
+            Event::End(_) => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+        i += 1;
+    }
+    found
+}
+
+/// The links a post shows alone on their line: what may become preview cards.
+pub fn lone_links(markdown: &str) -> Vec<String> {
+    render_full(markdown, false, &HashMap::new()).lone_links
 }
 
 /// The members a post mentions (`@name` in its text, not in code spans, code blocks, quotes or
@@ -133,13 +284,10 @@ pub struct Embeds {
     pub images: usize,
 }
 
-/// Counts the links and images of a post: what a new account's limits are about.
+/// Counts the links (bare URLs too) and images of a post: what a new account's limits are
+/// about.
 pub fn embeds(markdown: &str) -> Embeds {
-    let mut found = Embeds::default();
-    for event in Parser::new_ext(markdown, options()) {
-        count_embed(&event, &mut found);
-    }
-    found
+    render_full(markdown, false, &HashMap::new()).embeds
 }
 
 fn count_embed(event: &Event<'_>, found: &mut Embeds) {
@@ -177,6 +325,11 @@ impl Context {
 
     fn mentions_count(&self) -> bool {
         self.code_blocks == 0 && self.quotes == 0 && self.links == 0
+    }
+
+    /// Bare URLs become links outside code and links.
+    fn links_count(&self) -> bool {
+        self.code_blocks == 0 && self.links == 0
     }
 }
 
@@ -333,11 +486,11 @@ mod tests {
     fn embeds_count_links_and_images_but_not_profile_links() {
         let post = "See [docs](https://docs.rs), <https://example.com>, [me](/users/alice) \
                     and ![chart](https://img.example/c.png). `[no](https://x.y)` \
-                    https://bare.example is text.";
+                    https://bare.example is a link too, as on GitHub.";
         assert_eq!(
             embeds(post),
             Embeds {
-                links: 2,
+                links: 3,
                 images: 1
             }
         );
@@ -415,7 +568,7 @@ mod tests {
             + &"word ".repeat(100);
         let html = excerpt_html(&post, 60);
         assert!(html.contains("<code>Arc</code>"), "{html}");
-        assert!(html.contains("Arc::new(1)"), "{html}");
+        assert!(html.contains("<code class=\"language-rust\">"), "{html}");
         assert!(!html.contains("long tail"), "{html}");
         let only_long = excerpt_html(&format!("<b>{}</b>", "x".repeat(100)), 20);
         assert_eq!(only_long, format!("<p>{}…</p>", "x".repeat(19)));
@@ -426,6 +579,88 @@ mod tests {
         );
         let escaped = excerpt_html(&format!("`<x>` {}", "y".repeat(50)), 10);
         assert!(escaped.starts_with("<p>&lt;x&gt; y"), "{escaped}");
+    }
+
+    #[test]
+    fn bare_urls_are_links_and_a_link_alone_on_its_line_is_a_card_candidate() {
+        let post = "See https://docs.rs/tokio for more.\n\n\
+                    https://github.com/tokio-rs/tokio/issues/1\n\n\
+                    <https://blog.example/post>\n\n\
+                    [named](https://named.example/)\n\n\
+                    > https://quoted.example/\n\n\
+                    `https://code.example/`\n\n\
+                    https://github.com/tokio-rs/tokio/issues/1";
+        let rendered = render_counting(post);
+        assert!(
+            rendered
+                .html
+                .contains(r#"<a href="https://docs.rs/tokio" rel="nofollow ugc noopener">https://docs.rs/tokio</a>"#),
+            "{}",
+            rendered.html
+        );
+        assert_eq!(
+            rendered.lone_links,
+            [
+                "https://github.com/tokio-rs/tokio/issues/1",
+                "https://blog.example/post"
+            ],
+            "a named link, a quote and code are no cards; each URL once"
+        );
+        assert!(
+            !rendered.html.contains("href=\"https://code.example/"),
+            "{}",
+            rendered.html
+        );
+    }
+
+    #[test]
+    fn only_the_first_links_of_a_post_become_cards() {
+        let post: Vec<String> = (0..cards::MAX_PER_POST + 3)
+            .map(|n| format!("https://site{n}.example/"))
+            .collect();
+        let found = render_counting(&post.join("\n\n")).lone_links;
+        assert_eq!(found, post[..cards::MAX_PER_POST]);
+    }
+
+    #[test]
+    fn a_card_replaces_its_link_and_is_sanitised_like_the_post() {
+        let url = "https://blog.example/post";
+        let card = Card {
+            url: url.into(),
+            title: "Pin <explained>".into(),
+            description: Some("<script>alert(1)</script> & more".into()),
+            site_name: Some("Blog".into()),
+            image: Some("https://blog.example/i.png".into()),
+            kind: cards::CardKind::Page,
+        };
+        let html = render_with_cards(
+            &format!("Read this:\n\n{url}\n\nThanks."),
+            &HashMap::from([(url.to_string(), card.clone())]),
+        )
+        .html;
+        assert!(
+            html.contains(&format!("<aside class=\"onebox\" data-url=\"{url}\">")),
+            "{html}"
+        );
+        assert!(html.contains("Pin &lt;explained&gt;"), "{html}");
+        assert!(
+            html.contains("&lt;script&gt;alert(1)&lt;/script&gt; &amp; more"),
+            "{html}"
+        );
+        assert!(
+            html.contains("<img class=\"onebox-image\" src=\"https://blog.example/i.png\""),
+            "{html}"
+        );
+        assert!(!html.contains("<script"), "{html}");
+        assert!(html.contains("<p>Thanks.</p>"), "{html}");
+        // Only an https image, and never another kind of URL in data-url.
+        let mut plain = card;
+        plain.image = Some("http://blog.example/i.png".into());
+        plain.url = "https://blog.example/\"onmouseover=\"x".into();
+        let html = cards::html(&plain);
+        let cleaned = SANITIZER.clean(&html).to_string();
+        assert!(!cleaned.contains("<img"), "{cleaned}");
+        assert!(!cleaned.contains("onmouseover=\"x"), "{cleaned}");
     }
 
     #[test]
