@@ -5,6 +5,8 @@
 #   SKIP_SEED=1 bench/threads.sh  reuse the seeded database as it is
 #   DEVFORUM_BIN=path bench/threads.sh  measure another build (a before/after comparison)
 #   ONLY=replies bench/threads.sh  only the scenarios whose name matches (a grep -E pattern)
+#   WORKER_ENABLED=true bench/threads.sh  the server runs its job worker too (the work a post
+#                                   leaves for later: search sync, notifications, rendering)
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 command -v wrk >/dev/null || { echo "install wrk (apt-get install wrk)" >&2; exit 1; }
@@ -18,7 +20,7 @@ if [ -z "${SKIP_SEED:-}" ]; then
     DATABASE_URL="$url" "$bin" seed --users 2000 --threads 100000 --replies 1000000
 fi
 port=18080
-DATABASE_URL="$url" DEVFORUM__SERVER__PORT=$port DEVFORUM__LOG__LEVEL=warn DEVFORUM__WORKER__ENABLED=false \
+DATABASE_URL="$url" DEVFORUM__SERVER__PORT=$port DEVFORUM__LOG__LEVEL=warn DEVFORUM__WORKER__ENABLED="${WORKER_ENABLED:-false}" \
     DEVFORUM__RATE_LIMITS__REPLIES_PER_HOUR=100000000 DEVFORUM__RATE_LIMITS__LOGIN_PER_MINUTE=1000 \
     DEVFORUM__DATABASE__POOL_SIZE="${POOL_SIZE:-4}" \
     "$bin" serve >/dev/null 2>&1 &

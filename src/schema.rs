@@ -489,6 +489,7 @@ diesel::table! {
         deleted -> Bool,
         answers -> Int4,
         created_at -> Timestamptz,
+        unanswered -> Bool,
     }
 }
 

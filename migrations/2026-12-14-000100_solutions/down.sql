@@ -42,7 +42,7 @@ $$;
 
 DROP INDEX thread_activity_unanswered_active_idx;
 DROP INDEX thread_activity_unanswered_idx;
-ALTER TABLE thread_activity DROP COLUMN created_at, DROP COLUMN answers;
+ALTER TABLE thread_activity DROP COLUMN unanswered, DROP COLUMN created_at, DROP COLUMN answers;
 
 DROP INDEX threads_unsolved_idx;
 DROP INDEX threads_solved_idx;

@@ -82,6 +82,9 @@ pub struct Rendered {
     pub embeds: Embeds,
     /// Links alone on their line (`http(s)`), each once: preview cards to fetch.
     pub lone_links: Vec<String>,
+    /// Code in a highlighted language was left plain ([`render_in_request`]): rendering the
+    /// post again highlights it.
+    pub highlight_pending: bool,
 }
 
 /// [`render`], counting links and images ([`embeds`]) as it goes: a post is parsed once for
@@ -94,6 +97,13 @@ pub fn render_counting(markdown: &str) -> Rendered {
 /// rendering cost before highlighting (`benches/render.rs` compares the two).
 pub fn render_counting_with(markdown: &str, highlight: bool) -> Rendered {
     render_full(markdown, highlight, &HashMap::new())
+}
+
+/// What a request renders when a post is written: everything but code highlighting (about
+/// 50 µs a line) and preview cards, which the post's rendering job adds moments later
+/// (`threads::rendering`). Code keeps its `language-…` class meanwhile.
+pub fn render_in_request(markdown: &str) -> Rendered {
+    render_full(markdown, false, &HashMap::new())
 }
 
 /// [`render_counting`], with the cards fetched so far for links alone on their line (by the
@@ -114,6 +124,7 @@ fn render_full(markdown: &str, highlight: bool, cards: &HashMap<String, Card>) -
     } else {
         0
     };
+    let mut highlight_pending = false;
     for event in Parser::new_ext(markdown, options()) {
         count_embed(&event, &mut embeds);
         context.enter(&event);
@@ -134,6 +145,7 @@ fn render_full(markdown: &str, highlight: bool, cards: &HashMap<String, Card>) -
             }
             Event::End(TagEnd::CodeBlock) if code.is_some() => {
                 if let Some((name, syntax, source)) = code.take() {
+                    highlight_pending |= !highlight;
                     let mut block = String::with_capacity(source.len() * 3);
                     highlight::block(name, syntax, &source, &mut budget, &mut block);
                     events.push(Event::Html(CowStr::from(block)));
@@ -151,6 +163,7 @@ fn render_full(markdown: &str, highlight: bool, cards: &HashMap<String, Card>) -
         html: SANITIZER.clean(&unsafe_html).to_string(),
         embeds,
         lone_links,
+        highlight_pending,
     }
 }
 
@@ -403,8 +416,8 @@ pub fn excerpt(markdown: &str, max_chars: usize) -> String {
 }
 
 /// The start of a post as HTML, for showing an answer under its question: whole top-level
-/// blocks (paragraphs, lists, code) while their text stays within `budget` characters; when
-/// even the first is longer, its plain text cut to the budget.
+/// blocks (paragraphs, lists, code, not highlighted) while their text stays within `budget`
+/// characters; when even the first is longer, its plain text cut to the budget.
 pub fn excerpt_html(markdown: &str, budget: usize) -> String {
     let mut depth = 0usize;
     let mut end = 0;
@@ -435,7 +448,8 @@ pub fn excerpt_html(markdown: &str, budget: usize) -> String {
             .replace('>', "&gt;");
         return format!("<p>{text}</p>");
     }
-    render(&markdown[..end])
+    // Rendered on every read of a solved thread: code stays plain (no highlighting cost).
+    render_in_request(&markdown[..end]).html
 }
 
 /// The text a reader sees (no markup, whitespace collapsed), about `budget` characters at
@@ -611,6 +625,25 @@ mod tests {
             "{}",
             rendered.html
         );
+    }
+
+    #[test]
+    fn a_request_renders_code_plain_and_says_highlighting_is_pending() {
+        let post = "```rust\nfn main() {}\n```";
+        let quick = render_in_request(post);
+        assert_eq!(
+            quick.html,
+            "<pre><code class=\"language-rust\">fn main() {}\n</code></pre>\n"
+        );
+        assert!(quick.highlight_pending);
+        let full = render_counting(post);
+        assert!(
+            full.html.contains("<span class=\"hl-keyword\">fn</span>"),
+            "{}",
+            full.html
+        );
+        assert!(!full.highlight_pending);
+        assert!(!render_in_request("```\nplain\n```").highlight_pending);
     }
 
     #[test]

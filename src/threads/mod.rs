@@ -32,7 +32,7 @@
 
 pub mod domain;
 pub mod model;
-pub mod previews;
+pub mod rendering;
 pub mod routes;
 pub mod rules;
 pub mod service;
@@ -46,9 +46,10 @@ use crate::jobs::JobRegistry;
 
 pub const FEATURE: Feature = Feature::api(Doc::openapi, routes::configure, jobs);
 
-/// Link previews are fetched by a job (`previews`), never in the request.
+/// A post's code highlighting and preview cards are added by a job (`rendering`), never in
+/// the request.
 fn jobs(settings: &Settings, registry: &mut JobRegistry) -> anyhow::Result<()> {
-    registry.add::<previews::FetchPreviews>(crate::oneboxes::Previews::new(settings));
+    registry.add::<rendering::RenderPost>(crate::oneboxes::Previews::new(settings));
     Ok(())
 }
 

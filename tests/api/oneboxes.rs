@@ -183,8 +183,8 @@ async fn spawn_with_fixtures(trap: &Trap) -> (TestApp, Fixtures) {
 }
 
 impl TestApp {
-    /// Polls a thread until its HTML holds `needle` (the preview job has run).
-    async fn thread_html_with(&self, id: i64, needle: &str) -> String {
+    /// Polls a thread until its HTML holds `needle` (the rendering job has run).
+    pub(crate) async fn thread_html_with(&self, id: i64, needle: &str) -> String {
         let started = Instant::now();
         loop {
             let thread = json(self.get(&format!("/api/v1/threads/{id}")).await).await;
@@ -410,4 +410,49 @@ async fn a_post_naming_a_refused_address_is_saved_without_a_card() {
     assert!(!html.contains("onebox"), "{html}");
     assert!(html.contains(&format!("href=\"{link}\"")), "{html}");
     assert_eq!(trap.seen(), 0);
+}
+
+#[tokio::test]
+async fn code_is_highlighted_by_the_job_moments_after_the_post_is_saved() {
+    let app = crate::helpers::spawn_app().await;
+    let ada = app.member("ada").await;
+    let code = "fn main() {\n    let answer = 42; // <&>\n}\n";
+    let id = crate::support::a_thread(&app, &ada)
+        .titled("Highlighted later")
+        .body(&format!("```rust\n{code}```"))
+        .create()
+        .await;
+    // The request renders the code plain, with its language; the job highlights it.
+    let html = app
+        .thread_html_with(id, "<span class=\"hl-keyword\">fn</span>")
+        .await;
+    assert!(
+        html.starts_with("<pre><code class=\"language-rust\">"),
+        "{html}"
+    );
+    assert!(
+        html.contains("<span class=\"hl-comment\">// &lt;&amp;&gt;"),
+        "{html}"
+    );
+    let thread = json(app.get(&format!("/api/v1/threads/{id}")).await).await;
+    assert_eq!(
+        thread["updated_at"], thread["created_at"],
+        "finishing the rendering is no edit"
+    );
+    // A reply too.
+    let reply = app.reply_id(&ada, id, "```sh\ncargo test\n```").await;
+    let started = Instant::now();
+    loop {
+        let page = json(app.get(&format!("/api/v1/threads/{id}/replies")).await).await;
+        let html = page["items"][0]["body_html"]
+            .as_str()
+            .unwrap_or_default()
+            .to_string();
+        if html.contains("<span class=\"hl-function\">cargo</span>") {
+            assert_eq!(page["items"][0]["id"], reply);
+            break;
+        }
+        assert!(started.elapsed() < Duration::from_secs(15), "{html}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
 }

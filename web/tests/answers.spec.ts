@@ -15,21 +15,20 @@ test('ask, get two answers, mark one as the solution, find it under Solved, see 
     'rust',
   );
 
-  // The code is highlighted by the server, with a button to copy it.
-  const question = asker.locator('article .body').first();
-  await expect(question.locator('code.language-rust .hl-keyword').first()).toHaveText('let');
-  await expect(question.locator('pre').first()).toContainText('v.push(4);');
-  const copy = question.getByRole('button', { name: 'Copy the code' });
-  await copy.click();
-  await expect(copy).toHaveText(/Copied|Select and copy/);
-
-  // The link alone on its line becomes a card once the server has fetched the page.
+  // Moments after it is saved, the server has highlighted the code and made the link alone on
+  // its line a card.
   await expect(async () => {
     await asker.reload();
     await expect(asker.locator('aside.onebox')).toBeVisible({ timeout: 1000 });
   }).toPass({ timeout: 20_000 });
   const card = asker.locator('aside.onebox');
   await expect(card).toContainText('Pinning · Asynchronous Programming in Rust');
+  const question = asker.locator('article .body').first();
+  await expect(question.locator('code.language-rust .hl-keyword').first()).toHaveText('let');
+  await expect(question.locator('pre').first()).toContainText('v.push(4);');
+  const copy = question.getByRole('button', { name: 'Copy the code' });
+  await copy.click();
+  await expect(copy).toHaveText(/Copied|Select and copy/);
   await expect(card.getByRole('link')).toHaveAttribute('href', article);
 
   // Two members answer.

@@ -173,15 +173,13 @@ pub fn list_threads(
     if let Some(author_id) = filter.author_id {
         query = query.filter(threads::author_id.eq(author_id));
     }
-    // Written as literal conditions, not binds, so a generic plan can use the partial indexes
-    // that state them.
+    // Boolean columns, neither bound values (a generic plan could not use the partial indexes
+    // that state them) nor SQL text (diesel never keeps such a statement prepared).
     query = match filter.status {
         None => query,
         Some(ThreadStatus::Solved) => query.filter(threads::solved),
         Some(ThreadStatus::Unsolved) => query.filter(diesel::dsl::not(threads::solved)),
-        Some(ThreadStatus::Unanswered) => query.filter(
-            diesel::dsl::sql::<diesel::sql_types::Bool>("thread_activity.answers = 0"),
-        ),
+        Some(ThreadStatus::Unanswered) => query.filter(thread_activity::unanswered),
     };
     // Unanswered threads are a range of the activity row's own partial indexes, in either
     // order; its `created_at` and `pinned` are copies of the thread's, so the keys (and the

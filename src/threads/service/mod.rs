@@ -12,7 +12,7 @@ use access::{visible_reply_for_update, visible_thread_for_update};
 
 use super::domain::{ThreadInput, ThreadPatch};
 use super::model::{self, NewReply, NewThread, ThreadChanges, ThreadFilter, VoteTarget};
-use super::previews::{self, PostRef};
+use super::rendering::{self, PostRef};
 use super::rules;
 use super::views::{ReplyView, TagList, TagView, ThreadSummary, ThreadView, VoteView};
 use crate::accounts::User;
@@ -44,7 +44,7 @@ pub fn create_thread(
     input: &ThreadInput,
     posting: &Posting<'_>,
 ) -> Result<ThreadView, ApiError> {
-    let rendered = markdown::render_counting(&input.body);
+    let rendered = markdown::render_in_request(&input.body);
     let kind = Some(PostKind::Thread);
     trust::service::check_post(conn, author, kind, rendered.embeds, posting.trust)?;
     // The uploads it shows before the posting limit: a refused post takes no turn.
@@ -77,7 +77,7 @@ fn insert_thread(
             },
         )?;
         search::enqueue(conn, row.id)?;
-        previews::enqueue(conn, PostRef::Thread(row.id), &rendered.lone_links)?;
+        rendering::enqueue(conn, PostRef::Thread(row.id), rendered)?;
         if !shown.is_empty() {
             uploads::service::use_in(conn, Post::Thread(row.id), shown)?;
         }
@@ -130,14 +130,11 @@ pub fn update_thread(
     patch: &ThreadPatch,
     trust: &TrustSettings,
 ) -> Result<ThreadView, ApiError> {
-    let rendered = patch.body.as_deref().map(markdown::render_counting);
+    let rendered = patch.body.as_deref().map(markdown::render_in_request);
     if let Some(rendered) = &rendered {
         trust::service::check_post(conn, actor, None, rendered.embeds, trust)?;
     }
-    let lone_links = rendered
-        .as_ref()
-        .map(|r| r.lone_links.clone())
-        .unwrap_or_default();
+    let unfinished = rendered.as_ref().is_some_and(rendering::unfinished);
     let changes = changes_of(patch, rendered.map(|r| r.html));
     conn.transaction(|conn| {
         let row = visible_thread_for_update(conn, id, actor)?;
@@ -147,7 +144,9 @@ pub fn update_thread(
             if let Some(body) = &patch.body {
                 let shown = uploads::service::embeds(conn, body, &[row.author_id, actor.id])?;
                 uploads::service::use_in(conn, Post::Thread(id), &shown)?;
-                previews::enqueue(conn, PostRef::Thread(id), &lone_links)?;
+                if unfinished {
+                    rendering::enqueue_for(conn, PostRef::Thread(id))?;
+                }
                 notifications::events::thread_edited(conn, id, body)?;
             }
             // Replies' documents carry their thread's title and tags.
@@ -227,18 +226,18 @@ pub fn create_reply(
     body: &str,
     posting: &Posting<'_>,
 ) -> Result<ReplyView, ApiError> {
-    let rendered = markdown::render_counting(body);
+    let rendered = markdown::render_in_request(body);
     let kind = Some(PostKind::Reply);
     trust::service::check_post(conn, author, kind, rendered.embeds, posting.trust)?;
     let shown = uploads::service::embeds(conn, body, &[author.id])?;
     posting.limits.replies.check_on(conn, &author.id)?;
-    let previews = !rendered.lone_links.is_empty();
+    let unfinished = rendering::unfinished(&rendered);
     let outcome = if shown.is_empty() {
-        insert_reply(conn, thread_id, author, body, &rendered.html, previews)?
+        insert_reply(conn, thread_id, author, body, &rendered.html, unfinished)?
     } else {
         // Only a reply that shows uploads needs a transaction around its one statement.
         conn.transaction(|conn| {
-            let outcome = insert_reply(conn, thread_id, author, body, &rendered.html, previews)?;
+            let outcome = insert_reply(conn, thread_id, author, body, &rendered.html, unfinished)?;
             uploads::service::use_in(conn, Post::Reply(outcome.reply.id), &shown)?;
             Ok::<_, ApiError>(outcome)
         })?
@@ -254,7 +253,7 @@ fn insert_reply(
     author: &User,
     body: &str,
     body_html: &str,
-    previews: bool,
+    unfinished: bool,
 ) -> Result<NewReplyOutcome, ApiError> {
     let new = NewReply {
         thread_id,
@@ -266,9 +265,9 @@ fn insert_reply(
         search::sync_new_reply_job()?,
         notifications::events::new_reply_job()?,
     ];
-    // Links alone on their line: their cards are fetched after the reply is in.
-    if previews {
-        jobs.push(previews::new_reply_job()?);
+    // Code to highlight or links alone on their line: the job finishes the rendering.
+    if unfinished {
+        jobs.push(rendering::new_reply_job()?);
     }
     match model::post_reply(conn, &new, author.is_staff(), &jobs)? {
         Some(posted) => Ok(NewReplyOutcome {
@@ -302,16 +301,19 @@ pub fn update_reply(
     body: &str,
     trust: &TrustSettings,
 ) -> Result<ReplyView, ApiError> {
-    let rendered = markdown::render_counting(body);
+    let rendered = markdown::render_in_request(body);
     trust::service::check_post(conn, actor, None, rendered.embeds, trust)?;
-    let (body_html, lone_links) = (rendered.html, rendered.lone_links);
+    let unfinished = rendering::unfinished(&rendered);
+    let body_html = rendered.html;
     conn.transaction(|conn| {
         let reply = visible_reply_for_update(conn, id, actor)?;
         rules::ensure_can_modify(actor, reply.author_id)?;
         let shown = uploads::service::embeds(conn, body, &[reply.author_id, actor.id])?;
         model::update_reply_body(conn, id, body, &body_html)?;
         uploads::service::use_in(conn, Post::Reply(id), &shown)?;
-        previews::enqueue(conn, PostRef::Reply(id), &lone_links)?;
+        if unfinished {
+            rendering::enqueue_for(conn, PostRef::Reply(id))?;
+        }
         search::enqueue(conn, id)?;
         notifications::events::reply_edited(conn, id, body)?;
         let row = model::find_reply(conn, id)?.ok_or(ApiError::NotFound)?;
