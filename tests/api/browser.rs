@@ -349,7 +349,23 @@ async fn a_preview_renders_exactly_as_the_post_will() {
             &json!({"title": "Preview check", "body": markdown}),
         )
         .await;
-    assert_eq!(json(thread).await["body_html"], preview["body_html"]);
+    // The post is stored with its code plain and highlighted by its rendering job moments
+    // later: then it shows exactly what the preview showed.
+    let id = json(thread).await["id"].as_i64().expect("id");
+    let started = std::time::Instant::now();
+    loop {
+        let shown = json(app.get(&format!("/api/v1/threads/{id}")).await).await;
+        if shown["body_html"] == preview["body_html"] {
+            break;
+        }
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(15),
+            "{} != {}",
+            shown["body_html"],
+            preview["body_html"]
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
 
     app.assert_refusals(
         Method::POST,
