@@ -4,6 +4,8 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::escape;
+
 /// What a page says of itself (Open Graph, oEmbed or its title), or what GitHub's API says.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Card {
@@ -53,21 +55,6 @@ pub const MAX_PER_POST: usize = 10;
 
 /// The longest description a card shows.
 pub const DESCRIPTION_CHARS: usize = 300;
-
-fn escape(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            other => out.push(other),
-        }
-    }
-    out
-}
 
 fn cut(text: &str, max: usize) -> String {
     let text = text.split_whitespace().collect::<Vec<_>>().join(" ");

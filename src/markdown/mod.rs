@@ -49,6 +49,28 @@ fn site_links_only(url: &str) -> Option<std::borrow::Cow<'_, str>> {
     allowed.then_some(std::borrow::Cow::Borrowed(url))
 }
 
+/// Appends `text` escaped for HTML text and attribute values: the one escaper of the HTML
+/// this module builds itself (highlighted code, cards, excerpts).
+pub(crate) fn escape_into(out: &mut String, text: &str) {
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            other => out.push(other),
+        }
+    }
+}
+
+/// [`escape_into`] a new string.
+pub(crate) fn escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    escape_into(&mut out, text);
+    out
+}
+
 /// The renderer's version: raise it when a change to rendering should reach stored posts
 /// (`devforum rerender` renders them all again once per version). 2: highlighted code.
 pub const RENDER_VERSION: i32 = 2;
@@ -175,11 +197,6 @@ fn inline_text<'a>(
     embeds: &mut Embeds,
     events: &mut Vec<Event<'a>>,
 ) {
-    let finder = {
-        let mut finder = linkify::LinkFinder::new();
-        finder.kinds(&[linkify::LinkKind::Url]);
-        finder
-    };
     let plain = |piece: &str, events: &mut Vec<Event<'a>>| {
         if piece.is_empty() {
             return;
@@ -199,6 +216,8 @@ fn inline_text<'a>(
         }
         return;
     }
+    let mut finder = linkify::LinkFinder::new();
+    finder.kinds(&[linkify::LinkKind::Url]);
     let mut at = 0;
     for link in finder.links(&text) {
         let url = link.as_str();
@@ -442,10 +461,7 @@ pub fn excerpt_html(markdown: &str, budget: usize) -> String {
         }
     }
     if end == 0 {
-        let text = excerpt(markdown, budget)
-            .replace('&', "&amp;")
-            .replace('<', "&lt;")
-            .replace('>', "&gt;");
+        let text = escape(&excerpt(markdown, budget));
         return format!("<p>{text}</p>");
     }
     // Rendered on every read of a solved thread: code stays plain (no highlighting cost).
