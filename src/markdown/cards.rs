@@ -4,7 +4,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::escape;
+use super::escape::escape;
 
 /// What a page says of itself (Open Graph, oEmbed or its title), or what GitHub's API says.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -2,6 +2,7 @@
 //! highlighted then (`highlight`).
 
 pub mod cards;
+mod escape;
 pub mod highlight;
 
 use std::collections::{HashMap, HashSet};
@@ -10,6 +11,7 @@ use std::sync::LazyLock;
 use pulldown_cmark::{html, CodeBlockKind, CowStr, Event, LinkType, Options, Parser, Tag, TagEnd};
 
 pub use cards::Card;
+use escape::escape;
 
 static SANITIZER: LazyLock<ammonia::Builder<'static>> = LazyLock::new(|| {
     let mut builder = ammonia::Builder::default();
@@ -47,28 +49,6 @@ fn site_links_only(url: &str) -> Option<std::borrow::Cow<'_, str>> {
         None => url.strip_prefix(FILES_PATH).is_some_and(is_file_name),
     };
     allowed.then_some(std::borrow::Cow::Borrowed(url))
-}
-
-/// Appends `text` escaped for HTML text and attribute values: the one escaper of the HTML
-/// this module builds itself (highlighted code, cards, excerpts).
-pub(crate) fn escape_into(out: &mut String, text: &str) {
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            other => out.push(other),
-        }
-    }
-}
-
-/// [`escape_into`] a new string.
-pub(crate) fn escape(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    escape_into(&mut out, text);
-    out
 }
 
 /// The renderer's version: raise it when a change to rendering should reach stored posts
