@@ -9,7 +9,7 @@ use crate::feature::{Feature, Mount, API_PREFIX};
 use crate::jobs::JobRegistry;
 use crate::{
     accounts, email, identities, meetups, mentorship, moderation, notifications, operations,
-    search, threads, trust, uploads,
+    search, site, threads, trust, uploads,
 };
 
 /// Every feature, in the order their tags appear in the OpenAPI document.
@@ -27,6 +27,7 @@ pub const ALL: &[&Feature] = &[
     &trust::FEATURE,
     &notifications::FEATURE,
     &email::FEATURE,
+    &site::FEATURE,
 ];
 
 /// The route table: root features at the root, the others under `/api/v1`.

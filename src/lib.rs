@@ -35,6 +35,8 @@ pub mod schema;
 pub mod search;
 pub mod seed;
 pub mod signed_urls;
+pub mod site;
+pub mod slugs;
 pub mod sql;
 pub mod startup;
 pub mod tags;

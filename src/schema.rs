@@ -490,6 +490,7 @@ diesel::table! {
         answers -> Int4,
         created_at -> Timestamptz,
         unanswered -> Bool,
+        changed_at -> Timestamptz,
     }
 }
 

@@ -222,6 +222,7 @@ struct Shared {
     sign_in_providers: web::Data<crate::identities::providers::Providers>,
     relying_party: web::Data<crate::accounts::routes::passkeys::RelyingParty>,
     uploads: web::Data<crate::uploads::shared::Uploads>,
+    sitemaps: web::Data<crate::site::sitemaps::Sitemaps>,
 }
 
 impl Shared {
@@ -276,6 +277,7 @@ impl Shared {
             ),
             rate_limits,
             posting_limits,
+            sitemaps: web::Data::new(crate::site::sitemaps::Sitemaps::default()),
             settings: web::Data::new(settings),
             pool: web::Data::new(pool),
             reads: web::Data::new(reads),
@@ -309,6 +311,7 @@ impl Shared {
             .app_data(self.sign_in_providers.clone())
             .app_data(self.relying_party.clone())
             .app_data(self.uploads.clone())
+            .app_data(self.sitemaps.clone())
             .app_data(JsonLimit(json_limit))
             .app_data(web::PayloadConfig::new(json_limit))
             .app_data(problems::json_config(json_limit))

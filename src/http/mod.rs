@@ -4,6 +4,7 @@
 pub mod caching;
 pub mod client_ip;
 pub mod compression;
+pub mod conditional;
 pub mod head;
 pub mod json;
 pub mod methods;

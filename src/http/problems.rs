@@ -3,7 +3,7 @@
 
 use actix_web::body::MessageBody;
 use actix_web::dev::ServiceResponse;
-use actix_web::http::header;
+use actix_web::http::{header, StatusCode};
 use actix_web::middleware::{ErrorHandlerResponse, ErrorHandlers};
 use actix_web::{error, web, HttpRequest, HttpResponse};
 
@@ -75,12 +75,15 @@ pub fn error_handlers<B: MessageBody + 'static>() -> ErrorHandlers<B> {
 fn ensure_problem_document<B: MessageBody + 'static>(
     res: ServiceResponse<B>,
 ) -> actix_web::Result<ErrorHandlerResponse<B>> {
-    let is_problem = res
+    let content_type = res
         .headers()
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.starts_with(PROBLEM_CONTENT_TYPE));
-    if is_problem {
+        .unwrap_or_default();
+    let is_problem = content_type.starts_with(PROBLEM_CONTENT_TYPE);
+    // The public pages answer a missing thread with a page people can read (`site`).
+    let is_page = res.status() == StatusCode::NOT_FOUND && content_type.starts_with("text/html");
+    if is_problem || is_page {
         return Ok(ErrorHandlerResponse::Response(res.map_into_left_body()));
     }
     let status = res.status();

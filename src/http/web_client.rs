@@ -32,14 +32,37 @@ const SERVER_PREFIXES: &[&str] = &["/api", "/docs", "/health", "/ready", "/metri
 #[derive(Debug, Clone)]
 pub struct WebClient {
     root: PathBuf,
+    /// The tags of `index.html`'s head that load the build (its script, style sheet and
+    /// preloads), for the server-rendered pages the client takes over.
+    assets: String,
+    /// Names this build (a hash of `index.html`): part of the server-rendered pages' ETags.
+    build: String,
 }
 
 impl WebClient {
-    /// The client built into `dist`, if it has an `index.html`.
+    /// The client built into `dist`, if it has a readable `index.html`.
     pub fn at(dist: &Path) -> Option<WebClient> {
-        dist.join("index.html").is_file().then(|| WebClient {
+        let index = std::fs::read_to_string(dist.join("index.html")).ok()?;
+        Some(WebClient {
             root: dist.to_path_buf(),
+            assets: asset_tags(&index),
+            build: build_id(&index),
         })
+    }
+
+    /// The head tags that load the build.
+    pub fn assets(&self) -> &str {
+        &self.assets
+    }
+
+    /// This build's name.
+    pub fn build(&self) -> &str {
+        &self.build
+    }
+
+    /// The client's `index.html`, as any client route answers it.
+    pub fn index(&self, req: &HttpRequest) -> HttpResponse {
+        send(req, &self.root.join("index.html"), "/index.html")
     }
 
     /// The client built into `dist`, saying in the log whether there is one.
@@ -67,6 +90,26 @@ impl WebClient {
         let file = self.root.join(relative);
         file.is_file().then_some(file)
     }
+}
+
+/// The `<script>` and `<link>` lines of a built `index.html` that name files of the build
+/// (`/assets/…`), in their order.
+fn asset_tags(index: &str) -> String {
+    let head = index.split("</head>").next().unwrap_or_default();
+    head.lines()
+        .map(str::trim)
+        .filter(|line| {
+            (line.starts_with("<script") || line.starts_with("<link")) && line.contains("/assets/")
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// A short name of a build: the first 12 hex digits of its `index.html`'s SHA-256.
+fn build_id(index: &str) -> String {
+    use sha2::{Digest, Sha256};
+    let digest = Sha256::digest(index.as_bytes());
+    digest.iter().take(6).map(|b| format!("{b:02x}")).collect()
 }
 
 /// Whether a path is the server's (the API, its docs, the probes) rather than a client route.
@@ -215,10 +258,23 @@ mod tests {
     fn paths_stay_inside_the_build() {
         let dir = std::env::temp_dir().join(format!("devforum-web-{}", std::process::id()));
         std::fs::create_dir_all(dir.join("assets")).unwrap();
-        std::fs::write(dir.join("index.html"), "<!doctype html>").unwrap();
+        std::fs::write(
+            dir.join("index.html"),
+            "<!doctype html>\n<head>\n  <title>devforum</title>\n  \
+             <script type=\"module\" crossorigin src=\"/assets/index-1.js\"></script>\n  \
+             <link rel=\"stylesheet\" crossorigin href=\"/assets/index-2.css\">\n  \
+             <link rel=\"icon\" href=\"/favicon.svg\">\n</head>\n<body></body>",
+        )
+        .unwrap();
         std::fs::write(dir.join("assets/app.js"), "1").unwrap();
         std::fs::write(dir.join("assets/app.js.br"), "1").unwrap();
         let client = WebClient::at(&dir).expect("a client");
+        assert_eq!(
+            client.assets(),
+            "<script type=\"module\" crossorigin src=\"/assets/index-1.js\"></script>\n\
+             <link rel=\"stylesheet\" crossorigin href=\"/assets/index-2.css\">"
+        );
+        assert_eq!(client.build().len(), 12);
         assert!(client.file("/assets/app.js").is_some());
         assert!(client.file("/../index.html").is_none());
         assert!(client.file("/assets/../../etc/passwd").is_none());

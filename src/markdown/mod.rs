@@ -11,7 +11,7 @@ use std::sync::LazyLock;
 use pulldown_cmark::{html, CodeBlockKind, CowStr, Event, LinkType, Options, Parser, Tag, TagEnd};
 
 pub use cards::Card;
-use escape::escape;
+pub(crate) use escape::escape;
 
 static SANITIZER: LazyLock<ammonia::Builder<'static>> = LazyLock::new(|| {
     let mut builder = ammonia::Builder::default();

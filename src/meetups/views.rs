@@ -45,6 +45,8 @@ impl MemberRow {
 pub struct MeetupView {
     pub id: MeetupId,
     pub title: String,
+    /// The readable part of the meetup's public page URL (`/m/{id}/{slug}`).
+    pub slug: String,
     /// The Markdown as written.
     pub description: String,
     /// Rendered and sanitised HTML.
@@ -86,6 +88,7 @@ impl MeetupView {
         let status = row.status;
         MeetupView {
             id: row.id,
+            slug: crate::slugs::of(&row.title, "meetup"),
             title: row.title,
             description: row.description,
             description_html: row.description_html,
@@ -117,6 +120,8 @@ impl MeetupView {
 pub struct MeetupSummary {
     pub id: MeetupId,
     pub title: String,
+    /// The readable part of the meetup's public page URL (`/m/{id}/{slug}`).
+    pub slug: String,
     pub starts_at: DateTime<Utc>,
     pub ends_at: DateTime<Utc>,
     pub timezone: String,
@@ -139,6 +144,7 @@ impl MeetupSummary {
         let view = MeetupView::new(row, &organizer, None);
         MeetupSummary {
             id: view.id,
+            slug: view.slug,
             title: view.title,
             starts_at: view.starts_at,
             ends_at: view.ends_at,

@@ -52,6 +52,8 @@ impl AuthorRow {
 pub struct ThreadView {
     pub id: ThreadId,
     pub title: String,
+    /// The readable part of the thread's public page URL (`/t/{id}/{slug}`).
+    pub slug: String,
     /// The Markdown as written.
     pub body: String,
     /// Rendered and sanitised HTML.
@@ -80,6 +82,7 @@ impl ThreadView {
     pub fn new(row: ThreadRow, author: AuthorRow, my_vote: Option<i16>) -> Self {
         ThreadView {
             id: row.id,
+            slug: crate::slugs::of(&row.title, "thread"),
             title: row.title,
             body: row.body,
             body_html: row.body_html,
@@ -104,6 +107,8 @@ impl ThreadView {
 pub struct ThreadSummary {
     pub id: ThreadId,
     pub title: String,
+    /// The readable part of the thread's public page URL (`/t/{id}/{slug}`).
+    pub slug: String,
     /// The start of the body as plain text.
     pub excerpt: String,
     pub tags: Vec<String>,
@@ -124,6 +129,7 @@ impl ThreadSummary {
     pub fn new((row, author): (ThreadSummaryRow, AuthorRow)) -> Self {
         ThreadSummary {
             id: row.id,
+            slug: crate::slugs::of(&row.title, "thread"),
             title: row.title,
             excerpt: row.excerpt,
             tags: row.tags,

@@ -435,10 +435,18 @@ pub fn reply_target(conn: &mut PgConnection, id: ThreadId) -> QueryResult<Option
 /// A page of a thread's replies with their authors. The thread's own visibility is part of
 /// the same query, so the hot path is one statement; an empty page means "no more replies"
 /// or "no such thread", which the caller tells apart only then.
+/// Where a page of replies starts: after a cursor's reply, or after so many replies (the
+/// numbered pages of the public thread page).
+#[derive(Debug, Clone, Copy)]
+pub enum RepliesFrom {
+    After(Option<(DateTime<Utc>, ReplyId)>),
+    Offset(i64),
+}
+
 pub fn list_replies(
     conn: &mut PgConnection,
     thread_id: ThreadId,
-    after: Option<(DateTime<Utc>, ReplyId)>,
+    from: RepliesFrom,
     audience: Audience,
     limit: i64,
 ) -> QueryResult<Vec<(ReplyRow, AuthorRow)>> {
@@ -457,6 +465,13 @@ pub fn list_replies(
             .filter(visibility::public_replies())
             .filter(visibility::public_threads());
     }
+    let after = match from {
+        RepliesFrom::After(after) => after,
+        RepliesFrom::Offset(offset) => {
+            query = query.offset(offset);
+            None
+        }
+    };
     if let Some((at, id)) = after {
         query = query.filter(
             diesel::dsl::sql::<diesel::sql_types::Bool>("(replies.created_at, replies.id) > (")

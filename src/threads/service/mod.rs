@@ -11,7 +11,9 @@ pub use access::{ensure_visible, get_thread};
 use access::{visible_reply_for_update, visible_thread_for_update};
 
 use super::domain::{ThreadInput, ThreadPatch};
-use super::model::{self, NewReply, NewThread, ThreadChanges, ThreadFilter, VoteTarget};
+use super::model::{
+    self, NewReply, NewThread, RepliesFrom, ThreadChanges, ThreadFilter, VoteTarget,
+};
 use super::rendering::{self, PostRef};
 use super::rules;
 use super::views::{ReplyView, TagList, TagView, ThreadSummary, ThreadView, VoteView};
@@ -191,10 +193,40 @@ pub fn list_replies(
     cursor: Option<&str>,
     limit: i64,
 ) -> Result<Page<ReplyView>, ApiError> {
-    let listing = "replies";
-    let after = cursor.map(|c| pagination::decode(listing, c)).transpose()?;
+    let after = cursor.map(|c| pagination::decode(REPLIES, c)).transpose()?;
+    replies_from(conn, thread_id, viewer, RepliesFrom::After(after), limit)
+}
+
+/// A thread's replies after skipping `skipped` of them, `limit` of them: the public thread
+/// page's numbered pages and its feed. Its `next_cursor` continues from there.
+pub fn replies_skipping(
+    conn: &mut PgConnection,
+    thread_id: ThreadId,
+    viewer: Option<&User>,
+    skipped: i64,
+    limit: i64,
+) -> Result<Page<ReplyView>, ApiError> {
+    replies_from(
+        conn,
+        thread_id,
+        viewer,
+        RepliesFrom::Offset(skipped.max(0)),
+        limit,
+    )
+}
+
+/// The listing name of replies' cursors.
+const REPLIES: &str = "replies";
+
+fn replies_from(
+    conn: &mut PgConnection,
+    thread_id: ThreadId,
+    viewer: Option<&User>,
+    from: RepliesFrom,
+    limit: i64,
+) -> Result<Page<ReplyView>, ApiError> {
     let audience = Audience::of(viewer);
-    let rows = model::list_replies(conn, thread_id, after, audience, limit)?;
+    let rows = model::list_replies(conn, thread_id, from, audience, limit)?;
     if rows.is_empty() {
         let (thread, _) = model::find_thread(conn, thread_id)?.ok_or(ApiError::NotFound)?;
         if !visibility::can_see(viewer, thread.flags()) {
@@ -204,7 +236,7 @@ pub fn list_replies(
     Ok(Page::from_rows(
         rows,
         limit,
-        |(row, _)| pagination::encode(listing, &(row.created_at, row.id)),
+        |(row, _)| pagination::encode(REPLIES, &(row.created_at, row.id)),
         ReplyView::new,
     ))
 }

@@ -1,7 +1,8 @@
 // The web client's pages: one table, below. Paths are sv-router's (`:name` for a part of the
 // path); each page is loaded when first visited (its own small file), so the first page a
 // visitor opens carries only its own code. The server answers index.html for any of these
-// paths, so a reload lands here too.
+// paths, so a reload lands here too; `/t/`, `/m/`, `/tags/` and `/u/` are the canonical URLs of
+// public pages (lib/links.ts), which the server renders for visitors and this client takes over.
 import { createRouter, searchParams } from 'sv-router';
 
 export const { route, isActive, navigate: go } = createRouter({
@@ -9,6 +10,9 @@ export const { route, isActive, navigate: go } = createRouter({
   '/threads': () => import('../pages/threads/Threads.svelte'),
   '/threads/new': () => import('../pages/threads/Compose.svelte'),
   '/threads/:id': () => import('../pages/threads/Thread.svelte'),
+  '/t/:id': () => import('../pages/threads/Thread.svelte'),
+  '/t/:id/:slug': () => import('../pages/threads/Thread.svelte'),
+  '/tags/:name': () => import('../pages/threads/Threads.svelte'),
   '/search': () => import('../pages/threads/Search.svelte'),
 
   '/mentors': () => import('../pages/mentors/Mentors.svelte'),
@@ -21,6 +25,8 @@ export const { route, isActive, navigate: go } = createRouter({
   '/meetups': () => import('../pages/meetups/Meetups.svelte'),
   '/meetups/new': () => import('../pages/meetups/MeetupForm.svelte'),
   '/meetups/:id': () => import('../pages/meetups/Meetup.svelte'),
+  '/m/:id': () => import('../pages/meetups/Meetup.svelte'),
+  '/m/:id/:slug': () => import('../pages/meetups/Meetup.svelte'),
   '/meetups/:id/edit': () => import('../pages/meetups/MeetupForm.svelte'),
 
   '/mod': () => import('../pages/moderation/Moderation.svelte'),
@@ -44,6 +50,7 @@ export const { route, isActive, navigate: go } = createRouter({
   '/auth/callback': () => import('../pages/account/AuthCallback.svelte'),
   '/welcome': () => import('../pages/account/ChooseUsername.svelte'),
   '/users/:username': () => import('../pages/account/User.svelte'),
+  '/u/:username': () => import('../pages/account/User.svelte'),
 
   '*': () => import('../pages/NotFound.svelte'),
 

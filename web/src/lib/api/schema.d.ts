@@ -1982,6 +1982,57 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/latest.atom": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The newest threads, as an Atom feed. */
+        get: operations["latest_feed"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/m/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A meetup's short URL: `301` to its page. */
+        get: operations["meetup_short"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/m/{id}/{slug}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A meetup as HTML, with its `Event` structured data. */
+        get: operations["meetup_page"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/metrics": {
         parameters: {
             query?: never;
@@ -2008,6 +2059,125 @@ export interface paths {
         };
         /** The service can serve requests: the database answers; the search engine's state is reported. */
         get: operations["ready"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/robots.txt": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** What crawlers may read, and where the sitemap is. */
+        get: operations["robots"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/sitemap.xml": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The sitemap index. */
+        get: operations["sitemap_index"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/sitemaps/{file}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One sitemap: `threads-{n}.xml` (at most 50,000 threads) or `meetups.xml`. */
+        get: operations["sitemap_file"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/t/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A thread's page, as HTML (`{id}.atom`: its Atom feed). */
+        get: operations["thread_short"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/t/{id}/{slug}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A thread as HTML: its posts, 50 replies a page, with its metadata and structured data. */
+        get: operations["thread_page"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/tags/{name}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A tag's newest threads as HTML (`{name}.atom`: their Atom feed). */
+        get: operations["tag_page"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/u/{username}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A member's public profile and newest threads, as HTML. */
+        get: operations["user_page"];
         put?: never;
         post?: never;
         delete?: never;
@@ -2425,6 +2595,8 @@ export interface components {
              * @description The series this meetup is an occurrence of; `null` for a one-off.
              */
             series_id?: number | null;
+            /** @description The readable part of the meetup's public page URL (`/m/{id}/{slug}`). */
+            slug: string;
             /** Format: date-time */
             starts_at: string;
             status: components["schemas"]["MeetupStatus"];
@@ -2474,6 +2646,8 @@ export interface components {
              * @description The series this meetup is an occurrence of (a recurring meetup); `null` for a one-off.
              */
             series_id?: number | null;
+            /** @description The readable part of the meetup's public page URL (`/m/{id}/{slug}`). */
+            slug: string;
             /** Format: date-time */
             starts_at: string;
             status: components["schemas"]["MeetupStatus"];
@@ -2761,6 +2935,8 @@ export interface components {
                  * @description The series this meetup is an occurrence of; `null` for a one-off.
                  */
                 series_id?: number | null;
+                /** @description The readable part of the meetup's public page URL (`/m/{id}/{slug}`). */
+                slug: string;
                 /** Format: date-time */
                 starts_at: string;
                 status: components["schemas"]["MeetupStatus"];
@@ -2923,6 +3099,8 @@ export interface components {
                 reply_count: number;
                 /** Format: int32 */
                 score: number;
+                /** @description The readable part of the thread's public page URL (`/t/{id}/{slug}`). */
+                slug: string;
                 /** @description Whether a reply readers see is marked as the solution. */
                 solved: boolean;
                 tags: string[];
@@ -3415,6 +3593,8 @@ export interface components {
             reply_count: number;
             /** Format: int32 */
             score: number;
+            /** @description The readable part of the thread's public page URL (`/t/{id}/{slug}`). */
+            slug: string;
             /** @description Whether a reply readers see is marked as the solution. */
             solved: boolean;
             tags: string[];
@@ -3446,6 +3626,8 @@ export interface components {
             reply_count: number;
             /** Format: int32 */
             score: number;
+            /** @description The readable part of the thread's public page URL (`/t/{id}/{slug}`). */
+            slug: string;
             solution?: null | components["schemas"]["SolutionView"];
             /** @description Whether a reply readers see is marked as the solution. */
             solved: boolean;
@@ -13077,6 +13259,111 @@ export interface operations {
             };
         };
     };
+    latest_feed: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The newest public threads */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/atom+xml": string;
+                };
+            };
+            /** @description The copy the client holds is current */
+            304: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    meetup_short: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The meetup's id */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description To the meetup's canonical URL, `/m/{id}/{slug}` */
+            301: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description No such public meetup */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/html": string;
+                };
+            };
+        };
+    };
+    meetup_page: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The meetup's id */
+                id: string;
+                /** @description Its slug; any other answers 301 to the canonical one */
+                slug: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The meetup, readable without JavaScript */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/html": string;
+                };
+            };
+            /** @description To the canonical URL (another slug) */
+            301: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description The copy the client holds is current */
+            304: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description No such public meetup */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/html": string;
+                };
+            };
+        };
+    };
     metrics: {
         parameters: {
             query?: never;
@@ -13122,6 +13409,300 @@ export interface operations {
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    robots: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description robots.txt */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/plain": string;
+                };
+            };
+        };
+    };
+    sitemap_index: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A sitemap index of the threads' and meetups' sitemaps */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/xml": string;
+                };
+            };
+            /** @description The copy the client holds is current */
+            304: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    sitemap_file: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description `threads-{n}.xml` or `meetups.xml` */
+                file: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A sitemap */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/xml": string;
+                };
+            };
+            /** @description The copy the client holds is current */
+            304: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description No such sitemap */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    thread_short: {
+        parameters: {
+            query?: {
+                /** @description The page of replies, from 1 (50 a page). */
+                page?: string | null;
+            };
+            header?: never;
+            path: {
+                /** @description The thread's id; `{id}.atom` is its Atom feed */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The thread's feed (`{id}.atom`) */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/atom+xml": string;
+                };
+            };
+            /** @description To the thread's canonical URL, `/t/{id}/{slug}` */
+            301: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description The copy the client holds is current */
+            304: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description A query parameter is not of its type (`invalid_query`), or the cursor is not one this listing gave (`invalid_cursor`) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such public thread */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/html": string;
+                };
+            };
+        };
+    };
+    thread_page: {
+        parameters: {
+            query?: {
+                /** @description The page of replies, from 1 (50 a page). */
+                page?: string | null;
+            };
+            header?: never;
+            path: {
+                /** @description The thread's id */
+                id: string;
+                /** @description Its slug; any other answers 301 to the canonical one */
+                slug: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The thread, readable without JavaScript */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/html": string;
+                };
+            };
+            /** @description To the canonical URL (another slug) */
+            301: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description The copy the client holds is current */
+            304: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description A query parameter is not of its type (`invalid_query`), or the cursor is not one this listing gave (`invalid_cursor`) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such public thread, or no such page */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/html": string;
+                };
+            };
+        };
+    };
+    tag_page: {
+        parameters: {
+            query?: {
+                /** @description Where the previous page ended. */
+                cursor?: string | null;
+            };
+            header?: never;
+            path: {
+                /** @description The tag; `{name}.atom` is its Atom feed */
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The tag's newest threads */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/html": string;
+                };
+            };
+            /** @description The copy the client holds is current */
+            304: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description A query parameter is not of its type (`invalid_query`), or the cursor is not one this listing gave (`invalid_cursor`) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No public thread has this tag */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/html": string;
+                };
+            };
+        };
+    };
+    user_page: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The member's username */
+                username: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The member's public profile */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/html": string;
+                };
+            };
+            /** @description The copy the client holds is current */
+            304: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description No such member */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/html": string;
                 };
             };
         };
