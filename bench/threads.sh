@@ -54,6 +54,37 @@ run() {
     python3 -c "print(f'    ratio to pgbench -S: {$ceiling / max($rps, 1):.1f}x below ({$rps} req/s against {$ceiling} tps)')"
 }
 
+# The public pages (#42). First the sitemaps as a crawler first asks for them: built from the
+# database on this fresh server, then from its copy.
+if [ -z "${ONLY:-}" ] || grep -qE "$ONLY" <<<"sitemap"; then
+    for pass in built cached; do
+        for file in sitemap.xml sitemaps/threads-1.xml sitemaps/threads-2.xml; do
+            curl -fs -o /dev/null -w "== GET /$file ($pass): %{time_total} s, %{size_download} bytes\n" \
+                "http://127.0.0.1:$port/$file"
+        done
+    done
+fi
+# Canonical paths of 300 random threads among the newest 5,000, and their ETags.
+pages="$(mktemp)"; revalidations="$(mktemp)"
+trap 'kill $server 2>/dev/null || true; rm -f "$pages" "$revalidations"' EXIT
+if [ -z "${ONLY:-}" ] || grep -qE "$ONLY" <<<"pages"; then
+    for _ in $(seq 300); do
+        id=$((MIN_ID + RANDOM % 5000))
+        location="$(curl -fs -o /dev/null -w '%{redirect_url}' "http://127.0.0.1:$port/t/$id" || true)"
+        [ -n "$location" ] || continue
+        path="/${location#*://*/}"
+        etag="$(curl -fsI "http://127.0.0.1:$port$path" | tr -d '\r' | sed -n 's/^etag: //Ip')"
+        echo "$path" >> "$pages"
+        printf '%s\t%s\n' "$path" "$etag" >> "$revalidations"
+    done
+fi
+PATHS_FILE="$pages" run "pages: GET /t/{id}/{slug} as a visitor (random among the newest 5,000)" \
+    -s bench/pages.lua "http://127.0.0.1:$port"
+PATHS_FILE="$pages" run "pages: GET /t/{id}/{slug} as a visitor, Accept-Encoding: gzip" \
+    -H "Accept-Encoding: gzip" -s bench/pages.lua "http://127.0.0.1:$port"
+PATHS_FILE="$revalidations" run "pages: GET /t/{id}/{slug} with If-None-Match (304)" \
+    -s bench/pages.lua "http://127.0.0.1:$port"
+
 run "GET /api/v1/threads?limit=20" "http://127.0.0.1:$port/api/v1/threads?limit=20"
 run "GET /api/v1/threads?sort=active&limit=20" "http://127.0.0.1:$port/api/v1/threads?sort=active&limit=20"
 for status in unsolved unanswered solved; do

@@ -13,7 +13,8 @@ use crate::jobs::JobRegistry;
 pub enum Mount {
     /// Under `/api/v1`, the versioned API.
     Api,
-    /// At the root: the probes and metrics operators and load balancers ask for.
+    /// At the root: the probes and metrics operators and load balancers ask for, uploaded
+    /// files, and the public pages search engines and feed readers read.
     Root,
 }
 

@@ -42,6 +42,7 @@ mod s3_server;
 mod scale_out;
 mod search;
 mod second_factor;
+mod site;
 mod support;
 mod threads;
 mod trust;

@@ -11,7 +11,7 @@ use reqwest::Method;
 use crate::helpers::{assert_problem, spawn_app, spawn_app_with, TestApp};
 
 /// A stand-in for `web/dist`: an index page, a hashed asset and its precompressed siblings.
-fn fake_build() -> PathBuf {
+pub(crate) fn fake_build() -> PathBuf {
     let dir = std::env::temp_dir().join(format!(
         "devforum-dist-{}-{}",
         std::process::id(),

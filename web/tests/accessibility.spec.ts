@@ -77,7 +77,7 @@ test('every page passes axe-core (WCAG 2.2 AA) at desktop and 390 × 844, light 
   await staff.getByLabel('Seats (empty for no limit)').fill('1');
   await staff.getByRole('button', { name: 'Create the meetup' }).click();
   await expect(staff.getByRole('heading', { level: 1, name: 'Accessibility night' })).toBeVisible();
-  const meetupId = Number(/\/meetups\/(\d+)$/.exec(staff.url())![1]);
+  const meetupId = Number(/\/m\/(\d+)\/[a-z0-9-]+$/.exec(staff.url())![1]);
 
   const other = await memberIn(browser, 'journey_a11y');
   await other.goto(`/threads/${threadId}`);

@@ -112,7 +112,7 @@ test('meetups: 2 seats, three RSVPs, the third waitlisted and promoted when one 
   await page.getByRole('button', { name: 'Create the meetup' }).click();
   await expect(page.getByRole('heading', { level: 1, name: 'Rust Berlin: async in practice' })).toBeVisible();
   const meetupUrl = page.url();
-  const id = Number(/\/meetups\/(\d+)$/.exec(meetupUrl)![1]);
+  const id = Number(/\/m\/(\d+)\/[a-z0-9-]+$/.exec(meetupUrl)![1]);
 
   // It is listed by city.
   await page.goto('/meetups?city=Berlin');

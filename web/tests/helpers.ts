@@ -55,7 +55,7 @@ export async function postThread(page: Page, title: string, body: string, tags =
   await page.getByLabel('Tags (up to 5, separated by spaces)').fill(tags);
   await page.getByRole('button', { name: 'Post the thread' }).click();
   await expect(page.getByRole('heading', { level: 1, name: title })).toBeVisible();
-  return Number(/\/threads\/(\d+)$/.exec(page.url())![1]);
+  return Number(/\/t\/(\d+)\/[a-z0-9-]+$/.exec(page.url())![1]);
 }
 
 /** A full-page screenshot for the README under docs/screenshots, at the page's size and at
