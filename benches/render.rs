@@ -1,6 +1,7 @@
 //! What rendering a post costs, with and without code highlighting, on the seed's bodies
 //! (paragraphs, now and then a short code block or a link, as `devforum seed` writes them)
-//! and on bodies that each carry a longer code block. Run with `bench/render.sh`
+//! and on bodies that each carry a longer code block; and what a title's slug costs (every
+//! thread summary and view carries one since issue 42). Run with `bench/render.sh`
 //! (`cargo bench --bench render`); figures go to docs/PERFORMANCE.md.
 
 use std::time::{Duration, Instant};
@@ -71,4 +72,20 @@ fn main() {
             (highlighted.as_secs_f64() / plain.as_secs_f64() - 1.0) * 100.0
         );
     }
+    let titles: Vec<String> = (0..BODIES).map(|_| vocabulary.title(&mut rng)).collect();
+    let mut rounds: Vec<Duration> = (0..ROUNDS)
+        .map(|_| {
+            let started = Instant::now();
+            for title in &titles {
+                std::hint::black_box(devforum::slugs::of(title, "thread"));
+            }
+            started.elapsed() / titles.len() as u32
+        })
+        .collect();
+    rounds.sort();
+    println!(
+        "a seed title's slug: {:.2} µs (a list of 20 threads: {:.1} µs)",
+        rounds[ROUNDS / 2].as_secs_f64() * 1e6,
+        rounds[ROUNDS / 2].as_secs_f64() * 1e6 * 20.0
+    );
 }

@@ -122,7 +122,7 @@ fn answer(
     body: String,
 ) -> HttpResponse {
     if validators.is_fresh(req) {
-        return validators.not_modified(cache_control);
+        return not_modified(validators, content_type, cache_control);
     }
     let mut builder = HttpResponse::Ok();
     if content_type == HTML {
@@ -134,6 +134,21 @@ fn answer(
     }
     validators.apply(&mut builder);
     builder.body(body)
+}
+
+/// `304 Not Modified`; a page's says it varies with the cookie, as the page does.
+fn not_modified(
+    validators: &Validators,
+    content_type: &'static str,
+    cache_control: &'static str,
+) -> HttpResponse {
+    let mut answer = validators.not_modified(cache_control);
+    if content_type == HTML {
+        answer
+            .headers_mut()
+            .insert(header::VARY, HeaderValue::from_static("Cookie"));
+    }
+    answer
 }
 
 /// Validators from what a document says (feeds, tag and profile pages, sitemaps): it is
@@ -295,7 +310,7 @@ pub async fn thread_page(
         last_modified: stamp.last_activity_at.max(stamp.changed_at),
     };
     if validators.is_fresh(&req) {
-        return Ok(validators.not_modified(PUBLIC));
+        return Ok(not_modified(&validators, HTML, PUBLIC));
     }
     let loaded = db::read(&pool, Cost::Small, move |conn| {
         service::thread(conn, ThreadId(id), page)
@@ -481,7 +496,7 @@ pub async fn meetup_page(
             last_modified: meetup.updated_at,
         };
         if validators.is_fresh(&req) {
-            return Ok(validators.not_modified(PUBLIC));
+            return Ok(not_modified(&validators, HTML, PUBLIC));
         }
         let site = &frame.site;
         let url = site.meetup(id, &meetup.slug);
@@ -581,7 +596,7 @@ pub async fn tag_page(
     let cursor = if feed {
         None
     } else {
-        query.into_inner().cursor
+        query.into_inner().cursor.filter(|c| !c.is_empty())
     };
     let tag_name = tag.as_str().to_string();
     let limit = if feed {

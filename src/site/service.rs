@@ -86,9 +86,7 @@ pub fn newest_threads(
     cursor: Option<&str>,
     limit: i64,
 ) -> Result<Page<ThreadSummary>, ApiError> {
-    let after = cursor
-        .map(|c| pagination::decode(Sort::Latest.listing(), c))
-        .transpose()?;
+    let after = pagination::decode_optional(Sort::Latest.listing(), cursor)?;
     let filter = ThreadFilter {
         sort: Sort::Latest,
         tag: tag.map(str::to_string),

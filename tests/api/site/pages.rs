@@ -283,6 +283,11 @@ async fn a_page_is_revalidated_from_the_threads_activity_and_changes_with_it() {
     assert_eq!(again.status, 304);
     assert!(again.text.is_empty());
     assert_eq!(again.header("etag"), etag);
+    assert!(
+        again.header("vary").contains("Cookie"),
+        "{:?}",
+        again.headers
+    );
     assert_eq!(
         again.header("cache-control"),
         "public, max-age=60, stale-while-revalidate=300"
@@ -566,6 +571,10 @@ async fn tag_and_profile_pages_list_public_threads_by_their_canonical_urls() {
         "<a class=\"title\" href=\"/t/{id}/lifetimes-explained\">Lifetimes explained</a>"
     )));
     assert!(tag.typed("BreadcrumbList").is_some());
+    assert_eq!(app.visit("/tags/rust?cursor=").await.status, 200);
+    let garbage = app.visit("/tags/rust?cursor=not-one-of-ours").await;
+    assert_eq!(garbage.status, 400);
+    assert!(garbage.text.contains("invalid_cursor"), "{}", garbage.text);
 
     let profile = app.visit("/u/ada").await;
     assert_page(&profile);
