@@ -8,11 +8,12 @@
 #   bench/profile.sh replies       GET /api/v1/threads/{id}/replies?limit=50
 #   bench/profile.sh replies-gzip  the same with Accept-Encoding: gzip
 #   bench/profile.sh reply         POST /api/v1/threads/{id}/replies
+#   bench/profile.sh page          GET /t/{id}/{slug}, a thread's public page, as a visitor
 #
 # Needs the seeded devforum_bench (bench/threads.sh makes it) and Debian's linux-perf.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
-scenario="${1:?thread | list | replies | replies-gzip | reply}"
+scenario="${1:?thread | list | replies | replies-gzip | reply | page}"
 command -v perf >/dev/null || { echo "install linux-perf (apt-get install linux-perf)" >&2; exit 1; }
 scripts/pg start
 base="$(scripts/pg url postgres)"; base="${base%/*}"
@@ -46,6 +47,13 @@ case "$scenario" in
     replies) export PATH_TEMPLATE="/api/v1/threads/{id}/replies?limit=50"; args=(-s bench/random_get.lua "http://127.0.0.1:$port") ;;
     replies-gzip) export PATH_TEMPLATE="/api/v1/threads/{id}/replies?limit=50"; args=(-H "Accept-Encoding: gzip" -s bench/random_get.lua "http://127.0.0.1:$port") ;;
     reply) export TOKEN=$token; args=(-s bench/post_reply.lua "http://127.0.0.1:$port") ;;
+    page)
+        PATHS_FILE="$(mktemp)"; export PATHS_FILE
+        for _ in $(seq 300); do
+            location="$(curl -fs -o /dev/null -w '%{redirect_url}' "http://127.0.0.1:$port/t/$((MIN_ID + RANDOM % 5000))" || true)"
+            [ -z "$location" ] || echo "/${location#*://*/}" >> "$PATHS_FILE"
+        done
+        args=(-s bench/pages.lua "http://127.0.0.1:$port") ;;
     *) echo "unknown scenario $scenario" >&2; exit 2 ;;
 esac
 

@@ -656,6 +656,8 @@ pub struct WebSettings {
     /// The built web client (`npm run build` in `web/`), served at `/`; without an
     /// `index.html` there, the server answers the API alone.
     pub dist_dir: PathBuf,
+    /// Thread pages rendered for visitors, kept by ETag (`site::cache`); 0: none.
+    pub page_cache_mb: u64,
 }
 
 #[derive(Debug, Clone, Deserialize)]

@@ -223,6 +223,7 @@ struct Shared {
     relying_party: web::Data<crate::accounts::routes::passkeys::RelyingParty>,
     uploads: web::Data<crate::uploads::shared::Uploads>,
     sitemaps: web::Data<crate::site::sitemaps::Sitemaps>,
+    pages: web::Data<crate::site::cache::PageCache>,
 }
 
 impl Shared {
@@ -278,6 +279,9 @@ impl Shared {
             rate_limits,
             posting_limits,
             sitemaps: web::Data::new(crate::site::sitemaps::Sitemaps::default()),
+            pages: web::Data::new(crate::site::cache::PageCache::new(
+                settings.web.page_cache_mb,
+            )),
             settings: web::Data::new(settings),
             pool: web::Data::new(pool),
             reads: web::Data::new(reads),
@@ -312,6 +316,7 @@ impl Shared {
             .app_data(self.relying_party.clone())
             .app_data(self.uploads.clone())
             .app_data(self.sitemaps.clone())
+            .app_data(self.pages.clone())
             .app_data(JsonLimit(json_limit))
             .app_data(web::PayloadConfig::new(json_limit))
             .app_data(problems::json_config(json_limit))

@@ -28,15 +28,17 @@ impl Validators {
     /// Whether the request's `If-None-Match` (or, without one, `If-Modified-Since`) says the
     /// client's copy is this one.
     pub fn is_fresh(&self, req: &HttpRequest) -> bool {
-        let headers = req.headers();
-        if let Some(candidates) = headers.get(header::IF_NONE_MATCH) {
-            return candidates
-                .to_str()
-                .is_ok_and(|value| matches_tag(value, &self.tag));
+        self.satisfies(&Conditions::of(req))
+    }
+
+    /// [`Validators::is_fresh`] for conditions taken from a request earlier.
+    pub fn satisfies(&self, conditions: &Conditions) -> bool {
+        if let Some(candidates) = &conditions.if_none_match {
+            return matches_tag(candidates, &self.tag);
         }
-        headers
-            .get(header::IF_MODIFIED_SINCE)
-            .and_then(|value| value.to_str().ok())
+        conditions
+            .if_modified_since
+            .as_deref()
             .and_then(|value| DateTime::parse_from_rfc2822(value).ok())
             .is_some_and(|since| self.last_modified.timestamp() <= since.timestamp())
     }
@@ -50,6 +52,29 @@ impl Validators {
             HeaderValue::from_static(cache_control),
         ));
         builder.finish()
+    }
+}
+
+/// A request's conditional headers, apart from the request (to take into the database's
+/// thread, where the validators are read).
+#[derive(Debug, Clone, Default)]
+pub struct Conditions {
+    pub if_none_match: Option<String>,
+    pub if_modified_since: Option<String>,
+}
+
+impl Conditions {
+    pub fn of(req: &HttpRequest) -> Self {
+        let text = |name| {
+            req.headers()
+                .get(name)
+                .and_then(|v: &HeaderValue| v.to_str().ok())
+                .map(str::to_string)
+        };
+        Conditions {
+            if_none_match: text(header::IF_NONE_MATCH),
+            if_modified_since: text(header::IF_MODIFIED_SINCE),
+        }
     }
 }
 

@@ -4,6 +4,7 @@
 
 use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
+use serde::Serialize;
 use serde_json::{json, Value};
 
 use super::urls::Site;
@@ -21,6 +22,110 @@ pub fn plain(markdown_source: &str) -> String {
     markdown::excerpt(markdown_source, TEXT_BUDGET)
 }
 
+/// A post's text from its rendered HTML, for the structured data of every reply on a page:
+/// tags dropped (a block's end is a space), entities of the escaper read back, whitespace
+/// collapsed, at most `TEXT_BUDGET` characters. Linear in the HTML, without parsing the
+/// Markdown again (which a page of 50 replies would do 50 times).
+pub fn text_of_html(html: &str) -> String {
+    const BLOCKS: &[&str] = &[
+        "p",
+        "/p",
+        "br",
+        "li",
+        "/li",
+        "pre",
+        "/pre",
+        "div",
+        "/div",
+        "blockquote",
+        "/blockquote",
+        "h1",
+        "h2",
+        "h3",
+        "h4",
+        "h5",
+        "h6",
+        "/h1",
+        "/h2",
+        "/h3",
+        "/h4",
+        "/h5",
+        "/h6",
+        "tr",
+        "td",
+        "th",
+        "hr",
+        "aside",
+        "/aside",
+        "ul",
+        "ol",
+    ];
+    let mut raw = String::with_capacity(html.len());
+    let mut rest = html;
+    while let Some(start) = rest.find('<') {
+        raw.push_str(&rest[..start]);
+        let Some(end) = rest[start..].find('>') else {
+            rest = "";
+            break;
+        };
+        let tag = &rest[start + 1..start + end];
+        let name = tag
+            .split(|c: char| c.is_whitespace() || c == '/' && !tag.starts_with('/'))
+            .next()
+            .unwrap_or_default()
+            .to_ascii_lowercase();
+        if BLOCKS.contains(&name.as_str()) {
+            raw.push(' ');
+        }
+        rest = &rest[start + end + 1..];
+    }
+    raw.push_str(rest);
+    let mut text = String::with_capacity(raw.len());
+    let mut chars = 0;
+    for word in raw.split_whitespace() {
+        let word = decode_entities(word);
+        let length = word.chars().count();
+        if chars + length + 1 >= TEXT_BUDGET {
+            break;
+        }
+        if !text.is_empty() {
+            text.push(' ');
+            chars += 1;
+        }
+        text.push_str(&word);
+        chars += length;
+    }
+    text
+}
+
+/// The entities `markdown::escape` writes, read back (`&amp;` last, so `&amp;lt;` stays `&lt;`).
+fn decode_entities(word: &str) -> std::borrow::Cow<'_, str> {
+    if !word.contains('&') {
+        return std::borrow::Cow::Borrowed(word);
+    }
+    let mut out = String::with_capacity(word.len());
+    let mut rest = word;
+    while let Some(at) = rest.find('&') {
+        out.push_str(&rest[..at]);
+        rest = &rest[at..];
+        let (entity, character) = [
+            ("&lt;", '<'),
+            ("&gt;", '>'),
+            ("&quot;", '"'),
+            ("&#39;", '\''),
+            ("&#x27;", '\''),
+            ("&amp;", '&'),
+        ]
+        .into_iter()
+        .find(|(entity, _)| rest.starts_with(entity))
+        .unwrap_or(("&", '&'));
+        out.push(character);
+        rest = &rest[entity.len()..];
+    }
+    out.push_str(rest);
+    std::borrow::Cow::Owned(out)
+}
+
 fn person(site: &Site, member: &MemberSummary) -> Value {
     json!({
         "@type": "Person",
@@ -29,90 +134,179 @@ fn person(site: &Site, member: &MemberSummary) -> Value {
     })
 }
 
+/// A schema.org `Person`, serialised as it is (a page's replies are many: no `Value` tree).
+#[derive(Serialize)]
+struct Person<'a> {
+    #[serde(rename = "@type")]
+    kind: &'static str,
+    name: &'a str,
+    url: String,
+}
+
+impl<'a> Person<'a> {
+    fn of(site: &Site, member: &'a MemberSummary) -> Self {
+        Person {
+            kind: "Person",
+            name: member.display_name.as_deref().unwrap_or(&member.username),
+            url: site.profile(&member.username),
+        }
+    }
+}
+
+/// A reply as a `Comment` (or, on a question's page, a suggested `Answer`).
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Reply<'a> {
+    #[serde(rename = "@type")]
+    kind: &'static str,
+    text: String,
+    date_published: DateTime<Utc>,
+    date_created: DateTime<Utc>,
+    url: String,
+    author: Person<'a>,
+    upvote_count: i32,
+}
+
+/// `@context` and `@type` before an object's own properties.
+#[derive(Serialize)]
+struct Typed<T: Serialize> {
+    #[serde(rename = "@context")]
+    context: &'static str,
+    #[serde(rename = "@type")]
+    kind: &'static str,
+    #[serde(flatten)]
+    properties: T,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Posting<'a> {
+    #[serde(rename = "@id")]
+    id: String,
+    url: &'a str,
+    headline: &'a str,
+    text: String,
+    date_published: DateTime<Utc>,
+    date_modified: DateTime<Utc>,
+    author: Person<'a>,
+    keywords: String,
+    interaction_statistic: Value,
+    comment: Vec<Reply<'a>>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct QaPage<'a> {
+    url: &'a str,
+    main_entity: Question<'a>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Question<'a> {
+    #[serde(rename = "@type")]
+    kind: &'static str,
+    name: &'a str,
+    text: String,
+    url: String,
+    date_created: DateTime<Utc>,
+    date_published: DateTime<Utc>,
+    date_modified: DateTime<Utc>,
+    author: Person<'a>,
+    answer_count: i32,
+    upvote_count: i32,
+    keywords: String,
+    accepted_answer: Value,
+    suggested_answer: Vec<Reply<'a>>,
+}
+
 fn reply_url(page_url: &str, reply: &ReplyView) -> String {
     format!("{page_url}#reply-{}", reply.id)
 }
 
 /// A thread: `DiscussionForumPosting` with its replies on this page as `comment`s, or, when it
 /// has a solution, `QAPage` whose `Question` has the `acceptedAnswer` (with `accepted_text`, the
-/// answer's text) and the page's other replies as `suggestedAnswer`s.
+/// answer's text) and the page's other replies as `suggestedAnswer`s. Serialised for a
+/// `<script>` ([`script_text`]).
 pub fn thread(
     site: &Site,
     view: &ThreadView,
     replies: &[ReplyView],
     page_url: &str,
     accepted_text: Option<&str>,
-) -> Value {
+) -> String {
     let canonical = site.thread(view.id.get(), &view.slug);
     let text = plain(&view.body);
-    let comments = |skip: Option<i64>| -> Vec<Value> {
+    let replies_as = |kind: &'static str, skip: Option<i64>| -> Vec<Reply<'_>> {
         replies
             .iter()
             .filter(|reply| Some(reply.id.get()) != skip)
-            .map(|reply| {
-                json!({
-                    "@type": if skip.is_some() { "Answer" } else { "Comment" },
-                    "text": plain(&reply.body),
-                    "datePublished": reply.created_at,
-                    "dateCreated": reply.created_at,
-                    "url": reply_url(page_url, reply),
-                    "author": person(site, &reply.author),
-                    "upvoteCount": reply.score,
-                })
+            .map(|reply| Reply {
+                kind,
+                text: text_of_html(&reply.body_html),
+                date_published: reply.created_at,
+                date_created: reply.created_at,
+                url: reply_url(page_url, reply),
+                author: Person::of(site, &reply.author),
+                upvote_count: reply.score,
             })
             .collect()
     };
     match (&view.solution, accepted_text) {
-        (Some(solution), Some(answer_text)) => json!({
-            "@context": "https://schema.org",
-            "@type": "QAPage",
-            "url": page_url,
-            "mainEntity": {
-                "@type": "Question",
-                "name": view.title,
-                "text": text,
-                "url": canonical,
-                "dateCreated": view.created_at,
-                "datePublished": view.created_at,
-                "dateModified": view.updated_at,
-                "author": person(site, &view.author),
-                "answerCount": view.reply_count,
-                "upvoteCount": view.score,
-                "keywords": view.tags.join(", "),
-                "acceptedAnswer": {
-                    "@type": "Answer",
-                    "text": answer_text,
-                    "dateCreated": solution.chosen_at,
-                    "url": format!("{canonical}#reply-{}", solution.reply_id),
-                    "author": person(site, &solution.author),
+        (Some(solution), Some(answer_text)) => script_text(&Typed {
+            context: "https://schema.org",
+            kind: "QAPage",
+            properties: QaPage {
+                url: page_url,
+                main_entity: Question {
+                    kind: "Question",
+                    name: &view.title,
+                    text,
+                    url: canonical.clone(),
+                    date_created: view.created_at,
+                    date_published: view.created_at,
+                    date_modified: view.updated_at,
+                    author: Person::of(site, &view.author),
+                    answer_count: view.reply_count,
+                    upvote_count: view.score,
+                    keywords: view.tags.join(", "),
+                    accepted_answer: json!({
+                        "@type": "Answer",
+                        "text": answer_text,
+                        "dateCreated": solution.chosen_at,
+                        "url": format!("{canonical}#reply-{}", solution.reply_id),
+                        "author": person(site, &solution.author),
+                    }),
+                    suggested_answer: replies_as("Answer", Some(solution.reply_id.get())),
                 },
-                "suggestedAnswer": comments(Some(solution.reply_id.get())),
             },
         }),
-        _ => json!({
-            "@context": "https://schema.org",
-            "@type": "DiscussionForumPosting",
-            "@id": canonical,
-            "url": page_url,
-            "headline": view.title,
-            "text": text,
-            "datePublished": view.created_at,
-            "dateModified": view.updated_at,
-            "author": person(site, &view.author),
-            "keywords": view.tags.join(", "),
-            "interactionStatistic": [
-                {
-                    "@type": "InteractionCounter",
-                    "interactionType": "https://schema.org/CommentAction",
-                    "userInteractionCount": view.reply_count,
-                },
-                {
-                    "@type": "InteractionCounter",
-                    "interactionType": "https://schema.org/LikeAction",
-                    "userInteractionCount": view.score.max(0),
-                },
-            ],
-            "comment": comments(None),
+        _ => script_text(&Typed {
+            context: "https://schema.org",
+            kind: "DiscussionForumPosting",
+            properties: Posting {
+                id: canonical,
+                url: page_url,
+                headline: &view.title,
+                text,
+                date_published: view.created_at,
+                date_modified: view.updated_at,
+                author: Person::of(site, &view.author),
+                keywords: view.tags.join(", "),
+                interaction_statistic: json!([
+                    {
+                        "@type": "InteractionCounter",
+                        "interactionType": "https://schema.org/CommentAction",
+                        "userInteractionCount": view.reply_count,
+                    },
+                    {
+                        "@type": "InteractionCounter",
+                        "interactionType": "https://schema.org/LikeAction",
+                        "userInteractionCount": view.score.max(0),
+                    },
+                ]),
+                comment: replies_as("Comment", None),
+            },
         }),
     }
 }
@@ -190,13 +384,37 @@ pub fn breadcrumbs(site: &Site, trail: &[(&str, String)]) -> Value {
 }
 
 /// JSON for inside a `<script>` element: `<` written as `\u003c`, so no text can close it.
-pub fn script_text(value: &Value) -> String {
-    value.to_string().replace('<', "\\u003c")
+pub fn script_text(value: &impl Serialize) -> String {
+    serde_json::to_string(value)
+        .unwrap_or_else(|_| "null".to_string())
+        .replace('<', "\\u003c")
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn text_of_html_reads_like_the_post() {
+        assert_eq!(
+            text_of_html("<p>Check the <strong>toolchain</strong> version.</p>\n<p>Then <code>cargo build</code>.</p>"),
+            "Check the toolchain version. Then cargo build."
+        );
+        assert_eq!(
+            text_of_html("<pre><code class=\"language-rust\"><span class=\"hl-keyword\">let</span> a = &amp;b &lt; 3;</code></pre>"),
+            "let a = &b < 3;"
+        );
+        assert_eq!(
+            text_of_html("<p>a<br>b</p><ul><li>c</li><li>d</li></ul>"),
+            "a b c d"
+        );
+        assert_eq!(
+            text_of_html("<p>&amp;lt; stays &amp;lt;</p>"),
+            "&lt; stays &lt;"
+        );
+        assert_eq!(text_of_html("unclosed <b"), "unclosed");
+        assert!(text_of_html(&"<p>word </p>".repeat(2_000)).chars().count() < TEXT_BUDGET);
+    }
 
     #[test]
     fn times_carry_the_zone_offset() {

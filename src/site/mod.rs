@@ -17,6 +17,7 @@
 //! - Only what the public sees is anywhere here: a hidden or deleted thread, reply or meetup
 //!   is `404` and in no sitemap or feed, and no email address is ever shown.
 
+pub mod cache;
 pub mod feeds;
 pub mod jsonld;
 pub mod model;

@@ -16,6 +16,9 @@ use crate::visibility;
 pub struct PageStamp {
     #[diesel(select_expression = threads::title)]
     pub title: String,
+    /// The thread's score (votes move no trigger; the page shows it).
+    #[diesel(select_expression = threads::score)]
+    pub score: i32,
     pub reply_count: i32,
     pub last_activity_at: DateTime<Utc>,
     pub changed_at: DateTime<Utc>,

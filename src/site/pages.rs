@@ -115,11 +115,17 @@ pub fn render(
     initial: Option<String>,
     page: Value,
 ) -> Result<String, ApiError> {
+    // A page is about twice its embedded data (the same posts as HTML) plus its head: sized
+    // once, the page is written without growing (and copying) its buffer.
+    let embedded: usize = initial.as_ref().map_or(0, String::len)
+        + head.structured_data.iter().map(String::len).sum::<usize>();
+    let mut out = Vec::with_capacity(2 * embedded + 8 * 1024);
     let context = context! { head, assets, initial, site_name => NAME, ..page };
     ENVIRONMENT
         .get_template(template)
-        .and_then(|t| t.render(context))
-        .map_err(|error| ApiError::Internal(anyhow::anyhow!("rendering {template}: {error:#}")))
+        .and_then(|t| t.render_captured_to(context, &mut out).map(drop))
+        .map_err(|error| ApiError::Internal(anyhow::anyhow!("rendering {template}: {error:#}")))?;
+    String::from_utf8(out).map_err(|error| ApiError::Internal(error.into()))
 }
 
 #[cfg(test)]

@@ -3,6 +3,7 @@
 
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::{get, web, HttpRequest, HttpResponse};
+use bytes::Bytes;
 use chrono::{DateTime, Utc};
 use minijinja::context;
 use serde::{Deserialize, Serialize};
@@ -10,6 +11,8 @@ use sha2::{Digest, Sha256};
 use utoipa::IntoParams;
 use utoipa_actix_web::service_config::ServiceConfig;
 
+use super::cache::PageCache;
+use super::model::PageStamp;
 use super::pages::{self, Head, HeadLink};
 use super::service::{self, ThreadPage};
 use super::sitemaps::{Sitemap, Sitemaps};
@@ -19,7 +22,7 @@ use crate::accounts::browser::REFRESH_COOKIE;
 use crate::config::Settings;
 use crate::db::{self, Cost};
 use crate::error::ApiError;
-use crate::http::conditional::Validators;
+use crate::http::conditional::{Conditions, Validators};
 use crate::http::web_client::{WebClient, CONTENT_SECURITY_POLICY};
 use crate::ids::{MeetupId, ThreadId};
 use crate::markdown;
@@ -132,6 +135,14 @@ fn answer(
             .content_type(content_type)
             .insert_header((header::CACHE_CONTROL, cache_control));
     }
+    validators.apply(&mut builder);
+    builder.body(body)
+}
+
+/// A page with its validators (after the conditional request was looked at).
+fn page_answer(validators: &Validators, body: Bytes) -> HttpResponse {
+    let mut builder = HttpResponse::Ok();
+    html_headers(&mut builder);
     validators.apply(&mut builder);
     builder.body(body)
 }
@@ -278,6 +289,7 @@ pub async fn thread_page(
     pool: ReadPool,
     settings: web::Data<Settings>,
     client: web::Data<Option<WebClient>>,
+    cache: web::Data<PageCache>,
 ) -> Result<HttpResponse, ApiError> {
     let frame = Frame::new(&settings, &client);
     if let Some(client) = frame.client_for(&req) {
@@ -287,40 +299,65 @@ pub async fn thread_page(
     let (Some(id), Some(page)) = (id_of(&id_text), query.number()) else {
         return frame.not_found();
     };
-    let stamp = match db::read(&pool, Cost::Small, move |conn| {
-        service::stamp(conn, ThreadId(id))
-    })
-    .await
-    {
-        Err(ApiError::NotFound) => return frame.not_found(),
-        other => other?,
-    };
-    let canonical_slug = crate::slugs::of(&stamp.title, "thread");
-    if slug != canonical_slug {
-        return Ok(moved(frame.site.thread_page(id, &canonical_slug, page)));
-    }
-    let validators = Validators {
-        tag: format!(
-            "t{id}.{page}.{}.{:x}.{:x}.{}",
-            frame.build(),
-            stamp.last_activity_at.timestamp_micros(),
-            stamp.changed_at.timestamp_micros(),
-            stamp.reply_count
-        ),
-        last_modified: stamp.last_activity_at.max(stamp.changed_at),
-    };
-    if validators.is_fresh(&req) {
-        return Ok(not_modified(&validators, HTML, PUBLIC));
-    }
-    let loaded = db::read(&pool, Cost::Small, move |conn| {
-        service::thread(conn, ThreadId(id), page)
+    // One trip to the database: the validators from the activity row, and the page only
+    // when the client's copy is not current.
+    let conditions = Conditions::of(&req);
+    let build = frame.build().to_string();
+    let kept = cache.clone().into_inner();
+    let outcome = db::read(&pool, Cost::Small, move |conn| {
+        let stamp = service::stamp(conn, ThreadId(id))?;
+        let canonical = crate::slugs::of(&stamp.title, "thread");
+        if canonical != slug {
+            return Ok(ThreadOutcome::Moved(canonical));
+        }
+        let validators = thread_validators(id, page, &build, &stamp);
+        if validators.satisfies(&conditions) {
+            return Ok(ThreadOutcome::Fresh(validators));
+        }
+        if let Some(body) = kept.get(&validators.tag) {
+            return Ok(ThreadOutcome::Kept(validators, body));
+        }
+        let loaded = service::thread(conn, ThreadId(id), page)?;
+        Ok(ThreadOutcome::Page(validators, Box::new(loaded)))
     })
     .await;
-    let result = loaded.and_then(|loaded| {
-        let body = render_thread(&frame, &loaded, page)?;
-        Ok(answer(&req, &validators, HTML, PUBLIC, body))
+    let result = outcome.and_then(|outcome| match outcome {
+        ThreadOutcome::Moved(canonical) => Ok(moved(frame.site.thread_page(id, &canonical, page))),
+        ThreadOutcome::Fresh(validators) => Ok(not_modified(&validators, HTML, PUBLIC)),
+        ThreadOutcome::Kept(validators, body) => Ok(page_answer(&validators, body)),
+        ThreadOutcome::Page(validators, loaded) => {
+            let body = Bytes::from(render_thread(&frame, &loaded, page)?);
+            cache.keep(validators.tag.clone(), body.clone());
+            Ok(page_answer(&validators, body))
+        }
     });
     frame.or_not_found(result)
+}
+
+/// What a thread page's one trip to the database found.
+enum ThreadOutcome {
+    /// Another slug: to the canonical one.
+    Moved(String),
+    /// The client's copy is current.
+    Fresh(Validators),
+    /// Rendered for this ETag already (`cache`).
+    Kept(Validators, Bytes),
+    Page(Validators, Box<ThreadPage>),
+}
+
+/// A thread page's `ETag` (the page, the client's build, and what changes the page: last
+/// activity, `changed_at`, the reply count, the thread's score) and `Last-Modified`.
+fn thread_validators(id: i64, page: i64, build: &str, stamp: &PageStamp) -> Validators {
+    Validators {
+        tag: format!(
+            "t{id}.{page}.{build}.{:x}.{:x}.{}.{}",
+            stamp.last_activity_at.timestamp_micros(),
+            stamp.changed_at.timestamp_micros(),
+            stamp.reply_count,
+            stamp.score
+        ),
+        last_modified: stamp.last_activity_at.max(stamp.changed_at),
+    }
 }
 
 fn render_thread(frame: &Frame<'_>, loaded: &ThreadPage, page: i64) -> Result<String, ApiError> {
@@ -357,14 +394,13 @@ fn render_thread(frame: &Frame<'_>, loaded: &ThreadPage, page: i64) -> Result<St
             });
         }
     }
-    head.structured_data
-        .push(jsonld::script_text(&jsonld::thread(
-            site,
-            thread,
-            &loaded.replies.items,
-            &page_url,
-            loaded.accepted_text.as_deref(),
-        )));
+    head.structured_data.push(jsonld::thread(
+        site,
+        thread,
+        &loaded.replies.items,
+        &page_url,
+        loaded.accepted_text.as_deref(),
+    ));
     let mut trail = Vec::new();
     if let Some(tag) = thread.tags.first() {
         trail.push((tag.as_str(), site.tag(tag)));
@@ -400,7 +436,7 @@ fn render_thread(frame: &Frame<'_>, loaded: &ThreadPage, page: i64) -> Result<St
         Some(jsonld::script_text(&initial)),
         context! {
             thread,
-            replies => &loaded.replies.items,
+            replies => loaded.replies.items.iter().map(ReplyItem::from).collect::<Vec<_>>(),
             page,
             pages => loaded.pages,
             prev,
@@ -408,6 +444,26 @@ fn render_thread(frame: &Frame<'_>, loaded: &ThreadPage, page: i64) -> Result<St
             solution_href,
         },
     )
+}
+
+/// What the template shows of a reply (not its Markdown, which the page's data carries).
+#[derive(Serialize)]
+struct ReplyItem<'a> {
+    id: i64,
+    author: &'a crate::accounts::views::MemberSummary,
+    created_at: DateTime<Utc>,
+    body_html: &'a str,
+}
+
+impl<'a> From<&'a crate::threads::views::ReplyView> for ReplyItem<'a> {
+    fn from(reply: &'a crate::threads::views::ReplyView) -> Self {
+        ReplyItem {
+            id: reply.id.get(),
+            author: &reply.author,
+            created_at: reply.created_at,
+            body_html: &reply.body_html,
+        }
+    }
 }
 
 /// The first picture of a post's HTML (its `og:image`).
