@@ -12,8 +12,8 @@
 //! - A visitor gets `Cache-Control: public, max-age=60, stale-while-revalidate=300`, an `ETag`
 //!   and `Last-Modified`, and `304` to a matching conditional request; a thread page's come
 //!   from its activity row alone (`thread_activity.changed_at`, kept by triggers), so a `304`
-//!   costs one primary-key read. A signed-in member (the refresh cookie) gets the web client
-//!   as for any of its routes.
+//!   costs one primary-key read, and a page rendered for that ETag is kept (`cache.rs`). A
+//!   signed-in member (the refresh cookie) gets the web client as for any of its routes.
 //! - Only what the public sees is anywhere here: a hidden or deleted thread, reply or meetup
 //!   is `404` and in no sitemap or feed, and no email address is ever shown.
 
