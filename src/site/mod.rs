@@ -8,7 +8,8 @@
 //!   from the JSON embedded in the page (`#initial-data`), without fetching it again.
 //!   A slug is derived from the title (`crate::slugs`), never trusted: any other answers `301`.
 //! - `/robots.txt`, `/sitemap.xml` and `/sitemaps/…` (`sitemaps.rs`), Atom feeds
-//!   (`feeds.rs`): `/latest.atom`, `/tags/{name}.atom`, `/t/{id}.atom`.
+//!   (`feeds.rs`): `/latest.atom`, `/tags/{name}.atom`, `/t/{id}.atom`. The handlers are
+//!   `routes/`, one file per kind of page, answering through `respond.rs`.
 //! - A visitor gets `Cache-Control: public, max-age=60, stale-while-revalidate=300`, an `ETag`
 //!   and `Last-Modified`, and `304` to a matching conditional request; a thread page's come
 //!   from its activity row alone (`thread_activity.changed_at`, kept by triggers), so a `304`
@@ -22,6 +23,7 @@ pub mod feeds;
 pub mod jsonld;
 pub mod model;
 pub mod pages;
+pub mod respond;
 pub mod routes;
 pub mod service;
 pub mod sitemaps;
