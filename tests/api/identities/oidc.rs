@@ -13,6 +13,13 @@ use crate::oidc_provider::{callback_uri, OidcProvider, ProviderBrowser, Provider
 
 /// An app with the provider `oidc` (and `other`, the same issuer under a second id).
 async fn app_with(provider_process: &OidcProvider) -> TestApp {
+    app_customised(provider_process, |_| {}).await
+}
+
+async fn app_customised(
+    provider_process: &OidcProvider,
+    customise: impl FnOnce(&mut devforum::config::Settings),
+) -> TestApp {
     let issuer = provider_process.issuer();
     spawn_app_with(
         move |s| {
@@ -22,6 +29,7 @@ async fn app_with(provider_process: &OidcProvider) -> TestApp {
             let mut other = oidc.clone();
             other.id = "other".into();
             s.auth.providers = vec![oidc, other];
+            customise(s);
         },
         Default::default(),
     )
@@ -90,7 +98,8 @@ async fn signing_up_through_an_openid_provider_makes_an_account_and_signing_in_a
 #[tokio::test]
 async fn an_address_the_provider_did_not_verify_is_not_verified_here_and_is_sent_a_link() {
     let idp = OidcProvider::start_with(options()).await;
-    let app = app_with(&idp).await;
+    // The mail is read from the queue: no worker may send (and so delete) it first.
+    let app = app_customised(&idp, |s| s.worker.enabled = false).await;
     let landing = ProviderBrowser::new()
         .sign_in(&app, "oidc", "unverified-bo", "login", None)
         .await;
