@@ -52,6 +52,19 @@ pub struct SitemapRow {
     pub last_activity_at: DateTime<Utc>,
 }
 
+fn sitemap_rows<Id>(
+    rows: Vec<(Id, String, DateTime<Utc>)>,
+    number: fn(Id) -> i64,
+) -> Vec<SitemapRow> {
+    rows.into_iter()
+        .map(|(id, title, last_activity_at)| SitemapRow {
+            id: number(id),
+            title,
+            last_activity_at,
+        })
+        .collect()
+}
+
 /// The highest thread id: how many sitemap files of threads there are.
 pub fn last_thread_id(conn: &mut PgConnection) -> QueryResult<Option<ThreadId>> {
     threads::table.select(max(threads::id)).first(conn)
@@ -92,15 +105,7 @@ pub fn public_threads_after(
             thread_activity::last_activity_at,
         ))
         .load::<(ThreadId, String, DateTime<Utc>)>(conn)
-        .map(|rows| {
-            rows.into_iter()
-                .map(|(id, title, last_activity_at)| SitemapRow {
-                    id: id.0,
-                    title,
-                    last_activity_at,
-                })
-                .collect()
-        })
+        .map(|rows| sitemap_rows(rows, |id| id.0))
 }
 
 /// The newest `limit` public meetups (their sitemap), with when each last changed.
@@ -111,13 +116,5 @@ pub fn public_meetups(conn: &mut PgConnection, limit: i64) -> QueryResult<Vec<Si
         .limit(limit)
         .select((meetups::id, meetups::title, meetups::updated_at))
         .load::<(MeetupId, String, DateTime<Utc>)>(conn)
-        .map(|rows| {
-            rows.into_iter()
-                .map(|(id, title, last_activity_at)| SitemapRow {
-                    id: id.0,
-                    title,
-                    last_activity_at,
-                })
-                .collect()
-        })
+        .map(|rows| sitemap_rows(rows, |id| id.0))
 }

@@ -136,13 +136,20 @@ pub(crate) fn not_modified(
     answer
 }
 
+/// The first 12 bytes of a document's SHA-256, in hex: what its `ETag` says.
+pub(crate) fn digest_of(document: &str) -> String {
+    Sha256::digest(document.as_bytes())
+        .iter()
+        .take(12)
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
 /// Validators from what a document says (feeds, tag and profile pages, sitemaps): it is
 /// built, but not sent again.
 pub(crate) fn validators_of(kind: &str, body: &str, last_modified: DateTime<Utc>) -> Validators {
-    let digest = Sha256::digest(body.as_bytes());
-    let hex: String = digest.iter().take(12).map(|b| format!("{b:02x}")).collect();
     Validators {
-        tag: format!("{kind}.{hex}"),
+        tag: format!("{kind}.{}", digest_of(body)),
         last_modified,
     }
 }

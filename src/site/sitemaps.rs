@@ -37,9 +37,7 @@ pub struct Built {
 
 impl Built {
     fn new(xml: String, last_modified: DateTime<Utc>) -> Self {
-        use sha2::{Digest, Sha256};
-        let digest = Sha256::digest(xml.as_bytes());
-        let etag = digest.iter().take(12).map(|b| format!("{b:02x}")).collect();
+        let etag = super::respond::digest_of(&xml);
         Built {
             xml,
             last_modified,
