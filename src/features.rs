@@ -60,6 +60,7 @@ pub fn erasure_steps() -> ErasureSteps {
         moderation::service::on_member_erased,
         search::sync::on_member_erased,
         uploads::service::on_member_erased,
+        threads::service::reads::on_member_erased,
     ])
 }
 

@@ -50,6 +50,17 @@ diesel::table! {
 }
 
 diesel::table! {
+    drafts (user_id, key) {
+        user_id -> Int8,
+        key -> Text,
+        title -> Nullable<Text>,
+        body -> Text,
+        tags -> Array<Text>,
+        updated_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
     identities (id) {
         id -> Int8,
         user_id -> Int8,
@@ -307,6 +318,14 @@ diesel::table! {
 }
 
 diesel::table! {
+    reading_marks (user_id) {
+        user_id -> Int8,
+        previous_visit_at -> Nullable<Timestamptz>,
+        all_read_at -> Nullable<Timestamptz>,
+    }
+}
+
+diesel::table! {
     recent_writes (user_id) {
         user_id -> Int8,
         lsn -> Int8,
@@ -495,6 +514,16 @@ diesel::table! {
 }
 
 diesel::table! {
+    thread_reads (user_id, thread_id) {
+        user_id -> Int8,
+        thread_id -> Int8,
+        last_read_reply_id -> Nullable<Int8>,
+        read_replies -> Int4,
+        updated_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
     thread_solutions (thread_id) {
         thread_id -> Int8,
         reply_id -> Int8,
@@ -667,6 +696,7 @@ diesel::joinable!(account_export_chunks -> account_exports (export_id));
 diesel::joinable!(account_exports -> users (user_id));
 diesel::joinable!(appeals -> moderation_log (log_id));
 diesel::joinable!(calendar_feeds -> users (user_id));
+diesel::joinable!(drafts -> users (user_id));
 diesel::joinable!(identities -> users (user_id));
 diesel::joinable!(mail_bounces -> users (user_id));
 diesel::joinable!(meetup_rsvps -> meetups (meetup_id));
@@ -688,6 +718,7 @@ diesel::joinable!(notifications -> threads (thread_id));
 diesel::joinable!(oauth_codes -> users (user_id));
 diesel::joinable!(oauth_states -> users (user_id));
 diesel::joinable!(passkeys -> users (user_id));
+diesel::joinable!(reading_marks -> users (user_id));
 diesel::joinable!(recovery_codes -> users (user_id));
 diesel::joinable!(refresh_tokens -> sessions (family_id));
 diesel::joinable!(refresh_tokens -> users (user_id));
@@ -699,6 +730,8 @@ diesel::joinable!(report_claims -> users (moderator_id));
 diesel::joinable!(sessions -> users (user_id));
 diesel::joinable!(tag_subscriptions -> users (user_id));
 diesel::joinable!(thread_activity -> threads (thread_id));
+diesel::joinable!(thread_reads -> threads (thread_id));
+diesel::joinable!(thread_reads -> users (user_id));
 diesel::joinable!(thread_solutions -> replies (reply_id));
 diesel::joinable!(thread_solutions -> threads (thread_id));
 diesel::joinable!(thread_solutions -> users (chosen_by));
@@ -720,6 +753,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     account_exports,
     appeals,
     calendar_feeds,
+    drafts,
     identities,
     jobs,
     mail_bounces,
@@ -740,6 +774,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     onebox_cache,
     passkeys,
     rate_limit_buckets,
+    reading_marks,
     recent_writes,
     recovery_codes,
     refresh_tokens,
@@ -757,6 +792,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     tag_subscriptions,
     tags,
     thread_activity,
+    thread_reads,
     thread_solutions,
     thread_subscriptions,
     thread_votes,

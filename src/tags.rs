@@ -9,6 +9,19 @@ pub struct TagName(String);
 impl TagName {
     pub const MAX_CHARS: usize = 32;
 
+    /// A tag to filter by, as a person types it in a search box or a URL: a leading `#`
+    /// dropped and ASCII letters lower-cased (`#Rust` finds `rust`), then as strict as
+    /// [`TagName::parse`] (the pattern of [`TagFilterSchema`]).
+    pub fn parse_filter(raw: &str) -> Result<Self, String> {
+        let typed = raw.strip_prefix('#').unwrap_or(raw);
+        Self::parse(&typed.to_ascii_lowercase()).map_err(|_| {
+            format!(
+                "{raw:?} is not a tag: letters, digits and '-', 1 to {} characters",
+                Self::MAX_CHARS
+            )
+        })
+    }
+
     /// Strict: what the contract allows, nothing rewritten.
     pub fn parse(raw: &str) -> Result<Self, String> {
         if raw.is_empty() || raw.len() > Self::MAX_CHARS {
@@ -54,6 +67,23 @@ impl fmt::Display for TagName {
         f.write_str(&self.0)
     }
 }
+
+/// The OpenAPI schema of a tag to filter by ([`TagName::parse_filter`]).
+pub struct TagFilterSchema;
+
+impl utoipa::PartialSchema for TagFilterSchema {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        utoipa::openapi::ObjectBuilder::new()
+            .schema_type(utoipa::openapi::schema::Type::String)
+            .pattern(Some("^#?[A-Za-z0-9-]{1,32}$"))
+            .description(Some(
+                "A tag name; a leading `#` and capital letters are accepted (`#Rust` is `rust`).",
+            ))
+            .into()
+    }
+}
+
+impl utoipa::ToSchema for TagFilterSchema {}
 
 /// The OpenAPI schema of a tag name.
 pub struct TagNameSchema;
@@ -143,6 +173,17 @@ mod tests {
                 .map(|e| e.len()),
             Some(2)
         );
+        assert_eq!(
+            TagName::parse_filter("#Rust").map(TagName::into_string),
+            Ok("rust".into())
+        );
+        assert_eq!(
+            TagName::parse_filter("Web-3").map(TagName::into_string),
+            Ok("web-3".into())
+        );
+        for bad in ["no way!", " rust", "##rust", "", "#"] {
+            assert!(TagName::parse_filter(bad).is_err(), "{bad:?}");
+        }
         let many: Vec<String> = (0..6).map(|i| format!("t{i}")).collect();
         assert!(parse_list(&many, 5, TagName::parse).is_err());
     }

@@ -320,6 +320,11 @@ pub const SUSPENDED_MAY: &[(&str, &str)] = &[
     ("POST", "/api/v1/users/me/passkeys/register/start"),
     ("POST", "/api/v1/users/me/passkeys/register/finish"),
     ("DELETE", "/api/v1/users/me/passkeys/{id}"),
+    // Where they left off, and what they are writing (for themselves alone).
+    ("PUT", "/api/v1/threads/{id}/read"),
+    ("POST", "/api/v1/threads/read"),
+    ("PUT", "/api/v1/drafts/{key}"),
+    ("DELETE", "/api/v1/drafts/{key}"),
     // Taking one's picture down (what a suspension may be about); a new one waits.
     ("DELETE", "/api/v1/users/me/avatar"),
 ];

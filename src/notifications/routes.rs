@@ -126,11 +126,20 @@ pub async fn mark_read(
 pub struct ReadUpToRequest {
     /// Every notification with an id up to this one is marked read; newer ones stay unread.
     #[serde(default)]
-    #[schema(value_type = i64, required = true, minimum = 1)]
+    #[schema(value_type = Option<i64>, minimum = 1)]
     pub up_to_id: Option<serde_json::Number>,
+    /// Instead: every notification about this thread (the member opened it).
+    #[serde(default)]
+    #[schema(value_type = Option<i64>, minimum = 1)]
+    pub thread_id: Option<serde_json::Number>,
+    /// Instead: every notification about this mentorship request (the member opened it).
+    #[serde(default)]
+    #[schema(value_type = Option<i64>, minimum = 1)]
+    pub mentorship_request_id: Option<serde_json::Number>,
 }
 
-/// Marks every notification up to an id read.
+/// Marks notifications read: every one up to an id, or every one about a thread or a
+/// mentorship request the member opened (exactly one of the three fields).
 #[utoipa::path(
     tag = "notifications",
     security(("bearer_auth" = [])),
@@ -145,11 +154,12 @@ pub async fn mark_read_up_to(
     body: Json<ReadUpToRequest>,
     pool: web::Data<DbPool>,
 ) -> Result<HttpResponse, ApiError> {
-    let up_to = domain::parse_up_to(body.up_to_id.as_ref())?;
-    db::write(&pool, move |conn| {
-        service::mark_read_up_to(conn, &user, up_to)
-    })
-    .await?;
+    let scope = domain::parse_read_scope(
+        body.up_to_id.as_ref(),
+        body.thread_id.as_ref(),
+        body.mentorship_request_id.as_ref(),
+    )?;
+    db::write(&pool, move |conn| service::mark_read_in(conn, &user, scope)).await?;
     Ok(HttpResponse::NoContent().finish())
 }
 

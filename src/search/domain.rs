@@ -6,7 +6,7 @@ use utoipa::IntoParams;
 
 use super::document::{Kind, MARK_END, MARK_START};
 use crate::error::ApiError;
-use crate::tags::{TagName, TagNameSchema};
+use crate::tags::{TagFilterSchema, TagName};
 use crate::validation::Validator;
 
 pub const MAX_QUERY_CHARS: usize = 200;
@@ -30,7 +30,7 @@ pub struct SearchParams {
     #[param(rename = "type", value_type = Option<Kind>)]
     pub kind: Option<String>,
     /// Only content carrying this tag.
-    #[param(value_type = Option<TagNameSchema>)]
+    #[param(value_type = Option<TagFilterSchema>)]
     pub tag: Option<String>,
     #[param(minimum = 1, maximum = 50)]
     pub limit: Option<i64>,
@@ -87,7 +87,10 @@ impl SearchQuery {
         };
         let tag = match params.tag.as_deref() {
             None => None,
-            Some(raw) => v.check("tag", TagName::parse(raw).map(|t| Some(t.into_string()))),
+            Some(raw) => v.check(
+                "tag",
+                TagName::parse_filter(raw).map(|t| Some(t.into_string())),
+            ),
         };
         let limit = v.check("limit", bounded(params.limit, 1, MAX_LIMIT, DEFAULT_LIMIT));
         let offset = v.check("offset", bounded(params.offset, 0, MAX_OFFSET, 0));
@@ -203,7 +206,7 @@ mod tests {
         let error = SearchQuery::parse(SearchParams {
             q: Some("x".repeat(201)),
             kind: Some("post".into()),
-            tag: Some("Not A Tag".into()),
+            tag: Some("no way!".into()),
             limit: Some(51),
             offset: Some(1001),
             solved: Some(true),

@@ -94,9 +94,10 @@ pub fn newest_threads(
         status: None,
         after,
         audience: Audience::Public,
+        reading: None,
         limit,
     };
-    threads::service::list_threads(conn, &filter, author)
+    threads::service::list_threads(conn, &filter, author, None)
 }
 
 /// A member's public profile and their newest threads.

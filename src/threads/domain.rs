@@ -40,6 +40,16 @@ pub enum ThreadStatus {
     Solved,
 }
 
+/// A member's listing of what they have not read (`filter=`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum ReadFilter {
+    /// Threads they opened with replies past their position.
+    Unread,
+    /// Threads started by others since their previous visit, never opened.
+    New,
+}
+
 /// Where the previous page ended, in the sort's own key.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[serde(untagged)]
@@ -70,7 +80,7 @@ pub fn parse_listing(
     let sort = sort.unwrap_or(Sort::Latest);
     let limit = pagination::limit(limit)?;
     let tag = tag
-        .map(|t| TagName::parse(t).map(TagName::into_string))
+        .map(|t| TagName::parse_filter(t).map(TagName::into_string))
         .transpose()
         .map_err(|e| ApiError::invalid_field("tag", e))?;
     let after: Option<ThreadKey> = pagination::decode_optional(sort.listing(), cursor)?;
@@ -185,6 +195,101 @@ pub fn parse_vote(value: f64) -> Result<i16, ApiError> {
     }
 }
 
+/// Which composer a draft belongs to: a new thread's, or a reply's in one thread.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DraftKey {
+    NewThread,
+    Reply(ThreadId),
+}
+
+impl DraftKey {
+    /// `new-thread` or `reply-{thread_id}`; anything else names no draft.
+    pub fn parse(raw: &str) -> Option<Self> {
+        if raw == "new-thread" {
+            return Some(DraftKey::NewThread);
+        }
+        let id = raw.strip_prefix("reply-")?;
+        // Digits only, no sign, no leading zero: one spelling per key.
+        if id.starts_with('0') || !id.bytes().all(|b| b.is_ascii_digit()) {
+            return None;
+        }
+        id.parse::<i64>()
+            .ok()
+            .filter(|id| *id > 0)
+            .map(|id| DraftKey::Reply(ThreadId(id)))
+    }
+}
+
+impl std::fmt::Display for DraftKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            DraftKey::NewThread => f.write_str("new-thread"),
+            DraftKey::Reply(thread) => write!(f, "reply-{}", thread.get()),
+        }
+    }
+}
+
+/// A draft as typed: unfinished, so no minimum length and whitespace kept, but within what a
+/// post may hold.
+#[derive(Debug, PartialEq, Eq)]
+pub struct DraftInput {
+    pub title: Option<String>,
+    pub body: String,
+    pub tags: Vec<String>,
+}
+
+pub fn parse_draft(
+    key: DraftKey,
+    title: Option<&str>,
+    body: Option<&str>,
+    tags: Option<&[String]>,
+) -> Result<DraftInput, ApiError> {
+    let mut v = Validator::new();
+    let body = v.require("body", body, |raw| draft_text(raw, 1, 50_000));
+    let title = title.and_then(|raw| v.check("title", draft_text(raw, 0, 200)));
+    let tags = tags.unwrap_or_default();
+    if tags.len() > MAX_TAGS {
+        v.add("tags", format!("at most {MAX_TAGS} tags"));
+    }
+    for tag in tags {
+        if let Err(message) = draft_text(tag, 1, 50) {
+            v.add("tags", message);
+        }
+    }
+    if let DraftKey::Reply(_) = key {
+        if title.is_some() {
+            v.add("title", "only a new thread's draft has a title".into());
+        }
+        if !tags.is_empty() {
+            v.add("tags", "only a new thread's draft has tags".into());
+        }
+    }
+    v.finish()?;
+    Ok(DraftInput {
+        title,
+        body: validation::validated(body)?,
+        tags: tags.to_vec(),
+    })
+}
+
+/// Text kept exactly as typed, between `min` and `max` characters, with no NUL (which
+/// PostgreSQL text cannot hold).
+fn draft_text(raw: &str, min: usize, max: usize) -> Result<String, String> {
+    let chars = raw.chars().count();
+    if raw.contains('\0') {
+        Err("must not contain NUL characters".into())
+    } else if chars < min {
+        Err(format!(
+            "must be at least {min} character{}",
+            if min == 1 { "" } else { "s" }
+        ))
+    } else if chars > max {
+        Err(format!("must be at most {max} characters"))
+    } else {
+        Ok(raw.to_string())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -207,6 +312,48 @@ mod tests {
         assert!(patch.body.is_some());
         assert!(parse_thread_patch(None, None, None).unwrap().is_empty());
         assert!(parse_thread_patch(Some(""), None, None).is_err());
+    }
+
+    #[test]
+    fn draft_keys_have_one_spelling() {
+        assert_eq!(DraftKey::parse("new-thread"), Some(DraftKey::NewThread));
+        assert_eq!(
+            DraftKey::parse("reply-42"),
+            Some(DraftKey::Reply(ThreadId(42)))
+        );
+        for bad in [
+            "reply-",
+            "reply-042",
+            "reply--1",
+            "reply-0",
+            "reply-1x",
+            "Reply-1",
+            "new",
+            "",
+        ] {
+            assert_eq!(DraftKey::parse(bad), None, "{bad}");
+        }
+        assert_eq!(DraftKey::Reply(ThreadId(7)).to_string(), "reply-7");
+        assert_eq!(DraftKey::NewThread.to_string(), "new-thread");
+    }
+
+    #[test]
+    fn drafts_keep_what_was_typed_within_a_posts_limits() {
+        let draft = parse_draft(
+            DraftKey::NewThread,
+            Some(""),
+            Some("  half a thought\n"),
+            None,
+        );
+        assert_eq!(draft.unwrap().body, "  half a thought\n");
+        assert!(parse_draft(DraftKey::NewThread, None, Some(""), None).is_err());
+        assert!(parse_draft(DraftKey::NewThread, None, Some(&"x".repeat(50_001)), None).is_err());
+        let reply = DraftKey::Reply(ThreadId(1));
+        assert!(parse_draft(reply, Some("a title"), Some("body"), None).is_err());
+        assert!(parse_draft(reply, None, Some("body"), Some(&["rust".into()])).is_err());
+        let six: Vec<String> = (0..6).map(|i| format!("t{i}")).collect();
+        assert!(parse_draft(DraftKey::NewThread, None, Some("body"), Some(&six)).is_err());
+        assert!(parse_draft(DraftKey::NewThread, None, Some("nul\0"), None).is_err());
     }
 
     #[test]

@@ -58,6 +58,11 @@ fn jobs(settings: &Settings, registry: &mut JobRegistry) -> anyhow::Result<()> {
 #[derive(OpenApi)]
 #[openapi(
     tags((name = "threads", description = "Threads, replies, votes and tags")),
-    components(schemas(domain::Sort, domain::ThreadStatus))
+    components(schemas(
+        domain::Sort,
+        domain::ThreadStatus,
+        domain::ReadFilter,
+        crate::tags::TagFilterSchema
+    ))
 )]
 struct Doc;

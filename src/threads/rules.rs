@@ -7,6 +7,16 @@ use crate::ids::UserId;
 /// A listing shows this many characters of a thread's body.
 pub const EXCERPT_CHARS: usize = 280;
 
+/// How many drafts a member keeps at once.
+pub const MAX_DRAFTS: i64 = 50;
+
+pub fn too_many_drafts() -> ApiError {
+    ApiError::unprocessable(
+        "too_many_drafts",
+        format!("You already keep {MAX_DRAFTS} drafts: post or discard one to save another."),
+    )
+}
+
 /// Authors edit and delete their own posts; moderators and admins anyone's.
 pub fn ensure_can_modify(actor: &User, author_id: UserId) -> Result<(), ApiError> {
     if actor.id == author_id || actor.is_staff() {

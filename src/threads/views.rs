@@ -7,6 +7,7 @@ use utoipa::ToSchema;
 use crate::accounts::views::MemberSummary;
 use crate::ids::{ReplyId, ThreadId};
 
+use super::model::drafts::DraftRow;
 use super::model::solutions::SolutionRow;
 use super::model::{AuthorRow, ReplyRow, ThreadRow, ThreadSummaryRow};
 
@@ -76,6 +77,10 @@ pub struct ThreadView {
     pub solved: bool,
     /// That reply, to show under the question (null when unsolved).
     pub solution: Option<SolutionView>,
+    /// For a signed-in member: the last reply they read (absent when they have not read past
+    /// the question), so the thread opens at the first unread one.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub last_read_reply_id: Option<ReplyId>,
 }
 
 impl ThreadView {
@@ -99,6 +104,7 @@ impl ThreadView {
             my_vote,
             solved: row.solved,
             solution: None,
+            last_read_reply_id: None,
         }
     }
 }
@@ -123,6 +129,13 @@ pub struct ThreadSummary {
     pub last_activity_at: DateTime<Utc>,
     /// Whether a reply readers see is marked as the solution.
     pub solved: bool,
+    /// For a signed-in member: replies after their position (0 in a thread they never opened).
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub unread_replies: Option<i32>,
+    /// For a signed-in member: started by someone else since their previous visit, never
+    /// opened.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub new: Option<bool>,
 }
 
 impl ThreadSummary {
@@ -143,6 +156,8 @@ impl ThreadSummary {
             updated_at: row.updated_at,
             last_activity_at: row.last_activity_at,
             solved: row.solved,
+            unread_replies: None,
+            new: None,
         }
     }
 }
@@ -199,4 +214,47 @@ pub struct TagList {
 pub struct PreviewView {
     /// Rendered and sanitised HTML.
     pub body_html: String,
+    /// What posting this body would refuse for the caller (a `new` account's limits on images
+    /// and links), as the post's `403` would say it; empty when it would go through.
+    #[serde(default)]
+    pub warnings: Vec<PreviewWarning>,
+}
+
+/// One reason a post of the previewed body would be refused.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct PreviewWarning {
+    /// The `code` of the refusal (`new_account_images`, `new_account_links`).
+    pub code: String,
+    /// What it says, in words for the member.
+    pub detail: String,
+}
+
+/// A draft kept on the server.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct DraftView {
+    /// `new-thread` or `reply-{thread_id}`.
+    pub key: String,
+    pub title: Option<String>,
+    /// Markdown as typed.
+    pub body: String,
+    pub tags: Vec<String>,
+    pub updated_at: DateTime<Utc>,
+}
+
+impl DraftView {
+    pub fn new(row: DraftRow) -> Self {
+        DraftView {
+            key: row.key,
+            title: row.title,
+            body: row.body,
+            tags: row.tags,
+            updated_at: row.updated_at,
+        }
+    }
+}
+
+/// The member's drafts, the latest first.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct DraftList {
+    pub items: Vec<DraftView>,
 }

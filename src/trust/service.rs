@@ -101,6 +101,22 @@ pub fn check_post(
     Ok(())
 }
 
+/// Why a post embedding `embeds` would be refused to `author` (its `403`'s code and detail),
+/// or `None`: what the composer's preview warns of before the member posts.
+pub fn post_refusal(
+    author: &User,
+    embeds: markdown::Embeds,
+    settings: &TrustSettings,
+) -> Option<(&'static str, String)> {
+    if author.is_staff() {
+        return None;
+    }
+    match rules::ensure_embeds_allowed(author.trust_level, embeds, settings) {
+        Err(ApiError::Forbidden { code, detail }) => Some((code, detail)),
+        _ => None,
+    }
+}
+
 /// What `new` accounts may not organise: meetups with more seats than allowed (`capacity`
 /// `Some(None)` is unlimited; `None`, not changed) or descriptions with too many links.
 pub fn check_meetup(

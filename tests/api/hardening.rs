@@ -282,6 +282,18 @@ fn member_writes() -> Vec<(Method, &'static str, Option<Value>)> {
         ),
         (Method::POST, "/api/v1/notifications/{id}/read", None),
         (
+            Method::PUT,
+            "/api/v1/threads/{id}/read",
+            Some(json!({"last_read_reply_id": null})),
+        ),
+        (Method::POST, "/api/v1/threads/read", None),
+        (
+            Method::PUT,
+            "/api/v1/drafts/{key}",
+            Some(json!({"body": "Half a thought"})),
+        ),
+        (Method::DELETE, "/api/v1/drafts/{key}", None),
+        (
             Method::POST,
             "/api/v1/notifications/read",
             Some(json!({"up_to_id": 999999})),
@@ -518,7 +530,8 @@ async fn a_suspended_member_keeps_exactly_the_writes_that_concern_only_themselve
         let path = template
             .replace("{id}", "999999")
             .replace("{username}", "nobody_here")
-            .replace("{name}", "no-such-tag");
+            .replace("{name}", "no-such-tag")
+            .replace("{key}", "new-thread");
         let response = app
             .call(
                 method.clone(),

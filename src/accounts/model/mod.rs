@@ -714,13 +714,24 @@ pub fn storable(text: &str) -> bool {
     !text.contains('\0')
 }
 
-/// Notes that `user` was here at `at` (never moving the time back).
+/// Notes that `user` was here at `at` (never moving the time back). Seen again after an hour
+/// away is a new visit: the one before becomes their previous visit (`reading_marks`), since
+/// when what was started is "new" to them.
 pub fn record_visit(conn: &mut PgConnection, user: UserId, at: DateTime<Utc>) -> QueryResult<()> {
-    diesel::sql_query("UPDATE users SET last_seen_at = GREATEST(last_seen_at, $2) WHERE id = $1")
-        .bind::<diesel::sql_types::BigInt, _>(user)
-        .bind::<diesel::sql_types::Timestamptz, _>(at)
-        .execute(conn)
-        .map(drop)
+    diesel::sql_query(
+        "WITH before AS ( \
+             SELECT last_seen_at FROM users WHERE id = $1 FOR NO KEY UPDATE \
+         ), seen AS ( \
+             UPDATE users SET last_seen_at = GREATEST(last_seen_at, $2) WHERE id = $1 \
+         ) \
+         INSERT INTO reading_marks (user_id, previous_visit_at) \
+         SELECT $1, last_seen_at FROM before WHERE last_seen_at < $2 - interval '1 hour' \
+         ON CONFLICT (user_id) DO UPDATE SET previous_visit_at = excluded.previous_visit_at",
+    )
+    .bind::<diesel::sql_types::BigInt, _>(user)
+    .bind::<diesel::sql_types::Timestamptz, _>(at)
+    .execute(conn)
+    .map(drop)
 }
 
 pub fn is_suspended(

@@ -246,7 +246,13 @@ pub fn target_view(
         }
         Target::Content(Content::Reply(id)) => match threads::model::find_reply(conn, id)? {
             Some(row) if row.0.deleted_at.is_none() => {
-                serde_json::to_value(threads::views::ReplyView::new(row))
+                // The thread's title, so the queue can say where the reply was written.
+                let title = threads::model::find_thread(conn, row.0.thread_id)?
+                    .map(|(thread, _)| thread.title);
+                serde_json::to_value(threads::views::ReplyView::new(row)).map(|mut view| {
+                    view["thread_title"] = title.into();
+                    view
+                })
             }
             _ => return Ok(None),
         },

@@ -244,20 +244,26 @@ pub fn mark_read(conn: &mut PgConnection, user: UserId, id: NotificationId) -> Q
 }
 
 /// Marks every one of `user`'s notifications with an id up to `up_to` read.
-pub fn mark_read_up_to(
+pub fn mark_read_in(
     conn: &mut PgConnection,
     user: UserId,
-    up_to: NotificationId,
+    scope: crate::notifications::domain::ReadScope,
 ) -> QueryResult<usize> {
+    use crate::notifications::domain::ReadScope;
     use crate::schema::notifications::dsl as n;
-    diesel::update(
-        n::notifications
-            .filter(n::user_id.eq(user))
-            .filter(n::id.le(up_to))
-            .filter(n::read_at.is_null()),
-    )
-    .set(n::read_at.eq(diesel::dsl::now))
-    .execute(conn)
+    let unread = n::notifications
+        .filter(n::user_id.eq(user))
+        .filter(n::read_at.is_null())
+        .into_boxed();
+    let unread = match scope {
+        ReadScope::UpTo(up_to) => unread.filter(n::id.le(up_to)),
+        ReadScope::Thread(thread) => unread.filter(n::thread_id.eq(thread)),
+        ReadScope::Request(request) => unread.filter(n::mentorship_request_id.eq(request)),
+    };
+    diesel::update(n::notifications)
+        .filter(n::id.eq_any(unread.select(n::id)))
+        .set(n::read_at.eq(diesel::dsl::now))
+        .execute(conn)
 }
 
 /// Who among the candidates of a reply or thread event is told, and how (shared by both

@@ -96,12 +96,13 @@ pub fn mark_read(conn: &mut PgConnection, user: &User, id: NotificationId) -> Re
     }
 }
 
-pub fn mark_read_up_to(
+/// Marks the member's notifications in `scope` read (none there is no error).
+pub fn mark_read_in(
     conn: &mut PgConnection,
     user: &User,
-    up_to: NotificationId,
+    scope: crate::notifications::domain::ReadScope,
 ) -> Result<(), ApiError> {
-    model::mark_read_up_to(conn, user.id, up_to)?;
+    model::mark_read_in(conn, user.id, scope)?;
     Ok(())
 }
 

@@ -15,6 +15,8 @@ use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Bool};
 
 mod author;
+pub mod drafts;
+pub mod reads;
 pub mod solutions;
 
 pub use author::AuthorRow;
@@ -150,7 +152,18 @@ pub struct ThreadFilter {
     pub after: Option<ThreadKey>,
     /// Staff listings include hidden threads.
     pub audience: Audience,
+    /// Only what a member has not read yet.
+    pub reading: Option<ReadingFilter>,
     pub limit: i64,
+}
+
+/// A member's listings of what they have not read (`filter=unread|new`).
+#[derive(Debug, Clone, Copy)]
+pub enum ReadingFilter {
+    /// Threads they opened with replies past their position.
+    Unread(UserId),
+    /// Threads started since this time by others, never opened.
+    New(UserId, DateTime<Utc>),
 }
 
 /// One page of thread summaries with their authors, plus one row to tell whether more exist.
@@ -173,6 +186,26 @@ pub fn list_threads(
     if let Some(author_id) = filter.author_id {
         query = query.filter(threads::author_id.eq(author_id));
     }
+    query = match filter.reading {
+        None => query,
+        Some(ReadingFilter::Unread(user)) => query.filter(
+            diesel::dsl::sql::<Bool>(
+                "EXISTS (SELECT 1 FROM thread_reads r WHERE r.user_id = ",
+            )
+            .bind::<BigInt, _>(user)
+            .sql(" AND r.thread_id = threads.id AND r.read_replies < thread_activity.reply_count)"),
+        ),
+        Some(ReadingFilter::New(user, since)) => query
+            .filter(threads::created_at.gt(since))
+            .filter(threads::author_id.ne(user))
+            .filter(
+                diesel::dsl::sql::<Bool>(
+                    "NOT EXISTS (SELECT 1 FROM thread_reads r WHERE r.user_id = ",
+                )
+                .bind::<BigInt, _>(user)
+                .sql(" AND r.thread_id = threads.id)"),
+            ),
+    };
     // Boolean columns, neither bound values (a generic plan could not use the partial indexes
     // that state them) nor SQL text (diesel never keeps such a statement prepared).
     query = match filter.status {

@@ -32,6 +32,9 @@ pub fn get_thread(
     };
     let mut view = ThreadView::new(row, author, my_vote);
     view.solution = solution;
+    if let Some(viewer) = viewer {
+        view.last_read_reply_id = super::reads::last_read(conn, viewer, id)?;
+    }
     Ok(view)
 }
 

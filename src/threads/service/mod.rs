@@ -5,12 +5,14 @@
 use diesel::prelude::*;
 
 mod access;
+pub mod drafts;
+pub mod reads;
 pub mod solutions;
 
 pub use access::{ensure_visible, get_thread};
 use access::{visible_reply_for_update, visible_thread_for_update};
 
-use super::domain::{ThreadInput, ThreadPatch};
+use super::domain::{DraftKey, ThreadInput, ThreadPatch};
 use super::model::{
     self, NewReply, NewThread, RepliesFrom, ThreadChanges, ThreadFilter, VoteTarget,
 };
@@ -53,6 +55,7 @@ pub fn create_thread(
     let shown = uploads::service::embeds(conn, &input.body, &[author.id])?;
     posting.limits.threads.check_on(conn, &author.id)?;
     let thread = insert_thread(conn, author, input, &rendered, &shown)?;
+    drafts::remove_posted(conn, author, DraftKey::NewThread);
     trust::service::after_post_logged(conn, author, None, posting.trust);
     Ok(thread)
 }
@@ -96,10 +99,12 @@ fn author_row(user: &User) -> model::AuthorRow {
     }
 }
 
+/// A page of thread summaries; a signed-in `reader`'s carry what they have not read.
 pub fn list_threads(
     conn: &mut PgConnection,
     filter: &ThreadFilter,
     author: Option<&str>,
+    reader: Option<&User>,
 ) -> Result<Page<ThreadSummary>, ApiError> {
     let mut filter = filter.clone();
     if let Some(username) = author {
@@ -115,12 +120,16 @@ pub fn list_threads(
     }
     let sort = filter.sort;
     let rows = model::list_threads(conn, &filter)?;
-    Ok(Page::from_rows(
+    let mut page = Page::from_rows(
         rows,
         filter.limit,
         |(row, _)| pagination::encode(sort.listing(), &row.key(sort)),
         ThreadSummary::new,
-    ))
+    );
+    if let Some(reader) = reader {
+        reads::annotate(conn, reader, &mut page.items)?;
+    }
+    Ok(page)
 }
 
 /// Its author or a moderator edits a thread; a `new` account's limits on what a new body
@@ -274,6 +283,7 @@ pub fn create_reply(
             Ok::<_, ApiError>(outcome)
         })?
     };
+    drafts::remove_posted(conn, author, DraftKey::Reply(thread_id));
     let may_rise = outcome.thread_author_may_rise;
     trust::service::after_post_logged(conn, author, may_rise, posting.trust);
     Ok(outcome.reply)

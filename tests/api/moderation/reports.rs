@@ -287,3 +287,29 @@ async fn reports_from_three_members_hide_content_as_the_system() {
     assert_eq!(queue["items"].as_array().map(Vec::len), Some(3));
     assert_eq!(queue["items"][0]["target"]["hidden"], true);
 }
+
+#[tokio::test]
+async fn a_reported_reply_in_the_queue_names_its_author_and_its_thread() {
+    let app = spawn_app().await;
+    let (ada, bob, cyd) = (
+        app.member("ada").await,
+        app.member("bob").await,
+        app.member("cyd").await,
+    );
+    let moderator = app.staff("mod", "moderator").await;
+    let thread = app.create_thread(&ada, "Where the abuse was", &[]).await;
+    let reply = app.reply_id(&bob, thread, "Something rude").await;
+    assert_eq!(
+        app.report(&cyd, "reply", reply).await.status().as_u16(),
+        201
+    );
+    let queue = json(
+        app.get_as("/api/v1/mod/reports", &moderator.access_token)
+            .await,
+    )
+    .await;
+    let target = &queue["items"][0]["target"];
+    assert_eq!(target["author"]["username"], "bob", "{target}");
+    assert_eq!(target["thread_id"], thread);
+    assert_eq!(target["thread_title"], "Where the abuse was");
+}

@@ -433,6 +433,25 @@ async fn mark_read_up_to_an_id_leaves_newer_ones_unread() {
     .await;
     assert_eq!(next["items"][0]["title"], "First thread");
     assert_eq!(next["next_cursor"], Value::Null);
+
+    // Opening a thread reads what is about it, and only that.
+    let third = app.create_thread(&ada, "Third thread", &[]).await;
+    app.reply_id(&bob, third, "On the third.").await;
+    app.notified().await;
+    assert_eq!(app.unread(&ada).await, 2);
+    let response = app
+        .send_as(
+            Method::POST,
+            "/api/v1/notifications/read",
+            &ada.access_token,
+            &json!({ "thread_id": second }),
+        )
+        .await;
+    assert_eq!(response.status().as_u16(), 204);
+    let unread = app.inbox(&ada, "?unread=true").await;
+    assert_eq!(unread.len(), 1);
+    assert_eq!(unread[0]["title"], "Third thread");
+    assert_eq!(app.unread(&ada).await, 1);
 }
 
 #[tokio::test]
@@ -503,6 +522,18 @@ async fn the_inbox_refuses_what_it_should() {
         Some(&ada.access_token),
         &[
             (Some(json!({})), 422, "validation_failed", Some("up_to_id")),
+            (
+                Some(json!({"up_to_id": 1, "thread_id": 1})),
+                422,
+                "validation_failed",
+                Some("up_to_id"),
+            ),
+            (
+                Some(json!({"mentorship_request_id": -3})),
+                422,
+                "validation_failed",
+                Some("mentorship_request_id"),
+            ),
             (
                 Some(json!({"up_to_id": 0})),
                 422,

@@ -1,6 +1,8 @@
 //! Threads, replies, tags and votes: every row of the contract's table, happy and unhappy.
 
+mod drafts;
 mod listings;
+mod reading;
 mod solutions;
 mod votes;
 

@@ -428,6 +428,45 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/drafts": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The caller's drafts, the latest first (at most 50). */
+        get: operations["list_drafts"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/drafts/{key}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One draft. */
+        get: operations["get_draft"];
+        /**
+         * Saves the draft under `key` (the composer calls this as the member types). A reply's draft
+         *     needs a thread the caller sees; a member keeps at most 50 drafts (`422 too_many_drafts`).
+         */
+        put: operations["save_draft"];
+        post?: never;
+        /** Discards the draft under `key` (nothing to discard is no error). */
+        delete: operations["delete_draft"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/exports/{token}": {
         parameters: {
             query?: never;
@@ -459,7 +498,8 @@ export interface paths {
         put?: never;
         /**
          * A post's body rendered exactly as posting it would render it (the same checks, the same
-         *     renderer and sanitiser), for the composer's preview (verified members).
+         *     renderer and sanitiser), for the composer's preview (verified members), with what posting
+         *     it would refuse for the caller as `warnings`.
          */
         post: operations["preview_markdown"];
         delete?: never;
@@ -1194,7 +1234,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Marks every notification up to an id read. */
+        /**
+         * Marks notifications read: every one up to an id, or every one about a thread or a
+         *     mentorship request the member opened (exactly one of the three fields).
+         */
         post: operations["mark_read_up_to"];
         delete?: never;
         options?: never;
@@ -1390,6 +1433,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/threads/read": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Marks everything read: every thread the caller opened is read to its last reply, and
+         *     nothing started until now is new to them.
+         */
+        post: operations["mark_all_read"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/threads/{id}": {
         parameters: {
             query?: never;
@@ -1407,6 +1470,26 @@ export interface paths {
         head?: never;
         /** Edit a thread (its author or a moderator). */
         patch: operations["update_thread"];
+        trace?: never;
+    };
+    "/api/v1/threads/{id}/read": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /**
+         * The caller read the thread up to this reply; a position never moves back (an older reply
+         *     changes nothing). The thread's listings then count only the replies after it as unread.
+         */
+        put: operations["mark_read"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
         trace?: never;
     };
     "/api/v1/threads/{id}/replies": {
@@ -2418,6 +2501,29 @@ export interface components {
              */
             password?: string | null;
         };
+        /** @description The member's drafts, the latest first. */
+        DraftList: {
+            items: components["schemas"]["DraftView"][];
+        };
+        DraftRequest: {
+            /** @description Markdown as typed. */
+            body: string;
+            /** @description A new thread's tags so far. */
+            tags?: string[] | null;
+            /** @description A new thread's title so far. */
+            title?: string | null;
+        };
+        /** @description A draft kept on the server. */
+        DraftView: {
+            /** @description Markdown as typed. */
+            body: string;
+            /** @description `new-thread` or `reply-{thread_id}`. */
+            key: string;
+            tags: string[];
+            title?: string | null;
+            /** Format: date-time */
+            updated_at: string;
+        };
         /**
          * @description When a member gets mail for direct events (replies to them, mentions, mentorship,
          *     meetups).
@@ -3094,6 +3200,11 @@ export interface components {
                 /** Format: date-time */
                 last_activity_at: string;
                 locked: boolean;
+                /**
+                 * @description For a signed-in member: started by someone else since their previous visit, never
+                 *     opened.
+                 */
+                new?: boolean | null;
                 pinned: boolean;
                 /** Format: int32 */
                 reply_count: number;
@@ -3105,6 +3216,11 @@ export interface components {
                 solved: boolean;
                 tags: string[];
                 title: string;
+                /**
+                 * Format: int32
+                 * @description For a signed-in member: replies after their position (0 in a thread they never opened).
+                 */
+                unread_replies?: number | null;
                 /** Format: date-time */
                 updated_at: string;
             }[];
@@ -3147,6 +3263,18 @@ export interface components {
         PreviewView: {
             /** @description Rendered and sanitised HTML. */
             body_html: string;
+            /**
+             * @description What posting this body would refuse for the caller (a `new` account's limits on images
+             *     and links), as the post's `403` would say it; empty when it would go through.
+             */
+            warnings?: components["schemas"]["PreviewWarning"][];
+        };
+        /** @description One reason a post of the previewed body would be refused. */
+        PreviewWarning: {
+            /** @description The `code` of the refusal (`new_account_images`, `new_account_links`). */
+            code: string;
+            /** @description What it says, in words for the member. */
+            detail: string;
         };
         /** @description An RFC 9457 problem document as sent on the wire. */
         Problem: {
@@ -3182,12 +3310,30 @@ export interface components {
          * @enum {string}
          */
         Purpose: "post" | "avatar";
+        /**
+         * @description A member's listing of what they have not read (`filter=`).
+         * @enum {string}
+         */
+        ReadFilter: "unread" | "new";
+        ReadRequest: {
+            last_read_reply_id?: null | components["schemas"]["ReplyId"];
+        };
         ReadUpToRequest: {
+            /**
+             * Format: int64
+             * @description Instead: every notification about this mentorship request (the member opened it).
+             */
+            mentorship_request_id?: number | null;
+            /**
+             * Format: int64
+             * @description Instead: every notification about this thread (the member opened it).
+             */
+            thread_id?: number | null;
             /**
              * Format: int64
              * @description Every notification with an id up to this one is marked read; newer ones stay unread.
              */
-            up_to_id: number;
+            up_to_id?: number | null;
         };
         ReadyStatus: {
             database: components["schemas"]["DependencyState"];
@@ -3539,6 +3685,8 @@ export interface components {
              */
             until?: string | null;
         };
+        /** @description A tag name; a leading `#` and capital letters are accepted (`#Rust` is `rust`). */
+        TagFilterSchema: string;
         /**
          * @description How a member follows a tag.
          * @enum {string}
@@ -3588,6 +3736,11 @@ export interface components {
             /** Format: date-time */
             last_activity_at: string;
             locked: boolean;
+            /**
+             * @description For a signed-in member: started by someone else since their previous visit, never
+             *     opened.
+             */
+            new?: boolean | null;
             pinned: boolean;
             /** Format: int32 */
             reply_count: number;
@@ -3599,6 +3752,11 @@ export interface components {
             solved: boolean;
             tags: string[];
             title: string;
+            /**
+             * Format: int32
+             * @description For a signed-in member: replies after their position (0 in a thread they never opened).
+             */
+            unread_replies?: number | null;
             /** Format: date-time */
             updated_at: string;
         };
@@ -3615,6 +3773,7 @@ export interface components {
             id: components["schemas"]["ThreadId"];
             /** Format: date-time */
             last_activity_at: string;
+            last_read_reply_id?: null | components["schemas"]["ReplyId"];
             locked: boolean;
             /**
              * Format: int32
@@ -5585,6 +5744,232 @@ export interface operations {
                 };
             };
             /** @description Unknown, rotated or revoked URL */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database cannot be reached (`database_unavailable`); nothing was changed unless the problem says so; try again after `Retry-After` seconds */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    list_drafts: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The caller's drafts */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DraftList"];
+                };
+            };
+            /** @description No valid token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database cannot be reached (`database_unavailable`); nothing was changed unless the problem says so; try again after `Retry-After` seconds */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    get_draft: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description `new-thread` or `reply-{thread_id}` */
+                key: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The draft */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DraftView"];
+                };
+            };
+            /** @description No valid token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No draft under this key */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database cannot be reached (`database_unavailable`); nothing was changed unless the problem says so; try again after `Retry-After` seconds */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    save_draft: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description `new-thread` or `reply-{thread_id}` */
+                key: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["DraftRequest"];
+            };
+        };
+        responses: {
+            /** @description The draft as saved */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DraftView"];
+                };
+            };
+            /** @description The body is not valid JSON (`malformed_json`) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No valid token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such key, or no such thread */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is larger than `server.json_limit` (`payload_too_large`) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is not `application/json` (`unsupported_media_type`) */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid fields, or too many drafts (`too_many_drafts`) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database cannot be reached (`database_unavailable`); nothing was changed unless the problem says so; try again after `Retry-After` seconds */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    delete_draft: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description `new-thread` or `reply-{thread_id}` */
+                key: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description No draft under this key any more */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description No valid token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such key */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -9963,7 +10348,7 @@ export interface operations {
                 /** @description Only this kind of content. */
                 type?: components["schemas"]["Kind"];
                 /** @description Only content carrying this tag. */
-                tag?: components["schemas"]["TagNameSchema"];
+                tag?: components["schemas"]["TagFilterSchema"];
                 limit?: number;
                 offset?: number;
                 /** @description Only threads with (`true`) or without (`false`) a solution. */
@@ -10192,7 +10577,7 @@ export interface operations {
         parameters: {
             query?: {
                 /** @description Only threads carrying this tag. */
-                tag?: components["schemas"]["TagNameSchema"];
+                tag?: components["schemas"]["TagFilterSchema"];
                 /** @description Only threads by this username. */
                 author?: string;
                 /** @description `latest` (default: newest first), `active` (latest activity first) or `top` (score). */
@@ -10202,6 +10587,11 @@ export interface operations {
                  *     solution) or `solved`.
                  */
                 status?: components["schemas"]["ThreadStatus"];
+                /**
+                 * @description Signed-in members: `unread` (threads they opened with replies past their position) or
+                 *     `new` (started by others since their previous visit, never opened).
+                 */
+                filter?: components["schemas"]["ReadFilter"];
                 limit?: number;
                 /** @description `next_cursor` of the previous page. */
                 cursor?: string;
@@ -10230,7 +10620,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description A token was sent but is invalid */
+            /** @description A token was sent but is invalid, or `filter` without one */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -10337,6 +10727,42 @@ export interface operations {
             };
             /** @description Posting limit reached (`rate_limited`), or a `new` account's threads a day (`new_account_daily_limit`, with `Retry-After`) */
             429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database cannot be reached (`database_unavailable`); nothing was changed unless the problem says so; try again after `Retry-After` seconds */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    mark_all_read: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description All read */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description No valid token */
+            401: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -10542,6 +10968,94 @@ export interface operations {
                 };
             };
             /** @description The body has the wrong shape or invalid fields (`validation_failed`, each field named in `errors`) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database cannot be reached (`database_unavailable`); nothing was changed unless the problem says so; try again after `Retry-After` seconds */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    mark_read: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Thread id */
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ReadRequest"];
+            };
+        };
+        responses: {
+            /** @description Position kept */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description The body is not valid JSON (`malformed_json`) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No valid token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such thread */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is larger than `server.json_limit` (`payload_too_large`) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is not `application/json` (`unsupported_media_type`) */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The reply is not one of this thread's */
             422: {
                 headers: {
                     [name: string]: unknown;

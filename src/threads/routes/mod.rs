@@ -1,4 +1,8 @@
-//! `/tags`, `/threads/*` and `/replies/*`.
+//! `/tags`, `/threads/*` and `/replies/*`; where a member left off (`reading`) and their
+//! drafts (`drafts`).
+
+mod drafts;
+mod reading;
 
 use actix_web::{delete, get, patch, post, put};
 use actix_web::{web, HttpResponse};
@@ -7,9 +11,11 @@ use utoipa::{IntoParams, ToSchema};
 use utoipa_actix_web::service_config::ServiceConfig;
 
 use super::domain::{self, Sort, ThreadStatus};
-use super::model::{ThreadFilter, VoteTarget};
+use super::model::{ReadingFilter, ThreadFilter, VoteTarget};
 use super::service;
-use super::views::{PreviewView, ReplyView, TagList, ThreadSummary, ThreadView, VoteView};
+use super::views::{
+    PreviewView, PreviewWarning, ReplyView, TagList, ThreadSummary, ThreadView, VoteView,
+};
 use crate::accounts::auth::{ActiveUser, MaybeUser, Member};
 use crate::config::Settings;
 use crate::db::{self, Cost, DbPool};
@@ -19,7 +25,7 @@ use crate::ids::{ReplyId, ThreadId};
 use crate::pagination::{self, Page};
 use crate::rate_limit::PostingLimits;
 use crate::reads::ReadPool;
-use crate::tags::TagNameSchema;
+use crate::tags::{TagFilterSchema, TagNameSchema};
 use crate::visibility::Audience;
 
 pub fn configure(cfg: &mut ServiceConfig) {
@@ -38,6 +44,8 @@ pub fn configure(cfg: &mut ServiceConfig) {
         .service(choose_solution)
         .service(remove_solution)
         .service(preview_markdown);
+    reading::configure(cfg);
+    drafts::configure(cfg);
 }
 
 /// Tags in use, with the number of visible threads carrying each.
@@ -55,7 +63,7 @@ pub async fn list_tags(pool: ReadPool) -> Result<HttpResponse, ApiError> {
 #[into_params(parameter_in = Query)]
 pub struct ThreadListQuery {
     /// Only threads carrying this tag.
-    #[param(value_type = Option<TagNameSchema>)]
+    #[param(value_type = Option<TagFilterSchema>)]
     pub tag: Option<String>,
     /// Only threads by this username.
     pub author: Option<String>,
@@ -64,6 +72,9 @@ pub struct ThreadListQuery {
     /// Questions only: `unanswered` (no reply from anyone but the author), `unsolved` (no
     /// solution) or `solved`.
     pub status: Option<ThreadStatus>,
+    /// Signed-in members: `unread` (threads they opened with replies past their position) or
+    /// `new` (started by others since their previous visit, never opened).
+    pub filter: Option<domain::ReadFilter>,
     #[param(minimum = 1, maximum = 100)]
     pub limit: Option<i64>,
     /// `next_cursor` of the previous page.
@@ -76,7 +87,7 @@ pub struct ThreadListQuery {
     params(ThreadListQuery),
     responses(
         (status = 200, description = "A page of thread summaries", body = Page<ThreadSummary>),
-        (status = 401, description = "A token was sent but is invalid"),
+        (status = 401, description = "A token was sent but is invalid, or `filter` without one"),
         (status = 422, description = "Invalid `limit` or `tag`"),
     )
 )]
@@ -93,6 +104,12 @@ pub async fn list_threads(
         query.cursor.as_deref(),
         query.limit,
     )?;
+    let wanted = query.filter;
+    if wanted.is_some() && viewer.is_none() {
+        return Err(ApiError::unauthorized(
+            "Sign in to see what you have not read.",
+        ));
+    }
     let filter = ThreadFilter {
         sort: listing.sort,
         tag: listing.tag,
@@ -100,11 +117,21 @@ pub async fn list_threads(
         status: query.status,
         after: listing.after,
         audience: Audience::of(viewer.as_ref()),
+        reading: None,
         limit: listing.limit,
     };
     let author = query.author;
     let page = db::read(&pool, Cost::Small, move |conn| {
-        service::list_threads(conn, &filter, author.as_deref())
+        let mut filter = filter.clone();
+        if let (Some(wanted), Some(reader)) = (wanted, &viewer) {
+            filter.reading = Some(match wanted {
+                domain::ReadFilter::Unread => ReadingFilter::Unread(reader.id),
+                domain::ReadFilter::New => {
+                    ReadingFilter::New(reader.id, super::model::reads::new_since(conn, reader.id)?)
+                }
+            });
+        }
+        service::list_threads(conn, &filter, author.as_deref(), viewer.as_ref())
     })
     .await?;
     Ok(HttpResponse::Ok().json(page))
@@ -541,7 +568,8 @@ pub struct PreviewRequest {
 }
 
 /// A post's body rendered exactly as posting it would render it (the same checks, the same
-/// renderer and sanitiser), for the composer's preview (verified members).
+/// renderer and sanitiser), for the composer's preview (verified members), with what posting
+/// it would refuse for the caller as `warnings`.
 #[utoipa::path(
     tag = "threads",
     security(("bearer_auth" = [])),
@@ -557,10 +585,20 @@ pub async fn preview_markdown(
     Member(author): Member,
     body: Json<PreviewRequest>,
     limits: web::Data<PostingLimits>,
+    settings: web::Data<Settings>,
 ) -> Result<HttpResponse, ApiError> {
     let body = domain::parse_reply_body(body.into_inner().body.as_deref())?;
     limits.previews.check(&author.id).await?;
+    let rendered = crate::markdown::render_counting(&body);
+    let warnings = crate::trust::service::post_refusal(&author, rendered.embeds, &settings.trust)
+        .map(|(code, detail)| PreviewWarning {
+            code: code.to_string(),
+            detail,
+        })
+        .into_iter()
+        .collect();
     Ok(HttpResponse::Ok().json(PreviewView {
-        body_html: crate::markdown::render(&body),
+        body_html: rendered.html,
+        warnings,
     }))
 }

@@ -1,0 +1,3 @@
+DROP TABLE drafts;
+DROP TABLE reading_marks;
+DROP TABLE thread_reads;
