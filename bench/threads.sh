@@ -86,6 +86,29 @@ PATHS_FILE="$revalidations" run "pages: GET /t/{id}/{slug} with If-None-Match (3
     -s bench/pages.lua "http://127.0.0.1:$port"
 
 run "GET /api/v1/threads?limit=20" "http://127.0.0.1:$port/api/v1/threads?limit=20"
+# Where a member left off (#43): seed_user_2 opened 5,000 of the newest 20,000 threads, read to
+# a random point of each; their lists carry unread counts and "new" marks (one query more for
+# their positions on the page, one for since when threads are new).
+if [ -z "${ONLY:-}" ] || grep -qE "$ONLY" <<<"reading"; then
+    psql -q "$url" -c "DELETE FROM thread_reads WHERE user_id = (SELECT id FROM users WHERE username = 'seed_user_2')" \
+        -c "INSERT INTO thread_reads (user_id, thread_id, last_read_reply_id, read_replies)
+            SELECT u.id, t.id, NULL, (random() * a.reply_count)::int
+              FROM users u, threads t JOIN thread_activity a ON a.thread_id = t.id
+             WHERE u.username = 'seed_user_2' AND t.id > $max_id - 20000 AND random() < 0.25
+             ORDER BY t.id DESC LIMIT 5000"
+    reader=$(curl -fs -H 'content-type: application/json' "http://127.0.0.1:$port/api/v1/auth/login" \
+        -d '{"login":"seed_user_2","password":"seed password 123"}' \
+        | python3 -c 'import json, sys; print(json.load(sys.stdin)["access_token"])')
+    echo "== seed_user_2 opened $(psql -tA "$url" -c "SELECT count(*) FROM thread_reads r JOIN users u ON u.id = r.user_id WHERE u.username = 'seed_user_2'") threads"
+    run "reading: GET /api/v1/threads?limit=20 as a member who opened 5,000 threads (unread counts)" \
+        -H "Authorization: Bearer $reader" "http://127.0.0.1:$port/api/v1/threads?limit=20"
+    run "reading: GET /api/v1/threads?sort=active&limit=20 as that member" \
+        -H "Authorization: Bearer $reader" "http://127.0.0.1:$port/api/v1/threads?sort=active&limit=20"
+    run "reading: GET /api/v1/threads?filter=unread&limit=20 as that member" \
+        -H "Authorization: Bearer $reader" "http://127.0.0.1:$port/api/v1/threads?filter=unread&limit=20"
+    run "reading: GET /api/v1/threads?filter=new&limit=20 as that member" \
+        -H "Authorization: Bearer $reader" "http://127.0.0.1:$port/api/v1/threads?filter=new&limit=20"
+fi
 run "GET /api/v1/threads?sort=active&limit=20" "http://127.0.0.1:$port/api/v1/threads?sort=active&limit=20"
 for status in unsolved unanswered solved; do
     run "GET /api/v1/threads?status=$status&limit=20" "http://127.0.0.1:$port/api/v1/threads?status=$status&limit=20"

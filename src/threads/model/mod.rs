@@ -399,9 +399,10 @@ pub struct PostedReply {
 
 /// Posts a reply in one statement, so one round trip and one commit: counts it on the
 /// thread's activity row, inserts it, makes its author follow the thread (unless they already
-/// chose how) and enqueues `jobs` with the reply's id. Nothing is written unless the thread
-/// takes the reply: not locked, not deleted, not hidden unless `staff` (the rule of
-/// `visibility::can_see`; the refusal is told from [`reply_target`] when this returns `None`).
+/// chose how), removes the author's draft of it and enqueues `jobs` with the reply's id.
+/// Nothing is written unless the thread takes the reply: not locked, not deleted, not hidden
+/// unless `staff` (the rule of `visibility::can_see`; the refusal is told from
+/// [`reply_target`] when this returns `None`).
 ///
 /// The activity row's lock orders the reply against other replies and against moderation,
 /// whose changes write the same row (by trigger): a lock that commits first makes this
@@ -431,6 +432,9 @@ pub fn post_reply(
              INSERT INTO thread_subscriptions (user_id, thread_id, level, reason) \
              SELECT author_id, thread_id, $6, $7 FROM r \
              ON CONFLICT DO NOTHING \
+         ), drafted AS ( \
+             DELETE FROM drafts d USING r \
+              WHERE d.user_id = $3 AND d.key = 'reply-' || r.thread_id \
          ), queued AS ( \
              INSERT INTO jobs (kind, payload, max_attempts, run_at) \
              SELECT job.kind, jsonb_set(job.payload, ARRAY[job.id_at], to_jsonb(r.id)), $11, now() \

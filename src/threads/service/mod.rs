@@ -283,7 +283,6 @@ pub fn create_reply(
             Ok::<_, ApiError>(outcome)
         })?
     };
-    drafts::remove_posted(conn, author, DraftKey::Reply(thread_id));
     let may_rise = outcome.thread_author_may_rise;
     trust::service::after_post_logged(conn, author, may_rise, posting.trust);
     Ok(outcome.reply)
