@@ -105,6 +105,10 @@ pub struct LogEntryView {
     pub target_ref: Option<String>,
     pub reason: Option<String>,
     pub created_at: DateTime<Utc>,
+    /// Where the target is seen in the web client (`/t/12#reply-40`, `/u/ada`), when it has a
+    /// page.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub target_path: Option<String>,
 }
 
 impl LogEntryView {
@@ -118,6 +122,7 @@ impl LogEntryView {
             target_ref: row.target_ref,
             reason: row.reason,
             created_at: row.created_at,
+            target_path: None,
         }
     }
 }

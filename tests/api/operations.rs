@@ -115,6 +115,17 @@ async fn the_served_openapi_document_is_the_generated_one_and_valid() {
         );
     }
     assert!(served["components"]["schemas"]["Problem"].is_object());
+    // Operation ids are unique (they are named after handlers: two `mark_read`s in two
+    // features once made the generated client read one operation's body as the other's).
+    let mut operation_ids = std::collections::BTreeMap::new();
+    for (path, item) in served["paths"].as_object().expect("paths") {
+        for (method, operation) in item.as_object().expect("operations") {
+            if let Some(id) = operation["operationId"].as_str() {
+                let earlier = operation_ids.insert(id.to_string(), format!("{method} {path}"));
+                assert!(earlier.is_none(), "{id}: {earlier:?} and {method} {path}");
+            }
+        }
+    }
     // Every reference resolves, and ids are integers under their own names.
     let mut refs = Vec::new();
     collect_refs(&served, &mut refs);

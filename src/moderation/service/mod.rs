@@ -828,12 +828,53 @@ pub fn log_page(
 ) -> Result<Page<LogEntryView>, ApiError> {
     let before = pagination::decode_optional(LOG_LISTING, cursor)?;
     let rows = model::list_log(conn, before, limit)?;
-    Ok(Page::from_rows(
+    let mut page = Page::from_rows(
         rows,
         limit,
         |(row, _)| pagination::encode(LOG_LISTING, &row.id),
         LogEntryView::new,
-    ))
+    );
+    link_log_targets(conn, &mut page.items)?;
+    Ok(page)
+}
+
+/// Where each entry's target is seen in the web client (a thread, the reply in its thread, a
+/// meetup, a member's profile): two queries for the page, replies' threads and members' names.
+fn link_log_targets(conn: &mut PgConnection, entries: &mut [LogEntryView]) -> Result<(), ApiError> {
+    use crate::schema::{replies, users};
+    let ids_of = |kind: LogTargetType| -> Vec<i64> {
+        entries
+            .iter()
+            .filter(|e| e.target_type == kind && e.target_id > 0)
+            .map(|e| e.target_id)
+            .collect()
+    };
+    let reply_threads: std::collections::HashMap<i64, i64> = replies::table
+        .filter(replies::id.eq_any(ids_of(LogTargetType::Reply)))
+        .select((replies::id, replies::thread_id))
+        .load::<(crate::ids::ReplyId, crate::ids::ThreadId)>(conn)?
+        .into_iter()
+        .map(|(reply, thread)| (reply.get(), thread.get()))
+        .collect();
+    let names: std::collections::HashMap<i64, String> = users::table
+        .filter(users::id.eq_any(ids_of(LogTargetType::User)))
+        .filter(users::deleted_at.is_null())
+        .select((users::id, users::username))
+        .load::<(UserId, String)>(conn)?
+        .into_iter()
+        .map(|(id, name)| (id.get(), name))
+        .collect();
+    for entry in entries {
+        let id = entry.target_id;
+        entry.target_path = match entry.target_type {
+            LogTargetType::Thread => Some(format!("/t/{id}")),
+            LogTargetType::Reply => reply_threads.get(&id).map(|t| format!("/t/{t}#reply-{id}")),
+            LogTargetType::Meetup => Some(format!("/m/{id}")),
+            LogTargetType::User => names.get(&id).map(|n| format!("/u/{n}")),
+            LogTargetType::Report | LogTargetType::Appeal => None,
+        };
+    }
+    Ok(())
 }
 
 /// An admin pins a member's level (`Some`), or lets it be computed again (`None`, computed at

@@ -14,7 +14,8 @@ use crate::ids::{ReplyId, ThreadId};
 use crate::threads::service::reads;
 
 pub fn configure(cfg: &mut ServiceConfig) {
-    cfg.service(mark_read).service(mark_all_read);
+    cfg.service(save_reading_position)
+        .service(mark_all_threads_read);
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -40,7 +41,7 @@ pub struct ReadRequest {
     )
 )]
 #[put("/threads/{id}/read")]
-pub async fn mark_read(
+pub async fn save_reading_position(
     AuthUser(member): AuthUser,
     id: web::Path<ThreadId>,
     body: Json<ReadRequest>,
@@ -66,7 +67,7 @@ pub async fn mark_read(
     )
 )]
 #[post("/threads/read")]
-pub async fn mark_all_read(
+pub async fn mark_all_threads_read(
     AuthUser(member): AuthUser,
     pool: web::Data<DbPool>,
 ) -> Result<HttpResponse, ApiError> {

@@ -312,4 +312,19 @@ async fn a_reported_reply_in_the_queue_names_its_author_and_its_thread() {
     assert_eq!(target["author"]["username"], "bob", "{target}");
     assert_eq!(target["thread_id"], thread);
     assert_eq!(target["thread_title"], "Where the abuse was");
+
+    // The log links what it names: the reply in its thread, the member's profile.
+    let hidden = app
+        .call(
+            Method::POST,
+            &format!("/api/v1/mod/replies/{reply}/hide"),
+            Some(&moderator.access_token),
+            Some(&json!({"reason": "rude"})),
+        )
+        .await;
+    assert_eq!(hidden.status().as_u16(), 200);
+    let log = json(app.get_as("/api/v1/mod/log", &moderator.access_token).await).await;
+    let entry = &log["items"][0];
+    assert_eq!(entry["target_type"], "reply", "{log}");
+    assert_eq!(entry["target_path"], format!("/t/{thread}#reply-{reply}"));
 }

@@ -68,3 +68,35 @@ export function words(text: string): string[] {
     .map((t) => t.trim())
     .filter(Boolean);
 }
+
+const UNITS: [Intl.RelativeTimeFormatUnit, number][] = [
+  ['year', 365 * 24 * 3600],
+  ['month', 30 * 24 * 3600],
+  ['week', 7 * 24 * 3600],
+  ['day', 24 * 3600],
+  ['hour', 3600],
+  ['minute', 60],
+];
+
+/** `iso` relative to `now`, as people say it: "just now", "3 min ago", "yesterday", "2 wk.
+ * ago"; the future ("in 2 days") likewise. */
+export function ago(iso: string, now: number = Date.now()): string {
+  const seconds = Math.round((new Date(iso).getTime() - now) / 1000);
+  if (Math.abs(seconds) < 45) return 'just now';
+  const format = new Intl.RelativeTimeFormat(undefined, { numeric: 'auto', style: 'short' });
+  for (const [unit, size] of UNITS) {
+    if (Math.abs(seconds) >= size * 0.9 || unit === 'minute') {
+      return format.format(Math.round(seconds / size), unit);
+    }
+  }
+  return format.format(Math.round(seconds / 60), 'minute');
+}
+
+/** A language's name in the reader's language ("German" for `de`); the code when unknown. */
+export function languageName(code: string): string {
+  try {
+    return new Intl.DisplayNames(undefined, { type: 'language' }).of(code) ?? code;
+  } catch {
+    return code;
+  }
+}

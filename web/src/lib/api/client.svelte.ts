@@ -133,12 +133,48 @@ export function problemOf(result: { error?: unknown; response: Response }): {
   fields: Record<string, string[]>;
 } {
   const problem = (result.error ?? {}) as Partial<Problem>;
-  const detail = problem.detail ?? 'Something went wrong; try again.';
+  const fields = (problem.errors ?? {}) as Record<string, string[]>;
+  const detail = sentence(problem.code ?? '', problem.detail, fields, result.response.status);
   const retry = result.response.headers.get('Retry-After');
   return {
-    detail: retry ? `${detail} Try again in ${retry} seconds.` : detail,
-    fields: (problem.errors ?? {}) as Record<string, string[]>,
+    detail: retry ? `${detail} Try again in ${waitFor(Number(retry))}.` : detail,
+    fields,
   };
+}
+
+/** What a refusal says to a person: the server's detail, except where it speaks to programs
+ * (a validation failure points at its `errors`; those are listed by field instead). */
+export function sentence(
+  code: string,
+  detail: string | undefined,
+  fields: Record<string, string[]>,
+  status: number,
+): string {
+  const named = Object.entries(fields).filter(([, messages]) => messages.length);
+  if (code === 'validation_failed' || named.length) {
+    if (!named.length) return 'Something in the form needs another look.';
+    const parts = named.map(([field, messages]) => `${fieldName(field)} ${messages[0]}`);
+    return `Please check the form: ${parts.join('; ')}.`;
+  }
+  if (detail) return detail;
+  if (status === 401) return 'Please log in again to go on.';
+  if (status === 403) return 'You may not do that.';
+  if (status === 404) return 'It is not there any more: it may have been deleted.';
+  if (status === 429) return 'That was a lot at once; wait a moment and try again.';
+  if (status >= 500) return 'Something went wrong on our side; try again in a moment.';
+  return 'Something went wrong; try again.';
+}
+
+/** `last_read_reply_id` → "Last read reply id". */
+function fieldName(field: string): string {
+  const words = field.replace(/[_.]+/g, ' ').trim();
+  return words.charAt(0).toUpperCase() + words.slice(1);
+}
+
+function waitFor(seconds: number): string {
+  if (!Number.isFinite(seconds) || seconds <= 60) return `${Math.max(1, Math.round(seconds || 1))} seconds`;
+  if (seconds < 3600) return `${Math.round(seconds / 60)} minutes`;
+  return `${Math.round(seconds / 3600)} hours`;
 }
 
 export type Outcome<T> =

@@ -1446,7 +1446,7 @@ export interface paths {
          * Marks everything read: every thread the caller opened is read to its last reply, and
          *     nothing started until now is new to them.
          */
-        post: operations["mark_all_read"];
+        post: operations["mark_all_threads_read"];
         delete?: never;
         options?: never;
         head?: never;
@@ -1484,7 +1484,7 @@ export interface paths {
          * The caller read the thread up to this reply; a position never moves back (an older reply
          *     changes nothing). The thread's listings then count only the replies after it as unread.
          */
-        put: operations["mark_read"];
+        put: operations["save_reading_position"];
         post?: never;
         delete?: never;
         options?: never;
@@ -2655,6 +2655,11 @@ export interface components {
              */
             target_id: number;
             /**
+             * @description Where the target is seen in the web client (`/t/12#reply-40`, `/u/ada`), when it has a
+             *     page.
+             */
+            target_path?: string | null;
+            /**
              * @description For a deleted member: the stable anonymous reference (`deleted-…`) that replaced their
              *     id in every entry about them.
              */
@@ -3014,6 +3019,11 @@ export interface components {
                  * @description `0` for a member whose account was deleted since: `target_ref` names them.
                  */
                 target_id: number;
+                /**
+                 * @description Where the target is seen in the web client (`/t/12#reply-40`, `/u/ada`), when it has a
+                 *     page.
+                 */
+                target_path?: string | null;
                 /**
                  * @description For a deleted member: the stable anonymous reference (`deleted-…`) that replaced their
                  *     id in every entry about them.
@@ -10745,7 +10755,7 @@ export interface operations {
             };
         };
     };
-    mark_all_read: {
+    mark_all_threads_read: {
         parameters: {
             query?: never;
             header?: never;
@@ -10987,7 +10997,7 @@ export interface operations {
             };
         };
     };
-    mark_read: {
+    save_reading_position: {
         parameters: {
             query?: never;
             header?: never;
