@@ -95,7 +95,7 @@ if [ -z "${ONLY:-}" ] || grep -qE "$ONLY" <<<"reading"; then
             SELECT u.id, t.id, NULL, (random() * a.reply_count)::int
               FROM users u, threads t JOIN thread_activity a ON a.thread_id = t.id
              WHERE u.username = 'seed_user_2' AND t.id > $max_id - 20000 AND random() < 0.25
-             ORDER BY t.id DESC LIMIT 5000"
+             ORDER BY t.id DESC LIMIT 5000" -c "ANALYZE thread_reads"
     reader=$(curl -fs -H 'content-type: application/json' "http://127.0.0.1:$port/api/v1/auth/login" \
         -d '{"login":"seed_user_2","password":"seed password 123"}' \
         | python3 -c 'import json, sys; print(json.load(sys.stdin)["access_token"])')

@@ -82,7 +82,7 @@ test('every page passes axe-core (WCAG 2.2 AA) at desktop and 390 × 844, light 
   const other = await memberIn(browser, 'journey_a11y');
   await other.goto(`/threads/${threadId}`);
   await other.getByLabel('Your reply (Markdown)').fill('Thanks, this *helps*.');
-  await other.getByRole('button', { name: 'Reply' }).click();
+  await other.getByRole('button', { name: 'Reply', exact: true }).click();
   await expect(other.getByText('Your reply was posted.')).toBeVisible();
   await other.getByRole('button', { name: 'Report this thread' }).click();
   await other.getByRole('button', { name: 'Send the report' }).click();

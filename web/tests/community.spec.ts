@@ -8,10 +8,13 @@ test('search with filters kept in the URL, then open a hit', async ({ page }) =>
   await postThread(page, 'Zygomorphic trait objects in Rust', 'How do **zygomorphic** folds map to traits?', 'rust');
   await postThread(page, 'Zygomorphic folds in Haskell', 'The *zygomorphic* recursion scheme.', 'haskell');
 
-  await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Search' }).click();
-  await page.getByLabel('Words').fill('zygomorphic');
+  // One box in the header; the filters are on the results page.
+  await page.getByRole('searchbox', { name: 'Search devforum' }).fill('zygomorphic');
+  await page.getByRole('searchbox', { name: 'Search devforum' }).press('Enter');
+  await expect(page.getByLabel('Words')).toHaveValue('zygomorphic');
   await page.getByLabel('Kind').selectOption('thread');
-  await page.getByLabel('Tag').fill('rust');
+  // A tag typed as people type it is lower-cased, not refused.
+  await page.getByLabel('Tag').fill('#Rust');
   // New posts are searchable within seconds: search again until the index has caught up.
   await expect(async () => {
     await page.getByRole('button', { name: 'Search', exact: true }).click();
@@ -68,12 +71,25 @@ test('mentorship: a mentor offers, a mentee finds them by skill and asks, the me
   await mentee.getByRole('button', { name: 'Request mentorship' }).click();
   await expect(mentee.getByRole('alert')).toHaveText(/already have an open .*request with this mentor/);
 
-  // The mentor opens the request from the mail and accepts it.
+  // The mentor's header counts what waits for them; their requests open where it waits.
+  await page.goto('/');
+  await expect(page.getByRole('link', { name: 'Requests, 1 waiting for you' })).toBeVisible();
+  await expect(page.getByRole('link', { name: 'Notifications, 1 unread' })).toBeVisible();
+  await page.goto('/mentorship-requests');
+  await expect(page.getByRole('link', { name: /^Asked of me/ })).toHaveAttribute('aria-current', 'page');
+  await expect(page.getByRole('link', { name: 'From journey_mentee' })).toBeVisible();
+
+  // The mentor opens the request from the mail (which reads its notification) and accepts it.
   await page.goto(await mailLink('journey_mentor@example.com', /\/mentorship-requests\/\d+/));
   await expect(page.getByText('I write Go at work')).toBeVisible();
+  await expect(page.getByRole('link', { name: 'Notifications', exact: true })).toBeVisible();
   await page.getByLabel('A note for the mentee (optional)').fill('Happy to help. Let us start next week.');
   await page.getByRole('button', { name: 'Accept' }).click();
   await expect(page.getByText('Status: accepted')).toBeVisible();
+  // It says what happened: the mentee is told in the app; mail only as their settings say.
+  await expect(page.getByText('You accepted the request. The mentee sees it in their notifications.')).toBeVisible();
+  await expect(page.getByText(/by email/)).toHaveCount(0);
+  await expect(page.getByRole('link', { name: 'Requests', exact: true })).toBeVisible();
   await screenshot(page, 'mentorship-request');
 
   // The mentee sees it accepted, in their list and from their own mail.
@@ -169,7 +185,7 @@ test('report a reply; a moderator hides it from the queue; it is gone for member
   const troll = await memberIn(browser, 'journey_troll');
   await troll.goto(`/threads/${threadId}`);
   await troll.getByLabel('Your reply (Markdown)').fill('Buy cheap watches at example.com!!!');
-  await troll.getByRole('button', { name: 'Reply' }).click();
+  await troll.getByRole('button', { name: 'Reply', exact: true }).click();
   await expect(troll.getByText('Your reply was posted.')).toBeVisible();
   await troll.context().close();
 
@@ -194,6 +210,9 @@ test('report a reply; a moderator hides it from the queue; it is gone for member
   await moderator.getByRole('link', { name: 'Moderation' }).click();
   const report = moderator.getByRole('list', { name: 'Reports' }).getByRole('listitem').filter({ hasText: 'cheap watches' });
   await expect(report).toContainText('Reported by journey_author');
+  // The item says what was reported, by whom and where, and links to it.
+  const reported = report.getByRole('link', { name: 'Reply by journey_troll in “Which editor do you use?”' });
+  await expect(reported).toHaveAttribute('href', new RegExp(`^/t/${threadId}#reply-\\d+$`));
   await screenshot(moderator, 'moderation');
   await report.getByLabel('Note for the log (optional)').fill('Spam.');
   await report.getByRole('button', { name: /^Hide reply/ }).click();
@@ -201,6 +220,8 @@ test('report a reply; a moderator hides it from the queue; it is gone for member
   await expect(report).toHaveCount(0);
   await moderator.getByRole('link', { name: 'Log' }).click();
   await expect(moderator.getByRole('cell', { name: 'hide', exact: true })).toBeVisible();
+  // The log links what it names.
+  await expect(moderator.getByRole('link', { name: /^reply \d+$/ })).toHaveAttribute('href', new RegExp(`^/t/${threadId}#reply-\\d+$`));
   await moderator.context().close();
 
   await page.reload();
@@ -217,7 +238,7 @@ test('a hidden reply is appealed from the mail and overturned from the appeals q
   const writer = await memberIn(browser, 'appeal_writer');
   await writer.goto(`/threads/${threadId}`);
   await writer.getByLabel('Your reply (Markdown)').fill('Tabs, obviously; fight me.');
-  await writer.getByRole('button', { name: 'Reply' }).click();
+  await writer.getByRole('button', { name: 'Reply', exact: true }).click();
   await expect(writer.getByText('Your reply was posted.')).toBeVisible();
 
   await page.reload();
@@ -265,7 +286,7 @@ test('notifications: a reply and a mention reach the badge and the open inbox li
   const helper = await memberIn(browser, 'journey_helper');
   await helper.goto(`/threads/${threadId}`);
   await helper.getByLabel('Your reply (Markdown)').fill('Keep one target directory.');
-  await helper.getByRole('button', { name: 'Reply' }).click();
+  await helper.getByRole('button', { name: 'Reply', exact: true }).click();
   await expect(helper.getByText('Your reply was posted.')).toBeVisible();
 
   // Live: the stream brings the count without a navigation.
@@ -324,7 +345,7 @@ test('email settings: a member chooses mail at once, a reply is mailed, and its 
   const answerer = await memberIn(browser, 'journey_answerer');
   await answerer.goto(`/threads/${threadId}`);
   await answerer.getByLabel('Your reply (Markdown)').fill('Recipes need a tab.');
-  await answerer.getByRole('button', { name: 'Reply' }).click();
+  await answerer.getByRole('button', { name: 'Reply', exact: true }).click();
   await expect(answerer.getByText('Your reply was posted.')).toBeVisible();
   await answerer.context().close();
 

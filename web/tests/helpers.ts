@@ -8,6 +8,12 @@ export function signedIn(page: Page, username: string) {
   return page.getByRole('link', { name: `Your profile (signed in as ${username})` });
 }
 
+/** Signs out from the header's account menu. */
+export async function logOut(page: Page) {
+  await page.getByRole('button', { name: 'Account menu' }).click();
+  await page.getByRole('button', { name: 'Log out' }).click();
+}
+
 export async function logIn(page: Page, username: string, password = PASSWORD) {
   await page.goto('/login');
   await page.getByLabel('Username or email').fill(username);
@@ -27,7 +33,8 @@ export async function member(page: Page, username: string) {
   await page.getByLabel('Email').fill(`${username}@example.com`);
   await page.getByLabel('Password (at least 10 characters)').fill(PASSWORD);
   await page.getByRole('button', { name: 'Register' }).click();
-  await expect(page.getByText('Check your email')).toBeVisible();
+  // The page says what happened (it no longer offers to create the account).
+  await expect(page.getByRole('heading', { level: 1, name: 'Check your email' })).toBeVisible();
   await page.goto(await linkFor(`${username}@example.com`, '/verify-email'));
   await expect(page.getByText('Your email is verified')).toBeVisible();
   await logIn(page, username);

@@ -1,6 +1,6 @@
 import AxeBuilder from '@axe-core/playwright';
 import { expect, test, type Page } from '@playwright/test';
-import { admin, logIn, member, memberIn, PASSWORD, postThread, screenshot, signedIn } from './helpers';
+import { admin, logIn, logOut, member, memberIn, PASSWORD, postThread, screenshot, signedIn } from './helpers';
 import { bounce, linkFor, mailLink, returnPath } from './mail';
 
 test('register with field errors shown, verify by the emailed link, log in', async ({ page }) => {
@@ -74,7 +74,7 @@ test('sessions: no token where scripts can read it; reloads and short access tok
   await expect(signedIn(page, 'journey_seven')).toBeVisible();
   await expect(signedIn(second, 'journey_seven')).toBeVisible();
 
-  await page.getByRole('button', { name: 'Log out' }).click();
+  await logOut(page);
   const loginLink = (p: Page) =>
     p.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Log in' });
   await expect(loginLink(page)).toBeVisible();
@@ -98,7 +98,7 @@ test('post a thread with a preview, reply, vote (own post refused), edit, delete
   await expect(page.getByRole('heading', { name: 'Borrow checker questions' })).toBeVisible();
   const threadUrl = page.url();
   await page.getByLabel('Your reply (Markdown)').fill('Because of the *lifetime*.');
-  await page.getByRole('button', { name: 'Reply' }).click();
+  await page.getByRole('button', { name: 'Reply', exact: true }).click();
   await expect(page.getByText('Your reply was posted.')).toBeVisible();
   await expect(page.locator('.replies em')).toHaveText('lifetime');
   await page.reload();
@@ -137,10 +137,13 @@ test('post a thread with a preview, reply, vote (own post refused), edit, delete
   await expect(reply).toContainText('edited');
 
   // Delete the reply, then the thread: both ask first.
+  // Destructive actions wait behind "More actions".
+  await reply.getByRole('button', { name: /^More actions for reply/ }).click();
   await reply.getByRole('button', { name: 'Delete' }).click();
   await reply.getByRole('button', { name: /for good$/ }).click();
   await expect(page.getByText('The reply was deleted.')).toBeVisible();
   await expect(page.locator('.replies > li')).toHaveCount(0);
+  await page.getByRole('button', { name: 'More actions for this thread' }).click();
   await page.getByRole('button', { name: 'Delete' }).click();
   await page.getByRole('button', { name: 'Delete this thread for good' }).click();
   await expect(page.getByRole('heading', { name: 'Latest threads' })).toBeVisible();

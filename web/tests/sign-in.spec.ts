@@ -1,7 +1,7 @@
 import AxeBuilder from '@axe-core/playwright';
 import { createHmac } from 'node:crypto';
 import { expect, test, type Page } from '@playwright/test';
-import { member, PASSWORD, screenshot, signedIn } from './helpers';
+import { logOut, member, PASSWORD, screenshot, signedIn } from './helpers';
 
 // Signing in the ways developers do: through an OpenID Provider (a real one, npm's
 // oidc-provider, that scripts/browser-test starts as "Company SSO"), with an authenticator
@@ -61,7 +61,7 @@ test('a newcomer signs up through the company OpenID Provider and chooses a user
 
   // Back again: the provider still knows her (its own session), so one press signs her in to
   // the same account, with no form at all.
-  await page.getByRole('button', { name: 'Log out' }).click();
+  await logOut(page);
   await page.goto('/login');
   await page.getByRole('button', { name: 'Continue with Company SSO' }).click();
   await expect(signedIn(page, 'amazing_grace')).toBeVisible();
@@ -98,7 +98,7 @@ test('a member turns on two-factor sign-in with an app, then signs in with its c
   await page.getByRole('button', { name: 'Download the codes' }).click();
   expect((await download).suggestedFilename()).toBe('devforum-recovery-codes.txt');
 
-  await page.getByRole('button', { name: 'Log out' }).click();
+  await logOut(page);
   await page.goto('/login');
   await page.getByLabel('Username or email').fill('journey_totp');
   await page.getByLabel('Password').fill(PASSWORD);
@@ -134,14 +134,14 @@ test('a member registers a passkey, signs out, and signs in with it alone', asyn
   await expect(page.getByRole('button', { name: 'Remove the passkey Work laptop' })).toBeVisible();
   await accessible(page, 'security with a passkey');
 
-  await page.getByRole('button', { name: 'Log out' }).click();
+  await logOut(page);
   await page.goto('/login');
   await page.getByRole('button', { name: 'Sign in with a passkey' }).click();
   await expect(signedIn(page, 'journey_passkey')).toBeVisible();
   await page.goto('/settings/account');
   await expect(page.getByText('with a passkey').first()).toBeVisible();
   // The password still works, and now asks for the passkey as a second factor.
-  await page.getByRole('button', { name: 'Log out' }).click();
+  await logOut(page);
   await page.goto('/login');
   await page.getByLabel('Username or email').fill('journey_passkey');
   await page.getByLabel('Password').fill(PASSWORD);

@@ -40,8 +40,8 @@ pub fn mark_all_read(conn: &mut PgConnection, member: &User) -> Result<(), ApiEr
     Ok(())
 }
 
-/// The member's unread replies and "new" marks on a page of summaries: one query for their
-/// positions in these threads and one for since when threads are new to them.
+/// The member's unread replies and "new" marks on a page of summaries: one statement more
+/// than the page itself ([`reads::reading_of`]).
 pub fn annotate(
     conn: &mut PgConnection,
     member: &User,
@@ -51,11 +51,9 @@ pub fn annotate(
         return Ok(());
     }
     let ids: Vec<ThreadId> = items.iter().map(|item| item.id).collect();
-    let positions: HashMap<ThreadId, Position> = reads::positions(conn, member.id, &ids)?
-        .into_iter()
-        .map(|p| (p.thread_id, p))
-        .collect();
-    let since = reads::new_since(conn, member.id)?;
+    let (since, positions) = reads::reading_of(conn, member.id, &ids)?;
+    let positions: HashMap<ThreadId, Position> =
+        positions.into_iter().map(|p| (p.thread_id, p)).collect();
     for item in items {
         let position = positions.get(&item.id);
         item.unread_replies = Some(unread(item.reply_count, position));
