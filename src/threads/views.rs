@@ -81,6 +81,9 @@ pub struct ThreadView {
     /// the question), so the thread opens at the first unread one.
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub last_read_reply_id: Option<ReplyId>,
+    /// For a signed-in member: replies after their position (0 in a thread they never opened).
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub unread_replies: Option<i32>,
 }
 
 impl ThreadView {
@@ -105,6 +108,7 @@ impl ThreadView {
             solved: row.solved,
             solution: None,
             last_read_reply_id: None,
+            unread_replies: None,
         }
     }
 }

@@ -257,7 +257,7 @@ test('a hidden reply is appealed from the mail and overturned from the appeals q
   await writer.goto(await mailLink('appeal_writer@example.com', /\/appeal\/\d+/));
   await expect(writer.getByRole('heading', { level: 1, name: 'Appeal a moderation action' })).toBeVisible();
   await writer.getByRole('button', { name: 'Send the appeal' }).click();
-  await expect(writer.getByText('must not be empty')).toBeVisible();
+  await expect(writer.getByText('must not be empty', { exact: true })).toBeVisible();
   await writer.getByLabel('Why should this be undone?').fill('It was a joke between colleagues.');
   await writer.getByRole('button', { name: 'Send the appeal' }).click();
   await expect(writer.getByText('Your appeal is with the moderators.')).toBeVisible();

@@ -112,6 +112,24 @@ pub const SECTIONS: &[Section] = &[
                 FROM uploads WHERE user_id = $1 AND id > $2 ORDER BY id LIMIT $3",
     },
     Section {
+        // What the member was writing and had not posted: a new thread's draft keyed 1, a
+        // reply's by its thread's id plus one (keys start after 0).
+        name: "drafts",
+        query: "SELECT k.key, json_build_object('key', d.key, 'title', d.title, \
+                    'body', d.body, 'tags', d.tags, 'updated_at', d.updated_at)::text AS item \
+                FROM drafts d, LATERAL (SELECT CASE WHEN d.key = 'new-thread' THEN 1 \
+                    ELSE substr(d.key, 7)::bigint + 1 END AS key) k \
+                WHERE d.user_id = $1 AND k.key > $2 ORDER BY k.key LIMIT $3",
+    },
+    Section {
+        name: "reading_positions",
+        query: "SELECT thread_id AS key, json_build_object('thread_id', thread_id, \
+                    'last_read_reply_id', last_read_reply_id, 'updated_at', updated_at)::text \
+                    AS item \
+                FROM thread_reads WHERE user_id = $1 AND thread_id > $2 \
+                ORDER BY thread_id LIMIT $3",
+    },
+    Section {
         name: "blocks",
         query: "SELECT b.blocked_id AS key, json_build_object('username', u.username, \
                     'created_at', b.created_at)::text AS item \

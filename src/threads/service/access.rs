@@ -33,7 +33,9 @@ pub fn get_thread(
     let mut view = ThreadView::new(row, author, my_vote);
     view.solution = solution;
     if let Some(viewer) = viewer {
-        view.last_read_reply_id = super::reads::last_read(conn, viewer, id)?;
+        let position = super::reads::position(conn, viewer, id)?;
+        view.last_read_reply_id = position.as_ref().and_then(|p| p.last_read_reply_id);
+        view.unread_replies = Some(super::reads::unread(view.reply_count, position.as_ref()));
     }
     Ok(view)
 }

@@ -73,12 +73,12 @@ pub fn unread(reply_count: i32, position: Option<&Position>) -> i32 {
 }
 
 /// The member's position in a thread, for the thread's page to open at the first unread reply.
-pub fn last_read(
+pub fn position(
     conn: &mut PgConnection,
     member: &User,
     thread: ThreadId,
-) -> Result<Option<ReplyId>, ApiError> {
-    Ok(reads::position(conn, member.id, thread)?.and_then(|p| p.last_read_reply_id))
+) -> Result<Option<Position>, ApiError> {
+    Ok(reads::position(conn, member.id, thread)?)
 }
 
 /// Erasure step: what the member read and was writing goes with the account.

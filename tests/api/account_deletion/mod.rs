@@ -327,6 +327,21 @@ async fn deleting_an_account_erases_every_personal_trace_and_keeps_what_others_r
     assert!(!columns_holding(&app, DISPLAY_NAME).is_empty());
     let found = app.search("q=engines%20future&type=thread").await;
     assert_eq!(found["hits"][0]["author"], "adalove", "{found}");
+    // What she was writing and where she left off go with her.
+    let ada = w.ada.id;
+    for statement in [
+        "INSERT INTO drafts (user_id, key, body) VALUES ({ada}, 'new-thread', 'unfinished')",
+        "INSERT INTO thread_reads (user_id, thread_id) SELECT {ada}, id FROM threads LIMIT 1",
+        "INSERT INTO reading_marks (user_id, all_read_at) VALUES ({ada}, now())",
+    ] {
+        app.sql(&statement.replace("{ada}", &ada.to_string()));
+    }
+    assert_eq!(
+        app.count(&format!(
+            "SELECT count(*) AS n FROM thread_reads WHERE user_id = {ada}"
+        )),
+        1
+    );
 
     app.assert_refusals(
         Method::DELETE,
@@ -385,7 +400,15 @@ async fn deleting_an_account_erases_every_personal_trace_and_keeps_what_others_r
     assert_eq!(response.status().as_u16(), 204);
     jobs_done(&app).await;
 
-    for table in ["identities", "passkeys", "totp_secrets", "recovery_codes"] {
+    for table in [
+        "identities",
+        "passkeys",
+        "totp_secrets",
+        "recovery_codes",
+        "drafts",
+        "thread_reads",
+        "reading_marks",
+    ] {
         assert_eq!(
             app.count(&format!(
                 "SELECT count(*) AS n FROM {table} WHERE user_id = {ada}"

@@ -85,6 +85,31 @@ async fn an_export_holds_everything_the_member_did_and_nothing_private_of_anyone
         .await;
     assert_eq!(appeal.status().as_u16(), 201);
 
+    // What she was writing, and where she left off.
+    for (key, body) in [
+        ("new-thread".to_string(), "A question I have not finished"),
+        (format!("reply-{kept}"), "A reply in progress"),
+    ] {
+        let saved = app
+            .send_as(
+                Method::PUT,
+                &format!("/api/v1/drafts/{key}"),
+                &ada.access_token,
+                &json!({ "body": body }),
+            )
+            .await;
+        assert_eq!(saved.status().as_u16(), 200);
+    }
+    let read = app
+        .send_as(
+            Method::PUT,
+            &format!("/api/v1/threads/{kept}/read"),
+            &ada.access_token,
+            &json!({ "last_read_reply_id": null }),
+        )
+        .await;
+    assert_eq!(read.status().as_u16(), 204);
+
     // Ways to sign in: the archive names them, never their secrets.
     for statement in [
         "INSERT INTO identities (user_id, provider, subject, email) VALUES ({id}, 'github', '583231', 'ada@github.test')",
@@ -154,6 +179,17 @@ async fn an_export_holds_everything_the_member_did_and_nothing_private_of_anyone
     assert_eq!(archive["reports"][0]["details"], "Looks odd.");
     assert_eq!(archive["appeals"][0]["text"], "Please look again.");
     assert_eq!(archive["appeals"][0]["status"], "open");
+    let drafts: Vec<&str> = archive["drafts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["body"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        drafts,
+        ["A question I have not finished", "A reply in progress"]
+    );
+    assert_eq!(archive["reading_positions"][0]["thread_id"], kept);
     // Nothing private of anyone else.
     for private in [
         grace.email.as_str(),

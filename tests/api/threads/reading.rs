@@ -78,6 +78,7 @@ async fn a_member_sees_what_is_unread_and_new_and_picks_up_where_they_left_off()
     )
     .await;
     assert_eq!(thread["last_read_reply_id"], replies[1]);
+    assert_eq!(thread["unread_replies"], 1);
     assert!(app
         .reading_list(&cyd, "")
         .await

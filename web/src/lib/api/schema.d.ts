@@ -3802,6 +3802,11 @@ export interface components {
             solved: boolean;
             tags: string[];
             title: string;
+            /**
+             * Format: int32
+             * @description For a signed-in member: replies after their position (0 in a thread they never opened).
+             */
+            unread_replies?: number | null;
             /** Format: date-time */
             updated_at: string;
         };
