@@ -95,6 +95,7 @@ pub fn newest_threads(
         after,
         audience: Audience::Public,
         reading: None,
+        reader: None,
         limit,
     };
     threads::service::list_threads(conn, &filter, author, None)

@@ -24,7 +24,9 @@ pub use author::AuthorRow;
 use super::domain::{Sort, ThreadKey, ThreadStatus};
 use crate::ids::{ReplyId, ThreadId, UserId};
 use crate::notifications::domain::{SubscriptionLevel, SubscriptionReason};
-use crate::schema::{replies, reply_votes, tags, thread_activity, thread_votes, threads, users};
+use crate::schema::{
+    replies, reply_votes, tags, thread_activity, thread_reads, thread_votes, threads, users,
+};
 use crate::sql;
 use crate::trust;
 use crate::visibility::{self, Audience, Flags};
@@ -154,8 +156,14 @@ pub struct ThreadFilter {
     pub audience: Audience,
     /// Only what a member has not read yet.
     pub reading: Option<ReadingFilter>,
+    /// The signed-in member listing: their positions come with the rows.
+    pub reader: Option<UserId>,
     pub limit: i64,
 }
+
+/// A listing row: the summary, its author, and the reader's position in the thread (the last
+/// reply read and how many replies that was) when they opened it.
+pub type ListedThread = (ThreadSummaryRow, AuthorRow, Option<(Option<ReplyId>, i32)>);
 
 /// A member's listings of what they have not read (`filter=unread|new`).
 #[derive(Debug, Clone, Copy)]
@@ -167,15 +175,28 @@ pub enum ReadingFilter {
 }
 
 /// One page of thread summaries with their authors, plus one row to tell whether more exist.
+/// The reader's positions come in the same statement (a left join on their rows of
+/// `thread_reads`; a visitor's names no member and finds none), so a member's list costs no
+/// round trip more than a visitor's.
 pub fn list_threads(
     conn: &mut PgConnection,
     filter: &ThreadFilter,
-) -> QueryResult<Vec<(ThreadSummaryRow, AuthorRow)>> {
+) -> QueryResult<Vec<ListedThread>> {
+    let reader = filter.reader.unwrap_or(UserId(0));
     let mut query = threads::table
         .inner_join(users::table)
         .inner_join(thread_activity::table)
+        .left_join(
+            thread_reads::table.on(thread_reads::thread_id
+                .eq(threads::id)
+                .and(thread_reads::user_id.eq(reader))),
+        )
         .filter(threads::deleted_at.is_null())
-        .select((ThreadSummaryRow::as_select(), AuthorRow::as_select()))
+        .select((
+            ThreadSummaryRow::as_select(),
+            AuthorRow::as_select(),
+            (thread_reads::last_read_reply_id, thread_reads::read_replies).nullable(),
+        ))
         .into_boxed();
     if !filter.audience.sees_hidden() {
         query = query.filter(visibility::public_threads());
@@ -186,25 +207,16 @@ pub fn list_threads(
     if let Some(author_id) = filter.author_id {
         query = query.filter(threads::author_id.eq(author_id));
     }
+    // The reader's own rows, joined above (the filter names the same member).
     query = match filter.reading {
         None => query,
-        Some(ReadingFilter::Unread(user)) => query.filter(
-            diesel::dsl::sql::<Bool>(
-                "EXISTS (SELECT 1 FROM thread_reads r WHERE r.user_id = ",
-            )
-            .bind::<BigInt, _>(user)
-            .sql(" AND r.thread_id = threads.id AND r.read_replies < thread_activity.reply_count)"),
-        ),
+        Some(ReadingFilter::Unread(_)) => {
+            query.filter(thread_reads::read_replies.lt(thread_activity::reply_count))
+        }
         Some(ReadingFilter::New(user, since)) => query
             .filter(threads::created_at.gt(since))
             .filter(threads::author_id.ne(user))
-            .filter(
-                diesel::dsl::sql::<Bool>(
-                    "NOT EXISTS (SELECT 1 FROM thread_reads r WHERE r.user_id = ",
-                )
-                .bind::<BigInt, _>(user)
-                .sql(" AND r.thread_id = threads.id)"),
-            ),
+            .filter(thread_reads::thread_id.is_null()),
     };
     // Boolean columns, neither bound values (a generic plan could not use the partial indexes
     // that state them) nor SQL text (diesel never keeps such a statement prepared).

@@ -19,51 +19,6 @@ pub struct Position {
     pub read_replies: i32,
 }
 
-/// What a page of summaries needs to say what the member has not read, in one statement: since
-/// when threads are new to them, and their positions in these threads (those they opened).
-pub fn reading_of(
-    conn: &mut PgConnection,
-    user: UserId,
-    threads: &[ThreadId],
-) -> QueryResult<(DateTime<Utc>, Vec<Position>)> {
-    #[derive(QueryableByName)]
-    struct Row {
-        #[diesel(sql_type = Timestamptz)]
-        since: DateTime<Utc>,
-        #[diesel(sql_type = Nullable<BigInt>)]
-        thread_id: Option<ThreadId>,
-        #[diesel(sql_type = Nullable<BigInt>)]
-        last_read_reply_id: Option<ReplyId>,
-        #[diesel(sql_type = Nullable<diesel::sql_types::Integer>)]
-        read_replies: Option<i32>,
-    }
-    let rows: Vec<Row> = sql::prepared(
-        diesel::sql_query(
-            "SELECT s.since, r.thread_id, r.last_read_reply_id, r.read_replies \
-               FROM (SELECT GREATEST(COALESCE(m.previous_visit_at, u.created_at), m.all_read_at) \
-                            AS since \
-                       FROM users u LEFT JOIN reading_marks m ON m.user_id = u.id \
-                      WHERE u.id = $1) s \
-               LEFT JOIN thread_reads r ON r.user_id = $1 AND r.thread_id = ANY($2)",
-        )
-        .bind::<BigInt, _>(user)
-        .bind::<diesel::sql_types::Array<BigInt>, _>(threads),
-    )
-    .load(conn)?;
-    let since = rows.first().map_or_else(Utc::now, |row| row.since);
-    let positions = rows
-        .into_iter()
-        .filter_map(|row| {
-            Some(Position {
-                thread_id: row.thread_id?,
-                last_read_reply_id: row.last_read_reply_id,
-                read_replies: row.read_replies?,
-            })
-        })
-        .collect();
-    Ok((since, positions))
-}
-
 pub fn position(
     conn: &mut PgConnection,
     user: UserId,

@@ -118,6 +118,7 @@ pub async fn list_threads(
         after: listing.after,
         audience: Audience::of(viewer.as_ref()),
         reading: None,
+        reader: None,
         limit: listing.limit,
     };
     let author = query.author;
@@ -127,7 +128,7 @@ pub async fn list_threads(
             filter.reading = Some(match wanted {
                 domain::ReadFilter::Unread => ReadingFilter::Unread(reader.id),
                 domain::ReadFilter::New => {
-                    ReadingFilter::New(reader.id, super::model::reads::new_since(conn, reader.id)?)
+                    ReadingFilter::New(reader.id, service::reads::new_since(conn, reader)?)
                 }
             });
         }

@@ -119,17 +119,24 @@ pub fn list_threads(
         }
     }
     let sort = filter.sort;
+    filter.reader = reader.map(|member| member.id);
     let rows = model::list_threads(conn, &filter)?;
-    let mut page = Page::from_rows(
+    // Since when a thread is new to the reader: kept a minute per member (`reads::new_since`).
+    let since = reader
+        .map(|member| reads::new_since(conn, member))
+        .transpose()?;
+    Ok(Page::from_rows(
         rows,
         filter.limit,
-        |(row, _)| pagination::encode(sort.listing(), &row.key(sort)),
-        ThreadSummary::new,
-    );
-    if let Some(reader) = reader {
-        reads::annotate(conn, reader, &mut page.items)?;
-    }
-    Ok(page)
+        |(row, _, _)| pagination::encode(sort.listing(), &row.key(sort)),
+        |(row, author, position)| {
+            let mut summary = ThreadSummary::new((row, author));
+            if let (Some(member), Some(since)) = (reader, since) {
+                reads::annotate(&mut summary, member, position, since);
+            }
+            summary
+        },
+    ))
 }
 
 /// Its author or a moderator edits a thread; a `new` account's limits on what a new body

@@ -1,15 +1,16 @@
 //! Where a member left off: moving their position, marking everything read, and what their
 //! listings say they have not read.
 
-use std::collections::HashMap;
+use std::sync::LazyLock;
 
+use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 
 use super::access::ensure_visible;
 use crate::accounts::service::erasure::Erasing;
 use crate::accounts::User;
 use crate::error::ApiError;
-use crate::ids::{ReplyId, ThreadId};
+use crate::ids::{ReplyId, ThreadId, UserId};
 use crate::threads::model::reads::{self, Position};
 use crate::threads::views::ThreadSummary;
 
@@ -37,34 +38,51 @@ pub fn mark_read(
 /// Everything the member opened is read, and nothing started until now is new to them.
 pub fn mark_all_read(conn: &mut PgConnection, member: &User) -> Result<(), ApiError> {
     conn.transaction(|conn| reads::mark_all_read(conn, member.id))?;
+    NEW_SINCE.invalidate(&(member.id, member.created_at));
     Ok(())
 }
 
-/// The member's unread replies and "new" marks on a page of summaries: one statement more
-/// than the page itself ([`reads::reading_of`]).
+/// The member's unread replies and "new" mark on a summary, from their position in the thread
+/// (the last reply read and how many replies that was; none: never opened).
 pub fn annotate(
-    conn: &mut PgConnection,
+    item: &mut ThreadSummary,
     member: &User,
-    items: &mut [ThreadSummary],
-) -> Result<(), ApiError> {
-    if items.is_empty() {
-        return Ok(());
-    }
-    let ids: Vec<ThreadId> = items.iter().map(|item| item.id).collect();
-    let (since, positions) = reads::reading_of(conn, member.id, &ids)?;
-    let positions: HashMap<ThreadId, Position> =
-        positions.into_iter().map(|p| (p.thread_id, p)).collect();
-    for item in items {
-        let position = positions.get(&item.id);
-        item.unread_replies = Some(unread(item.reply_count, position));
-        item.new = Some(
-            position.is_none()
-                && item.created_at > since
-                && item.author.username != member.username,
-        );
-    }
-    Ok(())
+    position: Option<(Option<ReplyId>, i32)>,
+    since: DateTime<Utc>,
+) {
+    let read = position.map(|(last_read_reply_id, read_replies)| Position {
+        thread_id: item.id,
+        last_read_reply_id,
+        read_replies,
+    });
+    item.unread_replies = Some(unread(item.reply_count, read.as_ref()));
+    item.new =
+        Some(read.is_none() && item.created_at > since && item.author.username != member.username);
 }
+
+/// Since when a thread the member never opened is "new" to them ([`reads::new_since`]), kept a
+/// minute per member and process so a list costs no statement for it: it moves only with a
+/// new visit (after an hour away) or "mark all read", which forgets it here at once.
+pub fn new_since(conn: &mut PgConnection, member: &User) -> Result<DateTime<Utc>, ApiError> {
+    let key = (member.id, member.created_at);
+    if let Some(since) = NEW_SINCE.get(&key) {
+        return Ok(since);
+    }
+    let since = reads::new_since(conn, member.id)?;
+    NEW_SINCE.insert(key, since);
+    Ok(since)
+}
+
+/// Keyed by the account's id and creation time: an id alone could name another account of
+/// another database in the same process (the tests run many side by side).
+type SinceKey = (UserId, DateTime<Utc>);
+
+static NEW_SINCE: LazyLock<moka::sync::Cache<SinceKey, DateTime<Utc>>> = LazyLock::new(|| {
+    moka::sync::Cache::builder()
+        .max_capacity(100_000)
+        .time_to_live(std::time::Duration::from_secs(60))
+        .build()
+});
 
 /// Replies past the member's position: the readable replies now less those read then (never
 /// below zero: a read reply deleted since lowers the count).

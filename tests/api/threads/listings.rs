@@ -225,6 +225,7 @@ async fn listings_run_a_fixed_number_of_statements_whatever_the_page_size() {
                 after: None,
                 audience: devforum::visibility::Audience::Public,
                 reading: None,
+                reader: None,
                 limit,
             };
             let page = devforum::threads::service::list_threads(conn, &filter, Some("ada"), None)
