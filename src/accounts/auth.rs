@@ -305,6 +305,11 @@ pub const SUSPENDED_MAY: &[(&str, &str)] = &[
     ("PATCH", "/api/v1/users/me/notification-settings"),
     ("POST", "/api/v1/notifications/{id}/read"),
     ("POST", "/api/v1/notifications/read"),
+    ("POST", "/api/v1/threads/{id}/notifications/read"),
+    (
+        "POST",
+        "/api/v1/mentorship-requests/{id}/notifications/read",
+    ),
     ("PUT", "/api/v1/threads/{id}/subscription"),
     ("PUT", "/api/v1/tags/{name}/subscription"),
     ("PUT", "/api/v1/users/{username}/block"),
@@ -322,7 +327,7 @@ pub const SUSPENDED_MAY: &[(&str, &str)] = &[
     ("DELETE", "/api/v1/users/me/passkeys/{id}"),
     // Where they left off, and what they are writing (for themselves alone).
     ("PUT", "/api/v1/threads/{id}/read"),
-    ("POST", "/api/v1/threads/read"),
+    ("POST", "/api/v1/users/me/mark-threads-read"),
     ("PUT", "/api/v1/drafts/{key}"),
     ("DELETE", "/api/v1/drafts/{key}"),
     // Taking one's picture down (what a suspension may be about); a new one waits.

@@ -141,40 +141,6 @@ pub enum ReadScope {
     Request(crate::ids::MentorshipRequestId),
 }
 
-/// The body of "mark read": exactly one of `up_to_id`, `thread_id` and
-/// `mentorship_request_id`, each a positive whole number.
-pub fn parse_read_scope(
-    up_to_id: Option<&serde_json::Number>,
-    thread_id: Option<&serde_json::Number>,
-    request_id: Option<&serde_json::Number>,
-) -> Result<ReadScope, ApiError> {
-    let given = [up_to_id, thread_id, request_id]
-        .iter()
-        .filter(|f| f.is_some())
-        .count();
-    if given > 1 {
-        return Err(ApiError::invalid_field(
-            "up_to_id",
-            "give one of up_to_id, thread_id and mentorship_request_id",
-        ));
-    }
-    let id = |field: &str, raw: &serde_json::Number| match crate::validation::whole_number(raw) {
-        Some(id) if id > 0 => Ok(id),
-        _ => Err(ApiError::invalid_field(field, "must be an id")),
-    };
-    if let Some(raw) = thread_id {
-        return Ok(ReadScope::Thread(crate::ids::ThreadId(id(
-            "thread_id",
-            raw,
-        )?)));
-    }
-    if let Some(raw) = request_id {
-        let request = id("mentorship_request_id", raw)?;
-        return Ok(ReadScope::Request(crate::ids::MentorshipRequestId(request)));
-    }
-    parse_up_to(up_to_id).map(ReadScope::UpTo)
-}
-
 /// `up_to_id` of "mark read": a notification id (`7` or `7.0`), required.
 pub fn parse_up_to(raw: Option<&serde_json::Number>) -> Result<NotificationId, ApiError> {
     match raw.map(crate::validation::whole_number) {
@@ -195,26 +161,6 @@ pub fn parse_level<Level>(raw: Option<Level>) -> Result<Level, ApiError> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn mark_read_takes_exactly_one_scope() {
-        let n = |v: i64| serde_json::Number::from(v);
-        assert_eq!(
-            parse_read_scope(Some(&n(7)), None, None).unwrap(),
-            ReadScope::UpTo(NotificationId(7))
-        );
-        assert_eq!(
-            parse_read_scope(None, Some(&n(3)), None).unwrap(),
-            ReadScope::Thread(crate::ids::ThreadId(3))
-        );
-        assert_eq!(
-            parse_read_scope(None, None, Some(&n(4))).unwrap(),
-            ReadScope::Request(crate::ids::MentorshipRequestId(4))
-        );
-        assert!(parse_read_scope(None, None, None).is_err());
-        assert!(parse_read_scope(Some(&n(1)), Some(&n(1)), None).is_err());
-        assert!(parse_read_scope(None, Some(&n(0)), None).is_err());
-    }
 
     #[test]
     fn every_kind_round_trips_through_its_text() {

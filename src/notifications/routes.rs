@@ -20,7 +20,8 @@ use crate::config::Settings;
 use crate::db::{self, Cost, DbPool};
 use crate::error::ApiError;
 use crate::http::Json;
-use crate::ids::{NotificationId, ThreadId};
+use crate::ids::{MentorshipRequestId, NotificationId, ThreadId};
+use crate::notifications::domain::ReadScope;
 use crate::pagination::{self, Page};
 
 pub fn configure(cfg: &mut ServiceConfig) {
@@ -28,6 +29,8 @@ pub fn configure(cfg: &mut ServiceConfig) {
         .service(unread_count)
         .service(stream)
         .service(mark_read_up_to)
+        .service(mark_thread_read)
+        .service(mark_request_read)
         .service(mark_read)
         .service(get_subscription)
         .service(put_subscription)
@@ -126,20 +129,11 @@ pub async fn mark_read(
 pub struct ReadUpToRequest {
     /// Every notification with an id up to this one is marked read; newer ones stay unread.
     #[serde(default)]
-    #[schema(value_type = Option<i64>, minimum = 1)]
+    #[schema(value_type = i64, required = true, minimum = 1)]
     pub up_to_id: Option<serde_json::Number>,
-    /// Instead: every notification about this thread (the member opened it).
-    #[serde(default)]
-    #[schema(value_type = Option<i64>, minimum = 1)]
-    pub thread_id: Option<serde_json::Number>,
-    /// Instead: every notification about this mentorship request (the member opened it).
-    #[serde(default)]
-    #[schema(value_type = Option<i64>, minimum = 1)]
-    pub mentorship_request_id: Option<serde_json::Number>,
 }
 
-/// Marks notifications read: every one up to an id, or every one about a thread or a
-/// mentorship request the member opened (exactly one of the three fields).
+/// Marks every notification up to an id read.
 #[utoipa::path(
     tag = "notifications",
     security(("bearer_auth" = [])),
@@ -154,11 +148,52 @@ pub async fn mark_read_up_to(
     body: Json<ReadUpToRequest>,
     pool: web::Data<DbPool>,
 ) -> Result<HttpResponse, ApiError> {
-    let scope = domain::parse_read_scope(
-        body.up_to_id.as_ref(),
-        body.thread_id.as_ref(),
-        body.mentorship_request_id.as_ref(),
-    )?;
+    let up_to = domain::parse_up_to(body.up_to_id.as_ref())?;
+    let scope = ReadScope::UpTo(up_to);
+    db::write(&pool, move |conn| service::mark_read_in(conn, &user, scope)).await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+/// Marks read every notification of the caller's about a thread (its replies, mentions,
+/// solution): the member opened it. None is no error.
+#[utoipa::path(
+    tag = "notifications",
+    security(("bearer_auth" = [])),
+    params(("id" = i64, Path, description = "Thread id")),
+    responses(
+        (status = 204, description = "Read"),
+        (status = 404, description = "Not an id"),
+    )
+)]
+#[post("/threads/{id}/notifications/read")]
+pub async fn mark_thread_read(
+    AuthUser(user): AuthUser,
+    id: web::Path<ThreadId>,
+    pool: web::Data<DbPool>,
+) -> Result<HttpResponse, ApiError> {
+    let scope = ReadScope::Thread(id.into_inner());
+    db::write(&pool, move |conn| service::mark_read_in(conn, &user, scope)).await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+/// Marks read every notification of the caller's about a mentorship request: the member
+/// opened it. None is no error.
+#[utoipa::path(
+    tag = "notifications",
+    security(("bearer_auth" = [])),
+    params(("id" = i64, Path, description = "Mentorship request id")),
+    responses(
+        (status = 204, description = "Read"),
+        (status = 404, description = "Not an id"),
+    )
+)]
+#[post("/mentorship-requests/{id}/notifications/read")]
+pub async fn mark_request_read(
+    AuthUser(user): AuthUser,
+    id: web::Path<MentorshipRequestId>,
+    pool: web::Data<DbPool>,
+) -> Result<HttpResponse, ApiError> {
+    let scope = ReadScope::Request(id.into_inner());
     db::write(&pool, move |conn| service::mark_read_in(conn, &user, scope)).await?;
     Ok(HttpResponse::NoContent().finish())
 }

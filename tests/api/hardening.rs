@@ -286,7 +286,17 @@ fn member_writes() -> Vec<(Method, &'static str, Option<Value>)> {
             "/api/v1/threads/{id}/read",
             Some(json!({"last_read_reply_id": null})),
         ),
-        (Method::POST, "/api/v1/threads/read", None),
+        (Method::POST, "/api/v1/users/me/mark-threads-read", None),
+        (
+            Method::POST,
+            "/api/v1/threads/{id}/notifications/read",
+            None,
+        ),
+        (
+            Method::POST,
+            "/api/v1/mentorship-requests/{id}/notifications/read",
+            None,
+        ),
         (
             Method::PUT,
             "/api/v1/drafts/{key}",

@@ -1,4 +1,4 @@
-//! Where a member left off: `PUT /threads/{id}/read` and `POST /threads/read`.
+//! Where a member left off: `PUT /threads/{id}/read` and `POST /users/me/mark-threads-read`.
 
 use actix_web::{post, put};
 use actix_web::{web, HttpResponse};
@@ -66,7 +66,7 @@ pub async fn save_reading_position(
         (status = 401, description = "No valid token"),
     )
 )]
-#[post("/threads/read")]
+#[post("/users/me/mark-threads-read")]
 pub async fn mark_all_threads_read(
     AuthUser(member): AuthUser,
     pool: web::Data<DbPool>,

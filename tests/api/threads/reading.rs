@@ -123,7 +123,9 @@ async fn a_member_sees_what_is_unread_and_new_and_picks_up_where_they_left_off()
         .is_none());
 
     // Mark all read: nothing unread, nothing new.
-    let response = app.post_as("/api/v1/threads/read", &cyd.access_token).await;
+    let response = app
+        .post_as("/api/v1/users/me/mark-threads-read", &cyd.access_token)
+        .await;
     assert_eq!(response.status().as_u16(), 204);
     assert_eq!(app.reading_list(&cyd, "filter=unread").await, []);
     assert_eq!(app.reading_list(&cyd, "filter=new").await, []);
@@ -269,7 +271,7 @@ async fn positions_refuse_strangers_unknown_threads_and_replies_of_other_threads
     .await;
     app.assert_refusals(
         Method::POST,
-        "/api/v1/threads/read",
+        "/api/v1/users/me/mark-threads-read",
         None,
         &[(None, 401, "unauthorized", None)],
     )

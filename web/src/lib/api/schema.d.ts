@@ -791,6 +791,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/mentorship-requests/{id}/notifications/read": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Marks read every notification of the caller's about a mentorship request: the member
+         *     opened it. None is no error.
+         */
+        post: operations["mark_request_read"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/mentorship-requests/{id}/withdraw": {
         parameters: {
             query?: never;
@@ -1234,10 +1254,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /**
-         * Marks notifications read: every one up to an id, or every one about a thread or a
-         *     mentorship request the member opened (exactly one of the three fields).
-         */
+        /** Marks every notification up to an id read. */
         post: operations["mark_read_up_to"];
         delete?: never;
         options?: never;
@@ -1433,26 +1450,6 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/api/v1/threads/read": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        get?: never;
-        put?: never;
-        /**
-         * Marks everything read: every thread the caller opened is read to its last reply, and
-         *     nothing started until now is new to them.
-         */
-        post: operations["mark_all_threads_read"];
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
     "/api/v1/threads/{id}": {
         parameters: {
             query?: never;
@@ -1470,6 +1467,26 @@ export interface paths {
         head?: never;
         /** Edit a thread (its author or a moderator). */
         patch: operations["update_thread"];
+        trace?: never;
+    };
+    "/api/v1/threads/{id}/notifications/read": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Marks read every notification of the caller's about a thread (its replies, mentions,
+         *     solution): the member opened it. None is no error.
+         */
+        post: operations["mark_thread_read"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
         trace?: never;
     };
     "/api/v1/threads/{id}/read": {
@@ -1828,6 +1845,26 @@ export interface paths {
          *     password keeps at least one identity (or passkey).
          */
         delete: operations["unlink"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/users/me/mark-threads-read": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Marks everything read: every thread the caller opened is read to its last reply, and
+         *     nothing started until now is new to them.
+         */
+        post: operations["mark_all_threads_read"];
+        delete?: never;
         options?: never;
         head?: never;
         patch?: never;
@@ -3331,19 +3368,9 @@ export interface components {
         ReadUpToRequest: {
             /**
              * Format: int64
-             * @description Instead: every notification about this mentorship request (the member opened it).
-             */
-            mentorship_request_id?: number | null;
-            /**
-             * Format: int64
-             * @description Instead: every notification about this thread (the member opened it).
-             */
-            thread_id?: number | null;
-            /**
-             * Format: int64
              * @description Every notification with an id up to this one is marked read; newer ones stay unread.
              */
-            up_to_id?: number | null;
+            up_to_id: number;
         };
         ReadyStatus: {
             database: components["schemas"]["DependencyState"];
@@ -7650,6 +7677,54 @@ export interface operations {
             };
         };
     };
+    mark_request_read: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Mentorship request id */
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Read */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Missing or invalid token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not an id */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database cannot be reached (`database_unavailable`); nothing was changed unless the problem says so; try again after `Retry-After` seconds */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     withdraw: {
         parameters: {
             query?: never;
@@ -10760,42 +10835,6 @@ export interface operations {
             };
         };
     };
-    mark_all_threads_read: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description All read */
-            204: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content?: never;
-            };
-            /** @description No valid token */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description The database cannot be reached (`database_unavailable`); nothing was changed unless the problem says so; try again after `Retry-After` seconds */
-            503: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-        };
-    };
     get_thread: {
         parameters: {
             query?: never;
@@ -10984,6 +11023,54 @@ export interface operations {
             };
             /** @description The body has the wrong shape or invalid fields (`validation_failed`, each field named in `errors`) */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database cannot be reached (`database_unavailable`); nothing was changed unless the problem says so; try again after `Retry-After` seconds */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    mark_thread_read: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Thread id */
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Read */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Missing or invalid token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not an id */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -12880,6 +12967,42 @@ export interface operations {
             };
             /** @description It is the account's last way to sign in (`last_sign_in_method`) */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database cannot be reached (`database_unavailable`); nothing was changed unless the problem says so; try again after `Retry-After` seconds */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    mark_all_threads_read: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description All read */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description No valid token */
+            401: {
                 headers: {
                     [name: string]: unknown;
                 };
