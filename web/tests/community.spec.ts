@@ -51,7 +51,7 @@ test('mentorship: a mentor offers, a mentee finds them by skill and asks, the me
 
   const mentee = await memberIn(browser, 'journey_mentee');
   await mentee.getByRole('link', { name: 'Mentors' }).click();
-  await mentee.getByLabel('Skill').fill('tokio');
+  await mentee.getByLabel('Skill', { exact: true }).fill('tokio');
   await mentee.getByLabel('Only mentors taking requests').check();
   await mentee.getByRole('button', { name: 'Filter' }).click();
   await expect(mentee).toHaveURL(/skill=tokio/);
