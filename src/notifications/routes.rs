@@ -149,7 +149,15 @@ pub async fn mark_read_up_to(
     pool: web::Data<DbPool>,
 ) -> Result<HttpResponse, ApiError> {
     let up_to = domain::parse_up_to(body.up_to_id.as_ref())?;
-    let scope = ReadScope::UpTo(up_to);
+    mark_read_in(user, ReadScope::UpTo(up_to), pool).await
+}
+
+/// The three "mark read" operations: the caller's notifications in `scope`, `204`.
+async fn mark_read_in(
+    user: crate::accounts::User,
+    scope: ReadScope,
+    pool: web::Data<DbPool>,
+) -> Result<HttpResponse, ApiError> {
     db::write(&pool, move |conn| service::mark_read_in(conn, &user, scope)).await?;
     Ok(HttpResponse::NoContent().finish())
 }
@@ -171,9 +179,7 @@ pub async fn mark_thread_read(
     id: web::Path<ThreadId>,
     pool: web::Data<DbPool>,
 ) -> Result<HttpResponse, ApiError> {
-    let scope = ReadScope::Thread(id.into_inner());
-    db::write(&pool, move |conn| service::mark_read_in(conn, &user, scope)).await?;
-    Ok(HttpResponse::NoContent().finish())
+    mark_read_in(user, ReadScope::Thread(id.into_inner()), pool).await
 }
 
 /// Marks read every notification of the caller's about a mentorship request: the member
@@ -193,9 +199,7 @@ pub async fn mark_request_read(
     id: web::Path<MentorshipRequestId>,
     pool: web::Data<DbPool>,
 ) -> Result<HttpResponse, ApiError> {
-    let scope = ReadScope::Request(id.into_inner());
-    db::write(&pool, move |conn| service::mark_read_in(conn, &user, scope)).await?;
-    Ok(HttpResponse::NoContent().finish())
+    mark_read_in(user, ReadScope::Request(id.into_inner()), pool).await
 }
 
 /// How the caller follows a thread.

@@ -439,6 +439,21 @@ async fn mark_read_up_to_an_id_leaves_newer_ones_unread() {
     app.reply_id(&bob, third, "On the third.").await;
     app.notified().await;
     assert_eq!(app.unread(&ada).await, 2);
+    // Another member reads only their own: Ada's stay unread; no id is not found.
+    let by_bob = app
+        .post_as(
+            &format!("/api/v1/threads/{second}/notifications/read"),
+            &bob.access_token,
+        )
+        .await;
+    assert_eq!(by_bob.status().as_u16(), 204);
+    assert_eq!(app.unread(&ada).await, 2);
+    for path in [
+        "/api/v1/threads/abc/notifications/read",
+        "/api/v1/mentorship-requests/0.5/notifications/read",
+    ] {
+        assert_problem(app.post_as(path, &ada.access_token).await, 404, "not_found").await;
+    }
     let response = app
         .post_as(
             &format!("/api/v1/threads/{second}/notifications/read"),
@@ -471,6 +486,14 @@ async fn the_inbox_refuses_what_it_should() {
         ),
         (Method::POST, format!("/api/v1/notifications/{id}/read")),
         (Method::POST, "/api/v1/notifications/read".to_string()),
+        (
+            Method::POST,
+            format!("/api/v1/threads/{thread}/notifications/read"),
+        ),
+        (
+            Method::POST,
+            "/api/v1/mentorship-requests/1/notifications/read".to_string(),
+        ),
         (
             Method::GET,
             format!("/api/v1/threads/{thread}/subscription"),
