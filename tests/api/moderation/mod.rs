@@ -277,6 +277,13 @@ fn matrix() -> Vec<(Method, &'static str, Option<Value>, [u16; 4])> {
             None,
             [404, 404, 404, 404],
         ),
+        // Everything read, for whoever asks: nobody else's reading changes.
+        (
+            Method::POST,
+            "/api/v1/users/me/mark-threads-read",
+            None,
+            [401, 204, 204, 204],
+        ),
         (
             Method::POST,
             "/api/v1/users/me/calendar-feed",
