@@ -703,6 +703,8 @@ pub struct LevelThresholds {
 pub struct NewAccountLimits {
     pub threads_per_day: u32,
     pub replies_per_day: u32,
+    /// Private conversations a `new` account may start in a day.
+    pub conversations_per_day: u32,
     pub links_per_post: u32,
     /// Whether images (always on other sites) may be embedded.
     pub images: bool,

@@ -8,8 +8,8 @@ use crate::config::Settings;
 use crate::feature::{Feature, Mount, API_PREFIX};
 use crate::jobs::JobRegistry;
 use crate::{
-    accounts, email, identities, meetups, mentorship, moderation, notifications, operations,
-    search, site, threads, trust, uploads,
+    accounts, conversations, email, identities, meetups, mentorship, moderation, notifications,
+    operations, search, site, threads, trust, uploads,
 };
 
 /// Every feature, in the order their tags appear in the OpenAPI document.
@@ -22,6 +22,7 @@ pub const ALL: &[&Feature] = &[
     &uploads::FILES,
     &search::FEATURE,
     &mentorship::FEATURE,
+    &conversations::FEATURE,
     &meetups::FEATURE,
     &moderation::FEATURE,
     &trust::FEATURE,
@@ -61,6 +62,7 @@ pub fn erasure_steps() -> ErasureSteps {
         search::sync::on_member_erased,
         uploads::service::on_member_erased,
         threads::service::reads::on_member_erased,
+        conversations::service::on_member_erased,
     ])
 }
 

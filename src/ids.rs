@@ -106,6 +106,16 @@ entity_id! {
 }
 
 entity_id! {
+    /// A private conversation's id.
+    pub struct ConversationId;
+}
+
+entity_id! {
+    /// A message's id (in a private conversation).
+    pub struct MessageId;
+}
+
+entity_id! {
     /// A report's id.
     pub struct ReportId;
 }

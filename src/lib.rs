@@ -7,6 +7,7 @@
 
 pub mod accounts;
 pub mod config;
+pub mod conversations;
 pub mod db;
 pub mod email;
 pub mod error;

@@ -50,6 +50,29 @@ diesel::table! {
 }
 
 diesel::table! {
+    conversation_participants (conversation_id, user_id) {
+        conversation_id -> Int8,
+        user_id -> Int8,
+        last_read_message_id -> Int8,
+        last_message_at -> Timestamptz,
+        joined_at -> Timestamptz,
+        left_at -> Nullable<Timestamptz>,
+    }
+}
+
+diesel::table! {
+    conversations (id) {
+        id -> Int8,
+        author_id -> Int8,
+        subject -> Text,
+        mentorship_pair -> Nullable<Text>,
+        last_message_id -> Int8,
+        last_message_at -> Timestamptz,
+        created_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
     drafts (user_id, key) {
         user_id -> Int8,
         key -> Text,
@@ -206,6 +229,27 @@ diesel::table! {
         check_in_sent_at -> Nullable<Timestamptz>,
         mentor_done_at -> Nullable<Timestamptz>,
         mentee_done_at -> Nullable<Timestamptz>,
+        conversation_id -> Nullable<Int8>,
+    }
+}
+
+diesel::table! {
+    message_preferences (user_id) {
+        user_id -> Int8,
+        messages -> Text,
+        updated_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    messages (id) {
+        id -> Int8,
+        conversation_id -> Int8,
+        author_id -> Int8,
+        body -> Text,
+        body_html -> Text,
+        hidden -> Bool,
+        created_at -> Timestamptz,
     }
 }
 
@@ -264,6 +308,8 @@ diesel::table! {
         read_at -> Nullable<Timestamptz>,
         mail -> Nullable<Jsonb>,
         mailed_at -> Nullable<Timestamptz>,
+        conversation_id -> Nullable<Int8>,
+        message_id -> Nullable<Int8>,
     }
 }
 
@@ -696,6 +742,9 @@ diesel::joinable!(account_export_chunks -> account_exports (export_id));
 diesel::joinable!(account_exports -> users (user_id));
 diesel::joinable!(appeals -> moderation_log (log_id));
 diesel::joinable!(calendar_feeds -> users (user_id));
+diesel::joinable!(conversation_participants -> conversations (conversation_id));
+diesel::joinable!(conversation_participants -> users (user_id));
+diesel::joinable!(conversations -> users (author_id));
 diesel::joinable!(drafts -> users (user_id));
 diesel::joinable!(identities -> users (user_id));
 diesel::joinable!(mail_bounces -> users (user_id));
@@ -707,12 +756,18 @@ diesel::joinable!(meetups -> users (organizer_id));
 diesel::joinable!(member_content_action_items -> member_content_actions (log_id));
 diesel::joinable!(member_content_actions -> users (member_id));
 diesel::joinable!(mentor_profiles -> users (user_id));
+diesel::joinable!(mentorship_requests -> conversations (conversation_id));
+diesel::joinable!(message_preferences -> users (user_id));
+diesel::joinable!(messages -> conversations (conversation_id));
+diesel::joinable!(messages -> users (author_id));
 diesel::joinable!(mfa_challenges -> users (user_id));
 diesel::joinable!(moderation_log -> users (actor_id));
 diesel::joinable!(notification_counters -> users (user_id));
 diesel::joinable!(notification_deliveries -> users (user_id));
+diesel::joinable!(notifications -> conversations (conversation_id));
 diesel::joinable!(notifications -> meetups (meetup_id));
 diesel::joinable!(notifications -> mentorship_requests (mentorship_request_id));
+diesel::joinable!(notifications -> messages (message_id));
 diesel::joinable!(notifications -> replies (reply_id));
 diesel::joinable!(notifications -> threads (thread_id));
 diesel::joinable!(oauth_codes -> users (user_id));
@@ -753,6 +808,8 @@ diesel::allow_tables_to_appear_in_same_query!(
     account_exports,
     appeals,
     calendar_feeds,
+    conversation_participants,
+    conversations,
     drafts,
     identities,
     jobs,
@@ -764,6 +821,8 @@ diesel::allow_tables_to_appear_in_same_query!(
     member_content_actions,
     mentor_profiles,
     mentorship_requests,
+    message_preferences,
+    messages,
     mfa_challenges,
     moderation_log,
     notification_counters,

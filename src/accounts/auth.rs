@@ -328,6 +328,9 @@ pub const SUSPENDED_MAY: &[(&str, &str)] = &[
     // Where they left off, and what they are writing (for themselves alone).
     ("PUT", "/api/v1/threads/{id}/read"),
     ("POST", "/api/v1/users/me/mark-threads-read"),
+    // Reading one's conversations, and leaving them.
+    ("POST", "/api/v1/conversations/{id}/read"),
+    ("POST", "/api/v1/conversations/{id}/leave"),
     ("PUT", "/api/v1/drafts/{key}"),
     ("DELETE", "/api/v1/drafts/{key}"),
     // Taking one's picture down (what a suspension may be about); a new one waits.

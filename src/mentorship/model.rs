@@ -202,6 +202,8 @@ pub struct RequestRow {
     pub updated_at: DateTime<Utc>,
     pub answered_at: Option<DateTime<Utc>>,
     pub completed_at: Option<DateTime<Utc>>,
+    /// The pair's conversation, once the request was accepted.
+    pub conversation_id: Option<crate::ids::ConversationId>,
 }
 
 impl RequestRow {
@@ -294,6 +296,18 @@ pub fn set_status(
         })
         .returning(RequestRow::as_returning())
         .get_result(conn)
+}
+
+/// Records the conversation an accepted request opened.
+pub fn set_conversation(
+    conn: &mut PgConnection,
+    id: MentorshipRequestId,
+    conversation: crate::ids::ConversationId,
+) -> QueryResult<()> {
+    diesel::update(mentorship_requests::table.find(id))
+        .set(mentorship_requests::conversation_id.eq(Some(conversation)))
+        .execute(conn)
+        .map(drop)
 }
 
 /// Which of the caller's requests to list.

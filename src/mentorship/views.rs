@@ -136,6 +136,9 @@ pub struct RequestView {
     /// When the request was accepted, declined or withdrawn.
     pub answered_at: Option<DateTime<Utc>>,
     pub completed_at: Option<DateTime<Utc>>,
+    /// The mentor's and mentee's conversation, opened when the request was accepted (null
+    /// before; it stays after the mentorship ends).
+    pub conversation_id: Option<crate::ids::ConversationId>,
 }
 
 impl RequestView {
@@ -152,6 +155,7 @@ impl RequestView {
             updated_at: row.updated_at,
             answered_at: row.answered_at,
             completed_at: row.completed_at,
+            conversation_id: row.conversation_id,
         }
     }
 }

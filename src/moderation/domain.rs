@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use crate::error::ApiError;
-use crate::ids::{AppealId, MeetupId, ReplyId, ReportId, ThreadId, UserId};
+use crate::ids::{AppealId, MeetupId, MessageId, ReplyId, ReportId, ThreadId, UserId};
 use crate::validation;
 
 pub const NOTE_CHARS: usize = 2_000;
@@ -21,6 +21,8 @@ crate::text_enum! {
         Reply => "reply",
         User => "user",
         Meetup => "meetup",
+        /// A message of a private conversation (reported by a participant).
+        Message => "message",
     }
 }
 
@@ -100,6 +102,8 @@ crate::text_enum! {
         MarkSolution => "mark_solution",
         /// They removed it.
         UnmarkSolution => "unmark_solution",
+        /// A staff member was shown a reported private message (once per member and message).
+        ViewMessage => "view_message",
     }
 }
 
@@ -114,6 +118,7 @@ crate::text_enum! {
         User => "user",
         Report => "report",
         Appeal => "appeal",
+        Message => "message",
     }
 }
 
@@ -123,6 +128,7 @@ pub enum Content {
     Thread(ThreadId),
     Reply(ReplyId),
     Meetup(MeetupId),
+    Message(MessageId),
 }
 
 /// What a report points at, by its own id.
@@ -139,6 +145,7 @@ impl Target {
             TargetType::Thread => Target::Content(Content::Thread(ThreadId(id))),
             TargetType::Reply => Target::Content(Content::Reply(ReplyId(id))),
             TargetType::Meetup => Target::Content(Content::Meetup(MeetupId(id))),
+            TargetType::Message => Target::Content(Content::Message(MessageId(id))),
             TargetType::User => Target::User(UserId(id)),
         }
     }
@@ -148,6 +155,7 @@ impl Target {
             Target::Content(Content::Thread(_)) => TargetType::Thread,
             Target::Content(Content::Reply(_)) => TargetType::Reply,
             Target::Content(Content::Meetup(_)) => TargetType::Meetup,
+            Target::Content(Content::Message(_)) => TargetType::Message,
             Target::User(_) => TargetType::User,
         }
     }
@@ -180,6 +188,7 @@ impl Content {
             Content::Thread(id) => (LogTargetType::Thread, id.get()),
             Content::Reply(id) => (LogTargetType::Reply, id.get()),
             Content::Meetup(id) => (LogTargetType::Meetup, id.get()),
+            Content::Message(id) => (LogTargetType::Message, id.get()),
         }
     }
 }
@@ -218,6 +227,7 @@ impl LogTargetType {
             LogTargetType::Thread => Some(Content::Thread(ThreadId(id))),
             LogTargetType::Reply => Some(Content::Reply(ReplyId(id))),
             LogTargetType::Meetup => Some(Content::Meetup(MeetupId(id))),
+            LogTargetType::Message => Some(Content::Message(MessageId(id))),
             LogTargetType::User | LogTargetType::Report | LogTargetType::Appeal => None,
         }
     }

@@ -26,13 +26,16 @@ use crate::config::Settings;
 use crate::db::{self, Cost, DbPool};
 use crate::error::ApiError;
 use crate::http::{Json, OptionalJson};
-use crate::ids::{AppealId, MeetupId, ModerationLogId, ReplyId, ReportId, ThreadId};
+use crate::ids::{
+    AppealId, ConversationId, MeetupId, MessageId, ModerationLogId, ReplyId, ReportId, ThreadId,
+};
 use crate::pagination::{self, Page};
 use crate::threads::model::ThreadFlag;
 use crate::threads::views::ThreadView;
 
 pub fn configure(cfg: &mut ServiceConfig) {
     cfg.service(create_report)
+        .service(report_conversation)
         .service(review_queue)
         .service(resolve_report)
         .service(dismiss_report)
@@ -100,6 +103,74 @@ pub async fn create_report(
     let policy = Policy::from_settings(&settings);
     let report = db::write(&pool, move |conn| {
         service::report(conn, &reporter, &input, &policy)
+    })
+    .await?;
+    Ok(HttpResponse::Created().json(report))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct MessageReportRequest {
+    pub reason: ReportReason,
+    /// What the moderators should know (plain text).
+    #[schema(
+        max_length = 2000,
+        pattern = r"^[^\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F-\u009F]*$"
+    )]
+    pub details: Option<String>,
+    /// The message reported; the newest message of someone else when absent.
+    #[schema(value_type = Option<i64>, minimum = 1)]
+    pub message_id: Option<serde_json::Number>,
+}
+
+/// A participant reports a message of a private conversation. Staff see that message with the
+/// report, and only it: never the conversation.
+#[utoipa::path(
+    tag = "conversations",
+    security(("bearer_auth" = [])),
+    params(("id" = i64, Path, description = "Conversation id")),
+    request_body = MessageReportRequest,
+    responses(
+        (status = 201, description = "The report", body = ReportView),
+        (status = 403, description = "Unverified email or suspended"),
+        (status = 404, description = "No such conversation, or the caller is not in it"),
+        (status = 409, description = "The caller has an open report on this message (`report_exists`)"),
+        (status = 422, description = "Invalid fields, or `message_id` not of this conversation"),
+    )
+)]
+#[post("/conversations/{id}/report")]
+pub async fn report_conversation(
+    Member(reporter): Member,
+    id: web::Path<ConversationId>,
+    body: Json<MessageReportRequest>,
+    pool: web::Data<DbPool>,
+    settings: web::Data<Settings>,
+) -> Result<HttpResponse, ApiError> {
+    let body = body.into_inner();
+    let message = match &body.message_id {
+        Some(raw) => match crate::validation::whole_number(raw) {
+            Some(id) if id > 0 => Some(MessageId(id)),
+            _ => {
+                return Err(ApiError::invalid_field(
+                    "message_id",
+                    "must be a message id",
+                ))
+            }
+        },
+        None => None,
+    };
+    let details = parse_note("details", body.details.as_deref())?;
+    let (conversation, reason) = (id.into_inner(), body.reason);
+    let policy = Policy::from_settings(&settings);
+    let report = db::write(&pool, move |conn| {
+        service::report_message(
+            conn,
+            &reporter,
+            (conversation, message),
+            reason,
+            details.as_deref(),
+            &policy,
+        )
     })
     .await?;
     Ok(HttpResponse::Created().json(report))

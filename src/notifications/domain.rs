@@ -35,6 +35,22 @@ crate::text_enum! {
         AppealDecided => "appeal_decided",
         /// The member's reply was marked as the solution of its thread.
         Solution => "solution",
+        /// Messages in a private conversation the member takes part in (grouped until read).
+        Message => "message",
+    }
+}
+
+crate::text_enum! {
+    /// Who may start a private conversation with the member.
+    #[derive(Serialize, Deserialize, ToSchema)]
+    #[serde(rename_all = "snake_case")]
+    pub enum MessagesSetting ("messages setting") {
+        /// Any verified member (the default).
+        Everyone => "everyone",
+        /// Members they mentor or are mentored by, or have conversed with.
+        Connections => "connections",
+        /// Nobody.
+        Nobody => "nobody",
     }
 }
 
@@ -139,6 +155,8 @@ pub enum ReadScope {
     Thread(crate::ids::ThreadId),
     /// Those about one mentorship request, once the member opened it.
     Request(crate::ids::MentorshipRequestId),
+    /// Those about one conversation, once the member read it.
+    Conversation(crate::ids::ConversationId),
 }
 
 /// `up_to_id` of "mark read": a notification id (`7` or `7.0`), required.

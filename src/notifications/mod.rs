@@ -14,7 +14,7 @@ pub mod routes;
 pub mod service;
 pub mod views;
 
-pub use domain::NotificationKind;
+pub use domain::{MessagesSetting, NotificationKind};
 pub use events::{NOTIFY_REPLY_JOB, NOTIFY_THREAD_JOB};
 pub use model::Subject;
 pub use service::mail::Draft;

@@ -8,7 +8,9 @@ use actix_web::{http::header, web, HttpRequest, HttpResponse};
 use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
 
-use super::domain::{self, DigestFrequency, EmailPreference, SubscriptionLevel, TagLevel};
+use super::domain::{
+    self, DigestFrequency, EmailPreference, MessagesSetting, SubscriptionLevel, TagLevel,
+};
 use super::live::{self, LiveStreams};
 use super::service::{self, InboxQuery, INBOX_LISTING};
 use super::unsubscribe::{self as one_click, UnsubscribeKeys, UnsubscribeView};
@@ -448,6 +450,8 @@ pub struct NotificationSettingsRequest {
     pub email: Option<EmailPreference>,
     /// How often the digest comes.
     pub digest: Option<DigestFrequency>,
+    /// Who may start a private conversation with the caller.
+    pub messages: Option<MessagesSetting>,
 }
 
 /// Changes the caller's email preferences (the fields sent; the others stay).
@@ -466,9 +470,9 @@ pub async fn patch_settings(
     body: Json<NotificationSettingsRequest>,
     pool: web::Data<DbPool>,
 ) -> Result<HttpResponse, ApiError> {
-    let (email, digest) = (body.email, body.digest);
+    let (email, digest, messages) = (body.email, body.digest, body.messages);
     let view = db::write(&pool, move |conn| {
-        service::update_settings(conn, &user, email, digest)
+        service::update_settings(conn, &user, email, digest, messages)
     })
     .await?;
     Ok(HttpResponse::Ok().json(view))

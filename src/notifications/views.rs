@@ -5,12 +5,14 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::domain::{
-    DigestFrequency, EmailPreference, NotificationKind, SubscriptionLevel, SubscriptionReason,
-    TagLevel,
+    DigestFrequency, EmailPreference, MessagesSetting, NotificationKind, SubscriptionLevel,
+    SubscriptionReason, TagLevel,
 };
 use super::model::InboxRow;
 use crate::accounts::views::MemberSummary;
-use crate::ids::{MeetupId, MentorshipRequestId, NotificationId, ReplyId, ThreadId};
+use crate::ids::{
+    ConversationId, MeetupId, MentorshipRequestId, MessageId, NotificationId, ReplyId, ThreadId,
+};
 
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct NotificationView {
@@ -33,7 +35,13 @@ pub struct NotificationView {
     pub meetup_id: Option<MeetupId>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub mentorship_request_id: Option<MentorshipRequestId>,
-    /// The thread's or meetup's title.
+    /// The private conversation, for `message` notifications.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub conversation_id: Option<ConversationId>,
+    /// The newest message of the group.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub message_id: Option<MessageId>,
+    /// The thread's or meetup's title, or the conversation's subject.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub title: Option<String>,
 }
@@ -56,6 +64,8 @@ impl NotificationView {
             reply_id: row.reply_id,
             meetup_id: row.meetup_id,
             mentorship_request_id: row.mentorship_request_id,
+            conversation_id: row.conversation_id,
+            message_id: row.message_id,
             title: row.title,
         }
     }
@@ -84,4 +94,6 @@ pub struct TagSubscriptionView {
 pub struct NotificationSettingsView {
     pub email: EmailPreference,
     pub digest: DigestFrequency,
+    /// Who may start a private conversation with the member.
+    pub messages: MessagesSetting,
 }

@@ -138,6 +138,7 @@ pub fn posted_in_last_day(
     let table = match kind {
         PostKind::Thread => "threads",
         PostKind::Reply => "replies",
+        PostKind::Conversation => "conversations",
     };
     let row: DayRow = diesel::sql_query(format!(
         "SELECT count(*) AS posted, min(created_at) AS oldest FROM {table} \

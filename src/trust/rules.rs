@@ -98,6 +98,8 @@ pub fn unlock_hint(settings: &TrustSettings) -> String {
 pub enum PostKind {
     Thread,
     Reply,
+    /// A private conversation started.
+    Conversation,
 }
 
 impl PostKind {
@@ -105,6 +107,7 @@ impl PostKind {
         match self {
             PostKind::Thread => limits.threads_per_day,
             PostKind::Reply => limits.replies_per_day,
+            PostKind::Conversation => limits.conversations_per_day,
         }
     }
 
@@ -112,6 +115,7 @@ impl PostKind {
         match self {
             PostKind::Thread => "threads",
             PostKind::Reply => "replies",
+            PostKind::Conversation => "conversations",
         }
     }
 }

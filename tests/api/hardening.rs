@@ -289,6 +289,23 @@ fn member_writes() -> Vec<(Method, &'static str, Option<Value>)> {
         (Method::POST, "/api/v1/users/me/mark-threads-read", None),
         (
             Method::POST,
+            "/api/v1/conversations",
+            Some(json!({"to": ["nobody_here"], "subject": "Hi", "body": "Hello"})),
+        ),
+        (
+            Method::POST,
+            "/api/v1/conversations/{id}/messages",
+            Some(json!({"body": "Hello"})),
+        ),
+        (Method::POST, "/api/v1/conversations/{id}/read", None),
+        (Method::POST, "/api/v1/conversations/{id}/leave", None),
+        (
+            Method::POST,
+            "/api/v1/conversations/{id}/report",
+            Some(json!({"reason": "spam"})),
+        ),
+        (
+            Method::POST,
             "/api/v1/threads/{id}/notifications/read",
             None,
         ),

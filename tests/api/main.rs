@@ -9,6 +9,7 @@ mod appeals;
 mod browser;
 mod cli;
 mod config;
+mod conversations;
 mod deliverability;
 mod github_standin;
 mod hardening;

@@ -15,6 +15,7 @@ fn graduated(s: &mut Settings) {
     s.trust.new_limits = devforum::config::NewAccountLimits {
         threads_per_day: 1,
         replies_per_day: 20,
+        conversations_per_day: 2,
         links_per_post: 2,
         images: false,
         meetup_seats: 20,

@@ -130,6 +130,31 @@ pub const SECTIONS: &[Section] = &[
                 ORDER BY thread_id LIMIT $3",
     },
     Section {
+        // The private conversations the member took part in (left ones too).
+        name: "conversations",
+        query: "SELECT c.id AS key, json_build_object('id', c.id, 'subject', c.subject, \
+                    'joined_at', p.joined_at, 'left_at', p.left_at, \
+                    'participants', (SELECT json_agg(u.username ORDER BY o.joined_at, o.user_id) \
+                        FROM conversation_participants o JOIN users u ON u.id = o.user_id \
+                        WHERE o.conversation_id = c.id), \
+                    'created_at', c.created_at)::text AS item \
+                FROM conversation_participants p JOIN conversations c ON c.id = p.conversation_id \
+                WHERE p.user_id = $1 AND c.id > $2 ORDER BY c.id LIMIT $3",
+    },
+    Section {
+        // Their messages and those sent to them in those conversations (hidden ones of others
+        // left out, as the conversation showed them).
+        name: "messages",
+        query: "SELECT m.id AS key, json_build_object('id', m.id, \
+                    'conversation_id', m.conversation_id, 'author', u.username, \
+                    'body', m.body, 'hidden', m.hidden, 'created_at', m.created_at)::text AS item \
+                FROM conversation_participants p \
+                JOIN messages m ON m.conversation_id = p.conversation_id \
+                JOIN users u ON u.id = m.author_id \
+                WHERE p.user_id = $1 AND m.id > $2 AND (NOT m.hidden OR m.author_id = $1) \
+                ORDER BY m.id LIMIT $3",
+    },
+    Section {
         name: "blocks",
         query: "SELECT b.blocked_id AS key, json_build_object('username', u.username, \
                     'created_at', b.created_at)::text AS item \
@@ -146,6 +171,8 @@ const ACCOUNT_QUERY: &str = "SELECT json_build_object( \
         'bio', u.bio, 'location', u.location, 'timezone', u.timezone, 'skills', u.skills, \
         'created_at', u.created_at, 'email_notifications', u.email_notifications, \
         'digest', u.digest, 'two_factor', u.two_factor, \
+        'messages', COALESCE((SELECT mp.messages FROM message_preferences mp \
+            WHERE mp.user_id = u.id), 'everyone'), \
         'linked_identities', COALESCE((SELECT json_agg(json_build_object('provider', \
             i.provider, 'subject', i.subject, 'email', i.email, 'linked_at', i.linked_at) \
             ORDER BY i.linked_at, i.id) FROM identities i WHERE i.user_id = u.id), '[]'::json), \

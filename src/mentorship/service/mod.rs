@@ -18,6 +18,7 @@ use super::rules;
 use super::views::{MentorSummary, MentorView, RequestView};
 use crate::accounts::service::erasure::Erasing;
 use crate::accounts::User;
+use crate::conversations;
 use crate::error::ApiError;
 use crate::ids::{MentorshipRequestId, UserId};
 use crate::notifications::{self, NotificationKind};
@@ -278,9 +279,22 @@ pub fn transition(
         let reason = matches!(action, Action::Accept | Action::Decline)
             .then_some(reason)
             .flatten();
-        let row = model::set_status(conn, id, from, to, reason)?;
+        let mut row = model::set_status(conn, id, from, to, reason)?;
         let people = people_of(conn, std::slice::from_ref(&row))?;
         let (mentor, mentee) = pair(&people, &row)?;
+        if to == Status::Accepted {
+            // The pair can talk from now on without sharing addresses.
+            let conversation = conversations::service::open_for_mentorship(
+                conn,
+                actor,
+                row.mentee_id,
+                &mentee.username,
+                &row.message,
+                &row.goals,
+            )?;
+            model::set_conversation(conn, id, conversation)?;
+            row.conversation_id = Some(conversation);
+        }
         let template = match to {
             Status::Accepted => Some("mentorship_accepted"),
             Status::Declined => Some("mentorship_declined"),

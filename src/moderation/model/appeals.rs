@@ -5,7 +5,7 @@ use diesel::prelude::*;
 
 use crate::ids::{AppealId, ModerationLogId, UserId};
 use crate::moderation::domain::{AppealStatus, Content};
-use crate::schema::{appeals, meetups, replies, threads};
+use crate::schema::{appeals, meetups, messages, replies, threads};
 
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = appeals)]
@@ -40,6 +40,11 @@ pub fn author_of(conn: &mut PgConnection, content: Content) -> QueryResult<Optio
             .select(meetups::organizer_id)
             .first(conn)
             .optional(),
+        Content::Message(id) => messages::table
+            .find(id)
+            .select(messages::author_id)
+            .first(conn)
+            .optional(),
     }
 }
 
@@ -61,6 +66,11 @@ pub fn is_hidden(conn: &mut PgConnection, content: Content) -> QueryResult<bool>
         Content::Meetup(id) => meetups::table
             .find(id)
             .select(meetups::hidden)
+            .first(conn)
+            .optional()?,
+        Content::Message(id) => messages::table
+            .find(id)
+            .select(messages::hidden)
             .first(conn)
             .optional()?,
     };

@@ -382,6 +382,24 @@ pub fn append_log(
         .get_result(conn)
 }
 
+/// Whether `actor` already has an entry of `action` on this target.
+pub fn has_logged(
+    conn: &mut PgConnection,
+    actor: UserId,
+    action: LogAction,
+    (target_type, target_id): (LogTargetType, i64),
+) -> QueryResult<bool> {
+    use moderation_log::dsl as l;
+    diesel::select(diesel::dsl::exists(
+        l::moderation_log
+            .filter(l::actor_id.eq(actor))
+            .filter(l::action.eq(action))
+            .filter(l::target_type.eq(target_type))
+            .filter(l::target_id.eq(target_id)),
+    ))
+    .get_result(conn)
+}
+
 /// One page of the log, newest first, with the actor's username, plus one row to tell whether
 /// more exist.
 pub fn list_log(

@@ -49,6 +49,8 @@ impl Counts {
             Content::Thread(_) => self.threads += 1,
             Content::Reply(_) => self.replies += 1,
             Content::Meetup(_) => self.meetups += 1,
+            // Hiding all of a member's content leaves their private messages alone.
+            Content::Message(_) => {}
         }
     }
 

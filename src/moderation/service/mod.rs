@@ -22,8 +22,9 @@ use crate::accounts::views::UserView;
 use crate::accounts::TrustLevel;
 use crate::accounts::{self, Role, User};
 use crate::config::{Settings, TrustSettings};
+use crate::conversations;
 use crate::error::ApiError;
-use crate::ids::{ModerationLogId, ReportId, ThreadId, UserId};
+use crate::ids::{ConversationId, MessageId, ModerationLogId, ReportId, ThreadId, UserId};
 use crate::meetups;
 use crate::notifications::{self, NotificationKind};
 use crate::pagination::{self, Page};
@@ -214,6 +215,16 @@ pub(super) fn apply_hidden(
                 description: format!("Your reply in “{}”", thread.title),
             }))
         }
+        Content::Message(id) => {
+            let Some(message) = conversations::service::set_hidden(conn, id, hidden)? else {
+                return Ok(None);
+            };
+            Ok(Some(Hidden {
+                author_id: message.author,
+                subject: notifications::Subject::message(message.conversation, id),
+                description: format!("Your message in “{}”", message.subject),
+            }))
+        }
         Content::Meetup(id) => {
             let meetup = meetups::model::lock(conn, id)?.ok_or(ApiError::NotFound)?;
             if meetup.hidden == hidden {
@@ -263,12 +274,37 @@ pub fn target_view(
                 Err(other) => return Err(other),
             }
         }
+        Target::Content(Content::Message(id)) => {
+            // That message alone, and the log says who was shown it.
+            match conversations::service::reported_message(conn, id)? {
+                Some(message) => {
+                    log_viewing(conn, staff, id)?;
+                    serde_json::to_value(message)
+                }
+                None => return Ok(None),
+            }
+        }
         Target::User(id) => match User::find(conn, id).optional()? {
             Some(user) => serde_json::to_value(UserView::for_viewer(&user, Some(staff))),
             None => return Ok(None),
         },
     };
     Ok(Some(view.map_err(anyhow::Error::from)?))
+}
+
+/// Records that `staff` was shown private message `id`, once per staff member and message.
+fn log_viewing(conn: &mut PgConnection, staff: &User, id: MessageId) -> Result<(), ApiError> {
+    let target = Content::Message(id).log_target();
+    if !model::has_logged(conn, staff.id, LogAction::ViewMessage, target)? {
+        log(
+            conn,
+            Actor::Staff(staff),
+            LogAction::ViewMessage,
+            target,
+            None,
+        )?;
+    }
+    Ok(())
 }
 
 /// Whether `reporter` can see the target (what cannot be seen cannot be reported).
@@ -288,6 +324,9 @@ fn visible_to(conn: &mut PgConnection, target: Target, reporter: &User) -> Resul
         },
         Target::Content(Content::Meetup(id)) => {
             meetups::service::get(conn, id, Some(reporter)).is_ok()
+        }
+        Target::Content(Content::Message(id)) => {
+            conversations::service::participant_sees(conn, id, reporter)?
         }
         Target::User(id) => User::find(conn, id).optional()?.is_some(),
     })
@@ -346,6 +385,28 @@ pub fn report(
             open,
             None,
         ))
+    })
+}
+
+/// A participant reports a message of their conversation: the one named, or the newest of
+/// someone else's.
+pub fn report_message(
+    conn: &mut PgConnection,
+    reporter: &User,
+    (conversation, message): (ConversationId, Option<MessageId>),
+    reason: domain::ReportReason,
+    details: Option<&str>,
+    policy: &Policy,
+) -> Result<ReportView, ApiError> {
+    conn.transaction(|conn| {
+        let message =
+            conversations::service::reportable_message(conn, conversation, reporter, message)?;
+        let input = ReportInput {
+            target: Content::Message(message).target(),
+            reason,
+            details: details.map(str::to_string),
+        };
+        report(conn, reporter, &input, policy)
     })
 }
 
@@ -871,7 +932,8 @@ fn link_log_targets(conn: &mut PgConnection, entries: &mut [LogEntryView]) -> Re
             LogTargetType::Reply => reply_threads.get(&id).map(|t| format!("/t/{t}#reply-{id}")),
             LogTargetType::Meetup => Some(format!("/m/{id}")),
             LogTargetType::User => names.get(&id).map(|n| format!("/u/{n}")),
-            LogTargetType::Report | LogTargetType::Appeal => None,
+            // Staff never browse conversations: a message has no page to go to.
+            LogTargetType::Report | LogTargetType::Appeal | LogTargetType::Message => None,
         };
     }
     Ok(())

@@ -34,6 +34,8 @@ pub struct MailRow {
     pub meetup_id: Option<i64>,
     #[diesel(sql_type = Nullable<BigInt>)]
     pub mentorship_request_id: Option<i64>,
+    #[diesel(sql_type = Nullable<BigInt>)]
+    pub conversation_id: Option<i64>,
     #[diesel(sql_type = Nullable<Text>)]
     pub title: Option<String>,
     #[diesel(sql_type = Nullable<Text>)]
@@ -67,8 +69,9 @@ pub fn load(conn: &mut PgConnection, id: NotificationId) -> QueryResult<Option<M
     diesel::sql_query(
         "SELECT n.user_id, n.kind, n.read_at IS NOT NULL AS read, n.hidden, \
                 n.mailed_at IS NOT NULL AS mailed, n.created_at, n.count, n.mail, n.thread_id, \
-                n.reply_id, n.meetup_id, n.mentorship_request_id, COALESCE(t.title, m.title) AS title, \
-                COALESCE(r.body, t.body) AS body, \
+                n.reply_id, n.meetup_id, n.mentorship_request_id, n.conversation_id, \
+                COALESCE(t.title, m.title, c.subject) AS title, \
+                COALESCE(r.body, t.body, msg.body) AS body, \
                 COALESCE(a.display_name, a.username) AS actor, \
                 u.email, u.username, u.email_notifications AS preference, u.last_seen_at, \
                 (u.email_verified AND u.email_undeliverable_at IS NULL \
@@ -81,6 +84,8 @@ pub fn load(conn: &mut PgConnection, id: NotificationId) -> QueryResult<Option<M
          LEFT JOIN threads t ON t.id = n.thread_id \
          LEFT JOIN replies r ON r.id = n.reply_id \
          LEFT JOIN meetups m ON m.id = n.meetup_id \
+         LEFT JOIN conversations c ON c.id = n.conversation_id \
+         LEFT JOIN messages msg ON msg.id = n.message_id \
          LEFT JOIN users a ON a.id = n.actor_id \
          WHERE n.id = $1 \
          FOR NO KEY UPDATE OF n, u",

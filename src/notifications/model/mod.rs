@@ -16,19 +16,24 @@ use super::domain::{
     TagLevel,
 };
 use crate::accounts::auth::StoredSession;
-use crate::ids::{MeetupId, MentorshipRequestId, NotificationId, ReplyId, ThreadId, UserId};
+use crate::ids::{
+    ConversationId, MeetupId, MentorshipRequestId, MessageId, NotificationId, ReplyId, ThreadId,
+    UserId,
+};
 use crate::schema::thread_subscriptions;
 
 /// What the inbox joins to show a notification's subject and actor.
 const FROM_INBOX: &str = "FROM notifications n \
      LEFT JOIN threads t ON t.id = n.thread_id \
      LEFT JOIN meetups m ON m.id = n.meetup_id \
+     LEFT JOIN conversations c ON c.id = n.conversation_id \
      LEFT JOIN users a ON a.id = n.actor_id";
 
 /// [`FROM_INBOX`] for entries already chosen: `picked (member, id)`.
 const FROM_PICKED: &str = "FROM picked JOIN notifications n ON n.id = picked.id \
      LEFT JOIN threads t ON t.id = n.thread_id \
      LEFT JOIN meetups m ON m.id = n.meetup_id \
+     LEFT JOIN conversations c ON c.id = n.conversation_id \
      LEFT JOIN users a ON a.id = n.actor_id";
 
 /// One inbox entry with what it shows of its actor and subject.
@@ -52,6 +57,10 @@ pub struct InboxRow {
     pub meetup_id: Option<MeetupId>,
     #[diesel(sql_type = Nullable<BigInt>)]
     pub mentorship_request_id: Option<MentorshipRequestId>,
+    #[diesel(sql_type = Nullable<BigInt>)]
+    pub conversation_id: Option<ConversationId>,
+    #[diesel(sql_type = Nullable<BigInt>)]
+    pub message_id: Option<MessageId>,
     #[diesel(sql_type = Nullable<Text>)]
     pub actor_username: Option<String>,
     #[diesel(sql_type = Nullable<Text>)]
@@ -64,10 +73,10 @@ pub struct InboxRow {
 
 /// What the inbox shows of a notification.
 const INBOX_COLUMNS: &str = "SELECT n.id, n.kind, n.created_at, n.read_at, n.count, n.thread_id, \
-        n.reply_id, n.meetup_id, n.mentorship_request_id, \
+        n.reply_id, n.meetup_id, n.mentorship_request_id, n.conversation_id, n.message_id, \
         a.username AS actor_username, a.display_name AS actor_display_name, \
         a.avatar_url AS actor_avatar_url, \
-        COALESCE(t.title, m.title) AS title";
+        COALESCE(t.title, m.title, c.subject) AS title";
 
 /// A page of `user`'s inbox, newest first, after the id `before` (exclusive).
 pub fn inbox(
@@ -259,6 +268,7 @@ pub fn mark_read_in(
         ReadScope::UpTo(up_to) => unread.filter(n::id.le(up_to)),
         ReadScope::Thread(thread) => unread.filter(n::thread_id.eq(thread)),
         ReadScope::Request(request) => unread.filter(n::mentorship_request_id.eq(request)),
+        ReadScope::Conversation(conversation) => unread.filter(n::conversation_id.eq(conversation)),
     };
     diesel::update(n::notifications)
         .filter(n::id.eq_any(unread.select(n::id)))
@@ -409,6 +419,8 @@ pub struct Subject {
     pub reply: Option<ReplyId>,
     pub meetup: Option<MeetupId>,
     pub request: Option<MentorshipRequestId>,
+    pub conversation: Option<ConversationId>,
+    pub message: Option<MessageId>,
 }
 
 impl Subject {
@@ -440,6 +452,14 @@ impl Subject {
             ..Subject::default()
         }
     }
+
+    pub fn message(conversation: ConversationId, message: MessageId) -> Self {
+        Subject {
+            conversation: Some(conversation),
+            message: Some(message),
+            ..Subject::default()
+        }
+    }
 }
 
 /// Records a direct event for `recipients` under `event`: each is told once, never of their
@@ -465,8 +485,8 @@ pub fn insert_direct(
              SELECT $1, user_id FROM recipients ON CONFLICT DO NOTHING RETURNING user_id \
          ) \
          INSERT INTO notifications (user_id, kind, actor_id, thread_id, reply_id, meetup_id, \
-                                    mentorship_request_id, mail) \
-         SELECT user_id, $3, $4, $5, $6, $7, $8, $9 FROM delivered ORDER BY user_id",
+                                    mentorship_request_id, conversation_id, message_id, mail) \
+         SELECT user_id, $3, $4, $5, $6, $7, $8, $10, $11, $9 FROM delivered ORDER BY user_id",
     )
     .bind::<Text, _>(event)
     .bind::<Array<BigInt>, _>(recipients)
@@ -477,7 +497,79 @@ pub fn insert_direct(
     .bind::<Nullable<BigInt>, _>(subject.meetup)
     .bind::<Nullable<BigInt>, _>(subject.request)
     .bind::<Nullable<Jsonb>, _>(mail)
+    .bind::<Nullable<BigInt>, _>(subject.conversation)
+    .bind::<Nullable<BigInt>, _>(subject.message)
     .execute(conn)
+}
+
+/// Tells `recipients` of message `message` in `conversation` by `author`: each joins their
+/// unread group for the conversation (count + 1, a fresh id so it comes first and mails as
+/// the member's settings say), or starts one. Nobody who blocked the author is told.
+pub fn tell_message(
+    conn: &mut PgConnection,
+    recipients: &[UserId],
+    author: UserId,
+    conversation: ConversationId,
+    message: MessageId,
+) -> QueryResult<usize> {
+    let recipients: Vec<i64> = recipients.iter().map(|id| id.0).collect();
+    diesel::sql_query(
+        "INSERT INTO notifications (user_id, kind, actor_id, conversation_id, message_id) \
+         SELECT u, 'message', $2, $3, $4 FROM unnest($1::int8[]) u \
+         WHERE u <> $2 AND NOT EXISTS ( \
+             SELECT 1 FROM user_blocks b WHERE b.blocker_id = u AND b.blocked_id = $2) \
+         ORDER BY u \
+         ON CONFLICT (user_id, conversation_id) WHERE read_at IS NULL AND kind = 'message' \
+         DO UPDATE SET count = notifications.count + 1, actor_id = EXCLUDED.actor_id, \
+             message_id = GREATEST(notifications.message_id, EXCLUDED.message_id), \
+             id = nextval('notifications_id_seq'), created_at = now()",
+    )
+    .bind::<Array<BigInt>, _>(recipients)
+    .bind::<BigInt, _>(author)
+    .bind::<BigInt, _>(conversation)
+    .bind::<BigInt, _>(message)
+    .execute(conn)
+}
+
+/// Who may start a conversation with `user` (no row: everyone).
+pub fn messages_setting(
+    conn: &mut PgConnection,
+    user: UserId,
+) -> QueryResult<super::domain::MessagesSetting> {
+    use crate::schema::message_preferences::dsl as p;
+    Ok(p::message_preferences
+        .find(user)
+        .select(p::messages)
+        .first(conn)
+        .optional()?
+        .unwrap_or(super::domain::MessagesSetting::Everyone))
+}
+
+/// The settings of many members at once (no row: everyone).
+pub fn messages_settings(
+    conn: &mut PgConnection,
+    users: &[UserId],
+) -> QueryResult<Vec<(UserId, super::domain::MessagesSetting)>> {
+    use crate::schema::message_preferences::dsl as p;
+    p::message_preferences
+        .filter(p::user_id.eq_any(users))
+        .select((p::user_id, p::messages))
+        .load(conn)
+}
+
+pub fn set_messages_setting(
+    conn: &mut PgConnection,
+    user: UserId,
+    setting: super::domain::MessagesSetting,
+) -> QueryResult<()> {
+    use crate::schema::message_preferences::dsl as p;
+    diesel::insert_into(p::message_preferences)
+        .values((p::user_id.eq(user), p::messages.eq(setting)))
+        .on_conflict(p::user_id)
+        .do_update()
+        .set((p::messages.eq(setting), p::updated_at.eq(diesel::dsl::now)))
+        .execute(conn)
+        .map(drop)
 }
 
 /// `blocker` blocks `blocked` (again is fine); the trigger takes the blocked member's

@@ -223,6 +223,7 @@ fn conversation_of(row: &MailRow) -> Option<String> {
             row.mentorship_request_id
                 .map(|id| format!("mentorship-{id}"))
         })
+        .or_else(|| row.conversation_id.map(|id| format!("conversation-{id}")))
 }
 
 /// The words of a notification no feature prepared a message for (replies, mentions, and
@@ -251,6 +252,8 @@ pub fn headline(kind: NotificationKind, actor: &str, title: &str, count: i32) ->
         K::AccountUnsuspended => "Your account's suspension was lifted".to_string(),
         K::AppealDecided => "Your appeal was decided".to_string(),
         K::Solution => format!("{actor} marked your reply as the solution to “{title}”"),
+        K::Message if count > 1 => format!("{count} new messages in “{title}”"),
+        K::Message => format!("{actor} sent you a message in “{title}”"),
     }
 }
 
@@ -283,10 +286,13 @@ fn generic_draft(row: &MailRow, base_url: &str) -> Draft {
         (Some(thread), None, _, _) => format!("{base_url}/threads/{}", thread.0),
         (_, _, Some(meetup), _) => format!("{base_url}/meetups/{meetup}"),
         (_, _, _, Some(request)) => format!("{base_url}/mentorship-requests/{request}"),
-        _ => format!("{base_url}/notifications"),
+        _ => match row.conversation_id {
+            Some(conversation) => format!("{base_url}/messages/{conversation}"),
+            None => format!("{base_url}/notifications"),
+        },
     };
     let excerpt = match row.kind {
-        NotificationKind::Reply | NotificationKind::Mention => row
+        NotificationKind::Reply | NotificationKind::Mention | NotificationKind::Message => row
             .body
             .as_deref()
             .map(|body| crate::markdown::excerpt(body, 600))

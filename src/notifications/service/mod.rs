@@ -8,7 +8,8 @@ pub mod unsubscribe;
 use diesel::prelude::*;
 
 use super::domain::{
-    self, DigestFrequency, EmailPreference, SubscriptionLevel, SubscriptionReason, TagLevel,
+    self, DigestFrequency, EmailPreference, MessagesSetting, SubscriptionLevel, SubscriptionReason,
+    TagLevel,
 };
 use super::events::{NotifyReply, NotifyThread};
 use super::model;
@@ -209,7 +210,12 @@ pub fn settings(
     user: &User,
 ) -> Result<NotificationSettingsView, ApiError> {
     let (email, digest) = model::mail_settings(conn, user.id)?;
-    Ok(NotificationSettingsView { email, digest })
+    let messages = model::messages_setting(conn, user.id)?;
+    Ok(NotificationSettingsView {
+        email,
+        digest,
+        messages,
+    })
 }
 
 /// Changes what was sent of the member's email preferences.
@@ -218,7 +224,18 @@ pub fn update_settings(
     user: &User,
     email: Option<EmailPreference>,
     digest: Option<DigestFrequency>,
+    messages: Option<MessagesSetting>,
 ) -> Result<NotificationSettingsView, ApiError> {
-    let (email, digest) = model::set_mail_settings(conn, user.id, email, digest)?;
-    Ok(NotificationSettingsView { email, digest })
+    conn.transaction(|conn| {
+        let (email, digest) = model::set_mail_settings(conn, user.id, email, digest)?;
+        if let Some(messages) = messages {
+            model::set_messages_setting(conn, user.id, messages)?;
+        }
+        let messages = model::messages_setting(conn, user.id)?;
+        Ok(NotificationSettingsView {
+            email,
+            digest,
+            messages,
+        })
+    })
 }

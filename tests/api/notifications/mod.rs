@@ -634,20 +634,20 @@ async fn the_inbox_refuses_what_it_should() {
 }
 
 /// Reads Server-Sent Events from a streaming response.
-struct EventReader {
+pub(crate) struct EventReader {
     response: reqwest::Response,
     buffer: String,
 }
 
 #[derive(Debug)]
-struct Event {
-    id: Option<i64>,
-    name: String,
-    data: Value,
+pub(crate) struct Event {
+    pub(crate) id: Option<i64>,
+    pub(crate) name: String,
+    pub(crate) data: Value,
 }
 
 impl EventReader {
-    async fn open(
+    pub(crate) async fn open(
         app_url: &str,
         client: &reqwest::Client,
         user: &TestUser,
@@ -672,7 +672,7 @@ impl EventReader {
     }
 
     /// The next event (comments skipped); `None` when the stream ended.
-    async fn next(&mut self) -> Option<Event> {
+    pub(crate) async fn next(&mut self) -> Option<Event> {
         loop {
             if let Some(end) = self.buffer.find("\n\n") {
                 let block: String = self.buffer.drain(..end + 2).collect();
@@ -701,7 +701,7 @@ impl EventReader {
     }
 
     /// Skips to the next event named `name`.
-    async fn next_named(&mut self, name: &str) -> Event {
+    pub(crate) async fn next_named(&mut self, name: &str) -> Event {
         loop {
             let event = self.next().await.expect("the stream ended early");
             if event.name == name {
@@ -712,7 +712,7 @@ impl EventReader {
 }
 
 /// A second serve process on the same database (no worker: an API node).
-async fn second_server(app: &TestApp) -> (String, tokio_util::sync::CancellationToken) {
+pub(crate) async fn second_server(app: &TestApp) -> (String, tokio_util::sync::CancellationToken) {
     let mut settings = crate::helpers::test_settings(&app.db.url);
     settings.database.migrate_on_start = false;
     settings.worker.enabled = false;

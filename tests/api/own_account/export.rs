@@ -118,6 +118,36 @@ async fn an_export_holds_everything_the_member_did_and_nothing_private_of_anyone
     ] {
         app.sql(&statement.replace("{id}", &ada.id.to_string()));
     }
+    // Her conversations: what she wrote and what was written to her, nobody else's.
+    let talk = |from: &TestUser, body: Value| {
+        let (app, token) = (&app, from.access_token.clone());
+        async move {
+            let response = app
+                .send_as(Method::POST, "/api/v1/conversations", &token, &body)
+                .await;
+            assert_eq!(response.status().as_u16(), 201);
+            json(response).await["id"].as_i64().unwrap()
+        }
+    };
+    let conversation = talk(
+        &ada,
+        json!({"to": ["grace"], "subject": "About compilers", "body": "Ada writes to Grace"}),
+    )
+    .await;
+    let answer = app
+        .send_as(
+            Method::POST,
+            &format!("/api/v1/conversations/{conversation}/messages"),
+            &grace.access_token,
+            &json!({"body": "Grace answers Ada"}),
+        )
+        .await;
+    assert_eq!(answer.status().as_u16(), 201);
+    talk(
+        &grace,
+        json!({"to": ["linus"], "subject": "Between us", "body": "GRACE AND LINUS ONLY"}),
+    )
+    .await;
     assert_problem(
         app.post_json("/api/v1/users/me/export", &json!({})).await,
         401,
@@ -190,12 +220,32 @@ async fn an_export_holds_everything_the_member_did_and_nothing_private_of_anyone
         ["A question I have not finished", "A reply in progress"]
     );
     assert_eq!(archive["reading_positions"][0]["thread_id"], kept);
+    assert_eq!(archive["account"]["messages"], "everyone");
+    assert_eq!(archive["conversations"][0]["subject"], "About compilers");
+    assert_eq!(
+        archive["conversations"][0]["participants"],
+        json!(["ada", "grace"])
+    );
+    let messages: Vec<(&str, &str)> = archive["messages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| (m["author"].as_str().unwrap(), m["body"].as_str().unwrap()))
+        .collect();
+    assert_eq!(
+        messages,
+        [
+            ("ada", "Ada writes to Grace"),
+            ("grace", "Grace answers Ada")
+        ]
+    );
     // Nothing private of anyone else.
     for private in [
         grace.email.as_str(),
         linus.email.as_str(),
         moderator.email.as_str(),
         "LINUS PRIVATE NOTE",
+        "GRACE AND LINUS ONLY",
     ] {
         assert!(!text.contains(private), "the archive holds {private}");
     }
