@@ -30,6 +30,8 @@ CREATE TABLE conversation_participants (
 CREATE INDEX conversation_participants_inbox
     ON conversation_participants (user_id, last_message_at DESC, conversation_id DESC)
     WHERE left_at IS NULL;
+-- Every conversation a member was ever in (whom they have conversed with; erasure; export).
+CREATE INDEX conversation_participants_member ON conversation_participants (user_id, conversation_id);
 
 -- The messages: Markdown as written and as rendered, like posts. A hidden message leaves the
 -- conversation for its participants (as a hidden reply leaves its thread).

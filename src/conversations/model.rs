@@ -145,7 +145,9 @@ pub fn others(
     .load(conn)
 }
 
-/// The participants of a conversation who have not left, locked against a concurrent leave.
+/// The participants of a conversation who have not left. Unlocked: a share lock here would
+/// deadlock two messages posted at once, each waiting to update the rows the other shares
+/// (one who leaves meanwhile is told of one message more).
 pub fn present(conn: &mut PgConnection, id: ConversationId) -> QueryResult<Vec<UserId>> {
     use crate::schema::conversation_participants::dsl as p;
     p::conversation_participants
@@ -153,7 +155,6 @@ pub fn present(conn: &mut PgConnection, id: ConversationId) -> QueryResult<Vec<U
         .filter(p::left_at.is_null())
         .select(p::user_id)
         .order(p::user_id)
-        .for_share()
         .load(conn)
 }
 

@@ -32,12 +32,12 @@ pub fn configure(cfg: &mut ServiceConfig) {
 #[serde(deny_unknown_fields)]
 pub struct ConversationRequest {
     /// The other members' usernames (1 to 10).
-    #[schema(min_items = 1, max_items = 10)]
+    #[schema(value_type = Vec<String>, required = true, min_items = 1, max_items = 10)]
     pub to: Option<Vec<String>>,
-    #[schema(value_type = String, required = true, min_length = 1, max_length = 200)]
+    #[schema(value_type = String, required = true, min_length = 1, max_length = 200, pattern = r"^[^\u0000-\u001F\u007F-\u009F]*[^\s\u0000-\u001F\u007F-\u009F][^\u0000-\u001F\u007F-\u009F]*$")]
     pub subject: Option<String>,
     /// The first message (Markdown).
-    #[schema(value_type = String, required = true, min_length = 1, max_length = 20000)]
+    #[schema(value_type = String, required = true, min_length = 1, max_length = 20000, pattern = r"^[^\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F-\u009F]*[^\s\u0000-\u001F\u007F-\u009F][^\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F-\u009F]*$")]
     pub body: Option<String>,
 }
 
@@ -203,7 +203,7 @@ pub async fn list_messages(
 #[serde(deny_unknown_fields)]
 pub struct MessageRequest {
     /// Markdown, rendered like posts.
-    #[schema(value_type = String, required = true, min_length = 1, max_length = 20000)]
+    #[schema(value_type = String, required = true, min_length = 1, max_length = 20000, pattern = r"^[^\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F-\u009F]*[^\s\u0000-\u001F\u007F-\u009F][^\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F-\u009F]*$")]
     pub body: Option<String>,
 }
 

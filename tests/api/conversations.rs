@@ -931,3 +931,43 @@ async fn a_new_message_reaches_a_stream_on_another_server() {
     .await;
     assert!(cleared.is_ok());
 }
+
+#[tokio::test]
+async fn messages_written_at_once_by_both_sides_all_arrive_and_count_once_each() {
+    let app = spawn_app().await;
+    let ada = app.member("ada").await;
+    let bob = app.member("bob").await;
+    let id = app.conversation(&ada, &["bob"], "Busy").await;
+    let writes = (0..20).map(|n| {
+        let (app, from) = (&app, if n % 2 == 0 { &ada } else { &bob });
+        async move {
+            app.write(from, id, &format!("At once {n}"))
+                .await
+                .status()
+                .as_u16()
+        }
+    });
+    let statuses = futures_util::future::join_all(writes).await;
+    assert!(statuses.iter().all(|s| *s == 201), "{statuses:?}");
+    assert_eq!(
+        app.count(&format!(
+            "SELECT count(*) AS n FROM messages WHERE conversation_id = {id}"
+        )),
+        21
+    );
+    // Each side's group counts exactly the other's messages.
+    let adas = app.inbox(&ada, "").await;
+    assert_eq!(adas.len(), 1);
+    assert_eq!(adas[0]["count"], 10);
+    let bobs = app.inbox(&bob, "").await;
+    assert_eq!(bobs[0]["count"], 11);
+    let last = app.count(&format!(
+        "SELECT max(id) AS n FROM messages WHERE conversation_id = {id}"
+    ));
+    assert_eq!(
+        app.count(&format!(
+            "SELECT last_message_id AS n FROM conversations WHERE id = {id}"
+        )),
+        last
+    );
+}

@@ -96,6 +96,12 @@ test('every page passes axe-core (WCAG 2.2 AA) at desktop and 390 × 844, light 
   await other.getByRole('button', { name: 'Request mentorship' }).click();
   await expect(other.getByText('Status: pending')).toBeVisible();
   const requestId = Number(/\/mentorship-requests\/(\d+)$/.exec(other.url())![1]);
+  await other.goto('/messages/new?to=journey_admin');
+  await other.getByLabel('Subject').fill('Forms review');
+  await other.getByLabel('Message', { exact: true }).fill('Could you look at *my* form?');
+  await other.getByRole('button', { name: 'Send' }).click();
+  await expect(other.getByRole('heading', { level: 1, name: 'Forms review' })).toBeVisible();
+  const conversationId = Number(/\/messages\/(\d+)$/.exec(other.url())![1]);
 
   const signedInPages = [
     '/',
@@ -125,6 +131,9 @@ test('every page passes axe-core (WCAG 2.2 AA) at desktop and 390 × 844, light 
     '/appeal/1',
     '/admin',
     '/notifications',
+    '/messages',
+    '/messages/new',
+    `/messages/${conversationId}`,
   ];
   const anonymousPages = ['/', '/login', '/register', '/reset-password', '/reset-password?token=x', '/verify-email?token=x', '/undo-email-change?token=x', '/mentorship-check-in?answer=done&token=x', '/auth/callback?error=account_exists', '/no-such-page'];
   const anonymous = await (await browser.newContext()).newPage();

@@ -334,8 +334,8 @@ test('email settings: a member chooses mail at once, a reply is mailed, and its 
   await expect(page.getByLabel('A digest of the threads and tags I watch')).toHaveValue('weekly');
   await page.getByLabel('Email me at once').check();
   await page.getByLabel('A digest of the threads and tags I watch').selectOption('daily');
-  await page.getByRole('button', { name: 'Save the email settings' }).click();
-  await expect(page.getByText('Your email settings were saved.')).toBeVisible();
+  await page.getByRole('button', { name: 'Save the settings' }).click();
+  await expect(page.getByText('Your settings were saved.')).toBeVisible();
   await screenshot(page, 'email-settings');
   await page.reload();
   await expect(page.getByLabel('Email me at once')).toBeChecked();

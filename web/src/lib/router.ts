@@ -36,6 +36,9 @@ export const { route, isActive, navigate: go } = createRouter({
   '/admin': () => import('../pages/moderation/Admin.svelte'),
 
   '/notifications': () => import('../pages/notifications/Notifications.svelte'),
+  '/messages': () => import('../pages/messages/Inbox.svelte'),
+  '/messages/new': () => import('../pages/messages/NewConversation.svelte'),
+  '/messages/:id': () => import('../pages/messages/Conversation.svelte'),
   '/settings/notifications': () => import('../pages/notifications/NotificationSettings.svelte'),
   '/unsubscribe': () => import('../pages/notifications/Unsubscribe.svelte'),
 

@@ -428,6 +428,123 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/conversations": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The caller's conversations, newest activity first, each with its unread count. */
+        get: operations["list_conversations"];
+        put?: never;
+        /**
+         * Starts a conversation with 1 to 10 other members. A member who blocked the caller, or who
+         *     takes messages only from connections (or from nobody), refuses it: `403 cannot_message`,
+         *     the same answer for every reason.
+         */
+        post: operations["start_conversation"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/conversations/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One of the caller's conversations (`404` for anyone not in it, staff included). */
+        get: operations["get_conversation"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/conversations/{id}/leave": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * The caller leaves the conversation: it leaves their inbox, and the others go on without
+         *     them.
+         */
+        post: operations["leave_conversation"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/conversations/{id}/messages": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The conversation's messages: the newest page first, oldest first within a page, its
+         *     `next_cursor` leading to older ones; or, with `after`, what came after a message.
+         */
+        get: operations["list_messages"];
+        put?: never;
+        /** Writes in a conversation the caller is in; the others are told (`kind: "message"`). */
+        post: operations["post_message"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/conversations/{id}/read": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** The caller read the conversation up to its newest message; its notifications are read. */
+        post: operations["read_conversation"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/conversations/{id}/report": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * A participant reports a message of a private conversation. Staff see that message with the
+         *     report, and only it: never the conversation.
+         */
+        post: operations["report_conversation"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/drafts": {
         parameters: {
             query?: never;
@@ -2449,6 +2566,36 @@ export interface components {
             moderator: string;
         };
         /**
+         * Format: int64
+         * @description A private conversation's id.
+         */
+        ConversationId: number;
+        ConversationRequest: {
+            /** @description The first message (Markdown). */
+            body: string;
+            subject: string;
+            /** @description The other members' usernames (1 to 10). */
+            to?: string[] | null;
+        };
+        /** @description A conversation as the caller sees it (their inbox entry, and the conversation's page). */
+        ConversationView: {
+            /** Format: date-time */
+            created_at: string;
+            id: components["schemas"]["ConversationId"];
+            /** Format: date-time */
+            last_message_at: string;
+            /** @description Opened by an accepted mentorship request. */
+            mentorship: boolean;
+            /** @description Everyone in it now, the caller included, in the order they joined. */
+            participants: components["schemas"]["MemberSummary"][];
+            subject: string;
+            /**
+             * Format: int64
+             * @description Messages of the others the caller has not read.
+             */
+            unread: number;
+        };
+        /**
          * @description An ISO 3166-1 alpha-2 country code such as `DE`.
          * @enum {string}
          */
@@ -2674,7 +2821,7 @@ export interface components {
          * @description What a moderation log entry records.
          * @enum {string}
          */
-        LogAction: "hide" | "auto_hide" | "restore" | "lock" | "unlock" | "pin" | "unpin" | "resolve_report" | "dismiss_report" | "suspend" | "unsuspend" | "set_role" | "delete_account" | "hide_member_content" | "restore_member_content" | "appeal_upheld" | "appeal_overturned" | "set_trust_level" | "mark_solution" | "unmark_solution";
+        LogAction: "hide" | "auto_hide" | "restore" | "lock" | "unlock" | "pin" | "unpin" | "resolve_report" | "dismiss_report" | "suspend" | "unsuspend" | "set_role" | "delete_account" | "hide_member_content" | "restore_member_content" | "appeal_upheld" | "appeal_overturned" | "set_trust_level" | "mark_solution" | "unmark_solution" | "view_message";
         LogEntryView: {
             action: components["schemas"]["LogAction"];
             /**
@@ -2707,7 +2854,7 @@ export interface components {
          * @description What a moderation log entry is about.
          * @enum {string}
          */
-        LogTargetType: "thread" | "reply" | "meetup" | "user" | "report" | "appeal";
+        LogTargetType: "thread" | "reply" | "meetup" | "user" | "report" | "appeal" | "message";
         /** @description What `POST /auth/login` (and every other sign-in) answers: the session, or the second step. */
         LoginAnswer: components["schemas"]["TokenPair"] | components["schemas"]["MfaRequired"];
         LoginRequest: {
@@ -2927,6 +3074,44 @@ export interface components {
          * @description A mentorship request's id.
          */
         MentorshipRequestId: number;
+        /**
+         * Format: int64
+         * @description A message's id (in a private conversation).
+         */
+        MessageId: number;
+        MessageReportRequest: {
+            /** @description What the moderators should know (plain text). */
+            details?: string | null;
+            /**
+             * Format: int64
+             * @description The message reported; the newest message of someone else when absent.
+             */
+            message_id?: number | null;
+            reason: components["schemas"]["ReportReason"];
+        };
+        MessageRequest: {
+            /** @description Markdown, rendered like posts. */
+            body: string;
+        };
+        /** @description One message. */
+        MessageView: {
+            author: components["schemas"]["MemberSummary"];
+            /** @description Markdown as written. */
+            body: string;
+            /** @description Rendered and sanitised, as posts are. */
+            body_html: string;
+            conversation_id: components["schemas"]["ConversationId"];
+            /** Format: date-time */
+            created_at: string;
+            /** @description Hidden by a moderator (only staff looking at a report see such a message). */
+            hidden: boolean;
+            id: components["schemas"]["MessageId"];
+        };
+        /**
+         * @description Who may start a private conversation with the member.
+         * @enum {string}
+         */
+        MessagesSetting: "everyone" | "connections" | "nobody";
         MfaLoginRequest: {
             /** @description The 6 digits the authenticator shows; or instead, */
             code?: string | null;
@@ -2975,18 +3160,22 @@ export interface components {
          *     with the features that produce them).
          * @enum {string}
          */
-        NotificationKind: "reply" | "watched_reply" | "mention" | "new_thread_in_tag" | "mentorship_request" | "mentorship_accepted" | "mentorship_declined" | "mentorship_withdrawn" | "mentorship_completed" | "mentorship_expired" | "meetup_changed" | "meetup_cancelled" | "meetup_seat" | "meetup_reminder" | "content_hidden" | "content_restored" | "account_suspended" | "account_unsuspended" | "appeal_decided" | "solution";
+        NotificationKind: "reply" | "watched_reply" | "mention" | "new_thread_in_tag" | "mentorship_request" | "mentorship_accepted" | "mentorship_declined" | "mentorship_withdrawn" | "mentorship_completed" | "mentorship_expired" | "meetup_changed" | "meetup_cancelled" | "meetup_seat" | "meetup_reminder" | "content_hidden" | "content_restored" | "account_suspended" | "account_unsuspended" | "appeal_decided" | "solution" | "message";
         NotificationSettingsRequest: {
             digest?: null | components["schemas"]["DigestFrequency"];
             email?: null | components["schemas"]["EmailPreference"];
+            messages?: null | components["schemas"]["MessagesSetting"];
         };
         /** @description A member's email preferences. */
         NotificationSettingsView: {
             digest: components["schemas"]["DigestFrequency"];
             email: components["schemas"]["EmailPreference"];
+            /** @description Who may start a private conversation with the member. */
+            messages: components["schemas"]["MessagesSetting"];
         };
         NotificationView: {
             actor?: null | components["schemas"]["MemberSummary"];
+            conversation_id?: null | components["schemas"]["ConversationId"];
             /**
              * Format: int32
              * @description How many events this notification stands for ("4 new replies in …").
@@ -3001,11 +3190,12 @@ export interface components {
             kind: components["schemas"]["NotificationKind"];
             meetup_id?: null | components["schemas"]["MeetupId"];
             mentorship_request_id?: null | components["schemas"]["MentorshipRequestId"];
+            message_id?: null | components["schemas"]["MessageId"];
             /** Format: date-time */
             read_at?: string | null;
             reply_id?: null | components["schemas"]["ReplyId"];
             thread_id?: null | components["schemas"]["ThreadId"];
-            /** @description The thread's or meetup's title. */
+            /** @description The thread's or meetup's title, or the conversation's subject. */
             title?: string | null;
         };
         Page_AppealView: {
@@ -3035,6 +3225,27 @@ export interface components {
                 status: components["schemas"]["AppealStatus"];
                 /** @description What the member wrote. */
                 text: string;
+            }[];
+            /** @description Pass as `cursor` for the next page; `null` on the last page. */
+            next_cursor?: string | null;
+        };
+        Page_ConversationView: {
+            items: {
+                /** Format: date-time */
+                created_at: string;
+                id: components["schemas"]["ConversationId"];
+                /** Format: date-time */
+                last_message_at: string;
+                /** @description Opened by an accepted mentorship request. */
+                mentorship: boolean;
+                /** @description Everyone in it now, the caller included, in the order they joined. */
+                participants: components["schemas"]["MemberSummary"][];
+                subject: string;
+                /**
+                 * Format: int64
+                 * @description Messages of the others the caller has not read.
+                 */
+                unread: number;
             }[];
             /** @description Pass as `cursor` for the next page; `null` on the last page. */
             next_cursor?: string | null;
@@ -3130,9 +3341,27 @@ export interface components {
             /** @description Pass as `cursor` for the next page; `null` on the last page. */
             next_cursor?: string | null;
         };
+        Page_MessageView: {
+            items: {
+                author: components["schemas"]["MemberSummary"];
+                /** @description Markdown as written. */
+                body: string;
+                /** @description Rendered and sanitised, as posts are. */
+                body_html: string;
+                conversation_id: components["schemas"]["ConversationId"];
+                /** Format: date-time */
+                created_at: string;
+                /** @description Hidden by a moderator (only staff looking at a report see such a message). */
+                hidden: boolean;
+                id: components["schemas"]["MessageId"];
+            }[];
+            /** @description Pass as `cursor` for the next page; `null` on the last page. */
+            next_cursor?: string | null;
+        };
         Page_NotificationView: {
             items: {
                 actor?: null | components["schemas"]["MemberSummary"];
+                conversation_id?: null | components["schemas"]["ConversationId"];
                 /**
                  * Format: int32
                  * @description How many events this notification stands for ("4 new replies in …").
@@ -3147,11 +3376,12 @@ export interface components {
                 kind: components["schemas"]["NotificationKind"];
                 meetup_id?: null | components["schemas"]["MeetupId"];
                 mentorship_request_id?: null | components["schemas"]["MentorshipRequestId"];
+                message_id?: null | components["schemas"]["MessageId"];
                 /** Format: date-time */
                 read_at?: string | null;
                 reply_id?: null | components["schemas"]["ReplyId"];
                 thread_id?: null | components["schemas"]["ThreadId"];
-                /** @description The thread's or meetup's title. */
+                /** @description The thread's or meetup's title, or the conversation's subject. */
                 title?: string | null;
             }[];
             /** @description Pass as `cursor` for the next page; `null` on the last page. */
@@ -3218,6 +3448,7 @@ export interface components {
                 answered_at?: string | null;
                 /** Format: date-time */
                 completed_at?: string | null;
+                conversation_id?: null | components["schemas"]["ConversationId"];
                 /** Format: date-time */
                 created_at: string;
                 goals: string;
@@ -3547,6 +3778,7 @@ export interface components {
             answered_at?: string | null;
             /** Format: date-time */
             completed_at?: string | null;
+            conversation_id?: null | components["schemas"]["ConversationId"];
             /** Format: date-time */
             created_at: string;
             goals: string;
@@ -3751,7 +3983,7 @@ export interface components {
          * @description What a report points at.
          * @enum {string}
          */
-        TargetType: "thread" | "reply" | "user" | "meetup";
+        TargetType: "thread" | "reply" | "user" | "meetup" | "message";
         /**
          * Format: int64
          * @description A thread's id.
@@ -5787,6 +6019,598 @@ export interface operations {
             };
             /** @description Unknown, rotated or revoked URL */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database cannot be reached (`database_unavailable`); nothing was changed unless the problem says so; try again after `Retry-After` seconds */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    list_conversations: {
+        parameters: {
+            query?: {
+                limit?: number;
+                /** @description `next_cursor` of the previous page. */
+                cursor?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of conversations */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Page_ConversationView"];
+                };
+            };
+            /** @description A query parameter is not of its type (`invalid_query`), or the cursor is not one this listing gave (`invalid_cursor`) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing or invalid token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid `limit` */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database cannot be reached (`database_unavailable`); nothing was changed unless the problem says so; try again after `Retry-After` seconds */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    start_conversation: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ConversationRequest"];
+            };
+        };
+        responses: {
+            /** @description The new conversation */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ConversationView"];
+                };
+            };
+            /** @description The body is not valid JSON (`malformed_json`) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing or invalid token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unverified email, suspended, a `new` account's limits, or `cannot_message` */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is larger than `server.json_limit` (`payload_too_large`) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is not `application/json` (`unsupported_media_type`) */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid fields, or an unknown username in `to` */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Posting limit reached (`rate_limited`), or a `new` account's conversations a day (`new_account_daily_limit`, with `Retry-After`) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database cannot be reached (`database_unavailable`); nothing was changed unless the problem says so; try again after `Retry-After` seconds */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    get_conversation: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Conversation id */
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The conversation */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ConversationView"];
+                };
+            };
+            /** @description Missing or invalid token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such conversation, or the caller is not in it */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database cannot be reached (`database_unavailable`); nothing was changed unless the problem says so; try again after `Retry-After` seconds */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    leave_conversation: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Conversation id */
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Left */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Missing or invalid token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such conversation, or the caller is not in it */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database cannot be reached (`database_unavailable`); nothing was changed unless the problem says so; try again after `Retry-After` seconds */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    list_messages: {
+        parameters: {
+            query?: {
+                limit?: number;
+                /** @description `next_cursor` of the previous page: older messages. */
+                cursor?: string;
+                /** @description Only messages after this id, oldest first (what arrived since); no cursor with it. */
+                after?: number;
+            };
+            header?: never;
+            path: {
+                /** @description Conversation id */
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of messages */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Page_MessageView"];
+                };
+            };
+            /** @description A query parameter is not of its type (`invalid_query`), or the cursor is not one this listing gave (`invalid_cursor`) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing or invalid token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such conversation, or the caller is not in it */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid `limit`, or `after` with `cursor` */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database cannot be reached (`database_unavailable`); nothing was changed unless the problem says so; try again after `Retry-After` seconds */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    post_message: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Conversation id */
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["MessageRequest"];
+            };
+        };
+        responses: {
+            /** @description The new message */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MessageView"];
+                };
+            };
+            /** @description The body is not valid JSON (`malformed_json`) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing or invalid token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unverified email, suspended, a `new` account's limits, or `cannot_message` (nobody in it takes messages from the caller) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such conversation, or the caller is not in it */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is larger than `server.json_limit` (`payload_too_large`) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is not `application/json` (`unsupported_media_type`) */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body has the wrong shape or invalid fields (`validation_failed`, each field named in `errors`) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Posting limit reached (`rate_limited`) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database cannot be reached (`database_unavailable`); nothing was changed unless the problem says so; try again after `Retry-After` seconds */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    read_conversation: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Conversation id */
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Read */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Missing or invalid token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such conversation, or the caller is not in it */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database cannot be reached (`database_unavailable`); nothing was changed unless the problem says so; try again after `Retry-After` seconds */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    report_conversation: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Conversation id */
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["MessageReportRequest"];
+            };
+        };
+        responses: {
+            /** @description The report */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ReportView"];
+                };
+            };
+            /** @description The body is not valid JSON (`malformed_json`) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing or invalid token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unverified email or suspended */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such conversation, or the caller is not in it */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller has an open report on this message (`report_exists`) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is larger than `server.json_limit` (`payload_too_large`) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is not `application/json` (`unsupported_media_type`) */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid fields, or `message_id` not of this conversation */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -8558,7 +9382,7 @@ export interface operations {
                 /** @description Only reports for this reason. */
                 reason?: "spam" | "abuse" | "off_topic" | "other";
                 /** @description Only reports on this kind of target. */
-                target_type?: "thread" | "reply" | "user" | "meetup";
+                target_type?: "thread" | "reply" | "user" | "meetup" | "message";
                 /** @description Only targets with at least this many open reports. */
                 min_reporters?: number;
                 /** @description Only reports filed after this time. */
