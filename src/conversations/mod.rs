@@ -11,7 +11,10 @@
 //! - **Inbox.** Each participant's row carries the conversation's last activity, so the
 //!   inbox is one range of `conversation_participants_inbox`; unread counts are the others'
 //!   messages after the member's reading position.
-//! - **Notifications.** A message tells the others with a `message` notification that groups
+//! - **Writing** is one statement: the message if the author is in the conversation and
+//!   someone in it takes it (`model::post`; the rule's SQL twin), the conversation's and each
+//!   member's last activity, the author's reading position, and a job with the message's id.
+//! - **Notifications.** That job tells the others with a `message` notification that groups
 //!   per conversation until read (as replies per thread), mails as their settings say, and
 //!   reaches open pages over the notification stream.
 
@@ -26,7 +29,7 @@ use utoipa::OpenApi;
 
 use crate::feature::Feature;
 
-pub const FEATURE: Feature = Feature::api(Doc::openapi, routes::configure, no_jobs);
+pub const FEATURE: Feature = Feature::api(Doc::openapi, routes::configure, jobs);
 
 #[derive(OpenApi)]
 #[openapi(tags((
@@ -35,6 +38,11 @@ pub const FEATURE: Feature = Feature::api(Doc::openapi, routes::configure, no_jo
 )))]
 struct Doc;
 
-fn no_jobs(_: &crate::config::Settings, _: &mut crate::jobs::JobRegistry) -> anyhow::Result<()> {
+/// A message's readers are told by a job, never in the request.
+fn jobs(
+    _: &crate::config::Settings,
+    registry: &mut crate::jobs::JobRegistry,
+) -> anyhow::Result<()> {
+    registry.add::<service::NotifyMessage>(());
     Ok(())
 }

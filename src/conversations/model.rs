@@ -7,6 +7,17 @@ use diesel::sql_types::{Array, BigInt, Bool, Nullable, Text, Timestamptz};
 use crate::ids::{ConversationId, MessageId, UserId};
 use crate::notifications::MessagesSetting;
 
+/// A conversation as its inbox entry shows it, for one member, with its present
+/// participants (a JSON array of `{username, display_name, avatar_url}`, in the order they
+/// joined).
+#[derive(Debug, Clone, QueryableByName)]
+pub struct InboxRow {
+    #[diesel(embed)]
+    pub conversation: ConversationRow,
+    #[diesel(sql_type = diesel::sql_types::Json)]
+    pub participants: serde_json::Value,
+}
+
 /// A conversation as its inbox entry shows it, for one member.
 #[derive(Debug, Clone, QueryableByName)]
 pub struct ConversationRow {
@@ -32,27 +43,40 @@ const CONVERSATION_COLUMNS: &str = "c.id, c.subject, c.last_message_at, c.create
      (SELECT count(*) FROM messages m WHERE m.conversation_id = c.id \
         AND m.id > p.last_read_message_id AND m.author_id <> p.user_id AND NOT m.hidden) AS unread";
 
-/// A page of `member`'s conversations, newest activity first, after `after` (the sort key of
-/// the last one served): one range of the inbox index.
+/// A page of `member`'s conversations with their participants, newest activity first, after
+/// `after` (the sort key of the last one served), in one statement: one range of the inbox
+/// index, the page's participants read per conversation by primary key. The first page and
+/// the later ones are two texts and the limit is written in, so each is a prepared statement
+/// with a plan of its own (a bound limit, or `$2 IS NULL OR …`, would make PostgreSQL plan
+/// it anew each time, see `sql::literal_limit`).
 pub fn inbox(
     conn: &mut PgConnection,
     member: UserId,
     after: Option<(DateTime<Utc>, ConversationId)>,
     limit: i64,
-) -> QueryResult<Vec<ConversationRow>> {
+) -> QueryResult<Vec<InboxRow>> {
+    let limit = u32::try_from(limit).unwrap_or(0);
+    let range = if after.is_some() {
+        "AND (p.last_message_at, p.conversation_id) < ($2, $3)"
+    } else {
+        "AND $2::timestamptz IS NULL AND $3::int8 IS NULL"
+    };
     let (at, id) = after.map_or((None, None), |(at, id)| (Some(at), Some(id)));
-    diesel::sql_query(format!(
-        "SELECT {CONVERSATION_COLUMNS} \
+    let statement = diesel::sql_query(format!(
+        "SELECT {CONVERSATION_COLUMNS}, \
+            (SELECT json_agg(json_build_object('username', u.username, \
+                    'display_name', u.display_name, 'avatar_url', u.avatar_url) \
+                    ORDER BY o.joined_at, o.user_id) \
+             FROM conversation_participants o JOIN users u ON u.id = o.user_id \
+             WHERE o.conversation_id = c.id AND o.left_at IS NULL) AS participants \
          FROM conversation_participants p JOIN conversations c ON c.id = p.conversation_id \
-         WHERE p.user_id = $1 AND p.left_at IS NULL \
-           AND ($2::timestamptz IS NULL OR (p.last_message_at, p.conversation_id) < ($2, $3)) \
-         ORDER BY p.last_message_at DESC, p.conversation_id DESC LIMIT $4"
+         WHERE p.user_id = $1 AND p.left_at IS NULL {range} \
+         ORDER BY p.last_message_at DESC, p.conversation_id DESC LIMIT {limit}"
     ))
     .bind::<BigInt, _>(member)
     .bind::<Nullable<Timestamptz>, _>(at)
-    .bind::<Nullable<BigInt>, _>(id)
-    .bind::<BigInt, _>(limit)
-    .load(conn)
+    .bind::<Nullable<BigInt>, _>(id);
+    crate::sql::prepared(statement).load(conn)
 }
 
 /// The conversation as `member`, a present participant, sees it; `None` for anyone else.
@@ -145,19 +169,6 @@ pub fn others(
     .load(conn)
 }
 
-/// The participants of a conversation who have not left. Unlocked: a share lock here would
-/// deadlock two messages posted at once, each waiting to update the rows the other shares
-/// (one who leaves meanwhile is told of one message more).
-pub fn present(conn: &mut PgConnection, id: ConversationId) -> QueryResult<Vec<UserId>> {
-    use crate::schema::conversation_participants::dsl as p;
-    p::conversation_participants
-        .filter(p::conversation_id.eq(id))
-        .filter(p::left_at.is_null())
-        .select(p::user_id)
-        .order(p::user_id)
-        .load(conn)
-}
-
 /// A new conversation by `author`; with a mentorship pair, the pair's conversation (made
 /// once: the second ask finds the first). Whether it was made now.
 pub fn insert(
@@ -228,20 +239,62 @@ pub struct MessageRow {
 const MESSAGE_COLUMNS: &str = "m.id, m.conversation_id, m.author_id, u.username, \
      u.display_name, u.avatar_url, m.body, m.body_html, m.hidden, m.created_at";
 
-/// Writes a message, in one statement: the message, the conversation's newest message, each
-/// present participant's place in their inbox, and the author's reading position (they read
-/// what they wrote).
+/// Who may write in a conversation going on, as SQL (`$1` the conversation, `$2` the author,
+/// `$5` whether the author is staff): someone else present in it takes messages from them —
+/// has not blocked them, and (unless staff write) does not take messages from nobody. It is
+/// `rules::may_write_in` (members of a conversation are connected to each other), written
+/// into the statement so that a message is one round trip; the refusal's reason is told by
+/// the rule (`service::post`), and the API tests hold the two to the same answers.
+const SOMEONE_TAKES_IT: &str = "EXISTS (SELECT 1 FROM conversation_participants o \
+     LEFT JOIN message_preferences mp ON mp.user_id = o.user_id \
+     WHERE o.conversation_id = $1 AND o.user_id <> $2 AND o.left_at IS NULL \
+       AND NOT EXISTS (SELECT 1 FROM user_blocks b WHERE b.blocker_id = o.user_id AND b.blocked_id = $2) \
+       AND ($5 OR mp.messages IS DISTINCT FROM 'nobody'))";
+
+/// How a message is written: by whom (and whether staff), and whether the others are told
+/// now (a mentorship's opening message tells nobody: the request did).
+#[derive(Debug, Clone, Copy)]
+pub struct Writer {
+    pub author: UserId,
+    pub staff: bool,
+    /// Check that someone takes it (a conversation going on) and tell them.
+    pub as_member: bool,
+}
+
+/// Writes a message, in one statement (so, atomically, with no transaction around it): the
+/// message, if the author is still in the conversation (and, `as_member`, someone in it takes
+/// messages from them); the conversation's newest message; each present participant's place
+/// in their inbox; the author's reading position (they read what they wrote); and, `as_member`,
+/// the others' notifications (`notifications::model::tell_message_sql`). `None` when nothing
+/// was written.
 pub fn post(
     conn: &mut PgConnection,
     id: ConversationId,
-    author: UserId,
-    body: &str,
-    body_html: &str,
-) -> QueryResult<MessageRow> {
-    diesel::sql_query(format!(
+    writer: Writer,
+    (body, body_html): (&str, &str),
+) -> QueryResult<Option<MessageRow>> {
+    let tell = writer.as_member;
+    let (kinds, payloads, id_keys) = crate::jobs::new_row_binds(&[super::service::notify_job()]);
+    // The others are told by a job (as a reply's readers are), enqueued with the message.
+    let told = if tell {
+        format!(
+            ", queued AS ( \
+                 INSERT INTO jobs (kind, payload, max_attempts, run_at) \
+                 SELECT job.kind, jsonb_set(job.payload, ARRAY[job.id_at], to_jsonb(m.id)), {}, now() \
+                   FROM m, unnest($7::text[], $8::jsonb[], $9::text[]) AS job(kind, payload, id_at) \
+             )",
+            crate::jobs::DEFAULT_MAX_ATTEMPTS
+        )
+    } else {
+        String::new()
+    };
+    let statement = diesel::sql_query(format!(
         "WITH m AS ( \
              INSERT INTO messages (conversation_id, author_id, body, body_html) \
-             VALUES ($1, $2, $3, $4) RETURNING * \
+             SELECT $1, $2, $3, $4 FROM conversation_participants a \
+             WHERE a.conversation_id = $1 AND a.user_id = $2 AND a.left_at IS NULL \
+               AND (NOT $6 OR {SOMEONE_TAKES_IT}) \
+             RETURNING * \
          ), c AS ( \
              UPDATE conversations c SET last_message_id = m.id, last_message_at = m.created_at \
              FROM m WHERE c.id = m.conversation_id RETURNING c.id \
@@ -251,14 +304,39 @@ pub fn post(
                                              ELSE p.last_read_message_id END \
              FROM m WHERE p.conversation_id = m.conversation_id AND p.left_at IS NULL \
              RETURNING p.user_id \
-         ) \
+         ){told} \
          SELECT {MESSAGE_COLUMNS} FROM m JOIN users u ON u.id = m.author_id"
     ))
     .bind::<BigInt, _>(id)
-    .bind::<BigInt, _>(author)
+    .bind::<BigInt, _>(writer.author)
     .bind::<Text, _>(body)
     .bind::<Text, _>(body_html)
-    .get_result(conn)
+    .bind::<Bool, _>(writer.staff)
+    .bind::<Bool, _>(writer.as_member)
+    .bind::<Array<Text>, _>(kinds)
+    .bind::<Array<diesel::sql_types::Jsonb>, _>(payloads)
+    .bind::<Array<Text>, _>(id_keys);
+    crate::sql::prepared(statement).get_result(conn).optional()
+}
+
+/// The other present members of a conversation, with what decides whether they take a
+/// message from `sender` (a conversation's members are connected to each other); whether the
+/// sender is present in it comes first, as a row of their own (`user_id = sender`).
+pub fn present_facts(
+    conn: &mut PgConnection,
+    id: ConversationId,
+    sender: UserId,
+) -> QueryResult<Vec<OtherRow>> {
+    let statement = diesel::sql_query(
+        "SELECT p.user_id, COALESCE(mp.messages, 'everyone') AS messages, \
+            EXISTS (SELECT 1 FROM user_blocks b WHERE b.blocker_id = p.user_id AND b.blocked_id = $2) \
+              AS blocked_sender, true AS connected \
+         FROM conversation_participants p LEFT JOIN message_preferences mp ON mp.user_id = p.user_id \
+         WHERE p.conversation_id = $1 AND p.left_at IS NULL",
+    )
+    .bind::<BigInt, _>(id)
+    .bind::<BigInt, _>(sender);
+    crate::sql::prepared(statement).load(conn)
 }
 
 /// Which messages of a conversation a page holds.

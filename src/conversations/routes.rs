@@ -217,6 +217,7 @@ pub struct MessageRequest {
         (status = 201, description = "The new message", body = MessageView),
         (status = 403, description = "Unverified email, suspended, a `new` account's limits, or `cannot_message` (nobody in it takes messages from the caller)"),
         (status = 404, description = "No such conversation, or the caller is not in it"),
+        (status = 409, description = "The conversation changed while the message was sent (`conversation_changed`): send it again"),
         (status = 429, description = "Posting limit reached (`rate_limited`)"),
     )
 )]

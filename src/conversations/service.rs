@@ -20,6 +20,35 @@ use crate::pagination::{self, Page};
 use crate::rate_limit::PostingLimits;
 use crate::trust::{self, rules::PostKind};
 
+/// The job that tells a message's readers (`notifications::model::fan_out_message`).
+pub const NOTIFY_MESSAGE_JOB: &str = "conversations.notify_message";
+
+#[derive(Debug, serde::Serialize, serde::Deserialize)]
+pub struct NotifyMessage {
+    pub message_id: MessageId,
+}
+
+impl crate::jobs::ConnTask for NotifyMessage {
+    const KIND: &'static str = NOTIFY_MESSAGE_JOB;
+    type Needs = ();
+
+    fn run(self, conn: &mut PgConnection, _: &()) -> anyhow::Result<()> {
+        notifications::model::fan_out_message(conn, self.message_id)?;
+        Ok(())
+    }
+}
+
+/// The job [`model::post`] enqueues with a message, its id written in by the statement.
+pub fn notify_job() -> crate::jobs::JobForNewRow {
+    crate::jobs::JobForNewRow {
+        spec: crate::jobs::JobSpec {
+            kind: NOTIFY_MESSAGE_JOB,
+            payload: serde_json::json!({ "message_id": 0 }),
+        },
+        id_at: "message_id",
+    }
+}
+
 pub const INBOX_LISTING: &str = "conversations";
 pub const MESSAGES_LISTING: &str = "conversation-messages";
 
@@ -99,8 +128,14 @@ pub fn start(
         let mut members = others.clone();
         members.push(author.id);
         model::join(conn, id, &members)?;
-        let message = model::post(conn, id, author.id, &input.body, &rendered.html)?;
-        notifications::model::tell_message(conn, &others, author.id, id, message.id)?;
+        let writer = model::Writer {
+            author: author.id,
+            staff: author.is_staff(),
+            as_member: true,
+        };
+        // Someone named blocked the author since the check: nothing is kept.
+        model::post(conn, id, writer, (&input.body, &rendered.html))?
+            .ok_or_else(rules::cannot_message)?;
         view_of(conn, id, author.id)
     })
 }
@@ -136,17 +171,15 @@ pub fn inbox(
         pagination::decode_optional(INBOX_LISTING, cursor)?;
     let rows = model::inbox(conn, member.id, after, limit + 1)?;
     let (rows, next_cursor) = pagination::split_page(rows, limit, |row| {
-        pagination::encode(INBOX_LISTING, &(row.last_message_at, row.id))
+        let entry = &row.conversation;
+        pagination::encode(INBOX_LISTING, &(entry.last_message_at, entry.id))
     });
-    let ids: Vec<ConversationId> = rows.iter().map(|row| row.id).collect();
-    let people = model::participants(conn, &ids)?;
-    Ok(Page {
-        items: rows
-            .into_iter()
-            .map(|row| ConversationView::new(row, &people))
-            .collect(),
-        next_cursor,
-    })
+    let items = rows
+        .into_iter()
+        .map(ConversationView::listed)
+        .collect::<Result<_, _>>()
+        .map_err(anyhow::Error::from)?;
+    Ok(Page { items, next_cursor })
 }
 
 /// Which page of messages is asked for.
@@ -206,21 +239,43 @@ pub fn post(
     let rendered = render(body);
     trust::service::check_post(conn, author, None, rendered.embeds, writing.trust)?;
     writing.limits.replies.check_on(conn, &author.id)?;
-    conn.transaction(|conn| {
-        let present = model::present(conn, id)?;
-        if !present.contains(&author.id) {
-            return Err(ApiError::NotFound);
-        }
-        let others: Vec<UserId> = present.into_iter().filter(|u| *u != author.id).collect();
-        let facts = model::others(conn, author.id, &others)?;
-        let facts: Vec<Recipient> = facts.iter().map(recipient).collect();
-        if !rules::may_write_in(author.is_staff(), &facts) {
-            return Err(rules::cannot_message());
-        }
-        let message = model::post(conn, id, author.id, body, &rendered.html)?;
-        notifications::model::tell_message(conn, &others, author.id, id, message.id)?;
-        Ok(MessageView::new(message))
-    })
+    // One statement writes the message with everything it changes, if the author is in the
+    // conversation and someone in it takes it; when it wrote nothing, the rule says why.
+    let writer = model::Writer {
+        author: author.id,
+        staff: author.is_staff(),
+        as_member: true,
+    };
+    match model::post(conn, id, writer, (body, &rendered.html))? {
+        Some(message) => Ok(MessageView::new(message)),
+        None => Err(refusal(conn, id, author)),
+    }
+}
+
+/// Why a message was not written, as things stand now: the author is not in the conversation
+/// (`404`), or nobody in it takes messages from them (`403 cannot_message`).
+fn refusal(conn: &mut PgConnection, id: ConversationId, author: &User) -> ApiError {
+    let present = match model::present_facts(conn, id, author.id) {
+        Ok(present) => present,
+        Err(error) => return error.into(),
+    };
+    if !present.iter().any(|row| row.user_id == author.id) {
+        return ApiError::NotFound;
+    }
+    let others: Vec<Recipient> = present
+        .iter()
+        .filter(|row| row.user_id != author.id)
+        .map(recipient)
+        .collect();
+    if rules::may_write_in(author.is_staff(), &others) {
+        // Someone left or unblocked in between: the member may simply send it again.
+        ApiError::conflict(
+            "conversation_changed",
+            "The conversation changed while your message was sent; send it again.",
+        )
+    } else {
+        rules::cannot_message()
+    }
 }
 
 /// The caller read the conversation: their position moves to its newest message and its
@@ -271,7 +326,12 @@ pub fn open_for_mentorship(
     let body = domain::mentorship_opening(message, goals);
     let body: String = body.chars().take(domain::MAX_BODY).collect();
     let html = render(&body).html;
-    model::post(conn, id, mentee, &body, &html)?;
+    let writer = model::Writer {
+        author: mentee,
+        staff: false,
+        as_member: false,
+    };
+    model::post(conn, id, writer, (&body, &html))?;
     // The mentor accepted having read it (the request told them): it is not news to them,
     // and the mentee hears of the acceptance itself.
     model::mark_read(conn, id, mentor.id)?;

@@ -4,7 +4,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use super::model::{ConversationRow, MessageRow, ParticipantRow};
+use super::model::{ConversationRow, InboxRow, MessageRow, ParticipantRow};
 use crate::accounts::views::MemberSummary;
 use crate::ids::{ConversationId, MessageId};
 
@@ -24,19 +24,34 @@ pub struct ConversationView {
 }
 
 impl ConversationView {
+    /// The conversation with the participants read on their own.
     pub fn new(row: ConversationRow, participants: &[ParticipantRow]) -> Self {
+        let people = participants
+            .iter()
+            .filter(|p| p.conversation_id == row.id)
+            .map(|p| MemberSummary {
+                username: p.username.clone(),
+                display_name: p.display_name.clone(),
+                avatar_url: p.avatar_url.clone(),
+            })
+            .collect();
+        Self::with(row, people)
+    }
+
+    /// An inbox entry, its participants read with it.
+    pub fn listed(row: InboxRow) -> Result<Self, serde_json::Error> {
+        let people = match row.participants {
+            serde_json::Value::Null => Vec::new(),
+            people => serde_json::from_value(people)?,
+        };
+        Ok(Self::with(row.conversation, people))
+    }
+
+    fn with(row: ConversationRow, participants: Vec<MemberSummary>) -> Self {
         ConversationView {
             id: row.id,
             subject: row.subject,
-            participants: participants
-                .iter()
-                .filter(|p| p.conversation_id == row.id)
-                .map(|p| MemberSummary {
-                    username: p.username.clone(),
-                    display_name: p.display_name.clone(),
-                    avatar_url: p.avatar_url.clone(),
-                })
-                .collect(),
+            participants,
             last_message_at: row.last_message_at,
             unread: row.unread,
             created_at: row.created_at,

@@ -86,6 +86,16 @@ impl TestApp {
             .collect()
     }
 
+    /// Waits until the worker has told every message's readers.
+    async fn told(&self) {
+        let drained = crate::helpers::wait_until(Duration::from_secs(10), || {
+            self.count("SELECT count(*) AS n FROM jobs WHERE kind = 'conversations.notify_message'")
+                == 0
+        })
+        .await;
+        assert!(drained, "the message notifications were not written");
+    }
+
     fn conversations(&self) -> i64 {
         self.count("SELECT count(*) AS n FROM conversations")
     }
@@ -410,6 +420,7 @@ async fn every_refusal_of_the_messages_setting_and_blocks_is_the_same_403() {
     let group = app.conversation(&fay, &["ada", "eve"], "Group").await;
     app.written(&ada, group, "Eve blocked me but fay reads this")
         .await;
+    app.told().await;
     let eves = app.inbox(&eve, "").await;
     assert!(
         eves.iter().all(|n| n["actor"]["username"] != "ada"),
@@ -454,6 +465,7 @@ async fn messages_group_as_one_notification_count_unread_and_page_both_ways() {
     for n in 1..=4 {
         ids.push(app.written(&ada, id, &format!("Message {n}")).await);
     }
+    app.told().await;
     let told = app.inbox(&bob, "").await;
     assert_eq!(told.len(), 1, "one group per conversation: {told:?}");
     assert_eq!(told[0]["kind"], "message");
@@ -548,6 +560,7 @@ async fn messages_group_as_one_notification_count_unread_and_page_both_ways() {
     assert_eq!(app.unread(&bob).await, 0);
     // A new message starts a new group.
     app.written(&ada, id, "After you read").await;
+    app.told().await;
     let told = app.inbox(&bob, "?unread=true").await;
     assert_eq!(told.len(), 1);
     assert_eq!(told[0]["count"], 1);
@@ -956,6 +969,7 @@ async fn messages_written_at_once_by_both_sides_all_arrive_and_count_once_each()
         21
     );
     // Each side's group counts exactly the other's messages.
+    app.told().await;
     let adas = app.inbox(&ada, "").await;
     assert_eq!(adas.len(), 1);
     assert_eq!(adas[0]["count"], 10);

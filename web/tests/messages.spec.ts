@@ -49,7 +49,7 @@ test('mentor accepts, mentee writes, mentor answers live; a member writes from a
   await screenshot(mentee, 'conversation');
 
   // Their inbox lists it; the notification says who wrote.
-  await mentee.getByRole('link', { name: 'Messages', exact: true }).click();
+  await mentee.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Messages', exact: true }).click();
   await expect(mentee.getByRole('link', { name: 'Mentorship: talk_mentee and talk_mentor' })).toBeVisible();
   await expect(mentee.getByText('unread')).toHaveCount(0);
   await screenshot(mentee, 'messages');
@@ -58,7 +58,7 @@ test('mentor accepts, mentee writes, mentor answers live; a member writes from a
   const third = await memberIn(browser, 'talk_third');
   await third.goto('/u/talk_mentor');
   await third.getByRole('link', { name: 'Message', exact: true }).click();
-  await expect(third.getByLabel('To')).toHaveValue('talk_mentor');
+  await expect(third.getByLabel('To', { exact: true })).toHaveValue('talk_mentor');
   await third.getByRole('button', { name: 'Send' }).click();
   await expect(third.getByRole('alert')).not.toBeEmpty();
   await third.getByLabel('Subject').fill('Buy followers cheap');

@@ -502,33 +502,36 @@ pub fn insert_direct(
     .execute(conn)
 }
 
-/// Tells `recipients` of message `message` in `conversation` by `author`: each joins their
-/// unread group for the conversation (count + 1, a fresh id so it comes first and mails as
-/// the member's settings say), or starts one. Nobody who blocked the author is told.
-pub fn tell_message(
-    conn: &mut PgConnection,
-    recipients: &[UserId],
-    author: UserId,
-    conversation: ConversationId,
-    message: MessageId,
-) -> QueryResult<usize> {
-    let recipients: Vec<i64> = recipients.iter().map(|id| id.0).collect();
-    diesel::sql_query(
-        "INSERT INTO notifications (user_id, kind, actor_id, conversation_id, message_id) \
-         SELECT u, 'message', $2, $3, $4 FROM unnest($1::int8[]) u \
-         WHERE u <> $2 AND NOT EXISTS ( \
-             SELECT 1 FROM user_blocks b WHERE b.blocker_id = u AND b.blocked_id = $2) \
-         ORDER BY u \
+/// Tells the members present in its conversation of message `message`, once each (recorded
+/// in `notification_deliveries` under `message:<id>`, so a replayed job tells nobody twice):
+/// never its author nor a member who blocked them, nothing for a hidden message. Each joins
+/// their unread group for the conversation (count + 1, a fresh id so it comes first and its
+/// mail is decided again), or starts one. Returns how many were told.
+pub fn fan_out_message(conn: &mut PgConnection, message: MessageId) -> QueryResult<usize> {
+    let statement = diesel::sql_query(
+        "WITH s AS ( \
+             SELECT p.user_id, m.author_id, m.conversation_id, m.id AS message_id \
+             FROM messages m JOIN conversation_participants p \
+               ON p.conversation_id = m.conversation_id AND p.left_at IS NULL \
+             WHERE m.id = $1 AND NOT m.hidden AND p.user_id <> m.author_id \
+               AND NOT EXISTS (SELECT 1 FROM user_blocks b \
+                               WHERE b.blocker_id = p.user_id AND b.blocked_id = m.author_id) \
+         ), delivered AS ( \
+             INSERT INTO notification_deliveries (event, user_id) \
+             SELECT 'message:' || s.message_id, s.user_id FROM s \
+             ON CONFLICT DO NOTHING RETURNING user_id \
+         ) \
+         INSERT INTO notifications (user_id, kind, actor_id, conversation_id, message_id) \
+         SELECT s.user_id, 'message', s.author_id, s.conversation_id, s.message_id \
+         FROM s JOIN delivered d ON d.user_id = s.user_id \
+         ORDER BY s.user_id \
          ON CONFLICT (user_id, conversation_id) WHERE read_at IS NULL AND kind = 'message' \
          DO UPDATE SET count = notifications.count + 1, actor_id = EXCLUDED.actor_id, \
              message_id = GREATEST(notifications.message_id, EXCLUDED.message_id), \
              id = nextval('notifications_id_seq'), created_at = now()",
     )
-    .bind::<Array<BigInt>, _>(recipients)
-    .bind::<BigInt, _>(author)
-    .bind::<BigInt, _>(conversation)
-    .bind::<BigInt, _>(message)
-    .execute(conn)
+    .bind::<BigInt, _>(message);
+    crate::sql::prepared(statement).execute(conn)
 }
 
 /// Who may start a conversation with `user` (no row: everyone).
