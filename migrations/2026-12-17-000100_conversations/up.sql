@@ -12,7 +12,7 @@ CREATE TABLE conversations (
     last_message_id BIGINT      NOT NULL DEFAULT 0,
     last_message_at TIMESTAMPTZ NOT NULL DEFAULT now(),
     created_at      TIMESTAMPTZ NOT NULL DEFAULT now()
-);
+) WITH (fillfactor = 80);  -- each message rewrites the row: room for it on its page (HOT)
 CREATE INDEX conversations_author ON conversations (author_id, created_at);
 
 -- Who takes part. A member who left keeps the row (`left_at`), so the conversation leaves
@@ -27,11 +27,11 @@ CREATE TABLE conversation_participants (
     left_at              TIMESTAMPTZ,
     PRIMARY KEY (conversation_id, user_id)
 );
+-- One index serves the inbox (a range per member, those who left filtered out as read) and
+-- every conversation a member was ever in (whom they have conversed with, erasure, export):
+-- each message rewrites its members' rows, and each index more is written with them.
 CREATE INDEX conversation_participants_inbox
-    ON conversation_participants (user_id, last_message_at DESC, conversation_id DESC)
-    WHERE left_at IS NULL;
--- Every conversation a member was ever in (whom they have conversed with; erasure; export).
-CREATE INDEX conversation_participants_member ON conversation_participants (user_id, conversation_id);
+    ON conversation_participants (user_id, last_message_at DESC, conversation_id DESC);
 
 -- The messages: Markdown as written and as rendered, like posts. A hidden message leaves the
 -- conversation for its participants (as a hidden reply leaves its thread).
@@ -45,7 +45,6 @@ CREATE TABLE messages (
     created_at      TIMESTAMPTZ NOT NULL DEFAULT now()
 );
 CREATE INDEX messages_conversation ON messages (conversation_id, id);
-CREATE INDEX messages_author ON messages (author_id, id);
 
 -- Who may start a conversation with the member: `everyone`, `connections` (members they
 -- mentor or are mentored by, or have conversed with) or `nobody`. No row is `everyone`.

@@ -911,6 +911,7 @@ async fn a_new_message_reaches_a_stream_on_another_server() {
     let ada = app.member("ada").await;
     let bob = app.member("bob").await;
     let id = app.conversation(&ada, &["bob"], "Live").await;
+    app.told().await;
     let mut stream = EventReader::open(&other, &app.client, &bob, None).await;
     assert_eq!(stream.next_named("unread").await.data, json!({"unread": 1}));
 

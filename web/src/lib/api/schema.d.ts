@@ -2575,7 +2575,7 @@ export interface components {
             body: string;
             subject: string;
             /** @description The other members' usernames (1 to 10). */
-            to?: string[] | null;
+            to: string[];
         };
         /** @description A conversation as the caller sees it (their inbox entry, and the conversation's page). */
         ConversationView: {
@@ -6419,6 +6419,15 @@ export interface operations {
             };
             /** @description No such conversation, or the caller is not in it */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The conversation changed while the message was sent (`conversation_changed`): send it again */
+            409: {
                 headers: {
                     [name: string]: unknown;
                 };
