@@ -36,6 +36,10 @@ pub fn parse_recipients(raw: &[String]) -> Result<Vec<String>, String> {
         if name.is_empty() {
             return Err("must not contain an empty username".to_string());
         }
+        // No username holds a control character (nor could the database compare a NUL).
+        if name.chars().any(char::is_control) || name.chars().count() > 64 {
+            return Err(format!("{name:?} is not a username"));
+        }
         if !names.iter().any(|seen| seen.eq_ignore_ascii_case(name)) {
             names.push(name.to_string());
         }
@@ -109,6 +113,8 @@ mod tests {
         );
         assert!(parse_recipients(&[]).is_err());
         assert!(parse_recipients(&names(&["ada", " "])).is_err());
+        assert!(parse_recipients(&names(&["a\u{0}da"])).is_err());
+        assert!(parse_recipients(&names(&[&"a".repeat(65)])).is_err());
         let eleven: Vec<String> = (0..11).map(|i| format!("member{i}")).collect();
         assert!(parse_recipients(&eleven).is_err());
         assert!(parse_recipients(&eleven[..10]).is_ok());
