@@ -282,7 +282,7 @@ async fn settings_are_read_and_changed_and_garbage_changes_nothing() {
     assert_eq!(response.status().as_u16(), 200);
     assert_eq!(
         json(response).await,
-        json!({ "email": "away", "digest": "weekly" })
+        json!({ "email": "away", "digest": "weekly", "messages": "everyone" })
     );
 
     let response = app
@@ -290,12 +290,12 @@ async fn settings_are_read_and_changed_and_garbage_changes_nothing() {
         .await;
     assert_eq!(
         json(response).await,
-        json!({ "email": "away", "digest": "daily" })
+        json!({ "email": "away", "digest": "daily", "messages": "everyone" })
     );
     let response = app.settings(&ada, Method::PATCH, Some(&json!({}))).await;
     assert_eq!(
         json(response).await,
-        json!({ "email": "away", "digest": "daily" })
+        json!({ "email": "away", "digest": "daily", "messages": "everyone" })
     );
 
     for bad in [
@@ -303,6 +303,7 @@ async fn settings_are_read_and_changed_and_garbage_changes_nothing() {
         json!({ "digest": "hourly" }),
         json!({ "email": 1 }),
         json!({ "email": "never", "sms": "always" }),
+        json!({ "messages": "friends" }),
     ] {
         let response = app.settings(&ada, Method::PATCH, Some(&bad)).await;
         assert!(
@@ -319,7 +320,7 @@ async fn settings_are_read_and_changed_and_garbage_changes_nothing() {
     let response = app.settings(&ada, Method::GET, None).await;
     assert_eq!(
         json(response).await,
-        json!({ "email": "away", "digest": "daily" }),
+        json!({ "email": "away", "digest": "daily", "messages": "everyone" }),
         "nothing changed"
     );
 
@@ -364,7 +365,7 @@ async fn forged_expired_or_misused_unsubscribe_tokens_change_nothing_and_say_not
     let response = app.settings(&ada, Method::GET, None).await;
     assert_eq!(
         json(response).await,
-        json!({ "email": "away", "digest": "weekly" })
+        json!({ "email": "away", "digest": "weekly", "messages": "everyone" })
     );
     assert_eq!(
         app.count("SELECT count(*) AS n FROM unsubscribe_tokens_used"),
@@ -432,7 +433,7 @@ async fn two_digest_runs_at_once_send_one_digest_and_a_member_with_nothing_new_g
     let response = app.settings(&ada, Method::GET, None).await;
     assert_eq!(
         json(response).await,
-        json!({ "email": "away", "digest": "never" })
+        json!({ "email": "away", "digest": "never", "messages": "everyone" })
     );
 }
 
