@@ -68,22 +68,27 @@ impl TestApp {
         assert_eq!(json(response).await["messages"], setting);
     }
 
-    /// The bodies of a conversation's newest page, as `user` sees them.
-    async fn bodies(&self, user: &TestUser, conversation: i64) -> Vec<String> {
+    /// The bodies of a page of messages (`path` under the API) as `user` sees them, and the
+    /// page's `next_cursor`.
+    async fn page_of(&self, user: &TestUser, path: &str) -> (Vec<String>, Value) {
         let page = json(
-            self.get_as(
-                &format!("/api/v1/conversations/{conversation}/messages"),
-                &user.access_token,
-            )
-            .await,
+            self.get_as(&format!("/api/v1{path}"), &user.access_token)
+                .await,
         )
         .await;
-        page["items"]
+        let bodies = page["items"]
             .as_array()
             .expect("items")
             .iter()
             .map(|m| m["body"].as_str().unwrap().to_string())
-            .collect()
+            .collect();
+        (bodies, page["next_cursor"].clone())
+    }
+
+    /// The bodies of a conversation's newest page, as `user` sees them.
+    async fn bodies(&self, user: &TestUser, conversation: i64) -> Vec<String> {
+        let path = format!("/conversations/{conversation}/messages");
+        self.page_of(user, &path).await.0
     }
 
     /// Waits until the worker has told every message's readers.
@@ -481,63 +486,24 @@ async fn messages_group_as_one_notification_count_unread_and_page_both_ways() {
     assert_eq!(one["unread"], 5);
 
     // The newest page first, oldest first within it; the cursor goes back.
-    let page = json(
-        app.get_as(
-            &format!("/api/v1/conversations/{id}/messages?limit=2"),
-            &bob.access_token,
-        )
-        .await,
-    )
-    .await;
-    let bodies: Vec<&str> = page["items"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|m| m["body"].as_str().unwrap())
-        .collect();
+    let messages = format!("/conversations/{id}/messages");
+    let (bodies, cursor) = app.page_of(&bob, &format!("{messages}?limit=2")).await;
     assert_eq!(bodies, ["Message 3", "Message 4"]);
-    let cursor = page["next_cursor"].as_str().unwrap();
-    let older = json(
-        app.get_as(
-            &format!("/api/v1/conversations/{id}/messages?limit=2&cursor={cursor}"),
-            &bob.access_token,
-        )
-        .await,
-    )
-    .await;
-    let bodies: Vec<&str> = older["items"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|m| m["body"].as_str().unwrap())
-        .collect();
+    let cursor = cursor.as_str().unwrap().to_string();
+    let (bodies, cursor) = app
+        .page_of(&bob, &format!("{messages}?limit=2&cursor={cursor}"))
+        .await;
     assert_eq!(bodies, ["Message 1", "Message 2"]);
-    let cursor = older["next_cursor"].as_str().unwrap();
-    let oldest = json(
-        app.get_as(
-            &format!("/api/v1/conversations/{id}/messages?limit=2&cursor={cursor}"),
-            &bob.access_token,
-        )
-        .await,
-    )
-    .await;
-    assert_eq!(oldest["items"][0]["body"], "Hello there");
-    assert_eq!(oldest["next_cursor"], Value::Null);
+    let cursor = cursor.as_str().unwrap().to_string();
+    let (bodies, cursor) = app
+        .page_of(&bob, &format!("{messages}?limit=2&cursor={cursor}"))
+        .await;
+    assert_eq!(bodies[0], "Hello there");
+    assert_eq!(cursor, Value::Null);
     // What came after a message.
-    let after = json(
-        app.get_as(
-            &format!("/api/v1/conversations/{id}/messages?after={}", ids[1]),
-            &bob.access_token,
-        )
-        .await,
-    )
-    .await;
-    let bodies: Vec<&str> = after["items"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|m| m["body"].as_str().unwrap())
-        .collect();
+    let (bodies, _) = app
+        .page_of(&bob, &format!("{messages}?after={}", ids[1]))
+        .await;
     assert_eq!(bodies, ["Message 3", "Message 4"]);
 
     // Reading clears the count and the notification.
