@@ -74,7 +74,31 @@ pub struct Settings {
     pub uploads: UploadSettings,
     pub outbound: OutboundSettings,
     pub onebox: OneboxSettings,
+    pub webhooks: WebhookSettings,
     pub log: LogSettings,
+}
+
+/// Webhooks (`webhooks`): how deliveries are sent, retried and kept.
+#[derive(Debug, Clone, Deserialize)]
+pub struct WebhookSettings {
+    /// One delivery attempt, redirects included.
+    pub timeout_secs: u64,
+    /// The waits before the second, third… attempt; the last repeats.
+    pub retry_delays_secs: Vec<u64>,
+    /// A delivery not made within this long of its event is given up.
+    pub give_up_after_secs: u64,
+    /// A hook whose deliveries failed without a success for this long is turned off.
+    pub disable_after_failing_secs: u64,
+    /// Hooks delivered to at once by one worker (each hook one delivery at a time).
+    pub concurrency: usize,
+    /// Deliveries (and their events) are kept this many days.
+    pub keep_days: u32,
+    /// How much of a receiver's answer the delivery log keeps.
+    pub response_bytes: usize,
+    /// `host:port` entries exempt from the address rule (tests, intranets); also plain `http`.
+    /// From the environment: `DEVFORUM__WEBHOOKS__ALLOW_HOSTS=127.0.0.1:9999`.
+    #[serde(default)]
+    pub allow_hosts: Vec<String>,
 }
 
 /// The one outbound HTTP client (`outbound`): link previews, webhooks.
@@ -648,6 +672,8 @@ pub struct RateLimitSettings {
     pub previews_per_minute: u32,
     /// Archives of one's data asked for.
     pub exports_per_day: u32,
+    /// Requests made with one API token.
+    pub api_token_requests_per_minute: u32,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -816,6 +842,7 @@ impl Settings {
             .with_list_parse_key("search.synonyms")
             .with_list_parse_key("uploads.attachment_types")
             .with_list_parse_key("onebox.allow_hosts")
+            .with_list_parse_key("webhooks.allow_hosts")
             .with_list_parse_key("onebox.github_hosts")
             .try_parsing(true)
             .source(Some(vars.clone()));

@@ -9,7 +9,7 @@ use crate::feature::{Feature, Mount, API_PREFIX};
 use crate::jobs::JobRegistry;
 use crate::{
     accounts, conversations, email, identities, meetups, mentorship, moderation, notifications,
-    operations, search, site, threads, trust, uploads,
+    operations, search, site, threads, trust, uploads, webhooks,
 };
 
 /// Every feature, in the order their tags appear in the OpenAPI document.
@@ -25,6 +25,7 @@ pub const ALL: &[&Feature] = &[
     &conversations::FEATURE,
     &meetups::FEATURE,
     &moderation::FEATURE,
+    &webhooks::FEATURE,
     &trust::FEATURE,
     &notifications::FEATURE,
     &email::FEATURE,

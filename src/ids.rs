@@ -155,6 +155,21 @@ entity_id! {
     pub struct UploadId;
 }
 
+entity_id! {
+    /// A webhook's id.
+    pub struct WebhookId;
+}
+
+entity_id! {
+    /// One delivery of one event to one webhook.
+    pub struct DeliveryId;
+}
+
+entity_id! {
+    /// A member's API token's id (the number in `dfp_<id>_…`).
+    pub struct ApiTokenId;
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -48,3 +48,4 @@ pub mod trust;
 pub mod uploads;
 pub mod validation;
 pub mod visibility;
+pub mod webhooks;

@@ -28,6 +28,7 @@ struct ApiDoc;
 /// The modifiers, in order: what they add never replaces what a handler says itself.
 const MODIFIERS: &[&dyn Modify] = &[
     &BearerAuth,
+    &ApiTokenScopes,
     &ProblemBodies,
     &BodyProblems,
     &AuthProblems,
@@ -68,6 +69,54 @@ impl Modify for BearerAuth {
                     .build(),
             ),
         );
+    }
+}
+
+/// Declares the `Authorization: Bearer dfp_…` scheme of API tokens, and on every operation a
+/// signed-in member may call the scope a token needs for it (`accounts::api_tokens::
+/// required_access`, the rule authentication applies): operations on the account itself
+/// declare none, as no token may call them.
+struct ApiTokenScopes;
+
+impl Modify for ApiTokenScopes {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use crate::accounts::api_tokens::{required_access, Access};
+        use utoipa::openapi::security::SecurityRequirement;
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "api_token",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .bearer_format("dfp_<id>_<secret>")
+                    .description(Some(
+                        "An API token from POST /api/v1/users/me/api-tokens, within its scopes \
+                         (read: GET; write: other member operations; moderate: /mod and /admin)",
+                    ))
+                    .build(),
+            ),
+        );
+        for (path, item) in openapi.paths.paths.iter_mut() {
+            let operations = [
+                ("GET", &mut item.get),
+                ("POST", &mut item.post),
+                ("PUT", &mut item.put),
+                ("PATCH", &mut item.patch),
+                ("DELETE", &mut item.delete),
+            ];
+            for (method, operation) in operations {
+                let Some(operation) = operation else { continue };
+                let Some(security) = operation.security.as_mut() else {
+                    continue;
+                };
+                if security.is_empty() {
+                    continue;
+                }
+                if let Access::Scope(scope) = required_access(method, path) {
+                    security.push(SecurityRequirement::new("api_token", [scope.as_str()]));
+                }
+            }
+        }
     }
 }
 

@@ -1,5 +1,5 @@
-//! The project's one outbound HTTP client (link previews now, webhooks next): it fetches what
-//! members name without letting them reach what they must not.
+//! The project's one outbound HTTP client (link previews and webhooks): it reaches what members
+//! and admins name without letting them reach what they must not.
 //!
 //! - `http` and `https` only.
 //! - Every hop's host is resolved here, each address is checked ([`is_public`]: no loopback,
@@ -49,6 +49,14 @@ pub enum Refused {
     Connection(String),
     #[error("the page describes nothing to show")]
     NothingToShow,
+}
+
+/// What a receiver answered to a [`Outbound::post`]: any status (the caller decides what a
+/// failure is) and the first bytes of the body.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Answer {
+    pub status: u16,
+    pub body: Vec<u8>,
 }
 
 /// A fetched page.
@@ -101,6 +109,67 @@ impl Outbound {
     pub async fn get(&self, url: &str, accept: &[&str]) -> Result<Fetched, Refused> {
         let deadline = Duration::from_secs(self.settings.timeout_secs);
         match tokio::time::timeout(deadline, self.follow(url, accept)).await {
+            Ok(outcome) => outcome,
+            Err(_) => Err(Refused::Timeout(deadline)),
+        }
+    }
+
+    /// Whether `url` may be reached now: its scheme, and every address its host resolves to
+    /// (what a webhook's target must pass when it is saved, and again at every delivery).
+    pub async fn check(&self, url: &str) -> Result<(), Refused> {
+        let url = Url::parse(url).map_err(|_| Refused::NoHost)?;
+        let deadline = Duration::from_secs(self.settings.timeout_secs);
+        match tokio::time::timeout(deadline, self.checked_address(&url)).await {
+            Ok(outcome) => outcome.map(|_| ()),
+            Err(_) => Err(Refused::Timeout(deadline)),
+        }
+    }
+
+    /// POSTs `body` with `headers` to `url`. A `307`/`308` is followed with the same body (each
+    /// hop checked, at most `max_redirects`); any other answer, `3xx` included, is returned with
+    /// at most `keep` bytes of its body. One deadline for the whole exchange.
+    pub async fn post(
+        &self,
+        url: &str,
+        headers: &[(&'static str, String)],
+        body: Vec<u8>,
+        keep: usize,
+    ) -> Result<Answer, Refused> {
+        let deadline = Duration::from_secs(self.settings.timeout_secs);
+        let exchange = async {
+            let mut url = Url::parse(url).map_err(|_| Refused::NoHost)?;
+            for _ in 0..=self.settings.max_redirects {
+                let address = self.checked_address(&url).await?;
+                let client = self.client(&url, address)?;
+                let mut request = client
+                    .post(url.clone())
+                    .header(reqwest::header::CONTENT_TYPE, "application/json")
+                    .body(body.clone());
+                for (name, value) in headers {
+                    request = request.header(*name, value.as_str());
+                }
+                let response = request
+                    .send()
+                    .await
+                    .map_err(|e| Refused::Connection(e.to_string()))?;
+                let status = response.status().as_u16();
+                if matches!(status, 307 | 308) {
+                    let location = response
+                        .headers()
+                        .get(reqwest::header::LOCATION)
+                        .and_then(|v| v.to_str().ok())
+                        .ok_or(Refused::BadRedirect)?;
+                    url = url.join(location).map_err(|_| Refused::BadRedirect)?;
+                    continue;
+                }
+                return Ok(Answer {
+                    status,
+                    body: first_bytes(response, keep).await,
+                });
+            }
+            Err(Refused::Redirects(self.settings.max_redirects))
+        };
+        match tokio::time::timeout(deadline, exchange).await {
             Ok(outcome) => outcome,
             Err(_) => Err(Refused::Timeout(deadline)),
         }
@@ -162,13 +231,8 @@ impl Outbound {
         Ok(first)
     }
 
-    /// One request to `address`, with the URL's host name pinned to it.
-    async fn request(
-        &self,
-        url: &Url,
-        address: SocketAddr,
-        accept: &[&str],
-    ) -> Result<reqwest::Response, Refused> {
+    /// A client for one request to `address`, with the URL's host name pinned to it.
+    fn client(&self, url: &Url, address: SocketAddr) -> Result<reqwest::Client, Refused> {
         let mut builder = reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
             .user_agent(self.settings.user_agent.as_str())
@@ -177,10 +241,19 @@ impl Outbound {
         if let Some(url::Host::Domain(name)) = url.host() {
             builder = builder.resolve(name, address);
         }
-        let client = builder
+        builder
             .build()
-            .map_err(|e| Refused::Connection(e.to_string()))?;
-        client
+            .map_err(|e| Refused::Connection(e.to_string()))
+    }
+
+    /// One GET to `address`, with the URL's host name pinned to it.
+    async fn request(
+        &self,
+        url: &Url,
+        address: SocketAddr,
+        accept: &[&str],
+    ) -> Result<reqwest::Response, Refused> {
+        self.client(url, address)?
             .get(url.clone())
             .header(reqwest::header::ACCEPT, accept.join(", "))
             .send()
@@ -222,6 +295,22 @@ impl Outbound {
             body,
         })
     }
+}
+
+/// At most `keep` bytes of an answer's body; the rest is not read.
+async fn first_bytes(response: reqwest::Response, keep: usize) -> Vec<u8> {
+    let mut body = Vec::new();
+    let mut stream = response.bytes_stream();
+    while body.len() < keep {
+        match stream.next().await {
+            Some(Ok(chunk)) => {
+                let room = keep - body.len();
+                body.extend_from_slice(&chunk[..chunk.len().min(room)]);
+            }
+            _ => break,
+        }
+    }
+    body
 }
 
 /// Whether an address is one on the public internet: not loopback, private, link-local,

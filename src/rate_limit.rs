@@ -283,6 +283,9 @@ pub struct AuthRateLimits {
     pub oauth_callback: KeyedLimit<IpAddr>,
     pub oauth_exchange: KeyedLimit<IpAddr>,
     pub second_factor: KeyedLimit<IpAddr>,
+    /// Every request made with an API token, keyed by the token's id: a bot has a bucket of
+    /// its own, apart from its member's.
+    pub api_tokens: KeyedLimit<i64>,
 }
 
 const MINUTE: Duration = Duration::from_secs(60);
@@ -338,6 +341,12 @@ impl AuthRateLimits {
                 MINUTE,
                 store,
             ),
+            api_tokens: KeyedLimit::new(
+                "api_token",
+                settings.api_token_requests_per_minute,
+                MINUTE,
+                store,
+            ),
         }
     }
 
@@ -353,6 +362,7 @@ impl AuthRateLimits {
         self.oauth_callback.forget_idle();
         self.oauth_exchange.forget_idle();
         self.second_factor.forget_idle();
+        self.api_tokens.forget_idle();
     }
 }
 

@@ -27,6 +27,20 @@ diesel::table! {
 }
 
 diesel::table! {
+    api_tokens (id) {
+        id -> Int8,
+        user_id -> Int8,
+        name -> Text,
+        scopes -> Array<Text>,
+        secret_hash -> Bytea,
+        generation -> Int4,
+        created_at -> Timestamptz,
+        last_used_at -> Nullable<Timestamptz>,
+        expires_at -> Nullable<Timestamptz>,
+    }
+}
+
+diesel::table! {
     appeals (id) {
         id -> Int8,
         log_id -> Int8,
@@ -738,8 +752,62 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    webhook_deliveries (id) {
+        id -> Int8,
+        webhook_id -> Int8,
+        event_id -> Int8,
+        message_id -> Text,
+        status -> Text,
+        attempts -> Int4,
+        next_attempt_at -> Nullable<Timestamptz>,
+        locked_until -> Nullable<Timestamptz>,
+        response_status -> Nullable<Int4>,
+        response_body -> Nullable<Text>,
+        last_error -> Nullable<Text>,
+        created_at -> Timestamptz,
+        delivered_at -> Nullable<Timestamptz>,
+    }
+}
+
+diesel::table! {
+    webhook_events (id) {
+        id -> Int8,
+        #[sql_name = "type"]
+        type_ -> Text,
+        source -> Text,
+        data -> Jsonb,
+        created_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    webhooks (id) {
+        id -> Int8,
+        url -> Text,
+        description -> Text,
+        events -> Array<Text>,
+        format -> Text,
+        active -> Bool,
+        staff -> Bool,
+        secret -> Text,
+        previous_secret -> Nullable<Text>,
+        previous_secret_until -> Nullable<Timestamptz>,
+        created_by -> Nullable<Int8>,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+        failing_since -> Nullable<Timestamptz>,
+        last_success_at -> Nullable<Timestamptz>,
+        disabled_at -> Nullable<Timestamptz>,
+        disabled_reason -> Nullable<Text>,
+        sender -> Nullable<Uuid>,
+        sending_until -> Nullable<Timestamptz>,
+    }
+}
+
 diesel::joinable!(account_export_chunks -> account_exports (export_id));
 diesel::joinable!(account_exports -> users (user_id));
+diesel::joinable!(api_tokens -> users (user_id));
 diesel::joinable!(appeals -> moderation_log (log_id));
 diesel::joinable!(calendar_feeds -> users (user_id));
 diesel::joinable!(conversation_participants -> conversations (conversation_id));
@@ -802,10 +870,14 @@ diesel::joinable!(upload_uses -> threads (thread_id));
 diesel::joinable!(upload_uses -> uploads (upload_id));
 diesel::joinable!(user_tokens -> users (user_id));
 diesel::joinable!(webauthn_ceremonies -> users (user_id));
+diesel::joinable!(webhook_deliveries -> webhook_events (event_id));
+diesel::joinable!(webhook_deliveries -> webhooks (webhook_id));
+diesel::joinable!(webhooks -> users (created_by));
 
 diesel::allow_tables_to_appear_in_same_query!(
     account_export_chunks,
     account_exports,
+    api_tokens,
     appeals,
     calendar_feeds,
     conversation_participants,
@@ -865,4 +937,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     user_tokens,
     users,
     webauthn_ceremonies,
+    webhook_deliveries,
+    webhook_events,
+    webhooks,
 );

@@ -83,6 +83,7 @@ use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
 
+use super::api_tokens;
 use super::domain::Role;
 use super::model::User;
 use crate::accounts::jwt::JwtKeys;
@@ -178,6 +179,9 @@ async fn authenticate_session(
         .app_data::<web::Data<DbPool>>()
         .ok_or_else(|| ApiError::Internal(anyhow::anyhow!("DbPool missing from app data")))?
         .clone();
+    if api_tokens::is_api_token(&token) {
+        return authenticate_api_token(req, &pool, token).await;
+    }
     let claims = verify(req, &token)?;
     let (user_id, session) = (claims.user_id, claims.session);
     let found = db::read(&pool, Cost::Small, move |conn| {
@@ -199,6 +203,35 @@ async fn authenticate_session(
         }
     }
     Ok((user, claims.session))
+}
+
+/// A request with an API token (`accounts::api_tokens`): the token must be current, its
+/// account not suspended, its scopes must cover the operation, and its own bucket must have
+/// room. It is no session: what needs one refuses it before this (`SessionOnly`), and the
+/// nil session it answers with matches none.
+async fn authenticate_api_token(
+    req: &HttpRequest,
+    pool: &web::Data<DbPool>,
+    token: String,
+) -> Result<(User, uuid::Uuid), ApiError> {
+    let pattern = req.match_pattern();
+    let access = api_tokens::required_access(
+        req.method().as_str(),
+        pattern.as_deref().unwrap_or(req.path()),
+    );
+    let now = Utc::now();
+    let found = db::write(pool, move |conn| {
+        super::service::api_tokens::authenticate(conn, &token, now)
+    })
+    .await?
+    .ok_or_else(|| ApiError::unauthorized("The API token is invalid, expired or revoked."))?;
+    ensure_not_suspended(&found.user)?;
+    api_tokens::allows(&found.scopes, access)?;
+    if let Some(limits) = req.app_data::<web::Data<crate::rate_limit::AuthRateLimits>>() {
+        limits.api_tokens.check(&found.token.get()).await?;
+    }
+    req.extensions_mut().insert(Viewer(found.user.id));
+    Ok((found.user, uuid::Uuid::nil()))
 }
 
 /// The member a request is signed in as, for routing its reads: the one authentication
@@ -325,6 +358,8 @@ pub const SUSPENDED_MAY: &[(&str, &str)] = &[
     ("POST", "/api/v1/users/me/passkeys/register/start"),
     ("POST", "/api/v1/users/me/passkeys/register/finish"),
     ("DELETE", "/api/v1/users/me/passkeys/{id}"),
+    // Revoking a token (they work for nobody while the account is suspended anyway).
+    ("DELETE", "/api/v1/users/me/api-tokens/{id}"),
     // Where they left off, and what they are writing (for themselves alone).
     ("PUT", "/api/v1/threads/{id}/read"),
     ("POST", "/api/v1/users/me/mark-threads-read"),

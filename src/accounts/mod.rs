@@ -1,6 +1,7 @@
 //! Accounts: registration, email verification, sessions (JWT access tokens and rotating
 //! refresh tokens), password reset, profiles, and `create-admin`.
 
+pub mod api_tokens;
 pub mod auth;
 pub mod browser;
 pub mod domain;

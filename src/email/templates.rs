@@ -31,6 +31,7 @@ pub const TEMPLATES: &[&str] = &[
     "meetup_reminder",
     "mentorship_check_in",
     "appeal_decided",
+    "webhook_disabled",
     "digest",
 ];
 
@@ -86,6 +87,7 @@ static ENVIRONMENT: LazyLock<Environment<'static>> = LazyLock::new(|| {
         message!("meetup_reminder"),
         message!("mentorship_check_in"),
         message!("appeal_decided"),
+        message!("webhook_disabled"),
     ];
     let layout = [("layout.html", include_str!("templates/layout.html"))];
     let sources = layout.iter().chain(messages.iter().flatten());

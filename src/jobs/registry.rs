@@ -62,6 +62,8 @@ pub(super) struct BatchKind {
 pub struct JobRegistry {
     pub(super) handlers: HashMap<String, JobHandler>,
     pub(super) batch_handlers: HashMap<String, BatchKind>,
+    /// Single kinds run in a lane of their own, with its number of slots.
+    pub(super) own_lanes: HashMap<String, usize>,
     periodic: Vec<Periodic>,
 }
 
@@ -128,10 +130,27 @@ impl JobRegistry {
         kinds
     }
 
+    /// The single kinds that share the common lane.
     pub(super) fn single_kinds(&self) -> Vec<String> {
-        let mut kinds: Vec<String> = self.handlers.keys().cloned().collect();
+        let mut kinds: Vec<String> = self
+            .handlers
+            .keys()
+            .filter(|kind| !self.own_lanes.contains_key(*kind))
+            .cloned()
+            .collect();
         kinds.sort();
         kinds
+    }
+
+    /// The single kinds with a lane of their own, and its slots.
+    pub(super) fn own_lanes(&self) -> Vec<(String, usize)> {
+        let mut lanes: Vec<(String, usize)> = self
+            .own_lanes
+            .iter()
+            .map(|(kind, slots)| (kind.clone(), *slots))
+            .collect();
+        lanes.sort();
+        lanes
     }
 
     pub(super) fn handler(&self, kind: &str) -> Option<JobHandler> {
@@ -199,6 +218,13 @@ impl JobRegistry {
                 task.run(ctx, needs).await
             }
         })
+    }
+
+    /// Registers `T` in a lane of its own with `slots` jobs at once: work that waits on
+    /// others (a webhook's receiver) never takes the common lane's slots.
+    pub fn add_in_lane<T: Task>(&mut self, needs: T::Needs, slots: usize) -> &mut Self {
+        self.own_lanes.insert(T::KIND.to_string(), slots.max(1));
+        self.add::<T>(needs)
     }
 
     /// Registers `T` and schedules one job of it per `every` (a zero period schedules none).

@@ -132,8 +132,9 @@ impl Worker {
         }
     }
 
-    /// The worker's lanes: one for the single jobs (up to `concurrency` at once), and one per
-    /// batch kind, so a slow mail server never delays the search index and vice versa.
+    /// The worker's lanes: one for the single jobs (up to `concurrency` at once), one per kind
+    /// registered with a lane of its own (webhook deliveries), and one per batch kind, so a
+    /// slow mail server never delays the search index, nor a slow receiver anything else.
     fn lanes(&self) -> Vec<Lane> {
         let mut lanes = Vec::new();
         let single_kinds = self.registry.single_kinds();
@@ -141,6 +142,14 @@ impl Worker {
             lanes.push(Lane {
                 kinds: single_kinds,
                 limit: self.settings.concurrency,
+                batch: None,
+                wakeup: Arc::new(Notify::new()),
+            });
+        }
+        for (kind, slots) in self.registry.own_lanes() {
+            lanes.push(Lane {
+                kinds: vec![kind],
+                limit: slots,
                 batch: None,
                 wakeup: Arc::new(Notify::new()),
             });

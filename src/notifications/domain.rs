@@ -37,6 +37,8 @@ crate::text_enum! {
         Solution => "solution",
         /// Messages in a private conversation the member takes part in (grouped until read).
         Message => "message",
+        /// A webhook failed for a day (or answered 410) and was turned off (admins).
+        WebhookDisabled => "webhook_disabled",
     }
 }
 

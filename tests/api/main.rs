@@ -5,6 +5,7 @@
 
 mod account_deletion;
 mod accounts;
+mod api_tokens;
 mod appeals;
 mod browser;
 mod cli;
@@ -49,3 +50,4 @@ mod threads;
 mod trust;
 mod uploads;
 mod web_client;
+mod webhooks;

@@ -2,6 +2,7 @@
 //! every use, reuse revokes the family, RFC 9700 §4.14); the single-use tokens behind email
 //! links.
 
+pub mod api_tokens;
 pub mod erasure;
 pub mod export;
 pub mod passkeys;

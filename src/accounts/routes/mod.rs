@@ -1,5 +1,6 @@
 //! `/auth/*` and `/users/*`: extract, call the account logic, shape the answer.
 
+pub mod api_tokens;
 pub mod passkeys;
 pub mod second_factor;
 
@@ -50,6 +51,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
         .service(end_session)
         .service(get_user);
     second_factor::configure(cfg);
+    api_tokens::configure(cfg);
     passkeys::configure(cfg);
 }
 

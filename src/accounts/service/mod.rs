@@ -2,6 +2,7 @@
 //! email it causes is enqueued inside that transaction.
 
 pub mod admin;
+pub mod api_tokens;
 pub mod erasure;
 pub mod export;
 pub mod passkeys;

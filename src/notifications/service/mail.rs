@@ -254,6 +254,7 @@ pub fn headline(kind: NotificationKind, actor: &str, title: &str, count: i32) ->
         K::Solution => format!("{actor} marked your reply as the solution to “{title}”"),
         K::Message if count > 1 => format!("{count} new messages in “{title}”"),
         K::Message => format!("{actor} sent you a message in “{title}”"),
+        K::WebhookDisabled => "A webhook was turned off".to_string(),
     }
 }
 

@@ -416,6 +416,9 @@ pub struct PostedReply {
 /// unless `staff` (the rule of `visibility::can_see`; the refusal is told from
 /// [`reply_target`] when this returns `None`).
 ///
+/// Its jobs go in with it; the webhook event's (`webhooks::service::new_reply_job`) only
+/// while an active hook listens to `reply.created` (the outbox: nothing written otherwise).
+///
 /// The activity row's lock orders the reply against other replies and against moderation,
 /// whose changes write the same row (by trigger): a lock that commits first makes this
 /// `UPDATE` re-check its condition on the locked row and write nothing.
@@ -451,6 +454,7 @@ pub fn post_reply(
              INSERT INTO jobs (kind, payload, max_attempts, run_at) \
              SELECT job.kind, jsonb_set(job.payload, ARRAY[job.id_at], to_jsonb(r.id)), $11, now() \
                FROM r, unnest($8::text[], $9::jsonb[], $10::text[]) AS job(kind, payload, id_at) \
+              WHERE job.kind <> 'webhooks.event' OR webhooks_subscribed(job.payload ->> 'type') \
          ) \
          SELECT r.*, t.author_id AS thread_author_id, t.may_rise AS thread_author_may_rise \
            FROM r, t",

@@ -312,6 +312,7 @@ fn insert_reply(
     let mut jobs = vec![
         search::sync_new_reply_job()?,
         notifications::events::new_reply_job()?,
+        crate::webhooks::service::new_reply_job(),
     ];
     // Code to highlight or links alone on their line: the job finishes the rendering.
     if unfinished {
