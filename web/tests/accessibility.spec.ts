@@ -102,6 +102,17 @@ test('every page passes axe-core (WCAG 2.2 AA) at desktop and 390 × 844, light 
   await other.getByRole('button', { name: 'Send' }).click();
   await expect(other.getByRole('heading', { level: 1, name: 'Forms review' })).toBeVisible();
   const conversationId = Number(/\/messages\/(\d+)$/.exec(other.url())![1]);
+  // A webhook (turned off at once: nothing is sent from here) for the admin pages.
+  await staff.goto('/admin/webhooks');
+  await staff.getByLabel('Payload URL').fill('http://127.0.0.1:18096/a11y');
+  await staff.getByLabel('New threads').uncheck();
+  await staff.getByLabel('Cancelled meetups').check();
+  await staff.getByRole('button', { name: 'Add the hook' }).click();
+  await expect(staff.getByLabel('Signing secret')).toBeVisible();
+  const card = staff.getByRole('listitem').filter({ hasText: '127.0.0.1:18096/a11y' });
+  await card.getByRole('button', { name: 'Turn off' }).click();
+  await expect(staff.getByText(/a11y is off\./)).toBeVisible();
+  const hookId = Number(/\/admin\/webhooks\/(\d+)$/.exec((await card.getByRole('link', { name: 'Deliveries' }).getAttribute('href')) ?? '')![1]);
 
   const signedInPages = [
     '/',
@@ -130,6 +141,9 @@ test('every page passes axe-core (WCAG 2.2 AA) at desktop and 390 × 844, light 
     '/mod/appeals?status=decided',
     '/appeal/1',
     '/admin',
+    '/admin/webhooks',
+    `/admin/webhooks/${hookId}`,
+    '/settings/api-tokens',
     '/notifications',
     '/messages',
     '/messages/new',

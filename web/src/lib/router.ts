@@ -34,6 +34,8 @@ export const { route, isActive, navigate: go } = createRouter({
   '/mod/appeals': () => import('../pages/moderation/ModAppeals.svelte'),
   '/appeal/:logId': () => import('../pages/moderation/Appeal.svelte'),
   '/admin': () => import('../pages/moderation/Admin.svelte'),
+  '/admin/webhooks': () => import('../pages/admin/Webhooks.svelte'),
+  '/admin/webhooks/:id': () => import('../pages/admin/Webhook.svelte'),
 
   '/notifications': () => import('../pages/notifications/Notifications.svelte'),
   '/messages': () => import('../pages/messages/Inbox.svelte'),
@@ -50,6 +52,7 @@ export const { route, isActive, navigate: go } = createRouter({
   '/settings/profile': () => import('../pages/account/Profile.svelte'),
   '/settings/account': () => import('../pages/account/Account.svelte'),
   '/settings/security': () => import('../pages/account/Security.svelte'),
+  '/settings/api-tokens': () => import('../pages/account/ApiTokens.svelte'),
   '/auth/callback': () => import('../pages/account/AuthCallback.svelte'),
   '/welcome': () => import('../pages/account/ChooseUsername.svelte'),
   '/users/:username': () => import('../pages/account/User.svelte'),
