@@ -93,6 +93,8 @@ pub struct WebhookSettings {
     pub concurrency: usize,
     /// Deliveries (and their events) are kept this many days.
     pub keep_days: u32,
+    /// How often the old ones are pruned (0: never on its own).
+    pub prune_every_secs: u64,
     /// How much of a receiver's answer the delivery log keeps.
     pub response_bytes: usize,
     /// `host:port` entries exempt from the address rule (tests, intranets); also plain `http`.

@@ -65,7 +65,7 @@ fn jobs(
         settings.webhooks.concurrency.max(1),
     );
     registry.add_periodic::<service::Prune>(
-        Duration::from_secs(24 * 3600),
+        Duration::from_secs(settings.webhooks.prune_every_secs),
         settings.webhooks.keep_days,
     );
     Ok(())

@@ -487,6 +487,12 @@ fn member_writes() -> Vec<(Method, &'static str, Option<Value>)> {
             Some(json!({"upload_id": 999999})),
         ),
         (Method::DELETE, "/api/v1/users/me/avatar", None),
+        (
+            Method::POST,
+            "/api/v1/users/me/api-tokens",
+            Some(json!({"name": "bot", "scopes": ["read"]})),
+        ),
+        (Method::DELETE, "/api/v1/users/me/api-tokens/{id}", None),
         // Last: it ends every login, the caller's too.
         (Method::POST, "/api/v1/auth/logout-everywhere", None),
     ]
