@@ -26,7 +26,7 @@ test('an admin adds a webhook, sees its secret once, pings it and reads the deli
     // A bad address first: the form says what is wrong with it.
     await page.getByLabel('Payload URL').fill('http://127.0.0.1:9/nowhere');
     await page.getByRole('button', { name: 'Add the hook' }).click();
-    await expect(page.getByText(/cannot be reached/)).toBeVisible();
+    await expect(page.locator('#hook-url-errors')).toContainText('cannot be reached');
 
     const url = `http://127.0.0.1:${HOOK_PORT}/devforum`;
     await page.getByLabel('Payload URL').fill(url);
@@ -74,9 +74,9 @@ test('a member makes an API token, copies it once, uses it and revokes it', asyn
   await expect(page.getByText('You have no API tokens.')).toBeVisible();
 
   await page.getByRole('button', { name: 'Make the token' }).click();
-  await expect(page.getByText('must not be empty')).toBeVisible();
+  await expect(page.locator('#token-name-errors')).toContainText('must not be empty');
   await page.getByLabel('What it is for').fill('Release notes bot');
-  await page.getByLabel(/^Write:/).check();
+  await page.getByRole('checkbox', { name: /^Write:/ }).check();
   await page.getByLabel('Expires').selectOption('30');
   await page.getByRole('button', { name: 'Make the token' }).click();
   const shown = page.getByLabel('Your new API token');
