@@ -101,6 +101,10 @@ pub struct WebhookSettings {
     /// From the environment: `DEVFORUM__WEBHOOKS__ALLOW_HOSTS=127.0.0.1:9999`.
     #[serde(default)]
     pub allow_hosts: Vec<String>,
+    /// Only `allow_hosts` may be targets: nothing else is resolved or reached (an intranet's
+    /// policy; the API fuzzing run, which must send nothing beyond loopback).
+    #[serde(default)]
+    pub only_allow_hosts: bool,
 }
 
 /// The one outbound HTTP client (`outbound`): link previews, webhooks.

@@ -29,6 +29,8 @@ pub enum Refused {
     Scheme,
     #[error("the URL has no host")]
     NoHost,
+    #[error("{0} is not one of the hosts this server may reach")]
+    NotListed(String),
     #[error("{0} resolves to an address that is not public ({1})")]
     Address(String, IpAddr),
     #[error("{0} could not be resolved")]
@@ -73,6 +75,8 @@ pub struct Fetched {
 pub struct Outbound {
     settings: OutboundSettings,
     allow_hosts: Vec<(String, u16)>,
+    /// Only `allow_hosts` may be reached (nothing else is resolved or connected to).
+    only_allowed: bool,
 }
 
 impl Outbound {
@@ -88,7 +92,15 @@ impl Outbound {
         Outbound {
             settings,
             allow_hosts,
+            only_allowed: false,
         }
+    }
+
+    /// The same client, reaching only its `allow_hosts` (an intranet's policy; the API fuzzing
+    /// run, which must send nothing beyond loopback).
+    pub fn only_allowed(mut self, only: bool) -> Outbound {
+        self.only_allowed = only;
+        self
     }
 
     fn allowed(&self, url: &Url) -> bool {
@@ -202,6 +214,11 @@ impl Outbound {
     /// passed the rule (an allowed host's need not).
     async fn checked_address(&self, url: &Url) -> Result<SocketAddr, Refused> {
         let allowed = self.allowed(url);
+        if self.only_allowed && !allowed {
+            return Err(Refused::NotListed(
+                url.host_str().unwrap_or_default().to_string(),
+            ));
+        }
         match url.scheme() {
             "https" => {}
             "http" if allowed => {}
@@ -432,6 +449,23 @@ mod tests {
                 "{written}"
             );
         }
+    }
+
+    #[tokio::test]
+    async fn a_client_limited_to_its_allowed_hosts_refuses_every_other_before_resolving_it() {
+        let outbound = Outbound::new(OutboundSettings::default(), &["127.0.0.1:9999".into()])
+            .only_allowed(true);
+        for url in [
+            "https://93.184.216.34/",
+            "https://example.com/x",
+            "http://127.0.0.1:9998/",
+        ] {
+            assert!(
+                matches!(outbound.check(url).await, Err(Refused::NotListed(_))),
+                "{url}"
+            );
+        }
+        assert_eq!(outbound.check("http://127.0.0.1:9999/hook").await, Ok(()));
     }
 
     #[test]

@@ -43,7 +43,8 @@ impl Sender {
         outbound_settings.timeout_secs = hooks.timeout_secs;
         outbound_settings.user_agent = "devforum-webhooks/1 (+https://github.com/devforum)".into();
         Sender {
-            outbound: Outbound::new(outbound_settings, &hooks.allow_hosts),
+            outbound: Outbound::new(outbound_settings, &hooks.allow_hosts)
+                .only_allowed(hooks.only_allow_hosts),
             schedule: Schedule::from_settings(hooks),
             links: Links::new(&settings.web.base_url),
             response_bytes: hooks.response_bytes,
