@@ -13,6 +13,7 @@
 //! - `allow_hosts` (`host:port`, for tests and intranets) are exempt from the address rule and
 //!   may be reached over plain `http`.
 
+use std::collections::HashMap;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::time::Duration;
 
@@ -77,7 +78,13 @@ pub struct Outbound {
     allow_hosts: Vec<(String, u16)>,
     /// Only `allow_hosts` may be reached (nothing else is resolved or connected to).
     only_allowed: bool,
+    /// Clients by the host and the checked address they are pinned to: building one (its TLS
+    /// roots, its pool) costs milliseconds, and a kept one reuses its connections.
+    clients: std::sync::Arc<std::sync::Mutex<HashMap<(String, SocketAddr), reqwest::Client>>>,
 }
+
+/// Clients kept at most; past it the cache starts afresh.
+const KEPT_CLIENTS: usize = 256;
 
 impl Outbound {
     pub fn new(settings: OutboundSettings, allow_hosts: &[String]) -> Outbound {
@@ -93,6 +100,7 @@ impl Outbound {
             settings,
             allow_hosts,
             only_allowed: false,
+            clients: Default::default(),
         }
     }
 
@@ -248,8 +256,26 @@ impl Outbound {
         Ok(first)
     }
 
-    /// A client for one request to `address`, with the URL's host name pinned to it.
+    /// A client for requests to `address`, with the URL's host name pinned to it (kept for
+    /// the next request to the same host at the same checked address).
     fn client(&self, url: &Url, address: SocketAddr) -> Result<reqwest::Client, Refused> {
+        let key = (url.host_str().unwrap_or_default().to_string(), address);
+        let mut kept = self
+            .clients
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if let Some(client) = kept.get(&key) {
+            return Ok(client.clone());
+        }
+        let client = self.new_client(url, address)?;
+        if kept.len() >= KEPT_CLIENTS {
+            kept.clear();
+        }
+        kept.insert(key, client.clone());
+        Ok(client)
+    }
+
+    fn new_client(&self, url: &Url, address: SocketAddr) -> Result<reqwest::Client, Refused> {
         let mut builder = reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
             .user_agent(self.settings.user_agent.as_str())

@@ -27,6 +27,7 @@ DROP TRIGGER webhooks_mentorship_requested ON mentorship_requests;
 DROP TRIGGER webhooks_thread_solved ON thread_solutions;
 DROP TRIGGER webhooks_thread_created ON threads;
 DROP FUNCTION webhooks_emit();
+DROP INDEX jobs_webhook_deliver;
 DROP FUNCTION webhooks_subscribed(TEXT);
 DROP TABLE webhook_deliveries;
 DROP TABLE webhook_events;

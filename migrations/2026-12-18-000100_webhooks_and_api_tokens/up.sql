@@ -72,6 +72,11 @@ CREATE INDEX webhook_deliveries_due ON webhook_deliveries (webhook_id, next_atte
 CREATE INDEX webhook_deliveries_log ON webhook_deliveries (webhook_id, id DESC);
 CREATE INDEX webhook_deliveries_created ON webhook_deliveries (created_at);
 
+-- Whether a hook already has a delivering job waiting (one per hook): found by index however
+-- long the queue is.
+CREATE INDEX jobs_webhook_deliver ON jobs ((payload ->> 'webhook_id'), run_at)
+    WHERE kind = 'webhooks.deliver' AND status = 'pending';
+
 -- The outbox: a change a hook listens for enqueues `webhooks.event` in its own transaction,
 -- by these triggers (replies, the hot path, enqueue theirs in the reply's one statement with
 -- `webhooks_subscribed`). No active hook listening: nothing is written.

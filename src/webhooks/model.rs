@@ -250,8 +250,8 @@ pub fn ensure_delivering(
         "INSERT INTO jobs (kind, payload, run_at) \
          SELECT $1, jsonb_build_object('webhook_id', h), $3 FROM unnest($2::int8[]) h \
          WHERE NOT EXISTS ( \
-             SELECT 1 FROM jobs j WHERE j.kind = $1 AND j.status = 'pending' \
-                AND j.payload = jsonb_build_object('webhook_id', h) AND j.run_at <= $3)",
+             SELECT 1 FROM jobs j WHERE j.kind = 'webhooks.deliver' AND j.status = 'pending' \
+                AND (j.payload ->> 'webhook_id') = h::text AND j.run_at <= $3)",
     )
     .bind::<Text, _>(DELIVER_JOB)
     .bind::<Array<BigInt>, _>(ids)
