@@ -260,6 +260,33 @@ impl FromRequest for BearerClaims {
     }
 }
 
+/// Who asks for the unread badge: the holder of an access token, read without the database
+/// (its session checked by the statement that counts), or of an API token, authenticated as
+/// any other request is.
+pub enum BadgeCaller {
+    Session(BearerClaims),
+    /// The member an API token acts for.
+    Token(UserId),
+}
+
+impl FromRequest for BadgeCaller {
+    type Error = ApiError;
+    type Future = Extracted<Self>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let req = req.clone();
+        Box::pin(async move {
+            let token = required_bearer_token(&req)?;
+            if api_tokens::is_api_token(&token) {
+                return authenticate(&req, token)
+                    .await
+                    .map(|user| BadgeCaller::Token(user.id));
+            }
+            verify(&req, &token).map(BadgeCaller::Session)
+        })
+    }
+}
+
 /// Whether a request shows the member is here: not what a client fetches by itself in the
 /// background (the live stream, the unread badge).
 fn counts_as_activity(path: &str) -> bool {

@@ -17,7 +17,7 @@ use super::unsubscribe::{self as one_click, UnsubscribeKeys, UnsubscribeView};
 use super::views::{
     NotificationSettingsView, NotificationView, SubscriptionView, TagSubscriptionView, UnreadCount,
 };
-use crate::accounts::auth::{AuthUser, BearerClaims};
+use crate::accounts::auth::{AuthUser, BadgeCaller};
 use crate::config::Settings;
 use crate::db::{self, Cost, DbPool};
 use crate::error::ApiError;
@@ -95,11 +95,12 @@ pub async fn list_notifications(
 )]
 #[get("/notifications/unread-count")]
 pub async fn unread_count(
-    claims: BearerClaims,
+    caller: BadgeCaller,
     pool: web::Data<DbPool>,
 ) -> Result<HttpResponse, ApiError> {
-    let count = db::read(&pool, Cost::Large, move |conn| {
-        service::unread_count(conn, &claims)
+    let count = db::read(&pool, Cost::Large, move |conn| match &caller {
+        BadgeCaller::Session(claims) => service::unread_count(conn, claims),
+        BadgeCaller::Token(member) => service::unread_count_of(conn, *member),
     })
     .await?;
     Ok(HttpResponse::Ok().json(count))

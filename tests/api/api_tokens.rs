@@ -62,6 +62,12 @@ async fn a_token_works_within_its_scopes_and_never_for_the_account_itself() {
     let me = app.get_as("/api/v1/users/me", &reader).await;
     assert_eq!(me.status().as_u16(), 200);
     assert_eq!(json(me).await["username"], "ada");
+    // The unread badge, which reads access tokens without the database, takes one too.
+    let badge = app
+        .get_as("/api/v1/notifications/unread-count", &reader)
+        .await;
+    assert_eq!(badge.status().as_u16(), 200);
+    assert_eq!(json(badge).await["unread"], 0);
     let thread = json!({ "title": "From a bot", "body": "Posted by a script", "tags": [] });
     let refused = app
         .call(
@@ -390,4 +396,51 @@ async fn each_token_has_a_rate_limit_bucket_of_its_own() {
         .await,
         200
     );
+}
+
+#[tokio::test]
+async fn the_openapi_document_declares_the_scope_each_operation_needs_of_a_token() {
+    let app = spawn_app().await;
+    let document = json(app.get("/api/v1/openapi.json").await).await;
+    assert_eq!(
+        document["components"]["securitySchemes"]["api_token"]["scheme"],
+        "bearer"
+    );
+    let scopes = |path: &str, method: &str| -> Option<Value> {
+        document["paths"][path][method]["security"]
+            .as_array()
+            .expect("security")
+            .iter()
+            .find_map(|requirement| requirement.get("api_token").cloned())
+    };
+    assert_eq!(scopes("/api/v1/threads", "post"), Some(json!(["write"])));
+    assert_eq!(scopes("/api/v1/users/me", "get"), Some(json!(["read"])));
+    assert_eq!(
+        scopes("/api/v1/mod/reports", "get"),
+        Some(json!(["moderate"]))
+    );
+    assert_eq!(
+        scopes("/api/v1/admin/webhooks", "post"),
+        Some(json!(["moderate"]))
+    );
+    // What concerns the account itself declares none: no token may call it.
+    assert_eq!(scopes("/api/v1/users/me/api-tokens", "post"), None);
+    assert_eq!(scopes("/api/v1/users/me/password", "post"), None);
+    // Every operation a session may call declares what a token needs, or that none may.
+    for (path, item) in document["paths"].as_object().expect("paths") {
+        for (method, operation) in item.as_object().expect("operations") {
+            let Some(security) = operation["security"].as_array() else {
+                continue;
+            };
+            let session = security.iter().any(|r| r.get("bearer_auth").is_some());
+            let token = security.iter().any(|r| r.get("api_token").is_some());
+            let expected =
+                match devforum::accounts::api_tokens::required_access(&method.to_uppercase(), path)
+                {
+                    devforum::accounts::api_tokens::Access::SessionOnly => false,
+                    devforum::accounts::api_tokens::Access::Scope(_) => session,
+                };
+            assert_eq!(token, expected, "{method} {path}");
+        }
+    }
 }

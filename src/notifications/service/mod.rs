@@ -19,7 +19,7 @@ use super::views::{
 use crate::accounts::auth::{self, BearerClaims};
 use crate::accounts::{self, User};
 use crate::error::ApiError;
-use crate::ids::{NotificationId, ThreadId};
+use crate::ids::{NotificationId, ThreadId, UserId};
 use crate::pagination::{self, Page};
 
 pub const INBOX_LISTING: &str = "notifications";
@@ -86,6 +86,13 @@ pub fn unread_count(
     auth::ensure_current_session(claims, row.map(|(stored, _)| stored))?;
     Ok(UnreadCount {
         unread: row.map_or(0, |(_, unread)| unread),
+    })
+}
+
+/// The unread count of a member already authenticated (an API token's).
+pub fn unread_count_of(conn: &mut PgConnection, member: UserId) -> Result<UnreadCount, ApiError> {
+    Ok(UnreadCount {
+        unread: model::unread_count(conn, member)?,
     })
 }
 
