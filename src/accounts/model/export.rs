@@ -179,6 +179,10 @@ const ACCOUNT_QUERY: &str = "SELECT json_build_object( \
         'passkeys', COALESCE((SELECT json_agg(json_build_object('name', k.name, \
             'created_at', k.created_at, 'last_used_at', k.last_used_at) \
             ORDER BY k.created_at, k.id) FROM passkeys k WHERE k.user_id = u.id), '[]'::json), \
+        'api_tokens', COALESCE((SELECT json_agg(json_build_object('name', a.name, \
+            'scopes', a.scopes, 'created_at', a.created_at, 'last_used_at', a.last_used_at, \
+            'expires_at', a.expires_at) ORDER BY a.id) FROM api_tokens a \
+            WHERE a.user_id = u.id), '[]'::json), \
         'followed_tags', COALESCE((SELECT json_agg(json_build_object('tag', t.tag, \
             'level', t.level) ORDER BY t.tag) FROM tag_subscriptions t \
             WHERE t.user_id = u.id), '[]'::json), \

@@ -115,6 +115,7 @@ async fn an_export_holds_everything_the_member_did_and_nothing_private_of_anyone
         "INSERT INTO identities (user_id, provider, subject, email) VALUES ({id}, 'github', '583231', 'ada@github.test')",
         "INSERT INTO passkeys (user_id, name, credential_id, credential) VALUES ({id}, 'Ada''s laptop', '\\x0102', '{\"cred\": \"public-key-material\"}')",
         "INSERT INTO totp_secrets (user_id, secret, confirmed_at) VALUES ({id}, '\\x000102030405060708090a0b0c0d0e0f10111213', now())",
+        "INSERT INTO api_tokens (user_id, name, scopes, secret_hash, generation) VALUES ({id}, 'CI bot', ARRAY['read'], '\\xfeedfacefeedface', 0)",
     ] {
         app.sql(&statement.replace("{id}", &ada.id.to_string()));
     }
@@ -192,7 +193,12 @@ async fn an_export_holds_everything_the_member_did_and_nothing_private_of_anyone
         "583231"
     );
     assert_eq!(archive["account"]["passkeys"][0]["name"], "Ada's laptop");
-    for secret in ["public-key-material", "000102030405"] {
+    assert_eq!(archive["account"]["api_tokens"][0]["name"], "CI bot");
+    assert_eq!(
+        archive["account"]["api_tokens"][0]["scopes"],
+        json!(["read"])
+    );
+    for secret in ["public-key-material", "000102030405", "feedface"] {
         assert!(!text.contains(secret), "the archive holds {secret}");
     }
     let threads = archive["threads"].as_array().unwrap();
