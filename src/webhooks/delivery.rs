@@ -173,6 +173,8 @@ pub async fn record(
     db::write(pool, move |conn| {
         use diesel::Connection;
         conn.transaction(|conn| {
+            // The hook before its delivery, as every writer of both takes them.
+            model::lock(conn, hook)?;
             match verdict {
                 Verdict::Delivered => {
                     model::mark_delivered(conn, id, &attempted)?;

@@ -100,10 +100,14 @@ pub fn find(conn: &mut PgConnection, id: WebhookId) -> QueryResult<Option<Webhoo
         .optional()
 }
 
+/// The hook's row, locked until the transaction ends. Every transaction that writes a hook and
+/// its deliveries takes the hook first (an admin's retry, an attempt's record), so two of them
+/// never wait on each other in opposite orders. `FOR NO KEY UPDATE`: new deliveries (whose
+/// foreign key only shares the key) are not held up by it.
 pub fn lock(conn: &mut PgConnection, id: WebhookId) -> QueryResult<Option<WebhookRow>> {
     webhooks::table
         .find(id)
-        .for_update()
+        .for_no_key_update()
         .select(WebhookRow::as_select())
         .first(conn)
         .optional()
