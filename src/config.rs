@@ -75,7 +75,17 @@ pub struct Settings {
     pub outbound: OutboundSettings,
     pub onebox: OneboxSettings,
     pub webhooks: WebhookSettings,
+    pub stats: StatsSettings,
     pub log: LogSettings,
+}
+
+/// The community health dashboard (`stats`): how often its daily rollups are brought up to
+/// date.
+#[derive(Debug, Clone, Deserialize)]
+pub struct StatsSettings {
+    /// How often the rollup recomputes today and the days still settling (0: never on its
+    /// own; `devforum stats rollup` does it by hand).
+    pub rollup_every_secs: u64,
 }
 
 /// Webhooks (`webhooks`): how deliveries are sent, retried and kept.

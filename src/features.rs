@@ -9,7 +9,7 @@ use crate::feature::{Feature, Mount, API_PREFIX};
 use crate::jobs::JobRegistry;
 use crate::{
     accounts, conversations, email, identities, meetups, mentorship, moderation, notifications,
-    operations, search, site, threads, trust, uploads, webhooks,
+    operations, search, site, stats, threads, trust, uploads, webhooks,
 };
 
 /// Every feature, in the order their tags appear in the OpenAPI document.
@@ -26,6 +26,7 @@ pub const ALL: &[&Feature] = &[
     &meetups::FEATURE,
     &moderation::FEATURE,
     &webhooks::FEATURE,
+    &stats::FEATURE,
     &trust::FEATURE,
     &notifications::FEATURE,
     &email::FEATURE,

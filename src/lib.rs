@@ -40,6 +40,7 @@ pub mod site;
 pub mod slugs;
 pub mod sql;
 pub mod startup;
+pub mod stats;
 pub mod tags;
 pub mod telemetry;
 pub mod text_enum;

@@ -79,6 +79,11 @@ enum Command {
         #[arg(long)]
         restart: bool,
     },
+    /// The admin dashboard's daily rollups (GET /admin/stats).
+    Stats {
+        #[command(subcommand)]
+        command: StatsCommand,
+    },
     /// Inspect and manage the background job queue.
     Jobs {
         #[command(subcommand)]
@@ -100,6 +105,22 @@ enum Command {
         #[arg(long)]
         out: std::path::PathBuf,
     },
+}
+
+#[derive(Debug, Subcommand)]
+enum StatsCommand {
+    /// Compute every day from --since to today (UTC), a month of days per transaction,
+    /// showing progress; an interrupted run goes on where it stopped when run again.
+    Backfill {
+        /// The first day, YYYY-MM-DD (e.g. the day the community opened).
+        #[arg(long)]
+        since: chrono::NaiveDate,
+        /// Start from --since again even if a run got part of the way.
+        #[arg(long)]
+        restart: bool,
+    },
+    /// Recompute today and the days still settling now (what the periodic task does).
+    Rollup,
 }
 
 #[derive(Debug, Subcommand)]
@@ -144,6 +165,7 @@ async fn main() -> anyhow::Result<()> {
             create_admin_command(&settings, &username, &email)
         }
         Command::Jobs { command } => jobs_command(&settings, command),
+        Command::Stats { command } => stats_command(&settings, command),
         Command::Reindex => reindex_command(&settings).await,
         Command::Rerender { restart } => rerender_command(&settings, restart),
         Command::Openapi | Command::DkimKeygen { .. } => {
@@ -355,6 +377,37 @@ fn rerender_command(settings: &Settings, restart: bool) -> anyhow::Result<()> {
         println!("{kind}: {seen} rendered, {changed} changed");
     }
     println!("done in {:.1}s", started.elapsed().as_secs_f64());
+    Ok(())
+}
+
+fn stats_command(settings: &Settings, command: StatsCommand) -> anyhow::Result<()> {
+    use devforum::stats::service;
+    let mut conn = db::connect(&settings.database)?;
+    db::run_migrations(&mut conn)?;
+    let started = std::time::Instant::now();
+    match command {
+        StatsCommand::Backfill { since, restart } => {
+            let (bar, mut progress) = progress_reporter("computing");
+            let done =
+                service::backfill(&mut conn, since, restart, chrono::Utc::now(), &mut progress)?;
+            bar.finish_and_clear();
+            if let Some(day) = done.resumed_after {
+                println!("resumed after {day} (--restart starts from {since} again)");
+            }
+            println!(
+                "{} day(s) computed in {:.1}s",
+                done.days,
+                started.elapsed().as_secs_f64()
+            );
+        }
+        StatsCommand::Rollup => {
+            let days = service::rollup_recent(&mut conn, chrono::Utc::now())?;
+            println!(
+                "{days} day(s) computed in {:.1}s",
+                started.elapsed().as_secs_f64()
+            );
+        }
+    }
     Ok(())
 }
 

@@ -209,6 +209,13 @@ diesel::table! {
 }
 
 diesel::table! {
+    member_days (user_id, day) {
+        user_id -> Int8,
+        day -> Date,
+    }
+}
+
+diesel::table! {
     mentor_profiles (user_id) {
         user_id -> Int8,
         headline -> Text,
@@ -541,6 +548,49 @@ diesel::table! {
 }
 
 diesel::table! {
+    stats_backfills (since) {
+        since -> Date,
+        done_through -> Nullable<Date>,
+        started_at -> Timestamptz,
+        finished_at -> Nullable<Timestamptz>,
+    }
+}
+
+diesel::table! {
+    stats_days (day) {
+        day -> Date,
+        computed_at -> Timestamptz,
+        signups -> Int4,
+        active_members -> Int4,
+        threads -> Int4,
+        answered -> Int4,
+        solved -> Int4,
+        first_reply_seconds -> Array<Nullable<Int4>>,
+        replies -> Int4,
+        mentorship_requests -> Int4,
+        mentorship_outcomes -> Int4,
+        mentorship_accepted -> Int4,
+        mentorship_response_seconds -> Array<Nullable<Int4>>,
+        meetup_rsvps -> Int4,
+        meetup_going -> Int4,
+        meetup_capacity -> Int4,
+        reports -> Int4,
+        report_resolution_seconds -> Array<Nullable<Int4>>,
+        appeals_decided -> Int4,
+        appeals_overturned -> Int4,
+    }
+}
+
+diesel::table! {
+    stats_periods (period, starts_on) {
+        period -> Text,
+        starts_on -> Date,
+        active_members -> Int4,
+        computed_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
     tag_subscriptions (user_id, tag) {
         user_id -> Int8,
         tag -> Text,
@@ -823,6 +873,7 @@ diesel::joinable!(meetups -> meetup_series (series_id));
 diesel::joinable!(meetups -> users (organizer_id));
 diesel::joinable!(member_content_action_items -> member_content_actions (log_id));
 diesel::joinable!(member_content_actions -> users (member_id));
+diesel::joinable!(member_days -> users (user_id));
 diesel::joinable!(mentor_profiles -> users (user_id));
 diesel::joinable!(mentorship_requests -> conversations (conversation_id));
 diesel::joinable!(message_preferences -> users (user_id));
@@ -891,6 +942,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     meetups,
     member_content_action_items,
     member_content_actions,
+    member_days,
     mentor_profiles,
     mentorship_requests,
     message_preferences,
@@ -920,6 +972,9 @@ diesel::allow_tables_to_appear_in_same_query!(
     search_lexemes,
     search_rebuilds,
     sessions,
+    stats_backfills,
+    stats_days,
+    stats_periods,
     tag_subscriptions,
     tags,
     thread_activity,

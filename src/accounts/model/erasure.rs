@@ -75,6 +75,7 @@ pub fn delete_personal_rows(conn: &mut PgConnection, id: UserId) -> QueryResult<
     for statement in [
         "DELETE FROM sessions WHERE user_id = $1",
         "DELETE FROM api_tokens WHERE user_id = $1",
+        "DELETE FROM member_days WHERE user_id = $1",
         "DELETE FROM refresh_tokens WHERE user_id = $1",
         "DELETE FROM user_tokens WHERE user_id = $1",
         "DELETE FROM user_blocks WHERE blocker_id = $1",

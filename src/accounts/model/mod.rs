@@ -715,15 +715,19 @@ pub fn storable(text: &str) -> bool {
     !text.contains('\0')
 }
 
-/// Notes that `user` was here at `at` (never moving the time back). Seen again after an hour
-/// away is a new visit: the one before becomes their previous visit (`reading_marks`), since
-/// when what was started is "new" to them.
+/// Notes that `user` was here at `at` (never moving the time back), and on that UTC day
+/// (`member_days`, the dashboard's "active members"). Seen again after an hour away is a new
+/// visit: the one before becomes their previous visit (`reading_marks`), since when what was
+/// started is "new" to them.
 pub fn record_visit(conn: &mut PgConnection, user: UserId, at: DateTime<Utc>) -> QueryResult<()> {
     diesel::sql_query(
         "WITH before AS ( \
              SELECT last_seen_at FROM users WHERE id = $1 FOR NO KEY UPDATE \
          ), seen AS ( \
              UPDATE users SET last_seen_at = GREATEST(last_seen_at, $2) WHERE id = $1 \
+         ), day AS ( \
+             INSERT INTO member_days (user_id, day) VALUES ($1, ($2 AT TIME ZONE 'UTC')::date) \
+             ON CONFLICT DO NOTHING \
          ) \
          INSERT INTO reading_marks (user_id, previous_visit_at) \
          SELECT $1, last_seen_at FROM before WHERE last_seen_at < $2 - interval '1 hour' \

@@ -1,0 +1,13 @@
+DROP INDEX appeals_decided_idx;
+DROP INDEX reports_handled_idx;
+DROP INDEX reports_created_idx;
+DROP INDEX mentorship_requests_answered_idx;
+DROP INDEX mentorship_requests_created_idx;
+DROP INDEX users_created_idx;
+DROP INDEX meetup_rsvps_created_brin;
+DROP INDEX replies_created_brin;
+DROP INDEX threads_created_idx;
+DROP TABLE stats_backfills;
+DROP TABLE stats_periods;
+DROP TABLE stats_days;
+DROP TABLE member_days;
