@@ -20,7 +20,7 @@ crate::text_enum! {
 
 crate::text_enum! {
     /// JSON (the default) or CSV, a row per point.
-    #[derive(Serialize, Deserialize, ToSchema)]
+    #[derive(Serialize, Deserialize)]
     #[serde(rename_all = "lowercase")]
     pub enum Format ("format") {
         Json => "json",

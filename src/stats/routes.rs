@@ -37,10 +37,9 @@ pub struct StatsQueryParams {
     security(("bearer_auth" = [])),
     params(StatsQueryParams),
     responses(
-        (status = 200, description = "The series and totals", body = StatsView,
-         content_type = "application/json"),
-        (status = 200, description = "With `format=csv`: a header, then a row per point",
-         body = String, content_type = "text/csv"),
+        (status = 200, description = "The series and totals; with `format=csv`, a header and \
+                                      then a row per point",
+         content((StatsView = "application/json"), (String = "text/csv"))),
         (status = 422, description = "A bad date, interval or format, `from` after `to` or \
                                       today, or a range too long for its interval"),
     )

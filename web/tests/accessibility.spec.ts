@@ -141,6 +141,8 @@ test('every page passes axe-core (WCAG 2.2 AA) at desktop and 390 × 844, light 
     '/mod/appeals?status=decided',
     '/appeal/1',
     '/admin',
+    '/admin/stats',
+    '/admin/stats?range=12m',
     '/admin/webhooks',
     `/admin/webhooks/${hookId}`,
     '/settings/api-tokens',

@@ -473,6 +473,19 @@ fn matrix() -> Vec<(Method, &'static str, Option<Value>, [u16; 4])> {
             None,
             [401, 403, 403, 404],
         ),
+        // Community health: staff read it (moderators too); a bad range is staff's 422.
+        (
+            Method::GET,
+            "/api/v1/admin/stats",
+            None,
+            [401, 403, 200, 200],
+        ),
+        (
+            Method::GET,
+            "/api/v1/admin/stats?interval=hour",
+            None,
+            [401, 403, 422, 422],
+        ),
         // Last: it ends the caller's sessions.
         (
             Method::POST,

@@ -34,6 +34,7 @@ export const { route, isActive, navigate: go } = createRouter({
   '/mod/appeals': () => import('../pages/moderation/ModAppeals.svelte'),
   '/appeal/:logId': () => import('../pages/moderation/Appeal.svelte'),
   '/admin': () => import('../pages/moderation/Admin.svelte'),
+  '/admin/stats': () => import('../pages/admin/Stats.svelte'),
   '/admin/webhooks': () => import('../pages/admin/Webhooks.svelte'),
   '/admin/webhooks/:id': () => import('../pages/admin/Webhook.svelte'),
 

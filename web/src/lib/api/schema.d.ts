@@ -4,6 +4,26 @@
  */
 
 export interface paths {
+    "/api/v1/admin/stats": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Community health: the daily rollups of a range, by day, week or month (staff; moderators
+         *     read it too). At most 731 days by day, 3,653 by week or month.
+         */
+        get: operations["community_stats"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/admin/users/{username}": {
         parameters: {
             query?: never;
@@ -2943,6 +2963,12 @@ export interface components {
                 [key: string]: number;
             };
         };
+        /**
+         * Format: double
+         * @description A figure: a whole number when it is one (counts), else rounded to 3 decimals; `null` for
+         *     a share or percentile with nothing to measure, or a point with no computed day.
+         */
+        Figure: number | null;
         FinishRegistrationRequest: {
             /** @description The created credential (`RegistrationResponseJSON`). */
             credential: Record<string, never>;
@@ -3027,6 +3053,11 @@ export interface components {
          * @enum {string}
          */
         Intent: "login" | "link";
+        /**
+         * @description How a range is cut into points: UTC days, ISO weeks (from Monday) or calendar months.
+         * @enum {string}
+         */
+        Interval: "day" | "week" | "month";
         /** @description A token just made, with its whole value: the only time it is shown. */
         IssuedTokenView: {
             api_token: components["schemas"]["ApiTokenView"];
@@ -3786,6 +3817,15 @@ export interface components {
              */
             email: string;
         };
+        /** @description One point of a series: the first UTC day of its day, week or month, and its value. */
+        Point: {
+            /**
+             * Format: date
+             * @example 2026-12-07
+             */
+            t: string;
+            v: components["schemas"]["Figure"];
+        };
         PreviewRequest: {
             /** @description Markdown, as it would be posted. */
             body: string;
@@ -4175,6 +4215,43 @@ export interface components {
             intent: components["schemas"]["Intent"];
             /** @description A path of the web client to come back to (`/threads/7`). */
             return_to?: string | null;
+        };
+        /** @description Community health over a range (staff). */
+        StatsView: {
+            /**
+             * Format: date-time
+             * @description When the freshest day of the range was computed; `null` when none was.
+             */
+            computed_at?: string | null;
+            /**
+             * Format: date
+             * @description The range answered: as asked, grown to whole weeks or months, never past today (UTC).
+             */
+            from: string;
+            interval: components["schemas"]["Interval"];
+            /**
+             * @description Each series (`signups`, `active_members`, `threads`, `replies`,
+             *     `first_reply_minutes_p50`, `first_reply_minutes_p90`, `answered_share`,
+             *     `solved_share`, `mentorship_requests`, `mentorship_accepted_share`,
+             *     `mentorship_response_hours_p50`, `meetup_rsvps`, `meetup_fill_share`, `reports`,
+             *     `report_resolution_hours_p50`, `appeals_overturned_share`): a point per day, week or
+             *     month, none missing.
+             */
+            series: {
+                [key: string]: components["schemas"]["Point"][];
+            };
+            /** Format: date */
+            to: string;
+            /** @description The whole range as one point (active members: distinct over the range). */
+            totals: {
+                [key: string]: components["schemas"]["Figure"];
+            };
+            /**
+             * Format: int64
+             * @description Days of the range not computed yet (a point made only of such days has `null`s):
+             *     `devforum stats backfill` computes them.
+             */
+            uncomputed_days: number;
         };
         /** @enum {string} */
         Status: "pending" | "accepted" | "declined" | "withdrawn" | "completed" | "expired";
@@ -4612,6 +4689,81 @@ export interface components {
 }
 export type $defs = Record<string, never>;
 export interface operations {
+    community_stats: {
+        parameters: {
+            query?: {
+                /** @description First day (UTC), an RFC 3339 date or timestamp; 30 days before `to` by default. */
+                from?: string;
+                /** @description Last day (UTC), inclusive; today by default (a later day reads as today). */
+                to?: string;
+                /** @description `day` (default), `week` (from Monday) or `month`. */
+                interval?: string;
+                /** @description `json` (default) or `csv`. */
+                format?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The series and totals; with `format=csv`, a header and then a row per point */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["StatsView"];
+                    "text/csv": string;
+                };
+            };
+            /** @description A query parameter is not of its type (`invalid_query`), or the cursor is not one this listing gave (`invalid_cursor`) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing or invalid token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not an admin (`insufficient_role`) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A bad date, interval or format, `from` after `to` or today, or a range too long for its interval */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database cannot be reached (`database_unavailable`); nothing was changed unless the problem says so; try again after `Retry-After` seconds */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     delete_user: {
         parameters: {
             query?: never;
