@@ -119,8 +119,12 @@ enum StatsCommand {
         #[arg(long)]
         restart: bool,
     },
-    /// Recompute today and the days still settling now (what the periodic task does).
-    Rollup,
+    /// Recompute today and the days still settling now (what the periodic task does), or
+    /// with --day one day (after data was corrected by hand, say).
+    Rollup {
+        #[arg(long)]
+        day: Option<chrono::NaiveDate>,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -387,6 +391,9 @@ fn stats_command(settings: &Settings, command: StatsCommand) -> anyhow::Result<(
     let started = std::time::Instant::now();
     match command {
         StatsCommand::Backfill { since, restart } => {
+            if since > chrono::Utc::now().date_naive() {
+                anyhow::bail!("--since {since} is after today (UTC): nothing to compute");
+            }
             let (bar, mut progress) = progress_reporter("computing");
             let done =
                 service::backfill(&mut conn, since, restart, chrono::Utc::now(), &mut progress)?;
@@ -400,8 +407,12 @@ fn stats_command(settings: &Settings, command: StatsCommand) -> anyhow::Result<(
                 started.elapsed().as_secs_f64()
             );
         }
-        StatsCommand::Rollup => {
-            let days = service::rollup_recent(&mut conn, chrono::Utc::now())?;
+        StatsCommand::Rollup { day } => {
+            let now = chrono::Utc::now();
+            let days = match day {
+                Some(day) => service::rollup(&mut conn, day, day, now)?,
+                None => service::rollup_recent(&mut conn, now)?,
+            };
             println!(
                 "{days} day(s) computed in {:.1}s",
                 started.elapsed().as_secs_f64()

@@ -402,6 +402,7 @@ fn help_explains_every_subcommand() {
         "create-admin",
         "jobs",
         "rerender",
+        "stats",
         "dkim-keygen",
     ] {
         assert!(
@@ -648,4 +649,57 @@ fn rerender_renders_stored_posts_again_once_and_resumes_where_it_stopped() {
         restarted.contains("replies: 40 rendered, 20 changed"),
         "{restarted}"
     );
+}
+
+#[test]
+fn stats_backfill_computes_every_day_with_its_time_and_rollup_recomputes_one() {
+    let db = TestDatabase::create();
+    let seeded = devforum(&db)
+        .args(["seed", "--users", "10", "--threads", "30", "--replies", "90"])
+        .args(["--mentors", "3", "--meetups", "4"])
+        .env("DEVFORUM_ENV", "test")
+        .output()
+        .expect("run seed");
+    assert!(seeded.status.success(), "{seeded:?}");
+    let since = chrono::Utc::now().date_naive() - chrono::Duration::days(40);
+    let run = |args: &[&str]| {
+        let output = devforum(&db).args(args).output().expect("run stats");
+        (
+            output.status.success(),
+            String::from_utf8_lossy(&output.stdout).to_string(),
+            String::from_utf8_lossy(&output.stderr).to_string(),
+        )
+    };
+    let (ok, stdout, stderr) = run(&["stats", "backfill", "--since", &since.to_string()]);
+    assert!(ok, "{stdout}\n{stderr}");
+    assert!(stdout.contains("41 day(s) computed in "), "{stdout}");
+    assert!(stderr.contains("computing days"), "{stderr}");
+    let mut conn = db.connect();
+    let rows = |conn: &mut PgConnection| {
+        diesel::sql_query("SELECT count(*) AS n FROM stats_days")
+            .get_result::<devforum::db::Count>(conn)
+            .expect("count")
+            .n
+    };
+    assert_eq!(rows(&mut conn), 41);
+    let threads = diesel::sql_query("SELECT sum(threads)::bigint AS n FROM stats_days")
+        .get_result::<devforum::db::Count>(&mut conn)
+        .expect("sum")
+        .n;
+    let expected = diesel::sql_query(&format!(
+        "SELECT count(*) AS n FROM threads WHERE created_at >= '{since}' \
+         AND deleted_at IS NULL AND NOT hidden"
+    ))
+    .get_result::<devforum::db::Count>(&mut conn)
+    .expect("threads")
+    .n;
+    assert_eq!(threads, expected);
+
+    let (ok, stdout, _) = run(&["stats", "rollup", "--day", &since.to_string()]);
+    assert!(ok && stdout.contains("1 day(s) computed in "), "{stdout}");
+    let (ok, stdout, _) = run(&["stats", "rollup"]);
+    assert!(ok && stdout.contains("9 day(s) computed in "), "{stdout}");
+    let (ok, _, stderr) = run(&["stats", "backfill", "--since", "2999-01-01"]);
+    assert!(!ok);
+    assert!(stderr.contains("is after today (UTC)"), "{stderr}");
 }
