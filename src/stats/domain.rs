@@ -1,6 +1,6 @@
 //! What a dashboard read asks for: a range of UTC days, an interval and a format.
 
-use chrono::{DateTime, Duration, NaiveDate};
+use chrono::{DateTime, Datelike, Duration, NaiveDate};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -52,12 +52,14 @@ pub fn max_days(interval: Interval) -> i64 {
 /// UTC day it falls on.
 pub fn parse_day(raw: &str) -> Result<NaiveDate, String> {
     let raw = raw.trim();
-    if let Ok(day) = NaiveDate::parse_from_str(raw, "%Y-%m-%d") {
-        return Ok(day);
+    let day = NaiveDate::parse_from_str(raw, "%Y-%m-%d")
+        .or_else(|_| DateTime::parse_from_rfc3339(raw).map(|at| at.to_utc().date_naive()))
+        .map_err(|_| "must be an RFC 3339 date (2026-12-01) or timestamp".to_string())?;
+    if (1900..=9999).contains(&day.year()) {
+        Ok(day)
+    } else {
+        Err("must be a day of the years 1900 to 9999".to_string())
     }
-    DateTime::parse_from_rfc3339(raw)
-        .map(|at| at.to_utc().date_naive())
-        .map_err(|_| "must be an RFC 3339 date (2026-12-01) or timestamp".to_string())
 }
 
 /// Reads `from`, `to`, `interval` and `format` as of `today` (UTC), naming every bad field.
@@ -133,6 +135,8 @@ mod tests {
         );
         assert!(parse_day("yesterday").is_err());
         assert!(parse_day("2026-02-30").is_err());
+        assert!(parse_day("0001-01-01").is_err());
+        assert!(parse_day("+262143-12-31").is_err());
     }
 
     #[test]
