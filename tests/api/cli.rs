@@ -655,7 +655,15 @@ fn rerender_renders_stored_posts_again_once_and_resumes_where_it_stopped() {
 fn stats_backfill_computes_every_day_with_its_time_and_rollup_recomputes_one() {
     let db = TestDatabase::create();
     let seeded = devforum(&db)
-        .args(["seed", "--users", "10", "--threads", "30", "--replies", "90"])
+        .args([
+            "seed",
+            "--users",
+            "10",
+            "--threads",
+            "30",
+            "--replies",
+            "90",
+        ])
         .args(["--mentors", "3", "--meetups", "4"])
         .env("DEVFORUM_ENV", "test")
         .output()
