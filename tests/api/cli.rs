@@ -694,7 +694,7 @@ fn stats_backfill_computes_every_day_with_its_time_and_rollup_recomputes_one() {
         .get_result::<devforum::db::Count>(&mut conn)
         .expect("sum")
         .n;
-    let expected = diesel::sql_query(&format!(
+    let expected = diesel::sql_query(format!(
         "SELECT count(*) AS n FROM threads WHERE created_at >= '{since}' \
          AND deleted_at IS NULL AND NOT hidden"
     ))
