@@ -292,6 +292,28 @@ pub struct DatabaseSettings {
     /// A replica further behind than this many seconds is left alone until it catches up.
     #[serde(default = "default_replica_max_lag_secs")]
     pub replica_max_lag_secs: u64,
+    /// Connections that reads whose cost grows with the data (searches, staff queues) may
+    /// hold at once (`slow_reads`; at most half the pool, at least one).
+    #[serde(default = "default_slow_reads")]
+    pub slow_reads: u32,
+    /// How long a slow read waits for its share before answering `503 busy`.
+    #[serde(default = "default_slow_read_wait_ms")]
+    pub slow_read_wait_ms: u64,
+    /// A slow read's statements are cancelled after this long (`503 query_timeout`).
+    #[serde(default = "default_slow_statement_timeout_ms")]
+    pub slow_statement_timeout_ms: u64,
+}
+
+fn default_slow_reads() -> u32 {
+    3
+}
+
+fn default_slow_read_wait_ms() -> u64 {
+    250
+}
+
+fn default_slow_statement_timeout_ms() -> u64 {
+    5000
 }
 
 fn default_replica_max_lag_secs() -> u64 {

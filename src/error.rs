@@ -18,6 +18,10 @@ pub const PROBLEM_CONTENT_TYPE: &str = "application/problem+json";
 /// The code of every answer given because the database could not be reached.
 pub const DATABASE_UNAVAILABLE: &str = "database_unavailable";
 
+/// The code of an answer whose statement ran past its `statement_timeout` (a slow read's
+/// limit, `slow_reads.rs`) and was cancelled by PostgreSQL.
+pub const QUERY_TIMEOUT: &str = "query_timeout";
+
 /// What `Retry-After` says on a 503: outages worth answering 503 for (a restart, a failover,
 /// a search engine coming back) usually end within seconds.
 pub const UNAVAILABLE_RETRY_AFTER_SECS: u64 = 2;
@@ -324,6 +328,10 @@ impl From<diesel::result::Error> for ApiError {
                 tracing::warn!(error = %other, "database connection lost");
                 ApiError::database_unavailable()
             }
+            other if is_statement_timeout(&other) => ApiError::unavailable(
+                QUERY_TIMEOUT,
+                "This took too long to answer; please try again in a moment, or narrow it down.",
+            ),
             other => ApiError::Internal(anyhow::Error::new(other).context("database query failed")),
         }
     }
@@ -344,6 +352,16 @@ impl From<actix_web::error::BlockingError> for ApiError {
 
 /// Errors that mean the connection is gone (or can no longer take writes), not that the
 /// statement was wrong.
+/// Whether PostgreSQL cancelled the statement for running past `statement_timeout` (SQLSTATE
+/// 57014, which diesel reports by its message only).
+pub fn is_statement_timeout(error: &diesel::result::Error) -> bool {
+    matches!(
+        error,
+        diesel::result::Error::DatabaseError(_, info)
+            if info.message().contains("statement timeout")
+    )
+}
+
 pub fn is_connection_loss(error: &diesel::result::Error) -> bool {
     match error {
         diesel::result::Error::DatabaseError(kind, _) => matches!(

@@ -37,6 +37,7 @@ pub mod search;
 pub mod seed;
 pub mod signed_urls;
 pub mod site;
+pub mod slow_reads;
 pub mod slugs;
 pub mod sql;
 pub mod startup;

@@ -224,6 +224,7 @@ struct Shared {
     uploads: web::Data<crate::uploads::shared::Uploads>,
     sitemaps: web::Data<crate::site::sitemaps::Sitemaps>,
     pages: web::Data<crate::site::cache::PageCache>,
+    slow_reads: web::Data<crate::slow_reads::SlowReads>,
 }
 
 impl Shared {
@@ -245,6 +246,11 @@ impl Shared {
         limit_store
             .register(&metrics.registry)
             .context("registering the rate-limit metrics")?;
+        let slow_reads = crate::slow_reads::SlowReads::new(&settings.database)
+            .context("creating the slow reads' metrics")?;
+        slow_reads
+            .register(&metrics.registry)
+            .context("registering the slow reads' metrics")?;
         let rate_limits = web::Data::new(AuthRateLimits::new(&settings.rate_limits, &limit_store));
         let posting_limits =
             web::Data::new(PostingLimits::new(&settings.rate_limits, &limit_store));
@@ -282,6 +288,7 @@ impl Shared {
             pages: web::Data::new(crate::site::cache::PageCache::new(
                 settings.web.page_cache_mb,
             )),
+            slow_reads: web::Data::new(slow_reads),
             settings: web::Data::new(settings),
             pool: web::Data::new(pool),
             reads: web::Data::new(reads),
@@ -317,6 +324,7 @@ impl Shared {
             .app_data(self.uploads.clone())
             .app_data(self.sitemaps.clone())
             .app_data(self.pages.clone())
+            .app_data(self.slow_reads.clone())
             .app_data(JsonLimit(json_limit))
             .app_data(web::PayloadConfig::new(json_limit))
             .app_data(problems::json_config(json_limit))

@@ -23,13 +23,14 @@ use crate::accounts::views::UserView;
 use crate::accounts::Role;
 use crate::accounts::TrustLevel;
 use crate::config::Settings;
-use crate::db::{self, Cost, DbPool};
+use crate::db::{self, DbPool};
 use crate::error::ApiError;
 use crate::http::{Json, OptionalJson};
 use crate::ids::{
     AppealId, ConversationId, MeetupId, MessageId, ModerationLogId, ReplyId, ReportId, ThreadId,
 };
 use crate::pagination::{self, Page};
+use crate::slow_reads::SlowReads;
 use crate::threads::model::ThreadFlag;
 use crate::threads::views::ThreadView;
 
@@ -225,6 +226,7 @@ pub async fn review_queue(
     Moderator(staff): Moderator,
     query: web::Query<QueueQuery>,
     pool: web::Data<DbPool>,
+    slow_reads: web::Data<SlowReads>,
 ) -> Result<HttpResponse, ApiError> {
     let query = query.into_inner();
     let limit = pagination::limit(query.limit)?;
@@ -246,10 +248,11 @@ pub async fn review_queue(
         sort: query.sort.unwrap_or(QueueSort::Oldest),
         unclaimed_for: query.unclaimed.unwrap_or(false).then_some(staff.id),
     };
-    let page = db::read(&pool, Cost::Large, move |conn| {
-        service::queue(conn, &staff, &filter, query.cursor.as_deref(), limit)
-    })
-    .await?;
+    let page = slow_reads
+        .read(pool.get_ref(), move |conn| {
+            service::queue(conn, &staff, &filter, query.cursor.as_deref(), limit)
+        })
+        .await?;
     Ok(HttpResponse::Ok().json(page))
 }
 
@@ -703,13 +706,15 @@ pub async fn moderation_log(
     Moderator(_staff): Moderator,
     query: web::Query<LogQuery>,
     pool: web::Data<DbPool>,
+    slow_reads: web::Data<SlowReads>,
 ) -> Result<HttpResponse, ApiError> {
     let query = query.into_inner();
     let limit = pagination::limit(query.limit)?;
-    let page = db::read(&pool, Cost::Large, move |conn| {
-        service::log_page(conn, query.cursor.as_deref(), limit)
-    })
-    .await?;
+    let page = slow_reads
+        .read(pool.get_ref(), move |conn| {
+            service::log_page(conn, query.cursor.as_deref(), limit)
+        })
+        .await?;
     Ok(HttpResponse::Ok().json(page))
 }
 
@@ -800,14 +805,16 @@ pub async fn appeal_queue(
     Moderator(staff): Moderator,
     query: web::Query<AppealQueueQuery>,
     pool: web::Data<DbPool>,
+    slow_reads: web::Data<SlowReads>,
 ) -> Result<HttpResponse, ApiError> {
     let query = query.into_inner();
     let limit = pagination::limit(query.limit)?;
     let status = query.status.unwrap_or(appeals::QueueStatus::Open);
-    let page = db::read(&pool, Cost::Large, move |conn| {
-        appeals::queue(conn, &staff, status, query.cursor.as_deref(), limit)
-    })
-    .await?;
+    let page = slow_reads
+        .read(pool.get_ref(), move |conn| {
+            appeals::queue(conn, &staff, status, query.cursor.as_deref(), limit)
+        })
+        .await?;
     Ok(HttpResponse::Ok().json(page))
 }
 

@@ -12,6 +12,7 @@ use crate::db::{self, Cost, DbPool};
 use crate::error::ApiError;
 use crate::jobs::{self, BatchOutcome, Job};
 use crate::reads::ReadPool;
+use crate::slow_reads::SlowReads;
 
 use super::document::{self, DocRef};
 use super::domain::SearchQuery;
@@ -82,26 +83,30 @@ impl SearchEngine {
     }
 
     /// Answers a query: the engine's hits, less anything no longer visible.
+    /// On PostgreSQL the query is a slow read (`slow_reads`): within its share of the pool and
+    /// its time limit, never in the way of thread pages and posting.
     pub async fn search(
         &self,
         pool: &ReadPool,
+        slow_reads: &SlowReads,
         query: SearchQuery,
     ) -> Result<SearchResults, ApiError> {
         let started = Instant::now();
         let (hits, total, facets) = match self {
             SearchEngine::Postgres(engine) => {
                 let engine = engine.clone();
-                db::read(&pool, Cost::Large, move |conn| {
-                    let found = engine.search(conn, &query)?;
-                    let refs: Vec<DocRef> = found.hits.iter().map(Hit::doc_ref).collect();
-                    let visible = visible_set(conn, &refs)?;
-                    Ok((
-                        keep_visible(found.hits, &visible),
-                        found.total,
-                        found.facets,
-                    ))
-                })
-                .await?
+                slow_reads
+                    .read(&pool, move |conn| {
+                        let found = engine.search(conn, &query)?;
+                        let refs: Vec<DocRef> = found.hits.iter().map(Hit::doc_ref).collect();
+                        let visible = visible_set(conn, &refs)?;
+                        Ok((
+                            keep_visible(found.hits, &visible),
+                            found.total,
+                            found.facets,
+                        ))
+                    })
+                    .await?
             }
             SearchEngine::Meilisearch(meili) => {
                 let found = meili.search(&query).await.map_err(|error| {

@@ -45,6 +45,7 @@ mod scale_out;
 mod search;
 mod second_factor;
 mod site;
+mod slow_reads;
 mod stats;
 mod support;
 mod threads;
