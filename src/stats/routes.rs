@@ -20,13 +20,18 @@ pub fn configure(cfg: &mut ServiceConfig) {
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct StatsQueryParams {
-    /// First day (UTC), an RFC 3339 date or timestamp; 30 days before `to` by default.
+    /// First day (UTC), an RFC 3339 date (or a timestamp, read as its UTC day); 30 days before
+    /// `to` by default.
+    #[param(format = Date, example = "2026-11-01")]
     pub from: Option<String>,
     /// Last day (UTC), inclusive; today by default (a later day reads as today).
+    #[param(format = Date, example = "2026-11-30")]
     pub to: Option<String>,
     /// `day` (default), `week` (from Monday) or `month`.
+    #[param(pattern = "^(day|week|month)$")]
     pub interval: Option<String>,
     /// `json` (default) or `csv`.
+    #[param(pattern = "^(json|csv)$")]
     pub format: Option<String>,
 }
 

@@ -4692,9 +4692,16 @@ export interface operations {
     community_stats: {
         parameters: {
             query?: {
-                /** @description First day (UTC), an RFC 3339 date or timestamp; 30 days before `to` by default. */
+                /**
+                 * @description First day (UTC), an RFC 3339 date (or a timestamp, read as its UTC day); 30 days before
+                 *     `to` by default.
+                 * @example 2026-11-01
+                 */
                 from?: string;
-                /** @description Last day (UTC), inclusive; today by default (a later day reads as today). */
+                /**
+                 * @description Last day (UTC), inclusive; today by default (a later day reads as today).
+                 * @example 2026-11-30
+                 */
                 to?: string;
                 /** @description `day` (default), `week` (from Monday) or `month`. */
                 interval?: string;
@@ -12408,7 +12415,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The search engine is not answering (`search_unavailable`) */
+            /** @description The search engine is not answering (`search_unavailable`), searches already hold their share of the database (`busy`), or this one ran past its time (`query_timeout`); `Retry-After` says when to try again */
             503: {
                 headers: {
                     [name: string]: unknown;
