@@ -293,7 +293,7 @@ pub struct DatabaseSettings {
     #[serde(default = "default_replica_max_lag_secs")]
     pub replica_max_lag_secs: u64,
     /// Connections that reads whose cost grows with the data (searches, staff queues) may
-    /// hold at once (`slow_reads`; at most half the pool, at least one).
+    /// hold at once (`slow_reads`; 0: half the cores; at most half the pool, at least one).
     #[serde(default = "default_slow_reads")]
     pub slow_reads: u32,
     /// How long a slow read waits for its share before answering `503 busy`.
@@ -305,7 +305,7 @@ pub struct DatabaseSettings {
 }
 
 fn default_slow_reads() -> u32 {
-    3
+    0
 }
 
 fn default_slow_read_wait_ms() -> u64 {

@@ -39,6 +39,7 @@ impl SlowReads {
             permits: Arc::new(Semaphore::new(share(
                 settings.slow_reads,
                 settings.pool_size,
+                std::thread::available_parallelism().map_or(1, |n| n.get()),
             ))),
             wait: Duration::from_millis(settings.slow_read_wait_ms),
             statement_timeout_ms: settings.slow_statement_timeout_ms,
@@ -96,11 +97,16 @@ impl SlowReads {
     }
 }
 
-/// The connections slow reads may hold: as configured, but always at least one and always
-/// leaving at least one (and half, for small pools) to everything else.
-pub fn share(configured: u32, pool_size: u32) -> usize {
-    let most = (pool_size / 2).max(1);
-    configured.clamp(1, most) as usize
+/// The connections slow reads may hold: as configured, or by default (`0`) half the cores
+/// (a slow read keeps a database core busy: half is left to everything else); never more
+/// than half the pool, never none.
+pub fn share(configured: u32, pool_size: u32, cores: usize) -> usize {
+    let wanted = match configured {
+        0 => (cores / 2).max(1),
+        n => n as usize,
+    };
+    let most = (pool_size as usize / 2).max(1);
+    wanted.clamp(1, most)
 }
 
 #[cfg(test)]
@@ -108,11 +114,15 @@ mod tests {
     use super::*;
 
     #[test]
-    fn slow_reads_hold_at_most_half_the_pool_and_at_least_one_connection() {
-        assert_eq!(share(3, 10), 3);
-        assert_eq!(share(8, 10), 5);
-        assert_eq!(share(0, 10), 1);
-        assert_eq!(share(3, 1), 1);
-        assert_eq!(share(3, 4), 2);
+    fn slow_reads_hold_half_the_cores_by_default_at_most_half_the_pool_and_at_least_one() {
+        assert_eq!(share(3, 10, 2), 3);
+        assert_eq!(share(8, 10, 2), 5);
+        assert_eq!(share(3, 1, 2), 1);
+        assert_eq!(share(3, 4, 2), 2);
+        // By default, half the cores.
+        assert_eq!(share(0, 10, 2), 1);
+        assert_eq!(share(0, 10, 1), 1);
+        assert_eq!(share(0, 20, 8), 4);
+        assert_eq!(share(0, 4, 16), 2);
     }
 }
