@@ -74,7 +74,8 @@ impl SlowReads {
             self.refused.with_label_values(&["busy"]).inc();
             return Err(ApiError::unavailable(
                 BUSY,
-                "Too many searches are running at the moment; please try again in a moment.",
+                "Too many searches and lists like this one are running at the moment; please try again \
+                 in a moment.",
             ));
         };
         let timeout_ms = self.statement_timeout_ms;

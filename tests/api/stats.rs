@@ -247,6 +247,17 @@ async fn stats(app: &TestApp, who: &TestUser, query: &str) -> Value {
     json(response).await
 }
 
+/// Figures written as the JSON answers them, separated by spaces; `-` is `null`.
+fn points(figures: &str) -> Vec<Value> {
+    figures
+        .split_whitespace()
+        .map(|f| match f {
+            "-" => Value::Null,
+            number => serde_json::from_str(number).expect("a number"),
+        })
+        .collect()
+}
+
 fn values(answer: &Value, series: &str) -> Vec<Value> {
     answer["series"][series]
         .as_array()
@@ -262,7 +273,6 @@ async fn each_series_by_day_is_exact_with_utc_boundaries_and_empty_days_as_zero(
     let admin = march(&app).await;
     roll_up_march(&app);
     let answer = stats(&app, &admin, "from=2026-03-02&to=2026-03-10").await;
-    let n = Value::Null;
     let ts: Vec<&str> = answer["series"]["threads"]
         .as_array()
         .expect("points")
@@ -276,233 +286,27 @@ async fn each_series_by_day_is_exact_with_utc_boundaries_and_empty_days_as_zero(
     assert_eq!(answer["uncomputed_days"], json!(0));
     assert!(answer["computed_at"].is_string());
 
-    let expect = |series: &str, want: Vec<Value>| {
-        assert_eq!(values(&answer, series), want, "{series}");
-    };
-    expect(
-        "signups",
-        vec![
-            json!(2),
-            json!(1),
-            json!(0),
-            json!(0),
-            json!(0),
-            json!(0),
-            json!(0),
-            json!(0),
-            json!(0),
-        ],
-    );
-    expect(
-        "active_members",
-        vec![
-            json!(2),
-            json!(1),
-            json!(0),
-            json!(0),
-            json!(0),
-            json!(0),
-            json!(0),
-            json!(1),
-            json!(1),
-        ],
-    );
-    expect(
-        "threads",
-        vec![
-            json!(3),
-            json!(0),
-            json!(0),
-            json!(0),
-            json!(0),
-            json!(0),
-            json!(0),
-            json!(0),
-            json!(0),
-        ],
-    );
-    expect(
-        "replies",
-        vec![
-            json!(3),
-            json!(0),
-            json!(0),
-            json!(0),
-            json!(0),
-            json!(0),
-            json!(0),
-            json!(1),
-            json!(0),
-        ],
-    );
-    expect(
-        "first_reply_minutes_p50",
-        vec![
-            json!(105),
-            n.clone(),
-            n.clone(),
-            n.clone(),
-            n.clone(),
-            n.clone(),
-            n.clone(),
-            n.clone(),
-            n.clone(),
-        ],
-    );
-    expect(
-        "first_reply_minutes_p90",
-        vec![
-            json!(165),
-            n.clone(),
-            n.clone(),
-            n.clone(),
-            n.clone(),
-            n.clone(),
-            n.clone(),
-            n.clone(),
-            n.clone(),
-        ],
-    );
-    expect(
-        "answered_share",
-        vec![
-            json!(0.667),
-            n.clone(),
-            n.clone(),
-            n.clone(),
-            n.clone(),
-            n.clone(),
-            n.clone(),
-            n.clone(),
-            n.clone(),
-        ],
-    );
-    expect(
-        "solved_share",
-        vec![
-            json!(0.333),
-            n.clone(),
-            n.clone(),
-            n.clone(),
-            n.clone(),
-            n.clone(),
-            n.clone(),
-            n.clone(),
-            n.clone(),
-        ],
-    );
-    expect(
-        "mentorship_requests",
-        vec![
-            json!(0),
-            json!(4),
-            json!(0),
-            json!(0),
-            json!(0),
-            json!(0),
-            json!(0),
-            json!(0),
-            json!(0),
-        ],
-    );
-    expect(
-        "mentorship_accepted_share",
-        vec![
-            n.clone(),
-            json!(1),
-            json!(0),
-            n.clone(),
-            n.clone(),
-            n.clone(),
-            n.clone(),
-            n.clone(),
-            n.clone(),
-        ],
-    );
-    expect(
-        "mentorship_response_hours_p50",
-        vec![
-            n.clone(),
-            json!(2),
-            json!(24),
-            n.clone(),
-            n.clone(),
-            n.clone(),
-            n.clone(),
-            n.clone(),
-            n.clone(),
-        ],
-    );
-    expect(
-        "meetup_rsvps",
-        vec![
-            json!(0),
-            json!(0),
-            json!(1),
-            json!(1),
-            json!(0),
-            json!(0),
-            json!(0),
-            json!(0),
-            json!(0),
-        ],
-    );
-    expect(
-        "meetup_fill_share",
-        vec![
-            n.clone(),
-            n.clone(),
-            n.clone(),
-            json!(0.5),
-            n.clone(),
-            n.clone(),
-            n.clone(),
-            n.clone(),
-            n.clone(),
-        ],
-    );
-    expect(
-        "reports",
-        vec![
-            json!(0),
-            json!(0),
-            json!(0),
-            json!(0),
-            json!(3),
-            json!(0),
-            json!(0),
-            json!(0),
-            json!(0),
-        ],
-    );
-    expect(
-        "report_resolution_hours_p50",
-        vec![
-            n.clone(),
-            n.clone(),
-            n.clone(),
-            n.clone(),
-            json!(3),
-            json!(24),
-            n.clone(),
-            n.clone(),
-            n.clone(),
-        ],
-    );
-    expect(
-        "appeals_overturned_share",
-        vec![
-            n.clone(),
-            n.clone(),
-            n.clone(),
-            n.clone(),
-            n.clone(),
-            n.clone(),
-            n.clone(),
-            n.clone(),
-            json!(0.5),
-        ],
-    );
+    // A row per series, a point per day from the 2nd to the 10th; "-" is null.
+    for (series, want) in [
+        ("signups", "2 1 0 0 0 0 0 0 0"),
+        ("active_members", "2 1 0 0 0 0 0 1 1"),
+        ("threads", "3 0 0 0 0 0 0 0 0"),
+        ("replies", "3 0 0 0 0 0 0 1 0"),
+        ("first_reply_minutes_p50", "105 - - - - - - - -"),
+        ("first_reply_minutes_p90", "165 - - - - - - - -"),
+        ("answered_share", "0.667 - - - - - - - -"),
+        ("solved_share", "0.333 - - - - - - - -"),
+        ("mentorship_requests", "0 4 0 0 0 0 0 0 0"),
+        ("mentorship_accepted_share", "- 1 0 - - - - - -"),
+        ("mentorship_response_hours_p50", "- 2 24 - - - - - -"),
+        ("meetup_rsvps", "0 0 1 1 0 0 0 0 0"),
+        ("meetup_fill_share", "- - - 0.5 - - - - -"),
+        ("reports", "0 0 0 0 3 0 0 0 0"),
+        ("report_resolution_hours_p50", "- - - - 3 24 - - -"),
+        ("appeals_overturned_share", "- - - - - - - - 0.5"),
+    ] {
+        assert_eq!(values(&answer, series), points(want), "{series}");
+    }
     assert_eq!(
         answer["series"].as_object().expect("series").len(),
         16,
@@ -539,27 +343,23 @@ async fn weeks_and_months_roll_up_the_days_with_distinct_members_and_exact_perce
         .map(|p| p["t"].clone())
         .collect();
     assert_eq!(ts, vec![json!("2026-03-02"), json!("2026-03-09")]);
-    let expect = |series: &str, want: Vec<Value>| {
-        assert_eq!(values(&weeks, series), want, "{series}");
-    };
-    expect("signups", vec![json!(3), json!(0)]);
-    // ada and bob in the first week, ada and cy in the second: not 3 and 2 summed days.
-    expect("active_members", vec![json!(2), json!(2)]);
-    expect("replies", vec![json!(3), json!(1)]);
-    expect("first_reply_minutes_p50", vec![json!(105), Value::Null]);
-    expect("mentorship_accepted_share", vec![json!(0.5), Value::Null]);
-    expect(
-        "mentorship_response_hours_p50",
-        vec![json!(13), Value::Null],
-    );
-    expect("meetup_rsvps", vec![json!(2), json!(0)]);
-    expect("meetup_fill_share", vec![json!(0.5), Value::Null]);
-    expect("reports", vec![json!(3), json!(0)]);
-    expect(
-        "report_resolution_hours_p50",
-        vec![json!(13.5), Value::Null],
-    );
-    expect("appeals_overturned_share", vec![Value::Null, json!(0.5)]);
+    // Weeks: ada and bob were seen in the first, ada and cy in the second (2 and 2 members,
+    // not sums of days); percentiles over the week's values, not of daily percentiles.
+    for (series, want) in [
+        ("signups", "3 0"),
+        ("active_members", "2 2"),
+        ("replies", "3 1"),
+        ("first_reply_minutes_p50", "105 -"),
+        ("mentorship_accepted_share", "0.5 -"),
+        ("mentorship_response_hours_p50", "13 -"),
+        ("meetup_rsvps", "2 0"),
+        ("meetup_fill_share", "0.5 -"),
+        ("reports", "3 0"),
+        ("report_resolution_hours_p50", "13.5 -"),
+        ("appeals_overturned_share", "- 0.5"),
+    ] {
+        assert_eq!(values(&weeks, series), points(want), "{series}");
+    }
 
     let month = stats(&app, &admin, "from=2026-03-15&to=2026-03-15&interval=month").await;
     assert_eq!(
